@@ -1,0 +1,36 @@
+# Hutch: every set-up step a fresh Debian machine needs, then build, test, demo.
+#   make demo   install system libraries, build in release, run the main job on the embedded example
+#   make test   install system libraries, run the whole test suite (release, with testability)
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+DEB_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev libsodium-dev pkg-config
+SWIFT_RELEASE := swift build -c release
+HUTCH := .build/release/hutch
+DEMO_OUT ?= demo-out
+
+.PHONY: deps build test demo clean
+
+# Installs the Debian -dev packages that are missing; idempotent and non-interactive.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT_RELEASE)
+
+test: deps
+	swift test -c release -Xswiftc -enable-testing
+
+demo: build
+	@mkdir -p $(DEMO_OUT)
+	$(HUTCH) inspect --model Examples/digits_resnet.onnx
+
+clean:
+	rm -rf .build $(DEMO_OUT)

@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// Hutch: Hessian-aware mixed-precision quantization, distributed over ZeroMQ.
+// No package dependencies: Foundation plus Debian's system libraries (see Makefile `deps`).
+import PackageDescription
+
+let release: [SwiftSetting] = []
+
+let package = Package(
+    name: "Hutch",
+    products: [
+        .executable(name: "hutch", targets: ["hutch"]),
+    ],
+    targets: [
+        // System-library shims: a module map and a header each, nothing else.
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        .target(name: "HutchTensor", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib"], swiftSettings: release),
+        .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
+        .target(name: "HutchAllocation", swiftSettings: release),
+        .executableTarget(name: "hutch",
+                          dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation"],
+                          swiftSettings: release),
+
+        .testTarget(name: "HutchTensorTests", dependencies: ["HutchTensor"]),
+        .testTarget(name: "HutchModelTests", dependencies: ["HutchModel"]),
+        .testTarget(name: "HutchAutodiffTests", dependencies: ["HutchAutodiff", "HutchModel"]),
+        .testTarget(name: "HutchAllocationTests", dependencies: ["HutchAllocation"]),
+        .testTarget(name: "hutchTests", dependencies: []),
+    ]
+)

@@ -1,0 +1,160 @@
+import HutchTensor
+
+/// Index of a value (tensor edge) in a `Graph`.
+public struct ValueID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
+    public var description: String { "%\(index)" }
+}
+
+/// A tensor edge: its ONNX name and, where known, its static shape (nil entries are symbolic,
+/// typically the batch dimension).
+public struct Value: Sendable, Equatable {
+    public var name: String
+    public var shape: [Int?]?
+    public init(name: String, shape: [Int?]? = nil) {
+        self.name = name
+        self.shape = shape
+    }
+}
+
+/// One operation of the validated IR. ONNX nodes are lowered to these by `ONNXLoader`:
+/// attributes are resolved and defaulted, constant shape subgraphs are folded away,
+/// Dropout (inference) becomes identity. The comment names the node's inputs in order.
+public enum Op: Sendable, Equatable {
+    case conv(ConvAttributes)                 // x, w, [b]
+    case gemm(GemmAttributes)                 // a, b, [c]
+    case matMul                               // a, b (numpy matmul semantics)
+    case add                                  // a, b (numpy broadcasting)
+    case mul                                  // a, b (numpy broadcasting; one side constant in practice)
+    case relu
+    case clip(min: Float, max: Float)
+    case leakyRelu(alpha: Float)
+    case sigmoid
+    case tanh
+    case batchNormalization(epsilon: Float)   // x, scale, bias, mean, var (inference form)
+    case maxPool(PoolAttributes)              // x
+    case averagePool(PoolAttributes)          // x
+    case globalAveragePool                    // x
+    case flatten(axis: Int)                   // x
+    case reshape(shape: [Int])                // x; ONNX semantics: 0 copies the input dim, -1 is inferred
+    case concat(axis: Int)                    // x0, x1, ...
+    case identity                             // x
+
+    /// The ONNX op type this was lowered from (for messages and `inspect`).
+    public var onnxType: String {
+        switch self {
+        case .conv: "Conv"
+        case .gemm: "Gemm"
+        case .matMul: "MatMul"
+        case .add: "Add"
+        case .mul: "Mul"
+        case .relu: "Relu"
+        case .clip: "Clip"
+        case .leakyRelu: "LeakyRelu"
+        case .sigmoid: "Sigmoid"
+        case .tanh: "Tanh"
+        case .batchNormalization: "BatchNormalization"
+        case .maxPool: "MaxPool"
+        case .averagePool: "AveragePool"
+        case .globalAveragePool: "GlobalAveragePool"
+        case .flatten: "Flatten"
+        case .reshape: "Reshape"
+        case .concat: "Concat"
+        case .identity: "Identity"
+        }
+    }
+
+    /// True when the op is piecewise linear in each of its inputs, so that a network made only of
+    /// such ops has Hessian blocks equal to its Gauss-Newton blocks (DESIGN.md, "Exact mode").
+    /// Mul counts because one side is a constant in the networks Hutch accepts.
+    public var isPiecewiseLinear: Bool {
+        switch self {
+        case .sigmoid, .tanh: false
+        default: true
+        }
+    }
+}
+
+/// Conv attributes with ONNX defaults applied and auto_pad resolved to explicit pads
+/// (resolution needs the input's spatial size; `ONNXLoader` does it from static shapes).
+public struct ConvAttributes: Sendable, Equatable {
+    public var kernelShape: [Int]   // spatial dims only, e.g. [kH, kW]
+    public var strides: [Int]
+    public var pads: [Int]          // ONNX order: [x1_begin, x2_begin, ..., x1_end, x2_end, ...]
+    public var dilations: [Int]
+    public var group: Int
+    public init(kernelShape: [Int], strides: [Int], pads: [Int], dilations: [Int], group: Int) {
+        self.kernelShape = kernelShape
+        self.strides = strides
+        self.pads = pads
+        self.dilations = dilations
+        self.group = group
+    }
+}
+
+public struct GemmAttributes: Sendable, Equatable {
+    public var transA: Bool
+    public var transB: Bool
+    public var alpha: Float
+    public var beta: Float
+    public init(transA: Bool = false, transB: Bool = false, alpha: Float = 1, beta: Float = 1) {
+        self.transA = transA
+        self.transB = transB
+        self.alpha = alpha
+        self.beta = beta
+    }
+}
+
+/// MaxPool / AveragePool attributes with defaults applied and auto_pad resolved.
+public struct PoolAttributes: Sendable, Equatable {
+    public var kernelShape: [Int]
+    public var strides: [Int]
+    public var pads: [Int]          // ONNX order, as in ConvAttributes
+    public var dilations: [Int]     // MaxPool only; all 1 for AveragePool
+    public var ceilMode: Bool
+    public var countIncludePad: Bool  // AveragePool only
+    public init(kernelShape: [Int], strides: [Int], pads: [Int], dilations: [Int],
+                ceilMode: Bool = false, countIncludePad: Bool = false) {
+        self.kernelShape = kernelShape
+        self.strides = strides
+        self.pads = pads
+        self.dilations = dilations
+        self.ceilMode = ceilMode
+        self.countIncludePad = countIncludePad
+    }
+}
+
+/// A node of the IR: an op, its inputs (nil for an omitted optional input) and its outputs.
+public struct Node: Sendable, Equatable {
+    public var name: String
+    public var op: Op
+    public var inputs: [ValueID?]
+    public var outputs: [ValueID]
+    public init(name: String, op: Op, inputs: [ValueID?], outputs: [ValueID]) {
+        self.name = name
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+}
+
+/// A classifier graph: one data input (batch first), one logits output of shape [N, C],
+/// nodes in topological order, and constant tensors (initializers plus folded constants).
+public struct Graph: Sendable {
+    public var values: [Value]
+    public var nodes: [Node]
+    public var input: ValueID
+    public var output: ValueID
+    public var initializers: [ValueID: Tensor<Float>]
+
+    public init(values: [Value], nodes: [Node], input: ValueID, output: ValueID,
+                initializers: [ValueID: Tensor<Float>]) {
+        self.values = values
+        self.nodes = nodes
+        self.input = input
+        self.output = output
+        self.initializers = initializers
+    }
+}

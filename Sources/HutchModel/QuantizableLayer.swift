@@ -1,0 +1,53 @@
+/// A layer whose weight Hutch quantizes: a Conv, Gemm or MatMul node whose weight (input 1)
+/// is an initializer (DESIGN.md, "Quantizable layer"). Biases stay in 32-bit.
+public struct QuantizableLayer: Sendable, Equatable {
+    public var nodeIndex: Int
+    public var nodeName: String
+    public var opType: String
+    public var weight: ValueID
+    public var weightName: String
+    public var shape: [Int]
+    public var parameterCount: Int
+    /// Multiply-accumulates per example; nil when the output shape is not statically known.
+    public var macsPerExample: Int?
+}
+
+extension Graph {
+    /// The quantizable layers in node (topological) order. This order is the canonical layer
+    /// order used everywhere: sensitivity.json, plan.json, task ids.
+    public var quantizableLayers: [QuantizableLayer] {
+        nodes.enumerated().compactMap { index, node -> QuantizableLayer? in
+            guard node.inputs.count >= 2, let weight = node.inputs[1],
+                  let tensor = initializers[weight] else { return nil }
+            switch node.op {
+            case .conv, .gemm, .matMul: break
+            default: return nil
+            }
+            return QuantizableLayer(
+                nodeIndex: index, nodeName: node.name, opType: node.op.onnxType,
+                weight: weight, weightName: values[weight.index].name,
+                shape: tensor.shape, parameterCount: tensor.count,
+                macsPerExample: macsPerExample(of: node, weightShape: tensor.shape))
+        }
+    }
+
+    /// MACs of one example: output elements per example times the reduction length.
+    private func macsPerExample(of node: Node, weightShape: [Int]) -> Int? {
+        guard let outShape = values[node.outputs[0].index].shape, outShape.count >= 1 else { return nil }
+        let perExample = outShape.dropFirst().map { $0 ?? -1 }
+        guard perExample.allSatisfy({ $0 >= 0 }) else { return nil }
+        let outputElements = perExample.reduce(1, *)
+        switch node.op {
+        case .conv:
+            // weight [C_out, C_in/group, k...]: each output element reduces over C_in/group * prod(k)
+            return outputElements * weightShape.dropFirst().reduce(1, *)
+        case .gemm(let attributes):
+            let k = attributes.transB ? weightShape[1] : weightShape[0]
+            return outputElements * k
+        case .matMul:
+            return outputElements * weightShape[weightShape.count - 2]
+        default:
+            return nil
+        }
+    }
+}

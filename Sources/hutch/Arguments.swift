@@ -1,0 +1,82 @@
+/// The flags of one command line: `--name value` pairs and bare `--switch`es.
+/// Every command declares its flags; anything else is a usage error naming the flag.
+struct Arguments {
+    struct Flag {
+        var name: String
+        var takesValue: Bool
+        var help: String
+        /// Placeholder shown in help, e.g. "PATH".
+        var valueName: String
+
+        static func option(_ name: String, _ valueName: String, _ help: String) -> Flag {
+            Flag(name: name, takesValue: true, help: help, valueName: valueName)
+        }
+        static func toggle(_ name: String, _ help: String) -> Flag {
+            Flag(name: name, takesValue: false, help: help, valueName: "")
+        }
+    }
+
+    private(set) var values: [String: String] = [:]
+    private(set) var switches: Set<String> = []
+
+    /// Parses `argv` (without the command name) against `flags`.
+    init(_ argv: [String], flags: [Flag]) throws {
+        let byName = Dictionary(flags.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var index = 0
+        while index < argv.count {
+            let word = argv[index]
+            guard word.hasPrefix("--") else {
+                throw CommandFailure(.usage, "unexpected argument '\(word)'; flags start with --")
+            }
+            var name = String(word.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard let flag = byName[name] else {
+                throw CommandFailure(.usage, "unknown flag --\(name); see --help")
+            }
+            if flag.takesValue {
+                if let inlineValue {
+                    values[name] = inlineValue
+                } else {
+                    guard index + 1 < argv.count else {
+                        throw CommandFailure(.usage, "--\(name) needs a value (\(flag.valueName))")
+                    }
+                    index += 1
+                    values[name] = argv[index]
+                }
+            } else {
+                guard inlineValue == nil else { throw CommandFailure(.usage, "--\(name) takes no value") }
+                switches.insert(name)
+            }
+            index += 1
+        }
+    }
+
+    func string(_ name: String) -> String? { values[name] }
+
+    func has(_ name: String) -> Bool { switches.contains(name) || values[name] != nil }
+
+    func required(_ name: String) throws -> String {
+        guard let value = values[name] else { throw CommandFailure(.usage, "missing required flag --\(name)") }
+        return value
+    }
+
+    func int(_ name: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
+        guard let text = values[name] else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw CommandFailure(.usage, "--\(name) expects an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
+    func double(_ name: String) throws -> Double? {
+        guard let text = values[name] else { return nil }
+        guard let value = Double(text), value.isFinite else {
+            throw CommandFailure(.usage, "--\(name) expects a finite number, got '\(text)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,21 @@
+/// Exit codes of every `hutch` command; the README's "Exit codes" table mirrors this list.
+enum ExitCode: Int32 {
+    case ok = 0
+    case internalError = 1      // a bug in hutch: please report it
+    case usage = 2              // unknown command or flag, missing or malformed flag value
+    case io = 3                 // a file could not be read or written
+    case invalidModel = 4       // corrupt or unsupported ONNX model
+    case invalidData = 5        // corrupt data file, wrong shape or dtype, bad labels, NaN/Inf, empty
+    case invalidSensitivity = 6 // sensitivity.json / plan.json missing fields or invalid values
+    case infeasible = 7         // no bit allocation satisfies the budgets
+}
+
+/// An error that already knows its one-line message and its exit code.
+struct CommandFailure: Error {
+    var code: ExitCode
+    var message: String
+    init(_ code: ExitCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

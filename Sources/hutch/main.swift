@@ -1,0 +1,8 @@
+import Foundation
+
+/// Every command, in the order `hutch --help` lists them.
+let commands: [any Command.Type] = [
+    VersionCommand.self,
+]
+
+exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))
