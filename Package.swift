@@ -18,7 +18,7 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         .target(name: "HutchTensor", dependencies: ["CBLAS"], swiftSettings: release),
-        .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib"], swiftSettings: release),
+        .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib", "CSodium"], swiftSettings: release),
         .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
         .target(name: "HutchAllocation", swiftSettings: release),
         .executableTarget(name: "hutch",
