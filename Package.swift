@@ -29,6 +29,6 @@ let package = Package(
         .testTarget(name: "HutchModelTests", dependencies: ["HutchModel"]),
         .testTarget(name: "HutchAutodiffTests", dependencies: ["HutchAutodiff", "HutchModel"]),
         .testTarget(name: "HutchAllocationTests", dependencies: ["HutchAllocation"]),
-        .testTarget(name: "hutchTests", dependencies: []),
+        .testTarget(name: "hutchTests", dependencies: ["hutch"]),
     ]
 )
