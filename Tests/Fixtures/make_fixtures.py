@@ -518,6 +518,8 @@ def make_unsupported():
 
 
 def main():
+    warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit.script deprecation noise
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     for spec in SPECS:
