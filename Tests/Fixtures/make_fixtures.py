@@ -337,7 +337,8 @@ def hessian_trace(ref, params, name, x, y):
 
     h = torch.func.hessian(loss_of)(params[name])
     k = params[name].numel()
-    return float(h.reshape(k, k).diagonal().sum())
+    h = h.reshape(k, k)
+    return float(h.diagonal().sum()), h
 
 
 def references(spec, model, ref, proto, mapping, x32, y, seed):
@@ -405,8 +406,15 @@ def references(spec, model, ref, proto, mapping, x32, y, seed):
     report = []
     for node, op, w_init, _ in quantizable_layers(proto):
         tname = weight_of[w_init]
-        t = hessian_trace(ref, detached, tname, x, yt)
+        t, h = hessian_trace(ref, detached, tname, x, yt)
         out[f"trace:{w_init}"] = np.array([t], dtype=np.float64)
+        # Layer-restricted HVP H_WW v0_W (Hutchinson `layer` mode), by double backprop, checked
+        # against the explicit Hessian block from torch.func.hessian.
+        hvl = torch.autograd.grad(grad[tname], params[tname], grad_outputs=v[0][tname], retain_graph=True)[0]
+        explicit = h @ v[0][tname].flatten()
+        hvl_err = float((explicit - hvl.flatten()).norm() / hvl.flatten().norm())
+        assert hvl_err < 1e-10, f"{spec['name']} {w_init}: layer HVP vs explicit Hessian block {hvl_err:.1e}"
+        out[f"hvl0:{w_init}"] = hvl.detach().numpy()
         gn = gauss_newton_trace(ref, detached, tname, x, yt)
         rel = abs(gn - t) / max(abs(t), 1e-300)
         if spec["piecewise_linear"]:
@@ -490,6 +498,72 @@ def make_model_fixture(spec):
     return proto
 
 
+def make_digits_reference(n=64):
+    """Exact per-layer traces of the embedded example (Examples/digits_resnet.onnx) on the first
+    `n` examples of Examples/digits.npz, so `hutch trace` on the example can be checked end to end.
+    The torch model is rebuilt from the ONNX file: each Conv/Gemm node name (/block1/c1/conv/Conv)
+    names the module whose weight and bias are its initializers."""
+    examples = os.path.join(os.path.dirname(os.path.dirname(HERE)), "Examples")
+    sys.path.insert(0, examples)
+    import train_example  # the model definition; nothing runs on import
+
+    proto = onnx.load(os.path.join(examples, "digits_resnet.onnx"))
+    inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
+    model = train_example.DigitsResNet()
+    for m in list(model.modules()):
+        if hasattr(m, "conv") and hasattr(m, "bn"):  # BN is folded in the export
+            c = m.conv
+            m.conv = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride,
+                               padding=c.padding, groups=c.groups, bias=True)
+            m.bn = nn.Identity()
+    model = model.double().eval()
+    onnx_name, assigned = {}, set()
+    for node in proto.graph.node:
+        if node.op_type in ("Conv", "Gemm"):
+            path = ".".join(node.name.strip("/").split("/")[:-1])
+            for suffix, init in zip(("weight", "bias"), node.input[1:3]):
+                t = model.get_parameter(f"{path}.{suffix}")
+                assert tuple(t.shape) == inits[init].shape, f"{node.name}: {init} shape"
+                with torch.no_grad():
+                    t.copy_(torch.from_numpy(inits[init].astype(np.float64)))
+                onnx_name[f"{path}.{suffix}"] = init
+    assert set(onnx_name) == {k for k, _ in model.named_parameters()}, "digits: unassigned parameters"
+
+    data = np.load(os.path.join(examples, "digits.npz"))
+    x32, y = data["x"][:n], data["y"][:n]
+    x, yt = torch.from_numpy(x32).double(), torch.from_numpy(y)
+    params = {k: p.detach().clone() for k, p in model.named_parameters()}
+    logits64 = functional_call(model, params, (x,))
+    d_ort = float(np.abs(ort_logits(os.path.join(examples, "digits_resnet.onnx"), x32) - logits64.numpy()).max())
+    assert d_ort < ORT_TOL * 10, f"digits: onnxruntime vs float64 torch logits {d_ort}"
+    for p in params.values():
+        p.requires_grad_(True)
+    loss = F.cross_entropy(functional_call(model, params, (x,)), yt)
+    grads = dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
+    out = {"x": x32, "y": y, "logits64": logits64.detach().numpy(),
+           "loss": np.array([float(loss.detach())], dtype=np.float64)}
+    for k in params:
+        out[f"grad:{onnx_name[k]}"] = grads[k].numpy()
+    detached = {k: p.detach() for k, p in params.items()}
+    print(f"digits (Examples/digits_resnet.onnx, first {n} of digits.npz): loss {float(loss):.6f}, "
+          f"max|ort - f64 torch| {d_ort:.1e}")
+    for node in proto.graph.node:
+        if node.op_type not in ("Conv", "Gemm"):
+            continue
+        w = node.input[1]
+        tname = next(k for k, v in onnx_name.items() if v == w)
+        gn = gauss_newton_trace(model, detached, tname, x, yt)
+        out[f"gn_trace:{w}"] = np.array([gn], dtype=np.float64)
+        line = f"  {node.name:28s} {w:16s} gn_trace {gn:.6e}"
+        if detached[tname].numel() <= 600:  # small enough for torch.func.hessian here
+            t, _ = hessian_trace(model, detached, tname, x, yt)
+            assert abs(t - gn) <= TRACE_RTOL * abs(t), f"digits {w}: hessian {t} vs Gauss-Newton {gn}"
+            out[f"trace:{w}"] = np.array([t], dtype=np.float64)
+            line += f"  trace {t:.6e}"
+        print(line)
+    np.savez(os.path.join(HERE, "digits_ref.npz"), **out)
+
+
 def make_external_data(mlp_path):
     """The MLP again, with every tensor moved to a side file: Hutch must refuse it clearly."""
     proto = onnx.load(mlp_path)
@@ -524,6 +598,7 @@ def main():
     torch.set_num_threads(1)
     for spec in SPECS:
         make_model_fixture(spec)
+    make_digits_reference()
     make_external_data(os.path.join(HERE, "mlp.onnx"))
     make_unsupported()
     total = sum(os.path.getsize(os.path.join(HERE, f)) for f in os.listdir(HERE)
