@@ -1,0 +1,610 @@
+#!/usr/bin/env python3
+"""Make the ONNX models and PyTorch reference values that Hutch's Swift tests compare against.
+
+Run from anywhere:  /root/hutch-venv/bin/python Tests/Fixtures/make_fixtures.py
+Everything is seeded and runs single-threaded, so a re-run rewrites the same bytes.
+See README.md next to this file for the file list, the array naming and what is checked.
+"""
+import contextlib
+import copy
+import io
+import logging
+import os
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import numpy_helper
+from torch.func import functional_call
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Tolerances of the script's own checks.
+ORT_TOL = 1e-4  # onnxruntime float32 logits vs torch float32 logits (max abs, logits are O(1))
+FOLD_TOL = 1e-4  # float64 reference on the ONNX weights vs the unfolded float32 torch model
+TRACE_RTOL = 1e-9  # torch.func.hessian trace vs Gauss-Newton trace, float64, piecewise-linear nets
+FD_RTOL = 1e-5  # Hv by double backprop vs central differences of the gradient
+
+
+# ----------------------------------------------------------------------------------------------
+# Building blocks and models
+# ----------------------------------------------------------------------------------------------
+
+
+class ConvBN(nn.Module):
+    """Conv followed by BatchNorm; fold_bn() replaces the pair by one biased conv."""
+
+    def __init__(self, cin, cout, k, stride=1, padding=0, groups=1, bias=False):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride=stride, padding=padding, groups=groups, bias=bias)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+class ResidualPoolBlock(nn.Module):
+    """Identity-shortcut residual block with a max pooling (pads included) in its branch."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = ConvBN(c, c, 3, padding=1)
+        self.pool = nn.MaxPool2d(3, stride=1, padding=1)
+        self.c2 = ConvBN(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return F.relu(x + self.c2(self.pool(F.relu(self.c1(x)))))
+
+
+class DownBlock(nn.Module):
+    """Stride-2 residual block whose shortcut is a strided 1x1 conv + BN."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.c1 = ConvBN(cin, cout, 3, stride=2, padding=1)
+        self.c2 = ConvBN(cout, cout, 3, padding=1)
+        self.shortcut = ConvBN(cin, cout, 1, stride=2)
+
+    def forward(self, x):
+        return F.relu(self.c2(F.relu(self.c1(x))) + self.shortcut(x))
+
+
+class ResNetSmall(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvBN(3, 4, 3, padding=1)
+        self.block1 = ResidualPoolBlock(4)
+        self.block2 = DownBlock(4, 8)
+        self.gap = nn.AdaptiveAvgPool2d(1)  # GlobalAveragePool in the TorchScript export
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.block2(self.block1(F.relu(self.stem(x))))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+class MLP(nn.Module):
+    """The middle layer is an explicit x @ W + b so the export has MatMul + Add besides Gemm."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 12)
+        bound = 1.0 / np.sqrt(12)
+        self.w2 = nn.Parameter(torch.empty(12, 10).uniform_(-bound, bound))
+        self.b2 = nn.Parameter(torch.empty(10).uniform_(-bound, bound))
+        self.fc3 = nn.Linear(10, 4)
+
+    def forward(self, x):
+        # x.size(0) keeps a Shape -> Gather -> Unsqueeze -> Concat -> Reshape subgraph in the
+        # TorchScript export when the batch axis is dynamic.
+        x = x.view(x.size(0), -1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(x @ self.w2 + self.b2)
+        return self.fc3(x)
+
+
+class Depthwise(nn.Module):
+    """MobileNet-style: conv, depthwise (groups = channels, stride 2), pointwise, ReLU6 = Clip."""
+
+    def __init__(self):
+        super().__init__()
+        self.c0 = ConvBN(3, 8, 3, padding=1)
+        self.dw = ConvBN(8, 8, 3, stride=2, padding=1, groups=8)
+        self.pw = ConvBN(8, 12, 1)
+        self.pool = nn.AvgPool2d(2)  # AveragePool; AdaptiveAvgPool2d would become ReduceMean in dynamo
+        self.fc = nn.Linear(48, 4)
+
+    def forward(self, x):
+        x = F.relu6(self.c0(x))
+        x = F.relu6(self.dw(x))
+        x = F.relu6(self.pw(x))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class TanhMLP(nn.Module):
+    """Not piecewise linear: exact (Gauss-Newton) traces differ from the true Hessian traces."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 10)
+        self.fc2 = nn.Linear(10, 8)
+        self.fc3 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        x = torch.tanh(self.fc1(x))
+        x = torch.sigmoid(self.fc2(x))
+        return self.fc3(x)
+
+
+class BNKept(nn.Module):
+    """Small CNN exported with BatchNormalization nodes left in the graph (inference BN)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = ConvBN(1, 4, 3, padding=1, bias=True)
+        self.c2 = ConvBN(4, 6, 3, stride=2, padding=1)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = F.relu(self.c1(x))
+        x = F.relu(self.c2(x))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+class Unsupported(nn.Module):
+    """Two ops Hutch does not support (Softmax inside the net, Erf), every other op supported."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 6)
+        self.fc2 = nn.Linear(6, 5)
+        self.fc3 = nn.Linear(5, 3)
+
+    def forward(self, x):
+        x = torch.softmax(self.fc1(x), dim=1)
+        x = torch.erf(self.fc2(x))
+        return self.fc3(x)
+
+
+# ----------------------------------------------------------------------------------------------
+# BatchNorm handling
+# ----------------------------------------------------------------------------------------------
+
+
+def randomize_bn(model, gen):
+    """Non-trivial BN statistics so that folding really changes the conv weights."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                c = m.num_features
+                m.weight.copy_(0.5 + torch.rand(c, generator=gen))
+                m.bias.copy_(0.1 * torch.randn(c, generator=gen))
+                m.running_mean.copy_(0.1 * torch.randn(c, generator=gen))
+                m.running_var.copy_(0.5 + torch.rand(c, generator=gen))
+
+
+def fold_bn(model):
+    """A copy of `model` with every ConvBN replaced by a single conv with bias (what eval export does)."""
+    model = copy.deepcopy(model)
+    for m in model.modules():
+        if isinstance(m, ConvBN) and isinstance(m.bn, nn.BatchNorm2d):
+            conv, bn = m.conv, m.bn
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+            folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+                               padding=conv.padding, groups=conv.groups, bias=True)
+            with torch.no_grad():
+                folded.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
+                folded.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
+            m.conv, m.bn = folded, nn.Identity()
+    return model
+
+
+def is_bn_tensor(name, model):
+    owner = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
+    return isinstance(owner, nn.BatchNorm2d)
+
+
+# ----------------------------------------------------------------------------------------------
+# Export
+# ----------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet():
+    """The exporters print progress and deprecation notes; keep the script's output readable."""
+    out = io.StringIO()
+    logging.disable(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            try:
+                yield
+            finally:
+                logging.disable(logging.NOTSET)
+
+
+def export(model, x, path, exporter, opset, **extra):
+    """Export with a dynamic batch axis; input 'input', output 'logits'."""
+    with quiet():
+        if exporter == "torchscript":
+            torch.onnx.export(model, (x,), path, dynamo=False, opset_version=opset,
+                              input_names=["input"], output_names=["logits"],
+                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **extra)
+        elif exporter == "dynamo":
+            # external_data=False: the dynamo exporter otherwise writes PATH.data beside the model.
+            torch.onnx.export(model, (x,), path, dynamo=True, external_data=False, opset_version=opset,
+                              input_names=["input"], output_names=["logits"],
+                              dynamic_shapes=({0: torch.export.Dim("batch")},), **extra)
+        else:
+            raise ValueError(exporter)
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto, full_check=True)
+    got = {o.domain: o.version for o in proto.opset_import}.get("", None)
+    assert got == opset, f"{path}: exported at opset {got}, wanted {opset}"
+    return proto
+
+
+def ort_logits(path, x):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# Mapping torch parameters to ONNX initializers
+# ----------------------------------------------------------------------------------------------
+
+
+def map_to_initializers(ref, proto):
+    """Match every float tensor of `ref` (parameters and BN statistics) to the unique ONNX
+    initializer with the same shape and values, then load the exact ONNX values into `ref`.
+
+    Matching by value is robust to the exporters' renaming (onnx::Conv_N in TorchScript,
+    original names with folded values in dynamo). Returns torch name -> ONNX name.
+    """
+    inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
+    mapping = {}
+    tensors = list(ref.named_parameters()) + [(n, b) for n, b in ref.named_buffers() if b.is_floating_point()]
+    for name, t in tensors:
+        want = t.detach().cpu().numpy()
+        hits = [k for k, v in inits.items()
+                if v.shape == want.shape and v.dtype.kind == "f" and np.allclose(v, want, rtol=1e-4, atol=1e-6)]
+        if len(hits) != 1:
+            raise RuntimeError(f"{name}: {len(hits)} ONNX initializers match by value ({hits})")
+        mapping[name] = hits[0]
+        with torch.no_grad():
+            t.copy_(torch.from_numpy(inits[hits[0]].astype(np.float64)))
+    taken = list(mapping.values())
+    assert len(set(taken)) == len(taken), "two torch tensors mapped to one initializer"
+    return mapping
+
+
+def quantizable_layers(proto):
+    """(node name, op, weight initializer, bias initializer or None) for Conv/Gemm/MatMul with an
+    initializer weight; the 'bias' of a MatMul is the initializer of the Add that consumes it."""
+    inits = {i.name for i in proto.graph.initializer}
+    layers = []
+    for node in proto.graph.node:
+        if node.op_type in ("Conv", "Gemm", "MatMul") and len(node.input) > 1 and node.input[1] in inits:
+            bias = node.input[2] if len(node.input) > 2 and node.input[2] in inits else None
+            if node.op_type == "MatMul":
+                for other in proto.graph.node:
+                    if other.op_type == "Add" and node.output[0] in other.input:
+                        bias = next((i for i in other.input if i in inits), None)
+            layers.append((node.name, node.op_type, node.input[1], bias))
+    return layers
+
+
+# ----------------------------------------------------------------------------------------------
+# Reference values
+# ----------------------------------------------------------------------------------------------
+
+
+def rademacher(rng, shape):
+    return torch.from_numpy(rng.integers(0, 2, size=shape).astype(np.float64) * 2.0 - 1.0)
+
+
+def gauss_newton_trace(ref, params, name, x, y):
+    """(1/N) sum_i sum_c ||grad_W (A_i f_i)_c||^2, A_i = diag(sqrt p_i)(I - 1 p_i^T) (DESIGN.md)."""
+    w = params[name]
+
+    def logits_of(wv):
+        return functional_call(ref, {**params, name: wv}, (x,))
+
+    logits = logits_of(w).detach()
+    jac = torch.func.jacrev(logits_of)(w)  # [N, C, *w.shape]
+    n, c = logits.shape
+    jac = jac.reshape(n, c, -1)
+    p = torch.softmax(logits, dim=1)
+    eye = torch.eye(c, dtype=torch.float64)
+    a = torch.sqrt(p)[:, :, None] * (eye[None] - p[:, None, :])  # rows: sqrt(p_c) (e_c - p)^T
+    return float(((a @ jac) ** 2).sum() / n)
+
+
+def hessian_trace(ref, params, name, x, y):
+    """Trace of the Hessian block of the mean cross-entropy w.r.t. one weight tensor alone."""
+    def loss_of(wv):
+        return F.cross_entropy(functional_call(ref, {**params, name: wv}, (x,)), y)
+
+    h = torch.func.hessian(loss_of)(params[name])
+    k = params[name].numel()
+    h = h.reshape(k, k)
+    return float(h.diagonal().sum()), h
+
+
+def references(spec, model, ref, proto, mapping, x32, y, seed):
+    """All reference arrays for one model; keys are ONNX initializer names."""
+    x = torch.from_numpy(x32).double()
+    yt = torch.from_numpy(y)
+    params = {n: p.detach().clone() for n, p in ref.named_parameters()}
+    probe_names = [n for n in params if not is_bn_tensor(n, ref)]
+    onnx_name = mapping
+
+    for p in params.values():
+        p.requires_grad_(True)
+    logits64 = functional_call(ref, params, (x,))
+    loss = F.cross_entropy(logits64, yt)
+    names = list(params)
+    grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=True)
+    grad = dict(zip(names, grads))
+
+    rng = np.random.default_rng(seed)
+    v = [{n: rademacher(rng, tuple(params[n].shape)) for n in probe_names} for _ in range(2)]
+    probe_grads = [grad[n] for n in probe_names]
+    hv = []
+    for vk in v:
+        out = torch.autograd.grad(probe_grads, [params[n] for n in probe_names],
+                                  grad_outputs=[vk[n] for n in probe_names], retain_graph=True)
+        hv.append(dict(zip(probe_names, [o.detach() for o in out])))
+
+    # Self-checks of the HVPs: symmetry, and central differences of the gradient.
+    dot = lambda a, b: sum(float((a[n] * b[n]).sum()) for n in probe_names)
+    s01, s10 = dot(v[1], hv[0]), dot(v[0], hv[1])
+    assert abs(s01 - s10) <= 1e-10 * max(1.0, abs(s01)), f"{spec['name']}: v1.Hv0={s01} != v0.Hv1={s10}"
+    eps = 1e-6
+    def grad_at(shift):
+        shifted = {n: (params[n].detach() + shift * v[0][n] if n in v[0] else params[n].detach())
+                   for n in names}
+        for t in shifted.values():
+            t.requires_grad_(True)
+        l = F.cross_entropy(functional_call(ref, shifted, (x,)), yt)
+        g = torch.autograd.grad(l, [shifted[n] for n in probe_names])
+        return dict(zip(probe_names, g))
+    gp, gm = grad_at(eps), grad_at(-eps)
+    fd = torch.cat([((gp[n] - gm[n]) / (2 * eps)).flatten() for n in probe_names])
+    exact = torch.cat([hv[0][n].flatten() for n in probe_names])
+    fd_err = float((fd - exact).norm() / exact.norm())
+    assert fd_err < FD_RTOL, f"{spec['name']}: Hv vs finite differences rel err {fd_err:.2e}"
+
+    out = {
+        "x": x32,
+        "y": y,
+        "logits": model(torch.from_numpy(x32)).detach().numpy().astype(np.float32),
+        "logits64": logits64.detach().numpy(),
+        "loss": np.array([float(loss.detach())], dtype=np.float64),
+    }
+    for n in names:
+        out[f"grad:{onnx_name[n]}"] = grad[n].detach().numpy()
+    for k in range(2):
+        for n in probe_names:
+            out[f"v{k}:{onnx_name[n]}"] = v[k][n].numpy()
+        for n in probe_names:
+            out[f"hv{k}:{onnx_name[n]}"] = hv[k][n].numpy()
+
+    # Per-layer traces of the quantizable weights.
+    detached = {n: p.detach() for n, p in params.items()}
+    weight_of = {onnx_name[n]: n for n in names}
+    report = []
+    for node, op, w_init, _ in quantizable_layers(proto):
+        tname = weight_of[w_init]
+        t, h = hessian_trace(ref, detached, tname, x, yt)
+        out[f"trace:{w_init}"] = np.array([t], dtype=np.float64)
+        # Layer-restricted HVP H_WW v0_W (Hutchinson `layer` mode), by double backprop, checked
+        # against the explicit Hessian block from torch.func.hessian.
+        hvl = torch.autograd.grad(grad[tname], params[tname], grad_outputs=v[0][tname], retain_graph=True)[0]
+        explicit = h @ v[0][tname].flatten()
+        hvl_err = float((explicit - hvl.flatten()).norm() / hvl.flatten().norm())
+        assert hvl_err < 1e-10, f"{spec['name']} {w_init}: layer HVP vs explicit Hessian block {hvl_err:.1e}"
+        out[f"hvl0:{w_init}"] = hvl.detach().numpy()
+        gn = gauss_newton_trace(ref, detached, tname, x, yt)
+        rel = abs(gn - t) / max(abs(t), 1e-300)
+        if spec["piecewise_linear"]:
+            assert rel < TRACE_RTOL, f"{spec['name']} {w_init}: hessian trace {t} vs Gauss-Newton {gn}"
+            out[f"gn_trace:{w_init}"] = np.array([gn], dtype=np.float64)
+        report.append((node, op, w_init, tuple(detached[tname].shape), t, gn, rel))
+    if not spec["piecewise_linear"]:
+        worst = max(r[-1] for r in report)
+        assert worst > 1e-6, f"{spec['name']}: Gauss-Newton equals the Hessian trace, model looks linear"
+    return out, report, fd_err
+
+
+# ----------------------------------------------------------------------------------------------
+# Fixtures
+# ----------------------------------------------------------------------------------------------
+
+SPECS = [
+    dict(name="resnet_small", make=ResNetSmall, input=(3, 8, 8), batch=8, classes=5,
+         exporter="torchscript", opset=17, fold=True, piecewise_linear=True, x_scale=1.0, seed=101),
+    dict(name="mlp", make=MLP, input=(1, 4, 4), batch=12, classes=4,
+         exporter="torchscript", opset=13, fold=False, piecewise_linear=True, x_scale=1.0, seed=202),
+    dict(name="depthwise", make=Depthwise, input=(3, 8, 8), batch=10, classes=4,
+         exporter="dynamo", opset=17, fold=True, piecewise_linear=True, x_scale=3.0, seed=303),
+    dict(name="tanh_mlp", make=TanhMLP, input=(1, 4, 4), batch=12, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=404),
+    dict(name="bn_kept", make=BNKept, input=(1, 6, 6), batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=505,
+         export_extra=dict(training=torch.onnx.TrainingMode.PRESERVE)),
+]
+
+
+def make_model_fixture(spec):
+    name = spec["name"]
+    torch.manual_seed(spec["seed"])
+    gen = torch.Generator().manual_seed(spec["seed"])
+    model = spec["make"]()
+    randomize_bn(model, gen)
+    model.eval()
+    x32 = (spec["x_scale"] * torch.randn(spec["batch"], *spec["input"], generator=gen)).numpy().astype(np.float32)
+    y = torch.randint(0, spec["classes"], (spec["batch"],), generator=gen).numpy().astype(np.int64)
+
+    path = os.path.join(HERE, f"{name}.onnx")
+    proto = export(model, torch.from_numpy(x32[:2]), path, spec["exporter"], spec["opset"],
+                   **spec.get("export_extra", {}))
+    ops = [n.op_type for n in proto.graph.node]
+    if spec.get("fold"):
+        assert "BatchNormalization" not in ops, f"{name}: BN was not folded"
+    if name == "bn_kept":
+        assert ops.count("BatchNormalization") == 2, f"{name}: BN nodes missing: {ops}"
+        for n in proto.graph.node:
+            if n.op_type == "BatchNormalization":
+                tm = [a.i for a in n.attribute if a.name == "training_mode"]
+                assert tm in ([], [0]), f"{name}: BN exported in training mode"
+
+    ref = (fold_bn(model) if spec["fold"] else copy.deepcopy(model)).double().eval()
+    mapping = map_to_initializers(ref, proto)
+    for node, op, w, b in quantizable_layers(proto):
+        assert w in mapping.values(), f"{name}: weight {w} of {node} not mapped"
+        assert b is None or b in mapping.values(), f"{name}: bias {b} of {node} not mapped"
+
+    out, report, fd_err = references(spec, model, ref, proto, mapping, x32, y, spec["seed"])
+
+    ort_out = ort_logits(path, x32)
+    d_ort = float(np.abs(ort_out - out["logits"]).max())
+    d_fold = float(np.abs(out["logits64"] - out["logits"]).max())
+    assert d_ort < ORT_TOL, f"{name}: onnxruntime vs torch logits differ by {d_ort}"
+    assert d_fold < FOLD_TOL, f"{name}: float64 reference vs float32 torch logits differ by {d_fold}"
+
+    np.savez(os.path.join(HERE, f"{name}_ref.npz"), **out)
+    shape_ops = [o for o in ops if o in ("Shape", "Gather", "Unsqueeze", "Concat", "Constant")]
+    print(f"{name}: {spec['exporter']} opset {spec['opset']}, ops {sorted(set(ops))}")
+    print(f"  shape-subgraph ops: {shape_ops or 'none'}")
+    print(f"  max|ort - torch| = {d_ort:.2e}, max|f64 ref - f32 torch| = {d_fold:.2e}, "
+          f"Hv vs FD rel = {fd_err:.2e}, loss = {out['loss'][0]:.6f}")
+    for node, op, w, shape, t, gn, rel in report:
+        print(f"  {node:28s} {op:6s} {w:22s} {str(shape):16s} trace {t:.6e} gn {gn:.6e} rel {rel:.1e}")
+    if name == "depthwise":
+        with torch.no_grad():
+            print(f"  ReLU6 upper clip active on {float((model.c0(torch.from_numpy(x32)) > 6).float().mean()):.3f}"
+                  f" of the first layer's outputs")
+    return proto
+
+
+def make_digits_reference(n=64):
+    """Exact per-layer traces of the embedded example (Examples/digits_resnet.onnx) on the first
+    `n` examples of Examples/digits.npz, so `hutch trace` on the example can be checked end to end.
+    The torch model is rebuilt from the ONNX file: each Conv/Gemm node name (/block1/c1/conv/Conv)
+    names the module whose weight and bias are its initializers."""
+    examples = os.path.join(os.path.dirname(os.path.dirname(HERE)), "Examples")
+    sys.path.insert(0, examples)
+    import train_example  # the model definition; nothing runs on import
+
+    proto = onnx.load(os.path.join(examples, "digits_resnet.onnx"))
+    inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
+    model = train_example.DigitsResNet()
+    for m in list(model.modules()):
+        if hasattr(m, "conv") and hasattr(m, "bn"):  # BN is folded in the export
+            c = m.conv
+            m.conv = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, stride=c.stride,
+                               padding=c.padding, groups=c.groups, bias=True)
+            m.bn = nn.Identity()
+    model = model.double().eval()
+    onnx_name, assigned = {}, set()
+    for node in proto.graph.node:
+        if node.op_type in ("Conv", "Gemm"):
+            path = ".".join(node.name.strip("/").split("/")[:-1])
+            for suffix, init in zip(("weight", "bias"), node.input[1:3]):
+                t = model.get_parameter(f"{path}.{suffix}")
+                assert tuple(t.shape) == inits[init].shape, f"{node.name}: {init} shape"
+                with torch.no_grad():
+                    t.copy_(torch.from_numpy(inits[init].astype(np.float64)))
+                onnx_name[f"{path}.{suffix}"] = init
+    assert set(onnx_name) == {k for k, _ in model.named_parameters()}, "digits: unassigned parameters"
+
+    data = np.load(os.path.join(examples, "digits.npz"))
+    x32, y = data["x"][:n], data["y"][:n]
+    x, yt = torch.from_numpy(x32).double(), torch.from_numpy(y)
+    params = {k: p.detach().clone() for k, p in model.named_parameters()}
+    logits64 = functional_call(model, params, (x,))
+    d_ort = float(np.abs(ort_logits(os.path.join(examples, "digits_resnet.onnx"), x32) - logits64.numpy()).max())
+    assert d_ort < ORT_TOL * 10, f"digits: onnxruntime vs float64 torch logits {d_ort}"
+    for p in params.values():
+        p.requires_grad_(True)
+    loss = F.cross_entropy(functional_call(model, params, (x,)), yt)
+    grads = dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
+    out = {"x": x32, "y": y, "logits64": logits64.detach().numpy(),
+           "loss": np.array([float(loss.detach())], dtype=np.float64)}
+    for k in params:
+        out[f"grad:{onnx_name[k]}"] = grads[k].numpy()
+    detached = {k: p.detach() for k, p in params.items()}
+    print(f"digits (Examples/digits_resnet.onnx, first {n} of digits.npz): loss {float(loss):.6f}, "
+          f"max|ort - f64 torch| {d_ort:.1e}")
+    for node in proto.graph.node:
+        if node.op_type not in ("Conv", "Gemm"):
+            continue
+        w = node.input[1]
+        tname = next(k for k, v in onnx_name.items() if v == w)
+        gn = gauss_newton_trace(model, detached, tname, x, yt)
+        out[f"gn_trace:{w}"] = np.array([gn], dtype=np.float64)
+        line = f"  {node.name:28s} {w:16s} gn_trace {gn:.6e}"
+        if detached[tname].numel() <= 600:  # small enough for torch.func.hessian here
+            t, _ = hessian_trace(model, detached, tname, x, yt)
+            assert abs(t - gn) <= TRACE_RTOL * abs(t), f"digits {w}: hessian {t} vs Gauss-Newton {gn}"
+            out[f"trace:{w}"] = np.array([t], dtype=np.float64)
+            line += f"  trace {t:.6e}"
+        print(line)
+    np.savez(os.path.join(HERE, "digits_ref.npz"), **out)
+
+
+def make_external_data(mlp_path):
+    """The MLP again, with every tensor moved to a side file: Hutch must refuse it clearly."""
+    proto = onnx.load(mlp_path)
+    path = os.path.join(HERE, "external_data.onnx")
+    data = "external_data.onnx.data"
+    if os.path.exists(os.path.join(HERE, data)):
+        os.remove(os.path.join(HERE, data))  # onnx appends to an existing data file
+    onnx.save_model(proto, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=data, size_threshold=0)
+    reloaded = onnx.load(path, load_external_data=False)
+    assert all(t.data_location == onnx.TensorProto.EXTERNAL for t in reloaded.graph.initializer)
+    print(f"external_data: {len(reloaded.graph.initializer)} initializers in {data}")
+
+
+def make_unsupported():
+    torch.manual_seed(606)
+    model = Unsupported().eval()
+    path = os.path.join(HERE, "unsupported_ops.onnx")
+    x = torch.randn(2, 4)
+    proto = export(model, x, path, "torchscript", 17)
+    ops = {n.op_type: n.name for n in proto.graph.node}
+    assert set(ops) == {"Gemm", "Softmax", "Erf"}, ops
+    d = float(np.abs(ort_logits(path, x.numpy()) - model(x).detach().numpy()).max())
+    assert d < ORT_TOL
+    print(f"unsupported_ops: nodes {[(n.op_type, n.name) for n in proto.graph.node]}")
+
+
+def main():
+    warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit.script deprecation noise
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
+    for spec in SPECS:
+        make_model_fixture(spec)
+    make_digits_reference()
+    make_external_data(os.path.join(HERE, "mlp.onnx"))
+    make_unsupported()
+    total = sum(os.path.getsize(os.path.join(HERE, f)) for f in os.listdir(HERE)
+                if f.endswith((".onnx", ".npz", ".data")))
+    print(f"total size of models and data: {total} bytes")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
