@@ -1,0 +1,45 @@
+extension QuantizationGrid {
+    /// Squared error ‖dequantize(quantize(v)) - v‖² of one channel, accumulated in Double.
+    func squaredError(_ values: [Float], _ parameters: AffineParameters) -> Double {
+        var sum = 0.0
+        for v in values {
+            let d = Double(dequantize(quantize(v, parameters), parameters)) - Double(v)
+            sum += d * d
+        }
+        return sum
+    }
+
+    /// The parameters for one channel under a range method.
+    func chooseParameters(_ values: [Float], _ stats: ChannelStatistics,
+                          _ method: RangeMethod) -> AffineParameters {
+        if isBinary { return binaryParameters(meanAbs: stats.meanAbs) }
+        switch method {
+        case .minMax:
+            return parameters(lower: stats.min, upper: stats.max)
+        case .mseClipping(let candidates, let lowestRatio):
+            // r = 1 first, then downwards; a candidate must be strictly better to win, so
+            // ties keep the wider range and the result never loses to min-max.
+            var best = parameters(lower: stats.min, upper: stats.max)
+            var bestError = squaredError(values, best)
+            guard candidates > 1 else { return best }
+            for k in stride(from: candidates - 2, through: 0, by: -1) {
+                let r = lowestRatio + (1 - lowestRatio) * Double(k) / Double(candidates - 1)
+                let p = parameters(lower: Float(r * Double(stats.min)), upper: Float(r * Double(stats.max)))
+                if p == best { continue }
+                let e = squaredError(values, p)
+                if e < bestError { (best, bestError) = (p, e) }
+            }
+            return best
+        }
+    }
+}
+
+extension RangeMethod {
+    func validate() throws(QuantizerError) {
+        if case .mseClipping(let candidates, let lowestRatio) = self {
+            guard candidates >= 1, lowestRatio > 0, lowestRatio <= 1 else {
+                throw .invalidClipSearch(candidates: candidates, lowestRatio: lowestRatio)
+            }
+        }
+    }
+}
