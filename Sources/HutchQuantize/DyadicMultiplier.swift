@@ -6,9 +6,23 @@ public struct DyadicMultiplier: Sendable, Equatable, Hashable, Codable {
     /// In 0...62.
     public var shift: Int
 
+    /// Unchecked; use `init(_:)` to convert a real multiplier.
     public init(numerator: Int32, shift: Int) {
         self.numerator = numerator
         self.shift = shift
+    }
+
+    private enum CodingKeys: String, CodingKey { case numerator, shift }
+
+    /// Decoding checks numerator > 0 and shift in 0...62: a plan file is input.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let numerator = try container.decode(Int32.self, forKey: .numerator)
+        let shift = try container.decode(Int.self, forKey: .shift)
+        guard numerator > 0, (0...62).contains(shift) else {
+            throw QuantizerError.invalidState("dyadic multiplier \(numerator) / 2^\(shift) needs a positive numerator and a shift in 0...62")
+        }
+        self.init(numerator: numerator, shift: shift)
     }
 
     /// numerator / 2^shift as a Double (exact).

@@ -32,8 +32,9 @@ public struct QuantizedTensor: Sendable, Equatable {
         return Tensor(shape: shape, data: out)
     }
 
-    /// ‖dequantized() - weight‖², accumulated in Double. `weight` must have this shape.
-    public func squaredError(against weight: Tensor<Float>) -> Double {
+    /// ‖dequantized() - weight‖², accumulated in Double.
+    public func squaredError(against weight: Tensor<Float>) throws(QuantizerError) -> Double {
+        guard weight.shape == shape else { throw .shapeMismatch(expected: shape, actual: weight.shape) }
         var sum = 0.0
         forEachElement { index, p in
             let d = Double(grid.dequantize(codes[index], p)) - Double(weight.data[index])

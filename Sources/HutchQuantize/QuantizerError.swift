@@ -18,6 +18,8 @@ public enum QuantizerError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidHistogram(String)
     case histogramMismatch(String)
     case emptyCalibration
+    case shapeMismatch(expected: [Int], actual: [Int])
+    case invalidState(String)
 
     public var description: String {
         switch self {
@@ -55,6 +57,10 @@ public enum QuantizerError: Error, Equatable, Sendable, CustomStringConvertible 
             "cannot merge activation histograms: \(reason); build every partial histogram from the same merged min-max range and bin count"
         case .emptyCalibration:
             "no activation values were observed; calibrate on at least one non-empty batch"
+        case .shapeMismatch(let expected, let actual):
+            "weight shape \(actual) does not match the quantized shape \(expected); compare a weight with its own quantization"
+        case .invalidState(let reason):
+            "invalid serialized state: \(reason)"
         }
     }
 }

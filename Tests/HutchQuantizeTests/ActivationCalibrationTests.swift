@@ -116,4 +116,14 @@ final class ActivationCalibrationTests: XCTestCase {
         let noBins = Data(#"{"lower": 0, "upper": 1, "counts": []}"#.utf8)
         XCTAssertThrowsError(try JSONDecoder().decode(HistogramObserver.self, from: noBins))
     }
+
+    func testMinMaxStateSurvivesJSONAndDecodingChecksIt() throws {
+        var mm = MinMaxObserver()
+        XCTAssertEqual(try JSONDecoder().decode(MinMaxObserver.self, from: JSONEncoder().encode(mm)), mm)
+        try mm.observe([-1.25, 3.5, 0.1])
+        XCTAssertEqual(try JSONDecoder().decode(MinMaxObserver.self, from: JSONEncoder().encode(mm)), mm)
+        for bad in [#"{"count": -1}"#, #"{"count": 2, "min": 3, "max": 1}"#, #"{"count": 2}"#] {
+            XCTAssertThrowsError(try JSONDecoder().decode(MinMaxObserver.self, from: Data(bad.utf8)), bad)
+        }
+    }
 }

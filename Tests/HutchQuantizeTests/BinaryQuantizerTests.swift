@@ -16,11 +16,11 @@ final class BinaryQuantizerTests: XCTestCase {
     func testMeanAbsIsTheLeastSquaresScaleForSignCodes() throws {
         let w = randomWeight([4, 64], seed: 20)
         let q = try WeightQuantizer.quantize(w, bits: 1)
-        let best = q.squaredError(against: w)
+        let best = try q.squaredError(against: w)
         for factor: Float in [0.9, 0.97, 1.03, 1.1] {
             var other = q
             other.parameters = q.parameters.map { AffineParameters(scale: $0.scale * factor, zeroPoint: 0) }
-            XCTAssertGreaterThan(other.squaredError(against: w), best)
+            XCTAssertGreaterThan(try other.squaredError(against: w), best)
         }
         // The range method cannot improve on it and is ignored.
         let mse = try WeightQuantizer.quantize(w, bits: 1, config: .init(range: .mse))

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import HutchQuantize
 
@@ -66,5 +67,15 @@ final class DyadicMultiplierTests: XCTestCase {
         }
         XCTAssertEqual(try DyadicMultiplier(0.5).apply(to: 3), 2)    // 1.5 -> 2 (half up)
         XCTAssertEqual(try DyadicMultiplier(0.5).apply(to: -3), -1)  // -1.5 -> -1 (half up)
+    }
+}
+
+extension DyadicMultiplierTests {
+    func testJSONRoundTripAndCheckedDecoding() throws {
+        let d = try DyadicMultiplier(0.000123)
+        XCTAssertEqual(try JSONDecoder().decode(DyadicMultiplier.self, from: JSONEncoder().encode(d)), d)
+        for bad in [#"{"numerator": 0, "shift": 3}"#, #"{"numerator": 5, "shift": 63}"#, #"{"numerator": 5, "shift": -1}"#] {
+            XCTAssertThrowsError(try JSONDecoder().decode(DyadicMultiplier.self, from: Data(bad.utf8)), bad)
+        }
     }
 }

@@ -98,7 +98,10 @@ final class SymmetricQuantizerTests: XCTestCase {
         XCTAssertEqual(q.scales[0], w.data.map(abs).max()! / 31)
         // Per-channel can only do better than one scale for everything here.
         let perChannel = try WeightQuantizer.quantize(w, bits: 6)
-        XCTAssertLessThan(perChannel.squaredError(against: w), q.squaredError(against: w))
+        XCTAssertLessThan(try perChannel.squaredError(against: w), try q.squaredError(against: w))
+        XCTAssertThrowsError(try q.squaredError(against: transposed(w))) {
+            XCTAssertEqual($0 as? QuantizerError, .shapeMismatch(expected: [4, 10], actual: [10, 4]))
+        }
     }
 
     func testDequantizedValuesAreCodeTimesScale() throws {
