@@ -95,6 +95,7 @@ final class PackedWeightFileTests: XCTestCase {
     func testFieldChecksBehindAValidChecksum() throws {
         let layer = PackedLayer(name: "w", weight: try WeightQuantizer.quantize(randomWeight([2, 3], seed: 75), bits: 4))
         let bytes = try PackedWeightFile.encode([layer])
+        XCTAssertEqual(bytes.count, 86)  // the worked example in Protocols/packed-weights.md
         // Offsets: header 24, name length 4, name 1 -> bits at 29, scheme 30, axis 31..34,
         // rank 35..38, dims 39..54, scales 55..62, zero points 63..70, code bytes 71..78.
         func edited(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
