@@ -21,6 +21,7 @@ let package = Package(
         .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib", "CSodium"], swiftSettings: release),
         .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
         .target(name: "HutchAllocation", swiftSettings: release),
+        .target(name: "HutchQuantize", dependencies: ["HutchTensor"]),
         .executableTarget(name: "hutch",
                           dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation"],
                           swiftSettings: release),
@@ -29,6 +30,7 @@ let package = Package(
         .testTarget(name: "HutchModelTests", dependencies: ["HutchModel"]),
         .testTarget(name: "HutchAutodiffTests", dependencies: ["HutchAutodiff", "HutchModel"]),
         .testTarget(name: "HutchAllocationTests", dependencies: ["HutchAllocation"]),
+        .testTarget(name: "HutchQuantizeTests", dependencies: ["HutchQuantize"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch"]),
     ]
 )
