@@ -1,0 +1,243 @@
+import Foundation
+import XCTest
+@testable import HutchModel
+
+/// Loader behaviour on models built in-test with the test protobuf encoder.
+final class ONNXLoaderTests: XCTestCase {
+    private func weights(_ count: Int, scale: Float = 0.1) -> [Float] {
+        (0..<count).map { Float($0 % 7) * scale - 0.3 }
+    }
+
+    /// x [N, 2, 5, 5] -> Conv(w [4, 2, 3, 3]) -> Relu -> Flatten -> Gemm(w [3, N*...]) -> y
+    private func convNet(convAttributes: [TestAttribute] = [], extraNodes: [TestNode] = [], nanAt: Int? = nil,
+                         external: Bool = false) -> [UInt8] {
+        var convWeights = weights(4 * 2 * 3 * 3)
+        if let nanAt { convWeights[nanAt] = .nan }
+        let w = external ? TestTensor(name: "conv.w", dims: [4, 2, 3, 3], payload: .external)
+                         : TestTensor.floats("conv.w", [4, 2, 3, 3], convWeights)
+        return makeModel(nodes: [
+            TestNode("Conv", "conv", ["x", "conv.w", "conv.b"], ["c"], convAttributes),
+            TestNode("Relu", "relu", ["c"], ["r"]),
+            TestNode("Flatten", "flat", ["r"], ["f"]),
+            TestNode("Gemm", "fc", ["f", "fc.w"], ["y"], [.int("transB", 1)]),
+        ] + extraNodes, initializers: [
+            w, .floats("conv.b", [4], [0, 0.1, 0.2, 0.3], raw: false),
+            .floats("fc.w", [3, 4 * 5 * 5], weights(300)),
+        ], inputShape: [nil, 2, 5, 5])
+    }
+
+    private func expectModelError(_ bytes: [UInt8], contains parts: [String], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx"), file: file, line: line) { error in
+            guard let modelError = error as? ModelError else { return XCTFail("not a ModelError: \(error)", file: file, line: line) }
+            let text = modelError.description
+            XCTAssertFalse(text.contains("\n"), "message must be one line: \(text)", file: file, line: line)
+            XCTAssertTrue(text.hasPrefix("m.onnx"), text, file: file, line: line)
+            for part in parts { XCTAssertTrue(text.contains(part), "'\(part)' missing in: \(text)", file: file, line: line) }
+        }
+    }
+
+    func testConvNetLoadsWithShapesAndMACs() throws {
+        let graph = try ONNXLoader.load(bytes: convNet(convAttributes: [.ints("pads", [1, 1, 1, 1])]), source: "m.onnx")
+        XCTAssertEqual(graph.nodes.map(\.op.onnxType), ["Conv", "Relu", "Flatten", "Gemm"])
+        XCTAssertEqual(graph.values[graph.output.index].shape, [nil, 3])
+        let layers = graph.quantizableLayers
+        XCTAssertEqual(layers.map(\.weightName), ["conv.w", "fc.w"])
+        XCTAssertEqual(layers.map(\.macsPerExample), [4 * 5 * 5 * 2 * 9, 3 * 100])
+        XCTAssertEqual(graph.initializers[layers[0].weight]?.data, weights(72))
+        let bias = try XCTUnwrap(graph.nodes[0].inputs[2] ?? nil)
+        XCTAssertEqual(graph.initializers[bias]?.data, [0, 0.1, 0.2, 0.3])   // from packed float_data
+    }
+
+    func testConvDefaultsAndAutoPad() throws {
+        func convAttributes(_ extra: [TestAttribute]) throws -> ConvAttributes {
+            let x: [TestAttribute] = extra
+            // fc input size depends on the conv output, so build the model with a matching Gemm.
+            let probe = makeModel(nodes: [
+                TestNode("Conv", "conv", ["x", "w"], ["c"], x),
+                TestNode("GlobalAveragePool", "gap", ["c"], ["g"]),
+                TestNode("Flatten", "flat", ["g"], ["y"]),
+            ], initializers: [.floats("w", [4, 2, 3, 3], weights(72))], inputShape: [nil, 2, 6, 7])
+            let graph = try ONNXLoader.load(bytes: probe, source: "m.onnx")
+            guard case .conv(let attributes) = graph.nodes[0].op else { throw XCTSkip("no conv") }
+            return attributes
+        }
+        let defaults = try convAttributes([])
+        XCTAssertEqual(defaults, ConvAttributes(kernelShape: [3, 3], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1))
+        // SAME with stride 2 on 6x7: out 3x4, total pads 1 and 2; SAME_UPPER puts the extra at the end.
+        let upper = try convAttributes([.string("auto_pad", "SAME_UPPER"), .ints("strides", [2, 2])])
+        XCTAssertEqual(upper.pads, [0, 1, 1, 1])
+        let lower = try convAttributes([.string("auto_pad", "SAME_LOWER"), .ints("strides", [2, 2])])
+        XCTAssertEqual(lower.pads, [1, 1, 0, 1])
+        let valid = try convAttributes([.string("auto_pad", "VALID"), .ints("dilations", [2, 1])])
+        XCTAssertEqual(valid.pads, [0, 0, 0, 0])
+        XCTAssertEqual(valid.dilations, [2, 1])
+    }
+
+    func testTruncatedModelsThrowModelErrors() throws {
+        let bytes = convNet()
+        for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 300)) {
+            XCTAssertThrowsError(try ONNXLoader.load(bytes: Array(bytes[..<cut]), source: "cut.onnx")) { error in
+                XCTAssertNotNil(error as? ModelError, "cut at \(cut): \(error)")
+            }
+        }
+    }
+
+    func testBitFlippedModelsNeverTrap() throws {
+        let bytes = try [UInt8](Data(contentsOf: modelFixtures.appendingPathComponent("resnetish_ts_opset13.onnx")))
+        var generator = SplitMix(seed: 7)
+        var refused = 0
+        for _ in 0..<400 {
+            var flipped = bytes
+            let position = Int(generator.next() % UInt64(bytes.count))
+            flipped[position] ^= UInt8(1 << (generator.next() % 8))
+            do {
+                _ = try ONNXLoader.load(bytes: flipped, source: "flip.onnx")
+            } catch let error as ModelError {
+                refused += 1
+                XCTAssertFalse(error.description.isEmpty)
+            } catch {
+                XCTFail("flip at \(position): unexpected error type \(error)")
+            }
+        }
+        // Most flips land in weight bytes (still a valid model); some must be caught.
+        XCTAssertGreaterThan(refused, 0)
+    }
+
+    func testEmptyAndGarbageFiles() {
+        expectModelError([], contains: ["empty"])
+        expectModelError(Array("not a model at all".utf8), contains: ["not a valid ONNX file"])
+    }
+
+    func testExternalDataIsRefusedNamingTheTensor() {
+        expectModelError(convNet(external: true), contains: ["conv.w", "save_as_external_data=False"])
+    }
+
+    func testEveryUnsupportedOpIsListedAtOnce() {
+        let bytes = convNet(extraNodes: [
+            TestNode("Softmax", "soft1", ["y"], ["s1"]),
+            TestNode("Erf", "erf", ["y"], ["s2"]),
+            TestNode("Softmax", "soft2", ["y"], ["s3"]),
+            TestNode("FusedConv", "fused", ["y"], ["s4"], domain: "com.microsoft"),
+        ])
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx")) { error in
+            XCTAssertEqual(error as? ModelError, .unsupportedOps(source: "m.onnx", ops: [
+                .init(opType: "Softmax", nodeNames: ["soft1", "soft2"]),
+                .init(opType: "Erf", nodeNames: ["erf"]),
+                .init(opType: "com.microsoft.FusedConv", nodeNames: ["fused"]),
+            ]))
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("Softmax (soft1, soft2)") && text.contains("Erf (erf)"), text)
+        }
+    }
+
+    func testNaNAndInfinityInWeightsAreNamed() {
+        expectModelError(convNet(nanAt: 5), contains: ["conv.w", "nan", "index 5"])
+    }
+
+    func testGraphInterfaceValidation() {
+        let twoInputs = makeModel(nodes: [TestNode("Add", "add", ["x", "x2"], ["y"])], initializers: [],
+                                  inputShape: [nil, 3], extraInputs: ["x2"])
+        expectModelError(twoInputs, contains: ["2 data inputs", "'x'", "'x2'"])
+        let twoOutputs = makeModel(nodes: [TestNode("Relu", "r", ["x"], ["y"]), TestNode("Relu", "r2", ["x"], ["z"])],
+                                   initializers: [], inputShape: [nil, 3], outputs: ["y", "z"])
+        expectModelError(twoOutputs, contains: ["2 outputs"])
+        let missing = makeModel(nodes: [TestNode("Gemm", "fc", ["x", "nowhere"], ["y"])], initializers: [], inputShape: [nil, 3])
+        expectModelError(missing, contains: ["'fc'", "'nowhere'"])
+        let notLogits = makeModel(nodes: [TestNode("Relu", "r", ["x"], ["y"])], initializers: [], inputShape: [nil, 3, 4])
+        expectModelError(notLogits, contains: ["[N, 3, 4]", "logits"])
+    }
+
+    func testConvChannelMismatch() {
+        let bytes = makeModel(nodes: [TestNode("Conv", "conv", ["x", "w"], ["y"])],
+                              initializers: [.floats("w", [4, 3, 1, 1], weights(12))], inputShape: [nil, 2, 4, 4])
+        expectModelError(bytes, contains: ["'conv'", "group"])
+    }
+
+    func testGemmOptionsAndClipBeforeOpset11() throws {
+        let bytes = makeModel(nodes: [
+            TestNode("Gemm", "fc", ["x", "w", "b"], ["h"], [.float("alpha", 0.5), .float("beta", 2)]),
+            TestNode("Clip", "clip", ["h"], ["c"], [.float("min", -1), .float("max", 2)]),
+            TestNode("Clip", "clip2", ["c"], ["y"]),
+        ], initializers: [.floats("w", [3, 2], weights(6)), .floats("b", [2], [1, 2])], inputShape: [nil, 3], opset: 9)
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        XCTAssertEqual(graph.nodes[0].op, .gemm(GemmAttributes(transA: false, transB: false, alpha: 0.5, beta: 2)))
+        XCTAssertEqual(graph.nodes[1].op, .clip(min: -1, max: 2))
+        XCTAssertEqual(graph.nodes[2].op, .clip(min: -.infinity, max: .infinity))
+        XCTAssertEqual(graph.quantizableLayers.first?.macsPerExample, 6)
+    }
+
+    func testSubDivAndConstantFolding() throws {
+        // (x - mean) / std, then a Reshape whose target is computed from Shape -> Slice -> Concat.
+        let bytes = makeModel(nodes: [
+            TestNode("Sub", "sub", ["x", "mean"], ["s"]),
+            TestNode("Div", "div", ["s", "std"], ["d"]),
+            TestNode("Shape", "shape", ["d"], ["sh"]),
+            TestNode("Slice", "slice", ["sh", "zero", "one"], ["batch"]),
+            TestNode("Constant", "minus1", [], ["m1"], [.tensor("value", .int64s("", [1], [-1]))]),
+            TestNode("Concat", "cat", ["batch", "m1"], ["target"], [.int("axis", 0)]),
+            TestNode("Reshape", "reshape", ["d", "target"], ["r"]),
+            TestNode("MatMul", "mm", ["r", "w"], ["y"]),
+        ], initializers: [
+            .floats("mean", [1, 2, 1], [0.5, -0.5]), .floats("std", [1, 2, 1], [2, 4]),
+            .int64s("zero", [1], [0], raw: false), .int64s("one", [1], [1]),
+            .floats("w", [6, 4], weights(24)),
+        ], inputShape: [nil, 2, 3])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        XCTAssertEqual(graph.nodes.map(\.op.onnxType), ["Add", "Mul", "Reshape", "MatMul"])
+        XCTAssertEqual(graph.nodes[2].op, .reshape(shape: [0, -1]))
+        let negated = try XCTUnwrap(graph.nodes[0].inputs[1] ?? nil)
+        XCTAssertEqual(graph.initializers[negated]?.data, [-0.5, 0.5])
+        let reciprocal = try XCTUnwrap(graph.nodes[1].inputs[1] ?? nil)
+        XCTAssertEqual(graph.initializers[reciprocal]?.data, [0.5, 0.25])
+        XCTAssertEqual(graph.values[graph.output.index].shape, [nil, 4])
+        XCTAssertEqual(graph.quantizableLayers.first?.macsPerExample, 24)
+    }
+
+    func testMulOfTwoActivationsIsRefused() {
+        let bytes = makeModel(nodes: [TestNode("Mul", "sq", ["x", "x"], ["y"])], initializers: [], inputShape: [nil, 3])
+        expectModelError(bytes, contains: ["'sq'", "constant"])
+    }
+
+    func testReshapeMixingExamplesIsRefused() {
+        let target = TestTensor.int64s("t", [2], [-1, 2])
+        let bytes = makeModel(nodes: [TestNode("Reshape", "r", ["x", "t"], ["y"])], initializers: [target], inputShape: [nil, 4])
+        expectModelError(bytes, contains: ["'r'", "mix examples"])
+    }
+
+    func testMaxPoolCeilModeAndAveragePoolPads() throws {
+        let bytes = makeModel(nodes: [
+            TestNode("MaxPool", "mp", ["x"], ["m"], [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2]), .int("ceil_mode", 1)]),
+            TestNode("AveragePool", "ap", ["m"], ["a"], [.ints("kernel_shape", [3, 3]), .ints("pads", [1, 1, 1, 1]), .int("count_include_pad", 1)]),
+            TestNode("GlobalAveragePool", "gap", ["a"], ["g"]),
+            TestNode("Flatten", "f", ["g"], ["y"]),
+        ], initializers: [], inputShape: [nil, 3, 5, 5])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        XCTAssertEqual(graph.values[graph.nodes[0].outputs[0].index].shape, [nil, 3, 3, 3])
+        XCTAssertEqual(graph.values[graph.nodes[1].outputs[0].index].shape, [nil, 3, 3, 3])
+        guard case .averagePool(let pool) = graph.nodes[1].op else { return XCTFail() }
+        XCTAssertTrue(pool.countIncludePad)
+        XCTAssertEqual(pool.pads, [1, 1, 1, 1])
+    }
+
+    func testUnsqueezeSqueezeOnDataBecomeReshape() throws {
+        let bytes = makeModel(nodes: [
+            TestNode("Unsqueeze", "u", ["x", "axes"], ["u1"]),
+            TestNode("Squeeze", "s", ["u1", "axes"], ["y"]),
+        ], initializers: [.int64s("axes", [1], [2])], inputShape: [nil, 3])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        XCTAssertEqual(graph.nodes.map(\.op), [.reshape(shape: [0, 3, 1]), .reshape(shape: [0, 3])])
+    }
+}
+
+/// A tiny deterministic generator for tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
