@@ -3,6 +3,8 @@
 public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read at all (missing, permissions, a directory).
     case unreadableFile(path: String, reason: String)
+    /// An output file could not be written.
+    case unwritableFile(path: String, reason: String)
     /// The ONNX file is corrupt, or valid ONNX that Hutch cannot use as a classifier.
     case invalidModel(String)
     /// ONNX ops Hutch does not implement: every op type with the names of its nodes.
@@ -23,6 +25,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unreadableFile(let path, let reason):
             return "\(path): cannot read the file (\(reason))"
+        case .unwritableFile(let path, let reason):
+            return "\(path): cannot write the file (\(reason))"
         case .invalidModel(let message), .invalidData(let message):
             return message
         case .unsupportedOps(let source, let ops):
