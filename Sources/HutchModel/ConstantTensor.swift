@@ -72,6 +72,17 @@ extension ONNXTensorProto {
         }
         let result: ConstantTensor
         switch type {
+        case .float where rawData != nil:
+            // The common case (every PyTorch export): copy little-endian float32 bytes in one go.
+            let raw = rawData ?? []
+            guard raw.count == count * 4 else {
+                throw ModelError.invalidModel("\(what) has \(raw.count) bytes of raw_data but its shape \(dims) needs \(count * 4)")
+            }
+            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                raw.withUnsafeBytes { source in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source) }
+                initialized = count
+            }
+            result = ConstantTensor(shape: shape, elements: .float(values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }))
         case .float:
             result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(4, count, what, floatData.count) {
                 Float(bitPattern: UInt32(truncatingIfNeeded: $0)) } typed: { floatData }))

@@ -241,3 +241,63 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+final class ONNXLoweringTests: XCTestCase {
+    func testBatchNormDropoutConcatAndActivations() throws {
+        let bytes = makeModel(nodes: [
+            TestNode("BatchNormalization", "bn", ["x", "scale", "bias", "mean", "var"], ["b"], [.float("epsilon", 1e-3)]),
+            TestNode("Dropout", "drop", ["b", "ratio"], ["d"]),
+            TestNode("Tanh", "tanh", ["d"], ["t"]),
+            TestNode("LeakyRelu", "leaky", ["d"], ["l"]),
+            TestNode("Concat", "cat", ["t", "l"], ["c"], [.int("axis", 1)]),
+            TestNode("ReduceMean", "mean", ["c"], ["m"], [.ints("axes", [2, 3]), .int("keepdims", 1)]),
+            TestNode("Identity", "id", ["m"], ["i"]),
+            TestNode("Flatten", "flat", ["i"], ["y"], [.int("axis", -3)]),
+        ], initializers: [
+            .floats("scale", [2], [1, 2]), .floats("bias", [2], [0, 1]), .floats("mean", [2], [0.5, 0]),
+            .floats("var", [2], [1, 4]), .floats("ratio", [], [0.5]),
+        ], inputShape: [nil, 2, 3, 3])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        XCTAssertEqual(graph.nodes.map(\.op), [
+            .batchNormalization(epsilon: 1e-3), .identity, .tanh, .leakyRelu(alpha: 0.01), .concat(axis: 1),
+            .globalAveragePool, .identity, .flatten(axis: 1),
+        ])
+        XCTAssertEqual(graph.nodes[0].inputs.count, 5)
+        XCTAssertEqual(graph.values[graph.nodes[4].outputs[0].index].shape, [nil, 4, 3, 3])
+        XCTAssertEqual(graph.values[graph.output.index].shape, [nil, 4])
+        XCTAssertTrue(graph.quantizableLayers.isEmpty)
+    }
+
+    func testBatchNormTrainingModeIsRefused() {
+        let bytes = makeModel(nodes: [
+            TestNode("BatchNormalization", "bn", ["x", "s", "s", "s", "s"], ["y"], [.int("training_mode", 1)]),
+        ], initializers: [.floats("s", [2], [1, 1])], inputShape: [nil, 2])
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("'bn'") && "\(error)".contains("eval mode"), "\(error)")
+        }
+    }
+
+    func testTypedFieldsDoublesAndUnpackedInt64s() throws {
+        // Weights as double_data (widened to float) and the reshape target as unpacked int64_data.
+        let bytes = makeModel(nodes: [
+            TestNode("Reshape", "r", ["x", "target"], ["f"]),
+            TestNode("MatMul", "mm", ["f", "w"], ["y"]),
+        ], initializers: [
+            TestTensor(name: "w", dims: [4, 2], payload: .doubles([1, 2, 3, 4, 5, 6, 7, 8])),
+            .int64s("target", [2], [0, 4], raw: false),
+        ], inputShape: [nil, 2, 2])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        let layer = try XCTUnwrap(graph.quantizableLayers.first)
+        XCTAssertEqual(graph.initializers[layer.weight]?.data, [1, 2, 3, 4, 5, 6, 7, 8])
+        XCTAssertEqual(graph.nodes[0].op, .reshape(shape: [0, 4]))
+        XCTAssertEqual(layer.macsPerExample, 8)
+    }
+
+    func testRawDataOfWrongLengthIsRefused() {
+        let bad = TestTensor(name: "w", dims: [4, 2], payload: .floats([1, 2, 3], raw: true))
+        let bytes = makeModel(nodes: [TestNode("MatMul", "mm", ["x", "w"], ["y"])], initializers: [bad], inputShape: [nil, 4])
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("'w'") && "\(error)".contains("12 bytes"), "\(error)")
+        }
+    }
+}
