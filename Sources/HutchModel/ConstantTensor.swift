@@ -67,7 +67,7 @@ extension ONNXTensorProto {
             }
             shape.append(Int(dim))
             let (product, overflow) = count.multipliedReportingOverflow(by: Int(dim))
-            guard !overflow, product <= 1 << 34 else { throw ModelError.invalidModel("\(what) is too large (\(dims))") }
+            guard !overflow, product <= SizeLimits.initializerElements else { throw ModelError.invalidModel("\(what) is too large (\(dims))") }
             count = product
         }
         let result: ConstantTensor

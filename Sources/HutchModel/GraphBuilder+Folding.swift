@@ -173,7 +173,7 @@ extension GraphBuilder {
             for (k, rawAxis) in sliceAxes.enumerated() {
                 let axis = try normalize(Int(clamping: rawAxis), rank: rank)
                 let size = data.shape[axis]
-                let stepValue = Int(clamping: steps?[k] ?? 1)
+                let stepValue = Int(max(min(steps?[k] ?? 1, Int64(Int32.max)), -Int64(Int32.max)))
                 guard stepValue != 0 else { throw ModelError.invalidModel("\(what): step 0") }
                 var s = Int(clamping: starts[k]), e = Int(clamping: ends[k])
                 if s < 0 { s += size }
@@ -215,13 +215,13 @@ extension GraphBuilder {
             } else {
                 let requested = try plainIntegers(try constant(1), "shape")
                 let resolved = requested.enumerated().map { $0.element == 0 && $0.offset < data.shape.count ? data.shape[$0.offset] : $0.element }
-                let known = resolved.filter { $0 != -1 }.reduce(1, *)
-                guard resolved.filter({ $0 == -1 }).count <= 1, known > 0 || data.count == 0 else {
+                guard let known = checkedProduct(resolved.filter { $0 != -1 }),
+                      resolved.filter({ $0 == -1 }).count <= 1, known > 0 || data.count == 0 else {
                     throw ModelError.invalidModel("\(what): invalid target shape \(requested)")
                 }
                 target = resolved.map { $0 == -1 ? data.count / max(known, 1) : $0 }
             }
-            guard target.allSatisfy({ $0 >= 0 }), target.reduce(1, *) == data.count else {
+            guard target.allSatisfy({ $0 >= 0 }), checkedProduct(target) == data.count else {
                 throw ModelError.invalidModel("\(what): cannot reshape \(data.shape) to \(target)")
             }
             return [ConstantTensor(shape: target, elements: data.elements)]
@@ -231,9 +231,10 @@ extension GraphBuilder {
 
         case "ConstantOfShape":
             let dims = try plainIntegers(try constant(0), "shape")
-            guard dims.allSatisfy({ $0 >= 0 }), dims.reduce(1, *) <= 1 << 24 else { throw ModelError.invalidModel("\(what): invalid shape \(dims)") }
+            guard dims.allSatisfy({ $0 >= 0 }), let count = checkedProduct(dims), count <= SizeLimits.foldedElements else {
+                throw ModelError.invalidModel("\(what): invalid or too large shape \(dims)")
+            }
             let fill = try node.attribute("value")?.t.map { try $0.constant(source: source) }
-            let count = dims.reduce(1, *)
             switch fill?.elements {
             case .int64(let values)?: return [ConstantTensor(shape: dims, elements: .int64(Array(repeating: values.first ?? 0, count: count)))]
             case .float(let values)?: return [ConstantTensor(shape: dims, elements: .float(Array(repeating: values.first ?? 0, count: count)))]
@@ -262,7 +263,9 @@ extension GraphBuilder {
             throw ModelError.invalidModel("\(what): shapes \(parts.map(\.shape)) do not broadcast")
         }
         let maps = parts.map { Broadcasting.indexMap(from: $0.shape, to: shape) }
-        let total = shape.reduce(1, *)
+        guard let total = checkedProduct(shape), total <= SizeLimits.foldedElements else {
+            throw ModelError.invalidModel("\(what): the result \(shape) is too large to evaluate at load time")
+        }
         if node.opType == "Where" {
             guard let condition = parts[0].ints else { throw ModelError.invalidModel("\(what): condition must be boolean") }
             let picked = (0..<total).map { condition[maps[0][$0]] != 0 }

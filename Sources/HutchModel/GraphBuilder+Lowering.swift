@@ -30,7 +30,7 @@ extension GraphBuilder {
         }
         func ints(_ attribute: String, count: Int, default value: Int) throws -> [Int] {
             guard let list = node.ints(attribute) else { return Array(repeating: value, count: count) }
-            guard list.count == count, list.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
+            guard list.count == count, list.allSatisfy({ $0 >= 0 && $0 <= 1 << 20 }) else {
                 throw fail("attribute \(attribute) \(list) does not fit \(count) spatial dimensions")
             }
             return list.map { Int($0) }
@@ -160,7 +160,7 @@ extension GraphBuilder {
                 } else {
                     let minusOne = try materialize(name + "/minus_one", ConstantTensor(shape: [], elements: .float([-1])), node: name)
                     let negatedInput = try operand(1)
-                    b = emit(name + "/negate", .mul, [negatedInput, minusOne], output: name + "/negated", shape: shapeOf(negatedInput))
+                    b = try emit(name + "/negate", .mul, [negatedInput, minusOne], output: name + "/negated", shape: shapeOf(negatedInput))
                 }
                 op = .add
             case "Div":
@@ -298,12 +298,15 @@ extension GraphBuilder {
         }
 
         guard let output = node.outputs.first, !output.isEmpty else { throw fail("has no output") }
-        _ = emit(name, op, inputs, output: output, shape: outShape)
+        try emit(name, op, inputs, output: output, shape: outShape)
     }
 
     /// Appends a node with one output and binds the output name.
     @discardableResult
-    mutating func emit(_ name: String, _ op: Op, _ inputs: [ValueID?], output: String, shape: [Int?]) -> ValueID {
+    mutating func emit(_ name: String, _ op: Op, _ inputs: [ValueID?], output: String, shape: [Int?]) throws -> ValueID {
+        guard let elements = checkedProduct(shape.dropFirst().map { $0 ?? 1 }), elements <= SizeLimits.elementsPerExample else {
+            throw ModelError.invalidModel("\(source): node '\(name)' output \(describe(shape)) is too large (over 2^32 elements per example)")
+        }
         let id = addValue(output, shape: shape)
         nodes.append(Node(name: name, op: op, inputs: inputs, outputs: [id]))
         bindings[output] = .value(id)
@@ -317,7 +320,7 @@ extension GraphBuilder {
         switch node.string("auto_pad") ?? "NOTSET" {
         case "NOTSET", "":
             guard let pads = node.ints("pads") else { return Array(repeating: 0, count: 2 * rank) }
-            guard pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else {
+            guard pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 <= 1 << 20 }) else {
                 throw fail("pads \(pads) do not fit \(rank) spatial dimensions")
             }
             return pads.map { Int($0) }
@@ -352,9 +355,11 @@ extension GraphBuilder {
         }
         let inferred = target.enumerated().filter { $0.element == -1 }.map(\.offset)
         guard inferred.count <= 1 else { throw fail("target shape \(target) has more than one -1") }
-        let inKnown = input.compactMap { $0 }.reduce(1, *)
+        guard let inKnown = checkedProduct(input.compactMap { $0 }),
+              let outKnown = checkedProduct(resolved.enumerated().filter { !inferred.contains($0.offset) }.compactMap { $0.element }) else {
+            throw fail("target shape \(target) is too large")
+        }
         let inSymbolic = input.filter { $0 == nil }.count
-        let outKnown = resolved.enumerated().filter { !inferred.contains($0.offset) }.compactMap { $0.element }.reduce(1, *)
         let outSymbolic = resolved.enumerated().filter { !inferred.contains($0.offset) && $0.element == nil }.count
         if let slot = inferred.first {
             if inSymbolic == outSymbolic {

@@ -71,6 +71,9 @@ struct GraphBuilder {
             }
             shape.append(Int(size))
         }
+        guard let elements = checkedProduct(shape.compactMap { $0 }), elements <= SizeLimits.elementsPerExample else {
+            throw ModelError.invalidModel("\(what) shape \(describe(shape)) is too large (over 2^32 elements per example)")
+        }
         let id = addValue(input.name, shape: shape)
         bindings[input.name] = .value(id)
         return id

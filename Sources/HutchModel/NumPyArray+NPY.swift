@@ -46,7 +46,7 @@ extension NumPyArray {
         }
         let dataStart = headerStart + headerLength
         guard let array = NumPyArray(dtype: dtype, shape: fields.shape, bytes: Array(bytes[dataStart...])) else {
-            let expected = fields.shape.reduce(1, *) * dtype.size
+            let expected = checkedProduct(fields.shape + [dtype.size]).map { "\($0)" } ?? "more than 2^63"
             throw fail("holds \(bytes.count - dataStart) data bytes but shape \(fields.shape) of \(dtype.name) needs \(expected); the file is truncated or corrupt")
         }
         self = array

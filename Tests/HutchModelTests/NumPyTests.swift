@@ -120,3 +120,27 @@ final class NumPyTests: XCTestCase {
         }
     }
 }
+
+final class NumPyHostileInputTests: XCTestCase {
+    func testRandomByteDamageNeverTraps() throws {
+        let npz = try [UInt8](Data(contentsOf: modelFixtures.appendingPathComponent("numpy/data_deflated.npz")))
+        let npy = try [UInt8](Data(contentsOf: modelFixtures.appendingPathComponent("numpy/small_i8.npy")))
+        var generator = SplitMix(seed: 5)
+        for _ in 0..<1500 {
+            var a = npz, b = npy
+            a[Int(generator.next() % UInt64(a.count))] = UInt8(truncatingIfNeeded: generator.next())
+            b[Int(generator.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: generator.next())
+            do { _ = try NumPyArchive.readNPZ(a, source: "f.npz") } catch is ModelError {} catch { XCTFail("\(error)") }
+            do { _ = try NumPyArray(npy: b, source: "f.npy") } catch is ModelError {} catch { XCTFail("\(error)") }
+        }
+    }
+
+    func testHeaderWithHugeShapeIsRefused() {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (9223372036854775807, 4), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        let bytes = NumPyArray.magic + [1, 0] + [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+        XCTAssertThrowsError(try NumPyArray(npy: bytes, source: "h.npy")) { error in
+            XCTAssertTrue("\(error)".contains("h.npy"), "\(error)")
+        }
+    }
+}

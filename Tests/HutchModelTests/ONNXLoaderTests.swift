@@ -301,3 +301,61 @@ final class ONNXLoweringTests: XCTestCase {
         }
     }
 }
+
+final class ONNXHostileInputTests: XCTestCase {
+    private func expectRefused(_ bytes: [UInt8], _ part: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "h.onnx"), file: file, line: line) { error in
+            XCTAssertTrue((error as? ModelError)?.description.contains(part) == true, "\(error)", file: file, line: line)
+        }
+    }
+
+    func testHugeSizesAreRefusedWithoutOverflow() {
+        let huge = Int64(Int32.max)
+        // A reshape target whose product overflows Int.
+        expectRefused(makeModel(nodes: [TestNode("Reshape", "r", ["x", "t"], ["y"])],
+                                initializers: [.int64s("t", [4], [0, huge, huge, huge])], inputShape: [nil, 4]), "'r'")
+        // An input of 2^31 x 2^31 elements per example.
+        expectRefused(makeModel(nodes: [TestNode("Relu", "r", ["x"], ["y"])], initializers: [], inputShape: [nil, huge, huge]), "too large")
+        // An initializer whose dims claim 2^62 elements.
+        expectRefused(makeModel(nodes: [TestNode("MatMul", "mm", ["x", "w"], ["y"])],
+                                initializers: [.floats("w", [huge, huge], [1])], inputShape: [nil, 4]), "'w'")
+        // Pads far beyond any real model.
+        expectRefused(makeModel(nodes: [TestNode("MaxPool", "p", ["x"], ["y"], [.ints("kernel_shape", [1]), .ints("pads", [huge, huge])])],
+                                initializers: [], inputShape: [nil, 1, 4]), "pads")
+        // ConstantOfShape asked for 2^62 elements.
+        expectRefused(makeModel(nodes: [
+            TestNode("ConstantOfShape", "c", ["s"], ["k"]), TestNode("Add", "a", ["x", "k"], ["y"]),
+        ], initializers: [.int64s("s", [2], [huge, huge])], inputShape: [nil, 4]), "'c'")
+        // A Slice step of Int64.min.
+        expectRefused(makeModel(nodes: [
+            TestNode("Slice", "s", ["d", "st", "en", "ax", "step"], ["k"]), TestNode("Reshape", "r", ["x", "k"], ["y"]),
+        ], initializers: [.int64s("d", [2], [0, 4]), .int64s("st", [1], [-1]), .int64s("en", [1], [Int64.min]),
+                          .int64s("ax", [1], [0]), .int64s("step", [1], [Int64.min])], inputShape: [nil, 4]), "'r'")
+    }
+
+    func testRandomByteDamageOfInTestModelsNeverTraps() {
+        let base = makeModel(nodes: [
+            TestNode("Shape", "shape", ["x"], ["s"]),
+            TestNode("Gather", "g", ["s", "zero"], ["b"]),
+            TestNode("Unsqueeze", "u", ["b", "axes"], ["bu"]),
+            TestNode("Concat", "c", ["bu", "m1"], ["t"], [.int("axis", 0)]),
+            TestNode("Reshape", "r", ["x", "t"], ["f"]),
+            TestNode("Gemm", "fc", ["f", "w", "bias"], ["y"], [.int("transB", 1)]),
+        ], initializers: [
+            .int64s("zero", [], [0]), .int64s("axes", [1], [0]), .int64s("m1", [1], [-1]),
+            .floats("w", [3, 8], (0..<24).map { Float($0) }), .floats("bias", [3], [1, 2, 3]),
+        ], inputShape: [nil, 2, 4])
+        XCTAssertNoThrow(try ONNXLoader.load(bytes: base, source: "base.onnx"))
+        var generator = SplitMix(seed: 11)
+        for _ in 0..<1000 {
+            var bytes = base
+            for _ in 0..<(1 + Int(generator.next() % 3)) {
+                let position = Int(generator.next() % UInt64(bytes.count))
+                bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            do { _ = try ONNXLoader.load(bytes: bytes, source: "fuzz.onnx") } catch is ModelError {} catch {
+                XCTFail("unexpected error type \(error)")
+            }
+        }
+    }
+}
