@@ -124,6 +124,7 @@ extension GraphBuilder {
                                             alpha: node.float("alpha", default: 1), beta: node.float("beta", default: 1))
             let aShape = shapeOf(a), bShape = shapeOf(b)
             guard aShape.count == 2, bShape.count == 2 else { throw fail("needs rank-2 inputs, got \(describe(aShape)) and \(describe(bShape))") }
+            guard !(attributes.transA && aShape[0] == nil) else { throw fail("transA=1 would move the batch dimension of input A") }
             let (m, k) = attributes.transA ? (aShape[1], aShape[0]) : (aShape[0], aShape[1])
             let (k2, n) = attributes.transB ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
             guard k == k2 || k == nil || k2 == nil else { throw fail("inner dimensions of \(describe(aShape)) and \(describe(bShape)) differ") }
@@ -284,7 +285,7 @@ extension GraphBuilder {
             var shape = shapeOf(first)
             for id in ids.dropFirst() {
                 let other = shapeOf(id)
-                guard other.count == rank, (0..<rank).allSatisfy({ $0 == axis || other[$0] == shape[$0] || $0 == 0 }) , let size = other[axis], let current = shape[axis] else {
+                guard other.count == rank, (0..<rank).allSatisfy({ $0 == axis || other[$0] == shape[$0] }), let size = other[axis], let current = shape[axis] else {
                     throw fail("shapes \(ids.map { describe(shapeOf($0)) }) do not concatenate on axis \(axis)")
                 }
                 shape[axis] = current + size
