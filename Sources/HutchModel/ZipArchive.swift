@@ -64,6 +64,9 @@ enum ZipArchive {
             guard member.size == member.compressedSize else { throw fail("is stored with inconsistent sizes") }
             data = stored
         case 8:
+            // Deflate expands at most ~1032:1, so a larger claimed size is corruption; checking
+            // it first avoids allocating gigabytes for a damaged size field.
+            guard member.size <= member.compressedSize * 1032 + 64 else { throw fail("claims an impossible uncompressed size; the file is corrupt") }
             data = try inflate(stored, size: member.size, fail: fail)
         default:
             throw fail("uses compression method \(member.method); save with numpy.savez or numpy.savez_compressed")
