@@ -226,6 +226,30 @@ extension GraphBuilder {
             }
             return [ConstantTensor(shape: target, elements: data.elements)]
 
+        case "Transpose":
+            // Exporters sometimes leave a Transpose of a weight initializer unfolded.
+            let data = try constant(0)
+            let rank = data.shape.count
+            let perm = try node.ints("perm").map { try $0.map { try normalize(Int(clamping: $0), rank: rank) } } ?? Array((0..<rank).reversed())
+            guard perm.count == rank, Set(perm).count == rank else { throw ModelError.invalidModel("\(what): invalid perm \(perm) for rank \(rank)") }
+            let shape = perm.map { data.shape[$0] }
+            var strides = [Int](repeating: 1, count: rank)
+            for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * data.shape[axis + 1] }
+            var picks: [Int] = []
+            picks.reserveCapacity(data.count)
+            var index = [Int](repeating: 0, count: rank)
+            for _ in 0..<data.count {
+                picks.append(zip(perm, index).reduce(0) { $0 + strides[$1.0] * $1.1 })
+                var axis = rank - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    if index[axis] < shape[axis] { break }
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+            return [data.picking(picks, shape: shape)]
+
         case "Add", "Sub", "Mul", "Div", "Equal", "Where":
             return [try foldElementwise(node, what: what, parts: (0..<operands.count).map { try constant($0) })]
 

@@ -14,7 +14,7 @@ public enum ONNXLoader {
     ]
     /// Op types that are only evaluated at load time, on constant inputs (shape computations).
     static let foldedOpTypes: Set<String> = [
-        "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where",
+        "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose",
     ]
 
     /// Every op type the loader accepts, sorted (for messages).

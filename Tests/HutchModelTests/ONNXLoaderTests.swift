@@ -359,3 +359,25 @@ final class ONNXHostileInputTests: XCTestCase {
         }
     }
 }
+
+final class ONNXFoldingTests: XCTestCase {
+    func testTransposeOfWeightIsFolded() throws {
+        // w [2, 3] transposed to [3, 2]: element (i, j) of the result is w[j][i].
+        let bytes = makeModel(nodes: [
+            TestNode("Transpose", "t", ["w"], ["wt"], [.ints("perm", [1, 0])]),
+            TestNode("MatMul", "mm", ["x", "wt"], ["y"]),
+        ], initializers: [.floats("w", [2, 3], [1, 2, 3, 4, 5, 6])], inputShape: [nil, 3])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        let layer = try XCTUnwrap(graph.quantizableLayers.first)
+        XCTAssertEqual(layer.shape, [3, 2])
+        XCTAssertEqual(graph.initializers[layer.weight]?.data, [1, 4, 2, 5, 3, 6])
+        XCTAssertEqual(layer.weightName, "wt")
+    }
+
+    func testTransposeOnDataIsExplained() {
+        let bytes = makeModel(nodes: [TestNode("Transpose", "t", ["x"], ["y"])], initializers: [], inputShape: [nil, 3])
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("'t'") && "\(error)".contains("depends on the input"), "\(error)")
+        }
+    }
+}
