@@ -51,7 +51,7 @@ struct GraphBuilder {
         guard outputShape.count == 2, outputShape[0] == nil, let classes = outputShape[1], classes >= 1 else {
             throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs classifier logits [N, classes]")
         }
-        return Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers)
+        return Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
     }
 
     private mutating func addInput(_ input: ONNXValueInfoProto) throws -> ValueID {

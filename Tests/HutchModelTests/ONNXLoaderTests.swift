@@ -381,3 +381,23 @@ final class ONNXFoldingTests: XCTestCase {
         }
     }
 }
+
+final class ONNXPruningTests: XCTestCase {
+    func testDeadBranchesAndUnusedInitializersAreDropped() throws {
+        let bytes = makeModel(nodes: [
+            TestNode("Relu", "dead", ["x"], ["d"]),
+            TestNode("MatMul", "deadmm", ["d", "unused"], ["dm"]),
+            TestNode("MatMul", "mm", ["x", "w"], ["h"]),
+            TestNode("Relu", "r", ["h"], ["y"]),
+        ], initializers: [.floats("w", [3, 2], [1, 2, 3, 4, 5, 6]), .floats("unused", [3, 3], Array(repeating: 1, count: 9))],
+        inputShape: [nil, 3])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        XCTAssertEqual(graph.nodes.map(\.name), ["mm", "r"])
+        XCTAssertEqual(graph.values.map(\.name), ["x", "w", "h", "y"])
+        XCTAssertEqual(graph.input, ValueID(0))
+        XCTAssertEqual(graph.output, ValueID(3))
+        XCTAssertEqual(graph.nodes[0].inputs, [ValueID(0), ValueID(1)])
+        XCTAssertEqual(graph.initializers.keys.sorted(), [ValueID(1)])
+        XCTAssertEqual(graph.quantizableLayers.map(\.weightName), ["w"])
+    }
+}
