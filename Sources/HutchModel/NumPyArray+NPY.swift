@@ -30,9 +30,6 @@ extension NumPyArray {
         let headerBytes = bytes[headerStart..<(headerStart + headerLength)]
         guard let header = String(validating: headerBytes, as: UTF8.self) else { throw fail(".npy header is not text") }
         let fields = try NPYHeader(parsing: header, fail: fail)
-        guard !fields.fortranOrder else {
-            throw fail("array is stored in Fortran order; save it in C order (numpy.ascontiguousarray(a)) and try again")
-        }
         let descr = fields.descr
         if descr.hasPrefix(">") && descr != ">u1" && descr != ">i1" {
             throw fail("array is big-endian (\(descr)); convert it with a.astype(a.dtype.newbyteorder('<'))")
@@ -49,7 +46,34 @@ extension NumPyArray {
             let expected = checkedProduct(fields.shape + [dtype.size]).map { "\($0)" } ?? "more than 2^63"
             throw fail("holds \(bytes.count - dataStart) data bytes but shape \(fields.shape) of \(dtype.name) needs \(expected); the file is truncated or corrupt")
         }
-        self = array
+        // NumPy stores arrays that are Fortran- but not C-contiguous (e.g. transposed views) in
+        // Fortran order; Hutch's arrays are C order, so reorder once here.
+        self = fields.fortranOrder ? array.fromFortranOrder() : array
+    }
+
+    /// The same array with its bytes reordered from Fortran (column-major) to C (row-major) order.
+    func fromFortranOrder() -> NumPyArray {
+        let rank = shape.count
+        guard rank > 1, count > 1 else { return self }
+        var fortranStrides = [Int](repeating: 1, count: rank)
+        for axis in 1..<rank { fortranStrides[axis] = fortranStrides[axis - 1] * shape[axis - 1] }
+        let size = dtype.size
+        var reordered = [UInt8](repeating: 0, count: bytes.count)
+        var index = [Int](repeating: 0, count: rank)
+        for flat in 0..<count {
+            let source = zip(index, fortranStrides).reduce(0) { $0 + $1.0 * $1.1 } * size
+            for byte in 0..<size { reordered[flat * size + byte] = bytes[source + byte] }
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        var copy = self
+        copy.bytes = reordered
+        return copy
     }
 
     /// The array as .npy bytes, format 1.0 (2.0 when the header needs more than 65535 bytes).

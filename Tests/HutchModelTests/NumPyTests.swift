@@ -48,8 +48,13 @@ final class NumPyTests: XCTestCase {
         XCTAssertEqual(scalar.floats(), [1.5])
     }
 
-    func testFortranOrderAndBigEndianAreRefused() {
-        expectDataError({ _ = try NumPyArchive.readNPY(contentsOf: url("fortran.npy")) }, contains: ["fortran.npy", "Fortran order", "ascontiguousarray"])
+    func testFortranOrderIsReorderedAndBigEndianRefused() throws {
+        // numpy.asfortranarray(arange(6).reshape(2, 3)) is stored column-major: 0 3 1 4 2 5.
+        let fortran = try NumPyArchive.readNPY(contentsOf: url("fortran.npy"))
+        XCTAssertEqual(fortran.shape, [2, 3])
+        XCTAssertEqual(fortran.floats(), [0, 1, 2, 3, 4, 5])
+        let raw = try [UInt8](Data(contentsOf: url("fortran.npy")))
+        XCTAssertEqual(Array(raw[(raw.count - 24)...]), NumPyArray(shape: [6], float32: [0, 3, 1, 4, 2, 5]).bytes)
         expectDataError({ _ = try NumPyArchive.readNPY(contentsOf: url("bigendian.npy")) }, contains: ["bigendian.npy", "big-endian", ">f4"])
     }
 
