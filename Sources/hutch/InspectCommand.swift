@@ -24,6 +24,16 @@ struct InspectCommand: Command {
                 case node, op, weight, shape, parameters
                 case macsPerExample = "macs_per_example"
             }
+            /// Unknown MACs are written as null rather than left out.
+            func encode(to encoder: Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(node, forKey: .node)
+                try container.encode(op, forKey: .op)
+                try container.encode(weight, forKey: .weight)
+                try container.encode(shape, forKey: .shape)
+                try container.encode(parameters, forKey: .parameters)
+                try container.encode(macsPerExample, forKey: .macsPerExample)
+            }
         }
         var model: String
         var digest: String

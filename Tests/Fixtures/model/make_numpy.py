@@ -4,8 +4,9 @@
 
 Written by NumPy itself, so the Swift reader is checked against the real format: .npy in
 format versions 1.0, 2.0 and 3.0 and several dtypes, a Fortran-order file (read by
-reordering to C order), a big-endian file (refused), and .npz archives from numpy.savez and numpy.savez_compressed. The values
-are a simple formula (arange) so the tests can recompute them.
+reordering to C order), a big-endian file (refused), and .npz archives from numpy.savez
+and numpy.savez_compressed. The values are a simple formula (arange) so the tests can
+recompute them.
 """
 import os
 
