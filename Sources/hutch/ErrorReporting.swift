@@ -1,6 +1,15 @@
+import HutchModel
+
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
 /// place, so that modules stay free of CLI concerns.
 func describe(_ error: Error) -> CommandFailure {
     if let failure = error as? CommandFailure { return failure }
+    if let error = error as? ModelError {
+        switch error {
+        case .unreadableFile, .unwritableFile: return CommandFailure(.io, error.description)
+        case .invalidModel, .unsupportedOps: return CommandFailure(.invalidModel, error.description)
+        case .invalidData: return CommandFailure(.invalidData, error.description)
+        }
+    }
     return CommandFailure(.internalError, "\(error)")
 }

@@ -1,0 +1,140 @@
+import HutchTensor
+
+/// What a name of the ONNX graph stands for while loading: a constant known now, or an IR value.
+enum Binding {
+    case constant(ConstantTensor)
+    case value(ValueID)
+}
+
+/// The state of one load: the IR built so far and what every ONNX name is bound to.
+struct GraphBuilder {
+    let source: String
+    let opset: Int64
+    var values: [Value] = []
+    var nodes: [Node] = []
+    var initializers: [ValueID: Tensor<Float>] = [:]
+    var bindings: [String: Binding] = [:]
+    /// Constants already materialized as IR values (each initializer appears once).
+    var materialized: [String: ValueID] = [:]
+    /// The batch size the model was exported with, when its input declares a fixed one.
+    var exportedBatch: Int?
+
+    init(source: String, opset: Int64) {
+        self.source = source
+        self.opset = opset
+    }
+
+    mutating func build(_ graph: ONNXGraphProto) throws -> Graph {
+        for tensor in graph.initializers {
+            guard !tensor.name.isEmpty else { throw ModelError.invalidModel("\(source): an initializer has no name") }
+            bindings[tensor.name] = .constant(try tensor.constant(source: source))
+        }
+        let dataInputs = graph.inputs.filter { bindings[$0.name] == nil }
+        guard dataInputs.count == 1, let input = dataInputs.first else {
+            let names = dataInputs.map { "'\($0.name)'" }.joined(separator: ", ")
+            throw ModelError.invalidModel("\(source): the graph has \(dataInputs.count) data inputs (\(names)); Hutch needs exactly one (the batch of examples)")
+        }
+        guard graph.outputs.count == 1, let output = graph.outputs.first else {
+            throw ModelError.invalidModel("\(source): the graph has \(graph.outputs.count) outputs; Hutch needs exactly one (the logits)")
+        }
+        let inputID = try addInput(input)
+        for (index, node) in graph.nodes.enumerated() {
+            try add(node, index: index)
+        }
+        guard let binding = bindings[output.name] else {
+            throw ModelError.invalidModel("\(source): graph output '\(output.name)' is not produced by any node")
+        }
+        guard case .value(let outputID) = binding else {
+            throw ModelError.invalidModel("\(source): graph output '\(output.name)' is a constant; it must depend on the input")
+        }
+        let outputShape = values[outputID.index].shape ?? []
+        guard outputShape.count == 2, outputShape[0] == nil, let classes = outputShape[1], classes >= 1 else {
+            throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs classifier logits [N, classes]")
+        }
+        return Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
+    }
+
+    private mutating func addInput(_ input: ONNXValueInfoProto) throws -> ValueID {
+        let what = "\(source): graph input '\(input.name)'"
+        guard input.elemType == ONNXTensorProto.DataType.float.rawValue else {
+            let type = input.elemType.flatMap { ONNXTensorProto.DataType(rawValue: $0)?.name } ?? "unknown"
+            throw ModelError.invalidModel("\(what) has element type \(type); Hutch needs a float32 input")
+        }
+        guard let dims = input.shape, !dims.isEmpty else {
+            throw ModelError.invalidModel("\(what) has no shape; export with a fixed example shape (e.g. [N, 3, 32, 32])")
+        }
+        var shape: [Int?] = [nil]
+        if case .value(let batch) = dims[0], batch > 0 { exportedBatch = Int(batch) }
+        for (axis, dim) in dims.enumerated().dropFirst() {
+            guard case .value(let size) = dim, size > 0, size <= Int64(Int32.max) else {
+                throw ModelError.invalidModel("\(what) dimension \(axis) is \(dim); Hutch needs every dimension but the batch to be fixed")
+            }
+            shape.append(Int(size))
+        }
+        guard let elements = checkedProduct(shape.compactMap { $0 }), elements <= SizeLimits.elementsPerExample else {
+            throw ModelError.invalidModel("\(what) shape \(describe(shape)) is too large (over 2^32 elements per example)")
+        }
+        let id = addValue(input.name, shape: shape)
+        bindings[input.name] = .value(id)
+        return id
+    }
+
+    mutating func addValue(_ name: String, shape: [Int?]) -> ValueID {
+        values.append(Value(name: name, shape: shape))
+        return ValueID(values.count - 1)
+    }
+
+    func shape(of id: ValueID) -> [Int?] { values[id.index].shape ?? [] }
+
+    /// The IR value of a constant operand: the initializer (or folded constant) as a float tensor.
+    mutating func materialize(_ name: String, _ constant: ConstantTensor, node: String) throws -> ValueID {
+        if let id = materialized[name] { return id }
+        guard case .float(let data) = constant.elements else {
+            throw ModelError.invalidModel("\(source): node '\(node)' uses integer tensor '\(name)' as data; Hutch needs float tensors there")
+        }
+        if let bad = data.firstIndex(where: { !$0.isFinite }) {
+            throw ModelError.invalidModel("\(source): initializer '\(name)' has \(data[bad]) at flat index \(bad); fix or retrain the model, weights must be finite")
+        }
+        let id = addValue(name, shape: constant.shape.map { $0 })
+        initializers[id] = Tensor(shape: constant.shape, data: data)
+        materialized[name] = id
+        return id
+    }
+
+    /// Binds each node input name; "" is an omitted optional input.
+    func inputs(of node: ONNXNodeProto, name: String) throws -> [Binding?] {
+        try node.inputs.map { input in
+            guard !input.isEmpty else { return nil }
+            guard let binding = bindings[input] else {
+                throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) reads '\(input)', which is no initializer, graph input or output of an earlier node")
+            }
+            return binding
+        }
+    }
+
+    private mutating func add(_ node: ONNXNodeProto, index: Int) throws {
+        let name = node.name.isEmpty ? "\(node.opType)_\(index)" : node.name
+        let operands = try inputs(of: node, name: name)
+        let allConstant = operands.allSatisfy { operand in
+            if case .value = operand { return false }
+            return true
+        }
+        // Shape reads only the static shape; anything else on constants is evaluated now.
+        if node.opType == "Shape" || allConstant {
+            let results = try fold(node, name: name, operands: operands)
+            for (output, result) in zip(node.outputs, results) where !output.isEmpty {
+                bindings[output] = .constant(result)
+            }
+            return
+        }
+        if ONNXLoader.foldedOpTypes.contains(node.opType) {
+            throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) computes on data that depends on the input; Hutch evaluates \(node.opType) only in constant shape computations")
+        }
+        try lower(node, name: name, operands: operands)
+    }
+}
+
+/// "[N, 3, 32, 32]" with N for symbolic dimensions.
+func describe(_ shape: [Int?]) -> String {
+    "[" + shape.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]"
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HutchTensor
+
+/// Reads an ONNX classifier into the `Graph` IR: decodes the protobuf, folds the constant shape
+/// computations that exporters emit (Shape -> Gather -> Unsqueeze -> Concat -> Reshape), lowers the
+/// supported ops with ONNX defaults applied, and infers every value's static shape with a symbolic
+/// batch dimension. Anything Hutch cannot use is refused with one clear `ModelError`.
+public enum ONNXLoader {
+    /// Op types that become IR nodes.
+    static let loweredOpTypes: Set<String> = [
+        "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh",
+        "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten",
+        "Reshape", "Squeeze", "Unsqueeze", "Concat", "Identity", "Dropout",
+    ]
+    /// Op types that are only evaluated at load time, on constant inputs (shape computations).
+    static let foldedOpTypes: Set<String> = [
+        "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose",
+    ]
+
+    /// Every op type the loader accepts, sorted (for messages).
+    public static var supportedOpTypes: [String] { loweredOpTypes.union(foldedOpTypes).sorted() }
+
+    /// Loads the ONNX file at `url`.
+    public static func load(contentsOf url: URL) throws -> Graph {
+        try load(bytes: try readFile(url), source: url.path)
+    }
+
+    /// Loads an ONNX model from its bytes; `source` names it in messages (usually the path).
+    public static func load(bytes: [UInt8], source: String) throws -> Graph {
+        try load(model: try decode(bytes: bytes, source: source), source: source)
+    }
+
+    /// Decodes the protobuf without lowering it (for `inspect` and tests).
+    public static func decode(bytes: [UInt8], source: String) throws -> ONNXModelProto {
+        guard !bytes.isEmpty else {
+            throw ModelError.invalidModel("\(source): the file is empty; export the model again with torch.onnx.export")
+        }
+        do {
+            return try ONNXModelProto(decoding: bytes)
+        } catch let error as ProtobufError {
+            throw ModelError.invalidModel("\(source): not a valid ONNX file (protobuf \(error)); the file is truncated or corrupt, export it again")
+        }
+    }
+
+    /// Lowers a decoded model.
+    public static func load(model: ONNXModelProto, source: String) throws -> Graph {
+        guard let graph = model.graph else {
+            throw ModelError.invalidModel("\(source): the ONNX model has no graph; it is not a model file or is corrupt")
+        }
+        guard let opset = model.defaultOpset else {
+            throw ModelError.invalidModel("\(source): the model imports no opset of the default ONNX domain; export it again with opset_version between 7 and 22")
+        }
+        try checkSupportedOps(graph, source: source)
+        var builder = GraphBuilder(source: source, opset: opset)
+        return try builder.build(graph)
+    }
+
+    /// One error listing every unsupported op type with all its node names.
+    static func checkSupportedOps(_ graph: ONNXGraphProto, source: String) throws {
+        var order: [String] = []
+        var names: [String: [String]] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            let defaultDomain = node.domain.isEmpty || node.domain == "ai.onnx"
+            guard !defaultDomain || !(loweredOpTypes.contains(node.opType) || foldedOpTypes.contains(node.opType)) else { continue }
+            let type = defaultDomain ? node.opType : "\(node.domain).\(node.opType)"
+            if names[type] == nil { order.append(type) }
+            names[type, default: []].append(node.name.isEmpty ? "#\(index)" : node.name)
+        }
+        guard order.isEmpty else {
+            throw ModelError.unsupportedOps(source: source, ops: order.map { .init(opType: $0, nodeNames: names[$0] ?? []) })
+        }
+    }
+
+    static func readFile(_ url: URL) throws -> [UInt8] {
+        do {
+            return [UInt8](try Data(contentsOf: url))
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+            throw ModelError.unreadableFile(path: url.path, reason: reason)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+/// One decoded field: its number, where its value starts, and the value by wire type.
+/// The typed accessors check the wire type against what onnx.proto declares.
+public struct ProtobufField: Sendable {
+    public enum Value: Sendable, Equatable {
+        case varint(UInt64)
+        case fixed64(UInt64)
+        case lengthDelimited(Range<Int>)
+        case fixed32(UInt32)
+    }
+
+    public let number: Int
+    public let offset: Int
+    let bytes: [UInt8]
+    public let value: Value
+
+    private func mismatch(_ expected: String) -> ProtobufError {
+        let found: Int
+        switch value {
+        case .varint: found = 0
+        case .fixed64: found = 1
+        case .lengthDelimited: found = 2
+        case .fixed32: found = 5
+        }
+        return .unexpectedWireType(field: number, expected: expected, found: found, offset: offset)
+    }
+
+    /// int64 / uint64 / enum / bool fields (two's complement for negatives, as protobuf encodes them).
+    public func int64() throws -> Int64 {
+        guard case .varint(let raw) = value else { throw mismatch("varint") }
+        return Int64(bitPattern: raw)
+    }
+
+    /// int32 / enum fields: a negative int32 is sign-extended to 64 bits on the wire.
+    public func int32() throws -> Int32 {
+        let wide = try int64()
+        guard let narrow = Int32(exactly: wide) else { throw ProtobufError.valueOutOfRange(field: number, offset: offset) }
+        return narrow
+    }
+
+    public func float() throws -> Float {
+        guard case .fixed32(let raw) = value else { throw mismatch("32-bit") }
+        return Float(bitPattern: raw)
+    }
+
+    public func double() throws -> Double {
+        guard case .fixed64(let raw) = value else { throw mismatch("64-bit") }
+        return Double(bitPattern: raw)
+    }
+
+    public func byteRange() throws -> Range<Int> {
+        guard case .lengthDelimited(let range) = value else { throw mismatch("length-delimited") }
+        return range
+    }
+
+    public func data() throws -> [UInt8] {
+        Array(bytes[try byteRange()])
+    }
+
+    public func string() throws -> String {
+        let range = try byteRange()
+        guard let text = String(validating: bytes[range], as: UTF8.self) else {
+            throw ProtobufError.invalidUTF8(field: number, offset: offset)
+        }
+        return text
+    }
+
+    /// A reader over an embedded message.
+    public func message() throws -> ProtobufReader {
+        ProtobufReader(bytes, range: try byteRange())
+    }
+
+    /// Appends a repeated int64/int32 field's values: packed (one length-delimited run of varints)
+    /// or unpacked (one varint per field occurrence); parsers must accept both.
+    public func appendInt64s(to array: inout [Int64]) throws {
+        switch value {
+        case .varint(let raw):
+            array.append(Int64(bitPattern: raw))
+        case .lengthDelimited(let range):
+            var reader = ProtobufReader(bytes, range: range)
+            while !reader.isAtEnd { array.append(Int64(bitPattern: try reader.readVarint())) }
+        default:
+            throw mismatch("varint or packed varints")
+        }
+    }
+
+    public func appendInt32s(to array: inout [Int32]) throws {
+        var wide: [Int64] = []
+        try appendInt64s(to: &wide)
+        for value in wide {
+            guard let narrow = Int32(exactly: value) else { throw ProtobufError.valueOutOfRange(field: number, offset: offset) }
+            array.append(narrow)
+        }
+    }
+
+    public func appendFloats(to array: inout [Float]) throws {
+        switch value {
+        case .fixed32(let raw):
+            array.append(Float(bitPattern: raw))
+        case .lengthDelimited(let range):
+            guard range.count % 4 == 0 else {
+                throw ProtobufError.truncatedField(field: number, offset: offset, needed: (range.count / 4 + 1) * 4, available: range.count)
+            }
+            let reader = ProtobufReader(bytes, range: range)
+            array.reserveCapacity(array.count + range.count / 4)
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: 4) {
+                array.append(Float(bitPattern: reader.littleEndian32(at: start)))
+            }
+        default:
+            throw mismatch("32-bit or packed 32-bit")
+        }
+    }
+
+    public func appendDoubles(to array: inout [Double]) throws {
+        switch value {
+        case .fixed64(let raw):
+            array.append(Double(bitPattern: raw))
+        case .lengthDelimited(let range):
+            guard range.count % 8 == 0 else {
+                throw ProtobufError.truncatedField(field: number, offset: offset, needed: (range.count / 8 + 1) * 8, available: range.count)
+            }
+            let reader = ProtobufReader(bytes, range: range)
+            array.reserveCapacity(array.count + range.count / 8)
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: 8) {
+                array.append(Double(bitPattern: reader.littleEndian64(at: start)))
+            }
+        default:
+            throw mismatch("64-bit or packed 64-bit")
+        }
+    }
+}
