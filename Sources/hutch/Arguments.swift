@@ -19,14 +19,20 @@ struct Arguments {
     private(set) var values: [String: String] = [:]
     private(set) var switches: Set<String> = []
 
-    /// Parses `argv` (without the command name) against `flags`.
-    init(_ argv: [String], flags: [Flag]) throws {
+    /// Parses `argv` (without the command name) against `flags`. When `positional` names a flag,
+    /// one bare word is accepted as that flag's value (`hutch inspect M.onnx`).
+    init(_ argv: [String], flags: [Flag], positional: String? = nil) throws {
         let byName = Dictionary(flags.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var index = 0
         while index < argv.count {
             let word = argv[index]
             guard word.hasPrefix("--") else {
-                throw CommandFailure(.usage, "unexpected argument '\(word)'; flags start with --")
+                guard let positional, values[positional] == nil else {
+                    throw CommandFailure(.usage, "unexpected argument '\(word)'; flags start with --")
+                }
+                values[positional] = word
+                index += 1
+                continue
             }
             var name = String(word.dropFirst(2))
             var inlineValue: String?

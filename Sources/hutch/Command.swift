@@ -7,10 +7,14 @@ protocol Command {
     /// Usage line(s) after `hutch NAME`, e.g. "--model M.onnx [--json]".
     static var usage: String { get }
     static var flags: [Arguments.Flag] { get }
+    /// The flag whose value may also be given as one bare word, if any.
+    static var positional: String? { get }
     static func run(_ arguments: Arguments) throws
 }
 
 extension Command {
+    static var positional: String? { nil }
+
     static var help: String {
         var text = "hutch \(name) — \(summary)\n\nusage: hutch \(name) \(usage)\n\nflags:\n"
         let all = flags + [.toggle("help", "show this help")]

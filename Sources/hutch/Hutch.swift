@@ -19,7 +19,7 @@ func runHutch(_ argv: [String], commands: [any Command.Type]) -> Int32 {
         return ExitCode.ok.rawValue
     }
     do {
-        let arguments = try Arguments(rest, flags: command.flags)
+        let arguments = try Arguments(rest, flags: command.flags, positional: command.positional)
         try command.run(arguments)
         return ExitCode.ok.rawValue
     } catch {

@@ -5,7 +5,8 @@ import HutchModel
 struct InspectCommand: Command {
     static let name = "inspect"
     static let summary = "show a model's input, output, ops and quantizable layers"
-    static let usage = "--model M.onnx [--json]"
+    static let usage = "[--model] M.onnx [--json]"
+    static let positional: String? = "model"
     static let flags: [Arguments.Flag] = [
         .option("model", "M.onnx", "the ONNX model to inspect"),
         .toggle("json", "print JSON instead of a table"),

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 
 /// The command-line contract: help, usage errors and their exit codes.
 final class CommandLineTests: XCTestCase {
@@ -38,5 +39,48 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(outcome.status, 0, name)
             XCTAssertTrue(outcome.stdout.contains("usage: hutch \(name)"), name)
         }
+    }
+}
+
+/// `hutch inspect` on committed models: what users see first.
+final class InspectCommandTests: XCTestCase {
+    func testInspectListsTheExampleLayersWithMACs() throws {
+        let outcome = try HutchProcess.run(["inspect", "Examples/digits_resnet.onnx", "--json"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        let layers = json?["layers"] as? [[String: Any]] ?? []
+        XCTAssertEqual(layers.count, 7)
+        // The stem conv: 16 output channels over 8x8 (pad 1), each reducing 1*3*3 inputs.
+        XCTAssertEqual(layers.first?["macs_per_example"] as? Int, 16 * 8 * 8 * 9)
+    }
+
+    func testMissingModelFileIsAnIOError() throws {
+        let outcome = try HutchProcess.run(["inspect", "--model", "no/such/model.onnx"])
+        XCTAssertEqual(outcome.status, 3)
+        XCTAssertTrue(outcome.stderr.contains("no/such/model.onnx"))
+    }
+
+    func testCorruptModelIsAnInvalidModelError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let original = try Data(contentsOf: HutchProcess.repositoryRoot.appendingPathComponent("Examples/digits_resnet.onnx"))
+        let truncated = directory.appendingPathComponent("truncated.onnx")
+        try original.prefix(original.count / 2).write(to: truncated)
+        let outcome = try HutchProcess.run(["inspect", truncated.path])
+        XCTAssertEqual(outcome.status, 4)
+        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+    }
+
+    func testUnsupportedOpsAreAllNamedAtOnce() throws {
+        let outcome = try HutchProcess.run(["inspect", "Tests/Fixtures/unsupported_ops.onnx"])
+        XCTAssertEqual(outcome.status, 4)
+        XCTAssertTrue(outcome.stderr.contains("Softmax") && outcome.stderr.contains("Erf"), outcome.stderr)
+    }
+
+    func testExternalDataIsRefused() throws {
+        let outcome = try HutchProcess.run(["inspect", "Tests/Fixtures/external_data.onnx"])
+        XCTAssertEqual(outcome.status, 4)
+        XCTAssertTrue(outcome.stderr.contains("external"), outcome.stderr)
     }
 }
