@@ -55,6 +55,29 @@ extension KnapsackInstance {
             }
         }
 
+        // Extra multiplier vectors around λ*: a path that has used much of one budget is bounded
+        // better by a larger multiplier on it. Their suffix sums make each check O(dimensions).
+        var multipliers: [[Double]] = []
+        for d in 0 ..< k {
+            var single = [Double](repeating: 0, count: k)
+            single[d] = 1
+            let scaleD = lambda[d] > 0 ? lambda[d] : lineMaximumAlone(d)
+            for factor in [0.0, 0.5, 0.8, 0.9, 0.95, 1.05, 1.1, 1.25, 1.5, 2, 3] where scaleD > 0 {
+                var candidate = lambda
+                candidate[d] = scaleD * factor
+                if candidate != lambda { multipliers.append(candidate) }
+            }
+        }
+        let m = multipliers.count
+        var lagrangeAfter = [Double](repeating: 0, count: (n + 1) * max(m, 1))
+        for depth in stride(from: n - 1, through: 0, by: -1) {
+            let cs = itemChoices[order[depth]]
+            for (index, mu) in multipliers.enumerated() {
+                let best = cs.map { c in values[c] + (0 ..< k).reduce(0.0) { $0 + mu[$1] * weights[c * k + $1] } }.min()!
+                lagrangeAfter[depth * m + index] = lagrangeAfter[(depth + 1) * m + index] + best
+            }
+        }
+
         var bestValue = Double.infinity
         var bestSelection: [Int]? = nil
         func offer(_ flat: [Int]) {
@@ -65,10 +88,12 @@ extension KnapsackInstance {
         }
         if let incumbent { offer((0 ..< n).map { start[$0] + incumbent.selection[$0] }) }
         offer(lagrange.picks)
+        if let heuristic = lagrangianHeuristic(lambda) { offer(heuristic) }
 
         let search = BranchSearch(
             instance: self, order: order, itemChoices: itemChoices, reduced: reducedOf,
             minWeightAfter: minWeightAfter, minValueAfter: minValueAfter, rootBound: rootBound,
+            multipliers: multipliers.flatMap { $0 }, lagrangeAfter: lagrangeAfter,
             bestValue: bestValue, nodeLimit: nodeLimit)
         search.run()
         if search.bestValue < bestValue, let found = search.bestFlat {
@@ -83,6 +108,16 @@ extension KnapsackInstance {
     }
 }
 
+extension KnapsackInstance {
+    /// The best multiplier for budget d alone (others zero): the LP price of that budget.
+    fileprivate func lineMaximumAlone(_ d: Int) -> Double {
+        let alone = KnapsackInstance(items: (0 ..< itemCount).map { item in
+            choices(of: item).map { KnapsackChoice(value: values[$0], weights: [weights[$0 * dimensions + d]]) }
+        }, capacities: [capacities[d]])
+        return alone.lagrangeMultipliers().lambda[0]
+    }
+}
+
 /// The depth-first search state; a class so the recursion shares it without copying.
 private final class BranchSearch {
     let instance: KnapsackInstance
@@ -92,6 +127,11 @@ private final class BranchSearch {
     let minWeightAfter: [Double]
     let minValueAfter: [Double]
     let rootBound: Double
+    /// Extra multiplier vectors (row-major, `dimensions` each) and their suffix sums
+    /// Σ_{depth..} min(value + μ·weights), row-major by depth.
+    let multipliers: [Double]
+    let lagrangeAfter: [Double]
+    let multiplierCount: Int
     let nodeLimit: Int
     var bestValue: Double
     var bestFlat: [Int]?
@@ -102,7 +142,11 @@ private final class BranchSearch {
     private var path: [Int]
 
     init(instance: KnapsackInstance, order: [Int], itemChoices: [[Int]], reduced: [Double],
-         minWeightAfter: [Double], minValueAfter: [Double], rootBound: Double, bestValue: Double, nodeLimit: Int) {
+         minWeightAfter: [Double], minValueAfter: [Double], rootBound: Double,
+         multipliers: [Double], lagrangeAfter: [Double], bestValue: Double, nodeLimit: Int) {
+        self.multipliers = multipliers
+        self.lagrangeAfter = lagrangeAfter
+        multiplierCount = multipliers.count / max(instance.dimensions, 1)
         self.instance = instance
         self.order = order
         self.itemChoices = itemChoices
@@ -150,6 +194,18 @@ private final class BranchSearch {
             }
             if !fits { continue }
             for d in 0 ..< k { used[(depth + 1) * k + d] = used[depth * k + d] + instance.weights[c * k + d] }
+            if multiplierCount > 0 {
+                var cut = false
+                let base = (depth + 1) * multiplierCount
+                for index in 0 ..< multiplierCount {
+                    var bound = v + lagrangeAfter[base + index]
+                    for d in 0 ..< k {
+                        bound -= multipliers[index * k + d] * (instance.capacities[d] - used[(depth + 1) * k + d])
+                    }
+                    if bound >= level { cut = true; break }
+                }
+                if cut { continue }
+            }
             path[depth] = c
             descend(depth: depth + 1, value: v, reducedSum: r)
         }
