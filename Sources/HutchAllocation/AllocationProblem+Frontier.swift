@@ -5,6 +5,11 @@ public struct FrontierPoint: Sendable, Equatable {
     public var omega: Double
     /// Weight bits per layer.
     public var bits: [Int]
+    public init(sizeBits: Double, omega: Double, bits: [Int]) {
+        self.sizeBits = sizeBits
+        self.omega = omega
+        self.bits = bits
+    }
 }
 
 extension AllocationProblem {

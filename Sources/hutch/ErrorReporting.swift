@@ -1,6 +1,20 @@
+import HutchAllocation
+
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
 /// place, so that modules stay free of CLI concerns.
 func describe(_ error: Error) -> CommandFailure {
     if let failure = error as? CommandFailure { return failure }
+    if let allocation = error as? AllocationError {
+        switch allocation {
+        case .invalidSensitivity, .missingQuantizationErrors:
+            return CommandFailure(.invalidSensitivity, allocation.description)
+        case .invalidRequest:
+            return CommandFailure(.usage, allocation.description)
+        case .invalidLatencyTable:
+            return CommandFailure(.invalidData, allocation.description)
+        case .infeasible:
+            return CommandFailure(.infeasible, allocation.description)
+        }
+    }
     return CommandFailure(.internalError, "\(error)")
 }

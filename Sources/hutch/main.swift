@@ -3,6 +3,7 @@ import Foundation
 /// Every command, in the order `hutch --help` lists them.
 let commands: [any Command.Type] = [
     VersionCommand.self,
+    PlanCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))
