@@ -4,8 +4,14 @@
 /// (valid because λ* ≥ 0 and the completion must fit), and by the fixed value plus the smallest
 /// remaining values; nodes whose fixed weights plus the lightest remaining weights exceed a
 /// capacity are cut. Depth first, cheapest reduced cost first, so good incumbents come early.
+enum BranchOrder { case spread, ambiguity
+    nonisolated(unsafe) static var current = BranchOrder.spread
+}
+
 extension KnapsackInstance {
-    public static let defaultNodeLimit = 50_000_000
+    /// Children examined before the search gives up (the answer is then the best found, not proven);
+    /// a fifth of it bounds the nodes kept in memory (≈ 60 bytes each with three budgets).
+    public static let defaultNodeLimit = 20_000_000
 
     public func solveBranchAndBound(incumbent: KnapsackSolution? = nil,
                                     nodeLimit: Int = KnapsackInstance.defaultNodeLimit) -> KnapsackSolution? {
@@ -42,7 +48,16 @@ extension KnapsackInstance {
                 return (ws.max()! - ws.min()!) / max(abs(capacities[d]), 1e-300)
             }.max() ?? 0
         }
-        let order = (0 ..< itemCount).sorted { (-spread[$0], $0) < (-spread[$1], $1) }
+        // Ambiguous items (an alternative with a small reduced cost) first: they are where the
+        // search branches, and once they are fixed the bounds of the rest are nearly exact.
+        let ambiguity: [Double] = (0 ..< itemCount).map { item in
+            itemChoices[item].count > 1 ? reducedOf[itemChoices[item][1]] : .infinity
+        }
+        let order: [Int]
+        switch BranchOrder.current {
+        case .spread: order = (0 ..< itemCount).sorted { (-spread[$0], $0) < (-spread[$1], $1) }
+        case .ambiguity: order = (0 ..< itemCount).sorted { (-ambiguity[$0], $0) < (-ambiguity[$1], $1) }
+        }
 
         let n = itemCount
         var minWeightAfter = [Double](repeating: 0, count: (n + 1) * k)
@@ -118,7 +133,9 @@ extension KnapsackInstance {
     }
 }
 
-/// The depth-first search state; a class so the recursion shares it without copying.
+/// Best-first search: always expand the open node with the smallest bound (deeper first on
+/// ties), so every node expanded has a bound below the optimum; the first complete selection
+/// taken from the queue, or the incumbent once no open bound is below it, is optimal.
 private final class BranchSearch {
     let instance: KnapsackInstance
     let order: [Int]
@@ -137,16 +154,19 @@ private final class BranchSearch {
     var bestFlat: [Int]?
     var nodes = 0
     var hitLimit = false
-    /// Weight totals of the fixed items, one row of `dimensions` per depth (no drift from undoing sums).
-    private var used: [Double]
-    private var path: [Int]
+
+    // The search tree, one entry per created node: how it was reached and what it has fixed.
+    private var parent: [Int32] = []
+    private var choice: [Int32] = []
+    private var depthOf: [Int32] = []
+    private var valueOf: [Double] = []
+    private var reducedOf: [Double] = []
+    private var used: [Double] = []
+    private var heap = BoundHeap()
 
     init(instance: KnapsackInstance, order: [Int], itemChoices: [[Int]], reduced: [Double],
          minWeightAfter: [Double], minValueAfter: [Double], rootBound: Double,
          multipliers: [Double], lagrangeAfter: [Double], bestValue: Double, nodeLimit: Int) {
-        self.multipliers = multipliers
-        self.lagrangeAfter = lagrangeAfter
-        multiplierCount = multipliers.count / max(instance.dimensions, 1)
         self.instance = instance
         self.order = order
         self.itemChoices = itemChoices
@@ -154,60 +174,119 @@ private final class BranchSearch {
         self.minWeightAfter = minWeightAfter
         self.minValueAfter = minValueAfter
         self.rootBound = rootBound
+        self.multipliers = multipliers
+        self.lagrangeAfter = lagrangeAfter
+        multiplierCount = multipliers.count / max(instance.dimensions, 1)
         self.bestValue = bestValue
         self.nodeLimit = nodeLimit
-        used = [Double](repeating: 0, count: (instance.itemCount + 1) * instance.dimensions)
-        path = [Int](repeating: 0, count: instance.itemCount)
     }
 
     private var pruneLevel: Double {
         bestValue.isFinite ? bestValue - Knapsack.relativeTolerance * abs(bestValue) : .infinity
     }
 
-    func run() { descend(depth: 0, value: 0, reducedSum: 0) }
-
-    private func descend(depth: Int, value: Double, reducedSum: Double) {
+    func run() {
         let k = instance.dimensions
-        if depth == order.count {
-            if value < bestValue {
-                bestValue = value
-                var flat = [Int](repeating: 0, count: order.count)
-                for (position, item) in order.enumerated() { flat[item] = path[position] }
-                bestFlat = flat
-            }
-            return
-        }
-        let item = order[depth]
-        for c in itemChoices[item] {
-            if hitLimit { return }
-            nodes += 1
-            if nodes >= nodeLimit { hitLimit = true; return }
-            let r = reducedSum + reduced[c]
-            let level = pruneLevel
-            if rootBound + r >= level { break }          // choices are sorted by reduced cost
-            let v = value + instance.values[c]
-            if v + minValueAfter[depth + 1] >= level { continue }
-            var fits = true
-            for d in 0 ..< k where !Knapsack.fits(used[depth * k + d] + instance.weights[c * k + d] + minWeightAfter[(depth + 1) * k + d], instance.capacities[d]) {
-                fits = false
-                break
-            }
-            if !fits { continue }
-            for d in 0 ..< k { used[(depth + 1) * k + d] = used[depth * k + d] + instance.weights[c * k + d] }
-            if multiplierCount > 0 {
-                var cut = false
+        let n = order.count
+        parent.append(-1); choice.append(-1); depthOf.append(0); valueOf.append(0); reducedOf.append(0)
+        used.append(contentsOf: [Double](repeating: 0, count: k))
+        if n == 0 { bestValue = 0; bestFlat = []; return }
+        heap.push(bound: rootBound, depth: 0, node: 0)
+        var child = [Double](repeating: 0, count: k)
+        while let top = heap.pop() {
+            if top.bound >= pruneLevel { break }   // no open node can beat the incumbent
+            let node = top.node
+            let depth = Int(depthOf[node])
+            let item = order[depth]
+            for c in itemChoices[item] {
+                nodes += 1
+                if nodes >= nodeLimit { hitLimit = true; return }
+                let level = pruneLevel
+                let r = reducedOf[node] + reduced[c]
+                var bound = rootBound + r
+                if bound >= level { break }          // choices are sorted by reduced cost
+                let v = valueOf[node] + instance.values[c]
+                bound = max(bound, v + minValueAfter[depth + 1])
+                if bound >= level { continue }
+                var fits = true
+                for d in 0 ..< k {
+                    child[d] = used[node * k + d] + instance.weights[c * k + d]
+                    if !Knapsack.fits(child[d] + minWeightAfter[(depth + 1) * k + d], instance.capacities[d]) { fits = false; break }
+                }
+                if !fits { continue }
+                if depth + 1 == n {
+                    if v < bestValue { bestValue = v; bestFlat = path(to: node, last: c) }
+                    continue
+                }
                 let base = (depth + 1) * multiplierCount
                 for index in 0 ..< multiplierCount {
-                    var bound = v + lagrangeAfter[base + index]
-                    for d in 0 ..< k {
-                        bound -= multipliers[index * k + d] * (instance.capacities[d] - used[(depth + 1) * k + d])
-                    }
-                    if bound >= level { cut = true; break }
+                    var b = v + lagrangeAfter[base + index]
+                    for d in 0 ..< k { b -= multipliers[index * k + d] * (instance.capacities[d] - child[d]) }
+                    if b > bound { bound = b; if bound >= level { break } }
                 }
-                if cut { continue }
+                if bound >= level { continue }
+                let id = parent.count
+                if id >= nodeLimit / 5 { hitLimit = true; return }
+                parent.append(Int32(node)); choice.append(Int32(c)); depthOf.append(Int32(depth + 1))
+                valueOf.append(v); reducedOf.append(r); used.append(contentsOf: child)
+                heap.push(bound: bound, depth: depth + 1, node: id)
             }
-            path[depth] = c
-            descend(depth: depth + 1, value: v, reducedSum: r)
         }
+    }
+
+    /// Flat choice per item for the selection ending with `last` below `node`.
+    private func path(to node: Int, last: Int) -> [Int] {
+        var flat = [Int](repeating: 0, count: order.count)
+        flat[order[order.count - 1]] = last
+        var current = node
+        while current > 0 {
+            flat[order[Int(depthOf[current]) - 1]] = Int(choice[current])
+            current = Int(parent[current])
+        }
+        return flat
+    }
+}
+
+/// A binary min-heap on (bound, −depth): smallest bound first, deeper nodes first on ties.
+private struct BoundHeap {
+    private var bounds: [Double] = []
+    private var depths: [Int32] = []
+    private var nodes: [Int32] = []
+
+    private func less(_ a: Int, _ b: Int) -> Bool {
+        bounds[a] < bounds[b] || (bounds[a] == bounds[b] && depths[a] > depths[b])
+    }
+
+    private mutating func swapAt(_ a: Int, _ b: Int) {
+        bounds.swapAt(a, b); depths.swapAt(a, b); nodes.swapAt(a, b)
+    }
+
+    mutating func push(bound: Double, depth: Int, node: Int) {
+        bounds.append(bound); depths.append(Int32(depth)); nodes.append(Int32(node))
+        var i = bounds.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard less(i, p) else { break }
+            swapAt(i, p)
+            i = p
+        }
+    }
+
+    mutating func pop() -> (bound: Double, node: Int)? {
+        guard let bound = bounds.first else { return nil }
+        let node = Int(nodes[0])
+        swapAt(0, bounds.count - 1)
+        bounds.removeLast(); depths.removeLast(); nodes.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < bounds.count && less(l, m) { m = l }
+            if r < bounds.count && less(r, m) { m = r }
+            if m == i { break }
+            swapAt(i, m)
+            i = m
+        }
+        return (bound, node)
     }
 }

@@ -40,7 +40,7 @@ extension KnapsackInstance {
     }
 
     /// Best-improvement local search over single changes and pairs (one item up, one down).
-    private func improve(_ flat: inout [Int], _ used: inout [Double]) {
+    func improve(_ flat: inout [Int], _ used: inout [Double]) {
         let k = dimensions
         func fitsWith(_ delta: [Double]) -> Bool {
             (0 ..< k).allSatisfy { Knapsack.fits(used[$0] + delta[$0], capacities[$0]) }

@@ -20,10 +20,10 @@ extension KnapsackInstance {
     }
 
     /// Exact minimum under one capacity (dimension 0). Nil when infeasible.
-    public func solveParetoDP(incumbent: KnapsackSolution? = nil) -> KnapsackSolution? {
+    public func solveParetoDP(incumbent: KnapsackSolution? = nil, upperBound: Double = .infinity) -> KnapsackSolution? {
         precondition(dimensions == 1, "Pareto DP handles one budget")
         let capacity = capacities[0]
-        let upper = incumbent?.value ?? .infinity
+        let upper = min(incumbent?.value ?? .infinity, upperBound)
         let (lambda, rootBound) = lagrangeMultipliers(target: upper)
         let stages = paretoStages(capacity: capacity, upperBound: upper, lambda: lambda[0])
         let work = stages.reduce(0) { $0 + $1.cost.count }
