@@ -58,9 +58,11 @@ extension AllocationProblem {
     private func unconstrained(_ instance: KnapsackInstance) -> KnapsackSolution {
         // Smallest Ω per group; on equal Ω the narrower (cheaper) width.
         let selection = (0 ..< instance.itemCount).map { item -> Int in
-            let range = instance.choices(of: item)
-            return range.indices.min { instance.values[range[$0]] < instance.values[range[$1]] } ?? 0
-        }.enumerated().map { $0.element }
+            let first = instance.choices(of: item).lowerBound
+            return (0 ..< instance.choices(of: item).count).min {
+                (instance.values[first + $0], $0) < (instance.values[first + $1], $1)
+            } ?? 0
+        }
         let value = instance.evaluate(selection).value
         return KnapsackSolution(selection: selection, value: value, weights: [], provenOptimal: true,
                                 lowerBound: value, work: instance.itemCount, algorithm: "unconstrained")

@@ -3,11 +3,8 @@
 ///   L(λ*) + Σ_{fixed} reduced cost,   reduced cost = value + λ*·weights − min over the item,
 /// (valid because λ* ≥ 0 and the completion must fit), and by the fixed value plus the smallest
 /// remaining values; nodes whose fixed weights plus the lightest remaining weights exceed a
-/// capacity are cut. Depth first, cheapest reduced cost first, so good incumbents come early.
-enum BranchOrder { case spread, ambiguity
-    nonisolated(unsafe) static var current = BranchOrder.spread
-}
-
+/// capacity are cut; a family of multipliers around λ* adds capacity-aware bounds. The search is
+/// best first (see `BranchSearch`), so it expands only nodes whose bound is below the optimum.
 extension KnapsackInstance {
     /// Children examined before the search gives up (the answer is then the best found, not proven);
     /// a fifth of it bounds the nodes kept in memory (≈ 60 bytes each with three budgets).
@@ -48,16 +45,7 @@ extension KnapsackInstance {
                 return (ws.max()! - ws.min()!) / max(abs(capacities[d]), 1e-300)
             }.max() ?? 0
         }
-        // Ambiguous items (an alternative with a small reduced cost) first: they are where the
-        // search branches, and once they are fixed the bounds of the rest are nearly exact.
-        let ambiguity: [Double] = (0 ..< itemCount).map { item in
-            itemChoices[item].count > 1 ? reducedOf[itemChoices[item][1]] : .infinity
-        }
-        let order: [Int]
-        switch BranchOrder.current {
-        case .spread: order = (0 ..< itemCount).sorted { (-spread[$0], $0) < (-spread[$1], $1) }
-        case .ambiguity: order = (0 ..< itemCount).sorted { (-ambiguity[$0], $0) < (-ambiguity[$1], $1) }
-        }
+        let order = (0 ..< itemCount).sorted { (-spread[$0], $0) < (-spread[$1], $1) }
 
         let n = itemCount
         var minWeightAfter = [Double](repeating: 0, count: (n + 1) * k)
@@ -74,8 +62,6 @@ extension KnapsackInstance {
         // better by a larger multiplier on it. Their suffix sums make each check O(dimensions).
         var multipliers: [[Double]] = []
         for d in 0 ..< k {
-            var single = [Double](repeating: 0, count: k)
-            single[d] = 1
             let scaleD = lambda[d] > 0 ? lambda[d] : lineMaximumAlone(d)
             for factor in [0.0, 0.5, 0.8, 0.9, 0.95, 1.05, 1.1, 1.25, 1.5, 2, 3] where scaleD > 0 {
                 var candidate = lambda

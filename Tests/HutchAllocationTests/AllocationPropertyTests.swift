@@ -36,6 +36,20 @@ final class AllocationPropertyTests: XCTestCase {
         XCTAssertGreaterThan(infeasibleCount, 3)
     }
 
+    func testWithoutBudgetsEveryGroupTakesItsSmallestOmega() throws {
+        var rng = SplitMix64(seed: 5)
+        for trial in 0 ..< 40 {
+            let report = randomReport(&rng, layers: 2 + trial % 5)
+            var request = randomRequest(&rng, report: report, budgets: 1)
+            request.budgets = []
+            let problem = try AllocationProblem(report: report, request: request)
+            let allocation = try problem.solve(.exact)
+            XCTAssertEqual(allocation.algorithm, "unconstrained")
+            let brute = bruteForce(problem, report: report, request: request)!
+            XCTAssertEqual(allocation.totals.omega, brute.omega, accuracy: 1e-12 * brute.omega, "trial \(trial)")
+        }
+    }
+
     func testFrontierIsNonDominatedCompleteAndHoldsParetoOptimalUniformPoints() throws {
         var rng = SplitMix64(seed: 77)
         for trial in 0 ..< 120 {
