@@ -69,6 +69,20 @@ extension KnapsackInstance {
                 if candidate != lambda { multipliers.append(candidate) }
             }
         }
+        // Pairs of budgets moved together (one up, one down, or both), for paths that traded one for another.
+        for d in 0 ..< k {
+            for e in d + 1 ..< k {
+                let sd = lambda[d] > 0 ? lambda[d] : lineMaximumAlone(d)
+                let se = lambda[e] > 0 ? lambda[e] : lineMaximumAlone(e)
+                guard sd > 0, se > 0 else { continue }
+                for (fd, fe) in [(0.8, 1.25), (1.25, 0.8), (1.25, 1.25), (0.5, 2.0), (2.0, 0.5), (1.5, 1.5)] {
+                    var candidate = lambda
+                    candidate[d] = sd * fd
+                    candidate[e] = se * fe
+                    multipliers.append(candidate)
+                }
+            }
+        }
         let m = multipliers.count
         var lagrangeAfter = [Double](repeating: 0, count: (n + 1) * max(m, 1))
         for depth in stride(from: n - 1, through: 0, by: -1) {
