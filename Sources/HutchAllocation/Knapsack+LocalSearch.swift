@@ -46,7 +46,7 @@ extension KnapsackInstance {
             (0 ..< k).allSatisfy { Knapsack.fits(used[$0] + delta[$0], capacities[$0]) }
         }
         var delta = [Double](repeating: 0, count: k)
-        for _ in 0 ..< 4 * itemCount {
+        for _ in 0 ..< min(4 * itemCount, 64) {   // bounded: each pass is O((items·choices)²)
             var bestGain = 0.0
             var bestMoves: [(Int, Int)] = []
             // Single moves.

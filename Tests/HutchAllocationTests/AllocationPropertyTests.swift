@@ -7,7 +7,7 @@ final class AllocationPropertyTests: XCTestCase {
     func testExactEqualsBruteForceWithPinsTiesAndBudgets() throws {
         var rng = SplitMix64(seed: 2026)
         var feasibleCount = 0, infeasibleCount = 0
-        for trial in 0 ..< 250 {
+        for trial in 0 ..< 400 {
             let layerCount = 2 + trial % 5
             let report = randomReport(&rng, layers: layerCount)
             let request = randomRequest(&rng, report: report, budgets: 1 + trial % 3)
@@ -32,7 +32,7 @@ final class AllocationPropertyTests: XCTestCase {
                 XCTAssertTrue(detail.entries.contains { $0.minimumAlone > $0.budget.limit })
             }
         }
-        XCTAssertGreaterThan(feasibleCount, 150)
+        XCTAssertGreaterThan(feasibleCount, 250)
         XCTAssertGreaterThan(infeasibleCount, 3)
     }
 
