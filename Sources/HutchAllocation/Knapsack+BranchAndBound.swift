@@ -163,6 +163,30 @@ private final class BranchSearch {
     private var reducedOf: [Double] = []
     private var used: [Double] = []
     private var heap = BoundHeap()
+    /// Dominance between open states: two partial selections of the same depth with equal totals
+    /// in every budget but the last are compared on (last total, value); a state no better in
+    /// both than one already created cannot lead anywhere the other cannot (same remaining items).
+    /// Layers of the same shape make such collisions frequent.
+    private var seen: [StateKey: [(last: Double, value: Double)]] = [:]
+
+    private struct StateKey: Hashable {
+        var depth: Int32
+        var a: Double
+        var b: Double
+    }
+
+    /// True when an equal-or-better state of this depth exists; otherwise records this one.
+    private func dominated(depth: Int, totals: [Double], value: Double) -> Bool {
+        let k = totals.count
+        guard k >= 2 else { return false }
+        let key = StateKey(depth: Int32(depth), a: totals[0], b: k == 3 ? totals[1] : 0)
+        let last = totals[k - 1]
+        if let list = seen[key] {
+            for entry in list where entry.last <= last && entry.value <= value { return true }
+        }
+        seen[key, default: []].append((last, value))
+        return false
+    }
 
     init(instance: KnapsackInstance, order: [Int], itemChoices: [[Int]], reduced: [Double],
          minWeightAfter: [Double], minValueAfter: [Double], rootBound: Double,
@@ -225,6 +249,7 @@ private final class BranchSearch {
                     if b > bound { bound = b; if bound >= level { break } }
                 }
                 if bound >= level { continue }
+                if dominated(depth: depth + 1, totals: child, value: v) { continue }
                 let id = parent.count
                 if id >= nodeLimit / 5 { hitLimit = true; return }
                 parent.append(Int32(node)); choice.append(Int32(c)); depthOf.append(Int32(depth + 1))

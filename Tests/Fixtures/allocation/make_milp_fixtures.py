@@ -206,9 +206,11 @@ def main():
         ("three-budgets-60-ties", 60, [2, 3, 4, 5, 6, 8], ["size_mb", "bops_g", "latency_ms"], [["first", 8], ["/block9/Conv", 4]], [["/block20/Conv", "/block21/Conv", "/block22/Conv"]]),
         ("three-budgets-50-eigen", 50, [2, 3, 4, 6, 8], ["avg_bits", "bops_g", "latency_ms"], [], []),
         ("two-budgets-50-trace", 50, [2, 3, 4, 5, 6, 8], ["size_mb", "latency_ms"], [["last", None]], []),
+        ("three-budgets-150-large", 150, [2, 3, 4, 5, 6, 7, 8], ["size_mb", "bops_g", "latency_ms"], [["first", 8], ["last", 8]], [["/block40/Conv", "/block41/Conv"]]),
+        ("three-budgets-120-avg", 120, [2, 3, 4, 5, 6, 8], ["avg_bits", "bops_g", "latency_ms"], [["/block7/Conv", None]], []),
         ("infeasible-latency-20", 20, [2, 4, 8], ["size_mb", "latency_ms"], [], []),
     ]
-    objectives = ["hawq-v3", "hawq-v3", "hawq-v3", "hawq-v3", "hawq-v3", "eigenvalue", "trace", "hawq-v3"]
+    objectives = ["hawq-v3", "hawq-v3", "hawq-v3", "hawq-v3", "hawq-v3", "eigenvalue", "trace", "hawq-v3", "hawq-v3", "hawq-v3"]
     for (name, count, bits, budget_kinds, pins, ties), objective in zip(specs, objectives):
         layers = make_layers(rng, count, bits)
         for l in layers:  # give conv names their op; the generator names them /blockI/Op
@@ -249,7 +251,7 @@ def main():
         print(name, expected["status"], expected.get("omega"))
     with open(os.path.join(HERE, "milp_instances.json"), "w") as f:
         json.dump({"generator": "make_milp_fixtures.py (scipy %s, HiGHS via scipy.optimize.milp)" % __import__("scipy").__version__,
-                   "instances": instances}, f, indent=1)
+                   "instances": instances}, f, separators=(",", ":"))
 
     # A small ResNet-like example for the CLI and docs.
     layers = make_layers(np.random.default_rng(5), 20, [2, 3, 4, 5, 6, 8])
