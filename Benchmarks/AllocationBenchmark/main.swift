@@ -87,6 +87,10 @@ for seed in [42 as UInt64, 43, 44, 45] { do {
     let one = try AllocationProblem(report: rep, request: AllocationRequest(bits: widths, budgets: [.averageBits(4.5)], ties: .none))
     let (single, dpSeconds) = try time { try one.solve(.exact) }
     line("exact 200×7×1 seed \(seed) (--avg-bits 4.5)", dpSeconds, "\(single.algorithm), \(single.work) states")
+    let latencyOnly = try AllocationProblem(report: rep, request: AllocationRequest(
+        bits: widths, budgets: [.latencyMilliseconds(latencyLow + 0.5 * (latencyHigh - latencyLow))], ties: .none, latencyTable: table))
+    let (byLatency, latencySeconds) = try time { try latencyOnly.solve(.exact) }
+    line("exact 200×7×1 seed \(seed) (latency only, real-valued costs)", latencySeconds, "\(byLatency.algorithm), \(byLatency.work) states")
 } catch {
     print("exact benchmark failed: \(error)")
 } }
