@@ -103,3 +103,15 @@ extension Kernels {
         }
     }
 }
+
+extension Kernels {
+    /// out[out-index] += a[a-index] where the plan was made from (a's shape, out's shape).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public static func broadcastAccumulate<Scalar: TensorScalar>(_ plan: BroadcastPlan, a: UnsafePointer<Scalar>,
+                                                                 out: UnsafeMutablePointer<Scalar>) {
+        plan.forEachRun { ao, _, oo, n, sa, _ in
+            let (pa, po) = (a + ao, out + oo)
+            if sa == 0 { let v = pa[0]; for i in 0..<n { po[i] += v } } else { for i in 0..<n { po[i] += pa[i] } }
+        }
+    }
+}

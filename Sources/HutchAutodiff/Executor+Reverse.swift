@@ -1,0 +1,85 @@
+import HutchModel
+import HutchTensor
+
+/// The sweeps shared by every public entry point.
+extension Executor {
+    /// Tangents of every value for k stacked directions on parameters.
+    func tangentSweep(_ tape: Tape<Scalar>, _ directions: [ValueID: Stacked<Scalar>], k: Int) throws(ExecutionError) -> [Stacked<Scalar>?] {
+        var t = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
+        for (id, d) in directions { t[id.index] = d }
+        for (i, node) in graph.nodes.enumerated() {
+            let ts = node.inputs.map { $0.flatMap { t[$0.index] } }
+            guard ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] else { continue }
+            t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
+        }
+        return t
+    }
+
+    /// What a quantizable layer does instead of producing its weight's adjoint (per-example norms).
+    typealias WeightHook = (_ nodeIndex: Int, _ node: Node, _ inputs: [Stacked<Scalar>?], _ cot: Stacked<Scalar>) throws(ExecutionError) -> Void
+
+    /// Reverse sweep from the output adjoint `seed` (m blocks). With `tangents`, also sweeps the
+    /// adjoints' tangents from `tangentSeed` (forward-over-reverse). `need` marks the values
+    /// whose adjoints are wanted; `hooked` weights go to `hook` instead.
+    func reverseSweep(_ tape: Tape<Scalar>, need: [Bool], seed: Stacked<Scalar>,
+                      tangents: [Stacked<Scalar>?]? = nil, tangentSeed: Stacked<Scalar>? = nil, k: Int = 0,
+                      hooked: Set<ValueID> = [], hook: WeightHook? = nil)
+        throws(ExecutionError) -> (adjoints: [Stacked<Scalar>?], tangentAdjoints: [Stacked<Scalar>?]) {
+        var cot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
+        var tcot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
+        cot[graph.output.index] = seed
+        tcot[graph.output.index] = tangentSeed
+        for (i, node) in graph.nodes.enumerated().reversed() {
+            let o = node.outputs[0].index
+            guard need[o], let y = tape.values[o] else { continue }
+            let g = cot[o], dg = tcot[o]
+            cot[o] = nil; tcot[o] = nil
+            guard g != nil || dg != nil else { continue }
+            var needIn = node.inputs.map { $0.map { need[$0.index] } ?? false }
+            let x = inputs(of: node, tape)
+            if let hook, let g, node.inputs.count > 1, let w = node.inputs[1], hooked.contains(w) {
+                try hook(i, node, x, g)
+                needIn[1] = false
+            }
+            guard needIn.contains(true) else { continue }
+            if let g {
+                let parts = try transpose(i, node, x, y, g, need: needIn, tape)
+                accumulate(&cot, node, parts)
+            }
+            if let tangents {
+                if let dg {
+                    let parts = try transpose(i, node, x, y, dg, need: needIn, tape)
+                    accumulate(&tcot, node, parts)
+                }
+                let ts = node.inputs.map { $0.flatMap { tangents[$0.index] } }
+                if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
+                    let parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape)
+                    accumulate(&tcot, node, parts)
+                }
+            }
+        }
+        return (cot, tcot)
+    }
+
+    private func accumulate(_ list: inout [Stacked<Scalar>?], _ node: Node, _ parts: [Stacked<Scalar>?]) {
+        for (v, part) in zip(node.inputs, parts) {
+            guard let v, let part else { continue }
+            if var existing = list[v.index] {
+                list[v.index] = nil
+                existing.add(part)
+                list[v.index] = existing
+            } else {
+                list[v.index] = part
+            }
+        }
+    }
+
+    /// Checks that requested parameters exist; returns them as a set.
+    func parameterSet(_ ids: [ValueID], what: String) throws(ExecutionError) -> Set<ValueID> {
+        for id in ids where parameters[id] == nil {
+            let name = id.index < graph.values.count ? graph.values[id.index].name : "\(id)"
+            throw ExecutionError("\(what): '\(name)' is not an initializer of the model")
+        }
+        return Set(ids)
+    }
+}
