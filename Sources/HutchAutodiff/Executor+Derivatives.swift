@@ -23,6 +23,7 @@ public struct HessianVectorResult<Scalar: TensorScalar>: Sendable {
 
 extension Executor {
     /// Loss and its gradient with respect to `parameters` (initializers) by reverse mode.
+    @_specialize(exported: true, where Scalar == Float)
     public func gradient(input: Tensor<Scalar>, labels: [Int], wrt: [ValueID]) throws(ExecutionError) -> GradientResult<Scalar> {
         let wanted = try parameterSet(wrt, what: "gradient")
         let tape = try forwardTape(input)
@@ -40,6 +41,7 @@ extension Executor {
     /// forward pass, one tangent pass and one reverse pass with the k tangents stacked along the
     /// batch. `directions[j]` gives v_j per parameter (absent = zero); every key must be in `wrt`.
     /// Returns the loss, the gradient and H v_j restricted to each parameter in `wrt`.
+    @_specialize(exported: true, where Scalar == Float)
     public func hessianVectorProducts(input: Tensor<Scalar>, labels: [Int], wrt: [ValueID],
                                       directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> HessianVectorResult<Scalar> {
         let wanted = try parameterSet(wrt, what: "Hessian-vector product")

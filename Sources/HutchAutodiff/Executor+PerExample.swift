@@ -8,6 +8,7 @@ extension Executor {
     /// d(sum_c s[j, n, c] f_n,c)/dW for every quantizable weight W in `layers`, seed j and example
     /// n: result[W] has shape [S, N]. All seeds run as one stacked reverse pass (in chunks of at
     /// most `maxStackedExamples` examples) over one shared forward pass.
+    @_specialize(exported: true, where Scalar == Float)
     public func perExampleGradientSquaredNorms(input: Tensor<Scalar>, seeds: Tensor<Scalar>, layers: [ValueID],
                                                maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
         let tape = try forwardTape(input)
@@ -26,6 +27,7 @@ extension Executor {
     /// number of examples for Tr(H_ll) of the mean loss. Equal to the Hessian-block trace when the
     /// network is piecewise linear in each weight (else it is the Gauss-Newton trace).
     /// Labels do not enter: the cross-entropy Hessian in the logits does not depend on them.
+    @_specialize(exported: true, where Scalar == Float)
     public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID],
                                       maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Double] {
         let tape = try forwardTape(input)
@@ -48,6 +50,7 @@ extension Executor {
 
     /// Exact per-layer Hessian traces Tr(H_ll) of the mean loss over this batch (see
     /// `exactHessianTraceSums`).
+    @_specialize(exported: true, where Scalar == Float)
     public func exactHessianTraces(input: Tensor<Scalar>, layers: [ValueID],
                                    maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Double] {
         let sums = try exactHessianTraceSums(input: input, layers: layers, maxStackedExamples: maxStackedExamples)

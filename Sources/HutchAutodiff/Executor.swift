@@ -94,6 +94,7 @@ extension Executor {
     }
 
     /// Logits of a batch.
+    @_specialize(exported: true, where Scalar == Float)
     public func logits(_ input: Tensor<Scalar>) throws(ExecutionError) -> Tensor<Scalar> {
         let tape = try forwardTape(input)
         return try outputValue(tape).tensor(block: 0)

@@ -1,15 +1,54 @@
+import Foundation
 import HutchTensor
 
-/// Owned scalar storage, freed when the last `Stacked` referring to it goes away.
+/// Owned scalar storage, returned to `BufferPool` when the last `Stacked` using it goes away.
 final class Storage<Scalar: TensorScalar>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Scalar>
     let count: Int
+    private let bytes: Int
     init(count: Int, zeroed: Bool) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
-        if zeroed { pointer.initialize(repeating: 0, count: count) }
+        bytes = max(count, 1) * MemoryLayout<Scalar>.stride
+        pointer = BufferPool.shared.take(bytes).bindMemory(to: Scalar.self, capacity: max(count, 1))
+        if zeroed { pointer.update(repeating: 0, count: count) }
     }
-    deinit { pointer.deallocate() }
+    deinit { BufferPool.shared.give(UnsafeMutableRawPointer(pointer), bytes) }
+}
+
+/// Reuses large buffers between passes: the same activation sizes recur every forward and
+/// backward pass, and fresh multi-megabyte allocations cost a page fault per 4 KiB.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var cachedBytes = 0
+    private let minimumBytes = 1 << 16
+    private let capacityBytes = 2 << 30
+
+    func take(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes >= minimumBytes {
+            lock.lock()
+            let reused = free[bytes]?.popLast()
+            if reused != nil { cachedBytes -= bytes }
+            lock.unlock()
+            if let reused { return reused }
+        }
+        return .allocate(byteCount: bytes, alignment: 64)
+    }
+
+    func give(_ pointer: UnsafeMutableRawPointer, _ bytes: Int) {
+        if bytes >= minimumBytes {
+            lock.lock()
+            if cachedBytes + bytes <= capacityBytes {
+                free[bytes, default: []].append(pointer)
+                cachedBytes += bytes
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        pointer.deallocate()
+    }
 }
 
 /// `blocks` tensors of the same `shape` stored one after another: a primal value (1 block),

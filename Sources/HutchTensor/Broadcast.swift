@@ -69,7 +69,7 @@ public enum BinaryOp: Sendable { case add, mul }
 
 extension Kernels {
     /// out (+)= a op b with broadcasting.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func broadcastBinary<Scalar: TensorScalar>(_ plan: BroadcastPlan, _ op: BinaryOp,
                                                              a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
                                                              out: UnsafeMutablePointer<Scalar>, accumulate: Bool) {
@@ -86,7 +86,7 @@ extension Kernels {
 
     /// target[a-index] += full[out-index] (optionally times b[b-index]): the adjoint of
     /// broadcasting operand a, where `full` has the plan's output shape.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func broadcastReduce<Scalar: TensorScalar>(_ plan: BroadcastPlan, full: UnsafePointer<Scalar>,
                                                              times b: UnsafePointer<Scalar>?,
                                                              into target: UnsafeMutablePointer<Scalar>) {
@@ -106,7 +106,7 @@ extension Kernels {
 
 extension Kernels {
     /// out[out-index] += a[a-index] where the plan was made from (a's shape, out's shape).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func broadcastAccumulate<Scalar: TensorScalar>(_ plan: BroadcastPlan, a: UnsafePointer<Scalar>,
                                                                  out: UnsafeMutablePointer<Scalar>) {
         plan.forEachRun { ao, _, oo, n, sa, _ in

@@ -5,7 +5,7 @@
 /// A stride of 0 shares one operand between all blocks, so its im2col is computed once.
 extension Kernels {
     /// y[b] (+)= conv(x[b], w[b]); y holds `blocks * g.outputCount` scalars.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func conv2DForward<Scalar: TensorScalar>(
         _ geometry: ConvGeometry, blocks: Int,
         x: UnsafePointer<Scalar>, xBlockStride: Int,
@@ -54,7 +54,7 @@ extension Kernels {
     }
 
     /// dx[b] (+)= conv_transpose(dy[b], w[b]): the adjoint of `conv2DForward` in x.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func conv2DBackwardData<Scalar: TensorScalar>(
         _ geometry: ConvGeometry, blocks: Int,
         dy: UnsafePointer<Scalar>, dyBlockStride: Int,
@@ -96,7 +96,7 @@ extension Kernels {
 
     /// dw[b] (+)= correlation of x[b] with dy[b]: the adjoint of `conv2DForward` in w.
     /// dw holds `blocks * g.weightCount` scalars.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func conv2DBackwardWeight<Scalar: TensorScalar>(
         _ g: ConvGeometry, blocks: Int,
         x: UnsafePointer<Scalar>, xBlockStride: Int,
@@ -136,7 +136,7 @@ extension Kernels {
     /// Squared Frobenius norms of per-example weight gradients: for every block s (seed) and
     /// example n, || sum_p dy[s, n, :, p] col(x[n])[:, p]^T ||^2 into norms[s * N + n].
     /// x holds one block of N examples; dy holds `blocks` blocks.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func conv2DPerExampleWeightGradientSquaredNorms<Scalar: TensorScalar>(
         _ g: ConvGeometry, blocks: Int,
         x: UnsafePointer<Scalar>, dy: UnsafePointer<Scalar>, norms: UnsafeMutablePointer<Scalar>
@@ -173,7 +173,7 @@ extension Kernels {
     }
 
     /// Copies examples n0..<n0+count of an NCHW output into [C, count * OH*OW] matrix layout.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     static func gatherOutput<Scalar: TensorScalar>(_ g: ConvGeometry, _ dy: UnsafePointer<Scalar>, n0: Int, count: Int,
                                                    into gmat: UnsafeMutablePointer<Scalar>) {
         let (cout, os) = (g.outChannels, g.outSpatial)

@@ -17,7 +17,7 @@ public enum UnaryOp: Sendable, Equatable {
 
 extension Kernels {
     /// y = f(x).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func unaryForward<Scalar: TensorScalar>(_ op: UnaryOp, x: UnsafePointer<Scalar>,
                                                           y: UnsafeMutablePointer<Scalar>, count: Int) {
         switch op {
@@ -39,31 +39,38 @@ extension Kernels {
     }
 
     /// out[b, i] (+)= f'(x[i]) * g[b, i] for `blocks` stacked blocks of `count` (x, y primal).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func unaryDerivativeTimes<Scalar: TensorScalar>(_ op: UnaryOp, x: UnsafePointer<Scalar>,
                                                                   y: UnsafePointer<Scalar>, g: UnsafePointer<Scalar>,
                                                                   out: UnsafeMutablePointer<Scalar>,
                                                                   count: Int, blocks: Int, accumulate: Bool) {
         for b in 0..<blocks {
             let (gb, ob) = (g + b * count, out + b * count)
-            @inline(__always) func put(_ i: Int, _ v: Scalar) { if accumulate { ob[i] += v } else { ob[i] = v } }
             switch op {
-            case .relu: for i in 0..<count { put(i, x[i] > 0 ? gb[i] : 0) }
+            case .relu:
+                if accumulate { for i in 0..<count where x[i] > 0 { ob[i] += gb[i] } }
+                else { for i in 0..<count { ob[i] = x[i] > 0 ? gb[i] : 0 } }
             case let .clip(lo, hi):
                 let (l, h) = (Scalar(lo), Scalar(hi))
-                for i in 0..<count { put(i, x[i] >= l && x[i] <= h ? gb[i] : 0) }
+                if accumulate { for i in 0..<count where x[i] >= l && x[i] <= h { ob[i] += gb[i] } }
+                else { for i in 0..<count { ob[i] = x[i] >= l && x[i] <= h ? gb[i] : 0 } }
             case let .leakyRelu(alpha):
                 let a = Scalar(alpha)
-                for i in 0..<count { put(i, x[i] > 0 ? gb[i] : a * gb[i]) }
-            case .sigmoid: for i in 0..<count { put(i, y[i] * (1 - y[i]) * gb[i]) }
-            case .tanh: for i in 0..<count { put(i, (1 - y[i] * y[i]) * gb[i]) }
+                if accumulate { for i in 0..<count { ob[i] += x[i] > 0 ? gb[i] : a * gb[i] } }
+                else { for i in 0..<count { ob[i] = x[i] > 0 ? gb[i] : a * gb[i] } }
+            case .sigmoid:
+                if accumulate { for i in 0..<count { ob[i] += y[i] * (1 - y[i]) * gb[i] } }
+                else { for i in 0..<count { ob[i] = y[i] * (1 - y[i]) * gb[i] } }
+            case .tanh:
+                if accumulate { for i in 0..<count { ob[i] += (1 - y[i] * y[i]) * gb[i] } }
+                else { for i in 0..<count { ob[i] = (1 - y[i] * y[i]) * gb[i] } }
             }
         }
     }
 
     /// out[b, i] += f''(x[i]) * t[b, i] * g[i]: the curvature term of the Hessian-vector
     /// product (t: tangent of x, g: primal adjoint of y). No-op for piecewise-linear ops.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func unarySecondDerivativeTimes<Scalar: TensorScalar>(_ op: UnaryOp, y: UnsafePointer<Scalar>,
                                                                         t: UnsafePointer<Scalar>, g: UnsafePointer<Scalar>,
                                                                         out: UnsafeMutablePointer<Scalar>,
@@ -80,7 +87,7 @@ extension Kernels {
 
     /// out[n, c, p] (+)= x[n, c, p] * scale[c] + shift[c] over `batch` examples (shift optional,
     /// scale optional meaning 1): conv bias, inference batch normalization.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func channelAffine<Scalar: TensorScalar>(x: UnsafePointer<Scalar>?, scale: UnsafePointer<Scalar>?,
                                                            shift: UnsafePointer<Scalar>?, out: UnsafeMutablePointer<Scalar>,
                                                            batch: Int, channels: Int, spatial: Int, accumulate: Bool) {
@@ -101,7 +108,7 @@ extension Kernels {
     }
 
     /// out[b, c] += sum over n, p of dy[b, n, c, p] (bias gradients per block).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func channelSum<Scalar: TensorScalar>(dy: UnsafePointer<Scalar>, out: UnsafeMutablePointer<Scalar>,
                                                         blocks: Int, batch: Int, channels: Int, spatial: Int) {
         for b in 0..<blocks {
@@ -117,7 +124,7 @@ extension Kernels {
     }
 
     /// y += alpha * x.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func axpy<Scalar: TensorScalar>(_ alpha: Scalar, x: UnsafePointer<Scalar>,
                                                   y: UnsafeMutablePointer<Scalar>, count: Int) {
         if alpha == 1 { for i in 0..<count { y[i] += x[i] } } else { for i in 0..<count { y[i] += alpha * x[i] } }

@@ -48,7 +48,7 @@ public struct MatMulPlan: Sendable, Equatable {
 
 extension Kernels {
     /// out (+)= a @ b.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func matMul<Scalar: TensorScalar>(_ p: MatMulPlan, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
                                                     out: UnsafeMutablePointer<Scalar>, accumulate: Bool) {
         let beta: Scalar = accumulate ? 1 : 0
@@ -64,7 +64,7 @@ extension Kernels {
     }
 
     /// da += g @ b^T, summed over broadcast batch dims (da must be initialised).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func matMulBackwardA<Scalar: TensorScalar>(_ p: MatMulPlan, g: UnsafePointer<Scalar>,
                                                              b: UnsafePointer<Scalar>, da: UnsafeMutablePointer<Scalar>) {
         if p.foldsIntoOneGemm {
@@ -79,7 +79,7 @@ extension Kernels {
     }
 
     /// db += a^T @ g, summed over broadcast batch dims (db must be initialised).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func matMulBackwardB<Scalar: TensorScalar>(_ p: MatMulPlan, a: UnsafePointer<Scalar>,
                                                              g: UnsafePointer<Scalar>, db: UnsafeMutablePointer<Scalar>) {
         if p.foldsIntoOneGemm {

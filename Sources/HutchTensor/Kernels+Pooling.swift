@@ -3,7 +3,7 @@
 /// input (one block of `g.batch * g.inChannels` planes) serves every stacked block.
 extension Kernels {
     /// y = maxpool(x); argmax[p, o] = flat index into the input plane, or -1 for an empty window.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func maxPoolForward<Scalar: TensorScalar>(_ g: ConvGeometry, x: UnsafePointer<Scalar>,
                                                             y: UnsafeMutablePointer<Scalar>,
                                                             argmax: UnsafeMutablePointer<Int32>) {
@@ -32,7 +32,7 @@ extension Kernels {
     }
 
     /// dst[p, o] = src[p, argmax[p mod P, o]] for `planes` planes (tangent of max pooling).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func maxPoolGather<Scalar: TensorScalar>(_ g: ConvGeometry, planes: Int, argmax: UnsafePointer<Int32>,
                                                            src: UnsafePointer<Scalar>, dst: UnsafeMutablePointer<Scalar>) {
         let (inS, os, primalPlanes) = (g.inSpatial, g.outSpatial, g.batch * g.inChannels)
@@ -46,7 +46,7 @@ extension Kernels {
     }
 
     /// dx[p, argmax[p mod P, o]] += dy[p, o] (adjoint of `maxPoolGather`); dx is not cleared.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func maxPoolScatter<Scalar: TensorScalar>(_ g: ConvGeometry, planes: Int, argmax: UnsafePointer<Int32>,
                                                             dy: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>) {
         let (inS, os, primalPlanes) = (g.inSpatial, g.outSpatial, g.batch * g.inChannels)
@@ -70,7 +70,7 @@ extension Kernels {
     }
 
     /// y = averagepool(x) over `planes` planes; `countIncludePad` as ONNX/PyTorch.
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func averagePoolForward<Scalar: TensorScalar>(_ g: ConvGeometry, planes: Int, countIncludePad: Bool,
                                                                 x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
         averagePool(g, planes: planes, countIncludePad: countIncludePad) { p, iy0, iy1, ix0, ix1, o, scale in
@@ -82,7 +82,7 @@ extension Kernels {
     }
 
     /// dx += adjoint of average pooling applied to dy (dx is not cleared).
-    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func averagePoolBackward<Scalar: TensorScalar>(_ g: ConvGeometry, planes: Int, countIncludePad: Bool,
                                                                  dy: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>) {
         averagePool(g, planes: planes, countIncludePad: countIncludePad) { p, iy0, iy1, ix0, ix1, o, scale in
