@@ -3,14 +3,34 @@ import HutchTensor
 
 /// The sweeps shared by every public entry point.
 extension Executor {
-    /// Tangents of every value for k stacked directions on parameters.
+    /// Tangents for k stacked directions on parameters. Only the tangents that the reverse
+    /// sweep's curvature terms read (and the output's) are kept; the others are freed as soon as
+    /// their last consumer has run, which bounds memory for large k.
     func tangentSweep(_ tape: Tape<Scalar>, _ directions: [ValueID: Stacked<Scalar>], k: Int) throws(ExecutionError) -> [Stacked<Scalar>?] {
         var t = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
         for (id, d) in directions { t[id.index] = d }
+        var keep = Array(repeating: false, count: graph.values.count)
+        var lastUse = Array(repeating: -1, count: graph.values.count)
+        keep[graph.output.index] = true
+        for (i, node) in graph.nodes.enumerated() {
+            let curved: Bool
+            switch node.op {
+            case .conv, .gemm, .matMul, .mul, .sigmoid, .tanh: curved = true
+            default: curved = false
+            }
+            for v in node.inputs.compactMap({ $0 }) {
+                lastUse[v.index] = i
+                if curved { keep[v.index] = true }
+            }
+        }
         for (i, node) in graph.nodes.enumerated() {
             let ts = node.inputs.map { $0.flatMap { t[$0.index] } }
-            guard ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] else { continue }
-            t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
+            if ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] {
+                t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
+            }
+            for v in node.inputs.compactMap({ $0 }) where lastUse[v.index] == i && !keep[v.index] {
+                t[v.index] = nil
+            }
         }
         return t
     }

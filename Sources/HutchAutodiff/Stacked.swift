@@ -23,7 +23,7 @@ final class BufferPool: @unchecked Sendable {
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var cachedBytes = 0
     private let minimumBytes = 1 << 16
-    private let capacityBytes = 2 << 30
+    private let capacityBytes = 4 << 30
 
     func take(_ bytes: Int) -> UnsafeMutableRawPointer {
         if bytes >= minimumBytes {
