@@ -78,18 +78,18 @@ extension Executor {
     }
 
     func convCurvature(_ g: ConvGeometry, _ x: [Stacked<Scalar>?], _ t: [Stacked<Scalar>?], _ cot: Stacked<Scalar>,
-                       _ need: [Bool]) -> [Stacked<Scalar>?] {
-        var result: [Stacked<Scalar>?] = Array(repeating: nil, count: x.count)
+                       _ need: [Bool], adding existing: [Stacked<Scalar>?]) -> [Stacked<Scalar>?] {
+        var result = existing
         if need[0], let dw = t[1] {
-            let dx = Stacked<Scalar>(shape: x[0]!.shape, blocks: dw.blocks, zeroed: false)
+            let dx = existing[0] ?? Stacked<Scalar>(shape: x[0]!.shape, blocks: dw.blocks, zeroed: false)
             Kernels.conv2DBackwardData(g, blocks: dw.blocks, dy: cot.pointer, dyBlockStride: 0, w: dw.pointer,
-                                       wBlockStride: dw.blockStride, dx: dx.pointer, accumulate: false)
+                                       wBlockStride: dw.blockStride, dx: dx.pointer, accumulate: existing[0] != nil)
             result[0] = dx
         }
         if need[1], let dx = t[0] {
-            let dW = Stacked<Scalar>(shape: x[1]!.shape, blocks: dx.blocks, zeroed: false)
+            let dW = existing[1] ?? Stacked<Scalar>(shape: x[1]!.shape, blocks: dx.blocks, zeroed: false)
             Kernels.conv2DBackwardWeight(g, blocks: dx.blocks, x: dx.pointer, xBlockStride: dx.blockStride,
-                                         dy: cot.pointer, dyBlockStride: 0, dw: dW.pointer, accumulate: false)
+                                         dy: cot.pointer, dyBlockStride: 0, dw: dW.pointer, accumulate: existing[1] != nil)
             result[1] = dW
         }
         return result

@@ -78,18 +78,22 @@ extension Executor {
         }
     }
 
+    /// Adds the curvature terms to `existing` (fresh, unshared buffers from `transpose`).
     func curvature(_ i: Int, _ node: Node, _ x: [Stacked<Scalar>?], _ y: Stacked<Scalar>, _ t: [Stacked<Scalar>?],
-                   _ cot: Stacked<Scalar>, need: [Bool], k: Int, _ tape: Tape<Scalar>) throws(ExecutionError) -> [Stacked<Scalar>?] {
+                   _ cot: Stacked<Scalar>, need: [Bool], k: Int, _ tape: Tape<Scalar>,
+                   adding existing: [Stacked<Scalar>?]) throws(ExecutionError) -> [Stacked<Scalar>?] {
+        let own: [Stacked<Scalar>?]
         switch node.op {
-        case .conv: return convCurvature(tape.geometry[i]!, x, t, cot, need)
-        case .gemm(let a): return try gemmCurvature(node, a, x, t, cot, need, k)
-        case .matMul: return try matMulCurvature(node, x, t, cot, need, k)
-        case .mul: return try mulCurvature(node, x, y, t, cot, need, k)
+        case .conv: return convCurvature(tape.geometry[i]!, x, t, cot, need, adding: existing)
+        case .gemm(let a): own = try gemmCurvature(node, a, x, t, cot, need, k)
+        case .matMul: own = try matMulCurvature(node, x, t, cot, need, k)
+        case .mul: own = try mulCurvature(node, x, y, t, cot, need, k)
         case .sigmoid, .tanh:
-            guard need[0], let t0 = t[0] else { return [nil] }
-            return [unaryCurvature(node, y, t0, cot)]
-        default: return Array(repeating: nil, count: node.inputs.count)
+            guard need[0], let t0 = t[0] else { return existing }
+            own = [unaryCurvature(node, y, t0, cot)]
+        default: return existing
         }
+        return zip(existing, own).map { Stacked.sum($0, $1) }
     }
 
     /// Wraps a kernel shape error with the node's name.

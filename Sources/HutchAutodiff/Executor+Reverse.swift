@@ -67,15 +67,14 @@ extension Executor {
                 accumulate(&cot, node, parts)
             }
             if let tangents {
-                if let dg {
-                    let parts = try transpose(i, node, x, y, dg, need: needIn, tape)
-                    accumulate(&tcot, node, parts)
-                }
+                var parts: [Stacked<Scalar>?] = Array(repeating: nil, count: node.inputs.count)
+                if let dg { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
                 let ts = node.inputs.map { $0.flatMap { tangents[$0.index] } }
                 if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
-                    let parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape)
-                    accumulate(&tcot, node, parts)
+                    // curvature terms add into the fresh transpose buffers where the op can
+                    parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape, adding: parts)
                 }
+                accumulate(&tcot, node, parts)
             }
         }
         return (cot, tcot)
