@@ -16,6 +16,12 @@ public struct Executor<Scalar: TensorScalar>: Sendable {
         self.graph = graph
         parameters = graph.initializers.mapValues { $0.converted(to: Scalar.self) }
         for node in graph.nodes { try Self.validateArity(node) }
+        for (id, tensor) in graph.initializers.sorted(by: { $0.key < $1.key }) {
+            if let bad = tensor.data.firstIndex(where: { !$0.isFinite }) {
+                let name = id.index < graph.values.count ? graph.values[id.index].name : "\(id)"
+                throw ExecutionError("initializer '\(name)' has a non-finite value (\(tensor.data[bad])) at flat index \(bad)")
+            }
+        }
         guard graph.input.index < graph.values.count, graph.output.index < graph.values.count else {
             throw ExecutionError("graph input or output refers to a missing value")
         }
@@ -83,6 +89,10 @@ extension Executor {
         let declared = graph.values[graph.input.index]
         guard input.rank >= 1, input.shape[0] >= 1 else {
             throw ExecutionError("input '\(declared.name)' has shape \(input.shape): need a non-empty batch")
+        }
+        if let bad = input.data.firstIndex(where: { !$0.isFinite }) {
+            let perExample = max(1, input.count / input.shape[0])
+            throw ExecutionError("input '\(declared.name)' has a non-finite value (\(input.data[bad])) in example \(bad / perExample)")
         }
         if let shape = declared.shape {
             let fits = shape.count == input.rank && zip(shape, input.shape).allSatisfy { $0 == nil || $0 == $1 }

@@ -42,6 +42,21 @@ final class ErrorTests: XCTestCase {
         XCTAssertTrue(m.hasPrefix("node '/features/conv1' (Conv): convolution channels do not match"), m)
     }
 
+    func testNonFiniteWeightsAndDataAreRejected() throws {
+        var (graph, shape, _) = TestGraphs.relu()
+        var rng = TestRandom(seed: 3)
+        var input = rng.tensor(shape)
+        input.data[input.count / shape[0] + 2] = .nan
+        let e = try Executor<Double>(graph: graph)
+        let m = message { _ = try e.logits(input) }
+        XCTAssertTrue(m.contains("non-finite value (nan) in example 1"), m)
+        let w = graph.initializers.keys.sorted()[0]
+        graph.initializers[w]!.data[3] = .infinity
+        XCTAssertThrowsError(try Executor<Float>(graph: graph)) {
+            XCTAssertTrue("\($0)".contains("initializer 'c1.w' has a non-finite value (inf) at flat index 3"), "\($0)")
+        }
+    }
+
     func testWrongArityIsRejectedAtLoad() {
         var b = GraphBuilder(seed: 1, input: [nil, 3])
         let h = b.node(.add, [b.input])
