@@ -3,6 +3,7 @@
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
 /// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
 /// A stride of 0 shares one operand between all blocks, so its im2col is computed once.
+/// Block b's result is bit-identical to a single-block call on block b's operands.
 extension Kernels {
     /// y[b] (+)= conv(x[b], w[b]); y holds `blocks * g.outputCount` scalars.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
@@ -12,10 +13,9 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        var g = geometry, blocks = blocks
-        if blocks > 1 && wBlockStride == 0 && xBlockStride == g.inputCount {
-            g = g.withBatch(g.batch * blocks); blocks = 1   // one big batch
-        }
+        // Blocks are never merged into one larger batch: every block then runs the GEMMs of the
+        // same shapes as a single-block call, so a probe's bits do not depend on its group.
+        let g = geometry
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
         let chunk = chunkSize(g, batch: n)
@@ -61,10 +61,7 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        var g = geometry, blocks = blocks
-        if blocks > 1 && wBlockStride == 0 && dyBlockStride == g.outputCount {
-            g = g.withBatch(g.batch * blocks); blocks = 1
-        }
+        let g = geometry
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth

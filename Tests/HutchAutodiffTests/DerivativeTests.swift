@@ -133,3 +133,34 @@ final class DerivativeTests: XCTestCase {
         assertClose(flat(rf.products[0].mapValues { $0.converted() }, p.wrt), flat(rd.products[0], p.wrt), tolerance: 1e-4, "float Hv")
     }
 }
+
+/// Reproducibility facts the sensitivity module relies on (checked in Float, bit for bit).
+final class ReproducibilityTests: XCTestCase {
+    func testResultsDoNotDependOnCallGroupingBitForBit() throws {
+        let (graph, shape, classes) = TestGraphs.residual()
+        let e = try Executor<Float>(graph: graph)
+        var rng = TestRandom(seed: 8)
+        let input = Tensor<Float>(shape: shape, data: rng.array(shape.reduce(1, *)).map(Float.init))
+        let labels = (0..<shape[0]).map { $0 % classes }
+        let wrt = e.quantizableWeights
+        let directions: [[ValueID: Tensor<Float>]] = (0..<3).map { _ in
+            Dictionary(uniqueKeysWithValues: wrt.map { id in
+                (id, Tensor<Float>(shape: e.parameters[id]!.shape, data: (0..<e.parameters[id]!.count).map { _ in rng.next() & 1 == 0 ? -1 : 1 }))
+            })
+        }
+        let a = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: directions)
+        let b = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: directions)
+        for j in 0..<3 { for id in wrt { XCTAssertEqual(a.products[j][id]!.data, b.products[j][id]!.data) } }
+        let t1 = try e.exactHessianTraceSums(input: input, layers: wrt)
+        let t2 = try e.exactHessianTraceSums(input: input, layers: wrt)
+        XCTAssertEqual(t1, t2)
+        // a probe's product does not depend on which probes share its call
+        for j in 0..<3 {
+            let single = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: [directions[j]])
+            for id in wrt { XCTAssertEqual(single.products[0][id]!.data, a.products[j][id]!.data, "probe \(j)") }
+        }
+        // seed chunking changes GEMM shapes in the norms, so only rounding may differ
+        let t3 = try e.exactHessianTraceSums(input: input, layers: wrt, maxStackedExamples: shape[0])
+        for id in wrt { XCTAssertEqual(t1[id]!, t3[id]!, accuracy: 1e-5 * t1[id]!) }
+    }
+}
