@@ -13,6 +13,10 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
+        if isDepthwise(geometry) {
+            return depthwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
+                                    wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        }
         // Blocks are never merged into one larger batch: every block then runs the GEMMs of the
         // same shapes as a single-block call, so a probe's bits do not depend on its group.
         let g = geometry
@@ -61,6 +65,10 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
+        if isDepthwise(geometry) {
+            return depthwiseBackwardData(geometry, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w,
+                                         wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
+        }
         let g = geometry
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
@@ -100,6 +108,10 @@ extension Kernels {
         dy: UnsafePointer<Scalar>, dyBlockStride: Int,
         dw: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
+        if isDepthwise(g) {
+            return depthwiseBackwardWeight(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy,
+                                           dyBlockStride: dyBlockStride, dw: dw, accumulate: accumulate)
+        }
         if !accumulate { dw.update(repeating: 0, count: blocks * g.weightCount) }
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth

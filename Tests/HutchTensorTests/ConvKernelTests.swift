@@ -10,6 +10,8 @@ final class ConvKernelTests: XCTestCase {
         ([1, 4, 10, 7], [2, 4, 3, 3], [1, 2], [2, 2, 2, 2], [2, 2], 1),     // dilation
         ([2, 6, 5, 5], [4, 6, 1, 1], [2, 2], [0, 0, 0, 0], [1, 1], 1),      // 1x1 stride-2 shortcut
         ([2, 3, 9], [4, 3, 3], [2], [1, 0], [2], 1),                        // 1-D
+        ([2, 3, 7, 7], [6, 1, 3, 3], [1, 2], [1, 0, 1, 2], [2, 1], 3),      // depthwise, multiplier 2, direct loop
+        ([1, 4, 6, 6], [4, 1, 2, 2], [1, 1], [0, 0, 0, 0], [1, 1], 4),      // depthwise stride 1
     ]
 
     func geometry(_ c: ([Int], [Int], [Int], [Int], [Int], Int)) throws -> ConvGeometry {
