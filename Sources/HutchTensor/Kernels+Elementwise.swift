@@ -21,13 +21,13 @@ extension Kernels {
     public static func unaryForward<Scalar: TensorScalar>(_ op: UnaryOp, x: UnsafePointer<Scalar>,
                                                           y: UnsafeMutablePointer<Scalar>, count: Int) {
         switch op {
-        case .relu: for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
+        case .relu: for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : 0 }
         case let .clip(lo, hi):
             let (l, h) = (Scalar(lo), Scalar(hi))
-            for i in 0..<count { y[i] = x[i] < l ? l : (x[i] > h ? h : x[i]) }
+            for i in 0..<count { let v = x[i]; y[i] = v < l ? l : (v > h ? h : v) }
         case let .leakyRelu(alpha):
             let a = Scalar(alpha)
-            for i in 0..<count { y[i] = x[i] > 0 ? x[i] : a * x[i] }
+            for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : a * v }
         case .sigmoid:
             for i in 0..<count {
                 let v = x[i]
@@ -48,16 +48,17 @@ extension Kernels {
             let (gb, ob) = (g + b * count, out + b * count)
             switch op {
             case .relu:
-                if accumulate { for i in 0..<count where x[i] > 0 { ob[i] += gb[i] } }
-                else { for i in 0..<count { ob[i] = x[i] > 0 ? gb[i] : 0 } }
+                // loads before the select, so that the loops vectorize
+                if accumulate { for i in 0..<count { let v = gb[i], o = ob[i]; ob[i] = x[i] > 0 ? o + v : o } }
+                else { for i in 0..<count { let v = gb[i]; ob[i] = x[i] > 0 ? v : 0 } }
             case let .clip(lo, hi):
                 let (l, h) = (Scalar(lo), Scalar(hi))
-                if accumulate { for i in 0..<count where x[i] >= l && x[i] <= h { ob[i] += gb[i] } }
-                else { for i in 0..<count { ob[i] = x[i] >= l && x[i] <= h ? gb[i] : 0 } }
+                if accumulate { for i in 0..<count { let v = gb[i], o = ob[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? o + v : o } }
+                else { for i in 0..<count { let v = gb[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? v : 0 } }
             case let .leakyRelu(alpha):
                 let a = Scalar(alpha)
-                if accumulate { for i in 0..<count { ob[i] += x[i] > 0 ? gb[i] : a * gb[i] } }
-                else { for i in 0..<count { ob[i] = x[i] > 0 ? gb[i] : a * gb[i] } }
+                if accumulate { for i in 0..<count { let v = gb[i]; ob[i] += x[i] > 0 ? v : a * v } }
+                else { for i in 0..<count { let v = gb[i]; ob[i] = x[i] > 0 ? v : a * v } }
             case .sigmoid:
                 if accumulate { for i in 0..<count { ob[i] += y[i] * (1 - y[i]) * gb[i] } }
                 else { for i in 0..<count { ob[i] = y[i] * (1 - y[i]) * gb[i] } }
