@@ -88,3 +88,54 @@ extension Executor {
         id.index < graph.values.count ? graph.values[id.index].name : "\(id)"
     }
 }
+
+/// Per-probe, per-layer quadratic forms of the Hessian: what Hutchinson's estimator averages.
+public struct QuadraticFormResult<Scalar: TensorScalar>: Sendable {
+    public var loss: Scalar
+    /// forms[j][w] = v_j,w^T (H v_j)_w: direction j restricted to layer w, times block w of H v_j.
+    public var forms: [[ValueID: Double]]
+}
+
+extension Executor {
+    /// v_j,w^T (H v_j)_w for each direction j and each parameter w that has an entry in any
+    /// direction (joint mode: every layer in every direction; layer mode: one layer). Same
+    /// result as `hessianVectorProducts` followed by inner products, but convolution weights
+    /// skip their weight-gradient GEMMs (see `QuadraticForms`), and no gradient is formed.
+    @_specialize(exported: true, where Scalar == Float)
+    public func hessianQuadraticForms(input: Tensor<Scalar>, labels: [Int],
+                                      directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        let k = directions.count
+        guard k >= 1 else { throw ExecutionError("Hessian quadratic forms: no directions given") }
+        let layers = Set(directions.flatMap(\.keys))
+        _ = try parameterSet(Array(layers), what: "Hessian quadratic forms")
+        var stacked = [ValueID: Stacked<Scalar>]()
+        for (j, direction) in directions.enumerated() {
+            for (id, v) in direction {
+                let p = parameters[id]!
+                guard v.shape == p.shape else {
+                    throw ExecutionError("Hessian quadratic forms: direction \(j) for '\(name(id))' has shape \(v.shape), expected \(p.shape)")
+                }
+                let s = stacked[id] ?? Stacked<Scalar>(shape: p.shape, blocks: k)
+                v.data.withUnsafeBufferPointer { s.block(j).update(from: $0.baseAddress!, count: $0.count) }
+                stacked[id] = s
+            }
+        }
+        let tape = try forwardTape(input)
+        let logits = try outputValue(tape)
+        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels)
+        let quadratic = QuadraticForms<Scalar>(layers: layers, k: k)
+        let tangents = try tangentSweep(tape, stacked, k: k, quadratic: quadratic)
+        var need = dependents(of: layers)
+        need[graph.output.index] = true
+        let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
+        let (_, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(labels: labels),
+                                                    tangents: tangents, tangentSeed: tangentSeed, k: k, quadratic: quadratic)
+        // layers that are not convolutions: inner products of the full adjoint tangents
+        for w in layers {
+            guard let adjoint = tangentAdjoints[w.index], let v = stacked[w] else { continue }
+            for j in 0..<k { quadratic.forms[w]![j] += Kernels.dot(v.block(j), adjoint.block(j), count: v.blockCount) }
+        }
+        let forms = (0..<k).map { j in quadratic.forms.mapValues { $0[j] } }
+        return QuadraticFormResult(loss: ce.loss, forms: forms)
+    }
+}

@@ -6,7 +6,8 @@ extension Executor {
     /// Tangents for k stacked directions on parameters. Only the tangents that the reverse
     /// sweep's curvature terms read (and the output's) are kept; the others are freed as soon as
     /// their last consumer has run, which bounds memory for large k.
-    func tangentSweep(_ tape: Tape<Scalar>, _ directions: [ValueID: Stacked<Scalar>], k: Int) throws(ExecutionError) -> [Stacked<Scalar>?] {
+    func tangentSweep(_ tape: Tape<Scalar>, _ directions: [ValueID: Stacked<Scalar>], k: Int,
+                      quadratic: QuadraticForms<Scalar>? = nil) throws(ExecutionError) -> [Stacked<Scalar>?] {
         var t = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
         for (id, d) in directions { t[id.index] = d }
         var keep = Array(repeating: false, count: graph.values.count)
@@ -26,7 +27,19 @@ extension Executor {
         for (i, node) in graph.nodes.enumerated() {
             let ts = node.inputs.map { $0.flatMap { t[$0.index] } }
             if ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] {
-                t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
+                if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w), let v = ts[1] {
+                    // keep conv(x, V) apart: its inner product with the adjoint's tangent is the
+                    // layer's v^T (Hv) share without a weight-gradient GEMM
+                    let x = inputs(of: node, tape)
+                    let term = convTangent(tape.geometry[i]!, x, y, [nil, v], k)!
+                    quadratic.weightTerms[i] = term
+                    var rest = ts; rest[1] = nil
+                    var out = convTangent(tape.geometry[i]!, x, y, rest, k) ?? Stacked(shape: y.shape, blocks: k)
+                    out.add(term)
+                    t[node.outputs[0].index] = out
+                } else {
+                    t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
+                }
             }
             for v in node.inputs.compactMap({ $0 }) where lastUse[v.index] == i && !keep[v.index] {
                 t[v.index] = nil
@@ -43,7 +56,7 @@ extension Executor {
     /// whose adjoints are wanted; `hooked` weights go to `hook` instead.
     func reverseSweep(_ tape: Tape<Scalar>, need: [Bool], seed: Stacked<Scalar>,
                       tangents: [Stacked<Scalar>?]? = nil, tangentSeed: Stacked<Scalar>? = nil, k: Int = 0,
-                      hooked: Set<ValueID> = [], hook: WeightHook? = nil)
+                      hooked: Set<ValueID> = [], hook: WeightHook? = nil, quadratic: QuadraticForms<Scalar>? = nil)
         throws(ExecutionError) -> (adjoints: [Stacked<Scalar>?], tangentAdjoints: [Stacked<Scalar>?]) {
         var cot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
         var tcot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
@@ -61,16 +74,23 @@ extension Executor {
                 try hook(i, node, x, g)
                 needIn[1] = false
             }
-            guard needIn.contains(true) else { continue }
-            if let g {
+            var quadraticConv = false
+            if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w) {
+                quadraticConv = true
+                needIn[1] = false   // no weight gradients: the forms come from inner products below
+            }
+            guard needIn.contains(true) || quadraticConv else { continue }
+            if let g, needIn.contains(true) {
                 let parts = try transpose(i, node, x, y, g, need: needIn, tape)
                 accumulate(&cot, node, parts)
             }
             if let tangents {
                 var parts: [Stacked<Scalar>?] = Array(repeating: nil, count: node.inputs.count)
-                if let dg { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
+                if let dg, needIn.contains(true) { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
                 let ts = node.inputs.map { $0.flatMap { tangents[$0.index] } }
-                if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
+                if quadraticConv, let quadratic, let w = node.inputs[1] {
+                    quadratic.convForms(i, w, tape.geometry[i]!, x, ts, g, dg, needIn, &parts)
+                } else if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
                     // curvature terms add into the fresh transpose buffers where the op can
                     parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape, adding: parts)
                 }

@@ -131,3 +131,20 @@ extension Kernels {
         if alpha == 1 { for i in 0..<count { y[i] += x[i] } } else { for i in 0..<count { y[i] += alpha * x[i] } }
     }
 }
+
+extension Kernels {
+    /// sum_i a[i] * b[i], accumulated in Double blocks for accuracy.
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    public static func dot<Scalar: TensorScalar>(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, count: Int) -> Double {
+        var total: Double = 0
+        var i = 0
+        while i < count {
+            let end = min(count, i + 256)
+            var s: Scalar = 0
+            for j in i..<end { s += a[j] * b[j] }
+            total += Double(s)
+            i = end
+        }
+        return total
+    }
+}

@@ -110,6 +110,33 @@ final class DerivativeTests: XCTestCase {
         }
     }
 
+    /// Quadratic forms v_w^T (H v)_w equal inner products of full HVPs, in joint mode (all
+    /// layers, one partial direction) and layer mode (one layer).
+    func testQuadraticFormsEqualInnerProductsOfHVPs() throws {
+        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.smoothConv(), TestGraphs.relu()] {
+            let p = try problem(made)
+            let layers = p.executor.quantizableWeights
+            var directions = (0..<3).map { randomDirection(p, seed: UInt64(60 + $0)).filter { layers.contains($0.key) } }
+            directions[2] = directions[2].filter { $0.key != layers[0] }
+            let full = try p.executor.hessianVectorProducts(input: p.input, labels: p.labels, wrt: layers, directions: directions)
+            let forms = try p.executor.hessianQuadraticForms(input: p.input, labels: p.labels, directions: directions)
+            XCTAssertEqual(forms.loss, full.loss)
+            for j in 0..<3 {
+                for w in layers {
+                    let v = directions[j][w]?.data ?? Array(repeating: 0, count: p.executor.parameters[w]!.count)
+                    let expected = zip(v, full.products[j][w]!.data).reduce(0) { $0 + $1.0 * $1.1 }
+                    XCTAssertEqual(forms.forms[j][w]!, expected, accuracy: 1e-11 * max(1, abs(expected)), "probe \(j) layer \(w)")
+                }
+            }
+            let one = layers[layers.count / 2]
+            let layerMode = try p.executor.hessianQuadraticForms(input: p.input, labels: p.labels, directions: [[one: directions[0][one]!]])
+            let single = try p.executor.hessianVectorProducts(input: p.input, labels: p.labels, wrt: [one], directions: [[one: directions[0][one]!]])
+            let expected = zip(directions[0][one]!.data, single.products[0][one]!.data).reduce(0) { $0 + $1.0 * $1.1 }
+            XCTAssertEqual(layerMode.forms[0][one]!, expected, accuracy: 1e-11 * max(1, abs(expected)))
+            XCTAssertEqual(layerMode.forms[0].count, 1)
+        }
+    }
+
     /// u^T H v = v^T H u.
     func testHessianIsSymmetric() throws {
         let p = try problem(TestGraphs.smooth())

@@ -66,6 +66,9 @@ final class ResNetBenchmarkTests: XCTestCase {
             }
             let t = try seconds { _ = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: directions) }
             print(String(format: "  HVP k=%d              %.3f s total, %.3f s per probe", k, t, t / Double(k)))
+            let weightDirections = directions.map { $0.filter { weights.contains($0.key) } }
+            let q = try seconds { _ = try e.hessianQuadraticForms(input: input, labels: labels, directions: weightDirections) }
+            print(String(format: "  quadratic forms k=%d  %.3f s total, %.3f s per probe", k, q, q / Double(k)))
         }
         if ProcessInfo.processInfo.environment["HUTCH_BENCH_EXACT"] == "1" {
             let t = try seconds { _ = try e.exactHessianTraces(input: input, layers: weights) }
