@@ -15,42 +15,6 @@ final class Storage<Scalar: TensorScalar>: @unchecked Sendable {
     deinit { BufferPool.shared.give(UnsafeMutableRawPointer(pointer), bytes) }
 }
 
-/// Reuses large buffers between passes: the same activation sizes recur every forward and
-/// backward pass, and fresh multi-megabyte allocations cost a page fault per 4 KiB.
-final class BufferPool: @unchecked Sendable {
-    static let shared = BufferPool()
-    private let lock = NSLock()
-    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
-    private var cachedBytes = 0
-    private let minimumBytes = 1 << 16
-    private let capacityBytes = 4 << 30
-
-    func take(_ bytes: Int) -> UnsafeMutableRawPointer {
-        if bytes >= minimumBytes {
-            lock.lock()
-            let reused = free[bytes]?.popLast()
-            if reused != nil { cachedBytes -= bytes }
-            lock.unlock()
-            if let reused { return reused }
-        }
-        return .allocate(byteCount: bytes, alignment: 64)
-    }
-
-    func give(_ pointer: UnsafeMutableRawPointer, _ bytes: Int) {
-        if bytes >= minimumBytes {
-            lock.lock()
-            if cachedBytes + bytes <= capacityBytes {
-                free[bytes, default: []].append(pointer)
-                cachedBytes += bytes
-                lock.unlock()
-                return
-            }
-            lock.unlock()
-        }
-        pointer.deallocate()
-    }
-}
-
 /// `blocks` tensors of the same `shape` stored one after another: a primal value (1 block),
 /// the k tangents of a Hessian-vector product, or the S seed adjoints of per-example norms.
 /// Along axis 0 the blocks read as one tensor of shape [blocks * shape[0], ...], which is what

@@ -23,37 +23,38 @@ extension Kernels {
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
         let chunk = chunkSize(g, batch: n)
-        let col = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * chunk * os)
-        let tmp = UnsafeMutablePointer<Scalar>.allocate(capacity: cout * chunk * os)
-        defer { col.deallocate(); tmp.deallocate() }
-        var n0 = 0
-        while n0 < n {
-            let cn = min(chunk, n - n0), ld = cn * os
-            for b in 0..<blocks {
-                if b == 0 || xBlockStride != 0 {
-                    for i in 0..<cn {
-                        im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
+        let chunks = (n + chunk - 1) / chunk
+        parallelFor(threads) { t in
+            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
+            let tmp = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
+            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(tmp, cout * chunk * os) }
+            for c in stride(from: t, to: chunks, by: threads) {
+                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+                for b in 0..<blocks {
+                    if b == 0 || xBlockStride != 0 {
+                        for i in 0..<cn {
+                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
+                        }
                     }
-                }
-                let wb = w + b * wBlockStride
-                for grp in 0..<g.group {
-                    Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
-                                a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
-                                beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
-                }
-                let yb = y + b * g.outputCount
-                for i in 0..<cn {
-                    for co in 0..<cout {
-                        let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + co * ld + i * os
-                        if accumulate {
-                            for j in 0..<os { dst[j] += src[j] }
-                        } else {
-                            dst.update(from: src, count: os)
+                    let wb = w + b * wBlockStride
+                    for grp in 0..<g.group {
+                        Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
+                                    a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
+                                    beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
+                    }
+                    let yb = y + b * g.outputCount
+                    for i in 0..<cn {
+                        for co in 0..<cout {
+                            let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + co * ld + i * os
+                            if accumulate {
+                                for j in 0..<os { dst[j] += src[j] }
+                            } else {
+                                dst.update(from: src, count: os)
+                            }
                         }
                     }
                 }
             }
-            n0 += cn
         }
     }
 
@@ -74,28 +75,29 @@ extension Kernels {
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
         let chunk = chunkSize(g, batch: n)
-        let col = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * chunk * os)
-        let gmat = UnsafeMutablePointer<Scalar>.allocate(capacity: cout * chunk * os)
-        defer { col.deallocate(); gmat.deallocate() }
-        var n0 = 0
-        while n0 < n {
-            let cn = min(chunk, n - n0), ld = cn * os
-            for b in 0..<blocks {
-                if b == 0 || dyBlockStride != 0 {
-                    gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
-                }
-                let wb = w + b * wBlockStride
-                for grp in 0..<g.group {
-                    Scalar.gemm(transA: true, transB: false, m: patch, n: ld, k: coutG, alpha: 1,
-                                a: wb + grp * coutG * patch, lda: patch, b: gmat + grp * coutG * ld, ldb: ld,
-                                beta: 0, c: col + grp * patch * ld, ldc: ld)
-                }
-                let dxb = dx + b * g.inputCount
-                for i in 0..<cn {
-                    col2im(g, col: col + i * os, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
+        let chunks = (n + chunk - 1) / chunk
+        parallelFor(threads) { t in
+            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
+            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
+            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
+            for c in stride(from: t, to: chunks, by: threads) {
+                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+                for b in 0..<blocks {
+                    if b == 0 || dyBlockStride != 0 {
+                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
+                    }
+                    let wb = w + b * wBlockStride
+                    for grp in 0..<g.group {
+                        Scalar.gemm(transA: true, transB: false, m: patch, n: ld, k: coutG, alpha: 1,
+                                    a: wb + grp * coutG * patch, lda: patch, b: gmat + grp * coutG * ld, ldb: ld,
+                                    beta: 0, c: col + grp * patch * ld, ldc: ld)
+                    }
+                    let dxb = dx + b * g.inputCount
+                    for i in 0..<cn {
+                        col2im(g, col: col + i * os, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
+                    }
                 }
             }
-            n0 += cn
         }
     }
 
@@ -116,29 +118,39 @@ extension Kernels {
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
         let chunk = chunkSize(g, batch: n)
-        let col = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * chunk * os)
-        let gmat = UnsafeMutablePointer<Scalar>.allocate(capacity: cout * chunk * os)
-        defer { col.deallocate(); gmat.deallocate() }
-        var n0 = 0
-        while n0 < n {
-            let cn = min(chunk, n - n0), ld = cn * os
-            for b in 0..<blocks {
-                if b == 0 || xBlockStride != 0 {
-                    for i in 0..<cn {
-                        im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
+        let chunks = (n + chunk - 1) / chunk
+        // A fixed number of partial sums over contiguous chunk ranges, added in order at the end:
+        // the bits do not depend on the thread count.
+        let slices = min(chunks, 8)
+        let partial = BufferPool.shared.scratch(slices * blocks * g.weightCount, of: Scalar.self)
+        defer { BufferPool.shared.release(partial, slices * blocks * g.weightCount) }
+        partial.update(repeating: 0, count: slices * blocks * g.weightCount)
+        parallelFor(slices) { slice in
+            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
+            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
+            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
+            for c in (chunks * slice / slices)..<(chunks * (slice + 1) / slices) {
+                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+                for b in 0..<blocks {
+                    if b == 0 || xBlockStride != 0 {
+                        for i in 0..<cn {
+                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
+                        }
+                    }
+                    if b == 0 || dyBlockStride != 0 {
+                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
+                    }
+                    let dwb = partial + (slice * blocks + b) * g.weightCount
+                    for grp in 0..<g.group {
+                        Scalar.gemm(transA: false, transB: true, m: coutG, n: patch, k: ld, alpha: 1,
+                                    a: gmat + grp * coutG * ld, lda: ld, b: col + grp * patch * ld, ldb: ld,
+                                    beta: 1, c: dwb + grp * coutG * patch, ldc: patch)
                     }
                 }
-                if b == 0 || dyBlockStride != 0 {
-                    gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
-                }
-                let dwb = dw + b * g.weightCount
-                for grp in 0..<g.group {
-                    Scalar.gemm(transA: false, transB: true, m: coutG, n: patch, k: ld, alpha: 1,
-                                a: gmat + grp * coutG * ld, lda: ld, b: col + grp * patch * ld, ldb: ld,
-                                beta: 1, c: dwb + grp * coutG * patch, ldc: patch)
-                }
             }
-            n0 += cn
+        }
+        for slice in 0..<slices {
+            axpy(1, x: partial + slice * blocks * g.weightCount, y: dw, count: blocks * g.weightCount)
         }
     }
 
@@ -152,37 +164,38 @@ extension Kernels {
     ) {
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let col = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * os)
-        let gmat = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * cout * os)
-        let prod = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * coutG * patch)
-        defer { col.deallocate(); gmat.deallocate(); prod.deallocate() }
         norms.update(repeating: 0, count: blocks * n)
-        for e in 0..<n {
-            im2col(g, x: x + e * g.inChannels * g.inSpatial, col: col, ld: os)
-            // rows ordered [group][block][channel in group], so each group's rows are contiguous
-            for s in 0..<blocks {
-                for co in 0..<cout {
-                    let grp = co / coutG, c = co % coutG
-                    (gmat + ((grp * blocks + s) * coutG + c) * os)
-                        .update(from: dy + ((s * n + e) * cout + co) * os, count: os)
-                }
-            }
-            for grp in 0..<g.group {
-                Scalar.gemm(transA: false, transB: true, m: blocks * coutG, n: patch, k: os, alpha: 1,
-                            a: gmat + grp * blocks * coutG * os, lda: os, b: col + grp * patch * os, ldb: os,
-                            beta: 0, c: prod, ldc: patch)
+        parallelFor(threads) { t in
+            let col = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * os)
+            let gmat = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * cout * os)
+            let prod = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * coutG * patch)
+            defer { col.deallocate(); gmat.deallocate(); prod.deallocate() }
+            for e in stride(from: t, to: n, by: threads) {
+                im2col(g, x: x + e * g.inChannels * g.inSpatial, col: col, ld: os)
+                // rows ordered [group][block][channel in group], so each group's rows are contiguous
                 for s in 0..<blocks {
-                    var sum: Scalar = 0
-                    let p = prod + s * coutG * patch
-                    for j in 0..<(coutG * patch) { sum += p[j] * p[j] }
-                    norms[s * n + e] += sum
+                    for co in 0..<cout {
+                        let grp = co / coutG, c = co % coutG
+                        (gmat + ((grp * blocks + s) * coutG + c) * os)
+                            .update(from: dy + ((s * n + e) * cout + co) * os, count: os)
+                    }
+                }
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: false, transB: true, m: blocks * coutG, n: patch, k: os, alpha: 1,
+                                a: gmat + grp * blocks * coutG * os, lda: os, b: col + grp * patch * os, ldb: os,
+                                beta: 0, c: prod, ldc: patch)
+                    for s in 0..<blocks {
+                        var sum: Scalar = 0
+                        let p = prod + s * coutG * patch
+                        for j in 0..<(coutG * patch) { sum += p[j] * p[j] }
+                        norms[s * n + e] += sum
+                    }
                 }
             }
         }
     }
 
     /// Copies examples n0..<n0+count of an NCHW output into [C, count * OH*OW] matrix layout.
-    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     static func gatherOutput<Scalar: TensorScalar>(_ g: ConvGeometry, _ dy: UnsafePointer<Scalar>, n0: Int, count: Int,
                                                    into gmat: UnsafeMutablePointer<Scalar>) {
         let (cout, os) = (g.outChannels, g.outSpatial)

@@ -6,7 +6,6 @@ public enum Kernels {}
 extension Kernels {
     /// Unfolds one example [C, H, W] into the patch matrix rows [C*kH*kW] x [OH*OW], written at
     /// `col` with row stride `ld` (so several examples can sit side by side).
-    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func im2col<Scalar: TensorScalar>(_ g: ConvGeometry, x: UnsafePointer<Scalar>,
                                                     col: UnsafeMutablePointer<Scalar>, ld: Int) {
         let (h, w, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
@@ -41,7 +40,6 @@ extension Kernels {
     }
 
     /// Adds the patch matrix back into one example [C, H, W] (the adjoint of `im2col`).
-    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func col2im<Scalar: TensorScalar>(_ g: ConvGeometry, col: UnsafePointer<Scalar>, ld: Int,
                                                     x: UnsafeMutablePointer<Scalar>) {
         let (h, w, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
