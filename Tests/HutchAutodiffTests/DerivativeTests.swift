@@ -91,6 +91,11 @@ final class DerivativeTests: XCTestCase {
     func testGradientMatchesFiniteDifferencesOnSmoothMLP() throws { try checkGradient(TestGraphs.smooth(), name: "smooth") }
     func testGradientMatchesFiniteDifferencesOnSmoothCNN() throws { try checkGradient(TestGraphs.smoothConv(), name: "smoothConv") }
 
+    func testGradientAndHVPMatchFiniteDifferencesOn1DConvNet() throws {
+        try checkGradient(TestGraphs.conv1D(), name: "conv1D")
+        try checkHVP(TestGraphs.conv1D(), name: "conv1D")
+    }
+
     func testHVPMatchesFiniteDifferencesOnResidualCNN() throws { try checkHVP(TestGraphs.residual(), name: "residual") }
     func testHVPMatchesFiniteDifferencesOnSmoothMLP() throws { try checkHVP(TestGraphs.smooth(), name: "smooth") }
     func testHVPMatchesFiniteDifferencesOnSmoothCNN() throws { try checkHVP(TestGraphs.smoothConv(), name: "smoothConv") }
@@ -113,7 +118,7 @@ final class DerivativeTests: XCTestCase {
     /// Quadratic forms v_w^T (H v)_w equal inner products of full HVPs, in joint mode (all
     /// layers, one partial direction) and layer mode (one layer).
     func testQuadraticFormsEqualInnerProductsOfHVPs() throws {
-        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.smoothConv(), TestGraphs.relu()] {
+        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.smoothConv(), TestGraphs.relu(), TestGraphs.conv1D()] {
             let p = try problem(made)
             let layers = p.executor.quantizableWeights
             var directions = (0..<3).map { randomDirection(p, seed: UInt64(60 + $0)).filter { layers.contains($0.key) } }
