@@ -1,6 +1,7 @@
 /// The parts of onnx.proto that Hutch reads, as plain values. Field numbers are in
 /// `ONNXProto+Decoding.swift`; fields Hutch does not use are skipped when decoding.
 public struct ONNXModelProto: Sendable {
+    public init() {}
     public var irVersion: Int64 = 0
     public var producerName: String = ""
     public var opsetImports: [ONNXOperatorSetID] = []
@@ -13,11 +14,13 @@ public struct ONNXModelProto: Sendable {
 }
 
 public struct ONNXOperatorSetID: Sendable, Equatable {
+    public init() {}
     public var domain: String = ""
     public var version: Int64 = 0
 }
 
 public struct ONNXGraphProto: Sendable {
+    public init() {}
     public var name: String = ""
     public var nodes: [ONNXNodeProto] = []
     public var initializers: [ONNXTensorProto] = []
@@ -27,6 +30,7 @@ public struct ONNXGraphProto: Sendable {
 }
 
 public struct ONNXNodeProto: Sendable {
+    public init() {}
     public var inputs: [String] = []
     public var outputs: [String] = []
     public var name: String = ""
@@ -40,6 +44,7 @@ public struct ONNXNodeProto: Sendable {
 }
 
 public struct ONNXAttributeProto: Sendable {
+    public init() {}
     /// AttributeProto.AttributeType values used here.
     public enum Kind: Int32, Sendable {
         case undefined = 0, float = 1, int = 2, string = 3, tensor = 4, graph = 5
@@ -57,6 +62,7 @@ public struct ONNXAttributeProto: Sendable {
 }
 
 public struct ONNXTensorProto: Sendable {
+    public init() {}
     /// TensorProto.DataType values.
     public enum DataType: Int32, Sendable, CaseIterable {
         case undefined = 0, float = 1, uint8 = 2, int8 = 3, uint16 = 4, int16 = 5, int32 = 6, int64 = 7
@@ -82,6 +88,7 @@ public struct ONNXTensorProto: Sendable {
 }
 
 public struct ONNXValueInfoProto: Sendable {
+    public init() {}
     public enum Dimension: Sendable, Equatable {
         case value(Int64)
         case param(String)

@@ -1,3 +1,5 @@
+import HutchModel
+
 /// Builds ONNX ModelProto bytes from a short description, by onnx.proto field numbers.
 struct TestTensor {
     enum Payload {
