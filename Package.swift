@@ -21,9 +21,9 @@ let package = Package(
         .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib", "CSodium"], swiftSettings: release),
         .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
         .target(name: "HutchAllocation", swiftSettings: release),
-        .target(name: "HutchQuantize", dependencies: ["HutchTensor"]),
+        .target(name: "HutchQuantize", dependencies: ["HutchTensor", "HutchModel", "HutchAutodiff"]),
         .executableTarget(name: "hutch",
-                          dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation"],
+                          dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchQuantize"],
                           swiftSettings: release),
         .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
                           path: "Benchmarks/AllocationBenchmark"),
@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "HutchModelTests", dependencies: ["HutchModel"]),
         .testTarget(name: "HutchAutodiffTests", dependencies: ["HutchAutodiff", "HutchModel"]),
         .testTarget(name: "HutchAllocationTests", dependencies: ["HutchAllocation"]),
-        .testTarget(name: "HutchQuantizeTests", dependencies: ["HutchQuantize"]),
+        .testTarget(name: "HutchQuantizeTests", dependencies: ["HutchQuantize", "HutchModel", "HutchAutodiff"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch"]),
     ]
 )

@@ -22,6 +22,7 @@ extension Executor {
         case .globalAveragePool: return try globalAveragePoolForward(node, x[0]!)
         case .flatten, .reshape, .identity: return try reshapeForward(node, x[0]!)
         case .concat(let axis): return try concatForward(node, axis, x.map { $0! })
+        case .fakeQuantize(let s, let z, let lo, let hi): return fakeQuantizeForward(x[0]!, s, z, lo, hi)
         }
     }
 
@@ -51,6 +52,7 @@ extension Executor {
         case .flatten, .reshape, .identity:
             return t[0].map { Stacked(reshaping: $0, to: y.shape) }
         case .concat(let axis): return concatTangent(axis, x, y, t, k)
+        case .fakeQuantize: throw fakeQuantizeNotDifferentiable(node)
         }
     }
 
@@ -75,6 +77,7 @@ extension Executor {
         case .flatten, .reshape, .identity:
             return [need[0] ? Stacked(reshaping: cot, to: x[0]!.shape) : nil]
         case .concat(let axis): return concatTranspose(axis, x, y, cot, need)
+        case .fakeQuantize: throw fakeQuantizeNotDifferentiable(node)
         }
     }
 

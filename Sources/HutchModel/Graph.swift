@@ -41,6 +41,9 @@ public enum Op: Sendable, Equatable {
     case reshape(shape: [Int])                // x; ONNX semantics: 0 copies the input dim, -1 is inferred
     case concat(axis: Int)                    // x0, x1, ...
     case identity                             // x
+    /// QuantizeLinear -> DequantizeLinear of one tensor (per-tensor parameters): Hutch's
+    /// activation fake quantization, (clamp(round_half_even(x / scale) + zeroPoint) - zeroPoint) * scale.
+    case fakeQuantize(scale: Float, zeroPoint: Int32, minCode: Int32, maxCode: Int32)  // x
 
     /// The ONNX op type this was lowered from (for messages and `inspect`).
     public var onnxType: String {
@@ -63,6 +66,7 @@ public enum Op: Sendable, Equatable {
         case .reshape: "Reshape"
         case .concat: "Concat"
         case .identity: "Identity"
+        case .fakeQuantize: "FakeQuantize"
         }
     }
 

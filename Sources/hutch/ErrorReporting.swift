@@ -1,5 +1,7 @@
 import HutchAllocation
+import HutchAutodiff
 import HutchModel
+import HutchQuantize
 
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
 /// place, so that modules stay free of CLI concerns.
@@ -24,5 +26,15 @@ func describe(_ error: Error) -> CommandFailure {
             return CommandFailure(.infeasible, allocation.description)
         }
     }
+    if let export = error as? ExportError {
+        switch export.kind {
+        case .plan: return CommandFailure(.invalidSensitivity, export.description)
+        case .model: return CommandFailure(.invalidModel, export.description)
+        case .data: return CommandFailure(.invalidData, export.description)
+        }
+    }
+    if let quantizer = error as? QuantizerError { return CommandFailure(.invalidData, quantizer.description) }
+    if let packed = error as? PackedWeightFileError { return CommandFailure(.io, packed.description) }
+    if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, "\(execution)") }
     return CommandFailure(.internalError, "\(error)")
 }

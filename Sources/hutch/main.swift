@@ -5,6 +5,7 @@ let commands: [any Command.Type] = [
     VersionCommand.self,
     InspectCommand.self,
     PlanCommand.self,
+    QuantizeCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))

@@ -1,0 +1,147 @@
+import HutchModel
+
+/// Writes a quantized model as a standard QDQ ONNX model, starting from the original file:
+/// - each quantized weight becomes an integer initializer and a DequantizeLinear (per output
+///   channel, `axis`) whose output keeps the weight's name, so every consumer reads it unchanged;
+/// - each quantized activation gets QuantizeLinear -> DequantizeLinear (per tensor, uint8, or
+///   uint16 above 8 bits) feeding the quantized layers only; widths below the container's get a
+///   Clip to the b-bit code range first, which makes the pair exactly a b-bit fake quantizer;
+/// - biases and every other tensor stay float.
+///
+/// Containers: opset 21 has INT4/UINT4 and INT16/UINT16. A model of opset 13...20 is raised to
+/// opset 21 (IR version 10) when that keeps every node's meaning: between 13 and 21 the ops
+/// Hutch reads only gained types or attributes whose defaults keep the old behavior, except
+/// ReduceMean, whose axes became an input at 18, so a ReduceMean below opset 18 keeps the
+/// original opset. There 2...8-bit weights are stored in INT8/UINT8 holding the narrower range,
+/// 9...16-bit symmetric weights in INT32 (zero point 0). Below opset 13 DequantizeLinear has no
+/// axis: refused.
+public enum QDQExporter {
+    public static let narrowTypesOpset: Int64 = 21
+    public static let narrowTypesIRVersion: Int64 = 10
+
+    /// The opset the export uses for a model of `opset` with these op types.
+    public static func targetOpset(_ opset: Int64, opTypes: Set<String>) -> Int64 {
+        if opset >= narrowTypesOpset { return opset }
+        if opset >= 13, opset >= 18 || !opTypes.contains("ReduceMean") { return narrowTypesOpset }
+        return opset
+    }
+
+    public static func export(_ model: QuantizedModel, original: ONNXModelProto, source: String) throws(ExportError) -> ONNXModelProto {
+        guard var graph = original.graph, let opset = original.defaultOpset else {
+            throw ExportError(.model, "\(source): the model has no graph or no default-domain opset")
+        }
+        guard opset >= 13 else {
+            throw ExportError(.model, "\(source): opset \(opset) has no per-channel DequantizeLinear; export the model again with opset_version >= 13")
+        }
+        let target = targetOpset(opset, opTypes: Set(graph.nodes.map(\.opType)))
+        let narrow = target >= narrowTypesOpset
+        let layers = model.graph.quantizableLayers
+
+        // Weights: integer initializer + DequantizeLinear producing the original name.
+        var weightNodes: [ONNXNodeProto] = []
+        var quantizedWeights = Set<String>()
+        for layer in model.layers {
+            let name = layer.weightName
+            guard let position = graph.initializers.firstIndex(where: { $0.name == name }) else {
+                throw ExportError(.model, "\(source): layer '\(layer.node)': weight '\(name)' is not an initializer of the file (computed at load time); export the model with constant folding on")
+            }
+            let q = layer.weight
+            let type = try weightType(q, narrow: narrow, layer: layer.node)
+            let channels = q.axis.map { [q.shape[$0]] } ?? []
+            graph.initializers.remove(at: position)
+            graph.inputs.removeAll { $0.name == name }
+            graph.initializers.append(.integers(name + "_hutch_quantized", dims: q.shape, type: type, q.codes))
+            graph.initializers.append(.floats(name + "_hutch_scale", dims: channels, q.scales))
+            graph.initializers.append(.integers(name + "_hutch_zero_point", dims: channels, type: type, q.zeroPoints))
+            weightNodes.append(.make("DequantizeLinear", name: name + "_hutch_DequantizeLinear",
+                                     inputs: [name + "_hutch_quantized", name + "_hutch_scale", name + "_hutch_zero_point"],
+                                     outputs: [name], axis: q.axis))
+            quantizedWeights.insert(name)
+        }
+
+        // Which ONNX node is which quantized layer, checked against the IR's data input names.
+        func isQuantizedLayer(_ node: ONNXNodeProto) -> Bool {
+            ["Conv", "Gemm", "MatMul"].contains(node.opType) && node.inputs.count >= 2 && quantizedWeights.contains(node.inputs[1])
+        }
+        for layer in layers {
+            guard let node = graph.nodes.first(where: { isQuantizedLayer($0) && $0.inputs[1] == layer.weightName }) else {
+                throw ExportError(.model, "\(source): no Conv/Gemm/MatMul node reads weight '\(layer.weightName)' of layer '\(layer.nodeName)'")
+            }
+            let expected = model.graph.nodes[layer.nodeIndex].inputs[0].map { model.graph.values[$0.index].name }
+            guard node.inputs[0] == expected || model.weightsOnly else {
+                throw ExportError(.model, "\(source): layer '\(layer.nodeName)' reads '\(node.inputs[0])' in the file but '\(expected ?? "?")' after loading; activation QDQ cannot be placed, use --weights-only")
+            }
+        }
+
+        // Activations: [Clip ->] QuantizeLinear -> DequantizeLinear before the first consumer.
+        var inserted: [String: [ONNXNodeProto]] = [:]
+        var rename: [String: String] = [:]
+        for activation in model.inputs {
+            let x = activation.name
+            let container: QDQElementType = activation.bits <= 8 ? .uint8 : .uint16
+            if container == .uint16 && !narrow {
+                throw ExportError(.plan, "\(source): activation '\(x)' at \(activation.bits) bits needs UINT16, which opset \(target) lacks; use at most 8 activation bits")
+            }
+            let p = activation.parameters
+            var nodes: [ONNXNodeProto] = []
+            var quantizeInput = x
+            if activation.bits < container.bits {
+                let lo = Float(activation.grid.minCode - p.zeroPoint) * p.scale
+                let hi = Float(activation.grid.maxCode - p.zeroPoint) * p.scale
+                graph.initializers.append(.floats(x + "_hutch_clip_min", dims: [], [lo]))
+                graph.initializers.append(.floats(x + "_hutch_clip_max", dims: [], [hi]))
+                nodes.append(.make("Clip", name: x + "_hutch_Clip", inputs: [x, x + "_hutch_clip_min", x + "_hutch_clip_max"],
+                                   outputs: [x + "_hutch_clipped"]))
+                quantizeInput = x + "_hutch_clipped"
+            }
+            graph.initializers.append(.floats(x + "_hutch_scale", dims: [], [p.scale]))
+            graph.initializers.append(.integers(x + "_hutch_zero_point", dims: [], type: container, [p.zeroPoint]))
+            nodes.append(.make("QuantizeLinear", name: x + "_hutch_QuantizeLinear",
+                               inputs: [quantizeInput, x + "_hutch_scale", x + "_hutch_zero_point"], outputs: [x + "_hutch_quantized"]))
+            nodes.append(.make("DequantizeLinear", name: x + "_hutch_DequantizeLinear",
+                               inputs: [x + "_hutch_quantized", x + "_hutch_scale", x + "_hutch_zero_point"], outputs: [x + "_hutch_dequantized"]))
+            inserted[x] = nodes
+            rename[x] = x + "_hutch_dequantized"
+        }
+        var nodes = weightNodes
+        for var node in graph.nodes {
+            if isQuantizedLayer(node), let renamed = rename[node.inputs[0]] {
+                if let pair = inserted.removeValue(forKey: node.inputs[0]) { nodes += pair }
+                node.inputs[0] = renamed
+            }
+            nodes.append(node)
+        }
+        guard inserted.isEmpty else {
+            throw ExportError(.model, "\(source): activations \(inserted.keys.sorted()) feed no quantized layer of the file")
+        }
+        graph.nodes = nodes
+
+        var result = original
+        result.graph = graph
+        if target != opset {
+            result.opsetImports = result.opsetImports.map { id in
+                var id = id
+                if id.domain.isEmpty || id.domain == "ai.onnx" { id.version = target }
+                return id
+            }
+        }
+        if narrow { result.irVersion = max(result.irVersion, narrowTypesIRVersion) }
+        result.producerName = "hutch"
+        return result
+    }
+
+    /// The narrowest container the opset allows for the weight's codes.
+    static func weightType(_ q: QuantizedTensor, narrow: Bool, layer: String) throws(ExportError) -> QDQElementType {
+        let signed = q.grid.scheme == .symmetric
+        switch q.bits {
+        case ...4 where narrow: return signed ? .int4 : .uint4
+        case ...8: return signed ? .int8 : .uint8
+        case ...16 where narrow: return signed ? .int16 : .uint16
+        default:
+            guard signed else {
+                throw ExportError(.plan, "layer '\(layer)': \(q.bits)-bit asymmetric weights need UINT16 (opset 21), which this model's opset cannot use; use at most 8 bits or the symmetric scheme")
+            }
+            return .int32
+        }
+    }
+}
