@@ -99,3 +99,19 @@ final class ONNXEncodingTests: XCTestCase {
         XCTAssertEqual(dumped(model), dumped(again))
     }
 }
+
+/// Tests/Fixtures/export/digits_resnet_reencoded.onnx is this encoder's output for the example
+/// model; Tests/Fixtures/export/check_onnxruntime.py runs it in onnxruntime against the original.
+/// HUTCH_WRITE_EXPORT_FIXTURES=1 rewrites it.
+final class ReencodedFixtureTests: XCTestCase {
+    func testCommittedReencodedExampleIsThisEncodersOutput() throws {
+        let root = ONNXEncodingTests.repositoryRoot
+        let original = [UInt8](try Data(contentsOf: root.appendingPathComponent("Examples/digits_resnet.onnx")))
+        let encoded = try ONNXModelProto(decoding: original).encoded()
+        let fixture = root.appendingPathComponent("Tests/Fixtures/export/digits_resnet_reencoded.onnx")
+        if ProcessInfo.processInfo.environment["HUTCH_WRITE_EXPORT_FIXTURES"] == "1" {
+            try Data(encoded).write(to: fixture)
+        }
+        XCTAssertEqual([UInt8](try Data(contentsOf: fixture)), encoded)
+    }
+}

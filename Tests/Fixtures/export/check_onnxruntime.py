@@ -58,7 +58,8 @@ def main():
     print(f"onnxruntime {ort.__version__}: accuracy {accuracy * 100:.2f} % on {len(y)} examples")
     if args.float:
         reference = run(args.float, x)
-        print(f"float model: accuracy {np.mean(np.argmax(reference, axis=1) == y) * 100:.2f} %")
+        diff = np.abs(reference.astype(np.float64) - logits.astype(np.float64)).max()
+        print(f"float model: accuracy {np.mean(np.argmax(reference, axis=1) == y) * 100:.2f} %; max abs diff to it {diff:.3g}")
     if args.hutch_logits:
         hutch = np.load(args.hutch_logits)
         diff = np.abs(hutch.astype(np.float64) - logits.astype(np.float64))

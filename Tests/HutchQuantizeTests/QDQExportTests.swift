@@ -1,0 +1,102 @@
+import Foundation
+import HutchModel
+import HutchQuantize
+import XCTest
+
+final class QDQExportTests: XCTestCase {
+    private func quantized(_ bits: [Int], activations: Bool = true) throws -> QuantizedModel {
+        let graph = try ExampleModel.graph()
+        let data = try ExampleModel.data().prefix(64)
+        return try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0, activationBits: 8) })
+            .quantize(calibration: activations ? data.inputs : nil)
+    }
+
+    /// Signed 4-bit raw data back to codes (two per byte, low nibble first).
+    private func int4Codes(_ raw: [UInt8], count: Int) -> [Int32] {
+        (0..<count).map { i in
+            let nibble = Int32(i % 2 == 0 ? raw[i / 2] & 0x0F : raw[i / 2] >> 4)
+            return nibble >= 8 ? nibble - 16 : nibble
+        }
+    }
+
+    func testWeightsBecomeIntegerInitializersWithPerAxisDequantizeLinear() throws {
+        let model = try quantized([4, 4, 8, 3, 12, 2, 4])
+        let exported = try QDQExporter.export(model, original: try ExampleModel.proto(), source: "example")
+        XCTAssertEqual(exported.defaultOpset, 21)
+        XCTAssertEqual(exported.irVersion, 10)
+        let graph = try XCTUnwrap(exported.graph)
+        let initializers = Dictionary(graph.initializers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for layer in model.layers {
+            XCTAssertNil(initializers[layer.weightName], "float weight \(layer.weightName) is gone")
+            let codes = try XCTUnwrap(initializers[layer.weightName + "_hutch_quantized"])
+            let expectedType: Int32 = layer.weight.bits <= 4 ? 22 : layer.weight.bits <= 8 ? 3 : 5
+            XCTAssertEqual(codes.dataType, expectedType, layer.node)
+            XCTAssertEqual(codes.dims, layer.weight.shape.map(Int64.init))
+            if expectedType == 22 {
+                XCTAssertEqual(int4Codes(codes.rawData ?? [], count: layer.weight.codes.count), layer.weight.codes)
+            }
+            let dq = try XCTUnwrap(graph.nodes.first { $0.outputs == [layer.weightName] })
+            XCTAssertEqual(dq.opType, "DequantizeLinear")
+            XCTAssertEqual(dq.attribute("axis")?.i, 0)
+            XCTAssertEqual(initializers[layer.weightName + "_hutch_scale"]?.dims, [Int64(layer.weight.shape[0])])
+        }
+        // Biases stay float; every quantized layer reads a dequantized activation.
+        XCTAssertTrue(graph.initializers.filter { $0.name.hasSuffix("bias") }.allSatisfy { $0.dataType == 1 })
+        let layerNodes = graph.nodes.filter { ["Conv", "Gemm"].contains($0.opType) }
+        XCTAssertEqual(layerNodes.count, 7)
+        XCTAssertTrue(layerNodes.allSatisfy { $0.inputs[0].hasSuffix("_hutch_dequantized") })
+        XCTAssertEqual(graph.nodes.filter { $0.opType == "QuantizeLinear" }.count, model.inputs.count)
+        // Topological: every node input is produced earlier, an initializer or the graph input.
+        var known = Set(graph.initializers.map(\.name)).union(graph.inputs.map(\.name))
+        for node in graph.nodes {
+            for input in node.inputs where !input.isEmpty { XCTAssertTrue(known.contains(input), "\(node.name) reads \(input) before it exists") }
+            known.formUnion(node.outputs)
+        }
+        // The encoding decodes to the same messages.
+        let again = try ONNXModelProto(decoding: exported.encoded())
+        XCTAssertEqual(again.graph?.nodes.count, graph.nodes.count)
+    }
+
+    func testWeightsOnlyAddsNoActivationNodes() throws {
+        let model = try quantized(Array(repeating: 4, count: 7), activations: false)
+        let exported = try QDQExporter.export(model, original: try ExampleModel.proto(), source: "example")
+        let nodes = try XCTUnwrap(exported.graph).nodes
+        XCTAssertEqual(nodes.filter { $0.opType == "QuantizeLinear" }.count, 0)
+        XCTAssertEqual(nodes.filter { $0.opType == "DequantizeLinear" }.count, 7)
+    }
+
+    func testOpsetChoice() {
+        XCTAssertEqual(QDQExporter.targetOpset(13, opTypes: ["Conv", "Gemm"]), 21)
+        XCTAssertEqual(QDQExporter.targetOpset(17, opTypes: ["Conv", "ReduceMean"]), 17)
+        XCTAssertEqual(QDQExporter.targetOpset(18, opTypes: ["Conv", "ReduceMean"]), 21)
+        XCTAssertEqual(QDQExporter.targetOpset(22, opTypes: ["Conv"]), 22)
+        XCTAssertEqual(QDQExporter.targetOpset(11, opTypes: ["Conv"]), 11)
+    }
+
+    func testWithoutOpset21NarrowWeightsUseInt8AndOldOpsetsAreRefused() throws {
+        let model = try quantized([4, 3, 2, 4, 4, 4, 12], activations: false)
+        var proto = try ExampleModel.proto()
+        proto.graph?.nodes.append({ var n = ONNXNodeProto(); n.opType = "ReduceMean"; return n }())
+        let exported = try QDQExporter.export(model, original: proto, source: "example")
+        XCTAssertEqual(exported.defaultOpset, 17)
+        let types = Dictionary(try XCTUnwrap(exported.graph).initializers.map { ($0.name, $0.dataType) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(types[model.layers[0].weightName + "_hutch_quantized"], 3)  // INT8 holding 4-bit codes
+        XCTAssertEqual(types[model.layers[6].weightName + "_hutch_quantized"], 6)  // INT32 holding 12-bit codes
+
+        var old = try ExampleModel.proto()
+        old.opsetImports = old.opsetImports.map { var id = $0; id.version = 11; return id }
+        XCTAssertThrowsError(try QDQExporter.export(model, original: old, source: "old.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("opset_version >= 13"), "\(error)")
+        }
+    }
+
+    func testActivationsNarrowerThanEightBitsAreClippedToTheirCodeRange() throws {
+        let graph = try ExampleModel.graph()
+        let data = try ExampleModel.data().prefix(32)
+        let model = try ModelQuantizer(graph: graph, widths: Array(repeating: LayerWidths(weightBits: 4, activationBits: 4), count: 7))
+            .quantize(calibration: data.inputs)
+        let exported = try QDQExporter.export(model, original: try ExampleModel.proto(), source: "example")
+        let clips = try XCTUnwrap(exported.graph).nodes.filter { $0.opType == "Clip" }
+        XCTAssertEqual(clips.count, model.inputs.count)
+    }
+}
