@@ -1,0 +1,118 @@
+import Foundation
+import XCTest
+
+/// `hutch quantize` end to end on the embedded example: outputs, and bad input refused with one
+/// line, its exit code, and no output file left behind.
+final class QuantizeCommandTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-quantize-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// A uniform plan for the example made by `hutch plan` from the committed sensitivity file.
+    private func makePlan(bits: Int) throws -> String {
+        let out = path("plan\(bits).json")
+        let outcome = try HutchProcess.run(["plan", "--sensitivity", "Tests/Fixtures/export/digits_sensitivity.json",
+                                            "--bits", "\(bits)", "--out", out])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        return out
+    }
+
+    private func quantize(_ plan: String, _ extra: [String] = []) throws -> HutchProcess.Outcome {
+        try HutchProcess.run(["quantize", "--model", "Examples/digits_resnet.onnx", "--plan", plan, "--out", path("q.onnx")] + extra)
+    }
+
+    private func editPlan(_ plan: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
+        var root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plan))) as? [String: Any])
+        edit(&root)
+        let out = path("edited.json")
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: out))
+        return out
+    }
+
+    private func assertRefused(_ outcome: HutchProcess.Outcome, status: Int32, _ text: String,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(outcome.status, status, outcome.stderr, file: file, line: line)
+        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr, file: file, line: line)
+        XCTAssertTrue(outcome.stderr.contains(text), outcome.stderr, file: file, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("q.onnx")), "nothing written", file: file, line: line)
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.contains(".tmp-") } ?? []
+        XCTAssertEqual(leftovers, [], file: file, line: line)
+    }
+
+    func testWritesQDQModelPackedWeightsAnnotatedPlanAndLogits() throws {
+        let plan = try makePlan(bits: 4)
+        let outcome = try quantize(plan, ["--data", "Examples/digits.npz", "--packed", path("w.hutchq"),
+                                          "--plan-out", path("annotated.json"), "--logits", path("logits.npy")])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("quantized 7 layers"), outcome.stdout)
+        XCTAssertTrue(outcome.stderr.contains("fake-quantized"), outcome.stderr)
+        let onnx = try Data(contentsOf: URL(fileURLWithPath: path("q.onnx")))
+        XCTAssertGreaterThan(onnx.count, 1000)
+        let packed = try Data(contentsOf: URL(fileURLWithPath: path("w.hutchq")))
+        XCTAssertEqual(Array(packed.prefix(7)), Array("HUTCHQW".utf8))
+        let annotated = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("annotated.json")))) as? [String: Any])
+        let layers = try XCTUnwrap(annotated["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 7)
+        for layer in layers {
+            let requant = try XCTUnwrap(layer["requantization"] as? [[String: Any]])
+            XCTAssertEqual(requant.count, (layer["weight_scales"] as? [Any])?.count)
+            XCTAssertNotNil(requant.first?["numerator"])
+            XCTAssertNotNil(layer["input_scale"])
+        }
+        XCTAssertEqual(annotated["format"] as? String, "hutch.plan")
+        let npy = try Data(contentsOf: URL(fileURLWithPath: path("logits.npy")))
+        XCTAssertEqual(npy.count, 128 + 450 * 10 * 4)
+    }
+
+    func testWeightsOnlyNeedsNoData() throws {
+        let outcome = try quantize(try makePlan(bits: 8), ["--weights-only"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("float activations"), outcome.stdout)
+    }
+
+    func testActivationQuantizationWithoutDataIsAUsageError() throws {
+        assertRefused(try quantize(try makePlan(bits: 4)), status: 2, "activation ranges need calibration data")
+    }
+
+    func testPlanForAnotherModelIsRefused() throws {
+        let plan = try editPlan(try makePlan(bits: 4)) {
+            $0["model_digest"] = "sha256:" + String(repeating: "ab", count: 32)
+        }
+        assertRefused(try quantize(plan, ["--weights-only"]), status: 6, "the plan was made for model sha256:abab")
+    }
+
+    func testMissingLayerIsRefused() throws {
+        let plan = try editPlan(try makePlan(bits: 4)) { root in
+            var layers = root["layers"] as? [[String: Any]] ?? []
+            layers.remove(at: 2)
+            root["layers"] = layers
+        }
+        assertRefused(try quantize(plan, ["--weights-only"]), status: 6, "no width for layers /block1/c2/conv/Conv")
+    }
+
+    func testWidthOutsideOneToSixteenIsRefused() throws {
+        for bits in [0, 17] {
+            let plan = try editPlan(try makePlan(bits: 4)) { root in
+                var layers = root["layers"] as? [[String: Any]] ?? []
+                layers[1]["weight_bits"] = bits
+                root["layers"] = layers
+            }
+            assertRefused(try quantize(plan, ["--weights-only"]), status: 6, "weight_bits \(bits), outside 1...16")
+        }
+    }
+
+    func testCorruptPlanIsRefused() throws {
+        let plan = path("broken.json")
+        try Data("{\"format\": \"hutch.plan\"".utf8).write(to: URL(fileURLWithPath: plan))
+        assertRefused(try quantize(plan, ["--weights-only"]), status: 6, "not a valid plan.json")
+    }
+}
