@@ -1,5 +1,7 @@
 import Foundation
+import HutchAutodiff
 import HutchModel
+import HutchTensor
 import HutchQuantize
 import XCTest
 
@@ -98,5 +100,52 @@ final class QDQExportTests: XCTestCase {
         let exported = try QDQExporter.export(model, original: try ExampleModel.proto(), source: "example")
         let clips = try XCTUnwrap(exported.graph).nodes.filter { $0.opType == "Clip" }
         XCTAssertEqual(clips.count, model.inputs.count)
+    }
+}
+
+/// Every committed fixture model the loader accepts exports (uniform 4-bit weights, 8-bit
+/// activations calibrated on seeded random inputs). With HUTCH_EXPORT_DIR set, the QDQ models,
+/// the inputs (.npz) and Hutch's fake-quantized logits (.npy) are written there for
+/// Tests/Fixtures/export/check_onnxruntime.py.
+final class FixtureModelExportTests: XCTestCase {
+    func testEveryLoadableFixtureModelExports() throws {
+        let fixtures = ExampleModel.root.appendingPathComponent("Tests/Fixtures")
+        var urls: [URL] = []
+        for directory in [fixtures, fixtures.appendingPathComponent("model")] {
+            urls += try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+                .filter { $0.pathExtension == "onnx" }
+        }
+        let outDirectory = ProcessInfo.processInfo.environment["HUTCH_EXPORT_DIR"].map { URL(fileURLWithPath: $0) }
+        var exported = 0
+        for url in urls.sorted(by: { $0.path < $1.path }) {
+            guard let graph = try? ONNXLoader.load(contentsOf: url) else { continue }
+            let proto = try ONNXModelProto(decoding: [UInt8](try Data(contentsOf: url)))
+            guard (proto.defaultOpset ?? 0) >= 13 else { continue }
+            let declared = graph.values[graph.input.index].shape ?? []
+            let example = declared.dropFirst().map { $0 ?? 1 }
+            var rng = SplitMix64(seed: 5)
+            // Fixed-batch exports take only their batch (Hutch itself treats the batch as symbolic).
+            let inputName = graph.values[graph.input.index].name
+            var n = 16
+            if case .value(let fixed)? = proto.graph?.inputs.first(where: { $0.name == inputName })?.shape?.first { n = Int(fixed) }
+            let x = Tensor<Float>(shape: [n] + example, data: (0..<(n * example.reduce(1, *))).map { _ in Float(rng.normal()) })
+            let widths = Array(repeating: LayerWidths(weightBits: 4, activationBits: 8), count: graph.quantizableLayers.count)
+            let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: x)
+            let qdq = try QDQExporter.export(model, original: proto, source: url.lastPathComponent)
+            XCTAssertEqual(qdq.graph?.nodes.filter { $0.opType == "DequantizeLinear" }.count,
+                           model.layers.count + model.inputs.count, url.lastPathComponent)
+            if let outDirectory {
+                let stem = url.deletingPathExtension().lastPathComponent
+                try Data(qdq.encoded()).write(to: outDirectory.appendingPathComponent(stem + "_w4a8.onnx"))
+                let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(x)
+                try NumPyArchive.writeNPY(NumPyArray(shape: logits.shape, float32: logits.data),
+                                          to: outDirectory.appendingPathComponent(stem + "_w4a8.npy"))
+                try NumPyArchive.writeNPZ([(name: "x", array: NumPyArray(shape: x.shape, float32: x.data)),
+                                           (name: "y", array: NumPyArray(shape: [n], integers: Array(repeating: 0, count: n)))],
+                                          to: outDirectory.appendingPathComponent(stem + "_x.npz"))
+            }
+            exported += 1
+        }
+        XCTAssertGreaterThanOrEqual(exported, 12)
     }
 }

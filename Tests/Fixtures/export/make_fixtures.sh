@@ -26,3 +26,11 @@ done
 $PY $HERE/check_onnxruntime.py "$WORK/w4a8.onnx" --write-expected $HERE/digits_w4a8_ort_logits.npy >/dev/null
 HUTCH_WRITE_EXPORT_FIXTURES=1 swift test --filter ReencodedFixtureTests >/dev/null
 $PY $HERE/check_onnxruntime.py $HERE/digits_resnet_reencoded.onnx --float Examples/digits_resnet.onnx
+# 6. Evidence only (nothing committed): every loadable fixture model exported at W4A8 on seeded
+#    random inputs, run in onnxruntime against Hutch's fake-quantized logits.
+HUTCH_EXPORT_DIR="$WORK" swift test --filter FixtureModelExportTests >/dev/null
+for onnx in "$WORK"/*_w4a8.onnx; do
+    stem=${onnx%_w4a8.onnx}
+    case "$stem" in */w[0-9]a8) continue ;; esac
+    $PY $HERE/check_onnxruntime.py "$onnx" --data "${stem}_x.npz" --hutch-logits "${stem}_w4a8.npy" | grep "hutch fake"
+done
