@@ -104,4 +104,16 @@ final class FakeQuantizedForwardTests: XCTestCase {
         XCTAssertTrue(weightsOnly.requantization().isEmpty)
         XCTAssertEqual(weightsOnly.fakeQuantizedGraph().nodes, graph.nodes)
     }
+
+    func testDerivativesThroughFakeQuantizationAreRefused() throws {
+        let graph = try ExampleModel.graph()
+        let data = try ExampleModel.data().prefix(8)
+        let model = try ModelQuantizer(graph: graph, widths: Array(repeating: LayerWidths(weightBits: 4), count: 7))
+            .quantize(calibration: data.inputs)
+        let fake = model.fakeQuantizedGraph()
+        let executor = try Executor<Float>(graph: fake)
+        XCTAssertThrowsError(try executor.gradient(input: data.inputs, labels: data.labels, wrt: fake.quantizableLayers.map(\.weight))) { error in
+            XCTAssertTrue("\(error)".contains("not differentiable"), "\(error)")
+        }
+    }
 }
