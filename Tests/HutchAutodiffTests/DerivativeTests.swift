@@ -191,6 +191,11 @@ final class ReproducibilityTests: XCTestCase {
             let single = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: [directions[j]])
             for id in wrt { XCTAssertEqual(single.products[0][id]!.data, a.products[j][id]!.data, "probe \(j)") }
         }
+        let grouped = try e.hessianQuadraticForms(input: input, labels: labels, directions: directions)
+        for j in 0..<3 {
+            let alone = try e.hessianQuadraticForms(input: input, labels: labels, directions: [directions[j]])
+            XCTAssertEqual(alone.forms[0], grouped.forms[j], "quadratic forms of probe \(j)")
+        }
         // seed chunking changes GEMM shapes in the norms, so only rounding may differ
         let t3 = try e.exactHessianTraceSums(input: input, layers: wrt, maxStackedExamples: shape[0])
         for id in wrt { XCTAssertEqual(t1[id]!, t3[id]!, accuracy: 1e-5 * t1[id]!) }
