@@ -96,7 +96,7 @@ struct QuantizeCommand: Command {
                 outputs.append((logitsPath, Data(array.npyData())))
             }
         }
-        for output in outputs { try writeQuantizeOutput(output.data, to: output.path) }
+        try writeQuantizeOutputs(outputs)
 
         let bits = widths.map(\.weightBits)
         let activations = weightsOnly ? "float activations" : "\(model.inputs.count) quantized activations"
@@ -143,19 +143,28 @@ func readQuantizeInput(_ path: String, what: String) throws -> Data {
     }
 }
 
-/// Temporary file in the destination directory, then rename: never a half-written output.
-func writeQuantizeOutput(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    do {
-        try data.write(to: temporary)
-    } catch {
-        throw CommandFailure(.io, "cannot write '\(path)': \((error as NSError).localizedDescription)")
+/// Every output goes to a temporary file in its destination directory first; only when all are
+/// written are they renamed into place, so a failure leaves no output (and no temporary) behind.
+func writeQuantizeOutputs(_ outputs: [(path: String, data: Data)]) throws {
+    var staged: [(temporary: URL, path: String)] = []
+    func discard() { for item in staged { try? FileManager.default.removeItem(at: item.temporary) } }
+    for output in outputs {
+        let url = URL(fileURLWithPath: output.path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try output.data.write(to: temporary)
+        } catch {
+            discard()
+            throw CommandFailure(.io, "cannot write '\(output.path)': \((error as NSError).localizedDescription)")
+        }
+        staged.append((temporary, output.path))
     }
-    guard rename(temporary.path, url.path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw CommandFailure(.io, "cannot move the finished file into place at '\(path)': \(reason)")
+    for item in staged {
+        guard rename(item.temporary.path, item.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            discard()
+            throw CommandFailure(.io, "cannot move the finished file into place at '\(item.path)': \(reason)")
+        }
     }
 }

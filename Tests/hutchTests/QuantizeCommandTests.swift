@@ -4,7 +4,7 @@ import XCTest
 /// `hutch quantize` end to end on the embedded example: outputs, and bad input refused with one
 /// line, its exit code, and no output file left behind.
 final class QuantizeCommandTests: XCTestCase {
-    private var directory: URL!
+    var directory: URL!
 
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-quantize-\(UUID().uuidString)")
@@ -15,10 +15,10 @@ final class QuantizeCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// A uniform plan for the example made by `hutch plan` from the committed sensitivity file.
-    private func makePlan(bits: Int) throws -> String {
+    func makePlan(bits: Int) throws -> String {
         let out = path("plan\(bits).json")
         let outcome = try HutchProcess.run(["plan", "--sensitivity", "Tests/Fixtures/export/digits_sensitivity.json",
                                             "--bits", "\(bits)", "--out", out])
@@ -26,7 +26,7 @@ final class QuantizeCommandTests: XCTestCase {
         return out
     }
 
-    private func quantize(_ plan: String, _ extra: [String] = []) throws -> HutchProcess.Outcome {
+    func quantize(_ plan: String, _ extra: [String] = []) throws -> HutchProcess.Outcome {
         try HutchProcess.run(["quantize", "--model", "Examples/digits_resnet.onnx", "--plan", plan, "--out", path("q.onnx")] + extra)
     }
 
@@ -114,5 +114,16 @@ final class QuantizeCommandTests: XCTestCase {
         let plan = path("broken.json")
         try Data("{\"format\": \"hutch.plan\"".utf8).write(to: URL(fileURLWithPath: plan))
         assertRefused(try quantize(plan, ["--weights-only"]), status: 6, "not a valid plan.json")
+    }
+}
+
+extension QuantizeCommandTests {
+    func testAnUnwritableSecondOutputLeavesNoFirstOutput() throws {
+        let outcome = try quantize(try makePlan(bits: 4), ["--weights-only", "--packed", path("missing-dir/w.hutchq")])
+        XCTAssertEqual(outcome.status, 3, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("missing-dir/w.hutchq"), outcome.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("q.onnx")))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [])
     }
 }
