@@ -89,8 +89,9 @@ struct QuantizeCommand: Command {
             let float = try Executor<Float>(graph: graph)
             let quantizedLogits = try fake.logits(dataset.inputs)
             let floatLogits = try float.logits(dataset.inputs)
-            log("accuracy on \(dataset.count) examples of \(dataPath ?? ""): float \(percent(accuracy(floatLogits, dataset.labels))), "
-                + "fake-quantized \(percent(accuracy(quantizedLogits, dataset.labels)))")
+            log("on \(dataset.count) examples of \(dataPath ?? ""): float accuracy \(percent(accuracy(floatLogits, dataset.labels))) "
+                + "loss \(String(format: "%.5f", loss(floatLogits, dataset.labels))), fake-quantized accuracy "
+                + "\(percent(accuracy(quantizedLogits, dataset.labels))) loss \(String(format: "%.5f", loss(quantizedLogits, dataset.labels)))")
             if let logitsPath = arguments.string("logits") {
                 let array = NumPyArray(shape: quantizedLogits.shape, float32: quantizedLogits.data)
                 outputs.append((logitsPath, Data(array.npyData())))
@@ -119,6 +120,18 @@ struct QuantizeCommand: Command {
             if let best = row.indices.max(by: { row[$0] < row[$1] }), best - i * classes == label { correct += 1 }
         }
         return Double(correct) / Double(max(1, labels.count))
+    }
+
+    /// Mean softmax cross-entropy (DESIGN.md's loss), in Double.
+    static func loss(_ logits: Tensor<Float>, _ labels: [Int]) -> Double {
+        let classes = logits.shape[1]
+        var total = 0.0
+        for (i, label) in labels.enumerated() {
+            let row = (0..<classes).map { Double(logits.data[i * classes + $0]) }
+            let top = row.max() ?? 0
+            total += top + Foundation.log(row.reduce(0) { $0 + exp($1 - top) }) - row[label]
+        }
+        return total / Double(max(1, labels.count))
     }
 
     static func percent(_ x: Double) -> String { String(format: "%.2f %%", x * 100) }
