@@ -142,28 +142,3 @@ struct PlanCommand: Command {
         }
     }
 }
-
-private func readFile(_ path: String, what: String) throws -> Data {
-    do {
-        return try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw CommandFailure(.io, "cannot read \(what) '\(path)': \((error as NSError).localizedDescription)")
-    }
-}
-
-/// Writes next to the destination, then renames over it: readers never see a half-written file.
-private func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    do {
-        try data.write(to: temporary)
-    } catch {
-        throw CommandFailure(.io, "cannot write '\(path)': \((error as NSError).localizedDescription)")
-    }
-    guard rename(temporary.path, url.path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw CommandFailure(.io, "cannot move the finished file into place at '\(path)': \(reason)")
-    }
-}
