@@ -57,10 +57,10 @@ struct QuantizeCommand: Command {
         case let other: throw CommandFailure(.usage, "--range must be minmax or mse, got '\(other)'")
         }
 
-        let modelBytes = try ONNXLoaderBytes.read(modelPath)
+        let modelBytes = [UInt8](try readFile(modelPath, what: "model"))
         let proto = try ONNXLoader.decode(bytes: modelBytes, source: modelPath)
         let graph = try ONNXLoader.load(model: proto, source: modelPath)
-        let planData = try readQuantizeInput(planPath, what: "plan")
+        let planData = try readFile(planPath, what: "plan")
         let plan = try PlanWidths.decode(planData, source: planPath)
         try plan.check(modelDigest: Digest.sha256(modelBytes), modelPath: modelPath, source: planPath)
         let widths = try plan.widths(for: graph, source: planPath)
@@ -135,25 +135,6 @@ struct QuantizeCommand: Command {
     }
 
     static func percent(_ x: Double) -> String { String(format: "%.2f %%", x * 100) }
-}
-
-/// Reads the model's bytes once: they are both decoded and digested.
-enum ONNXLoaderBytes {
-    static func read(_ path: String) throws -> [UInt8] {
-        do {
-            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw ModelError.unreadableFile(path: path, reason: (error as NSError).localizedDescription)
-        }
-    }
-}
-
-func readQuantizeInput(_ path: String, what: String) throws -> Data {
-    do {
-        return try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw CommandFailure(.io, "cannot read \(what) '\(path)': \((error as NSError).localizedDescription)")
-    }
 }
 
 /// Every output goes to a temporary file in its destination directory first; only when all are
