@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
         .target(name: "HutchAllocation", swiftSettings: release),
         .target(name: "HutchQuantize", dependencies: ["HutchTensor", "HutchModel", "HutchAutodiff"]),
+        .target(name: "HutchWire", swiftSettings: release),
         .executableTarget(name: "hutch",
                           dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchQuantize"],
                           swiftSettings: release),
@@ -33,6 +34,7 @@ let package = Package(
         .testTarget(name: "HutchAutodiffTests", dependencies: ["HutchAutodiff", "HutchModel"]),
         .testTarget(name: "HutchAllocationTests", dependencies: ["HutchAllocation"]),
         .testTarget(name: "HutchQuantizeTests", dependencies: ["HutchQuantize", "HutchModel", "HutchAutodiff"]),
+        .testTarget(name: "HutchWireTests", dependencies: ["HutchWire"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch"]),
     ]
 )
