@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "HutchAllocation", swiftSettings: release),
         .target(name: "HutchQuantize", dependencies: ["HutchTensor", "HutchModel", "HutchAutodiff"]),
         .target(name: "HutchWire", swiftSettings: release),
+        .target(name: "HutchCluster", dependencies: ["CZeroMQ", "HutchWire"], swiftSettings: release),
         .executableTarget(name: "hutch",
                           dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchQuantize"],
                           swiftSettings: release),
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "HutchAllocationTests", dependencies: ["HutchAllocation"]),
         .testTarget(name: "HutchQuantizeTests", dependencies: ["HutchQuantize", "HutchModel", "HutchAutodiff"]),
         .testTarget(name: "HutchWireTests", dependencies: ["HutchWire"]),
+        .testTarget(name: "HutchClusterTests", dependencies: ["HutchCluster", "HutchWire"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch"]),
     ]
 )
