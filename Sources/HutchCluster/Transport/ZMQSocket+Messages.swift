@@ -39,6 +39,17 @@ extension ZMQSocket {
     /// than `maxFrames` frames is read to its end and discarded with `.tooManyFrames`, so a
     /// hostile peer cannot make the caller buffer unbounded frame lists.
     public func receive(maxFrames: Int = 16, dontWait: Bool = false) throws(ZMQError) -> [[UInt8]]? {
+        guard let (frames, total) = try receiveBounded(maxFrames: maxFrames, dontWait: dontWait) else { return nil }
+        guard total <= maxFrames else {
+            throw ZMQError(kind: .tooManyFrames, operation: "receive",
+                           message: "message with \(total) frames discarded (at most \(maxFrames))")
+        }
+        return frames
+    }
+
+    /// The first `maxFrames` frames of the next message and its total frame count; the rest of
+    /// an over-long message is read and dropped.
+    func receiveBounded(maxFrames: Int, dontWait: Bool) throws(ZMQError) -> (frames: [[UInt8]], total: Int)? {
         let socket = try open("receive")
         var frames: [[UInt8]] = []
         var count = 0
@@ -58,19 +69,15 @@ extension ZMQSocket {
             count += 1
             if count <= maxFrames {
                 let size = zmq_msg_size(&message)
-                if size == 0 {
-                    frames.append([])
-                } else if let data = zmq_msg_data(&message) {
+                if size > 0, let data = zmq_msg_data(&message) {
                     frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
+                } else {
+                    frames.append([])
                 }
             }
             more = zmq_msg_more(&message) != 0
         }
-        guard count <= maxFrames else {
-            throw ZMQError(kind: .tooManyFrames, operation: "receive",
-                           message: "message with \(count) frames discarded (at most \(maxFrames))")
-        }
-        return frames
+        return (frames, count)
     }
 
     /// Waits up to `timeoutMs` for a message and receives it; nil on timeout.
