@@ -92,11 +92,14 @@ final class TransportTests: XCTestCase {
 
     func testDealerConnectingBeforeBindGetsThroughAfterBind() throws {
         let context = try ZMQContext()
-        // Find a free loopback port, then release it.
-        let probe = try ZMQSocket(context, type: .router)
-        try probe.bind("tcp://127.0.0.1:*")
-        let endpoint = try probe.lastEndpoint
-        probe.close()
+        // Find a free loopback port, then release it. The probe gets its own context, whose
+        // termination waits until the listener is really closed (zmq_close alone is asynchronous,
+        // and a dealer connecting to the dying listener would lose its message with it).
+        let endpoint: String = try {
+            let probe = try ZMQSocket(try ZMQContext(), type: .router)
+            try probe.bind("tcp://127.0.0.1:*")
+            return try probe.lastEndpoint
+        }()
 
         let dealer = try ZMQSocket(context, type: .dealer)
         try dealer.setReconnect(interval: 50, maximum: 200)
