@@ -36,4 +36,25 @@ public enum WireCommand: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .status: "STATUS"
         }
     }
+
+    /// The field names after the command frame, in frame order (as in Protocols/wire.md and in
+    /// WireError's field names).
+    public var fieldNames: [String] {
+        switch self {
+        case .hello: ["capabilities", "instance", "name", "threads", "credit", "heartbeat_ms"]
+        case .welcome: ["job", "epoch", "heartbeat_ms", "liveness", "max_credit", "max_chunk_bytes", "max_frame_bytes"]
+        case .credit: ["credit"]
+        case .heartbeat, .statusRequest: []
+        case .task: ["task_id", "lease_id", "lease_ms", "kind", "blobs", "body"]
+        case .result: ["task_id", "lease_id", "kind", "blobs", "body", "values"]
+        case .failure: ["task_id", "lease_id", "class", "message"]
+        case .blobRequest: ["digest", "offset", "length"]
+        case .blobChunk: ["digest", "offset", "total_bytes", "data"]
+        case .blobUnknown: ["digest"]
+        case .plan: ["digest", "body"]
+        case .disconnect: ["reason", "message"]
+        case .error: ["code", "command", "message"]
+        case .status: ["json"]
+        }
+    }
 }

@@ -7,9 +7,10 @@ enum VectorFile {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Protocols/vectors")
 
-    static func render(_ frames: [[UInt8]], comment: String) -> String {
+    static func render(_ frames: [[UInt8]], fields: [String], comment: String) -> String {
         var lines = comment.split(separator: "\n").map { "# " + $0 }
-        for frame in frames {
+        for (index, frame) in frames.enumerated() {
+            lines.append("# frame \(index): \(index < fields.count ? fields[index] : "?")")
             lines.append(frame.isEmpty ? "." : frame.map { String(format: "%02x", $0) }.joined())
         }
         return lines.joined(separator: "\n") + "\n"
