@@ -47,6 +47,7 @@ final class HWPSocketTests: XCTestCase {
         try raw.send(.heartbeat)
         XCTAssertEqual(try router.receiveHWP(timeoutMs: timeout), .message(peer: Array("raw".utf8), .heartbeat))
         XCTAssertNil(try router.receiveHWP(timeoutMs: 50))
+        keepAlive(raw)
     }
 
     func testSendingToADepartedWorkerFailsTyped() throws {
@@ -75,5 +76,6 @@ final class HWPSocketTests: XCTestCase {
         try router.send(.heartbeat, to: peer)
         XCTAssertEqual(try second.receiveHWP(timeoutMs: timeout), .message(peer: [], .heartbeat))
         XCTAssertNil(try first.receiveHWP(timeoutMs: 100))
+        keepAlive(first, second)
     }
 }

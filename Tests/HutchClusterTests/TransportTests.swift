@@ -62,6 +62,7 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(received[0], Array("good".utf8))
         XCTAssertEqual(received[1].count, 1024)
         XCTAssertNil(try router.receive(timeoutMs: 300), "the oversize frame must never be delivered")
+        keepAlive(hostile, honest)
     }
 
     func testRouterMandatoryToUnknownPeerFailsTyped() throws {
@@ -111,6 +112,7 @@ final class TransportTests: XCTestCase {
         try router.bind(endpoint)
         let received = try XCTUnwrap(try router.receive(timeoutMs: timeout))
         XCTAssertEqual(received.last, Array("early".utf8))
+        keepAlive(dealer)
     }
 
     func testTooManyFramesAreDrainedWithATypedError() throws {
@@ -124,6 +126,7 @@ final class TransportTests: XCTestCase {
         }
         let next = try XCTUnwrap(try router.receive(timeoutMs: timeout, maxFrames: 5))
         XCTAssertEqual(next.last, [1])
+        keepAlive(dealer)
     }
 
     func testBadArgumentsAndClosedSockets() throws {
@@ -147,5 +150,16 @@ final class TransportTests: XCTestCase {
         try first.bind("tcp://127.0.0.1:*")
         let second = try ZMQSocket(context, type: .router)
         XCTAssertThrowsError(try second.bind(try first.lastEndpoint)) { XCTAssertEqual(($0 as? ZMQError)?.kind, .addressInUse) }
+    }
+
+    func testContextSocketLimitIsEnforcedWithATypedError() throws {
+        let context = try ZMQContext(maxSockets: 2)
+        let first = try ZMQSocket(context, type: .dealer)
+        let second = try ZMQSocket(context, type: .dealer)
+        XCTAssertThrowsError(try ZMQSocket(context, type: .dealer)) { error in
+            XCTAssertEqual((error as? ZMQError)?.operation, "zmq_socket")
+        }
+        keepAlive(first, second)
+        XCTAssertThrowsError(try ZMQContext(ioThreads: -1)) { XCTAssertEqual(($0 as? ZMQError)?.kind, .invalidArgument) }
     }
 }

@@ -6,8 +6,17 @@ import CZeroMQ
 public final class ZMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
-    public init() throws(ZMQError) {
+    /// `ioThreads`: libzmq I/O threads (1 is enough below ~1 GB/s). `maxSockets`: libzmq's
+    /// default is 1023 sockets per context; a benchmark simulating many workers in one process
+    /// needs more (and a matching `ulimit -n`).
+    public init(ioThreads: Int32 = 1, maxSockets: Int32? = nil) throws(ZMQError) {
         guard let handle = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
+        if zmq_ctx_set(handle, ZMQ_IO_THREADS, ioThreads) != 0
+            || (maxSockets.map { zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, $0) } ?? 0) != 0 {
+            let error = ZMQError.last("zmq_ctx_set")
+            zmq_ctx_term(handle)
+            throw error
+        }
         self.handle = handle
     }
 
