@@ -59,16 +59,11 @@ struct FrameReader {
         let frame = try next(field)
         guard frame.count % 8 == 0 else { throw .misaligned(command, field: field, bytes: frame.count, element: 8) }
         try Check.length(frame.count, (allowed.lowerBound * 8)...(allowed.upperBound * 8), command, field)
-        var values = [Double]()
-        values.reserveCapacity(frame.count / 8)
-        var start = 0
-        while start < frame.count {
-            var bits: UInt64 = 0
-            for i in 0..<8 { bits |= UInt64(frame[start + i]) << (8 * i) }
-            values.append(Double(bitPattern: bits))
-            start += 8
+        return frame.withUnsafeBytes { raw in
+            (0..<raw.count / 8).map { i in
+                Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
+            }
         }
-        return values
     }
 
     mutating func enumeration<E: RawRepresentable>(_ field: String, as: E.Type) throws(WireError) -> E

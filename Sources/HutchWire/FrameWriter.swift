@@ -19,11 +19,12 @@ struct FrameWriter {
     mutating func digests(_ values: [WireDigest]) { frames.append(values.flatMap(\.bytes)) }
 
     mutating func doubles(_ values: [Double]) {
-        var frame = [UInt8]()
-        frame.reserveCapacity(values.count * 8)
-        for value in values {
-            let bits = value.bitPattern
-            for shift in stride(from: 0, to: 64, by: 8) { frame.append(UInt8(truncatingIfNeeded: bits >> shift)) }
+        let frame = [UInt8](unsafeUninitializedCapacity: values.count * 8) { buffer, count in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            for (i, value) in values.enumerated() {
+                raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+            }
+            count = values.count * 8
         }
         frames.append(frame)
     }

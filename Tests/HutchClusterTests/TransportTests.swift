@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import HutchCluster
 import HutchWire
@@ -161,5 +162,37 @@ final class TransportTests: XCTestCase {
         }
         keepAlive(first, second)
         XCTAssertThrowsError(try ZMQContext(ioThreads: -1)) { XCTAssertEqual(($0 as? ZMQError)?.kind, .invalidArgument) }
+    }
+}
+
+/// The context crosses threads (Sendable), sockets do not: another thread makes its own PAIR end
+/// and wakes the socket thread's poll.
+final class TransportThreadTests: XCTestCase {
+    func testAnotherThreadWakesThePollThroughAnInprocPair() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context, type: .router)
+        try router.bind("inproc://wake-router")
+        let wake = try ZMQSocket(context, type: .pair)
+        try wake.bind("inproc://wake")
+
+        let done = expectation(description: "sender finished")
+        let thread = Thread {
+            do {
+                let end = try ZMQSocket(context, type: .pair)
+                try end.connect("inproc://wake")
+                try end.send([Array("result ready".utf8)])
+                // Wait for the acknowledgement so the message is not dropped by an early close.
+                _ = try end.receive(timeoutMs: 5000)
+            } catch {
+                XCTFail("\(error)")
+            }
+            done.fulfill()
+        }
+        thread.start()
+        let ready = try ZMQPoller.poll([(router, .readable), (wake, .readable)], timeoutMs: 5000)
+        XCTAssertEqual(ready, [[], .readable])
+        XCTAssertEqual(try wake.receive(dontWait: true), [Array("result ready".utf8)])
+        try wake.send([[1]])
+        wait(for: [done], timeout: 10)
     }
 }

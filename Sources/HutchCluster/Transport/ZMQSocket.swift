@@ -10,8 +10,17 @@ import Glibc
 public final class ZMQSocket {
     public enum SocketType: Sendable {
         case router, dealer
+        /// For inproc wake-ups between threads: a compute thread owns one end and the socket
+        /// thread polls the other next to its ROUTER/DEALER.
+        case pair
 
-        var raw: Int32 { self == .router ? ZMQ_ROUTER : ZMQ_DEALER }
+        var raw: Int32 {
+            switch self {
+            case .router: ZMQ_ROUTER
+            case .dealer: ZMQ_DEALER
+            case .pair: ZMQ_PAIR
+            }
+        }
     }
 
     public let type: SocketType
