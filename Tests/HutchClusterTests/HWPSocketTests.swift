@@ -78,4 +78,21 @@ final class HWPSocketTests: XCTestCase {
         XCTAssertNil(try first.receiveHWP(timeoutMs: 100))
         keepAlive(first, second)
     }
+
+    /// The configured ROUTER takes a frame of exactly WireLimits.maxFrameBytes and drops a peer
+    /// that sends one byte more.
+    func testCoordinatorRouterEnforcesTheProtocolFrameLimit() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket.coordinatorRouter(context, bind: "tcp://127.0.0.1:*")
+        let endpoint = try router.lastEndpoint
+        let hostile = try ZMQSocket.workerDealer(context, connect: endpoint, instance: 1)
+        try hostile.send([Array(repeating: 0, count: WireLimits.maxFrameBytes + 1)])
+        let largest = try ZMQSocket.workerDealer(context, connect: endpoint, instance: 2)
+        try largest.send([Array(repeating: 0, count: WireLimits.maxFrameBytes)])
+        let received = try XCTUnwrap(try router.receive(timeoutMs: timeout))
+        XCTAssertEqual(received[0], ZMQSocket.workerRoutingID(instance: 2))
+        XCTAssertEqual(received[1].count, WireLimits.maxFrameBytes)
+        XCTAssertNil(try router.receive(timeoutMs: 300))
+        keepAlive(hostile, largest)
+    }
 }
