@@ -8,6 +8,10 @@ public protocol TensorScalar: BinaryFloatingPoint, Sendable where Self.RawSignif
                      alpha: Self, a: UnsafePointer<Self>, lda: Int,
                      b: UnsafePointer<Self>, ldb: Int,
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Elementary functions for activations and the loss (TensorScalar+Math.swift).
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+    static func tanh(_ x: Self) -> Self
 }
 
 extension Float: TensorScalar {

@@ -1,0 +1,141 @@
+import HutchModel
+import HutchTensor
+
+/// Loss and gradient of one batch.
+public struct GradientResult<Scalar: TensorScalar>: Sendable {
+    /// Mean softmax cross-entropy.
+    public var loss: Scalar
+    public var logits: Tensor<Scalar>
+    /// dLoss/dlogits, [N, C].
+    public var logitsGradient: Tensor<Scalar>
+    /// dLoss/dparameter for every requested parameter.
+    public var gradients: [ValueID: Tensor<Scalar>]
+}
+
+/// Loss, gradient and the Hessian-vector products H v_j of one batch.
+public struct HessianVectorResult<Scalar: TensorScalar>: Sendable {
+    public var loss: Scalar
+    public var logits: Tensor<Scalar>
+    public var gradients: [ValueID: Tensor<Scalar>]
+    /// products[j][w]: block w of H v_j, for each direction j and requested parameter w.
+    public var products: [[ValueID: Tensor<Scalar>]]
+}
+
+extension Executor {
+    /// Loss and its gradient with respect to `parameters` (initializers) by reverse mode.
+    @_specialize(exported: true, where Scalar == Float)
+    public func gradient(input: Tensor<Scalar>, labels: [Int], wrt: [ValueID]) throws(ExecutionError) -> GradientResult<Scalar> {
+        let wanted = try parameterSet(wrt, what: "gradient")
+        let tape = try forwardTape(input)
+        let logits = try outputValue(tape)
+        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels)
+        let seed = ce.gradient(labels: labels)
+        var need = dependents(of: wanted)
+        need[graph.output.index] = true
+        let (adjoints, _) = try reverseSweep(tape, need: need, seed: seed)
+        return GradientResult(loss: ce.loss, logits: logits.tensor(block: 0), logitsGradient: seed.tensor(block: 0),
+                              gradients: collect(wrt, adjoints, block: 0))
+    }
+
+    /// Exact Hessian-vector products by forward-over-reverse for k directions at once: one
+    /// forward pass, one tangent pass and one reverse pass with the k tangents stacked along the
+    /// batch. `directions[j]` gives v_j per parameter (absent = zero); every key must be in `wrt`.
+    /// Returns the loss, the gradient and H v_j restricted to each parameter in `wrt`.
+    @_specialize(exported: true, where Scalar == Float)
+    public func hessianVectorProducts(input: Tensor<Scalar>, labels: [Int], wrt: [ValueID],
+                                      directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> HessianVectorResult<Scalar> {
+        let wanted = try parameterSet(wrt, what: "Hessian-vector product")
+        let k = directions.count
+        guard k >= 1 else { throw ExecutionError("Hessian-vector product: no directions given") }
+        var stacked = [ValueID: Stacked<Scalar>]()
+        for (j, direction) in directions.enumerated() {
+            for (id, v) in direction {
+                guard wanted.contains(id), let p = parameters[id] else {
+                    throw ExecutionError("Hessian-vector product: direction \(j) has parameter '\(name(id))' that is not in wrt")
+                }
+                guard v.shape == p.shape else {
+                    throw ExecutionError("Hessian-vector product: direction \(j) for '\(name(id))' has shape \(v.shape), expected \(p.shape)")
+                }
+                let s = stacked[id] ?? Stacked<Scalar>(shape: p.shape, blocks: k)
+                v.data.withUnsafeBufferPointer { s.block(j).update(from: $0.baseAddress!, count: $0.count) }
+                stacked[id] = s
+            }
+        }
+        let tape = try forwardTape(input)
+        let logits = try outputValue(tape)
+        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels)
+        let tangents = try tangentSweep(tape, stacked, k: k)
+        var need = dependents(of: wanted)
+        need[graph.output.index] = true
+        let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
+        let (adjoints, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(labels: labels),
+                                                           tangents: tangents, tangentSeed: tangentSeed, k: k)
+        let products = (0..<k).map { collect(wrt, tangentAdjoints, block: $0) }
+        return HessianVectorResult(loss: ce.loss, logits: logits.tensor(block: 0),
+                                   gradients: collect(wrt, adjoints, block: 0), products: products)
+    }
+
+    /// Block j of each requested adjoint (zeros where nothing flowed).
+    func collect(_ ids: [ValueID], _ adjoints: [Stacked<Scalar>?], block j: Int) -> [ValueID: Tensor<Scalar>] {
+        var out = [ValueID: Tensor<Scalar>]()
+        for id in ids {
+            out[id] = adjoints[id.index]?.tensor(block: j) ?? Tensor(zeros: parameters[id]?.shape ?? [])
+        }
+        return out
+    }
+
+    func name(_ id: ValueID) -> String {
+        id.index < graph.values.count ? graph.values[id.index].name : "\(id)"
+    }
+}
+
+/// Per-probe, per-layer quadratic forms of the Hessian: what Hutchinson's estimator averages.
+public struct QuadraticFormResult<Scalar: TensorScalar>: Sendable {
+    public var loss: Scalar
+    /// forms[j][w] = v_j,w^T (H v_j)_w: direction j restricted to layer w, times block w of H v_j.
+    public var forms: [[ValueID: Double]]
+}
+
+extension Executor {
+    /// v_j,w^T (H v_j)_w for each direction j and each parameter w that has an entry in any
+    /// direction (joint mode: every layer in every direction; layer mode: one layer). Same
+    /// result as `hessianVectorProducts` followed by inner products, but convolution weights
+    /// skip their weight-gradient GEMMs (see `QuadraticForms`), and no gradient is formed.
+    @_specialize(exported: true, where Scalar == Float)
+    public func hessianQuadraticForms(input: Tensor<Scalar>, labels: [Int],
+                                      directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        let k = directions.count
+        guard k >= 1 else { throw ExecutionError("Hessian quadratic forms: no directions given") }
+        let layers = Set(directions.flatMap(\.keys))
+        _ = try parameterSet(Array(layers), what: "Hessian quadratic forms")
+        var stacked = [ValueID: Stacked<Scalar>]()
+        for (j, direction) in directions.enumerated() {
+            for (id, v) in direction {
+                let p = parameters[id]!
+                guard v.shape == p.shape else {
+                    throw ExecutionError("Hessian quadratic forms: direction \(j) for '\(name(id))' has shape \(v.shape), expected \(p.shape)")
+                }
+                let s = stacked[id] ?? Stacked<Scalar>(shape: p.shape, blocks: k)
+                v.data.withUnsafeBufferPointer { s.block(j).update(from: $0.baseAddress!, count: $0.count) }
+                stacked[id] = s
+            }
+        }
+        let tape = try forwardTape(input)
+        let logits = try outputValue(tape)
+        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels)
+        let quadratic = QuadraticForms<Scalar>(layers: layers, k: k)
+        let tangents = try tangentSweep(tape, stacked, k: k, quadratic: quadratic)
+        var need = dependents(of: layers)
+        need[graph.output.index] = true
+        let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
+        let (_, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(labels: labels),
+                                                    tangents: tangents, tangentSeed: tangentSeed, k: k, quadratic: quadratic)
+        // layers that are not convolutions: inner products of the full adjoint tangents
+        for w in layers {
+            guard let adjoint = tangentAdjoints[w.index], let v = stacked[w] else { continue }
+            for j in 0..<k { quadratic.forms[w]![j] += Kernels.dot(v.block(j), adjoint.block(j), count: v.blockCount) }
+        }
+        let forms = (0..<k).map { j in quadratic.forms.mapValues { $0[j] } }
+        return QuadraticFormResult(loss: ce.loss, forms: forms)
+    }
+}

@@ -1,0 +1,156 @@
+import HutchModel
+import HutchTensor
+
+/// Per-example gradient norms of quantizable weights and the exact (Gauss-Newton) traces built
+/// from them (DESIGN.md, "Exact mode").
+extension Executor {
+    /// For seeds s of shape [S, N, C] (output-space vectors per example), the squared norm of
+    /// d(sum_c s[j, n, c] f_n,c)/dW for every quantizable weight W in `layers`, seed j and example
+    /// n: result[W] has shape [S, N]. All seeds run as one stacked reverse pass (in chunks of at
+    /// most `maxStackedExamples` examples) over one shared forward pass.
+    @_specialize(exported: true, where Scalar == Float)
+    public func perExampleGradientSquaredNorms(input: Tensor<Scalar>, seeds: Tensor<Scalar>, layers: [ValueID],
+                                               maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
+        let tape = try forwardTape(input)
+        let logits = try outputValue(tape)
+        guard seeds.rank == 3, seeds.shape[1] == logits.shape[0], seeds.shape[2] == logits.shape[1] else {
+            throw ExecutionError("seeds: shape \(seeds.shape) should be [S, \(logits.shape[0]), \(logits.shape[1])]")
+        }
+        return try seeds.data.withUnsafeBufferPointer { (s) throws(ExecutionError) in
+            try perExampleNorms(tape, seeds: s.baseAddress!, count: seeds.shape[0], layers: layers,
+                                maxStackedExamples: maxStackedExamples)
+        }
+    }
+
+    /// Sum over the batch of the exact per-layer Hessian traces' terms,
+    /// sum_i sum_c ||dW (A_i f_i)_c||^2 with A_i = diag(sqrt p_i)(I - 1 p_i^T): divide by the
+    /// number of examples for Tr(H_ll) of the mean loss. Equal to the Hessian-block trace when the
+    /// network is piecewise linear in each weight (else it is the Gauss-Newton trace).
+    /// Labels do not enter: the cross-entropy Hessian in the logits does not depend on them.
+    @_specialize(exported: true, where Scalar == Float)
+    public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID],
+                                      maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Double] {
+        let tape = try forwardTape(input)
+        let logits = try outputValue(tape)
+        let (n, c) = (logits.shape[0], logits.shape[1])
+        let p = SoftmaxCrossEntropy(logits: logits).probabilities
+        var seeds = [Scalar](repeating: 0, count: c * n * c)
+        for j in 0..<c {
+            for i in 0..<n {
+                let r = p[i * c + j].squareRoot()
+                for l in 0..<c { seeds[(j * n + i) * c + l] = -r * p[i * c + l] }
+                seeds[(j * n + i) * c + j] += r
+            }
+        }
+        let norms = try seeds.withUnsafeBufferPointer { (s) throws(ExecutionError) in
+            try perExampleNorms(tape, seeds: s.baseAddress!, count: c, layers: layers, maxStackedExamples: maxStackedExamples)
+        }
+        return norms.mapValues { t in t.data.reduce(0.0) { $0 + Double($1) } }
+    }
+
+    /// Exact per-layer Hessian traces Tr(H_ll) of the mean loss over this batch (see
+    /// `exactHessianTraceSums`).
+    @_specialize(exported: true, where Scalar == Float)
+    public func exactHessianTraces(input: Tensor<Scalar>, layers: [ValueID],
+                                   maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Double] {
+        let sums = try exactHessianTraceSums(input: input, layers: layers, maxStackedExamples: maxStackedExamples)
+        let n = Double(input.shape[0])
+        return sums.mapValues { $0 / n }
+    }
+
+    func perExampleNorms(_ tape: Tape<Scalar>, seeds: UnsafePointer<Scalar>, count s: Int, layers: [ValueID],
+                         maxStackedExamples: Int) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
+        let wanted = try parameterSet(layers, what: "per-example gradient norms")
+        let quantizable = Set(quantizableWeights)
+        for w in layers where !quantizable.contains(w) {
+            throw ExecutionError("per-example gradient norms: '\(name(w))' is not the weight of a Conv, Gemm or MatMul layer")
+        }
+        let logits = try outputValue(tape)
+        let n = tape.batch, c = logits.shape[1]
+        var need = dependents(of: wanted)
+        need[graph.output.index] = true
+        var norms = [ValueID: [Scalar]]()
+        for w in layers { norms[w] = [Scalar](repeating: 0, count: s * n) }
+        let chunk = max(1, min(s, maxStackedExamples / max(n, 1)))
+        var s0 = 0
+        while s0 < s {
+            let m = min(chunk, s - s0)
+            let seed = Stacked<Scalar>(shape: [n, c], blocks: m, zeroed: false)
+            seed.pointer.update(from: seeds + s0 * n * c, count: m * n * c)
+            _ = try reverseSweep(tape, need: need, seed: seed, hooked: wanted) { (_, node, x, cot) throws(ExecutionError) in
+                let w = node.inputs[1]!
+                let values = try layerNorms(node, x, cot, tape)
+                norms[w]!.withUnsafeMutableBufferPointer { out in
+                    for j in 0..<(m * n) { out[s0 * n + j] += values[j] }
+                }
+            }
+            s0 += m
+        }
+        var result = [ValueID: Tensor<Scalar>]()
+        for (w, v) in norms { result[w] = Tensor(shape: [s, n], data: v) }
+        return result
+    }
+
+    /// Squared norms of per-example weight gradients of one layer for m stacked seeds: [m * N].
+    func layerNorms(_ node: Node, _ x: [Stacked<Scalar>?], _ cot: Stacked<Scalar>,
+                    _ tape: Tape<Scalar>) throws(ExecutionError) -> [Scalar] {
+        let n = tape.batch, m = cot.blocks
+        let input = x[0]!
+        var out = [Scalar](repeating: 0, count: m * n)
+        switch node.op {
+        case .conv(let a):
+            let g = try shaped(node) { () throws(ShapeError) in
+                try ConvGeometry(input: input.shape, weight: x[1]!.shape, strides: a.strides, pads: a.pads,
+                                 dilations: a.dilations, group: a.group)
+            }
+            guard g.batch == n else { throw ExecutionError.node(node, "input batch \(g.batch) is not the example count \(n)") }
+            out.withUnsafeMutableBufferPointer {
+                Kernels.conv2DPerExampleWeightGradientSquaredNorms(g, blocks: m, x: input.pointer, dy: cot.pointer,
+                                                                   norms: $0.baseAddress!)
+            }
+        case .gemm(let a):
+            // dW_n = alpha * g_n a_n^T (or its transpose): ||dW_n||^2 = alpha^2 ||g_n||^2 ||a_n||^2
+            let s = try gemmShape(node, a, x)
+            guard s.m == n else { throw ExecutionError.node(node, "has \(s.m) rows, not one per example (\(n))") }
+            let alpha2 = Scalar(a.alpha) * Scalar(a.alpha)
+            var rowNorm = [Scalar](repeating: 0, count: n)
+            for i in 0..<n {
+                var acc: Scalar = 0
+                for kk in 0..<s.k {
+                    let v = a.transA ? input.pointer[kk * s.m + i] : input.pointer[i * s.k + kk]
+                    acc += v * v
+                }
+                rowNorm[i] = acc
+            }
+            for j in 0..<m {
+                let gb = cot.block(j)
+                for i in 0..<n {
+                    var acc: Scalar = 0
+                    for c in 0..<s.n { acc += gb[i * s.n + c] * gb[i * s.n + c] }
+                    out[j * n + i] = alpha2 * acc * rowNorm[i]
+                }
+            }
+        case .matMul:
+            let (sa, sb) = (input.shape, x[1]!.shape)
+            guard sb.count == 2, sa.count >= 2, sa[0] == n else {
+                throw ExecutionError.node(node, "per-example norms need a [N, ..., K] input and a [K, M] weight, got \(sa) and \(sb)")
+            }
+            let (kk, mm) = (sb[0], sb[1])
+            let rows = sa.dropFirst().dropLast().reduce(1, *)   // rows per example
+            let prod = Stacked<Scalar>(shape: [kk, mm], zeroed: false)
+            for j in 0..<m {
+                for i in 0..<n {
+                    let ai = input.pointer + i * rows * kk, gi = cot.block(j) + i * rows * mm
+                    Scalar.gemm(transA: true, transB: false, m: kk, n: mm, k: rows, alpha: 1, a: ai, lda: kk,
+                                b: gi, ldb: mm, beta: 0, c: prod.pointer, ldc: mm)
+                    var acc: Scalar = 0
+                    for e in 0..<(kk * mm) { acc += prod.pointer[e] * prod.pointer[e] }
+                    out[j * n + i] = acc
+                }
+            }
+        default:
+            throw ExecutionError.node(node, "is not a quantizable layer")
+        }
+        return out
+    }
+}

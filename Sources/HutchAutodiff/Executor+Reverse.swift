@@ -1,0 +1,124 @@
+import HutchModel
+import HutchTensor
+
+/// The sweeps shared by every public entry point.
+extension Executor {
+    /// Tangents for k stacked directions on parameters. Only the tangents that the reverse
+    /// sweep's curvature terms read (and the output's) are kept; the others are freed as soon as
+    /// their last consumer has run, which bounds memory for large k.
+    func tangentSweep(_ tape: Tape<Scalar>, _ directions: [ValueID: Stacked<Scalar>], k: Int,
+                      quadratic: QuadraticForms<Scalar>? = nil) throws(ExecutionError) -> [Stacked<Scalar>?] {
+        var t = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
+        for (id, d) in directions { t[id.index] = d }
+        var keep = Array(repeating: false, count: graph.values.count)
+        var lastUse = Array(repeating: -1, count: graph.values.count)
+        keep[graph.output.index] = true
+        for (i, node) in graph.nodes.enumerated() {
+            let curved: Bool
+            switch node.op {
+            case .conv, .gemm, .matMul, .mul, .sigmoid, .tanh: curved = true
+            default: curved = false
+            }
+            for v in node.inputs.compactMap({ $0 }) {
+                lastUse[v.index] = i
+                if curved { keep[v.index] = true }
+            }
+        }
+        for (i, node) in graph.nodes.enumerated() {
+            let ts = node.inputs.map { $0.flatMap { t[$0.index] } }
+            if ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] {
+                if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w), let v = ts[1] {
+                    // keep conv(x, V) apart: its inner product with the adjoint's tangent is the
+                    // layer's v^T (Hv) share without a weight-gradient GEMM
+                    let x = inputs(of: node, tape)
+                    let term = convTangent(tape.geometry[i]!, x, y, [nil, v], k)!
+                    quadratic.weightTerms[i] = term
+                    var rest = ts; rest[1] = nil
+                    var out = convTangent(tape.geometry[i]!, x, y, rest, k) ?? Stacked(shape: y.shape, blocks: k)
+                    out.add(term)
+                    t[node.outputs[0].index] = out
+                } else {
+                    t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
+                }
+            }
+            for v in node.inputs.compactMap({ $0 }) where lastUse[v.index] == i && !keep[v.index] {
+                t[v.index] = nil
+            }
+        }
+        return t
+    }
+
+    /// What a quantizable layer does instead of producing its weight's adjoint (per-example norms).
+    typealias WeightHook = (_ nodeIndex: Int, _ node: Node, _ inputs: [Stacked<Scalar>?], _ cot: Stacked<Scalar>) throws(ExecutionError) -> Void
+
+    /// Reverse sweep from the output adjoint `seed` (m blocks). With `tangents`, also sweeps the
+    /// adjoints' tangents from `tangentSeed` (forward-over-reverse). `need` marks the values
+    /// whose adjoints are wanted; `hooked` weights go to `hook` instead.
+    func reverseSweep(_ tape: Tape<Scalar>, need: [Bool], seed: Stacked<Scalar>,
+                      tangents: [Stacked<Scalar>?]? = nil, tangentSeed: Stacked<Scalar>? = nil, k: Int = 0,
+                      hooked: Set<ValueID> = [], hook: WeightHook? = nil, quadratic: QuadraticForms<Scalar>? = nil)
+        throws(ExecutionError) -> (adjoints: [Stacked<Scalar>?], tangentAdjoints: [Stacked<Scalar>?]) {
+        var cot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
+        var tcot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
+        cot[graph.output.index] = seed
+        tcot[graph.output.index] = tangentSeed
+        for (i, node) in graph.nodes.enumerated().reversed() {
+            let o = node.outputs[0].index
+            guard need[o], let y = tape.values[o] else { continue }
+            let g = cot[o], dg = tcot[o]
+            cot[o] = nil; tcot[o] = nil
+            guard g != nil || dg != nil else { continue }
+            var needIn = node.inputs.map { $0.map { need[$0.index] } ?? false }
+            let x = inputs(of: node, tape)
+            if let hook, let g, node.inputs.count > 1, let w = node.inputs[1], hooked.contains(w) {
+                try hook(i, node, x, g)
+                needIn[1] = false
+            }
+            var quadraticConv = false
+            if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w) {
+                quadraticConv = true
+                needIn[1] = false   // no weight gradients: the forms come from inner products below
+            }
+            guard needIn.contains(true) || quadraticConv else { continue }
+            if let g, needIn.contains(true) {
+                let parts = try transpose(i, node, x, y, g, need: needIn, tape)
+                accumulate(&cot, node, parts)
+            }
+            if let tangents {
+                var parts: [Stacked<Scalar>?] = Array(repeating: nil, count: node.inputs.count)
+                if let dg, needIn.contains(true) { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
+                let ts = node.inputs.map { $0.flatMap { tangents[$0.index] } }
+                if quadraticConv, let quadratic, let w = node.inputs[1] {
+                    quadratic.convForms(i, w, tape.geometry[i]!, x, ts, g, dg, needIn, &parts)
+                } else if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
+                    // curvature terms add into the fresh transpose buffers where the op can
+                    parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape, adding: parts)
+                }
+                accumulate(&tcot, node, parts)
+            }
+        }
+        return (cot, tcot)
+    }
+
+    private func accumulate(_ list: inout [Stacked<Scalar>?], _ node: Node, _ parts: [Stacked<Scalar>?]) {
+        for (v, part) in zip(node.inputs, parts) {
+            guard let v, let part else { continue }
+            if var existing = list[v.index] {
+                list[v.index] = nil
+                existing.add(part)
+                list[v.index] = existing
+            } else {
+                list[v.index] = part
+            }
+        }
+    }
+
+    /// Checks that requested parameters exist; returns them as a set.
+    func parameterSet(_ ids: [ValueID], what: String) throws(ExecutionError) -> Set<ValueID> {
+        for id in ids where parameters[id] == nil {
+            let name = id.index < graph.values.count ? graph.values[id.index].name : "\(id)"
+            throw ExecutionError("\(what): '\(name)' is not an initializer of the model")
+        }
+        return Set(ids)
+    }
+}

@@ -1,0 +1,209 @@
+/// NCHW convolution by im2col + GEMM over chunks of examples, for any group count.
+///
+/// Every kernel works on `blocks` stacked problems (the k probe directions of a
+/// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
+/// A stride of 0 shares one operand between all blocks, so its im2col is computed once.
+/// Block b's result is bit-identical to a single-block call on block b's operands.
+extension Kernels {
+    /// y[b] (+)= conv(x[b], w[b]); y holds `blocks * g.outputCount` scalars.
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    public static func conv2DForward<Scalar: TensorScalar>(
+        _ geometry: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Scalar>, xBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int,
+        y: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
+        if isDepthwise(geometry) {
+            return depthwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
+                                    wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        }
+        // Blocks are never merged into one larger batch: every block then runs the GEMMs of the
+        // same shapes as a single-block call, so a probe's bits do not depend on its group.
+        let g = geometry
+        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let chunk = chunkSize(g, batch: n)
+        let chunks = (n + chunk - 1) / chunk
+        parallelFor(threads) { t in
+            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
+            let tmp = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
+            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(tmp, cout * chunk * os) }
+            for c in stride(from: t, to: chunks, by: threads) {
+                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+                for b in 0..<blocks {
+                    if b == 0 || xBlockStride != 0 {
+                        for i in 0..<cn {
+                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
+                        }
+                    }
+                    let wb = w + b * wBlockStride
+                    for grp in 0..<g.group {
+                        Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
+                                    a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
+                                    beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
+                    }
+                    let yb = y + b * g.outputCount
+                    for i in 0..<cn {
+                        for co in 0..<cout {
+                            let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + co * ld + i * os
+                            if accumulate {
+                                for j in 0..<os { dst[j] += src[j] }
+                            } else {
+                                dst.update(from: src, count: os)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// dx[b] (+)= conv_transpose(dy[b], w[b]): the adjoint of `conv2DForward` in x.
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    public static func conv2DBackwardData<Scalar: TensorScalar>(
+        _ geometry: ConvGeometry, blocks: Int,
+        dy: UnsafePointer<Scalar>, dyBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int,
+        dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
+        if isDepthwise(geometry) {
+            return depthwiseBackwardData(geometry, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w,
+                                         wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
+        }
+        let g = geometry
+        if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
+        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let chunk = chunkSize(g, batch: n)
+        let chunks = (n + chunk - 1) / chunk
+        parallelFor(threads) { t in
+            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
+            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
+            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
+            for c in stride(from: t, to: chunks, by: threads) {
+                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+                for b in 0..<blocks {
+                    if b == 0 || dyBlockStride != 0 {
+                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
+                    }
+                    let wb = w + b * wBlockStride
+                    for grp in 0..<g.group {
+                        Scalar.gemm(transA: true, transB: false, m: patch, n: ld, k: coutG, alpha: 1,
+                                    a: wb + grp * coutG * patch, lda: patch, b: gmat + grp * coutG * ld, ldb: ld,
+                                    beta: 0, c: col + grp * patch * ld, ldc: ld)
+                    }
+                    let dxb = dx + b * g.inputCount
+                    for i in 0..<cn {
+                        col2im(g, col: col + i * os, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
+                    }
+                }
+            }
+        }
+    }
+
+    /// dw[b] (+)= correlation of x[b] with dy[b]: the adjoint of `conv2DForward` in w.
+    /// dw holds `blocks * g.weightCount` scalars.
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    public static func conv2DBackwardWeight<Scalar: TensorScalar>(
+        _ g: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Scalar>, xBlockStride: Int,
+        dy: UnsafePointer<Scalar>, dyBlockStride: Int,
+        dw: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
+        if isDepthwise(g) {
+            return depthwiseBackwardWeight(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy,
+                                           dyBlockStride: dyBlockStride, dw: dw, accumulate: accumulate)
+        }
+        if !accumulate { dw.update(repeating: 0, count: blocks * g.weightCount) }
+        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let chunk = chunkSize(g, batch: n)
+        let chunks = (n + chunk - 1) / chunk
+        // A fixed number of partial sums over contiguous chunk ranges, added in order at the end:
+        // the bits do not depend on the thread count.
+        let slices = min(chunks, 8)
+        let partial = BufferPool.shared.scratch(slices * blocks * g.weightCount, of: Scalar.self)
+        defer { BufferPool.shared.release(partial, slices * blocks * g.weightCount) }
+        partial.update(repeating: 0, count: slices * blocks * g.weightCount)
+        parallelFor(slices) { slice in
+            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
+            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
+            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
+            for c in (chunks * slice / slices)..<(chunks * (slice + 1) / slices) {
+                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+                for b in 0..<blocks {
+                    if b == 0 || xBlockStride != 0 {
+                        for i in 0..<cn {
+                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
+                        }
+                    }
+                    if b == 0 || dyBlockStride != 0 {
+                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
+                    }
+                    let dwb = partial + (slice * blocks + b) * g.weightCount
+                    for grp in 0..<g.group {
+                        Scalar.gemm(transA: false, transB: true, m: coutG, n: patch, k: ld, alpha: 1,
+                                    a: gmat + grp * coutG * ld, lda: ld, b: col + grp * patch * ld, ldb: ld,
+                                    beta: 1, c: dwb + grp * coutG * patch, ldc: patch)
+                    }
+                }
+            }
+        }
+        for slice in 0..<slices {
+            axpy(1, x: partial + slice * blocks * g.weightCount, y: dw, count: blocks * g.weightCount)
+        }
+    }
+
+    /// Squared Frobenius norms of per-example weight gradients: for every block s (seed) and
+    /// example n, || sum_p dy[s, n, :, p] col(x[n])[:, p]^T ||^2 into norms[s * N + n].
+    /// x holds one block of N examples; dy holds `blocks` blocks.
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    public static func conv2DPerExampleWeightGradientSquaredNorms<Scalar: TensorScalar>(
+        _ g: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Scalar>, dy: UnsafePointer<Scalar>, norms: UnsafeMutablePointer<Scalar>
+    ) {
+        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        norms.update(repeating: 0, count: blocks * n)
+        parallelFor(threads) { t in
+            let col = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * os)
+            let gmat = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * cout * os)
+            let prod = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * coutG * patch)
+            defer { col.deallocate(); gmat.deallocate(); prod.deallocate() }
+            for e in stride(from: t, to: n, by: threads) {
+                im2col(g, x: x + e * g.inChannels * g.inSpatial, col: col, ld: os)
+                // rows ordered [group][block][channel in group], so each group's rows are contiguous
+                for s in 0..<blocks {
+                    for co in 0..<cout {
+                        let grp = co / coutG, c = co % coutG
+                        (gmat + ((grp * blocks + s) * coutG + c) * os)
+                            .update(from: dy + ((s * n + e) * cout + co) * os, count: os)
+                    }
+                }
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: false, transB: true, m: blocks * coutG, n: patch, k: os, alpha: 1,
+                                a: gmat + grp * blocks * coutG * os, lda: os, b: col + grp * patch * os, ldb: os,
+                                beta: 0, c: prod, ldc: patch)
+                    for s in 0..<blocks {
+                        var sum: Scalar = 0
+                        let p = prod + s * coutG * patch
+                        for j in 0..<(coutG * patch) { sum += p[j] * p[j] }
+                        norms[s * n + e] += sum
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies examples n0..<n0+count of an NCHW output into [C, count * OH*OW] matrix layout.
+    static func gatherOutput<Scalar: TensorScalar>(_ g: ConvGeometry, _ dy: UnsafePointer<Scalar>, n0: Int, count: Int,
+                                                   into gmat: UnsafeMutablePointer<Scalar>) {
+        let (cout, os) = (g.outChannels, g.outSpatial)
+        let ld = count * os
+        for i in 0..<count {
+            for co in 0..<cout {
+                (gmat + co * ld + i * os).update(from: dy + ((n0 + i) * cout + co) * os, count: os)
+            }
+        }
+    }
+}
