@@ -25,6 +25,8 @@ let package = Package(
         .executableTarget(name: "hutch",
                           dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation"],
                           swiftSettings: release),
+        .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
+                          path: "Benchmarks/AllocationBenchmark"),
 
         .testTarget(name: "HutchTensorTests", dependencies: ["HutchTensor"]),
         .testTarget(name: "HutchModelTests", dependencies: ["HutchModel"]),

@@ -1,3 +1,4 @@
+import HutchAllocation
 import HutchModel
 
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
@@ -9,6 +10,18 @@ func describe(_ error: Error) -> CommandFailure {
         case .unreadableFile, .unwritableFile: return CommandFailure(.io, error.description)
         case .invalidModel, .unsupportedOps: return CommandFailure(.invalidModel, error.description)
         case .invalidData: return CommandFailure(.invalidData, error.description)
+        }
+    }
+    if let allocation = error as? AllocationError {
+        switch allocation {
+        case .invalidSensitivity, .missingQuantizationErrors:
+            return CommandFailure(.invalidSensitivity, allocation.description)
+        case .invalidRequest:
+            return CommandFailure(.usage, allocation.description)
+        case .invalidLatencyTable:
+            return CommandFailure(.invalidData, allocation.description)
+        case .infeasible:
+            return CommandFailure(.infeasible, allocation.description)
         }
     }
     return CommandFailure(.internalError, "\(error)")

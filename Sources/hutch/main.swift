@@ -4,6 +4,7 @@ import Foundation
 let commands: [any Command.Type] = [
     VersionCommand.self,
     InspectCommand.self,
+    PlanCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))
