@@ -1,0 +1,1 @@
+print("SensitivityBenchmark: not written yet")
