@@ -89,7 +89,10 @@ public enum SensitivityAnalysis {
 
         switch method {
         case .exact:
-            let tasks = job.tasks()
+            // one task per batch over every layer: one forward and one stacked reverse pass each
+            let tasks = (0..<job.batchCount).map {
+                SensitivityTask(batches: $0..<($0 + 1), probes: 0..<0, groups: 0..<job.layerGroups.count)
+            }
             for (i, task) in tasks.enumerated() {
                 try aggregator.add(try runner.run(task))
                 progress(AnalysisProgress(phase: "exact traces", done: i + 1, total: tasks.count,

@@ -1,5 +1,8 @@
 import HutchAllocation
+import HutchAutodiff
 import HutchModel
+import HutchQuantize
+import HutchSensitivity
 
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
 /// place, so that modules stay free of CLI concerns.
@@ -24,5 +27,14 @@ func describe(_ error: Error) -> CommandFailure {
             return CommandFailure(.infeasible, allocation.description)
         }
     }
+    if let sensitivity = error as? SensitivityError {
+        switch sensitivity.kind {
+        case .unsupported: return CommandFailure(.invalidModel, sensitivity.description)
+        case .invalidJob: return CommandFailure(.usage, sensitivity.description)
+        case .invalidResult: return CommandFailure(.internalError, sensitivity.description)
+        }
+    }
+    if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, execution.description) }
+    if let quantizer = error as? QuantizerError { return CommandFailure(.invalidModel, quantizer.description) }
     return CommandFailure(.internalError, "\(error)")
 }
