@@ -31,7 +31,7 @@ extension Executor {
     /// out (+)= alpha op(a) op(b) for one block.
     func gemmProduct(_ at: GemmAttributes, _ s: GemmShape, _ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>,
                      _ out: UnsafeMutablePointer<Scalar>, accumulate: Bool) {
-        Scalar.gemm(transA: at.transA, transB: at.transB, m: s.m, n: s.n, k: s.k, alpha: Scalar(at.alpha),
+        Kernels.gemm(transA: at.transA, transB: at.transB, m: s.m, n: s.n, k: s.k, alpha: Scalar(at.alpha),
                     a: a, lda: at.transA ? s.m : s.k, b: b, ldb: at.transB ? s.k : s.n,
                     beta: accumulate ? 1 : 0, c: out, ldc: s.n)
     }
@@ -41,10 +41,10 @@ extension Executor {
                    _ da: UnsafeMutablePointer<Scalar>) {
         let alpha = Scalar(at.alpha), ldb = at.transB ? s.k : s.n
         if at.transA {   // dA [K, M] = alpha op(B) g^T
-            Scalar.gemm(transA: at.transB, transB: true, m: s.k, n: s.m, k: s.n, alpha: alpha, a: b, lda: ldb,
+            Kernels.gemm(transA: at.transB, transB: true, m: s.k, n: s.m, k: s.n, alpha: alpha, a: b, lda: ldb,
                         b: g, ldb: s.n, beta: 1, c: da, ldc: s.m)
         } else {         // dA [M, K] = alpha g op(B)^T
-            Scalar.gemm(transA: false, transB: !at.transB, m: s.m, n: s.k, k: s.n, alpha: alpha, a: g, lda: s.n,
+            Kernels.gemm(transA: false, transB: !at.transB, m: s.m, n: s.k, k: s.n, alpha: alpha, a: g, lda: s.n,
                         b: b, ldb: ldb, beta: 1, c: da, ldc: s.k)
         }
     }
@@ -54,10 +54,10 @@ extension Executor {
                    _ db: UnsafeMutablePointer<Scalar>) {
         let alpha = Scalar(at.alpha), lda = at.transA ? s.m : s.k
         if at.transB {   // dB [N, K] = alpha g^T op(A)
-            Scalar.gemm(transA: true, transB: at.transA, m: s.n, n: s.k, k: s.m, alpha: alpha, a: g, lda: s.n,
+            Kernels.gemm(transA: true, transB: at.transA, m: s.n, n: s.k, k: s.m, alpha: alpha, a: g, lda: s.n,
                         b: a, ldb: lda, beta: 1, c: db, ldc: s.k)
         } else {         // dB [K, N] = alpha op(A)^T g
-            Scalar.gemm(transA: !at.transA, transB: false, m: s.k, n: s.n, k: s.m, alpha: alpha, a: a, lda: lda,
+            Kernels.gemm(transA: !at.transA, transB: false, m: s.k, n: s.n, k: s.m, alpha: alpha, a: a, lda: lda,
                         b: g, ldb: s.n, beta: 1, c: db, ldc: s.n)
         }
     }

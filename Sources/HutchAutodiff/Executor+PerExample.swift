@@ -141,7 +141,7 @@ extension Executor {
             for j in 0..<m {
                 for i in 0..<n {
                     let ai = input.pointer + i * rows * kk, gi = cot.block(j) + i * rows * mm
-                    Scalar.gemm(transA: true, transB: false, m: kk, n: mm, k: rows, alpha: 1, a: ai, lda: kk,
+                    Kernels.gemm(transA: true, transB: false, m: kk, n: mm, k: rows, alpha: 1, a: ai, lda: kk,
                                 b: gi, ldb: mm, beta: 0, c: prod.pointer, ldc: mm)
                     var acc: Scalar = 0
                     for e in 0..<(kk * mm) { acc += prod.pointer[e] * prod.pointer[e] }

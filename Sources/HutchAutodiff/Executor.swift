@@ -4,9 +4,16 @@ import HutchTensor
 /// Runs a `Graph` in `Scalar` precision: forward, mean softmax cross-entropy, gradients by
 /// reverse mode, Hessian-vector products by forward-over-reverse, per-example gradient norms.
 ///
-/// Each op's forward, tangent (JVP), transpose (VJP) and curvature terms sit side by side in
-/// `Executor+<Op>.swift`. All values flow as `Stacked` blocks so that the k probe directions
-/// of one HVP call travel through the network as one larger batch.
+/// Entry points: `logits`, `gradient`, `hessianVectorProducts` (k directions per call),
+/// `hessianQuadraticForms` (what Hutchinson averages, cheaper), `perExampleGradientSquaredNorms`,
+/// `exactHessianTraceSums` / `exactHessianTraces`. Each op's forward, tangent (JVP), transpose
+/// (VJP) and curvature terms sit side by side in `Executor+<Op>.swift`. All values flow as
+/// `Stacked` blocks so that the k probe directions of one call share the forward pass, the
+/// primal backward pass and every im2col of a primal activation; a probe's results are
+/// bit-identical whichever probes share its call.
+///
+/// Threads: `Kernels.threads` (HUTCH_THREADS, else all cores); OpenBLAS itself runs on one
+/// thread except for large Gemm/MatMul products. Large buffers are pooled (`BufferPool`).
 public struct Executor<Scalar: TensorScalar>: Sendable {
     public let graph: Graph
     /// The graph's initializers in `Scalar` precision. Tests perturb these for finite differences.

@@ -45,27 +45,29 @@ extension Kernels {
                                                                   out: UnsafeMutablePointer<Scalar>,
                                                                   count: Int, blocks: Int, accumulate: Bool) {
         for b in 0..<blocks {
+            parallelRanges(count) { range in
             let (gb, ob) = (g + b * count, out + b * count)
             switch op {
             case .relu:
                 // loads before the select, so that the loops vectorize
-                if accumulate { for i in 0..<count { let v = gb[i], o = ob[i]; ob[i] = x[i] > 0 ? o + v : o } }
-                else { for i in 0..<count { let v = gb[i]; ob[i] = x[i] > 0 ? v : 0 } }
+                if accumulate { for i in range { let v = gb[i], o = ob[i]; ob[i] = x[i] > 0 ? o + v : o } }
+                else { for i in range { let v = gb[i]; ob[i] = x[i] > 0 ? v : 0 } }
             case let .clip(lo, hi):
                 let (l, h) = (Scalar(lo), Scalar(hi))
-                if accumulate { for i in 0..<count { let v = gb[i], o = ob[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? o + v : o } }
-                else { for i in 0..<count { let v = gb[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? v : 0 } }
+                if accumulate { for i in range { let v = gb[i], o = ob[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? o + v : o } }
+                else { for i in range { let v = gb[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? v : 0 } }
             case let .leakyRelu(alpha):
                 let a = Scalar(alpha)
-                if accumulate { for i in 0..<count { let v = gb[i]; ob[i] += x[i] > 0 ? v : a * v } }
-                else { for i in 0..<count { let v = gb[i]; ob[i] = x[i] > 0 ? v : a * v } }
+                if accumulate { for i in range { let v = gb[i]; ob[i] += x[i] > 0 ? v : a * v } }
+                else { for i in range { let v = gb[i]; ob[i] = x[i] > 0 ? v : a * v } }
             case .sigmoid:
-                if accumulate { for i in 0..<count { ob[i] += y[i] * (1 - y[i]) * gb[i] } }
-                else { for i in 0..<count { ob[i] = y[i] * (1 - y[i]) * gb[i] } }
+                if accumulate { for i in range { ob[i] += y[i] * (1 - y[i]) * gb[i] } }
+                else { for i in range { ob[i] = y[i] * (1 - y[i]) * gb[i] } }
             case .tanh:
-                if accumulate { for i in 0..<count { ob[i] += (1 - y[i] * y[i]) * gb[i] } }
-                else { for i in 0..<count { ob[i] = (1 - y[i] * y[i]) * gb[i] } }
+                if accumulate { for i in range { ob[i] += (1 - y[i] * y[i]) * gb[i] } }
+                else { for i in range { ob[i] = (1 - y[i] * y[i]) * gb[i] } }
             }
+          }
         }
     }
 
@@ -128,7 +130,9 @@ extension Kernels {
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func axpy<Scalar: TensorScalar>(_ alpha: Scalar, x: UnsafePointer<Scalar>,
                                                   y: UnsafeMutablePointer<Scalar>, count: Int) {
-        if alpha == 1 { for i in 0..<count { y[i] += x[i] } } else { for i in 0..<count { y[i] += alpha * x[i] } }
+        parallelRanges(count) { range in
+            if alpha == 1 { for i in range { y[i] += x[i] } } else { for i in range { y[i] += alpha * x[i] } }
+        }
     }
 }
 

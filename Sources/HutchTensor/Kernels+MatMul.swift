@@ -53,12 +53,12 @@ extension Kernels {
                                                     out: UnsafeMutablePointer<Scalar>, accumulate: Bool) {
         let beta: Scalar = accumulate ? 1 : 0
         if p.foldsIntoOneGemm {
-            Scalar.gemm(transA: false, transB: false, m: p.batchCount * p.m, n: p.n, k: p.k, alpha: 1, a: a, lda: p.k,
+            Kernels.gemm(transA: false, transB: false, m: p.batchCount * p.m, n: p.n, k: p.k, alpha: 1, a: a, lda: p.k,
                         b: b, ldb: p.n, beta: beta, c: out, ldc: p.n)
             return
         }
         for i in 0..<p.batchCount {
-            Scalar.gemm(transA: false, transB: false, m: p.m, n: p.n, k: p.k, alpha: 1, a: a + p.aOffsets[i], lda: p.k,
+            Kernels.gemm(transA: false, transB: false, m: p.m, n: p.n, k: p.k, alpha: 1, a: a + p.aOffsets[i], lda: p.k,
                         b: b + p.bOffsets[i], ldb: p.n, beta: beta, c: out + i * p.m * p.n, ldc: p.n)
         }
     }
@@ -68,12 +68,12 @@ extension Kernels {
     public static func matMulBackwardA<Scalar: TensorScalar>(_ p: MatMulPlan, g: UnsafePointer<Scalar>,
                                                              b: UnsafePointer<Scalar>, da: UnsafeMutablePointer<Scalar>) {
         if p.foldsIntoOneGemm {
-            Scalar.gemm(transA: false, transB: true, m: p.batchCount * p.m, n: p.k, k: p.n, alpha: 1, a: g, lda: p.n,
+            Kernels.gemm(transA: false, transB: true, m: p.batchCount * p.m, n: p.k, k: p.n, alpha: 1, a: g, lda: p.n,
                         b: b, ldb: p.n, beta: 1, c: da, ldc: p.k)
             return
         }
         for i in 0..<p.batchCount {
-            Scalar.gemm(transA: false, transB: true, m: p.m, n: p.k, k: p.n, alpha: 1, a: g + i * p.m * p.n, lda: p.n,
+            Kernels.gemm(transA: false, transB: true, m: p.m, n: p.k, k: p.n, alpha: 1, a: g + i * p.m * p.n, lda: p.n,
                         b: b + p.bOffsets[i], ldb: p.n, beta: 1, c: da + p.aOffsets[i], ldc: p.k)
         }
     }
@@ -83,12 +83,12 @@ extension Kernels {
     public static func matMulBackwardB<Scalar: TensorScalar>(_ p: MatMulPlan, a: UnsafePointer<Scalar>,
                                                              g: UnsafePointer<Scalar>, db: UnsafeMutablePointer<Scalar>) {
         if p.foldsIntoOneGemm {
-            Scalar.gemm(transA: true, transB: false, m: p.k, n: p.n, k: p.batchCount * p.m, alpha: 1, a: a, lda: p.k,
+            Kernels.gemm(transA: true, transB: false, m: p.k, n: p.n, k: p.batchCount * p.m, alpha: 1, a: a, lda: p.k,
                         b: g, ldb: p.n, beta: 1, c: db, ldc: p.n)
             return
         }
         for i in 0..<p.batchCount {
-            Scalar.gemm(transA: true, transB: false, m: p.k, n: p.n, k: p.m, alpha: 1, a: a + p.aOffsets[i], lda: p.k,
+            Kernels.gemm(transA: true, transB: false, m: p.k, n: p.n, k: p.m, alpha: 1, a: a + p.aOffsets[i], lda: p.k,
                         b: g + i * p.m * p.n, ldb: p.n, beta: 1, c: db + p.bOffsets[i], ldc: p.n)
         }
     }

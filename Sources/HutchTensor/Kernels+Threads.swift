@@ -37,3 +37,19 @@ extension Kernels {
         parallelFor(pieces) { t in body((count * t / pieces)..<(count * (t + 1) / pieces)) }
     }
 }
+
+extension Kernels {
+    /// A GEMM outside the convolution kernels (Gemm, MatMul): large ones let OpenBLAS use all
+    /// `threads`, small ones stay on the calling thread. Splitting never changes the reduction
+    /// order of an element, so the bits are the same either way.
+    public static func gemm<Scalar: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                                                  alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int,
+                                                  b: UnsafePointer<Scalar>, ldb: Int,
+                                                  beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int) {
+        let large = threads > 1 && m * n * k >= (1 << 22)
+        if large { openblas_set_num_threads(Int32(threads)) }
+        Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                    beta: beta, c: c, ldc: ldc)
+        if large { openblas_set_num_threads(1) }
+    }
+}

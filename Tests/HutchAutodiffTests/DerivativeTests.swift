@@ -91,6 +91,11 @@ final class DerivativeTests: XCTestCase {
     func testGradientMatchesFiniteDifferencesOnSmoothMLP() throws { try checkGradient(TestGraphs.smooth(), name: "smooth") }
     func testGradientMatchesFiniteDifferencesOnSmoothCNN() throws { try checkGradient(TestGraphs.smoothConv(), name: "smoothConv") }
 
+    func testGradientAndHVPMatchFiniteDifferencesOn1DConvNet() throws {
+        try checkGradient(TestGraphs.conv1D(), name: "conv1D")
+        try checkHVP(TestGraphs.conv1D(), name: "conv1D")
+    }
+
     func testHVPMatchesFiniteDifferencesOnResidualCNN() throws { try checkHVP(TestGraphs.residual(), name: "residual") }
     func testHVPMatchesFiniteDifferencesOnSmoothMLP() throws { try checkHVP(TestGraphs.smooth(), name: "smooth") }
     func testHVPMatchesFiniteDifferencesOnSmoothCNN() throws { try checkHVP(TestGraphs.smoothConv(), name: "smoothConv") }
@@ -113,7 +118,7 @@ final class DerivativeTests: XCTestCase {
     /// Quadratic forms v_w^T (H v)_w equal inner products of full HVPs, in joint mode (all
     /// layers, one partial direction) and layer mode (one layer).
     func testQuadraticFormsEqualInnerProductsOfHVPs() throws {
-        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.smoothConv(), TestGraphs.relu()] {
+        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.smoothConv(), TestGraphs.relu(), TestGraphs.conv1D()] {
             let p = try problem(made)
             let layers = p.executor.quantizableWeights
             var directions = (0..<3).map { randomDirection(p, seed: UInt64(60 + $0)).filter { layers.contains($0.key) } }
@@ -185,6 +190,11 @@ final class ReproducibilityTests: XCTestCase {
         for j in 0..<3 {
             let single = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: [directions[j]])
             for id in wrt { XCTAssertEqual(single.products[0][id]!.data, a.products[j][id]!.data, "probe \(j)") }
+        }
+        let grouped = try e.hessianQuadraticForms(input: input, labels: labels, directions: directions)
+        for j in 0..<3 {
+            let alone = try e.hessianQuadraticForms(input: input, labels: labels, directions: [directions[j]])
+            XCTAssertEqual(alone.forms[0], grouped.forms[j], "quadratic forms of probe \(j)")
         }
         // seed chunking changes GEMM shapes in the norms, so only rounding may differ
         let t3 = try e.exactHessianTraceSums(input: input, layers: wrt, maxStackedExamples: shape[0])

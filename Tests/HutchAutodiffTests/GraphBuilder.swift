@@ -122,6 +122,20 @@ enum TestGraphs {
         return (b.graph(output: out), [2, 2, 5, 5], 4)
     }
 
+    /// 1-D convolutions (grouped, strided, dilated), 1-D max and average pooling, Tanh.
+    static func conv1D() -> (Graph, input: [Int], classes: Int) {
+        var b = GraphBuilder(seed: 15, input: [nil, 4, 9])
+        var h = b.node(conv([3], strides: [2], pads: [1, 1], dilations: [1], group: 2), [b.input, b.parameter("c1.w", [6, 2, 3]), b.parameter("c1.b", [6])])
+        h = b.node(.tanh, [h])                                                     // [N, 6, 5]
+        let m = b.node(.maxPool(PoolAttributes(kernelShape: [2], strides: [1], pads: [0, 1], dilations: [2])), [h])   // [N, 6, 4]
+        let a = b.node(.averagePool(PoolAttributes(kernelShape: [2], strides: [1], pads: [0, 0], dilations: [1])), [h]) // [N, 6, 4]
+        h = b.node(.concat(axis: 1), [m, a])                                       // [N, 12, 4]
+        h = b.node(conv([2], strides: [1], pads: [0, 0], dilations: [2]), [h, b.parameter("c2.w", [3, 12, 2]), nil])   // [N, 3, 2]
+        h = b.node(.flatten(axis: 1), [h])
+        h = b.node(.gemm(GemmAttributes(transB: true)), [h, b.parameter("fc.w", [3, 6], scale: 1.2), b.parameter("fc.b", [3])])
+        return (b.graph(output: h), [2, 4, 9], 3)
+    }
+
     /// Piecewise-linear CNN for exact traces: conv, ReLU, max pooling, Gemm.
     static func relu() -> (Graph, input: [Int], classes: Int) {
         var b = GraphBuilder(seed: 14, input: [nil, 2, 4, 4])

@@ -20,7 +20,7 @@ final class PerExampleTests: XCTestCase {
     }
 
     func testPerExampleNormsMatchExplicitPerExampleGradients() throws {
-        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.relu()] {
+        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.relu(), TestGraphs.conv1D()] {
             let (graph, shape, classes) = made
             let e = try Executor<Double>(graph: graph)
             var rng = TestRandom(seed: 3)

@@ -64,13 +64,20 @@ final class ResNetBenchmarkTests: XCTestCase {
                 for id in wrt { let p = e.parameters[id]!; d[id] = Tensor(shape: p.shape, data: (0..<p.count).map { _ in rng.next() & 1 == 0 ? -1 : 1 }) }
                 return d
             }
+            // the second call is the steady state of a Hutchinson loop (buffers pooled)
+            _ = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: directions)
             let t = try seconds { _ = try e.hessianVectorProducts(input: input, labels: labels, wrt: wrt, directions: directions) }
             print(String(format: "  HVP k=%d              %.3f s total, %.3f s per probe", k, t, t / Double(k)))
             let weightDirections = directions.map { $0.filter { weights.contains($0.key) } }
+            let first = try e.hessianQuadraticForms(input: input, labels: labels, directions: weightDirections)
+            // a digest of the bits, to compare runs with different HUTCH_THREADS
+            let digest = first.forms.flatMap { f in weights.map { f[$0]!.bitPattern } }.reduce(UInt64(0)) { ($0 &* 31) &+ $1 }
+            print("  quadratic forms k=\(k) digest \(String(digest, radix: 16))")
             let q = try seconds { _ = try e.hessianQuadraticForms(input: input, labels: labels, directions: weightDirections) }
             print(String(format: "  quadratic forms k=%d  %.3f s total, %.3f s per probe", k, q, q / Double(k)))
         }
         if ProcessInfo.processInfo.environment["HUTCH_BENCH_EXACT"] == "1" {
+            _ = try e.exactHessianTraces(input: input, layers: weights)
             let t = try seconds { _ = try e.exactHessianTraces(input: input, layers: weights) }
             print(String(format: "  exact traces (all layers)  %.3f s", t))
         }
