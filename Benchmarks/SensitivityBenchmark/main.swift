@@ -101,6 +101,22 @@ do {
     let exact = median(exactTimes)
     print(String(format: "Hutch exact traces, all %d layers: %.3f s (median of 3), %.3f min", layers.count, exact, exactTimes.min()!))
 
+    // where exact time goes: the forward pass alone, and the stacked reverse passes at several widths
+    let (x, _) = exactRunner.batch(0)
+    let weights = layers.map(\.weight)
+    var forwardTimes: [Double] = []
+    for _ in 0..<3 { let t = now(); _ = try exactRunner.executor.logits(x); forwardTimes.append(now() - t) }
+    print(String(format: "  forward pass alone: %.3f s (%.1f GFLOP/s)", median(forwardTimes), 2 * Double(macs * n) / median(forwardTimes) / 1e9))
+    for seedsPerPass in [2, 5, 10] {
+        var times: [Double] = []
+        for _ in 0..<2 {
+            let t = now()
+            _ = try exactRunner.executor.exactHessianTraceSums(input: x, layers: weights, maxStackedExamples: seedsPerPass * n)
+            times.append(now() - t)
+        }
+        print(String(format: "  exactHessianTraceSums with %d of the 10 seeds per reverse pass: %.3f s", seedsPerPass, median(times)))
+    }
+
     var out: [String: Any] = [
         "threads": threads, "batch": n, "layers": layers.count, "macs_per_example": macs,
         "sgemm_gflops": gemmT, "sgemm_gflops_1_thread": gemm1,
