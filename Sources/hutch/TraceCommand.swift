@@ -40,7 +40,7 @@ struct TraceCommand: Command {
         }
         let options = try makeOptions(arguments)
         let inputs = try TraceInputs.locate(arguments)
-        let modelBytes = try readBytes(inputs.model, what: "model")
+        let modelBytes = [UInt8](try readFile(inputs.model, what: "model"))
         let graph = try ONNXLoader.load(bytes: modelBytes, source: inputs.model)
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
@@ -54,7 +54,7 @@ struct TraceCommand: Command {
         }
         let report = makeReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
         try report.validate(source: outPath)
-        try writeFileAtomically(try report.encoded(), to: outPath)
+        try writeAtomically(try report.encoded(), to: outPath)
         print(summary(result, outPath: outPath))
     }
 
@@ -215,7 +215,7 @@ struct TraceInputs {
     func loadData() throws -> (Dataset, String?) {
         switch data {
         case .npz(let path, let embedded):
-            let bytes = try readBytes(path, what: "data")
+            let bytes = [UInt8](try readFile(path, what: "data"))
             let arrays = try NumPyArchive.readNPZ(bytes, source: path)
             guard let x = arrays["x"], let y = arrays["y"] else {
                 throw ModelError.invalidData("\(path): needs arrays 'x' (inputs) and 'y' (labels) but holds \(arrays.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")); save with numpy.savez(path, x=inputs, y=labels)")
@@ -224,37 +224,12 @@ struct TraceInputs {
             return (dataset, embedded ? nil : Digest.sha256(bytes))
         case .npy(let inputsPath, let labelsPath):
             // digest of the two files' bytes, inputs first
-            let xBytes = try readBytes(inputsPath, what: "inputs"), yBytes = try readBytes(labelsPath, what: "labels")
+            let xBytes = [UInt8](try readFile(inputsPath, what: "inputs")), yBytes = [UInt8](try readFile(labelsPath, what: "labels"))
             let dataset = try Dataset(inputs: try NumPyArray(npy: xBytes, source: inputsPath),
                                       labels: try NumPyArray(npy: yBytes, source: labelsPath),
                                       inputsName: inputsPath, labelsName: labelsPath)
             return (dataset, Digest.sha256(xBytes + yBytes))
         }
-    }
-}
-
-private func readBytes(_ path: String, what: String) throws -> [UInt8] {
-    do {
-        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    } catch {
-        throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
-    }
-}
-
-/// Writes next to the destination, then renames over it: readers never see a half-written file.
-func writeFileAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-    do {
-        try data.write(to: temporary)
-    } catch {
-        throw CommandFailure(.io, "cannot write '\(path)': \((error as NSError).localizedDescription)")
-    }
-    guard rename(temporary.path, url.path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw CommandFailure(.io, "cannot move the finished file into place at '\(path)': \(reason)")
     }
 }
 
