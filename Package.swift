@@ -27,6 +27,8 @@ let package = Package(
                           swiftSettings: release),
         .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
                           path: "Benchmarks/AllocationBenchmark"),
+        .executableTarget(name: "EngineBenchmark", dependencies: ["HutchAutodiff", "HutchModel"],
+                          path: "Benchmarks/EngineBenchmark"),
 
         .testTarget(name: "HutchTensorTests", dependencies: ["HutchTensor"]),
         .testTarget(name: "HutchModelTests", dependencies: ["HutchModel"]),
