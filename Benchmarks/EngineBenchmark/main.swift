@@ -23,11 +23,36 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
 }
 
-/// min and median of `reps` runs after one warm-up run (pooled buffers, page faults).
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU seconds (all threads) of the fastest measured run, a steadier number than wall time
+/// when other jobs share the cores.
+nonisolated(unsafe) var lastCPU = 0.0
+/// Minor page faults of the last measured run (fresh memory the buffer pool did not serve).
+nonisolated(unsafe) var lastFaults = 0
+
+func minorFaults() -> Int {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return u.ru_minflt
+}
+
+/// min and median wall time of `reps` runs after one warm-up run (pooled buffers, page faults).
 func measure(_ body: () throws -> Void) rethrows -> (min: Double, median: Double) {
     try body()
     var ts = [Double]()
-    for _ in 0..<reps { ts.append(try seconds(body)) }
+    var cpu = Double.infinity
+    for _ in 0..<reps {
+        let c0 = cpuSeconds(), f0 = minorFaults()
+        ts.append(try seconds(body))
+        lastFaults = minorFaults() - f0
+        cpu = min(cpu, cpuSeconds() - c0)
+    }
+    lastCPU = cpu
     ts.sort()
     return (ts[0], ts[ts.count / 2])
 }
@@ -52,7 +77,8 @@ func loadAverage() -> String {
 }
 
 func line(_ name: String, _ t: (min: Double, median: Double), _ extra: String = "") {
-    print(name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "min %7.3f s  median %7.3f s", t.min, t.median) + extra)
+    print(name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "min %7.3f s  median %7.3f s  cpu %7.3f s", t.min, t.median, lastCPU) + extra
+          + "  faults \(lastFaults)")
 }
 
 do {
@@ -100,9 +126,11 @@ do {
         // per probe: tangent sweep ~2 conv passes, adjoint-tangent sweep ~2 (data grads with W and V);
         // shared per call: forward + primal backward-data ~2
         let flops = Double(4 * k + 2) * forwardFlops
+        lastCPU /= Double(k)
         line("quadratic forms k=\(k) per probe", p, String(format: "  %6.1f GFLOP/s ((4k+2) passes)", flops / t.min / 1e9))
     }
-    let exact = try measure { _ = try e.exactHessianTraces(input: input, layers: weights) }
+    let runExact = ProcessInfo.processInfo.environment["BENCH_EXACT"] != "0"
+    let exact = runExact ? try measure { _ = try e.exactHessianTraces(input: input, layers: weights) } : (.nan, .nan)
     line("exact traces (all layers)", exact)
 
     // plain sgemm in the same process, single-threaded per core as the conv kernels run it:
