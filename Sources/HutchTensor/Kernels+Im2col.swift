@@ -1,5 +1,3 @@
-import Foundation
-
 /// Namespace of the numeric kernels. They run on raw pointers whose sizes the caller has
 /// validated (through `ConvGeometry` and friends); generic over `TensorScalar` and
 /// pre-specialized for Float and Double so that generic callers get the fast loops too.
@@ -78,14 +76,12 @@ extension Kernels {
         return (lo, max(lo, hi))
     }
 
-    static let chunkColumns = Int(ProcessInfo.processInfo.environment["HUTCH_CHUNK_COLS"] ?? "") ?? 4096
-    static let chunkBytes = Int(ProcessInfo.processInfo.environment["HUTCH_CHUNK_BYTES"] ?? "") ?? (32 << 20)
-
     /// Examples per im2col chunk: enough columns for an efficient GEMM, bounded memory.
+    @inlinable
     static func chunkSize(_ g: ConvGeometry, batch: Int) -> Int {
         let spatial = max(1, g.outSpatial)
-        let wanted = max(1, (chunkColumns + spatial - 1) / spatial)
-        let memoryBound = max(1, chunkBytes / max(1, 4 * g.inChannels * g.kernelHeight * g.kernelWidth * spatial))
+        let wanted = max(1, (4096 + spatial - 1) / spatial)
+        let memoryBound = max(1, (8 << 20) / max(1, g.inChannels * g.kernelHeight * g.kernelWidth * spatial))
         return max(1, min(batch, wanted, memoryBound))
     }
 }

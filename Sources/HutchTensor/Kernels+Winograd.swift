@@ -1,13 +1,19 @@
+import Foundation
+
 /// 3x3 stride-1 convolution by Winograd F(2x2, 3x3): each 2x2 output tile costs 16
 /// multiplies per channel pair instead of 36 (2.25x fewer), as 16 GEMMs [C_out, C_in] x
 /// [C_in, tiles]. Transforms run along whole rows of tiles so that they vectorize.
 /// Chunks of examples depend on the geometry only, and block b's result is computed exactly as
 /// a single-block call would, so bits do not depend on probe grouping or thread count.
 extension Kernels {
-    /// Whether `conv2DForward` takes the Winograd path for this geometry.
+    /// Whether `conv2DForward` takes the Winograd path for this geometry. From 32 input channels
+    /// on: with 16, the 16 GEMMs have K = 16 and the transforms cost what the multiplies save.
+    /// HUTCH_WINOGRAD=0 turns the path off (for benchmarks against im2col).
+    static let winogradEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD"] != "0"
+
     static func winogradApplies(_ g: ConvGeometry) -> Bool {
-        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
-            && g.dilationW == 1 && g.group == 1 && g.inChannels >= 8 && g.outChannels >= 8
+        winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
+            && g.dilationW == 1 && g.group == 1 && g.inChannels >= 32 && g.outChannels >= 8
             && g.outHeight >= 2 && g.outWidth >= 2 && g.spatialRank == 2
     }
 
@@ -62,10 +68,10 @@ extension Kernels {
         parallelFor(threads) { t in
             let v = BufferPool.shared.scratch(16 * cin * tMax, of: Scalar.self)
             let m = BufferPool.shared.scratch(16 * cout * tMax, of: Scalar.self)
-            let rows = BufferPool.shared.scratch(10 * rowLen, of: Scalar.self)
+            let rows = BufferPool.shared.scratch(12 * rowLen, of: Scalar.self)
             defer {
                 BufferPool.shared.release(v, 16 * cin * tMax); BufferPool.shared.release(m, 16 * cout * tMax)
-                BufferPool.shared.release(rows, 10 * rowLen)
+                BufferPool.shared.release(rows, 12 * rowLen)
             }
             for c in stride(from: t, to: chunks, by: threads) {
                 let n0 = c * chunk, cn = min(chunk, n - n0), tiles = cn * tilesPerExample
@@ -124,13 +130,17 @@ extension Kernels {
             let (a0, a1, a2, a3) = (p0[k], p1[k], p2[k], p3[k])
             q0[k] = a0 - a2; q1[k] = a1 + a2; q2[k] = a2 - a1; q3[k] = a1 - a3
         }
-        // (B^T d) B: columns, tiles side by side
+        // (B^T d) B: columns. Each row is split into even and odd columns first, so that tile
+        // tx reads e[tx], o[tx], e[tx+1], o[tx+1] from contiguous memory.
+        let half = tw + 1
         for ri in 0..<4 {
             let q = rows + (4 + ri) * rowLen
+            let e = rows + (8 + ri) * rowLen, o = e + half
+            for k in 0..<half { e[k] = q[2 * k]; o[k] = q[2 * k + 1] }
             let (d0, d1, d2, d3) = (v + 4 * ri * xiStride, v + (4 * ri + 1) * xiStride,
                                     v + (4 * ri + 2) * xiStride, v + (4 * ri + 3) * xiStride)
             for tx in 0..<tw {
-                let (a0, a1, a2, a3) = (q[2 * tx], q[2 * tx + 1], q[2 * tx + 2], q[2 * tx + 3])
+                let (a0, a1, a2, a3) = (e[tx], o[tx], e[tx + 1], o[tx + 1])
                 d0[tx] = a0 - a2; d1[tx] = a1 + a2; d2[tx] = a2 - a1; d3[tx] = a1 - a3
             }
         }
@@ -150,18 +160,21 @@ extension Kernels {
                 s0[tx] = m0[tx] + a1 + a2; s1[tx] = a1 - a2 - m3[tx]
             }
         }
-        let out = rows + 8 * tw
+        let even = rows + 8 * tw, odd = rows + 9 * tw
         for r in 0..<2 where 2 * ty + r < oh {
             let (c0, c1, c2, c3) = (rows + 4 * r * tw, rows + (4 * r + 1) * tw, rows + (4 * r + 2) * tw, rows + (4 * r + 3) * tw)
             for tx in 0..<tw {
                 let (a1, a2) = (c1[tx], c2[tx])
-                out[2 * tx] = c0[tx] + a1 + a2; out[2 * tx + 1] = a1 - a2 - c3[tx]
+                even[tx] = c0[tx] + a1 + a2; odd[tx] = a1 - a2 - c3[tx]
             }
             let d = dst + (2 * ty + r) * ow
+            let pairs = ow / 2
             if accumulate {
-                for j in 0..<ow { d[j] += out[j] }
+                for tx in 0..<pairs { d[2 * tx] += even[tx]; d[2 * tx + 1] += odd[tx] }
+                if ow % 2 == 1 { d[ow - 1] += even[pairs] }
             } else {
-                d.update(from: out, count: ow)
+                for tx in 0..<pairs { d[2 * tx] = even[tx]; d[2 * tx + 1] = odd[tx] }
+                if ow % 2 == 1 { d[ow - 1] = even[pairs] }
             }
         }
     }

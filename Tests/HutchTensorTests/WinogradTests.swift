@@ -1,15 +1,15 @@
 import XCTest
 @testable import HutchTensor
 
-/// The Float 3x3 stride-1 path (Winograd F(2x2, 3x3)) and the stride-1 data gradient computed
+/// The Float 3x3 stride-1 path (from 32 input channels) (Winograd F(2x2, 3x3)) and the stride-1 data gradient computed
 /// as a forward convolution, against the naive loop in Double.
 final class WinogradTests: XCTestCase {
     /// (input shape, weight shape, pads): odd and even sizes, pads 0/1/2, asymmetric.
     let cases: [([Int], [Int], [Int])] = [
-        ([2, 8, 7, 6], [12, 8, 3, 3], [1, 1, 1, 1]),
-        ([1, 9, 8, 8], [8, 9, 3, 3], [0, 0, 0, 0]),
-        ([2, 10, 5, 9], [8, 10, 3, 3], [2, 0, 1, 2]),
-        ([3, 16, 4, 4], [16, 16, 3, 3], [1, 1, 1, 1]),
+        ([2, 32, 7, 6], [12, 32, 3, 3], [1, 1, 1, 1]),
+        ([1, 33, 8, 8], [8, 33, 3, 3], [0, 0, 0, 0]),
+        ([2, 34, 5, 9], [8, 34, 3, 3], [2, 0, 1, 2]),
+        ([3, 32, 4, 4], [40, 32, 3, 3], [1, 1, 1, 1]),
     ]
 
     func geometry(_ c: ([Int], [Int], [Int])) throws -> ConvGeometry {
@@ -40,7 +40,7 @@ final class WinogradTests: XCTestCase {
             var dx = [Float](repeating: 0, count: g.inputCount)
             Kernels.conv2DBackwardData(g, blocks: 1, dy: dy.map(Float.init), dyBlockStride: 0, w: w.map(Float.init),
                                        wBlockStride: 0, dx: &dx, accumulate: false)
-            for i in 0..<g.inputCount {
+            for i in stride(from: 0, to: g.inputCount, by: 13) {
                 var e = [Double](repeating: 0, count: g.inputCount); e[i] = 1
                 XCTAssertEqual(Double(dx[i]), dot(naiveConv(g, e, w), dy), accuracy: 1e-4, "\(c) input \(i)")
             }
