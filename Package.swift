@@ -33,6 +33,8 @@ let package = Package(
                           path: "Benchmarks/AllocationBenchmark"),
         .executableTarget(name: "SensitivityBenchmark", dependencies: ["HutchSensitivity", "CBLAS"],
                           path: "Benchmarks/SensitivityBenchmark"),
+        .executableTarget(name: "EngineBenchmark", dependencies: ["HutchAutodiff", "HutchModel"],
+                          path: "Benchmarks/EngineBenchmark"),
 
         .testTarget(name: "HutchTensorTests", dependencies: ["HutchTensor"]),
         .testTarget(name: "HutchModelTests", dependencies: ["HutchModel"]),

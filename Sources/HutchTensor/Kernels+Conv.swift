@@ -17,6 +17,10 @@ extension Kernels {
             return depthwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
                                     wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         }
+        if Scalar.self == Float.self, winogradApplies(geometry) {
+            return winogradForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
+                                   wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        }
         // Blocks are never merged into one larger batch: every block then runs the GEMMs of the
         // same shapes as a single-block call, so a probe's bits do not depend on its group.
         let g = geometry
@@ -37,12 +41,21 @@ extension Kernels {
                         }
                     }
                     let wb = w + b * wBlockStride
+                    let yb = y + b * g.outputCount
+                    if cn == 1 {
+                        // one example: the GEMM's [C_out, OH*OW] result is already its NCHW slice
+                        for grp in 0..<g.group {
+                            Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
+                                        a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
+                                        beta: accumulate ? 1 : 0, c: yb + (n0 * cout + grp * coutG) * os, ldc: ld)
+                        }
+                        continue
+                    }
                     for grp in 0..<g.group {
                         Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
                                     a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
                                     beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
                     }
-                    let yb = y + b * g.outputCount
                     for i in 0..<cn {
                         for co in 0..<cout {
                             let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + co * ld + i * os
@@ -71,6 +84,14 @@ extension Kernels {
                                          wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
         }
         let g = geometry
+        if let t = g.strideOneTranspose {
+            let wBlocks = wBlockStride == 0 ? 1 : blocks
+            let flipped = BufferPool.shared.scratch(wBlocks * g.weightCount, of: Scalar.self)
+            defer { BufferPool.shared.release(flipped, wBlocks * g.weightCount) }
+            flippedTransposedWeights(g, blocks: wBlocks, w: w, into: flipped)
+            return conv2DForward(t, blocks: blocks, x: dy, xBlockStride: dyBlockStride, w: flipped,
+                                 wBlockStride: wBlockStride == 0 ? 0 : g.weightCount, y: dx, accumulate: accumulate)
+        }
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth

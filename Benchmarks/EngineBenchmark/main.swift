@@ -1,0 +1,192 @@
+import CBLAS
+import Foundation
+import HutchAutodiff
+import HutchModel
+import HutchTensor
+
+// Engine timings on ResNet-20 (CIFAR 3x32x32, BN folded, batch 128): forward, gradient,
+// Hutchinson quadratic forms per probe (k = 1, 4, 8), exact traces, and a plain sgemm in the
+// same process. With a PyTorch JSON (Benchmarks/run_engine.sh writes it just before), prints
+// the ratios Hutch / PyTorch. Build with -c release.
+//   EngineBenchmark [model.onnx] [torch.json]     HUTCH_THREADS=2, BENCH_REPS (default 3)
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let args = CommandLine.arguments
+let modelURL = args.count > 1 ? URL(fileURLWithPath: args[1]) : root.appendingPathComponent("Benchmarks/models/resnet20.onnx")
+let torchURL = args.count > 2 ? URL(fileURLWithPath: args[2]) : nil
+let reps = Int(ProcessInfo.processInfo.environment["BENCH_REPS"] ?? "") ?? 3
+let ks = (ProcessInfo.processInfo.environment["BENCH_K"] ?? "1,4,8").split(separator: ",").compactMap { Int($0) }
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+}
+
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU seconds (all threads) of the fastest measured run, a steadier number than wall time
+/// when other jobs share the cores.
+nonisolated(unsafe) var lastCPU = 0.0
+/// Minor page faults of the last measured run (fresh memory the buffer pool did not serve).
+nonisolated(unsafe) var lastFaults = 0
+
+func minorFaults() -> Int {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return u.ru_minflt
+}
+
+/// min and median wall time of `reps` runs after one warm-up run (pooled buffers, page faults).
+func measure(_ body: () throws -> Void) rethrows -> (min: Double, median: Double) {
+    try body()
+    var ts = [Double]()
+    var cpu = Double.infinity
+    for _ in 0..<reps {
+        let c0 = cpuSeconds(), f0 = minorFaults()
+        ts.append(try seconds(body))
+        lastFaults = minorFaults() - f0
+        cpu = min(cpu, cpuSeconds() - c0)
+    }
+    lastCPU = cpu
+    ts.sort()
+    return (ts[0], ts[ts.count / 2])
+}
+
+struct Generator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func normal() -> Float {
+        let u = (Double(next() >> 11) + 0.5) / Double(1 << 53), v = Double(next() >> 11) / Double(1 << 53)
+        return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
+    }
+}
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+}
+
+func line(_ name: String, _ t: (min: Double, median: Double), _ extra: String = "") {
+    print(name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "min %7.3f s  median %7.3f s  cpu %7.3f s", t.min, t.median, lastCPU) + extra
+          + "  faults \(lastFaults)")
+}
+
+do {
+    let graph = try ONNXLoader.load(contentsOf: modelURL)
+    let e = try Executor<Float>(graph: graph)
+    let batch = 128
+    var rng = Generator(state: 1)
+    let input = Tensor<Float>(shape: [batch, 3, 32, 32], data: (0..<(batch * 3 * 32 * 32)).map { _ in rng.normal() })
+    let labels = (0..<batch).map { $0 % 10 }
+    let weights = e.quantizableWeights
+    // FLOPs of one forward pass through the conv/linear layers (2 per multiply-add)
+    var forwardFlops = 0.0
+    var shape: [ValueID: [Int]] = [graph.input: [batch, 3, 32, 32]]
+    for v in try e.values(graph.nodes.flatMap(\.outputs), input: Tensor(shape: [1, 3, 32, 32], data: Array(input.data.prefix(3 * 1024)))).enumerated() {
+        shape[graph.nodes.flatMap(\.outputs)[v.offset]] = [batch] + v.element.shape.dropFirst()
+    }
+    for node in graph.nodes {
+        guard node.inputs.count > 1, let w = node.inputs[1].flatMap({ e.parameters[$0] }), let out = shape[node.outputs[0]] else { continue }
+        switch node.op {
+        case .conv, .gemm: forwardFlops += 2 * Double(out.reduce(1, *)) * Double(w.count / w.shape[0])
+        default: break
+        }
+    }
+    print("ResNet-20 \(modelURL.lastPathComponent), batch \(batch), \(weights.count) quantizable layers, " +
+          "Kernels.threads \(Kernels.threads), reps \(reps), load \(loadAverage())")
+    print(String(format: "forward conv+linear FLOPs %.2f G", forwardFlops / 1e9))
+
+    let fwd = try measure { _ = try e.logits(input) }
+    line("forward", fwd, String(format: "  %6.1f GFLOP/s", forwardFlops / fwd.min / 1e9))
+    let grad = try measure { _ = try e.gradient(input: input, labels: labels, wrt: weights) }
+    line("forward+gradient", grad, String(format: "  %6.1f GFLOP/s (3 passes)", 3 * forwardFlops / grad.min / 1e9))
+    var perProbe: [Int: (min: Double, median: Double)] = [:]
+    for k in ks {
+        let directions: [[ValueID: Tensor<Float>]] = (0..<k).map { _ in
+            var d = [ValueID: Tensor<Float>]()
+            for id in weights {
+                let p = e.parameters[id]!
+                d[id] = Tensor(shape: p.shape, data: (0..<p.count).map { _ in rng.next() & 1 == 0 ? -1 : 1 })
+            }
+            return d
+        }
+        let t = try measure { _ = try e.hessianQuadraticForms(input: input, labels: labels, directions: directions) }
+        let p = (t.min / Double(k), t.median / Double(k))
+        perProbe[k] = p
+        // per probe: tangent sweep ~2 conv passes, adjoint-tangent sweep ~2 (data grads with W and V);
+        // shared per call: forward + primal backward-data ~2
+        let flops = Double(4 * k + 2) * forwardFlops
+        lastCPU /= Double(k)
+        line("quadratic forms k=\(k) per probe", p, String(format: "  %6.1f GFLOP/s ((4k+2) passes)", flops / t.min / 1e9))
+    }
+    let runExact = ProcessInfo.processInfo.environment["BENCH_EXACT"] != "0"
+    let exact = runExact ? try measure { _ = try e.exactHessianTraces(input: input, layers: weights) } : (.nan, .nan)
+    line("exact traces (all layers)", exact)
+
+    // plain sgemm in the same process, single-threaded per core as the conv kernels run it:
+    // the conv GEMM shapes of the 16/32/64-channel stages, and a square one.
+    let shapes = [(16, 4096, 144), (32, 4096, 288), (64, 4096, 576), (512, 512, 512)]
+    for (m, n, kk) in shapes {
+        let a = [Float](repeating: 0.5, count: m * kk), b = [Float](repeating: 0.25, count: kk * n)
+        var c = [Float](repeating: 0, count: m * n)
+        let calls = max(1, Int(4e9 / (2.0 * Double(m * n * kk))))
+        let t = measure {
+            Kernels.parallelFor(Kernels.threads) { _ in
+                var cc = [Float](repeating: 0, count: m * n)
+                for _ in 0..<calls {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(kk), 1, a, Int32(kk),
+                                b, Int32(n), 0, &cc, Int32(n))
+                }
+                c[0] = cc[0]
+            }
+        }
+        let flops = 2.0 * Double(m * n * kk * calls * Kernels.threads)
+        print(String(format: "sgemm %4dx%4dx%4d on %d threads      %6.1f GFLOP/s, %5.1f GFLOP per CPU-second", m, n, kk,
+                     Kernels.threads, flops / t.min / 1e9, flops / lastCPU / 1e9))
+    }
+
+    // single conv kernels on ResNet-20 layers (128 examples), blocks 1
+    for (cin, hw) in [(16, 32), (32, 16), (64, 8)] {
+        let g = try ConvGeometry(input: [batch, cin, hw, hw], weight: [cin, cin, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1],
+                                 dilations: [1, 1], group: 1)
+        let flops = 2.0 * Double(g.outputCount) * Double(g.patchSize)
+        let x = [Float](repeating: 0.5, count: g.inputCount), w = [Float](repeating: 0.1, count: g.weightCount)
+        var y = [Float](repeating: 0, count: g.outputCount)
+        var dx = [Float](repeating: 0, count: g.inputCount), dw = [Float](repeating: 0, count: g.weightCount)
+        _ = measure { Kernels.conv2DForward(g, blocks: 1, x: x, xBlockStride: 0, w: w, wBlockStride: 0, y: &y, accumulate: false) }
+        let f = lastCPU
+        _ = measure { Kernels.conv2DBackwardData(g, blocks: 1, dy: y, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &dx, accumulate: false) }
+        let d = lastCPU
+        _ = measure { Kernels.conv2DBackwardWeight(g, blocks: 1, x: x, xBlockStride: 0, dy: y, dyBlockStride: 0, dw: &dw, accumulate: false) }
+        let wt = lastCPU
+        print(String(format: "conv %2d->%2d %2dx%2d 3x3 (GFLOP per CPU-second): forward %5.1f, backward data %5.1f, backward weight %5.1f",
+                     cin, cin, hw, hw, flops / f / 1e9, flops / d / 1e9, flops / wt / 1e9))
+    }
+
+    if let torchURL {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: torchURL)) as? [String: Any] ?? [:]
+        func torch(_ key: String) -> Double? { (json[key] as? [String: Any])?["min"] as? Double }
+        print("PyTorch \(json["torch"] ?? "?") threads \(json["threads"] ?? "?") (min of runs; ratio = PyTorch / Hutch, >1 means Hutch faster)")
+        if let t = torch("forward") { print(String(format: "  forward        torch %.3f s  ratio %.2f", t, t / fwd.min)) }
+        if let t = torch("forward_with_autograd") { print(String(format: "  forward (autograd on) torch %.3f s  ratio %.2f", t, t / fwd.min)) }
+        if let t = torch("gradient") { print(String(format: "  gradient       torch %.3f s  ratio %.2f", t, t / grad.min)) }
+        for key in ["probe_weights", "probe_all_params"] {
+            guard let t = torch(key) else { continue }
+            for k in ks { print(String(format: "  %@ torch %.3f s/probe  vs Hutch k=%d: ratio %.2f", key, t, k, t / perProbe[k]!.0)) }
+            print(String(format: "  100 probes %@ torch %.1f s vs exact %.3f s: ratio %.1f", key, 100 * t, exact.min, 100 * t / exact.min))
+        }
+    }
+} catch {
+    print("EngineBenchmark: \(error)")
+    exit(1)
+}

@@ -1,0 +1,181 @@
+import Foundation
+
+/// 3x3 stride-1 convolution by Winograd F(2x2, 3x3): each 2x2 output tile costs 16
+/// multiplies per channel pair instead of 36 (2.25x fewer), as 16 GEMMs [C_out, C_in] x
+/// [C_in, tiles]. Transforms run along whole rows of tiles so that they vectorize.
+/// Chunks of examples depend on the geometry only, and block b's result is computed exactly as
+/// a single-block call would, so bits do not depend on probe grouping or thread count.
+extension Kernels {
+    /// Whether `conv2DForward` takes the Winograd path for this geometry. From 32 input channels
+    /// on: with 16, the 16 GEMMs have K = 16 and the transforms cost what the multiplies save.
+    /// HUTCH_WINOGRAD=0 turns the path off (for benchmarks against im2col).
+    static let winogradEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD"] != "0"
+
+    static func winogradApplies(_ g: ConvGeometry) -> Bool {
+        winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
+            && g.dilationW == 1 && g.group == 1 && g.inChannels >= 32 && g.outChannels >= 8
+            && g.outHeight >= 2 && g.outWidth >= 2 && g.spatialRank == 2
+    }
+
+    /// U = G w G^T for every (block, out channel, in channel): u[b][xi][co][ci], xi = 4*i + j.
+    static func winogradWeights<Scalar: TensorScalar>(_ g: ConvGeometry, blocks: Int, w: UnsafePointer<Scalar>,
+                                                      wBlockStride: Int, into u: UnsafeMutablePointer<Scalar>) {
+        let (cin, cout) = (g.inChannels, g.outChannels)
+        let half: Scalar = 0.5
+        withUnsafeTemporaryAllocation(of: Scalar.self, capacity: 12) { t in
+            for b in 0..<blocks {
+                let ub = u + b * 16 * cout * cin
+                for co in 0..<cout {
+                    for ci in 0..<cin {
+                        let k = w + b * wBlockStride + (co * cin + ci) * 9
+                        // rows of G k (4 x 3)
+                        for j in 0..<3 {
+                            let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
+                            t[j] = g0; t[3 + j] = (g0 + g1 + g2) * half; t[6 + j] = (g0 - g1 + g2) * half; t[9 + j] = g2
+                        }
+                        for i in 0..<4 {
+                            let (a0, a1, a2) = (t[3 * i], t[3 * i + 1], t[3 * i + 2])
+                            let base = ub + (4 * i * cout + co) * cin + ci, step = cout * cin
+                            base[0] = a0; base[step] = (a0 + a1 + a2) * half
+                            base[2 * step] = (a0 - a1 + a2) * half; base[3 * step] = a2
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    static func winogradForward<Scalar: TensorScalar>(
+        _ g: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Scalar>, xBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int,
+        y: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
+        let (n, cin, cout, h, wd, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+        let (tw, th) = ((ow + 1) / 2, (oh + 1) / 2)
+        let tilesPerExample = tw * th
+        // about 16K/C_in tiles per chunk: the transformed input (16 x C_in x tiles) stays near 1 MiB
+        let chunk = max(1, min(n, (16384 / cin + tilesPerExample - 1) / tilesPerExample))
+        let chunks = (n + chunk - 1) / chunk
+        let wBlocks = wBlockStride == 0 ? 1 : blocks
+        let uCount = 16 * cout * cin
+        let u = BufferPool.shared.scratch(wBlocks * uCount, of: Scalar.self)
+        defer { BufferPool.shared.release(u, wBlocks * uCount) }
+        winogradWeights(g, blocks: wBlocks, w: w, wBlockStride: wBlockStride, into: u)
+        let tMax = chunk * tilesPerExample
+        let rowLen = 2 * tw + 2
+        parallelFor(threads) { t in
+            let v = BufferPool.shared.scratch(16 * cin * tMax, of: Scalar.self)
+            let m = BufferPool.shared.scratch(16 * cout * tMax, of: Scalar.self)
+            let rows = BufferPool.shared.scratch(12 * rowLen, of: Scalar.self)
+            defer {
+                BufferPool.shared.release(v, 16 * cin * tMax); BufferPool.shared.release(m, 16 * cout * tMax)
+                BufferPool.shared.release(rows, 12 * rowLen)
+            }
+            for c in stride(from: t, to: chunks, by: threads) {
+                let n0 = c * chunk, cn = min(chunk, n - n0), tiles = cn * tilesPerExample
+                for b in 0..<blocks {
+                    if b == 0 || xBlockStride != 0 {
+                        for i in 0..<cn {
+                            for ch in 0..<cin {
+                                let xc = x + b * xBlockStride + ((n0 + i) * cin + ch) * h * wd
+                                for ty in 0..<th {
+                                    winogradInputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows,
+                                                     v: v + ch * tiles + i * tilesPerExample + ty * tw, xiStride: cin * tiles)
+                                }
+                            }
+                        }
+                    }
+                    let ub = u + (wBlockStride == 0 ? 0 : b) * uCount
+                    for xi in 0..<16 {
+                        Scalar.gemm(transA: false, transB: false, m: cout, n: tiles, k: cin, alpha: 1,
+                                    a: ub + xi * cout * cin, lda: cin, b: v + xi * cin * tiles, ldb: tiles,
+                                    beta: 0, c: m + xi * cout * tiles, ldc: tiles)
+                    }
+                    let yb = y + b * g.outputCount
+                    for i in 0..<cn {
+                        for co in 0..<cout {
+                            let dst = yb + ((n0 + i) * cout + co) * oh * ow
+                            for ty in 0..<th {
+                                winogradOutputRow(m: m + co * tiles + i * tilesPerExample + ty * tw, xiStride: cout * tiles,
+                                                  tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// V = B^T d B for the tiles of one tile row of one channel; v[xi * xiStride + tx].
+    @inline(__always)
+    static func winogradInputRow<Scalar: TensorScalar>(_ g: ConvGeometry, xc: UnsafePointer<Scalar>, ty: Int, tw: Int,
+                                                       rowLen: Int, rows: UnsafeMutablePointer<Scalar>,
+                                                       v: UnsafeMutablePointer<Scalar>, xiStride: Int) {
+        let (h, wd, pl) = (g.inHeight, g.inWidth, g.padLeft)
+        let lo = min(rowLen, pl), hi = max(lo, min(rowLen, wd + pl))
+        for r in 0..<4 {
+            let iy = 2 * ty + r - g.padTop
+            let pr = rows + r * rowLen
+            if iy < 0 || iy >= h { pr.update(repeating: 0, count: rowLen); continue }
+            if lo > 0 { pr.update(repeating: 0, count: lo) }
+            (pr + lo).update(from: xc + iy * wd + lo - pl, count: hi - lo)
+            if hi < rowLen { (pr + hi).update(repeating: 0, count: rowLen - hi) }
+        }
+        // B^T d: rows
+        let (p0, p1, p2, p3) = (rows, rows + rowLen, rows + 2 * rowLen, rows + 3 * rowLen)
+        let (q0, q1, q2, q3) = (rows + 4 * rowLen, rows + 5 * rowLen, rows + 6 * rowLen, rows + 7 * rowLen)
+        for k in 0..<rowLen {
+            let (a0, a1, a2, a3) = (p0[k], p1[k], p2[k], p3[k])
+            q0[k] = a0 - a2; q1[k] = a1 + a2; q2[k] = a2 - a1; q3[k] = a1 - a3
+        }
+        // (B^T d) B: columns. Each row is split into even and odd columns first, so that tile
+        // tx reads e[tx], o[tx], e[tx+1], o[tx+1] from contiguous memory.
+        let half = tw + 1
+        for ri in 0..<4 {
+            let q = rows + (4 + ri) * rowLen
+            let e = rows + (8 + ri) * rowLen, o = e + half
+            for k in 0..<half { e[k] = q[2 * k]; o[k] = q[2 * k + 1] }
+            let (d0, d1, d2, d3) = (v + 4 * ri * xiStride, v + (4 * ri + 1) * xiStride,
+                                    v + (4 * ri + 2) * xiStride, v + (4 * ri + 3) * xiStride)
+            for tx in 0..<tw {
+                let (a0, a1, a2, a3) = (e[tx], o[tx], e[tx + 1], o[tx + 1])
+                d0[tx] = a0 - a2; d1[tx] = a1 + a2; d2[tx] = a2 - a1; d3[tx] = a1 - a3
+            }
+        }
+    }
+
+    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 2ty, 2ty+1.
+    @inline(__always)
+    static func winogradOutputRow<Scalar: TensorScalar>(m: UnsafePointer<Scalar>, xiStride: Int, tw: Int,
+                                                        rows: UnsafeMutablePointer<Scalar>, dst: UnsafeMutablePointer<Scalar>,
+                                                        ty: Int, oh: Int, ow: Int, accumulate: Bool) {
+        // A^T M: s0_j = m0j + m1j + m2j, s1_j = m1j - m2j - m3j, each a row over tiles
+        for j in 0..<4 {
+            let (m0, m1, m2, m3) = (m + j * xiStride, m + (4 + j) * xiStride, m + (8 + j) * xiStride, m + (12 + j) * xiStride)
+            let (s0, s1) = (rows + j * tw, rows + (4 + j) * tw)
+            for tx in 0..<tw {
+                let (a1, a2) = (m1[tx], m2[tx])
+                s0[tx] = m0[tx] + a1 + a2; s1[tx] = a1 - a2 - m3[tx]
+            }
+        }
+        let even = rows + 8 * tw, odd = rows + 9 * tw
+        for r in 0..<2 where 2 * ty + r < oh {
+            let (c0, c1, c2, c3) = (rows + 4 * r * tw, rows + (4 * r + 1) * tw, rows + (4 * r + 2) * tw, rows + (4 * r + 3) * tw)
+            for tx in 0..<tw {
+                let (a1, a2) = (c1[tx], c2[tx])
+                even[tx] = c0[tx] + a1 + a2; odd[tx] = a1 - a2 - c3[tx]
+            }
+            let d = dst + (2 * ty + r) * ow
+            let pairs = ow / 2
+            if accumulate {
+                for tx in 0..<pairs { d[2 * tx] += even[tx]; d[2 * tx + 1] += odd[tx] }
+                if ow % 2 == 1 { d[ow - 1] += even[pairs] }
+            } else {
+                for tx in 0..<pairs { d[2 * tx] = even[tx]; d[2 * tx + 1] = odd[tx] }
+                if ow % 2 == 1 { d[ow - 1] = even[pairs] }
+            }
+        }
+    }
+}
