@@ -1,3 +1,4 @@
+import HutchTestSupport
 import XCTest
 import HutchModel
 import HutchTensor

@@ -1,3 +1,4 @@
+import HutchTestSupport
 import Foundation
 import XCTest
 @testable import HutchQuantize

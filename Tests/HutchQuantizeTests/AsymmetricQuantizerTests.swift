@@ -1,3 +1,4 @@
+import HutchTestSupport
 import HutchTensor
 import XCTest
 @testable import HutchQuantize

@@ -1,3 +1,4 @@
+import HutchTestSupport
 import HutchModel
 import HutchQuantize
 import XCTest

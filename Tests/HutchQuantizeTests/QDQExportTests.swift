@@ -1,3 +1,4 @@
+import HutchTestSupport
 import Foundation
 import HutchAutodiff
 import HutchModel

@@ -1,3 +1,4 @@
+import HutchTestSupport
 import HutchSensitivity
 import XCTest
 

@@ -1,3 +1,4 @@
+import HutchTestSupport
 import XCTest
 @testable import HutchTensor
 

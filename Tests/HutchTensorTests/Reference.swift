@@ -1,18 +1,12 @@
 import HutchTensor
+import HutchTestSupport
 
-/// Deterministic pseudo-random numbers for tests (SplitMix64).
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Deterministic pseudo-random numbers for tests.
+typealias TestRandom = SplitMix64
+
+extension SplitMix64 {
     /// Uniform in [-1, 1).
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 52) - 1 }
+    mutating func uniform() -> Double { symmetric() }
     mutating func array(_ n: Int) -> [Double] { (0..<n).map { _ in uniform() } }
 }
 

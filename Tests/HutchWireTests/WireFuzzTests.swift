@@ -1,20 +1,11 @@
 import XCTest
+import HutchTestSupport
 import HutchWire
 
 /// Truncations and seeded random mutations of every golden vector: decoding never traps, and
 /// whatever decodes re-encodes to exactly the mutated bytes (the encoding is canonical).
 final class WireFuzzTests: XCTestCase {
-    /// SplitMix64: small, seeded, reproducible.
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    private typealias Generator = SplitMix64
 
     private func check(_ frames: [[UInt8]], _ context: String) -> Bool {
         do {
@@ -45,7 +36,7 @@ final class WireFuzzTests: XCTestCase {
     }
 
     func testRandomMutationsNeverTrap() throws {
-        var rng = Generator(state: 0x4855_5443_4821)
+        var rng = Generator(seed: 0x4855_5443_4821)
         var decoded = 0, rejected = 0
         for (n, original) in try vectors().enumerated() {
             for round in 0..<3000 {
