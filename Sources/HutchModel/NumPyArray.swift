@@ -77,6 +77,14 @@ public struct NumPyArray: Sendable, Equatable {
         }
     }
 
+    /// The elements as Double (float32 widened exactly, integers converted).
+    public func doubles() -> [Double] {
+        guard dtype == .float64 else { return floats().map(Double.init) }
+        return bytes.withUnsafeBytes { raw in
+            (0..<count).map { Double(bitPattern: load(raw, $0 * 8, 8)) }
+        }
+    }
+
     /// The elements as Int64, or nil for a float dtype.
     public func integers() -> [Int64]? {
         guard dtype.isInteger else { return nil }
