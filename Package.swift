@@ -46,6 +46,6 @@ let package = Package(
                     dependencies: ["HutchSensitivity", "HutchAutodiff", "HutchModel", "HutchQuantize", "HutchTensor"]),
         .testTarget(name: "HutchWireTests", dependencies: ["HutchWire", "HutchTestSupport"]),
         .testTarget(name: "HutchClusterTests", dependencies: ["HutchCluster", "HutchWire"]),
-        .testTarget(name: "hutchTests", dependencies: ["hutch"]),
+        .testTarget(name: "hutchTests", dependencies: ["hutch", "HutchModel"]),
     ]
 )
