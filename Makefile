@@ -26,7 +26,7 @@ build: deps
 	$(SWIFT_RELEASE)
 
 test: deps
-	swift test -c release -Xswiftc -enable-testing
+	swift test -c release -Xswiftc -enable-testing --disable-swift-testing
 
 # The whole pipeline on the embedded example (Examples/): layers, traces, a 4-bit-average plan, QDQ model.
 demo: build
