@@ -2,6 +2,7 @@ import HutchAllocation
 import HutchAutodiff
 import HutchModel
 import HutchQuantize
+import HutchSensitivity
 
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
 /// place, so that modules stay free of CLI concerns.
@@ -33,8 +34,16 @@ func describe(_ error: Error) -> CommandFailure {
         case .data: return CommandFailure(.invalidData, export.description)
         }
     }
-    if let quantizer = error as? QuantizerError { return CommandFailure(.invalidData, quantizer.description) }
+    if let sensitivity = error as? SensitivityError {
+        switch sensitivity.kind {
+        case .unsupported: return CommandFailure(.invalidModel, sensitivity.description)
+        case .invalidJob: return CommandFailure(.usage, sensitivity.description)
+        case .invalidResult: return CommandFailure(.internalError, sensitivity.description)
+        }
+    }
+    // Quantizer inputs are model weights (data problems are caught earlier by Dataset.validate).
+    if let quantizer = error as? QuantizerError { return CommandFailure(.invalidModel, quantizer.description) }
     if let packed = error as? PackedWeightFileError { return CommandFailure(.io, packed.description) }
-    if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, "\(execution)") }
+    if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, execution.description) }
     return CommandFailure(.internalError, "\(error)")
 }

@@ -4,6 +4,7 @@ import Foundation
 let commands: [any Command.Type] = [
     VersionCommand.self,
     InspectCommand.self,
+    TraceCommand.self,
     PlanCommand.self,
     QuantizeCommand.self,
 ]

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sensitivity benchmark (issue 3): PyTorch double-backprop reference, then Hutch on the same ResNet-20
+# ONNX and 128-example batch with the same thread count. Usage: Benchmarks/run_sensitivity.sh [THREADS]
+# (PYTHON defaults to /root/hutch-venv/bin/python; outputs go to .build/sensitivity-bench/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS="${1:-2}"
+PYTHON="${PYTHON:-/root/hutch-venv/bin/python}"
+OUT=.build/sensitivity-bench
+mkdir -p "$OUT"
+"$PYTHON" Benchmarks/reference/resnet20_pyhessian.py --threads "$THREADS" --probes 10 --out-dir "$OUT"
+swift build -c release --product SensitivityBenchmark
+.build/release/SensitivityBenchmark --model "$OUT/resnet20.onnx" --data "$OUT/batch128.npz" \
+    --torch "$OUT/pytorch.json" --threads "$THREADS" --out "$OUT/hutch.json"

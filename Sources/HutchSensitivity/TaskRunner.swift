@@ -1,0 +1,85 @@
+import HutchAutodiff
+import HutchModel
+import HutchTensor
+
+/// Runs tasks of one job on one model and data set, in one process. What a cluster worker does
+/// with a task it is leased; `hutch trace` runs every task of a job through one of these.
+public struct TaskRunner: Sendable {
+    public let job: SensitivityJob
+    public let executor: Executor<Float>
+    public let layers: [QuantizableLayer]
+    public let dataset: Dataset
+    /// Hutchinson probes stacked into one HVP call. Only speed depends on it: each probe's
+    /// quadratic forms are bit-identical whatever probes share its call.
+    public var probesPerCall: Int
+
+    /// `dataset` must hold at least `job.samples` examples (the first ones are used).
+    public init(graph: Graph, dataset: Dataset, job: SensitivityJob, probesPerCall: Int = 4) throws {
+        try job.validate()
+        let layers = graph.quantizableLayers
+        guard layers.count == job.layerCount else {
+            throw SensitivityError(.invalidJob, "the job has \(job.layerCount) layers but the model has \(layers.count) quantizable layers")
+        }
+        guard dataset.count >= job.samples else {
+            throw SensitivityError(.invalidJob, "the job uses \(job.samples) examples but the data holds \(dataset.count)")
+        }
+        self.job = job
+        self.layers = layers
+        self.dataset = dataset
+        self.probesPerCall = max(1, probesPerCall)
+        executor = try Executor<Float>(graph: graph)
+    }
+
+    /// Inputs and labels of batch b.
+    public func batch(_ b: Int) -> (inputs: Tensor<Float>, labels: [Int]) {
+        let range = job.examples(ofBatch: b)
+        let per = dataset.exampleShape.reduce(1, *)
+        let data = Array(dataset.inputs.data[(range.lowerBound * per)..<(range.upperBound * per)])
+        return (Tensor(shape: [range.count] + dataset.exampleShape, data: data), Array(dataset.labels[range]))
+    }
+
+    public func run(_ task: SensitivityTask) throws -> TaskResult {
+        try task.validate(in: job)
+        let taskLayers = job.layers(ofGroups: task.groups)
+        let width = taskLayers.count
+        let counts = task.batches.map { job.examples(ofBatch: $0).count }
+        switch job.method {
+        case .exact:
+            var values = [Double](repeating: 0, count: task.batches.count * width)
+            let weights = taskLayers.map { layers[$0].weight }
+            for (bi, b) in task.batches.enumerated() {
+                let sums = try executor.exactHessianTraceSums(input: batch(b).inputs, layers: weights)
+                for (li, w) in weights.enumerated() { values[bi * width + li] = sums[w] ?? 0 }
+            }
+            return TaskResult(task: task, exampleCounts: counts, values: values)
+        case .hutchinson:
+            let nb = task.batches.count
+            var values = [Double](repeating: 0, count: task.probes.count * nb * width)
+            let generator = ProbeGenerator(seed: job.seed)
+            var offset = 0   // position of the group's first layer in the task's layer list
+            for g in task.groups {
+                let group = job.layerGroups[g]
+                for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: probesPerCall) {
+                    let chunk = p0..<min(p0 + probesPerCall, task.probes.upperBound)
+                    let directions = chunk.map { p in
+                        Dictionary(uniqueKeysWithValues: group.map { l in
+                            (layers[l].weight, generator.probe(Float.self, probe: p, layer: l, shape: layers[l].shape))
+                        })
+                    }
+                    for (bi, b) in task.batches.enumerated() {
+                        let (x, y) = batch(b)
+                        let forms = try executor.hessianQuadraticForms(input: x, labels: y, directions: directions).forms
+                        for (j, p) in chunk.enumerated() {
+                            let pi = p - task.probes.lowerBound
+                            for (gi, l) in group.enumerated() {
+                                values[(pi * nb + bi) * width + offset + gi] = forms[j][layers[l].weight] ?? 0
+                            }
+                        }
+                    }
+                }
+                offset += group.count
+            }
+            return TaskResult(task: task, exampleCounts: counts, values: values)
+        }
+    }
+}

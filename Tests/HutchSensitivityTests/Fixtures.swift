@@ -1,0 +1,35 @@
+import Foundation
+import HutchModel
+import XCTest
+
+/// Committed models and PyTorch reference arrays (Tests/Fixtures/README.md).
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let directory = root.appendingPathComponent("Tests/Fixtures")
+
+    struct Case {
+        var graph: Graph
+        var dataset: Dataset
+        var reference: [String: NumPyArray]
+        /// PyTorch's exact Hessian-block trace of a weight, `trace:W`.
+        func trace(_ weight: String) -> Double? { reference["trace:" + weight].map { Double($0.floats()[0]) } }
+    }
+
+    static func load(_ name: String) throws -> Case {
+        let graph = try ONNXLoader.load(contentsOf: directory.appendingPathComponent("\(name).onnx"))
+        let refURL = directory.appendingPathComponent("\(name)_ref.npz")
+        return Case(graph: graph, dataset: try Dataset(npz: refURL), reference: try NumPyArchive.readNPZ(contentsOf: refURL))
+    }
+
+    static func example() throws -> Case {
+        let graph = try ONNXLoader.load(contentsOf: root.appendingPathComponent("Examples/digits_resnet.onnx"))
+        let refURL = directory.appendingPathComponent("digits_ref.npz")
+        return Case(graph: graph, dataset: try Dataset(npz: refURL), reference: try NumPyArchive.readNPZ(contentsOf: refURL))
+    }
+}
+
+func assertRelative(_ a: Double, _ b: Double, _ tolerance: Double, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+    let scale = max(abs(a), abs(b), 1e-30)
+    XCTAssertLessThanOrEqual(abs(a - b) / scale, tolerance, "\(message): \(a) vs \(b)", file: file, line: line)
+}

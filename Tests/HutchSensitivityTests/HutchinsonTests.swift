@@ -1,0 +1,119 @@
+import HutchModel
+import HutchSensitivity
+import XCTest
+
+/// Hutchinson estimates against exact traces: within 4 standard errors per layer, and standard
+/// errors shrinking like 1/sqrt(probes).
+final class HutchinsonTests: XCTestCase {
+    func hutchinson(_ c: Fixtures.Case, mode: ProbeMode, probes: Int, batchSize: Int, seed: UInt64 = 1) throws -> SensitivityResult {
+        var options = TraceOptions()
+        options.method = .hutchinson
+        options.mode = mode
+        options.probes = probes
+        options.batchSize = batchSize
+        options.seed = seed
+        options.bits = []
+        return try SensitivityAnalysis.run(graph: c.graph, dataset: c.dataset, options: options)
+    }
+
+    func checkAgreement(_ name: String, mode: ProbeMode, probes: Int, batchSize: Int) throws {
+        let c = try Fixtures.load(name)
+        let result = try hutchinson(c, mode: mode, probes: probes, batchSize: batchSize)
+        XCTAssertEqual(result.job.method, .hutchinson)
+        for layer in result.layers {
+            let exact = try XCTUnwrap(c.trace(layer.layer.weightName))
+            let se = try XCTUnwrap(layer.standardError)
+            XCTAssertEqual(layer.probes, probes)
+            XCTAssertFalse(layer.exact)
+            XCTAssertGreaterThan(se, 0)
+            XCTAssertLessThanOrEqual(abs(layer.trace - exact), 4 * se,
+                                     "\(name) \(mode) \(layer.layer.nodeName): \(layer.trace) ± \(se) vs exact \(exact)")
+        }
+    }
+
+    func testJointModeAgreesWithExactOnMLP() throws { try checkAgreement("mlp", mode: .joint, probes: 200, batchSize: 5) }
+    func testLayerModeAgreesWithExactOnMLP() throws { try checkAgreement("mlp", mode: .layer, probes: 200, batchSize: 5) }
+    func testJointModeAgreesWithExactOnResNetSmall() throws { try checkAgreement("resnet_small", mode: .joint, probes: 100, batchSize: 3) }
+    func testJointModeAgreesWithExactOnDepthwise() throws { try checkAgreement("depthwise", mode: .joint, probes: 100, batchSize: 4) }
+    /// The true Hessian, not Gauss-Newton: tanh_mlp's fc1 trace is negative.
+    func testTanhNetworkTrueTracesIncludingANegativeOne() throws {
+        try checkAgreement("tanh_mlp", mode: .joint, probes: 200, batchSize: 5)
+        try checkAgreement("tanh_mlp", mode: .layer, probes: 200, batchSize: 12)
+    }
+
+    func testStandardErrorShrinksLikeOneOverSqrtProbes() throws {
+        let c = try Fixtures.load("mlp")
+        let few = try hutchinson(c, mode: .joint, probes: 50, batchSize: 12, seed: 5)
+        let many = try hutchinson(c, mode: .joint, probes: 800, batchSize: 12, seed: 5)
+        for (a, b) in zip(few.layers, many.layers) {
+            let ratio = try XCTUnwrap(a.standardError) / XCTUnwrap(b.standardError)
+            // sqrt(800/50) = 4; the sample standard deviation of 50 probes is itself ±10 % or so
+            XCTAssertGreaterThan(ratio, 3, a.layer.nodeName)
+            XCTAssertLessThan(ratio, 5.3, a.layer.nodeName)
+        }
+    }
+
+    func testAdaptiveStoppingReachesTheToleranceAtARoundBoundary() throws {
+        let c = try Fixtures.load("mlp")
+        var options = TraceOptions()
+        options.method = .hutchinson
+        options.bits = []
+        options.batchSize = 5
+        options.seed = 3
+        // a tolerance that 40 probes do not meet but about 2.8x as many should
+        options.probes = 40
+        let first = try SensitivityAnalysis.run(graph: c.graph, dataset: c.dataset, options: options)
+        let worst = first.layers.map { ($0.standardError ?? 0) / abs($0.trace) }.max() ?? 0
+        options.probes = nil
+        options.tolerance = 0.6 * worst
+        options.maxProbes = 1000
+        options.probesPerRound = 10
+        let result = try SensitivityAnalysis.run(graph: c.graph, dataset: c.dataset, options: options)
+        let probes = try XCTUnwrap(result.layers[0].probes)
+        XCTAssertEqual(probes % 10, 0)
+        XCTAssertGreaterThan(probes, 40)
+        XCTAssertLessThan(probes, 1000)
+        for layer in result.layers {
+            XCTAssertEqual(layer.probes, probes, "joint mode: every layer shares the probes")
+            XCTAssertLessThanOrEqual(try XCTUnwrap(layer.standardError) / abs(layer.trace), options.tolerance)
+        }
+        // one round fewer would not have met the tolerance for some layer (else it would have stopped)
+        var fewer = options
+        fewer.probes = probes - 10
+        let earlier = try SensitivityAnalysis.run(graph: c.graph, dataset: c.dataset, options: fewer)
+        XCTAssertTrue(earlier.layers.contains { ($0.standardError ?? 0) / abs($0.trace) > options.tolerance })
+        // and the same probes give the same bits as a fixed-count run
+        var fixed = options
+        fixed.probes = probes
+        let same = try SensitivityAnalysis.run(graph: c.graph, dataset: c.dataset, options: fixed)
+        XCTAssertEqual(same.layers.map(\.trace.bitPattern), result.layers.map(\.trace.bitPattern))
+        XCTAssertEqual(same.layers.map(\.standardError), result.layers.map(\.standardError))
+    }
+
+    func testLayerModeStopsConvergedLayersEarly() throws {
+        let c = try Fixtures.load("mlp")
+        var options = TraceOptions()
+        options.method = .hutchinson
+        options.mode = .layer
+        options.tolerance = 0.08
+        options.maxProbes = 300
+        options.bits = []
+        let result = try SensitivityAnalysis.run(graph: c.graph, dataset: c.dataset, options: options)
+        for layer in result.layers {
+            let probes = try XCTUnwrap(layer.probes)
+            let relative = try XCTUnwrap(layer.standardError) / abs(layer.trace)
+            XCTAssertTrue(relative <= 0.08 || probes == 300, "\(layer.layer.nodeName): \(relative) after \(probes)")
+        }
+    }
+
+    func testAutoFallsBackToHutchinsonOnTanhAndSaysWhy() throws {
+        let c = try Fixtures.load("tanh_mlp")
+        var options = TraceOptions()
+        options.probes = 20
+        options.bits = []
+        let result = try SensitivityAnalysis.run(graph: c.graph, dataset: c.dataset, options: options)
+        XCTAssertEqual(result.job.method, .hutchinson)
+        XCTAssertTrue(result.layers.allSatisfy { $0.method == .hutchinson && $0.probes == 20 })
+        XCTAssertTrue(result.fallbackReason?.contains("/Tanh") ?? false, result.fallbackReason ?? "nil")
+    }
+}
