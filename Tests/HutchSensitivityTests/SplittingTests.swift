@@ -114,3 +114,45 @@ final class SplittingTests: XCTestCase {
         XCTAssertThrowsError(try runner.run(SensitivityTask(batches: 0..<4, probes: 0..<1, groups: 0..<1)))
     }
 }
+
+/// The canonical cut of a job covers every (group, probe, batch) cell exactly once.
+final class JobCuttingTests: XCTestCase {
+    func testCanonicalTasksCoverEachCellOnce() throws {
+        let job = try SensitivityJob(method: .hutchinson, mode: .layer, seed: 2, samples: 23, batchSize: 5, layerCount: 4)
+        XCTAssertEqual(job.batchCount, 5)
+        XCTAssertEqual(job.examples(ofBatch: 4), 20..<23)
+        for (bpt, ppt) in [(1, 1), (2, 3), (5, 10), (.max, .max)] {
+            var seen: [String: Int] = [:]
+            for task in job.tasks(probes: 3..<10, batchesPerTask: bpt, probesPerTask: ppt) {
+                XCTAssertNoThrow(try task.validate(in: job))
+                for g in task.groups { for p in task.probes { for b in task.batches { seen["\(g) \(p) \(b)", default: 0] += 1 } } }
+            }
+            XCTAssertEqual(seen.count, 4 * 7 * 5)
+            XCTAssertTrue(seen.values.allSatisfy { $0 == 1 })
+        }
+        let exact = try SensitivityJob(method: .exact, samples: 23, batchSize: 5, layerCount: 4)
+        XCTAssertEqual(exact.tasks(batchesPerTask: 2).count, 4 * 3)
+        XCTAssertTrue(exact.tasks().allSatisfy { $0.probes.isEmpty })
+    }
+
+    func testInvalidJobsAndTasksAreRefused() throws {
+        XCTAssertThrowsError(try SensitivityJob(method: .exact, samples: 0, batchSize: 5, layerCount: 4))
+        XCTAssertThrowsError(try SensitivityJob(method: .exact, samples: 3, batchSize: 0, layerCount: 4))
+        XCTAssertThrowsError(try SensitivityJob(method: .exact, samples: 3, batchSize: 1, layerCount: 3, layerGroups: [[0, 1], [1, 2]]))
+        XCTAssertThrowsError(try SensitivityJob(method: .hutchinson, mode: .joint, samples: 3, batchSize: 1, layerCount: 2, layerGroups: [[0], [1]]))
+        let job = try SensitivityJob(method: .hutchinson, samples: 3, batchSize: 1, layerCount: 2)
+        XCTAssertThrowsError(try SensitivityTask(batches: 0..<1, probes: 0..<0, groups: 0..<1).validate(in: job))
+        XCTAssertThrowsError(try SensitivityTask(batches: 2..<4, probes: 0..<1, groups: 0..<1).validate(in: job))
+        XCTAssertThrowsError(try SensitivityTask(batches: 0..<1, probes: 0..<1, groups: 0..<2).validate(in: job))
+    }
+
+    func testResultsSurviveACodableRoundTripBitForBit() throws {
+        let c = try Fixtures.load("mlp")
+        let job = try SensitivityJob(method: .hutchinson, seed: 4, samples: 12, batchSize: 5, layerCount: 3)
+        let result = try TaskRunner(graph: c.graph, dataset: c.dataset, job: job)
+            .run(SensitivityTask(batches: 1..<3, probes: 2..<5, groups: 0..<1))
+        let decoded = try JSONDecoder().decode(TaskResult.self, from: JSONEncoder().encode(result))
+        XCTAssertEqual(decoded.values.map(\.bitPattern), result.values.map(\.bitPattern))
+        XCTAssertEqual(decoded.task, result.task)
+    }
+}
