@@ -25,9 +25,11 @@ let package = Package(
         .target(name: "HutchSensitivity", dependencies: ["HutchAutodiff", "HutchModel", "HutchQuantize"],
                 swiftSettings: release),
         .target(name: "HutchWire", swiftSettings: release),
-        .target(name: "HutchCluster", dependencies: ["CZeroMQ", "HutchWire"], swiftSettings: release),
+        .target(name: "HutchCluster",
+                dependencies: ["CZeroMQ", "HutchWire", "HutchSensitivity", "HutchAllocation", "HutchQuantize", "HutchModel"],
+                swiftSettings: release),
         .executableTarget(name: "hutch",
-                          dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchSensitivity", "HutchQuantize"],
+                          dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchCluster"],
                           swiftSettings: release),
         .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
                           path: "Benchmarks/AllocationBenchmark"),
@@ -42,7 +44,7 @@ let package = Package(
         .testTarget(name: "HutchSensitivityTests",
                     dependencies: ["HutchSensitivity", "HutchAutodiff", "HutchModel", "HutchQuantize", "HutchTensor"]),
         .testTarget(name: "HutchWireTests", dependencies: ["HutchWire"]),
-        .testTarget(name: "HutchClusterTests", dependencies: ["HutchCluster", "HutchWire"]),
+        .testTarget(name: "HutchClusterTests", dependencies: ["HutchCluster", "HutchWire", "HutchSensitivity", "HutchModel"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch"]),
     ]
 )

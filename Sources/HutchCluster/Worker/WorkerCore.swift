@@ -1,0 +1,181 @@
+import HutchSensitivity
+import HutchWire
+
+public enum WorkerEvent: Sendable {
+    case message(WireMessage)
+    case malformed(WireError)
+    case tick
+    /// A computation started by `.compute` ended.
+    case computed(taskID: UInt64, leaseID: UInt64, ComputeOutcome)
+}
+
+public enum ComputeOutcome: Sendable {
+    case success(SensitivityTaskResult)
+    case failure(FailureClass, String)
+}
+
+/// One sensitivity task to run, with the spec its body carried.
+public struct ComputeRequest: Sendable {
+    public var taskID: UInt64
+    public var leaseID: UInt64
+    public var task: SensitivityTask
+    public var spec: [UInt8]
+}
+
+public enum WorkerAction: Sendable {
+    case send(WireMessage)
+    case compute(ComputeRequest)
+    /// Close the socket and connect a new one (Paranoid Pirate) before the next send.
+    case reconnect
+    case log(String)
+    /// Stop: nil for success (job complete), else why.
+    case exit(String?)
+}
+
+public struct WorkerConfig: Sendable {
+    public var name: String
+    public var instance: UInt64
+    public var threads: UInt32 = 1
+    /// Tasks held at once (one computing, the others waiting so the compute thread never idles).
+    public var slots: UInt32 = 2
+    public var heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs
+    public var liveness: UInt32 = WireLimits.defaultLiveness
+    public init(name: String, instance: UInt64) { self.name = name; self.instance = instance }
+}
+
+/// The sans-IO worker: handshake until WELCOME, heartbeats, credit, tasks handed to the
+/// shell's compute thread, and their results sent back.
+public struct WorkerCore: Sendable {
+    public let config: WorkerConfig
+    public private(set) var welcomed = false
+    var epoch: UInt64?
+    var heartbeatMs: UInt32
+    var liveness: UInt32
+    var lastHeard: UInt64 = 0
+    var lastSent: UInt64 = 0
+    var helloAt: UInt64 = 0
+    /// Tasks held: task id → lease id, in the current epoch.
+    var held: [UInt64: UInt64] = [:]
+    /// Computations still running whose lease was dropped (epoch change); each frees a slot.
+    var abandoned: Set<UInt64> = []
+    var started = false
+    public private(set) var completed = 0
+
+    public init(config: WorkerConfig) {
+        self.config = config
+        heartbeatMs = config.heartbeatMs
+        liveness = config.liveness
+    }
+
+    public mutating func handle(_ event: WorkerEvent, now: UInt64) -> [WorkerAction] {
+        var out: [WorkerAction] = []
+        if !started {
+            started = true
+            hello(now, &out)
+        }
+        switch event {
+        case .tick:
+            let window = UInt64(liveness) * UInt64(heartbeatMs)
+            if !welcomed {
+                if now - min(now, helloAt) >= window { out.append(.reconnect); hello(now, &out) }
+            } else if now - min(now, lastHeard) >= window {
+                out.append(.log("coordinator silent for \(now - lastHeard) ms; reconnecting"))
+                welcomed = false
+                out.append(.reconnect)
+                hello(now, &out)
+            } else if now - min(now, lastSent) >= UInt64(heartbeatMs) {
+                send(.heartbeat, now, &out)
+            }
+        case .malformed(let error):
+            lastHeard = now
+            if case .badSignature = error { break }
+            out.append(.log("malformed message from the coordinator: \(error)"))
+        case .message(let message):
+            lastHeard = now
+            receive(message, now, &out)
+        case .computed(let taskID, let leaseID, let outcome):
+            if abandoned.remove(taskID) != nil || held[taskID] != leaseID {
+                if welcomed { send(.credit(Credit(credit: 1)), now, &out) }
+                break
+            }
+            held[taskID] = nil
+            completed += 1
+            guard welcomed else { break }   // the lease is lost with the session; HELLO's credit counts the slot
+            switch outcome {
+            case .success(let r):
+                send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
+                                            body: SensitivityBodies.resultBody(r.task, exampleCounts: r.exampleCounts),
+                                            values: r.values)), now, &out)
+            case .failure(let cls, let message):
+                send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: cls, message: String(message.prefix(1000)))), now, &out)
+            }
+        }
+        return out
+    }
+
+    mutating func receive(_ message: WireMessage, _ now: UInt64, _ out: inout [WorkerAction]) {
+        switch message {
+        case .welcome(let w):
+            if let epoch, epoch != w.epoch {
+                // the coordinator restarted: its leases are gone
+                abandoned.formUnion(held.keys)
+                held.removeAll()
+            }
+            epoch = w.epoch
+            heartbeatMs = w.heartbeatMs
+            liveness = w.liveness
+            welcomed = true
+        case .task(let t):
+            guard welcomed else { return }
+            if UInt32(held.count + abandoned.count) >= config.slots {
+                send(.failure(TaskFailure(taskID: t.taskID, leaseID: t.leaseID, failureClass: .retryable,
+                                          message: "no free slot (\(config.slots) held)")), now, &out)
+                return
+            }
+            guard t.kind == .sensitivity else {
+                send(.failure(TaskFailure(taskID: t.taskID, leaseID: t.leaseID, failureClass: .poison,
+                                          message: "this worker runs sensitivity tasks only, not \(t.kind)")), now, &out)
+                return
+            }
+            do {
+                let (task, spec) = try SensitivityBodies.decodeTask(t.body)
+                held[t.taskID] = t.leaseID
+                out.append(.compute(ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, task: task, spec: spec)))
+            } catch {
+                send(.failure(TaskFailure(taskID: t.taskID, leaseID: t.leaseID, failureClass: .poison,
+                                          message: error.description)), now, &out)
+            }
+        case .disconnect(let d):
+            welcomed = false
+            switch d.reason {
+            case .jobComplete: out.append(.exit(nil))
+            case .incompatible, .rejected: out.append(.exit("the coordinator sent this worker away (\(d.reason)): \(d.message)"))
+            case .expired: hello(now, &out)
+            case .shutdown:
+                // the coordinator stops and may come back; keep trying
+                abandoned.formUnion(held.keys)
+                held.removeAll()
+                out.append(.log("coordinator shut down: \(d.message)"))
+                helloAt = now
+            }
+        case .error(let e):
+            if e.code == .notWelcomed { welcomed = false; hello(now, &out) }
+            else { out.append(.log("coordinator error \(e.code): \(e.message)")) }
+        default:
+            break   // HEARTBEAT (counted above), PLAN and blobs are for later phases
+        }
+    }
+
+    mutating func hello(_ now: UInt64, _ out: inout [WorkerAction]) {
+        helloAt = now
+        let free = Int(config.slots) - held.count - abandoned.count
+        send(.hello(Hello(capabilities: [.sensitivity, .exactTrace, .sharedFilesystem], instance: config.instance,
+                          name: config.name, threads: config.threads, credit: UInt32(max(1, free)),
+                          heartbeatMs: config.heartbeatMs)), now, &out)
+    }
+
+    mutating func send(_ message: WireMessage, _ now: UInt64, _ out: inout [WorkerAction]) {
+        lastSent = now
+        out.append(.send(message))
+    }
+}
