@@ -7,6 +7,9 @@ let commands: [any Command.Type] = [
     TraceCommand.self,
     PlanCommand.self,
     QuantizeCommand.self,
+    RunCommand.self,
+    CoordinatorCommand.self,
+    WorkerCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))

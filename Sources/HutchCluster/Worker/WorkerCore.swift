@@ -101,6 +101,11 @@ public struct WorkerCore: Sendable {
             held[taskID] = nil
             completed += 1
             guard welcomed else { break }   // the lease is lost with the session; HELLO's credit counts the slot
+            var outcome = outcome
+            if case .success(let r) = outcome, !r.values.allSatisfy(\.isFinite) {
+                // RESULT carries finite values only (wire.md 4.6)
+                outcome = .failure(.poison, "\(r.task) produced a non-finite value; the model's loss or curvature overflows on this data")
+            }
             switch outcome {
             case .success(let r):
                 send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,

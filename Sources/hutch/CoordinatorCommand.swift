@@ -1,0 +1,152 @@
+import Foundation
+import HutchCluster
+import HutchModel
+import HutchSensitivity
+
+/// `hutch coordinator`: serves a sensitivity job to workers over ZeroMQ and writes
+/// DIR/sensitivity.json, the same bytes `hutch trace` writes with the same flags.
+struct CoordinatorCommand: Command {
+    static let name = "coordinator"
+    static let summary = "serve a sensitivity job to `hutch worker`s over ZeroMQ (DIR/sensitivity.json)"
+    static let usage = """
+        [--model M.onnx --data D.npz] --bind tcp://HOST:PORT [--insecure] [--workers N] [every hutch trace flag] --out DIR
+        """
+    static let flags: [Arguments.Flag] = traceFlags + [
+        .option("bind", "ENDPOINT", "where workers connect, tcp://HOST:PORT (PORT * picks a free one); non-loopback needs --insecure"),
+        .toggle("insecure", "allow binding a non-loopback address without encryption (CURVE comes later)"),
+        .option("workers", "N", "workers expected, to size tasks so that all stay busy (default 4)"),
+        .option("tasks-per-worker", "K", "tasks per expected worker and round (default 4)"),
+    ]
+
+    /// `hutch trace` flags, with --out meaning the output directory.
+    static var traceFlags: [Arguments.Flag] {
+        TraceCommand.flags.filter { $0.name != "out" } + [.option("out", "DIR", "output directory for sensitivity.json (required)")]
+    }
+
+    static func run(_ arguments: Arguments) throws {
+        let bind = try arguments.required("bind")
+        try checkBind(bind, insecure: arguments.has("insecure"))
+        let workers = try arguments.int("workers", range: 1...100_000) ?? 4
+        try ClusterJob.run(arguments, bind: bind, expectedWorkers: workers, spawn: nil)
+    }
+
+    /// Only loopback addresses may be bound without CURVE, unless --insecure.
+    static func checkBind(_ endpoint: String, insecure: Bool) throws {
+        guard endpoint.hasPrefix("tcp://") else {
+            throw CommandFailure(.usage, "--bind must be tcp://HOST:PORT, got '\(endpoint)'")
+        }
+        let rest = endpoint.dropFirst("tcp://".count)
+        guard let colon = rest.lastIndex(of: ":") else {
+            throw CommandFailure(.usage, "--bind '\(endpoint)' has no port; give tcp://HOST:PORT (PORT * for any free port)")
+        }
+        let host = String(rest[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if !loopback && !insecure {
+            throw CommandFailure(.usage, "--bind \(endpoint) is not a loopback address and HWP is not encrypted yet; add --insecure on a trusted network, or bind 127.0.0.1")
+        }
+    }
+}
+
+/// The coordinator side of `hutch coordinator` and `hutch run`.
+enum ClusterJob {
+    static func run(_ arguments: Arguments, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?) throws {
+        let outDirectory = try arguments.required("out")
+        if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
+        let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000) ?? 4
+        let options = try TraceCommand.makeOptions(arguments)
+        let inputs = try TraceInputs.locate(arguments)
+        let modelBytes = try readInput(inputs.model, what: "model")
+        let graph = try ONNXLoader.load(bytes: modelBytes, source: inputs.model)
+        let (dataset, dataDigest) = try inputs.loadData()
+        try dataset.validate(against: graph, modelName: inputs.model)
+        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, options: options)
+        do {
+            try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(.io, "cannot create the output directory '\(outDirectory)': \((error as NSError).localizedDescription)")
+        }
+
+        let spec = SensitivityWorkSpec(job: job, source: source(inputs), probesPerCall: options.probesPerCall)
+        var core = CoordinatorCore(config: CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max)), spec: spec,
+                                   options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker)
+        let server: CoordinatorServer
+        do {
+            server = try CoordinatorServer(bind: bind)
+        } catch {
+            throw CommandFailure(.io, "cannot bind \(bind): \(error)")
+        }
+        log("coordinator: \(job.method.rawValue) traces of \(inputs.model) on \(job.samples) examples; workers connect to \(server.endpoint)")
+        var children: [Process] = []
+        defer {
+            for child in children where child.isRunning { child.terminate() }
+            for child in children { child.waitUntilExit() }
+        }
+        if let spawn {
+            children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: server.endpoint)
+        }
+        let outcome = try server.run(&core, log: { log("coordinator: \($0)") })
+        let estimates: [LayerEstimate]
+        switch outcome {
+        case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
+        case .sensitivity(let e): estimates = e
+        }
+        log("coordinator: sensitivity complete (\(core.tasksDone) tasks, \(core.duplicates) duplicate results ignored)")
+
+        // what SensitivityAnalysis adds after the traces, computed here as `hutch trace` does
+        let layers = graph.quantizableLayers
+        var eigen = [Double?](repeating: nil, count: layers.count)
+        if options.eigenvalues {
+            let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
+            for l in layers.indices { eigen[l] = try runner.topEigenvalue(layer: l, maxIterations: options.eigenIterations) }
+        }
+        let errors = options.bits.isEmpty ? nil : try QuantizationErrors.compute(graph, bits: options.bits)
+        let ties = graph.tieGroups
+        let result = SensitivityResult(job: job, assembled: layers.enumerated().map { l, layer in
+            LayerSensitivity(index: l, layer: layer, estimate: estimates[l], method: job.method, topEigenvalue: eigen[l],
+                             quantizationErrors: errors?[l], tieGroup: ties[l])
+        }, fallbackReason: fallback)
+        if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
+        let outPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("sensitivity.json").path
+        let report = TraceCommand.makeReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        try report.validate(source: outPath)
+        try writeFileAtomically(try report.encoded(), to: outPath)
+        print(TraceCommand.summary(result, outPath: outPath))
+    }
+
+    /// Absolute paths: workers may run in another directory.
+    static func source(_ inputs: TraceInputs) -> ModelSource {
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+        switch inputs.data {
+        case .npz(let path, _): return ModelSource(modelPath: absolute(inputs.model), dataNPZ: absolute(path))
+        case .npy(let x, let y): return ModelSource(modelPath: absolute(inputs.model), inputsNPY: absolute(x), labelsNPY: absolute(y))
+        }
+    }
+
+    /// N `hutch worker` processes of this same executable, connected to `endpoint`.
+    static func spawnWorkers(_ count: Int, threads: Int?, endpoint: String) throws -> [Process] {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var children: [Process] = []
+        for i in 0..<count {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(i + 1)"]
+                + (threads.map { ["--threads", String($0)] } ?? [])
+            do {
+                try process.run()
+            } catch {
+                for child in children { child.terminate() }
+                throw CommandFailure(.io, "cannot start worker \(i + 1) (\(executable.path)): \((error as NSError).localizedDescription)")
+            }
+            children.append(process)
+        }
+        return children
+    }
+}
+
+func readInput(_ path: String, what: String) throws -> [UInt8] {
+    do {
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+        throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// `hutch run`: a coordinator and N local worker processes on loopback, on the embedded example
+/// by default.
+struct RunCommand: Command {
+    static let name = "run"
+    static let summary = "coordinator plus N local worker processes over ZeroMQ on loopback (DIR/sensitivity.json)"
+    static let usage = "[--model M.onnx --data D.npz] [--workers N] [--threads T] [every hutch trace flag] --out DIR"
+    static let flags: [Arguments.Flag] = CoordinatorCommand.traceFlags + [
+        .option("workers", "N", "local worker processes (default 2)"),
+        .option("tasks-per-worker", "K", "tasks per worker and round (default 4)"),
+    ]
+
+    static func run(_ arguments: Arguments) throws {
+        let workers = try arguments.int("workers", range: 1...256) ?? 2
+        let threads = try arguments.int("threads", range: 1...1024)
+        try ClusterJob.run(arguments, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads))
+    }
+}

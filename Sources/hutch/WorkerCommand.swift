@@ -1,0 +1,83 @@
+import Foundation
+import HutchCluster
+import HutchModel
+import HutchSensitivity
+
+/// `hutch worker`: connects to a coordinator and computes the tasks it leases until the job is
+/// complete. Model and data are read from the paths the tasks name (a shared filesystem).
+struct WorkerCommand: Command {
+    static let name = "worker"
+    static let summary = "compute tasks for a `hutch coordinator` until its job is complete"
+    static let usage = "--connect tcp://HOST:PORT [--threads T] [--name NAME]"
+    static let flags: [Arguments.Flag] = [
+        .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
+        .option("threads", "T", "compute threads (default: all cores)"),
+        .option("name", "NAME", "name shown by the coordinator (default: host name and process id)"),
+    ]
+
+    static func run(_ arguments: Arguments) throws {
+        let endpoint = try arguments.required("connect")
+        guard endpoint.hasPrefix("tcp://") else { throw CommandFailure(.usage, "--connect must be tcp://HOST:PORT, got '\(endpoint)'") }
+        let threads = try arguments.int("threads", range: 1...1024)
+        if let threads { setenv("HUTCH_THREADS", String(threads), 1) }
+        let name = arguments.string("name") ?? "\(ProcessInfo.processInfo.hostName.prefix(40))-\(getpid())"
+        guard (1...64).contains(name.utf8.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CommandFailure(.usage, "--name must be 1-64 bytes without control characters")
+        }
+        var config = WorkerConfig(name: name, instance: UInt64.random(in: 1...UInt64.max))
+        config.threads = UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        var core = WorkerCore(config: config)
+        let cache = RunnerCache()
+        let client = WorkerClient(connect: endpoint) { request in cache.compute(request) }
+        log("worker \(name): connecting to \(endpoint)")
+        do {
+            try client.run(&core, log: { log("worker \(name): \($0)") })
+        } catch let stopped as WorkerStopped {
+            throw CommandFailure(.cluster, stopped.description)
+        } catch let error as ZMQError {
+            throw CommandFailure(.io, "worker \(name): \(error)")
+        }
+        log("worker \(name): job complete after \(core.completed) task(s)")
+    }
+}
+
+/// The loaded model and data of the current job; touched by the compute thread only.
+final class RunnerCache: @unchecked Sendable {
+    var spec: [UInt8] = []
+    var runner: TaskRunner?
+
+    func compute(_ request: ComputeRequest) -> ComputeOutcome {
+        if runner == nil || spec != request.spec {
+            runner = nil
+            do {
+                let work = try JSONDecoder().decode(SensitivityWorkSpec.self, from: Data(request.spec))
+                runner = try load(work)
+                spec = request.spec
+            } catch {
+                return .failure(.retryable, "cannot load the task's model or data: \(describe(error).message)")
+            }
+        }
+        guard let runner else { return .failure(.retryable, "no model loaded") }
+        do {
+            return .success(try runner.run(request.task))
+        } catch {
+            return .failure(.poison, describe(error).message)
+        }
+    }
+
+    func load(_ work: SensitivityWorkSpec) throws -> TaskRunner {
+        let source = work.source
+        let data: TraceInputs.DataSource
+        if let npz = source.dataNPZ {
+            data = .npz(npz, embedded: false)
+        } else if let x = source.inputsNPY, let y = source.labelsNPY {
+            data = .npy(inputs: x, labels: y)
+        } else {
+            throw CommandFailure(.usage, "the task names no data file")
+        }
+        let inputs = TraceInputs(model: source.modelPath, data: data)
+        let graph = try ONNXLoader.load(bytes: try readInput(inputs.model, what: "model"), source: inputs.model)
+        let (dataset, _) = try inputs.loadData()
+        return try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
+    }
+}
