@@ -1,0 +1,131 @@
+import Foundation
+import XCTest
+
+/// `hutch run`, `hutch coordinator` and `hutch worker` as real processes on loopback: the output
+/// is byte-identical to `hutch trace` with the same flags, whatever the workers do.
+final class ClusterCommandTests: XCTestCase {
+    var directory: URL!
+    var children: [Process] = []
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        for child in children { child.waitUntilExit() }
+        children = []
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts `hutch ARGS` with stdout and stderr to files in the test directory.
+    func start(_ arguments: [String], log name: String) throws -> Process {
+        let process = Process()
+        process.executableURL = HutchProcess.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = HutchProcess.repositoryRoot
+        let err = directory.appendingPathComponent("\(name).err")
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        children.append(process)
+        return process
+    }
+
+    func stderr(_ name: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("\(name).err"), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits for the process to exit within `seconds`; kills it and fails otherwise.
+    func wait(_ process: Process, _ seconds: Double, _ what: String) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTFail("\(what) did not finish within \(seconds) s")
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Polls `condition` until true or `seconds` pass.
+    func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline { if condition() { return true }; usleep(20_000) }
+        return condition()
+    }
+
+    func trace(_ flags: [String]) throws -> Data {
+        let out = directory.appendingPathComponent("trace-\(UUID().uuidString).json")
+        let outcome = try HutchProcess.run(["trace"] + flags + ["--out", out.path])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        return try Data(contentsOf: out)
+    }
+
+    func runCluster(_ flags: [String], workers: Int) throws -> Data? {
+        let out = directory.appendingPathComponent("run-\(workers)-\(UUID().uuidString)")
+        let process = try start(["run", "--workers", String(workers), "--threads", "1"] + flags + ["--out", out.path], log: "run\(workers)")
+        guard let status = wait(process, 120, "hutch run --workers \(workers)") else { return nil }
+        XCTAssertEqual(status, 0, stderr("run\(workers)"))
+        return try? Data(contentsOf: out.appendingPathComponent("sensitivity.json"))
+    }
+
+    func testRunWithOneAndTwoWorkersMatchesTraceExactly() throws {
+        let flags = ["--samples", "64", "--batch-size", "16"]
+        let reference = try trace(flags)
+        for workers in [1, 2] {
+            let data = try runCluster(flags, workers: workers)
+            XCTAssertEqual(data, reference, "\(workers) worker(s): sensitivity.json differs from hutch trace")
+            XCTAssertTrue(stderr("run\(workers)").contains("joined"), stderr("run\(workers)"))
+        }
+    }
+
+    func testRunHutchinsonAdaptiveRoundsMatchTrace() throws {
+        let flags = ["--method", "hutchinson", "--mode", "layer", "--tol", "0.3", "--max-probes", "16", "--samples", "48",
+                     "--batch-size", "16", "--seed", "3", "--bits", "2,4,8"]
+        let reference = try trace(flags)
+        XCTAssertEqual(try runCluster(flags, workers: 2), reference)
+        XCTAssertTrue(stderr("run2").contains("round 2"), "the adaptive rule asked for a second round: \(stderr("run2"))")
+    }
+
+    /// A worker killed with SIGKILL while it holds leases: they expire and another worker redoes
+    /// them; the output does not change.
+    func testWorkerKilledMidRunDoesNotChangeTheResult() throws {
+        let flags = ["--method", "hutchinson", "--mode", "layer", "--probes", "24", "--samples", "64", "--batch-size", "16"]
+        let reference = try trace(flags)
+        let out = directory.appendingPathComponent("coordinated")
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2"] + flags + ["--out", out.path],
+                                    log: "coordinator")
+        var endpoint: String?
+        XCTAssertTrue(eventually(30) {
+            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
+            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
+            return endpoint != nil
+        }, "the coordinator did not report its endpoint: \(stderr("coordinator"))")
+        guard let endpoint else { return }
+        let victim = try start(["worker", "--connect", endpoint, "--name", "victim", "--threads", "1"], log: "victim")
+        XCTAssertTrue(eventually(30) { stderr("coordinator").contains("victim joined") }, stderr("coordinator"))
+        usleep(700_000)   // it holds leases and computes
+        XCTAssertTrue(victim.isRunning, "the victim finished the whole job too early for this test")
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let survivor = try start(["worker", "--connect", endpoint, "--name", "survivor", "--threads", "1"], log: "survivor")
+        let status = wait(coordinator, 120, "the coordinator")
+        XCTAssertEqual(status, 0, stderr("coordinator"))
+        XCTAssertEqual(wait(survivor, 10, "the survivor"), 0, stderr("survivor"))
+        XCTAssertTrue(stderr("coordinator").contains("victim expired"), stderr("coordinator"))
+        XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
+    }
+
+    func testNonLoopbackBindNeedsInsecure() throws {
+        let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--out", directory.path])
+        XCTAssertEqual(outcome.status, 2)
+        XCTAssertTrue(outcome.stderr.contains("--insecure"), outcome.stderr)
+        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, "one line: \(outcome.stderr)")
+        let bad = try HutchProcess.run(["worker", "--connect", "localhost:5999"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+    }
+}
