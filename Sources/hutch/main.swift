@@ -10,6 +10,7 @@ let commands: [any Command.Type] = [
     RunCommand.self,
     CoordinatorCommand.self,
     WorkerCommand.self,
+    StatusCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))

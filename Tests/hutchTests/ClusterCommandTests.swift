@@ -120,6 +120,36 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
     }
 
+    /// `hutch status` against a coordinator that waits for workers, then a worker that joins
+    /// late finishes the job.
+    func testStatusAndALateWorker() throws {
+        let flags = ["--method", "hutchinson", "--probes", "8", "--samples", "32", "--batch-size", "16"]
+        let reference = try trace(flags)
+        let out = directory.appendingPathComponent("status-job")
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--out", out.path], log: "coordinator")
+        var endpoint: String?
+        XCTAssertTrue(eventually(30) {
+            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
+            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
+            return endpoint != nil
+        }, stderr("coordinator"))
+        guard let endpoint else { return }
+        let status = try HutchProcess.run(["status", "--connect", endpoint, "--json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(doc["phase"] as? String, "sensitivity")
+        XCTAssertGreaterThan(doc["tasks_queued"] as? Int ?? 0, 0)
+        XCTAssertEqual((doc["workers"] as? [Any])?.count, 0)
+        let human = try HutchProcess.run(["status", "--connect", endpoint])
+        XCTAssertTrue(human.stdout.contains("queued"), human.stdout)
+        let worker = try start(["worker", "--connect", endpoint, "--threads", "1"], log: "worker")
+        XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr("coordinator"))
+        XCTAssertEqual(wait(worker, 10, "the worker"), 0, stderr("worker"))
+        XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
+        let gone = try HutchProcess.run(["status", "--connect", endpoint, "--timeout", "0.3"])
+        XCTAssertEqual(gone.status, 3, "no coordinator: an I/O error")
+    }
+
     func testNonLoopbackBindNeedsInsecure() throws {
         let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--out", directory.path])
         XCTAssertEqual(outcome.status, 2)
