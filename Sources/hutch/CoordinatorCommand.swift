@@ -1,6 +1,8 @@
 import Foundation
 import HutchCluster
+import HutchAllocation
 import HutchModel
+import HutchQuantize
 import HutchSensitivity
 
 /// `hutch coordinator`: serves a sensitivity job to workers over ZeroMQ and writes
@@ -20,7 +22,10 @@ struct CoordinatorCommand: Command {
 
     /// `hutch trace` flags, with --out meaning the output directory.
     static var traceFlags: [Arguments.Flag] {
-        TraceCommand.flags.filter { $0.name != "out" } + [.option("out", "DIR", "output directory for sensitivity.json (required)")]
+        let trace = TraceCommand.flags.filter { $0.name != "out" }
+        let names = Set(trace.map(\.name)).union(["out", "sensitivity", "model", "frontier", "svg"])
+        return trace + PlanCommand.flags.filter { !names.contains($0.name) }
+            + [.option("out", "DIR", "output directory: sensitivity.json, and with a budget flag plan.json and quantized.onnx (required)")]
     }
 
     static func run(_ arguments: Arguments) throws {
@@ -56,7 +61,11 @@ enum ClusterJob {
         let options = try TraceCommand.makeOptions(arguments)
         let inputs = try TraceInputs.locate(arguments)
         let modelBytes = try readInput(inputs.model, what: "model")
-        let graph = try ONNXLoader.load(bytes: modelBytes, source: inputs.model)
+        let proto = try ONNXLoader.decode(bytes: modelBytes, source: inputs.model)
+        let graph = try ONNXLoader.load(model: proto, source: inputs.model)
+        // a budget flag asks for the plan and the quantized model too
+        let quantize = ["size-mb", "avg-bits", "size-frac", "bops-g", "latency-ms"].contains { arguments.has($0) }
+        let request = quantize ? try PlanCommand.makeRequest(arguments) : nil
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
         let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, options: options)
@@ -68,7 +77,8 @@ enum ClusterJob {
 
         let spec = SensitivityWorkSpec(job: job, source: source(inputs), probesPerCall: options.probesPerCall)
         var core = CoordinatorCore(config: CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max)), spec: spec,
-                                   options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker)
+                                   options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker,
+                                   quantizeFollows: quantize)
         let server: CoordinatorServer
         do {
             server = try CoordinatorServer(bind: bind)
@@ -89,6 +99,7 @@ enum ClusterJob {
         switch outcome {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
         case .sensitivity(let e): estimates = e
+        case .quantized: throw CommandFailure(.internalError, "the coordinator quantized before measuring sensitivity")
         }
         log("coordinator: sensitivity complete (\(core.tasksDone) tasks, \(core.duplicates) duplicate results ignored)")
 
@@ -109,8 +120,41 @@ enum ClusterJob {
         let outPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("sensitivity.json").path
         let report = TraceCommand.makeReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
         try report.validate(source: outPath)
-        try writeFileAtomically(try report.encoded(), to: outPath)
+        let sensitivityData = try report.encoded()
+        try writeFileAtomically(sensitivityData, to: outPath)
         print(TraceCommand.summary(result, outPath: outPath))
+        guard let request else { return }
+
+        // solve centrally, then quantize the layers on the workers under the plan
+        let problem = try AllocationProblem(report: report, request: request, source: outPath)
+        let solver = try arguments.string("solver").map { name -> SolverKind in
+            guard let kind = SolverKind(rawValue: name) else { throw CommandFailure(.usage, "--solver must be exact or greedy, got '\(name)'") }
+            return kind
+        } ?? .exact
+        let allocation = try problem.solve(solver)
+        let plan = Plan(problem: problem, allocation: allocation, sensitivityDigest: Digest.sha256(sensitivityData),
+                        modelDigest: report.job.modelDigest)
+        let planPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("plan.json").path
+        let planData = try plan.encoded()
+        try writeAtomically(planData, to: planPath)
+        let widths = try PlanWidths.decode(planData, source: planPath).widths(for: graph, source: planPath)
+        log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
+        server.perform(core.startQuantize(QuantizeWorkSpec(modelPath: source(inputs).modelPath, weightBits: widths.map(\.weightBits)),
+                                          graph: graph, now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
+        let layersQuantized: [QuantizedLayer]
+        switch try server.run(&core, log: { log("coordinator: \($0)") }) {
+        case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
+        case .sensitivity: throw CommandFailure(.internalError, "the coordinator ended the quantize phase without layers")
+        case .quantized(let layers): layersQuantized = layers
+        }
+        // activations are calibrated here, on the full data, as `hutch quantize --data` does
+        let quantizer = try ModelQuantizer(graph: graph, widths: widths)
+        let (activationInputs, activationOutputs) = try quantizer.calibrate(dataset.inputs, method: .minMax)
+        let model = QuantizedModel(graph: graph, layers: layersQuantized, inputs: activationInputs, outputs: activationOutputs)
+        let exported = try QDQExporter.export(model, original: proto, source: inputs.model)
+        let onnxPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("quantized.onnx").path
+        try writeAtomically(Data(exported.encoded()), to: onnxPath)
+        print("plan → \(planPath); quantized \(model.layers.count) layers on the workers → \(onnxPath)")
     }
 
     /// Absolute paths: workers may run in another directory.

@@ -1,6 +1,7 @@
 import Foundation
 import HutchCluster
 import HutchModel
+import HutchQuantize
 import HutchSensitivity
 
 /// `hutch worker`: connects to a coordinator and computes the tasks it leases until the job is
@@ -46,7 +47,14 @@ final class RunnerCache: @unchecked Sendable {
     var spec: [UInt8] = []
     var runner: TaskRunner?
 
+    var quantizeModel: (path: String, graph: Graph)?
+
     func compute(_ request: ComputeRequest) -> ComputeOutcome {
+        let task: SensitivityTask
+        switch request.work {
+        case .sensitivity(let t): task = t
+        case .quantize(let layer): return quantize(layer, request.spec)
+        }
         if runner == nil || spec != request.spec {
             runner = nil
             do {
@@ -59,7 +67,28 @@ final class RunnerCache: @unchecked Sendable {
         }
         guard let runner else { return .failure(.retryable, "no model loaded") }
         do {
-            return .success(try runner.run(request.task))
+            return .success(try runner.run(task))
+        } catch {
+            return .failure(.poison, describe(error).message)
+        }
+    }
+
+    func quantize(_ layer: Int, _ specBytes: [UInt8]) -> ComputeOutcome {
+        let spec: QuantizeWorkSpec
+        let graph: Graph
+        do {
+            spec = try JSONDecoder().decode(QuantizeWorkSpec.self, from: Data(specBytes))
+            if let cached = quantizeModel, cached.path == spec.modelPath {
+                graph = cached.graph
+            } else {
+                graph = try ONNXLoader.load(bytes: try readInput(spec.modelPath, what: "model"), source: spec.modelPath)
+                quantizeModel = (spec.modelPath, graph)
+            }
+        } catch {
+            return .failure(.retryable, "cannot load the quantize task's model: \(describe(error).message)")
+        }
+        do {
+            return .quantized(body: try QuantizeBodies.resultBody(try spec.task(layer: layer, graph: graph).run()))
         } catch {
             return .failure(.poison, describe(error).message)
         }

@@ -1,5 +1,6 @@
 import HutchCluster
 import HutchModel
+import HutchQuantize
 import HutchSensitivity
 import HutchWire
 import XCTest
@@ -162,6 +163,27 @@ final class CoordinatorCoreTests: XCTestCase {
         assertMatches(sim, s)
         guard case .some(.some(let why)) = sim.workers[0].exited else { return XCTFail("the corrupt worker was not sent away") }
         XCTAssertTrue(why.contains("rejected"), why)
+    }
+
+    /// Sensitivity, then one quantize task per layer: a worker dies during the quantize phase
+    /// and the layers still equal the one-process quantizer's, bit for bit.
+    func testQuantizePhaseAfterSensitivity() throws {
+        let s = try setup("mlp", hutchinson: false)
+        let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/mlp.onnx"))
+        let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
+        var sim = Simulation(runner: s.runner, options: s.options, workers: 2, quantizeFollows: true)
+        sim.graph = graph
+        sim.quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits)
+        sim.addWorker(computeMs: 20)
+        sim.addWorker(computeMs: 20)
+        sim.run(limitMs: 100)
+        XCTAssertNotNil(sim.estimates, "the sensitivity phase completed")
+        sim.workers[1].dieAt = sim.now + 5
+        sim.run()
+        guard case .quantized(let layers)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
+        let reference = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
+        XCTAssertEqual(layers, reference)
+        XCTAssertEqual(sim.estimates?.map(\.trace.bitPattern), s.reference.layers.map(\.trace.bitPattern))
     }
 
     func testResultValidation() throws {

@@ -1,11 +1,14 @@
 import HutchCluster
 import HutchModel
+import HutchQuantize
 import HutchSensitivity
 import HutchWire
 import XCTest
 
 /// The coordinator and worker cores in one process: a fake clock, an in-memory network that
 /// carries every message through the real codec, and workers that compute with a TaskRunner.
+struct SimError: Error {}
+
 struct Simulation {
     struct SimWorker {
         var core: WorkerCore
@@ -35,14 +38,19 @@ struct Simulation {
     let runner: TaskRunner
     let latencyMs: UInt64 = 2
     var logs: [String] = []
+    /// Set to run a quantize phase after the sensitivity phase.
+    var quantize: QuantizeWorkSpec?
+    var graph: Graph?
+    var estimates: [LayerEstimate]?
     /// Workers added at this time (late join).
     var joinLater: [(at: UInt64, computeMs: UInt64)] = []
 
     init(runner: TaskRunner, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
-         tasksPerWorker: Int = 4) {
+         tasksPerWorker: Int = 4, quantizeFollows: Bool = false) {
         self.runner = runner
         let spec = SensitivityWorkSpec(job: runner.job, source: ModelSource(modelPath: "unused.onnx"), probesPerCall: runner.probesPerCall)
-        coordinator = CoordinatorCore(config: config, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker)
+        coordinator = CoordinatorCore(config: config, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
+                                      quantizeFollows: quantizeFollows)
     }
 
     mutating func addWorker(computeMs: UInt64 = 30) {
@@ -69,9 +77,15 @@ struct Simulation {
                     outcome = .failure(.poison, "out of memory (simulated)")
                 } else {
                     do {
-                        var r = try runner.run(request.task)
-                        if workers[i].corrupt { r.values.removeLast() }
-                        outcome = .success(r)
+                        switch request.work {
+                        case .sensitivity(let task):
+                            var r = try runner.run(task)
+                            if workers[i].corrupt { r.values.removeLast() }
+                            outcome = .success(r)
+                        case .quantize(let layer):
+                            guard let quantize, let graph else { throw SimError() }
+                            outcome = .quantized(body: try QuantizeBodies.resultBody(try quantize.task(layer: layer, graph: graph).run()))
+                        }
                     } catch {
                         outcome = .failure(.poison, "\(error)")
                     }
@@ -92,6 +106,11 @@ struct Simulation {
             case .disconnect: break
             case .log(let s): logs.append("c: \(s)")
             case .finish(let o): outcome = o
+            case .phaseComplete(let e):
+                estimates = e
+                if let quantize, let graph {
+                    apply(coordinator.startQuantize(quantize, graph: graph, now: now))
+                }
             }
         }
     }

@@ -150,6 +150,25 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertEqual(gone.status, 3, "no coordinator: an I/O error")
     }
 
+    /// With a budget flag, `hutch run` also solves the plan and quantizes the layers on the
+    /// workers: plan.json and quantized.onnx equal `hutch plan` and `hutch quantize` outputs.
+    func testRunWithABudgetWritesThePlanAndTheQuantizedModelOfPlanAndQuantize() throws {
+        let out = directory.appendingPathComponent("full")
+        let process = try start(["run", "--workers", "2", "--threads", "1", "--samples", "64", "--batch-size", "16",
+                                 "--avg-bits", "5", "--out", out.path], log: "full")
+        XCTAssertEqual(wait(process, 120, "hutch run with a budget"), 0, stderr("full"))
+        XCTAssertTrue(stderr("full").contains("quantize: 7 layer tasks"), stderr("full"))
+        let plan = directory.appendingPathComponent("plan.json"), onnx = directory.appendingPathComponent("q.onnx")
+        let planned = try HutchProcess.run(["plan", "--sensitivity", out.appendingPathComponent("sensitivity.json").path,
+                                            "--avg-bits", "5", "--out", plan.path])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("plan.json")), try Data(contentsOf: plan))
+        let quantized = try HutchProcess.run(["quantize", "--model", "Examples/digits_resnet.onnx", "--plan", plan.path,
+                                              "--data", "Examples/digits.npz", "--out", onnx.path])
+        XCTAssertEqual(quantized.status, 0, quantized.stderr)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("quantized.onnx")), try Data(contentsOf: onnx))
+    }
+
     func testNonLoopbackBindNeedsInsecure() throws {
         let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--out", directory.path])
         XCTAssertEqual(outcome.status, 2)

@@ -20,7 +20,7 @@ extension CoordinatorCore {
 
     func statusJSON(_ now: UInt64) -> String {
         let doc = StatusDocument(
-            phase: finished ? "finished" : "sensitivity", round: round, tasksDone: tasksDone, tasksLeased: tasksLeased,
+            phase: phase, round: round, tasksDone: tasksDone, tasksLeased: tasksLeased,
             tasksQueued: tasksQueued, duplicates: duplicates,
             workers: peers.keys.sorted(by: Self.order).compactMap { key in
                 peers[key].map { .init(name: $0.name, leases: $0.leases.count, completed: $0.completed,

@@ -1,4 +1,5 @@
 import HutchModel
+import HutchQuantize
 import HutchSensitivity
 import HutchWire
 
@@ -16,12 +17,17 @@ public enum CoordinatorAction: Sendable {
     /// Forget the peer (its session is over; nothing more is sent to it).
     case disconnect(peer: [UInt8])
     case log(String)
+    /// The sensitivity phase is complete and a quantize phase follows: the shell hands the
+    /// estimates to the caller, which solves the plan and calls `startQuantize`.
+    case phaseComplete([LayerEstimate])
     case finish(CoordinatorOutcome)
 }
 
 public enum CoordinatorOutcome: Sendable {
     /// Per-layer estimates, in layer order.
     case sensitivity([LayerEstimate])
+    /// Every layer quantized under the plan, canonical order.
+    case quantized([QuantizedLayer])
     /// The job cannot finish (a poison task, an inconsistent result); one line.
     case failed(String)
 }
@@ -70,8 +76,19 @@ public struct CoordinatorCore: Sendable {
         var deadline: UInt64
     }
 
+    enum WorkItem: Sendable, CustomStringConvertible {
+        case sensitivity(SensitivityTask)
+        case quantize(layer: Int)
+        var description: String {
+            switch self {
+            case .sensitivity(let t): "\(t)"
+            case .quantize(let l): "quantize(layer \(l))"
+            }
+        }
+    }
+
     struct TaskState: Sendable {
-        var task: SensitivityTask
+        var task: WorkItem
         var done = false
         var lease: Lease?
         var failures = 0
@@ -91,10 +108,17 @@ public struct CoordinatorCore: Sendable {
     public private(set) var finished = false
     public private(set) var duplicates = 0
     public private(set) var started = false
+    /// Set when a quantize phase follows the sensitivity phase.
+    public let quantizeFollows: Bool
+    public private(set) var phase = "sensitivity"
+    var quantizeSpec: [UInt8] = []
+    var quantizeGraph: Graph?
+    var quantized: [QuantizedLayer] = []
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
-                workers: Int, tasksPerWorker: Int = 4) {
+                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false) {
         self.config = config
+        self.quantizeFollows = quantizeFollows
         self.spec = spec
         specBytes = spec.encoded()
         jobDigest = WireDigest(Digest.sha256(specBytes)) ?? WireDigest(bytes: Array(repeating: 0, count: WireDigest.byteCount))!
@@ -231,9 +255,16 @@ public struct CoordinatorCore: Sendable {
             peers[peer]?.leases.remove(r.taskID)
             return
         }
+        let task: SensitivityTask
+        switch state.task {
+        case .quantize(let layer):
+            acceptQuantized(peer, r, layer, now, &out)
+            return
+        case .sensitivity(let t): task = t
+        }
         let result: SensitivityTaskResult
         do {
-            result = try validate(r, state.task)
+            result = try validate(r, task)
         } catch {
             strike(peer, r.taskID, error.description, now, &out)
             return
@@ -247,12 +278,60 @@ public struct CoordinatorCore: Sendable {
             return
         }
         aggregator = copy
-        if let holder = state.lease?.peer { peers[holder]?.leases.remove(r.taskID) }
-        tasks[r.taskID]?.done = true
-        tasks[r.taskID]?.lease = nil
-        peers[peer]?.completed += 1
+        complete(r.taskID, peer)
         roundOpen -= 1
         if roundOpen == 0 { openRound(&out) }
+    }
+
+    /// Valid result of a quantize task: the layer, decoded and checked against the model.
+    mutating func acceptQuantized(_ peer: [UInt8], _ r: WireTaskResult, _ layer: Int, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        let q: QuantizedLayer
+        do {
+            guard r.kind == .quantize, r.values.isEmpty, let graph = quantizeGraph else {
+                throw BodyError("result of task \(r.taskID) is not a quantize result")
+            }
+            q = try QuantizeBodies.decodeResult(r.body, layer: layer, graph: graph)
+        } catch {
+            strike(peer, r.taskID, "\(error)", now, &out)
+            return
+        }
+        complete(r.taskID, peer)
+        quantized.append(q)
+        roundOpen -= 1
+        if roundOpen == 0 {
+            do {
+                let layers = try QuantizedLayer.assemble([quantized], expected: quantizeGraph?.quantizableLayers.count ?? 0)
+                finish(.quantized(layers), &out)
+            } catch {
+                finish(.failed("\(error)"), &out)
+            }
+        }
+    }
+
+    mutating func complete(_ id: UInt64, _ peer: [UInt8]) {
+        if let holder = tasks[id]?.lease?.peer { peers[holder]?.leases.remove(id) }
+        tasks[id]?.done = true
+        tasks[id]?.lease = nil
+        peers[peer]?.completed += 1
+    }
+
+    /// Starts the quantize phase: one task per layer under the plan's widths.
+    public mutating func startQuantize(_ spec: QuantizeWorkSpec, graph: Graph, now: UInt64) -> [CoordinatorAction] {
+        var out: [CoordinatorAction] = []
+        guard !finished, phase == "waiting" else { return out }
+        phase = "quantize"
+        quantizeSpec = spec.encoded()
+        quantizeGraph = graph
+        let count = graph.quantizableLayers.count
+        for layer in 0..<count {
+            tasks[nextTaskID] = TaskState(task: .quantize(layer: layer))
+            queue.append(nextTaskID)
+            nextTaskID += 1
+        }
+        roundOpen = count
+        out.append(.log("quantize: \(count) layer tasks"))
+        dispatch(now, &out)
+        return out
     }
 
     func validate(_ r: WireTaskResult, _ task: SensitivityTask) throws(BodyError) -> SensitivityTaskResult {
@@ -328,13 +407,18 @@ public struct CoordinatorCore: Sendable {
                 a.value.leases.count != b.value.leases.count ? a.value.leases.count < b.value.leases.count : Self.order(a.key, b.key)
             })?.key, let state = tasks[id] else { return }
             queue.removeFirst()
+            let kind: TaskKind, body: [UInt8]
+            switch state.task {
+            case .sensitivity(let t): (kind, body) = (.sensitivity, SensitivityBodies.taskBody(t, spec: specBytes))
+            case .quantize(let layer): (kind, body) = (.quantize, QuantizeBodies.taskBody(layer: layer, spec: quantizeSpec))
+            }
             let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs))
             nextLeaseID += 1
             tasks[id]?.lease = lease
             peers[target]?.credit -= 1
             peers[target]?.leases.insert(id)
-            send(target, .task(TaskAssignment(taskID: id, leaseID: lease.id, leaseMs: config.leaseMs, kind: .sensitivity,
-                                              blobs: [], body: SensitivityBodies.taskBody(state.task, spec: specBytes))), now, &out)
+            send(target, .task(TaskAssignment(taskID: id, leaseID: lease.id, leaseMs: config.leaseMs, kind: kind,
+                                              blobs: [], body: body)), now, &out)
         }
     }
 
@@ -342,12 +426,17 @@ public struct CoordinatorCore: Sendable {
         guard let round = schedule.nextRound(aggregator) else {
             let estimates = schedule.estimates(aggregator)
             let missing = estimates.firstIndex { $0 == nil }
+            if quantizeFollows, missing == nil {
+                phase = "waiting"
+                out.append(.phaseComplete(estimates.compactMap { $0 }))
+                return
+            }
             finish(missing.map { .failed("layer \($0): no trace was computed (internal error: a task is missing)") }
                    ?? .sensitivity(estimates.compactMap { $0 }), &out)
             return
         }
         for task in round {
-            tasks[nextTaskID] = TaskState(task: task)
+            tasks[nextTaskID] = TaskState(task: .sensitivity(task))
             queue.append(nextTaskID)
             nextTaskID += 1
         }
@@ -358,11 +447,12 @@ public struct CoordinatorCore: Sendable {
     mutating func finish(_ outcome: CoordinatorOutcome, _ out: inout [CoordinatorAction]) {
         guard !finished else { return }
         finished = true
+        phase = "finished"
         queue.removeAll()
         let message: String
         let reason: DisconnectReason
         switch outcome {
-        case .sensitivity: (reason, message) = (.jobComplete, "the job is complete")
+        case .sensitivity, .quantized: (reason, message) = (.jobComplete, "the job is complete")
         case .failed(let why): (reason, message) = (.shutdown, String(why.prefix(1000)))
         }
         for key in peers.keys.sorted(by: Self.order) {

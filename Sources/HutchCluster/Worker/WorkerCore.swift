@@ -11,14 +11,21 @@ public enum WorkerEvent: Sendable {
 
 public enum ComputeOutcome: Sendable {
     case success(SensitivityTaskResult)
+    /// A quantize task's RESULT body (the packed layer).
+    case quantized(body: [UInt8])
     case failure(FailureClass, String)
 }
 
-/// One sensitivity task to run, with the spec its body carried.
+/// One task to run, with the spec its body carried.
 public struct ComputeRequest: Sendable {
+    public enum Work: Sendable {
+        case sensitivity(SensitivityTask)
+        case quantize(layer: Int)
+    }
     public var taskID: UInt64
     public var leaseID: UInt64
-    public var task: SensitivityTask
+    public var work: Work
+    /// JSON: a SensitivityWorkSpec or a QuantizeWorkSpec, as the work says.
     public var spec: [UInt8]
 }
 
@@ -111,6 +118,13 @@ public struct WorkerCore: Sendable {
                 send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
                                             body: SensitivityBodies.resultBody(r.task, exampleCounts: r.exampleCounts),
                                             values: r.values)), now, &out)
+            case .quantized(let body):
+                guard body.count <= WireLimits.resultBodyBytes.upperBound else {
+                    send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .poison,
+                                              message: "the quantized layer (\(body.count) bytes) exceeds a RESULT body; blob transfer is not implemented yet")), now, &out)
+                    break
+                }
+                send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantize, body: body, values: [])), now, &out)
             case .failure(let cls, let message):
                 send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: cls, message: String(message.prefix(1000)))), now, &out)
             }
@@ -137,18 +151,23 @@ public struct WorkerCore: Sendable {
                                           message: "no free slot (\(config.slots) held)")), now, &out)
                 return
             }
-            guard t.kind == .sensitivity else {
-                send(.failure(TaskFailure(taskID: t.taskID, leaseID: t.leaseID, failureClass: .poison,
-                                          message: "this worker runs sensitivity tasks only, not \(t.kind)")), now, &out)
-                return
-            }
             do {
-                let (task, spec) = try SensitivityBodies.decodeTask(t.body)
+                let request: ComputeRequest
+                switch t.kind {
+                case .sensitivity:
+                    let (task, spec) = try SensitivityBodies.decodeTask(t.body)
+                    request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .sensitivity(task), spec: spec)
+                case .quantize:
+                    let (layer, spec) = try QuantizeBodies.decodeTask(t.body)
+                    request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .quantize(layer: layer), spec: spec)
+                case .quantizationError:
+                    throw BodyError("this worker does not run quantization_error tasks")
+                }
                 held[t.taskID] = t.leaseID
-                out.append(.compute(ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, task: task, spec: spec)))
+                out.append(.compute(request))
             } catch {
                 send(.failure(TaskFailure(taskID: t.taskID, leaseID: t.leaseID, failureClass: .poison,
-                                          message: error.description)), now, &out)
+                                          message: "\(error)")), now, &out)
             }
         case .disconnect(let d):
             welcomed = false
@@ -174,7 +193,7 @@ public struct WorkerCore: Sendable {
     mutating func hello(_ now: UInt64, _ out: inout [WorkerAction]) {
         helloAt = now
         let free = Int(config.slots) - held.count - abandoned.count
-        send(.hello(Hello(capabilities: [.sensitivity, .exactTrace, .sharedFilesystem], instance: config.instance,
+        send(.hello(Hello(capabilities: [.sensitivity, .exactTrace, .quantize, .sharedFilesystem], instance: config.instance,
                           name: config.name, threads: config.threads, credit: UInt32(max(1, free)),
                           heartbeatMs: config.heartbeatMs)), now, &out)
     }
