@@ -4,6 +4,7 @@ import HutchAllocation
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
+import HutchWire
 
 /// `hutch coordinator`: serves a sensitivity job to workers over ZeroMQ and writes
 /// DIR/sensitivity.json, the same bytes `hutch trace` writes with the same flags.
@@ -75,10 +76,19 @@ enum ClusterJob {
             throw CommandFailure(.io, "cannot create the output directory '\(outDirectory)': \((error as NSError).localizedDescription)")
         }
 
-        let spec = SensitivityWorkSpec(job: job, source: source(inputs), probesPerCall: options.probesPerCall)
+        // model and data files, served as blobs to workers that do not share this filesystem
+        var source = source(inputs)
+        var blobs: [WireDigest: [UInt8]] = [:]
+        for path in [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap({ $0 }) {
+            let bytes = path == source.modelPath ? modelBytes : try readInput(path, what: "data")
+            let digest = Digest.sha256(bytes)
+            source.digests[path] = digest
+            if let d = WireDigest(digest) { blobs[d] = bytes }
+        }
+        let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: options.probesPerCall)
         var core = CoordinatorCore(config: CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max)), spec: spec,
                                    options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker,
-                                   quantizeFollows: quantize)
+                                   quantizeFollows: quantize, blobs: blobs)
         let server: CoordinatorServer
         do {
             server = try CoordinatorServer(bind: bind)
@@ -92,7 +102,8 @@ enum ClusterJob {
             for child in children { child.waitUntilExit() }
         }
         if let spawn {
-            children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: server.endpoint)
+            children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: server.endpoint,
+                                        fetchBlobs: arguments.has("fetch-blobs"))
         }
         let outcome = try server.run(&core, log: { log("coordinator: \($0)") })
         let estimates: [LayerEstimate]
@@ -139,7 +150,8 @@ enum ClusterJob {
         try writeAtomically(planData, to: planPath)
         let widths = try PlanWidths.decode(planData, source: planPath).widths(for: graph, source: planPath)
         log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
-        server.perform(core.startQuantize(QuantizeWorkSpec(modelPath: source(inputs).modelPath, weightBits: widths.map(\.weightBits)),
+        server.perform(core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
+                                                           modelDigest: source.digests[source.modelPath]),
                                           graph: graph, now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
         let layersQuantized: [QuantizedLayer]
         switch try server.run(&core, log: { log("coordinator: \($0)") }) {
@@ -167,14 +179,14 @@ enum ClusterJob {
     }
 
     /// N `hutch worker` processes of this same executable, connected to `endpoint`.
-    static func spawnWorkers(_ count: Int, threads: Int?, endpoint: String) throws -> [Process] {
+    static func spawnWorkers(_ count: Int, threads: Int?, endpoint: String, fetchBlobs: Bool) throws -> [Process] {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var children: [Process] = []
         for i in 0..<count {
             let process = Process()
             process.executableURL = executable
             process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(i + 1)"]
-                + (threads.map { ["--threads", String($0)] } ?? [])
+                + (threads.map { ["--threads", String($0)] } ?? []) + (fetchBlobs ? ["--fetch-blobs"] : [])
             do {
                 try process.run()
             } catch {

@@ -9,6 +9,7 @@ struct RunCommand: Command {
     static let flags: [Arguments.Flag] = CoordinatorCommand.traceFlags + [
         .option("workers", "N", "local worker processes (default 2)"),
         .option("tasks-per-worker", "K", "tasks per worker and round (default 4)"),
+        .toggle("fetch-blobs", "workers fetch model and data from the coordinator by digest instead of reading the files"),
     ]
 
     static func run(_ arguments: Arguments) throws {

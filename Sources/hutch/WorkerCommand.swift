@@ -3,6 +3,7 @@ import HutchCluster
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
+import HutchWire
 
 /// `hutch worker`: connects to a coordinator and computes the tasks it leases until the job is
 /// complete. Model and data are read from the paths the tasks name (a shared filesystem).
@@ -13,6 +14,7 @@ struct WorkerCommand: Command {
     static let flags: [Arguments.Flag] = [
         .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
         .option("threads", "T", "compute threads (default: all cores)"),
+        .toggle("fetch-blobs", "fetch model and data from the coordinator by digest (no shared filesystem)"),
         .option("name", "NAME", "name shown by the coordinator (default: host name and process id)"),
     ]
 
@@ -27,6 +29,7 @@ struct WorkerCommand: Command {
         }
         var config = WorkerConfig(name: name, instance: UInt64.random(in: 1...UInt64.max))
         config.threads = UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        config.sharedFilesystem = !arguments.has("fetch-blobs")
         var core = WorkerCore(config: config)
         let cache = RunnerCache()
         let client = WorkerClient(connect: endpoint) { request in cache.compute(request) }
@@ -53,13 +56,13 @@ final class RunnerCache: @unchecked Sendable {
         let task: SensitivityTask
         switch request.work {
         case .sensitivity(let t): task = t
-        case .quantize(let layer): return quantize(layer, request.spec)
+        case .quantize(let layer): return quantize(layer, request.spec, request.blobs)
         }
         if runner == nil || spec != request.spec {
             runner = nil
             do {
                 let work = try JSONDecoder().decode(SensitivityWorkSpec.self, from: Data(request.spec))
-                runner = try load(work)
+                runner = try load(work, blobs: request.blobs)
                 spec = request.spec
             } catch {
                 return .failure(.retryable, "cannot load the task's model or data: \(describe(error).message)")
@@ -73,7 +76,7 @@ final class RunnerCache: @unchecked Sendable {
         }
     }
 
-    func quantize(_ layer: Int, _ specBytes: [UInt8]) -> ComputeOutcome {
+    func quantize(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]]) -> ComputeOutcome {
         let spec: QuantizeWorkSpec
         let graph: Graph
         do {
@@ -81,7 +84,8 @@ final class RunnerCache: @unchecked Sendable {
             if let cached = quantizeModel, cached.path == spec.modelPath {
                 graph = cached.graph
             } else {
-                graph = try ONNXLoader.load(bytes: try readInput(spec.modelPath, what: "model"), source: spec.modelPath)
+                let bytes = try Self.file(spec.modelPath, digest: spec.modelDigest, blobs, what: "model")
+                graph = try ONNXLoader.load(bytes: bytes, source: spec.modelPath)
                 quantizeModel = (spec.modelPath, graph)
             }
         } catch {
@@ -94,19 +98,32 @@ final class RunnerCache: @unchecked Sendable {
         }
     }
 
-    func load(_ work: SensitivityWorkSpec) throws -> TaskRunner {
+    func load(_ work: SensitivityWorkSpec, blobs: [WireDigest: [UInt8]]) throws -> TaskRunner {
         let source = work.source
-        let data: TraceInputs.DataSource
+        func file(_ path: String, _ what: String) throws -> [UInt8] {
+            try Self.file(path, digest: source.digests[path], blobs, what: what)
+        }
+        let graph = try ONNXLoader.load(bytes: try file(source.modelPath, "model"), source: source.modelPath)
+        let dataset: Dataset
         if let npz = source.dataNPZ {
-            data = .npz(npz, embedded: false)
-        } else if let x = source.inputsNPY, let y = source.labelsNPY {
-            data = .npy(inputs: x, labels: y)
+            let arrays = try NumPyArchive.readNPZ(try file(npz, "data"), source: npz)
+            guard let x = arrays["x"], let y = arrays["y"] else {
+                throw ModelError.invalidData("\(npz): needs arrays 'x' (inputs) and 'y' (labels)")
+            }
+            dataset = try Dataset(inputs: x, labels: y, inputsName: "\(npz) array 'x'", labelsName: "\(npz) array 'y'")
+        } else if let xPath = source.inputsNPY, let yPath = source.labelsNPY {
+            dataset = try Dataset(inputs: try NumPyArray(npy: try file(xPath, "inputs"), source: xPath),
+                                  labels: try NumPyArray(npy: try file(yPath, "labels"), source: yPath),
+                                  inputsName: xPath, labelsName: yPath)
         } else {
             throw CommandFailure(.usage, "the task names no data file")
         }
-        let inputs = TraceInputs(model: source.modelPath, data: data)
-        let graph = try ONNXLoader.load(bytes: try readInput(inputs.model, what: "model"), source: inputs.model)
-        let (dataset, _) = try inputs.loadData()
         return try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
+    }
+
+    /// A fetched blob when the task's digest names one, else the file at the shared path.
+    static func file(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]], what: String) throws -> [UInt8] {
+        if let digest, let d = WireDigest(digest), let bytes = blobs[d] { return bytes }
+        return try readInput(path, what: what)
     }
 }

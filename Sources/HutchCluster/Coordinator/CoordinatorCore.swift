@@ -114,10 +114,15 @@ public struct CoordinatorCore: Sendable {
     var quantizeSpec: [UInt8] = []
     var quantizeGraph: Graph?
     var quantized: [QuantizedLayer] = []
+    /// Blobs served to workers (model, data), by digest; every TASK lists them.
+    let blobs: [WireDigest: [UInt8]]
+    let blobList: [WireDigest]
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
-                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false) {
+                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:]) {
         self.config = config
+        self.blobs = blobs
+        blobList = blobs.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         self.quantizeFollows = quantizeFollows
         self.spec = spec
         specBytes = spec.encoded()
@@ -203,6 +208,8 @@ public struct CoordinatorCore: Sendable {
         case .failure(let f):
             addCredit(peer, 1, now, &out, command: nil)
             failed(peer, f, &out)
+        case .blobRequest(let r):
+            serveBlob(peer, r, now, &out)
         default:
             send(peer, .error(ErrorReply(code: .unexpected, command: message.command.rawValue,
                                          message: "the coordinator does not accept \(message.command) from a worker")), now, &out)
@@ -418,7 +425,7 @@ public struct CoordinatorCore: Sendable {
             peers[target]?.credit -= 1
             peers[target]?.leases.insert(id)
             send(target, .task(TaskAssignment(taskID: id, leaseID: lease.id, leaseMs: config.leaseMs, kind: kind,
-                                              blobs: [], body: body)), now, &out)
+                                              blobs: blobList, body: body)), now, &out)
         }
     }
 

@@ -9,9 +9,11 @@ public struct QuantizeWorkSpec: Codable, Sendable, Hashable {
     /// Weight bits per quantizable layer, canonical order (the broadcast plan's widths).
     public var weightBits: [Int]
     public var scheme: QuantizationScheme
+    /// SHA-256 ("sha256:…") of the model file: the blob to fetch without a shared filesystem.
+    public var modelDigest: String?
 
-    public init(modelPath: String, weightBits: [Int], scheme: QuantizationScheme = .symmetric) {
-        self.modelPath = modelPath; self.weightBits = weightBits; self.scheme = scheme
+    public init(modelPath: String, weightBits: [Int], scheme: QuantizationScheme = .symmetric, modelDigest: String? = nil) {
+        self.modelPath = modelPath; self.weightBits = weightBits; self.scheme = scheme; self.modelDigest = modelDigest
     }
 
     public func encoded() -> [UInt8] {

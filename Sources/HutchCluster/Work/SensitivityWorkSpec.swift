@@ -9,9 +9,14 @@ public struct ModelSource: Codable, Sendable, Hashable {
     public var dataNPZ: String?
     public var inputsNPY: String?
     public var labelsNPY: String?
+    /// SHA-256 ("sha256:…") of each file above, in the same order: the blobs a worker without
+    /// the shared filesystem fetches instead of reading the path.
+    public var digests: [String: String]
 
-    public init(modelPath: String, dataNPZ: String? = nil, inputsNPY: String? = nil, labelsNPY: String? = nil) {
+    public init(modelPath: String, dataNPZ: String? = nil, inputsNPY: String? = nil, labelsNPY: String? = nil,
+                digests: [String: String] = [:]) {
         self.modelPath = modelPath; self.dataNPZ = dataNPZ; self.inputsNPY = inputsNPY; self.labelsNPY = labelsNPY
+        self.digests = digests
     }
 }
 

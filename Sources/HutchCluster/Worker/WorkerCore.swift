@@ -27,6 +27,10 @@ public struct ComputeRequest: Sendable {
     public var work: Work
     /// JSON: a SensitivityWorkSpec or a QuantizeWorkSpec, as the work says.
     public var spec: [UInt8]
+    /// The blobs the TASK listed, fetched from the coordinator (empty with a shared filesystem).
+    public var blobs: [WireDigest: [UInt8]] = [:]
+    /// Digests the TASK listed.
+    public var needs: [WireDigest] = []
 }
 
 public enum WorkerAction: Sendable {
@@ -47,6 +51,9 @@ public struct WorkerConfig: Sendable {
     public var slots: UInt32 = 2
     public var heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs
     public var liveness: UInt32 = WireLimits.defaultLiveness
+    /// Read model and data from the paths in the task (true) or fetch the TASK's blobs from the
+    /// coordinator by digest (false).
+    public var sharedFilesystem = true
     public init(name: String, instance: UInt64) { self.name = name; self.instance = instance }
 }
 
@@ -67,6 +74,12 @@ public struct WorkerCore: Sendable {
     var abandoned: Set<UInt64> = []
     var started = false
     public private(set) var completed = 0
+    /// Blobs fetched and verified, by digest (kept for the whole process: content-addressed).
+    public internal(set) var cache: [WireDigest: [UInt8]] = [:]
+    var fetches: [WireDigest: BlobFetch] = [:]
+    /// Tasks held while their blobs arrive.
+    var waiting: [ComputeRequest] = []
+    var chunkBytes: UInt32 = WireLimits.defaultChunkBytes
 
     public init(config: WorkerConfig) {
         self.config = config
@@ -90,8 +103,9 @@ public struct WorkerCore: Sendable {
                 welcomed = false
                 out.append(.reconnect)
                 hello(now, &out)
-            } else if now - min(now, lastSent) >= UInt64(heartbeatMs) {
-                send(.heartbeat, now, &out)
+            } else {
+                resendBlobRequests(now, &out)
+                if now - min(now, lastSent) >= UInt64(heartbeatMs) { send(.heartbeat, now, &out) }
             }
         case .malformed(let error):
             lastHeard = now
@@ -140,7 +154,9 @@ public struct WorkerCore: Sendable {
                 abandoned.formUnion(held.keys)
                 held.removeAll()
             }
+            if epoch != nil && epoch != w.epoch { waiting.removeAll() }
             epoch = w.epoch
+            chunkBytes = w.maxChunkBytes
             heartbeatMs = w.heartbeatMs
             liveness = w.liveness
             welcomed = true
@@ -164,7 +180,15 @@ public struct WorkerCore: Sendable {
                     throw BodyError("this worker does not run quantization_error tasks")
                 }
                 held[t.taskID] = t.leaseID
-                out.append(.compute(request))
+                var withBlobs = request
+                withBlobs.needs = t.blobs
+                if config.sharedFilesystem || t.blobs.isEmpty {
+                    out.append(.compute(withBlobs))
+                } else {
+                    waiting.append(withBlobs)
+                    for d in t.blobs where cache[d] == nil && fetches[d] == nil { startFetch(d, now, &out) }
+                    releaseWaiting(now, &out)
+                }
             } catch {
                 send(.failure(TaskFailure(taskID: t.taskID, leaseID: t.leaseID, failureClass: .poison,
                                           message: "\(error)")), now, &out)
@@ -182,6 +206,11 @@ public struct WorkerCore: Sendable {
                 out.append(.log("coordinator shut down: \(d.message)"))
                 helloAt = now
             }
+        case .blobChunk(let chunk):
+            receiveChunk(chunk, now, &out)
+        case .blobUnknown(let u):
+            fetches[u.digest] = nil
+            failWaiting(needing: u.digest, "the coordinator does not hold blob \(u.digest)", now, &out)
         case .error(let e):
             if e.code == .notWelcomed { welcomed = false; hello(now, &out) }
             else { out.append(.log("coordinator error \(e.code): \(e.message)")) }
