@@ -105,7 +105,9 @@ enum ClusterJob {
             children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: server.endpoint,
                                         fetchBlobs: arguments.has("fetch-blobs"))
         }
-        let outcome = try server.run(&core, log: { log("coordinator: \($0)") })
+        var display = ClusterProgress()
+        let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) })
+        display.clear()
         let estimates: [LayerEstimate]
         switch outcome {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
@@ -154,7 +156,9 @@ enum ClusterJob {
                                                            modelDigest: source.digests[source.modelPath]),
                                           graph: graph, now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
         let layersQuantized: [QuantizedLayer]
-        switch try server.run(&core, log: { log("coordinator: \($0)") }) {
+        let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) })
+        display.clear()
+        switch quantizeOutcome {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
         case .sensitivity: throw CommandFailure(.internalError, "the coordinator ended the quantize phase without layers")
         case .quantized(let layers): layersQuantized = layers
@@ -204,5 +208,41 @@ func readInput(_ path: String, what: String) throws -> [UInt8] {
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     } catch {
         throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
+    }
+}
+
+/// The coordinator's progress on stderr: phase, tasks, workers, tasks per second and ETA; one
+/// rewritten line on a terminal, a log line every 10 s otherwise.
+struct ClusterProgress {
+    let terminal = isatty(STDERR_FILENO) == 1
+    var last = Date.distantPast
+    var phaseStart = Date()
+    var phase = ""
+    var doneAtPhaseStart = 0
+    var lineOpen = false
+
+    mutating func update(_ core: CoordinatorCore) {
+        let now = Date()
+        if core.phase != phase { phase = core.phase; phaseStart = now; doneAtPhaseStart = core.tasksDone }
+        guard now.timeIntervalSince(last) >= (terminal ? 0.2 : 10) else { return }
+        last = now
+        let done = core.tasksDone - doneAtPhaseStart, left = core.tasksLeased + core.tasksQueued
+        let elapsed = now.timeIntervalSince(phaseStart)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 && left > 0 ? ", round ETA " + ProgressReporter.clock(Double(left) / rate) : ""
+        let text = "\(core.phase) (round \(core.round)): \(done) tasks done, \(core.tasksLeased) leased, \(core.tasksQueued) queued; "
+            + "\(core.workerCount) worker(s), \(String(format: "%.1f", rate)) tasks/s\(eta)"
+        if terminal {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+            lineOpen = true
+        } else {
+            log("coordinator: " + text)
+        }
+    }
+
+    /// Ends the progress line before a log line.
+    mutating func clear() {
+        if lineOpen { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        lineOpen = false
     }
 }
