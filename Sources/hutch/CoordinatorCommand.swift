@@ -154,7 +154,7 @@ enum ClusterJob {
         log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
         server.perform(core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
                                                            modelDigest: source.digests[source.modelPath]),
-                                          graph: graph, now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
+                                          graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
         let layersQuantized: [QuantizedLayer]
         let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) })
         display.clear()

@@ -183,6 +183,7 @@ final class CoordinatorCoreTests: XCTestCase {
         guard case .quantized(let layers)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
         let reference = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
         XCTAssertEqual(layers, reference)
+        XCTAssertEqual(sim.workers[0].core.plan, WireDigest(Digest.sha256(Array("{\"plan\":1}".utf8))), "the plan was broadcast")
         XCTAssertEqual(sim.estimates?.map(\.trace.bitPattern), s.reference.layers.map(\.trace.bitPattern))
     }
 

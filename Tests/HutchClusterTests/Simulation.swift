@@ -109,7 +109,7 @@ struct Simulation {
             case .phaseComplete(let e):
                 estimates = e
                 if let quantize, let graph {
-                    apply(coordinator.startQuantize(quantize, graph: graph, now: now))
+                    apply(coordinator.startQuantize(quantize, graph: graph, plan: Array("{\"plan\":1}".utf8), now: now))
                 }
             }
         }

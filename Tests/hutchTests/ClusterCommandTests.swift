@@ -73,10 +73,10 @@ final class ClusterCommandTests: XCTestCase {
         return try? Data(contentsOf: out.appendingPathComponent("sensitivity.json"))
     }
 
-    func testRunWithOneAndTwoWorkersMatchesTraceExactly() throws {
+    func testRunWithOneTwoAndFourWorkersMatchesTraceExactly() throws {
         let flags = ["--samples", "64", "--batch-size", "16"]
         let reference = try trace(flags)
-        for workers in [1, 2] {
+        for workers in [1, 2, 4] {
             let data = try runCluster(flags, workers: workers)
             XCTAssertEqual(data, reference, "\(workers) worker(s): sensitivity.json differs from hutch trace")
             XCTAssertTrue(stderr("run\(workers)").contains("joined"), stderr("run\(workers)"))

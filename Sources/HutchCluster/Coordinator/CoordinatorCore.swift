@@ -115,8 +115,10 @@ public struct CoordinatorCore: Sendable {
     var quantizeGraph: Graph?
     var quantized: [QuantizedLayer] = []
     /// Blobs served to workers (model, data), by digest; every TASK lists them.
-    let blobs: [WireDigest: [UInt8]]
-    let blobList: [WireDigest]
+    var blobs: [WireDigest: [UInt8]]
+    var blobList: [WireDigest]
+    /// The plan broadcast (wire.md 5.6), once solved.
+    var planBroadcast: PlanBroadcast?
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
                 workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:]) {
@@ -237,6 +239,7 @@ public struct CoordinatorCore: Sendable {
         out.append(.log("worker \(hello.name) joined (\(hello.threads) threads, credit \(hello.credit))"))
         send(peer, .welcome(Welcome(job: jobDigest, epoch: config.epoch, heartbeatMs: heartbeat, liveness: config.liveness,
                                     maxCredit: config.maxCredit)), now, &out)
+        if let planBroadcast { send(peer, .plan(planBroadcast), now, &out) }
     }
 
     mutating func addCredit(_ peer: [UInt8], _ n: UInt64, _ now: UInt64, _ out: inout [CoordinatorAction], command: WireCommand?) {
@@ -323,10 +326,19 @@ public struct CoordinatorCore: Sendable {
     }
 
     /// Starts the quantize phase: one task per layer under the plan's widths.
-    public mutating func startQuantize(_ spec: QuantizeWorkSpec, graph: Graph, now: UInt64) -> [CoordinatorAction] {
+    /// `plan` is the plan.json bytes: broadcast to every worker (and to later ones after their
+    /// WELCOME), served as a blob and listed in every quantize TASK.
+    public mutating func startQuantize(_ spec: QuantizeWorkSpec, graph: Graph, plan: [UInt8], now: UInt64) -> [CoordinatorAction] {
         var out: [CoordinatorAction] = []
         guard !finished, phase == "waiting" else { return out }
         phase = "quantize"
+        if let digest = WireDigest(Digest.sha256(plan)) {
+            let broadcast = PlanBroadcast(digest: digest, body: plan)
+            planBroadcast = broadcast
+            blobs[digest] = plan
+            blobList.append(digest)
+            for key in peers.keys.sorted(by: Self.order) { send(key, .plan(broadcast), now, &out) }
+        }
         quantizeSpec = spec.encoded()
         quantizeGraph = graph
         let count = graph.quantizableLayers.count

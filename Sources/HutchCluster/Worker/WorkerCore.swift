@@ -1,3 +1,4 @@
+import HutchModel
 import HutchSensitivity
 import HutchWire
 
@@ -80,6 +81,8 @@ public struct WorkerCore: Sendable {
     /// Tasks held while their blobs arrive.
     var waiting: [ComputeRequest] = []
     var chunkBytes: UInt32 = WireLimits.defaultChunkBytes
+    /// Digest of the last PLAN received and verified.
+    public internal(set) var plan: WireDigest?
 
     public init(config: WorkerConfig) {
         self.config = config
@@ -205,6 +208,15 @@ public struct WorkerCore: Sendable {
                 held.removeAll()
                 out.append(.log("coordinator shut down: \(d.message)"))
                 helloAt = now
+            }
+        case .plan(let p):
+            // content-addressed: a verified plan is a cached blob, so quantize tasks need no fetch
+            if WireDigest(Digest.sha256(p.body)) == p.digest {
+                cache[p.digest] = p.body
+                plan = p.digest
+                releaseWaiting(now, &out)
+            } else {
+                out.append(.log("PLAN body does not match its digest \(p.digest); ignored"))
             }
         case .blobChunk(let chunk):
             receiveChunk(chunk, now, &out)
