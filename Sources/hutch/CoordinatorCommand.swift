@@ -106,7 +106,8 @@ enum ClusterJob {
                                         fetchBlobs: arguments.has("fetch-blobs"))
         }
         var display = ClusterProgress()
-        let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) })
+        let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) },
+                                     abandon: { allExited(children) })
         display.clear()
         let estimates: [LayerEstimate]
         switch outcome {
@@ -156,7 +157,8 @@ enum ClusterJob {
                                                            modelDigest: source.digests[source.modelPath]),
                                           graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
         let layersQuantized: [QuantizedLayer]
-        let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) })
+        let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) },
+                                     abandon: { allExited(children) })
         display.clear()
         switch quantizeOutcome {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
@@ -171,6 +173,13 @@ enum ClusterJob {
         let onnxPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("quantized.onnx").path
         try writeAtomically(Data(exported.encoded()), to: onnxPath)
         print("plan → \(planPath); quantized \(model.layers.count) layers on the workers → \(onnxPath)")
+    }
+
+    /// Why `hutch run` cannot finish: every local worker process has exited (nil otherwise).
+    static func allExited(_ children: [Process]) -> String? {
+        guard !children.isEmpty, children.allSatisfy({ !$0.isRunning }) else { return nil }
+        let statuses = children.map { String($0.terminationStatus) }.joined(separator: ", ")
+        return "all \(children.count) local worker(s) exited (status \(statuses)) before the job was done; see their messages above"
     }
 
     /// Absolute paths: workers may run in another directory.
@@ -189,7 +198,7 @@ enum ClusterJob {
         for i in 0..<count {
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(i + 1)"]
+            process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(i + 1)", "--parent", String(getpid())]
                 + (threads.map { ["--threads", String($0)] } ?? []) + (fetchBlobs ? ["--fetch-blobs"] : [])
             do {
                 try process.run()

@@ -14,6 +14,7 @@ struct WorkerCommand: Command {
     static let flags: [Arguments.Flag] = [
         .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
         .option("threads", "T", "compute threads (default: all cores)"),
+        .option("parent", "PID", "exit when process PID (the `hutch run` that started this worker) is gone"),
         .toggle("fetch-blobs", "fetch model and data from the coordinator by digest (no shared filesystem)"),
         .option("name", "NAME", "name shown by the coordinator (default: host name and process id)"),
     ]
@@ -32,7 +33,12 @@ struct WorkerCommand: Command {
         config.sharedFilesystem = !arguments.has("fetch-blobs")
         var core = WorkerCore(config: config)
         let cache = RunnerCache()
+        let parent = try arguments.int("parent", range: 1...Int(Int32.max)).map { pid_t($0) }
         let client = WorkerClient(connect: endpoint) { request in cache.compute(request) }
+        if let parent {
+            // an orphaned local worker would otherwise reconnect forever
+            client.orphaned = { getppid() != parent }
+        }
         log("worker \(name): connecting to \(endpoint)")
         do {
             try client.run(&core, log: { log("worker \(name): \($0)") })

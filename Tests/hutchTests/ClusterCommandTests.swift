@@ -202,6 +202,42 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertFalse(stderr("worker").contains("cannot load"), stderr("worker"))
     }
 
+    /// Live children of `pid` (from /proc; zombies count as gone).
+    func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[0] != "Z" && Int32(fields[1]) == pid
+        }
+    }
+
+    func alive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    /// Local workers whose `hutch run` is killed exit instead of reconnecting forever; a
+    /// `hutch run` whose workers all died fails with exit code 8 instead of waiting forever.
+    func testLocalWorkersDoNotOutliveRunAndRunNoticesDeadWorkers() throws {
+        let flags = ["--method", "hutchinson", "--probes", "200", "--samples", "64", "--batch-size", "16"]
+        let first = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--out", directory.appendingPathComponent("a").path], log: "a")
+        var workers: [pid_t] = []
+        XCTAssertTrue(eventually(30) { workers = children(of: first.processIdentifier); return workers.count == 2 })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        XCTAssertTrue(eventually(10) { !workers.contains(where: alive) }, "orphaned workers still running")
+        for w in workers where alive(w) { kill(w, SIGKILL) }
+
+        let second = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--out", directory.appendingPathComponent("b").path], log: "b")
+        XCTAssertTrue(eventually(30) { workers = children(of: second.processIdentifier); return workers.count == 2 })
+        for w in workers { kill(w, SIGKILL) }
+        XCTAssertEqual(wait(second, 20, "hutch run with dead workers"), 8, stderr("b"))
+        XCTAssertTrue(stderr("b").contains("exited"), stderr("b"))
+    }
+
     func testNonLoopbackBindNeedsInsecure() throws {
         let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--out", directory.path])
         XCTAssertEqual(outcome.status, 2)

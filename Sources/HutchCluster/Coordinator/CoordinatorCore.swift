@@ -157,7 +157,7 @@ public struct CoordinatorCore: Sendable {
             if var p = peers[peer] {
                 p.lastHeard = now
                 // at most one ERROR per peer per heartbeat interval
-                if let last = p.lastError, now - last < UInt64(p.heartbeatMs) { peers[peer] = p; break }
+                if let last = p.lastError, now - min(now, last) < UInt64(p.heartbeatMs) { peers[peer] = p; break }
                 p.lastError = now
                 peers[peer] = p
             }
@@ -168,7 +168,7 @@ public struct CoordinatorCore: Sendable {
         if !finished { dispatch(now, &out) }
         // heartbeats to peers we have been silent to
         if case .tick = event {
-            for key in peers.keys.sorted(by: Self.order) where now - (peers[key]?.lastSent ?? now) >= UInt64(peers[key]?.heartbeatMs ?? 0) {
+            for key in peers.keys.sorted(by: Self.order) where now - min(now, peers[key]?.lastSent ?? now) >= UInt64(peers[key]?.heartbeatMs ?? 0) {
                 send(key, .heartbeat, now, &out)
             }
         }

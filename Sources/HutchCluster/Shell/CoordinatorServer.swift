@@ -20,8 +20,11 @@ public final class CoordinatorServer {
     /// Runs until the core finishes (then flushes the DISCONNECTs and closes) or completes a
     /// phase that the caller continues (returned as `.sensitivity`, the socket stays open: call
     /// the core's next phase, `perform` its actions and `run` again).
+    /// `abandon` is asked on every tick; a reason ends the run as failed (e.g. every local
+    /// worker process exited).
     public func run(_ core: inout CoordinatorCore, log: (String) -> Void,
-                    progress: (CoordinatorCore) -> Void = { _ in }) throws -> CoordinatorOutcome {
+                    progress: (CoordinatorCore) -> Void = { _ in },
+                    abandon: () -> String? = { nil }) throws -> CoordinatorOutcome {
         guard !closed else { return .failed("the coordinator's socket is closed") }
         let tickMs = UInt64(max(20, min(200, Int(core.config.heartbeatMs) / 5)))
         var nextTick = MonotonicClock.nowMs
@@ -31,6 +34,10 @@ public final class CoordinatorServer {
             if now >= nextTick {
                 actions += core.handle(.tick, now: now)
                 nextTick = now + tickMs
+                if let why = abandon() {
+                    flush(&core, log: log)
+                    return .failed(why)
+                }
             } else if let incoming = try socket.receiveHWP(timeoutMs: Int(nextTick - now)) {
                 switch incoming {
                 case .message(let peer, let message): actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)

@@ -14,6 +14,8 @@ public final class WorkerClient: @unchecked Sendable {
     var finished: [(ComputeRequest, ComputeOutcome)] = []
     var stopping = false
     let wake = NSCondition()
+    /// Asked on every tick: true ends the worker as if the job were complete.
+    public var orphaned: () -> Bool = { false }
 
     public init(connect endpoint: String, compute: @escaping Compute) {
         self.endpoint = endpoint
@@ -38,6 +40,7 @@ public final class WorkerClient: @unchecked Sendable {
             if now >= nextTick {
                 actions += core.handle(.tick, now: now)
                 nextTick = now + 50
+                if orphaned() { throw WorkerStopped(description: "the process that started this worker is gone") }
             } else if let incoming = try socket.receiveHWP(timeoutMs: Int(min(20, nextTick - now))) {
                 switch incoming {
                 case .message(_, let message): actions += core.handle(.message(message), now: MonotonicClock.nowMs)
