@@ -42,7 +42,12 @@ struct StatusCommand: Command {
         }
         var lines = ["phase \(doc["phase"] ?? "?"), round \(doc["round"] ?? "?"): tasks \(doc["tasks_done"] ?? 0) done, \(doc["tasks_leased"] ?? 0) leased, \(doc["tasks_queued"] ?? 0) queued"]
         for w in doc["workers"] as? [[String: Any]] ?? [] {
-            lines.append("  worker \(w["name"] ?? "?"): \(w["completed"] ?? 0) done, \(w["leases"] ?? 0) leased, last heard \(w["last_heard_ms_ago"] ?? "?") ms ago")
+            lines.append("  worker \(w["name"] ?? "?"): \(w["completed"] ?? 0) done (\(w["tasks_per_second"] ?? 0) tasks/s), \(w["leases"] ?? 0) leased, last heard \(w["last_heard_ms_ago"] ?? "?") ms ago")
+        }
+        for layer in doc["layers"] as? [[String: Any]] ?? [] {
+            guard let probes = layer["probes"] as? Int else { continue }
+            let rse = (layer["relative_standard_error"] as? Double).map { String(format: "%.3f", $0) } ?? "-"
+            lines.append("  layer \(layer["index"] ?? "?"): \(probes) probes, relative s.e. \(rse)")
         }
         return lines.joined(separator: "\n")
     }

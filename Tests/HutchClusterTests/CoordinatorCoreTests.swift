@@ -66,6 +66,13 @@ final class CoordinatorCoreTests: XCTestCase {
         assertMatches(sim, s)
         XCTAssertGreaterThan(sim.coordinator.round, 1)
         XCTAssertTrue(sim.workers.allSatisfy { $0.core.completed > 0 }, "every worker got work")
+        // STATUS: per-layer convergence and per-worker counts
+        let replies = sim.coordinator.handle(.message(peer: [9], .statusRequest), now: sim.now)
+        guard case .send(_, .status(let report))? = replies.first else { return XCTFail("no STATUS: \(replies)") }
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])
+        let layers = try XCTUnwrap(doc["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.compactMap { $0["probes"] as? Int }, s.reference.layers.compactMap(\.probes))
+        XCTAssertEqual(doc["phase"] as? String, "finished")
     }
 
     func testWorkerDiesMidTaskLeasesReturn() throws {

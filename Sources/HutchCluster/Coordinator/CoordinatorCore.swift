@@ -68,6 +68,7 @@ public struct CoordinatorCore: Sendable {
         var leases: Set<UInt64> = []
         var strikes = 0
         var completed = 0
+        var joined: UInt64 = 0
     }
 
     struct Lease: Sendable {
@@ -235,7 +236,7 @@ public struct CoordinatorCore: Sendable {
         }
         let heartbeat = max(config.heartbeatMs, hello.heartbeatMs)
         peers[peer] = Peer(instance: hello.instance, name: hello.name, credit: min(hello.credit, config.maxCredit),
-                           heartbeatMs: heartbeat, lastHeard: now, lastSent: now, leases: kept)
+                           heartbeatMs: heartbeat, lastHeard: now, lastSent: now, leases: kept, joined: now)
         out.append(.log("worker \(hello.name) joined (\(hello.threads) threads, credit \(hello.credit))"))
         send(peer, .welcome(Welcome(job: jobDigest, epoch: config.epoch, heartbeatMs: heartbeat, liveness: config.liveness,
                                     maxCredit: config.maxCredit)), now, &out)
