@@ -33,6 +33,8 @@ let package = Package(
                           swiftSettings: release),
         .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
                           path: "Benchmarks/AllocationBenchmark"),
+        .executableTarget(name: "ClusterBenchmark", dependencies: ["HutchCluster", "HutchSensitivity", "HutchWire"],
+                          path: "Benchmarks/ClusterBenchmark"),
         .executableTarget(name: "SensitivityBenchmark", dependencies: ["HutchSensitivity", "CBLAS"],
                           path: "Benchmarks/SensitivityBenchmark"),
 

@@ -280,15 +280,15 @@ public struct CoordinatorCore: Sendable {
             strike(peer, r.taskID, error.description, now, &out)
             return
         }
-        // add to a copy: a result that conflicts with earlier cells leaves no trace
-        var copy = aggregator
+        // Tasks of a schedule cover disjoint cells and each is accepted once, and `validate` checked
+        // the shape and finiteness, so `add` fails only on wrong example counts, which it checks
+        // before writing any cell: no copy of the aggregator is needed to keep it clean.
         do {
-            try copy.add(result)
+            try aggregator.add(result)
         } catch {
             strike(peer, r.taskID, error.description, now, &out)
             return
         }
-        aggregator = copy
         complete(r.taskID, peer)
         roundOpen -= 1
         if roundOpen == 0 { openRound(&out) }
