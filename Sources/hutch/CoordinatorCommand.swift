@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HutchCluster
 import HutchAllocation
 import HutchModel
@@ -105,9 +106,10 @@ enum ClusterJob {
             children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: server.endpoint,
                                         fetchBlobs: arguments.has("fetch-blobs"))
         }
+        installInterruptHandlers()
         var display = ClusterProgress()
         let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) },
-                                     abandon: { allExited(children) })
+                                     abandon: { interruption() ?? allExited(children) })
         display.clear()
         let estimates: [LayerEstimate]
         switch outcome {
@@ -158,7 +160,7 @@ enum ClusterJob {
                                           graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
         let layersQuantized: [QuantizedLayer]
         let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) },
-                                     abandon: { allExited(children) })
+                                     abandon: { interruption() ?? allExited(children) })
         display.clear()
         switch quantizeOutcome {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
@@ -173,6 +175,19 @@ enum ClusterJob {
         let onnxPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("quantized.onnx").path
         try writeAtomically(Data(exported.encoded()), to: onnxPath)
         print("plan → \(planPath); quantized \(model.layers.count) layers on the workers → \(onnxPath)")
+    }
+
+    /// SIGINT / SIGTERM end the job cleanly: workers are told to stop (DISCONNECT shutdown).
+    static func installInterruptHandlers() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { number in receivedSignal.store(number, ordering: .relaxed) }
+        }
+    }
+
+    static func interruption() -> String? {
+        let number = receivedSignal.load(ordering: .relaxed)
+        guard number != 0 else { return nil }
+        return "interrupted by signal \(number) (\(number == SIGINT ? "SIGINT" : "SIGTERM")); the workers were told to stop"
     }
 
     /// Why `hutch run` cannot finish: every local worker process has exited (nil otherwise).
@@ -255,3 +270,6 @@ struct ClusterProgress {
         lineOpen = false
     }
 }
+
+/// The last SIGINT/SIGTERM received (0: none); set by the signal handler.
+let receivedSignal = Atomic<Int32>(0)

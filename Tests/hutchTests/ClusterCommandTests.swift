@@ -238,6 +238,29 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertTrue(stderr("b").contains("exited"), stderr("b"))
     }
 
+    /// SIGTERM stops the coordinator cleanly: it tells its workers (DISCONNECT shutdown) and
+    /// exits with code 8; the worker keeps waiting for a coordinator to come back.
+    func testCoordinatorInterruptedTellsItsWorkers() throws {
+        let flags = ["--method", "hutchinson", "--probes", "400", "--samples", "64", "--batch-size", "16"]
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--out", directory.appendingPathComponent("x").path],
+                                    log: "coordinator")
+        var endpoint: String?
+        XCTAssertTrue(eventually(30) {
+            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
+            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
+            return endpoint != nil
+        }, stderr("coordinator"))
+        guard let endpoint else { return }
+        let worker = try start(["worker", "--connect", endpoint, "--name", "patient", "--threads", "1"], log: "worker")
+        XCTAssertTrue(eventually(30) { stderr("coordinator").contains("patient joined") }, stderr("coordinator"))
+        kill(coordinator.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(coordinator, 20, "the interrupted coordinator"), 8, stderr("coordinator"))
+        XCTAssertTrue(stderr("coordinator").contains("interrupted by signal"), stderr("coordinator"))
+        XCTAssertTrue(eventually(10) { stderr("worker").contains("coordinator shut down") }, stderr("worker"))
+        XCTAssertTrue(worker.isRunning, "a worker outlives a coordinator that may come back")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x/sensitivity.json").path))
+    }
+
     func testNonLoopbackBindNeedsInsecure() throws {
         let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--out", directory.path])
         XCTAssertEqual(outcome.status, 2)

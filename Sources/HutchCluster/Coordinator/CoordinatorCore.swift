@@ -464,6 +464,13 @@ public struct CoordinatorCore: Sendable {
         out.append(.log("sensitivity round \(schedule.round): \(round.count) tasks"))
     }
 
+    /// Stops the job now (operator interrupt): every worker gets DISCONNECT(shutdown).
+    public mutating func abort(_ why: String) -> [CoordinatorAction] {
+        var out: [CoordinatorAction] = []
+        finish(.failed(why), &out)
+        return out
+    }
+
     mutating func finish(_ outcome: CoordinatorOutcome, _ out: inout [CoordinatorAction]) {
         guard !finished else { return }
         finished = true

@@ -35,6 +35,7 @@ public final class CoordinatorServer {
                 actions += core.handle(.tick, now: now)
                 nextTick = now + tickMs
                 if let why = abandon() {
+                    perform(core.abort(why), log: log)
                     flush(&core, log: log)
                     return .failed(why)
                 }
