@@ -15,6 +15,7 @@ struct WorkerCommand: Command {
         .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
         .option("threads", "T", "compute threads (default: all cores)"),
         .option("parent", "PID", "exit when process PID (the `hutch run` that started this worker) is gone"),
+        .option("cache", "DIR", "keep fetched model and data blobs in DIR (by digest) for later jobs and restarts"),
         .toggle("fetch-blobs", "fetch model and data from the coordinator by digest (no shared filesystem)"),
         .option("name", "NAME", "name shown by the coordinator (default: host name and process id)"),
     ]
@@ -32,12 +33,18 @@ struct WorkerCommand: Command {
         config.threads = UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         config.sharedFilesystem = !arguments.has("fetch-blobs")
         var core = WorkerCore(config: config)
+        let cacheDirectory = arguments.string("cache")
+        if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core) }
         let cache = RunnerCache()
         let parent = try arguments.int("parent", range: 1...Int(Int32.max)).map { pid_t($0) }
         let client = WorkerClient(connect: endpoint) { request in cache.compute(request) }
         if let parent {
             // an orphaned local worker would otherwise reconnect forever
             client.orphaned = { getppid() != parent }
+        }
+        client.fetched = { digest, bytes in
+            log("worker \(name): fetched blob \(digest) (\(bytes.count) bytes)")
+            if let cacheDirectory { BlobCache.store(digest, bytes, in: cacheDirectory) }
         }
         log("worker \(name): connecting to \(endpoint)")
         do {
@@ -131,5 +138,33 @@ final class RunnerCache: @unchecked Sendable {
     static func file(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]], what: String) throws -> [UInt8] {
         if let digest, let d = WireDigest(digest), let bytes = blobs[d] { return bytes }
         return try readInput(path, what: what)
+    }
+}
+
+/// Fetched blobs on disk: DIR/<64 hex digits>, verified when loaded.
+enum BlobCache {
+    static func load(_ directory: String, into core: inout WorkerCore) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(.io, "cannot create the cache directory '\(directory)': \((error as NSError).localizedDescription)")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.count == 64 {
+            guard let digest = WireDigest("sha256:" + name),
+                  let data = FileManager.default.contents(atPath: URL(fileURLWithPath: directory).appendingPathComponent(name).path) else { continue }
+            if !core.preload(digest, [UInt8](data)) {
+                log("cache: \(directory)/\(name) does not match its digest; ignored")
+            }
+        }
+    }
+
+    static func store(_ digest: WireDigest, _ bytes: [UInt8], in directory: String) {
+        let name = String(digest.description.dropFirst("sha256:".count))
+        do {
+            try writeAtomically(Data(bytes), to: URL(fileURLWithPath: directory).appendingPathComponent(name).path)
+        } catch {
+            log("cache: cannot keep blob \(digest) in \(directory): \(describe(error).message)")
+        }
     }
 }

@@ -170,36 +170,44 @@ final class ClusterCommandTests: XCTestCase {
     }
 
     /// Workers with --fetch-blobs never read the coordinator's files: they are deleted before
-    /// the worker starts, and the result is still identical.
-    func testWorkerFetchesModelAndDataByDigest() throws {
+    /// the worker starts, and the result is still identical. With --cache, a second worker
+    /// (a later job on the same files) fetches nothing.
+    func testWorkerFetchesModelAndDataByDigestAndCachesThem() throws {
         let flags = ["--samples", "48", "--batch-size", "16"]
         let reference = try trace(flags)
-        let inputs = directory.appendingPathComponent("inputs")
-        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-        for name in ["digits_resnet.onnx", "digits.npz"] {
-            try FileManager.default.copyItem(at: HutchProcess.repositoryRoot.appendingPathComponent("Examples/\(name)"),
-                                             to: inputs.appendingPathComponent(name))
+        let cache = directory.appendingPathComponent("cache")
+        for round in 1...2 {
+            let inputs = directory.appendingPathComponent("inputs")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            for name in ["digits_resnet.onnx", "digits.npz"] {
+                try FileManager.default.copyItem(at: HutchProcess.repositoryRoot.appendingPathComponent("Examples/\(name)"),
+                                                 to: inputs.appendingPathComponent(name))
+            }
+            let out = directory.appendingPathComponent("fetched\(round)")
+            let log = "coordinator\(round)", workerLog = "worker\(round)"
+            let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--model", inputs.appendingPathComponent("digits_resnet.onnx").path,
+                                         "--data", inputs.appendingPathComponent("digits.npz").path] + flags + ["--out", out.path], log: log)
+            var endpoint: String?
+            XCTAssertTrue(eventually(30) {
+                guard let range = stderr(log).range(of: "workers connect to ") else { return false }
+                endpoint = stderr(log)[range.upperBound...].split(separator: "\n").first.map(String.init)
+                return endpoint != nil
+            }, stderr(log))
+            guard let endpoint else { return }
+            try FileManager.default.removeItem(at: inputs)
+            let worker = try start(["worker", "--connect", endpoint, "--fetch-blobs", "--cache", cache.path, "--threads", "1"], log: workerLog)
+            XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr(log) + stderr(workerLog))
+            XCTAssertEqual(wait(worker, 10, "the worker"), 0, stderr(workerLog))
+            // the same traces as hutch trace (the embedded example's data digest is omitted there)
+            let got = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("sensitivity.json"))) as? [String: Any]
+            let want = try JSONSerialization.jsonObject(with: reference) as? [String: Any]
+            XCTAssertEqual((got?["layers"] as? [[String: Any]])?.compactMap { $0["trace"] as? Double },
+                           (want?["layers"] as? [[String: Any]])?.compactMap { $0["trace"] as? Double })
+            XCTAssertFalse(stderr(workerLog).contains("cannot load"), stderr(workerLog))
+            let fetches = stderr(workerLog).components(separatedBy: "fetched blob").count - 1
+            XCTAssertEqual(fetches, round == 1 ? 2 : 0, "round \(round): \(stderr(workerLog))")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.count == 64 }.count, 2)
         }
-        let out = directory.appendingPathComponent("fetched")
-        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--model", inputs.appendingPathComponent("digits_resnet.onnx").path,
-                                     "--data", inputs.appendingPathComponent("digits.npz").path] + flags + ["--out", out.path], log: "coordinator")
-        var endpoint: String?
-        XCTAssertTrue(eventually(30) {
-            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
-            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
-            return endpoint != nil
-        }, stderr("coordinator"))
-        guard let endpoint else { return }
-        try FileManager.default.removeItem(at: inputs)
-        let worker = try start(["worker", "--connect", endpoint, "--fetch-blobs", "--threads", "1"], log: "worker")
-        XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr("coordinator") + stderr("worker"))
-        XCTAssertEqual(wait(worker, 10, "the worker"), 0, stderr("worker"))
-        // the same bytes as hutch trace, except the data digest (the example's is omitted)
-        let got = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("sensitivity.json"))) as? [String: Any]
-        let want = try JSONSerialization.jsonObject(with: reference) as? [String: Any]
-        XCTAssertEqual((got?["layers"] as? [[String: Any]])?.compactMap { $0["trace"] as? Double },
-                       (want?["layers"] as? [[String: Any]])?.compactMap { $0["trace"] as? Double })
-        XCTAssertFalse(stderr("worker").contains("cannot load"), stderr("worker"))
     }
 
     /// Live children of `pid` (from /proc; zombies count as gone).

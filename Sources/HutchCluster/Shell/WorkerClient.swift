@@ -16,6 +16,8 @@ public final class WorkerClient: @unchecked Sendable {
     let wake = NSCondition()
     /// Asked on every tick: true ends the worker as if the job were complete.
     public var orphaned: () -> Bool = { false }
+    /// Called with each blob newly fetched and verified (e.g. to keep it in a disk cache).
+    public var fetched: (WireDigest, [UInt8]) -> Void = { _, _ in }
 
     public init(connect endpoint: String, compute: @escaping Compute) {
         self.endpoint = endpoint
@@ -34,6 +36,7 @@ public final class WorkerClient: @unchecked Sendable {
             wake.lock(); stopping = true; wake.signal(); wake.unlock()
         }
         var nextTick = MonotonicClock.nowMs
+        var known = Set(core.cache.keys)
         while true {
             let now = MonotonicClock.nowMs
             var actions: [WorkerAction] = []
@@ -53,6 +56,12 @@ public final class WorkerClient: @unchecked Sendable {
             lock.unlock()
             for (request, outcome) in done {
                 actions += core.handle(.computed(taskID: request.taskID, leaseID: request.leaseID, outcome), now: MonotonicClock.nowMs)
+            }
+            if core.cache.count != known.count {
+                for (digest, bytes) in core.cache where !known.contains(digest) {
+                    known.insert(digest)
+                    fetched(digest, bytes)
+                }
             }
             for action in actions {
                 switch action {

@@ -13,6 +13,14 @@ struct BlobFetch: Sendable {
 }
 
 extension WorkerCore {
+    /// Adds a blob from a local cache; refused (false) unless its SHA-256 is `digest`.
+    @discardableResult
+    public mutating func preload(_ digest: WireDigest, _ bytes: [UInt8]) -> Bool {
+        guard WireDigest(Digest.sha256(bytes)) == digest else { return false }
+        cache[digest] = bytes
+        return true
+    }
+
     static let blobWindow = 10
     /// Largest blob a worker accepts (a bound on what a coordinator can make it allocate).
     static let maxBlobBytes: UInt64 = 4 << 30
