@@ -89,7 +89,10 @@ enum ClusterJob {
         let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: options.probesPerCall)
         var core = CoordinatorCore(config: CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max)), spec: spec,
                                    options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker,
-                                   quantizeFollows: quantize, blobs: blobs)
+                                   quantizeFollows: quantize, blobs: blobs,
+                                   quantizationErrors: options.bits.isEmpty ? nil
+                                       : QuantizationErrorWorkSpec(modelPath: source.modelPath, modelDigest: source.digests[source.modelPath],
+                                                                   bits: options.bits))
         let server: CoordinatorServer
         do {
             server = try CoordinatorServer(bind: bind)
@@ -126,7 +129,11 @@ enum ClusterJob {
             let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
             for l in layers.indices { eigen[l] = try runner.topEigenvalue(layer: l, maxIterations: options.eigenIterations) }
         }
-        let errors = options.bits.isEmpty ? nil : try QuantizationErrors.compute(graph, bits: options.bits)
+        // computed by the workers (quantization_error tasks)
+        let errors = core.quantizationErrors
+        if !options.bits.isEmpty && errors == nil {
+            throw CommandFailure(.internalError, "the coordinator finished without the quantization errors of every layer")
+        }
         let ties = graph.tieGroups
         let result = SensitivityResult(job: job, assembled: layers.enumerated().map { l, layer in
             LayerSensitivity(index: l, layer: layer, estimate: estimates[l], method: job.method, topEigenvalue: eigen[l],

@@ -70,6 +70,7 @@ final class RunnerCache: @unchecked Sendable {
         switch request.work {
         case .sensitivity(let t): task = t
         case .quantize(let layer): return quantize(layer, request.spec, request.blobs)
+        case .quantizationError(let layer): return quantizationErrors(layer, request.spec, request.blobs)
         }
         if runner == nil || spec != request.spec {
             runner = nil
@@ -84,6 +85,33 @@ final class RunnerCache: @unchecked Sendable {
         guard let runner else { return .failure(.retryable, "no model loaded") }
         do {
             return .success(try runner.run(task))
+        } catch {
+            return .failure(.poison, describe(error).message)
+        }
+    }
+
+    /// The model of a quantize or quantization-error task, cached by path.
+    func model(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]]) throws -> Graph {
+        if let cached = quantizeModel, cached.path == path { return cached.graph }
+        let graph = try ONNXLoader.load(bytes: try Self.file(path, digest: digest, blobs, what: "model"), source: path)
+        quantizeModel = (path, graph)
+        return graph
+    }
+
+    func quantizationErrors(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]]) -> ComputeOutcome {
+        let spec: QuantizationErrorWorkSpec
+        let graph: Graph
+        do {
+            spec = try JSONDecoder().decode(QuantizationErrorWorkSpec.self, from: Data(specBytes))
+            graph = try model(spec.modelPath, digest: spec.modelDigest, blobs)
+        } catch {
+            return .failure(.retryable, "cannot load the task's model: \(describe(error).message)")
+        }
+        let layers = graph.quantizableLayers
+        guard layers.indices.contains(layer) else { return .failure(.poison, "layer \(layer) is not a quantizable layer of the model") }
+        do {
+            let errors = try QuantizationErrors.compute(graph, layer: layers[layer], bits: spec.bits)
+            return .errors(spec.bits.map { errors[$0] ?? .nan })
         } catch {
             return .failure(.poison, describe(error).message)
         }

@@ -194,6 +194,25 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(sim.estimates?.map(\.trace.bitPattern), s.reference.layers.map(\.trace.bitPattern))
     }
 
+    /// Quantization errors as tasks of their own, leased with the first round: the same values
+    /// as QuantizationErrors.compute in one process.
+    func testQuantizationErrorTasks() throws {
+        let s = try setup("tanh_mlp", hutchinson: true)
+        let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/tanh_mlp.onnx"))
+        var sim = Simulation(runner: s.runner, options: s.options, workers: 2, errorBits: [2, 4, 8])
+        sim.graph = graph
+        sim.addWorker(computeMs: 15)
+        sim.addWorker(computeMs: 25)
+        sim.run()
+        assertMatches(sim, s)
+        let reference = try QuantizationErrors.compute(graph, bits: [2, 4, 8])
+        let got = try XCTUnwrap(sim.coordinator.quantizationErrors)
+        XCTAssertEqual(got.count, reference.count)
+        for (a, b) in zip(got, reference) {
+            XCTAssertEqual(a.mapValues(\.bitPattern), b.mapValues(\.bitPattern))
+        }
+    }
+
     func testResultValidation() throws {
         let s = try setup("mlp", hutchinson: false)
         let spec = SensitivityWorkSpec(job: s.runner.job, source: ModelSource(modelPath: "m"), probesPerCall: 2)

@@ -42,15 +42,19 @@ struct Simulation {
     var quantize: QuantizeWorkSpec?
     var graph: Graph?
     var estimates: [LayerEstimate]?
+    /// Widths of the quantization-error tasks, if the coordinator was given some.
+    var errorBits: [Int]?
     /// Workers added at this time (late join).
     var joinLater: [(at: UInt64, computeMs: UInt64)] = []
 
     init(runner: TaskRunner, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
-         tasksPerWorker: Int = 4, quantizeFollows: Bool = false) {
+         tasksPerWorker: Int = 4, quantizeFollows: Bool = false, errorBits: [Int]? = nil) {
+        self.errorBits = errorBits
         self.runner = runner
         let spec = SensitivityWorkSpec(job: runner.job, source: ModelSource(modelPath: "unused.onnx"), probesPerCall: runner.probesPerCall)
         coordinator = CoordinatorCore(config: config, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
-                                      quantizeFollows: quantizeFollows)
+                                      quantizeFollows: quantizeFollows,
+                                      quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: "unused.onnx", bits: $0) })
     }
 
     mutating func addWorker(computeMs: UInt64 = 30) {
@@ -82,6 +86,10 @@ struct Simulation {
                             var r = try runner.run(task)
                             if workers[i].corrupt { r.values.removeLast() }
                             outcome = .success(r)
+                        case .quantizationError(let layer):
+                            guard let graph, let bits = errorBits else { throw SimError() }
+                            let e = try QuantizationErrors.compute(graph, layer: graph.quantizableLayers[layer], bits: bits)
+                            outcome = .errors(bits.map { e[$0] ?? .nan })
                         case .quantize(let layer):
                             guard let quantize, let graph else { throw SimError() }
                             outcome = .quantized(body: try QuantizeBodies.resultBody(try quantize.task(layer: layer, graph: graph).run()))

@@ -79,10 +79,12 @@ public struct CoordinatorCore: Sendable {
 
     enum WorkItem: Sendable, CustomStringConvertible {
         case sensitivity(SensitivityTask)
+        case quantizationError(layer: Int)
         case quantize(layer: Int)
         var description: String {
             switch self {
             case .sensitivity(let t): "\(t)"
+            case .quantizationError(let l): "quantization_error(layer \(l))"
             case .quantize(let l): "quantize(layer \(l))"
             }
         }
@@ -118,12 +120,27 @@ public struct CoordinatorCore: Sendable {
     /// Blobs served to workers (model, data), by digest; every TASK lists them.
     var blobs: [WireDigest: [UInt8]]
     var blobList: [WireDigest]
+    /// Quantization-error tasks (one per layer), leased with the first round when requested.
+    let errorSpec: QuantizationErrorWorkSpec?
+    let errorSpecBytes: [UInt8]
+    var errorsOpen = 0
+    var errors: [[Int: Double]?]
+    var tracesDone = false
+    /// ||Q_b(W) − W||² per layer and width, once every quantization-error task is done (nil
+    /// when none were requested).
+    public var quantizationErrors: [[Int: Double]]? {
+        errorSpec == nil || errors.contains { $0 == nil } ? nil : errors.compactMap { $0 }
+    }
     /// The plan broadcast (wire.md 5.6), once solved.
     var planBroadcast: PlanBroadcast?
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
-                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:]) {
+                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
+                quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil) {
         self.config = config
+        self.errorSpec = errorSpec
+        errorSpecBytes = errorSpec?.encoded() ?? []
+        errors = Array(repeating: nil, count: spec.job.layerCount)
         self.blobs = blobs
         blobList = blobs.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         self.quantizeFollows = quantizeFollows
@@ -148,6 +165,14 @@ public struct CoordinatorCore: Sendable {
         var out: [CoordinatorAction] = []
         if !started {
             started = true
+            if errorSpec != nil {
+                for layer in 0..<spec.job.layerCount {
+                    tasks[nextTaskID] = TaskState(task: .quantizationError(layer: layer))
+                    queue.append(nextTaskID)
+                    nextTaskID += 1
+                }
+                errorsOpen = spec.job.layerCount
+            }
             openRound(&out)
         }
         switch event {
@@ -270,6 +295,9 @@ public struct CoordinatorCore: Sendable {
         switch state.task {
         case .quantize(let layer):
             acceptQuantized(peer, r, layer, now, &out)
+            return
+        case .quantizationError(let layer):
+            acceptErrors(peer, r, layer, now, &out)
             return
         case .sensitivity(let t): task = t
         }
@@ -431,6 +459,8 @@ public struct CoordinatorCore: Sendable {
             switch state.task {
             case .sensitivity(let t): (kind, body) = (.sensitivity, SensitivityBodies.taskBody(t, spec: specBytes))
             case .quantize(let layer): (kind, body) = (.quantize, QuantizeBodies.taskBody(layer: layer, spec: quantizeSpec))
+            case .quantizationError(let layer):
+                (kind, body) = (.quantizationError, QuantizeBodies.taskBody(layer: layer, spec: errorSpecBytes))
             }
             let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs))
             nextLeaseID += 1
@@ -444,15 +474,8 @@ public struct CoordinatorCore: Sendable {
 
     mutating func openRound(_ out: inout [CoordinatorAction]) {
         guard let round = schedule.nextRound(aggregator) else {
-            let estimates = schedule.estimates(aggregator)
-            let missing = estimates.firstIndex { $0 == nil }
-            if quantizeFollows, missing == nil {
-                phase = "waiting"
-                out.append(.phaseComplete(estimates.compactMap { $0 }))
-                return
-            }
-            finish(missing.map { .failed("layer \($0): no trace was computed (internal error: a task is missing)") }
-                   ?? .sensitivity(estimates.compactMap { $0 }), &out)
+            tracesDone = true
+            completeSensitivity(&out)
             return
         }
         for task in round {
@@ -462,6 +485,32 @@ public struct CoordinatorCore: Sendable {
         }
         roundOpen = round.count
         out.append(.log("sensitivity round \(schedule.round): \(round.count) tasks"))
+    }
+
+    /// Ends the sensitivity phase once the traces and the quantization errors are all in.
+    mutating func completeSensitivity(_ out: inout [CoordinatorAction]) {
+        guard tracesDone, errorsOpen == 0, phase == "sensitivity" else { return }
+        let estimates = schedule.estimates(aggregator)
+        let missing = estimates.firstIndex { $0 == nil }
+        if quantizeFollows, missing == nil {
+            phase = "waiting"
+            out.append(.phaseComplete(estimates.compactMap { $0 }))
+            return
+        }
+        finish(missing.map { .failed("layer \($0): no trace was computed (internal error: a task is missing)") }
+               ?? .sensitivity(estimates.compactMap { $0 }), &out)
+    }
+
+    mutating func acceptErrors(_ peer: [UInt8], _ r: WireTaskResult, _ layer: Int, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        let bits = errorSpec?.bits ?? []
+        guard r.kind == .quantizationError, r.values.count == bits.count, r.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            strike(peer, r.taskID, "result of task \(r.taskID) (quantization errors of layer \(layer)) needs \(bits.count) finite non-negative values, got \(r.values.count)", now, &out)
+            return
+        }
+        complete(r.taskID, peer)
+        errors[layer] = Dictionary(uniqueKeysWithValues: zip(bits, r.values))
+        errorsOpen -= 1
+        completeSensitivity(&out)
     }
 
     /// Stops the job now (operator interrupt): every worker gets DISCONNECT(shutdown).

@@ -33,6 +33,24 @@ public struct QuantizeWorkSpec: Codable, Sendable, Hashable {
     }
 }
 
+/// What a quantization-error task needs besides its layer index (TASK body as for quantize).
+public struct QuantizationErrorWorkSpec: Codable, Sendable, Hashable {
+    public var modelPath: String
+    public var modelDigest: String?
+    /// Widths, ascending; the RESULT holds one squared error per width in this order.
+    public var bits: [Int]
+
+    public init(modelPath: String, modelDigest: String? = nil, bits: [Int]) {
+        self.modelPath = modelPath; self.modelDigest = modelDigest; self.bits = bits
+    }
+
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? [UInt8](encoder.encode(self))) ?? []
+    }
+}
+
 /// Quantize TASK body: u8 format (1) · u32 layer · u32 n · n bytes of QuantizeWorkSpec JSON.
 /// Quantize RESULT body: the layer's weight as a packed weight file (HUTCHQW, one layer named
 /// by its weight); RESULT values are empty.

@@ -14,6 +14,8 @@ public enum ComputeOutcome: Sendable {
     case success(SensitivityTaskResult)
     /// A quantize task's RESULT body (the packed layer).
     case quantized(body: [UInt8])
+    /// A quantization-error task's squared errors, one per width of its spec.
+    case errors([Double])
     case failure(FailureClass, String)
 }
 
@@ -21,6 +23,7 @@ public enum ComputeOutcome: Sendable {
 public struct ComputeRequest: Sendable {
     public enum Work: Sendable {
         case sensitivity(SensitivityTask)
+        case quantizationError(layer: Int)
         case quantize(layer: Int)
     }
     public var taskID: UInt64
@@ -135,6 +138,13 @@ public struct WorkerCore: Sendable {
                 send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
                                             body: SensitivityBodies.resultBody(r.task, exampleCounts: r.exampleCounts),
                                             values: r.values)), now, &out)
+            case .errors(let values):
+                if values.allSatisfy(\.isFinite) {
+                    send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantizationError, body: [], values: values)), now, &out)
+                } else {
+                    send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .poison,
+                                              message: "a quantization error is not finite")), now, &out)
+                }
             case .quantized(let body):
                 guard body.count <= WireLimits.resultBodyBytes.upperBound else {
                     send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .poison,
@@ -180,7 +190,8 @@ public struct WorkerCore: Sendable {
                     let (layer, spec) = try QuantizeBodies.decodeTask(t.body)
                     request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .quantize(layer: layer), spec: spec)
                 case .quantizationError:
-                    throw BodyError("this worker does not run quantization_error tasks")
+                    let (layer, spec) = try QuantizeBodies.decodeTask(t.body)
+                    request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .quantizationError(layer: layer), spec: spec)
                 }
                 held[t.taskID] = t.leaseID
                 var withBlobs = request
@@ -234,7 +245,7 @@ public struct WorkerCore: Sendable {
     mutating func hello(_ now: UInt64, _ out: inout [WorkerAction]) {
         helloAt = now
         let free = Int(config.slots) - held.count - abandoned.count
-        send(.hello(Hello(capabilities: [.sensitivity, .exactTrace, .quantize, .sharedFilesystem], instance: config.instance,
+        send(.hello(Hello(capabilities: [.sensitivity, .exactTrace, .quantizationError, .quantize, .sharedFilesystem], instance: config.instance,
                           name: config.name, threads: config.threads, credit: UInt32(max(1, free)),
                           heartbeatMs: config.heartbeatMs)), now, &out)
     }
