@@ -92,7 +92,8 @@ enum ClusterJob {
                                    quantizeFollows: quantize, blobs: blobs,
                                    quantizationErrors: options.bits.isEmpty ? nil
                                        : QuantizationErrorWorkSpec(modelPath: source.modelPath, modelDigest: source.digests[source.modelPath],
-                                                                   bits: options.bits))
+                                                                   bits: options.bits),
+                                   eigenIterations: options.eigenvalues ? options.eigenIterations : nil)
         let server: CoordinatorServer
         do {
             server = try CoordinatorServer(bind: bind)
@@ -124,10 +125,10 @@ enum ClusterJob {
 
         // what SensitivityAnalysis adds after the traces, computed here as `hutch trace` does
         let layers = graph.quantizableLayers
-        var eigen = [Double?](repeating: nil, count: layers.count)
-        if options.eigenvalues {
-            let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
-            for l in layers.indices { eigen[l] = try runner.topEigenvalue(layer: l, maxIterations: options.eigenIterations) }
+        // computed by the workers (eigenvalue tasks)
+        let eigen = options.eigenvalues ? core.eigenvalues : [Double?](repeating: nil, count: layers.count)
+        if options.eigenvalues && eigen.contains(where: { $0 == nil }) {
+            throw CommandFailure(.internalError, "the coordinator finished without the eigenvalue of every layer")
         }
         // computed by the workers (quantization_error tasks)
         let errors = core.quantizationErrors

@@ -66,9 +66,10 @@ final class RunnerCache: @unchecked Sendable {
     var quantizeModel: (path: String, graph: Graph)?
 
     func compute(_ request: ComputeRequest) -> ComputeOutcome {
-        let task: SensitivityTask
+        let task: SensitivityTask?
         switch request.work {
         case .sensitivity(let t): task = t
+        case .eigenvalue: task = nil
         case .quantize(let layer): return quantize(layer, request.spec, request.blobs)
         case .quantizationError(let layer): return quantizationErrors(layer, request.spec, request.blobs)
         }
@@ -84,6 +85,11 @@ final class RunnerCache: @unchecked Sendable {
         }
         guard let runner else { return .failure(.retryable, "no model loaded") }
         do {
+            if case .eigenvalue(let layer, let iterations) = request.work {
+                guard runner.layers.indices.contains(layer) else { return .failure(.poison, "layer \(layer) is not a layer of the job") }
+                return .eigenvalue(layer: layer, try runner.topEigenvalue(layer: layer, maxIterations: iterations))
+            }
+            guard let task else { return .failure(.poison, "no task") }
             return .success(try runner.run(task))
         } catch {
             return .failure(.poison, describe(error).message)

@@ -86,6 +86,8 @@ struct Simulation {
                             var r = try runner.run(task)
                             if workers[i].corrupt { r.values.removeLast() }
                             outcome = .success(r)
+                        case .eigenvalue(let layer, let iterations):
+                            outcome = .eigenvalue(layer: layer, try runner.topEigenvalue(layer: layer, maxIterations: iterations))
                         case .quantizationError(let layer):
                             guard let graph, let bits = errorBits else { throw SimError() }
                             let e = try QuantizationErrors.compute(graph, layer: graph.quantizableLayers[layer], bits: bits)

@@ -91,6 +91,14 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertTrue(stderr("run2").contains("round 2"), "the adaptive rule asked for a second round: \(stderr("run2"))")
     }
 
+    /// --eigen and the quantization errors are tasks too: still the same bytes as hutch trace.
+    func testRunWithEigenvaluesMatchesTrace() throws {
+        let flags = ["--method", "hutchinson", "--probes", "8", "--samples", "32", "--batch-size", "16", "--eigen", "--bits", "3,4"]
+        let reference = try trace(flags)
+        XCTAssertEqual(try runCluster(flags, workers: 2), reference)
+        XCTAssertTrue(String(decoding: reference, as: UTF8.self).contains("top_eigenvalue"))
+    }
+
     /// A worker killed with SIGKILL while it holds leases: they expire and another worker redoes
     /// them; the output does not change.
     func testWorkerKilledMidRunDoesNotChangeTheResult() throws {

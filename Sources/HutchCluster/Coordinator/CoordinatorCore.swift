@@ -80,9 +80,11 @@ public struct CoordinatorCore: Sendable {
     enum WorkItem: Sendable, CustomStringConvertible {
         case sensitivity(SensitivityTask)
         case quantizationError(layer: Int)
+        case eigenvalue(layer: Int)
         case quantize(layer: Int)
         var description: String {
             switch self {
+            case .eigenvalue(let l): "eigenvalue(layer \(l))"
             case .sensitivity(let t): "\(t)"
             case .quantizationError(let l): "quantization_error(layer \(l))"
             case .quantize(let l): "quantize(layer \(l))"
@@ -126,6 +128,10 @@ public struct CoordinatorCore: Sendable {
     var errorsOpen = 0
     var errors: [[Int: Double]?]
     var tracesDone = false
+    /// Power-iteration tasks (one per layer) when `--eigen` asked for them.
+    let eigenIterations: Int?
+    var eigenOpen = 0
+    public private(set) var eigenvalues: [Double?]
     /// ||Q_b(W) − W||² per layer and width, once every quantization-error task is done (nil
     /// when none were requested).
     public var quantizationErrors: [[Int: Double]]? {
@@ -136,8 +142,10 @@ public struct CoordinatorCore: Sendable {
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
                 workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
-                quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil) {
+                quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil) {
         self.config = config
+        self.eigenIterations = eigenIterations
+        eigenvalues = Array(repeating: nil, count: spec.job.layerCount)
         self.errorSpec = errorSpec
         errorSpecBytes = errorSpec?.encoded() ?? []
         errors = Array(repeating: nil, count: spec.job.layerCount)
@@ -172,6 +180,14 @@ public struct CoordinatorCore: Sendable {
                     nextTaskID += 1
                 }
                 errorsOpen = spec.job.layerCount
+            }
+            if eigenIterations != nil {
+                for layer in 0..<spec.job.layerCount {
+                    tasks[nextTaskID] = TaskState(task: .eigenvalue(layer: layer))
+                    queue.append(nextTaskID)
+                    nextTaskID += 1
+                }
+                eigenOpen = spec.job.layerCount
             }
             openRound(&out)
         }
@@ -298,6 +314,16 @@ public struct CoordinatorCore: Sendable {
             return
         case .quantizationError(let layer):
             acceptErrors(peer, r, layer, now, &out)
+            return
+        case .eigenvalue(let layer):
+            guard r.kind == .sensitivity, r.body == EigenvalueBodies.resultBody(layer: layer), r.values.count == 1, r.values[0].isFinite else {
+                strike(peer, r.taskID, "result of task \(r.taskID) (eigenvalue of layer \(layer)) needs body format 2 for that layer and one finite value", now, &out)
+                return
+            }
+            complete(r.taskID, peer)
+            eigenvalues[layer] = r.values[0]
+            eigenOpen -= 1
+            completeSensitivity(&out)
             return
         case .sensitivity(let t): task = t
         }
@@ -461,6 +487,8 @@ public struct CoordinatorCore: Sendable {
             case .quantize(let layer): (kind, body) = (.quantize, QuantizeBodies.taskBody(layer: layer, spec: quantizeSpec))
             case .quantizationError(let layer):
                 (kind, body) = (.quantizationError, QuantizeBodies.taskBody(layer: layer, spec: errorSpecBytes))
+            case .eigenvalue(let layer):
+                (kind, body) = (.sensitivity, EigenvalueBodies.taskBody(layer: layer, iterations: eigenIterations ?? 20, spec: specBytes))
             }
             let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs))
             nextLeaseID += 1
@@ -489,7 +517,7 @@ public struct CoordinatorCore: Sendable {
 
     /// Ends the sensitivity phase once the traces and the quantization errors are all in.
     mutating func completeSensitivity(_ out: inout [CoordinatorAction]) {
-        guard tracesDone, errorsOpen == 0, phase == "sensitivity" else { return }
+        guard tracesDone, errorsOpen == 0, eigenOpen == 0, phase == "sensitivity" else { return }
         let estimates = schedule.estimates(aggregator)
         let missing = estimates.firstIndex { $0 == nil }
         if quantizeFollows, missing == nil {

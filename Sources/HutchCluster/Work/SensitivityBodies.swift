@@ -92,6 +92,34 @@ public enum SensitivityBodies {
     }
 }
 
+/// Eigenvalue tasks travel as sensitivity tasks with body format 2:
+/// TASK body:   u8 format (2) · u32 layer · u32 max iterations · u32 n · n bytes of spec JSON
+/// RESULT body: u8 format (2) · u32 layer; values = [top eigenvalue of the layer's Hessian block]
+public enum EigenvalueBodies {
+    public static let format: UInt8 = 2
+
+    public static func taskBody(layer: Int, iterations: Int, spec: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [format]
+        for v in [UInt32(clamping: layer), UInt32(clamping: iterations), UInt32(spec.count)] {
+            for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
+        }
+        return out + spec
+    }
+
+    public static func decodeTask(_ body: [UInt8]) throws(BodyError) -> (layer: Int, iterations: Int, spec: [UInt8]) {
+        var r = SensitivityBodies.Reader(bytes: body)
+        guard r.remaining >= 1, body[0] == format else { throw BodyError("eigenvalue task body: format is not 2") }
+        r.offset = 1
+        let layer = Int(try r.u32()), iterations = Int(try r.u32()), n = Int(try r.u32())
+        guard r.remaining == n else { throw BodyError("eigenvalue task body: spec length \(n), \(r.remaining) bytes follow") }
+        return (layer, iterations, Array(body[r.offset...]))
+    }
+
+    public static func resultBody(layer: Int) -> [UInt8] {
+        [format] + (0..<4).map { UInt8(truncatingIfNeeded: UInt32(clamping: layer) >> (8 * $0)) }
+    }
+}
+
 /// A TASK or RESULT body that does not follow its format.
 public struct BodyError: Error, Sendable, CustomStringConvertible {
     public let description: String

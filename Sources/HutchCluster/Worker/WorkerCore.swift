@@ -16,6 +16,8 @@ public enum ComputeOutcome: Sendable {
     case quantized(body: [UInt8])
     /// A quantization-error task's squared errors, one per width of its spec.
     case errors([Double])
+    /// An eigenvalue task's result.
+    case eigenvalue(layer: Int, Double)
     case failure(FailureClass, String)
 }
 
@@ -24,6 +26,7 @@ public struct ComputeRequest: Sendable {
     public enum Work: Sendable {
         case sensitivity(SensitivityTask)
         case quantizationError(layer: Int)
+        case eigenvalue(layer: Int, iterations: Int)
         case quantize(layer: Int)
     }
     public var taskID: UInt64
@@ -138,6 +141,14 @@ public struct WorkerCore: Sendable {
                 send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
                                             body: SensitivityBodies.resultBody(r.task, exampleCounts: r.exampleCounts),
                                             values: r.values)), now, &out)
+            case .eigenvalue(let layer, let value):
+                if value.isFinite {
+                    send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
+                                                body: EigenvalueBodies.resultBody(layer: layer), values: [value])), now, &out)
+                } else {
+                    send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .poison,
+                                              message: "the eigenvalue of layer \(layer) is not finite")), now, &out)
+                }
             case .errors(let values):
                 if values.allSatisfy(\.isFinite) {
                     send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantizationError, body: [], values: values)), now, &out)
@@ -183,6 +194,9 @@ public struct WorkerCore: Sendable {
             do {
                 let request: ComputeRequest
                 switch t.kind {
+                case .sensitivity where t.body.first == EigenvalueBodies.format:
+                    let (layer, iterations, spec) = try EigenvalueBodies.decodeTask(t.body)
+                    request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .eigenvalue(layer: layer, iterations: iterations), spec: spec)
                 case .sensitivity:
                     let (task, spec) = try SensitivityBodies.decodeTask(t.body)
                     request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .sensitivity(task), spec: spec)
