@@ -27,7 +27,9 @@ public final class CoordinatorServer {
                     abandon: () -> String? = { nil }) throws -> CoordinatorOutcome {
         guard !closed else { return .failed("the coordinator's socket is closed") }
         let tickMs = UInt64(max(20, min(200, Int(core.config.heartbeatMs) / 5)))
-        var nextTick = MonotonicClock.nowMs
+        // messages that waited while the caller worked between phases go first: a tick now
+        // would expire workers whose heartbeats are simply still queued
+        var nextTick = MonotonicClock.nowMs + tickMs
         while true {
             let now = MonotonicClock.nowMs
             var actions: [CoordinatorAction] = []
