@@ -11,9 +11,9 @@ import HutchWire
 /// DIR/sensitivity.json, the same bytes `hutch trace` writes with the same flags.
 struct CoordinatorCommand: Command {
     static let name = "coordinator"
-    static let summary = "serve a sensitivity job to `hutch worker`s over ZeroMQ (DIR/sensitivity.json)"
+    static let summary = "serve a job to `hutch worker`s over ZeroMQ: DIR/sensitivity.json (+ plan.json, quantized.onnx with a budget)"
     static let usage = """
-        [--model M.onnx --data D.npz] --bind tcp://HOST:PORT [--insecure] [--workers N] [every hutch trace flag] --out DIR
+        [--model M.onnx --data D.npz] --bind tcp://HOST:PORT [--insecure] [--workers N] [every hutch trace flag] [hutch plan budget flags] --out DIR
         """
     static let flags: [Arguments.Flag] = traceFlags + [
         .option("bind", "ENDPOINT", "where workers connect, tcp://HOST:PORT (PORT * picks a free one); non-loopback needs --insecure"),

@@ -4,8 +4,8 @@ import Foundation
 /// by default.
 struct RunCommand: Command {
     static let name = "run"
-    static let summary = "coordinator plus N local worker processes over ZeroMQ on loopback (DIR/sensitivity.json)"
-    static let usage = "[--model M.onnx --data D.npz] [--workers N] [--threads T] [every hutch trace flag] --out DIR"
+    static let summary = "coordinator plus N local workers over ZeroMQ: DIR/sensitivity.json, with a budget also plan.json and quantized.onnx"
+    static let usage = "[--model M.onnx --data D.npz] [--workers N] [--threads T] [--fetch-blobs] [every hutch trace flag] [hutch plan budget flags] --out DIR"
     static let flags: [Arguments.Flag] = CoordinatorCommand.traceFlags + [
         .option("workers", "N", "local worker processes (default 2)"),
         .option("tasks-per-worker", "K", "tasks per worker and round (default 4)"),
