@@ -213,6 +213,26 @@ final class CoordinatorCoreTests: XCTestCase {
         }
     }
 
+    /// Seeded runs over a network that loses, duplicates, delays and reorders messages: every
+    /// run ends with the reference bits (a failing seed reproduces exactly).
+    func testUnreliableNetworkSeeds() throws {
+        let s = try setup("tanh_mlp", hutchinson: true)
+        for seed in 1...60 as ClosedRange<UInt64> {
+            var config = CoordinatorConfig(epoch: 3)
+            config.leaseMs = 2000
+            config.maxFailures = 50
+            var sim = Simulation(runner: s.runner, options: s.options, workers: 3, config: config)
+            sim.faults = Simulation.Faults(state: seed, loss: 0.05, duplication: 0.05, maxDelayMs: 15)
+            for c in [10, 20, 30] as [UInt64] { sim.addWorker(computeMs: c) }
+            sim.run(limitMs: 300_000)
+            guard case .sensitivity? = sim.outcome else {
+                XCTFail("seed \(seed): \(String(describing: sim.outcome)) at \(sim.now) ms; \(sim.coordinator.tasksDone) done, \(sim.coordinator.tasksQueued) queued, \(sim.coordinator.tasksLeased) leased; log: \(sim.logs.suffix(6))")
+                continue
+            }
+            assertMatches(sim, s)
+        }
+    }
+
     func testResultValidation() throws {
         let s = try setup("mlp", hutchinson: false)
         let spec = SensitivityWorkSpec(job: s.runner.job, source: ModelSource(modelPath: "m"), probesPerCall: 2)

@@ -38,6 +38,20 @@ struct Simulation {
     let runner: TaskRunner
     let latencyMs: UInt64 = 2
     var logs: [String] = []
+    var faults: Faults?
+
+    /// A seeded unreliable network.
+    struct Faults {
+        var state: UInt64
+        var loss: Double
+        var duplication: Double
+        var maxDelayMs: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) < p * 1_000_000 }
+    }
     /// Set to run a quantize phase after the sensitivity phase.
     var quantize: QuantizeWorkSpec?
     var graph: Graph?
@@ -68,7 +82,17 @@ struct Simulation {
     mutating func post(toCoordinator: Bool, worker: Int, _ message: WireMessage) {
         // through the codec, as on a socket
         guard let frames = try? WireCodec.encode(message) else { XCTFail("cannot encode \(message)"); return }
-        network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames))
+        guard var faults else {
+            network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames))
+            return
+        }
+        // seeded loss, duplication and delay (which also reorders)
+        let copies = faults.chance(faults.loss) ? 0 : faults.chance(faults.duplication) ? 2 : 1
+        for _ in 0..<copies {
+            network.append(Packet(at: now + latencyMs + faults.next() % faults.maxDelayMs, toCoordinator: toCoordinator,
+                                  worker: worker, frames: frames))
+        }
+        self.faults = faults
     }
 
     mutating func apply(_ actions: [WorkerAction], worker i: Int) {

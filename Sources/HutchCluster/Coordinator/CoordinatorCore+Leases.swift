@@ -17,7 +17,9 @@ extension CoordinatorCore {
             if let lease = tasks[id]?.lease, !(tasks[id]?.done ?? true), lease.deadline <= now {
                 out.append(.log("lease \(lease.id) of task \(id) expired on \(peerName(lease.peer)); re-queued"))
                 peers[lease.peer]?.leases.remove(id)
+                tasks[id]?.lastPeer = lease.peer
                 endLease(id)
+                if unreturned.removeValue(forKey: lease.id) != nil { addCredit(lease.peer, 1, now, &out, command: nil) }
             }
         }
     }
@@ -26,8 +28,11 @@ extension CoordinatorCore {
     mutating func dispatch(_ now: UInt64, _ out: inout [CoordinatorAction]) {
         while let id = queue.first {
             let ready = peers.filter { $0.value.credit > 0 }
+            // a task whose lease expired goes elsewhere when another worker has room
+            let avoid = tasks[id]?.lastPeer
             guard let target = ready.min(by: { a, b in
-                a.value.leases.count != b.value.leases.count ? a.value.leases.count < b.value.leases.count : Self.order(a.key, b.key)
+                if (a.key == avoid) != (b.key == avoid) { return b.key == avoid }
+                return a.value.leases.count != b.value.leases.count ? a.value.leases.count < b.value.leases.count : Self.order(a.key, b.key)
             })?.key, let state = tasks[id] else { return }
             queue.removeFirst()
             let kind: TaskKind, body: [UInt8]
@@ -43,6 +48,7 @@ extension CoordinatorCore {
             nextLeaseID += 1
             tasks[id]?.lease = lease
             peers[target]?.credit -= 1
+            unreturned[lease.id] = target
             peers[target]?.leases.insert(id)
             send(target, .task(TaskAssignment(taskID: id, leaseID: lease.id, leaseMs: config.leaseMs, kind: kind,
                                               blobs: blobList, body: body)), now, &out)
@@ -51,6 +57,7 @@ extension CoordinatorCore {
 
     mutating func drop(_ peer: [UInt8], reason: String, _ out: inout [CoordinatorAction]) {
         guard let p = peers.removeValue(forKey: peer) else { return }
+        unreturned = unreturned.filter { $0.value != peer }
         requeue(p.leases, from: peer)
         out.append(.log("worker \(p.name) \(reason); \(p.leases.count) lease(s) re-queued"))
         out.append(.disconnect(peer: peer))

@@ -126,6 +126,7 @@ extension CoordinatorCore {
         guard !state.done, let lease = state.lease, lease.id == f.leaseID, lease.peer == peer else { return }   // stale
         peers[peer]?.leases.remove(f.taskID)
         state.lease = nil
+        state.lastPeer = peer
         state.failures += 1
         if f.failureClass == .poison { state.poisonReports += 1 }
         state.lastFailure = f.message

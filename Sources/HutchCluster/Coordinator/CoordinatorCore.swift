@@ -99,6 +99,8 @@ public struct CoordinatorCore: Sendable {
         var failures = 0
         var poisonReports = 0
         var lastFailure = ""
+        /// The worker whose lease of this task last expired or failed.
+        var lastPeer: [UInt8]?
     }
 
     var peers: [[UInt8]: Peer] = [:]
@@ -106,6 +108,10 @@ public struct CoordinatorCore: Sendable {
     /// Task ids waiting for a lease, lowest first.
     var queue: [UInt64] = []
     var nextTaskID: UInt64 = 1
+    /// Leases whose unit of credit has not come back yet, with the peer it belongs to. A unit
+    /// comes back once: with the lease's first RESULT/FAILURE, or when the lease expires (a
+    /// lost TASK or RESULT would otherwise leak it), never twice (duplicated or late answers).
+    var unreturned: [UInt64: [UInt8]] = [:]
     var nextLeaseID: UInt64 = 1
     var roundOpen = 0
     public internal(set) var schedule: SensitivitySchedule
@@ -247,10 +253,10 @@ public struct CoordinatorCore: Sendable {
         case .credit(let c):
             addCredit(peer, UInt64(c.credit), now, &out, command: .credit)
         case .result(let r):
-            addCredit(peer, 1, now, &out, command: nil)
+            returnCredit(peer, lease: r.leaseID, now, &out)
             accept(peer, r, now, &out)
         case .failure(let f):
-            addCredit(peer, 1, now, &out, command: nil)
+            returnCredit(peer, lease: f.leaseID, now, &out)
             failed(peer, f, &out)
         case .blobRequest(let r):
             serveBlob(peer, r, now, &out)
@@ -275,6 +281,8 @@ public struct CoordinatorCore: Sendable {
             kept.formUnion(other.leases)
             peers[key] = nil
         }
+        // HELLO's credit is the worker's own count of free slots: older units are settled
+        unreturned = unreturned.filter { $0.value != peer && peers[$0.value]?.instance != hello.instance }
         let heartbeat = max(config.heartbeatMs, hello.heartbeatMs)
         peers[peer] = Peer(instance: hello.instance, name: hello.name, credit: min(hello.credit, config.maxCredit),
                            heartbeatMs: heartbeat, lastHeard: now, lastSent: now, leases: kept, joined: now)
@@ -282,6 +290,12 @@ public struct CoordinatorCore: Sendable {
         send(peer, .welcome(Welcome(job: jobDigest, epoch: config.epoch, heartbeatMs: heartbeat, liveness: config.liveness,
                                     maxCredit: config.maxCredit)), now, &out)
         if let planBroadcast { send(peer, .plan(planBroadcast), now, &out) }
+    }
+
+    mutating func returnCredit(_ peer: [UInt8], lease: UInt64, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        guard unreturned[lease] == peer else { return }
+        unreturned[lease] = nil
+        addCredit(peer, 1, now, &out, command: nil)
     }
 
     mutating func addCredit(_ peer: [UInt8], _ n: UInt64, _ now: UInt64, _ out: inout [CoordinatorAction], command: WireCommand?) {

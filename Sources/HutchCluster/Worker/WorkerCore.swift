@@ -185,10 +185,12 @@ public struct WorkerCore: Sendable {
             liveness = w.liveness
             welcomed = true
         case .task(let t):
-            guard welcomed else { return }
-            if UInt32(held.count + abandoned.count) >= config.slots {
+            guard welcomed, held[t.taskID] != t.leaseID else { return }   // a repeated TASK is the same lease
+            // The coordinator's credit rules; a lease that expired while this worker still computes it
+            // lets one more task in, which simply waits. Far beyond the slots, refuse.
+            if UInt32(held.count + abandoned.count) >= 4 * config.slots {
                 send(.failure(TaskFailure(taskID: t.taskID, leaseID: t.leaseID, failureClass: .retryable,
-                                          message: "no free slot (\(config.slots) held)")), now, &out)
+                                          message: "no free slot (\(held.count) tasks held, \(config.slots) slots)")), now, &out)
                 return
             }
             do {
