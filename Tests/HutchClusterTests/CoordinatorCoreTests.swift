@@ -213,8 +213,9 @@ final class CoordinatorCoreTests: XCTestCase {
         }
     }
 
-    /// Seeded runs over a network that loses, duplicates, delays and reorders messages: every
-    /// run ends with the reference bits (a failing seed reproduces exactly).
+    /// Seeded runs over a network that loses, duplicates, delays and reorders messages, with a
+    /// worker crash and a late join: every run ends with the reference bits (a failing seed
+    /// reproduces exactly).
     func testUnreliableNetworkSeeds() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
         for seed in 1...60 as ClosedRange<UInt64> {
@@ -224,6 +225,9 @@ final class CoordinatorCoreTests: XCTestCase {
             var sim = Simulation(runner: s.runner, options: s.options, workers: 3, config: config)
             sim.faults = Simulation.Faults(state: seed, loss: 0.05, duplication: 0.05, maxDelayMs: 15)
             for c in [10, 20, 30] as [UInt64] { sim.addWorker(computeMs: c) }
+            // and a crash at a seeded moment, and a worker joining late
+            sim.workers[Int(seed % 3)].dieAt = 20 + seed * 37 % 400
+            sim.joinLater = [(at: 100 + seed * 53 % 500, computeMs: 15)]
             sim.run(limitMs: 300_000)
             guard case .sensitivity? = sim.outcome else {
                 XCTFail("seed \(seed): \(String(describing: sim.outcome)) at \(sim.now) ms; \(sim.coordinator.tasksDone) done, \(sim.coordinator.tasksQueued) queued, \(sim.coordinator.tasksLeased) leased; log: \(sim.logs.suffix(6))")
