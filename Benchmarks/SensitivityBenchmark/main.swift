@@ -141,6 +141,9 @@ do {
         print(String(format: "RATIO Hutchinson per probe, PyTorch time / Hutch time: %.2fx vs double backprop (required >= 2, aim 3); %.2fx vs forward+backward+double backprop",
                      probeRatio, full / best.value.median))
         print(String(format: "RATIO exact traces, time of 100 PyTorch probes / Hutch exact time: %.1fx (required >= 20)", exactRatio))
+        if let forward = torch["forward_seconds"] as? Double {
+            print(String(format: "PyTorch forward pass alone: %.3f s (Hutch's forward / PyTorch's: %.1fx)", forward, median(forwardTimes) / forward))
+        }
         out["pytorch_hvp_seconds_per_probe"] = hvp
         out["pytorch_full_seconds_per_probe"] = full
         out["ratio_probe"] = probeRatio

@@ -128,6 +128,14 @@ def main():
         if i >= 2: full_times.append(time.perf_counter() - t)
     hvp, full = float(np.median(times)), float(np.median(full_times))
 
+    # the forward pass alone (no autograd), for comparison with Hutch's forward kernels
+    with torch.no_grad():
+        folded(x)
+        fwd = []
+        for _ in range(5):
+            t = time.perf_counter(); folded(x); fwd.append(time.perf_counter() - t)
+    forward = float(np.median(fwd))
+
     a1 = torch.randn(1024, 1024); b1 = torch.randn(1024, 1024)
     for _ in range(3): a1 @ b1
     t = time.perf_counter(); reps = 20
@@ -143,6 +151,7 @@ def main():
         "hvp_seconds_min": min(times),
         "full_seconds_per_probe": full, "full_seconds_all": full_times, "full_seconds_min": min(full_times),
         "seconds_100_probes": 100 * hvp,
+        "forward_seconds": forward,
         "torch_sgemm_1024_gflops": gemm,
         "last_probe_forms": forms,
     }
@@ -150,7 +159,7 @@ def main():
         json.dump(result, f, indent=1)
     print(f"PyTorch {torch.__version__}, {a.threads} threads, batch {a.batch}, {len(weights)} layers, "
           f"{result['parameters']} parameters: double backprop {hvp:.3f} s/probe (median of {a.probes}), "
-          f"forward+backward+double backprop {full:.3f} s/probe; torch 1024^3 GEMM {gemm:.1f} GFLOP/s")
+          f"forward+backward+double backprop {full:.3f} s/probe; forward alone {forward:.3f} s; torch 1024^3 GEMM {gemm:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":
