@@ -1,5 +1,6 @@
 import HutchAllocation
 import HutchAutodiff
+import HutchCluster
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
@@ -45,5 +46,6 @@ func describe(_ error: Error) -> CommandFailure {
     if let quantizer = error as? QuantizerError { return CommandFailure(.invalidModel, quantizer.description) }
     if let packed = error as? PackedWeightFileError { return CommandFailure(.io, packed.description) }
     if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, execution.description) }
+    if let zmq = error as? ZMQError { return CommandFailure(.io, zmq.description) }
     return CommandFailure(.internalError, "\(error)")
 }

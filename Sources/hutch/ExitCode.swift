@@ -8,6 +8,7 @@ enum ExitCode: Int32 {
     case invalidData = 5        // corrupt data file, wrong shape or dtype, bad labels, NaN/Inf, empty
     case invalidSensitivity = 6 // sensitivity.json / plan.json missing fields or invalid values
     case infeasible = 7         // no bit allocation satisfies the budgets
+    case cluster = 8            // a cluster job failed (a task failed on every worker, a worker was sent away)
 }
 
 /// An error that already knows its one-line message and its exit code.

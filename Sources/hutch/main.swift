@@ -7,6 +7,10 @@ let commands: [any Command.Type] = [
     TraceCommand.self,
     PlanCommand.self,
     QuantizeCommand.self,
+    RunCommand.self,
+    CoordinatorCommand.self,
+    WorkerCommand.self,
+    StatusCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))

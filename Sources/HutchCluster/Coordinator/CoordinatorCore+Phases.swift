@@ -1,0 +1,88 @@
+import HutchModel
+import HutchQuantize
+import HutchSensitivity
+import HutchWire
+
+/// Phases: sensitivity rounds, quantization errors and eigenvalues, the quantize phase, the end.
+extension CoordinatorCore {
+    /// Starts the quantize phase: one task per layer under the plan's widths.
+    /// `plan` is the plan.json bytes: broadcast to every worker (and to later ones after their
+    /// WELCOME), served as a blob and listed in every quantize TASK.
+    public mutating func startQuantize(_ spec: QuantizeWorkSpec, graph: Graph, plan: [UInt8], now: UInt64) -> [CoordinatorAction] {
+        var out: [CoordinatorAction] = []
+        guard !finished, phase == "waiting" else { return out }
+        phase = "quantize"
+        if let digest = WireDigest(Digest.sha256(plan)) {
+            let broadcast = PlanBroadcast(digest: digest, body: plan)
+            planBroadcast = broadcast
+            blobs[digest] = plan
+            blobList.append(digest)
+            for key in peers.keys.sorted(by: Self.order) { send(key, .plan(broadcast), now, &out) }
+        }
+        quantizeSpec = spec.encoded()
+        quantizeGraph = graph
+        let count = graph.quantizableLayers.count
+        for layer in 0..<count {
+            tasks[nextTaskID] = TaskState(task: .quantize(layer: layer))
+            queue.append(nextTaskID)
+            nextTaskID += 1
+        }
+        roundOpen = count
+        out.append(.log("quantize: \(count) layer tasks"))
+        dispatch(now, &out)
+        return out
+    }
+
+    mutating func openRound(_ out: inout [CoordinatorAction]) {
+        guard let round = schedule.nextRound(aggregator) else {
+            tracesDone = true
+            completeSensitivity(&out)
+            return
+        }
+        for task in round {
+            tasks[nextTaskID] = TaskState(task: .sensitivity(task))
+            queue.append(nextTaskID)
+            nextTaskID += 1
+        }
+        roundOpen = round.count
+        out.append(.log("sensitivity round \(schedule.round): \(round.count) tasks"))
+    }
+
+    /// Ends the sensitivity phase once the traces and the quantization errors are all in.
+    mutating func completeSensitivity(_ out: inout [CoordinatorAction]) {
+        guard tracesDone, errorsOpen == 0, eigenOpen == 0, phase == "sensitivity" else { return }
+        let estimates = schedule.estimates(aggregator)
+        let missing = estimates.firstIndex { $0 == nil }
+        if quantizeFollows, missing == nil {
+            phase = "waiting"
+            out.append(.phaseComplete(estimates.compactMap { $0 }))
+            return
+        }
+        finish(missing.map { .failed("layer \($0): no trace was computed (internal error: a task is missing)") }
+               ?? .sensitivity(estimates.compactMap { $0 }), &out)
+    }
+
+    /// Stops the job now (operator interrupt): every worker gets DISCONNECT(shutdown).
+    public mutating func abort(_ why: String) -> [CoordinatorAction] {
+        var out: [CoordinatorAction] = []
+        finish(.failed(why), &out)
+        return out
+    }
+
+    mutating func finish(_ outcome: CoordinatorOutcome, _ out: inout [CoordinatorAction]) {
+        guard !finished else { return }
+        finished = true
+        phase = "finished"
+        queue.removeAll()
+        let message: String
+        let reason: DisconnectReason
+        switch outcome {
+        case .sensitivity, .quantized: (reason, message) = (.jobComplete, "the job is complete")
+        case .failed(let why): (reason, message) = (.shutdown, String(why.prefix(1000)))
+        }
+        for key in peers.keys.sorted(by: Self.order) {
+            out.append(.send(peer: key, .disconnect(Disconnect(reason: reason, message: message))))
+        }
+        out.append(.finish(outcome))
+    }
+}

@@ -1,0 +1,320 @@
+import HutchModel
+import HutchQuantize
+import HutchSensitivity
+import HutchWire
+
+/// What happened to the coordinator: a message or a malformed message from a peer (its ROUTER
+/// routing id), or the timer.
+public enum CoordinatorEvent: Sendable {
+    case message(peer: [UInt8], WireMessage)
+    case malformed(peer: [UInt8], WireError)
+    case tick
+}
+
+/// What the coordinator's shell must do.
+public enum CoordinatorAction: Sendable {
+    case send(peer: [UInt8], WireMessage)
+    /// Forget the peer (its session is over; nothing more is sent to it).
+    case disconnect(peer: [UInt8])
+    case log(String)
+    /// The sensitivity phase is complete and a quantize phase follows: the shell hands the
+    /// estimates to the caller, which solves the plan and calls `startQuantize`.
+    case phaseComplete([LayerEstimate])
+    case finish(CoordinatorOutcome)
+}
+
+public enum CoordinatorOutcome: Sendable {
+    /// Per-layer estimates, in layer order.
+    case sensitivity([LayerEstimate])
+    /// Every layer quantized under the plan, canonical order.
+    case quantized([QuantizedLayer])
+    /// The job cannot finish (a poison task, an inconsistent result); one line.
+    case failed(String)
+}
+
+/// Numbers that govern sessions and leases.
+public struct CoordinatorConfig: Sendable {
+    public var epoch: UInt64
+    public var heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs
+    public var liveness: UInt32 = WireLimits.defaultLiveness
+    public var maxCredit: UInt32 = 64
+    /// Lease length for one task.
+    public var leaseMs: UInt32 = 600_000
+    /// Failures of one task (any class) before the job fails.
+    public var maxFailures = 5
+    /// FAILURE(poison) reports of one task before the job fails.
+    public var maxPoisonReports = 2
+    /// Invalid results from one worker before it is sent away.
+    public var maxStrikes = 3
+    public init(epoch: UInt64) { self.epoch = epoch }
+}
+
+/// The sans-IO coordinator of the sensitivity phase: `handle(event, now)` returns what to send.
+/// No sockets, no clock (`now` is milliseconds on any monotonic clock), no files.
+public struct CoordinatorCore: Sendable {
+    public let config: CoordinatorConfig
+    public let spec: SensitivityWorkSpec
+    public let jobDigest: WireDigest
+    let specBytes: [UInt8]
+
+    struct Peer: Sendable {
+        var instance: UInt64
+        var name: String
+        var credit: UInt32
+        var heartbeatMs: UInt32
+        var lastHeard: UInt64
+        var lastSent: UInt64
+        var lastError: UInt64?
+        var leases: Set<UInt64> = []
+        var strikes = 0
+        var completed = 0
+        var joined: UInt64 = 0
+    }
+
+    struct Lease: Sendable {
+        var id: UInt64
+        var peer: [UInt8]
+        var deadline: UInt64
+    }
+
+    enum WorkItem: Sendable, CustomStringConvertible {
+        case sensitivity(SensitivityTask)
+        case quantizationError(layer: Int)
+        case eigenvalue(layer: Int)
+        case quantize(layer: Int)
+        var description: String {
+            switch self {
+            case .eigenvalue(let l): "eigenvalue(layer \(l))"
+            case .sensitivity(let t): "\(t)"
+            case .quantizationError(let l): "quantization_error(layer \(l))"
+            case .quantize(let l): "quantize(layer \(l))"
+            }
+        }
+    }
+
+    struct TaskState: Sendable {
+        var task: WorkItem
+        var done = false
+        var lease: Lease?
+        var failures = 0
+        var poisonReports = 0
+        var lastFailure = ""
+        /// The worker whose lease of this task last expired or failed.
+        var lastPeer: [UInt8]?
+    }
+
+    var peers: [[UInt8]: Peer] = [:]
+    var tasks: [UInt64: TaskState] = [:]
+    /// Task ids waiting for a lease, lowest first.
+    var queue: [UInt64] = []
+    var nextTaskID: UInt64 = 1
+    /// Leases whose unit of credit has not come back yet, with the peer it belongs to. A unit
+    /// comes back once: with the lease's first RESULT/FAILURE, or when the lease expires (a
+    /// lost TASK or RESULT would otherwise leak it), never twice (duplicated or late answers).
+    var unreturned: [UInt64: [UInt8]] = [:]
+    var nextLeaseID: UInt64 = 1
+    var roundOpen = 0
+    public internal(set) var schedule: SensitivitySchedule
+    public internal(set) var aggregator: TraceAggregator
+    public internal(set) var finished = false
+    public internal(set) var duplicates = 0
+    public internal(set) var started = false
+    /// Set when a quantize phase follows the sensitivity phase.
+    public let quantizeFollows: Bool
+    public internal(set) var phase = "sensitivity"
+    var quantizeSpec: [UInt8] = []
+    var quantizeGraph: Graph?
+    var quantized: [QuantizedLayer] = []
+    /// Blobs served to workers (model, data), by digest; every TASK lists them.
+    var blobs: [WireDigest: [UInt8]]
+    var blobList: [WireDigest]
+    /// Quantization-error tasks (one per layer), leased with the first round when requested.
+    let errorSpec: QuantizationErrorWorkSpec?
+    let errorSpecBytes: [UInt8]
+    var errorsOpen = 0
+    var errors: [[Int: Double]?]
+    var tracesDone = false
+    /// Power-iteration tasks (one per layer) when `--eigen` asked for them.
+    let eigenIterations: Int?
+    var eigenOpen = 0
+    public internal(set) var eigenvalues: [Double?]
+    /// ||Q_b(W) − W||² per layer and width, once every quantization-error task is done (nil
+    /// when none were requested).
+    public var quantizationErrors: [[Int: Double]]? {
+        errorSpec == nil || errors.contains { $0 == nil } ? nil : errors.compactMap { $0 }
+    }
+    /// The plan broadcast (wire.md 5.6), once solved.
+    var planBroadcast: PlanBroadcast?
+
+    public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
+                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
+                quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil) {
+        self.config = config
+        self.eigenIterations = eigenIterations
+        eigenvalues = Array(repeating: nil, count: spec.job.layerCount)
+        self.errorSpec = errorSpec
+        errorSpecBytes = errorSpec?.encoded() ?? []
+        errors = Array(repeating: nil, count: spec.job.layerCount)
+        self.blobs = blobs
+        blobList = blobs.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        self.quantizeFollows = quantizeFollows
+        self.spec = spec
+        specBytes = spec.encoded()
+        jobDigest = WireDigest(Digest.sha256(specBytes)) ?? WireDigest(bytes: Array(repeating: 0, count: WireDigest.byteCount))!
+        schedule = SensitivitySchedule(job: spec.job, options: options, workers: workers, tasksPerWorker: tasksPerWorker)
+        aggregator = TraceAggregator(job: spec.job)
+    }
+
+    // MARK: queries for status and tests
+
+    public var tasksDone: Int { tasks.values.filter(\.done).count }
+    public var tasksLeased: Int { tasks.values.filter { !$0.done && $0.lease != nil }.count }
+    public var tasksQueued: Int { queue.count }
+    public var workerCount: Int { peers.count }
+    public var round: Int { schedule.round }
+
+    // MARK: events
+
+    public mutating func handle(_ event: CoordinatorEvent, now: UInt64) -> [CoordinatorAction] {
+        var out: [CoordinatorAction] = []
+        if !started {
+            started = true
+            if errorSpec != nil {
+                for layer in 0..<spec.job.layerCount {
+                    tasks[nextTaskID] = TaskState(task: .quantizationError(layer: layer))
+                    queue.append(nextTaskID)
+                    nextTaskID += 1
+                }
+                errorsOpen = spec.job.layerCount
+            }
+            if eigenIterations != nil {
+                for layer in 0..<spec.job.layerCount {
+                    tasks[nextTaskID] = TaskState(task: .eigenvalue(layer: layer))
+                    queue.append(nextTaskID)
+                    nextTaskID += 1
+                }
+                eigenOpen = spec.job.layerCount
+            }
+            openRound(&out)
+        }
+        switch event {
+        case .tick:
+            expire(now, &out)
+        case .malformed(let peer, let error):
+            if case .badSignature = error { break }   // not HWP: drop silently
+            if var p = peers[peer] {
+                p.lastHeard = now
+                // at most one ERROR per peer per heartbeat interval
+                if let last = p.lastError, now - min(now, last) < UInt64(p.heartbeatMs) { peers[peer] = p; break }
+                p.lastError = now
+                peers[peer] = p
+            }
+            out.append(.send(peer: peer, .error(ErrorReply(answering: error))))
+        case .message(let peer, let message):
+            receive(peer, message, now, &out)
+        }
+        if !finished { dispatch(now, &out) }
+        // heartbeats to peers we have been silent to
+        if case .tick = event {
+            for key in peers.keys.sorted(by: Self.order) where now - min(now, peers[key]?.lastSent ?? now) >= UInt64(peers[key]?.heartbeatMs ?? 0) {
+                send(key, .heartbeat, now, &out)
+            }
+        }
+        return out
+    }
+
+    mutating func receive(_ peer: [UInt8], _ message: WireMessage, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        switch message {
+        case .hello(let hello):
+            welcome(peer, hello, now, &out)
+            return
+        case .statusRequest:
+            out.append(.send(peer: peer, .status(StatusReport(json: statusJSON(now)))))
+            return
+        case .disconnect:
+            if peers[peer] != nil { drop(peer, reason: "left", &out) }
+            return
+        case .error(let e):
+            out.append(.log("peer \(peerName(peer)) reports error \(e.code) on command \(e.command): \(e.message)"))
+            return
+        default:
+            break
+        }
+        guard var p = peers[peer] else {
+            out.append(.send(peer: peer, .error(ErrorReply(code: .notWelcomed, command: message.command.rawValue,
+                                                             message: "no session: send HELLO"))))
+            return
+        }
+        p.lastHeard = now
+        peers[peer] = p
+        switch message {
+        case .heartbeat:
+            break
+        case .credit(let c):
+            addCredit(peer, UInt64(c.credit), now, &out, command: .credit)
+        case .result(let r):
+            returnCredit(peer, lease: r.leaseID, now, &out)
+            accept(peer, r, now, &out)
+        case .failure(let f):
+            returnCredit(peer, lease: f.leaseID, now, &out)
+            failed(peer, f, &out)
+        case .blobRequest(let r):
+            serveBlob(peer, r, now, &out)
+        default:
+            send(peer, .error(ErrorReply(code: .unexpected, command: message.command.rawValue,
+                                         message: "the coordinator does not accept \(message.command) from a worker")), now, &out)
+        }
+    }
+
+    mutating func welcome(_ peer: [UInt8], _ hello: Hello, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        if finished {
+            out.append(.send(peer: peer, .disconnect(Disconnect(reason: .jobComplete, message: "the job is complete"))))
+            return
+        }
+        var kept: Set<UInt64> = []
+        if let old = peers[peer] {
+            if old.instance == hello.instance { kept = old.leases } else { requeue(old.leases, from: peer) }
+        }
+        // the same worker process reconnected under another routing id: move its leases
+        for (key, other) in peers where key != peer && other.instance == hello.instance {
+            for id in other.leases { tasks[id]?.lease?.peer = peer }
+            kept.formUnion(other.leases)
+            peers[key] = nil
+        }
+        // HELLO's credit is the worker's own count of free slots: older units are settled
+        unreturned = unreturned.filter { $0.value != peer && peers[$0.value]?.instance != hello.instance }
+        let heartbeat = max(config.heartbeatMs, hello.heartbeatMs)
+        peers[peer] = Peer(instance: hello.instance, name: hello.name, credit: min(hello.credit, config.maxCredit),
+                           heartbeatMs: heartbeat, lastHeard: now, lastSent: now, leases: kept, joined: now)
+        out.append(.log("worker \(hello.name) joined (\(hello.threads) threads, credit \(hello.credit))"))
+        send(peer, .welcome(Welcome(job: jobDigest, epoch: config.epoch, heartbeatMs: heartbeat, liveness: config.liveness,
+                                    maxCredit: config.maxCredit)), now, &out)
+        if let planBroadcast { send(peer, .plan(planBroadcast), now, &out) }
+    }
+
+    mutating func returnCredit(_ peer: [UInt8], lease: UInt64, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        guard unreturned[lease] == peer else { return }
+        unreturned[lease] = nil
+        addCredit(peer, 1, now, &out, command: nil)
+    }
+
+    mutating func addCredit(_ peer: [UInt8], _ n: UInt64, _ now: UInt64, _ out: inout [CoordinatorAction], command: WireCommand?) {
+        guard var p = peers[peer] else { return }
+        let total = UInt64(p.credit) + n
+        if total > UInt64(config.maxCredit), let command {
+            send(peer, .error(ErrorReply(code: .creditExceeded, command: command.rawValue,
+                                         message: "credit \(total) exceeds max_credit \(config.maxCredit); capped")), now, &out)
+        }
+        p.credit = UInt32(min(total, UInt64(config.maxCredit)))
+        peers[peer] = p
+    }
+
+    mutating func send(_ peer: [UInt8], _ message: WireMessage, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        peers[peer]?.lastSent = now
+        out.append(.send(peer: peer, message))
+    }
+
+    func peerName(_ peer: [UInt8]) -> String { peers[peer]?.name ?? peer.map { String($0, radix: 16) }.joined() }
+
+    static func order(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }
+}

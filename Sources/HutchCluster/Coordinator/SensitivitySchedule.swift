@@ -1,0 +1,84 @@
+import HutchSensitivity
+
+/// Which tasks the sensitivity phase runs, round by round, and when it stops. Same rounds and
+/// stopping rule as `SensitivityAnalysis` (hutchinson: rounds of probes per layer group until
+/// every layer's relative standard error is at most the tolerance or the probe limit is hit),
+/// decided only at round boundaries, so the probes used, and thus the bits, do not depend on
+/// how many workers there are or in which order their results arrive. Only the cut of each
+/// round into tasks differs, and the aggregator makes the totals independent of the cut.
+public struct SensitivitySchedule: Sendable {
+    public let job: SensitivityJob
+    public let options: TraceOptions
+    /// Tasks a round is cut into, at least (when the round has enough work).
+    public let targetTasks: Int
+    public private(set) var probesDone: [Int]
+    public private(set) var active: [Int]
+    public private(set) var round = 0
+
+    public init(job: SensitivityJob, options: TraceOptions, workers: Int, tasksPerWorker: Int) {
+        self.job = job
+        self.options = options
+        targetTasks = max(1, workers) * max(1, tasksPerWorker)
+        probesDone = Array(repeating: 0, count: job.layerGroups.count)
+        active = Array(job.layerGroups.indices)
+    }
+
+    var limit: Int { options.probes ?? max(2, options.maxProbes) }
+    var roundSize: Int { options.probes ?? max(2, options.probesPerRound) }
+
+    /// The next round's tasks in canonical order, or nil when the job is complete. Call it
+    /// once at the start and then each time every task of the previous round is done.
+    public mutating func nextRound(_ aggregator: TraceAggregator) -> [SensitivityTask]? {
+        if round > 0 {
+            guard job.method == .hutchinson else { return nil }
+            active = active.filter { g in
+                guard probesDone[g] < limit else { return false }
+                return job.layerGroups[g].contains { l in
+                    (aggregator.estimate(layer: l)?.relativeStandardError ?? .infinity) > options.tolerance
+                }
+            }
+        }
+        guard !active.isEmpty else { return nil }
+        round += 1
+        if job.method == .exact { return exactTasks() }
+        var ranges: [(group: Int, probes: Range<Int>)] = []
+        for g in active {
+            let next = min(probesDone[g] + roundSize, limit)
+            ranges.append((g, probesDone[g]..<next))
+            probesDone[g] = next
+        }
+        // probe chunks of the stacking size; batches split only as far as needed to fill workers
+        let ppt = max(1, options.probesPerCall)
+        let unsplit = ranges.reduce(0) { $0 + ($1.probes.count + ppt - 1) / ppt }
+        let bpt = batchesPerTask(unsplitTasks: unsplit)
+        return ranges.flatMap { job.tasks(probes: $0.probes, groups: [$0.group], batchesPerTask: bpt, probesPerTask: ppt) }
+    }
+
+    /// Exact: every batch range over all groups; groups are split too when batches alone
+    /// cannot make enough tasks.
+    func exactTasks() -> [SensitivityTask] {
+        let bpt = batchesPerTask(unsplitTasks: 1)
+        let batchChunks = (job.batchCount + bpt - 1) / bpt
+        let G = job.layerGroups.count
+        let groupPieces = min(G, max(1, (targetTasks + batchChunks - 1) / batchChunks))
+        var out: [SensitivityTask] = []
+        for b0 in stride(from: 0, to: job.batchCount, by: bpt) {
+            for piece in 0..<groupPieces {
+                let g0 = piece * G / groupPieces, g1 = (piece + 1) * G / groupPieces
+                out.append(SensitivityTask(batches: b0..<min(b0 + bpt, job.batchCount), probes: 0..<0, groups: g0..<g1))
+            }
+        }
+        return out
+    }
+
+    func batchesPerTask(unsplitTasks: Int) -> Int {
+        guard unsplitTasks < targetTasks else { return job.batchCount }
+        let pieces = (targetTasks + unsplitTasks - 1) / unsplitTasks
+        return max(1, (job.batchCount + pieces - 1) / pieces)
+    }
+
+    /// Per-layer estimates once the schedule is complete.
+    public func estimates(_ aggregator: TraceAggregator) -> [LayerEstimate?] {
+        (0..<job.layerCount).map { aggregator.estimate(layer: $0) }
+    }
+}

@@ -1,0 +1,95 @@
+import HutchSensitivity
+import HutchWire
+
+/// The coordinator's ZeroMQ shell: a bound ROUTER and a loop that moves bytes between it and a
+/// `CoordinatorCore`. All decisions are the core's.
+public final class CoordinatorServer {
+    let context: ZMQContext
+    let socket: ZMQSocket
+    /// The endpoint actually bound (with the port the system chose for `:*`).
+    public let endpoint: String
+    var closed = false
+
+    public init(bind: String, heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs,
+                liveness: UInt32 = WireLimits.defaultLiveness) throws(ZMQError) {
+        context = try ZMQContext()
+        socket = try ZMQSocket.coordinatorRouter(context, bind: bind, heartbeatMs: heartbeatMs, liveness: liveness)
+        endpoint = try socket.lastEndpoint
+    }
+
+    /// Runs until the core finishes (then flushes the DISCONNECTs and closes) or completes a
+    /// phase that the caller continues (returned as `.sensitivity`, the socket stays open: call
+    /// the core's next phase, `perform` its actions and `run` again).
+    /// `abandon` is asked on every tick; a reason ends the run as failed (e.g. every local
+    /// worker process exited).
+    public func run(_ core: inout CoordinatorCore, log: (String) -> Void,
+                    progress: (CoordinatorCore) -> Void = { _ in },
+                    abandon: () -> String? = { nil }) throws -> CoordinatorOutcome {
+        guard !closed else { return .failed("the coordinator's socket is closed") }
+        let tickMs = UInt64(max(20, min(200, Int(core.config.heartbeatMs) / 5)))
+        // messages that waited while the caller worked between phases go first: a tick now
+        // would expire workers whose heartbeats are simply still queued
+        var nextTick = MonotonicClock.nowMs + tickMs
+        while true {
+            let now = MonotonicClock.nowMs
+            var actions: [CoordinatorAction] = []
+            if now >= nextTick {
+                actions += core.handle(.tick, now: now)
+                nextTick = now + tickMs
+                if let why = abandon() {
+                    perform(core.abort(why), log: log)
+                    flush(&core, log: log)
+                    return .failed(why)
+                }
+            } else if let incoming = try socket.receiveHWP(timeoutMs: Int(nextTick - now)) {
+                switch incoming {
+                case .message(let peer, let message): actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)
+                case .malformed(let peer, let error): actions += core.handle(.malformed(peer: peer, error), now: MonotonicClock.nowMs)
+                }
+            }
+            let stop = perform(actions, log: log)
+            if !actions.isEmpty { progress(core) }
+            if let stop {
+                if case .finished(let outcome) = stop {
+                    flush(&core, log: log)
+                    return outcome
+                }
+                if case .phase(let estimates) = stop { return .sensitivity(estimates) }
+            }
+        }
+    }
+
+    public enum StopReason { case phase([LayerEstimate]), finished(CoordinatorOutcome) }
+
+    /// Sends the core's messages (DONTWAIT: a full or departed peer must not stall the loop;
+    /// leases cover the loss) and reports a phase end or finish.
+    @discardableResult
+    public func perform(_ actions: [CoordinatorAction], log: (String) -> Void) -> StopReason? {
+        var stop: StopReason?
+        for action in actions {
+            switch action {
+            case .send(let peer, let message):
+                do { _ = try socket.send(message, to: peer, dontWait: true) } catch {}
+            case .disconnect: break
+            case .log(let line): log(line)
+            case .phaseComplete(let estimates): stop = .phase(estimates)
+            case .finish(let outcome): stop = .finished(outcome)
+            }
+        }
+        return stop
+    }
+
+    /// Keeps serving briefly so the DISCONNECTs reach the workers, then closes.
+    func flush(_ core: inout CoordinatorCore, log: (String) -> Void) {
+        let until = MonotonicClock.nowMs + 300
+        while MonotonicClock.nowMs < until {
+            guard let incoming = try? socket.receiveHWP(timeoutMs: 50) else { continue }
+            if case .message(let peer, let message) = incoming {
+                perform(core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs), log: log)
+            }
+        }
+        try? socket.setLinger(milliseconds: 500)
+        socket.close()
+        closed = true
+    }
+}

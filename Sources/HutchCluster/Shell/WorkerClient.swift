@@ -1,0 +1,102 @@
+import Foundation
+import HutchWire
+
+/// The worker's ZeroMQ shell: a DEALER to the coordinator, a compute thread, and a loop that
+/// moves messages and finished computations into the `WorkerCore`.
+public final class WorkerClient: @unchecked Sendable {
+    /// Turns a task into its outcome; runs on the compute thread only (it may cache freely).
+    public typealias Compute = @Sendable (ComputeRequest) -> ComputeOutcome
+
+    let endpoint: String
+    let compute: Compute
+    let lock = NSLock()
+    var pending: [ComputeRequest] = []
+    var finished: [(ComputeRequest, ComputeOutcome)] = []
+    var stopping = false
+    let wake = NSCondition()
+    /// Asked on every tick: true ends the worker as if the job were complete.
+    public var orphaned: () -> Bool = { false }
+    /// Called with each blob newly fetched and verified (e.g. to keep it in a disk cache).
+    public var fetched: (WireDigest, [UInt8]) -> Void = { _, _ in }
+
+    public init(connect endpoint: String, compute: @escaping Compute) {
+        self.endpoint = endpoint
+        self.compute = compute
+    }
+
+    /// Runs until the coordinator says the job is complete (returns) or sends this worker away
+    /// (throws). Reconnects on silence, as the core asks.
+    public func run(_ core: inout WorkerCore, log: (String) -> Void) throws {
+        let context = try ZMQContext()
+        var socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
+                                                heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness)
+        let thread = Thread { [self] in computeLoop() }
+        thread.start()
+        defer {
+            wake.lock(); stopping = true; wake.signal(); wake.unlock()
+        }
+        var nextTick = MonotonicClock.nowMs
+        var known = Set(core.cache.keys)
+        while true {
+            let now = MonotonicClock.nowMs
+            var actions: [WorkerAction] = []
+            if now >= nextTick {
+                actions += core.handle(.tick, now: now)
+                nextTick = now + 50
+                if orphaned() { throw WorkerStopped(description: "the process that started this worker is gone") }
+            } else if let incoming = try socket.receiveHWP(timeoutMs: Int(min(20, nextTick - now))) {
+                switch incoming {
+                case .message(_, let message): actions += core.handle(.message(message), now: MonotonicClock.nowMs)
+                case .malformed(_, let error): actions += core.handle(.malformed(error), now: MonotonicClock.nowMs)
+                }
+            }
+            lock.lock()
+            let done = finished
+            finished.removeAll()
+            lock.unlock()
+            for (request, outcome) in done {
+                actions += core.handle(.computed(taskID: request.taskID, leaseID: request.leaseID, outcome), now: MonotonicClock.nowMs)
+            }
+            if core.cache.count != known.count {
+                for (digest, bytes) in core.cache where !known.contains(digest) {
+                    known.insert(digest)
+                    fetched(digest, bytes)
+                }
+            }
+            for action in actions {
+                switch action {
+                case .send(let message):
+                    do { _ = try socket.send(message, dontWait: true) } catch { log("send failed: \(error)") }
+                case .compute(let request):
+                    wake.lock(); pending.append(request); wake.signal(); wake.unlock()
+                case .reconnect:
+                    socket.close()
+                    socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
+                                                        heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness)
+                case .log(let line): log(line)
+                case .exit(let why):
+                    socket.close()
+                    if let why { throw WorkerStopped(description: why) }
+                    return
+                }
+            }
+        }
+    }
+
+    func computeLoop() {
+        while true {
+            wake.lock()
+            while pending.isEmpty && !stopping { wake.wait() }
+            if stopping { wake.unlock(); return }
+            let request = pending.removeFirst()
+            wake.unlock()
+            let outcome = compute(request)
+            lock.lock(); finished.append((request, outcome)); lock.unlock()
+        }
+    }
+}
+
+/// The coordinator sent this worker away (incompatible, rejected).
+public struct WorkerStopped: Error, CustomStringConvertible {
+    public let description: String
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// `hutch run`: a coordinator and N local worker processes on loopback, on the embedded example
+/// by default.
+struct RunCommand: Command {
+    static let name = "run"
+    static let summary = "coordinator plus N local workers over ZeroMQ: DIR/sensitivity.json, with a budget also plan.json and quantized.onnx"
+    static let usage = "[--model M.onnx --data D.npz] [--workers N] [--threads T] [--fetch-blobs] [every hutch trace flag] [hutch plan budget flags] --out DIR"
+    static let flags: [Arguments.Flag] = CoordinatorCommand.traceFlags.map {
+        $0.name == "threads" ? .option("threads", "T", "compute threads per worker (default: the cores divided among the workers)") : $0
+    } + [
+        .option("workers", "N", "local worker processes (default 2)"),
+        .option("tasks-per-worker", "K", "tasks per worker and round (default 4)"),
+        .toggle("fetch-blobs", "workers fetch model and data from the coordinator by digest instead of reading the files"),
+    ]
+
+    static func run(_ arguments: Arguments) throws {
+        let workers = try arguments.int("workers", range: 1...256) ?? 2
+        // the cores are shared between the local workers unless told otherwise
+        let threads = try arguments.int("threads", range: 1...1024)
+            ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
+        try ClusterJob.run(arguments, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads))
+    }
+}

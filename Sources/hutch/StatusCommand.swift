@@ -1,0 +1,54 @@
+import Foundation
+import HutchCluster
+import HutchWire
+
+/// `hutch status`: asks a running coordinator for its state (STATUS_REQUEST / STATUS).
+struct StatusCommand: Command {
+    static let name = "status"
+    static let summary = "show a running coordinator's phase, tasks and workers"
+    static let usage = "--connect tcp://HOST:PORT [--json] [--timeout SECONDS]"
+    static let flags: [Arguments.Flag] = [
+        .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
+        .toggle("json", "print the coordinator's JSON document as is"),
+        .option("timeout", "SECONDS", "how long to wait for an answer (default 5)"),
+    ]
+
+    static func run(_ arguments: Arguments) throws {
+        let endpoint = try arguments.required("connect")
+        guard endpoint.hasPrefix("tcp://") else { throw CommandFailure(.usage, "--connect must be tcp://HOST:PORT, got '\(endpoint)'") }
+        let timeout = try arguments.double("timeout") ?? 5
+        guard timeout > 0, timeout <= 3600 else { throw CommandFailure(.usage, "--timeout must be in (0, 3600] seconds") }
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context, type: .dealer)
+        defer { socket.close() }
+        try socket.setLinger(milliseconds: 0)
+        try socket.setMaxMessageSize(Int64(WireLimits.maxFrameBytes))
+        try socket.connect(endpoint)
+        try socket.send(.statusRequest)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let left = Int(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard let incoming = try socket.receiveHWP(timeoutMs: left) else { break }
+            guard case .message(_, .status(let report)) = incoming else { continue }
+            print(arguments.has("json") ? report.json : try describeStatus(report.json))
+            return
+        }
+        throw CommandFailure(.io, "no answer from a coordinator at \(endpoint) within \(timeout) s; is `hutch coordinator` running there?")
+    }
+
+    static func describeStatus(_ json: String) throws -> String {
+        guard let doc = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw CommandFailure(.io, "the coordinator's STATUS is not a JSON object")
+        }
+        var lines = ["phase \(doc["phase"] ?? "?"), round \(doc["round"] ?? "?"): tasks \(doc["tasks_done"] ?? 0) done, \(doc["tasks_leased"] ?? 0) leased, \(doc["tasks_queued"] ?? 0) queued"]
+        for w in doc["workers"] as? [[String: Any]] ?? [] {
+            lines.append("  worker \(w["name"] ?? "?"): \(w["completed"] ?? 0) done (\(w["tasks_per_second"] ?? 0) tasks/s), \(w["leases"] ?? 0) leased, last heard \(w["last_heard_ms_ago"] ?? "?") ms ago")
+        }
+        for layer in doc["layers"] as? [[String: Any]] ?? [] {
+            guard let probes = layer["probes"] as? Int else { continue }
+            let rse = (layer["relative_standard_error"] as? Double).map { String(format: "%.3f", $0) } ?? "-"
+            lines.append("  layer \(layer["index"] ?? "?"): \(probes) probes, relative s.e. \(rse)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

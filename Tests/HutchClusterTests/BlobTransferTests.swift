@@ -1,0 +1,100 @@
+import HutchCluster
+import HutchModel
+import HutchSensitivity
+import HutchWire
+import XCTest
+
+/// Blob transfer between the cores: windowed chunks, digest check, unknown blobs.
+final class BlobTransferTests: XCTestCase {
+    struct Pair {
+        var coordinator: CoordinatorCore
+        var worker: WorkerCore
+        var computed: [ComputeRequest] = []
+        var toWorker: [WireMessage] = []
+        var requestsInFlightMax = 0
+        var sentToCoordinator: [WireMessage] = []
+    }
+
+    /// Runs messages between one coordinator and one worker until quiet; the worker never
+    /// finishes a computation, so the test sees what reaches the compute thread.
+    func exchange(_ pair: inout Pair, tamper: ((inout BlobChunk) -> Void)? = nil) {
+        let peer: [UInt8] = [7]
+        var toCoordinator: [WireMessage] = []
+        for case .send(let m) in pair.worker.handle(.tick, now: 0) { toCoordinator.append(m) }
+        var now: UInt64 = 1
+        while !toCoordinator.isEmpty || !pair.toWorker.isEmpty, now < 10_000 {
+            now += 1
+            let requests = toCoordinator.filter { if case .blobRequest = $0 { true } else { false } }.count
+            pair.requestsInFlightMax = max(pair.requestsInFlightMax, requests)
+            for m in toCoordinator {
+                pair.sentToCoordinator.append(m)
+                for case .send(_, let reply) in pair.coordinator.handle(.message(peer: peer, m), now: now) { pair.toWorker.append(reply) }
+            }
+            toCoordinator = []
+            let inbox = pair.toWorker
+            pair.toWorker = []
+            for var m in inbox {
+                if case .blobChunk(var c) = m, let tamper { tamper(&c); m = .blobChunk(c) }
+                for action in pair.worker.handle(.message(m), now: now) {
+                    switch action {
+                    case .send(let m): toCoordinator.append(m)
+                    case .compute(let r): pair.computed.append(r)
+                    default: break
+                    }
+                }
+            }
+        }
+    }
+
+    func makePair(blobs: [WireDigest: [UInt8]]) throws -> Pair {
+        let job = try SensitivityJob(method: .exact, samples: 4, batchSize: 4, layerCount: 1)
+        var options = TraceOptions()
+        options.method = .exact
+        let spec = SensitivityWorkSpec(job: job, source: ModelSource(modelPath: "m"), probesPerCall: 1)
+        let core = CoordinatorCore(config: CoordinatorConfig(epoch: 1), spec: spec, options: options, workers: 1, blobs: blobs)
+        var config = WorkerConfig(name: "w", instance: 1)
+        config.sharedFilesystem = false
+        return Pair(coordinator: core, worker: WorkerCore(config: config))
+    }
+
+    func blob(_ count: Int, seed: UInt8) -> (WireDigest, [UInt8]) {
+        var state = UInt32(seed) | 1
+        let bytes = (0..<count).map { _ -> UInt8 in state = state &* 1_664_525 &+ 1_013_904_223; return UInt8(state >> 24) }
+        return (WireDigest(Digest.sha256(bytes))!, bytes)
+    }
+
+    func testMultiChunkBlobsArriveVerifiedBeforeTheTaskRuns() throws {
+        let (d1, b1) = blob(Int(WireLimits.defaultChunkBytes) * 13 + 17, seed: 1)   // 14 chunks: more than the window
+        let (d2, b2) = blob(5, seed: 2)
+        var pair = try makePair(blobs: [d1: b1, d2: b2])
+        exchange(&pair)
+        XCTAssertEqual(pair.computed.count, 1, "the task runs once its blobs are here")
+        XCTAssertEqual(pair.computed.first?.blobs[d1], b1)
+        XCTAssertEqual(pair.computed.first?.blobs[d2], b2)
+        XCTAssertEqual(pair.worker.cache.count, 2)
+        XCTAssertLessThanOrEqual(pair.requestsInFlightMax, 10 + 1, "at most a window of requests per blob at once")
+    }
+
+    func testCorruptedChunksAreRefetchedThenTheTaskFails() throws {
+        let (d, b) = blob(1000, seed: 3)
+        var pair = try makePair(blobs: [d: b])
+        exchange(&pair) { $0.data = $0.data.map { $0 ^ 0xFF } }
+        XCTAssertTrue(pair.computed.isEmpty, "a blob that fails its digest is never used")
+        let firstFailure = try XCTUnwrap(pair.sentToCoordinator.firstIndex { if case .failure(let f) = $0 { f.failureClass == .retryable } else { false } },
+                                         "the task fails retryably")
+        let requests = pair.sentToCoordinator[..<firstFailure].filter { if case .blobRequest = $0 { true } else { false } }.count
+        XCTAssertEqual(requests, 3, "fetched three times before giving up on the task")
+        // every lease of the task fails the same way: the coordinator ends the job (bounded retries)
+        XCTAssertTrue(pair.coordinator.finished)
+    }
+
+    func testUnknownBlobIsAnsweredAndTasksWithoutBlobsRunAtOnce() throws {
+        let (d, _) = blob(10, seed: 4)
+        var pair = try makePair(blobs: [:])
+        exchange(&pair)
+        XCTAssertEqual(pair.computed.count, 1, "no blobs listed: the task runs from the shared paths")
+        // a request for a blob the coordinator does not hold (the worker has a session now)
+        let replies = pair.coordinator.handle(.message(peer: [7], .blobRequest(BlobRequest(digest: d, offset: 0, length: 10))), now: 20_000)
+        XCTAssertTrue(replies.contains { if case .send(_, .blobUnknown(let u)) = $0 { u.digest == d } else { false } }, "\(replies)")
+    }
+}

@@ -1,0 +1,191 @@
+import HutchCluster
+import HutchModel
+import HutchQuantize
+import HutchSensitivity
+import HutchWire
+import XCTest
+
+/// The coordinator and worker cores in one process: a fake clock, an in-memory network that
+/// carries every message through the real codec, and workers that compute with a TaskRunner.
+struct SimError: Error {}
+
+struct Simulation {
+    struct SimWorker {
+        var core: WorkerCore
+        var peer: [UInt8]
+        var alive = true
+        /// Computations in progress: when they end and what they produce.
+        var computing: [(at: UInt64, taskID: UInt64, leaseID: UInt64, outcome: ComputeOutcome)] = []
+        var computeMs: UInt64
+        var dieAt: UInt64?
+        var poison = false
+        var corrupt = false
+        var exited: String?? = .none
+    }
+
+    struct Packet {
+        var at: UInt64
+        var toCoordinator: Bool
+        var worker: Int
+        var frames: [[UInt8]]
+    }
+
+    var now: UInt64 = 0
+    var coordinator: CoordinatorCore
+    var workers: [SimWorker] = []
+    var network: [Packet] = []
+    var outcome: CoordinatorOutcome?
+    let runner: TaskRunner
+    let latencyMs: UInt64 = 2
+    var logs: [String] = []
+    var faults: Faults?
+
+    /// A seeded unreliable network.
+    struct Faults {
+        var state: UInt64
+        var loss: Double
+        var duplication: Double
+        var maxDelayMs: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) < p * 1_000_000 }
+    }
+    /// Set to run a quantize phase after the sensitivity phase.
+    var quantize: QuantizeWorkSpec?
+    var graph: Graph?
+    var estimates: [LayerEstimate]?
+    /// Widths of the quantization-error tasks, if the coordinator was given some.
+    var errorBits: [Int]?
+    /// Workers added at this time (late join).
+    var joinLater: [(at: UInt64, computeMs: UInt64)] = []
+
+    init(runner: TaskRunner, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
+         tasksPerWorker: Int = 4, quantizeFollows: Bool = false, errorBits: [Int]? = nil) {
+        self.errorBits = errorBits
+        self.runner = runner
+        let spec = SensitivityWorkSpec(job: runner.job, source: ModelSource(modelPath: "unused.onnx"), probesPerCall: runner.probesPerCall)
+        coordinator = CoordinatorCore(config: config, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
+                                      quantizeFollows: quantizeFollows,
+                                      quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: "unused.onnx", bits: $0) })
+    }
+
+    mutating func addWorker(computeMs: UInt64 = 30) {
+        let i = workers.count
+        var config = WorkerConfig(name: "w\(i)", instance: UInt64(1000 + i))
+        config.slots = 2
+        workers.append(SimWorker(core: WorkerCore(config: config), peer: Array("peer-\(i)".utf8), computeMs: computeMs))
+        apply(workers[i].core.handle(.tick, now: now), worker: i)
+    }
+
+    mutating func post(toCoordinator: Bool, worker: Int, _ message: WireMessage) {
+        // through the codec, as on a socket
+        guard let frames = try? WireCodec.encode(message) else { XCTFail("cannot encode \(message)"); return }
+        guard var faults else {
+            network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames))
+            return
+        }
+        // seeded loss, duplication and delay (which also reorders)
+        let copies = faults.chance(faults.loss) ? 0 : faults.chance(faults.duplication) ? 2 : 1
+        for _ in 0..<copies {
+            network.append(Packet(at: now + latencyMs + faults.next() % faults.maxDelayMs, toCoordinator: toCoordinator,
+                                  worker: worker, frames: frames))
+        }
+        self.faults = faults
+    }
+
+    mutating func apply(_ actions: [WorkerAction], worker i: Int) {
+        for action in actions {
+            switch action {
+            case .send(let m): post(toCoordinator: true, worker: i, m)
+            case .compute(let request):
+                let outcome: ComputeOutcome
+                if workers[i].poison {
+                    outcome = .failure(.poison, "out of memory (simulated)")
+                } else {
+                    do {
+                        switch request.work {
+                        case .sensitivity(let task):
+                            var r = try runner.run(task)
+                            if workers[i].corrupt { r.values.removeLast() }
+                            outcome = .success(r)
+                        case .eigenvalue(let layer, let iterations):
+                            outcome = .eigenvalue(layer: layer, try runner.topEigenvalue(layer: layer, maxIterations: iterations))
+                        case .quantizationError(let layer):
+                            guard let graph, let bits = errorBits else { throw SimError() }
+                            let e = try QuantizationErrors.compute(graph, layer: graph.quantizableLayers[layer], bits: bits)
+                            outcome = .errors(bits.map { e[$0] ?? .nan })
+                        case .quantize(let layer):
+                            guard let quantize, let graph else { throw SimError() }
+                            outcome = .quantized(body: try QuantizeBodies.resultBody(try quantize.task(layer: layer, graph: graph).run()))
+                        }
+                    } catch {
+                        outcome = .failure(.poison, "\(error)")
+                    }
+                }
+                workers[i].computing.append((now + workers[i].computeMs, request.taskID, request.leaseID, outcome))
+            case .reconnect: break
+            case .log(let s): logs.append("w\(i): \(s)")
+            case .exit(let why): workers[i].exited = .some(why)
+            }
+        }
+    }
+
+    mutating func apply(_ actions: [CoordinatorAction]) {
+        for action in actions {
+            switch action {
+            case .send(let peer, let m):
+                if let i = workers.firstIndex(where: { $0.peer == peer }) { post(toCoordinator: false, worker: i, m) }
+            case .disconnect: break
+            case .log(let s): logs.append("c: \(s)")
+            case .finish(let o): outcome = o
+            case .phaseComplete(let e):
+                estimates = e
+                if let quantize, let graph {
+                    apply(coordinator.startQuantize(quantize, graph: graph, plan: Array("{\"plan\":1}".utf8), now: now))
+                }
+            }
+        }
+    }
+
+    /// Runs until the coordinator finishes or `limitMs` of simulated time pass.
+    mutating func run(limitMs: UInt64 = 600_000) {
+        apply(coordinator.handle(.tick, now: now))
+        var drainUntil: UInt64?
+        while now < (drainUntil ?? limitMs) {
+            if outcome != nil && drainUntil == nil { drainUntil = now + 50 }   // deliver the DISCONNECTs
+            now += 1
+            for j in joinLater.indices.reversed() where joinLater[j].at <= now {
+                addWorker(computeMs: joinLater[j].computeMs)
+                joinLater.remove(at: j)
+            }
+            for i in workers.indices where workers[i].alive {
+                if let die = workers[i].dieAt, die <= now { workers[i].alive = false; workers[i].computing = [] }
+            }
+            let due = network.filter { $0.at <= now }
+            network.removeAll { $0.at <= now }
+            for packet in due {
+                guard workers[packet.worker].alive else { continue }   // a dead worker neither sends nor receives
+                let decoded: WireMessage
+                do { decoded = try WireCodec.decode(packet.frames) } catch { XCTFail("undecodable: \(error)"); continue }
+                if packet.toCoordinator {
+                    apply(coordinator.handle(.message(peer: workers[packet.worker].peer, decoded), now: now))
+                } else {
+                    apply(workers[packet.worker].core.handle(.message(decoded), now: now), worker: packet.worker)
+                }
+            }
+            for i in workers.indices where workers[i].alive {
+                let ready = workers[i].computing.filter { $0.at <= now }
+                workers[i].computing.removeAll { $0.at <= now }
+                for c in ready {
+                    apply(workers[i].core.handle(.computed(taskID: c.taskID, leaseID: c.leaseID, c.outcome), now: now), worker: i)
+                }
+            }
+            if now % 100 == 0 {
+                apply(coordinator.handle(.tick, now: now))
+                for i in workers.indices where workers[i].alive { apply(workers[i].core.handle(.tick, now: now), worker: i) }
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+import Foundation
+import XCTest
+
+/// `hutch run`, `hutch coordinator` and `hutch worker` as real processes on loopback: the output
+/// is byte-identical to `hutch trace` with the same flags, whatever the workers do.
+final class ClusterCommandTests: XCTestCase {
+    var directory: URL!
+    var children: [Process] = []
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        for child in children { child.waitUntilExit() }
+        children = []
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts `hutch ARGS` with stdout and stderr to files in the test directory.
+    func start(_ arguments: [String], log name: String) throws -> Process {
+        let process = Process()
+        process.executableURL = HutchProcess.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = HutchProcess.repositoryRoot
+        let err = directory.appendingPathComponent("\(name).err")
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        children.append(process)
+        return process
+    }
+
+    func stderr(_ name: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("\(name).err"), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits for the process to exit within `seconds`; kills it and fails otherwise.
+    func wait(_ process: Process, _ seconds: Double, _ what: String) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTFail("\(what) did not finish within \(seconds) s")
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Polls `condition` until true or `seconds` pass.
+    func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline { if condition() { return true }; usleep(20_000) }
+        return condition()
+    }
+
+    func trace(_ flags: [String]) throws -> Data {
+        let out = directory.appendingPathComponent("trace-\(UUID().uuidString).json")
+        let outcome = try HutchProcess.run(["trace"] + flags + ["--out", out.path])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        return try Data(contentsOf: out)
+    }
+
+    func runCluster(_ flags: [String], workers: Int) throws -> Data? {
+        let out = directory.appendingPathComponent("run-\(workers)-\(UUID().uuidString)")
+        let process = try start(["run", "--workers", String(workers), "--threads", "1"] + flags + ["--out", out.path], log: "run\(workers)")
+        guard let status = wait(process, 120, "hutch run --workers \(workers)") else { return nil }
+        XCTAssertEqual(status, 0, stderr("run\(workers)"))
+        return try? Data(contentsOf: out.appendingPathComponent("sensitivity.json"))
+    }
+
+    func testRunWithOneTwoAndFourWorkersMatchesTraceExactly() throws {
+        let flags = ["--samples", "64", "--batch-size", "16"]
+        let reference = try trace(flags)
+        for workers in [1, 2, 4] {
+            let data = try runCluster(flags, workers: workers)
+            XCTAssertEqual(data, reference, "\(workers) worker(s): sensitivity.json differs from hutch trace")
+            XCTAssertTrue(stderr("run\(workers)").contains("joined"), stderr("run\(workers)"))
+        }
+    }
+
+    func testRunHutchinsonAdaptiveRoundsMatchTrace() throws {
+        let flags = ["--method", "hutchinson", "--mode", "layer", "--tol", "0.3", "--max-probes", "16", "--samples", "48",
+                     "--batch-size", "16", "--seed", "3", "--bits", "2,4,8"]
+        let reference = try trace(flags)
+        XCTAssertEqual(try runCluster(flags, workers: 2), reference)
+        XCTAssertTrue(stderr("run2").contains("round 2"), "the adaptive rule asked for a second round: \(stderr("run2"))")
+    }
+
+    /// --eigen and the quantization errors are tasks too: still the same bytes as hutch trace.
+    func testRunWithEigenvaluesMatchesTrace() throws {
+        let flags = ["--method", "hutchinson", "--probes", "8", "--samples", "32", "--batch-size", "16", "--eigen", "--bits", "3,4"]
+        let reference = try trace(flags)
+        XCTAssertEqual(try runCluster(flags, workers: 2), reference)
+        XCTAssertTrue(String(decoding: reference, as: UTF8.self).contains("top_eigenvalue"))
+    }
+
+    /// A worker killed with SIGKILL while it holds leases: they expire and another worker redoes
+    /// them; the output does not change.
+    func testWorkerKilledMidRunDoesNotChangeTheResult() throws {
+        let flags = ["--method", "hutchinson", "--mode", "layer", "--probes", "24", "--samples", "64", "--batch-size", "16"]
+        let reference = try trace(flags)
+        let out = directory.appendingPathComponent("coordinated")
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2"] + flags + ["--out", out.path],
+                                    log: "coordinator")
+        var endpoint: String?
+        XCTAssertTrue(eventually(30) {
+            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
+            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
+            return endpoint != nil
+        }, "the coordinator did not report its endpoint: \(stderr("coordinator"))")
+        guard let endpoint else { return }
+        let victim = try start(["worker", "--connect", endpoint, "--name", "victim", "--threads", "1"], log: "victim")
+        XCTAssertTrue(eventually(30) { stderr("coordinator").contains("victim joined") }, stderr("coordinator"))
+        usleep(700_000)   // it holds leases and computes
+        XCTAssertTrue(victim.isRunning, "the victim finished the whole job too early for this test")
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let survivor = try start(["worker", "--connect", endpoint, "--name", "survivor", "--threads", "1"], log: "survivor")
+        let status = wait(coordinator, 120, "the coordinator")
+        XCTAssertEqual(status, 0, stderr("coordinator"))
+        XCTAssertEqual(wait(survivor, 10, "the survivor"), 0, stderr("survivor"))
+        XCTAssertTrue(stderr("coordinator").contains("victim expired"), stderr("coordinator"))
+        XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
+    }
+
+    /// `hutch status` against a coordinator that waits for workers, then a worker that joins
+    /// late finishes the job.
+    func testStatusAndALateWorker() throws {
+        let flags = ["--method", "hutchinson", "--probes", "8", "--samples", "32", "--batch-size", "16"]
+        let reference = try trace(flags)
+        let out = directory.appendingPathComponent("status-job")
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--out", out.path], log: "coordinator")
+        var endpoint: String?
+        XCTAssertTrue(eventually(30) {
+            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
+            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
+            return endpoint != nil
+        }, stderr("coordinator"))
+        guard let endpoint else { return }
+        let status = try HutchProcess.run(["status", "--connect", endpoint, "--json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(doc["phase"] as? String, "sensitivity")
+        XCTAssertGreaterThan(doc["tasks_queued"] as? Int ?? 0, 0)
+        XCTAssertEqual((doc["workers"] as? [Any])?.count, 0)
+        let human = try HutchProcess.run(["status", "--connect", endpoint])
+        XCTAssertTrue(human.stdout.contains("queued"), human.stdout)
+        let worker = try start(["worker", "--connect", endpoint, "--threads", "1"], log: "worker")
+        XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr("coordinator"))
+        XCTAssertEqual(wait(worker, 10, "the worker"), 0, stderr("worker"))
+        XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
+        let gone = try HutchProcess.run(["status", "--connect", endpoint, "--timeout", "0.3"])
+        XCTAssertEqual(gone.status, 3, "no coordinator: an I/O error")
+    }
+
+    /// With a budget flag, `hutch run` also solves the plan and quantizes the layers on the
+    /// workers: plan.json and quantized.onnx equal `hutch plan` and `hutch quantize` outputs.
+    func testRunWithABudgetWritesThePlanAndTheQuantizedModelOfPlanAndQuantize() throws {
+        let out = directory.appendingPathComponent("full")
+        let process = try start(["run", "--workers", "2", "--threads", "1", "--samples", "64", "--batch-size", "16",
+                                 "--avg-bits", "5", "--out", out.path], log: "full")
+        XCTAssertEqual(wait(process, 120, "hutch run with a budget"), 0, stderr("full"))
+        XCTAssertTrue(stderr("full").contains("quantize: 7 layer tasks"), stderr("full"))
+        let plan = directory.appendingPathComponent("plan.json"), onnx = directory.appendingPathComponent("q.onnx")
+        let planned = try HutchProcess.run(["plan", "--sensitivity", out.appendingPathComponent("sensitivity.json").path,
+                                            "--avg-bits", "5", "--out", plan.path])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("plan.json")), try Data(contentsOf: plan))
+        let quantized = try HutchProcess.run(["quantize", "--model", "Examples/digits_resnet.onnx", "--plan", plan.path,
+                                              "--data", "Examples/digits.npz", "--out", onnx.path])
+        XCTAssertEqual(quantized.status, 0, quantized.stderr)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("quantized.onnx")), try Data(contentsOf: onnx))
+    }
+
+    /// Workers with --fetch-blobs never read the coordinator's files: they are deleted before
+    /// the worker starts, and the result is still identical. With --cache, a second worker
+    /// (a later job on the same files) fetches nothing.
+    func testWorkerFetchesModelAndDataByDigestAndCachesThem() throws {
+        let flags = ["--samples", "48", "--batch-size", "16"]
+        let reference = try trace(flags)
+        let cache = directory.appendingPathComponent("cache")
+        for round in 1...2 {
+            let inputs = directory.appendingPathComponent("inputs")
+            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+            for name in ["digits_resnet.onnx", "digits.npz"] {
+                try FileManager.default.copyItem(at: HutchProcess.repositoryRoot.appendingPathComponent("Examples/\(name)"),
+                                                 to: inputs.appendingPathComponent(name))
+            }
+            let out = directory.appendingPathComponent("fetched\(round)")
+            let log = "coordinator\(round)", workerLog = "worker\(round)"
+            let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--model", inputs.appendingPathComponent("digits_resnet.onnx").path,
+                                         "--data", inputs.appendingPathComponent("digits.npz").path] + flags + ["--out", out.path], log: log)
+            var endpoint: String?
+            XCTAssertTrue(eventually(30) {
+                guard let range = stderr(log).range(of: "workers connect to ") else { return false }
+                endpoint = stderr(log)[range.upperBound...].split(separator: "\n").first.map(String.init)
+                return endpoint != nil
+            }, stderr(log))
+            guard let endpoint else { return }
+            try FileManager.default.removeItem(at: inputs)
+            let worker = try start(["worker", "--connect", endpoint, "--fetch-blobs", "--cache", cache.path, "--threads", "1"], log: workerLog)
+            XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr(log) + stderr(workerLog))
+            XCTAssertEqual(wait(worker, 10, "the worker"), 0, stderr(workerLog))
+            // the same traces as hutch trace (the embedded example's data digest is omitted there)
+            let got = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("sensitivity.json"))) as? [String: Any]
+            let want = try JSONSerialization.jsonObject(with: reference) as? [String: Any]
+            XCTAssertEqual((got?["layers"] as? [[String: Any]])?.compactMap { $0["trace"] as? Double },
+                           (want?["layers"] as? [[String: Any]])?.compactMap { $0["trace"] as? Double })
+            XCTAssertFalse(stderr(workerLog).contains("cannot load"), stderr(workerLog))
+            let fetches = stderr(workerLog).components(separatedBy: "fetched blob").count - 1
+            XCTAssertEqual(fetches, round == 1 ? 2 : 0, "round \(round): \(stderr(workerLog))")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.count == 64 }.count, 2)
+        }
+    }
+
+    /// Live children of `pid` (from /proc; zombies count as gone).
+    func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[0] != "Z" && Int32(fields[1]) == pid
+        }
+    }
+
+    func alive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    /// Local workers whose `hutch run` is killed exit instead of reconnecting forever; a
+    /// `hutch run` whose workers all died fails with exit code 8 instead of waiting forever.
+    func testLocalWorkersDoNotOutliveRunAndRunNoticesDeadWorkers() throws {
+        let flags = ["--method", "hutchinson", "--probes", "200", "--samples", "64", "--batch-size", "16"]
+        let first = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--out", directory.appendingPathComponent("a").path], log: "a")
+        var workers: [pid_t] = []
+        XCTAssertTrue(eventually(30) { workers = children(of: first.processIdentifier); return workers.count == 2 })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        XCTAssertTrue(eventually(10) { !workers.contains(where: alive) }, "orphaned workers still running")
+        for w in workers where alive(w) { kill(w, SIGKILL) }
+
+        let second = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--out", directory.appendingPathComponent("b").path], log: "b")
+        XCTAssertTrue(eventually(30) { workers = children(of: second.processIdentifier); return workers.count == 2 })
+        for w in workers { kill(w, SIGKILL) }
+        XCTAssertEqual(wait(second, 20, "hutch run with dead workers"), 8, stderr("b"))
+        XCTAssertTrue(stderr("b").contains("exited"), stderr("b"))
+    }
+
+    /// SIGTERM stops the coordinator cleanly: it tells its workers (DISCONNECT shutdown) and
+    /// exits with code 8; the worker keeps waiting for a coordinator to come back.
+    func testCoordinatorInterruptedTellsItsWorkers() throws {
+        let flags = ["--method", "hutchinson", "--probes", "400", "--samples", "64", "--batch-size", "16"]
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--out", directory.appendingPathComponent("x").path],
+                                    log: "coordinator")
+        var endpoint: String?
+        XCTAssertTrue(eventually(30) {
+            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
+            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
+            return endpoint != nil
+        }, stderr("coordinator"))
+        guard let endpoint else { return }
+        let worker = try start(["worker", "--connect", endpoint, "--name", "patient", "--threads", "1"], log: "worker")
+        XCTAssertTrue(eventually(30) { stderr("coordinator").contains("patient joined") }, stderr("coordinator"))
+        kill(coordinator.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(coordinator, 20, "the interrupted coordinator"), 8, stderr("coordinator"))
+        XCTAssertTrue(stderr("coordinator").contains("interrupted by signal"), stderr("coordinator"))
+        XCTAssertTrue(eventually(10) { stderr("worker").contains("coordinator shut down") }, stderr("worker"))
+        XCTAssertTrue(worker.isRunning, "a worker outlives a coordinator that may come back")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x/sensitivity.json").path))
+    }
+
+    func testNonLoopbackBindNeedsInsecure() throws {
+        let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--out", directory.path])
+        XCTAssertEqual(outcome.status, 2)
+        XCTAssertTrue(outcome.stderr.contains("--insecure"), outcome.stderr)
+        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, "one line: \(outcome.stderr)")
+        let bad = try HutchProcess.run(["worker", "--connect", "localhost:5999"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+    }
+}
