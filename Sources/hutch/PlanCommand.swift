@@ -1,6 +1,7 @@
 import Foundation
 import HutchAllocation
 import HutchModel
+import HutchSensitivity
 
 /// `hutch plan`: reads sensitivity.json, solves the bit allocation, writes plan.json
 /// (and optionally the Pareto frontier as JSON and SVG).
@@ -28,7 +29,7 @@ struct PlanCommand: Command {
         .option("pin", "LIST", "fix widths: first,last=8,NODE=4 (no =B: the layer's highest candidate)"),
         .option("tie", "SPEC", "equal widths: auto (tie_group in sensitivity.json, default), none, or A=B,C=D=E (may include auto)"),
         .option("activation-bits", "N", "activation width for BOPs (default 8)"),
-        .option("model", "PATH", "not available yet: quantization errors come from `hutch trace`"),
+        .option("model", "PATH", "the ONNX model of the sensitivity file: recompute quantization errors for the candidate widths"),
         .option("out", "PATH", "where to write plan.json (required)"),
         .option("frontier", "PATH", "also write the size-vs-Ω Pareto frontier as JSON"),
         .option("svg", "PATH", "also draw the frontier, uniform-precision points and the plan as SVG"),
@@ -37,12 +38,12 @@ struct PlanCommand: Command {
     static func run(_ arguments: Arguments) throws {
         let sensitivityPath = try arguments.required("sensitivity")
         let outPath = try arguments.required("out")
-        if arguments.has("model") {
-            throw CommandFailure(.usage, "--model is not available yet: computing quantization errors in `hutch plan` comes with the quantizer; use a sensitivity.json with quantization_error, or --objective trace")
-        }
         let data = try readFile(sensitivityPath, what: "sensitivity file")
-        let report = try SensitivityReport.decode(data, source: sensitivityPath)
+        var report = try SensitivityReport.decode(data, source: sensitivityPath)
         let request = try makeRequest(arguments)
+        if let modelPath = arguments.string("model") {
+            try recomputeQuantizationErrors(&report, modelPath: modelPath, request: request, source: sensitivityPath)
+        }
         let problem = try AllocationProblem(report: report, request: request, source: sensitivityPath)
         let solver = try arguments.string("solver").map { name -> SolverKind in
             guard let kind = SolverKind(rawValue: name) else {
@@ -74,6 +75,27 @@ struct PlanCommand: Command {
         line += "; solver \(plan.solver.name) (\(plan.solver.algorithm)"
         line += plan.solver.provenOptimal ? ", proven optimal)" : ", gap ≤ \(String(format: "%.3g", plan.solver.relativeGap * 100)) %)"
         print(line + " → \(outPath)")
+    }
+
+    /// Fills every layer's quantization_error for all candidate widths with the quantizer `hutch trace`
+    /// uses, from the model the sensitivity file was measured on (checked by digest).
+    static func recomputeQuantizationErrors(_ report: inout SensitivityReport, modelPath: String,
+                                            request: AllocationRequest, source: String) throws {
+        let bytes = [UInt8](try readFile(modelPath, what: "model"))
+        guard Digest.sha256(bytes) == report.job.modelDigest else {
+            throw CommandFailure(.invalidSensitivity, "\(source) was measured on model \(report.job.modelDigest), not on \(modelPath) (\(Digest.sha256(bytes))); pass the model the traces came from")
+        }
+        let graph = try ONNXLoader.load(bytes: bytes, source: modelPath)
+        let layers = graph.quantizableLayers
+        guard layers.map(\.weightName) == report.layers.map(\.weight) else {
+            throw CommandFailure(.invalidSensitivity, "\(source): its layers do not match the quantizable layers of \(modelPath)")
+        }
+        let bits = Array(Set(request.bits + request.layerBits.flatMap(\.bits))).sorted()
+        let errors = try QuantizationErrors.compute(graph, bits: bits)
+        for index in report.layers.indices {
+            report.layers[index].quantizationError = Dictionary(uniqueKeysWithValues: errors[index].map { (String($0.key), $0.value) })
+        }
+        report.quantization = SensitivityReport.Quantization(scheme: QuantizationErrors.scheme, bits: bits)
     }
 
     static func makeRequest(_ arguments: Arguments) throws -> AllocationRequest {

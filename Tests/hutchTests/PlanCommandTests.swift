@@ -56,4 +56,32 @@ final class PlanCommandTests: XCTestCase {
                                             "--out", directory.appendingPathComponent("p.json").path])
         XCTAssertEqual(outcome.status, 3, outcome.stderr)
     }
+
+    func testModelFlagComputesTheSameQuantizationErrorsAsTrace() throws {
+        let withErrors = directory.appendingPathComponent("with.json"), without = directory.appendingPathComponent("without.json")
+        for (out, bits) in [(withErrors, "2,3,4,5,6,8"), (without, "none")] {
+            let outcome = try HutchProcess.run(["trace", "--samples", "32", "--bits", bits, "--out", out.path])
+            XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        }
+        let fromTrace = directory.appendingPathComponent("a.json"), fromModel = directory.appendingPathComponent("b.json")
+        let noErrors = try HutchProcess.run(["plan", "--sensitivity", without.path, "--avg-bits", "4", "--out", fromModel.path])
+        XCTAssertEqual(noErrors.status, 6, "hawq-v3 needs quantization errors: \(noErrors.stderr)")
+        XCTAssertEqual(try HutchProcess.run(["plan", "--sensitivity", withErrors.path, "--avg-bits", "4",
+                                             "--out", fromTrace.path]).status, 0)
+        let outcome = try HutchProcess.run(["plan", "--sensitivity", without.path, "--model", "Examples/digits_resnet.onnx",
+                                            "--avg-bits", "4", "--out", fromModel.path])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let a = try json(fromTrace), b = try json(fromModel)
+        let bitsA = (a["layers"] as? [[String: Any]])?.map { $0["weight_bits"] as? Int }
+        let bitsB = (b["layers"] as? [[String: Any]])?.map { $0["weight_bits"] as? Int }
+        XCTAssertEqual(bitsA, bitsB)
+        let omegaA = try XCTUnwrap((a["totals"] as? [String: Any])?["omega"] as? Double)
+        let omegaB = try XCTUnwrap((b["totals"] as? [String: Any])?["omega"] as? Double)
+        XCTAssertEqual(omegaA, omegaB, accuracy: 1e-12 * omegaA)
+
+        let wrongModel = try HutchProcess.run(["plan", "--sensitivity", without.path, "--model", "Tests/Fixtures/mlp.onnx",
+                                               "--avg-bits", "4", "--out", fromModel.path])
+        XCTAssertEqual(wrongModel.status, 6, wrongModel.stderr)
+        XCTAssertTrue(wrongModel.stderr.contains("measured on model"), wrongModel.stderr)
+    }
 }
