@@ -28,16 +28,15 @@ build: deps
 test: deps
 	swift test -c release -Xswiftc -enable-testing --disable-swift-testing
 
-# The whole pipeline on the embedded example (Examples/): layers, traces, a 4-bit-average plan, QDQ model.
+# The main job on the embedded example (Examples/): a coordinator and 2 local worker processes over
+# ZeroMQ compute the traces, solve a 4-bit-average plan and quantize the layers in parallel.
 demo: build
-	@mkdir -p $(DEMO_OUT)
+	@rm -rf $(DEMO_OUT)
 	$(HUTCH) inspect Examples/digits_resnet.onnx
-	$(HUTCH) trace --out $(DEMO_OUT)/sensitivity.json
-	$(HUTCH) plan --sensitivity $(DEMO_OUT)/sensitivity.json --avg-bits 4 --out $(DEMO_OUT)/plan.json \
+	$(HUTCH) run --workers 2 --avg-bits 4 --out $(DEMO_OUT)
+	$(HUTCH) plan --sensitivity $(DEMO_OUT)/sensitivity.json --avg-bits 4 --out $(DEMO_OUT)/plan-local.json \
 	  --frontier $(DEMO_OUT)/frontier.json --svg $(DEMO_OUT)/frontier.svg
-	$(HUTCH) quantize --model Examples/digits_resnet.onnx --plan $(DEMO_OUT)/plan.json --data Examples/digits.npz \
-	  --out $(DEMO_OUT)/quantized.onnx --packed $(DEMO_OUT)/model.hutchq
-	@echo "outputs in $(DEMO_OUT)/"; ls -l $(DEMO_OUT)
+	@echo "outputs in $(DEMO_OUT)/:"; ls -l $(DEMO_OUT)
 
 clean:
 	rm -rf .build $(DEMO_OUT)
