@@ -62,27 +62,9 @@ public struct SensitivityResult: Sendable {
 public enum SensitivityAnalysis {
     public static func run(graph: Graph, dataset: Dataset, options: TraceOptions,
                            progress: (AnalysisProgress) -> Void = { _ in }) throws -> SensitivityResult {
+        let (job, fallback) = try Self.job(graph: graph, datasetCount: dataset.count, options: options)
+        let method = job.method
         let layers = graph.quantizableLayers
-        guard !layers.isEmpty else {
-            throw SensitivityError(.unsupported, "the model has no quantizable layer (Conv, Gemm or MatMul with an initializer weight)")
-        }
-        let obstacle = graph.exactTraceObstacle
-        var fallback: String?
-        let method: TraceMethod
-        switch options.method {
-        case .exact:
-            if let obstacle {
-                throw SensitivityError(.unsupported, "exact traces need a network that is piecewise linear in each weight, but \(obstacle); use --method hutchinson (or auto)")
-            }
-            method = .exact
-        case .hutchinson: method = .hutchinson
-        case .auto:
-            method = obstacle == nil ? .exact : .hutchinson
-            fallback = obstacle.map { "\($0)" }
-        }
-        let samples = min(options.samples ?? dataset.count, dataset.count)
-        let job = try SensitivityJob(method: method, mode: options.mode, seed: options.seed, samples: samples,
-                                     batchSize: options.batchSize, layerCount: layers.count)
         let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
         var aggregator = TraceAggregator(job: job)
         var estimates: [LayerEstimate?]
@@ -127,34 +109,22 @@ public enum SensitivityAnalysis {
     static func hutchinson(_ runner: TaskRunner, _ aggregator: inout TraceAggregator, _ options: TraceOptions,
                            _ progress: (AnalysisProgress) -> Void) throws -> [LayerEstimate?] {
         let job = runner.job
-        let limit = options.probes ?? max(2, options.maxProbes)
-        let round = options.probes ?? max(2, options.probesPerRound)
-        var done = [Int](repeating: 0, count: job.layerGroups.count)
-        var active = Array(job.layerGroups.indices)
-        var roundIndex = 0
-        while !active.isEmpty {
-            roundIndex += 1
-            var tasks: [SensitivityTask] = []
-            for g in active {
-                let next = min(done[g] + round, limit)
-                tasks += job.tasks(probes: done[g]..<next, groups: [g], batchesPerTask: 1, probesPerTask: options.probesPerCall)
-                done[g] = next
+        var rounds = HutchinsonRounds(job: job, options: options)
+        while let ranges = rounds.startRound() {
+            let tasks = ranges.flatMap {
+                job.tasks(probes: $0.probes, groups: [$0.group], batchesPerTask: 1, probesPerTask: options.probesPerCall)
             }
+            let done = rounds.probesDone
             for (i, task) in tasks.enumerated() {
                 try aggregator.add(try runner.run(task))
-                progress(AnalysisProgress(phase: "Hutchinson round \(roundIndex)", done: i + 1, total: tasks.count,
-                                          detail: "probes \(done.min() ?? 0)...\(done.max() ?? 0) of at most \(limit)"))
+                progress(AnalysisProgress(phase: "Hutchinson round \(rounds.round)", done: i + 1, total: tasks.count,
+                                          detail: "probes \(done.min() ?? 0)...\(done.max() ?? 0) of at most \(rounds.limit)"))
             }
-            active = active.filter { g in
-                guard done[g] < limit else { return false }
-                return job.layerGroups[g].contains { l in
-                    (aggregator.estimate(layer: l)?.relativeStandardError ?? .infinity) > options.tolerance
-                }
-            }
+            rounds.finishRound(aggregator)
             let worst = (0..<job.layerCount).map { aggregator.estimate(layer: $0)?.relativeStandardError ?? .infinity }.max() ?? 0
-            progress(AnalysisProgress(phase: "Hutchinson round \(roundIndex) done", done: tasks.count, total: tasks.count,
+            progress(AnalysisProgress(phase: "Hutchinson round \(rounds.round) done", done: tasks.count, total: tasks.count,
                                       detail: "probes \(done.max() ?? 0), worst relative standard error \(formatRatio(worst))"
-                                          + (active.isEmpty ? "" : ", \(active.count) group(s) continue")))
+                                          + (rounds.active.isEmpty ? "" : ", \(rounds.active.count) group(s) continue")))
         }
         return (0..<job.layerCount).map { aggregator.estimate(layer: $0) }
     }

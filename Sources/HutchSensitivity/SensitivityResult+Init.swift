@@ -20,8 +20,8 @@ extension SensitivityResult {
 }
 
 extension SensitivityAnalysis {
-    /// The job `run` would measure for these options (method `auto` resolved) and why `auto`
-    /// fell back to Hutchinson. Same rules as `run`.
+    /// The job `run` measures for these options (method `auto` resolved) and why `auto`
+    /// fell back to Hutchinson. `run` calls this, so a coordinator gets the very same job.
     public static func job(graph: Graph, datasetCount: Int, options: TraceOptions) throws -> (SensitivityJob, fallback: String?) {
         let layers = graph.quantizableLayers
         guard !layers.isEmpty else {

@@ -11,42 +11,30 @@ public struct SensitivitySchedule: Sendable {
     public let options: TraceOptions
     /// Tasks a round is cut into, at least (when the round has enough work).
     public let targetTasks: Int
-    public private(set) var probesDone: [Int]
-    public private(set) var active: [Int]
+    /// The adaptive stopping rule, shared with `SensitivityAnalysis` (hutchinson only).
+    public private(set) var rounds: HutchinsonRounds
     public private(set) var round = 0
+    public var probesDone: [Int] { rounds.probesDone }
+    public var active: [Int] { rounds.active }
 
     public init(job: SensitivityJob, options: TraceOptions, workers: Int, tasksPerWorker: Int) {
         self.job = job
         self.options = options
         targetTasks = max(1, workers) * max(1, tasksPerWorker)
-        probesDone = Array(repeating: 0, count: job.layerGroups.count)
-        active = Array(job.layerGroups.indices)
+        rounds = HutchinsonRounds(job: job, options: options)
     }
-
-    var limit: Int { options.probes ?? max(2, options.maxProbes) }
-    var roundSize: Int { options.probes ?? max(2, options.probesPerRound) }
 
     /// The next round's tasks in canonical order, or nil when the job is complete. Call it
     /// once at the start and then each time every task of the previous round is done.
     public mutating func nextRound(_ aggregator: TraceAggregator) -> [SensitivityTask]? {
-        if round > 0 {
-            guard job.method == .hutchinson else { return nil }
-            active = active.filter { g in
-                guard probesDone[g] < limit else { return false }
-                return job.layerGroups[g].contains { l in
-                    (aggregator.estimate(layer: l)?.relativeStandardError ?? .infinity) > options.tolerance
-                }
-            }
+        if job.method == .exact {
+            guard round == 0, !rounds.active.isEmpty else { return nil }
+            round = 1
+            return exactTasks()
         }
-        guard !active.isEmpty else { return nil }
-        round += 1
-        if job.method == .exact { return exactTasks() }
-        var ranges: [(group: Int, probes: Range<Int>)] = []
-        for g in active {
-            let next = min(probesDone[g] + roundSize, limit)
-            ranges.append((g, probesDone[g]..<next))
-            probesDone[g] = next
-        }
+        if round > 0 { rounds.finishRound(aggregator) }
+        guard let ranges = rounds.startRound() else { return nil }
+        round = rounds.round
         // probe chunks of the stacking size; batches split only as far as needed to fill workers
         let ppt = max(1, options.probesPerCall)
         let unsplit = ranges.reduce(0) { $0 + ($1.probes.count + ppt - 1) / ppt }
