@@ -99,8 +99,8 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertTrue(String(decoding: reference, as: UTF8.self).contains("top_eigenvalue"))
     }
 
-    /// A worker killed with SIGKILL while it holds leases: they expire and another worker redoes
-    /// them; the output does not change.
+    /// A worker stopped (SIGSTOP, longer than the liveness window) and then killed (SIGKILL) while
+    /// it holds leases: they expire and another worker redoes them; the output does not change.
     func testWorkerKilledMidRunDoesNotChangeTheResult() throws {
         let flags = ["--method", "hutchinson", "--mode", "layer", "--probes", "24", "--samples", "64", "--batch-size", "16"]
         let reference = try trace(flags)
@@ -116,15 +116,19 @@ final class ClusterCommandTests: XCTestCase {
         guard let endpoint else { return }
         let victim = try start(["worker", "--connect", endpoint, "--name", "victim", "--threads", "1"], log: "victim")
         XCTAssertTrue(eventually(30) { stderr("coordinator").contains("victim joined") }, stderr("coordinator"))
-        usleep(700_000)   // it holds leases and computes
-        XCTAssertTrue(victim.isRunning, "the victim finished the whole job too early for this test")
+        // Freeze it the moment it joined: the tasks the coordinator leased to it on its HELLO stay
+        // leased to a worker that computes nothing (however fast the build), then kill it for good.
+        kill(victim.processIdentifier, SIGSTOP)
+        XCTAssertTrue(eventually(30) { stderr("coordinator").contains("victim expired") }, stderr("coordinator"))
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
         let survivor = try start(["worker", "--connect", endpoint, "--name", "survivor", "--threads", "1"], log: "survivor")
         let status = wait(coordinator, 120, "the coordinator")
         XCTAssertEqual(status, 0, stderr("coordinator"))
         XCTAssertEqual(wait(survivor, 10, "the survivor"), 0, stderr("survivor"))
-        XCTAssertTrue(stderr("coordinator").contains("victim expired"), stderr("coordinator"))
+        let expiry = stderr("coordinator").split(separator: "\n").first { $0.contains("worker victim expired;") }
+        XCTAssertTrue(expiry.map { $0.contains("lease(s) re-queued") && !$0.contains(" 0 lease(s)") } ?? false,
+                      "the victim held leases when it died: \(stderr("coordinator"))")
         XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
     }
 
@@ -238,7 +242,7 @@ final class ClusterCommandTests: XCTestCase {
     /// Local workers whose `hutch run` is killed exit instead of reconnecting forever; a
     /// `hutch run` whose workers all died fails with exit code 8 instead of waiting forever.
     func testLocalWorkersDoNotOutliveRunAndRunNoticesDeadWorkers() throws {
-        let flags = ["--method", "hutchinson", "--probes", "200", "--samples", "64", "--batch-size", "16"]
+        let flags = ["--method", "hutchinson", "--probes", "2000", "--samples", "64", "--batch-size", "16"]  // long enough to kill mid-run
         let first = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--out", directory.appendingPathComponent("a").path], log: "a")
         var workers: [pid_t] = []
         XCTAssertTrue(eventually(30) { workers = children(of: first.processIdentifier); return workers.count == 2 })
@@ -257,7 +261,7 @@ final class ClusterCommandTests: XCTestCase {
     /// SIGTERM stops the coordinator cleanly: it tells its workers (DISCONNECT shutdown) and
     /// exits with code 8; the worker keeps waiting for a coordinator to come back.
     func testCoordinatorInterruptedTellsItsWorkers() throws {
-        let flags = ["--method", "hutchinson", "--probes", "400", "--samples", "64", "--batch-size", "16"]
+        let flags = ["--method", "hutchinson", "--probes", "5000", "--samples", "64", "--batch-size", "16"]  // long enough to interrupt
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--out", directory.appendingPathComponent("x").path],
                                     log: "coordinator")
         var endpoint: String?
