@@ -36,6 +36,7 @@ demo: build
 	$(HUTCH) run --workers 2 --avg-bits 4 --out $(DEMO_OUT)
 	$(HUTCH) plan --sensitivity $(DEMO_OUT)/sensitivity.json --avg-bits 4 --out $(DEMO_OUT)/plan-local.json \
 	  --frontier $(DEMO_OUT)/frontier.json --svg $(DEMO_OUT)/frontier.svg
+	@cmp $(DEMO_OUT)/plan.json $(DEMO_OUT)/plan-local.json && echo "the cluster's plan.json equals the single-process hutch plan"
 	@echo "outputs in $(DEMO_OUT)/:"; ls -l $(DEMO_OUT)
 
 clean:
