@@ -75,6 +75,24 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(doc["phase"] as? String, "finished")
     }
 
+    /// tanh_mlp, layer mode, 12 examples in batches of 4: a round of 4 probes per layer in chunks
+    /// of 2 has layers × 2 × 3 cells.
+    func testScheduleCutsByCostAndTheResultIsTheSame() throws {
+        let s = try setup("tanh_mlp", hutchinson: true)
+        let cells = s.runner.job.layerCount * 2 * 3
+        for (macs, expected) in [(1, 4), (Int(1e12), cells)] {
+            var sim = Simulation(runner: s.runner, options: s.options, workers: 2, tasksPerWorker: nil, macsPerExample: macs)
+            for c in [20, 35] as [UInt64] { sim.addWorker(computeMs: c) }
+            var logs: [String] = []
+            for case .log(let line) in sim.coordinator.handle(.tick, now: 0) { logs.append(line) }
+            XCTAssertEqual(sim.coordinator.schedule.targetTasks, expected, "MACs \(macs)")
+            XCTAssertTrue(logs.contains { $0.hasPrefix("sensitivity round 1: \(max(expected, s.runner.job.layerCount * 2)) tasks") },
+                          "MACs \(macs): \(logs)")
+            sim.run()
+            assertMatches(sim, s)
+        }
+    }
+
     func testWorkerDiesMidTaskLeasesReturn() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
         var sim = Simulation(runner: s.runner, options: s.options, workers: 2)

@@ -147,7 +147,7 @@ public struct CoordinatorCore: Sendable {
     var planBroadcast: PlanBroadcast?
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
-                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
+                workers: Int, tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
                 quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil) {
         self.config = config
         self.eigenIterations = eigenIterations
@@ -161,7 +161,8 @@ public struct CoordinatorCore: Sendable {
         self.spec = spec
         specBytes = spec.encoded()
         jobDigest = WireDigest(Digest.sha256(specBytes)) ?? WireDigest(bytes: Array(repeating: 0, count: WireDigest.byteCount))!
-        schedule = SensitivitySchedule(job: spec.job, options: options, workers: workers, tasksPerWorker: tasksPerWorker)
+        schedule = SensitivitySchedule(job: spec.job, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
+                                       macsPerExample: macsPerExample)
         aggregator = TraceAggregator(job: spec.job)
     }
 
