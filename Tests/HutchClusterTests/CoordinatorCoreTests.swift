@@ -93,6 +93,41 @@ final class CoordinatorCoreTests: XCTestCase {
         }
     }
 
+    /// ETA from the coordinator's own throughput under the fake clock: unknown before the first
+    /// result, (leased + queued) / (tasks done per second of the phase) after, 0 at the end.
+    func testStatusETAFromThroughput() throws {
+        let s = try setup("mlp", hutchinson: false)
+        var sim = Simulation(runner: s.runner, options: s.options, workers: 1, tasksPerWorker: 8)
+        sim.addWorker(computeMs: 100)
+        func status(_ now: UInt64) throws -> [String: Any] {
+            var core = sim.coordinator
+            let reports = core.handle(.message(peer: [9], .statusRequest), now: now).compactMap {
+                if case .send(_, .status(let report)) = $0 { report } else { nil }
+            }
+            guard let report = reports.first else { throw SimError() }
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])
+        }
+        XCTAssertNil(try status(0)["eta_seconds"], "unknown before the job starts")
+        var limit: UInt64 = 10
+        sim.run(limitMs: limit)
+        XCTAssertEqual(sim.coordinator.tasksDone, 0)
+        XCTAssertNil(sim.coordinator.etaSeconds(now: sim.now), "unknown before the first result")
+        XCTAssertNil(try status(sim.now)["eta_seconds"])
+        while sim.coordinator.tasksDone == 0 && limit < 10_000 { limit += 10; sim.run(limitMs: limit) }
+        let done = sim.coordinator.tasksDone, left = sim.coordinator.tasksLeased + sim.coordinator.tasksQueued
+        XCTAssertGreaterThan(done, 0)
+        XCTAssertGreaterThan(left, 0, "the job is not over after its first result")
+        let eta = try XCTUnwrap(sim.coordinator.etaSeconds(now: sim.now))
+        XCTAssertEqual(eta, Double(left) / (Double(done) / (Double(sim.now) / 1000)), accuracy: 1e-9)
+        XCTAssertEqual(try status(sim.now)["eta_seconds"] as? Double, (eta * 10).rounded() / 10)
+        // no progress for a while: the throughput falls, the ETA grows
+        XCTAssertGreaterThan(try XCTUnwrap(sim.coordinator.etaSeconds(now: sim.now + 5000)), eta)
+        sim.run()
+        assertMatches(sim, s)
+        XCTAssertEqual(sim.coordinator.etaSeconds(now: sim.now), 0)
+        XCTAssertEqual(try status(sim.now)["eta_seconds"] as? Double, 0)
+    }
+
     func testWorkerDiesMidTaskLeasesReturn() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
         var sim = Simulation(runner: s.runner, options: s.options, workers: 2)
