@@ -249,20 +249,20 @@ func readInput(_ path: String, what: String) throws -> [UInt8] {
 struct ClusterProgress {
     let terminal = isatty(STDERR_FILENO) == 1
     var last = Date.distantPast
-    var phaseStart = Date()
     var phase = ""
     var doneAtPhaseStart = 0
     var lineOpen = false
 
     mutating func update(_ core: CoordinatorCore) {
         let now = Date()
-        if core.phase != phase { phase = core.phase; phaseStart = now; doneAtPhaseStart = core.tasksDone }
+        if core.phase != phase { phase = core.phase; doneAtPhaseStart = core.tasksDone }
         guard now.timeIntervalSince(last) >= (terminal ? 0.2 : 10) else { return }
         last = now
-        let done = core.tasksDone - doneAtPhaseStart, left = core.tasksLeased + core.tasksQueued
-        let elapsed = now.timeIntervalSince(phaseStart)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 && left > 0 ? ", round ETA " + ProgressReporter.clock(Double(left) / rate) : ""
+        let done = core.tasksDone - doneAtPhaseStart
+        // the core's throughput and ETA, the numbers `hutch status` shows
+        let clock = MonotonicClock.nowMs
+        let rate = core.throughput(now: clock) ?? 0
+        let eta = core.etaSeconds(now: clock).map { ", ETA " + ProgressReporter.clock($0) } ?? ""
         let text = "\(core.phase) (round \(core.round)): \(done) tasks done, \(core.tasksLeased) leased, \(core.tasksQueued) queued; "
             + "\(core.workerCount) worker(s), \(String(format: "%.1f", rate)) tasks/s\(eta)"
         if terminal {
