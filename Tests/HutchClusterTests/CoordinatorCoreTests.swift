@@ -118,7 +118,10 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertGreaterThan(done, 0)
         XCTAssertGreaterThan(left, 0, "the job is not over after its first result")
         let eta = try XCTUnwrap(sim.coordinator.etaSeconds(now: sim.now))
-        XCTAssertEqual(eta, Double(left) / (Double(done) / (Double(sim.now) / 1000)), accuracy: 1e-9)
+        // from the first lease (after the worker's HELLO crossed the network), not from time 0
+        let start = try XCTUnwrap(sim.coordinator.phaseStartMs)
+        XCTAssertEqual(start, sim.latencyMs)
+        XCTAssertEqual(eta, Double(left) / (Double(done) / (Double(sim.now - start) / 1000)), accuracy: 1e-9)
         XCTAssertEqual(try status(sim.now)["eta_seconds"] as? Double, (eta * 10).rounded() / 10)
         // no progress for a while: the throughput falls, the ETA grows
         XCTAssertGreaterThan(try XCTUnwrap(sim.coordinator.etaSeconds(now: sim.now + 5000)), eta)

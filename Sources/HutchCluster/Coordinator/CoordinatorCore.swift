@@ -143,9 +143,9 @@ public struct CoordinatorCore: Sendable {
     public var quantizationErrors: [[Int: Double]]? {
         errorSpec == nil || errors.contains { $0 == nil } ? nil : errors.compactMap { $0 }
     }
-    /// When the current phase started (`now` of its first event) and the tasks done before
-    /// it: the phase's throughput, for the ETA.
-    var phaseStartMs: UInt64?
+    /// When the current phase's first task was leased (time waiting for workers is not
+    /// throughput), and the tasks done before the phase: for the throughput and the ETA.
+    public internal(set) var phaseStartMs: UInt64?
     var doneAtPhaseStart = 0
     /// The plan broadcast (wire.md 5.6), once solved.
     var planBroadcast: PlanBroadcast?
@@ -184,7 +184,6 @@ public struct CoordinatorCore: Sendable {
         var out: [CoordinatorAction] = []
         if !started {
             started = true
-            phaseStartMs = now
             if errorSpec != nil {
                 for layer in 0..<spec.job.layerCount {
                     tasks[nextTaskID] = TaskState(task: .quantizationError(layer: layer))
