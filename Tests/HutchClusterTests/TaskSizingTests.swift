@@ -34,5 +34,7 @@ final class TaskSizingTests: XCTestCase {
         XCTAssertEqual(TaskSizing.macsPerExample(layers: [.max, 1]), .max)
         XCTAssertEqual(TaskSizing.roundMACs(exampleProbes: 30, macsPerExample: 1000), 30_000)
         XCTAssertNil(TaskSizing.roundMACs(exampleProbes: 30, macsPerExample: nil))
+        XCTAssertEqual(TaskSizing.product(6, 7), 42)
+        XCTAssertEqual(TaskSizing.product(.max / 2, 3), .max)
     }
 }

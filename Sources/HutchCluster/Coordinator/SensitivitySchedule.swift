@@ -46,7 +46,7 @@ public struct SensitivitySchedule: Sendable {
         let ppt = max(1, options.probesPerCall)
         let unsplit = ranges.reduce(0) { $0 + ($1.probes.count + ppt - 1) / ppt }
         let probes = ranges.reduce(0) { $0 + $1.probes.count }
-        targetTasks = target(cells: unsplit * job.batchCount, exampleProbes: probes * job.samples)
+        targetTasks = target(cells: TaskSizing.product(unsplit, job.batchCount), exampleProbes: TaskSizing.product(probes, job.samples))
         let bpt = batchesPerTask(unsplitTasks: unsplit)
         return ranges.flatMap { job.tasks(probes: $0.probes, groups: [$0.group], batchesPerTask: bpt, probesPerTask: ppt) }
     }
@@ -54,7 +54,7 @@ public struct SensitivitySchedule: Sendable {
     /// Exact: every batch range over all groups; groups are split too when batches alone
     /// cannot make enough tasks.
     mutating func exactTasks() -> [SensitivityTask] {
-        targetTasks = target(cells: job.batchCount * job.layerGroups.count, exampleProbes: job.samples)
+        targetTasks = target(cells: TaskSizing.product(job.batchCount, job.layerGroups.count), exampleProbes: job.samples)
         let bpt = batchesPerTask(unsplitTasks: 1)
         let batchChunks = (job.batchCount + bpt - 1) / bpt
         let G = job.layerGroups.count

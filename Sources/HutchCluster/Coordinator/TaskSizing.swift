@@ -46,4 +46,10 @@ public enum TaskSizing {
         guard !known.isEmpty else { return nil }
         return known.reduce(0) { let (sum, overflow) = $0.addingReportingOverflow($1); return overflow ? .max : sum }
     }
+
+    /// a × b, saturating at Int.max (counts from user flags must not trap).
+    public static func product(_ a: Int, _ b: Int) -> Int {
+        let (p, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : p
+    }
 }
