@@ -19,7 +19,7 @@ struct CoordinatorCommand: Command {
         .option("bind", "ENDPOINT", "where workers connect, tcp://HOST:PORT (PORT * picks a free one); non-loopback needs --insecure"),
         .toggle("insecure", "allow binding a non-loopback address without encryption (CURVE comes later)"),
         .option("workers", "N", "workers expected, to size tasks so that all stay busy (default 4)"),
-        .option("tasks-per-worker", "K", "tasks per expected worker and round (default 4)"),
+        .option("tasks-per-worker", "K", "tasks per expected worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
     ]
 
     /// `hutch trace` flags, with --out meaning the output directory.
@@ -59,7 +59,7 @@ enum ClusterJob {
     static func run(_ arguments: Arguments, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?) throws {
         let outDirectory = try arguments.required("out")
         if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
-        let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000) ?? 4
+        let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
         let options = try TraceCommand.makeOptions(arguments)
         let inputs = try TraceInputs.locate(arguments)
         let modelBytes = try readInput(inputs.model, what: "model")
@@ -89,6 +89,7 @@ enum ClusterJob {
         let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: options.probesPerCall)
         var core = CoordinatorCore(config: CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max)), spec: spec,
                                    options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker,
+                                   macsPerExample: TaskSizing.macsPerExample(layers: graph.quantizableLayers.map(\.macsPerExample)),
                                    quantizeFollows: quantize, blobs: blobs,
                                    quantizationErrors: options.bits.isEmpty ? nil
                                        : QuantizationErrorWorkSpec(modelPath: source.modelPath, modelDigest: source.digests[source.modelPath],
@@ -248,20 +249,20 @@ func readInput(_ path: String, what: String) throws -> [UInt8] {
 struct ClusterProgress {
     let terminal = isatty(STDERR_FILENO) == 1
     var last = Date.distantPast
-    var phaseStart = Date()
     var phase = ""
     var doneAtPhaseStart = 0
     var lineOpen = false
 
     mutating func update(_ core: CoordinatorCore) {
         let now = Date()
-        if core.phase != phase { phase = core.phase; phaseStart = now; doneAtPhaseStart = core.tasksDone }
+        if core.phase != phase { phase = core.phase; doneAtPhaseStart = core.tasksDone }
         guard now.timeIntervalSince(last) >= (terminal ? 0.2 : 10) else { return }
         last = now
-        let done = core.tasksDone - doneAtPhaseStart, left = core.tasksLeased + core.tasksQueued
-        let elapsed = now.timeIntervalSince(phaseStart)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 && left > 0 ? ", round ETA " + ProgressReporter.clock(Double(left) / rate) : ""
+        let done = core.tasksDone - doneAtPhaseStart
+        // the core's throughput and ETA, the numbers `hutch status` shows
+        let clock = MonotonicClock.nowMs
+        let rate = core.throughput(now: clock) ?? 0
+        let eta = core.etaSeconds(now: clock).map { ", ETA " + ProgressReporter.clock($0) } ?? ""
         let text = "\(core.phase) (round \(core.round)): \(done) tasks done, \(core.tasksLeased) leased, \(core.tasksQueued) queued; "
             + "\(core.workerCount) worker(s), \(String(format: "%.1f", rate)) tasks/s\(eta)"
         if terminal {

@@ -10,7 +10,7 @@ struct RunCommand: Command {
         $0.name == "threads" ? .option("threads", "T", "compute threads per worker (default: the cores divided among the workers)") : $0
     } + [
         .option("workers", "N", "local worker processes (default 2)"),
-        .option("tasks-per-worker", "K", "tasks per worker and round (default 4)"),
+        .option("tasks-per-worker", "K", "tasks per worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
         .toggle("fetch-blobs", "workers fetch model and data from the coordinator by digest instead of reading the files"),
     ]
 

@@ -5,7 +5,7 @@ import HutchWire
 /// `hutch status`: asks a running coordinator for its state (STATUS_REQUEST / STATUS).
 struct StatusCommand: Command {
     static let name = "status"
-    static let summary = "show a running coordinator's phase, tasks and workers"
+    static let summary = "show a running coordinator's phase, tasks, workers and ETA"
     static let usage = "--connect tcp://HOST:PORT [--json] [--timeout SECONDS]"
     static let flags: [Arguments.Flag] = [
         .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
@@ -40,7 +40,10 @@ struct StatusCommand: Command {
         guard let doc = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
             throw CommandFailure(.io, "the coordinator's STATUS is not a JSON object")
         }
-        var lines = ["phase \(doc["phase"] ?? "?"), round \(doc["round"] ?? "?"): tasks \(doc["tasks_done"] ?? 0) done, \(doc["tasks_leased"] ?? 0) leased, \(doc["tasks_queued"] ?? 0) queued"]
+        // unknown before the phase's first result
+        let eta = (doc["eta_seconds"] as? Double).map { "ETA " + ProgressReporter.clock($0) } ?? "ETA unknown"
+        let rate = (doc["tasks_per_second"] as? Double).map { String(format: ", %.2f tasks/s", $0) } ?? ""
+        var lines = ["phase \(doc["phase"] ?? "?"), round \(doc["round"] ?? "?"): tasks \(doc["tasks_done"] ?? 0) done, \(doc["tasks_leased"] ?? 0) leased, \(doc["tasks_queued"] ?? 0) queued\(rate); \(eta)"]
         for w in doc["workers"] as? [[String: Any]] ?? [] {
             lines.append("  worker \(w["name"] ?? "?"): \(w["completed"] ?? 0) done (\(w["tasks_per_second"] ?? 0) tasks/s), \(w["leases"] ?? 0) leased, last heard \(w["last_heard_ms_ago"] ?? "?") ms ago")
         }

@@ -75,6 +75,62 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(doc["phase"] as? String, "finished")
     }
 
+    /// tanh_mlp, layer mode, 12 examples in batches of 4: a round of 4 probes per layer in chunks
+    /// of 2 has layers × 2 × 3 cells.
+    func testScheduleCutsByCostAndTheResultIsTheSame() throws {
+        let s = try setup("tanh_mlp", hutchinson: true)
+        let cells = s.runner.job.layerCount * 2 * 3
+        for (macs, expected) in [(1, 4), (Int(1e12), cells)] {
+            var sim = Simulation(runner: s.runner, options: s.options, workers: 2, tasksPerWorker: nil, macsPerExample: macs)
+            for c in [20, 35] as [UInt64] { sim.addWorker(computeMs: c) }
+            var logs: [String] = []
+            for case .log(let line) in sim.coordinator.handle(.tick, now: 0) { logs.append(line) }
+            XCTAssertEqual(sim.coordinator.schedule.targetTasks, expected, "MACs \(macs)")
+            XCTAssertTrue(logs.contains { $0.hasPrefix("sensitivity round 1: \(max(expected, s.runner.job.layerCount * 2)) tasks") },
+                          "MACs \(macs): \(logs)")
+            sim.run()
+            assertMatches(sim, s)
+        }
+    }
+
+    /// ETA from the coordinator's own throughput under the fake clock: unknown before the first
+    /// result, (leased + queued) / (tasks done per second of the phase) after, 0 at the end.
+    func testStatusETAFromThroughput() throws {
+        let s = try setup("mlp", hutchinson: false)
+        var sim = Simulation(runner: s.runner, options: s.options, workers: 1, tasksPerWorker: 8)
+        sim.addWorker(computeMs: 100)
+        func status(_ now: UInt64) throws -> [String: Any] {
+            var core = sim.coordinator
+            let reports = core.handle(.message(peer: [9], .statusRequest), now: now).compactMap {
+                if case .send(_, .status(let report)) = $0 { report } else { nil }
+            }
+            guard let report = reports.first else { throw SimError() }
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any])
+        }
+        XCTAssertNil(try status(0)["eta_seconds"], "unknown before the job starts")
+        var limit: UInt64 = 10
+        sim.run(limitMs: limit)
+        XCTAssertEqual(sim.coordinator.tasksDone, 0)
+        XCTAssertNil(sim.coordinator.etaSeconds(now: sim.now), "unknown before the first result")
+        XCTAssertNil(try status(sim.now)["eta_seconds"])
+        while sim.coordinator.tasksDone == 0 && limit < 10_000 { limit += 10; sim.run(limitMs: limit) }
+        let done = sim.coordinator.tasksDone, left = sim.coordinator.tasksLeased + sim.coordinator.tasksQueued
+        XCTAssertGreaterThan(done, 0)
+        XCTAssertGreaterThan(left, 0, "the job is not over after its first result")
+        let eta = try XCTUnwrap(sim.coordinator.etaSeconds(now: sim.now))
+        // from the first lease (after the worker's HELLO crossed the network), not from time 0
+        let start = try XCTUnwrap(sim.coordinator.phaseStartMs)
+        XCTAssertEqual(start, sim.latencyMs)
+        XCTAssertEqual(eta, Double(left) / (Double(done) / (Double(sim.now - start) / 1000)), accuracy: 1e-9)
+        XCTAssertEqual(try status(sim.now)["eta_seconds"] as? Double, (eta * 10).rounded() / 10)
+        // no progress for a while: the throughput falls, the ETA grows
+        XCTAssertGreaterThan(try XCTUnwrap(sim.coordinator.etaSeconds(now: sim.now + 5000)), eta)
+        sim.run()
+        assertMatches(sim, s)
+        XCTAssertEqual(sim.coordinator.etaSeconds(now: sim.now), 0)
+        XCTAssertEqual(try status(sim.now)["eta_seconds"] as? Double, 0)
+    }
+
     func testWorkerDiesMidTaskLeasesReturn() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
         var sim = Simulation(runner: s.runner, options: s.options, workers: 2)

@@ -62,11 +62,11 @@ struct Simulation {
     var joinLater: [(at: UInt64, computeMs: UInt64)] = []
 
     init(runner: TaskRunner, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
-         tasksPerWorker: Int = 4, quantizeFollows: Bool = false, errorBits: [Int]? = nil) {
+         tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, errorBits: [Int]? = nil) {
         self.errorBits = errorBits
         self.runner = runner
         let spec = SensitivityWorkSpec(job: runner.job, source: ModelSource(modelPath: "unused.onnx"), probesPerCall: runner.probesPerCall)
-        coordinator = CoordinatorCore(config: config, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
+        coordinator = CoordinatorCore(config: config, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker, macsPerExample: macsPerExample,
                                       quantizeFollows: quantizeFollows,
                                       quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: "unused.onnx", bits: $0) })
     }

@@ -154,6 +154,8 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertEqual((doc["workers"] as? [Any])?.count, 0)
         let human = try HutchProcess.run(["status", "--connect", endpoint])
         XCTAssertTrue(human.stdout.contains("queued"), human.stdout)
+        XCTAssertNil(doc["eta_seconds"], "no ETA before the first result")
+        XCTAssertTrue(human.stdout.contains("ETA unknown"), human.stdout)
         let worker = try start(["worker", "--connect", endpoint, "--threads", "1"], log: "worker")
         XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr("coordinator"))
         XCTAssertEqual(wait(worker, 10, "the worker"), 0, stderr("worker"))

@@ -45,6 +45,7 @@ extension CoordinatorCore {
                 (kind, body) = (.sensitivity, EigenvalueBodies.taskBody(layer: layer, iterations: eigenIterations ?? 20, spec: specBytes))
             }
             let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs))
+            if phaseStartMs == nil { phaseStartMs = now }   // the phase's work starts with its first lease
             nextLeaseID += 1
             tasks[id]?.lease = lease
             peers[target]?.credit -= 1

@@ -12,6 +12,8 @@ extension CoordinatorCore {
         var out: [CoordinatorAction] = []
         guard !finished, phase == "waiting" else { return out }
         phase = "quantize"
+        phaseStartMs = nil
+        doneAtPhaseStart = tasksDone
         if let digest = WireDigest(Digest.sha256(plan)) {
             let broadcast = PlanBroadcast(digest: digest, body: plan)
             planBroadcast = broadcast

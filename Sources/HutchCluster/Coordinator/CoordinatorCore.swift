@@ -143,11 +143,15 @@ public struct CoordinatorCore: Sendable {
     public var quantizationErrors: [[Int: Double]]? {
         errorSpec == nil || errors.contains { $0 == nil } ? nil : errors.compactMap { $0 }
     }
+    /// When the current phase's first task was leased (time waiting for workers is not
+    /// throughput), and the tasks done before the phase: for the throughput and the ETA.
+    public internal(set) var phaseStartMs: UInt64?
+    var doneAtPhaseStart = 0
     /// The plan broadcast (wire.md 5.6), once solved.
     var planBroadcast: PlanBroadcast?
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
-                workers: Int, tasksPerWorker: Int = 4, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
+                workers: Int, tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
                 quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil) {
         self.config = config
         self.eigenIterations = eigenIterations
@@ -161,7 +165,8 @@ public struct CoordinatorCore: Sendable {
         self.spec = spec
         specBytes = spec.encoded()
         jobDigest = WireDigest(Digest.sha256(specBytes)) ?? WireDigest(bytes: Array(repeating: 0, count: WireDigest.byteCount))!
-        schedule = SensitivitySchedule(job: spec.job, options: options, workers: workers, tasksPerWorker: tasksPerWorker)
+        schedule = SensitivitySchedule(job: spec.job, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
+                                       macsPerExample: macsPerExample)
         aggregator = TraceAggregator(job: spec.job)
     }
 

@@ -9,18 +9,25 @@ import HutchSensitivity
 public struct SensitivitySchedule: Sendable {
     public let job: SensitivityJob
     public let options: TraceOptions
-    /// Tasks a round is cut into, at least (when the round has enough work).
-    public let targetTasks: Int
+    public let workers: Int
+    /// `--tasks-per-worker` (nil: sized from the model's cost, see `TaskSizing`).
+    public let tasksPerWorker: Int?
+    /// The model's forward MACs per example (nil: unknown).
+    public let macsPerExample: Int?
+    /// Tasks the last round was cut into, at least (when the round has enough work).
+    public private(set) var targetTasks = 0
     /// The adaptive stopping rule, shared with `SensitivityAnalysis` (hutchinson only).
     public private(set) var rounds: HutchinsonRounds
     public private(set) var round = 0
     public var probesDone: [Int] { rounds.probesDone }
     public var active: [Int] { rounds.active }
 
-    public init(job: SensitivityJob, options: TraceOptions, workers: Int, tasksPerWorker: Int) {
+    public init(job: SensitivityJob, options: TraceOptions, workers: Int, tasksPerWorker: Int?, macsPerExample: Int? = nil) {
         self.job = job
         self.options = options
-        targetTasks = max(1, workers) * max(1, tasksPerWorker)
+        self.workers = max(1, workers)
+        self.tasksPerWorker = tasksPerWorker
+        self.macsPerExample = macsPerExample
         rounds = HutchinsonRounds(job: job, options: options)
     }
 
@@ -38,13 +45,16 @@ public struct SensitivitySchedule: Sendable {
         // probe chunks of the stacking size; batches split only as far as needed to fill workers
         let ppt = max(1, options.probesPerCall)
         let unsplit = ranges.reduce(0) { $0 + ($1.probes.count + ppt - 1) / ppt }
+        let probes = ranges.reduce(0) { $0 + $1.probes.count }
+        targetTasks = target(cells: TaskSizing.product(unsplit, job.batchCount), exampleProbes: TaskSizing.product(probes, job.samples))
         let bpt = batchesPerTask(unsplitTasks: unsplit)
         return ranges.flatMap { job.tasks(probes: $0.probes, groups: [$0.group], batchesPerTask: bpt, probesPerTask: ppt) }
     }
 
     /// Exact: every batch range over all groups; groups are split too when batches alone
     /// cannot make enough tasks.
-    func exactTasks() -> [SensitivityTask] {
+    mutating func exactTasks() -> [SensitivityTask] {
+        targetTasks = target(cells: TaskSizing.product(job.batchCount, job.layerGroups.count), exampleProbes: job.samples)
         let bpt = batchesPerTask(unsplitTasks: 1)
         let batchChunks = (job.batchCount + bpt - 1) / bpt
         let G = job.layerGroups.count
@@ -57,6 +67,11 @@ public struct SensitivitySchedule: Sendable {
             }
         }
         return out
+    }
+
+    func target(cells: Int, exampleProbes: Int) -> Int {
+        TaskSizing.tasks(workers: workers, tasksPerWorker: tasksPerWorker,
+                         roundMACs: TaskSizing.roundMACs(exampleProbes: exampleProbes, macsPerExample: macsPerExample), cells: cells)
     }
 
     func batchesPerTask(unsplitTasks: Int) -> Int {
