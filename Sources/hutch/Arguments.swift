@@ -70,6 +70,15 @@ struct Arguments {
         return value
     }
 
+    /// A required ZeroMQ TCP endpoint, tcp://HOST:PORT (--connect, --bind).
+    func endpoint(_ name: String) throws -> String {
+        let endpoint = try required(name)
+        guard endpoint.hasPrefix("tcp://") else {
+            throw CommandFailure(.usage, "--\(name) must be tcp://HOST:PORT, got '\(endpoint)'")
+        }
+        return endpoint
+    }
+
     func int(_ name: String, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int? {
         guard let text = values[name] else { return nil }
         guard let value = Int(text), range.contains(value) else {

@@ -31,17 +31,14 @@ struct CoordinatorCommand: Command {
     }
 
     static func run(_ arguments: Arguments) throws {
-        let bind = try arguments.required("bind")
+        let bind = try arguments.endpoint("bind")
         try checkBind(bind, insecure: arguments.has("insecure"))
         let workers = try arguments.int("workers", range: 1...100_000) ?? 4
         try ClusterJob.run(arguments, bind: bind, expectedWorkers: workers, spawn: nil)
     }
 
-    /// Only loopback addresses may be bound without CURVE, unless --insecure.
+    /// Only loopback addresses may be bound without CURVE, unless --insecure (`endpoint` is tcp://…).
     static func checkBind(_ endpoint: String, insecure: Bool) throws {
-        guard endpoint.hasPrefix("tcp://") else {
-            throw CommandFailure(.usage, "--bind must be tcp://HOST:PORT, got '\(endpoint)'")
-        }
         let rest = endpoint.dropFirst("tcp://".count)
         guard let colon = rest.lastIndex(of: ":") else {
             throw CommandFailure(.usage, "--bind '\(endpoint)' has no port; give tcp://HOST:PORT (PORT * for any free port)")

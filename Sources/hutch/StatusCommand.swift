@@ -14,8 +14,7 @@ struct StatusCommand: Command {
     ]
 
     static func run(_ arguments: Arguments) throws {
-        let endpoint = try arguments.required("connect")
-        guard endpoint.hasPrefix("tcp://") else { throw CommandFailure(.usage, "--connect must be tcp://HOST:PORT, got '\(endpoint)'") }
+        let endpoint = try arguments.endpoint("connect")
         let timeout = try arguments.double("timeout") ?? 5
         guard timeout > 0, timeout <= 3600 else { throw CommandFailure(.usage, "--timeout must be in (0, 3600] seconds") }
         let context = try ZMQContext()

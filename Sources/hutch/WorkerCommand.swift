@@ -21,8 +21,7 @@ struct WorkerCommand: Command {
     ]
 
     static func run(_ arguments: Arguments) throws {
-        let endpoint = try arguments.required("connect")
-        guard endpoint.hasPrefix("tcp://") else { throw CommandFailure(.usage, "--connect must be tcp://HOST:PORT, got '\(endpoint)'") }
+        let endpoint = try arguments.endpoint("connect")
         let threads = try arguments.int("threads", range: 1...1024)
         if let threads { setenv("HUTCH_THREADS", String(threads), 1) }
         let name = arguments.string("name") ?? "\(ProcessInfo.processInfo.hostName.prefix(40))-\(getpid())"

@@ -28,6 +28,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("--bogus"))
     }
 
+    func testEndpointsMustBeTCP() throws {
+        for arguments in [["worker", "--connect", "udp://127.0.0.1:5555"], ["status", "--connect", "127.0.0.1:5555"],
+                          ["coordinator", "--bind", "ipc:///tmp/x", "--out", "/tmp/hutch-unused"]] {
+            let outcome = try HutchProcess.run(arguments)
+            XCTAssertEqual(outcome.status, 2, "\(arguments): \(outcome.stderr)")
+            XCTAssertTrue(outcome.stderr.contains("must be tcp://HOST:PORT"), outcome.stderr)
+        }
+    }
+
     func testEveryCommandHasHelp() throws {
         let top = try HutchProcess.run(["--help"]).stdout
         let names = top.components(separatedBy: "commands:\n").last?
