@@ -55,6 +55,7 @@ struct CoordinatorCommand: Command {
 enum ClusterJob {
     static func run(_ arguments: Arguments, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?) throws {
         let outDirectory = try arguments.required("out")
+        let recorder = RunRecorder(command: spawn == nil ? "coordinator" : "run", expectedWorkers: spawn?.workers ?? expectedWorkers)
         if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
         let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
         let options = try TraceCommand.makeOptions(arguments)
@@ -110,7 +111,7 @@ enum ClusterJob {
         }
         installInterruptHandlers()
         var display = ClusterProgress()
-        let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) },
+        let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0); recorder.observe($0) },
                                      abandon: { interruption() ?? allExited(children) })
         display.clear()
         let estimates: [LayerEstimate]
@@ -145,7 +146,7 @@ enum ClusterJob {
         let sensitivityData = try report.encoded()
         try writeAtomically(sensitivityData, to: outPath)
         print(TraceCommand.summary(result, outPath: outPath))
-        guard let request else { return }
+        guard let request else { return try recorder.finish(core, directory: outDirectory, source: source) }
 
         // solve centrally, then quantize the layers on the workers under the plan
         let problem = try AllocationProblem(report: report, request: request, source: outPath)
@@ -165,7 +166,7 @@ enum ClusterJob {
                                                            modelDigest: source.digests[source.modelPath]),
                                           graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
         let layersQuantized: [QuantizedLayer]
-        let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) },
+        let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0); recorder.observe($0) },
                                      abandon: { interruption() ?? allExited(children) })
         display.clear()
         switch quantizeOutcome {
@@ -181,6 +182,7 @@ enum ClusterJob {
         let onnxPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("quantized.onnx").path
         try writeAtomically(Data(exported.encoded()), to: onnxPath)
         print("plan → \(planPath); quantized \(model.layers.count) layers on the workers → \(onnxPath)")
+        try recorder.finish(core, directory: outDirectory, source: source)
     }
 
     /// SIGINT / SIGTERM end the job cleanly: workers are told to stop (DISCONNECT shutdown).

@@ -1,0 +1,153 @@
+import Foundation
+import XCTest
+
+/// report.html end to end: a small real `hutch run` writes run.json and report.html, `hutch report`
+/// adds accuracy, and headless Chromium (Debian's `chromium`, installed by `make deps`) renders
+/// the page: the DOM it builds has one bar per layer, the frontier, the chosen plan and the table.
+final class ReportCommandTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs `executable ARGS` with output to files (children of `hutch run` may hold pipes open),
+    /// killing it after `seconds`; returns status and stderr.
+    private func runProcess(_ executable: URL, _ arguments: [String], seconds: Double, name: String) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = HutchProcess.repositoryRoot
+        let out = directory.appendingPathComponent("\(name).out"), err = directory.appendingPathComponent("\(name).err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTFail("\(name) did not finish within \(seconds) s")
+        }
+        return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// Debian's chromium on PATH (nil when missing: the test then fails and says to run `make deps`).
+    private func findChromium() -> URL? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            for name in ["chromium", "chromium-browser"] {
+                let url = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
+                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            }
+        }
+        return nil
+    }
+
+    private func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    /// The part of `dom` from the element with `id` to the end of its svg/table.
+    private func element(_ id: String, closing: String, in dom: String) -> String? {
+        guard let start = dom.range(of: "id=\"\(id)\"") else { return nil }
+        guard let end = dom.range(of: closing, range: start.upperBound ..< dom.endIndex) else { return nil }
+        return String(dom[start.lowerBound ..< end.upperBound])
+    }
+
+    func testRunWritesRunRecordAndReportAndChromiumRendersEveryPart() throws {
+        guard let browser = findChromium() else {
+            XCTFail("chromium is not installed; run `make deps` (it installs Debian's chromium for this test)")
+            return
+        }
+        let out = directory.appendingPathComponent("job")
+        let (status, _, runErr) = try runProcess(HutchProcess.executable,
+                                                 ["run", "--workers", "2", "--threads", "1", "--samples", "64", "--batch-size", "16",
+                                                  "--avg-bits", "4", "--out", out.path], seconds: 180, name: "run")
+        XCTAssertEqual(status, 0, runErr)
+        // run.json: the two local workers, the phases of a job with a budget, every task counted
+        let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any])
+        XCTAssertEqual(record["format"] as? String, "hutch.run")
+        XCTAssertEqual((record["workers"] as? [String])?.sorted(), ["local-1", "local-2"])
+        let phases = try XCTUnwrap(record["phases"] as? [[String: Any]])
+        XCTAssertEqual(phases.compactMap { $0["name"] as? String }, ["setup", "sensitivity", "plan", "quantize", "outputs"])
+        let tasks = try XCTUnwrap(record["tasks"] as? Int)
+        XCTAssertEqual(phases.compactMap { $0["tasks"] as? Int }.reduce(0, +), tasks)
+        XCTAssertGreaterThanOrEqual(phases.first { $0["name"] as? String == "quantize" }?["tasks"] as? Int ?? 0, 7, "one quantize task per layer")
+        let wall = try XCTUnwrap(record["wall_seconds"] as? Double)
+        XCTAssertEqual(phases.compactMap { $0["seconds"] as? Double }.reduce(0, +), wall, accuracy: 0.05)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path), "the job writes report.html")
+
+        // hutch report adds the accuracy table (the embedded example's data)
+        let report = try HutchProcess.run(["report", out.path])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let sensitivity = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("sensitivity.json"))) as? [String: Any])
+        let layers = try XCTUnwrap(sensitivity["layers"] as? [Any]).count
+        XCTAssertEqual(layers, 7)
+
+        let profile = directory.appendingPathComponent("chromium-profile")
+        let (rendered, dom, chromiumErr) = try runProcess(browser, ["--headless", "--no-sandbox", "--disable-gpu",
+                                                                    "--user-data-dir=\(profile.path)", "--dump-dom",
+                                                                    out.appendingPathComponent("report.html").absoluteString],
+                                                          seconds: 90, name: "chromium")
+        XCTAssertEqual(rendered, 0, chromiumErr)
+        // the elements are in the DOM Chromium built, inside the elements they belong to
+        let chart = try XCTUnwrap(element("sensitivity-chart", closing: "</svg>", in: dom), "no #sensitivity-chart in the rendered DOM")
+        XCTAssertEqual(count("class=\"layer-bar\"", in: chart), layers)
+        let bits = try XCTUnwrap(element("bits-chart", closing: "</svg>", in: dom))
+        XCTAssertEqual(count("class=\"bits-bar\"", in: bits), layers)
+        let frontier = try XCTUnwrap(element("frontier-chart", closing: "</svg>", in: dom), "no #frontier-chart")
+        XCTAssertEqual(count("class=\"uniform-point\"", in: frontier), 6, "one square per candidate width 2,3,4,5,6,8")
+        XCTAssertGreaterThan(count("class=\"frontier-point\"", in: frontier), 6)
+        XCTAssertEqual(count("id=\"chosen-plan\"", in: frontier), 1)
+        let table = try XCTUnwrap(element("accuracy-table", closing: "</table>", in: dom), "no #accuracy-table")
+        XCTAssertEqual(count("class=\"accuracy-row\"", in: table), 4, "float, uniform 8, uniform 4, plan")
+        for name in ["float32", "uniform 8-bit", "uniform 4-bit", "plan"] { XCTAssertTrue(table.contains(">\(name)<"), name) }
+        XCTAssertEqual(count("<script", in: dom), 0)
+    }
+
+    func testReportErrorsAreOneLineWithTheirExitCode() throws {
+        let missing = try HutchProcess.run(["report", directory.appendingPathComponent("nowhere").path])
+        XCTAssertEqual(missing.status, 3, missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+
+        let empty = try HutchProcess.run(["report", directory.path])
+        XCTAssertEqual(empty.status, 3, "no sensitivity.json: \(empty.stderr)")
+        XCTAssertTrue(empty.stderr.contains("sensitivity.json"), empty.stderr)
+
+        let sample = HutchProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/allocation/sample_sensitivity.json")
+        try FileManager.default.copyItem(at: sample, to: directory.appendingPathComponent("sensitivity.json"))
+        let built = try HutchProcess.run(["report", directory.path])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("id=\"sensitivity-chart\""))
+        XCTAssertFalse(html.contains("id=\"accuracy-table\""), "no data, not the example: no accuracy table")
+
+        try Data("{\"format\": \"hutch.run\", \"version\": 1}".utf8).write(to: directory.appendingPathComponent("run.json"))
+        let corruptRun = try HutchProcess.run(["report", directory.path])
+        XCTAssertEqual(corruptRun.status, 6, corruptRun.stderr)
+        XCTAssertEqual(corruptRun.stderr.split(separator: "\n").count, 1, corruptRun.stderr)
+        XCTAssertTrue(corruptRun.stderr.contains("run.json"), corruptRun.stderr)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("run.json"))
+
+        // a plan solved from another sensitivity file is refused
+        let plan = directory.appendingPathComponent("plan.json")
+        let planned = try HutchProcess.run(["plan", "--sensitivity", sample.path, "--avg-bits", "4", "--out", plan.path])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        try Data((try String(contentsOf: sample, encoding: .utf8)).replacingOccurrences(of: "\"samples\"", with: "\"samples\" ").utf8)
+            .write(to: directory.appendingPathComponent("sensitivity.json"))
+        let mismatch = try HutchProcess.run(["report", directory.path])
+        XCTAssertEqual(mismatch.status, 6, mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains("re-run `hutch plan`"), mismatch.stderr)
+
+        try Data("not json".utf8).write(to: directory.appendingPathComponent("sensitivity.json"))
+        let corrupt = try HutchProcess.run(["report", directory.path])
+        XCTAssertEqual(corrupt.status, 6, corrupt.stderr)
+        XCTAssertEqual(corrupt.stderr.split(separator: "\n").count, 1, corrupt.stderr)
+    }
+}
