@@ -38,9 +38,10 @@ func grouped(_ value: Int) -> String {
     return (value < 0 ? "-" : "") + out
 }
 
-/// Seconds as 12.3 s, 4:05 or 1:02:03.
+/// Seconds as 45 ms, 12.3 s, 4:05 or 1:02:03.
 func duration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "–" }
+    if seconds < 1 { return String(format: "%.0f ms", seconds * 1000) }
     if seconds < 60 { return String(format: "%.1f s", seconds) }
     let s = Int(seconds.rounded())
     return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
@@ -51,7 +52,7 @@ func px(_ value: Double) -> String { String(format: "%.1f", value) }
 
 /// The fill of a bit width: warm for narrow widths, cool for wide ones (same color everywhere).
 func bitsColor(_ bits: Int) -> String {
-    let palette = ["#67000d", "#a50f15", "#d62728", "#ff7f0e", "#e6b800", "#2ca02c", "#17becf", "#1f77b4"]
+    let palette = ["#4a1486", "#9e0142", "#d62728", "#ff7f0e", "#e6b800", "#2ca02c", "#17becf", "#1f77b4"]
     // 1…8 one color each; wider widths share the widest color's darker shade
     if bits >= 1 && bits <= 8 { return palette[bits - 1] }
     return bits > 8 ? "#08306b" : "#999999"
