@@ -9,7 +9,7 @@ import HutchReport
 struct ReportCommand: Command {
     static let name = "report"
     static let summary = "rebuild DIR/report.html (sensitivity, bit widths, frontier, accuracy with --data)"
-    static let usage = "DIR [--data D.npz] [--model M.onnx] [--out report.html]"
+    static let usage = "DIR [--data D.npz] [--model M.onnx] [--no-eval] [--out report.html]"
     static let positional: String? = "dir"
     static let flags: [Arguments.Flag] = [
         .option("dir", "DIR", "the job's output directory (also the first bare word)"),

@@ -48,8 +48,10 @@ struct ReportFiles {
             guard let frontier = try? decoder.decode(FrontierDocument.self, from: data), frontier.format == "hutch.frontier" else {
                 throw CommandFailure(.invalidSensitivity, "\(path("frontier.json")): not a hutch.frontier file; remove it or re-make it with `hutch plan --frontier`")
             }
-            // a frontier of another sensitivity file or objective is not this job's: computed anew instead
-            if frontier.sensitivityDigest == digest && frontier.objective == (files.plan?.objective ?? frontier.objective) {
+            // a frontier of another sensitivity file, objective or plan is not this job's: computed anew instead
+            let plan = files.plan
+            if frontier.sensitivityDigest == digest && frontier.objective == (plan?.objective ?? frontier.objective)
+                && (plan == nil || frontier.chosen?.bits == plan?.layers.map(\.weightBits)) {
                 files.savedFrontier = frontier
             }
         }

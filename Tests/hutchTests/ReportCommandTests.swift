@@ -151,3 +151,60 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(corrupt.stderr.split(separator: "\n").count, 1, corrupt.stderr)
     }
 }
+
+/// `hutch report --data --model` on a model other than the example: the plan row is what
+/// `hutch quantize --data` reports for the same plan, and the inputs are checked.
+final class ReportEvaluationTests: XCTestCase {
+    private var directory: URL!
+    private let model = "Tests/Fixtures/resnet_small.onnx", data = "Tests/Fixtures/resnet_small_ref.npz"
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-report-eval-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func testAccuracyTableMatchesHutchQuantizeAndChecksTheModel() throws {
+        let sensitivity = directory.appendingPathComponent("sensitivity.json"), plan = directory.appendingPathComponent("plan.json")
+        let traced = try HutchProcess.run(["trace", "--model", model, "--data", data, "--out", sensitivity.path])
+        XCTAssertEqual(traced.status, 0, traced.stderr)
+        let planned = try HutchProcess.run(["plan", "--sensitivity", sensitivity.path, "--avg-bits", "4", "--out", plan.path])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+
+        let noModel = try HutchProcess.run(["report", directory.path, "--data", data])
+        XCTAssertEqual(noModel.status, 2, noModel.stderr)
+        XCTAssertTrue(noModel.stderr.contains("--model"), noModel.stderr)
+        let wrongModel = try HutchProcess.run(["report", directory.path, "--data", data, "--model", "Tests/Fixtures/mlp.onnx"])
+        XCTAssertEqual(wrongModel.status, 6, wrongModel.stderr)
+        XCTAssertEqual(wrongModel.stderr.split(separator: "\n").count, 1, wrongModel.stderr)
+
+        let report = try HutchProcess.run(["report", directory.path, "--data", data, "--model", model])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        let quantized = try HutchProcess.run(["quantize", "--model", model, "--plan", plan.path, "--data", data,
+                                              "--out", directory.appendingPathComponent("q.onnx").path])
+        XCTAssertEqual(quantized.status, 0, quantized.stderr)
+        // "… float accuracy 62.50 % loss 0.91234, fake-quantized accuracy 50.00 % loss 1.01234"
+        let words = quantized.stderr.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," }).map(String.init)
+        let accuracies = words.indices.filter { words[$0] == "accuracy" }.map { words[$0 + 1] + " %" }
+        let losses = words.indices.filter { words[$0] == "loss" }.compactMap { Double(words[$0 + 1]) }
+        XCTAssertEqual(accuracies.count, 2, quantized.stderr)
+        XCTAssertEqual(losses.count, 2, quantized.stderr)
+        let rows = html.components(separatedBy: "<tr class=\"accuracy-row\">").dropFirst().map { $0.components(separatedBy: "</tr>")[0] }
+        XCTAssertEqual(rows.count, 4)
+        // cells: name, bits, accuracy, loss, bytes, ratio
+        let cells = rows.map { row in row.components(separatedBy: "<td").dropFirst().map { $0.drop { $0 != ">" }.dropFirst().components(separatedBy: "</td>")[0] } }
+        guard cells.count == 4, losses.count == 2, accuracies.count == 2 else { return }
+        XCTAssertEqual(cells[0][0], "float32")
+        XCTAssertEqual(cells[3][0], "plan")
+        XCTAssertEqual(cells[0][2], accuracies[0])
+        XCTAssertEqual(cells[3][2], accuracies[1])
+        XCTAssertEqual(try XCTUnwrap(Double(cells[0][3])), losses[0], accuracy: 1e-4)
+        XCTAssertEqual(try XCTUnwrap(Double(cells[3][3])), losses[1], accuracy: 1e-4)
+        XCTAssertNotEqual(cells[2][3], cells[0][3], "4-bit weights change the loss")
+        XCTAssertTrue(html.contains("resnet_small_ref.npz"))
+    }
+}
