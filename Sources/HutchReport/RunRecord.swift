@@ -20,7 +20,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var finishedAt: String
     public var wallSeconds: Double
     public var workersExpected: Int
-    /// Names of every worker that joined, in the order they first joined.
+    /// Names of every worker process that joined, in the order they first joined (a worker
+    /// process that restarts under the same name joins again).
     public var workers: [String]
     /// Tasks completed (every kind: traces, quantization errors, eigenvalues, quantize).
     public var tasks: Int

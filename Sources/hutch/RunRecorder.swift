@@ -11,7 +11,7 @@ final class RunRecorder {
     let expectedWorkers: Int
     let started = Date()
     private var workers: [String] = []
-    private var seen: Set<String> = []
+    private var seen: Set<UInt64> = []
     private var phases: [(name: String, start: Date, tasksAtStart: Int)]
     private var tasks = 0, duplicates = 0
 
@@ -22,7 +22,8 @@ final class RunRecorder {
     }
 
     func observe(_ core: CoordinatorCore) {
-        for name in core.workerNames where seen.insert(name).inserted { workers.append(name) }
+        // one entry per worker process (a restarted worker has a new instance)
+        for worker in core.connectedWorkers where seen.insert(worker.instance).inserted { workers.append(worker.name) }
         // the core's phases, named for people: waiting = solving the plan, finished = writing outputs
         let name = ["waiting": "plan", "finished": "outputs"][core.phase] ?? core.phase
         if let last = phases.last, last.name != name {
