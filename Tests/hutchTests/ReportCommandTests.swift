@@ -111,6 +111,62 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(count("<script", in: dom), 0)
     }
 
+    /// `hutch coordinator` without a budget: run.json names the command, the phases of a
+    /// sensitivity-only job and the workers, whose names (chosen by whoever starts them) are
+    /// escaped in report.html.
+    func testCoordinatorRecordsItsWorkersAndTheReportEscapesTheirNames() throws {
+        var children: [Process] = []
+        defer { for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) } }
+        func start(_ arguments: [String], _ name: String) throws -> Process {
+            let process = Process()
+            process.executableURL = HutchProcess.executable
+            process.arguments = arguments
+            process.currentDirectoryURL = HutchProcess.repositoryRoot
+            let err = directory.appendingPathComponent("\(name).err")
+            FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: err)
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            children.append(process)
+            return process
+        }
+        func log(_ name: String) -> String {
+            (try? String(contentsOf: directory.appendingPathComponent("\(name).err"), encoding: .utf8)) ?? ""
+        }
+        let out = directory.appendingPathComponent("job")
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2", "--samples", "48",
+                                     "--batch-size", "16", "--out", out.path], "coordinator")
+        var endpoint: String?
+        let deadline = Date().addingTimeInterval(30)
+        while endpoint == nil && Date() < deadline {
+            if let range = log("coordinator").range(of: "workers connect to ") {
+                endpoint = log("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
+            }
+            usleep(20_000)
+        }
+        let connect = try XCTUnwrap(endpoint, "the coordinator did not report its endpoint: \(log("coordinator"))")
+        let names = ["<b>w1</b>", "w2&co"]
+        for (i, name) in names.enumerated() {
+            _ = try start(["worker", "--connect", connect, "--name", name, "--threads", "1"], "worker\(i)")
+        }
+        let end = Date().addingTimeInterval(120)
+        while coordinator.isRunning && Date() < end { usleep(20_000) }
+        XCTAssertFalse(coordinator.isRunning, "the coordinator did not finish in 120 s")
+        XCTAssertEqual(coordinator.terminationStatus, 0, log("coordinator"))
+
+        let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any])
+        XCTAssertEqual(record["command"] as? String, "coordinator")
+        XCTAssertEqual(record["workers_expected"] as? Int, 2)
+        XCTAssertEqual((record["phases"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["setup", "sensitivity", "outputs"])
+        let joined = try XCTUnwrap(record["workers"] as? [String])
+        XCTAssertTrue(Set(joined).isSubset(of: names) && !joined.isEmpty, "\(joined)")
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertFalse(html.contains("<b>w1"), "a worker name is text, not markup")
+        if joined.contains(names[0]) { XCTAssertTrue(html.contains("&lt;b&gt;w1&lt;/b&gt;")) }
+        if joined.contains(names[1]) { XCTAssertTrue(html.contains("w2&amp;co")) }
+        XCTAssertFalse(html.contains("id=\"bits-chart\""), "no budget, no plan")
+    }
+
     func testReportErrorsAreOneLineWithTheirExitCode() throws {
         let missing = try HutchProcess.run(["report", directory.appendingPathComponent("nowhere").path])
         XCTAssertEqual(missing.status, 3, missing.stderr)
