@@ -20,7 +20,9 @@ struct ReportCommand: Command {
     ]
 
     static func run(_ arguments: Arguments) throws {
-        let directory = try arguments.required("dir")
+        guard let directory = arguments.string("dir") else {
+            throw CommandFailure(.usage, "give the job's output directory: hutch report DIR (the --out DIR of hutch run / coordinator)")
+        }
         if arguments.has("no-eval") && (arguments.has("data") || arguments.has("model")) {
             throw CommandFailure(.usage, "--no-eval cannot be combined with --data or --model (they are for the evaluation)")
         }

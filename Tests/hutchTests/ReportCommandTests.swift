@@ -168,6 +168,10 @@ final class ReportCommandTests: XCTestCase {
     }
 
     func testReportErrorsAreOneLineWithTheirExitCode() throws {
+        let noDirectory = try HutchProcess.run(["report"])
+        XCTAssertEqual(noDirectory.status, 2, noDirectory.stderr)
+        XCTAssertTrue(noDirectory.stderr.contains("hutch report DIR"), noDirectory.stderr)
+
         let missing = try HutchProcess.run(["report", directory.appendingPathComponent("nowhere").path])
         XCTAssertEqual(missing.status, 3, missing.stderr)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
