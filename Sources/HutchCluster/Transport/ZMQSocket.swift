@@ -13,12 +13,15 @@ public final class ZMQSocket {
         /// For inproc wake-ups between threads: a compute thread owns one end and the socket
         /// thread polls the other next to its ROUTER/DEALER.
         case pair
+        /// For request/reply services in one process (the ZAP handler).
+        case rep
 
         var raw: Int32 {
             switch self {
             case .router: ZMQ_ROUTER
             case .dealer: ZMQ_DEALER
             case .pair: ZMQ_PAIR
+            case .rep: ZMQ_REP
             }
         }
     }
