@@ -73,7 +73,7 @@ final class ZAPHandlerTests: XCTestCase {
         while let frames = try s.router.receive(timeoutMs: 1500) { received.append(frames) }
         XCTAssertEqual(received, [[Array("honest".utf8), [7]]], "only the authorized client's message arrives")
         XCTAssertTrue(log.all.contains { $0.contains("refused CURVE key \(stranger.publicKey.z85) from 127.0.0.1") }, "\(log.all)")
-        XCTAssertTrue(log.all.contains { $0.contains("refused a connection on \(s.endpoint): handshake failed") }, "the plaintext client is logged: \(log.all)")
+        XCTAssertTrue(log.all.contains { $0.contains("refused a connection on \(s.endpoint): ") }, "the plaintext client is logged: \(log.all)")
         XCTAssertGreaterThanOrEqual(s.zap.denials, 2, "both refused (they may retry)")
         XCTAssertEqual(s.zap.admissions, 1)
         keepAlive(intruder, plaintext, honest)

@@ -8,6 +8,7 @@ public final class WorkerClient: @unchecked Sendable {
     public typealias Compute = @Sendable (ComputeRequest) -> ComputeOutcome
 
     let endpoint: String
+    let curve: CurveClientConfig?
     let compute: Compute
     let lock = NSLock()
     var pending: [ComputeRequest] = []
@@ -19,8 +20,10 @@ public final class WorkerClient: @unchecked Sendable {
     /// Called with each blob newly fetched and verified (e.g. to keep it in a disk cache).
     public var fetched: (WireDigest, [UInt8]) -> Void = { _, _ in }
 
-    public init(connect endpoint: String, compute: @escaping Compute) {
+    /// With `curve`, the DEALER is a CURVE client of the coordinator's key.
+    public init(connect endpoint: String, curve: CurveClientConfig? = nil, compute: @escaping Compute) {
         self.endpoint = endpoint
+        self.curve = curve
         self.compute = compute
     }
 
@@ -29,7 +32,7 @@ public final class WorkerClient: @unchecked Sendable {
     public func run(_ core: inout WorkerCore, log: (String) -> Void) throws {
         let context = try ZMQContext()
         var socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
-                                                heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness)
+                                                heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness, curve: curve)
         let thread = Thread { [self] in computeLoop() }
         thread.start()
         defer {
@@ -72,7 +75,7 @@ public final class WorkerClient: @unchecked Sendable {
                 case .reconnect:
                     socket.close()
                     socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
-                                                        heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness)
+                                                        heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness, curve: curve)
                 case .log(let line): log(line)
                 case .exit(let why):
                     socket.close()
