@@ -78,15 +78,18 @@ final class CurveKeyTests: XCTestCase {
     func testMalformedKeyFilesNameTheFile() throws {
         let directory = try temporaryDirectory()
         let path = directory.appendingPathComponent("bad.key").path
-        FileManager.default.createFile(atPath: path, contents: Data("not a key\n".utf8), attributes: [.posixPermissions: 0o600])
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("not a key\n".utf8), attributes: [.posixPermissions: 0o600]))
         XCTAssertThrowsError(try KeyFile.readSecret(path)) { error in
             XCTAssertEqual((error as? SecurityError)?.kind, .invalidKey)
             XCTAssertTrue("\(error)".hasPrefix(path + ":"), "\(error)")
         }
         let twoLines = directory.appendingPathComponent("two.pub").path
         let key = try CurveKeyPair.generate().publicKey.z85
-        FileManager.default.createFile(atPath: twoLines, contents: Data("\(key)\n\(key)\n".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: twoLines, contents: Data("\(key)\n\(key)\n".utf8)))
         XCTAssertThrowsError(try KeyFile.readPublic(twoLines)) { XCTAssertTrue("\($0)".contains("more than one line"), "\($0)") }
+        let secret = directory.appendingPathComponent("pair").path
+        try KeyFile.write(try CurveKeyPair.generate(), prefix: secret, overwrite: false)
+        XCTAssertThrowsError(try KeyFile.readPublic(secret + ".key")) { XCTAssertTrue("\($0)".contains("give the public key"), "\($0)") }
         XCTAssertThrowsError(try KeyFile.readPublic(directory.appendingPathComponent("missing.pub").path)) {
             XCTAssertEqual(($0 as? SecurityError)?.kind, .keyFile)
         }

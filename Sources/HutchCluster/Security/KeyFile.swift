@@ -47,6 +47,10 @@ public enum KeyFile {
 
     /// Reads a public key file: its line's first word is the key (a name may follow).
     public static func readPublic(_ path: String) throws(SecurityError) -> CurveKey {
+        // both files are one Z85 key: only the name tells a secret key given by mistake
+        guard !path.hasSuffix(".key") else {
+            throw SecurityError(.keyFile, "\(path) is a secret key file; give the public key, the .pub file of the same keypair")
+        }
         let line = try oneLine(path, what: "public key file")
         let word = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
         do {
