@@ -18,6 +18,16 @@ struct KeygenCommand: Command {
               !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " || $0 == "\t" }) else {
             throw CommandFailure(.usage, "--out must be a path prefix like keys/worker1 (its file name without spaces), got '\(prefix)'")
         }
+        // a missing key directory is created private (like ~/.ssh)
+        let parent = URL(fileURLWithPath: prefix).deletingLastPathComponent().path
+        if !FileManager.default.fileExists(atPath: parent) {
+            do {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw CommandFailure(.io, "cannot create the key directory '\(parent)': \((error as NSError).localizedDescription)")
+            }
+        }
         let pair = try CurveKeyPair.generate()
         try KeyFile.write(pair, prefix: prefix, overwrite: arguments.has("force"))
         print("""

@@ -12,7 +12,9 @@ extension ClusterCommandTests {
     }
 
     func testKeygenWritesAPrivateSecretKeyAndAPublicKeyAndNeverOverwritesSilently() throws {
-        let prefix = try keygen("worker1")
+        let prefix = try keygen("keys/worker1")
+        let directoryMode = (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("keys").path)[.posixPermissions] as? NSNumber)?.intValue
+        XCTAssertEqual(directoryMode, 0o700, "a missing key directory is created private")
         let mode = (try FileManager.default.attributesOfItem(atPath: prefix + ".key")[.posixPermissions] as? NSNumber)?.intValue
         XCTAssertEqual(mode, 0o600)
         let secret = try String(contentsOfFile: prefix + ".key", encoding: .utf8)
