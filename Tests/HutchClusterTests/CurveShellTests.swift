@@ -17,7 +17,7 @@ final class CurveShellTests: XCTestCase {
         let refusals = ZAPHandlerTests.Lines()
         let server = try CoordinatorServer(bind: "tcp://127.0.0.1:*",
                                            curve: CurveServerConfig(keyPair: coordinatorKeys,
-                                                                    authorized: AuthorizedKeys([worker.publicKey: "trusted"])),
+                                                                    authorized: AuthorizedKeys([worker.publicKey: "trusted-key"])),
                                            securityLog: { refusals.append($0) })
         let endpoint = server.endpoint
         let deadline = Date().addingTimeInterval(30)
@@ -43,6 +43,7 @@ final class CurveShellTests: XCTestCase {
         guard case .sensitivity = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(core.tasksDone, 5)
         XCTAssertTrue(log.contains { $0.contains("trusted joined") }, "\(log)")
+        XCTAssertTrue(log.contains { $0.contains("worker trusted authenticated with the CURVE key named 'trusted-key'") }, "\(log)")
         XCTAssertFalse(log.contains { $0.contains("intruder") || $0.contains("plaintext") }, "\(log)")
         XCTAssertTrue(refusals.all.contains { $0.contains("refused CURVE key \(stranger.publicKey.z85)") }, "\(refusals.all)")
         XCTAssertTrue(refusals.all.contains { $0.contains("refused a connection on \(endpoint): ") }, "\(refusals.all)")

@@ -47,6 +47,7 @@ final class ZAPHandlerTests: XCTestCase {
         try dealer.send([[1, 2, 3]])
         let received = try XCTUnwrap(try s.router.receive(timeoutMs: 5000), "the authorized client's message")
         XCTAssertEqual(received, [Array("good".utf8), [1, 2, 3]])
+        XCTAssertEqual(s.router.lastUserID, "w1", "the ZAP user id is the key's name")
         try s.router.send([Array("good".utf8), [4]])
         XCTAssertEqual(try dealer.receive(timeoutMs: 5000), [[4]])
         XCTAssertEqual(s.zap.admissions, 1)

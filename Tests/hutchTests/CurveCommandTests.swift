@@ -73,6 +73,7 @@ extension ClusterCommandTests {
         XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), plaintext,
                        "CURVE does not change a byte of the result")
         XCTAssertTrue(stderr("coordinator").contains("worker good joined"), stderr("coordinator"))
+        XCTAssertTrue(stderr("coordinator").contains("worker good authenticated with the CURVE key named 'good'"), stderr("coordinator"))
         XCTAssertFalse(stderr("coordinator").contains("intruder") || stderr("coordinator").contains("plain joined"), stderr("coordinator"))
         for refused in [intruder, plain] {
             XCTAssertTrue(refused.isRunning, "a refused worker hears nothing; it is still waiting")

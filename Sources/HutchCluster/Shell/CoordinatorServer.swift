@@ -63,7 +63,11 @@ public final class CoordinatorServer {
                 }
             } else if let incoming = try socket.receiveHWP(timeoutMs: Int(nextTick - now)) {
                 switch incoming {
-                case .message(let peer, let message): actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)
+                case .message(let peer, let message):
+                    if zap != nil, case .hello(let hello) = message {
+                        log("worker \(hello.name) authenticated with the CURVE key named '\(socket.lastUserID ?? "?")'")
+                    }
+                    actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)
                 case .malformed(let peer, let error): actions += core.handle(.malformed(peer: peer, error), now: MonotonicClock.nowMs)
                 }
             }

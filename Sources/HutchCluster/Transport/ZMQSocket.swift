@@ -29,6 +29,9 @@ public final class ZMQSocket {
     public let type: SocketType
     private let context: ZMQContext
     private(set) var handle: UnsafeMutableRawPointer?
+    /// The ZAP user id of the peer that sent the last received message (with CURVE: the
+    /// authorized key's name), nil without ZAP.
+    public internal(set) var lastUserID: String?
 
     public init(_ context: ZMQContext, type: SocketType) throws(ZMQError) {
         guard let handle = zmq_socket(context.handle, type.raw) else { throw ZMQError.last("zmq_socket") }
