@@ -80,7 +80,6 @@ final class ZAPHandlerTests: XCTestCase {
         keepAlive(intruder, plaintext, honest)
         s.router.close()
         s.zap.stop()
-        print("ZAP log: \(log.all)")
     }
 
     func testStopIsCleanAndASecondHandlerCanBindAfterwards() throws {

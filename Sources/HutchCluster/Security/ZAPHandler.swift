@@ -26,9 +26,12 @@ public final class ZAPHandler: Sendable {
     public func watchHandshakes(of socket: ZMQSocket) throws(ZMQError) {
         let endpoint = "inproc://hutch-handshakes-\(UInt64.random(in: 0...UInt64.max))"
         try socket.startMonitor(endpoint, events: HandshakeMonitor.events)
+        let connected = DispatchSemaphore(value: 0)
         service.lock.lock()
-        service.monitorEndpoints.append(endpoint)
+        service.monitorEndpoints.append((endpoint, connected))
         service.lock.unlock()
+        // events before the thread's end is connected are lost: wait for it (one poll tick)
+        _ = connected.wait(timeout: .now() + 2)
     }
 
     /// Stops the thread and closes the socket; waits for both. Idempotent.
@@ -52,7 +55,7 @@ public final class ZAPHandler: Sendable {
         /// A refused client reconnects again and again; one line per 10 s and text is enough.
         var quiet: [String: (lastMs: UInt64, suppressed: Int)] = [:]
         /// Monitor endpoints the thread has still to connect to.
-        var monitorEndpoints: [String] = []
+        var monitorEndpoints: [(String, DispatchSemaphore)] = []
         let finished = DispatchSemaphore(value: 0)
 
         init(authorized: AuthorizedKeys, log: @escaping Log) {
@@ -133,7 +136,8 @@ public final class ZAPHandler: Sendable {
                     let endpoints = monitorEndpoints
                     monitorEndpoints.removeAll()
                     lock.unlock()
-                    for endpoint in endpoints {
+                    for (endpoint, connected) in endpoints {
+                        defer { connected.signal() }
                         let monitor = try ZMQSocket(context, type: .pair)
                         try monitor.connect(endpoint)
                         monitors.append(monitor)
