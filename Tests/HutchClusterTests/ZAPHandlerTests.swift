@@ -82,6 +82,26 @@ final class ZAPHandlerTests: XCTestCase {
         s.zap.stop()
     }
 
+    /// A refused worker comes back again and again (a new socket after each silent liveness
+    /// window): every attempt is counted, but logged once per 10 s.
+    func testRepeatedRefusalsAreCountedButLoggedOnce() throws {
+        let log = Lines()
+        let stranger = try CurveKeyPair.generate()
+        let s = try server(authorizing: [try CurveKeyPair.generate().publicKey: "w"], log: log)
+        let clients = try ZMQContext()
+        for attempt in 1...4 {
+            let intruder = try client(clients, s.endpoint, keys: stranger, serverKey: s.serverKeys.publicKey, id: "x\(attempt)")
+            let deadline = Date().addingTimeInterval(5)
+            while s.zap.denials < attempt && Date() < deadline { usleep(10_000) }
+            intruder.close()
+        }
+        XCTAssertEqual(s.zap.denials, 4)
+        XCTAssertEqual(log.all.filter { $0.contains(stranger.publicKey.z85) }.count, 1, "\(log.all)")
+        XCTAssertNil(try s.router.receive(timeoutMs: 100))
+        s.router.close()
+        s.zap.stop()
+    }
+
     func testStopIsCleanAndASecondHandlerCanBindAfterwards() throws {
         let context = try ZMQContext()
         let keys = AuthorizedKeys([try CurveKeyPair.generate().publicKey: "w"])
