@@ -30,7 +30,7 @@ struct StatusCommand: Command {
             print(arguments.has("json") ? report.json : try describeStatus(report.json))
             return
         }
-        throw CommandFailure(.io, "no answer from a coordinator at \(endpoint) within \(timeout) s; is `hutch coordinator` running there\(curve == nil ? "" : ", and is this client's public key in its --authorized-keys")?")
+        throw CommandFailure(.io, "no answer from a coordinator at \(endpoint) within \(timeout) s; is `hutch coordinator` running there\(curve == nil ? " (with CURVE, give --curve-key and --coordinator-key)" : ", and is this client's public key in its --authorized-keys")?")
     }
 
     static func describeStatus(_ json: String) throws -> String {
