@@ -79,6 +79,8 @@ extension ClusterCommandTests {
             XCTAssertTrue(refused.isRunning, "a refused worker hears nothing; it is still waiting")
         }
         XCTAssertFalse(stderr("intruder").contains("job complete") || stderr("plain").contains("job complete"))
+        XCTAssertTrue(eventually(15) { stderr("intruder").contains("does its --authorized-keys list this worker's key") },
+                      "a refused worker says what to check: \(stderr("intruder"))")
     }
 
     func testRunWithEphemeralCurveKeysMatchesTrace() throws {

@@ -40,6 +40,9 @@ public final class WorkerClient: @unchecked Sendable {
         }
         var nextTick = MonotonicClock.nowMs
         var known = Set(core.cache.keys)
+        // a refused worker (CURVE: a key the coordinator does not list) hears nothing at all
+        let hintAt = MonotonicClock.nowMs + 10_000
+        var hinted = false
         while true {
             let now = MonotonicClock.nowMs
             var actions: [WorkerAction] = []
@@ -47,6 +50,11 @@ public final class WorkerClient: @unchecked Sendable {
                 actions += core.handle(.tick, now: now)
                 nextTick = now + 50
                 if orphaned() { throw WorkerStopped(description: "the process that started this worker is gone") }
+                if !hinted && !core.welcomed && now >= hintAt {
+                    hinted = true
+                    log("no answer from \(endpoint) after 10 s; still trying. Is the coordinator running"
+                        + (curve == nil ? " without CURVE?" : ", does its --authorized-keys list this worker's key, and is --coordinator-key its .pub?"))
+                }
             } else if let incoming = try socket.receiveHWP(timeoutMs: Int(min(20, nextTick - now))) {
                 switch incoming {
                 case .message(_, let message): actions += core.handle(.message(message), now: MonotonicClock.nowMs)
