@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Multi-host test on one machine (root only). Four network namespaces are four hosts, each with its
+# own 10.213.0.x address, cabled by veth pairs to a bridge that lives in a fifth "switch" namespace
+# (nothing is added to the machine's own network). The coordinator runs on host c with CURVE keys
+# and an authorized-keys file; a worker on each of w1, w2, w3 is started by Deploy/ssh/hutch-workers
+# with its remote command set to `ip netns exec HOST`. While the job runs, w2's cable is pulled for
+# longer than the liveness window (heartbeat 1 s x liveness 3) and put back, and w3's worker is
+# SIGKILLed. The job's sensitivity.json, plan.json and quantized.onnx must equal, byte for byte, the
+# single-process `hutch trace` + `hutch plan` + `hutch quantize` with the same flags.
+#
+#   sudo Deploy/test/multihost.sh            # HUTCH=path/to/hutch (default .build/release/hutch)
+#   HUTCH_MULTIHOST_INSECURE=1 ...           # plaintext (--insecure, no keys): only for builds without CURVE
+#   HUTCH_MULTIHOST_KEEP=1 ...               # keep the work directory (logs, keys, outputs)
+#
+# Everything it creates (namespaces, links, processes, the work directory) is removed on exit,
+# failure or Ctrl-C. Prints `multihost: 1 passed, 0 failed` or `multihost: 0 passed, 1 failed`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo="$PWD"
+
+fail() { echo "multihost: FAILED: $*" >&2; echo "multihost: 0 passed, 1 failed"; exit 1; }
+say() { echo "multihost: [$(date +%T)] $*"; }
+
+[[ "$(id -u)" == 0 ]] || fail "must run as root (network namespaces); run: sudo $0"
+command -v ip > /dev/null && ip netns list > /dev/null 2>&1 \
+    || fail "'ip netns' is not available: install iproute2 (apt-get install iproute2)"
+HUTCH="$(realpath "${HUTCH:-.build/release/hutch}" 2>/dev/null)" || true
+[[ -x "$HUTCH" ]] || fail "no hutch binary at ${HUTCH:-.build/release/hutch}; build it (swift build -c release) or set HUTCH"
+insecure="${HUTCH_MULTIHOST_INSECURE:-0}"
+
+# --- names: unique per run so that two runs (or a leftover) never collide -------------------------
+id="$(printf '%04x' $((RANDOM % 65536)))"
+sw="hutch-$id-sw"
+hosts=(c w1 w2 w3)
+ns() { echo "hutch-$id-$1"; }
+declare -A addr=([c]=10.213.0.1 [w1]=10.213.0.2 [w2]=10.213.0.3 [w3]=10.213.0.4)
+port=5555
+endpoint="tcp://${addr[c]}:$port"
+work="$(mktemp -d /tmp/hutch-multihost.XXXXXX)"
+coordinator_pid=""
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    # every process left in our namespaces (coordinator, workers, a stuck status), then the namespaces;
+    # deleting a namespace deletes its veth ends and the bridge
+    for h in "${hosts[@]}" sw; do
+        local name; name="$(ns "$h")"
+        ip netns pids "$name" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    done
+    [[ -z "$coordinator_pid" ]] || wait "$coordinator_pid" 2>/dev/null || true
+    for h in "${hosts[@]}" sw; do ip netns del "$(ns "$h")" 2>/dev/null || true; done
+    if [[ "${HUTCH_MULTIHOST_KEEP:-0}" == 1 ]]; then echo "multihost: kept $work"; else rm -rf "$work"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'echo "multihost: interrupted" >&2; exit 130' INT TERM
+
+# --- the network: 5 namespaces, a bridge in the switch, one veth cable per host ------------------
+say "network: namespaces $(ns c) $(ns w1) $(ns w2) $(ns w3), bridge in $sw"
+ip netns add "$sw"
+ip -n "$sw" link add br0 type bridge
+ip -n "$sw" link set br0 up
+for h in "${hosts[@]}"; do
+    ip netns add "$(ns "$h")"
+    # the host end is eth0 inside the host's namespace, the other end port-HOST in the switch
+    ip link add eth0 netns "$(ns "$h")" type veth peer name "port-$h" netns "$sw"
+    ip -n "$sw" link set "port-$h" master br0 up
+    ip -n "$(ns "$h")" addr add "${addr[$h]}/24" dev eth0
+    ip -n "$(ns "$h")" link set eth0 up
+    ip -n "$(ns "$h")" link set lo up
+done
+# --- the job: the embedded example, Hutchinson traces (long enough, ~15 s on 3 one-thread workers,
+# for the faults to land mid-job), then a 4-bit average plan and the quantized model -------------
+trace_flags=(--method hutchinson --probes "${HUTCH_MULTIHOST_PROBES:-100}" --samples 450 --batch-size 50)
+job=("${trace_flags[@]}" --avg-bits 4 --workers 3)
+# the state directory flag: --state (journal, resume) once that lands, --out before
+if "$HUTCH" coordinator --help | grep -q -- '--state DIR'; then state_flag=--state
+else state_flag=--out; say "NOTE: this hutch has no 'coordinator --state'; using --out"; fi
+
+keys="$work/keys"
+mkdir -p "$keys"
+security=() worker_keys=() status_keys=()
+if [[ "$insecure" == 1 ]]; then
+    say "NOTE: HUTCH_MULTIHOST_INSECURE=1: plaintext, no keys (not the default path)"
+    security=(--insecure)
+else
+    "$HUTCH" keygen --help > /dev/null 2>&1 \
+        || fail "this hutch has no 'keygen' (CURVE); build one that has, or set HUTCH_MULTIHOST_INSECURE=1"
+    "$HUTCH" keygen --out "$keys/coordinator" > /dev/null
+    : > "$keys/authorized_keys"
+    for h in w1 w2 w3; do
+        "$HUTCH" keygen --out "$keys/$(ns "$h")" > /dev/null
+        echo "$(cat "$keys/$(ns "$h").pub") $(ns "$h")" >> "$keys/authorized_keys"
+    done
+    security=(--curve-key "$keys/coordinator.key" --authorized-keys "$keys/authorized_keys")
+    worker_keys=(--curve-key "$keys/{host}.key" --coordinator-key "$keys/coordinator.pub")
+    status_keys=(--curve-key "$keys/$(ns w1).key" --coordinator-key "$keys/coordinator.pub")
+fi
+
+say "coordinator on $(ns c): $endpoint"
+ip netns exec "$(ns c)" "$HUTCH" coordinator --bind "$endpoint" "${security[@]}" "${job[@]}" "$state_flag" "$work/state" \
+    > "$work/coordinator.out" 2> "$work/coordinator.log" &
+coordinator_pid=$!
+log() { cat "$work/coordinator.log"; }
+# waits up to $1 seconds for the coordinator's log to contain $2
+await() {
+    local deadline=$((SECONDS + $1))
+    until grep -q -- "$2" "$work/coordinator.log"; do
+        kill -0 "$coordinator_pid" 2>/dev/null || { log >&2; fail "the coordinator exited while waiting for '$2'"; }
+        ((SECONDS < deadline)) || { log >&2; fail "no '$2' in the coordinator's log within $1 s"; }
+        sleep 0.1
+    done
+}
+await 30 "workers connect to"
+
+printf '%s\n' "$(ns w1)" "$(ns w2)" "$(ns w3)" > "$work/hosts"
+launcher=(Deploy/ssh/hutch-workers --remote "ip netns exec {host}" --run-dir "$work/run" --hutch "$HUTCH")
+say "workers on w1 w2 w3 through: ${launcher[*]} start"
+"${launcher[@]}" start --connect "$endpoint" --threads 1 "${worker_keys[@]}" "$work/hosts" -- --fetch-blobs \
+    || fail "the launcher could not start the workers"
+for h in w1 w2 w3; do await 30 "worker $(ns "$h")-1 joined"; done
+
+# status from another host, with a worker's keys
+ip netns exec "$(ns w1)" "$HUTCH" status --connect "$endpoint" "${status_keys[@]}" > "$work/status.txt" \
+    || fail "hutch status from w1 failed: $(cat "$work/status.txt")"
+say "status from w1: $(head -n 1 "$work/status.txt")"
+
+kill -0 "$coordinator_pid" 2>/dev/null || fail "the job ended before w2's cable could be pulled; raise HUTCH_MULTIHOST_PROBES"
+say "pulling w2's cable (ip link set port-w2 down) until the coordinator expires it"
+ip -n "$sw" link set port-w2 down
+cut_at=$SECONDS
+await 20 "worker $(ns w2)-1 expired"
+sleep 1
+ip -n "$sw" link set port-w2 up
+say "w2's cable back after $((SECONDS - cut_at)) s"
+
+kill -0 "$coordinator_pid" 2>/dev/null || fail "the job ended before w3's worker could be killed; raise HUTCH_MULTIHOST_PROBES"
+victim="$(cat "$work/run/$(ns w3)-1.pid")"
+say "SIGKILL w3's worker (pid $victim)"
+ip netns exec "$(ns w3)" kill -KILL "$victim"
+
+say "waiting for the job"
+deadline=$((SECONDS + 120))
+while kill -0 "$coordinator_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+kill -0 "$coordinator_pid" 2>/dev/null && { log >&2; fail "the coordinator did not finish within 120 s"; }
+wait "$coordinator_pid" && code=0 || code=$?
+coordinator_pid=""
+[[ "$code" == 0 ]] || { log >&2; fail "the coordinator exited with status $code"; }
+# the surviving workers leave by themselves once the coordinator says the job is complete
+for h in w1 w2; do
+    pid="$(cat "$work/run/$(ns "$h")-1.pid")"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+done
+listing="$("${launcher[@]}" list "$work/hosts")"
+sed 's/^/multihost:   /' <<< "$listing"
+grep -q "$(ns w3)-1: dead" <<< "$listing" || fail "w3's worker should be dead"
+for h in w1 w2; do
+    grep -q "job complete" "$work/run/$(ns "$h")-1.log" \
+        || fail "$h's worker did not finish with the job: $(cat "$work/run/$(ns "$h")-1.log")"
+done
+"${launcher[@]}" stop --wait 5 "$work/hosts" > /dev/null
+grep -E "expired|joined|re-queued" "$work/coordinator.log" | sed 's/^/multihost:   /'
+
+say "single-process reference: hutch trace + plan + quantize with the same flags"
+mkdir -p "$work/ref"
+"$HUTCH" trace "${trace_flags[@]}" --out "$work/ref/sensitivity.json" 2> "$work/ref.log" > /dev/null
+"$HUTCH" plan --sensitivity "$work/ref/sensitivity.json" --avg-bits 4 --out "$work/ref/plan.json" 2>> "$work/ref.log" > /dev/null
+"$HUTCH" quantize --model Examples/digits_resnet.onnx --plan "$work/ref/plan.json" --data Examples/digits.npz \
+    --out "$work/ref/quantized.onnx" 2>> "$work/ref.log" > /dev/null
+for f in sensitivity.json plan.json quantized.onnx; do
+    cmp "$work/state/$f" "$work/ref/$f" || fail "$f differs from the single-process reference"
+    say "$f: identical ($(stat -c %s "$work/ref/$f") bytes)"
+done
+say "PASSED in $SECONDS s ($([[ "$insecure" == 1 ]] && echo "plaintext" || echo "CURVE"))"
+echo "multihost: 1 passed, 0 failed"
