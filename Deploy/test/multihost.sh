@@ -58,7 +58,7 @@ trap 'echo "multihost: interrupted" >&2; exit 130' INT TERM
 
 # --- the network: 5 namespaces, a bridge in the switch, one veth cable per host ------------------
 say "network: namespaces $(ns c) $(ns w1) $(ns w2) $(ns w3), bridge in $sw"
-ip netns add "$sw"
+ip netns add "$sw" || fail "cannot create a network namespace here (needs CAP_SYS_ADMIN, e.g. a privileged container)"
 ip -n "$sw" link add br0 type bridge
 ip -n "$sw" link set br0 up
 for h in "${hosts[@]}"; do
@@ -76,7 +76,7 @@ trace_flags=(--method hutchinson --probes "${HUTCH_MULTIHOST_PROBES:-100}" --sam
 job=("${trace_flags[@]}" --avg-bits 4 --workers 3)
 # the state directory flag: --state (journal, resume) once that lands, --out before
 if "$HUTCH" coordinator --help | grep -q -- '--state DIR'; then state_flag=--state
-else state_flag=--out; say "NOTE: this hutch has no 'coordinator --state'; using --out"; fi
+else state_flag=--out; say "NOTE: no --state among this binary's coordinator flags; using --out"; fi
 
 keys="$work/keys"
 mkdir -p "$keys"
