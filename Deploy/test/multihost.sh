@@ -5,7 +5,8 @@
 # and an authorized-keys file; a worker on each of w1, w2, w3 is started by Deploy/ssh/hutch-workers
 # with its remote command set to `ip netns exec HOST`. While the job runs, w2's cable is pulled for
 # longer than the liveness window (heartbeat 1 s x liveness 3) and put back, and w3's worker is
-# SIGKILLed. The job's sensitivity.json, plan.json and quantized.onnx must equal, byte for byte, the
+# SIGKILLed; then the coordinator gets SIGTERM (a Slurm time limit) and is started again with the
+# same command on the same --state DIR, and resumes. The job's sensitivity.json, plan.json and quantized.onnx must equal, byte for byte, the
 # single-process `hutch trace` + `hutch plan` + `hutch quantize` with the same flags.
 #
 #   sudo Deploy/test/multihost.sh            # HUTCH=path/to/hutch (default .build/release/hutch)
@@ -98,27 +99,47 @@ else
     status_keys=(--curve-key "$keys/$(ns w1).key" --coordinator-key "$keys/coordinator.pub")
 fi
 
-say "coordinator on $(ns c): $endpoint"
-ip netns exec "$(ns c)" "$HUTCH" coordinator --bind "$endpoint" "${security[@]}" "${job[@]}" "$state_flag" "$work/state" \
-    > "$work/coordinator.out" 2> "$work/coordinator.log" &
-coordinator_pid=$!
-log() { cat "$work/coordinator.log"; }
+# the same command every time: on the same --state DIR the second run resumes
+coordinator_log="$work/coordinator.log"
+start_coordinator() {
+    ip netns exec "$(ns c)" "$HUTCH" coordinator --bind "$endpoint" "${security[@]}" "${job[@]}" "$state_flag" "$work/state" \
+        >> "$work/coordinator.out" 2> "$coordinator_log" &
+    coordinator_pid=$!
+}
+log() { cat "$coordinator_log"; }
 # waits up to $1 seconds for the coordinator's log to contain $2
 await() {
     local deadline=$((SECONDS + $1))
-    until grep -q -- "$2" "$work/coordinator.log"; do
+    until grep -q -- "$2" "$coordinator_log"; do
         kill -0 "$coordinator_pid" 2>/dev/null || { log >&2; fail "the coordinator exited while waiting for '$2'"; }
         ((SECONDS < deadline)) || { log >&2; fail "no '$2' in the coordinator's log within $1 s"; }
         sleep 0.1
     done
 }
+# waits up to $1 seconds for the coordinator to exit; sets code
+finish() {
+    local deadline=$((SECONDS + $1))
+    while kill -0 "$coordinator_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -0 "$coordinator_pid" 2>/dev/null && { log >&2; fail "the coordinator did not exit within $1 s"; }
+    wait "$coordinator_pid" && code=0 || code=$?
+    coordinator_pid=""
+}
+# a process that exited but is not reaped yet (a zombie) is not alive
+alive() { kill -0 "$1" 2>/dev/null && ! grep -qE "^[0-9]+ \(.*\) Z" "/proc/$1/stat" 2>/dev/null; }
+running() { kill -0 "$coordinator_pid" 2>/dev/null || fail "the job ended before $1; raise HUTCH_MULTIHOST_PROBES"; }
+
+say "coordinator on $(ns c): $endpoint"
+start_coordinator
 await 30 "workers connect to"
 
 printf '%s\n' "$(ns w1)" "$(ns w2)" "$(ns w3)" > "$work/hosts"
 launcher=(Deploy/ssh/hutch-workers --remote "ip netns exec {host}" --run-dir "$work/run" --hutch "$HUTCH")
+start_workers() {
+    "${launcher[@]}" start --connect "$endpoint" --threads 1 "${worker_keys[@]}" "$work/hosts" -- --fetch-blobs \
+        | sed 's/^/multihost:   /' || fail "the launcher could not start the workers"
+}
 say "workers on w1 w2 w3 through: ${launcher[*]} start"
-"${launcher[@]}" start --connect "$endpoint" --threads 1 "${worker_keys[@]}" "$work/hosts" -- --fetch-blobs \
-    || fail "the launcher could not start the workers"
+start_workers
 for h in w1 w2 w3; do await 30 "worker $(ns "$h")-1 joined"; done
 
 # status from another host, with a worker's keys
@@ -126,7 +147,7 @@ ip netns exec "$(ns w1)" "$HUTCH" status --connect "$endpoint" "${status_keys[@]
     || fail "hutch status from w1 failed: $(cat "$work/status.txt")"
 say "status from w1: $(head -n 1 "$work/status.txt")"
 
-kill -0 "$coordinator_pid" 2>/dev/null || fail "the job ended before w2's cable could be pulled; raise HUTCH_MULTIHOST_PROBES"
+running "w2's cable could be pulled"
 say "pulling w2's cable (ip link set port-w2 down) until the coordinator expires it"
 ip -n "$sw" link set port-w2 down
 cut_at=$SECONDS
@@ -135,32 +156,48 @@ sleep 1
 ip -n "$sw" link set port-w2 up
 say "w2's cable back after $((SECONDS - cut_at)) s"
 
-kill -0 "$coordinator_pid" 2>/dev/null || fail "the job ended before w3's worker could be killed; raise HUTCH_MULTIHOST_PROBES"
+running "w3's worker could be killed"
 victim="$(cat "$work/run/$(ns w3)-1.pid")"
 say "SIGKILL w3's worker (pid $victim)"
 ip netns exec "$(ns w3)" kill -KILL "$victim"
+sleep 0.5
+"${launcher[@]}" list "$work/hosts" > "$work/listing.txt"
+sed 's/^/multihost:   /' "$work/listing.txt"
+grep -q "$(ns w3)-1: dead" "$work/listing.txt" || fail "the launcher does not list w3's worker as dead"
+
+if [[ "$state_flag" == --state ]]; then
+    # what a Slurm time limit or `systemctl stop` does, then a requeue / restart: TERM, the same
+    # coordinator command on the same --state DIR, the launcher again (it restarts dead workers)
+    running "the coordinator could be stopped"
+    say "SIGTERM the coordinator, then the same command on the same --state: resume"
+    kill -TERM "$coordinator_pid"
+    finish 60
+    [[ "$code" == 10 ]] || { log >&2; fail "a coordinator stopped by SIGTERM should exit 10 (interrupted, journal synced), not $code"; }
+    grep -E "expired|joined|re-queued|interrupted" "$coordinator_log" | sed 's/^/multihost:   /'
+    coordinator_log="$work/coordinator-resumed.log"
+    start_coordinator
+    await 30 "resuming from"
+    say "$(grep -o 'resuming from.*' "$coordinator_log")"
+    start_workers
+else
+    say "NOTE: no --state: the stop-and-resume step is skipped"
+fi
 
 say "waiting for the job"
-deadline=$((SECONDS + 120))
-while kill -0 "$coordinator_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-kill -0 "$coordinator_pid" 2>/dev/null && { log >&2; fail "the coordinator did not finish within 120 s"; }
-wait "$coordinator_pid" && code=0 || code=$?
-coordinator_pid=""
+finish 120
 [[ "$code" == 0 ]] || { log >&2; fail "the coordinator exited with status $code"; }
-# the surviving workers leave by themselves once the coordinator says the job is complete
-for h in w1 w2; do
+# the workers leave by themselves once the coordinator says the job is complete
+for h in w1 w2 w3; do
     pid="$(cat "$work/run/$(ns "$h")-1.pid")"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
 done
-listing="$("${launcher[@]}" list "$work/hosts")"
-sed 's/^/multihost:   /' <<< "$listing"
-grep -q "$(ns w3)-1: dead" <<< "$listing" || fail "w3's worker should be dead"
+"${launcher[@]}" list "$work/hosts" | sed 's/^/multihost:   /'
 for h in w1 w2; do
     grep -q "job complete" "$work/run/$(ns "$h")-1.log" \
         || fail "$h's worker did not finish with the job: $(cat "$work/run/$(ns "$h")-1.log")"
 done
 "${launcher[@]}" stop --wait 5 "$work/hosts" > /dev/null
-grep -E "expired|joined|re-queued" "$work/coordinator.log" | sed 's/^/multihost:   /'
+grep -E "expired|joined|re-queued" "$coordinator_log" | sed 's/^/multihost:   /'
 
 say "single-process reference: hutch trace + plan + quantize with the same flags"
 mkdir -p "$work/ref"
