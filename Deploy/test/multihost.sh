@@ -5,7 +5,7 @@
 # and an authorized-keys file; a worker on each of w1, w2, w3 is started by Deploy/ssh/hutch-workers
 # with its remote command set to `ip netns exec HOST`. While the job runs, w2's cable is pulled for
 # longer than the liveness window (heartbeat 1 s x liveness 3) and put back, and w3's worker is
-# SIGKILLed; then the coordinator gets SIGTERM (a Slurm time limit) and is started again with the
+# SIGKILLed meanwhile; then the coordinator gets SIGTERM (a Slurm time limit) and is started again with the
 # same command on the same --state DIR, and resumes. The job's sensitivity.json, plan.json and quantized.onnx must equal, byte for byte, the
 # single-process `hutch trace` + `hutch plan` + `hutch quantize` with the same flags.
 #
@@ -71,9 +71,9 @@ for h in "${hosts[@]}"; do
     ip -n "$(ns "$h")" link set eth0 up
     ip -n "$(ns "$h")" link set lo up
 done
-# --- the job: the embedded example, Hutchinson traces (long enough, ~15 s on 3 one-thread workers,
+# --- the job: the embedded example, Hutchinson traces (long enough, 10-30 s on 3 one-thread workers,
 # for the faults to land mid-job), then a 4-bit average plan and the quantized model -------------
-trace_flags=(--method hutchinson --probes "${HUTCH_MULTIHOST_PROBES:-100}" --samples 450 --batch-size 50)
+trace_flags=(--method hutchinson --probes "${HUTCH_MULTIHOST_PROBES:-250}" --samples 450 --batch-size 50)
 job=("${trace_flags[@]}" --avg-bits 4 --workers 3)
 # the state directory flag: --state (journal, resume) once that lands, --out before
 if "$HUTCH" coordinator --help | grep -q -- '--state DIR'; then state_flag=--state
@@ -92,8 +92,10 @@ else
     : > "$keys/authorized_keys"
     for h in w1 w2 w3; do
         "$HUTCH" keygen --out "$keys/$(ns "$h")" > /dev/null
-        echo "$(cat "$keys/$(ns "$h").pub") $(ns "$h")" >> "$keys/authorized_keys"
+        # a .pub file is an authorized-keys line: the key, then its name
+        cat "$keys/$(ns "$h").pub" >> "$keys/authorized_keys"
     done
+    "$HUTCH" keygen --out "$keys/intruder" > /dev/null   # a key the coordinator does not know
     security=(--curve-key "$keys/coordinator.key" --authorized-keys "$keys/authorized_keys")
     worker_keys=(--curve-key "$keys/{host}.key" --coordinator-key "$keys/coordinator.pub")
     status_keys=(--curve-key "$keys/$(ns w1).key" --coordinator-key "$keys/coordinator.pub")
@@ -102,6 +104,7 @@ fi
 # the same command every time: on the same --state DIR the second run resumes
 coordinator_log="$work/coordinator.log"
 start_coordinator() {
+    : > "$coordinator_log"
     ip netns exec "$(ns c)" "$HUTCH" coordinator --bind "$endpoint" "${security[@]}" "${job[@]}" "$state_flag" "$work/state" \
         >> "$work/coordinator.out" 2> "$coordinator_log" &
     coordinator_pid=$!
@@ -146,24 +149,36 @@ for h in w1 w2 w3; do await 30 "worker $(ns "$h")-1 joined"; done
 ip netns exec "$(ns w1)" "$HUTCH" status --connect "$endpoint" "${status_keys[@]}" > "$work/status.txt" \
     || fail "hutch status from w1 failed: $(cat "$work/status.txt")"
 say "status from w1: $(head -n 1 "$work/status.txt")"
+if [[ "$insecure" != 1 ]]; then
+    # meanwhile (in the background, while the faults go on): an unknown key and no key get no answer
+    ip netns exec "$(ns w1)" "$HUTCH" status --connect "$endpoint" --curve-key "$keys/intruder.key" \
+        --coordinator-key "$keys/coordinator.pub" --timeout 2 > /dev/null 2>&1 &
+    intruder_pid=$!
+    ip netns exec "$(ns w1)" "$HUTCH" status --connect "$endpoint" --timeout 2 > /dev/null 2>&1 &
+    plaintext_pid=$!
+fi
 
 running "w2's cable could be pulled"
 say "pulling w2's cable (ip link set port-w2 down) until the coordinator expires it"
 ip -n "$sw" link set port-w2 down
 cut_at=$SECONDS
-await 20 "worker $(ns w2)-1 expired"
-sleep 1
-ip -n "$sw" link set port-w2 up
-say "w2's cable back after $((SECONDS - cut_at)) s"
-
-running "w3's worker could be killed"
 victim="$(cat "$work/run/$(ns w3)-1.pid")"
-say "SIGKILL w3's worker (pid $victim)"
+say "meanwhile SIGKILL w3's worker (pid $victim)"
 ip netns exec "$(ns w3)" kill -KILL "$victim"
 sleep 0.5
 "${launcher[@]}" list "$work/hosts" > "$work/listing.txt"
 sed 's/^/multihost:   /' "$work/listing.txt"
 grep -q "$(ns w3)-1: dead" "$work/listing.txt" || fail "the launcher does not list w3's worker as dead"
+await 20 "worker $(ns w2)-1 expired"
+sleep 1
+ip -n "$sw" link set port-w2 up
+say "w2's cable back after $((SECONDS - cut_at)) s"
+
+if [[ "$insecure" != 1 ]]; then
+    wait "$intruder_pid" && fail "hutch status with a key not in authorized_keys got an answer"
+    wait "$plaintext_pid" && fail "hutch status without CURVE keys got an answer"
+    say "status with an unknown key and without keys: no answer (refused)"
+fi
 
 if [[ "$state_flag" == --state ]]; then
     # what a Slurm time limit or `systemctl stop` does, then a requeue / restart: TERM, the same
