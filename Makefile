@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-DEB_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev libsodium-dev pkg-config iproute2 python3-yaml
+DEB_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev libsodium-dev pkg-config iproute2 python3-yaml shellcheck
 SWIFT_RELEASE := swift build -c release
 HUTCH := .build/release/hutch
 DEMO_OUT ?= demo-out

@@ -17,7 +17,6 @@
 # failure or Ctrl-C. Prints `multihost: 1 passed, 0 failed` or `multihost: 0 passed, 1 failed`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo="$PWD"
 
 fail() { echo "multihost: FAILED: $*" >&2; echo "multihost: 0 passed, 1 failed"; exit 1; }
 say() { echo "multihost: [$(date +%T)] $*"; }
