@@ -5,9 +5,10 @@
 # and an authorized-keys file; a worker on each of w1, w2, w3 is started by Deploy/ssh/hutch-workers
 # with its remote command set to `ip netns exec HOST`. While the job runs, w2's cable is pulled for
 # longer than the liveness window (heartbeat 1 s x liveness 3) and put back, and w3's worker is
-# SIGKILLed meanwhile; then the coordinator gets SIGTERM (a Slurm time limit) and is started again with the
-# same command on the same --state DIR, and resumes. The job's sensitivity.json, plan.json and quantized.onnx must equal, byte for byte, the
-# single-process `hutch trace` + `hutch plan` + `hutch quantize` with the same flags.
+# SIGKILLed meanwhile; then the coordinator gets SIGTERM (as from a Slurm time limit) and is started
+# again with the same command on the same --state DIR, and resumes. The job's sensitivity.json,
+# plan.json and quantized.onnx must equal, byte for byte, the single-process `hutch trace` +
+# `hutch plan` + `hutch quantize` with the same flags.
 #
 #   sudo Deploy/test/multihost.sh            # HUTCH=path/to/hutch (default .build/release/hutch)
 #   HUTCH_MULTIHOST_INSECURE=1 ...           # plaintext (--insecure, no keys): only for builds without CURVE
@@ -75,7 +76,7 @@ done
 trace_flags=(--method hutchinson --probes "${HUTCH_MULTIHOST_PROBES:-250}" --samples 450 --batch-size 50)
 job=("${trace_flags[@]}" --avg-bits 4 --workers 3)
 # the state directory flag: --state (journal, resume) once that lands, --out before
-if "$HUTCH" coordinator --help | grep -q -- '--state DIR'; then state_flag=--state
+if [[ "$("$HUTCH" coordinator --help)" == *"--state DIR"* ]]; then state_flag=--state
 else state_flag=--out; say "NOTE: no --state among this binary's coordinator flags; using --out"; fi
 
 keys="$work/keys"

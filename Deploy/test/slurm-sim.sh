@@ -14,11 +14,8 @@ say() { echo "slurm-sim: [$(date +%T)] $*"; }
 
 HUTCH="$(realpath "${HUTCH:-.build/release/hutch}" 2>/dev/null)" || true
 [[ -x "$HUTCH" ]] || fail "no hutch binary at ${HUTCH:-.build/release/hutch}; build it or set HUTCH"
-for need in keygen "coordinator --state"; do
-    # shellcheck disable=SC2086
-    "$HUTCH" ${need%% *} --help 2>/dev/null | grep -q -- "${need#* }" \
-        || fail "this hutch lacks '$need' (CURVE keys and the journal); build one that has them"
-done
+[[ "$("$HUTCH" keygen --help 2>/dev/null)" == *--out* && "$("$HUTCH" coordinator --help)" == *"--state DIR"* ]] \
+    || fail "this hutch lacks 'keygen' or 'coordinator --state' (CURVE keys, the journal); build one that has them"
 
 work="$(mktemp -d /tmp/hutch-slurm-sim.XXXXXX)"
 batch="" groups=()
