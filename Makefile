@@ -1,7 +1,8 @@
 # Hutch: every set-up step a fresh Debian machine needs, then build, test, demo.
 #   make demo   install system libraries, build in release, run the main job on the embedded example
 #   make test   install system libraries, run the whole test suite (release, with testability), the
-#               Deploy/ lint, the Slurm script under stand-ins and, as root, the multi-host test
+#               Deploy/ lint, the ssh launcher on this host, the Slurm script under stand-ins and,
+#               as root, the multi-host test
 #               in network namespaces
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -31,6 +32,7 @@ build: deps
 test: deps
 	swift test -c release -Xswiftc -enable-testing --disable-swift-testing
 	HUTCH=$(HUTCH) Deploy/test/lint.sh
+	HUTCH=$(HUTCH) Deploy/test/launcher.sh
 	HUTCH=$(HUTCH) Deploy/test/slurm-sim.sh
 	@if [ "$$(id -u)" -eq 0 ] && ip netns list > /dev/null 2>&1; then \
 	  HUTCH=$(HUTCH) Deploy/test/multihost.sh; \
