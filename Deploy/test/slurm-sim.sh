@@ -15,7 +15,7 @@ say() { echo "slurm-sim: [$(date +%T)] $*"; }
 HUTCH="$(realpath "${HUTCH:-.build/release/hutch}" 2>/dev/null)" || true
 [[ -x "$HUTCH" ]] || fail "no hutch binary at ${HUTCH:-.build/release/hutch}; build it or set HUTCH"
 [[ "$("$HUTCH" keygen --help 2>/dev/null)" == *--out* && "$("$HUTCH" coordinator --help)" == *"--state DIR"* ]] \
-    || fail "$HUTCH has no 'keygen' or no 'coordinator --state' (CURVE keys, the journal); build one that has them"
+    || fail "no 'keygen' or no 'coordinator --state' (CURVE keys, the journal) in $HUTCH: build one that has them"
 
 work="$(mktemp -d /tmp/hutch-slurm-sim.XXXXXX)"
 batch="" groups=()
