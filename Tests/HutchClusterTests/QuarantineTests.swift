@@ -42,14 +42,18 @@ final class QuarantineTests: XCTestCase {
 
     func testThreeInvalidResultsQuarantineInstanceAndNameForTheJob() throws {
         let bad: [UInt8] = [1]
+        // on probation (no task completed yet) a session holds one lease at a time
         var leased = Self.tasks(hello(bad, instance: 9, name: "bad"), to: bad)
-        XCTAssertEqual(leased.count, 2)
-        // two strikes, a new session of the same process, a third strike: counts survive HELLO
-        for t in leased { _ = core.handle(.message(peer: bad, try shortResult(t)), now: 1) }
-        XCTAssertEqual(core.workerCount, 1)
-        leased = Self.tasks(hello(bad, instance: 9, name: "bad", credit: 1, at: 2), to: bad)
         XCTAssertEqual(leased.count, 1)
-        let third = core.handle(.message(peer: bad, try shortResult(leased[0])), now: 3)
+        // two strikes, a new session of the same process, a third strike: counts survive HELLO
+        leased = Self.tasks(core.handle(.message(peer: bad, try shortResult(leased[0])), now: 1), to: bad)
+        XCTAssertEqual(leased.count, 1, "the task comes back to the only worker")
+        leased = Self.tasks(core.handle(.message(peer: bad, try shortResult(leased[0])), now: 1), to: bad)
+        XCTAssertEqual(core.workerCount, 1)
+        // the same process says HELLO again: it keeps its lease, and its strikes
+        XCTAssertEqual(Self.tasks(hello(bad, instance: 9, name: "bad", credit: 1, at: 2), to: bad).count, 0, "still on probation with its lease")
+        guard let last = leased.first else { return XCTFail("no task leased after the second strike") }
+        let third = core.handle(.message(peer: bad, try shortResult(last)), now: 3)
         let replies = Self.sent(third, to: bad)
         XCTAssertTrue(replies.contains { if case .error(let e) = $0 { e.code == .invalidResult } else { false } })
         guard case .disconnect(let d)? = replies.last else { return XCTFail("no DISCONNECT: \(replies)") }
@@ -77,7 +81,7 @@ final class QuarantineTests: XCTestCase {
         let good: [UInt8] = [4]
         let welcome = hello(good, instance: 11, name: "good", at: 20)
         XCTAssertTrue(Self.sent(welcome, to: good).contains { if case .welcome = $0 { true } else { false } })
-        XCTAssertEqual(Self.tasks(welcome, to: good).count, 2)
+        XCTAssertEqual(Self.tasks(welcome, to: good).count, 1, "one lease on probation")
 
         // a well-behaved worker obeys: it exits with the coordinator's reason
         var worker = WorkerCore(config: WorkerConfig(name: "bad", instance: 9))

@@ -25,10 +25,13 @@ final class SimulationFaultTests: XCTestCase {
     }
 
     /// Each kind of falsified RESULT (wrong shape, NaN, wrong task, wrong echo), from one worker
-    /// among two good ones, over a lossy network: the worker is quarantined and told so, its
-    /// restart under the same name is refused, and the result is still the reference, bit for bit.
+    /// among two good ones, over a lossy network: the result is still the reference, bit for bit.
+    /// On the multi-round job the worker reaches three strikes, is quarantined and told so, and its
+    /// restart under the same name is refused. (On the short jobs, probation may starve it of
+    /// tasks first: a NaN RESULT names no task, so its lease is held until it expires.)
     func testACorruptWorkerIsQuarantinedAndTheResultIsBitIdentical() throws {
         let fixtures = try SimulationFixtures.shared()
+        var quarantines = 0
         for f in [fixtures.tanhAdaptive, fixtures.tanhErrors, fixtures.mlpQuantize] {
             for corruption in Simulation.Corruption.allCases {
                 var plan = Simulation.FaultPlan(seed: 11, loss: 0.02, duplication: 0.02, maxDelayMs: 5)
@@ -36,27 +39,29 @@ final class SimulationFaultTests: XCTestCase {
                 var sim = sim(f, workers: [20, 5, 30], plan: plan)
                 let what = "\(f.name), \(corruption)"
                 // once it is quarantined, its supervisor restarts it under the same name
-                while sim.outcome == nil && sim.now < 60_000 && !sim.logs.contains(where: { $0.contains("quarantined after") }) {
-                    sim.run(limitMs: sim.now + 100)
-                }
-                XCTAssertNil(sim.outcome, "\(what): quarantined before the job ends")
-                sim.joinLater = [(at: sim.now + 10, computeMs: 5, name: "w1")]
+                func quarantined() -> Bool { sim.logs.contains { $0.contains("worker w1 (instance") && $0.contains("quarantined after 3 invalid results") } }
+                while sim.outcome == nil && sim.now < 60_000 && !quarantined() { sim.run(limitMs: sim.now + 100) }
+                let restarted = sim.outcome == nil
+                if restarted { sim.joinLater = [(at: sim.now + 10, computeMs: 5, name: "w1")] }
                 sim.run(limitMs: 120_000)
                 assertReference(sim, f, what)
-                XCTAssertTrue(sim.logs.contains { $0.contains("worker w1 (instance") && $0.contains("quarantined after 3 invalid results") }, what)
+                if f.name == fixtures.tanhAdaptive.name { XCTAssertTrue(quarantined() && restarted, "\(what): quarantined before the job ends") }
+                guard quarantined() else { continue }
+                quarantines += 1
                 guard case .some(.some(let why)) = sim.workers[1].exited else { XCTFail("\(what): the corrupt worker was not sent away"); continue }
                 XCTAssertTrue(why.contains("rejected") && why.contains("quarantined"), "\(what): \(why)")
+                guard restarted else { continue }
                 // the restarted process with the quarantined name never gets a session
                 XCTAssertEqual(sim.workers.count, 4, what)
                 XCTAssertEqual(sim.workers[3].core.completed, 0, what)
+                XCTAssertEqual(sim.logs.filter { $0.hasPrefix("c: worker w1 joined") }.count, 1, "\(what): only the first w1 was welcomed")
                 if case .some(.some(let why)) = sim.workers[3].exited {
                     XCTAssertTrue(why.contains("quarantined"), "\(what): \(why)")
-                } else {
-                    XCTFail("\(what): the restarted w1 was not refused")
-                }
-                XCTAssertTrue(sim.logs.contains { $0.contains("refused HELLO from quarantined worker w1") }, what)
+                    XCTAssertTrue(sim.logs.contains { $0.contains("refused HELLO from quarantined worker w1") }, what)
+                }   // else the job ended before its HELLO arrived
             }
         }
+        print("corrupt workers: \(quarantines) of 12 runs quarantined the corrupt worker before the job ended")
     }
 
     /// A task that fails on every worker (out of memory, say) fails the job with a report naming
@@ -97,6 +102,15 @@ final class SimulationFaultTests: XCTestCase {
                 .partition(worker: 1, at: 3425, ms: 3792)])),
             (fixtures.tanhErrors, [31, 12], Simulation.FaultPlan(seed: 5114, loss: 0.04, duplication: 0.03, maxDelayMs: 14, faults: [
                 .stall(worker: 1, at: 3508, ms: 2155), .stall(worker: 0, at: 1076, ms: 6834), .corrupt(worker: 1, .nan)])),
+            // and those the soak found next: a CREDIT lost on the way left a worker with no lease
+            // and no credit while tasks waited (CoordinatorCore+Credit.swift)
+            (fixtures.mlpQuantize, [14, 31], Simulation.FaultPlan(seed: 122607, loss: 0.06, duplication: 0.05, maxDelayMs: 16, faults: [
+                .crash(worker: 1, at: 9813), .stall(worker: 0, at: 3434, ms: 3791), .partition(worker: 1, at: 9934, ms: 8641),
+                .corrupt(worker: 1, .wrongEcho)])),
+            (fixtures.tanhErrors, [22, 39], Simulation.FaultPlan(seed: 123959, loss: 0.08, duplication: 0.01, maxDelayMs: 11, faults: [
+                .stall(worker: 1, at: 4417, ms: 3452), .stall(worker: 0, at: 7097, ms: 5744), .corrupt(worker: 1, .wrongEcho)])),
+            (fixtures.tanhErrors, [31, 12], Simulation.FaultPlan(seed: 169202, loss: 0.05, duplication: 0.04, maxDelayMs: 4, faults: [
+                .stall(worker: 0, at: 6939, ms: 4798), .stall(worker: 1, at: 4202, ms: 5056), .corrupt(worker: 1, .nan)])),
         ]
         for (f, computeMs, plan) in plans {
             var sim = sim(f, workers: computeMs, plan: plan)

@@ -108,6 +108,8 @@ public struct CoordinatorCore: Sendable {
     var peers: [[UInt8]: Peer] = [:]
     /// Strike counts and quarantined workers (CoordinatorCore+Quarantine.swift).
     public internal(set) var quarantine = Quarantine()
+    /// Since when a peer has held no lease and no credit while tasks waited (CoordinatorCore+Credit).
+    var starvedSince: [[UInt8]: UInt64] = [:]
     var tasks: [UInt64: TaskState] = [:]
     /// Task ids waiting for a lease, lowest first.
     var queue: [UInt64] = []
