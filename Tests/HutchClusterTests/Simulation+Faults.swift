@@ -45,6 +45,12 @@ extension Simulation {
         case wrongTask
         /// The body's echo of the task's ranges is altered.
         case wrongEcho
+        /// A plausible wrong number: the first value scaled by 1 + 2⁻²⁰ (a quantize RESULT gets a
+        /// bit of its body flipped). Valid by every check; only redundant execution sees it.
+        case plausible
+
+        /// The falsifications that fail validation.
+        static let invalid: [Corruption] = [.shortValues, .nan, .wrongTask, .wrongEcho]
 
         func apply(_ frames: [[UInt8]]) -> [[UInt8]] {
             // RESULT: signature, command 0x06, task_id, lease_id, kind, blobs, body, values
@@ -60,6 +66,14 @@ extension Simulation {
                 f[2][0] &+= 1
             case .wrongEcho:
                 if f[6].count > 1 { f[6][1] ^= 0x01 } else { f[2][0] &+= 1 }
+            case .plausible:
+                if f[7].count >= 8 {
+                    let bits = f[7][0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) }
+                    let wrong = (Double(bitPattern: bits) * (1 + 0x1p-20)).bitPattern
+                    f[7].replaceSubrange(0..<8, with: (0..<8).map { UInt8(truncatingIfNeeded: wrong >> (8 * $0)) })
+                } else if let last = f[6].indices.last {
+                    f[6][last] ^= 0x01
+                }
             }
             return f
         }
@@ -114,7 +128,7 @@ extension Simulation {
                 plan.faults.append(.join(at: pick(1...horizonMs), computeMs: pick(5...40), name: pick(0...1) == 0 ? restarted : nil))
             }
             if others > 0, pick(0...3) == 0 {
-                plan.faults.append(.corrupt(worker: Int(1 + pick(0...others - 1)), Corruption.allCases[Int(pick(0...3))]))
+                plan.faults.append(.corrupt(worker: Int(1 + pick(0...others - 1)), Corruption.invalid[Int(pick(0...3))]))
             }
             // coordinator faults: the lead adds the coordinator's crash and restart here
             return plan

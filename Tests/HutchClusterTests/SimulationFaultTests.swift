@@ -33,7 +33,7 @@ final class SimulationFaultTests: XCTestCase {
         let fixtures = try SimulationFixtures.shared()
         var quarantines = 0
         for f in [fixtures.tanhAdaptive, fixtures.tanhErrors, fixtures.mlpQuantize] {
-            for corruption in Simulation.Corruption.allCases {
+            for corruption in Simulation.Corruption.invalid {
                 var plan = Simulation.FaultPlan(seed: 11, loss: 0.02, duplication: 0.02, maxDelayMs: 5)
                 plan.faults = [.corrupt(worker: 1, corruption)]
                 var sim = sim(f, workers: [20, 5, 30], plan: plan)
@@ -117,5 +117,48 @@ final class SimulationFaultTests: XCTestCase {
             sim.run(limitMs: 120_000)
             assertReference(sim, f, plan.description)
         }
+    }
+
+    /// Redundant execution (verifyFraction 1: every task on two processes, accepted only when they
+    /// agree bit for bit): a worker returning plausible wrong numbers, valid by every check, is
+    /// outvoted by a third worker and struck each time (quarantined on the longest job); the result
+    /// is the reference.
+    /// Without it the same worker changes the result (so the comparison can fail).
+    func testRedundantExecutionOutvotesPlausibleWrongNumbers() throws {
+        let fixtures = try SimulationFixtures.shared()
+        for f in [fixtures.tanhAdaptive, fixtures.tanhErrors, fixtures.mlpQuantize] {
+            var config = CoordinatorConfig(epoch: 3)
+            config.verifyFraction = 1
+            let plan = Simulation.FaultPlan(seed: 21, loss: 0.02, duplication: 0.02, maxDelayMs: 5, faults: [.corrupt(worker: 1, .plausible)])
+            var sim = sim(f, workers: [20, 5, 30], plan: plan, config: config)
+            sim.run(limitMs: 120_000)
+            assertReference(sim, f, "\(f.name), verified")
+            XCTAssertTrue(sim.logs.contains { $0.contains("differs from the one") }, "\(f.name): a disagreement was settled by a third worker")
+            if f.name == fixtures.tanhAdaptive.name {   // the longest job: three strikes before its end
+                XCTAssertTrue(sim.logs.contains { $0.contains("worker w1 (instance") && $0.contains("quarantined") }, "\(f.name): \(sim.logs.suffix(5))")
+            }
+            XCTAssertFalse(sim.logs.contains { $0.contains("quarantined") && !$0.contains("worker w1") && !$0.contains("refused") }, "\(f.name): no honest worker quarantined")
+        }
+        let f = fixtures.tanhAdaptive
+        var sim = sim(f, workers: [20, 5, 30], plan: Simulation.FaultPlan(seed: 21, faults: [.corrupt(worker: 1, .plausible)]))
+        sim.run(limitMs: 120_000)
+        let outcome = try XCTUnwrap(sim.outcome)
+        XCTAssertNotNil(SimulationProperty.mismatch(outcome, sim, f), "unverified, the plausible wrong numbers get into the result")
+    }
+
+    /// The sample is a fixed function of the task id: the same tasks on every run, about the fraction.
+    func testTheVerifiedSampleIsDeterministic() throws {
+        let f = try SimulationFixtures.shared().mlpQuantize
+        var config = CoordinatorConfig(epoch: 1)
+        config.verifyFraction = 0.25
+        let spec = SensitivityWorkSpec(job: f.runner.job, source: ModelSource(modelPath: "m"), probesPerCall: 2)
+        let a = CoordinatorCore(config: config, spec: spec, options: f.options, workers: 1)
+        config.epoch = 2
+        let b = CoordinatorCore(config: config, spec: spec, options: f.options, workers: 1)
+        let sampled = (1...10_000 as ClosedRange<UInt64>).filter { a.isVerified($0) }
+        XCTAssertEqual(sampled, (1...10_000 as ClosedRange<UInt64>).filter { b.isVerified($0) })
+        XCTAssertEqual(Double(sampled.count), 2500, accuracy: 150)
+        config.verifyFraction = 0
+        XCTAssertFalse(CoordinatorCore(config: config, spec: spec, options: f.options, workers: 1).isVerified(1))
     }
 }

@@ -94,14 +94,23 @@ extension CoordinatorCore {
         out.append(.log("invalid result from \(peerName(peer)): \(why)"))
         if let taskID, tasks[taskID]?.lease?.peer == peer { endLease(taskID) }
         guard let p = peers[peer] else { return }
-        let count = quarantine.strike(p.instance)
-        peers[peer]?.strikes = count
+        penalize(p.instance, p.name, now, &out)
+    }
+
+    /// One strike against a worker process, whether or not it has a session now; at maxStrikes
+    /// it is quarantined and its session (if any) ends with DISCONNECT(rejected).
+    mutating func penalize(_ instance: UInt64, _ name: String, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        let count = quarantine.strike(instance)
+        let sessions = peers.filter { $0.value.instance == instance }.keys.sorted(by: Self.order)
+        for key in sessions { peers[key]?.strikes = count }
         guard count >= config.maxStrikes else { return }
-        quarantine.add(instance: p.instance, name: p.name)
-        send(peer, .disconnect(Disconnect(reason: .rejected, message:
-            "quarantined after \(count) invalid results: worker \(p.name) is refused for the rest of this job")), now, &out)
-        out.append(.log("worker \(p.name) (instance \(Self.hex(p.instance))) quarantined after \(count) invalid results"))
-        drop(peer, reason: "sent \(count) invalid results", &out)
+        quarantine.add(instance: instance, name: name)
+        out.append(.log("worker \(name) (instance \(Self.hex(instance))) quarantined after \(count) invalid results"))
+        for key in sessions {
+            send(key, .disconnect(Disconnect(reason: .rejected, message:
+                "quarantined after \(count) invalid results: worker \(name) is refused for the rest of this job")), now, &out)
+            drop(key, reason: "sent \(count) invalid results", &out)
+        }
     }
 
     static func hex(_ v: UInt64) -> String {

@@ -29,6 +29,7 @@ extension CoordinatorCore {
                 strike(peer, r.taskID, "result of task \(r.taskID) (eigenvalue of layer \(layer)) needs body format 2 for that layer and one finite value", now, &out)
                 return
             }
+            guard confirmed(peer, r, now, &out) else { return }
             complete(r.taskID, peer)
             eigenvalues[layer] = r.values[0]
             eigenOpen -= 1
@@ -43,6 +44,7 @@ extension CoordinatorCore {
             strike(peer, r.taskID, error.description, now, &out)
             return
         }
+        guard confirmed(peer, r, now, &out) else { return }
         // Tasks of a schedule cover disjoint cells and each is accepted once, and `validate` checked
         // the shape and finiteness, so `add` fails only on wrong example counts, which it checks
         // before writing any cell: no copy of the aggregator is needed to keep it clean.
@@ -69,6 +71,7 @@ extension CoordinatorCore {
             strike(peer, r.taskID, "\(error)", now, &out)
             return
         }
+        guard confirmed(peer, r, now, &out) else { return }
         complete(r.taskID, peer)
         quantized.append(q)
         roundOpen -= 1
@@ -132,6 +135,7 @@ extension CoordinatorCore {
             strike(peer, r.taskID, "result of task \(r.taskID) (quantization errors of layer \(layer)) needs body format 1 for that layer and \(bits.count) finite non-negative values, got \(r.values.count)", now, &out)
             return
         }
+        guard confirmed(peer, r, now, &out) else { return }
         complete(r.taskID, peer)
         errors[layer] = Dictionary(uniqueKeysWithValues: zip(bits, r.values))
         errorsOpen -= 1

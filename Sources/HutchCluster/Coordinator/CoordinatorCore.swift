@@ -48,6 +48,9 @@ public struct CoordinatorConfig: Sendable {
     public var maxStrikes = 3
     /// Sessions held at once (workers and anyone who sent HELLO): bounds the peer table.
     public var maxSessions = 1024
+    /// Fraction of tasks (a deterministic sample by task id) run by two worker processes and
+    /// accepted only when both results are bit-identical (CoordinatorCore+Verify.swift).
+    public var verifyFraction = 0.0
     public init(epoch: UInt64) { self.epoch = epoch }
 }
 
@@ -110,6 +113,8 @@ public struct CoordinatorCore: Sendable {
     public internal(set) var quarantine = Quarantine()
     /// Since when a peer has held no lease and no credit while tasks waited (CoordinatorCore+Credit).
     var starvedSince: [[UInt8]: UInt64] = [:]
+    /// Results of sampled tasks waiting for a second, agreeing one (CoordinatorCore+Verify.swift).
+    var verifications: [UInt64: [Candidate]] = [:]
     var tasks: [UInt64: TaskState] = [:]
     /// Task ids waiting for a lease, lowest first.
     var queue: [UInt64] = []
