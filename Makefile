@@ -2,8 +2,8 @@
 #   make demo   install system libraries, build in release, run the main job on the embedded example
 #   make test   install system libraries, run the whole test suite (release, with testability), the
 #               Deploy/ lint, the ssh launcher on this host, the Slurm script under stand-ins and,
-#               as root, the multi-host test
-#               in network namespaces
+#               as root, the multi-host test in network namespaces
+#   make soak   100000 seeded fault-plan runs of the cluster simulator (HUTCH_SIM_RUNS, HUTCH_SIM_FIRST)
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
@@ -13,7 +13,7 @@ SWIFT_RELEASE := swift build -c release
 HUTCH := .build/release/hutch
 DEMO_OUT ?= demo-out
 
-.PHONY: deps build test demo clean
+.PHONY: deps build test soak demo clean
 
 # Installs the Debian -dev packages that are missing; idempotent and non-interactive.
 deps:
@@ -40,6 +40,14 @@ test: deps
 	else \
 	  echo "!!! multi-host test NOT run: it needs root and 'ip netns' (run: sudo make test, or sudo Deploy/test/multihost.sh) !!!"; \
 	fi
+
+# The simulator's seeded fault plans, many more than `make test` runs (5000). A failing seed prints
+# itself; HUTCH_SIM_SEED=S ... --filter SimulationSeedTests/testOneSeed reruns it with its log.
+HUTCH_SIM_RUNS ?= 100000
+HUTCH_SIM_FIRST ?= 1
+soak: deps
+	HUTCH_SIM_RUNS=$(HUTCH_SIM_RUNS) HUTCH_SIM_FIRST=$(HUTCH_SIM_FIRST) swift test -c release -Xswiftc -enable-testing \
+	  --disable-swift-testing --filter SimulationSeedTests/testSeededFaultPlans
 
 # The main job on the embedded example (Examples/): a coordinator and 2 local worker processes over
 # ZeroMQ compute the traces, solve a 4-bit-average plan and quantize the layers in parallel;

@@ -21,7 +21,11 @@ struct CoordinatorCommand: Command {
     ] + ClusterSecurity.serverFlags + [
         .option("workers", "N", "workers expected, to size tasks so that all stay busy (default 4)"),
         .option("tasks-per-worker", "K", "tasks per expected worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
+        verifyFlag,
     ]
+
+    static let verifyFlag = Arguments.Flag.option("verify-fraction", "F",
+        "run this fraction (0-1) of the tasks on two workers and accept only bit-identical results; needs 2 workers, 3 to settle a mismatch (default 0)")
 
     /// `hutch trace` flags, with --out meaning the output directory.
     static var traceFlags: [Arguments.Flag] {
@@ -63,6 +67,13 @@ enum ClusterJob {
         let recorder = RunRecorder(command: spawn == nil ? "coordinator" : "run", expectedWorkers: spawn?.workers ?? expectedWorkers)
         if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
         let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
+        let verifyFraction = try arguments.double("verify-fraction") ?? 0
+        guard (0...1).contains(verifyFraction) else {
+            throw CommandFailure(.usage, "--verify-fraction expects a fraction of the tasks between 0 and 1, got \(verifyFraction)")
+        }
+        if verifyFraction > 0, let spawn, spawn.workers < 2 {
+            throw CommandFailure(.usage, "--verify-fraction needs at least 2 workers (3 to settle a mismatch); add --workers 3")
+        }
         let options = try TraceCommand.makeOptions(arguments)
         let inputs = try TraceInputs.locate(arguments)
         let modelBytes = try readInput(inputs.model, what: "model")
@@ -90,7 +101,9 @@ enum ClusterJob {
             if let d = WireDigest(digest) { blobs[d] = bytes }
         }
         let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: options.probesPerCall)
-        var core = CoordinatorCore(config: CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max)), spec: spec,
+        var config = CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max))
+        config.verifyFraction = verifyFraction
+        var core = CoordinatorCore(config: config, spec: spec,
                                    options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker,
                                    macsPerExample: TaskSizing.macsPerExample(layers: graph.quantizableLayers.map(\.macsPerExample)),
                                    quantizeFollows: quantize, blobs: blobs,

@@ -13,6 +13,7 @@ struct RunCommand: Command {
         .option("tasks-per-worker", "K", "tasks per worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
         .toggle("fetch-blobs", "workers fetch model and data from the coordinator by digest instead of reading the files"),
         .toggle("curve", "encrypt and authenticate the local connections with fresh CURVE keys (removed afterwards)"),
+        CoordinatorCommand.verifyFlag,
     ]
 
     static func run(_ arguments: Arguments) throws {

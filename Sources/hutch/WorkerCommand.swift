@@ -121,7 +121,7 @@ final class RunnerCache: @unchecked Sendable {
         guard layers.indices.contains(layer) else { return .failure(.poison, "layer \(layer) is not a quantizable layer of the model") }
         do {
             let errors = try QuantizationErrors.compute(graph, layer: layers[layer], bits: spec.bits)
-            return .errors(spec.bits.map { errors[$0] ?? .nan })
+            return .errors(layer: layer, spec.bits.map { errors[$0] ?? .nan })
         } catch {
             return .failure(.poison, describe(error).message)
         }

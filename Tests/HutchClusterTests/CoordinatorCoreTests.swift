@@ -196,7 +196,7 @@ final class CoordinatorCoreTests: XCTestCase {
         let s = try setup("tanh_mlp", hutchinson: true)
         var sim = Simulation(runner: s.runner, options: s.options, workers: 2)
         sim.addWorker(computeMs: 30)
-        sim.joinLater = [(at: 200, computeMs: 10)]
+        sim.joinLater = [(at: 200, computeMs: 10, name: nil)]
         sim.run()
         assertMatches(sim, s)
         XCTAssertEqual(sim.workers.count, 2)
@@ -283,7 +283,7 @@ final class CoordinatorCoreTests: XCTestCase {
             for c in [10, 20, 30] as [UInt64] { sim.addWorker(computeMs: c) }
             // and a crash at a seeded moment, and a worker joining late
             sim.workers[Int(seed % 3)].dieAt = 20 + seed * 37 % 400
-            sim.joinLater = [(at: 100 + seed * 53 % 500, computeMs: 15)]
+            sim.joinLater = [(at: 100 + seed * 53 % 500, computeMs: 15, name: nil)]
             sim.run(limitMs: 300_000)
             guard case .sensitivity? = sim.outcome else {
                 XCTFail("seed \(seed): \(String(describing: sim.outcome)) at \(sim.now) ms; \(sim.coordinator.tasksDone) done, \(sim.coordinator.tasksQueued) queued, \(sim.coordinator.tasksLeased) leased; log: \(sim.logs.suffix(6))")
@@ -296,7 +296,9 @@ final class CoordinatorCoreTests: XCTestCase {
     func testResultValidation() throws {
         let s = try setup("mlp", hutchinson: false)
         let spec = SensitivityWorkSpec(job: s.runner.job, source: ModelSource(modelPath: "m"), probesPerCall: 2)
-        var core = CoordinatorCore(config: CoordinatorConfig(epoch: 1), spec: spec, options: s.options, workers: 1)
+        var config = CoordinatorConfig(epoch: 1)
+        config.maxStrikes = 4   // three invalid results below, then a valid one
+        var core = CoordinatorCore(config: config, spec: spec, options: s.options, workers: 1)
         let peer: [UInt8] = [1, 2, 3]
         var actions = core.handle(.message(peer: peer, .hello(Hello(capabilities: [.sensitivity], instance: 9, name: "w",
                                                                       threads: 1, credit: 1))), now: 0)

@@ -20,6 +20,8 @@ struct Simulation {
         var dieAt: UInt64?
         var poison = false
         var corrupt = false
+        /// How this worker's RESULTs are falsified on the wire (Simulation+Faults.swift).
+        var corruption: Corruption?
         var exited: String?? = .none
     }
 
@@ -39,6 +41,11 @@ struct Simulation {
     let latencyMs: UInt64 = 2
     var logs: [String] = []
     var faults: Faults?
+    /// Timed faults: stalls, partitions (crashes, joins and corruptions are installed into the
+    /// workers by `install`).
+    var plan: FaultPlan?
+    /// Task outcomes shared by runs of the same fixture (computed by the real TaskRunner once).
+    var memo: ComputeMemo?
 
     /// A seeded unreliable network.
     struct Faults {
@@ -59,7 +66,9 @@ struct Simulation {
     /// Widths of the quantization-error tasks, if the coordinator was given some.
     var errorBits: [Int]?
     /// Workers added at this time (late join).
-    var joinLater: [(at: UInt64, computeMs: UInt64)] = []
+    var joinLater: [(at: UInt64, computeMs: UInt64, name: String?)] = []
+    /// Every sensitivity task covering this batch fails on every worker, with this class.
+    var poisonBatch: (Int, FailureClass)?
 
     init(runner: TaskRunner, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
          tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, errorBits: [Int]? = nil) {
@@ -71,9 +80,9 @@ struct Simulation {
                                       quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: "unused.onnx", bits: $0) })
     }
 
-    mutating func addWorker(computeMs: UInt64 = 30) {
+    mutating func addWorker(computeMs: UInt64 = 30, name: String? = nil) {
         let i = workers.count
-        var config = WorkerConfig(name: "w\(i)", instance: UInt64(1000 + i))
+        var config = WorkerConfig(name: name ?? "w\(i)", instance: UInt64(1000 + i))
         config.slots = 2
         workers.append(SimWorker(core: WorkerCore(config: config), peer: Array("peer-\(i)".utf8), computeMs: computeMs))
         apply(workers[i].core.handle(.tick, now: now), worker: i)
@@ -81,7 +90,9 @@ struct Simulation {
 
     mutating func post(toCoordinator: Bool, worker: Int, _ message: WireMessage) {
         // through the codec, as on a socket
-        guard let frames = try? WireCodec.encode(message) else { XCTFail("cannot encode \(message)"); return }
+        guard var frames = try? WireCodec.encode(message) else { XCTFail("cannot encode \(message)"); return }
+        if toCoordinator, let corruption = workers[worker].corruption { frames = corruption.apply(frames) }
+        if partitioned(worker, at: now) { return }   // cut off: nothing leaves
         guard var faults else {
             network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames))
             return
@@ -103,6 +114,10 @@ struct Simulation {
                 let outcome: ComputeOutcome
                 if workers[i].poison {
                     outcome = .failure(.poison, "out of memory (simulated)")
+                } else if let failureClass = poisoned(request.work) {
+                    outcome = .failure(failureClass, "out of memory (simulated)")
+                } else if let memo, let known = memo.outcome(request.work) {
+                    outcome = known
                 } else {
                     do {
                         switch request.work {
@@ -115,7 +130,7 @@ struct Simulation {
                         case .quantizationError(let layer):
                             guard let graph, let bits = errorBits else { throw SimError() }
                             let e = try QuantizationErrors.compute(graph, layer: graph.quantizableLayers[layer], bits: bits)
-                            outcome = .errors(bits.map { e[$0] ?? .nan })
+                            outcome = .errors(layer: layer, bits.map { e[$0] ?? .nan })
                         case .quantize(let layer):
                             guard let quantize, let graph else { throw SimError() }
                             outcome = .quantized(body: try QuantizeBodies.resultBody(try quantize.task(layer: layer, graph: graph).run()))
@@ -123,6 +138,7 @@ struct Simulation {
                     } catch {
                         outcome = .failure(.poison, "\(error)")
                     }
+                    if !workers[i].corrupt { memo?.store(request.work, outcome) }
                 }
                 workers[i].computing.append((now + workers[i].computeMs, request.taskID, request.leaseID, outcome))
             case .reconnect: break
@@ -149,33 +165,43 @@ struct Simulation {
         }
     }
 
-    /// Runs until the coordinator finishes or `limitMs` of simulated time pass.
+    /// Runs until the coordinator finishes or `limitMs` of simulated time pass. Time jumps from
+    /// one event to the next (nothing happens in between), so long idle stretches cost nothing.
     mutating func run(limitMs: UInt64 = 600_000) {
         apply(coordinator.handle(.tick, now: now))
         var drainUntil: UInt64?
         while now < (drainUntil ?? limitMs) {
             if outcome != nil && drainUntil == nil { drainUntil = now + 50 }   // deliver the DISCONNECTs
-            now += 1
+            now = nextEvent(until: drainUntil ?? limitMs)
             for j in joinLater.indices.reversed() where joinLater[j].at <= now {
-                addWorker(computeMs: joinLater[j].computeMs)
+                addWorker(computeMs: joinLater[j].computeMs, name: joinLater[j].name)
                 joinLater.remove(at: j)
             }
             for i in workers.indices where workers[i].alive {
                 if let die = workers[i].dieAt, die <= now { workers[i].alive = false; workers[i].computing = [] }
             }
-            let due = network.filter { $0.at <= now }
-            network.removeAll { $0.at <= now }
+            beginStalls(now)
+            // a stalled worker's packets wait in its socket buffer until it runs again
+            let frozen = Set(workers.indices.filter { stalled($0, at: now) })
+            let due = network.filter { $0.at <= now && ($0.toCoordinator || !frozen.contains($0.worker)) }
+            network.removeAll { $0.at <= now && ($0.toCoordinator || !frozen.contains($0.worker)) }
             for packet in due {
                 guard workers[packet.worker].alive else { continue }   // a dead worker neither sends nor receives
-                let decoded: WireMessage
-                do { decoded = try WireCodec.decode(packet.frames) } catch { XCTFail("undecodable: \(error)"); continue }
+                if partitioned(packet.worker, at: now) { continue }
+                let event: Result<WireMessage, WireError>
+                do throws(WireError) { event = .success(try WireCodec.decode(packet.frames)) } catch { event = .failure(error) }
                 if packet.toCoordinator {
-                    apply(coordinator.handle(.message(peer: workers[packet.worker].peer, decoded), now: now))
+                    let peer = workers[packet.worker].peer
+                    switch event {
+                    case .success(let m): apply(coordinator.handle(.message(peer: peer, m), now: now))
+                    case .failure(let e): apply(coordinator.handle(.malformed(peer: peer, e), now: now))
+                    }
                 } else {
-                    apply(workers[packet.worker].core.handle(.message(decoded), now: now), worker: packet.worker)
+                    guard case .success(let m) = event else { XCTFail("undecodable from the coordinator"); continue }
+                    apply(workers[packet.worker].core.handle(.message(m), now: now), worker: packet.worker)
                 }
             }
-            for i in workers.indices where workers[i].alive {
+            for i in workers.indices where workers[i].alive && !stalled(i, at: now) {
                 let ready = workers[i].computing.filter { $0.at <= now }
                 workers[i].computing.removeAll { $0.at <= now }
                 for c in ready {
@@ -184,8 +210,23 @@ struct Simulation {
             }
             if now % 100 == 0 {
                 apply(coordinator.handle(.tick, now: now))
-                for i in workers.indices where workers[i].alive { apply(workers[i].core.handle(.tick, now: now), worker: i) }
+                for i in workers.indices where workers[i].alive && !stalled(i, at: now) {
+                    apply(workers[i].core.handle(.tick, now: now), worker: i)
+                }
             }
         }
+    }
+
+    /// The next millisecond at which anything happens (at least now + 1, at most `limit`).
+    func nextEvent(until limit: UInt64) -> UInt64 {
+        var next = (now / 100 + 1) * 100   // the next tick
+        for p in network where p.toCoordinator || !stalled(p.worker, at: now) { next = min(next, p.at) }
+        for (i, w) in workers.enumerated() where w.alive {
+            if let die = w.dieAt { next = min(next, die) }
+            if !stalled(i, at: now) { for c in w.computing { next = min(next, c.at) } }
+        }
+        for j in joinLater { next = min(next, j.at) }
+        for t in plan?.boundaries ?? [] where t > now { next = min(next, t) }
+        return min(limit, max(now + 1, next))
     }
 }

@@ -22,19 +22,35 @@ extension CoordinatorCore {
                 if unreturned.removeValue(forKey: lease.id) != nil { addCredit(lease.peer, 1, now, &out, command: nil) }
             }
         }
+        resupply(now, &out)
     }
 
     /// Sends leases to workers with credit: lowest task id first, to the worker holding fewest.
+    /// Probation: a session that has not completed a task yet holds one lease at a time, and
+    /// workers that have completed one go first, so that a flood of HELLOs that never answer
+    /// cannot take the queue (found by HostileInputTests).
+    /// A task waiting for a second opinion (CoordinatorCore+Verify.swift) skips the workers that
+    /// already ran it, and waits without holding up the tasks behind it.
     mutating func dispatch(_ now: UInt64, _ out: inout [CoordinatorAction]) {
-        while let id = queue.first {
-            let ready = peers.filter { $0.value.credit > 0 }
+        var index = 0
+        while index < queue.count {
+            let id = queue[index]
+            let excluded = verifiers(id)
+            let ready = peers.filter {
+                $0.value.credit > 0 && ($0.value.completed > 0 || $0.value.leases.isEmpty) && !excluded.contains($0.value.instance)
+            }
             // a task whose lease expired goes elsewhere when another worker has room
             let avoid = tasks[id]?.lastPeer
             guard let target = ready.min(by: { a, b in
                 if (a.key == avoid) != (b.key == avoid) { return b.key == avoid }
+                if (a.value.completed > 0) != (b.value.completed > 0) { return a.value.completed > 0 }
                 return a.value.leases.count != b.value.leases.count ? a.value.leases.count < b.value.leases.count : Self.order(a.key, b.key)
-            })?.key, let state = tasks[id] else { return }
-            queue.removeFirst()
+            })?.key, let state = tasks[id] else {
+                if excluded.isEmpty { return }   // no worker can take any task now
+                index += 1
+                continue
+            }
+            queue.remove(at: index)
             let kind: TaskKind, body: [UInt8]
             switch state.task {
             case .sensitivity(let t): (kind, body) = (.sensitivity, SensitivityBodies.taskBody(t, spec: specBytes))

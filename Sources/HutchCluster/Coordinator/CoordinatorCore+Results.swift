@@ -7,8 +7,7 @@ import HutchWire
 extension CoordinatorCore {
     mutating func accept(_ peer: [UInt8], _ r: WireTaskResult, _ now: UInt64, _ out: inout [CoordinatorAction]) {
         guard let state = tasks[r.taskID] else {
-            send(peer, .error(ErrorReply(code: .unknownTask, command: WireCommand.result.rawValue,
-                                         message: "task \(r.taskID) is not a task of this job")), now, &out)
+            strike(peer, nil, "task \(r.taskID) is not a task of this job", now, &out, code: .unknownTask)
             return
         }
         if state.lease?.peer == peer { peers[peer]?.leases.remove(r.taskID) }
@@ -30,6 +29,7 @@ extension CoordinatorCore {
                 strike(peer, r.taskID, "result of task \(r.taskID) (eigenvalue of layer \(layer)) needs body format 2 for that layer and one finite value", now, &out)
                 return
             }
+            guard confirmed(peer, r, now, &out) else { return }
             complete(r.taskID, peer)
             eigenvalues[layer] = r.values[0]
             eigenOpen -= 1
@@ -44,6 +44,7 @@ extension CoordinatorCore {
             strike(peer, r.taskID, error.description, now, &out)
             return
         }
+        guard confirmed(peer, r, now, &out) else { return }
         // Tasks of a schedule cover disjoint cells and each is accepted once, and `validate` checked
         // the shape and finiteness, so `add` fails only on wrong example counts, which it checks
         // before writing any cell: no copy of the aggregator is needed to keep it clean.
@@ -70,6 +71,7 @@ extension CoordinatorCore {
             strike(peer, r.taskID, "\(error)", now, &out)
             return
         }
+        guard confirmed(peer, r, now, &out) else { return }
         complete(r.taskID, peer)
         quantized.append(q)
         roundOpen -= 1
@@ -104,19 +106,6 @@ extension CoordinatorCore {
         return SensitivityTaskResult(task: task, exampleCounts: counts, values: r.values)
     }
 
-    mutating func strike(_ peer: [UInt8], _ taskID: UInt64, _ why: String, _ now: UInt64, _ out: inout [CoordinatorAction]) {
-        send(peer, .error(ErrorReply(code: .invalidResult, command: WireCommand.result.rawValue, message: String(why.prefix(1000)))), now, &out)
-        out.append(.log("invalid result from \(peerName(peer)): \(why)"))
-        if tasks[taskID]?.lease?.peer == peer { endLease(taskID) }
-        guard var p = peers[peer] else { return }
-        p.strikes += 1
-        peers[peer] = p
-        if p.strikes >= config.maxStrikes {
-            send(peer, .disconnect(Disconnect(reason: .rejected, message: "\(p.strikes) invalid results")), now, &out)
-            drop(peer, reason: "sent \(p.strikes) invalid results", &out)
-        }
-    }
-
     mutating func failed(_ peer: [UInt8], _ f: TaskFailure, _ out: inout [CoordinatorAction]) {
         guard var state = tasks[f.taskID] else {
             out.append(.send(peer: peer, .error(ErrorReply(code: .unknownTask, command: WireCommand.failure.rawValue,
@@ -141,10 +130,12 @@ extension CoordinatorCore {
 
     mutating func acceptErrors(_ peer: [UInt8], _ r: WireTaskResult, _ layer: Int, _ now: UInt64, _ out: inout [CoordinatorAction]) {
         let bits = errorSpec?.bits ?? []
-        guard r.kind == .quantizationError, r.values.count == bits.count, r.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            strike(peer, r.taskID, "result of task \(r.taskID) (quantization errors of layer \(layer)) needs \(bits.count) finite non-negative values, got \(r.values.count)", now, &out)
+        guard r.kind == .quantizationError, r.body == QuantizeBodies.errorResultBody(layer: layer), r.values.count == bits.count,
+              r.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            strike(peer, r.taskID, "result of task \(r.taskID) (quantization errors of layer \(layer)) needs body format 1 for that layer and \(bits.count) finite non-negative values, got \(r.values.count)", now, &out)
             return
         }
+        guard confirmed(peer, r, now, &out) else { return }
         complete(r.taskID, peer)
         errors[layer] = Dictionary(uniqueKeysWithValues: zip(bits, r.values))
         errorsOpen -= 1

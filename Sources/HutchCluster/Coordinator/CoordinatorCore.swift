@@ -44,8 +44,13 @@ public struct CoordinatorConfig: Sendable {
     public var maxFailures = 5
     /// FAILURE(poison) reports of one task before the job fails.
     public var maxPoisonReports = 2
-    /// Invalid results from one worker before it is sent away.
+    /// Invalid results from one worker before it is sent away and quarantined for the job.
     public var maxStrikes = 3
+    /// Sessions held at once (workers and anyone who sent HELLO): bounds the peer table.
+    public var maxSessions = 1024
+    /// Fraction of tasks (a deterministic sample by task id) run by two worker processes and
+    /// accepted only when both results are bit-identical (CoordinatorCore+Verify.swift).
+    public var verifyFraction = 0.0
     public init(epoch: UInt64) { self.epoch = epoch }
 }
 
@@ -104,6 +109,12 @@ public struct CoordinatorCore: Sendable {
     }
 
     var peers: [[UInt8]: Peer] = [:]
+    /// Strike counts and quarantined workers (CoordinatorCore+Quarantine.swift).
+    public internal(set) var quarantine = Quarantine()
+    /// Since when a peer has held no lease and no credit while tasks waited (CoordinatorCore+Credit).
+    var starvedSince: [[UInt8]: UInt64] = [:]
+    /// Results of sampled tasks waiting for a second, agreeing one (CoordinatorCore+Verify.swift).
+    var verifications: [UInt64: [Candidate]] = [:]
     var tasks: [UInt64: TaskState] = [:]
     /// Task ids waiting for a lease, lowest first.
     var queue: [UInt64] = []
@@ -206,15 +217,7 @@ public struct CoordinatorCore: Sendable {
         case .tick:
             expire(now, &out)
         case .malformed(let peer, let error):
-            if case .badSignature = error { break }   // not HWP: drop silently
-            if var p = peers[peer] {
-                p.lastHeard = now
-                // at most one ERROR per peer per heartbeat interval
-                if let last = p.lastError, now - min(now, last) < UInt64(p.heartbeatMs) { peers[peer] = p; break }
-                p.lastError = now
-                peers[peer] = p
-            }
-            out.append(.send(peer: peer, .error(ErrorReply(answering: error))))
+            malformed(peer, error, now, &out)
         case .message(let peer, let message):
             receive(peer, message, now, &out)
         }
@@ -276,6 +279,7 @@ public struct CoordinatorCore: Sendable {
             out.append(.send(peer: peer, .disconnect(Disconnect(reason: .jobComplete, message: "the job is complete"))))
             return
         }
+        guard admit(peer, hello, now, &out) else { return }
         var kept: Set<UInt64> = []
         if let old = peers[peer] {
             if old.instance == hello.instance { kept = old.leases } else { requeue(old.leases, from: peer) }

@@ -70,6 +70,12 @@ public enum QuantizeBodies {
         return (layer, Array(body[r.offset...]))
     }
 
+    /// A quantization-error RESULT body: format 1 and the task's layer, echoed so that a result
+    /// sent for another task is refused.
+    public static func errorResultBody(layer: Int) -> [UInt8] {
+        [1] + (0..<4).map { UInt8(truncatingIfNeeded: UInt32(clamping: layer) >> (8 * $0)) }
+    }
+
     public static func resultBody(_ layer: QuantizedLayer) throws -> [UInt8] {
         try PackedWeightFile.encode([PackedLayer(name: layer.weightName, weight: layer.weight)])
     }

@@ -15,7 +15,7 @@ public enum ComputeOutcome: Sendable {
     /// A quantize task's RESULT body (the packed layer).
     case quantized(body: [UInt8])
     /// A quantization-error task's squared errors, one per width of its spec.
-    case errors([Double])
+    case errors(layer: Int, [Double])
     /// An eigenvalue task's result.
     case eigenvalue(layer: Int, Double)
     case failure(FailureClass, String)
@@ -79,6 +79,12 @@ public struct WorkerCore: Sendable {
     var held: [UInt64: UInt64] = [:]
     /// Computations still running whose lease was dropped (epoch change); each frees a slot.
     var abandoned: Set<UInt64> = []
+    /// Tasks held (or abandoned) when the last HELLO was sent. That HELLO's credit left their slots
+    /// out and the coordinator settled their leases' units with it, so when one ends the worker
+    /// gives its slot back itself: CREDIT(1), or counted in `freedDuringHandshake` until WELCOME.
+    /// (Found by the simulator: a worker stalled past its liveness lost a unit of credit for good.)
+    var busyAtHello: Set<UInt64> = []
+    var freedDuringHandshake: UInt32 = 0
     var started = false
     public private(set) var completed = 0
     /// Blobs fetched and verified, by digest (kept for the whole process: content-addressed).
@@ -124,8 +130,12 @@ public struct WorkerCore: Sendable {
             lastHeard = now
             receive(message, now, &out)
         case .computed(let taskID, let leaseID, let outcome):
+            let settled = busyAtHello.remove(taskID) != nil
+            if settled {
+                if welcomed { send(.credit(Credit(credit: 1)), now, &out) } else { freedDuringHandshake += 1 }
+            }
             if abandoned.remove(taskID) != nil || held[taskID] != leaseID {
-                if welcomed { send(.credit(Credit(credit: 1)), now, &out) }
+                if welcomed && !settled { send(.credit(Credit(credit: 1)), now, &out) }
                 break
             }
             held[taskID] = nil
@@ -149,9 +159,10 @@ public struct WorkerCore: Sendable {
                     send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .poison,
                                               message: "the eigenvalue of layer \(layer) is not finite")), now, &out)
                 }
-            case .errors(let values):
+            case .errors(let layer, let values):
                 if values.allSatisfy(\.isFinite) {
-                    send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantizationError, body: [], values: values)), now, &out)
+                    send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantizationError,
+                                                body: QuantizeBodies.errorResultBody(layer: layer), values: values)), now, &out)
                 } else {
                     send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .poison,
                                               message: "a quantization error is not finite")), now, &out)
@@ -184,6 +195,10 @@ public struct WorkerCore: Sendable {
             heartbeatMs = w.heartbeatMs
             liveness = w.liveness
             welcomed = true
+            if freedDuringHandshake > 0 {
+                send(.credit(Credit(credit: freedDuringHandshake)), now, &out)
+                freedDuringHandshake = 0
+            }
         case .task(let t):
             guard welcomed, held[t.taskID] != t.leaseID else { return }   // a repeated TASK is the same lease
             // The coordinator's credit rules; a lease that expired while this worker still computes it
@@ -260,6 +275,8 @@ public struct WorkerCore: Sendable {
 
     mutating func hello(_ now: UInt64, _ out: inout [WorkerAction]) {
         helloAt = now
+        busyAtHello = Set(held.keys).union(abandoned)
+        freedDuringHandshake = 0
         let free = Int(config.slots) - held.count - abandoned.count
         send(.hello(Hello(capabilities: [.sensitivity, .exactTrace, .quantizationError, .quantize, .sharedFilesystem], instance: config.instance,
                           name: config.name, threads: config.threads, credit: UInt32(max(1, free)),
