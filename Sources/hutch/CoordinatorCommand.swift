@@ -161,7 +161,7 @@ enum ClusterJob {
         try writeAtomically(planData, to: planPath)
         let widths = try PlanWidths.decode(planData, source: planPath).widths(for: graph, source: planPath)
         log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
-        server.perform(core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
+        try server.perform(core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
                                                            modelDigest: source.digests[source.modelPath]),
                                           graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
         let layersQuantized: [QuantizedLayer]
