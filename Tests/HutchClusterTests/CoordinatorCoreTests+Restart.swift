@@ -124,3 +124,55 @@ extension CoordinatorCoreTests {
         XCTAssertThrowsError(try fresh.replay(.result(good)), "a repeated record")
     }
 }
+
+extension CoordinatorCoreTests {
+    /// Eigenvalue results are journaled like every other kind, and replay restores them.
+    func testEigenvalueResultsArePersistedAndReplayed() throws {
+        let s = try setup("mlp", hutchinson: false)
+        let spec = SensitivityWorkSpec(job: s.runner.job, source: ModelSource(modelPath: "m"), probesPerCall: 2)
+        func core() -> CoordinatorCore {
+            CoordinatorCore(config: CoordinatorConfig(epoch: 1), spec: spec, options: s.options, workers: 1, eigenIterations: 5)
+        }
+        var live = core()
+        let peer: [UInt8] = [4]
+        let sent = live.handle(.message(peer: peer, .hello(Hello(capabilities: [.sensitivity], instance: 1, name: "w", threads: 1, credit: 8))), now: 0)
+        let eigen = sent.compactMap { if case .send(_, .task(let t)) = $0, t.body.first == EigenvalueBodies.format { t } else { nil } }
+        let t = try XCTUnwrap(eigen.first, "an eigenvalue task is leased")
+        let (layer, _, _) = try EigenvalueBodies.decodeTask(t.body)
+        let r = WireTaskResult(taskID: t.taskID, leaseID: t.leaseID, kind: .sensitivity, body: EigenvalueBodies.resultBody(layer: layer), values: [2.5])
+        let actions = live.handle(.message(peer: peer, .result(r)), now: 1)
+        let persisted = actions.compactMap { if case .persist(let record) = $0 { record } else { nil } }
+        XCTAssertEqual(persisted, [.result(r)])
+        XCTAssertTrue(live.handle(.message(peer: peer, .result(r)), now: 2).allSatisfy { if case .persist = $0 { false } else { true } },
+                      "a duplicate is not journaled again")
+        var restarted = core()
+        XCTAssertTrue(try restarted.replay(.result(r)).isEmpty)
+        XCTAssertEqual(restarted.eigenvalues[layer], 2.5)
+        XCTAssertEqual(restarted.tasksDone, 1)
+    }
+
+    /// A worker whose coordinator restarted: ERROR not_welcomed makes it say HELLO again, the
+    /// new epoch's WELCOME drops the old leases (their computations only return credit), and
+    /// the blob cache stays.
+    func testWorkerRejoinsARestartedCoordinatorAndKeepsItsCache() throws {
+        var worker = WorkerCore(config: WorkerConfig(name: "w", instance: 5))
+        let job = try XCTUnwrap(WireDigest(bytes: Array(repeating: 1, count: 32)))
+        _ = worker.handle(.tick, now: 0)
+        _ = worker.handle(.message(.welcome(Welcome(job: job, epoch: 1, maxCredit: 8))), now: 1)
+        let plan = Array("{\"plan\":1}".utf8)
+        let digest = try XCTUnwrap(WireDigest(Digest.sha256(plan)))
+        _ = worker.handle(.message(.plan(PlanBroadcast(digest: digest, body: plan))), now: 2)
+        let body = QuantizeBodies.taskBody(layer: 0, spec: Array("{}".utf8))
+        let computing = worker.handle(.message(.task(TaskAssignment(taskID: 3, leaseID: 9, leaseMs: 1000, kind: .quantize, blobs: [], body: body))), now: 3)
+        XCTAssertTrue(computing.contains { if case .compute = $0 { true } else { false } })
+        // the coordinator restarted: it does not know this worker
+        let reply = worker.handle(.message(.error(ErrorReply(code: .notWelcomed, command: WireCommand.heartbeat.rawValue, message: "no session"))), now: 4)
+        XCTAssertTrue(reply.contains { if case .send(.hello) = $0 { true } else { false } }, "HELLO again: \(reply)")
+        _ = worker.handle(.message(.welcome(Welcome(job: job, epoch: 2, maxCredit: 8))), now: 5)
+        XCTAssertTrue(worker.welcomed)
+        let late = worker.handle(.computed(taskID: 3, leaseID: 9, .quantized(body: [1])), now: 6)
+        XCTAssertFalse(late.contains { if case .send(.result) = $0 { true } else { false } }, "no RESULT under a lease of the old epoch: \(late)")
+        XCTAssertTrue(late.contains { if case .send(.credit) = $0 { true } else { false } }, "its slot comes back as credit: \(late)")
+        XCTAssertEqual(worker.cache[digest], plan, "the cache survives the restart")
+    }
+}
