@@ -94,9 +94,14 @@ struct JobDocument: Codable {
             ("data_digests", json(other.dataDigests), json(job.dataDigests)),
         ]
         if let d = pairs.first(where: { $0.1 != $0.2 }) { return "\(d.0) (\(d.1) now, \(d.2) in the state directory)" }
-        let now = Mirror(reflecting: other.trace).children, then = Mirror(reflecting: job.trace).children
-        for (a, b) in zip(now, then) where "\(a.value)" != "\(b.value)" {
-            return "trace.\(a.label ?? "?") (\(a.value) now, \(b.value) in the state directory)"
+        // field by field through their JSON forms (snake_case names, null for a default)
+        let encoder = Self.encoder(pretty: false)
+        if let now = (try? encoder.encode(other.trace)).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }),
+           let then = (try? encoder.encode(job.trace)).flatMap({ try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }) {
+            for key in Set(now.keys).union(then.keys).sorted() {
+                let a = now[key].map { "\($0)" } ?? "default", b = then[key].map { "\($0)" } ?? "default"
+                if a != b { return "trace.\(key) (\(a) now, \(b) in the state directory)" }
+            }
         }
         for key in Set(other.plan.keys).union(job.plan.keys).sorted() where other.plan[key] != job.plan[key] {
             return "--\(key) (\(other.plan[key] ?? "not given") now, \(job.plan[key] ?? "not given") in the state directory)"

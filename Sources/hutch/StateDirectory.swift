@@ -17,6 +17,14 @@ struct StateDirectory {
 
     static func open(_ path: String, job: JobDocument) throws -> StateDirectory {
         do {
+            return try openUnlocked(path, job: job)
+        } catch let error as JournalIOError where error.locked {
+            throw CommandFailure(.state, "\(error); stop it first, or use another state directory")
+        }
+    }
+
+    static func openUnlocked(_ path: String, job: JobDocument) throws -> StateDirectory {
+        do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw CommandFailure(.io, "cannot create the state directory '\(path)': \((error as NSError).localizedDescription)")

@@ -180,4 +180,19 @@ final class ResumeCommandTests: XCTestCase {
         XCTAssertEqual(future.status, 9, future.stderr)
         XCTAssertTrue(future.stderr.contains("newer hutch"), future.stderr)
     }
+
+    /// Two coordinators on one state directory would interleave their journals: the second is refused.
+    func testASecondCoordinatorOnTheSameStateDirectoryIsRefused() throws {
+        let state = directory.appendingPathComponent("busy")
+        let args = ["coordinator", "--bind", "tcp://127.0.0.1:*", "--method", "hutchinson", "--probes", "4", "--samples", "16",
+                    "--batch-size", "16", "--bits", "none", "--state", state.path]
+        let first = try start(args, log: "first")
+        XCTAssertTrue(eventually(30) { stderr("first").contains("workers connect to") }, stderr("first"))
+        let second = try HutchProcess.run(args)
+        XCTAssertEqual(second.status, 9, second.stderr)
+        XCTAssertTrue(second.stderr.contains("in use by another running coordinator"), second.stderr)
+        XCTAssertTrue(first.isRunning)
+        kill(first.processIdentifier, SIGTERM)
+        XCTAssertEqual(wait(first, 20, "the first coordinator"), 10, stderr("first"))
+    }
 }

@@ -3,6 +3,8 @@ import Foundation
 /// A journal file or its directory could not be written or synced; one line.
 public struct JournalIOError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    /// Another process holds the journal (a second coordinator on the same state directory).
+    public var locked = false
 }
 
 /// Appends journal records to a file (Protocols/journal.md) and fsyncs them in groups: at most
@@ -31,9 +33,11 @@ public final class JournalWriter {
 
     /// A new journal at `path` (replacing any file there) holding only `header`, synced with its directory.
     public static func create(path: String, header: JournalHeader, maxRecords: Int = 64, maxDelayMs: UInt64 = 100) throws(JournalIOError) -> JournalWriter {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure("cannot create", path) }
         let writer = JournalWriter(path: path, fd: fd, maxRecords: maxRecords, maxDelayMs: maxDelayMs)
+        try writer.lock()
+        guard ftruncate(fd, 0) == 0 else { throw failure("cannot truncate", path) }
         try writer.write(JournalCodec.encode(header))
         try writer.sync()
         try syncDirectory(of: path)
@@ -46,10 +50,22 @@ public final class JournalWriter {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure("cannot open", path) }
         let writer = JournalWriter(path: path, fd: fd, maxRecords: maxRecords, maxDelayMs: maxDelayMs)
+        try writer.lock()
         guard ftruncate(fd, off_t(validBytes)) == 0 else { throw failure("cannot truncate", path) }
         guard lseek(fd, 0, SEEK_END) >= 0 else { throw failure("cannot seek in", path) }
         try writer.sync()
         return writer
+    }
+
+    /// One writer per journal: a second coordinator on the same state directory is refused
+    /// (the lock ends with the process, however it ends).
+    func lock() throws(JournalIOError) {
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            if errno == EWOULDBLOCK {
+                throw JournalIOError(description: "the journal '\(path)' is in use by another running coordinator", locked: true)
+            }
+            throw Self.failure("cannot lock", path)
+        }
     }
 
     /// Writes the record to the file (the page cache); `syncIfDue` or `sync` makes it durable.
