@@ -176,3 +176,39 @@ extension CoordinatorCoreTests {
         XCTAssertEqual(worker.cache[digest], plan, "the cache survives the restart")
     }
 }
+
+extension CoordinatorCoreTests {
+    /// Seeded runs over a lossy, duplicating, reordering network with one or two coordinator
+    /// crashes each (torn tails, lost sync groups): every run ends with the reference bits.
+    func testSeededCrashesOverAnUnreliableNetwork() throws {
+        let s = try setup("tanh_mlp", hutchinson: true)
+        let end = lastRecordMs(s)
+        var crashes = 0
+        for seed in 1...40 as ClosedRange<UInt64> {
+            func make(_ epoch: UInt64) -> Simulation {
+                var config = CoordinatorConfig(epoch: epoch)
+                config.leaseMs = 2000
+                config.maxFailures = 50
+                return Simulation(runner: s.runner, options: s.options, workers: 3, config: config)
+            }
+            var sim = make(100 * seed)
+            sim.faults = Simulation.Faults(state: seed, loss: 0.05, duplication: 0.05, maxDelayMs: 15)
+            for c in [10, 20, 30] as [UInt64] { sim.addWorker(computeMs: c) }
+            var at = 1 + seed * 131 % end
+            for crash in 0..<Int(1 + seed % 2) {
+                sim.run(limitMs: at)
+                guard sim.outcome == nil else { break }
+                try sim.crashCoordinator(syncWindowMs: (seed + UInt64(crash)) % 4 * 15, tearBytes: Int(seed % 5) * 3) { make($0).coordinator }
+                crashes += 1
+                at += 1 + seed * 71 % end
+            }
+            sim.run(limitMs: 300_000)
+            guard case .sensitivity? = sim.outcome else {
+                XCTFail("seed \(seed): \(String(describing: sim.outcome)) at \(sim.now) ms; log: \(sim.logs.suffix(6))")
+                continue
+            }
+            assertMatches(sim, s)
+        }
+        XCTAssertGreaterThan(crashes, 40, "most runs crashed at least once, some twice")
+    }
+}
