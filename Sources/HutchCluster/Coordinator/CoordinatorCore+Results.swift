@@ -96,8 +96,14 @@ extension CoordinatorCore {
         if let holder = tasks[id]?.lease?.peer { peers[holder]?.leases.remove(id) }
         tasks[id]?.done = true
         tasks[id]?.lease = nil
-        // a late answer of an expired lease (or a replayed one) may find its task queued again
-        if let i = queue.firstIndex(of: id) { queue.remove(at: i) }
+        // a late answer of an expired lease (or a replayed one) may find its task queued again;
+        // the queue is sorted (enqueue keeps it so), so a binary search finds it
+        var low = 0, high = queue.count
+        while low < high {
+            let mid = (low + high) / 2
+            if queue[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        if low < queue.count && queue[low] == id { queue.remove(at: low) }
         peers[peer]?.completed += 1
     }
 
