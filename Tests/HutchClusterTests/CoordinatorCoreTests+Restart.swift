@@ -168,6 +168,9 @@ extension CoordinatorCoreTests {
         // the coordinator restarted: it does not know this worker
         let reply = worker.handle(.message(.error(ErrorReply(code: .notWelcomed, command: WireCommand.heartbeat.rawValue, message: "no session"))), now: 4)
         XCTAssertTrue(reply.contains { if case .send(.hello) = $0 { true } else { false } }, "HELLO again: \(reply)")
+        // the ERRORs drawn by the other messages sent before that HELLO do not repeat it
+        let more = worker.handle(.message(.error(ErrorReply(code: .notWelcomed, command: WireCommand.credit.rawValue, message: "no session"))), now: 4)
+        XCTAssertFalse(more.contains { if case .send(.hello) = $0 { true } else { false } }, "one HELLO per lost session: \(more)")
         _ = worker.handle(.message(.welcome(Welcome(job: job, epoch: 2, maxCredit: 8))), now: 5)
         XCTAssertTrue(worker.welcomed)
         let late = worker.handle(.computed(taskID: 3, leaseID: 9, .quantized(body: [1])), now: 6)
