@@ -171,7 +171,18 @@ final class ResumeCommandTests: XCTestCase {
         let small = ["--method", "hutchinson", "--probes", "4", "--samples", "16", "--batch-size", "16", "--bits", "none"]
         let first = try HutchProcess.run(["run", "--workers", "1", "--threads", "1"] + small + ["--out", state.path])
         XCTAssertEqual(first.status, 0, first.stderr)
-        let journal = try Data(contentsOf: state.appendingPathComponent("journal"))
+        var journal = try Data(contentsOf: state.appendingPathComponent("journal"))
+        // a crash after the last result but before the job-complete record (9 bytes): the replay
+        // alone finishes the job, no socket is bound, the output comes out the same
+        let sensitivity = try Data(contentsOf: state.appendingPathComponent("sensitivity.json"))
+        try FileManager.default.removeItem(at: state.appendingPathComponent("sensitivity.json"))
+        try journal.dropLast(9).write(to: state.appendingPathComponent("journal"))
+        let replayed = try HutchProcess.run(["run", "--workers", "1", "--threads", "1"] + small + ["--out", state.path])
+        XCTAssertEqual(replayed.status, 0, replayed.stderr)
+        XCTAssertTrue(replayed.stderr.contains("results replayed"), replayed.stderr)
+        XCTAssertFalse(replayed.stderr.contains("workers connect to"), "nothing left to serve: \(replayed.stderr)")
+        XCTAssertEqual(try Data(contentsOf: state.appendingPathComponent("sensitivity.json")), sensitivity)
+        journal = try Data(contentsOf: state.appendingPathComponent("journal"))
         let other = try HutchProcess.run(["run", "--workers", "1", "--threads", "1"] + small + ["--seed", "7", "--out", state.path])
         XCTAssertEqual(other.status, 9, other.stderr)
         XCTAssertEqual(other.stderr.split(separator: "\n").count, 1, other.stderr)
