@@ -2,15 +2,17 @@ import Foundation
 
 /// A self-contained SVG of the frontier: weight size (MB) on x, total Ω on y (log scale when
 /// every value is positive), the frontier as a step line with dots, uniform-precision points as
-/// labelled squares, and the chosen plan as a red ring.
+/// labelled squares, and the chosen plan as a red ring. `standalone: false` leaves out the XML
+/// namespace for inline use in HTML (report.html); ids and classes name the parts either way.
 extension FrontierDocument {
-    public func svg(width: Double = 760, height: Double = 480) -> String {
+    public func svg(width: Double = 760, height: Double = 480, standalone: Bool = true) -> String {
+        let namespace = standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : ""
         let left = 86.0, right = 24.0, top = 40.0, bottom = 62.0
         let plotW = width - left - right, plotH = height - top - bottom
         let xs = points.map(\.sizeMegabytes) + uniform.map(\.sizeMegabytes) + (chosen.map { [$0.sizeMegabytes] } ?? [])
         let ys = points.map(\.omega) + uniform.map(\.omega) + (chosen.map { [$0.omega] } ?? [])
         guard let xMin0 = xs.min(), let xMax0 = xs.max(), let yMin0 = ys.min(), let yMax0 = ys.max() else {
-            return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\"><text x=\"20\" y=\"40\">no points</text></svg>\n"
+            return "<svg\(namespace) id=\"frontier-chart\" width=\"\(Int(width))\" height=\"\(Int(height))\"><text x=\"20\" y=\"40\">no points</text></svg>\n"
         }
         let logY = yMin0 > 0
         let xPad = max((xMax0 - xMin0) * 0.04, 1e-9)
@@ -24,7 +26,7 @@ extension FrontierDocument {
         func py(_ y: Double) -> Double { top + (1 - (ty(y) - yLo) / (yHi - yLo)) * plotH }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        var s = "<svg\(namespace) id=\"frontier-chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Pareto frontier: weight size vs Ω (\(escape(objective)))</text>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
@@ -56,19 +58,19 @@ extension FrontierDocument {
             s += "<path d=\"\(path)\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n"
             let step = max(1, points.count / 400)   // keep the file small for huge frontiers
             for (i, p) in points.enumerated() where i % step == 0 || i == points.count - 1 {
-                s += "<circle cx=\"\(f(px(p.sizeMegabytes)))\" cy=\"\(f(py(p.omega)))\" r=\"2\" fill=\"#1f77b4\"/>"
+                s += "<circle class=\"frontier-point\" cx=\"\(f(px(p.sizeMegabytes)))\" cy=\"\(f(py(p.omega)))\" r=\"2\" fill=\"#1f77b4\"/>"
             }
             s += "\n"
         }
         for u in uniform {
             let x = px(u.sizeMegabytes), y = py(u.omega)
-            s += "<rect x=\"\(f(x - 4))\" y=\"\(f(y - 4))\" width=\"8\" height=\"8\" fill=\"#ff7f0e\" stroke=\"#333\"/>"
-            s += "<text x=\"\(f(x + 7))\" y=\"\(f(y - 6))\" fill=\"#b35900\">\(u.bits)-bit</text>\n"
+            s += "<g class=\"uniform-point\" data-bits=\"\(u.bits)\"><rect x=\"\(f(x - 4))\" y=\"\(f(y - 4))\" width=\"8\" height=\"8\" fill=\"#ff7f0e\" stroke=\"#333\"/>"
+            s += "<text x=\"\(f(x + 7))\" y=\"\(f(y - 6))\" fill=\"#b35900\">\(u.bits)-bit</text></g>\n"
         }
         if let c = chosen {
             let x = px(c.sizeMegabytes), y = py(c.omega)
-            s += "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"7\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2.5\"/>"
-            s += "<text x=\"\(f(x + 10))\" y=\"\(f(y + 16))\" fill=\"#d62728\">plan</text>\n"
+            s += "<g id=\"chosen-plan\"><circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"7\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2.5\"/>"
+            s += "<text x=\"\(f(x + 10))\" y=\"\(f(y + 16))\" fill=\"#d62728\">plan</text></g>\n"
         }
         // legend
         let lx = left + plotW - 190, ly = top + 12

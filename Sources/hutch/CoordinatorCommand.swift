@@ -56,6 +56,7 @@ struct CoordinatorCommand: Command {
 /// replays its journal, serves what is left, and writes the outputs.
 enum ClusterJob {
     static func run(_ arguments: Arguments, state stateDirectory: String, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?) throws {
+        let recorder = RunRecorder(command: spawn == nil ? "coordinator" : "run", expectedWorkers: spawn?.workers ?? expectedWorkers)
         if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
         let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
         let options = try TraceCommand.makeOptions(arguments)
@@ -148,7 +149,7 @@ enum ClusterJob {
                 }
             }
             guard let server else { throw CommandFailure(.internalError, "the coordinator has no socket") }
-            let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0) },
+            let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0); recorder.observe($0) },
                                          abandon: { interruption() ?? allExited(children) })
             display.clear()
             if case .failed(let why) = outcome {
@@ -194,7 +195,10 @@ enum ClusterJob {
         let sensitivityData = try report.encoded()
         try writeAtomically(sensitivityData, to: outPath)
         print(TraceCommand.summary(result, outPath: outPath))
-        guard let request else { return try complete(state, records) }
+        guard let request else {
+            try recorder.finish(core, directory: stateDirectory, source: source)
+            return try complete(state, records)
+        }
 
         // solve centrally, then quantize the layers on the workers under the plan
         let problem = try AllocationProblem(report: report, request: request, source: outPath)
@@ -229,6 +233,7 @@ enum ClusterJob {
         let onnxPath = state.file("quantized.onnx")
         try writeAtomically(Data(exported.encoded()), to: onnxPath)
         print("plan → \(planPath); quantized \(model.layers.count) layers on the workers → \(onnxPath)")
+        try recorder.finish(core, directory: stateDirectory, source: source)
         try complete(state, records)
     }
 

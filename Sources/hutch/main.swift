@@ -11,6 +11,7 @@ let commands: [any Command.Type] = [
     CoordinatorCommand.self,
     WorkerCommand.self,
     StatusCommand.self,
+    ReportCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))

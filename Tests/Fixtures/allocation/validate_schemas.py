@@ -5,8 +5,8 @@ validator for the draft 2020-12 keywords those schemas use (no jsonschema packag
     python3 Tests/Fixtures/allocation/validate_schemas.py [plan.json ...]
 
 Always checks sample_sensitivity.json and every sensitivity document in milp_instances.json;
-files given on the command line are checked against the plan schema (or the sensitivity schema
-when their "format" says so). Exits non-zero on the first violation, naming its path.
+files given on the command line are checked against the plan schema (or the sensitivity or run
+schema when their "format" says so). Exits non-zero on the first violation, naming its path.
 """
 import json
 import os
@@ -90,7 +90,7 @@ def load(name):
 
 
 def main():
-    sensitivity, plan = load("sensitivity.schema.json"), load("plan.schema.json")
+    sensitivity, plan, run = load("sensitivity.schema.json"), load("plan.schema.json"), load("run.schema.json")
     with open(os.path.join(HERE, "sample_sensitivity.json")) as f:
         check(json.load(f), sensitivity, sensitivity, "sample_sensitivity.json")
     with open(os.path.join(HERE, "milp_instances.json")) as f:
@@ -99,7 +99,7 @@ def main():
     for path in sys.argv[1:]:
         with open(path) as f:
             doc = json.load(f)
-        schema = sensitivity if doc.get("format") == "hutch.sensitivity" else plan
+        schema = {"hutch.sensitivity": sensitivity, "hutch.run": run}.get(doc.get("format"), plan)
         check(doc, schema, schema, path)
     print("all documents conform")
 

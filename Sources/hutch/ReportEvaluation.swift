@@ -1,0 +1,71 @@
+import Foundation
+import HutchAllocation
+import HutchAutodiff
+import HutchModel
+import HutchQuantize
+import HutchReport
+import HutchTensor
+
+/// Accuracy, loss and weight size for the report: the float model, every layer at 8 and at 4
+/// bits, and the plan, each quantized as `hutch quantize --data` does (symmetric per-channel
+/// min-max weights, activations calibrated min-max on the same data) and run with Hutch's
+/// fake-quantized forward.
+enum ReportEvaluation {
+    /// Nil when there is nothing to measure on (no --data and not the embedded example).
+    static func measure(_ files: ReportFiles, request: ReportCommand.EvaluationRequest) throws -> Evaluation? {
+        let wanted = files.sensitivity.job.modelDigest
+        let example = try? TraceInputs.exampleDirectory()
+        let exampleModel = example?.appendingPathComponent("digits_resnet.onnx").path
+        // the model: --model, else the one run.json names, else the embedded example, whichever has the digest
+        var modelPath: String?
+        var modelBytes: [UInt8] = []
+        if let given = request.model {
+            modelBytes = [UInt8](try readFile(given, what: "model"))
+            guard Digest.sha256(modelBytes) == wanted else {
+                throw CommandFailure(.invalidSensitivity, "\(files.path("sensitivity.json")) was measured on model \(wanted), not on \(given) (\(Digest.sha256(modelBytes))); pass the model the job ran on")
+            }
+            modelPath = given
+        } else {
+            for candidate in [files.run?.model, exampleModel].compactMap({ $0 }) {
+                guard let bytes = try? [UInt8](Data(contentsOf: URL(fileURLWithPath: candidate))), Digest.sha256(bytes) == wanted else { continue }
+                (modelPath, modelBytes) = (candidate, bytes)
+                break
+            }
+        }
+        let isExample = exampleModel != nil && modelPath == exampleModel
+        guard let dataPath = request.data ?? (isExample ? example?.appendingPathComponent("digits.npz").path : nil) else {
+            if request.model != nil { throw CommandFailure(.usage, "--model needs --data D.npz to measure accuracy on") }
+            return nil
+        }
+        guard let modelPath else {
+            throw CommandFailure(.usage, "--data needs the float model of \(files.path("sensitivity.json")) (\(wanted)): give --model M.onnx")
+        }
+        let graph = try ONNXLoader.load(bytes: modelBytes, source: modelPath)
+        let dataset = try Dataset(npz: URL(fileURLWithPath: dataPath))
+        try dataset.validate(against: graph, modelName: modelPath)
+        log("report: measuring accuracy of \(modelPath) on \(dataset.count) examples of \(dataPath)")
+
+        let layers = graph.quantizableLayers
+        let activationBits = files.plan?.activationBits ?? 8
+        var rows: [Evaluation.Row] = []
+        let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs)
+        rows.append(.init(name: "float32", bits: nil, accuracy: QuantizeCommand.accuracy(floatLogits, dataset.labels),
+                          loss: QuantizeCommand.loss(floatLogits, dataset.labels),
+                          weightBytes: layers.reduce(0) { $0 + $1.parameterCount * 4 }))
+        var variants: [(String, [LayerWidths])] = [8, 4].map { b in
+            ("uniform \(b)-bit", Array(repeating: LayerWidths(weightBits: b, activationBits: activationBits), count: layers.count))
+        }
+        if let plan = files.plan {
+            variants.append(("plan", try PlanWidths(plan: plan).widths(for: graph, source: files.path("plan.json"))))
+        }
+        for (name, widths) in variants {
+            let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: dataset.inputs, method: .minMax)
+            let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(dataset.inputs)
+            let packed = try PackedWeightFile.encode(model.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }, file: name)
+            rows.append(.init(name: name, bits: widths.map(\.weightBits), accuracy: QuantizeCommand.accuracy(logits, dataset.labels),
+                              loss: QuantizeCommand.loss(logits, dataset.labels), weightBytes: packed.count))
+        }
+        let shown = isExample && request.data == nil ? "the embedded example (Examples/digits.npz)" : dataPath
+        return Evaluation(data: shown, examples: dataset.count, rows: rows)
+    }
+}
