@@ -35,12 +35,12 @@ struct Simulation {
     var workers: [SimWorker] = []
     var network: [Packet] = []
     var outcome: CoordinatorOutcome?
+    /// Every journal record the coordinator asked to persist, with when (Simulation+Restart).
+    var journal: [(at: UInt64, record: JournalRecord)] = []
     let runner: TaskRunner
     let latencyMs: UInt64 = 2
     var logs: [String] = []
     var faults: Faults?
-    /// Every journal record the coordinator asked to persist, with when (Simulation+Restart).
-    var journal: [(at: UInt64, record: JournalRecord)] = []
 
     /// A seeded unreliable network.
     struct Faults {
