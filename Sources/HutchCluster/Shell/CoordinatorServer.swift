@@ -47,7 +47,7 @@ public final class CoordinatorServer {
                     flush(&core, log: log)
                     return .failed(why)
                 }
-            } else if let incoming = try socket.receiveHWP(timeoutMs: Int(min(nextTick, journal?.deadline ?? nextTick) - min(now, nextTick, journal?.deadline ?? now))) {
+            } else if let incoming = try socket.receiveHWP(timeoutMs: Self.wait(now: now, until: min(nextTick, journal?.deadline ?? nextTick))) {
                 switch incoming {
                 case .message(let peer, let message): actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)
                 case .malformed(let peer, let error): actions += core.handle(.malformed(peer: peer, error), now: MonotonicClock.nowMs)
@@ -64,6 +64,9 @@ public final class CoordinatorServer {
             }
         }
     }
+
+    /// Milliseconds from `now` to the next tick or journal sync (0 if already due).
+    static func wait(now: UInt64, until wake: UInt64) -> Int { Int(wake > now ? wake - now : 0) }
 
     public enum StopReason { case phase([LayerEstimate]), finished(CoordinatorOutcome) }
 
