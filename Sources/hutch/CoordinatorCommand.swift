@@ -84,9 +84,17 @@ enum ClusterJob {
         let state = try StateDirectory.open(stateDirectory, job: try jobDocument(arguments, options: options, source: source, files: files,
                                                                               schedule: .init(workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker)))
         let journalPath = state.file("journal")
+        var records = state.records[...]
         if state.complete {
-            log("coordinator: the job in \(stateDirectory) is complete (\(state.records.count - 1) results journaled); its outputs are there")
-            return
+            let expected = ["sensitivity.json"] + (quantize ? ["plan.json", "quantized.onnx"] : [])
+            let missing = expected.filter { !FileManager.default.fileExists(atPath: state.file($0)) }
+            guard !missing.isEmpty else {
+                log("coordinator: the job in \(stateDirectory) is complete (\(state.records.count - 1) results journaled); its outputs are there")
+                return
+            }
+            // every result is journaled: the replay alone writes the outputs again
+            log("coordinator: the job in \(stateDirectory) is complete but \(missing.joined(separator: ", ")) is missing; writing the outputs again from the journal")
+            records = records.dropLast()
         }
         let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: options.probesPerCall)
         var core = CoordinatorCore(config: CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max)), spec: spec,
@@ -100,7 +108,6 @@ enum ClusterJob {
         installInterruptHandlers()
 
         // the journal's results, through the same acceptance path as live ones, up to a phase end
-        var records = state.records[...]
         func replay() throws -> CoordinatorOutcome? {
             while let record = records.popFirst() {
                 let actions: [CoordinatorAction]
@@ -242,6 +249,7 @@ enum ClusterJob {
         guard left.isEmpty else {
             throw CommandFailure(.state, "\(state.file("journal")): \(left.count) records follow the end of the job; the journal does not belong to this job")
         }
+        guard !state.complete else { return }   // outputs written again from a complete journal
         try state.journal.append(.jobComplete, now: MonotonicClock.nowMs)
         try state.journal.sync()
     }

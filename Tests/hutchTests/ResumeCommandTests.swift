@@ -136,10 +136,20 @@ final class ResumeCommandTests: XCTestCase {
         XCTAssertTrue(stderr("w1").contains("coordinator shut down"), "SIGTERM told the workers: \(stderr("w1"))")
         assertOutputs(state, equal: reference)
         // once complete, the same command says so and leaves the outputs
+        let journal = try Data(contentsOf: state.appendingPathComponent("journal"))
         let again = try HutchProcess.run(coordinatorArgs)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stderr.contains("is complete"), again.stderr)
+        XCTAssertFalse(again.stderr.contains("workers connect to"), again.stderr)
         assertOutputs(state, equal: reference)
+        // an output removed from a complete job is written again from the journal alone
+        try FileManager.default.removeItem(at: state.appendingPathComponent("quantized.onnx"))
+        let rebuilt = try HutchProcess.run(coordinatorArgs)
+        XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
+        XCTAssertTrue(rebuilt.stderr.contains("quantized.onnx is missing"), rebuilt.stderr)
+        XCTAssertFalse(rebuilt.stderr.contains("workers connect to"), "no work left to serve: \(rebuilt.stderr)")
+        assertOutputs(state, equal: reference)
+        XCTAssertEqual(try Data(contentsOf: state.appendingPathComponent("journal")), journal, "the journal is unchanged")
     }
 
     /// `hutch run --out DIR` is resumable too; a torn journal tail is cut with one warning.
