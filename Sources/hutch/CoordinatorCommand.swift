@@ -270,7 +270,7 @@ enum ClusterJob {
     }
 
     /// SIGINT / SIGTERM end the job cleanly: the journal is synced, workers get DISCONNECT
-    /// shutdown (they keep reconnecting, so a restarted coordinator finds them), exit code 11.
+    /// shutdown (they keep reconnecting, so a restarted coordinator finds them), exit code 10.
     static func installInterruptHandlers() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { number in receivedSignal.store(number, ordering: .relaxed) }

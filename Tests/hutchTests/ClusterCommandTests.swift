@@ -261,7 +261,7 @@ final class ClusterCommandTests: XCTestCase {
     }
 
     /// SIGTERM stops the coordinator cleanly: it syncs its journal, tells its workers (DISCONNECT
-    /// shutdown) and exits with code 11; the worker keeps waiting for a coordinator to come back.
+    /// shutdown) and exits with code 10; the worker keeps waiting for a coordinator to come back.
     func testCoordinatorInterruptedTellsItsWorkers() throws {
         let flags = ["--method", "hutchinson", "--probes", "5000", "--samples", "64", "--batch-size", "16"]  // long enough to interrupt
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--state", directory.appendingPathComponent("x").path],
@@ -276,7 +276,7 @@ final class ClusterCommandTests: XCTestCase {
         let worker = try start(["worker", "--connect", endpoint, "--name", "patient", "--threads", "1"], log: "worker")
         XCTAssertTrue(eventually(30) { stderr("coordinator").contains("patient joined") }, stderr("coordinator"))
         kill(coordinator.processIdentifier, SIGTERM)
-        XCTAssertEqual(wait(coordinator, 20, "the interrupted coordinator"), 11, stderr("coordinator"))
+        XCTAssertEqual(wait(coordinator, 20, "the interrupted coordinator"), 10, stderr("coordinator"))
         XCTAssertTrue(stderr("coordinator").contains("interrupted by signal"), stderr("coordinator"))
         XCTAssertTrue(stderr("coordinator").contains("run the same command again to resume"), stderr("coordinator"))
         XCTAssertTrue(eventually(10) { stderr("worker").contains("coordinator shut down") }, stderr("worker"))

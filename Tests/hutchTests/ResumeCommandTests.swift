@@ -120,7 +120,7 @@ final class ResumeCommandTests: XCTestCase {
         XCTAssertTrue(eventually(30) { stderr("coordinator").contains("results replayed") }, stderr("coordinator"))
         XCTAssertTrue(eventually(30) { journalBytes(state) > killedAt + 8_000 }, "the restarted coordinator gets new results: \(stderr("coordinator"))")
         kill(coordinator.processIdentifier, SIGTERM)
-        XCTAssertEqual(wait(coordinator, 20, "the terminated coordinator"), 11, "stopped before the end: \(stderr("coordinator"))")
+        XCTAssertEqual(wait(coordinator, 20, "the terminated coordinator"), 10, "stopped before the end: \(stderr("coordinator"))")
         XCTAssertTrue(stderr("coordinator").contains("run the same command again to resume"), stderr("coordinator"))
 
         coordinator = try start(coordinatorArgs, log: "coordinator")
@@ -160,7 +160,7 @@ final class ResumeCommandTests: XCTestCase {
         let run = try start(args, log: "run")
         XCTAssertTrue(eventually(60) { journalBytes(state) > 15_000 }, stderr("run"))
         kill(run.processIdentifier, SIGINT)
-        XCTAssertEqual(wait(run, 20, "the interrupted run"), 11, stderr("run"))
+        XCTAssertEqual(wait(run, 20, "the interrupted run"), 10, stderr("run"))
         // tear the last record: a crash in the middle of a write
         let journal = state.appendingPathComponent("journal")
         let handle = try FileHandle(forWritingTo: journal)
@@ -174,7 +174,7 @@ final class ResumeCommandTests: XCTestCase {
         assertOutputs(state, equal: reference)
     }
 
-    /// A state directory of another job is refused with exit code 10 and one line naming the
+    /// A state directory of another job is refused with exit code 11 and one line naming the
     /// difference; nothing in it changes.
     func testAnotherJobsStateDirectoryIsRefused() throws {
         let state = directory.appendingPathComponent("other")
@@ -194,7 +194,7 @@ final class ResumeCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: state.appendingPathComponent("sensitivity.json")), sensitivity)
         journal = try Data(contentsOf: state.appendingPathComponent("journal"))
         let other = try HutchProcess.run(["run", "--workers", "1", "--threads", "1"] + small + ["--seed", "7", "--out", state.path])
-        XCTAssertEqual(other.status, 10, other.stderr)
+        XCTAssertEqual(other.status, 11, other.stderr)
         XCTAssertEqual(other.stderr.split(separator: "\n").count, 1, other.stderr)
         XCTAssertTrue(other.stderr.contains("seed"), other.stderr)
         XCTAssertEqual(try Data(contentsOf: state.appendingPathComponent("journal")), journal)
@@ -203,7 +203,7 @@ final class ResumeCommandTests: XCTestCase {
         newer[8] = 2
         try Data(newer).write(to: state.appendingPathComponent("journal"))
         let future = try HutchProcess.run(["run", "--workers", "1", "--threads", "1"] + small + ["--out", state.path])
-        XCTAssertEqual(future.status, 10, future.stderr)
+        XCTAssertEqual(future.status, 11, future.stderr)
         XCTAssertTrue(future.stderr.contains("newer hutch"), future.stderr)
     }
 
@@ -215,10 +215,10 @@ final class ResumeCommandTests: XCTestCase {
         let first = try start(args, log: "first")
         XCTAssertTrue(eventually(30) { stderr("first").contains("workers connect to") }, stderr("first"))
         let second = try HutchProcess.run(args)
-        XCTAssertEqual(second.status, 10, second.stderr)
+        XCTAssertEqual(second.status, 11, second.stderr)
         XCTAssertTrue(second.stderr.contains("in use by another running coordinator"), second.stderr)
         XCTAssertTrue(first.isRunning)
         kill(first.processIdentifier, SIGTERM)
-        XCTAssertEqual(wait(first, 20, "the first coordinator"), 11, stderr("first"))
+        XCTAssertEqual(wait(first, 20, "the first coordinator"), 10, stderr("first"))
     }
 }
