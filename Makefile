@@ -1,11 +1,14 @@
 # Hutch: every set-up step a fresh Debian machine needs, then build, test, demo.
 #   make demo   install system libraries, build in release, run the main job on the embedded example
-#   make test   install system libraries, run the whole test suite (release, with testability)
+#   make test   install system libraries, run the whole test suite (release, with testability), the
+#               Deploy/ lint, the ssh launcher on this host, the Slurm script under stand-ins and,
+#               as root, the multi-host test
+#               in network namespaces
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-# chromium: the test that renders report.html headless (Tests/hutchTests/ReportRenderTests.swift)
-DEB_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev libsodium-dev pkg-config chromium
+# chromium: the test that renders report.html headless; iproute2 python3-yaml shellcheck: the Deploy tests
+DEB_PACKAGES := libzmq3-dev libopenblas-dev zlib1g-dev libsodium-dev pkg-config chromium iproute2 python3-yaml shellcheck
 SWIFT_RELEASE := swift build -c release
 HUTCH := .build/release/hutch
 DEMO_OUT ?= demo-out
@@ -26,8 +29,17 @@ deps:
 build: deps
 	$(SWIFT_RELEASE)
 
+# Deploy/test/multihost.sh needs root for its network namespaces; without root it is not run, loudly.
 test: deps
 	swift test -c release -Xswiftc -enable-testing --disable-swift-testing
+	HUTCH=$(HUTCH) Deploy/test/lint.sh
+	HUTCH=$(HUTCH) Deploy/test/launcher.sh
+	HUTCH=$(HUTCH) Deploy/test/slurm-sim.sh
+	@if [ "$$(id -u)" -eq 0 ] && ip netns list > /dev/null 2>&1; then \
+	  HUTCH=$(HUTCH) Deploy/test/multihost.sh; \
+	else \
+	  echo "!!! multi-host test NOT run: it needs root and 'ip netns' (run: sudo make test, or sudo Deploy/test/multihost.sh) !!!"; \
+	fi
 
 # The main job on the embedded example (Examples/): a coordinator and 2 local worker processes over
 # ZeroMQ compute the traces, solve a 4-bit-average plan and quantize the layers in parallel;

@@ -13,13 +13,14 @@ struct CoordinatorCommand: Command {
     static let name = "coordinator"
     static let summary = "serve a job to `hutch worker`s over ZeroMQ: DIR/sensitivity.json (+ plan.json, quantized.onnx with a budget)"
     static let usage = """
-        [--model M.onnx --data D.npz] --bind tcp://HOST:PORT [--insecure] [--workers N] [every hutch trace flag] [hutch plan budget flags] --state DIR
+        [--model M.onnx --data D.npz] --bind tcp://HOST:PORT [--curve-key C.key --authorized-keys FILE | --insecure] [--workers N] [every hutch trace flag] [hutch plan budget flags] --state DIR
         """
     static let flags: [Arguments.Flag] = traceFlags + [
         .option("state", "DIR", "state directory: job.json, the journal, and the outputs sensitivity.json (+ plan.json, quantized.onnx with a budget); "
                 + "the same command on the same DIR resumes (required)"),
-        .option("bind", "ENDPOINT", "where workers connect, tcp://HOST:PORT (PORT * picks a free one); non-loopback needs --insecure"),
-        .toggle("insecure", "allow binding a non-loopback address without encryption (CURVE comes later)"),
+        .option("bind", "ENDPOINT", "where workers connect, tcp://HOST:PORT (PORT * picks a free one); non-loopback needs CURVE or --insecure"),
+        .toggle("insecure", "allow binding a non-loopback address without CURVE (unencrypted, anyone may connect)"),
+    ] + ClusterSecurity.serverFlags + [
         .option("workers", "N", "workers expected, to size tasks so that all stay busy (default 4)"),
         .option("tasks-per-worker", "K", "tasks per expected worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
     ]
@@ -33,21 +34,22 @@ struct CoordinatorCommand: Command {
 
     static func run(_ arguments: Arguments) throws {
         let bind = try arguments.endpoint("bind")
-        try checkBind(bind, insecure: arguments.has("insecure"))
+        let curve = try ClusterSecurity.server(arguments)
+        try checkBind(bind, insecure: arguments.has("insecure"), curve: curve != nil)
         let workers = try arguments.int("workers", range: 1...100_000) ?? 4
-        try ClusterJob.run(arguments, state: try arguments.required("state"), bind: bind, expectedWorkers: workers, spawn: nil)
+        try ClusterJob.run(arguments, state: try arguments.required("state"), bind: bind, expectedWorkers: workers, spawn: nil, curve: curve)
     }
 
     /// Only loopback addresses may be bound without CURVE, unless --insecure (`endpoint` is tcp://…).
-    static func checkBind(_ endpoint: String, insecure: Bool) throws {
+    static func checkBind(_ endpoint: String, insecure: Bool, curve: Bool) throws {
         let rest = endpoint.dropFirst("tcp://".count)
         guard let colon = rest.lastIndex(of: ":") else {
             throw CommandFailure(.usage, "--bind '\(endpoint)' has no port; give tcp://HOST:PORT (PORT * for any free port)")
         }
         let host = String(rest[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        if !loopback && !insecure {
-            throw CommandFailure(.usage, "--bind \(endpoint) is not a loopback address and HWP is not encrypted yet; add --insecure on a trusted network, or bind 127.0.0.1")
+        if !loopback && !insecure && !curve {
+            throw CommandFailure(.usage, "--bind \(endpoint) is not a loopback address: give --curve-key and --authorized-keys (see hutch keygen) to encrypt and admit only your workers, or add --insecure on a trusted network, or bind 127.0.0.1")
         }
     }
 }
@@ -55,7 +57,10 @@ struct CoordinatorCommand: Command {
 /// The coordinator side of `hutch coordinator` and `hutch run`: opens the state directory,
 /// replays its journal, serves what is left, and writes the outputs.
 enum ClusterJob {
-    static func run(_ arguments: Arguments, state stateDirectory: String, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?) throws {
+    /// `curve`: the ROUTER's CURVE keys and admitted workers; `workerArguments` are added to the
+    /// spawned local workers' command lines (their CURVE flags).
+    static func run(_ arguments: Arguments, state stateDirectory: String, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?,
+                    curve: CurveServerConfig? = nil, workerArguments: [String] = []) throws {
         let recorder = RunRecorder(command: spawn == nil ? "coordinator" : "run", expectedWorkers: spawn?.workers ?? expectedWorkers)
         if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
         let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
@@ -143,16 +148,19 @@ enum ClusterJob {
             if server == nil {
                 let bound: CoordinatorServer
                 do {
-                    bound = try CoordinatorServer(bind: bind)
+                    bound = try CoordinatorServer(bind: bind, curve: curve, securityLog: { log("coordinator: \($0)") })
                 } catch {
                     throw CommandFailure(.io, "cannot bind \(bind): \(error)")
                 }
                 bound.journal = state.journal
                 server = bound
+                if let curve {
+                    log("coordinator: CURVE on (public key \(curve.keyPair.publicKey.z85)); \(curve.authorized.names.count) authorized worker key(s)")
+                }
                 log("coordinator: \(job.method.rawValue) traces of \(inputs.model) on \(job.samples) examples; workers connect to \(bound.endpoint)")
                 if let spawn {
                     children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: bound.endpoint,
-                                                fetchBlobs: arguments.has("fetch-blobs"))
+                                                fetchBlobs: arguments.has("fetch-blobs"), extra: workerArguments)
                 }
             }
             guard let server else { throw CommandFailure(.internalError, "the coordinator has no socket") }
@@ -300,14 +308,14 @@ enum ClusterJob {
     }
 
     /// N `hutch worker` processes of this same executable, connected to `endpoint`.
-    static func spawnWorkers(_ count: Int, threads: Int?, endpoint: String, fetchBlobs: Bool) throws -> [Process] {
+    static func spawnWorkers(_ count: Int, threads: Int?, endpoint: String, fetchBlobs: Bool, extra: [String] = []) throws -> [Process] {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var children: [Process] = []
         for i in 0..<count {
             let process = Process()
             process.executableURL = executable
             process.arguments = ["worker", "--connect", endpoint, "--name", "local-\(i + 1)", "--parent", String(getpid())]
-                + (threads.map { ["--threads", String($0)] } ?? []) + (fetchBlobs ? ["--fetch-blobs"] : [])
+                + (threads.map { ["--threads", String($0)] } ?? []) + (fetchBlobs ? ["--fetch-blobs"] : []) + extra
             do {
                 try process.run()
             } catch {

@@ -5,7 +5,7 @@ import Foundation
 struct RunCommand: Command {
     static let name = "run"
     static let summary = "coordinator plus N local workers over ZeroMQ: DIR/sensitivity.json, with a budget also plan.json and quantized.onnx"
-    static let usage = "[--model M.onnx --data D.npz] [--workers N] [--threads T] [--fetch-blobs] [every hutch trace flag] [hutch plan budget flags] --out DIR"
+    static let usage = "[--model M.onnx --data D.npz] [--workers N] [--threads T] [--fetch-blobs] [--curve] [every hutch trace flag] [hutch plan budget flags] --out DIR"
     static let flags: [Arguments.Flag] = CoordinatorCommand.traceFlags.map {
         $0.name == "threads" ? .option("threads", "T", "compute threads per worker (default: the cores divided among the workers)") : $0
     } + [
@@ -14,6 +14,7 @@ struct RunCommand: Command {
         .option("workers", "N", "local worker processes (default 2)"),
         .option("tasks-per-worker", "K", "tasks per worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
         .toggle("fetch-blobs", "workers fetch model and data from the coordinator by digest instead of reading the files"),
+        .toggle("curve", "encrypt and authenticate the local connections with fresh CURVE keys (removed afterwards)"),
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -21,6 +22,13 @@ struct RunCommand: Command {
         // the cores are shared between the local workers unless told otherwise
         let threads = try arguments.int("threads", range: 1...1024)
             ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
-        try ClusterJob.run(arguments, state: try arguments.required("out"), bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads))
+        let state = try arguments.required("out")
+        guard arguments.has("curve") else {
+            return try ClusterJob.run(arguments, state: state, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads))
+        }
+        let keys = try ClusterSecurity.Ephemeral.make()
+        defer { keys.cleanup() }
+        try ClusterJob.run(arguments, state: state, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads),
+                           curve: keys.server, workerArguments: keys.workerArguments)
     }
 }

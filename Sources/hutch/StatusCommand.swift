@@ -6,23 +6,21 @@ import HutchWire
 struct StatusCommand: Command {
     static let name = "status"
     static let summary = "show a running coordinator's phase, tasks, workers and ETA"
-    static let usage = "--connect tcp://HOST:PORT [--json] [--timeout SECONDS]"
+    static let usage = "--connect tcp://HOST:PORT [--curve-key W.key --coordinator-key C.pub] [--json] [--timeout SECONDS]"
     static let flags: [Arguments.Flag] = [
         .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
         .toggle("json", "print the coordinator's JSON document as is"),
         .option("timeout", "SECONDS", "how long to wait for an answer (default 5)"),
-    ]
+    ] + ClusterSecurity.clientFlags
 
     static func run(_ arguments: Arguments) throws {
         let endpoint = try arguments.endpoint("connect")
         let timeout = try arguments.double("timeout") ?? 5
         guard timeout > 0, timeout <= 3600 else { throw CommandFailure(.usage, "--timeout must be in (0, 3600] seconds") }
+        let curve = try ClusterSecurity.client(arguments)
         let context = try ZMQContext()
-        let socket = try ZMQSocket(context, type: .dealer)
+        let socket = try ZMQSocket.statusDealer(context, connect: endpoint, curve: curve)
         defer { socket.close() }
-        try socket.setLinger(milliseconds: 0)
-        try socket.setMaxMessageSize(Int64(WireLimits.maxFrameBytes))
-        try socket.connect(endpoint)
         try socket.send(.statusRequest)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -32,7 +30,7 @@ struct StatusCommand: Command {
             print(arguments.has("json") ? report.json : try describeStatus(report.json))
             return
         }
-        throw CommandFailure(.io, "no answer from a coordinator at \(endpoint) within \(timeout) s; is `hutch coordinator` running there?")
+        throw CommandFailure(.io, "no answer from a coordinator at \(endpoint) within \(timeout) s; is `hutch coordinator` running there\(curve == nil ? " (with CURVE, give --curve-key and --coordinator-key)" : ", and is this client's public key in its --authorized-keys")?")
     }
 
     static func describeStatus(_ json: String) throws -> String {

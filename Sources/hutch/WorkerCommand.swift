@@ -10,7 +10,7 @@ import HutchWire
 struct WorkerCommand: Command {
     static let name = "worker"
     static let summary = "compute tasks for a `hutch coordinator` until its job is complete"
-    static let usage = "--connect tcp://HOST:PORT [--threads T] [--name NAME]"
+    static let usage = "--connect tcp://HOST:PORT [--curve-key W.key --coordinator-key C.pub] [--threads T] [--name NAME]"
     static let flags: [Arguments.Flag] = [
         .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
         .option("threads", "T", "compute threads (default: all cores)"),
@@ -18,10 +18,11 @@ struct WorkerCommand: Command {
         .option("cache", "DIR", "keep fetched model and data blobs in DIR (by digest) for later jobs and restarts"),
         .toggle("fetch-blobs", "fetch model and data from the coordinator by digest (no shared filesystem)"),
         .option("name", "NAME", "name shown by the coordinator (default: host name and process id)"),
-    ]
+    ] + ClusterSecurity.clientFlags
 
     static func run(_ arguments: Arguments) throws {
         let endpoint = try arguments.endpoint("connect")
+        let curve = try ClusterSecurity.client(arguments)
         let threads = try arguments.int("threads", range: 1...1024)
         if let threads { setenv("HUTCH_THREADS", String(threads), 1) }
         let name = arguments.string("name") ?? "\(ProcessInfo.processInfo.hostName.prefix(40))-\(getpid())"
@@ -36,7 +37,7 @@ struct WorkerCommand: Command {
         if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core) }
         let cache = RunnerCache()
         let parent = try arguments.int("parent", range: 1...Int(Int32.max)).map { pid_t($0) }
-        let client = WorkerClient(connect: endpoint) { request in cache.compute(request) }
+        let client = WorkerClient(connect: endpoint, curve: curve) { request in cache.compute(request) }
         if let parent {
             // an orphaned local worker would otherwise reconnect forever
             client.orphaned = { getppid() != parent }
@@ -44,6 +45,10 @@ struct WorkerCommand: Command {
         client.fetched = { digest, bytes in
             log("worker \(name): fetched blob \(digest) (\(bytes.count) bytes)")
             if let cacheDirectory { BlobCache.store(digest, bytes, in: cacheDirectory) }
+        }
+        if let curve {
+            // a refused worker hears nothing at all: say which key the coordinator must list
+            log("worker \(name): CURVE on; this worker's public key \(curve.keyPair.publicKey.z85) must be in the coordinator's --authorized-keys")
         }
         log("worker \(name): connecting to \(endpoint)")
         do {

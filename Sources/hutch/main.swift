@@ -12,6 +12,7 @@ let commands: [any Command.Type] = [
     WorkerCommand.self,
     StatusCommand.self,
     ReportCommand.self,
+    KeygenCommand.self,
 ]
 
 exit(runHutch(Array(CommandLine.arguments.dropFirst()), commands: commands))

@@ -6,18 +6,38 @@ import HutchWire
 public final class CoordinatorServer {
     let context: ZMQContext
     let socket: ZMQSocket
+    /// Admits authorized CURVE workers (nil without CURVE); stopped after the socket closed.
+    let zap: ZAPHandler?
     /// The endpoint actually bound (with the port the system chose for `:*`).
     public let endpoint: String
     var closed = false
     /// Where accepted results go (`.persist`); nil runs without a journal.
     public var journal: JournalWriter?
 
+    /// With `curve`, the ROUTER is a CURVE server and a ZAP handler admits only the authorized
+    /// worker keys; `securityLog` gets every refusal (from the handler's thread).
     public init(bind: String, heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs,
-                liveness: UInt32 = WireLimits.defaultLiveness) throws(ZMQError) {
-        context = try ZMQContext()
-        socket = try ZMQSocket.coordinatorRouter(context, bind: bind, heartbeatMs: heartbeatMs, liveness: liveness)
+                liveness: UInt32 = WireLimits.defaultLiveness, curve: CurveServerConfig? = nil,
+                securityLog: @escaping @Sendable (String) -> Void = { _ in }) throws(ZMQError) {
+        let context = try ZMQContext()
+        self.context = context
+        // the handler must listen before the socket binds: libzmq admits any CURVE client otherwise
+        var security: (config: CurveServerConfig, zap: ZAPHandler)?
+        if let curve {
+            security = (curve, try ZAPHandler(context: context, authorized: curve.authorized, log: securityLog))
+        }
+        zap = security?.zap
+        socket = try ZMQSocket.coordinatorRouter(context, bind: bind, heartbeatMs: heartbeatMs, liveness: liveness, curve: security)
         endpoint = try socket.lastEndpoint
     }
+
+    deinit {
+        socket.close()
+        zap?.stop()
+    }
+
+    /// Connections the ZAP handler refused so far (0 without CURVE).
+    public var refusedConnections: Int { zap?.denials ?? 0 }
 
     /// Runs until the core finishes (then flushes the DISCONNECTs and closes) or completes a
     /// phase that the caller continues (returned as `.sensitivity`, the socket stays open: call
@@ -49,7 +69,11 @@ public final class CoordinatorServer {
                 }
             } else if let incoming = try socket.receiveHWP(timeoutMs: Self.wait(now: now, until: min(nextTick, journal?.deadline ?? nextTick))) {
                 switch incoming {
-                case .message(let peer, let message): actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)
+                case .message(let peer, let message):
+                    if zap != nil, case .hello(let hello) = message {
+                        log("worker \(hello.name) authenticated with the CURVE key named '\(socket.lastUserID ?? "?")'")
+                    }
+                    actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)
                 case .malformed(let peer, let error): actions += core.handle(.malformed(peer: peer, error), now: MonotonicClock.nowMs)
                 }
             }
@@ -108,6 +132,7 @@ public final class CoordinatorServer {
         }
         try? socket.setLinger(milliseconds: 500)
         socket.close()
+        zap?.stop()
         closed = true
     }
 }

@@ -8,6 +8,7 @@ public final class WorkerClient: @unchecked Sendable {
     public typealias Compute = @Sendable (ComputeRequest) -> ComputeOutcome
 
     let endpoint: String
+    let curve: CurveClientConfig?
     let compute: Compute
     let lock = NSLock()
     var pending: [ComputeRequest] = []
@@ -19,8 +20,10 @@ public final class WorkerClient: @unchecked Sendable {
     /// Called with each blob newly fetched and verified (e.g. to keep it in a disk cache).
     public var fetched: (WireDigest, [UInt8]) -> Void = { _, _ in }
 
-    public init(connect endpoint: String, compute: @escaping Compute) {
+    /// With `curve`, the DEALER is a CURVE client of the coordinator's key.
+    public init(connect endpoint: String, curve: CurveClientConfig? = nil, compute: @escaping Compute) {
         self.endpoint = endpoint
+        self.curve = curve
         self.compute = compute
     }
 
@@ -29,7 +32,7 @@ public final class WorkerClient: @unchecked Sendable {
     public func run(_ core: inout WorkerCore, log: (String) -> Void) throws {
         let context = try ZMQContext()
         var socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
-                                                heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness)
+                                                heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness, curve: curve)
         let thread = Thread { [self] in computeLoop() }
         thread.start()
         defer {
@@ -37,6 +40,9 @@ public final class WorkerClient: @unchecked Sendable {
         }
         var nextTick = MonotonicClock.nowMs
         var known = Set(core.cache.keys)
+        // a refused worker (CURVE: a key the coordinator does not list) hears nothing at all
+        let hintAt = MonotonicClock.nowMs + 10_000
+        var hinted = false
         while true {
             let now = MonotonicClock.nowMs
             var actions: [WorkerAction] = []
@@ -44,6 +50,11 @@ public final class WorkerClient: @unchecked Sendable {
                 actions += core.handle(.tick, now: now)
                 nextTick = now + 50
                 if orphaned() { throw WorkerStopped(description: "the process that started this worker is gone") }
+                if !hinted && !core.welcomed && now >= hintAt {
+                    hinted = true
+                    log("no answer from \(endpoint) after 10 s; still trying. Is the coordinator running"
+                        + (curve == nil ? " without CURVE?" : ", does its --authorized-keys list this worker's key, and is --coordinator-key its .pub?"))
+                }
             } else if let incoming = try socket.receiveHWP(timeoutMs: Int(min(20, nextTick - now))) {
                 switch incoming {
                 case .message(_, let message): actions += core.handle(.message(message), now: MonotonicClock.nowMs)
@@ -72,7 +83,7 @@ public final class WorkerClient: @unchecked Sendable {
                 case .reconnect:
                     socket.close()
                     socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
-                                                        heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness)
+                                                        heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness, curve: curve)
                 case .log(let line): log(line)
                 case .exit(let why):
                     socket.close()

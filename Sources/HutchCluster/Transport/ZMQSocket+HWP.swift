@@ -11,11 +11,18 @@ public enum HWPIncoming: Hashable, Sendable {
 /// The sockets of Protocols/wire.md with its recommended options, and message-level send/receive.
 extension ZMQSocket {
     /// The coordinator's ROUTER, bound: MAXMSGSIZE from the protocol limits, ROUTER_MANDATORY,
-    /// ROUTER_HANDOVER, ZMTP heartbeats at the session rate.
+    /// ROUTER_HANDOVER, ZMTP heartbeats at the session rate. With `curve`, a CURVE server whose
+    /// connections the given ZAP handler (running in `context`) admits, and whose handshake
+    /// failures it logs.
     public static func coordinatorRouter(_ context: ZMQContext, bind endpoint: String,
                                          heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs,
-                                         liveness: UInt32 = WireLimits.defaultLiveness) throws(ZMQError) -> ZMQSocket {
+                                         liveness: UInt32 = WireLimits.defaultLiveness,
+                                         curve: (config: CurveServerConfig, zap: ZAPHandler)? = nil) throws(ZMQError) -> ZMQSocket {
         let socket = try ZMQSocket(context, type: .router)
+        if let curve {
+            try curve.zap.watchHandshakes(of: socket)
+            try socket.makeCurveServer(curve.config)
+        }
         try socket.setMaxMessageSize(Int64(WireLimits.maxFrameBytes))
         try socket.setRouterMandatory(true)
         try socket.setRouterHandover(true)
@@ -25,16 +32,29 @@ extension ZMQSocket {
     }
 
     /// A worker's DEALER, connected: routing id "W" + instance (little-endian), reconnect back-off
-    /// 1000 → 32000 ms, MAXMSGSIZE from the protocol limits.
+    /// 1000 → 32000 ms, MAXMSGSIZE from the protocol limits; a CURVE client with `curve`.
     public static func workerDealer(_ context: ZMQContext, connect endpoint: String, instance: UInt64,
                                     heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs,
                                     liveness: UInt32 = WireLimits.defaultLiveness,
-                                    reconnectMs: Int32 = 1000, reconnectMaxMs: Int32 = 32000) throws(ZMQError) -> ZMQSocket {
+                                    reconnectMs: Int32 = 1000, reconnectMaxMs: Int32 = 32000,
+                                    curve: CurveClientConfig? = nil) throws(ZMQError) -> ZMQSocket {
         let socket = try ZMQSocket(context, type: .dealer)
+        if let curve { try socket.makeCurveClient(curve) }
         try socket.setRoutingID(workerRoutingID(instance: instance))
         try socket.setMaxMessageSize(Int64(WireLimits.maxFrameBytes))
         try socket.setReconnect(interval: reconnectMs, maximum: reconnectMaxMs)
         try socket.setZMTPHeartbeat(heartbeatMs: heartbeatMs, liveness: liveness)
+        try socket.connect(endpoint)
+        return socket
+    }
+
+    /// `hutch status`'s DEALER, connected: MAXMSGSIZE from the protocol limits; a CURVE client
+    /// with `curve`.
+    public static func statusDealer(_ context: ZMQContext, connect endpoint: String,
+                                    curve: CurveClientConfig? = nil) throws(ZMQError) -> ZMQSocket {
+        let socket = try ZMQSocket(context, type: .dealer)
+        if let curve { try socket.makeCurveClient(curve) }
+        try socket.setMaxMessageSize(Int64(WireLimits.maxFrameBytes))
         try socket.connect(endpoint)
         return socket
     }

@@ -54,6 +54,8 @@ extension ZMQSocket {
         var frames: [[UInt8]] = []
         var count = 0
         var more = true
+        var userID: String?
+        defer { lastUserID = userID }
         while more {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
@@ -67,6 +69,10 @@ extension ZMQSocket {
                 throw ZMQError(errno: code, operation: "receive")
             }
             count += 1
+            if userID == nil {
+                // the ZAP user id travels with the peer's frames (not with a ROUTER's routing id)
+                userID = zmq_msg_gets(&message, "User-Id").map { String(cString: $0) }
+            }
             if count <= maxFrames {
                 let size = zmq_msg_size(&message)
                 if size > 0, let data = zmq_msg_data(&message) {

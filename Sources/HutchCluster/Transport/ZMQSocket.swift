@@ -13,12 +13,15 @@ public final class ZMQSocket {
         /// For inproc wake-ups between threads: a compute thread owns one end and the socket
         /// thread polls the other next to its ROUTER/DEALER.
         case pair
+        /// For request/reply services in one process (the ZAP handler).
+        case rep
 
         var raw: Int32 {
             switch self {
             case .router: ZMQ_ROUTER
             case .dealer: ZMQ_DEALER
             case .pair: ZMQ_PAIR
+            case .rep: ZMQ_REP
             }
         }
     }
@@ -26,6 +29,9 @@ public final class ZMQSocket {
     public let type: SocketType
     private let context: ZMQContext
     private(set) var handle: UnsafeMutableRawPointer?
+    /// The ZAP user id of the peer that sent the last received message (with CURVE: the
+    /// authorized key's name), nil without ZAP.
+    public internal(set) var lastUserID: String?
 
     public init(_ context: ZMQContext, type: SocketType) throws(ZMQError) {
         guard let handle = zmq_socket(context.handle, type.raw) else { throw ZMQError.last("zmq_socket") }

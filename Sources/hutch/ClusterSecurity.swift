@@ -1,0 +1,66 @@
+import Foundation
+import HutchCluster
+
+/// The CURVE flags of `hutch coordinator`, `worker`, `status` and `run --curve`.
+enum ClusterSecurity {
+    /// `--curve-key C.key --authorized-keys FILE`, both or neither.
+    static func server(_ arguments: Arguments) throws -> CurveServerConfig? {
+        let key = arguments.string("curve-key"), authorized = arguments.string("authorized-keys")
+        switch (key, authorized) {
+        case (nil, nil): return nil
+        case (let key?, let authorized?):
+            return CurveServerConfig(keyPair: try KeyFile.readSecret(key), authorized: try AuthorizedKeys.read(authorized))
+        default:
+            throw CommandFailure(.usage, "--curve-key and --authorized-keys go together: the coordinator's secret key and the worker keys it admits")
+        }
+    }
+
+    /// `--curve-key W.key --coordinator-key C.pub`, both or neither.
+    static func client(_ arguments: Arguments) throws -> CurveClientConfig? {
+        let key = arguments.string("curve-key"), coordinator = arguments.string("coordinator-key")
+        switch (key, coordinator) {
+        case (nil, nil): return nil
+        case (let key?, let coordinator?):
+            return CurveClientConfig(keyPair: try KeyFile.readSecret(key), serverKey: try KeyFile.readPublic(coordinator))
+        default:
+            throw CommandFailure(.usage, "--curve-key and --coordinator-key go together: this client's secret key and the coordinator's public key")
+        }
+    }
+
+    static let serverFlags: [Arguments.Flag] = [
+        .option("curve-key", "C.key", "the coordinator's CURVE secret key (hutch keygen): encrypt and authenticate; needs --authorized-keys"),
+        .option("authorized-keys", "FILE", "worker public keys admitted, one per line (a line of each worker's .pub); others are refused and logged"),
+    ]
+
+    static let clientFlags: [Arguments.Flag] = [
+        .option("curve-key", "W.key", "this client's CURVE secret key (hutch keygen); needs --coordinator-key"),
+        .option("coordinator-key", "C.pub", "the coordinator's public key file (its .pub from hutch keygen)"),
+    ]
+
+    /// Fresh keys for `hutch run --curve`: the coordinator's in memory, the local workers' in a
+    /// private temporary directory (removed by `cleanup`), named on their command lines.
+    struct Ephemeral {
+        var server: CurveServerConfig
+        var workerArguments: [String]
+        var directory: String
+
+        static func make() throws -> Ephemeral {
+            var template = Array((NSTemporaryDirectory() + "/hutch-keys-XXXXXX").utf8CString)
+            guard let made = mkdtemp(&template) else {
+                throw CommandFailure(.io, "cannot create a temporary directory for the --curve keys: \(String(cString: strerror(errno)))")
+            }
+            let directory = String(cString: made)   // mkdtemp makes it mode 0700
+            let coordinator = try CurveKeyPair.generate(), worker = try CurveKeyPair.generate()
+            let prefix = directory + "/local-worker"
+            try KeyFile.write(worker, prefix: prefix, overwrite: false)
+            try KeyFile.write(coordinator, prefix: directory + "/coordinator", overwrite: false)
+            // the workers need only the coordinator's public key; its secret stays in memory
+            try? FileManager.default.removeItem(atPath: directory + "/coordinator.key")
+            return Ephemeral(server: CurveServerConfig(keyPair: coordinator, authorized: AuthorizedKeys([worker.publicKey: "local"])),
+                             workerArguments: ["--curve-key", prefix + ".key", "--coordinator-key", directory + "/coordinator.pub"],
+                             directory: directory)
+        }
+
+        func cleanup() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+}
