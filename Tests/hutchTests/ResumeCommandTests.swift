@@ -193,6 +193,10 @@ final class ResumeCommandTests: XCTestCase {
         XCTAssertFalse(replayed.stderr.contains("workers connect to"), "nothing left to serve: \(replayed.stderr)")
         XCTAssertEqual(try Data(contentsOf: state.appendingPathComponent("sensitivity.json")), sensitivity)
         journal = try Data(contentsOf: state.appendingPathComponent("journal"))
+        // options are compared resolved: a default given explicitly is the same job
+        let explicit = try HutchProcess.run(["run", "--workers", "2", "--threads", "1"] + small + ["--seed", "0", "--mode", "joint", "--out", state.path])
+        XCTAssertEqual(explicit.status, 0, explicit.stderr)
+        XCTAssertTrue(explicit.stderr.contains("is complete"), explicit.stderr)
         let other = try HutchProcess.run(["run", "--workers", "1", "--threads", "1"] + small + ["--seed", "7", "--out", state.path])
         XCTAssertEqual(other.status, 11, other.stderr)
         XCTAssertEqual(other.stderr.split(separator: "\n").count, 1, other.stderr)
