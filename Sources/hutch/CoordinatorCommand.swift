@@ -13,9 +13,11 @@ struct CoordinatorCommand: Command {
     static let name = "coordinator"
     static let summary = "serve a job to `hutch worker`s over ZeroMQ: DIR/sensitivity.json (+ plan.json, quantized.onnx with a budget)"
     static let usage = """
-        [--model M.onnx --data D.npz] --bind tcp://HOST:PORT [--curve-key C.key --authorized-keys FILE | --insecure] [--workers N] [every hutch trace flag] [hutch plan budget flags] --out DIR
+        [--model M.onnx --data D.npz] --bind tcp://HOST:PORT [--curve-key C.key --authorized-keys FILE | --insecure] [--workers N] [every hutch trace flag] [hutch plan budget flags] --state DIR
         """
     static let flags: [Arguments.Flag] = traceFlags + [
+        .option("state", "DIR", "state directory: job.json, the journal, and the outputs sensitivity.json (+ plan.json, quantized.onnx with a budget); "
+                + "the same command on the same DIR resumes (required)"),
         .option("bind", "ENDPOINT", "where workers connect, tcp://HOST:PORT (PORT * picks a free one); non-loopback needs CURVE or --insecure"),
         .toggle("insecure", "allow binding a non-loopback address without CURVE (unencrypted, anyone may connect)"),
     ] + ClusterSecurity.serverFlags + [
@@ -27,12 +29,11 @@ struct CoordinatorCommand: Command {
     static let verifyFlag = Arguments.Flag.option("verify-fraction", "F",
         "run this fraction (0-1) of the tasks on two workers and accept only bit-identical results; needs 2 workers, 3 to settle a mismatch (default 0)")
 
-    /// `hutch trace` flags, with --out meaning the output directory.
+    /// `hutch trace` flags and `hutch plan` budget flags (no output flag: each command names its directory).
     static var traceFlags: [Arguments.Flag] {
         let trace = TraceCommand.flags.filter { $0.name != "out" }
         let names = Set(trace.map(\.name)).union(["out", "sensitivity", "model", "frontier", "svg"])
         return trace + PlanCommand.flags.filter { !names.contains($0.name) }
-            + [.option("out", "DIR", "output directory: sensitivity.json, and with a budget flag plan.json and quantized.onnx (required)")]
     }
 
     static func run(_ arguments: Arguments) throws {
@@ -40,7 +41,7 @@ struct CoordinatorCommand: Command {
         let curve = try ClusterSecurity.server(arguments)
         try checkBind(bind, insecure: arguments.has("insecure"), curve: curve != nil)
         let workers = try arguments.int("workers", range: 1...100_000) ?? 4
-        try ClusterJob.run(arguments, bind: bind, expectedWorkers: workers, spawn: nil, curve: curve)
+        try ClusterJob.run(arguments, state: try arguments.required("state"), bind: bind, expectedWorkers: workers, spawn: nil, curve: curve)
     }
 
     /// Only loopback addresses may be bound without CURVE, unless --insecure (`endpoint` is tcp://…).
@@ -57,13 +58,13 @@ struct CoordinatorCommand: Command {
     }
 }
 
-/// The coordinator side of `hutch coordinator` and `hutch run`.
+/// The coordinator side of `hutch coordinator` and `hutch run`: opens the state directory,
+/// replays its journal, serves what is left, and writes the outputs.
 enum ClusterJob {
     /// `curve`: the ROUTER's CURVE keys and admitted workers; `workerArguments` are added to the
     /// spawned local workers' command lines (their CURVE flags).
-    static func run(_ arguments: Arguments, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?,
+    static func run(_ arguments: Arguments, state stateDirectory: String, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?,
                     curve: CurveServerConfig? = nil, workerArguments: [String] = []) throws {
-        let outDirectory = try arguments.required("out")
         let recorder = RunRecorder(command: spawn == nil ? "coordinator" : "run", expectedWorkers: spawn?.workers ?? expectedWorkers)
         if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
         let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
@@ -85,62 +86,117 @@ enum ClusterJob {
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
         let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, options: options)
-        do {
-            try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw CommandFailure(.io, "cannot create the output directory '\(outDirectory)': \((error as NSError).localizedDescription)")
-        }
 
         // model and data files, served as blobs to workers that do not share this filesystem
         var source = source(inputs)
         var blobs: [WireDigest: [UInt8]] = [:]
-        for path in [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap({ $0 }) {
+        let files = [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
+        for path in files {
             let bytes = path == source.modelPath ? modelBytes : try readInput(path, what: "data")
             let digest = Digest.sha256(bytes)
             source.digests[path] = digest
             if let d = WireDigest(digest) { blobs[d] = bytes }
         }
+        let state = try StateDirectory.open(stateDirectory, job: try jobDocument(arguments, options: options, source: source, files: files,
+                                                                              schedule: .init(workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker)))
+        let journalPath = state.file("journal")
+        var records = state.records[...]
+        if state.complete {
+            let expected = ["sensitivity.json"] + (quantize ? ["plan.json", "quantized.onnx"] : [])
+            let missing = expected.filter { !FileManager.default.fileExists(atPath: state.file($0)) }
+            guard !missing.isEmpty else {
+                log("coordinator: the job in \(stateDirectory) is complete (\(state.records.count - 1) results journaled); its outputs are there")
+                return
+            }
+            // every result is journaled: the replay alone writes the outputs again
+            log("coordinator: the job in \(stateDirectory) is complete but \(missing.joined(separator: ", ")) is missing; writing the outputs again from the journal")
+            records = records.dropLast()
+        }
         let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: options.probesPerCall)
         var config = CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max))
         config.verifyFraction = verifyFraction
         var core = CoordinatorCore(config: config, spec: spec,
-                                   options: options, workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker,
+                                   options: options, workers: state.document.schedule.workers, tasksPerWorker: state.document.schedule.tasksPerWorker,
                                    macsPerExample: TaskSizing.macsPerExample(layers: graph.quantizableLayers.map(\.macsPerExample)),
                                    quantizeFollows: quantize, blobs: blobs,
                                    quantizationErrors: options.bits.isEmpty ? nil
                                        : QuantizationErrorWorkSpec(modelPath: source.modelPath, modelDigest: source.digests[source.modelPath],
                                                                    bits: options.bits),
                                    eigenIterations: options.eigenvalues ? options.eigenIterations : nil)
-        let server: CoordinatorServer
-        do {
-            server = try CoordinatorServer(bind: bind, curve: curve, securityLog: { log("coordinator: \($0)") })
-        } catch {
-            throw CommandFailure(.io, "cannot bind \(bind): \(error)")
+        installInterruptHandlers()
+
+        // the journal's results, through the same acceptance path as live ones, up to a phase end
+        func replay() throws -> CoordinatorOutcome? {
+            while let record = records.popFirst() {
+                let actions: [CoordinatorAction]
+                do {
+                    actions = try core.replay(record)
+                } catch {
+                    throw CommandFailure(.state, "\(journalPath): \(error); the journal does not belong to this job: use another state directory, or remove '\(stateDirectory)' to start over")
+                }
+                for action in actions {
+                    switch action {
+                    case .phaseComplete(let estimates): return .sensitivity(estimates)
+                    case .finish(let outcome): return outcome
+                    default: break
+                    }
+                }
+            }
+            return nil
         }
-        if let curve {
-            log("coordinator: CURVE on (public key \(curve.keyPair.publicKey.z85)); \(curve.authorized.names.count) authorized worker key(s)")
+        var replayed = try replay()
+        if !state.records.isEmpty {
+            log("coordinator: resuming from \(journalPath): \(state.records.count) results replayed; only the other tasks are leased")
         }
-        log("coordinator: \(job.method.rawValue) traces of \(inputs.model) on \(job.samples) examples; workers connect to \(server.endpoint)")
+
+        // the live part: bound, with local workers for `hutch run`, once some work is left
+        var server: CoordinatorServer?
         var children: [Process] = []
         defer {
             for child in children where child.isRunning { child.terminate() }
             for child in children { child.waitUntilExit() }
         }
-        if let spawn {
-            children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: server.endpoint,
-                                        fetchBlobs: arguments.has("fetch-blobs"), extra: workerArguments)
-        }
-        installInterruptHandlers()
         var display = ClusterProgress()
-        let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0); recorder.observe($0) },
-                                     abandon: { interruption() ?? allExited(children) })
-        display.clear()
+        func serve() throws -> CoordinatorOutcome {
+            if server == nil {
+                let bound: CoordinatorServer
+                do {
+                    bound = try CoordinatorServer(bind: bind, curve: curve, securityLog: { log("coordinator: \($0)") })
+                } catch {
+                    throw CommandFailure(.io, "cannot bind \(bind): \(error)")
+                }
+                bound.journal = state.journal
+                server = bound
+                if let curve {
+                    log("coordinator: CURVE on (public key \(curve.keyPair.publicKey.z85)); \(curve.authorized.names.count) authorized worker key(s)")
+                }
+                log("coordinator: \(job.method.rawValue) traces of \(inputs.model) on \(job.samples) examples; workers connect to \(bound.endpoint)")
+                if let spawn {
+                    children = try spawnWorkers(spawn.workers, threads: spawn.threads, endpoint: bound.endpoint,
+                                                fetchBlobs: arguments.has("fetch-blobs"), extra: workerArguments)
+                }
+            }
+            guard let server else { throw CommandFailure(.internalError, "the coordinator has no socket") }
+            let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0); recorder.observe($0) },
+                                         abandon: { interruption() ?? allExited(children) })
+            display.clear()
+            if case .failed(let why) = outcome {
+                if interruption() != nil {
+                    try state.journal.sync()
+                    throw CommandFailure(.interrupted, "\(why); the journal \(journalPath) is synced (\(core.tasksDone) results): run the same command again to resume")
+                }
+                throw CommandFailure(.cluster, "the cluster job failed: \(why)")
+            }
+            return outcome
+        }
+
         let estimates: [LayerEstimate]
-        switch outcome {
+        switch try replayed ?? serve() {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
         case .sensitivity(let e): estimates = e
         case .quantized: throw CommandFailure(.internalError, "the coordinator quantized before measuring sensitivity")
         }
+        replayed = nil
         log("coordinator: sensitivity complete (\(core.tasksDone) tasks, \(core.duplicates) duplicate results ignored)")
 
         // what SensitivityAnalysis adds after the traces, computed here as `hutch trace` does
@@ -161,13 +217,16 @@ enum ClusterJob {
                              quantizationErrors: errors?[l], tieGroup: ties[l])
         }, fallbackReason: fallback)
         if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
-        let outPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("sensitivity.json").path
+        let outPath = state.file("sensitivity.json")
         let report = TraceCommand.makeReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
         try report.validate(source: outPath)
         let sensitivityData = try report.encoded()
         try writeAtomically(sensitivityData, to: outPath)
         print(TraceCommand.summary(result, outPath: outPath))
-        guard let request else { return try recorder.finish(core, directory: outDirectory, source: source) }
+        guard let request else {
+            try recorder.finish(core, directory: stateDirectory, source: source)
+            return try complete(state, records)
+        }
 
         // solve centrally, then quantize the layers on the workers under the plan
         let problem = try AllocationProblem(report: report, request: request, source: outPath)
@@ -178,19 +237,18 @@ enum ClusterJob {
         let allocation = try problem.solve(solver)
         let plan = Plan(problem: problem, allocation: allocation, sensitivityDigest: Digest.sha256(sensitivityData),
                         modelDigest: report.job.modelDigest)
-        let planPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("plan.json").path
+        let planPath = state.file("plan.json")
         let planData = try plan.encoded()
         try writeAtomically(planData, to: planPath)
         let widths = try PlanWidths.decode(planData, source: planPath).widths(for: graph, source: planPath)
         log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
-        server.perform(core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
-                                                           modelDigest: source.digests[source.modelPath]),
-                                          graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs), log: { log("coordinator: \($0)") })
+        let started = core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
+                                                          modelDigest: source.digests[source.modelPath]),
+                                         graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs)
+        if let server { try server.perform(started, log: { log("coordinator: \($0)") }) }
+        replayed = try replay()
         let layersQuantized: [QuantizedLayer]
-        let quantizeOutcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0); recorder.observe($0) },
-                                     abandon: { interruption() ?? allExited(children) })
-        display.clear()
-        switch quantizeOutcome {
+        switch try replayed ?? serve() {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
         case .sensitivity: throw CommandFailure(.internalError, "the coordinator ended the quantize phase without layers")
         case .quantized(let layers): layersQuantized = layers
@@ -200,13 +258,40 @@ enum ClusterJob {
         let (activationInputs, activationOutputs) = try quantizer.calibrate(dataset.inputs, method: .minMax)
         let model = QuantizedModel(graph: graph, layers: layersQuantized, inputs: activationInputs, outputs: activationOutputs)
         let exported = try QDQExporter.export(model, original: proto, source: inputs.model)
-        let onnxPath = URL(fileURLWithPath: outDirectory).appendingPathComponent("quantized.onnx").path
+        let onnxPath = state.file("quantized.onnx")
         try writeAtomically(Data(exported.encoded()), to: onnxPath)
         print("plan → \(planPath); quantized \(model.layers.count) layers on the workers → \(onnxPath)")
-        try recorder.finish(core, directory: outDirectory, source: source)
+        try recorder.finish(core, directory: stateDirectory, source: source)
+        try complete(state, records)
     }
 
-    /// SIGINT / SIGTERM end the job cleanly: workers are told to stop (DISCONNECT shutdown).
+    /// Every output is written: the journal says so, durably.
+    static func complete(_ state: StateDirectory, _ left: ArraySlice<JournalRecord>) throws {
+        guard left.isEmpty else {
+            throw CommandFailure(.state, "\(state.file("journal")): \(left.count) records follow the end of the job; the journal does not belong to this job")
+        }
+        guard !state.complete else { return }   // outputs written again from a complete journal
+        try state.journal.append(.jobComplete, now: MonotonicClock.nowMs)
+        try state.journal.sync()
+    }
+
+    /// job.json's content: the input digests and every option that determines the outputs.
+    static func jobDocument(_ arguments: Arguments, options: TraceOptions, source: ModelSource, files: [String],
+                            schedule: JobDocument.Schedule) throws -> JobDocument {
+        var plan: [String: String] = [:]
+        let excluded: Set<String> = ["sensitivity", "model", "out", "frontier", "svg", "bits"]
+        for flag in PlanCommand.flags where !excluded.contains(flag.name) && arguments.has(flag.name) {
+            plan[flag.name] = arguments.string(flag.name) ?? "true"
+        }
+        if let table = plan["latency-table"] { plan["latency-table"] = Digest.sha256(try readFile(table, what: "latency table")) }
+        let job = JobDocument.Job(hutchVersion: hutchVersion, modelDigest: source.digests[source.modelPath] ?? "",
+                                  dataDigests: files.dropFirst().map { source.digests[$0] ?? "" },
+                                  trace: JobDocument.Trace(options), plan: plan)
+        return JobDocument(job: job, inputs: ["model": [source.modelPath], "data": Array(files.dropFirst())], schedule: schedule)
+    }
+
+    /// SIGINT / SIGTERM end the job cleanly: the journal is synced, workers get DISCONNECT
+    /// shutdown (they keep reconnecting, so a restarted coordinator finds them), exit code 10.
     static func installInterruptHandlers() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { number in receivedSignal.store(number, ordering: .relaxed) }
@@ -216,7 +301,7 @@ enum ClusterJob {
     static func interruption() -> String? {
         let number = receivedSignal.load(ordering: .relaxed)
         guard number != 0 else { return nil }
-        return "interrupted by signal \(number) (\(number == SIGINT ? "SIGINT" : "SIGTERM")); the workers were told to stop"
+        return "interrupted by signal \(number) (\(number == SIGINT ? "SIGINT" : "SIGTERM"))"
     }
 
     /// Why `hutch run` cannot finish: every local worker process has exited (nil otherwise).

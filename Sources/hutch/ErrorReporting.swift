@@ -46,6 +46,7 @@ func describe(_ error: Error) -> CommandFailure {
     if let quantizer = error as? QuantizerError { return CommandFailure(.invalidModel, quantizer.description) }
     if let packed = error as? PackedWeightFileError { return CommandFailure(.io, packed.description) }
     if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, execution.description) }
+    if let journal = error as? JournalIOError { return CommandFailure(.io, journal.description) }
     if let zmq = error as? ZMQError { return CommandFailure(.io, zmq.description) }
     if let security = error as? SecurityError {
         // libzmq without CURVE is an installation problem, not a key problem

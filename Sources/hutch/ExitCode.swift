@@ -10,6 +10,8 @@ enum ExitCode: Int32 {
     case infeasible = 7         // no bit allocation satisfies the budgets
     case cluster = 8            // a cluster job failed (a task failed on every worker, a worker was sent away)
     case keys = 9               // a CURVE key or authorized-keys file is missing, malformed, or readable by others
+    case interrupted = 10       // SIGINT/SIGTERM stopped a coordinator: its journal is synced; rerun to resume
+    case state = 11             // the state directory holds another job, a newer journal format, or is in use
 }
 
 /// An error that already knows its one-line message and its exit code.

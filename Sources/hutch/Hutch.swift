@@ -52,6 +52,7 @@ private func topLevelHelp(_ commands: [any Command.Type]) -> String {
         text += "  " + command.name + String(repeating: " ", count: width - command.name.count + 2) + command.summary + "\n"
     }
     text += "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 file I/O, 4 invalid model, 5 invalid data,\n"
-    text += "            6 invalid sensitivity/plan file, 7 infeasible budget, 8 cluster job failed, 9 CURVE key file (see README)"
+    text += "            6 invalid sensitivity/plan file, 7 infeasible budget, 8 cluster job failed, 9 CURVE key file,\n"
+    text += "            10 interrupted (rerun to resume), 11 state directory of another job (see README)"
     return text
 }

@@ -9,6 +9,8 @@ struct RunCommand: Command {
     static let flags: [Arguments.Flag] = CoordinatorCommand.traceFlags.map {
         $0.name == "threads" ? .option("threads", "T", "compute threads per worker (default: the cores divided among the workers)") : $0
     } + [
+        .option("out", "DIR", "state and output directory: sensitivity.json (+ plan.json, quantized.onnx with a budget), job.json, "
+                + "the journal; the same command on the same DIR resumes (required)"),
         .option("workers", "N", "local worker processes (default 2)"),
         .option("tasks-per-worker", "K", "tasks per worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
         .toggle("fetch-blobs", "workers fetch model and data from the coordinator by digest instead of reading the files"),
@@ -21,12 +23,13 @@ struct RunCommand: Command {
         // the cores are shared between the local workers unless told otherwise
         let threads = try arguments.int("threads", range: 1...1024)
             ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
+        let state = try arguments.required("out")
         guard arguments.has("curve") else {
-            return try ClusterJob.run(arguments, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads))
+            return try ClusterJob.run(arguments, state: state, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads))
         }
         let keys = try ClusterSecurity.Ephemeral.make()
         defer { keys.cleanup() }
-        try ClusterJob.run(arguments, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads),
+        try ClusterJob.run(arguments, state: state, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads),
                            curve: keys.server, workerArguments: keys.workerArguments)
     }
 }

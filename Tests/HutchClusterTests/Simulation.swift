@@ -37,6 +37,8 @@ struct Simulation {
     var workers: [SimWorker] = []
     var network: [Packet] = []
     var outcome: CoordinatorOutcome?
+    /// Every journal record the coordinator asked to persist, with when (Simulation+Restart).
+    var journal: [(at: UInt64, record: JournalRecord)] = []
     let runner: TaskRunner
     let latencyMs: UInt64 = 2
     var logs: [String] = []
@@ -155,6 +157,7 @@ struct Simulation {
                 if let i = workers.firstIndex(where: { $0.peer == peer }) { post(toCoordinator: false, worker: i, m) }
             case .disconnect: break
             case .log(let s): logs.append("c: \(s)")
+            case .persist(let r): journal.append((now, r))
             case .finish(let o): outcome = o
             case .phaseComplete(let e):
                 estimates = e

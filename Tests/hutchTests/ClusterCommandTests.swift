@@ -105,7 +105,7 @@ final class ClusterCommandTests: XCTestCase {
         let flags = ["--method", "hutchinson", "--mode", "layer", "--probes", "24", "--samples", "64", "--batch-size", "16"]
         let reference = try trace(flags)
         let out = directory.appendingPathComponent("coordinated")
-        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2"] + flags + ["--out", out.path],
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2"] + flags + ["--state", out.path],
                                     log: "coordinator")
         var endpoint: String?
         XCTAssertTrue(eventually(30) {
@@ -138,7 +138,7 @@ final class ClusterCommandTests: XCTestCase {
         let flags = ["--method", "hutchinson", "--probes", "8", "--samples", "32", "--batch-size", "16"]
         let reference = try trace(flags)
         let out = directory.appendingPathComponent("status-job")
-        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--out", out.path], log: "coordinator")
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--state", out.path], log: "coordinator")
         var endpoint: String?
         XCTAssertTrue(eventually(30) {
             guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
@@ -200,7 +200,7 @@ final class ClusterCommandTests: XCTestCase {
             let out = directory.appendingPathComponent("fetched\(round)")
             let log = "coordinator\(round)", workerLog = "worker\(round)"
             let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--model", inputs.appendingPathComponent("digits_resnet.onnx").path,
-                                         "--data", inputs.appendingPathComponent("digits.npz").path] + flags + ["--out", out.path], log: log)
+                                         "--data", inputs.appendingPathComponent("digits.npz").path] + flags + ["--state", out.path], log: log)
             var endpoint: String?
             XCTAssertTrue(eventually(30) {
                 guard let range = stderr(log).range(of: "workers connect to ") else { return false }
@@ -260,11 +260,11 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertTrue(stderr("b").contains("exited"), stderr("b"))
     }
 
-    /// SIGTERM stops the coordinator cleanly: it tells its workers (DISCONNECT shutdown) and
-    /// exits with code 8; the worker keeps waiting for a coordinator to come back.
+    /// SIGTERM stops the coordinator cleanly: it syncs its journal, tells its workers (DISCONNECT
+    /// shutdown) and exits with code 10; the worker keeps waiting for a coordinator to come back.
     func testCoordinatorInterruptedTellsItsWorkers() throws {
         let flags = ["--method", "hutchinson", "--probes", "5000", "--samples", "64", "--batch-size", "16"]  // long enough to interrupt
-        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--out", directory.appendingPathComponent("x").path],
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--state", directory.appendingPathComponent("x").path],
                                     log: "coordinator")
         var endpoint: String?
         XCTAssertTrue(eventually(30) {
@@ -276,15 +276,16 @@ final class ClusterCommandTests: XCTestCase {
         let worker = try start(["worker", "--connect", endpoint, "--name", "patient", "--threads", "1"], log: "worker")
         XCTAssertTrue(eventually(30) { stderr("coordinator").contains("patient joined") }, stderr("coordinator"))
         kill(coordinator.processIdentifier, SIGTERM)
-        XCTAssertEqual(wait(coordinator, 20, "the interrupted coordinator"), 8, stderr("coordinator"))
+        XCTAssertEqual(wait(coordinator, 20, "the interrupted coordinator"), 10, stderr("coordinator"))
         XCTAssertTrue(stderr("coordinator").contains("interrupted by signal"), stderr("coordinator"))
+        XCTAssertTrue(stderr("coordinator").contains("run the same command again to resume"), stderr("coordinator"))
         XCTAssertTrue(eventually(10) { stderr("worker").contains("coordinator shut down") }, stderr("worker"))
         XCTAssertTrue(worker.isRunning, "a worker outlives a coordinator that may come back")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x/sensitivity.json").path))
     }
 
     func testNonLoopbackBindNeedsInsecure() throws {
-        let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--out", directory.path])
+        let outcome = try HutchProcess.run(["coordinator", "--bind", "tcp://0.0.0.0:5999", "--state", directory.path])
         XCTAssertEqual(outcome.status, 2)
         XCTAssertTrue(outcome.stderr.contains("--insecure"), outcome.stderr)
         XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, "one line: \(outcome.stderr)")

@@ -30,7 +30,7 @@ final class CommandLineTests: XCTestCase {
 
     func testEndpointsMustBeTCP() throws {
         for arguments in [["worker", "--connect", "udp://127.0.0.1:5555"], ["status", "--connect", "127.0.0.1:5555"],
-                          ["coordinator", "--bind", "ipc:///tmp/x", "--out", "/tmp/hutch-unused"]] {
+                          ["coordinator", "--bind", "ipc:///tmp/x", "--state", "/tmp/hutch-unused"]] {
             let outcome = try HutchProcess.run(arguments)
             XCTAssertEqual(outcome.status, 2, "\(arguments): \(outcome.stderr)")
             XCTAssertTrue(outcome.stderr.contains("must be tcp://HOST:PORT"), outcome.stderr)

@@ -43,7 +43,7 @@ extension ClusterCommandTests {
         try ("# the lab's workers\n" + String(contentsOfFile: good + ".pub", encoding: .utf8)).write(to: authorized, atomically: true, encoding: .utf8)
         let out = directory.appendingPathComponent("curve-job")
         let coordinator = try start(["coordinator", "--bind", "tcp://0.0.0.0:*", "--curve-key", coordinatorKey + ".key",
-                                     "--authorized-keys", authorized.path] + flags + ["--out", out.path], log: "coordinator")
+                                     "--authorized-keys", authorized.path] + flags + ["--state", out.path], log: "coordinator")
         var port: String?
         XCTAssertTrue(eventually(30) {
             guard let range = stderr("coordinator").range(of: "workers connect to tcp://0.0.0.0:") else { return false }
@@ -96,7 +96,7 @@ extension ClusterCommandTests {
         let coordinatorKey = try keygen("c"), worker = try keygen("w")
         let authorized = directory.appendingPathComponent("auth")
         try "\(String(contentsOfFile: worker + ".pub", encoding: .utf8))not-a-key w2\n".write(to: authorized, atomically: true, encoding: .utf8)
-        let model = ["--samples", "16", "--batch-size", "16", "--out", directory.appendingPathComponent("never").path]
+        let model = ["--samples", "16", "--batch-size", "16", "--state", directory.appendingPathComponent("never").path]
         func check(_ arguments: [String], _ code: Int32, _ fragment: String) throws {
             let outcome = try HutchProcess.run(arguments)
             XCTAssertEqual(outcome.status, code, "\(arguments): \(outcome.stderr)")

@@ -135,7 +135,7 @@ final class ReportCommandTests: XCTestCase {
         }
         let out = directory.appendingPathComponent("job")
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2", "--samples", "48",
-                                     "--batch-size", "16", "--out", out.path], "coordinator")
+                                     "--batch-size", "16", "--state", out.path], "coordinator")
         var endpoint: String?
         let deadline = Date().addingTimeInterval(30)
         while endpoint == nil && Date() < deadline {

@@ -5,7 +5,16 @@ import HutchWire
 
 /// Results and failures: validation, deduplication by task id, strikes, bounded retries.
 extension CoordinatorCore {
+    /// Accepts a valid result of a task not yet done and asks the shell to journal it, ahead of
+    /// whatever the result set off (the next round, the phase end, the finish).
     mutating func accept(_ peer: [UInt8], _ r: WireTaskResult, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        let mark = out.count
+        let wasOpen = tasks[r.taskID].map { !$0.done } ?? false
+        acceptResult(peer, r, now, &out)
+        if wasOpen, tasks[r.taskID]?.done == true { out.insert(.persist(.result(r)), at: mark) }
+    }
+
+    mutating func acceptResult(_ peer: [UInt8], _ r: WireTaskResult, _ now: UInt64, _ out: inout [CoordinatorAction]) {
         guard let state = tasks[r.taskID] else {
             strike(peer, nil, "task \(r.taskID) is not a task of this job", now, &out, code: .unknownTask)
             return
@@ -89,6 +98,14 @@ extension CoordinatorCore {
         if let holder = tasks[id]?.lease?.peer { peers[holder]?.leases.remove(id) }
         tasks[id]?.done = true
         tasks[id]?.lease = nil
+        // a late answer of an expired lease (or a replayed one) may find its task queued again;
+        // the queue is sorted (enqueue keeps it so), so a binary search finds it
+        var low = 0, high = queue.count
+        while low < high {
+            let mid = (low + high) / 2
+            if queue[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        if low < queue.count && queue[low] == id { queue.remove(at: low) }
         peers[peer]?.completed += 1
     }
 

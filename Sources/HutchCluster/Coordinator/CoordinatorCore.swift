@@ -17,6 +17,10 @@ public enum CoordinatorAction: Sendable {
     /// Forget the peer (its session is over; nothing more is sent to it).
     case disconnect(peer: [UInt8])
     case log(String)
+    /// Append this record to the journal. The result already counts in memory; it is durable
+    /// once the shell has synced the journal, and a result lost before that is recomputed
+    /// (results are deterministic). Sync before writing outputs.
+    case persist(JournalRecord)
     /// The sensitivity phase is complete and a quantize phase follows: the shell hands the
     /// estimates to the caller, which solves the plan and calls `startQuantize`.
     case phaseComplete([LayerEstimate])
@@ -129,6 +133,8 @@ public struct CoordinatorCore: Sendable {
     public internal(set) var aggregator: TraceAggregator
     public internal(set) var finished = false
     public internal(set) var duplicates = 0
+    /// Results rebuilt from the journal (`replay`).
+    public internal(set) var replayed = 0
     public internal(set) var started = false
     /// Set when a quantize phase follows the sensitivity phase.
     public let quantizeFollows: Bool
@@ -193,26 +199,7 @@ public struct CoordinatorCore: Sendable {
 
     public mutating func handle(_ event: CoordinatorEvent, now: UInt64) -> [CoordinatorAction] {
         var out: [CoordinatorAction] = []
-        if !started {
-            started = true
-            if errorSpec != nil {
-                for layer in 0..<spec.job.layerCount {
-                    tasks[nextTaskID] = TaskState(task: .quantizationError(layer: layer))
-                    queue.append(nextTaskID)
-                    nextTaskID += 1
-                }
-                errorsOpen = spec.job.layerCount
-            }
-            if eigenIterations != nil {
-                for layer in 0..<spec.job.layerCount {
-                    tasks[nextTaskID] = TaskState(task: .eigenvalue(layer: layer))
-                    queue.append(nextTaskID)
-                    nextTaskID += 1
-                }
-                eigenOpen = spec.job.layerCount
-            }
-            openRound(&out)
-        }
+        start(&out)
         switch event {
         case .tick:
             expire(now, &out)
@@ -229,6 +216,29 @@ public struct CoordinatorCore: Sendable {
             }
         }
         return out
+    }
+
+    /// Creates the first tasks (quantization errors, eigenvalues, round 1) on the first event or replay.
+    mutating func start(_ out: inout [CoordinatorAction]) {
+        guard !started else { return }
+        started = true
+        if errorSpec != nil {
+            for layer in 0..<spec.job.layerCount {
+                tasks[nextTaskID] = TaskState(task: .quantizationError(layer: layer))
+                queue.append(nextTaskID)
+                nextTaskID += 1
+            }
+            errorsOpen = spec.job.layerCount
+        }
+        if eigenIterations != nil {
+            for layer in 0..<spec.job.layerCount {
+                tasks[nextTaskID] = TaskState(task: .eigenvalue(layer: layer))
+                queue.append(nextTaskID)
+                nextTaskID += 1
+            }
+            eigenOpen = spec.job.layerCount
+        }
+        openRound(&out)
     }
 
     mutating func receive(_ peer: [UInt8], _ message: WireMessage, _ now: UInt64, _ out: inout [CoordinatorAction]) {

@@ -11,6 +11,8 @@ public final class CoordinatorServer {
     /// The endpoint actually bound (with the port the system chose for `:*`).
     public let endpoint: String
     var closed = false
+    /// Where accepted results go (`.persist`); nil runs without a journal.
+    public var journal: JournalWriter?
 
     /// With `curve`, the ROUTER is a CURVE server and a ZAP handler admits only the authorized
     /// worker keys; `securityLog` gets every refusal (from the handler's thread).
@@ -52,16 +54,20 @@ public final class CoordinatorServer {
         var nextTick = MonotonicClock.nowMs + tickMs
         while true {
             let now = MonotonicClock.nowMs
+            try journal?.syncIfDue(now: now)
             var actions: [CoordinatorAction] = []
             if now >= nextTick {
                 actions += core.handle(.tick, now: now)
                 nextTick = now + tickMs
                 if let why = abandon() {
-                    perform(core.abort(why), log: log)
+                    // what was accepted is durable before the workers hear of the stop
+                    try perform(actions, log: log)
+                    try journal?.sync()
+                    try perform(core.abort(why), log: log)
                     flush(&core, log: log)
                     return .failed(why)
                 }
-            } else if let incoming = try socket.receiveHWP(timeoutMs: Int(nextTick - now)) {
+            } else if let incoming = try socket.receiveHWP(timeoutMs: Self.wait(now: now, until: min(nextTick, journal?.deadline ?? nextTick))) {
                 switch incoming {
                 case .message(let peer, let message):
                     if zap != nil, case .hello(let hello) = message {
@@ -71,7 +77,7 @@ public final class CoordinatorServer {
                 case .malformed(let peer, let error): actions += core.handle(.malformed(peer: peer, error), now: MonotonicClock.nowMs)
                 }
             }
-            let stop = perform(actions, log: log)
+            let stop = try perform(actions, log: log)
             if !actions.isEmpty { progress(core) }
             if let stop {
                 if case .finished(let outcome) = stop {
@@ -83,15 +89,27 @@ public final class CoordinatorServer {
         }
     }
 
+    /// Milliseconds from `now` to the next tick or journal sync (0 if already due).
+    static func wait(now: UInt64, until wake: UInt64) -> Int { Int(wake > now ? wake - now : 0) }
+
     public enum StopReason { case phase([LayerEstimate]), finished(CoordinatorOutcome) }
 
     /// Sends the core's messages (DONTWAIT: a full or departed peer must not stall the loop;
-    /// leases cover the loss) and reports a phase end or finish.
+    /// leases cover the loss) and reports a phase end or finish. Records go to the journal
+    /// first; a phase end or finish syncs it before anything is sent (the workers may leave on
+    /// the DISCONNECT, and the caller writes outputs next).
     @discardableResult
-    public func perform(_ actions: [CoordinatorAction], log: (String) -> Void) -> StopReason? {
+    public func perform(_ actions: [CoordinatorAction], log: (String) -> Void) throws(JournalIOError) -> StopReason? {
         var stop: StopReason?
+        if let journal {
+            for case .persist(let record) in actions { try journal.append(record, now: MonotonicClock.nowMs) }
+            if actions.contains(where: { if case .finish = $0 { true } else if case .phaseComplete = $0 { true } else { false } }) {
+                try journal.sync()
+            }
+        }
         for action in actions {
             switch action {
+            case .persist: break
             case .send(let peer, let message):
                 do { _ = try socket.send(message, to: peer, dontWait: true) } catch {}
             case .disconnect: break
@@ -109,7 +127,7 @@ public final class CoordinatorServer {
         while MonotonicClock.nowMs < until {
             guard let incoming = try? socket.receiveHWP(timeoutMs: 50) else { continue }
             if case .message(let peer, let message) = incoming {
-                perform(core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs), log: log)
+                _ = try? perform(core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs), log: log)
             }
         }
         try? socket.setLinger(milliseconds: 500)

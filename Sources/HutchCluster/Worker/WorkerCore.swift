@@ -266,8 +266,11 @@ public struct WorkerCore: Sendable {
             fetches[u.digest] = nil
             failWaiting(needing: u.digest, "the coordinator does not hold blob \(u.digest)", now, &out)
         case .error(let e):
-            if e.code == .notWelcomed { welcomed = false; hello(now, &out) }
-            else { out.append(.log("coordinator error \(e.code): \(e.message)")) }
+            if e.code == .notWelcomed {
+                // one HELLO per lost session: the messages sent before it each draw this ERROR
+                // (a restarted coordinator); a lost HELLO is retried on the tick
+                if welcomed { welcomed = false; hello(now, &out) }
+            } else { out.append(.log("coordinator error \(e.code): \(e.message)")) }
         default:
             break   // HEARTBEAT (counted above), PLAN and blobs are for later phases
         }
