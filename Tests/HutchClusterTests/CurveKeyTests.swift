@@ -66,10 +66,24 @@ final class CurveKeyTests: XCTestCase {
         let directory = try temporaryDirectory()
         let prefix = directory.appendingPathComponent("c").path
         try KeyFile.write(try CurveKeyPair.generate(), prefix: prefix, overwrite: false)
-        chmod(prefix + ".key", 0o640)
+        chmod(prefix + ".key", 0o644)
         XCTAssertThrowsError(try KeyFile.readSecret(prefix + ".key")) { error in
             XCTAssertEqual((error as? SecurityError)?.kind, .insecurePermissions)
             XCTAssertTrue("\(error)".contains("chmod 600"), "\(error)")
+        }
+        // group read: only on a root-owned file (a Kubernetes Secret mounted with fsGroup, 0440)
+        chmod(prefix + ".key", 0o440)
+        if getuid() == 0 {
+            XCTAssertNoThrow(try KeyFile.readSecret(prefix + ".key"), "root-owned 0440")
+            XCTAssertEqual(chown(prefix + ".key", 65534, 65534), 0)
+        }
+        XCTAssertThrowsError(try KeyFile.readSecret(prefix + ".key"), "group-readable, not owned by root") { error in
+            XCTAssertEqual((error as? SecurityError)?.kind, .insecurePermissions)
+        }
+        chmod(prefix + ".key", 0o460)
+        if getuid() == 0 { XCTAssertEqual(chown(prefix + ".key", 0, 0), 0) }
+        XCTAssertThrowsError(try KeyFile.readSecret(prefix + ".key"), "group-writable") { error in
+            XCTAssertEqual((error as? SecurityError)?.kind, .insecurePermissions)
         }
         // the .pub given where the .key belongs: refused, and the message says so
         XCTAssertThrowsError(try KeyFile.readSecret(prefix + ".pub")) { XCTAssertTrue("\($0)".contains(".pub"), "\($0)") }

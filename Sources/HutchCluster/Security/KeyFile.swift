@@ -7,8 +7,10 @@ import Glibc
 /// - PREFIX.key: the 40 Z85 characters of the secret key and a newline; mode 0600.
 /// - PREFIX.pub: the 40 Z85 characters of the public key, a space, a name (PREFIX's file name) and
 ///   a newline: a line of the authorized-keys format, so `cat w1.pub >> authorized_keys` works.
-/// A secret key file that its group or others may read is refused (as ssh refuses such keys):
-/// the key would already be as good as public on a shared host.
+/// A secret key file that others may read is refused (as ssh refuses such keys): the key would
+/// already be as good as public on a shared host. Group read is allowed only on a file owned by
+/// root (PostgreSQL's rule for its key files): that is how Kubernetes mounts Secrets for a
+/// non-root user (owner root, group fsGroup, mode 0440).
 public enum KeyFile {
     /// Writes PREFIX.key (created with mode 0600, never wider) and PREFIX.pub. Each file is written
     /// under a temporary name and linked into place, so a reader never sees half a key; without
@@ -25,15 +27,16 @@ public enum KeyFile {
         try writeFile(Array((pair.publicKey.z85 + " " + name + "\n").utf8), to: publicPath, mode: 0o644, overwrite: overwrite)
     }
 
-    /// Reads a secret key file and derives its public key. Refused: a file readable by group or
-    /// others, anything but one line of 40 Z85 characters.
+    /// Reads a secret key file and derives its public key. Refused: a file others may read, group
+    /// access beyond read on a root-owned file, anything but one line of 40 Z85 characters.
     public static func readSecret(_ path: String) throws(SecurityError) -> CurveKeyPair {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw SecurityError(.keyFile, "cannot read the secret key file '\(path)': \(String(cString: strerror(errno)))")
         }
         let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
+        let allowed: mode_t = info.st_uid == 0 ? 0o037 : 0o077
+        guard mode & allowed == 0 else {
             throw SecurityError(.insecurePermissions, "the secret key file '\(path)' may be read by others (mode \(String(mode, radix: 8))); "
                                 + "run chmod 600 '\(path)' (and give the .key file of hutch keygen, not the .pub)")
         }
