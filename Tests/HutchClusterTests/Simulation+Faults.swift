@@ -20,9 +20,11 @@ extension Simulation {
         case join(at: UInt64, computeMs: UInt64, name: String?)
         /// The worker falsifies every RESULT it sends.
         case corrupt(worker: Int, Corruption)
-        // Coordinator crash and restart from the journal (Simulation+Restart.swift) belongs here:
-        // `case coordinatorCrash(at: UInt64, downMs: UInt64)`, a boundary in `boundaries`, and a
-        // line in `FaultPlan.seeded` under "coordinator faults".
+        /// The coordinator process dies (SIGKILL) and is restarted `downMs` later from its journal
+        /// (Simulation+Restart.swift): records appended less than `syncWindowMs` before the crash
+        /// are lost, a torn piece `tearBytes` long of the first lost one ends the file, and
+        /// messages to it while it is down are lost.
+        case coordinatorCrash(at: UInt64, downMs: UInt64, syncWindowMs: UInt64, tearBytes: Int)
 
         var description: String {
             switch self {
@@ -31,6 +33,8 @@ extension Simulation {
             case .partition(let w, let at, let ms): "partition w\(w) @\(at)+\(ms)"
             case .join(let at, let c, let name): "join \(name ?? "new") @\(at) (\(c) ms/task)"
             case .corrupt(let w, let c): "corrupt w\(w) \(c)"
+            case .coordinatorCrash(let at, let down, let sync, let tear):
+                "coordinator crash @\(at)+\(down) (sync window \(sync) ms, torn \(tear) bytes)"
             }
         }
     }
@@ -91,7 +95,7 @@ extension Simulation {
         var boundaries: [UInt64] {
             faults.flatMap { f -> [UInt64] in
                 switch f {
-                case .stall(_, let at, let ms), .partition(_, let at, let ms): [at, at + ms]
+                case .stall(_, let at, let ms), .partition(_, let at, let ms), .coordinatorCrash(let at, let ms, _, _): [at, at + ms]
                 case .crash(_, let at), .join(let at, _, _): [at]
                 case .corrupt: []
                 }
@@ -130,7 +134,12 @@ extension Simulation {
             if others > 0, pick(0...3) == 0 {
                 plan.faults.append(.corrupt(worker: Int(1 + pick(0...others - 1)), Corruption.invalid[Int(pick(0...3))]))
             }
-            // coordinator faults: the lead adds the coordinator's crash and restart here
+            // coordinator faults: a crash (SIGKILL) and restart from the journal in a third of the
+            // runs, down from nothing to twice the liveness window (workers expire it and reconnect)
+            for _ in 0..<(pick(0...2) == 0 ? pick(1...2) : 0) {
+                plan.faults.append(.coordinatorCrash(at: pick(1...horizonMs), downMs: pick(0...livenessMs * 2),
+                                                     syncWindowMs: pick(0...150), tearBytes: Int(pick(0...1) * pick(1...24))))
+            }
             return plan
         }
 
@@ -148,7 +157,7 @@ extension Simulation {
             case .crash(let w, let at): if workers.indices.contains(w) { workers[w].dieAt = min(workers[w].dieAt ?? .max, at) }
             case .join(let at, let c, let name): joinLater.append((at: at, computeMs: c, name: name))
             case .corrupt(let w, let c): if workers.indices.contains(w) { workers[w].corruption = c }
-            case .stall, .partition: break   // asked by the run loop
+            case .stall, .partition, .coordinatorCrash: break   // asked by the run loop
             }
         }
     }
@@ -159,6 +168,24 @@ extension Simulation {
 
     func partitioned(_ worker: Int, at t: UInt64) -> Bool {
         plan?.faults.contains { if case .partition(worker, let at, let ms) = $0 { at <= t && t < at + ms } else { false } } ?? false
+    }
+
+    func coordinatorDown(at t: UInt64) -> Bool {
+        plan?.faults.contains { if case .coordinatorCrash(let at, let ms, _, _) = $0 { at <= t && t < at + ms } else { false } } ?? false
+    }
+
+    /// A coordinator crash planned for `t`: the new core is built and replays the synced journal
+    /// at once (it is down, deaf and silent, until `downMs` have passed). A replay that fails
+    /// fails the run.
+    mutating func crashCoordinatorIfPlanned(_ t: UInt64) {
+        guard outcome == nil else { return }
+        for case .coordinatorCrash(let at, _, let sync, let tear) in plan?.faults ?? [] where at == t {
+            do {
+                try crashCoordinator(syncWindowMs: sync, tearBytes: tear, make: makeCoordinator)
+            } catch {
+                outcome = .failed("the restarted coordinator could not replay its journal: \(error)")
+            }
+        }
     }
 
     /// A frozen process's computations are frozen too: they end `ms` later.

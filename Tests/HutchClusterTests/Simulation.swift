@@ -48,6 +48,8 @@ struct Simulation {
     var plan: FaultPlan?
     /// Task outcomes shared by runs of the same fixture (computed by the real TaskRunner once).
     var memo: ComputeMemo?
+    /// A new coordinator core for this job with the given epoch (a restart from the journal).
+    let makeCoordinator: @Sendable (_ epoch: UInt64) -> CoordinatorCore
 
     /// A seeded unreliable network.
     struct Faults {
@@ -77,9 +79,14 @@ struct Simulation {
         self.errorBits = errorBits
         self.runner = runner
         let spec = SensitivityWorkSpec(job: runner.job, source: ModelSource(modelPath: "unused.onnx"), probesPerCall: runner.probesPerCall)
-        coordinator = CoordinatorCore(config: config, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker, macsPerExample: macsPerExample,
-                                      quantizeFollows: quantizeFollows,
-                                      quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: "unused.onnx", bits: $0) })
+        makeCoordinator = { epoch in
+            var restarted = config
+            restarted.epoch = epoch
+            return CoordinatorCore(config: restarted, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
+                                   macsPerExample: macsPerExample, quantizeFollows: quantizeFollows,
+                                   quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: "unused.onnx", bits: $0) })
+        }
+        coordinator = makeCoordinator(config.epoch)
     }
 
     mutating func addWorker(computeMs: UInt64 = 30, name: String? = nil) {
@@ -184,6 +191,9 @@ struct Simulation {
                 if let die = workers[i].dieAt, die <= now { workers[i].alive = false; workers[i].computing = [] }
             }
             beginStalls(now)
+            crashCoordinatorIfPlanned(now)
+            let coordinatorDown = coordinatorDown(at: now)
+            if coordinatorDown { network.removeAll { $0.at <= now && $0.toCoordinator } }   // lost with the process
             // a stalled worker's packets wait in its socket buffer until it runs again
             let frozen = Set(workers.indices.filter { stalled($0, at: now) })
             let due = network.filter { $0.at <= now && ($0.toCoordinator || !frozen.contains($0.worker)) }
@@ -211,7 +221,7 @@ struct Simulation {
                     apply(workers[i].core.handle(.computed(taskID: c.taskID, leaseID: c.leaseID, c.outcome), now: now), worker: i)
                 }
             }
-            if now % 100 == 0 {
+            if now % 100 == 0 && !coordinatorDown {
                 apply(coordinator.handle(.tick, now: now))
                 for i in workers.indices where workers[i].alive && !stalled(i, at: now) {
                     apply(workers[i].core.handle(.tick, now: now), worker: i)

@@ -34,9 +34,11 @@ final class SimulationSeedTests: XCTestCase {
         let seconds = Date().timeIntervalSince(started)
         print("simulation: \(tally.count) seeded runs in \(String(format: "%.1f", seconds)) s: \(tally.finished) finished bit-identical, "
               + "\(tally.progressing) hit the bound still progressing, \(tally.failures.count) failed; "
-              + "\(tally.faults) faults injected, \(tally.simulatedMs / 1000) s simulated")
+              + "\(tally.faults) faults injected, \(tally.restarts) coordinator restarts from the journal, \(tally.simulatedMs / 1000) s simulated")
         for failure in tally.failures.prefix(20) { XCTFail(failure) }
         XCTAssertEqual(tally.count, runs)
+        // the plans crash the coordinator in about a third of the runs; most crashes come before the end
+        XCTAssertGreaterThan(tally.restarts, runs / 5, "coordinator crashes and restarts from the journal")
     }
 
     /// Reruns one seed exactly (HUTCH_SIM_SEED), with its fault plan and the end of its log.
@@ -60,13 +62,14 @@ final class SimulationSeedTests: XCTestCase {
 
     final class Tally: @unchecked Sendable {
         private let lock = NSLock()
-        private(set) var count = 0, finished = 0, progressing = 0, faults = 0
+        private(set) var count = 0, finished = 0, progressing = 0, faults = 0, restarts = 0
         private(set) var simulatedMs: UInt64 = 0
         private(set) var failures: [String] = []
         func add(_ v: SimulationProperty.Verdict) {
             lock.lock(); defer { lock.unlock() }
             count += 1
             faults += v.faults
+            restarts += v.restarts
             simulatedMs += v.endMs
             switch v.kind {
             case .finished: finished += 1
@@ -157,6 +160,8 @@ enum SimulationProperty {
         var report: String
         var endMs: UInt64
         var faults: Int
+        /// Coordinator crashes that happened (the job was not over) and were restarted from the journal.
+        var restarts = 0
     }
 
     static func scenario(_ seed: UInt64, _ f: SimulationFixtures) -> SimulationFixtures.Fixture {
@@ -197,7 +202,8 @@ enum SimulationProperty {
                 report = "seed \(seed) FAILED: \(why)\n  \(report)\n  rerun: HUTCH_SIM_SEED=\(seed) swift test -c release -Xswiftc -enable-testing --filter SimulationSeedTests/testOneSeed"
             }
             if keepLog { report += "\n  log:\n    " + sim.logs.suffix(40).joined(separator: "\n    ") }
-            return Verdict(kind: kind, report: report, endMs: sim.now, faults: faults)
+            return Verdict(kind: kind, report: report, endMs: sim.now, faults: faults,
+                           restarts: sim.logs.filter { $0.hasPrefix("c: crashed at") }.count)
         }
         guard let outcome = sim.outcome else {
             let done = sim.coordinator.tasksDone
