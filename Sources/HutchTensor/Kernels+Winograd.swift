@@ -3,8 +3,9 @@ import Foundation
 /// 3x3 stride-1 convolution by Winograd F(2x2, 3x3): each 2x2 output tile costs 16
 /// multiplies per channel pair instead of 36 (2.25x fewer), as 16 GEMMs [C_out, C_in] x
 /// [C_in, tiles]. Transforms run along whole rows of tiles so that they vectorize.
-/// Chunks of examples depend on the geometry only, and block b's result is computed exactly as
-/// a single-block call would, so bits do not depend on probe grouping or thread count.
+/// Chunks of examples depend on the geometry only, so bits do not depend on the thread count;
+/// blocks with their own inputs are computed exactly as single-block calls, blocks of weights on
+/// a shared input as merged GEMMs (Kernels+ConvSharedInput).
 extension Kernels {
     /// Whether `conv2DForward` takes the Winograd path for this geometry. From 32 input channels
     /// on: with 16, the 16 GEMMs have K = 16 and the transforms cost what the multiplies save.
@@ -17,14 +18,15 @@ extension Kernels {
             && g.outHeight >= 2 && g.outWidth >= 2 && g.spatialRank == 2
     }
 
-    /// U = G w G^T for every (block, out channel, in channel): u[b][xi][co][ci], xi = 4*i + j.
+    /// U = G w G^T for every (block, out channel, in channel): u[xi][b][co][ci], xi = 4*i + j, so
+    /// that the 16 weight matrices of consecutive blocks stack into one GEMM operand.
     static func winogradWeights<Scalar: TensorScalar>(_ g: ConvGeometry, blocks: Int, w: UnsafePointer<Scalar>,
                                                       wBlockStride: Int, into u: UnsafeMutablePointer<Scalar>) {
         let (cin, cout) = (g.inChannels, g.outChannels)
         let half: Scalar = 0.5
         withUnsafeTemporaryAllocation(of: Scalar.self, capacity: 12) { t in
             for b in 0..<blocks {
-                let ub = u + b * 16 * cout * cin
+                let ub = u + b * cout * cin
                 for co in 0..<cout {
                     for ci in 0..<cin {
                         let k = w + b * wBlockStride + (co * cin + ci) * 9
@@ -35,7 +37,7 @@ extension Kernels {
                         }
                         for i in 0..<4 {
                             let (a0, a1, a2) = (t[3 * i], t[3 * i + 1], t[3 * i + 2])
-                            let base = ub + (4 * i * cout + co) * cin + ci, step = cout * cin
+                            let step = blocks * cout * cin, base = ub + 4 * i * step + co * cin + ci
                             base[0] = a0; base[step] = (a0 + a1 + a2) * half
                             base[2 * step] = (a0 - a1 + a2) * half; base[3 * step] = a2
                         }
@@ -60,6 +62,8 @@ extension Kernels {
         let chunks = (n + chunk - 1) / chunk
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let uCount = 16 * cout * cin
+        // blocks sharing x run as one GEMM per xi with perGemm * C_out rows (Kernels+ConvSharedInput)
+        let perGemm = mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) ?? 1
         let u = BufferPool.shared.scratch(wBlocks * uCount, of: Scalar.self)
         defer { BufferPool.shared.release(u, wBlocks * uCount) }
         winogradWeights(g, blocks: wBlocks, w: w, wBlockStride: wBlockStride, into: u)
@@ -67,15 +71,16 @@ extension Kernels {
         let rowLen = 2 * tw + 2
         parallelFor(threads) { t in
             let v = BufferPool.shared.scratch(16 * cin * tMax, of: Scalar.self)
-            let m = BufferPool.shared.scratch(16 * cout * tMax, of: Scalar.self)
+            let m = BufferPool.shared.scratch(16 * perGemm * cout * tMax, of: Scalar.self)
             let rows = BufferPool.shared.scratch(12 * rowLen, of: Scalar.self)
             defer {
-                BufferPool.shared.release(v, 16 * cin * tMax); BufferPool.shared.release(m, 16 * cout * tMax)
+                BufferPool.shared.release(v, 16 * cin * tMax); BufferPool.shared.release(m, 16 * perGemm * cout * tMax)
                 BufferPool.shared.release(rows, 12 * rowLen)
             }
             for c in stride(from: t, to: chunks, by: threads) {
                 let n0 = c * chunk, cn = min(chunk, n - n0), tiles = cn * tilesPerExample
-                for b in 0..<blocks {
+                for b in stride(from: 0, to: blocks, by: perGemm) {
+                    let mb = min(perGemm, blocks - b), rowsM = mb * cout
                     if b == 0 || xBlockStride != 0 {
                         for i in 0..<cn {
                             for ch in 0..<cin {
@@ -87,19 +92,22 @@ extension Kernels {
                             }
                         }
                     }
-                    let ub = u + (wBlockStride == 0 ? 0 : b) * uCount
+                    let ub = u + (wBlockStride == 0 ? 0 : b) * cout * cin
                     for xi in 0..<16 {
-                        Scalar.gemm(transA: false, transB: false, m: cout, n: tiles, k: cin, alpha: 1,
-                                    a: ub + xi * cout * cin, lda: cin, b: v + xi * cin * tiles, ldb: tiles,
-                                    beta: 0, c: m + xi * cout * tiles, ldc: tiles)
+                        Scalar.gemm(transA: false, transB: false, m: rowsM, n: tiles, k: cin, alpha: 1,
+                                    a: ub + xi * wBlocks * cout * cin, lda: cin, b: v + xi * cin * tiles, ldb: tiles,
+                                    beta: 0, c: m + xi * rowsM * tiles, ldc: tiles)
                     }
-                    let yb = y + b * g.outputCount
-                    for i in 0..<cn {
-                        for co in 0..<cout {
-                            let dst = yb + ((n0 + i) * cout + co) * oh * ow
-                            for ty in 0..<th {
-                                winogradOutputRow(m: m + co * tiles + i * tilesPerExample + ty * tw, xiStride: cout * tiles,
-                                                  tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate)
+                    for bb in 0..<mb {
+                        let yb = y + (b + bb) * g.outputCount
+                        for i in 0..<cn {
+                            for co in 0..<cout {
+                                let dst = yb + ((n0 + i) * cout + co) * oh * ow
+                                for ty in 0..<th {
+                                    winogradOutputRow(m: m + (bb * cout + co) * tiles + i * tilesPerExample + ty * tw,
+                                                      xiStride: rowsM * tiles, tw: tw, rows: rows, dst: dst, ty: ty, oh: oh,
+                                                      ow: ow, accumulate: accumulate)
+                                }
                             }
                         }
                     }
