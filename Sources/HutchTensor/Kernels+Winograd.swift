@@ -3,14 +3,16 @@ import Foundation
 /// 3x3 stride-1 convolution by Winograd F(2x2, 3x3): each 2x2 output tile costs 16
 /// multiplies per channel pair instead of 36 (2.25x fewer), as 16 GEMMs [C_out, C_in] x
 /// [C_in, tiles]. Transforms run along whole rows of tiles so that they vectorize.
-/// Chunks of examples depend on the geometry only, so bits do not depend on the thread count;
-/// blocks with their own inputs are computed exactly as single-block calls, blocks of weights on
-/// a shared input as merged GEMMs (Kernels+ConvSharedInput).
+/// Chunks of examples depend on the geometry only, and block b's result is computed exactly as
+/// a single-block call would (unless HUTCH_WINOGRAD_MERGE=1), so bits do not depend on probe
+/// grouping or thread count.
 extension Kernels {
     /// Whether `conv2DForward` takes the Winograd path for this geometry. From 32 input channels
     /// on: with 16, the 16 GEMMs have K = 16 and the transforms cost what the multiplies save.
     /// HUTCH_WINOGRAD=0 turns the path off (for benchmarks against im2col).
     static let winogradEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD"] != "0"
+
+    static let winogradMergeEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MERGE"] == "1"
 
     static func winogradApplies(_ g: ConvGeometry) -> Bool {
         winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
@@ -62,8 +64,11 @@ extension Kernels {
         let chunks = (n + chunk - 1) / chunk
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let uCount = 16 * cout * cin
-        // blocks sharing x run as one GEMM per xi with perGemm * C_out rows (Kernels+ConvSharedInput)
-        let perGemm = mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) ?? 1
+        // Blocks sharing x could run as one GEMM per xi with perGemm * C_out rows, as im2col does
+        // (Kernels+ConvSharedInput), but measured 10 % slower at 32 channels and equal at 64 (the
+        // 16 x perGemm x C_out x tiles result no longer stays in cache): HUTCH_WINOGRAD_MERGE=1.
+        let perGemm = winogradMergeEnabled
+            ? mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) ?? 1 : 1
         let u = BufferPool.shared.scratch(wBlocks * uCount, of: Scalar.self)
         defer { BufferPool.shared.release(u, wBlocks * uCount) }
         winogradWeights(g, blocks: wBlocks, w: w, wBlockStride: wBlockStride, into: u)
@@ -144,7 +149,7 @@ extension Kernels {
         for ri in 0..<4 {
             let q = rows + (4 + ri) * rowLen
             let e = rows + (8 + ri) * rowLen, o = e + half
-            for k in 0..<half { e[k] = q[2 * k]; o[k] = q[2 * k + 1] }
+            deinterleave(q, even: e, odd: o, count: half)
             let (d0, d1, d2, d3) = (v + 4 * ri * xiStride, v + (4 * ri + 1) * xiStride,
                                     v + (4 * ri + 2) * xiStride, v + (4 * ri + 3) * xiStride)
             for tx in 0..<tw {
@@ -177,13 +182,51 @@ extension Kernels {
             }
             let d = dst + (2 * ty + r) * ow
             let pairs = ow / 2
-            if accumulate {
-                for tx in 0..<pairs { d[2 * tx] += even[tx]; d[2 * tx + 1] += odd[tx] }
-                if ow % 2 == 1 { d[ow - 1] += even[pairs] }
-            } else {
-                for tx in 0..<pairs { d[2 * tx] = even[tx]; d[2 * tx + 1] = odd[tx] }
-                if ow % 2 == 1 { d[ow - 1] = even[pairs] }
+            interleave(even: even, odd: odd, pairs: pairs, into: d, accumulate: accumulate)
+            if ow % 2 == 1 {
+                if accumulate { d[ow - 1] += even[pairs] } else { d[ow - 1] = even[pairs] }
             }
+        }
+    }
+
+    /// e[k] = q[2k], o[k] = q[2k+1] for k < count; Float by 8-lane SIMD shuffles (the scalar
+    /// loop does not vectorize). The same values either way.
+    @inline(__always)
+    static func deinterleave<Scalar: TensorScalar>(_ q: UnsafePointer<Scalar>, even e: UnsafeMutablePointer<Scalar>,
+                                                   odd o: UnsafeMutablePointer<Scalar>, count: Int) {
+        var k = 0
+        if Scalar.self == Float.self {
+            let qr = UnsafeRawPointer(q), er = UnsafeMutableRawPointer(e), or = UnsafeMutableRawPointer(o)
+            while k + 4 <= count {
+                let v = qr.loadUnaligned(fromByteOffset: 8 * k, as: SIMD8<Float>.self)
+                er.storeBytes(of: v.evenHalf, toByteOffset: 4 * k, as: SIMD4<Float>.self)
+                or.storeBytes(of: v.oddHalf, toByteOffset: 4 * k, as: SIMD4<Float>.self)
+                k += 4
+            }
+        }
+        while k < count { e[k] = q[2 * k]; o[k] = q[2 * k + 1]; k += 1 }
+    }
+
+    /// d[2t] (+)= even[t], d[2t+1] (+)= odd[t] for t < pairs; Float by SIMD shuffles.
+    @inline(__always)
+    static func interleave<Scalar: TensorScalar>(even: UnsafePointer<Scalar>, odd: UnsafePointer<Scalar>, pairs: Int,
+                                                 into d: UnsafeMutablePointer<Scalar>, accumulate: Bool) {
+        var t = 0
+        if Scalar.self == Float.self {
+            let dr = UnsafeMutableRawPointer(d), er = UnsafeRawPointer(even), or = UnsafeRawPointer(odd)
+            while t + 4 <= pairs {
+                var v = SIMD8<Float>()
+                v.evenHalf = er.loadUnaligned(fromByteOffset: 4 * t, as: SIMD4<Float>.self)
+                v.oddHalf = or.loadUnaligned(fromByteOffset: 4 * t, as: SIMD4<Float>.self)
+                if accumulate { v = dr.loadUnaligned(fromByteOffset: 8 * t, as: SIMD8<Float>.self) + v }
+                dr.storeBytes(of: v, toByteOffset: 8 * t, as: SIMD8<Float>.self)
+                t += 4
+            }
+        }
+        if accumulate {
+            while t < pairs { d[2 * t] += even[t]; d[2 * t + 1] += odd[t]; t += 1 }
+        } else {
+            while t < pairs { d[2 * t] = even[t]; d[2 * t + 1] = odd[t]; t += 1 }
         }
     }
 }
