@@ -12,11 +12,14 @@ extension Kernels {
     /// HUTCH_WINOGRAD=0 turns the path off (for benchmarks against im2col).
     static let winogradEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD"] != "0"
 
+    /// Input channels from which the path applies; HUTCH_WINOGRAD_MIN_CHANNELS for benchmarks.
+    static let winogradMinChannels = Int(ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
+
     static let winogradMergeEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MERGE"] == "1"
 
     static func winogradApplies(_ g: ConvGeometry) -> Bool {
         winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
-            && g.dilationW == 1 && g.group == 1 && g.inChannels >= 32 && g.outChannels >= 8
+            && g.dilationW == 1 && g.group == 1 && g.inChannels >= winogradMinChannels && g.outChannels >= 8
             && g.outHeight >= 2 && g.outWidth >= 2 && g.spatialRank == 2
     }
 
