@@ -3,9 +3,9 @@
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
 /// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
 /// A stride of 0 shares one operand between all blocks, so its im2col is computed once.
-/// Block b's result is bit-identical to a single-block call on block b's operands, except for
-/// blocks of weights on a shared input, which run as one merged GEMM (Kernels+ConvSharedInput)
-/// and agree with single-block calls up to float rounding. Bits never depend on the thread count.
+/// Block b's result is bit-identical to a single-block call on block b's operands (unless
+/// HUTCH_MERGE_BLOCKS=1 merges weight blocks on a shared input, Kernels+ConvSharedInput). Bits
+/// never depend on the thread count.
 extension Kernels {
     /// y[b] (+)= conv(x[b], w[b]); y holds `blocks * g.outputCount` scalars.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)

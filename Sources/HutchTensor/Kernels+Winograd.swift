@@ -71,7 +71,7 @@ extension Kernels {
         // (Kernels+ConvSharedInput), but measured 10 % slower at 32 channels and equal at 64 (the
         // 16 x perGemm x C_out x tiles result no longer stays in cache): HUTCH_WINOGRAD_MERGE=1.
         let perGemm = winogradMergeEnabled
-            ? mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) ?? 1 : 1
+            ? mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride, enabled: true) ?? 1 : 1
         let u = BufferPool.shared.scratch(wBlocks * uCount, of: Scalar.self)
         defer { BufferPool.shared.release(u, wBlocks * uCount) }
         winogradWeights(g, blocks: wBlocks, w: w, wBlockStride: wBlockStride, into: u)

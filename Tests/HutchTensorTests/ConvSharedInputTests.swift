@@ -2,10 +2,10 @@ import HutchTestSupport
 import XCTest
 @testable import HutchTensor
 
-/// Several weight blocks on one shared input run as one merged GEMM (Kernels+ConvSharedInput):
-/// each block must have the values of the naive loop and of a single-block call (up to float
-/// rounding: OpenBLAS's row results depend on the GEMM's row count), and the same bits on every
-/// repeated call.
+/// Several weight blocks on one shared input as one merged GEMM (Kernels+ConvSharedInput, opt-in
+/// with HUTCH_MERGE_BLOCKS=1): each block must have the values of the naive loop and of a
+/// single-block call (up to float rounding: OpenBLAS's row results depend on the GEMM's row
+/// count), and the same bits on every repeated call. By default blocks keep single-call bits.
 final class ConvSharedInputTests: XCTestCase {
     /// (input shape, weight shape, strides, pads): im2col and Winograd paths, stride 2, 1x1,
     /// odd sizes, asymmetric pads, and 16 / 32 / 48 output channels (so 2+ blocks per GEMM).
@@ -23,23 +23,23 @@ final class ConvSharedInputTests: XCTestCase {
         try ConvGeometry(input: c.0, weight: c.1, strides: c.2, pads: c.3, dilations: [1, 1], group: 1)
     }
 
-    /// k = 9 blocks: with 32 and 48 output channels (8 and 5 blocks per GEMM) a merged group and a rest.
-    let k = 9
+    /// k = 17 blocks: with 16, 32 and 48 output channels (16, 8 and 5 blocks per GEMM) merged
+    /// groups and a rest.
+    let k = 17
 
     func testForwardBlocksMatchSingleCallsAndNaiveLoop() throws {
         var rng = TestRandom(seed: 31)
         for c in cases {
             let g = try geometry(c)
-            XCTAssertNotNil(Kernels.mergedBlocks(g, blocks: k, xBlockStride: 0, wBlockStride: g.weightCount), "\(c)")
+            let perGemm = try XCTUnwrap(Kernels.mergedBlocks(g, blocks: k, xBlockStride: 0, wBlockStride: g.weightCount, enabled: true), "\(c)")
+            XCTAssertLessThan(perGemm, k, "\(c): a merged group and a rest")
             let xd = rng.array(g.inputCount), wd = rng.array(k * g.weightCount)
             let x = xd.map(Float.init), w = wd.map(Float.init)
             let y0 = rng.array(k * g.outputCount).map(Float.init)
             for accumulate in [false, true] {
                 var y = y0, again = y0
-                Kernels.conv2DForward(g, blocks: k, x: x, xBlockStride: 0, w: w, wBlockStride: g.weightCount, y: &y,
-                                      accumulate: accumulate)
-                Kernels.conv2DForward(g, blocks: k, x: x, xBlockStride: 0, w: w, wBlockStride: g.weightCount, y: &again,
-                                      accumulate: accumulate)
+                Kernels.conv2DForwardSharedInput(g, blocks: k, perGemm: perGemm, x: x, w: w, y: &y, accumulate: accumulate)
+                Kernels.conv2DForwardSharedInput(g, blocks: k, perGemm: perGemm, x: x, w: w, y: &again, accumulate: accumulate)
                 XCTAssertEqual(y.map(\.bitPattern), again.map(\.bitPattern), "\(c): repeated call")
                 for b in 0..<k {
                     let range = (b * g.outputCount)..<((b + 1) * g.outputCount)
@@ -58,8 +58,8 @@ final class ConvSharedInputTests: XCTestCase {
         }
     }
 
-    /// The data gradient of k weight blocks on one shared output gradient (Vᵀg): stride-1 3x3
-    /// runs as a merged transposed forward convolution.
+    /// The data gradient of k weight blocks on one shared output gradient (Vᵀg) against
+    /// single-block calls (bit for bit unless HUTCH_MERGE_BLOCKS=1 merges them).
     func testDataGradientBlocksMatchSingleCalls() throws {
         var rng = TestRandom(seed: 32)
         for c in cases {
@@ -73,19 +73,26 @@ final class ConvSharedInputTests: XCTestCase {
                 var single = [Float](repeating: 0, count: g.inputCount)
                 Kernels.conv2DBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: Array(w[(b * g.weightCount)..<((b + 1) * g.weightCount)]),
                                            wBlockStride: 0, dx: &single, accumulate: false)
-                XCTAssertLessThan(maxRelativeError(dx[range].map(Double.init), single.map(Double.init)), 1e-5, "\(c) block \(b)")
+                if Kernels.mergeBlocksEnabled {
+                    XCTAssertLessThan(maxRelativeError(dx[range].map(Double.init), single.map(Double.init)), 1e-5, "\(c) block \(b)")
+                } else {
+                    XCTAssertEqual(single.map(\.bitPattern), dx[range].map(\.bitPattern), "\(c) block \(b)")
+                }
             }
         }
     }
 
-    /// Double runs the same merged path (dgemm).
+    /// Double runs the same merged path (dgemm), with bit-identical repeated calls.
     func testDoubleForwardMatchesNaiveLoop() throws {
         var rng = TestRandom(seed: 33)
         for c in cases.prefix(4) {
             let g = try geometry(c)
             let x = rng.array(g.inputCount), w = rng.array(k * g.weightCount)
-            var y = [Double](repeating: 0, count: k * g.outputCount)
-            Kernels.conv2DForward(g, blocks: k, x: x, xBlockStride: 0, w: w, wBlockStride: g.weightCount, y: &y, accumulate: false)
+            let perGemm = try XCTUnwrap(Kernels.mergedBlocks(g, blocks: k, xBlockStride: 0, wBlockStride: g.weightCount, enabled: true))
+            var y = [Double](repeating: 0, count: k * g.outputCount), again = y
+            Kernels.conv2DForwardSharedInput(g, blocks: k, perGemm: perGemm, x: x, w: w, y: &y, accumulate: false)
+            Kernels.conv2DForwardSharedInput(g, blocks: k, perGemm: perGemm, x: x, w: w, y: &again, accumulate: false)
+            XCTAssertEqual(y.map(\.bitPattern), again.map(\.bitPattern), "\(c): repeated call")
             for b in 0..<k {
                 let expected = naiveConv(g, x, Array(w[(b * g.weightCount)..<((b + 1) * g.weightCount)]))
                 XCTAssertLessThan(maxRelativeError(Array(y[(b * g.outputCount)..<((b + 1) * g.outputCount)]), expected), 1e-12, "\(c) block \(b)")
