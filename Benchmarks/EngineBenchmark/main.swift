@@ -106,12 +106,14 @@ do {
           "Kernels.threads \(Kernels.threads), reps \(reps), load \(loadAverage())")
     print(String(format: "forward conv+linear FLOPs %.2f G", forwardFlops / 1e9))
 
-    let fwd = try measure { _ = try e.logits(input) }
+    // BENCH_MODEL=0 skips the whole-model timings (only sgemm and single conv kernels)
+    let runModel = ProcessInfo.processInfo.environment["BENCH_MODEL"] != "0"
+    let fwd = runModel ? try measure { _ = try e.logits(input) } : (.nan, .nan)
     line("forward", fwd, String(format: "  %6.1f GFLOP/s", forwardFlops / fwd.min / 1e9))
-    let grad = try measure { _ = try e.gradient(input: input, labels: labels, wrt: weights) }
+    let grad = runModel ? try measure { _ = try e.gradient(input: input, labels: labels, wrt: weights) } : (.nan, .nan)
     line("forward+gradient", grad, String(format: "  %6.1f GFLOP/s (3 passes)", 3 * forwardFlops / grad.min / 1e9))
     var perProbe: [Int: (min: Double, median: Double)] = [:]
-    for k in ks {
+    for k in ks where runModel {
         let directions: [[ValueID: Tensor<Float>]] = (0..<k).map { _ in
             var d = [ValueID: Tensor<Float>]()
             for id in weights {
@@ -129,13 +131,13 @@ do {
         lastCPU /= Double(k)
         line("quadratic forms k=\(k) per probe", p, String(format: "  %6.1f GFLOP/s ((4k+2) passes)", flops / t.min / 1e9))
     }
-    let runExact = ProcessInfo.processInfo.environment["BENCH_EXACT"] != "0"
+    let runExact = runModel && ProcessInfo.processInfo.environment["BENCH_EXACT"] != "0"
     let exact = runExact ? try measure { _ = try e.exactHessianTraces(input: input, layers: weights) } : (.nan, .nan)
     line("exact traces (all layers)", exact)
 
     // plain sgemm in the same process, single-threaded per core as the conv kernels run it:
     // the conv GEMM shapes of the 16/32/64-channel stages, and a square one.
-    let shapes = [(16, 4096, 144), (32, 4096, 288), (64, 4096, 576), (512, 512, 512)]
+    let shapes = [(16, 4096, 144), (128, 4096, 144), (32, 4096, 288), (256, 4096, 288), (64, 4096, 576), (512, 4096, 576), (512, 512, 512)]
     for (m, n, kk) in shapes {
         let a = [Float](repeating: 0.5, count: m * kk), b = [Float](repeating: 0.25, count: kk * n)
         var c = [Float](repeating: 0, count: m * n)
@@ -171,6 +173,16 @@ do {
         let wt = lastCPU
         print(String(format: "conv %2d->%2d %2dx%2d 3x3 (GFLOP per CPU-second): forward %5.1f, backward data %5.1f, backward weight %5.1f",
                      cin, cin, hw, hw, flops / f / 1e9, flops / d / 1e9, flops / wt / 1e9))
+        // 8 probe blocks sharing x (the V x and V^T g passes of the quadratic forms): per block
+        let kb = 8
+        let wk = (0..<(kb * g.weightCount)).map { Float($0 % 7) * 0.01 }
+        var yk = [Float](repeating: 0, count: kb * g.outputCount)
+        _ = measure { Kernels.conv2DForward(g, blocks: kb, x: x, xBlockStride: 0, w: wk, wBlockStride: g.weightCount, y: &yk, accumulate: false) }
+        let fk = lastCPU / Double(kb)
+        var dxk = [Float](repeating: 0, count: kb * g.inputCount)
+        _ = measure { Kernels.conv2DBackwardData(g, blocks: kb, dy: y, dyBlockStride: 0, w: wk, wBlockStride: g.weightCount, dx: &dxk, accumulate: false) }
+        let dk = lastCPU / Double(kb)
+        print(String(format: "   8 blocks sharing the input, per block: forward %5.1f, backward data %5.1f", flops / fk / 1e9, flops / dk / 1e9))
     }
 
     if let torchURL {

@@ -3,7 +3,9 @@
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
 /// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
 /// A stride of 0 shares one operand between all blocks, so its im2col is computed once.
-/// Block b's result is bit-identical to a single-block call on block b's operands.
+/// Block b's result is bit-identical to a single-block call on block b's operands (unless
+/// HUTCH_MERGE_BLOCKS=1 merges weight blocks on a shared input, Kernels+ConvSharedInput). Bits
+/// never depend on the thread count.
 extension Kernels {
     /// y[b] (+)= conv(x[b], w[b]); y holds `blocks * g.outputCount` scalars.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
@@ -21,8 +23,11 @@ extension Kernels {
             return winogradForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
                                    wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         }
-        // Blocks are never merged into one larger batch: every block then runs the GEMMs of the
-        // same shapes as a single-block call, so a probe's bits do not depend on its group.
+        if let perGemm = mergedBlocks(geometry, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) {
+            return conv2DForwardSharedInput(geometry, blocks: blocks, perGemm: perGemm, x: x, w: w, y: y, accumulate: accumulate)
+        }
+        // Blocks with their own inputs are never merged into one larger batch: every block then
+        // runs the GEMMs of the same shapes as a single-block call.
         let g = geometry
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth

@@ -4,27 +4,34 @@ import Foundation
 /// multiplies per channel pair instead of 36 (2.25x fewer), as 16 GEMMs [C_out, C_in] x
 /// [C_in, tiles]. Transforms run along whole rows of tiles so that they vectorize.
 /// Chunks of examples depend on the geometry only, and block b's result is computed exactly as
-/// a single-block call would, so bits do not depend on probe grouping or thread count.
+/// a single-block call would (unless HUTCH_WINOGRAD_MERGE=1), so bits do not depend on probe
+/// grouping or thread count.
 extension Kernels {
     /// Whether `conv2DForward` takes the Winograd path for this geometry. From 32 input channels
     /// on: with 16, the 16 GEMMs have K = 16 and the transforms cost what the multiplies save.
     /// HUTCH_WINOGRAD=0 turns the path off (for benchmarks against im2col).
     static let winogradEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD"] != "0"
 
+    /// Input channels from which the path applies; HUTCH_WINOGRAD_MIN_CHANNELS for benchmarks.
+    static let winogradMinChannels = Int(ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
+
+    static let winogradMergeEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MERGE"] == "1"
+
     static func winogradApplies(_ g: ConvGeometry) -> Bool {
         winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
-            && g.dilationW == 1 && g.group == 1 && g.inChannels >= 32 && g.outChannels >= 8
+            && g.dilationW == 1 && g.group == 1 && g.inChannels >= winogradMinChannels && g.outChannels >= 8
             && g.outHeight >= 2 && g.outWidth >= 2 && g.spatialRank == 2
     }
 
-    /// U = G w G^T for every (block, out channel, in channel): u[b][xi][co][ci], xi = 4*i + j.
+    /// U = G w G^T for every (block, out channel, in channel): u[xi][b][co][ci], xi = 4*i + j, so
+    /// that the 16 weight matrices of consecutive blocks stack into one GEMM operand.
     static func winogradWeights<Scalar: TensorScalar>(_ g: ConvGeometry, blocks: Int, w: UnsafePointer<Scalar>,
                                                       wBlockStride: Int, into u: UnsafeMutablePointer<Scalar>) {
         let (cin, cout) = (g.inChannels, g.outChannels)
         let half: Scalar = 0.5
         withUnsafeTemporaryAllocation(of: Scalar.self, capacity: 12) { t in
             for b in 0..<blocks {
-                let ub = u + b * 16 * cout * cin
+                let ub = u + b * cout * cin
                 for co in 0..<cout {
                     for ci in 0..<cin {
                         let k = w + b * wBlockStride + (co * cin + ci) * 9
@@ -35,7 +42,7 @@ extension Kernels {
                         }
                         for i in 0..<4 {
                             let (a0, a1, a2) = (t[3 * i], t[3 * i + 1], t[3 * i + 2])
-                            let base = ub + (4 * i * cout + co) * cin + ci, step = cout * cin
+                            let step = blocks * cout * cin, base = ub + 4 * i * step + co * cin + ci
                             base[0] = a0; base[step] = (a0 + a1 + a2) * half
                             base[2 * step] = (a0 - a1 + a2) * half; base[3 * step] = a2
                         }
@@ -60,6 +67,11 @@ extension Kernels {
         let chunks = (n + chunk - 1) / chunk
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let uCount = 16 * cout * cin
+        // Blocks sharing x could run as one GEMM per xi with perGemm * C_out rows, as im2col does
+        // (Kernels+ConvSharedInput), but measured 10 % slower at 32 channels and equal at 64 (the
+        // 16 x perGemm x C_out x tiles result no longer stays in cache): HUTCH_WINOGRAD_MERGE=1.
+        let perGemm = winogradMergeEnabled
+            ? mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride, enabled: true) ?? 1 : 1
         let u = BufferPool.shared.scratch(wBlocks * uCount, of: Scalar.self)
         defer { BufferPool.shared.release(u, wBlocks * uCount) }
         winogradWeights(g, blocks: wBlocks, w: w, wBlockStride: wBlockStride, into: u)
@@ -67,15 +79,16 @@ extension Kernels {
         let rowLen = 2 * tw + 2
         parallelFor(threads) { t in
             let v = BufferPool.shared.scratch(16 * cin * tMax, of: Scalar.self)
-            let m = BufferPool.shared.scratch(16 * cout * tMax, of: Scalar.self)
+            let m = BufferPool.shared.scratch(16 * perGemm * cout * tMax, of: Scalar.self)
             let rows = BufferPool.shared.scratch(12 * rowLen, of: Scalar.self)
             defer {
-                BufferPool.shared.release(v, 16 * cin * tMax); BufferPool.shared.release(m, 16 * cout * tMax)
+                BufferPool.shared.release(v, 16 * cin * tMax); BufferPool.shared.release(m, 16 * perGemm * cout * tMax)
                 BufferPool.shared.release(rows, 12 * rowLen)
             }
             for c in stride(from: t, to: chunks, by: threads) {
                 let n0 = c * chunk, cn = min(chunk, n - n0), tiles = cn * tilesPerExample
-                for b in 0..<blocks {
+                for b in stride(from: 0, to: blocks, by: perGemm) {
+                    let mb = min(perGemm, blocks - b), rowsM = mb * cout
                     if b == 0 || xBlockStride != 0 {
                         for i in 0..<cn {
                             for ch in 0..<cin {
@@ -87,19 +100,22 @@ extension Kernels {
                             }
                         }
                     }
-                    let ub = u + (wBlockStride == 0 ? 0 : b) * uCount
+                    let ub = u + (wBlockStride == 0 ? 0 : b) * cout * cin
                     for xi in 0..<16 {
-                        Scalar.gemm(transA: false, transB: false, m: cout, n: tiles, k: cin, alpha: 1,
-                                    a: ub + xi * cout * cin, lda: cin, b: v + xi * cin * tiles, ldb: tiles,
-                                    beta: 0, c: m + xi * cout * tiles, ldc: tiles)
+                        Scalar.gemm(transA: false, transB: false, m: rowsM, n: tiles, k: cin, alpha: 1,
+                                    a: ub + xi * wBlocks * cout * cin, lda: cin, b: v + xi * cin * tiles, ldb: tiles,
+                                    beta: 0, c: m + xi * rowsM * tiles, ldc: tiles)
                     }
-                    let yb = y + b * g.outputCount
-                    for i in 0..<cn {
-                        for co in 0..<cout {
-                            let dst = yb + ((n0 + i) * cout + co) * oh * ow
-                            for ty in 0..<th {
-                                winogradOutputRow(m: m + co * tiles + i * tilesPerExample + ty * tw, xiStride: cout * tiles,
-                                                  tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate)
+                    for bb in 0..<mb {
+                        let yb = y + (b + bb) * g.outputCount
+                        for i in 0..<cn {
+                            for co in 0..<cout {
+                                let dst = yb + ((n0 + i) * cout + co) * oh * ow
+                                for ty in 0..<th {
+                                    winogradOutputRow(m: m + (bb * cout + co) * tiles + i * tilesPerExample + ty * tw,
+                                                      xiStride: rowsM * tiles, tw: tw, rows: rows, dst: dst, ty: ty, oh: oh,
+                                                      ow: ow, accumulate: accumulate)
+                                }
                             }
                         }
                     }
@@ -136,7 +152,7 @@ extension Kernels {
         for ri in 0..<4 {
             let q = rows + (4 + ri) * rowLen
             let e = rows + (8 + ri) * rowLen, o = e + half
-            for k in 0..<half { e[k] = q[2 * k]; o[k] = q[2 * k + 1] }
+            deinterleave(q, even: e, odd: o, count: half)
             let (d0, d1, d2, d3) = (v + 4 * ri * xiStride, v + (4 * ri + 1) * xiStride,
                                     v + (4 * ri + 2) * xiStride, v + (4 * ri + 3) * xiStride)
             for tx in 0..<tw {
@@ -169,13 +185,51 @@ extension Kernels {
             }
             let d = dst + (2 * ty + r) * ow
             let pairs = ow / 2
-            if accumulate {
-                for tx in 0..<pairs { d[2 * tx] += even[tx]; d[2 * tx + 1] += odd[tx] }
-                if ow % 2 == 1 { d[ow - 1] += even[pairs] }
-            } else {
-                for tx in 0..<pairs { d[2 * tx] = even[tx]; d[2 * tx + 1] = odd[tx] }
-                if ow % 2 == 1 { d[ow - 1] = even[pairs] }
+            interleave(even: even, odd: odd, pairs: pairs, into: d, accumulate: accumulate)
+            if ow % 2 == 1 {
+                if accumulate { d[ow - 1] += even[pairs] } else { d[ow - 1] = even[pairs] }
             }
+        }
+    }
+
+    /// e[k] = q[2k], o[k] = q[2k+1] for k < count; Float by 8-lane SIMD shuffles (the scalar
+    /// loop does not vectorize). The same values either way.
+    @inline(__always)
+    static func deinterleave<Scalar: TensorScalar>(_ q: UnsafePointer<Scalar>, even e: UnsafeMutablePointer<Scalar>,
+                                                   odd o: UnsafeMutablePointer<Scalar>, count: Int) {
+        var k = 0
+        if Scalar.self == Float.self {
+            let qr = UnsafeRawPointer(q), er = UnsafeMutableRawPointer(e), or = UnsafeMutableRawPointer(o)
+            while k + 4 <= count {
+                let v = qr.loadUnaligned(fromByteOffset: 8 * k, as: SIMD8<Float>.self)
+                er.storeBytes(of: v.evenHalf, toByteOffset: 4 * k, as: SIMD4<Float>.self)
+                or.storeBytes(of: v.oddHalf, toByteOffset: 4 * k, as: SIMD4<Float>.self)
+                k += 4
+            }
+        }
+        while k < count { e[k] = q[2 * k]; o[k] = q[2 * k + 1]; k += 1 }
+    }
+
+    /// d[2t] (+)= even[t], d[2t+1] (+)= odd[t] for t < pairs; Float by SIMD shuffles.
+    @inline(__always)
+    static func interleave<Scalar: TensorScalar>(even: UnsafePointer<Scalar>, odd: UnsafePointer<Scalar>, pairs: Int,
+                                                 into d: UnsafeMutablePointer<Scalar>, accumulate: Bool) {
+        var t = 0
+        if Scalar.self == Float.self {
+            let dr = UnsafeMutableRawPointer(d), er = UnsafeRawPointer(even), or = UnsafeRawPointer(odd)
+            while t + 4 <= pairs {
+                var v = SIMD8<Float>()
+                v.evenHalf = er.loadUnaligned(fromByteOffset: 4 * t, as: SIMD4<Float>.self)
+                v.oddHalf = or.loadUnaligned(fromByteOffset: 4 * t, as: SIMD4<Float>.self)
+                if accumulate { v = dr.loadUnaligned(fromByteOffset: 8 * t, as: SIMD8<Float>.self) + v }
+                dr.storeBytes(of: v, toByteOffset: 8 * t, as: SIMD8<Float>.self)
+                t += 4
+            }
+        }
+        if accumulate {
+            while t < pairs { d[2 * t] += even[t]; d[2 * t + 1] += odd[t]; t += 1 }
+        } else {
+            while t < pairs { d[2 * t] = even[t]; d[2 * t + 1] = odd[t]; t += 1 }
         }
     }
 }

@@ -11,6 +11,7 @@ final class WinogradTests: XCTestCase {
         ([1, 33, 8, 8], [8, 33, 3, 3], [0, 0, 0, 0]),
         ([2, 34, 5, 9], [8, 34, 3, 3], [2, 0, 1, 2]),
         ([3, 32, 4, 4], [40, 32, 3, 3], [1, 1, 1, 1]),
+        ([1, 32, 13, 21], [8, 32, 3, 3], [1, 1, 1, 1]),     // wide rows: SIMD (de)interleave and tails
     ]
 
     func geometry(_ c: ([Int], [Int], [Int])) throws -> ConvGeometry {
@@ -52,7 +53,8 @@ final class WinogradTests: XCTestCase {
     /// single-block call.
     func testBlocksAreBitIdenticalToSingleCalls() throws {
         var rng = TestRandom(seed: 13)
-        let g = try geometry(cases[0])
+        for c in [cases[0], cases[4]] {
+        let g = try geometry(c)
         let blocks = 3
         let x = rng.array(blocks * g.inputCount).map(Float.init), w = rng.array(blocks * g.weightCount).map(Float.init)
         let y0 = rng.array(blocks * g.outputCount).map(Float.init)
@@ -68,6 +70,12 @@ final class WinogradTests: XCTestCase {
                 }
             }
             XCTAssertEqual(single.map(\.bitPattern), y[(b * g.outputCount)..<((b + 1) * g.outputCount)].map(\.bitPattern))
+            // and the values of the naive loop
+            let expected = naiveConv(g, x[(b * g.inputCount)..<((b + 1) * g.inputCount)].map(Double.init),
+                                     w[(b * g.weightCount)..<((b + 1) * g.weightCount)].map(Double.init))
+            let got = (0..<g.outputCount).map { Double(single[$0]) - Double(y0[b * g.outputCount + $0]) }
+            XCTAssertLessThan(maxRelativeError(got, expected), 1e-5, "\(c) block \(b)")
+        }
         }
     }
 }
