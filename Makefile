@@ -29,16 +29,21 @@ deps:
 build: deps
 	$(SWIFT_RELEASE)
 
-# Deploy/test/multihost.sh needs root for its network namespaces; without root it is not run, loudly.
+# Deploy/test/multihost.sh needs root and a kernel that lets it make network namespaces and veth
+# links (a container without CAP_SYS_ADMIN/CAP_NET_ADMIN does not); elsewhere it is not run, loudly.
+NETNS_PROBE := hutch-probe-$$$$
 test: deps
 	swift test -c release -Xswiftc -enable-testing --disable-swift-testing
 	HUTCH=$(HUTCH) Deploy/test/lint.sh
 	HUTCH=$(HUTCH) Deploy/test/launcher.sh
 	HUTCH=$(HUTCH) Deploy/test/slurm-sim.sh
-	@if [ "$$(id -u)" -eq 0 ] && ip netns list > /dev/null 2>&1; then \
+	@if [ "$$(id -u)" -eq 0 ] && ip netns add $(NETNS_PROBE) 2>/dev/null \
+	    && ip -n $(NETNS_PROBE) link add probe0 type veth peer name probe1 2>/dev/null; then \
+	  ip netns del $(NETNS_PROBE); \
 	  HUTCH=$(HUTCH) Deploy/test/multihost.sh; \
 	else \
-	  echo "!!! multi-host test NOT run: it needs root and 'ip netns' (run: sudo make test, or sudo Deploy/test/multihost.sh) !!!"; \
+	  ip netns del $(NETNS_PROBE) 2>/dev/null; \
+	  echo "!!! multi-host test NOT run: it needs root and network namespaces with veth links (run: sudo make test, or sudo Deploy/test/multihost.sh; in a container, --privileged) !!!"; \
 	fi
 
 # The simulator's seeded fault plans, many more than `make test` runs (5000). A failing seed prints
