@@ -3,61 +3,7 @@ import XCTest
 
 /// `hutch run`, `hutch coordinator` and `hutch worker` as real processes on loopback: the output
 /// is byte-identical to `hutch trace` with the same flags, whatever the workers do.
-final class ClusterCommandTests: XCTestCase {
-    var directory: URL!
-    var children: [Process] = []
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-cluster-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
-        for child in children { child.waitUntilExit() }
-        children = []
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// Starts `hutch ARGS` with stdout and stderr to files in the test directory.
-    func start(_ arguments: [String], log name: String) throws -> Process {
-        let process = Process()
-        process.executableURL = HutchProcess.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = HutchProcess.repositoryRoot
-        let err = directory.appendingPathComponent("\(name).err")
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        children.append(process)
-        return process
-    }
-
-    func stderr(_ name: String) -> String {
-        (try? String(contentsOf: directory.appendingPathComponent("\(name).err"), encoding: .utf8)) ?? ""
-    }
-
-    /// Waits for the process to exit within `seconds`; kills it and fails otherwise.
-    func wait(_ process: Process, _ seconds: Double, _ what: String) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            XCTFail("\(what) did not finish within \(seconds) s")
-            return nil
-        }
-        return process.terminationStatus
-    }
-
-    /// Polls `condition` until true or `seconds` pass.
-    func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline { if condition() { return true }; usleep(20_000) }
-        return condition()
-    }
-
+final class ClusterCommandTests: ProcessTestCase {
     func trace(_ flags: [String]) throws -> Data {
         let out = directory.appendingPathComponent("trace-\(UUID().uuidString).json")
         let outcome = try HutchProcess.run(["trace"] + flags + ["--out", out.path])
@@ -107,13 +53,7 @@ final class ClusterCommandTests: XCTestCase {
         let out = directory.appendingPathComponent("coordinated")
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2"] + flags + ["--state", out.path],
                                     log: "coordinator")
-        var endpoint: String?
-        XCTAssertTrue(eventually(30) {
-            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
-            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
-            return endpoint != nil
-        }, "the coordinator did not report its endpoint: \(stderr("coordinator"))")
-        guard let endpoint else { return }
+        guard let endpoint = announcedEndpoint() else { return }
         let victim = try start(["worker", "--connect", endpoint, "--name", "victim", "--threads", "1"], log: "victim")
         XCTAssertTrue(eventually(30) { stderr("coordinator").contains("victim joined") }, stderr("coordinator"))
         // Freeze it the moment it joined: the tasks the coordinator leased to it on its HELLO stay
@@ -139,13 +79,7 @@ final class ClusterCommandTests: XCTestCase {
         let reference = try trace(flags)
         let out = directory.appendingPathComponent("status-job")
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--state", out.path], log: "coordinator")
-        var endpoint: String?
-        XCTAssertTrue(eventually(30) {
-            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
-            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
-            return endpoint != nil
-        }, stderr("coordinator"))
-        guard let endpoint else { return }
+        guard let endpoint = announcedEndpoint() else { return }
         let status = try HutchProcess.run(["status", "--connect", endpoint, "--json"])
         XCTAssertEqual(status.status, 0, status.stderr)
         let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
@@ -201,13 +135,7 @@ final class ClusterCommandTests: XCTestCase {
             let log = "coordinator\(round)", workerLog = "worker\(round)"
             let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--model", inputs.appendingPathComponent("digits_resnet.onnx").path,
                                          "--data", inputs.appendingPathComponent("digits.npz").path] + flags + ["--state", out.path], log: log)
-            var endpoint: String?
-            XCTAssertTrue(eventually(30) {
-                guard let range = stderr(log).range(of: "workers connect to ") else { return false }
-                endpoint = stderr(log)[range.upperBound...].split(separator: "\n").first.map(String.init)
-                return endpoint != nil
-            }, stderr(log))
-            guard let endpoint else { return }
+            guard let endpoint = announcedEndpoint(log) else { return }
             try FileManager.default.removeItem(at: inputs)
             let worker = try start(["worker", "--connect", endpoint, "--fetch-blobs", "--cache", cache.path, "--threads", "1"], log: workerLog)
             XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr(log) + stderr(workerLog))
@@ -266,13 +194,7 @@ final class ClusterCommandTests: XCTestCase {
         let flags = ["--method", "hutchinson", "--probes", "5000", "--samples", "64", "--batch-size", "16"]  // long enough to interrupt
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*"] + flags + ["--state", directory.appendingPathComponent("x").path],
                                     log: "coordinator")
-        var endpoint: String?
-        XCTAssertTrue(eventually(30) {
-            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
-            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
-            return endpoint != nil
-        }, stderr("coordinator"))
-        guard let endpoint else { return }
+        guard let endpoint = announcedEndpoint() else { return }
         let worker = try start(["worker", "--connect", endpoint, "--name", "patient", "--threads", "1"], log: "worker")
         XCTAssertTrue(eventually(30) { stderr("coordinator").contains("patient joined") }, stderr("coordinator"))
         kill(coordinator.processIdentifier, SIGTERM)

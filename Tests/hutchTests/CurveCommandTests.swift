@@ -44,14 +44,9 @@ extension ClusterCommandTests {
         let out = directory.appendingPathComponent("curve-job")
         let coordinator = try start(["coordinator", "--bind", "tcp://0.0.0.0:*", "--curve-key", coordinatorKey + ".key",
                                      "--authorized-keys", authorized.path] + flags + ["--state", out.path], log: "coordinator")
-        var port: String?
-        XCTAssertTrue(eventually(30) {
-            guard let range = stderr("coordinator").range(of: "workers connect to tcp://0.0.0.0:") else { return false }
-            port = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
-            return port != nil
-        }, "the coordinator did not report its endpoint: \(stderr("coordinator"))")
-        guard let port else { return }
-        let endpoint = "tcp://127.0.0.1:\(port)"
+        guard let announced = announcedEndpoint() else { return }
+        XCTAssertTrue(announced.hasPrefix("tcp://0.0.0.0:"), announced)
+        let endpoint = announced.replacingOccurrences(of: "tcp://0.0.0.0:", with: "tcp://127.0.0.1:")
         let intruder = try start(["worker", "--connect", endpoint, "--name", "intruder", "--threads", "1",
                                   "--curve-key", stranger + ".key", "--coordinator-key", coordinatorKey + ".pub"], log: "intruder")
         let plain = try start(["worker", "--connect", endpoint, "--name", "plain", "--threads", "1"], log: "plain")

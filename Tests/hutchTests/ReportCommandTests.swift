@@ -4,17 +4,7 @@ import XCTest
 /// report.html end to end: a small real `hutch run` writes run.json and report.html, `hutch report`
 /// adds accuracy, and headless Chromium (Debian's `chromium`, installed by `make deps`) renders
 /// the page: the DOM it builds has one bar per layer, the frontier, the chosen plan and the table.
-final class ReportCommandTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
+final class ReportCommandTests: ProcessTestCase {
 
     /// Runs `executable ARGS` with output to files (children of `hutch run` may hold pipes open),
     /// killing it after `seconds`; returns status and stderr.
@@ -115,44 +105,15 @@ final class ReportCommandTests: XCTestCase {
     /// sensitivity-only job and the workers, whose names (chosen by whoever starts them) are
     /// escaped in report.html.
     func testCoordinatorRecordsItsWorkersAndTheReportEscapesTheirNames() throws {
-        var children: [Process] = []
-        defer { for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) } }
-        func start(_ arguments: [String], _ name: String) throws -> Process {
-            let process = Process()
-            process.executableURL = HutchProcess.executable
-            process.arguments = arguments
-            process.currentDirectoryURL = HutchProcess.repositoryRoot
-            let err = directory.appendingPathComponent("\(name).err")
-            FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: err)
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            children.append(process)
-            return process
-        }
-        func log(_ name: String) -> String {
-            (try? String(contentsOf: directory.appendingPathComponent("\(name).err"), encoding: .utf8)) ?? ""
-        }
         let out = directory.appendingPathComponent("job")
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "2", "--samples", "48",
-                                     "--batch-size", "16", "--state", out.path], "coordinator")
-        var endpoint: String?
-        let deadline = Date().addingTimeInterval(30)
-        while endpoint == nil && Date() < deadline {
-            if let range = log("coordinator").range(of: "workers connect to ") {
-                endpoint = log("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
-            }
-            usleep(20_000)
-        }
-        let connect = try XCTUnwrap(endpoint, "the coordinator did not report its endpoint: \(log("coordinator"))")
+                                     "--batch-size", "16", "--state", out.path], log: "coordinator")
+        let connect = try XCTUnwrap(announcedEndpoint())
         let names = ["<b>w1</b>", "w2&co"]
         for (i, name) in names.enumerated() {
-            _ = try start(["worker", "--connect", connect, "--name", name, "--threads", "1"], "worker\(i)")
+            _ = try start(["worker", "--connect", connect, "--name", name, "--threads", "1"], log: "worker\(i)")
         }
-        let end = Date().addingTimeInterval(120)
-        while coordinator.isRunning && Date() < end { usleep(20_000) }
-        XCTAssertFalse(coordinator.isRunning, "the coordinator did not finish in 120 s")
-        XCTAssertEqual(coordinator.terminationStatus, 0, log("coordinator"))
+        XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr("coordinator"))
 
         let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any])
         XCTAssertEqual(record["command"] as? String, "coordinator")

@@ -4,64 +4,11 @@ import XCTest
 /// Real processes: a coordinator with a state directory is killed (SIGKILL) or stopped (SIGTERM)
 /// mid-job and started again with the same flags; its separate workers reconnect and the outputs
 /// are byte-identical to an undisturbed run. Torn journals resume, other jobs are refused.
-final class ResumeCommandTests: XCTestCase {
-    var directory: URL!
-    var children: [Process] = []
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-resume-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
-        for child in children { child.waitUntilExit() }
-        children = []
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class ResumeCommandTests: ProcessTestCase {
     /// A Hutchinson job with a budget: sensitivity rounds, quantization errors, plan, quantize.
     let flags = ["--method", "hutchinson", "--mode", "layer", "--probes", "160", "--samples", "64", "--batch-size", "16",
                  "--bits", "2,4,8", "--avg-bits", "5"]
     let outputs = ["sensitivity.json", "plan.json", "quantized.onnx"]
-
-    func start(_ arguments: [String], log name: String) throws -> Process {
-        let process = Process()
-        process.executableURL = HutchProcess.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = HutchProcess.repositoryRoot
-        let err = directory.appendingPathComponent("\(name).err")
-        if !FileManager.default.fileExists(atPath: err.path) { _ = FileManager.default.createFile(atPath: err.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: err)
-        handle.seekToEndOfFile()
-        process.standardError = handle
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        children.append(process)
-        return process
-    }
-
-    func stderr(_ name: String) -> String {
-        (try? String(contentsOf: directory.appendingPathComponent("\(name).err"), encoding: .utf8)) ?? ""
-    }
-
-    func wait(_ process: Process, _ seconds: Double, _ what: String) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            XCTFail("\(what) did not finish within \(seconds) s")
-            return nil
-        }
-        return process.terminationStatus
-    }
-
-    func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline { if condition() { return true }; usleep(10_000) }
-        return condition()
-    }
 
     /// A loopback port free right now (the coordinator must come back on the same one).
     func freePort() throws -> Int {

@@ -11,13 +11,7 @@ extension ClusterCommandTests {
         let out = directory.appendingPathComponent("coordinated")
         let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "3"] + flags + ["--state", out.path],
                                     log: "coordinator")
-        var endpoint: String?
-        XCTAssertTrue(eventually(30) {
-            guard let range = stderr("coordinator").range(of: "workers connect to ") else { return false }
-            endpoint = stderr("coordinator")[range.upperBound...].split(separator: "\n").first.map(String.init)
-            return endpoint != nil
-        }, "the coordinator did not report its endpoint: \(stderr("coordinator"))")
-        guard let endpoint else { return }
+        guard let endpoint = announcedEndpoint() else { return }
         func worker(_ name: String) throws -> Process {
             try start(["worker", "--connect", endpoint, "--name", name, "--threads", "1"], log: name)
         }
