@@ -19,21 +19,8 @@ final class CoordinatorCoreTests: XCTestCase {
 
     /// mlp (ReLU: exact) or tanh_mlp (Hutchinson, adaptive rounds), 12 examples in batches of 4.
     func setup(_ name: String, hutchinson: Bool) throws -> Setup {
-        let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/\(name).onnx"))
-        let dataset = try Dataset(npz: Self.root.appendingPathComponent("Tests/Fixtures/\(name)_ref.npz"))
-        var options = TraceOptions()
-        options.method = hutchinson ? .hutchinson : .exact
-        options.batchSize = 4
-        options.bits = []
-        options.probesPerCall = 2
-        options.tolerance = 0.2
-        options.maxProbes = 12
-        options.probesPerRound = 4
-        options.mode = .layer
-        let reference = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: options)
-        let job = reference.job
-        let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
-        return Setup(runner: runner, options: options, reference: reference)
+        let f = try SimulationFixtures.fixture(name, hutchinson: hutchinson)
+        return Setup(runner: f.runner, options: f.options, reference: f.reference)
     }
 
     func assertMatches(_ sim: Simulation, _ setup: Setup, file: StaticString = #filePath, line: UInt = #line) {

@@ -109,6 +109,8 @@ struct SimulationFixtures: Sendable {
         return made
     }
 
+    /// mlp (ReLU: exact) or tanh_mlp (Hutchinson, adaptive rounds), 12 examples in batches of 4,
+    /// with its one-process reference (also CoordinatorCoreTests' setup).
     static func fixture(_ name: String, hutchinson: Bool) throws -> Fixture {
         let root = CoordinatorCoreTests.root
         let graph = try ONNXLoader.load(contentsOf: root.appendingPathComponent("Tests/Fixtures/\(name).onnx"))
