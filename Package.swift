@@ -5,6 +5,15 @@ import PackageDescription
 
 let release: [SwiftSetting] = []
 
+// HutchTensorAVX2 holds kernels compiled for AVX2 + FMA; HutchTensor calls them only when the
+// CPU reports both (Kernels+DirectConv.swift). The manifest is compiled for the host, so this
+// tests the build machine's architecture. ("x86-64-v3" is not accepted by -target-cpu.)
+#if arch(x86_64)
+let avx2: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let avx2: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "Hutch",
     products: [
@@ -17,7 +26,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
-        .target(name: "HutchTensor", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "HutchTensorAVX2", swiftSettings: avx2),
+        .target(name: "HutchTensor", dependencies: ["CBLAS", "HutchTensorAVX2"], swiftSettings: release),
         .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib", "CSodium"], swiftSettings: release),
         .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
         .target(name: "HutchAllocation", swiftSettings: release),

@@ -185,6 +185,46 @@ do {
         print(String(format: "   8 blocks sharing the input, per block: forward %5.1f, backward data %5.1f", flops / fk / 1e9, flops / dk / 1e9))
     }
 
+    // Each forward path side by side on every ResNet-20 conv shape (GFLOP per CPU-second): one
+    // block; 8 blocks sharing x (V x); 8 blocks with their own x sharing w (W x-dot). "auto" is
+    // what conv2DForward dispatches to. BENCH_PATHS=0 skips this table, BENCH_PATH_BLOCKS=k
+    // sets the 8.
+    if ProcessInfo.processInfo.environment["BENCH_PATHS"] != "0" {
+        print("forward paths (GFLOP per CPU-second)   1 block: direct winograd im2col auto | 8 shared x: d w i a | 8 shared w: d w i a")
+        let convs: [(cin: Int, cout: Int, hw: Int, k: Int, s: Int)] = [
+            (3, 16, 32, 3, 1), (16, 16, 32, 3, 1), (16, 32, 32, 3, 2), (16, 32, 32, 1, 2), (32, 32, 16, 3, 1),
+            (32, 64, 16, 3, 2), (32, 64, 16, 1, 2), (64, 64, 8, 3, 1),
+        ]
+        for c in convs {
+            let pad = c.k / 2
+            let g = try ConvGeometry(input: [batch, c.cin, c.hw, c.hw], weight: [c.cout, c.cin, c.k, c.k], strides: [c.s, c.s],
+                                     pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1)
+            let flops = 2.0 * Double(g.outputCount) * Double(g.patchSize)
+            let kb = Int(ProcessInfo.processInfo.environment["BENCH_PATH_BLOCKS"] ?? "") ?? 8
+            let x = (0..<(kb * g.inputCount)).map { Float($0 % 13) * 0.1 - 0.6 }
+            let w = (0..<(kb * g.weightCount)).map { Float($0 % 7) * 0.01 }
+            var y = [Float](repeating: 0, count: kb * g.outputCount)
+            var text = String(format: "conv %2d->%2d %2dx%2d %dx%d s%d ", c.cin, c.cout, c.hw, c.hw, c.k, c.k, c.s)
+            for (blocks, xs, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.inputCount, 0)] {
+                for path in ConvForwardPath.allCases + [nil] {
+                    var ran = true
+                    _ = measure {
+                        if let path {
+                            ran = Kernels.conv2DForward(g, path: path, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws,
+                                                        y: &y, accumulate: false)
+                        } else {
+                            Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
+                                                  accumulate: false)
+                        }
+                    }
+                    text += ran ? String(format: " %5.1f", flops * Double(blocks) / lastCPU / 1e9) : "     -"
+                }
+                text += " |"
+            }
+            print(text)
+        }
+    }
+
     if let torchURL {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: torchURL)) as? [String: Any] ?? [:]
         func torch(_ key: String) -> Double? { (json[key] as? [String: Any])?["min"] as? Double }

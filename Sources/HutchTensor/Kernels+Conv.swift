@@ -19,6 +19,12 @@ extension Kernels {
             return depthwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
                                     wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         }
+        if Scalar.self == Float.self, directApplies(geometry) {
+            return directForward(geometry, blocks: blocks, x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                                 xBlockStride: xBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                 wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+                                 accumulate: accumulate)
+        }
         if Scalar.self == Float.self, winogradApplies(geometry) {
             return winogradForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
                                    wBlockStride: wBlockStride, y: y, accumulate: accumulate)
@@ -26,6 +32,18 @@ extension Kernels {
         if let perGemm = mergedBlocks(geometry, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) {
             return conv2DForwardSharedInput(geometry, blocks: blocks, perGemm: perGemm, x: x, w: w, y: y, accumulate: accumulate)
         }
+        conv2DForwardIm2col(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                            y: y, accumulate: accumulate)
+    }
+
+    /// The im2col + GEMM path of `conv2DForward` (any geometry; tests and benchmarks call it directly).
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    static func conv2DForwardIm2col<Scalar: TensorScalar>(
+        _ geometry: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Scalar>, xBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int,
+        y: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
         // Blocks with their own inputs are never merged into one larger batch: every block then
         // runs the GEMMs of the same shapes as a single-block call.
         let g = geometry

@@ -18,8 +18,13 @@ extension Kernels {
     static let winogradMergeEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MERGE"] == "1"
 
     static func winogradApplies(_ g: ConvGeometry) -> Bool {
-        winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
-            && g.dilationW == 1 && g.group == 1 && g.inChannels >= winogradMinChannels && g.outChannels >= 8
+        winogradEnabled && g.inChannels >= winogradMinChannels && winogradShapeFits(g)
+    }
+
+    /// Whether the Winograd kernel can run this geometry at all (3x3, stride 1, no groups).
+    static func winogradShapeFits(_ g: ConvGeometry) -> Bool {
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
+            && g.dilationW == 1 && g.group == 1 && g.outChannels >= 8
             && g.outHeight >= 2 && g.outWidth >= 2 && g.spatialRank == 2
     }
 

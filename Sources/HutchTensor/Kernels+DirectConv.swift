@@ -1,0 +1,123 @@
+import Foundation
+import HutchTensorAVX2
+
+/// Float convolutions by the direct AVX2 + FMA kernel of HutchTensorAVX2 (vectorized over 8
+/// output columns, 4 output channels x 3 vectors per register tile), used only when the CPU
+/// reports avx2 and fma. Each output element is summed in the fixed order (ci, kh, kw) by one
+/// thread, so bits depend neither on threads nor on blocks: block b's result equals a
+/// single-block call on block b's operands.
+extension Kernels {
+    /// Whether this CPU runs AVX2 and FMA code: the flags line of /proc/cpuinfo (the kernel
+    /// clears them when the OS does not save the ymm state). Never true off x86-64.
+    static let cpuHasAVX2FMA: Bool = {
+        #if arch(x86_64)
+        guard let handle = FileHandle(forReadingAtPath: "/proc/cpuinfo"),
+              let data = try? handle.readToEnd(), let text = String(data: data, encoding: .utf8),
+              let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let words = Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" }))
+        return words.contains("avx2") && words.contains("fma")
+        #else
+        return false
+        #endif
+    }()
+
+    /// HUTCH_DIRECT_CONV=0 turns the direct path off (for benchmarks against Winograd / im2col).
+    static let directConvEnabled = cpuHasAVX2FMA && ProcessInfo.processInfo.environment["HUTCH_DIRECT_CONV"] != "0"
+
+    /// The direct kernel's shape for this geometry, or nil when the kernel cannot run it
+    /// (groups, dilations, output width not a multiple of 8).
+    static func directShape(_ g: ConvGeometry) -> DirectConvShape? {
+        guard g.group == 1, g.dilationH == 1, g.dilationW == 1 else { return nil }
+        let s = DirectConvShape(inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: g.outChannels,
+                                kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: g.strideH,
+                                strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight,
+                                outWidth: g.outWidth)
+        return s.fits ? s : nil
+    }
+
+    /// Whether `conv2DForward` takes the direct path for this Float geometry. The rule depends on
+    /// the geometry only (never on blocks or shared operands), so that a block's bits equal a
+    /// single-block call's. Measured with EngineBenchmark's path table (GFLOP per CPU-second,
+    /// 2 threads, batch 128; columns 1 block | 8 blocks sharing x | 8 blocks sharing w):
+    ///   3->16 32x32 3x3:     direct 97 / 103 / 89,   im2col 50 / 62 / 46
+    ///   16->16 32x32 3x3:    direct 92 / 105 / 91,   im2col 54 / 71 / 54,  Winograd 53 / 81 / 53
+    ///   16->32 32x32 3x3 s2: direct 62 / 97 / 62,    im2col 50 / 78 / 50
+    ///   32->32 16x16 3x3:    direct 96 / 108 / 94,   Winograd 73 / 108 / 67
+    ///   32->64 16x16 3x3 s2: direct 66 / 98 / 73,    im2col 51 / 86 / 56
+    ///   64->64 8x8 3x3:      direct 96 / 101 / 95,   Winograd 80 / 117 / 83 (4 blocks: 100 vs 109)
+    ///   16->32 32x32 1x1 s2: direct 15 / 58 / 15,    im2col 40 / 51 / 31
+    ///   32->64 16x16 1x1 s2: direct 26 / 71 / 25,    im2col 59 / 71 / 53
+    /// So: direct for every kernel larger than 1x1 that fits (OW a multiple of 8, no groups or
+    /// dilations). Winograd wins only on a shared input at 64 channels, but a rule on blocks
+    /// would change a probe's bits with its group, and a probe's passes are half shared-x (V x,
+    /// V^T g) and half shared-w (W x-dot, W^T lambda-dot): on average direct is no slower. 1x1
+    /// kernels keep im2col: their few steps per tile do not pay for padding the input.
+    static func directApplies(_ g: ConvGeometry) -> Bool {
+        directConvEnabled && g.kernelHeight * g.kernelWidth > 1 && directShape(g) != nil
+    }
+
+    /// y[b] (+)= conv(x[b], w[b]) by the direct kernel; `workers` threads at most (tests vary it).
+    static func directForward(_ g: ConvGeometry, blocks: Int,
+                              x: UnsafePointer<Float>, xBlockStride: Int,
+                              w: UnsafePointer<Float>, wBlockStride: Int,
+                              y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads) {
+        guard cpuHasAVX2FMA, let s = directShape(g) else {
+            preconditionFailure("directForward called for a geometry or CPU it does not support")
+        }
+        let wBlocks = wBlockStride == 0 ? 1 : blocks
+        let pc = s.packedWeightCount
+        let packed = BufferPool.shared.scratch(wBlocks * pc, of: Float.self)
+        defer { BufferPool.shared.release(packed, wBlocks * pc) }
+        for b in 0..<wBlocks {
+            DirectConvAVX2.packWeights(s, w: w + b * wBlockStride, into: packed + b * pc)
+        }
+        let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
+        // Work items: an example with all blocks when x is shared (padded once), else (block, example).
+        let perItem = xBlockStride == 0 ? blocks : 1
+        let items = g.batch * (blocks / perItem)
+        let p = max(1, min(workers, items))
+        parallelFor(p) { t in
+            let padded = BufferPool.shared.scratch(s.paddedCount, of: Float.self)
+            defer { BufferPool.shared.release(padded, s.paddedCount) }
+            for item in stride(from: t, to: items, by: p) {
+                let b0 = (item / g.batch) * perItem, e = item % g.batch
+                DirectConvAVX2.padInput(s, x: x + b0 * xBlockStride + e * inCount, into: padded)
+                for b in b0..<(b0 + perItem) {
+                    DirectConvAVX2.forward(s, padded: padded, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
+                                           y: y + b * g.outputCount + e * outCount, accumulate: accumulate)
+                }
+            }
+        }
+    }
+}
+
+/// One of the Float forward convolution paths, for benchmarks that compare them side by side.
+public enum ConvForwardPath: String, Sendable, CaseIterable {
+    case direct, winograd, im2col
+}
+
+extension Kernels {
+    /// conv2DForward (Float) on the given path, whatever the dispatch rule would pick; false (and
+    /// y untouched) when the path cannot run this geometry on this CPU. For benchmarks.
+    public static func conv2DForward(
+        _ g: ConvGeometry, path: ConvForwardPath, blocks: Int,
+        x: UnsafePointer<Float>, xBlockStride: Int, w: UnsafePointer<Float>, wBlockStride: Int,
+        y: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) -> Bool {
+        guard !isDepthwise(g) else { return false }
+        switch path {
+        case .direct:
+            guard cpuHasAVX2FMA, directShape(g) != nil else { return false }
+            directForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
+                          accumulate: accumulate)
+        case .winograd:
+            guard winogradShapeFits(g) else { return false }
+            winogradForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
+                            accumulate: accumulate)
+        case .im2col:
+            conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
+                                accumulate: accumulate)
+        }
+        return true
+    }
+}

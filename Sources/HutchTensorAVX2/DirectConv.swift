@@ -1,0 +1,229 @@
+/// Direct NCHW convolution of Float tensors, compiled for AVX2 + FMA (Package.swift gives this
+/// target `-target-cpu haswell` on x86-64). Callers must check that the CPU has avx2 and fma
+/// before calling anything here; every entry point is `@inline(never)` so that none of this code
+/// is inlined into modules built for baseline x86-64. On other architectures the target
+/// compiles as plain Swift and is never called.
+///
+/// Output is vectorized over columns: an accumulator is 8 consecutive output columns of one row
+/// of one output channel (so OW must be a multiple of 8). A tile is 4 output channels x 3 such
+/// vectors = 12 ymm accumulators; each (ci, kh, kw) step loads 3 input vectors shared by the 4
+/// channels, broadcasts 4 weights and does 12 FMAs. Every output element is summed from zero in
+/// the fixed order (ci, kh, kw), then stored or added to y: its bits do not depend on the tile,
+/// the example, the thread or the caller's blocking.
+public struct DirectConvShape: Sendable, Equatable {
+    public var inChannels: Int, inHeight: Int, inWidth: Int
+    public var outChannels: Int, kernelHeight: Int, kernelWidth: Int
+    public var strideH: Int, strideW: Int, padTop: Int, padLeft: Int
+    public var outHeight: Int, outWidth: Int
+
+    public init(inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                strideH: Int, strideW: Int, padTop: Int, padLeft: Int, outHeight: Int, outWidth: Int) {
+        self.inChannels = inChannels; self.inHeight = inHeight; self.inWidth = inWidth
+        self.outChannels = outChannels; self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.strideH = strideH; self.strideW = strideW; self.padTop = padTop; self.padLeft = padLeft
+        self.outHeight = outHeight; self.outWidth = outWidth
+    }
+
+    /// Whether the kernel handles this shape: whole 8-column vectors.
+    public var fits: Bool {
+        outWidth % 8 == 0 && outWidth >= 8 && outHeight >= 1 && inChannels >= 1 && outChannels >= 1
+            && kernelHeight >= 1 && kernelWidth >= 1 && strideH >= 1 && strideW >= 1
+    }
+
+    /// The padded input of one example is [ci][row][phase][index]: padded column c = index *
+    /// strideW + phase, so that the 8 inputs of one output vector are contiguous for any stride.
+    public var paddedHeight: Int { (outHeight - 1) * strideH + kernelHeight }
+    public var phaseLength: Int { outWidth + (kernelWidth - 1) / strideW }
+    public var rowStride: Int { strideW * phaseLength }
+    public var channelStride: Int { paddedHeight * rowStride }
+    /// Floats of one example's padded input.
+    public var paddedCount: Int { inChannels * channelStride }
+    /// Floats of one packed weight block: [C_out / 4 rounded up][ci][kh][kw][4], zero-filled.
+    public var packedWeightCount: Int { (outChannels + 3) / 4 * 4 * inChannels * kernelHeight * kernelWidth }
+}
+
+public enum DirectConvAVX2 {
+    /// Packs w [C_out, C_in, kH, kW] into `packed` (shape.packedWeightCount floats).
+    @inline(never)
+    public static func packWeights(_ s: DirectConvShape, w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let kk = s.kernelHeight * s.kernelWidth, steps = s.inChannels * kk
+        for cb in 0..<((s.outChannels + 3) / 4) {
+            let dst = packed + cb * steps * 4
+            for c in 0..<4 {
+                let co = cb * 4 + c
+                if co < s.outChannels {
+                    let src = w + co * steps
+                    for k in 0..<steps { dst[k * 4 + c] = src[k] }
+                } else {
+                    for k in 0..<steps { dst[k * 4 + c] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Copies one example x [C_in, H, W] into the zero-padded, phase-split layout (shape.paddedCount floats).
+    @inline(never)
+    public static func padInput(_ s: DirectConvShape, x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
+        let (h, w, sw, len) = (s.inHeight, s.inWidth, s.strideW, s.phaseLength)
+        for ci in 0..<s.inChannels {
+            let xc = x + ci * h * w
+            for r in 0..<s.paddedHeight {
+                let row = p + ci * s.channelStride + r * s.rowStride
+                let iy = r - s.padTop
+                if iy < 0 || iy >= h { row.update(repeating: 0, count: s.rowStride); continue }
+                let xr = xc + iy * w
+                if sw == 1 {
+                    // padded columns c: input column c - padLeft when inside the input
+                    let lo = min(len, s.padLeft), hi = max(lo, min(len, w + s.padLeft))
+                    if lo > 0 { row.update(repeating: 0, count: lo) }
+                    (row + lo).update(from: xr + lo - s.padLeft, count: hi - lo)
+                    if hi < len { (row + hi).update(repeating: 0, count: len - hi) }
+                    continue
+                }
+                // phase p, index j holds input column j * sw + p - padLeft: zero the row, then
+                // copy each phase's contiguous range of valid j without branches
+                row.update(repeating: 0, count: s.rowStride)
+                for phase in 0..<sw {
+                    let dst = row + phase * len, first = phase - s.padLeft
+                    let lo = first >= 0 ? 0 : (sw - 1 - first) / sw
+                    let hi = w - first <= 0 ? 0 : min(len, (w - first + sw - 1) / sw)
+                    if lo < hi {
+                        for j in lo..<hi { dst[j] = xr[j * sw + first] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// y [C_out, OH, OW] (+)= conv(padded input of one example, packed weights).
+    @inline(never)
+    public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                               y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (kh, kw, sw) = (s.kernelHeight, s.kernelWidth, s.strideW)
+        let kk = kh * kw, steps = s.inChannels * kk
+        let vectors = s.outHeight * s.outWidth / 8, vpr = s.outWidth / 8
+        let ys = s.outHeight * s.outWidth
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { table in
+            // input offset of step (ci, kh, kw) relative to the first input of an output vector
+            for ci in 0..<s.inChannels {
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        table[(ci * kh + i) * kw + j] = ci * s.channelStride + i * s.rowStride + (j % sw) * s.phaseLength + j / sw
+                    }
+                }
+            }
+            let off = UnsafePointer(table.baseAddress!)
+            // input offset of output vector v (row oy, columns ox0..<ox0+8)
+            @inline(__always) func inOffset(_ v: Int) -> Int {
+                let oy = v / vpr, ox0 = (v - oy * vpr) * 8
+                return oy * s.strideH * s.rowStride + ox0
+            }
+            for cb in 0..<((s.outChannels + 3) / 4) {
+                let wp = packed + cb * steps * 4
+                let channels = min(4, s.outChannels - cb * 4)
+                let yc = y + cb * 4 * ys
+                var v = 0
+                while v + 3 <= vectors {
+                    tile3(padded, inOffset(v), inOffset(v + 1), inOffset(v + 2), wp, off, steps,
+                          yc + 8 * v, yc + 8 * (v + 1), yc + 8 * (v + 2), ys, channels, accumulate)
+                    v += 3
+                }
+                if vectors - v == 2 {
+                    tile2(padded, inOffset(v), inOffset(v + 1), wp, off, steps, yc + 8 * v, yc + 8 * (v + 1), ys, channels, accumulate)
+                } else if vectors - v == 1 {
+                    tile1(padded, inOffset(v), wp, off, steps, yc + 8 * v, ys, channels, accumulate)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+        let r = UnsafeMutableRawPointer(p)
+        r.storeBytes(of: accumulate ? r.loadUnaligned(as: SIMD8<Float>.self) + v : v, as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func tile3(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ o2: Int, _ w: UnsafePointer<Float>,
+                      _ off: UnsafePointer<Int>, _ steps: Int,
+                      _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
+                      _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a02 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>(), a12 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a22 = SIMD8<Float>()
+        var a30 = SIMD8<Float>(), a31 = SIMD8<Float>(), a32 = SIMD8<Float>()
+        let (x0, x1, x2) = (x + o0, x + o1, x + o2)
+        var wp = w
+        for k in 0..<steps {
+            let o = off[k]
+            let v0 = load(x0 + o), v1 = load(x1 + o), v2 = load(x2 + o)
+            let w0 = SIMD8<Float>(repeating: wp[0])
+            a00 = a00.addingProduct(v0, w0); a01 = a01.addingProduct(v1, w0); a02 = a02.addingProduct(v2, w0)
+            let w1 = SIMD8<Float>(repeating: wp[1])
+            a10 = a10.addingProduct(v0, w1); a11 = a11.addingProduct(v1, w1); a12 = a12.addingProduct(v2, w1)
+            let w2 = SIMD8<Float>(repeating: wp[2])
+            a20 = a20.addingProduct(v0, w2); a21 = a21.addingProduct(v1, w2); a22 = a22.addingProduct(v2, w2)
+            let w3 = SIMD8<Float>(repeating: wp[3])
+            a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3); a32 = a32.addingProduct(v2, w3)
+            wp += 4
+        }
+        store(a00, y0, accumulate); store(a01, y1, accumulate); store(a02, y2, accumulate)
+        if channels > 1 { store(a10, y0 + ys, accumulate); store(a11, y1 + ys, accumulate); store(a12, y2 + ys, accumulate) }
+        if channels > 2 {
+            store(a20, y0 + 2 * ys, accumulate); store(a21, y1 + 2 * ys, accumulate); store(a22, y2 + 2 * ys, accumulate)
+        }
+        if channels > 3 {
+            store(a30, y0 + 3 * ys, accumulate); store(a31, y1 + 3 * ys, accumulate); store(a32, y2 + 3 * ys, accumulate)
+        }
+    }
+
+    @inline(__always)
+    static func tile2(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ w: UnsafePointer<Float>,
+                      _ off: UnsafePointer<Int>, _ steps: Int,
+                      _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>,
+                      _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        let (x0, x1) = (x + o0, x + o1)
+        var wp = w
+        for k in 0..<steps {
+            let o = off[k]
+            let v0 = load(x0 + o), v1 = load(x1 + o)
+            let w0 = SIMD8<Float>(repeating: wp[0]), w1 = SIMD8<Float>(repeating: wp[1])
+            let w2 = SIMD8<Float>(repeating: wp[2]), w3 = SIMD8<Float>(repeating: wp[3])
+            a00 = a00.addingProduct(v0, w0); a01 = a01.addingProduct(v1, w0)
+            a10 = a10.addingProduct(v0, w1); a11 = a11.addingProduct(v1, w1)
+            a20 = a20.addingProduct(v0, w2); a21 = a21.addingProduct(v1, w2)
+            a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3)
+            wp += 4
+        }
+        store(a00, y0, accumulate); store(a01, y1, accumulate)
+        if channels > 1 { store(a10, y0 + ys, accumulate); store(a11, y1 + ys, accumulate) }
+        if channels > 2 { store(a20, y0 + 2 * ys, accumulate); store(a21, y1 + 2 * ys, accumulate) }
+        if channels > 3 { store(a30, y0 + 3 * ys, accumulate); store(a31, y1 + 3 * ys, accumulate) }
+    }
+
+    @inline(__always)
+    static func tile1(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
+                      _ off: UnsafePointer<Int>, _ steps: Int,
+                      _ y0: UnsafeMutablePointer<Float>, _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        let x0 = x + o0
+        var wp = w
+        for k in 0..<steps {
+            let v0 = load(x0 + off[k])
+            a0 = a0.addingProduct(v0, SIMD8<Float>(repeating: wp[0])); a1 = a1.addingProduct(v0, SIMD8<Float>(repeating: wp[1]))
+            a2 = a2.addingProduct(v0, SIMD8<Float>(repeating: wp[2])); a3 = a3.addingProduct(v0, SIMD8<Float>(repeating: wp[3]))
+            wp += 4
+        }
+        store(a0, y0, accumulate)
+        if channels > 1 { store(a1, y0 + ys, accumulate) }
+        if channels > 2 { store(a2, y0 + 2 * ys, accumulate) }
+        if channels > 3 { store(a3, y0 + 3 * ys, accumulate) }
+    }
+}

@@ -1,0 +1,165 @@
+import HutchTestSupport
+import XCTest
+@testable import HutchTensor
+
+/// The direct AVX2 convolution (Kernels+DirectConv, HutchTensorAVX2) against the im2col path and
+/// the naive loop, and its bit guarantees (threads, blocks). Skipped on CPUs without AVX2 + FMA.
+final class DirectConvTests: XCTestCase {
+    /// (input shape, weight shape, strides, pads): strides 1/2/3, pads 0-2 and asymmetric, 1x1,
+    /// 3x3, 5x5 and 3x1 kernels, 1-9 output channels (tails of the 4-channel blocks), output
+    /// widths 8/16/24 and heights giving 1, 2 and 3 vectors in the last tile.
+    let cases: [([Int], [Int], [Int], [Int])] = [
+        ([2, 3, 8, 8], [5, 3, 3, 3], [1, 1], [1, 1, 1, 1]),
+        ([1, 1, 4, 16], [1, 1, 3, 3], [1, 1], [1, 1, 1, 1]),
+        ([3, 16, 8, 8], [16, 16, 3, 3], [1, 1], [1, 1, 1, 1]),
+        ([2, 7, 6, 24], [9, 7, 3, 3], [1, 1], [0, 1, 2, 1]),
+        ([2, 4, 16, 16], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]),
+        ([1, 5, 17, 33], [3, 5, 3, 3], [2, 2], [1, 0, 0, 0]),
+        ([2, 6, 16, 16], [8, 6, 1, 1], [2, 2], [0, 0, 0, 0]),
+        ([2, 6, 5, 8], [4, 6, 1, 1], [1, 1], [0, 0, 0, 0]),
+        ([1, 3, 9, 16], [2, 3, 5, 5], [1, 1], [2, 2, 2, 2]),
+        ([1, 4, 10, 24], [7, 4, 3, 1], [1, 3], [1, 0, 1, 0]),
+        ([2, 32, 4, 8], [12, 32, 3, 3], [1, 1], [1, 1, 1, 1]),
+        ([1, 2, 3, 9], [2, 2, 2, 2], [1, 1], [0, 0, 0, 0]),
+    ]
+
+    func geometry(_ c: ([Int], [Int], [Int], [Int])) throws -> ConvGeometry {
+        try ConvGeometry(input: c.0, weight: c.1, strides: c.2, pads: c.3, dilations: [1, 1], group: 1)
+    }
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(Kernels.cpuHasAVX2FMA, "this CPU has no AVX2 + FMA: the direct kernel is never used")
+    }
+
+    func direct(_ g: ConvGeometry, blocks: Int = 1, x: [Float], xBlockStride: Int = 0, w: [Float], wBlockStride: Int = 0,
+                y: [Float], accumulate: Bool, workers: Int = Kernels.threads) -> [Float] {
+        var y = y
+        Kernels.directForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: &y,
+                              accumulate: accumulate, workers: workers)
+        return y
+    }
+
+    func im2col(_ g: ConvGeometry, blocks: Int = 1, x: [Float], xBlockStride: Int = 0, w: [Float], wBlockStride: Int = 0,
+                y: [Float], accumulate: Bool) -> [Float] {
+        var y = y
+        Kernels.conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                                    y: &y, accumulate: accumulate)
+        return y
+    }
+
+    func testDirectMatchesIm2colAndNaiveLoop() throws {
+        var rng = TestRandom(seed: 31)
+        for c in cases {
+            let g = try geometry(c)
+            XCTAssertNotNil(Kernels.directShape(g), "\(c)")
+            let x = rng.array(g.inputCount), w = rng.array(g.weightCount)
+            let (xf, wf) = (x.map(Float.init), w.map(Float.init))
+            for accumulate in [false, true] {
+                let y0 = rng.array(g.outputCount).map(Float.init)
+                let d = direct(g, x: xf, w: wf, y: y0, accumulate: accumulate)
+                let r = im2col(g, x: xf, w: wf, y: y0, accumulate: accumulate)
+                let naive = naiveConv(g, x, w)
+                let expected = accumulate ? zip(naive, y0).map { $0 + Double($1) } : naive
+                XCTAssertLessThan(maxRelativeError(d.map(Double.init), expected), 1e-5, "\(c) accumulate \(accumulate)")
+                XCTAssertLessThan(maxRelativeError(d.map(Double.init), r.map(Double.init)), 1e-5, "\(c) accumulate \(accumulate)")
+            }
+        }
+    }
+
+    /// conv2DForward dispatches to the direct kernel exactly for kernels larger than 1x1 whose
+    /// output width is a multiple of 8 (no groups, no dilations), and stays correct otherwise.
+    func testDispatchAndFallbacks() throws {
+        var rng = TestRandom(seed: 32)
+        // (geometry, name, whether the direct kernel can run it, whether conv2DForward picks it)
+        let geometries: [(ConvGeometry, String, Bool, Bool)] = [
+            (try geometry(([1, 4, 6, 16], [4, 4, 3, 3], [1, 1], [1, 1, 1, 1])), "3x3 OW 16", true, true),
+            (try geometry(([2, 4, 7, 15], [5, 4, 3, 3], [2, 2], [1, 1, 1, 1])), "3x3 stride 2 OW 8", true, true),
+            (try geometry(([1, 4, 6, 12], [4, 4, 3, 3], [1, 1], [1, 1, 1, 1])), "OW 12", false, false),
+            (try geometry(([1, 4, 6, 20], [4, 4, 3, 3], [1, 1], [0, 0, 0, 0])), "OW 18", false, false),
+            (try ConvGeometry(input: [1, 4, 6, 16], weight: [4, 2, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1],
+                              dilations: [1, 1], group: 2), "groups", false, false),
+            (try ConvGeometry(input: [1, 4, 6, 20], weight: [4, 4, 3, 3], strides: [1, 1], pads: [0, 0, 0, 0],
+                              dilations: [2, 2], group: 1), "dilation", false, false),
+            (try geometry(([1, 4, 6, 16], [4, 4, 1, 1], [1, 1], [0, 0, 0, 0])), "1x1", true, false),
+        ]
+        for (g, name, fits, picked) in geometries {
+            XCTAssertEqual(Kernels.directShape(g) != nil, fits, name)
+            XCTAssertEqual(Kernels.directApplies(g), picked && Kernels.directConvEnabled, name)
+            let x = rng.array(g.inputCount), w = rng.array(g.weightCount)
+            var y = [Float](repeating: 0, count: g.outputCount)
+            Kernels.conv2DForward(g, blocks: 1, x: x.map(Float.init), xBlockStride: 0, w: w.map(Float.init), wBlockStride: 0,
+                                  y: &y, accumulate: false)
+            XCTAssertLessThan(maxRelativeError(y.map(Double.init), naiveConv(g, x, w)), 1e-5, name)
+        }
+    }
+
+    /// Every example is summed by one thread in a fixed order: 1, 2, 3 and 7 workers give the same bits.
+    func testBitsDoNotDependOnThreadCount() throws {
+        var rng = TestRandom(seed: 33)
+        for c in [cases[0], cases[4], cases[10]] {
+            let g = try geometry(c).withBatch(5)
+            let blocks = 2
+            let x = rng.array(blocks * g.inputCount).map(Float.init), w = rng.array(blocks * g.weightCount).map(Float.init)
+            let y0 = rng.array(blocks * g.outputCount).map(Float.init)
+            for (xs, ws) in [(0, g.weightCount), (g.inputCount, 0), (g.inputCount, g.weightCount)] {
+                let one = direct(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: y0, accumulate: true,
+                                 workers: 1)
+                for workers in [2, 3, 7] {
+                    let many = direct(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: y0, accumulate: true,
+                                      workers: workers)
+                    XCTAssertEqual(many.map(\.bitPattern), one.map(\.bitPattern), "\(c) strides \(xs) \(ws) workers \(workers)")
+                }
+            }
+        }
+    }
+
+    /// Blocks sharing x, sharing w, or with their own of both, accumulating or not, through
+    /// conv2DForward: each block has the bits of a single-block call, and the naive loop's values.
+    func testBlocksAreBitIdenticalToSingleCalls() throws {
+        var rng = TestRandom(seed: 34)
+        for c in [cases[2], cases[3], cases[5]] {
+            let g = try geometry(c)
+            XCTAssertTrue(Kernels.directApplies(g))
+            let blocks = 3
+            let x = rng.array(blocks * g.inputCount).map(Float.init), w = rng.array(blocks * g.weightCount).map(Float.init)
+            for (xs, ws) in [(0, g.weightCount), (g.inputCount, 0), (g.inputCount, g.weightCount)] {
+                for accumulate in [false, true] {
+                    let y0 = rng.array(blocks * g.outputCount).map(Float.init)
+                    var y = y0
+                    Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
+                                          accumulate: accumulate)
+                    for b in 0..<blocks {
+                        let xb = Array(x[(b * xs)..<(b * xs + g.inputCount)]), wb = Array(w[(b * ws)..<(b * ws + g.weightCount)])
+                        let range = (b * g.outputCount)..<((b + 1) * g.outputCount)
+                        var single = Array(y0[range])
+                        Kernels.conv2DForward(g, blocks: 1, x: xb, xBlockStride: 0, w: wb, wBlockStride: 0, y: &single,
+                                              accumulate: accumulate)
+                        XCTAssertEqual(single.map(\.bitPattern), y[range].map(\.bitPattern), "\(c) \(xs) \(ws) \(accumulate) block \(b)")
+                        let got = (0..<g.outputCount).map { Double(single[$0]) - (accumulate ? Double(y0[range.lowerBound + $0]) : 0) }
+                        XCTAssertLessThan(maxRelativeError(got, naiveConv(g, xb.map(Double.init), wb.map(Double.init))), 1e-5,
+                                          "\(c) block \(b)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stride-1 data gradient runs as a forward convolution with flipped weights, so it takes
+    /// the direct path when the input width is a multiple of 8: against the naive adjoint.
+    func testStrideOneDataGradientMatchesAdjoint() throws {
+        var rng = TestRandom(seed: 35)
+        for c in [cases[0], cases[2], cases[3]] {
+            let g = try geometry(c)
+            let t = try XCTUnwrap(g.strideOneTranspose)
+            XCTAssertTrue(Kernels.directApplies(t), "\(c)")
+            let w = rng.array(g.weightCount), dy = rng.array(g.outputCount)
+            var dx = [Float](repeating: 0, count: g.inputCount)
+            Kernels.conv2DBackwardData(g, blocks: 1, dy: dy.map(Float.init), dyBlockStride: 0, w: w.map(Float.init),
+                                       wBlockStride: 0, dx: &dx, accumulate: false)
+            for i in stride(from: 0, to: g.inputCount, by: 7) {
+                var e = [Double](repeating: 0, count: g.inputCount); e[i] = 1
+                XCTAssertEqual(Double(dx[i]), dot(naiveConv(g, e, w), dy), accuracy: 1e-4, "\(c) input \(i)")
+            }
+        }
+    }
+}
