@@ -70,26 +70,37 @@ public enum DirectConvAVX2 {
             for r in 0..<s.paddedHeight {
                 let row = p + ci * s.channelStride + r * s.rowStride
                 let iy = r - s.padTop
-                if iy < 0 || iy >= h { row.update(repeating: 0, count: s.rowStride); continue }
+                if iy < 0 || iy >= h { zero(row, s.rowStride); continue }
                 let xr = xc + iy * w
                 if sw == 1 {
-                    // padded columns c: input column c - padLeft when inside the input
+                    // padded column j is input column j - padLeft when inside the input. Inline
+                    // loops: rows are short, and memcpy / memset calls cost more than the copy.
                     let lo = min(len, s.padLeft), hi = max(lo, min(len, w + s.padLeft))
-                    if lo > 0 { row.update(repeating: 0, count: lo) }
-                    (row + lo).update(from: xr + lo - s.padLeft, count: hi - lo)
-                    if hi < len { (row + hi).update(repeating: 0, count: len - hi) }
+                    let src = xr - s.padLeft
+                    var j = 0
+                    while j < lo { row[j] = 0; j += 1 }
+                    while j + 8 <= hi { UnsafeMutableRawPointer(row + j).storeBytes(of: load(src + j), as: SIMD8<Float>.self); j += 8 }
+                    while j < hi { row[j] = src[j]; j += 1 }
+                    while j < len { row[j] = 0; j += 1 }
                     continue
                 }
                 // phase p, index j holds input column j * sw + p - padLeft: zero the row, then
                 // copy each phase's contiguous range of valid j without branches
-                row.update(repeating: 0, count: s.rowStride)
+                zero(row, s.rowStride)
                 for phase in 0..<sw {
                     let dst = row + phase * len, first = phase - s.padLeft
                     let lo = first >= 0 ? 0 : (sw - 1 - first) / sw
                     let hi = w - first <= 0 ? 0 : min(len, (w - first + sw - 1) / sw)
-                    if lo < hi {
-                        for j in lo..<hi { dst[j] = xr[j * sw + first] }
+                    var j = lo
+                    if sw == 2 {
+                        // 16 inputs -> the 8 of this phase, while the 16 stay inside the row
+                        while j + 8 <= hi && 2 * j + first + 16 <= w {
+                            let v = UnsafeRawPointer(xr + 2 * j + first).loadUnaligned(as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(dst + j).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                            j += 8
+                        }
                     }
+                    while j < hi { dst[j] = xr[j * sw + first]; j += 1 }
                 }
             }
         }
@@ -135,6 +146,13 @@ public enum DirectConvAVX2 {
                 }
             }
         }
+    }
+
+    @inline(__always)
+    static func zero(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        var j = 0
+        while j + 8 <= count { UnsafeMutableRawPointer(p + j).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self); j += 8 }
+        while j < count { p[j] = 0; j += 1 }
     }
 
     @inline(__always)

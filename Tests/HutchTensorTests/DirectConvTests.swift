@@ -21,6 +21,7 @@ final class DirectConvTests: XCTestCase {
         ([1, 4, 10, 24], [7, 4, 3, 1], [1, 3], [1, 0, 1, 0]),
         ([2, 32, 4, 8], [12, 32, 3, 3], [1, 1], [1, 1, 1, 1]),
         ([1, 2, 3, 9], [2, 2, 2, 2], [1, 1], [0, 0, 0, 0]),
+        ([1, 3, 8, 48], [4, 3, 3, 3], [2, 2], [1, 1, 1, 1]),    // wide stride-2 rows: vector de-interleave, both phases
     ]
 
     func geometry(_ c: ([Int], [Int], [Int], [Int])) throws -> ConvGeometry {
