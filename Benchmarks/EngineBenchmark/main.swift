@@ -222,6 +222,28 @@ do {
                 text += " |"
             }
             print(text)
+            guard c.s > 1 else { continue }
+            // strided data gradient: direct (phases) vs GEMM + col2im, same three columns
+            var dx = [Float](repeating: 0, count: kb * g.inputCount)
+            let dy = (0..<(kb * g.outputCount)).map { Float($0 % 11) * 0.1 - 0.5 }
+            text = "   backward data: direct im2col auto    "
+            for (blocks, ys, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.outputCount, 0)] {
+                for path in [ConvForwardPath.direct, .im2col, nil] {
+                    var ran = true
+                    _ = measure {
+                        if let path {
+                            ran = Kernels.conv2DBackwardData(g, path: path, blocks: blocks, dy: dy, dyBlockStride: ys, w: w,
+                                                             wBlockStride: ws, dx: &dx, accumulate: false)
+                        } else {
+                            Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: ys, w: w, wBlockStride: ws, dx: &dx,
+                                                       accumulate: false)
+                        }
+                    }
+                    text += ran ? String(format: " %5.1f", flops * Double(blocks) / lastCPU / 1e9) : "     -"
+                }
+                text += " |"
+            }
+            print(text)
         }
     }
 

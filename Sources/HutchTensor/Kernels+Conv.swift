@@ -115,6 +115,24 @@ extension Kernels {
             return conv2DForward(t, blocks: blocks, x: dy, xBlockStride: dyBlockStride, w: flipped,
                                  wBlockStride: wBlockStride == 0 ? 0 : g.weightCount, y: dx, accumulate: accumulate)
         }
+        if Scalar.self == Float.self, directDataApplies(g) {
+            return directBackwardData(g, blocks: blocks, dy: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),
+                                      dyBlockStride: dyBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                      wBlockStride: wBlockStride, dx: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self),
+                                      accumulate: accumulate)
+        }
+        conv2DBackwardDataIm2col(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                                 dx: dx, accumulate: accumulate)
+    }
+
+    /// The GEMM + col2im path of `conv2DBackwardData` (any geometry; tests and benchmarks call it directly).
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    static func conv2DBackwardDataIm2col<Scalar: TensorScalar>(
+        _ g: ConvGeometry, blocks: Int,
+        dy: UnsafePointer<Scalar>, dyBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int,
+        dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
         let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth

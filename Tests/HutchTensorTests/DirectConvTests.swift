@@ -163,4 +163,60 @@ final class DirectConvTests: XCTestCase {
             }
         }
     }
+
+    /// Strided data gradients (stride phases on the direct kernel): against the naive adjoint and
+    /// the GEMM + col2im path, accumulating or not; blocks and thread counts do not change bits.
+    func testStridedDataGradientMatchesAdjointAndIsBitStable() throws {
+        var rng = TestRandom(seed: 36)
+        let strided: [([Int], [Int], [Int], [Int])] = [
+            ([2, 4, 16, 16], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]),
+            ([1, 3, 8, 48], [5, 3, 3, 3], [2, 2], [0, 1, 1, 0]),
+            ([2, 5, 6, 24], [3, 5, 2, 4], [2, 3], [1, 2, 0, 1]),
+            ([1, 2, 4, 32], [4, 2, 5, 5], [2, 2], [2, 2, 2, 2]),
+        ]
+        for c in strided {
+            let g = try geometry(c)
+            XCTAssertTrue(Kernels.directDataApplies(g), "\(c)")
+            let w = rng.array(g.weightCount), dy = rng.array(g.outputCount)
+            let (wf, dyf) = (w.map(Float.init), dy.map(Float.init))
+            for accumulate in [false, true] {
+                let dx0 = rng.array(g.inputCount).map(Float.init)
+                var dx = dx0, reference = dx0
+                Kernels.conv2DBackwardData(g, blocks: 1, dy: dyf, dyBlockStride: 0, w: wf, wBlockStride: 0, dx: &dx, accumulate: accumulate)
+                Kernels.conv2DBackwardDataIm2col(g, blocks: 1, dy: dyf, dyBlockStride: 0, w: wf, wBlockStride: 0, dx: &reference,
+                                                 accumulate: accumulate)
+                XCTAssertLessThan(maxRelativeError(dx.map(Double.init), reference.map(Double.init)), 1e-5, "\(c) \(accumulate)")
+                for i in stride(from: 0, to: g.inputCount, by: 5) {
+                    var e = [Double](repeating: 0, count: g.inputCount); e[i] = 1
+                    let expected = dot(naiveConv(g, e, w), dy) + (accumulate ? Double(dx0[i]) : 0)
+                    XCTAssertEqual(Double(dx[i]), expected, accuracy: 1e-4, "\(c) input \(i)")
+                }
+            }
+            // 3 blocks: sharing dy, sharing w, own of both; against single-block calls and 1 worker
+            let blocks = 3
+            let wk = rng.array(blocks * g.weightCount).map(Float.init), dyk = rng.array(blocks * g.outputCount).map(Float.init)
+            let dx0 = rng.array(blocks * g.inputCount).map(Float.init)
+            for (ys, ws) in [(0, g.weightCount), (g.outputCount, 0), (g.outputCount, g.weightCount)] {
+                var dx = dx0
+                Kernels.conv2DBackwardData(g, blocks: blocks, dy: dyk, dyBlockStride: ys, w: wk, wBlockStride: ws, dx: &dx,
+                                           accumulate: true)
+                var one = dx0
+                Kernels.directBackwardData(g, blocks: blocks, dy: dyk, dyBlockStride: ys, w: wk, wBlockStride: ws, dx: &one,
+                                           accumulate: true, workers: 1)
+                XCTAssertEqual(one.map(\.bitPattern), dx.map(\.bitPattern), "\(c) workers")
+                for b in 0..<blocks {
+                    let range = (b * g.inputCount)..<((b + 1) * g.inputCount)
+                    var single = Array(dx0[range])
+                    Kernels.conv2DBackwardData(g, blocks: 1, dy: Array(dyk[(b * ys)..<(b * ys + g.outputCount)]), dyBlockStride: 0,
+                                               w: Array(wk[(b * ws)..<(b * ws + g.weightCount)]), wBlockStride: 0, dx: &single,
+                                               accumulate: true)
+                    XCTAssertEqual(single.map(\.bitPattern), dx[range].map(\.bitPattern), "\(c) \(ys) \(ws) block \(b)")
+                }
+            }
+        }
+        // 1x1 strided kernels keep GEMM + col2im; widths that do not split into 8-column phases too
+        XCTAssertFalse(Kernels.directDataApplies(try geometry(([1, 4, 16, 16], [4, 4, 1, 1], [2, 2], [0, 0, 0, 0]))))
+        XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 16, 24], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
+        XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 16, 17], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
+    }
 }

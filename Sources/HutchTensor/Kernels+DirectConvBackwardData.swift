@@ -1,0 +1,161 @@
+import HutchTensorAVX2
+
+/// The strided data gradient (stride > 1) by the direct AVX2 kernel. dx splits into stride phases
+/// (iy mod sH, ix mod sW); each phase is a stride-1 correlation of dy with the kernel taps of that
+/// phase (kh = the phase's residue, + sH, ...; reversed), so it runs on the forward kernel into a
+/// scratch [C_in, H/sH, W/sW] and is scattered into dx. Every dx element is summed in the fixed
+/// order (co, kh, kw) by one thread: bits depend neither on threads nor on blocks.
+extension Kernels {
+    /// One stride phase of the data gradient: the dx positions iy = a * sH + py, ix = b * sW + px.
+    struct DirectDataPhase {
+        var py: Int, px: Int
+        /// The stride-1 correlation for this phase, nil when no kernel tap reaches it (dx is 0 there).
+        var shape: DirectConvShape?
+        /// Largest kh and kw of the phase's taps; tap t is kh = khMax - t * sH.
+        var khMax: Int, kwMax: Int
+    }
+
+    /// The phases of the direct data gradient for this geometry, or nil when the kernel cannot
+    /// run it: stride > 1, no groups or dilations, H and W multiples of the strides, every phase
+    /// W / sW columns wide, a multiple of 8.
+    static func directDataPhases(_ g: ConvGeometry) -> [DirectDataPhase]? {
+        let (sh, sw) = (g.strideH, g.strideW)
+        guard g.group == 1, g.dilationH == 1, g.dilationW == 1, sh * sw > 1, g.inHeight % sh == 0, g.inWidth % sw == 0,
+              (g.inWidth / sw) % 8 == 0, g.inWidth >= 8 * sw else { return nil }
+        var phases = [DirectDataPhase]()
+        for py in 0..<sh {
+            for px in 0..<sw {
+                // taps kh = rh, rh + sH, ... < kH reach iy = a * sH + py from oy = a + (py + padTop - kh) / sH
+                let rh = (py + g.padTop) % sh, rw = (px + g.padLeft) % sw
+                let th = rh < g.kernelHeight ? (g.kernelHeight - rh + sh - 1) / sh : 0
+                let tw = rw < g.kernelWidth ? (g.kernelWidth - rw + sw - 1) / sw : 0
+                let khMax = rh + (th - 1) * sh, kwMax = rw + (tw - 1) * sw
+                var shape: DirectConvShape?
+                if th > 0 && tw > 0 {
+                    // reversed taps: input offset of tap t is dMin + t, dMin = (py + padTop - khMax) / sH
+                    let dh = (py + g.padTop - khMax) / sh, dw = (px + g.padLeft - kwMax) / sw
+                    shape = DirectConvShape(inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth,
+                                            outChannels: g.inChannels, kernelHeight: th, kernelWidth: tw, strideH: 1, strideW: 1,
+                                            padTop: -dh, padLeft: -dw, outHeight: g.inHeight / sh, outWidth: g.inWidth / sw)
+                    guard shape!.fits else { return nil }
+                }
+                phases.append(DirectDataPhase(py: py, px: px, shape: shape, khMax: khMax, kwMax: kwMax))
+            }
+        }
+        return phases
+    }
+
+    /// Whether `conv2DBackwardData` takes the direct strided path (Float), by geometry only (as
+    /// the forward rule). EngineBenchmark path table, GFLOP per CPU-second, 2 threads, batch 128
+    /// (1 block | 8 blocks sharing dy | 8 blocks sharing w), direct vs GEMM + col2im:
+    ///   16->32 32x32 3x3 s2: 55 / 71 / 56 vs 48 / 48 / 48
+    ///   32->64 16x16 3x3 s2: 61 / 77 / 60 vs 62 / 56 / 54
+    ///   16->32 32x32 1x1 s2: 19 / 22 / 17 vs 32 / 34 / 28 (half the phases are empty)
+    /// So kernels larger than 1x1 only.
+    static func directDataApplies(_ g: ConvGeometry) -> Bool {
+        directConvEnabled && g.kernelHeight * g.kernelWidth > 1 && directDataPhases(g) != nil
+    }
+
+    /// dx[b] (+)= conv_transpose(dy[b], w[b]) for strided geometries, `workers` threads at most.
+    static func directBackwardData(_ g: ConvGeometry, blocks: Int,
+                                   dy: UnsafePointer<Float>, dyBlockStride: Int,
+                                   w: UnsafePointer<Float>, wBlockStride: Int,
+                                   dx: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads) {
+        guard cpuHasAVX2FMA, let phases = directDataPhases(g) else {
+            preconditionFailure("directBackwardData called for a geometry or CPU it does not support")
+        }
+        let (sh, sw, cin, cout, kh, kw) = (g.strideH, g.strideW, g.inChannels, g.outChannels, g.kernelHeight, g.kernelWidth)
+        let wBlocks = wBlockStride == 0 ? 1 : blocks
+        // packed weights of every (block, phase), at offsets[b * phases + p]
+        var offsets = [Int](), total = 0
+        for _ in 0..<wBlocks {
+            for ph in phases { offsets.append(total); total += ph.shape?.packedWeightCount ?? 0 }
+        }
+        let maxTaps = phases.map { ($0.shape?.kernelHeight ?? 0) * ($0.shape?.kernelWidth ?? 0) }.max() ?? 0
+        let packed = BufferPool.shared.scratch(total, of: Float.self)
+        let sub = BufferPool.shared.scratch(cin * cout * maxTaps, of: Float.self)
+        defer { BufferPool.shared.release(packed, total); BufferPool.shared.release(sub, cin * cout * maxTaps) }
+        for b in 0..<wBlocks {
+            let wb = w + b * wBlockStride
+            for (p, ph) in phases.enumerated() {
+                guard let s = ph.shape else { continue }
+                // sub-kernel [C_in][C_out][t_h][t_w] = w[co][ci][khMax - t_h * sH][kwMax - t_w * sW]
+                for ci in 0..<cin {
+                    for co in 0..<cout {
+                        for th in 0..<s.kernelHeight {
+                            for tw in 0..<s.kernelWidth {
+                                sub[((ci * cout + co) * s.kernelHeight + th) * s.kernelWidth + tw] =
+                                    wb[((co * cin + ci) * kh + ph.khMax - th * sh) * kw + ph.kwMax - tw * sw]
+                            }
+                        }
+                    }
+                }
+                DirectConvAVX2.packWeights(s, w: sub, into: packed + offsets[b * phases.count + p])
+            }
+        }
+        let (h, wd, hp, wp) = (g.inHeight, g.inWidth, g.inHeight / sh, g.inWidth / sw)
+        let inCount = cin * h * wd, outCount = cout * g.outSpatial
+        let paddedMax = phases.map { $0.shape?.paddedCount ?? 0 }.max() ?? 0
+        let perItem = dyBlockStride == 0 ? blocks : 1
+        let items = g.batch * (blocks / perItem)
+        let p = max(1, min(workers, items))
+        parallelFor(p) { t in
+            let padded = BufferPool.shared.scratch(paddedMax, of: Float.self)
+            let tmp = BufferPool.shared.scratch(cin * hp * wp, of: Float.self)
+            defer { BufferPool.shared.release(padded, paddedMax); BufferPool.shared.release(tmp, cin * hp * wp) }
+            for item in stride(from: t, to: items, by: p) {
+                let b0 = (item / g.batch) * perItem, e = item % g.batch
+                for (pi, ph) in phases.enumerated() {
+                    if let s = ph.shape {
+                        DirectConvAVX2.padInput(s, x: dy + b0 * dyBlockStride + e * outCount, into: padded)
+                    }
+                    for b in b0..<(b0 + perItem) {
+                        let dxe = dx + b * g.inputCount + e * inCount
+                        if let s = ph.shape {
+                            DirectConvAVX2.forward(s, padded: padded, packed: packed + offsets[(wBlockStride == 0 ? 0 : b) * phases.count + pi],
+                                                   y: tmp, accumulate: false)
+                        } else if accumulate {
+                            continue
+                        } else {
+                            tmp.update(repeating: 0, count: cin * hp * wp)
+                        }
+                        for ci in 0..<cin {
+                            for a in 0..<hp {
+                                let src = tmp + (ci * hp + a) * wp, dst = dxe + (ci * h + a * sh + ph.py) * wd + ph.px
+                                if accumulate {
+                                    for j in 0..<wp { dst[j * sw] += src[j] }
+                                } else {
+                                    for j in 0..<wp { dst[j * sw] = src[j] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Kernels {
+    /// conv2DBackwardData (Float) on the given path (.direct or .im2col: GEMM + col2im), whatever
+    /// the dispatch rule would pick; false (and dx untouched) when the path cannot run it. For benchmarks.
+    public static func conv2DBackwardData(
+        _ g: ConvGeometry, path: ConvForwardPath, blocks: Int,
+        dy: UnsafePointer<Float>, dyBlockStride: Int, w: UnsafePointer<Float>, wBlockStride: Int,
+        dx: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) -> Bool {
+        guard !isDepthwise(g) else { return false }
+        switch path {
+        case .direct:
+            guard cpuHasAVX2FMA, directDataPhases(g) != nil else { return false }
+            directBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride, dx: dx,
+                               accumulate: accumulate)
+        case .winograd:
+            return false
+        case .im2col:
+            conv2DBackwardDataIm2col(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                                     dx: dx, accumulate: accumulate)
+        }
+        return true
+    }
+}
