@@ -8,10 +8,13 @@ let release: [SwiftSetting] = []
 // HutchTensorAVX2 holds kernels compiled for AVX2 + FMA; HutchTensor calls them only when the
 // CPU reports both (Kernels+DirectConv.swift). The manifest is compiled for the host, so this
 // tests the build machine's architecture. ("x86-64-v3" is not accepted by -target-cpu.)
+// HutchTensorAVX512 likewise for AVX-512 (F, CD, BW, DQ, VL).
 #if arch(x86_64)
 let avx2: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let avx512: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 let avx2: [SwiftSetting] = []
+let avx512: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -27,7 +30,8 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         .target(name: "HutchTensorAVX2", swiftSettings: avx2),
-        .target(name: "HutchTensor", dependencies: ["CBLAS", "HutchTensorAVX2"], swiftSettings: release),
+        .target(name: "HutchTensorAVX512", dependencies: ["HutchTensorAVX2"], swiftSettings: avx512),
+        .target(name: "HutchTensor", dependencies: ["CBLAS", "HutchTensorAVX2", "HutchTensorAVX512"], swiftSettings: release),
         .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib", "CSodium"], swiftSettings: release),
         .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
         .target(name: "HutchAllocation", swiftSettings: release),

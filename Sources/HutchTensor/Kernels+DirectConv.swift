@@ -1,5 +1,6 @@
 import Foundation
 import HutchTensorAVX2
+import HutchTensorAVX512
 
 /// Float convolutions by the direct AVX2 + FMA kernel of HutchTensorAVX2 (vectorized over 8
 /// output columns, 4 output channels x 3 vectors per register tile), used only when the CPU
@@ -7,22 +8,48 @@ import HutchTensorAVX2
 /// thread, so bits depend neither on threads nor on blocks: block b's result equals a
 /// single-block call on block b's operands.
 extension Kernels {
-    /// Whether this CPU runs AVX2 and FMA code: the flags line of /proc/cpuinfo (the kernel
-    /// clears them when the OS does not save the ymm state). Never true off x86-64.
-    static let cpuHasAVX2FMA: Bool = {
+    /// The flags line of /proc/cpuinfo (the kernel clears AVX flags when the OS does not save
+    /// their register state). Empty off x86-64 or when unreadable.
+    static let cpuFlags: Set<Substring> = {
         #if arch(x86_64)
         guard let handle = FileHandle(forReadingAtPath: "/proc/cpuinfo"),
               let data = try? handle.readToEnd(), let text = String(data: data, encoding: .utf8),
-              let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let words = Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" }))
-        return words.contains("avx2") && words.contains("fma")
+              let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" }))
         #else
-        return false
+        return []
         #endif
     }()
 
+    /// Whether this CPU runs HutchTensorAVX2's code (-target-cpu haswell: AVX2, FMA, BMI1/2, F16C, MOVBE).
+    static let cpuHasAVX2FMA = ["avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "popcnt"].allSatisfy { cpuFlags.contains($0) }
+
+    /// Whether this CPU runs HutchTensorAVX512's code (-target-cpu skylake-avx512).
+    static let cpuHasAVX512 = cpuHasAVX2FMA
+        && ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy { cpuFlags.contains($0) }
+
     /// HUTCH_DIRECT_CONV=0 turns the direct path off (for benchmarks against Winograd / im2col).
     static let directConvEnabled = cpuHasAVX2FMA && ProcessInfo.processInfo.environment["HUTCH_DIRECT_CONV"] != "0"
+
+    /// HUTCH_AVX512=0 keeps the direct path on its AVX2 kernel (same bits, for benchmarks).
+    static let directAVX512Enabled = cpuHasAVX512 && ProcessInfo.processInfo.environment["HUTCH_AVX512"] != "0"
+
+    /// One example through the direct kernel: the AVX-512 one (16-column vectors) when the CPU
+    /// has it and OW is a multiple of 16, else the AVX2 one. Both give the same bits.
+    @inline(__always)
+    static func directExample(_ s: DirectConvShape, wide: Bool, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                              y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if wide {
+            DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
+        } else {
+            DirectConvAVX2.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
+        }
+    }
+
+    /// Whether `directExample` takes the AVX-512 kernel for this shape.
+    static func directWide(_ s: DirectConvShape, allowed: Bool = directAVX512Enabled) -> Bool {
+        allowed && DirectConvAVX512.fits(s)
+    }
 
     /// The direct kernel's shape for this geometry, or nil when the kernel cannot run it
     /// (groups, dilations, output width not a multiple of 8).
@@ -60,7 +87,8 @@ extension Kernels {
     static func directForward(_ g: ConvGeometry, blocks: Int,
                               x: UnsafePointer<Float>, xBlockStride: Int,
                               w: UnsafePointer<Float>, wBlockStride: Int,
-                              y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads) {
+                              y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads,
+                              avx512: Bool = directAVX512Enabled) {
         guard cpuHasAVX2FMA, let s = directShape(g) else {
             preconditionFailure("directForward called for a geometry or CPU it does not support")
         }
@@ -71,6 +99,7 @@ extension Kernels {
         for b in 0..<wBlocks {
             DirectConvAVX2.packWeights(s, w: w + b * wBlockStride, into: packed + b * pc)
         }
+        let wide = directWide(s, allowed: avx512)
         let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
         // Work items: an example with all blocks when x is shared (padded once), else (block, example).
         let perItem = xBlockStride == 0 ? blocks : 1
@@ -83,8 +112,8 @@ extension Kernels {
                 let b0 = (item / g.batch) * perItem, e = item % g.batch
                 DirectConvAVX2.padInput(s, x: x + b0 * xBlockStride + e * inCount, into: padded)
                 for b in b0..<(b0 + perItem) {
-                    DirectConvAVX2.forward(s, padded: padded, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
-                                           y: y + b * g.outputCount + e * outCount, accumulate: accumulate)
+                    directExample(s, wide: wide, padded: padded, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
+                                  y: y + b * g.outputCount + e * outCount, accumulate: accumulate)
                 }
             }
         }

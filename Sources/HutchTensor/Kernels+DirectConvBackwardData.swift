@@ -60,7 +60,8 @@ extension Kernels {
     static func directBackwardData(_ g: ConvGeometry, blocks: Int,
                                    dy: UnsafePointer<Float>, dyBlockStride: Int,
                                    w: UnsafePointer<Float>, wBlockStride: Int,
-                                   dx: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads) {
+                                   dx: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads,
+                                   avx512: Bool = directAVX512Enabled) {
         guard cpuHasAVX2FMA, let phases = directDataPhases(g) else {
             preconditionFailure("directBackwardData called for a geometry or CPU it does not support")
         }
@@ -95,6 +96,7 @@ extension Kernels {
         }
         let (h, wd, hp, wp) = (g.inHeight, g.inWidth, g.inHeight / sh, g.inWidth / sw)
         let inCount = cin * h * wd, outCount = cout * g.outSpatial
+        let wide = phases.map { $0.shape.map { directWide($0, allowed: avx512) } ?? false }
         let paddedMax = phases.map { $0.shape?.paddedCount ?? 0 }.max() ?? 0
         let perItem = dyBlockStride == 0 ? blocks : 1
         let items = g.batch * (blocks / perItem)
@@ -112,8 +114,9 @@ extension Kernels {
                     for b in b0..<(b0 + perItem) {
                         let dxe = dx + b * g.inputCount + e * inCount
                         if let s = ph.shape {
-                            DirectConvAVX2.forward(s, padded: padded, packed: packed + offsets[(wBlockStride == 0 ? 0 : b) * phases.count + pi],
-                                                   y: tmp, accumulate: false)
+                            directExample(s, wide: wide[pi], padded: padded,
+                                          packed: packed + offsets[(wBlockStride == 0 ? 0 : b) * phases.count + pi], y: tmp,
+                                          accumulate: false)
                         } else if accumulate {
                             continue
                         } else {

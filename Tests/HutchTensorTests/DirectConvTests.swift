@@ -219,4 +219,46 @@ final class DirectConvTests: XCTestCase {
         XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 16, 24], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
         XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 16, 17], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
     }
+
+    /// The AVX-512 kernel (16-column vectors, OW a multiple of 16) and the AVX2 one sum every
+    /// element in the same order with FMAs, so they give the same bits; both match the naive loop.
+    func testAVX512KernelGivesTheBitsOfTheAVX2Kernel() throws {
+        try XCTSkipUnless(Kernels.cpuHasAVX512, "this CPU has no AVX-512")
+        var rng = TestRandom(seed: 37)
+        let wide: [([Int], [Int], [Int], [Int])] = [
+            ([2, 3, 8, 16], [5, 3, 3, 3], [1, 1], [1, 1, 1, 1]),
+            ([1, 16, 7, 32], [16, 16, 3, 3], [1, 1], [1, 1, 1, 1]),
+            ([2, 4, 9, 64], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]),
+            ([1, 5, 6, 48], [9, 5, 1, 1], [1, 1], [0, 0, 0, 0]),
+        ]
+        for c in wide {
+            let g = try geometry(c)
+            let s = try XCTUnwrap(Kernels.directShape(g))
+            XCTAssertTrue(Kernels.directWide(s, allowed: true), "\(c)")
+            let blocks = 2
+            let x = rng.array(blocks * g.inputCount), w = rng.array(blocks * g.weightCount)
+            let (xf, wf) = (x.map(Float.init), w.map(Float.init))
+            for accumulate in [false, true] {
+                let y0 = rng.array(blocks * g.outputCount).map(Float.init)
+                var y512 = y0, y256 = y0
+                Kernels.directForward(g, blocks: blocks, x: xf, xBlockStride: g.inputCount, w: wf, wBlockStride: g.weightCount,
+                                      y: &y512, accumulate: accumulate, avx512: true)
+                Kernels.directForward(g, blocks: blocks, x: xf, xBlockStride: g.inputCount, w: wf, wBlockStride: g.weightCount,
+                                      y: &y256, accumulate: accumulate, avx512: false)
+                XCTAssertEqual(y512.map(\.bitPattern), y256.map(\.bitPattern), "\(c) \(accumulate)")
+                let naive = naiveConv(g, Array(x[..<g.inputCount]), Array(w[..<g.weightCount]))
+                let got = (0..<g.outputCount).map { Double(y512[$0]) - (accumulate ? Double(y0[$0]) : 0) }
+                XCTAssertLessThan(maxRelativeError(got, naive), 1e-5, "\(c)")
+            }
+        }
+        // strided data gradient: 16-column phases
+        let g = try geometry(([2, 4, 8, 32], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]))
+        let w = rng.array(g.weightCount).map(Float.init), dy = rng.array(g.outputCount).map(Float.init)
+        var d512 = [Float](repeating: 0, count: g.inputCount), d256 = d512
+        Kernels.directBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &d512, accumulate: false,
+                                   avx512: true)
+        Kernels.directBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &d256, accumulate: false,
+                                   avx512: false)
+        XCTAssertEqual(d512.map(\.bitPattern), d256.map(\.bitPattern))
+    }
 }
