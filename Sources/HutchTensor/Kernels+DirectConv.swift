@@ -34,21 +34,41 @@ extension Kernels {
     /// HUTCH_AVX512=0 keeps the direct path on its AVX2 kernel (same bits, for benchmarks).
     static let directAVX512Enabled = cpuHasAVX512 && ProcessInfo.processInfo.environment["HUTCH_AVX512"] != "0"
 
-    /// One example through the direct kernel: the AVX-512 one (16-column vectors) when the CPU
-    /// has it and OW is a multiple of 16, else the AVX2 one. Both give the same bits.
-    @inline(__always)
-    static func directExample(_ s: DirectConvShape, wide: Bool, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                              y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        if wide {
-            DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
-        } else {
-            DirectConvAVX2.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
-        }
+    /// Which kernel runs a shape: AVX-512 when the CPU has it and the output splits into
+    /// 16-column vectors (within a row, or over two 8-column rows after `expand`), else AVX2.
+    /// All of them sum in the same order with FMAs: the same bits.
+    enum DirectKernel { case avx2, avx512Rows, avx512Expanded }
+
+    static func directKernel(_ s: DirectConvShape, allowed: Bool = directAVX512Enabled) -> DirectKernel {
+        guard allowed else { return .avx2 }
+        if DirectConvAVX512.fits(s) { return .avx512Rows }
+        return DirectConvAVX512.fitsExpanded(s) ? .avx512Expanded : .avx2
     }
 
-    /// Whether `directExample` takes the AVX-512 kernel for this shape.
-    static func directWide(_ s: DirectConvShape, allowed: Bool = directAVX512Enabled) -> Bool {
-        allowed && DirectConvAVX512.fits(s)
+    /// Scratch floats per thread for one example's input: padded, and expanded for avx512Expanded.
+    static func directScratchCount(_ s: DirectConvShape, _ kernel: DirectKernel) -> (padded: Int, expanded: Int) {
+        (s.paddedCount, kernel == .avx512Expanded ? DirectConvAVX512.expandedCount(s) : 0)
+    }
+
+    /// One example's input into the kernel's layout (padded, then expanded if needed).
+    @inline(__always)
+    static func directPrepare(_ s: DirectConvShape, _ kernel: DirectKernel, x: UnsafePointer<Float>,
+                              padded: UnsafeMutablePointer<Float>, expanded: UnsafeMutablePointer<Float>) {
+        DirectConvAVX2.padInput(s, x: x, into: padded)
+        if kernel == .avx512Expanded { DirectConvAVX512.expand(s, padded: padded, into: expanded) }
+    }
+
+    /// One example through the direct kernel, after `directPrepare`.
+    @inline(__always)
+    static func directExample(_ s: DirectConvShape, _ kernel: DirectKernel, padded: UnsafePointer<Float>,
+                              expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                              y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        switch kernel {
+        case .avx2: DirectConvAVX2.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
+        case .avx512Rows: DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
+        case .avx512Expanded:
+            DirectConvAVX512.forwardExpanded(s, expanded: expanded, packed: packed, y: y, accumulate: accumulate)
+        }
     }
 
     /// The direct kernel's shape for this geometry, or nil when the kernel cannot run it
@@ -99,20 +119,22 @@ extension Kernels {
         for b in 0..<wBlocks {
             DirectConvAVX2.packWeights(s, w: w + b * wBlockStride, into: packed + b * pc)
         }
-        let wide = directWide(s, allowed: avx512)
+        let kernel = directKernel(s, allowed: avx512)
+        let scratch = directScratchCount(s, kernel)
         let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
         // Work items: an example with all blocks when x is shared (padded once), else (block, example).
         let perItem = xBlockStride == 0 ? blocks : 1
         let items = g.batch * (blocks / perItem)
         let p = max(1, min(workers, items))
         parallelFor(p) { t in
-            let padded = BufferPool.shared.scratch(s.paddedCount, of: Float.self)
-            defer { BufferPool.shared.release(padded, s.paddedCount) }
+            let padded = BufferPool.shared.scratch(scratch.padded, of: Float.self)
+            let expanded = BufferPool.shared.scratch(scratch.expanded, of: Float.self)
+            defer { BufferPool.shared.release(padded, scratch.padded); BufferPool.shared.release(expanded, scratch.expanded) }
             for item in stride(from: t, to: items, by: p) {
                 let b0 = (item / g.batch) * perItem, e = item % g.batch
-                DirectConvAVX2.padInput(s, x: x + b0 * xBlockStride + e * inCount, into: padded)
+                directPrepare(s, kernel, x: x + b0 * xBlockStride + e * inCount, padded: padded, expanded: expanded)
                 for b in b0..<(b0 + perItem) {
-                    directExample(s, wide: wide, padded: padded, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
+                    directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
                                   y: y + b * g.outputCount + e * outCount, accumulate: accumulate)
                 }
             }

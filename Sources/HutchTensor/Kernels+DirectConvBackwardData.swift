@@ -96,25 +96,30 @@ extension Kernels {
         }
         let (h, wd, hp, wp) = (g.inHeight, g.inWidth, g.inHeight / sh, g.inWidth / sw)
         let inCount = cin * h * wd, outCount = cout * g.outSpatial
-        let wide = phases.map { $0.shape.map { directWide($0, allowed: avx512) } ?? false }
-        let paddedMax = phases.map { $0.shape?.paddedCount ?? 0 }.max() ?? 0
+        let kernels = phases.map { $0.shape.map { directKernel($0, allowed: avx512) } ?? .avx2 }
+        let scratch = zip(phases, kernels).map { ph, k in ph.shape.map { directScratchCount($0, k) } ?? (padded: 0, expanded: 0) }
+        let paddedMax = scratch.map(\.padded).max() ?? 0, expandedMax = scratch.map(\.expanded).max() ?? 0
         let perItem = dyBlockStride == 0 ? blocks : 1
         let items = g.batch * (blocks / perItem)
         let p = max(1, min(workers, items))
         parallelFor(p) { t in
             let padded = BufferPool.shared.scratch(paddedMax, of: Float.self)
+            let expanded = BufferPool.shared.scratch(expandedMax, of: Float.self)
             let tmp = BufferPool.shared.scratch(cin * hp * wp, of: Float.self)
-            defer { BufferPool.shared.release(padded, paddedMax); BufferPool.shared.release(tmp, cin * hp * wp) }
+            defer {
+                BufferPool.shared.release(padded, paddedMax); BufferPool.shared.release(expanded, expandedMax)
+                BufferPool.shared.release(tmp, cin * hp * wp)
+            }
             for item in stride(from: t, to: items, by: p) {
                 let b0 = (item / g.batch) * perItem, e = item % g.batch
                 for (pi, ph) in phases.enumerated() {
                     if let s = ph.shape {
-                        DirectConvAVX2.padInput(s, x: dy + b0 * dyBlockStride + e * outCount, into: padded)
+                        directPrepare(s, kernels[pi], x: dy + b0 * dyBlockStride + e * outCount, padded: padded, expanded: expanded)
                     }
                     for b in b0..<(b0 + perItem) {
                         let dxe = dx + b * g.inputCount + e * inCount
                         if let s = ph.shape {
-                            directExample(s, wide: wide[pi], padded: padded,
+                            directExample(s, kernels[pi], padded: padded, expanded: expanded,
                                           packed: packed + offsets[(wBlockStride == 0 ? 0 : b) * phases.count + pi], y: tmp,
                                           accumulate: false)
                         } else if accumulate {

@@ -15,40 +15,91 @@ public enum DirectConvAVX512 {
     }
 
     /// y [C_out, OH, OW] (+)= conv(padded input of one example, packed weights), as
-    /// DirectConvAVX2.forward.
+    /// DirectConvAVX2.forward; `fits(s)`.
     @inline(never)
     public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                                y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let (kh, kw, sw) = (s.kernelHeight, s.kernelWidth, s.strideW)
-        let steps = s.inChannels * kh * kw
-        let vectors = s.outHeight * s.outWidth / 16, vpr = s.outWidth / 16
-        let ys = s.outHeight * s.outWidth
+        let sw = s.strideW
+        let vpr = s.outWidth / 16
         let (rowStride, channelStride, phaseLength, strideH) = (s.rowStride, s.channelStride, s.phaseLength, s.strideH)
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { table in
-            for ci in 0..<s.inChannels {
-                for i in 0..<kh {
-                    for j in 0..<kw {
-                        table[(ci * kh + i) * kw + j] = ci * channelStride + i * rowStride + (j % sw) * phaseLength + j / sw
+        run(s, input: padded, packed: packed, y: y, accumulate: accumulate,
+            offset: { ci, i, j in ci * channelStride + i * rowStride + (j % sw) * phaseLength + j / sw },
+            vectorOffset: { v in
+                let oy = v / vpr, ox0 = (v - oy * vpr) * 16
+                return oy * strideH * rowStride + ox0
+            })
+    }
+
+    /// Narrow outputs (OW = 8, OH even: the 64-channel 8x8 layers) as 16-column vectors over two
+    /// rows: the input is first expanded to [ci][kh][kw][OH * OW] (`expand`), so that the 16
+    /// inputs of a vector are contiguous. Same summation order, same bits.
+    public static func fitsExpanded(_ s: DirectConvShape) -> Bool {
+        s.fits && s.outWidth == 8 && s.outHeight % 2 == 0
+    }
+
+    /// Floats of one example's expanded input.
+    public static func expandedCount(_ s: DirectConvShape) -> Int {
+        s.inChannels * s.kernelHeight * s.kernelWidth * s.outHeight * s.outWidth
+    }
+
+    /// padded (DirectConvAVX2.padInput layout) -> [ci][kh][kw][oy][ox], ox < 8; `fitsExpanded(s)`.
+    @inline(never)
+    public static func expand(_ s: DirectConvShape, padded: UnsafePointer<Float>, into e: UnsafeMutablePointer<Float>) {
+        let (kh, kw, sw, oh) = (s.kernelHeight, s.kernelWidth, s.strideW, s.outHeight)
+        var dst = e
+        for ci in 0..<s.inChannels {
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    let src = padded + ci * s.channelStride + i * s.rowStride + (j % sw) * s.phaseLength + j / sw
+                    for oy in 0..<oh {
+                        UnsafeMutableRawPointer(dst).storeBytes(
+                            of: UnsafeRawPointer(src + oy * s.strideH * s.rowStride).loadUnaligned(as: SIMD8<Float>.self),
+                            as: SIMD8<Float>.self)
+                        dst += 8
                     }
                 }
             }
-            let off = UnsafePointer(table.baseAddress!)
-            @inline(__always) func inOffset(_ v: Int) -> Int {
-                let oy = v / vpr, ox0 = (v - oy * vpr) * 16
-                return oy * strideH * rowStride + ox0
+        }
+    }
+
+    /// y (+)= conv(expanded input of one example, packed weights); `fitsExpanded(s)`.
+    @inline(never)
+    public static func forwardExpanded(_ s: DirectConvShape, expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                                       y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (kh, kw, plane) = (s.kernelHeight, s.kernelWidth, s.outHeight * s.outWidth)
+        run(s, input: expanded, packed: packed, y: y, accumulate: accumulate,
+            offset: { ci, i, j in ((ci * kh + i) * kw + j) * plane }, vectorOffset: { v in 16 * v })
+    }
+
+    /// The tiling shared by both layouts: `offset(ci, kh, kw)` is a step's input offset,
+    /// `vectorOffset(v)` that of output vector v (y positions 16 v ..< 16 v + 16).
+    @inline(__always)
+    static func run(_ s: DirectConvShape, input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                    y: UnsafeMutablePointer<Float>, accumulate: Bool,
+                    offset: (Int, Int, Int) -> Int, vectorOffset: (Int) -> Int) {
+        let (kh, kw) = (s.kernelHeight, s.kernelWidth)
+        let steps = s.inChannels * kh * kw
+        let vectors = s.outHeight * s.outWidth / 16
+        let ys = s.outHeight * s.outWidth
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { table in
+            for ci in 0..<s.inChannels {
+                for i in 0..<kh {
+                    for j in 0..<kw { table[(ci * kh + i) * kw + j] = offset(ci, i, j) }
+                }
             }
+            let off = UnsafePointer(table.baseAddress!)
             for cb in 0..<((s.outChannels + 3) / 4) {
                 let wp = packed + cb * steps * 4
                 let channels = min(4, s.outChannels - cb * 4)
                 let yc = y + cb * 4 * ys
                 var v = 0
                 while v + 4 <= vectors {
-                    tile4(padded, inOffset(v), inOffset(v + 1), inOffset(v + 2), inOffset(v + 3), wp, off, steps,
+                    tile4(input, vectorOffset(v), vectorOffset(v + 1), vectorOffset(v + 2), vectorOffset(v + 3), wp, off, steps,
                           yc + 16 * v, ys, channels, accumulate)
                     v += 4
                 }
                 while v < vectors {
-                    tile1(padded, inOffset(v), wp, off, steps, yc + 16 * v, ys, channels, accumulate)
+                    tile1(input, vectorOffset(v), wp, off, steps, yc + 16 * v, ys, channels, accumulate)
                     v += 1
                 }
             }

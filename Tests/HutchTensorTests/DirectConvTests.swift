@@ -230,11 +230,14 @@ final class DirectConvTests: XCTestCase {
             ([1, 16, 7, 32], [16, 16, 3, 3], [1, 1], [1, 1, 1, 1]),
             ([2, 4, 9, 64], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]),
             ([1, 5, 6, 48], [9, 5, 1, 1], [1, 1], [0, 0, 0, 0]),
+            ([2, 6, 8, 8], [7, 6, 3, 3], [1, 1], [1, 1, 1, 1]),     // OW 8: expanded to two-row vectors
+            ([1, 5, 12, 16], [4, 5, 3, 3], [2, 2], [1, 1, 1, 1]),   // OW 8, stride 2, 6 rows
+            ([1, 3, 2, 8], [5, 3, 2, 3], [1, 1], [0, 1, 1, 1]),     // OW 8, one 16-column vector
         ]
         for c in wide {
             let g = try geometry(c)
             let s = try XCTUnwrap(Kernels.directShape(g))
-            XCTAssertTrue(Kernels.directWide(s, allowed: true), "\(c)")
+            XCTAssertNotEqual(Kernels.directKernel(s, allowed: true), .avx2, "\(c)")
             let blocks = 2
             let x = rng.array(blocks * g.inputCount), w = rng.array(blocks * g.weightCount)
             let (xf, wf) = (x.map(Float.init), w.map(Float.init))
@@ -251,14 +254,16 @@ final class DirectConvTests: XCTestCase {
                 XCTAssertLessThan(maxRelativeError(got, naive), 1e-5, "\(c)")
             }
         }
-        // strided data gradient: 16-column phases
-        let g = try geometry(([2, 4, 8, 32], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]))
-        let w = rng.array(g.weightCount).map(Float.init), dy = rng.array(g.outputCount).map(Float.init)
-        var d512 = [Float](repeating: 0, count: g.inputCount), d256 = d512
-        Kernels.directBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &d512, accumulate: false,
-                                   avx512: true)
-        Kernels.directBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &d256, accumulate: false,
-                                   avx512: false)
-        XCTAssertEqual(d512.map(\.bitPattern), d256.map(\.bitPattern))
+        // strided data gradients: 16-column phases, and 8-column phases (expanded)
+        for c in [([2, 4, 8, 32], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]), ([2, 4, 16, 16], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1])] {
+            let g = try geometry(c)
+            let w = rng.array(g.weightCount).map(Float.init), dy = rng.array(g.outputCount).map(Float.init)
+            var d512 = [Float](repeating: 0, count: g.inputCount), d256 = d512
+            Kernels.directBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &d512, accumulate: false,
+                                       avx512: true)
+            Kernels.directBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &d256, accumulate: false,
+                                       avx512: false)
+            XCTAssertEqual(d512.map(\.bitPattern), d256.map(\.bitPattern), "\(c)")
+        }
     }
 }
