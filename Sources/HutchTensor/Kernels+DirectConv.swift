@@ -2,11 +2,12 @@ import Foundation
 import HutchTensorAVX2
 import HutchTensorAVX512
 
-/// Float convolutions by the direct AVX2 + FMA kernel of HutchTensorAVX2 (vectorized over 8
-/// output columns, 4 output channels x 3 vectors per register tile), used only when the CPU
-/// reports avx2 and fma. Each output element is summed in the fixed order (ci, kh, kw) by one
-/// thread, so bits depend neither on threads nor on blocks: block b's result equals a
-/// single-block call on block b's operands.
+/// Float convolutions by the direct kernels of HutchTensorAVX2 (8-column ymm vectors, 4 output
+/// channels x 3 vectors per register tile) and HutchTensorAVX512 (16-column zmm vectors, 4 x 4),
+/// each used only when /proc/cpuinfo reports the features its target was compiled for. Each
+/// output element is summed in the fixed order (ci, kh, kw) with FMAs by one thread, so bits
+/// depend neither on threads, blocks nor on which of the two kernels ran: block b's result
+/// equals a single-block call on block b's operands. Threads split the examples.
 extension Kernels {
     /// The flags line of /proc/cpuinfo (the kernel clears AVX flags when the OS does not save
     /// their register state). Empty off x86-64 or when unreadable.
@@ -85,20 +86,22 @@ extension Kernels {
     /// Whether `conv2DForward` takes the direct path for this Float geometry. The rule depends on
     /// the geometry only (never on blocks or shared operands), so that a block's bits equal a
     /// single-block call's. Measured with EngineBenchmark's path table (GFLOP per CPU-second,
-    /// 2 threads, batch 128; columns 1 block | 8 blocks sharing x | 8 blocks sharing w):
-    ///   3->16 32x32 3x3:     direct 97 / 103 / 89,   im2col 50 / 62 / 46
-    ///   16->16 32x32 3x3:    direct 92 / 105 / 91,   im2col 54 / 71 / 54,  Winograd 53 / 81 / 53
-    ///   16->32 32x32 3x3 s2: direct 62 / 97 / 62,    im2col 50 / 78 / 50
-    ///   32->32 16x16 3x3:    direct 96 / 108 / 94,   Winograd 73 / 108 / 67
-    ///   32->64 16x16 3x3 s2: direct 66 / 98 / 73,    im2col 51 / 86 / 56
-    ///   64->64 8x8 3x3:      direct 96 / 101 / 95,   Winograd 80 / 117 / 83 (4 blocks: 100 vs 109)
-    ///   16->32 32x32 1x1 s2: direct 15 / 58 / 15,    im2col 40 / 51 / 31
-    ///   32->64 16x16 1x1 s2: direct 26 / 71 / 25,    im2col 59 / 71 / 53
+    /// 2 threads, batch 128, busy machine; columns 1 block / 8 blocks sharing x / 8 sharing w),
+    /// direct with the AVX-512 kernel (AMD family 26), direct with HUTCH_AVX512=0, the others:
+    ///   3->16 32x32 3x3:     AVX-512 160 / 180 / 129, AVX2 97 / 103 / 89,  im2col 50 / 62 / 46
+    ///   16->16 32x32 3x3:    AVX-512 154 / 194 / 154, AVX2 92 / 105 / 91,  im2col 54 / 71 / 54,  Winograd 53 / 81 / 53
+    ///   16->32 32x32 3x3 s2: AVX-512  88 / 167 /  98, AVX2 67 /  98 / 66,  im2col 50 / 78 / 50
+    ///   32->32 16x16 3x3:    AVX-512 167 / 203 / 166, AVX2 96 / 108 / 94,  Winograd 73 / 108 / 67
+    ///   32->64 16x16 3x3 s2: AVX-512 105 / 177 / 103, AVX2 73 /  96 / 73,  im2col 51 / 86 / 56
+    ///   64->64 8x8 3x3:      AVX-512 153 / 193 / 151, AVX2 96 / 101 / 95,  Winograd 80 / 117 / 83
+    ///   16->32 32x32 1x1 s2: AVX-512  25 /  81 /  23, AVX2 15 /  58 / 15,  im2col 40 / 51 / 31
+    ///   32->64 16x16 1x1 s2: AVX-512  33 / 119 /  30, AVX2 26 /  71 / 25,  im2col 59 / 71 / 53
     /// So: direct for every kernel larger than 1x1 that fits (OW a multiple of 8, no groups or
-    /// dilations). Winograd wins only on a shared input at 64 channels, but a rule on blocks
-    /// would change a probe's bits with its group, and a probe's passes are half shared-x (V x,
-    /// V^T g) and half shared-w (W x-dot, W^T lambda-dot): on average direct is no slower. 1x1
-    /// kernels keep im2col: their few steps per tile do not pay for padding the input.
+    /// dilations). With AVX2 only, Winograd wins on a shared input at 64 channels (117 vs 101;
+    /// 4 blocks: 109 vs 100), but a rule on blocks would change a probe's bits with its group,
+    /// and a probe's passes are half shared-x (V x, V^T g) and half shared-w (W x-dot,
+    /// W^T lambda-dot): on average direct is no slower. 1x1 kernels keep im2col: their few steps
+    /// per tile do not pay for padding the input.
     static func directApplies(_ g: ConvGeometry) -> Bool {
         directConvEnabled && g.kernelHeight * g.kernelWidth > 1 && directShape(g) != nil
     }
