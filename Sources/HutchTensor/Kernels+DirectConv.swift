@@ -129,11 +129,12 @@ extension Kernels {
         let perItem = xBlockStride == 0 ? blocks : 1
         let items = g.batch * (blocks / perItem)
         let p = max(1, min(workers, items))
-        parallelFor(p) { t in
+        let queue = WorkQueue(items)
+        parallelFor(p) { _ in
             let padded = BufferPool.shared.scratch(scratch.padded, of: Float.self)
             let expanded = BufferPool.shared.scratch(scratch.expanded, of: Float.self)
             defer { BufferPool.shared.release(padded, scratch.padded); BufferPool.shared.release(expanded, scratch.expanded) }
-            for item in stride(from: t, to: items, by: p) {
+            while let item = queue.next() {
                 let b0 = (item / g.batch) * perItem, e = item % g.batch
                 directPrepare(s, kernel, x: x + b0 * xBlockStride + e * inCount, padded: padded, expanded: expanded)
                 for b in b0..<(b0 + perItem) {
@@ -173,5 +174,24 @@ extension Kernels {
                                 accumulate: accumulate)
         }
         return true
+    }
+}
+
+/// Items handed out one at a time to the threads of a kernel: on a shared machine a thread that
+/// loses its core does not hold the others up. What an item computes does not depend on the
+/// thread that takes it, so neither do the bits.
+final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextItem = 0
+    private let count: Int
+
+    init(_ count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard nextItem < count else { return nil }
+        nextItem += 1
+        return nextItem - 1
     }
 }

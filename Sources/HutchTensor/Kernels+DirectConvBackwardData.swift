@@ -102,7 +102,8 @@ extension Kernels {
         let perItem = dyBlockStride == 0 ? blocks : 1
         let items = g.batch * (blocks / perItem)
         let p = max(1, min(workers, items))
-        parallelFor(p) { t in
+        let queue = WorkQueue(items)
+        parallelFor(p) { _ in
             let padded = BufferPool.shared.scratch(paddedMax, of: Float.self)
             let expanded = BufferPool.shared.scratch(expandedMax, of: Float.self)
             let tmp = BufferPool.shared.scratch(cin * hp * wp, of: Float.self)
@@ -110,7 +111,7 @@ extension Kernels {
                 BufferPool.shared.release(padded, paddedMax); BufferPool.shared.release(expanded, expandedMax)
                 BufferPool.shared.release(tmp, cin * hp * wp)
             }
-            for item in stride(from: t, to: items, by: p) {
+            while let item = queue.next() {
                 let b0 = (item / g.batch) * perItem, e = item % g.batch
                 for (pi, ph) in phases.enumerated() {
                     if let s = ph.shape {
