@@ -1,4 +1,6 @@
-/// NCHW convolution by im2col + GEMM over chunks of examples, for any group count.
+/// NCHW convolution by im2col + GEMM over chunks of examples, for any group count. Float
+/// convolutions go first to the direct AVX2 / AVX-512 kernels when the CPU has them and the
+/// shape fits (Kernels+DirectConv, Kernels+DirectConvBackwardData), then Winograd.
 ///
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
 /// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
