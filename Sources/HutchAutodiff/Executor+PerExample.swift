@@ -54,7 +54,7 @@ extension Executor {
 
     /// Seeds per GEMM of the convolution norms (`stack` of
     /// Kernels.conv2DPerExampleWeightGradientSquaredNorms): wider GEMMs pack the shared im2col once.
-    static var seedStack: Int { 4 }
+    static var seedStack: Int { 8 }
 
     func perExampleNorms(_ tape: Tape<Scalar>, seeds: UnsafePointer<Scalar>, count s: Int, layers: [ValueID],
                          maxStackedExamples: Int) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
