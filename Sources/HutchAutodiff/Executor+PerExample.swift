@@ -7,9 +7,10 @@ extension Executor {
     /// For seeds s of shape [S, N, C] (output-space vectors per example), the squared norm of
     /// d(sum_c s[j, n, c] f_n,c)/dW for every quantizable weight W in `layers`, seed j and example
     /// n: result[W] has shape [S, N]. All seeds run as one stacked reverse pass (in chunks of at
-    /// most `maxStackedExamples` examples, or one group of `seedStack` seeds) over one shared
-    /// forward pass. The default fits ResNet-20's 9 seeds x 128 examples in one pass, so the
-    /// im2col and position Grams of the norms are made once per example.
+    /// most `maxStackedExamples` examples) over one shared forward pass. The default fits
+    /// ResNet-20's 9 seeds x 128 examples in one pass, so the im2col and position Grams of the
+    /// norms are made once per example. The bits depend on the seeds, the examples and
+    /// min(`seedStack`, maxStackedExamples / N) (the norm GEMMs' seed groups), not on the passes.
     @_specialize(exported: true, where Scalar == Float)
     public func perExampleGradientSquaredNorms(input: Tensor<Scalar>, seeds: Tensor<Scalar>, layers: [ValueID],
                                                maxStackedExamples: Int = 2048) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
@@ -69,11 +70,10 @@ extension Executor {
         need[graph.output.index] = true
         var norms = [ValueID: [Scalar]]()
         for w in layers { norms[w] = [Scalar](repeating: 0, count: s * n) }
-        // passes cut at multiples of the kernel's seed groups, so that no seed's bits depend on
-        // the cut (a pass may exceed the limit to hold one whole group)
-        let stack = Self.seedStack
+        // passes cut at multiples of the norm kernel's seed groups: no seed's bits depend on the cut
         let perPass = max(1, maxStackedExamples / max(n, 1))
-        let chunk = s <= perPass ? s : perPass >= stack ? perPass - perPass % stack : stack
+        let stack = min(Self.seedStack, perPass)
+        let chunk = s <= perPass ? s : perPass - perPass % stack
         var s0 = 0
         while s0 < s {
             let m = min(chunk, s - s0)
@@ -81,7 +81,7 @@ extension Executor {
             seed.pointer.update(from: seeds + s0 * n * c, count: m * n * c)
             _ = try reverseSweep(tape, need: need, seed: seed, hooked: wanted) { (_, node, x, cot) throws(ExecutionError) in
                 let w = node.inputs[1]!
-                let values = try layerNorms(node, x, cot, tape, seedCount: s)
+                let values = try layerNorms(node, x, cot, tape, seedCount: s, stack: stack)
                 norms[w]!.withUnsafeMutableBufferPointer { out in
                     for j in 0..<(m * n) { out[s0 * n + j] += values[j] }
                 }
@@ -95,9 +95,10 @@ extension Executor {
 
     /// Squared norms of per-example weight gradients of one layer for m stacked seeds: [m * N].
     /// A convolution's method is chosen from all `seedCount` seeds, not the m of this pass, so
-    /// that every seed's bits are the same however the seeds are cut into passes.
+    /// that every seed's bits are the same however the seeds are cut into passes; `stack` seeds
+    /// share a norm GEMM.
     func layerNorms(_ node: Node, _ x: [Stacked<Scalar>?], _ cot: Stacked<Scalar>,
-                    _ tape: Tape<Scalar>, seedCount: Int) throws(ExecutionError) -> [Scalar] {
+                    _ tape: Tape<Scalar>, seedCount: Int, stack: Int) throws(ExecutionError) -> [Scalar] {
         let n = tape.batch, m = cot.blocks
         let input = x[0]!
         var out = [Scalar](repeating: 0, count: m * n)
@@ -111,7 +112,7 @@ extension Executor {
             out.withUnsafeMutableBufferPointer {
                 Kernels.conv2DPerExampleWeightGradientSquaredNorms(
                     g, blocks: m, x: input.pointer, dy: cot.pointer, norms: $0.baseAddress!,
-                    method: Kernels.gramIsCheaper(g, blocks: seedCount) ? .gram : .materialized, stack: Self.seedStack)
+                    method: Kernels.gramIsCheaper(g, blocks: seedCount) ? .gram : .materialized, stack: stack)
             }
         case .gemm(let a):
             // dW_n = alpha * g_n a_n^T (or its transpose): ||dW_n||^2 = alpha^2 ||g_n||^2 ||a_n||^2

@@ -93,7 +93,8 @@ final class ExactSeedTests: XCTestCase {
         return (b.graph(output: h), [5, 3, 4, 4])
     }
 
-    /// Float traces: the same bits however the 9 seeds are cut into reverse passes.
+    /// Float traces: the same bits however the 9 seeds are cut into reverse passes (8 + 1 or 9),
+    /// and to rounding the same with narrower norm GEMMs (fewer seeds per pass).
     func testExactTraceSumsDoNotDependOnSeedPasses() throws {
         let (graph, shape) = tenClassNet()
         let e = try Executor<Float>(graph: graph)
@@ -101,11 +102,15 @@ final class ExactSeedTests: XCTestCase {
         let input = Tensor(shape: shape, data: rng.array(shape.reduce(1, *)).map(Float.init))
         let layers = e.quantizableWeights
         let whole = try e.exactHessianTraceSums(input: input, layers: layers)
-        for perPass in [1, 4, 5, 8] {
+        for perPass in [1, 4, 5, 8, 10] {
             let cut = try e.exactHessianTraceSums(input: input, layers: layers, maxStackedExamples: perPass * shape[0])
             for w in layers {
                 XCTAssertGreaterThan(whole[w]!, 0)
-                XCTAssertEqual(cut[w]!.bitPattern, whole[w]!.bitPattern, "\(graph.values[w.index].name), \(perPass) seeds per pass")
+                if perPass >= Executor<Float>.seedStack {
+                    XCTAssertEqual(cut[w]!.bitPattern, whole[w]!.bitPattern, "\(graph.values[w.index].name), \(perPass) seeds per pass")
+                } else {
+                    XCTAssertEqual(cut[w]!, whole[w]!, accuracy: 1e-6 * whole[w]!, "\(graph.values[w.index].name), \(perPass) seeds per pass")
+                }
             }
         }
         // the cost rule sends both convolutions to the Gram path
