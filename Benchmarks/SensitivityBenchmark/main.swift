@@ -37,6 +37,12 @@ func cpuNow() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &u)
     return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
 }
+/// Minor page faults so far: fresh (not pooled) buffers show up here.
+func pageFaults() -> Int {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return u.ru_minflt
+}
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
@@ -105,14 +111,16 @@ do {
     let all = SensitivityTask(batches: 0..<1, probes: 0..<0, groups: 0..<exactJob.layerGroups.count)
     let exactResult = try exactRunner.run(all)
     var exactTimes: [Double] = [], exactCPU: [Double] = []
+    let faults0 = pageFaults()
     for _ in 0..<(onlyExact ? 5 : 3) {
         let (t, c) = (now(), cpuNow())
         _ = try exactRunner.run(all)
         exactTimes.append(now() - t); exactCPU.append(cpuNow() - c)
     }
     let exact = median(exactTimes)
-    print(String(format: "Hutch exact traces, all %d layers: %.3f s (median of %d), %.3f min; CPU %.3f s (median), %.3f min",
-                 layers.count, exact, exactTimes.count, exactTimes.min()!, median(exactCPU), exactCPU.min()!))
+    print(String(format: "Hutch exact traces, all %d layers: %.3f s (median of %d), %.3f min; CPU %.3f s (median), %.3f min; %d page faults per run",
+                 layers.count, exact, exactTimes.count, exactTimes.min()!, median(exactCPU), exactCPU.min()!,
+                 (pageFaults() - faults0) / exactTimes.count))
 
     // where exact time goes: the forward pass alone, and the stacked reverse passes at several widths
     let (x, _) = exactRunner.batch(0)
