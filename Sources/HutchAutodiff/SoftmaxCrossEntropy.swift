@@ -56,6 +56,10 @@ struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
         var l = [Double](repeating: 0, count: s * s)   // lower Cholesky factor, row-major
         for i in 0..<n {
             let p = (0..<c).map { Double(probabilities[i * c + $0]) }
+            if p.contains(where: { !$0.isFinite }) {   // NaN logits: NaN traces, not silently zero
+                for j in 0..<s { for a in 0..<c { seeds[(j * n + i) * c + a] = .nan } }
+                continue
+            }
             let k = p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0   // first maximum
             let rest = (0..<c).filter { $0 != k }
             for a in 0..<s {

@@ -42,6 +42,16 @@ final class ExactSeedTests: XCTestCase {
         }
     }
 
+    /// A NaN in the logits gives NaN seeds for that example (so NaN traces), not zeros.
+    func testNaNLogitsGiveNaNSeeds() {
+        let ce = SoftmaxCrossEntropy(logits: logits([[0, 1, 2], [0, .nan, 1]]))
+        let (seeds, count) = ce.exactTraceSeeds()
+        for j in 0..<count {
+            XCTAssertTrue((0..<3).allSatisfy { seeds[(j * 2 + 0) * 3 + $0].isFinite })
+            XCTAssertTrue((0..<3).allSatisfy { seeds[(j * 2 + 1) * 3 + $0].isNaN })
+        }
+    }
+
     /// The old formulation: C seeds per example, the rows of A_i.
     func rowsOfA(_ e: Executor<Double>, _ input: Tensor<Double>) throws -> Tensor<Double> {
         let logits = try e.logits(input)
