@@ -5,6 +5,7 @@
 //
 //   Benchmarks/run_sensitivity.sh            (makes the model, batch and PyTorch timings, then runs this)
 //   SensitivityBenchmark --model M.onnx --data D.npz [--torch pytorch.json] [--threads T] [--probes P] [--out hutch.json]
+//                        [--only exact]   (only the exact-mode timings, to iterate on exact mode)
 import CBLAS
 import Foundation
 import HutchModel
@@ -26,9 +27,22 @@ while let flag = argv.first {
 let threads = Int(flags["threads"] ?? "2") ?? 2
 setenv("HUTCH_THREADS", String(threads), 1)   // before the kernels read it
 let timedProbes = max(2, Int(flags["probes"] ?? "8") ?? 8)
+let onlyExact = flags["only"] == "exact"
 guard let modelPath = flags["model"], let dataPath = flags["data"] else { fail("--model and --data are required") }
 
 func now() -> Double { Date().timeIntervalSinceReferenceDate }
+/// Process CPU seconds (user + system): steadier than wall time on a shared machine.
+func cpuNow() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+/// Minor page faults so far: fresh (not pooled) buffers show up here.
+func pageFaults() -> Int {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return u.ru_minflt
+}
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
@@ -56,8 +70,8 @@ do {
     let layers = graph.quantizableLayers
     let n = dataset.count
     let macs = layers.compactMap(\.macsPerExample).reduce(0, +)
-    let gemmT = sgemmGFLOPs(blasThreads: Int32(threads))
-    let gemm1 = sgemmGFLOPs(blasThreads: 1)
+    let gemmT = onlyExact ? .nan : sgemmGFLOPs(blasThreads: Int32(threads))
+    let gemm1 = onlyExact ? .nan : sgemmGFLOPs(blasThreads: 1)
     openblas_set_num_threads(1)   // what the kernels use (they thread over examples themselves)
     _ = Kernels.threads
     print("model \(modelPath): \(layers.count) layers, \(layers.map(\.parameterCount).reduce(0, +)) weights, \(macs) MACs/example; batch \(n); \(Kernels.threads) threads")
@@ -68,7 +82,7 @@ do {
     var runner = try TaskRunner(graph: graph, dataset: dataset, job: job)
     var perProbe: [Int: (median: Double, min: Double)] = [:]
     var nextProbe = 0
-    for k in [1, 2, 4, 8] {
+    for k in onlyExact ? [] : [1, 2, 4, 8] {
         runner.probesPerCall = k
         func task() -> SensitivityTask {
             defer { nextProbe += k }
@@ -84,7 +98,7 @@ do {
         perProbe[k] = (median(times), times.min() ?? .nan)
         print(String(format: "Hutch joint Hutchinson, %d probe(s) per HVP call: %.3f s/probe (median), %.3f min", k, perProbe[k]!.median, perProbe[k]!.min))
     }
-    let best = perProbe.min { $0.value.median < $1.value.median }!
+    let best = perProbe.min { $0.value.median < $1.value.median } ?? (key: 0, value: (median: Double.nan, min: Double.nan))
     // nominal FLOPs per probe: tangent sweep 2 x forward (x'W and xV), adjoint tangent 2 x forward
     // (transpose of dg' and the conv_transpose(g, V) curvature term); weight-gradient GEMMs skipped
     let probeFLOPs = 4.0 * 2.0 * Double(macs) * Double(n)
@@ -95,11 +109,18 @@ do {
     let exactJob = try SensitivityJob(method: .exact, samples: n, batchSize: n, layerCount: layers.count)
     let exactRunner = try TaskRunner(graph: graph, dataset: dataset, job: exactJob)
     let all = SensitivityTask(batches: 0..<1, probes: 0..<0, groups: 0..<exactJob.layerGroups.count)
-    _ = try exactRunner.run(all)
-    var exactTimes: [Double] = []
-    for _ in 0..<3 { let t = now(); _ = try exactRunner.run(all); exactTimes.append(now() - t) }
+    let exactResult = try exactRunner.run(all)
+    var exactTimes: [Double] = [], exactCPU: [Double] = []
+    let faults0 = pageFaults()
+    for _ in 0..<(onlyExact ? 5 : 3) {
+        let (t, c) = (now(), cpuNow())
+        _ = try exactRunner.run(all)
+        exactTimes.append(now() - t); exactCPU.append(cpuNow() - c)
+    }
     let exact = median(exactTimes)
-    print(String(format: "Hutch exact traces, all %d layers: %.3f s (median of 3), %.3f min", layers.count, exact, exactTimes.min()!))
+    print(String(format: "Hutch exact traces, all %d layers: %.3f s (median of %d), %.3f min; CPU %.3f s (median), %.3f min; %d page faults per run",
+                 layers.count, exact, exactTimes.count, exactTimes.min()!, median(exactCPU), exactCPU.min()!,
+                 (pageFaults() - faults0) / exactTimes.count))
 
     // where exact time goes: the forward pass alone, and the stacked reverse passes at several widths
     let (x, _) = exactRunner.batch(0)
@@ -107,14 +128,14 @@ do {
     var forwardTimes: [Double] = []
     for _ in 0..<3 { let t = now(); _ = try exactRunner.executor.logits(x); forwardTimes.append(now() - t) }
     print(String(format: "  forward pass alone: %.3f s (%.1f GFLOP/s)", median(forwardTimes), 2 * Double(macs * n) / median(forwardTimes) / 1e9))
-    for seedsPerPass in [2, 5, 10] {
+    for seedsPerPass in onlyExact ? [] : [1, 4, 8, 9] {
         var times: [Double] = []
         for _ in 0..<2 {
             let t = now()
             _ = try exactRunner.executor.exactHessianTraceSums(input: x, layers: weights, maxStackedExamples: seedsPerPass * n)
             times.append(now() - t)
         }
-        print(String(format: "  exactHessianTraceSums with %d of the 10 seeds per reverse pass: %.3f s", seedsPerPass, median(times)))
+        print(String(format: "  exactHessianTraceSums with at most %d of the C - 1 = 9 seeds per reverse pass: %.3f s", seedsPerPass, median(times)))
     }
 
     var out: [String: Any] = [
@@ -123,7 +144,7 @@ do {
         "hutchinson_seconds_per_probe": Dictionary(uniqueKeysWithValues: perProbe.map { (String($0.key), $0.value.median) }),
         "hutchinson_best_probes_per_call": best.key, "hutchinson_best_seconds_per_probe": best.value.median,
         "hvp_nominal_gflops": probeFLOPs / best.value.median / 1e9,
-        "exact_seconds": exact,
+        "exact_seconds": exact, "exact_trace_sums": exactResult.values,
     ]
     if let torchPath = flags["torch"] {
         let data = try Data(contentsOf: URL(fileURLWithPath: torchPath))
@@ -150,6 +171,7 @@ do {
         out["ratio_exact_vs_100_probes"] = exactRatio
     }
     if let outPath = flags["out"] {
+        out = out.filter { ($0.value as? Double)?.isFinite ?? true }   // JSON has no NaN (skipped timings)
         try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: outPath))
     }
 } catch {

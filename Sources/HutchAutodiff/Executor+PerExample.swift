@@ -7,10 +7,13 @@ extension Executor {
     /// For seeds s of shape [S, N, C] (output-space vectors per example), the squared norm of
     /// d(sum_c s[j, n, c] f_n,c)/dW for every quantizable weight W in `layers`, seed j and example
     /// n: result[W] has shape [S, N]. All seeds run as one stacked reverse pass (in chunks of at
-    /// most `maxStackedExamples` examples) over one shared forward pass.
+    /// most `maxStackedExamples` examples) over one shared forward pass. The default fits
+    /// ResNet-20's 9 seeds x 128 examples in one pass, so the im2col and position Grams of the
+    /// norms are made once per example. The bits depend on the seeds, the examples and
+    /// min(`seedStack`, maxStackedExamples / N) (the norm GEMMs' seed groups), not on the passes.
     @_specialize(exported: true, where Scalar == Float)
     public func perExampleGradientSquaredNorms(input: Tensor<Scalar>, seeds: Tensor<Scalar>, layers: [ValueID],
-                                               maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
+                                               maxStackedExamples: Int = 2048) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
         guard seeds.rank == 3, seeds.shape[1] == logits.shape[0], seeds.shape[2] == logits.shape[1] else {
@@ -23,27 +26,19 @@ extension Executor {
     }
 
     /// Sum over the batch of the exact per-layer Hessian traces' terms,
-    /// sum_i sum_c ||dW (A_i f_i)_c||^2 with A_i = diag(sqrt p_i)(I - 1 p_i^T): divide by the
+    /// sum_i sum_c ||dW (A_i f_i)_c||^2 with A_i = diag(sqrt p_i)(I - 1 p_i^T), computed with the
+    /// C - 1 seeds of `SoftmaxCrossEntropy.exactTraceSeeds` (the same sum): divide by the
     /// number of examples for Tr(H_ll) of the mean loss. Equal to the Hessian-block trace when the
     /// network is piecewise linear in each weight (else it is the Gauss-Newton trace).
     /// Labels do not enter: the cross-entropy Hessian in the logits does not depend on them.
     @_specialize(exported: true, where Scalar == Float)
     public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID],
-                                      maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Double] {
+                                      maxStackedExamples: Int = 2048) throws(ExecutionError) -> [ValueID: Double] {
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
-        let (n, c) = (logits.shape[0], logits.shape[1])
-        let p = SoftmaxCrossEntropy(logits: logits).probabilities
-        var seeds = [Scalar](repeating: 0, count: c * n * c)
-        for j in 0..<c {
-            for i in 0..<n {
-                let r = p[i * c + j].squareRoot()
-                for l in 0..<c { seeds[(j * n + i) * c + l] = -r * p[i * c + l] }
-                seeds[(j * n + i) * c + j] += r
-            }
-        }
+        let (seeds, count) = SoftmaxCrossEntropy(logits: logits).exactTraceSeeds()
         let norms = try seeds.withUnsafeBufferPointer { (s) throws(ExecutionError) in
-            try perExampleNorms(tape, seeds: s.baseAddress!, count: c, layers: layers, maxStackedExamples: maxStackedExamples)
+            try perExampleNorms(tape, seeds: s.baseAddress!, count: count, layers: layers, maxStackedExamples: maxStackedExamples)
         }
         return norms.mapValues { t in t.data.reduce(0.0) { $0 + Double($1) } }
     }
@@ -52,11 +47,15 @@ extension Executor {
     /// `exactHessianTraceSums`).
     @_specialize(exported: true, where Scalar == Float)
     public func exactHessianTraces(input: Tensor<Scalar>, layers: [ValueID],
-                                   maxStackedExamples: Int = 1024) throws(ExecutionError) -> [ValueID: Double] {
+                                   maxStackedExamples: Int = 2048) throws(ExecutionError) -> [ValueID: Double] {
         let sums = try exactHessianTraceSums(input: input, layers: layers, maxStackedExamples: maxStackedExamples)
         let n = Double(input.shape[0])
         return sums.mapValues { $0 / n }
     }
+
+    /// Seeds per GEMM of the convolution norms (`stack` of
+    /// Kernels.conv2DPerExampleWeightGradientSquaredNorms): wider GEMMs pack the shared im2col once.
+    static var seedStack: Int { 8 }
 
     func perExampleNorms(_ tape: Tape<Scalar>, seeds: UnsafePointer<Scalar>, count s: Int, layers: [ValueID],
                          maxStackedExamples: Int) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
@@ -71,7 +70,10 @@ extension Executor {
         need[graph.output.index] = true
         var norms = [ValueID: [Scalar]]()
         for w in layers { norms[w] = [Scalar](repeating: 0, count: s * n) }
-        let chunk = max(1, min(s, maxStackedExamples / max(n, 1)))
+        // passes cut at multiples of the norm kernel's seed groups: no seed's bits depend on the cut
+        let perPass = max(1, maxStackedExamples / max(n, 1))
+        let stack = min(Self.seedStack, perPass)
+        let chunk = s <= perPass ? s : perPass - perPass % stack
         var s0 = 0
         while s0 < s {
             let m = min(chunk, s - s0)
@@ -79,7 +81,7 @@ extension Executor {
             seed.pointer.update(from: seeds + s0 * n * c, count: m * n * c)
             _ = try reverseSweep(tape, need: need, seed: seed, hooked: wanted) { (_, node, x, cot) throws(ExecutionError) in
                 let w = node.inputs[1]!
-                let values = try layerNorms(node, x, cot, tape)
+                let values = try layerNorms(node, x, cot, tape, seedCount: s, stack: stack)
                 norms[w]!.withUnsafeMutableBufferPointer { out in
                     for j in 0..<(m * n) { out[s0 * n + j] += values[j] }
                 }
@@ -92,8 +94,11 @@ extension Executor {
     }
 
     /// Squared norms of per-example weight gradients of one layer for m stacked seeds: [m * N].
+    /// A convolution's method is chosen from all `seedCount` seeds, not the m of this pass, so
+    /// that every seed's bits are the same however the seeds are cut into passes; `stack` seeds
+    /// share a norm GEMM.
     func layerNorms(_ node: Node, _ x: [Stacked<Scalar>?], _ cot: Stacked<Scalar>,
-                    _ tape: Tape<Scalar>) throws(ExecutionError) -> [Scalar] {
+                    _ tape: Tape<Scalar>, seedCount: Int, stack: Int) throws(ExecutionError) -> [Scalar] {
         let n = tape.batch, m = cot.blocks
         let input = x[0]!
         var out = [Scalar](repeating: 0, count: m * n)
@@ -105,8 +110,9 @@ extension Executor {
             }
             guard g.batch == n else { throw ExecutionError.node(node, "input batch \(g.batch) is not the example count \(n)") }
             out.withUnsafeMutableBufferPointer {
-                Kernels.conv2DPerExampleWeightGradientSquaredNorms(g, blocks: m, x: input.pointer, dy: cot.pointer,
-                                                                   norms: $0.baseAddress!)
+                Kernels.conv2DPerExampleWeightGradientSquaredNorms(
+                    g, blocks: m, x: input.pointer, dy: cot.pointer, norms: $0.baseAddress!,
+                    method: Kernels.gramIsCheaper(g, blocks: seedCount) ? .gram : .materialized, stack: stack)
             }
         case .gemm(let a):
             // dW_n = alpha * g_n a_n^T (or its transpose): ||dW_n||^2 = alpha^2 ||g_n||^2 ||a_n||^2

@@ -41,6 +41,50 @@ struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
         return (p, Scalar(total / Double(max(n, 1))))
     }
 
+    /// Seeds of the exact traces, [C - 1, N, C]: per example i, vectors b_1..b_{C-1} with
+    /// sum_j b_j b_j^T = M_i = diag(p_i) - p_i p_i^T (= A_i^T A_i, the Hessian of the per-example
+    /// loss in the logits), so sum_j ||J^T b_j||^2 = Tr(J^T M_i J) = sum_c ||J^T a_c||^2 over the C
+    /// rows a_c of A_i: the same trace with one reverse pass fewer, since M_i 1 = 0 (rank C - 1).
+    /// With k the most probable class and V x = (x_c - x_k)_{c != k}, M_i = V^T M_r V, where M_r
+    /// (M_i without row and column k) is positive definite unless some p_c is 0; so b_j = V^T r_j
+    /// for the columns r_j of the Cholesky factor of M_r (in Double; a pivot that is not positive
+    /// belongs to a class with p_c = 0 and gives a zero seed).
+    func exactTraceSeeds() -> (seeds: [Scalar], count: Int) {
+        let (n, c) = (batch, classes)
+        let s = max(c - 1, 0)
+        var seeds = [Scalar](repeating: 0, count: s * n * c)
+        var l = [Double](repeating: 0, count: s * s)   // lower Cholesky factor, row-major
+        for i in 0..<n {
+            let p = (0..<c).map { Double(probabilities[i * c + $0]) }
+            if p.contains(where: { !$0.isFinite }) {   // NaN logits: NaN traces, not silently zero
+                for j in 0..<s { for a in 0..<c { seeds[(j * n + i) * c + a] = .nan } }
+                continue
+            }
+            let k = p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0   // first maximum
+            let rest = (0..<c).filter { $0 != k }
+            for a in 0..<s {
+                for b in 0...a {
+                    var v = (a == b ? p[rest[a]] : 0) - p[rest[a]] * p[rest[b]]
+                    for m in 0..<b { v -= l[a * s + m] * l[b * s + m] }
+                    if a == b {
+                        l[a * s + a] = v > 0 ? v.squareRoot() : 0
+                    } else {
+                        l[a * s + b] = l[b * s + b] > 0 ? v / l[b * s + b] : 0
+                    }
+                }
+            }
+            for j in 0..<s {
+                var sum = 0.0
+                for a in j..<s {
+                    seeds[(j * n + i) * c + rest[a]] = Scalar(l[a * s + j])
+                    sum += l[a * s + j]
+                }
+                seeds[(j * n + i) * c + k] = Scalar(-sum)
+            }
+        }
+        return (seeds, s)
+    }
+
     /// dL/dz = (p - onehot(y)) / N.
     func gradient(labels: [Int]) -> Stacked<Scalar> {
         let g = Stacked<Scalar>(shape: [batch, classes], zeroed: false)

@@ -218,47 +218,6 @@ extension Kernels {
         }
     }
 
-    /// Squared Frobenius norms of per-example weight gradients: for every block s (seed) and
-    /// example n, || sum_p dy[s, n, :, p] col(x[n])[:, p]^T ||^2 into norms[s * N + n].
-    /// x holds one block of N examples; dy holds `blocks` blocks.
-    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
-    public static func conv2DPerExampleWeightGradientSquaredNorms<Scalar: TensorScalar>(
-        _ g: ConvGeometry, blocks: Int,
-        x: UnsafePointer<Scalar>, dy: UnsafePointer<Scalar>, norms: UnsafeMutablePointer<Scalar>
-    ) {
-        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        norms.update(repeating: 0, count: blocks * n)
-        parallelFor(threads) { t in
-            let col = UnsafeMutablePointer<Scalar>.allocate(capacity: rows * os)
-            let gmat = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * cout * os)
-            let prod = UnsafeMutablePointer<Scalar>.allocate(capacity: blocks * coutG * patch)
-            defer { col.deallocate(); gmat.deallocate(); prod.deallocate() }
-            for e in stride(from: t, to: n, by: threads) {
-                im2col(g, x: x + e * g.inChannels * g.inSpatial, col: col, ld: os)
-                // rows ordered [group][block][channel in group], so each group's rows are contiguous
-                for s in 0..<blocks {
-                    for co in 0..<cout {
-                        let grp = co / coutG, c = co % coutG
-                        (gmat + ((grp * blocks + s) * coutG + c) * os)
-                            .update(from: dy + ((s * n + e) * cout + co) * os, count: os)
-                    }
-                }
-                for grp in 0..<g.group {
-                    Scalar.gemm(transA: false, transB: true, m: blocks * coutG, n: patch, k: os, alpha: 1,
-                                a: gmat + grp * blocks * coutG * os, lda: os, b: col + grp * patch * os, ldb: os,
-                                beta: 0, c: prod, ldc: patch)
-                    for s in 0..<blocks {
-                        var sum: Scalar = 0
-                        let p = prod + s * coutG * patch
-                        for j in 0..<(coutG * patch) { sum += p[j] * p[j] }
-                        norms[s * n + e] += sum
-                    }
-                }
-            }
-        }
-    }
-
     /// Copies examples n0..<n0+count of an NCHW output into [C, count * OH*OW] matrix layout.
     static func gatherOutput<Scalar: TensorScalar>(_ g: ConvGeometry, _ dy: UnsafePointer<Scalar>, n0: Int, count: Int,
                                                    into gmat: UnsafeMutablePointer<Scalar>) {

@@ -56,6 +56,21 @@ final class TraceCommandTests: XCTestCase {
         XCTAssertNil(try json(out)["quantization"] as? [String: Any])
     }
 
+    /// Exact mode (the example's 8x8 and 4x4 convolutions take the position-Gram norms) gives
+    /// the same bytes with 1, 2 and 3 threads.
+    func testExactIsIndependentOfThreads() throws {
+        var outputs: [Data] = []
+        for (i, threads) in ["1", "2", "3"].enumerated() {
+            let out = directory.appendingPathComponent("e\(i).json")
+            let outcome = try HutchProcess.run(["trace", "--method", "exact", "--samples", "40", "--batch-size", "16",
+                                                "--bits", "none", "--threads", threads, "--out", out.path])
+            XCTAssertEqual(outcome.status, 0, outcome.stderr)
+            outputs.append(try Data(contentsOf: out))
+        }
+        XCTAssertEqual(outputs[0], outputs[1], "--threads changed the result")
+        XCTAssertEqual(outputs[0], outputs[2], "--threads changed the result")
+    }
+
     func testHutchinsonIsReproducibleAndIndependentOfThreads() throws {
         var outputs: [Data] = []
         for (i, threads) in ["1", "2", "2"].enumerated() {
