@@ -6,6 +6,7 @@
 //   Benchmarks/run_sensitivity.sh            (makes the model, batch and PyTorch timings, then runs this)
 //   SensitivityBenchmark --model M.onnx --data D.npz [--torch pytorch.json] [--threads T] [--probes P] [--out hutch.json]
 //                        [--only exact]   (only the exact-mode timings, to iterate on exact mode)
+//                        [--only probes [--per-call K]]   (only Hutchinson probes, K per call, to profile them)
 import CBLAS
 import Foundation
 import HutchModel
@@ -28,6 +29,8 @@ let threads = Int(flags["threads"] ?? "2") ?? 2
 setenv("HUTCH_THREADS", String(threads), 1)   // before the kernels read it
 let timedProbes = max(2, Int(flags["probes"] ?? "8") ?? 8)
 let onlyExact = flags["only"] == "exact"
+/// `--only probes`: just the Hutchinson probes at `--per-call K` (default 8) probes per call, to profile them.
+let onlyProbes = flags["only"] == "probes"
 guard let modelPath = flags["model"], let dataPath = flags["data"] else { fail("--model and --data are required") }
 
 func now() -> Double { Date().timeIntervalSinceReferenceDate }
@@ -82,7 +85,7 @@ do {
     var runner = try TaskRunner(graph: graph, dataset: dataset, job: job)
     var perProbe: [Int: (median: Double, min: Double)] = [:]
     var nextProbe = 0
-    for k in onlyExact ? [] : [1, 2, 4, 8] {
+    for k in onlyExact ? [] : onlyProbes ? [Int(flags["per-call"] ?? "8") ?? 8] : [1, 2, 4, 8] {
         runner.probesPerCall = k
         func task() -> SensitivityTask {
             defer { nextProbe += k }
@@ -105,6 +108,7 @@ do {
     print(String(format: "  best: %d per call, %.3f s/probe = %.1f GFLOP/s nominal (4 x forward FLOPs per probe) = %.0f %% of sgemm at %d threads",
                  best.key, best.value.median, probeFLOPs / best.value.median / 1e9, 100 * probeFLOPs / best.value.median / 1e9 / gemmT, threads))
 
+    if onlyProbes { exit(0) }
     // exact per-layer traces of every layer: one task over the whole batch
     let exactJob = try SensitivityJob(method: .exact, samples: n, batchSize: n, layerCount: layers.count)
     let exactRunner = try TaskRunner(graph: graph, dataset: dataset, job: exactJob)

@@ -2,7 +2,7 @@ import CBLAS
 
 /// The scalar types the engine computes in: `Float` (production) and `Double` (derivative checks).
 /// Each supplies its BLAS GEMM so that generic kernels call the right routine.
-public protocol TensorScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable where Self.RawSignificand: FixedWidthInteger {
     /// C = alpha * op(A) * op(B) + beta * C, row-major, as `cblas_?gemm`.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                      alpha: Self, a: UnsafePointer<Self>, lda: Int,
