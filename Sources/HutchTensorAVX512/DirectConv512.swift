@@ -8,6 +8,8 @@ import HutchTensorAVX2
 /// Same padded input, packed weights and summation order as the AVX2 kernel: every output
 /// element is fma'd from zero in the order (ci, kh, kw), one lane each, so both kernels give the
 /// same bits. A tile is 4 output channels x 4 vectors of 16 columns (16 zmm accumulators).
+/// The tiles mirror DirectConvAVX2's at another vector width on purpose: Swift has no per-function
+/// target attribute, so each width lives in a target compiled with its own -target-cpu.
 public enum DirectConvAVX512 {
     /// Whether this kernel runs the shape: whole 16-column vectors.
     public static func fits(_ s: DirectConvShape) -> Bool {
