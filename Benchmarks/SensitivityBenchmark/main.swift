@@ -76,7 +76,7 @@ do {
     let gemmT = onlyExact ? .nan : sgemmGFLOPs(blasThreads: Int32(threads))
     let gemm1 = onlyExact ? .nan : sgemmGFLOPs(blasThreads: 1)
     openblas_set_num_threads(1)   // what the kernels use (they thread over examples themselves)
-    _ = Kernels.threads
+    _ = Kernels.configuredThreads   // sets OpenBLAS to one thread before the sgemm reference
     print("model \(modelPath): \(layers.count) layers, \(layers.map(\.parameterCount).reduce(0, +)) weights, \(macs) MACs/example; batch \(n); \(Kernels.threads) threads")
     print(String(format: "cblas_sgemm 1024^3: %.1f GFLOP/s (%d OpenBLAS threads), %.1f GFLOP/s (1 thread)", gemmT, threads, gemm1))
 

@@ -4,11 +4,13 @@ import HutchTensor
 /// mean), with its gradient and its Hessian-vector product with respect to the logits.
 struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
     let batch: Int, classes: Int
+    /// The mean's denominator: the batch, or the whole batch when these logits are a chunk of it.
+    let normalizer: Int
     /// Row-wise softmax of the logits, [N, C].
     let probabilities: [Scalar]
     let loss: Scalar
 
-    init(logits: Stacked<Scalar>, labels: [Int]) throws(ExecutionError) {
+    init(logits: Stacked<Scalar>, labels: [Int], normalizer: Int? = nil) throws(ExecutionError) {
         let (n, c) = (logits.shape[0], logits.shape[1])
         guard labels.count == n else {
             throw ExecutionError("labels: \(labels.count) labels for a batch of \(n) examples")
@@ -17,16 +19,19 @@ struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
             throw ExecutionError("labels: label \(labels[bad]) of example \(bad) is outside 0..<\(c)")
         }
         batch = n; classes = c
-        (probabilities, loss) = Self.softmax(logits.pointer, batch, classes, labels)
+        self.normalizer = max(1, normalizer ?? n)
+        (probabilities, loss) = Self.softmax(logits.pointer, batch, classes, labels, self.normalizer)
     }
 
     /// Softmax probabilities without labels (for the exact-trace seeds).
     init(logits: Stacked<Scalar>) {
         batch = logits.shape[0]; classes = logits.shape[1]
-        (probabilities, loss) = Self.softmax(logits.pointer, batch, classes, nil)
+        normalizer = max(1, batch)
+        (probabilities, loss) = Self.softmax(logits.pointer, batch, classes, nil, normalizer)
     }
 
-    private static func softmax(_ z: UnsafePointer<Scalar>, _ n: Int, _ c: Int, _ labels: [Int]?) -> ([Scalar], Scalar) {
+    private static func softmax(_ z: UnsafePointer<Scalar>, _ n: Int, _ c: Int, _ labels: [Int]?,
+                                _ normalizer: Int) -> ([Scalar], Scalar) {
         var p = [Scalar](repeating: 0, count: n * c)
         var total: Double = 0
         for i in 0..<n {
@@ -38,7 +43,7 @@ struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
             for j in 0..<c { p[i * c + j] /= sum }
             if let labels { total += Double(top + Scalar.log(sum) - row[labels[i]]) }
         }
-        return (p, Scalar(total / Double(max(n, 1))))
+        return (p, Scalar(total / Double(normalizer)))
     }
 
     /// Seeds of the exact traces, [C - 1, N, C]: per example i, vectors b_1..b_{C-1} with
@@ -85,10 +90,10 @@ struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
         return (seeds, s)
     }
 
-    /// dL/dz = (p - onehot(y)) / N.
+    /// dL/dz = (p - onehot(y)) / normalizer.
     func gradient(labels: [Int]) -> Stacked<Scalar> {
         let g = Stacked<Scalar>(shape: [batch, classes], zeroed: false)
-        let inv = 1 / Scalar(batch)
+        let inv = 1 / Scalar(normalizer)
         for i in 0..<batch {
             for j in 0..<classes { g.pointer[i * classes + j] = probabilities[i * classes + j] * inv }
             g.pointer[i * classes + labels[i]] -= inv
@@ -96,10 +101,10 @@ struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
         return g
     }
 
-    /// (d2L/dz2) t = p (.) (t - <p, t>) / N for each stacked tangent block.
+    /// (d2L/dz2) t = p (.) (t - <p, t>) / normalizer for each stacked tangent block.
     func hessianTimes(_ t: Stacked<Scalar>) -> Stacked<Scalar> {
         let out = Stacked<Scalar>(shape: t.shape, blocks: t.blocks, zeroed: false)
-        let inv = 1 / Scalar(batch)
+        let inv = 1 / Scalar(normalizer)
         for b in 0..<t.blocks {
             let (tb, ob) = (t.block(b), out.block(b))
             for i in 0..<batch {

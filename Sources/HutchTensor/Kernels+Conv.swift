@@ -53,11 +53,12 @@ extension Kernels {
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
         let chunk = chunkSize(g, batch: n)
         let chunks = (n + chunk - 1) / chunk
-        parallelFor(threads) { t in
+        let p = threads   // once: a body on another thread would read that thread's budget
+        parallelFor(p) { t in
             let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
             let tmp = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
             defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(tmp, cout * chunk * os) }
-            for c in stride(from: t, to: chunks, by: threads) {
+            for c in stride(from: t, to: chunks, by: p) {
                 let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
                 for b in 0..<blocks {
                     if b == 0 || xBlockStride != 0 {
@@ -140,11 +141,12 @@ extension Kernels {
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
         let chunk = chunkSize(g, batch: n)
         let chunks = (n + chunk - 1) / chunk
-        parallelFor(threads) { t in
+        let p = threads   // once: a body on another thread would read that thread's budget
+        parallelFor(p) { t in
             let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
             let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
             defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
-            for c in stride(from: t, to: chunks, by: threads) {
+            for c in stride(from: t, to: chunks, by: p) {
                 let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
                 for b in 0..<blocks {
                     if b == 0 || dyBlockStride != 0 {

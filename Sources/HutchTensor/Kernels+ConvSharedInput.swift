@@ -42,14 +42,15 @@ extension Kernels {
         let (n, cout, os, patch) = (g.batch, g.outChannels, g.outSpatial, g.patchSize)
         let chunk = chunkSize(g, batch: n)
         let chunks = (n + chunk - 1) / chunk
-        parallelFor(threads) { t in
+        let p = threads   // once: a body on another thread would read that thread's budget
+        parallelFor(p) { t in
             let col = BufferPool.shared.scratch(patch * chunk * os, of: Scalar.self)
             let tmp = BufferPool.shared.scratch(perGemm * cout * chunk * os, of: Scalar.self)
             defer {
                 BufferPool.shared.release(col, patch * chunk * os)
                 BufferPool.shared.release(tmp, perGemm * cout * chunk * os)
             }
-            for c in stride(from: t, to: chunks, by: threads) {
+            for c in stride(from: t, to: chunks, by: p) {
                 let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
                 for i in 0..<cn {
                     im2col(g, x: x + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)

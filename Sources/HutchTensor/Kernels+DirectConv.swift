@@ -176,22 +176,3 @@ extension Kernels {
         return true
     }
 }
-
-/// Items handed out one at a time to the threads of a kernel: on a shared machine a thread that
-/// loses its core does not hold the others up. What an item computes does not depend on the
-/// thread that takes it, so neither do the bits.
-final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextItem = 0
-    private let count: Int
-
-    init(_ count: Int) { self.count = count }
-
-    func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextItem < count else { return nil }
-        nextItem += 1
-        return nextItem - 1
-    }
-}

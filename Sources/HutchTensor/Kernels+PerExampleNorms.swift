@@ -34,7 +34,8 @@ extension Kernels {
         let prodCount = stack * coutG * (gram ? os : patch)
         let gramCount = gram ? os * os : 0
         norms.update(repeating: 0, count: blocks * n)
-        parallelFor(threads) { t in
+        let p = threads   // once: a body on another thread would read that thread's budget
+        parallelFor(p) { t in
             let col = BufferPool.shared.scratch(rows * os, of: Scalar.self)
             let prod = BufferPool.shared.scratch(prodCount, of: Scalar.self)
             let gmat = BufferPool.shared.scratch(stack * coutG * os, of: Scalar.self)
@@ -43,7 +44,7 @@ extension Kernels {
                 BufferPool.shared.release(col, rows * os); BufferPool.shared.release(gmat, stack * coutG * os)
                 BufferPool.shared.release(prod, prodCount); BufferPool.shared.release(gx, gramCount)
             }
-            for e in stride(from: t, to: n, by: threads) {
+            for e in stride(from: t, to: n, by: p) {
                 im2col(g, x: x + e * g.inChannels * g.inSpatial, col: col, ld: os)
                 for grp in 0..<g.group {
                     let xg = col + grp * patch * os

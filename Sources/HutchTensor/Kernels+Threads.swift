@@ -2,19 +2,62 @@ import CBLAS
 import Foundation
 
 extension Kernels {
-    /// Threads the kernels use. Convolutions split their examples between threads, each running
-    /// single-threaded GEMMs on its own chunks: on 2 cores this beat OpenBLAS's own threading of
-    /// the same GEMMs by far, which spends its time yielding between many medium calls. So
-    /// OpenBLAS is set to one thread the first time this is read. Read HUTCH_THREADS, else the
-    /// active processor count.
-    public static let threads: Int = {
+    /// Threads the kernels use: `configuredThreads`, or the budget `withThreads` set for the
+    /// calling thread. A kernel reads it once, on the thread that calls it.
+    public static var threads: Int {
+        let budget = Int(bitPattern: pthread_getspecific(threadBudgetKey))
+        return budget > 0 ? budget : configuredThreads
+    }
+
+    /// Threads the kernels use outside `withThreads`. Convolutions split their examples between
+    /// threads, each running single-threaded GEMMs on its own chunks: on 2 cores this beat
+    /// OpenBLAS's own threading of the same GEMMs by far, which spends its time yielding between
+    /// many medium calls. So OpenBLAS is set to one thread the first time this is read. Read
+    /// HUTCH_THREADS, else the active processor count.
+    public static let configuredThreads: Int = {
         openblas_set_num_threads(1)
         if let text = ProcessInfo.processInfo.environment["HUTCH_THREADS"], let n = Int(text), n >= 1 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// Runs `body` with the kernels it calls on this thread limited to `budget` threads: for
+    /// callers that split work at a coarser level (`parallelItems`). Budgets nest.
+    public static func withThreads<T, E: Error>(_ budget: Int, _ body: () throws(E) -> T) throws(E) -> T {
+        let saved = pthread_getspecific(threadBudgetKey)
+        pthread_setspecific(threadBudgetKey, UnsafeRawPointer(bitPattern: max(1, budget)))
+        defer { pthread_setspecific(threadBudgetKey, saved) }
+        return try body()
+    }
+
+    /// Runs body(i) for the independent items i in 0..<count on up to `threads` threads, handed
+    /// out one at a time (a thread that loses its core does not hold the others up); the kernels
+    /// inside an item share the remaining threads. The first error thrown is rethrown once all
+    /// running items have finished; items not yet started are skipped after it.
+    public static func parallelItems<E: Error>(_ count: Int, _ body: (Int) throws(E) -> Void) throws(E) {
+        let total = threads
+        let p = max(1, min(total, count))
+        if p == 1 {
+            for i in 0..<count { try body(i) }
+            return
+        }
+        let queue = WorkQueue(count)
+        let failure = FirstError<E>()
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let shared = body
+            DispatchQueue.concurrentPerform(iterations: p) { _ in
+                withThreads(total / p) {
+                    while failure.error == nil, let i = queue.next() {
+                        do throws(E) { try shared(i) } catch { failure.record(error) }
+                    }
+                }
+            }
+        }
+        if let error = failure.error { throw error }
+    }
+
     /// Runs body(i) for i in 0..<count, spread over `threads` threads (contiguous ranges) when
-    /// there is more than one iteration. Iterations must write disjoint memory.
+    /// there is more than one iteration. Iterations must write disjoint memory. Bodies run on
+    /// other threads with the default budget: read `threads` before, not inside.
     public static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         let p = min(count, threads)
         if p < 2 {
@@ -51,5 +94,42 @@ extension Kernels {
         Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                     beta: beta, c: c, ldc: ldc)
         if large { openblas_set_num_threads(1) }
+    }
+}
+
+/// The per-thread kernel budget of `Kernels.withThreads` (0 = none set).
+private let threadBudgetKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
+
+/// The first error of several threads.
+final class FirstError<E: Error>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: E?
+    var error: E? { lock.lock(); defer { lock.unlock() }; return stored }
+    func record(_ error: E) {
+        lock.lock(); defer { lock.unlock() }
+        if stored == nil { stored = error }
+    }
+}
+
+/// Items handed out one at a time to the threads of a kernel: on a shared machine a thread that
+/// loses its core does not hold the others up. What an item computes does not depend on the
+/// thread that takes it, so neither do the bits.
+final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextItem = 0
+    private let count: Int
+
+    init(_ count: Int) { self.count = count }
+
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard nextItem < count else { return nil }
+        nextItem += 1
+        return nextItem - 1
     }
 }

@@ -82,7 +82,8 @@ extension Kernels {
         winogradWeights(g, blocks: wBlocks, w: w, wBlockStride: wBlockStride, into: u)
         let tMax = chunk * tilesPerExample
         let rowLen = 2 * tw + 2
-        parallelFor(threads) { t in
+        let p = threads   // once: a body on another thread would read that thread's budget
+        parallelFor(p) { t in
             let v = BufferPool.shared.scratch(16 * cin * tMax, of: Scalar.self)
             let m = BufferPool.shared.scratch(16 * perGemm * cout * tMax, of: Scalar.self)
             let rows = BufferPool.shared.scratch(12 * rowLen, of: Scalar.self)
@@ -90,7 +91,7 @@ extension Kernels {
                 BufferPool.shared.release(v, 16 * cin * tMax); BufferPool.shared.release(m, 16 * perGemm * cout * tMax)
                 BufferPool.shared.release(rows, 12 * rowLen)
             }
-            for c in stride(from: t, to: chunks, by: threads) {
+            for c in stride(from: t, to: chunks, by: p) {
                 let n0 = c * chunk, cn = min(chunk, n - n0), tiles = cn * tilesPerExample
                 for b in stride(from: 0, to: blocks, by: perGemm) {
                     let mb = min(perGemm, blocks - b), rowsM = mb * cout

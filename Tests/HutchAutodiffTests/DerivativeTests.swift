@@ -143,6 +143,25 @@ final class DerivativeTests: XCTestCase {
         }
     }
 
+    /// Batches longer than a chunk of `hessianQuadraticForms` (8 examples): the chunk sums equal
+    /// the inner products of whole-batch HVPs, a partial last chunk included.
+    func testChunkedQuadraticFormsEqualInnerProductsOfHVPs() throws {
+        for made in [TestGraphs.residual(), TestGraphs.relu()] {
+            let p = try problem((made.0, [19] + made.input.dropFirst(), made.classes))
+            let layers = p.executor.quantizableWeights
+            let directions = (0..<2).map { randomDirection(p, seed: UInt64(70 + $0)).filter { layers.contains($0.key) } }
+            let full = try p.executor.hessianVectorProducts(input: p.input, labels: p.labels, wrt: layers, directions: directions)
+            let forms = try p.executor.hessianQuadraticForms(input: p.input, labels: p.labels, directions: directions)
+            XCTAssertEqual(forms.loss, full.loss, accuracy: 1e-12 * full.loss)
+            for j in 0..<2 {
+                for w in layers {
+                    let expected = zip(directions[j][w]!.data, full.products[j][w]!.data).reduce(0) { $0 + $1.0 * $1.1 }
+                    XCTAssertEqual(forms.forms[j][w]!, expected, accuracy: 1e-11 * max(1, abs(expected)), "probe \(j) layer \(w)")
+                }
+            }
+        }
+    }
+
     /// u^T H v = v^T H u.
     func testHessianIsSymmetric() throws {
         let p = try problem(TestGraphs.smooth())
@@ -196,6 +215,19 @@ final class ReproducibilityTests: XCTestCase {
         for j in 0..<3 {
             let alone = try e.hessianQuadraticForms(input: input, labels: labels, directions: [directions[j]])
             XCTAssertEqual(alone.forms[0], grouped.forms[j], "quadratic forms of probe \(j)")
+        }
+        // chunks of the batch run on as many threads as there are: the same bits at any count
+        let long = Tensor<Float>(shape: [21] + shape.dropFirst(), data: rng.array(21 * input.count / shape[0]).map(Float.init))
+        let longLabels = (0..<21).map { $0 % classes }
+        let serial = try Kernels.withThreads(1) { () throws(ExecutionError) in
+            try e.hessianQuadraticForms(input: long, labels: longLabels, directions: directions)
+        }
+        for budget in [2, 3] {
+            let parallel = try Kernels.withThreads(budget) { () throws(ExecutionError) in
+                try e.hessianQuadraticForms(input: long, labels: longLabels, directions: directions)
+            }
+            XCTAssertEqual(parallel.forms, serial.forms, "\(budget) threads")
+            XCTAssertEqual(parallel.loss, serial.loss)
         }
         // seed chunking changes GEMM shapes in the norms, so only rounding may differ
         let t3 = try e.exactHessianTraceSums(input: input, layers: wrt, maxStackedExamples: shape[0])
