@@ -25,27 +25,49 @@ extension Executor {
             }
         }
         for (i, node) in graph.nodes.enumerated() {
-            let ts = node.inputs.map { $0.flatMap { t[$0.index] } }
-            if ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] {
-                if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w), let v = ts[1] {
-                    // keep conv(x, V) apart: its inner product with the adjoint's tangent is the
-                    // layer's v^T (Hv) share without a weight-gradient GEMM
-                    let x = inputs(of: node, tape)
-                    let term = convTangent(tape.geometry[i]!, x, y, [nil, v], k)!
-                    quadratic.weightTerms[i] = term
-                    var rest = ts; rest[1] = nil
-                    var out = convTangent(tape.geometry[i]!, x, y, rest, k) ?? Stacked(shape: y.shape, blocks: k)
-                    out.add(term)
-                    t[node.outputs[0].index] = out
-                } else {
-                    t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
-                }
-            }
+            var ts = node.inputs.map { $0.flatMap { t[$0.index] } }
+            // tangents this node is the last to read go now, so that it may overwrite them
             for v in node.inputs.compactMap({ $0 }) where lastUse[v.index] == i && !keep[v.index] {
                 t[v.index] = nil
             }
+            guard ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] else { continue }
+            if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w), let v = ts[1] {
+                // keep conv(x, V) apart: its inner product with the adjoint's tangent is the
+                // layer's v^T (Hv) share without a weight-gradient GEMM
+                let x = inputs(of: node, tape)
+                let term = convTangent(tape.geometry[i]!, x, y, [nil, v], k)!
+                quadratic.weightTerms[i] = term
+                var rest = ts; rest[1] = nil
+                if var out = convTangent(tape.geometry[i]!, x, y, rest, k) {
+                    out.add(term)
+                    t[node.outputs[0].index] = out
+                } else {
+                    t[node.outputs[0].index] = term   // shared: later writers copy first
+                }
+            } else if let inPlace = tangentInPlace(node, y, &ts) {
+                t[node.outputs[0].index] = inPlace
+            } else {
+                t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
+            }
         }
         return t
+    }
+
+    /// The tangent of an Add of two same-shape operands, summed into an operand's tangent that
+    /// nothing else holds (`ts` gives it up); nil when that is not possible. (Activations stay
+    /// out of place: their masking loop vectorizes only with distinct input and output.)
+    private func tangentInPlace(_ node: Node, _ y: Stacked<Scalar>, _ ts: inout [Stacked<Scalar>?]) -> Stacked<Scalar>? {
+        // no local copies of the operands before the uniqueness check: each would hold a reference
+        guard node.op == .add, ts.count == 2, ts[0]?.shape == y.shape, ts[1]?.shape == y.shape else { return nil }
+        for mine in 0..<2 {
+            guard var sum = ts[mine].take() else { continue }
+            if sum.isUnique() {
+                sum.add(ts[1 - mine]!)
+                return sum
+            }
+            ts[mine] = sum
+        }
+        return nil
     }
 
     /// What a quantizable layer does instead of producing its weight's adjoint (per-example norms).

@@ -56,6 +56,9 @@ struct Stacked<Scalar: TensorScalar> {
         Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: block(j), count: blockCount)))
     }
 
+    /// Whether no other `Stacked` shares this storage, so that it may be overwritten in place.
+    mutating func isUnique() -> Bool { isKnownUniquelyReferenced(&storage) }
+
     /// self += other (same shape and blocks); copies first if the storage is shared, since
     /// rules may hand the same storage to several inputs (Add, Identity).
     mutating func add(_ other: Stacked) {
