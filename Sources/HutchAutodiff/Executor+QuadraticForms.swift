@@ -19,6 +19,8 @@ extension Executor {
     /// examples, each through all its sweeps on one thread (`Kernels.parallelItems`): a chunk's
     /// activations stay in that core's cache, and no kernel waits for another thread. Chunk
     /// results are added in chunk order, so the bits depend on the batch, not on the threads.
+    /// The chunks share one copy of the parameters and directions, packed once for the direct
+    /// convolutions (`PackedWeightCache`).
     @_specialize(exported: true, where Scalar == Float)
     public func hessianQuadraticForms(input: Tensor<Scalar>, labels: [Int],
                                       directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
@@ -38,11 +40,18 @@ extension Executor {
                 stacked[id] = s
             }
         }
+        // every chunk convolves the same parameters and directions: packed once for all
+        let shared = stackedParameters()
+        let packs = PackedWeightCache()
+        for value in Array(shared.values) + Array(stacked.values) { packs.register(UnsafePointer(value.pointer), count: value.count) }
         let n = input.rank >= 1 ? input.shape[0] : 0
         let size = Self.quadraticFormChunk
         let chunks = (n + size - 1) / size
         guard chunks > 1 else {
-            return try quadraticForms(input: input, labels: labels, directions: stacked, layers: layers, k: k, examples: n)
+            return try Kernels.withPackedWeights(packs) { () throws(ExecutionError) in
+                try quadraticForms(input: input, labels: labels, parameters: shared, directions: stacked, layers: layers,
+                                   k: k, examples: n)
+            }
         }
         guard labels.count == n else { throw ExecutionError("labels: \(labels.count) labels for a batch of \(n) examples") }
         let parts = ItemResults<QuadraticFormResult<Scalar>>(chunks)
@@ -51,8 +60,11 @@ extension Executor {
             let range = (c * size)..<min(n, (c + 1) * size)
             let x = Tensor(shape: [range.count] + input.shape.dropFirst(),
                            data: Array(input.data[(range.lowerBound * perExample)..<(range.upperBound * perExample)]))
-            parts.set(c, try quadraticForms(input: x, labels: Array(labels[range]), directions: stacked, layers: layers,
-                                            k: k, examples: n))
+            let part = try Kernels.withPackedWeights(packs) { () throws(ExecutionError) in
+                try quadraticForms(input: x, labels: Array(labels[range]), parameters: shared, directions: stacked,
+                                   layers: layers, k: k, examples: n)
+            }
+            parts.set(c, part)
         }
         let all = parts.values
         var total = all[0]
@@ -71,9 +83,10 @@ extension Executor {
     static var quadraticFormChunk: Int { 8 }
 
     /// The forms of one chunk of a batch of `examples` (the mean loss's normalizer).
-    private func quadraticForms(input: Tensor<Scalar>, labels: [Int], directions stacked: [ValueID: Stacked<Scalar>],
-                                layers: Set<ValueID>, k: Int, examples: Int) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
-        let tape = try forwardTape(input)
+    private func quadraticForms(input: Tensor<Scalar>, labels: [Int], parameters shared: [ValueID: Stacked<Scalar>],
+                                directions stacked: [ValueID: Stacked<Scalar>], layers: Set<ValueID>, k: Int,
+                                examples: Int) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        let tape = try forwardTape(input, shared: shared)
         let logits = try outputValue(tape)
         let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels, normalizer: examples)
         let quadratic = QuadraticForms<Scalar>(layers: layers, k: k)

@@ -72,11 +72,12 @@ struct Tape<Scalar: TensorScalar> {
 }
 
 extension Executor {
-    /// The forward pass; keeps every value and what backward needs.
-    func forwardTape(_ input: Tensor<Scalar>) throws(ExecutionError) -> Tape<Scalar> {
+    /// The forward pass; keeps every value and what backward needs. `shared`: the parameters
+    /// as `stackedParameters()` made them, for calls that run several chunks on the same ones.
+    func forwardTape(_ input: Tensor<Scalar>, shared: [ValueID: Stacked<Scalar>]? = nil) throws(ExecutionError) -> Tape<Scalar> {
         try checkInput(input)
         var tape = Tape<Scalar>(values: Array(repeating: nil, count: graph.values.count), batch: input.shape[0])
-        for (id, tensor) in parameters { tape.values[id.index] = Stacked(tensor) }
+        for (id, value) in shared ?? stackedParameters() { tape.values[id.index] = value }
         tape.values[graph.input.index] = Stacked(input)
         for (i, node) in graph.nodes.enumerated() {
             var inputs = [Stacked<Scalar>?]()
@@ -91,6 +92,9 @@ extension Executor {
         }
         return tape
     }
+
+    /// The parameters as kernel operands.
+    func stackedParameters() -> [ValueID: Stacked<Scalar>] { parameters.mapValues { Stacked($0) } }
 
     private func checkInput(_ input: Tensor<Scalar>) throws(ExecutionError) {
         let declared = graph.values[graph.input.index]

@@ -1,6 +1,6 @@
 /// Sizes of one NCHW convolution (or pooling window), validated once so that kernels can run
 /// on raw pointers without checks. 1-D convolutions ([N, C, W]) are mapped to height 1.
-public struct ConvGeometry: Sendable, Equatable {
+public struct ConvGeometry: Sendable, Hashable {
     public var batch: Int, inChannels: Int, inHeight: Int, inWidth: Int
     public var outChannels: Int, kernelHeight: Int, kernelWidth: Int
     public var strideH: Int, strideW: Int

@@ -111,6 +111,12 @@ extension Kernels {
         }
         let g = geometry
         if let t = g.strideOneTranspose {
+            if Scalar.self == Float.self, directApplies(t) {
+                return directForward(t, blocks: blocks, x: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),
+                                     xBlockStride: dyBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                     wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self),
+                                     accumulate: accumulate, weights: .flippedTransposed)
+            }
             let wBlocks = wBlockStride == 0 ? 1 : blocks
             let flipped = BufferPool.shared.scratch(wBlocks * g.weightCount, of: Scalar.self)
             defer { BufferPool.shared.release(flipped, wBlocks * g.weightCount) }

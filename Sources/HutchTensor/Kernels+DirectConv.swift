@@ -106,22 +106,44 @@ extension Kernels {
         directConvEnabled && g.kernelHeight * g.kernelWidth > 1 && directShape(g) != nil
     }
 
+    /// How the weights given to `directForward` are laid out.
+    enum DirectWeights {
+        /// w [C_out, C_in, kH, kW] of the geometry itself.
+        case forward
+        /// The geometry is `strideOneTranspose` of a convolution whose w [C_in, C_out, kH, kW]
+        /// (this geometry's channels) is given: the data gradient, packed without a flipped copy.
+        case flippedTransposed
+    }
+
     /// y[b] (+)= conv(x[b], w[b]) by the direct kernel; `workers` threads at most (tests vary it).
     static func directForward(_ g: ConvGeometry, blocks: Int,
                               x: UnsafePointer<Float>, xBlockStride: Int,
                               w: UnsafePointer<Float>, wBlockStride: Int,
                               y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads,
-                              avx512: Bool = directAVX512Enabled) {
+                              avx512: Bool = directAVX512Enabled, weights: DirectWeights = .forward) {
         guard cpuHasAVX2FMA, let s = directShape(g) else {
             preconditionFailure("directForward called for a geometry or CPU it does not support")
         }
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let pc = s.packedWeightCount
-        let packed = BufferPool.shared.scratch(wBlocks * pc, of: Float.self)
-        defer { BufferPool.shared.release(packed, wBlocks * pc) }
-        for b in 0..<wBlocks {
-            DirectConvAVX2.packWeights(s, w: w + b * wBlockStride, into: packed + b * pc)
+        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: "\(weights)")
+        withPacked(key, count: wBlocks * pc, pack: { packed in
+            for b in 0..<wBlocks {
+                switch weights {
+                case .forward: DirectConvAVX2.packWeights(s, w: w + b * wBlockStride, into: packed + b * pc)
+                case .flippedTransposed: DirectConvAVX2.packWeightsFlippedTransposed(s, w: w + b * wBlockStride, into: packed + b * pc)
+                }
+            }
+        }) { packed in
+            directRun(g, s, blocks: blocks, x: x, xBlockStride: xBlockStride, packed: packed, packedStride: wBlockStride == 0 ? 0 : pc,
+                      y: y, accumulate: accumulate, workers: workers, avx512: avx512)
         }
+    }
+
+    /// The examples of `directForward` through the kernel, on packed weights.
+    private static func directRun(_ g: ConvGeometry, _ s: DirectConvShape, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
+                                  packed: UnsafePointer<Float>, packedStride: Int, y: UnsafeMutablePointer<Float>,
+                                  accumulate: Bool, workers: Int, avx512: Bool) {
         let kernel = directKernel(s, allowed: avx512)
         let scratch = directScratchCount(s, kernel)
         let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
@@ -138,7 +160,7 @@ extension Kernels {
                 let b0 = (item / g.batch) * perItem, e = item % g.batch
                 directPrepare(s, kernel, x: x + b0 * xBlockStride + e * inCount, padded: padded, expanded: expanded)
                 for b in b0..<(b0 + perItem) {
-                    directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
+                    directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + b * packedStride,
                                   y: y + b * g.outputCount + e * outCount, accumulate: accumulate)
                 }
             }

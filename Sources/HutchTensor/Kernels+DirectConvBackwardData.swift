@@ -73,27 +73,40 @@ extension Kernels {
             for ph in phases { offsets.append(total); total += ph.shape?.packedWeightCount ?? 0 }
         }
         let maxTaps = phases.map { ($0.shape?.kernelHeight ?? 0) * ($0.shape?.kernelWidth ?? 0) }.max() ?? 0
-        let packed = BufferPool.shared.scratch(total, of: Float.self)
-        let sub = BufferPool.shared.scratch(cin * cout * maxTaps, of: Float.self)
-        defer { BufferPool.shared.release(packed, total); BufferPool.shared.release(sub, cin * cout * maxTaps) }
-        for b in 0..<wBlocks {
-            let wb = w + b * wBlockStride
-            for (p, ph) in phases.enumerated() {
-                guard let s = ph.shape else { continue }
-                // sub-kernel [C_in][C_out][t_h][t_w] = w[co][ci][khMax - t_h * sH][kwMax - t_w * sW]
-                for ci in 0..<cin {
-                    for co in 0..<cout {
-                        for th in 0..<s.kernelHeight {
-                            for tw in 0..<s.kernelWidth {
-                                sub[((ci * cout + co) * s.kernelHeight + th) * s.kernelWidth + tw] =
-                                    wb[((co * cin + ci) * kh + ph.khMax - th * sh) * kw + ph.kwMax - tw * sw]
+        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: "stride phases")
+        withPacked(key, count: total, pack: { packed in
+            let sub = BufferPool.shared.scratch(cin * cout * maxTaps, of: Float.self)
+            defer { BufferPool.shared.release(sub, cin * cout * maxTaps) }
+            for b in 0..<wBlocks {
+                let wb = w + b * wBlockStride
+                for (p, ph) in phases.enumerated() {
+                    guard let s = ph.shape else { continue }
+                    // sub-kernel [C_in][C_out][t_h][t_w] = w[co][ci][khMax - t_h * sH][kwMax - t_w * sW]
+                    for ci in 0..<cin {
+                        for co in 0..<cout {
+                            for th in 0..<s.kernelHeight {
+                                for tw in 0..<s.kernelWidth {
+                                    sub[((ci * cout + co) * s.kernelHeight + th) * s.kernelWidth + tw] =
+                                        wb[((co * cin + ci) * kh + ph.khMax - th * sh) * kw + ph.kwMax - tw * sw]
+                                }
                             }
                         }
                     }
+                    DirectConvAVX2.packWeights(s, w: sub, into: packed + offsets[b * phases.count + p])
                 }
-                DirectConvAVX2.packWeights(s, w: sub, into: packed + offsets[b * phases.count + p])
             }
+        }) { packed in
+            directPhases(g, phases, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, packed: packed, offsets: offsets,
+                         sharedWeights: wBlockStride == 0, dx: dx, accumulate: accumulate, workers: workers, avx512: avx512)
         }
+    }
+
+    /// The examples of `directBackwardData` through the kernel, per stride phase, on packed
+    /// weights (block b, phase p at offsets[b * phases + p]; block 0 for all when shared).
+    private static func directPhases(_ g: ConvGeometry, _ phases: [DirectDataPhase], blocks: Int, dy: UnsafePointer<Float>,
+                                     dyBlockStride: Int, packed: UnsafePointer<Float>, offsets: [Int], sharedWeights: Bool,
+                                     dx: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int, avx512: Bool) {
+        let (sh, sw, cin, cout) = (g.strideH, g.strideW, g.inChannels, g.outChannels)
         let (h, wd, hp, wp) = (g.inHeight, g.inWidth, g.inHeight / sh, g.inWidth / sw)
         let inCount = cin * h * wd, outCount = cout * g.outSpatial
         let kernels = phases.map { $0.shape.map { directKernel($0, allowed: avx512) } ?? .avx2 }
@@ -121,7 +134,7 @@ extension Kernels {
                         let dxe = dx + b * g.inputCount + e * inCount
                         if let s = ph.shape {
                             directExample(s, kernels[pi], padded: padded, expanded: expanded,
-                                          packed: packed + offsets[(wBlockStride == 0 ? 0 : b) * phases.count + pi], y: tmp,
+                                          packed: packed + offsets[(sharedWeights ? 0 : b) * phases.count + pi], y: tmp,
                                           accumulate: false)
                         } else if accumulate {
                             continue

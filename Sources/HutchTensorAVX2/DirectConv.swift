@@ -46,17 +46,48 @@ public enum DirectConvAVX2 {
     /// Packs w [C_out, C_in, kH, kW] into `packed` (shape.packedWeightCount floats).
     @inline(never)
     public static func packWeights(_ s: DirectConvShape, w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
-        let kk = s.kernelHeight * s.kernelWidth, steps = s.inChannels * kk
+        let steps = s.inChannels * s.kernelHeight * s.kernelWidth
+        pack(s, into: packed, channelStride: steps) { k in w + k }
+    }
+
+    /// Packs the weights of the stride-1 data gradient of a convolution with weights w
+    /// [C_out, C_in, kH, kW], run as the forward convolution `s` (s.inChannels = C_out,
+    /// s.outChannels = C_in) with w'[ci][co][i][j] = w[co][ci][kH-1-i][kW-1-j], without
+    /// materializing w'. The same packed floats as `packWeights` of w'.
+    @inline(never)
+    public static func packWeightsFlippedTransposed(_ s: DirectConvShape, w: UnsafePointer<Float>,
+                                                    into packed: UnsafeMutablePointer<Float>) {
+        let (kh, kw) = (s.kernelHeight, s.kernelWidth)
+        let kk = kh * kw, plane = s.outChannels * kk   // one original output channel of w
+        var sources = [UnsafePointer<Float>]()
+        sources.reserveCapacity(s.inChannels * kk)
+        for co in 0..<s.inChannels {
+            for i in 0..<kh {
+                for j in 0..<kw { sources.append(w + co * plane + (kh - 1 - i) * kw + (kw - 1 - j)) }
+            }
+        }
+        sources.withUnsafeBufferPointer { src in
+            pack(s, into: packed, channelStride: kk) { k in src[k] }
+        }
+    }
+
+    /// packed[cb][k][c] = source(k)[(cb * 4 + c) * channelStride] for step k = (ci, kh, kw):
+    /// weight (co, k) sits at source(k) + co * channelStride. 0 past the last channel; written
+    /// in order, four channels at a time.
+    @inline(__always)
+    static func pack(_ s: DirectConvShape, into packed: UnsafeMutablePointer<Float>, channelStride: Int,
+                     _ source: (Int) -> UnsafePointer<Float>) {
+        let steps = s.inChannels * s.kernelHeight * s.kernelWidth
+        var dst = packed
         for cb in 0..<((s.outChannels + 3) / 4) {
-            let dst = packed + cb * steps * 4
-            for c in 0..<4 {
-                let co = cb * 4 + c
-                if co < s.outChannels {
-                    let src = w + co * steps
-                    for k in 0..<steps { dst[k * 4 + c] = src[k] }
-                } else {
-                    for k in 0..<steps { dst[k * 4 + c] = 0 }
-                }
+            let co = cb * 4, channels = min(4, s.outChannels - co)
+            for k in 0..<steps {
+                let p = source(k) + co * channelStride
+                dst[0] = p[0]
+                dst[1] = channels > 1 ? p[channelStride] : 0
+                dst[2] = channels > 2 ? p[2 * channelStride] : 0
+                dst[3] = channels > 3 ? p[3 * channelStride] : 0
+                dst += 4
             }
         }
     }

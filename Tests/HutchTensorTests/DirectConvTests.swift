@@ -161,6 +161,17 @@ final class DirectConvTests: XCTestCase {
                 var e = [Double](repeating: 0, count: g.inputCount); e[i] = 1
                 XCTAssertEqual(Double(dx[i]), dot(naiveConv(g, e, w), dy), accuracy: 1e-4, "\(c) input \(i)")
             }
+            // packed straight from w (per block): the bits of the forward kernel on explicitly flipped weights
+            let blocks = 3
+            let wk = rng.array(blocks * g.weightCount).map(Float.init), dyk = rng.array(blocks * g.outputCount).map(Float.init)
+            var packedFromW = [Float](repeating: 0, count: blocks * g.inputCount)
+            Kernels.conv2DBackwardData(g, blocks: blocks, dy: dyk, dyBlockStride: g.outputCount, w: wk, wBlockStride: g.weightCount,
+                                       dx: &packedFromW, accumulate: false)
+            var flipped = [Float](repeating: 0, count: blocks * g.weightCount)
+            Kernels.flippedTransposedWeights(g, blocks: blocks, w: wk, into: &flipped)
+            let viaFlipped = direct(t, blocks: blocks, x: dyk, xBlockStride: g.outputCount, w: flipped, wBlockStride: g.weightCount,
+                                    y: [Float](repeating: 0, count: blocks * g.inputCount), accumulate: false)
+            XCTAssertEqual(packedFromW.map(\.bitPattern), viaFlipped.map(\.bitPattern), "\(c)")
         }
     }
 
