@@ -126,7 +126,7 @@ extension Kernels {
         }
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let pc = s.packedWeightCount
-        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: "\(weights)")
+        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: .direct(weights))
         withPacked(key, count: wBlocks * pc, pack: { packed in
             for b in 0..<wBlocks {
                 switch weights {

@@ -73,7 +73,7 @@ extension Kernels {
             for ph in phases { offsets.append(total); total += ph.shape?.packedWeightCount ?? 0 }
         }
         let maxTaps = phases.map { ($0.shape?.kernelHeight ?? 0) * ($0.shape?.kernelWidth ?? 0) }.max() ?? 0
-        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: "stride phases")
+        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: .stridePhases)
         withPacked(key, count: total, pack: { packed in
             let sub = BufferPool.shared.scratch(cin * cout * maxTaps, of: Float.self)
             defer { BufferPool.shared.release(sub, cin * cout * maxTaps) }

@@ -10,16 +10,22 @@ import Foundation
 /// find the cache of their thread through `Kernels.withPackedWeights`.
 public final class PackedWeightCache: @unchecked Sendable {
     /// What was packed: the weights' address and block stride, how many blocks, the kernel
-    /// geometry and the packing (the call site's name for its layout).
+    /// geometry and the packing.
     struct Key: Hashable {
+        enum Layout: Hashable {
+            /// `directForward`'s weights, as given or flipped and transposed (`DirectWeights`).
+            case direct(Kernels.DirectWeights)
+            /// `directBackwardData`'s sub-kernels of the stride phases.
+            case stridePhases
+        }
         var address: UInt
         var blockStride: Int
         var blocks: Int
         var geometry: ConvGeometry
-        var layout: String
+        var layout: Layout
 
         /// The batch does not change the packing: a chunk's last, shorter part shares it.
-        init(_ weights: UnsafePointer<Float>, blockStride: Int, blocks: Int, geometry: ConvGeometry, layout: String) {
+        init(_ weights: UnsafePointer<Float>, blockStride: Int, blocks: Int, geometry: ConvGeometry, layout: Layout) {
             address = UInt(bitPattern: weights)
             self.blockStride = blockStride
             self.blocks = blocks
