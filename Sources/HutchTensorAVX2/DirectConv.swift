@@ -106,13 +106,27 @@ public enum DirectConvAVX2 {
                 if sw == 1 {
                     // padded column j is input column j - padLeft when inside the input. Inline
                     // loops: rows are short, and memcpy / memset calls cost more than the copy.
-                    let lo = min(len, s.padLeft), hi = max(lo, min(len, w + s.padLeft))
+                    // (the data gradient's stride phases give negative pads: lo is then 0)
+                    let lo = max(0, min(len, s.padLeft)), hi = max(lo, min(len, w + s.padLeft))
                     let src = xr - s.padLeft
-                    var j = 0
-                    while j < lo { row[j] = 0; j += 1 }
+                    var j = lo
+                    if lo <= 8 && len - hi <= 8 && len >= 8 {
+                        // pads of up to 8 as two zero vectors that the copy then overwrites where it
+                        // must (a scalar zero loop here becomes a memset call per row)
+                        UnsafeMutableRawPointer(row).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(row + len - 8).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+                    } else {
+                        zero(row, lo)
+                        zero(row + hi, len - hi)
+                    }
                     while j + 8 <= hi { UnsafeMutableRawPointer(row + j).storeBytes(of: load(src + j), as: SIMD8<Float>.self); j += 8 }
-                    while j < hi { row[j] = src[j]; j += 1 }
-                    while j < len { row[j] = 0; j += 1 }
+                    if j < hi {   // the last partial vector, ending at hi
+                        if hi - lo >= 8 {
+                            UnsafeMutableRawPointer(row + hi - 8).storeBytes(of: load(src + hi - 8), as: SIMD8<Float>.self)
+                        } else {
+                            while j < hi { row[j] = src[j]; j += 1 }
+                        }
+                    }
                     continue
                 }
                 // phase p, index j holds input column j * sw + p - padLeft: zero the row, then
