@@ -192,7 +192,7 @@ do {
     // what conv2DForward dispatches to. BENCH_PATHS=0 skips this table, BENCH_PATH_BLOCKS=k
     // sets the 8, BENCH_PATH_BATCH=n the batch (128; the quadratic forms run chunks of 8),
     // BENCH_PATH_1X1=1 keeps only the 1x1 rows. Small calls repeat until each measured run
-    // has about 0.1 GFLOP, so CPU time is not at the clock's resolution.
+    // has about 0.5 GFLOP, so CPU time is not at the clock's resolution.
     if ProcessInfo.processInfo.environment["BENCH_PATHS"] != "0" {
         let env = ProcessInfo.processInfo.environment
         let kb = Int(env["BENCH_PATH_BLOCKS"] ?? "") ?? 8
@@ -204,7 +204,8 @@ do {
         var convs: [(cin: Int, cout: Int, hw: Int, k: Int, s: Int)] = [
             (3, 16, 32, 3, 1), (16, 16, 32, 3, 1), (16, 32, 32, 3, 2), (16, 32, 32, 1, 2), (32, 32, 16, 3, 1),
             (32, 64, 16, 3, 2), (32, 64, 16, 1, 2), (64, 64, 8, 3, 1),
-            (16, 32, 32, 1, 1), (64, 64, 8, 1, 1),   // stride-1 1x1 (not in ResNet-20; bottleneck blocks)
+            // stride-1 1x1 (not in ResNet-20; bottleneck blocks), 7x7: OH*OW not a multiple of 8
+            (16, 32, 32, 1, 1), (64, 64, 8, 1, 1), (64, 64, 7, 1, 1),
         ]
         if env["BENCH_PATH_1X1"] == "1" { convs = convs.filter { $0.k == 1 } }
         for c in convs {
@@ -217,7 +218,7 @@ do {
             var y = [Float](repeating: 0, count: kb * g.outputCount)
             var text = String(format: "conv %2d->%2d %2dx%2d %dx%d s%d ", c.cin, c.cout, c.hw, c.hw, c.k, c.k, c.s)
             for (blocks, xs, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.inputCount, 0)] {
-                let inner = max(1, Int(1e8 / (flops * Double(blocks))))
+                let inner = max(1, Int(5e8 / (flops * Double(blocks))))
                 for path in ConvForwardPath.allCases + [nil] {
                     var ran = true
                     _ = measure {
@@ -243,7 +244,7 @@ do {
             text = "   backward data: " + ConvForwardPath.allCases.map { String($0.rawValue.prefix(1)) }.joined(separator: " ") + " auto"
             text = text.padding(toLength: 39, withPad: " ", startingAt: 0)
             for (blocks, ys, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.outputCount, 0)] {
-                let inner = max(1, Int(1e8 / (flops * Double(blocks))))
+                let inner = max(1, Int(5e8 / (flops * Double(blocks))))
                 for path in ConvForwardPath.allCases + [nil] {
                     var ran = true
                     _ = measure {

@@ -21,11 +21,31 @@ extension Kernels {
 
     /// Whether `conv2DForward` and `conv2DBackwardData` take the pointwise path (Float): every
     /// pointwise geometry, by geometry only (as the direct rule), on either engine.
-    /// EngineBenchmark path table, GFLOP per CPU-second, 1 thread (HUTCH_THREADS=1); columns
-    /// 1 block / 8 blocks sharing x (dy) / 8 sharing w; pointwise (direct engine; GEMM engine,
-    /// HUTCH_DIRECT_CONV=0) vs im2col (forward) and GEMM + col2im (data gradient):
-    ///   TABLE
-    /// So the pointwise path for all of them; Double keeps im2col (not measured).
+    /// EngineBenchmark path table (BENCH_PATH_1X1=1), GFLOP per CPU-second, AMD family 26 with
+    /// AVX-512; columns 1 block / 8 blocks sharing x (dy) / 8 sharing w; pointwise with the direct
+    /// engine; with the GEMM engine (HUTCH_DIRECT_CONV=0); im2col (forward) or GEMM + col2im (data).
+    /// Batch 8 at 1 thread (HUTCH_THREADS=1, BENCH_PATH_BATCH=8: a Hutchinson chunk):
+    ///   forward 16->32 32x32 s2:  130 / 184 / 123;  67 / 81 / 66;  48 / 70 / 47
+    ///   forward 32->64 16x16 s2:  144 / 193 / 146;  78 / 91 / 78;  62 / 85 / 63
+    ///   forward 16->32 32x32 s1:  120 / 125 / 119;  83 / 85 / 79;  64 / 71 / 61
+    ///   forward 64->64 8x8 s1:    191 / 197 / 196;  98 / 98 / 95;  73 / 94 / 73
+    ///   forward 64->64 7x7 s1:      (GEMM engine)   89 / 89 / 88;  67 / 89 / 68
+    ///   data    16->32 32x32 s2:   65 /  66 /  65;  46 / 46 / 45;  41 / 43 / 40
+    ///   data    32->64 16x16 s2:   81 /  82 /  82;  54 / 55 / 55;  55 / 57 / 54
+    ///   data    16->32 32x32 s1:  104 / 119 / 103;  83 / 85 / 78;  62 / 70 / 56
+    ///   data    64->64 8x8 s1:    195 / 190 / 197;  98 / 99 / 97;  73 / 74 / 73
+    /// 4 blocks instead of 8 give the same picture (16->32 s2: forward 129 / 174 / 124 vs
+    /// im2col 47 / 64 / 47, data 67 / 67 / 66 vs 40 / 42 / 40). Batch 128 at 2 threads, direct
+    /// engine vs im2col: 16->32 s2 forward 99 / 127 / 55 vs 34 / 52 / 27, data 62 / 53 / 43 vs
+    /// 37 / 34 / 28; 32->64 s2 forward 144 / 173 / 89 vs 62 / 72 / 51, data 81 / 72 / 46 vs
+    /// 49 / 50 / 40. The direct 3x3-path kernel (which pads a copy of the input) is faster only
+    /// at 16->32 32x32 s1 with 8 blocks sharing x (156 vs 125), slower elsewhere (s2: 34 / 124 / 34).
+    /// So the pointwise path for all of them; the GEMM engine only ties im2col on the 32->64 s2
+    /// data gradient. Double keeps im2col (not measured).
+    /// End effect, SensitivityBenchmark --threads 2 --only probes --per-call 4 on a busy machine
+    /// (HUTCH_POINTWISE=0 / 1 alternately): quietest runs 0.170-0.175 vs 0.162-0.169 s/probe; 3
+    /// runs of 32 probes, process CPU 13.1 vs 12.9 s. perf: the samples in 1x1 convolutions fell
+    /// from about 3 % of a probe run (sgemm 1.7 %, im2col + col2im 1 %) to about 1.5 %.
     static func pointwiseApplies(_ g: ConvGeometry) -> Bool {
         pointwiseEnabled && isPointwise(g)
     }
