@@ -136,8 +136,10 @@ do {
     line("exact traces (all layers)", exact)
 
     // plain sgemm in the same process, single-threaded per core as the conv kernels run it:
-    // the conv GEMM shapes of the 16/32/64-channel stages, and a square one.
-    let shapes = [(16, 4096, 144), (128, 4096, 144), (32, 4096, 288), (256, 4096, 288), (64, 4096, 576), (512, 4096, 576), (512, 512, 512)]
+    // the conv GEMM shapes of the 16/32/64-channel stages, and a square one. BENCH_KERNELS=0
+    // skips these and the single-kernel lines below (for the path table alone).
+    let runKernels = ProcessInfo.processInfo.environment["BENCH_KERNELS"] != "0"
+    let shapes = runKernels ? [(16, 4096, 144), (128, 4096, 144), (32, 4096, 288), (256, 4096, 288), (64, 4096, 576), (512, 4096, 576), (512, 512, 512)] : []
     for (m, n, kk) in shapes {
         let a = [Float](repeating: 0.5, count: m * kk), b = [Float](repeating: 0.25, count: kk * n)
         var c = [Float](repeating: 0, count: m * n)
@@ -158,7 +160,7 @@ do {
     }
 
     // single conv kernels on ResNet-20 layers (128 examples), blocks 1
-    for (cin, hw) in [(16, 32), (32, 16), (64, 8)] {
+    for (cin, hw) in runKernels ? [(16, 32), (32, 16), (64, 8)] : [] {
         let g = try ConvGeometry(input: [batch, cin, hw, hw], weight: [cin, cin, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1],
                                  dilations: [1, 1], group: 1)
         let flops = 2.0 * Double(g.outputCount) * Double(g.patchSize)
@@ -188,58 +190,75 @@ do {
     // Each forward path side by side on every ResNet-20 conv shape (GFLOP per CPU-second): one
     // block; 8 blocks sharing x (V x); 8 blocks with their own x sharing w (W x-dot). "auto" is
     // what conv2DForward dispatches to. BENCH_PATHS=0 skips this table, BENCH_PATH_BLOCKS=k
-    // sets the 8.
+    // sets the 8, BENCH_PATH_BATCH=n the batch (128; the quadratic forms run chunks of 8),
+    // BENCH_PATH_1X1=1 keeps only the 1x1 rows. Small calls repeat until each measured run
+    // has about 0.5 GFLOP, so CPU time is not at the clock's resolution.
     if ProcessInfo.processInfo.environment["BENCH_PATHS"] != "0" {
-        print("forward paths (GFLOP per CPU-second)   1 block: direct winograd im2col auto | 8 shared x: d w i a | 8 shared w: d w i a")
-        let convs: [(cin: Int, cout: Int, hw: Int, k: Int, s: Int)] = [
+        let env = ProcessInfo.processInfo.environment
+        let kb = Int(env["BENCH_PATH_BLOCKS"] ?? "") ?? 8
+        let pathBatch = Int(env["BENCH_PATH_BATCH"] ?? "") ?? batch
+        let names = ConvForwardPath.allCases.map { String($0.rawValue.prefix(1)) }.joined(separator: " ")
+        print("forward paths (GFLOP per CPU-second, batch \(pathBatch), \(Kernels.threads) threads)   1 block: " +
+              ConvForwardPath.allCases.map(\.rawValue).joined(separator: " ") +
+              " auto | \(kb) shared x: \(names) a | \(kb) shared w: \(names) a")
+        var convs: [(cin: Int, cout: Int, hw: Int, k: Int, s: Int)] = [
             (3, 16, 32, 3, 1), (16, 16, 32, 3, 1), (16, 32, 32, 3, 2), (16, 32, 32, 1, 2), (32, 32, 16, 3, 1),
             (32, 64, 16, 3, 2), (32, 64, 16, 1, 2), (64, 64, 8, 3, 1),
+            // stride-1 1x1 (not in ResNet-20; bottleneck blocks), 7x7: OH*OW not a multiple of 8
+            (16, 32, 32, 1, 1), (64, 64, 8, 1, 1), (64, 64, 7, 1, 1),
         ]
+        if env["BENCH_PATH_1X1"] == "1" { convs = convs.filter { $0.k == 1 } }
         for c in convs {
             let pad = c.k / 2
-            let g = try ConvGeometry(input: [batch, c.cin, c.hw, c.hw], weight: [c.cout, c.cin, c.k, c.k], strides: [c.s, c.s],
+            let g = try ConvGeometry(input: [pathBatch, c.cin, c.hw, c.hw], weight: [c.cout, c.cin, c.k, c.k], strides: [c.s, c.s],
                                      pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1)
             let flops = 2.0 * Double(g.outputCount) * Double(g.patchSize)
-            let kb = Int(ProcessInfo.processInfo.environment["BENCH_PATH_BLOCKS"] ?? "") ?? 8
             let x = (0..<(kb * g.inputCount)).map { Float($0 % 13) * 0.1 - 0.6 }
             let w = (0..<(kb * g.weightCount)).map { Float($0 % 7) * 0.01 }
             var y = [Float](repeating: 0, count: kb * g.outputCount)
             var text = String(format: "conv %2d->%2d %2dx%2d %dx%d s%d ", c.cin, c.cout, c.hw, c.hw, c.k, c.k, c.s)
             for (blocks, xs, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.inputCount, 0)] {
+                let inner = max(1, Int(5e8 / (flops * Double(blocks))))
                 for path in ConvForwardPath.allCases + [nil] {
                     var ran = true
                     _ = measure {
-                        if let path {
-                            ran = Kernels.conv2DForward(g, path: path, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws,
-                                                        y: &y, accumulate: false)
-                        } else {
-                            Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
-                                                  accumulate: false)
+                        for _ in 0..<inner {
+                            if let path {
+                                ran = Kernels.conv2DForward(g, path: path, blocks: blocks, x: x, xBlockStride: xs, w: w,
+                                                            wBlockStride: ws, y: &y, accumulate: false)
+                            } else {
+                                Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
+                                                      accumulate: false)
+                            }
                         }
                     }
-                    text += ran ? String(format: " %5.1f", flops * Double(blocks) / lastCPU / 1e9) : "     -"
+                    text += ran ? String(format: " %5.1f", flops * Double(blocks * inner) / lastCPU / 1e9) : "     -"
                 }
                 text += " |"
             }
             print(text)
-            guard c.s > 1 else { continue }
-            // strided data gradient: direct (phases) vs GEMM + col2im, same three columns
+            guard c.s > 1 || c.k == 1 else { continue }
+            // strided and 1x1 data gradients: each path (GEMM + col2im for im2col), same three columns
             var dx = [Float](repeating: 0, count: kb * g.inputCount)
             let dy = (0..<(kb * g.outputCount)).map { Float($0 % 11) * 0.1 - 0.5 }
-            text = "   backward data: direct im2col auto    "
+            text = "   backward data: " + ConvForwardPath.allCases.map { String($0.rawValue.prefix(1)) }.joined(separator: " ") + " auto"
+            text = text.padding(toLength: 39, withPad: " ", startingAt: 0)
             for (blocks, ys, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.outputCount, 0)] {
-                for path in [ConvForwardPath.direct, .im2col, nil] {
+                let inner = max(1, Int(5e8 / (flops * Double(blocks))))
+                for path in ConvForwardPath.allCases + [nil] {
                     var ran = true
                     _ = measure {
-                        if let path {
-                            ran = Kernels.conv2DBackwardData(g, path: path, blocks: blocks, dy: dy, dyBlockStride: ys, w: w,
-                                                             wBlockStride: ws, dx: &dx, accumulate: false)
-                        } else {
-                            Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: ys, w: w, wBlockStride: ws, dx: &dx,
-                                                       accumulate: false)
+                        for _ in 0..<inner {
+                            if let path {
+                                ran = Kernels.conv2DBackwardData(g, path: path, blocks: blocks, dy: dy, dyBlockStride: ys, w: w,
+                                                                 wBlockStride: ws, dx: &dx, accumulate: false)
+                            } else {
+                                Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: ys, w: w, wBlockStride: ws,
+                                                           dx: &dx, accumulate: false)
+                            }
                         }
                     }
-                    text += ran ? String(format: " %5.1f", flops * Double(blocks) / lastCPU / 1e9) : "     -"
+                    text += ran ? String(format: " %5.1f", flops * Double(blocks * inner) / lastCPU / 1e9) : "     -"
                 }
                 text += " |"
             }

@@ -1,6 +1,7 @@
 /// NCHW convolution by im2col + GEMM over chunks of examples, for any group count. Float
-/// convolutions go first to the direct AVX2 / AVX-512 kernels when the CPU has them and the
-/// shape fits (Kernels+DirectConv, Kernels+DirectConvBackwardData), then Winograd.
+/// convolutions go first to the pointwise path for 1x1 kernels without pads (Kernels+Pointwise),
+/// to the direct AVX2 / AVX-512 kernels when the CPU has them and the shape fits
+/// (Kernels+DirectConv, Kernels+DirectConvBackwardData), then Winograd.
 ///
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
 /// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
@@ -19,6 +20,10 @@ extension Kernels {
     ) {
         if isDepthwise(geometry) {
             return depthwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
+                                    wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        }
+        if Scalar.self == Float.self, pointwiseApplies(geometry) {
+            return pointwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
                                     wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         }
         if Scalar.self == Float.self, directApplies(geometry) {
@@ -110,6 +115,10 @@ extension Kernels {
                                          wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
         }
         let g = geometry
+        if Scalar.self == Float.self, pointwiseApplies(g) {
+            return pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w,
+                                         wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
+        }
         if let t = g.strideOneTranspose {
             if Scalar.self == Float.self, directApplies(t) {
                 return directForward(t, blocks: blocks, x: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),

@@ -170,7 +170,7 @@ extension Kernels {
 
 /// One of the Float forward convolution paths, for benchmarks that compare them side by side.
 public enum ConvForwardPath: String, Sendable, CaseIterable {
-    case direct, winograd, im2col
+    case direct, winograd, im2col, pointwise
 }
 
 extension Kernels {
@@ -194,6 +194,10 @@ extension Kernels {
         case .im2col:
             conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
                                 accumulate: accumulate)
+        case .pointwise:
+            guard isPointwise(g) else { return false }
+            pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
+                             accumulate: accumulate)
         }
         return true
     }

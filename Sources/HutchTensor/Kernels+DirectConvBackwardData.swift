@@ -159,7 +159,7 @@ extension Kernels {
 }
 
 extension Kernels {
-    /// conv2DBackwardData (Float) on the given path (.direct or .im2col: GEMM + col2im), whatever
+    /// conv2DBackwardData (Float) on the given path (.direct, .pointwise or .im2col: GEMM + col2im), whatever
     /// the dispatch rule would pick; false (and dx untouched) when the path cannot run it. For benchmarks.
     public static func conv2DBackwardData(
         _ g: ConvGeometry, path: ConvForwardPath, blocks: Int,
@@ -177,6 +177,10 @@ extension Kernels {
         case .im2col:
             conv2DBackwardDataIm2col(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
                                      dx: dx, accumulate: accumulate)
+        case .pointwise:
+            guard isPointwise(g) else { return false }
+            pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                                  dx: dx, accumulate: accumulate)
         }
         return true
     }
