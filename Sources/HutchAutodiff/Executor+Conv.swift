@@ -29,20 +29,23 @@ extension Executor {
         return y
     }
 
+    /// The tangent conv(x', W) + conv(x, W') + b', plus `addend` (k blocks of y's shape) when
+    /// given: the first convolution adds it as it stores. Without tangents: the addend itself.
     func convTangent(_ g: ConvGeometry, _ x: [Stacked<Scalar>?], _ y: Stacked<Scalar>, _ t: [Stacked<Scalar>?],
-                     _ k: Int) -> Stacked<Scalar>? {
+                     _ k: Int, adding addend: Stacked<Scalar>? = nil) -> Stacked<Scalar>? {
         let tb = t.count > 2 ? t[2] : nil
-        guard t[0] != nil || t[1] != nil || tb != nil else { return nil }
-        let out = Stacked<Scalar>(shape: y.shape, blocks: k, zeroed: t[0] == nil && t[1] == nil)
-        var written = false
+        guard t[0] != nil || t[1] != nil || tb != nil else { return addend }
+        var out = Stacked<Scalar>(shape: y.shape, blocks: k, zeroed: t[0] == nil && t[1] == nil)
+        var written = false, pending = addend
         if let dx = t[0] {
             Kernels.conv2DForward(g, blocks: k, x: dx.pointer, xBlockStride: dx.blockStride, w: x[1]!.pointer,
-                                  wBlockStride: 0, y: out.pointer, accumulate: false)
-            written = true
+                                  wBlockStride: 0, y: out.pointer, accumulate: false, addend: pending.map { UnsafePointer($0.pointer) })
+            written = true; pending = nil
         }
         if let dw = t[1] {
-            Kernels.conv2DForward(g, blocks: k, x: x[0]!.pointer, xBlockStride: 0, w: dw.pointer,
-                                  wBlockStride: dw.blockStride, y: out.pointer, accumulate: written)
+            Kernels.conv2DForward(g, blocks: k, x: x[0]!.pointer, xBlockStride: 0, w: dw.pointer, wBlockStride: dw.blockStride,
+                                  y: out.pointer, accumulate: written, addend: written ? nil : pending.map { UnsafePointer($0.pointer) })
+            pending = nil
         }
         if let tb {
             for j in 0..<k {
@@ -50,16 +53,21 @@ extension Executor {
                                       channels: g.outChannels, spatial: g.outSpatial, accumulate: true)
             }
         }
+        if let pending { out.add(pending) }
         return out
     }
 
-    func convTranspose(_ g: ConvGeometry, _ x: [Stacked<Scalar>?], _ cot: Stacked<Scalar>, _ need: [Bool]) -> [Stacked<Scalar>?] {
+    /// x* = conv_transpose(y*, W) (+ `addingData`, m blocks of x's shape, added as the kernel
+    /// stores), W* and b* as `need` asks.
+    func convTranspose(_ g: ConvGeometry, _ x: [Stacked<Scalar>?], _ cot: Stacked<Scalar>, _ need: [Bool],
+                       addingData addend: Stacked<Scalar>? = nil) -> [Stacked<Scalar>?] {
         let m = cot.blocks
         var result: [Stacked<Scalar>?] = Array(repeating: nil, count: x.count)
         if need[0] {
             let dx = Stacked<Scalar>(shape: x[0]!.shape, blocks: m, zeroed: false)
             Kernels.conv2DBackwardData(g, blocks: m, dy: cot.pointer, dyBlockStride: cot.blockStride, w: x[1]!.pointer,
-                                       wBlockStride: 0, dx: dx.pointer, accumulate: false)
+                                       wBlockStride: 0, dx: dx.pointer, accumulate: false,
+                                       addend: addend.map { UnsafePointer($0.pointer) })
             result[0] = dx
         }
         if need[1] {

@@ -38,12 +38,9 @@ extension Executor {
                 let term = convTangent(tape.geometry[i]!, x, y, [nil, v], k)!
                 quadratic.weightTerms[i] = term
                 var rest = ts; rest[1] = nil
-                if var out = convTangent(tape.geometry[i]!, x, y, rest, k) {
-                    out.add(term)
-                    t[node.outputs[0].index] = out
-                } else {
-                    t[node.outputs[0].index] = term   // shared: later writers copy first
-                }
+                // the other terms' convolution adds conv(x, V) as it stores; with no other
+                // terms the tangent is conv(x, V) itself (shared storage: later writers copy)
+                t[node.outputs[0].index] = convTangent(tape.geometry[i]!, x, y, rest, k, adding: term)
             } else if let inPlace = tangentInPlace(node, y, &ts) {
                 t[node.outputs[0].index] = inPlace
             } else {
@@ -108,13 +105,22 @@ extension Executor {
             }
             if let tangents {
                 var parts: [Stacked<Scalar>?] = Array(repeating: nil, count: node.inputs.count)
-                if let dg, needIn.contains(true) { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
                 let ts = node.inputs.map { $0.flatMap { tangents[$0.index] } }
                 if quadraticConv, let quadratic, let w = node.inputs[1] {
-                    quadratic.convForms(i, w, tape.geometry[i]!, x, ts, g, dg, needIn, &parts)
-                } else if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
-                    // curvature terms add into the fresh transpose buffers where the op can
-                    parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape, adding: parts)
+                    // the curvature term conv_transpose(y*, V) first: the data gradient of dg
+                    // then adds it as its kernel stores
+                    let curvature = quadratic.convForms(i, w, tape.geometry[i]!, x, ts, g, dg, needIn)
+                    if let dg, needIn.contains(true) {
+                        parts = convTranspose(tape.geometry[i]!, x, dg, needIn, addingData: curvature)
+                    } else {
+                        parts[0] = curvature
+                    }
+                } else {
+                    if let dg, needIn.contains(true) { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
+                    if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
+                        // curvature terms add into the fresh transpose buffers where the op can
+                        parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape, adding: parts)
+                    }
                 }
                 accumulate(&tcot, node, parts)
             }

@@ -24,20 +24,21 @@ final class QuadraticForms<Scalar: TensorScalar> {
         Kernels.dot(a, b, count: n)
     }
 
-    /// Adds the conv node's share of the forms and its curvature term for x into parts[0].
+    /// Adds the conv node's share of the forms; returns its curvature term for x,
+    /// conv_transpose(y*, V), when x wants an adjoint (else nil).
     func convForms(_ i: Int, _ w: ValueID, _ g: ConvGeometry, _ x: [Stacked<Scalar>?], _ t: [Stacked<Scalar>?],
-                   _ cot: Stacked<Scalar>?, _ dcot: Stacked<Scalar>?, _ need: [Bool], _ parts: inout [Stacked<Scalar>?]) {
+                   _ cot: Stacked<Scalar>?, _ dcot: Stacked<Scalar>?, _ need: [Bool]) -> Stacked<Scalar>? {
         if let dcot, let term = weightTerms[i] {
             for j in 0..<k { forms[w]![j] += Self.dot(term.block(j), dcot.block(j), term.blockCount) }
         }
         weightTerms[i] = nil
-        guard let cot, let v = t[1], need[0] || t[0] != nil else { return }
+        guard let cot, let v = t[1], need[0] || t[0] != nil else { return nil }
         let c = Stacked<Scalar>(shape: x[0]!.shape, blocks: k, zeroed: false)
         Kernels.conv2DBackwardData(g, blocks: k, dy: cot.pointer, dyBlockStride: 0, w: v.pointer,
                                    wBlockStride: v.blockStride, dx: c.pointer, accumulate: false)
         if let dx = t[0] {
             for j in 0..<k { forms[w]![j] += Self.dot(dx.block(j), c.block(j), c.blockCount) }
         }
-        if need[0] { parts[0] = Stacked.sum(parts[0], c) }
+        return need[0] ? c : nil
     }
 }

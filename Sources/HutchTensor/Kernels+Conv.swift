@@ -10,14 +10,28 @@
 /// HUTCH_MERGE_BLOCKS=1 merges weight blocks on a shared input, Kernels+ConvSharedInput). Bits
 /// never depend on the thread count.
 extension Kernels {
-    /// y[b] (+)= conv(x[b], w[b]); y holds `blocks * g.outputCount` scalars.
+    /// y[b] (+)= conv(x[b], w[b]); y holds `blocks * g.outputCount` scalars. With `addend` (and
+    /// accumulate false), y[b] = addend[b] + conv(x[b], w[b]): the direct kernel adds it as it
+    /// stores, saving a pass; other paths copy it first. Same bits either way.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func conv2DForward<Scalar: TensorScalar>(
         _ geometry: ConvGeometry, blocks: Int,
         x: UnsafePointer<Scalar>, xBlockStride: Int,
         w: UnsafePointer<Scalar>, wBlockStride: Int,
-        y: UnsafeMutablePointer<Scalar>, accumulate: Bool
+        y: UnsafeMutablePointer<Scalar>, accumulate: Bool, addend: UnsafePointer<Scalar>? = nil
     ) {
+        var accumulate = accumulate
+        if let addend {
+            precondition(!accumulate, "conv2DForward: an addend replaces accumulate")
+            if Scalar.self == Float.self, !isDepthwise(geometry), !pointwiseApplies(geometry), directApplies(geometry) {
+                return directForward(geometry, blocks: blocks, x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                                     xBlockStride: xBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                     wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+                                     accumulate: false, addend: UnsafeRawPointer(addend).assumingMemoryBound(to: Float.self))
+            }
+            y.update(from: addend, count: blocks * geometry.outputCount)
+            accumulate = true
+        }
         if isDepthwise(geometry) {
             return depthwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
                                     wBlockStride: wBlockStride, y: y, accumulate: accumulate)
@@ -108,8 +122,22 @@ extension Kernels {
         _ geometry: ConvGeometry, blocks: Int,
         dy: UnsafePointer<Scalar>, dyBlockStride: Int,
         w: UnsafePointer<Scalar>, wBlockStride: Int,
-        dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
+        dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, addend: UnsafePointer<Scalar>? = nil
     ) {
+        var accumulate = accumulate
+        if let addend {
+            precondition(!accumulate, "conv2DBackwardData: an addend replaces accumulate")
+            if Scalar.self == Float.self, !isDepthwise(geometry), !pointwiseApplies(geometry),
+               let t = geometry.strideOneTranspose, directApplies(t) {
+                return directForward(t, blocks: blocks, x: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),
+                                     xBlockStride: dyBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                     wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self),
+                                     accumulate: false, weights: .flippedTransposed,
+                                     addend: UnsafeRawPointer(addend).assumingMemoryBound(to: Float.self))
+            }
+            dx.update(from: addend, count: blocks * geometry.inputCount)
+            accumulate = true
+        }
         if isDepthwise(geometry) {
             return depthwiseBackwardData(geometry, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w,
                                          wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)

@@ -64,11 +64,19 @@ extension Kernels {
     static func directExample(_ s: DirectConvShape, _ kernel: DirectKernel, padded: UnsafePointer<Float>,
                               expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                               y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        directExample(s, kernel, padded: padded, expanded: expanded, packed: packed, y: y,
+                      mode: accumulate ? .accumulate : .overwrite)
+    }
+
+    @inline(__always)
+    static func directExample(_ s: DirectConvShape, _ kernel: DirectKernel, padded: UnsafePointer<Float>,
+                              expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                              y: UnsafeMutablePointer<Float>, mode: DirectStore) {
         switch kernel {
-        case .avx2: DirectConvAVX2.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
-        case .avx512Rows: DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, accumulate: accumulate)
+        case .avx2: DirectConvAVX2.forward(s, padded: padded, packed: packed, y: y, mode: mode)
+        case .avx512Rows: DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, mode: mode)
         case .avx512Expanded:
-            DirectConvAVX512.forwardExpanded(s, expanded: expanded, packed: packed, y: y, accumulate: accumulate)
+            DirectConvAVX512.forwardExpanded(s, expanded: expanded, packed: packed, y: y, mode: mode)
         }
     }
 
@@ -116,11 +124,13 @@ extension Kernels {
     }
 
     /// y[b] (+)= conv(x[b], w[b]) by the direct kernel; `workers` threads at most (tests vary it).
+    /// With `addend` (y's layout), y[b] = addend[b] + conv(x[b], w[b]), added as the kernel stores.
     static func directForward(_ g: ConvGeometry, blocks: Int,
                               x: UnsafePointer<Float>, xBlockStride: Int,
                               w: UnsafePointer<Float>, wBlockStride: Int,
                               y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads,
-                              avx512: Bool = directAVX512Enabled, weights: DirectWeights = .forward) {
+                              avx512: Bool = directAVX512Enabled, weights: DirectWeights = .forward,
+                              addend: UnsafePointer<Float>? = nil) {
         guard cpuHasAVX2FMA, let s = directShape(g) else {
             preconditionFailure("directForward called for a geometry or CPU it does not support")
         }
@@ -135,15 +145,17 @@ extension Kernels {
                 }
             }
         }) { packed in
+            // the addend sits at the same offset from every y element
+            let mode: DirectStore = accumulate ? .accumulate : addend.map { .addend(offset: UnsafePointer(y).distance(to: $0)) } ?? .overwrite
             directRun(g, s, blocks: blocks, x: x, xBlockStride: xBlockStride, packed: packed, packedStride: wBlockStride == 0 ? 0 : pc,
-                      y: y, accumulate: accumulate, workers: workers, avx512: avx512)
+                      y: y, mode: mode, workers: workers, avx512: avx512)
         }
     }
 
     /// The examples of `directForward` through the kernel, on packed weights.
     private static func directRun(_ g: ConvGeometry, _ s: DirectConvShape, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
                                   packed: UnsafePointer<Float>, packedStride: Int, y: UnsafeMutablePointer<Float>,
-                                  accumulate: Bool, workers: Int, avx512: Bool) {
+                                  mode: DirectStore, workers: Int, avx512: Bool) {
         let kernel = directKernel(s, allowed: avx512)
         let scratch = directScratchCount(s, kernel)
         let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
@@ -161,7 +173,7 @@ extension Kernels {
                 directPrepare(s, kernel, x: x + b0 * xBlockStride + e * inCount, padded: padded, expanded: expanded)
                 for b in b0..<(b0 + perItem) {
                     directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + b * packedStride,
-                                  y: y + b * g.outputCount + e * outCount, accumulate: accumulate)
+                                  y: y + b * g.outputCount + e * outCount, mode: mode)
                 }
             }
         }

@@ -42,6 +42,14 @@ public struct DirectConvShape: Sendable, Equatable {
     public var packedWeightCount: Int { (outChannels + 3) / 4 * 4 * inChannels * kernelHeight * kernelWidth }
 }
 
+/// What a direct kernel does with its sums s: y = s, y = y + s, or y = a + s for an addend a
+/// that sits `offset` floats after y (a pass that would add it afterwards, fused).
+public enum DirectStore: Sendable, Equatable {
+    case overwrite
+    case accumulate
+    case addend(offset: Int)
+}
+
 public enum DirectConvAVX2 {
     /// Packs w [C_out, C_in, kH, kW] into `packed` (shape.packedWeightCount floats).
     @inline(never)
@@ -154,7 +162,7 @@ public enum DirectConvAVX2 {
     /// y [C_out, OH, OW] (+)= conv(padded input of one example, packed weights).
     @inline(never)
     public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                               y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                               y: UnsafeMutablePointer<Float>, mode: DirectStore) {
         let (kh, kw, sw) = (s.kernelHeight, s.kernelWidth, s.strideW)
         let kk = kh * kw, steps = s.inChannels * kk
         let vectors = s.outHeight * s.outWidth / 8, vpr = s.outWidth / 8
@@ -181,13 +189,13 @@ public enum DirectConvAVX2 {
                 var v = 0
                 while v + 3 <= vectors {
                     tile3(padded, inOffset(v), inOffset(v + 1), inOffset(v + 2), wp, off, steps,
-                          yc + 8 * v, yc + 8 * (v + 1), yc + 8 * (v + 2), ys, channels, accumulate)
+                          yc + 8 * v, yc + 8 * (v + 1), yc + 8 * (v + 2), ys, channels, mode)
                     v += 3
                 }
                 if vectors - v == 2 {
-                    tile2(padded, inOffset(v), inOffset(v + 1), wp, off, steps, yc + 8 * v, yc + 8 * (v + 1), ys, channels, accumulate)
+                    tile2(padded, inOffset(v), inOffset(v + 1), wp, off, steps, yc + 8 * v, yc + 8 * (v + 1), ys, channels, mode)
                 } else if vectors - v == 1 {
-                    tile1(padded, inOffset(v), wp, off, steps, yc + 8 * v, ys, channels, accumulate)
+                    tile1(padded, inOffset(v), wp, off, steps, yc + 8 * v, ys, channels, mode)
                 }
             }
         }
@@ -206,16 +214,21 @@ public enum DirectConvAVX2 {
     }
 
     @inline(__always)
-    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
-        let r = UnsafeMutableRawPointer(p)
-        r.storeBytes(of: accumulate ? r.loadUnaligned(as: SIMD8<Float>.self) + v : v, as: SIMD8<Float>.self)
+    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
+        let sum: SIMD8<Float>
+        switch mode {
+        case .overwrite: sum = v
+        case .accumulate: sum = load(p) + v
+        case .addend(let offset): sum = load(p + offset) + v
+        }
+        UnsafeMutableRawPointer(p).storeBytes(of: sum, as: SIMD8<Float>.self)
     }
 
     @inline(__always)
     static func tile3(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ o2: Int, _ w: UnsafePointer<Float>,
                       _ off: UnsafePointer<Int>, _ steps: Int,
                       _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
-                      _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+                      _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a02 = SIMD8<Float>()
         var a10 = SIMD8<Float>(), a11 = SIMD8<Float>(), a12 = SIMD8<Float>()
         var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a22 = SIMD8<Float>()
@@ -235,13 +248,13 @@ public enum DirectConvAVX2 {
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3); a32 = a32.addingProduct(v2, w3)
             wp += 4
         }
-        store(a00, y0, accumulate); store(a01, y1, accumulate); store(a02, y2, accumulate)
-        if channels > 1 { store(a10, y0 + ys, accumulate); store(a11, y1 + ys, accumulate); store(a12, y2 + ys, accumulate) }
+        store(a00, y0, mode); store(a01, y1, mode); store(a02, y2, mode)
+        if channels > 1 { store(a10, y0 + ys, mode); store(a11, y1 + ys, mode); store(a12, y2 + ys, mode) }
         if channels > 2 {
-            store(a20, y0 + 2 * ys, accumulate); store(a21, y1 + 2 * ys, accumulate); store(a22, y2 + 2 * ys, accumulate)
+            store(a20, y0 + 2 * ys, mode); store(a21, y1 + 2 * ys, mode); store(a22, y2 + 2 * ys, mode)
         }
         if channels > 3 {
-            store(a30, y0 + 3 * ys, accumulate); store(a31, y1 + 3 * ys, accumulate); store(a32, y2 + 3 * ys, accumulate)
+            store(a30, y0 + 3 * ys, mode); store(a31, y1 + 3 * ys, mode); store(a32, y2 + 3 * ys, mode)
         }
     }
 
@@ -249,7 +262,7 @@ public enum DirectConvAVX2 {
     static func tile2(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ w: UnsafePointer<Float>,
                       _ off: UnsafePointer<Int>, _ steps: Int,
                       _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>,
-                      _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+                      _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
         var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
         let (x0, x1) = (x + o0, x + o1)
@@ -265,16 +278,16 @@ public enum DirectConvAVX2 {
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3)
             wp += 4
         }
-        store(a00, y0, accumulate); store(a01, y1, accumulate)
-        if channels > 1 { store(a10, y0 + ys, accumulate); store(a11, y1 + ys, accumulate) }
-        if channels > 2 { store(a20, y0 + 2 * ys, accumulate); store(a21, y1 + 2 * ys, accumulate) }
-        if channels > 3 { store(a30, y0 + 3 * ys, accumulate); store(a31, y1 + 3 * ys, accumulate) }
+        store(a00, y0, mode); store(a01, y1, mode)
+        if channels > 1 { store(a10, y0 + ys, mode); store(a11, y1 + ys, mode) }
+        if channels > 2 { store(a20, y0 + 2 * ys, mode); store(a21, y1 + 2 * ys, mode) }
+        if channels > 3 { store(a30, y0 + 3 * ys, mode); store(a31, y1 + 3 * ys, mode) }
     }
 
     @inline(__always)
     static func tile1(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
                       _ off: UnsafePointer<Int>, _ steps: Int,
-                      _ y0: UnsafeMutablePointer<Float>, _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+                      _ y0: UnsafeMutablePointer<Float>, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
         let x0 = x + o0
         var wp = w
@@ -284,9 +297,9 @@ public enum DirectConvAVX2 {
             a2 = a2.addingProduct(v0, SIMD8<Float>(repeating: wp[2])); a3 = a3.addingProduct(v0, SIMD8<Float>(repeating: wp[3]))
             wp += 4
         }
-        store(a0, y0, accumulate)
-        if channels > 1 { store(a1, y0 + ys, accumulate) }
-        if channels > 2 { store(a2, y0 + 2 * ys, accumulate) }
-        if channels > 3 { store(a3, y0 + 3 * ys, accumulate) }
+        store(a0, y0, mode)
+        if channels > 1 { store(a1, y0 + ys, mode) }
+        if channels > 2 { store(a2, y0 + 2 * ys, mode) }
+        if channels > 3 { store(a3, y0 + 3 * ys, mode) }
     }
 }

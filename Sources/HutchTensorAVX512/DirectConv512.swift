@@ -20,11 +20,11 @@ public enum DirectConvAVX512 {
     /// DirectConvAVX2.forward; `fits(s)`.
     @inline(never)
     public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                               y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                               y: UnsafeMutablePointer<Float>, mode: DirectStore) {
         let sw = s.strideW
         let vpr = s.outWidth / 16
         let (rowStride, channelStride, phaseLength, strideH) = (s.rowStride, s.channelStride, s.phaseLength, s.strideH)
-        run(s, input: padded, packed: packed, y: y, accumulate: accumulate,
+        run(s, input: padded, packed: packed, y: y, mode: mode,
             offset: { ci, i, j in ci * channelStride + i * rowStride + (j % sw) * phaseLength + j / sw },
             vectorOffset: { v in
                 let oy = v / vpr, ox0 = (v - oy * vpr) * 16
@@ -67,9 +67,9 @@ public enum DirectConvAVX512 {
     /// y (+)= conv(expanded input of one example, packed weights); `fitsExpanded(s)`.
     @inline(never)
     public static func forwardExpanded(_ s: DirectConvShape, expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                                       y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                       y: UnsafeMutablePointer<Float>, mode: DirectStore) {
         let (kh, kw, plane) = (s.kernelHeight, s.kernelWidth, s.outHeight * s.outWidth)
-        run(s, input: expanded, packed: packed, y: y, accumulate: accumulate,
+        run(s, input: expanded, packed: packed, y: y, mode: mode,
             offset: { ci, i, j in ((ci * kh + i) * kw + j) * plane }, vectorOffset: { v in 16 * v })
     }
 
@@ -77,7 +77,7 @@ public enum DirectConvAVX512 {
     /// `vectorOffset(v)` that of output vector v (y positions 16 v ..< 16 v + 16).
     @inline(__always)
     static func run(_ s: DirectConvShape, input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                    y: UnsafeMutablePointer<Float>, accumulate: Bool,
+                    y: UnsafeMutablePointer<Float>, mode: DirectStore,
                     offset: (Int, Int, Int) -> Int, vectorOffset: (Int) -> Int) {
         let (kh, kw) = (s.kernelHeight, s.kernelWidth)
         let steps = s.inChannels * kh * kw
@@ -97,11 +97,11 @@ public enum DirectConvAVX512 {
                 var v = 0
                 while v + 4 <= vectors {
                     tile4(input, vectorOffset(v), vectorOffset(v + 1), vectorOffset(v + 2), vectorOffset(v + 3), wp, off, steps,
-                          yc + 16 * v, ys, channels, accumulate)
+                          yc + 16 * v, ys, channels, mode)
                     v += 4
                 }
                 while v < vectors {
-                    tile1(input, vectorOffset(v), wp, off, steps, yc + 16 * v, ys, channels, accumulate)
+                    tile1(input, vectorOffset(v), wp, off, steps, yc + 16 * v, ys, channels, mode)
                     v += 1
                 }
             }
@@ -114,16 +114,21 @@ public enum DirectConvAVX512 {
     }
 
     @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
-        let r = UnsafeMutableRawPointer(p)
-        r.storeBytes(of: accumulate ? r.loadUnaligned(as: SIMD16<Float>.self) + v : v, as: SIMD16<Float>.self)
+    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
+        let sum: SIMD16<Float>
+        switch mode {
+        case .overwrite: sum = v
+        case .accumulate: sum = load(p) + v
+        case .addend(let offset): sum = load(p + offset) + v
+        }
+        UnsafeMutableRawPointer(p).storeBytes(of: sum, as: SIMD16<Float>.self)
     }
 
     /// 4 consecutive vectors (y positions 16 v ..< 16 (v + 4)), each with its own input offset.
     @inline(__always)
     static func tile4(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ w: UnsafePointer<Float>,
                       _ off: UnsafePointer<Int>, _ steps: Int, _ y: UnsafeMutablePointer<Float>,
-                      _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+                      _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
         var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
         var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
@@ -143,25 +148,25 @@ public enum DirectConvAVX512 {
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3); a32 = a32.addingProduct(v2, w3); a33 = a33.addingProduct(v3, w3)
             wp += 4
         }
-        store(a00, y, accumulate); store(a01, y + 16, accumulate); store(a02, y + 32, accumulate); store(a03, y + 48, accumulate)
+        store(a00, y, mode); store(a01, y + 16, mode); store(a02, y + 32, mode); store(a03, y + 48, mode)
         if channels > 1 {
             let yc = y + ys
-            store(a10, yc, accumulate); store(a11, yc + 16, accumulate); store(a12, yc + 32, accumulate); store(a13, yc + 48, accumulate)
+            store(a10, yc, mode); store(a11, yc + 16, mode); store(a12, yc + 32, mode); store(a13, yc + 48, mode)
         }
         if channels > 2 {
             let yc = y + 2 * ys
-            store(a20, yc, accumulate); store(a21, yc + 16, accumulate); store(a22, yc + 32, accumulate); store(a23, yc + 48, accumulate)
+            store(a20, yc, mode); store(a21, yc + 16, mode); store(a22, yc + 32, mode); store(a23, yc + 48, mode)
         }
         if channels > 3 {
             let yc = y + 3 * ys
-            store(a30, yc, accumulate); store(a31, yc + 16, accumulate); store(a32, yc + 32, accumulate); store(a33, yc + 48, accumulate)
+            store(a30, yc, mode); store(a31, yc + 16, mode); store(a32, yc + 32, mode); store(a33, yc + 48, mode)
         }
     }
 
     @inline(__always)
     static func tile1(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
                       _ off: UnsafePointer<Int>, _ steps: Int,
-                      _ y0: UnsafeMutablePointer<Float>, _ ys: Int, _ channels: Int, _ accumulate: Bool) {
+                      _ y0: UnsafeMutablePointer<Float>, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         let x0 = x + o0
         var wp = w
@@ -171,9 +176,9 @@ public enum DirectConvAVX512 {
             a2 = a2.addingProduct(v0, SIMD16<Float>(repeating: wp[2])); a3 = a3.addingProduct(v0, SIMD16<Float>(repeating: wp[3]))
             wp += 4
         }
-        store(a0, y0, accumulate)
-        if channels > 1 { store(a1, y0 + ys, accumulate) }
-        if channels > 2 { store(a2, y0 + 2 * ys, accumulate) }
-        if channels > 3 { store(a3, y0 + 3 * ys, accumulate) }
+        store(a0, y0, mode)
+        if channels > 1 { store(a1, y0 + ys, mode) }
+        if channels > 2 { store(a2, y0 + 2 * ys, mode) }
+        if channels > 3 { store(a3, y0 + 3 * ys, mode) }
     }
 }

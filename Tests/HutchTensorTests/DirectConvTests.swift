@@ -231,6 +231,33 @@ final class DirectConvTests: XCTestCase {
         XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 16, 17], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
     }
 
+    /// An addend added as the kernel stores (forward and data gradient; direct, expanded,
+    /// pointwise and GEMM paths) gives the bits of copying it into y and accumulating.
+    func testAddendGivesTheBitsOfCopyThenAccumulate() throws {
+        var rng = TestRandom(seed: 37)
+        let shapes: [([Int], [Int], [Int], [Int])] = [cases[0], cases[4], cases[6], cases[10], cases[11],
+                                                      ([2, 8, 8, 8], [8, 8, 3, 3], [1, 1], [1, 1, 1, 1])]
+        for c in shapes {
+            let g = try geometry(c)
+            let blocks = 2
+            let x = rng.array(g.inputCount).map(Float.init), w = rng.array(blocks * g.weightCount).map(Float.init)
+            let addY = rng.array(blocks * g.outputCount).map(Float.init)
+            var fused = [Float](repeating: 0, count: blocks * g.outputCount), reference = addY
+            Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: 0, w: w, wBlockStride: g.weightCount, y: &fused,
+                                  accumulate: false, addend: addY)
+            Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: 0, w: w, wBlockStride: g.weightCount, y: &reference,
+                                  accumulate: true)
+            XCTAssertEqual(fused.map(\.bitPattern), reference.map(\.bitPattern), "forward \(c)")
+            let dy = rng.array(blocks * g.outputCount).map(Float.init), addX = rng.array(blocks * g.inputCount).map(Float.init)
+            var fusedX = [Float](repeating: 0, count: blocks * g.inputCount), referenceX = addX
+            Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: g.outputCount, w: w, wBlockStride: 0,
+                                       dx: &fusedX, accumulate: false, addend: addX)
+            Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: g.outputCount, w: w, wBlockStride: 0,
+                                       dx: &referenceX, accumulate: true)
+            XCTAssertEqual(fusedX.map(\.bitPattern), referenceX.map(\.bitPattern), "data gradient \(c)")
+        }
+    }
+
     /// The AVX-512 kernel (16-column vectors, OW a multiple of 16) and the AVX2 one sum every
     /// element in the same order with FMAs, so they give the same bits; both match the naive loop.
     func testAVX512KernelGivesTheBitsOfTheAVX2Kernel() throws {
