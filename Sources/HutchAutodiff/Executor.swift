@@ -13,7 +13,9 @@ import HutchTensor
 /// bit-identical whichever probes share its call.
 ///
 /// Threads: `Kernels.threads` (HUTCH_THREADS, else all cores); OpenBLAS itself runs on one
-/// thread except for large Gemm/MatMul products. Large buffers are pooled (`BufferPool`).
+/// thread except for large Gemm/MatMul products. `hessianQuadraticForms` splits the batch into
+/// chunks, one per thread, with single-threaded kernels inside; the other entry points split
+/// each kernel's examples between threads. Large buffers are pooled (`BufferPool`).
 public struct Executor<Scalar: TensorScalar>: Sendable {
     public let graph: Graph
     /// The graph's initializers in `Scalar` precision. Tests perturb these for finite differences.
