@@ -73,16 +73,19 @@ final class TraceCommandTests: XCTestCase {
 
     func testHutchinsonIsReproducibleAndIndependentOfThreads() throws {
         var outputs: [Data] = []
-        for (i, threads) in ["1", "2", "2"].enumerated() {
+        // threads, and probes per call (one call of 6, six of 1)
+        for (i, (threads, perCall)) in [("1", "4"), ("2", "4"), ("2", "4"), ("2", "6"), ("1", "1")].enumerated() {
             let out = directory.appendingPathComponent("h\(i).json")
             let outcome = try HutchProcess.run(["trace", "--method", "hutchinson", "--mode", "layer", "--probes", "6",
                                                 "--seed", "3", "--samples", "40", "--batch-size", "16",
-                                                "--threads", threads, "--eigen", "--out", out.path])
+                                                "--threads", threads, "--probes-per-call", perCall, "--eigen", "--out", out.path])
             XCTAssertEqual(outcome.status, 0, outcome.stderr)
             outputs.append(try Data(contentsOf: out))
         }
         XCTAssertEqual(outputs[0], outputs[1], "--threads changed the result")
         XCTAssertEqual(outputs[1], outputs[2])
+        XCTAssertEqual(outputs[1], outputs[3], "--probes-per-call changed the result")
+        XCTAssertEqual(outputs[0], outputs[4], "--probes-per-call changed the result")
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: outputs[0]) as? [String: Any])
         let job = try XCTUnwrap(report["job"] as? [String: Any])
         XCTAssertEqual(job["method"] as? String, "hutchinson")
@@ -134,6 +137,8 @@ final class TraceCommandTests: XCTestCase {
             (["--out", out, "--method", "bogus"], 2, "--method"),
             (["--out", out, "--method", "exact", "--probes", "10"], 2, "--probes"),
             (["--out", out, "--probes", "10", "--tol", "0.1"], 2, "either --probes"),
+            (["--out", out, "--probes-per-call", "0"], 2, "--probes-per-call"),
+            (["--out", out, "--method", "exact", "--probes-per-call", "8"], 2, "--probes-per-call"),
             (["--out", out, "--bits", "0,4"], 2, "--bits"),
             (["--out", out, "--samples", "0"], 2, "--samples"),
             (["--out", out, "--model", fixture("mlp.onnx")], 2, "--data"),
