@@ -165,6 +165,10 @@ do {
                      torch["torch_version"] as? String ?? "?", hvp, full, torch["torch_sgemm_1024_gflops"] as? Double ?? .nan))
         print(String(format: "RATIO Hutchinson per probe, PyTorch time / Hutch time: %.2fx vs double backprop (required >= 2, aim 3); %.2fx vs forward+backward+double backprop",
                      probeRatio, full / best.value.median))
+        if let atDefault = perProbe[4] {   // what `hutch trace` runs without --probes-per-call
+            print(String(format: "RATIO Hutchinson per probe at hutch trace's default 4 probes per call: %.2fx vs double backprop",
+                         hvp / atDefault.median))
+        }
         print(String(format: "RATIO exact traces, time of 100 PyTorch probes / Hutch exact time: %.1fx (required >= 20)", exactRatio))
         if let forward = torch["forward_seconds"] as? Double {
             print(String(format: "PyTorch forward pass alone: %.3f s (Hutch's forward / PyTorch's: %.1fx)", forward, median(forwardTimes) / forward))
