@@ -103,6 +103,7 @@ public enum DirectConvAVX2 {
     /// Copies one example x [C_in, H, W] into the zero-padded, phase-split layout (shape.paddedCount floats).
     @inline(never)
     public static func padInput(_ s: DirectConvShape, x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
+        if s.strideW == 1, padStrideOne(s, x: x, into: p) { return }
         let (h, w, sw, len) = (s.inHeight, s.inWidth, s.strideW, s.phaseLength)
         for ci in 0..<s.inChannels {
             let xc = x + ci * h * w
@@ -157,6 +158,38 @@ public enum DirectConvAVX2 {
                 }
             }
         }
+    }
+
+    /// `padInput` for stride 1, pads of 0...8 on both sides and rows of at least 8: everything
+    /// per row is fixed by the shape, so a row is two zero vectors (the pads, overwritten by
+    /// the copy where they overlap it) and whole-vector copies, the last one overlapping. The
+    /// general loop spent ~30 cycles a row on bookkeeping (3.2 us for 16x32x32, 20 GB/s from L2).
+    /// False (nothing written) for other shapes.
+    @inline(__always)
+    static func padStrideOne(_ s: DirectConvShape, x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) -> Bool {
+        let (h, w, len, lo) = (s.inHeight, s.inWidth, s.phaseLength, s.padLeft)
+        guard lo >= 0, lo <= 8, w >= 8, len >= 8, lo + w <= len, len - (lo + w) <= 8 else { return false }
+        let vectors = w / 8
+        let (top, bottom) = (s.padTop, s.padTop + h)
+        for ci in 0..<s.inChannels {
+            let xc = x + ci * h * w
+            var row = p + ci * s.channelStride
+            for r in 0..<s.paddedHeight {
+                if r < top || r >= bottom {
+                    zero(row, len)
+                } else {
+                    let src = xc + (r - top) * w, dst = row + lo
+                    UnsafeMutableRawPointer(row).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(row + len - 8).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+                    for v in 0..<vectors {
+                        UnsafeMutableRawPointer(dst + 8 * v).storeBytes(of: load(src + 8 * v), as: SIMD8<Float>.self)
+                    }
+                    UnsafeMutableRawPointer(dst + w - 8).storeBytes(of: load(src + w - 8), as: SIMD8<Float>.self)
+                }
+                row += len
+            }
+        }
+        return true
     }
 
     /// y [C_out, OH, OW] (+)= conv(padded input of one example, packed weights).
