@@ -73,7 +73,8 @@ public enum DirectConvAVX512 {
             offset: { ci, i, j in ((ci * kh + i) * kw + j) * plane }, vectorOffset: { v in 16 * v })
     }
 
-    /// The tiling shared by both layouts: `offset(ci, kh, kw)` is a step's input offset,
+    /// The tiling shared by both layouts: `offset(ci, kh, kw)` is a step's input offset (linear
+    /// in ci),
     /// `vectorOffset(v)` that of output vector v (y positions 16 v ..< 16 v + 16).
     @inline(__always)
     static func run(_ s: DirectConvShape, input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
@@ -83,25 +84,30 @@ public enum DirectConvAVX512 {
         let steps = s.inChannels * kh * kw
         let vectors = s.outHeight * s.outWidth / 16
         let ys = s.outHeight * s.outWidth
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { table in
-            for ci in 0..<s.inChannels {
-                for i in 0..<kh {
-                    for j in 0..<kw { table[(ci * kh + i) * kw + j] = offset(ci, i, j) }
-                }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps + vectors) { table in
+            // the first channel's taps, then shifted by whole channels (offset is linear in ci)
+            let kk = kh * kw, channelStep = offset(1, 0, 0) - offset(0, 0, 0)
+            for i in 0..<kh {
+                for j in 0..<kw { table[i * kw + j] = offset(0, i, j) }
+            }
+            for ci in 1..<max(1, s.inChannels) {
+                for r in 0..<kk { table[ci * kk + r] = table[r] + ci * channelStep }
             }
             let off = UnsafePointer(table.baseAddress!)
+            // the output vectors' input offsets, once (the closure is not inlined: a call per vector)
+            let vo = table.baseAddress! + steps
+            for v in 0..<vectors { vo[v] = vectorOffset(v) }
             for cb in 0..<((s.outChannels + 3) / 4) {
                 let wp = packed + cb * steps * 4
                 let channels = min(4, s.outChannels - cb * 4)
                 let yc = y + cb * 4 * ys
                 var v = 0
                 while v + 4 <= vectors {
-                    tile4(input, vectorOffset(v), vectorOffset(v + 1), vectorOffset(v + 2), vectorOffset(v + 3), wp, off, steps,
-                          yc + 16 * v, ys, channels, mode)
+                    tile4(input, vo[v], vo[v + 1], vo[v + 2], vo[v + 3], wp, off, steps, yc + 16 * v, ys, channels, mode)
                     v += 4
                 }
                 while v < vectors {
-                    tile1(input, vectorOffset(v), wp, off, steps, yc + 16 * v, ys, channels, mode)
+                    tile1(input, vo[v], wp, off, steps, yc + 16 * v, ys, channels, mode)
                     v += 1
                 }
             }
