@@ -20,15 +20,10 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool, addend: UnsafePointer<Scalar>? = nil
     ) {
+        precondition(addend == nil || !accumulate, "conv2DForward: an addend replaces accumulate")
+        let direct = Scalar.self == Float.self && !isDepthwise(geometry) && !pointwiseApplies(geometry) && directApplies(geometry)
         var accumulate = accumulate
-        if let addend {
-            precondition(!accumulate, "conv2DForward: an addend replaces accumulate")
-            if Scalar.self == Float.self, !isDepthwise(geometry), !pointwiseApplies(geometry), directApplies(geometry) {
-                return directForward(geometry, blocks: blocks, x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
-                                     xBlockStride: xBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
-                                     wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                                     accumulate: false, addend: UnsafeRawPointer(addend).assumingMemoryBound(to: Float.self))
-            }
+        if let addend, !direct {   // only the direct kernel adds it as it stores
             y.update(from: addend, count: blocks * geometry.outputCount)
             accumulate = true
         }
@@ -40,11 +35,11 @@ extension Kernels {
             return pointwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
                                     wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         }
-        if Scalar.self == Float.self, directApplies(geometry) {
+        if direct {
             return directForward(geometry, blocks: blocks, x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
                                  xBlockStride: xBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
                                  wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                                 accumulate: accumulate)
+                                 accumulate: accumulate, addend: addend.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) })
         }
         if Scalar.self == Float.self, winogradApplies(geometry) {
             return winogradForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
@@ -124,17 +119,12 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, addend: UnsafePointer<Scalar>? = nil
     ) {
+        precondition(addend == nil || !accumulate, "conv2DBackwardData: an addend replaces accumulate")
+        // the stride-1 data gradient on the direct kernel, the one path that adds an addend as it stores
+        let direct = Scalar.self == Float.self && !isDepthwise(geometry) && !pointwiseApplies(geometry)
+            && (geometry.strideOneTranspose.map(directApplies) ?? false)
         var accumulate = accumulate
-        if let addend {
-            precondition(!accumulate, "conv2DBackwardData: an addend replaces accumulate")
-            if Scalar.self == Float.self, !isDepthwise(geometry), !pointwiseApplies(geometry),
-               let t = geometry.strideOneTranspose, directApplies(t) {
-                return directForward(t, blocks: blocks, x: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),
-                                     xBlockStride: dyBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
-                                     wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self),
-                                     accumulate: false, weights: .flippedTransposed,
-                                     addend: UnsafeRawPointer(addend).assumingMemoryBound(to: Float.self))
-            }
+        if let addend, !direct {
             dx.update(from: addend, count: blocks * geometry.inputCount)
             accumulate = true
         }
@@ -148,11 +138,12 @@ extension Kernels {
                                          wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
         }
         if let t = g.strideOneTranspose {
-            if Scalar.self == Float.self, directApplies(t) {
+            if direct {
                 return directForward(t, blocks: blocks, x: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),
                                      xBlockStride: dyBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
                                      wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self),
-                                     accumulate: accumulate, weights: .flippedTransposed)
+                                     accumulate: accumulate, weights: .flippedTransposed,
+                                     addend: addend.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) })
             }
             let wBlocks = wBlockStride == 0 ? 1 : blocks
             let flipped = BufferPool.shared.scratch(wBlocks * g.weightCount, of: Scalar.self)
