@@ -215,3 +215,26 @@ extension CoordinatorCoreTests {
         XCTAssertGreaterThan(crashes, 40, "most runs crashed at least once, some twice")
     }
 }
+
+extension CoordinatorCoreTests {
+    /// A coordinator stopped by a signal keeps serving a moment so its DISCONNECTs go out; a
+    /// worker whose HELLO lands then must hear "shutdown" (and wait for the restart), not "job
+    /// complete" (and exit, leaving the restarted coordinator a worker short).
+    func testAHelloDuringTheShutdownFlushHearsShutdownNotJobComplete() throws {
+        let s = try setup("mlp", hutchinson: false)
+        let spec = SensitivityWorkSpec(job: s.runner.job, source: ModelSource(modelPath: "m"), probesPerCall: 2)
+        var core = CoordinatorCore(config: CoordinatorConfig(epoch: 1), spec: spec, options: s.options, workers: 2, tasksPerWorker: 1)
+        func hello(_ instance: UInt64) -> WireMessage {
+            .hello(Hello(capabilities: [.sensitivity], instance: instance, name: "w\(instance)", threads: 1, credit: 1))
+        }
+        func farewells(_ actions: [CoordinatorAction], to peer: [UInt8]) -> [Disconnect] {
+            actions.compactMap { if case .send(peer, .disconnect(let d)) = $0 { d } else { nil } }
+        }
+        _ = core.handle(.message(peer: [1], hello(1)), now: 0)
+        let stopped = core.abort("interrupted by signal 15 (SIGTERM)")
+        XCTAssertEqual(farewells(stopped, to: [1]).map(\.reason), [.shutdown])
+        let late = core.handle(.message(peer: [2], hello(2)), now: 10)
+        XCTAssertEqual(farewells(late, to: [2]).map(\.reason), [.shutdown], "\(late)")
+        XCTAssertEqual(farewells(late, to: [2]).first?.message, "interrupted by signal 15 (SIGTERM)")
+    }
+}

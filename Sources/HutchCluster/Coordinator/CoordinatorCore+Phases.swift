@@ -82,8 +82,9 @@ extension CoordinatorCore {
         case .sensitivity, .quantized: (reason, message) = (.jobComplete, "the job is complete")
         case .failed(let why): (reason, message) = (.shutdown, String(why.prefix(1000)))
         }
+        farewell = Disconnect(reason: reason, message: message)
         for key in peers.keys.sorted(by: Self.order) {
-            out.append(.send(peer: key, .disconnect(Disconnect(reason: reason, message: message))))
+            out.append(.send(peer: key, .disconnect(farewell)))
         }
         out.append(.finish(outcome))
     }

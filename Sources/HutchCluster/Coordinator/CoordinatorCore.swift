@@ -132,6 +132,10 @@ public struct CoordinatorCore: Sendable {
     public internal(set) var schedule: SensitivitySchedule
     public internal(set) var aggregator: TraceAggregator
     public internal(set) var finished = false
+    /// What every worker is told once the coordinator has finished: "job complete", or a
+    /// shutdown that a restart may follow (a worker that says HELLO during the final flush must
+    /// hear the same, or it would leave a job that is not done).
+    var farewell = Disconnect(reason: .jobComplete, message: "the job is complete")
     public internal(set) var duplicates = 0
     /// Results rebuilt from the journal (`replay`).
     public internal(set) var replayed = 0
@@ -286,7 +290,7 @@ public struct CoordinatorCore: Sendable {
 
     mutating func welcome(_ peer: [UInt8], _ hello: Hello, _ now: UInt64, _ out: inout [CoordinatorAction]) {
         if finished {
-            out.append(.send(peer: peer, .disconnect(Disconnect(reason: .jobComplete, message: "the job is complete"))))
+            out.append(.send(peer: peer, .disconnect(farewell)))
             return
         }
         guard admit(peer, hello, now, &out) else { return }
