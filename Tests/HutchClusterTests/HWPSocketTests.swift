@@ -1,3 +1,4 @@
+import CZeroMQ
 import XCTest
 import HutchCluster
 import HutchWire
@@ -23,6 +24,20 @@ final class HWPSocketTests: XCTestCase {
         let welcome = WireMessage.welcome(Welcome(job: digest, epoch: 1, maxCredit: 8))
         XCTAssertTrue(try router.send(welcome, to: peer))
         XCTAssertEqual(try worker.receiveHWP(timeoutMs: timeout), .message(peer: [], welcome))
+    }
+
+    /// ZMTP heartbeats abort libzmq 4.3.4 under a flood (RouterFloodSoakTests): both factories
+    /// leave them off and turn TCP keepalive on instead.
+    func testSocketsUseTCPKeepaliveNotZMTPHeartbeats() throws {
+        let context = try ZMQContext()
+        let router = try ZMQSocket.coordinatorRouter(context, bind: "tcp://127.0.0.1:*")
+        let worker = try ZMQSocket.workerDealer(context, connect: try router.lastEndpoint, instance: 3)
+        for socket in [router, worker] {
+            XCTAssertEqual(try socket.intOption(ZMQ_HEARTBEAT_IVL, "ZMQ_HEARTBEAT_IVL"), 0)
+            XCTAssertEqual(try socket.intOption(ZMQ_HEARTBEAT_TIMEOUT, "ZMQ_HEARTBEAT_TIMEOUT"), -1)
+            XCTAssertEqual(try socket.intOption(ZMQ_TCP_KEEPALIVE, "ZMQ_TCP_KEEPALIVE"), 1)
+            XCTAssertEqual(try socket.intOption(ZMQ_TCP_KEEPALIVE_IDLE, "ZMQ_TCP_KEEPALIVE_IDLE"), 10)
+        }
     }
 
     func testMalformedInputIsReportedWithThePeer() throws {

@@ -146,7 +146,7 @@ final class HostileInputTests: XCTestCase {
         config.maxSessions = Self.maxSessions
         let spec = SensitivityWorkSpec(job: f.runner.job, source: ModelSource(modelPath: "none"), probesPerCall: f.options.probesPerCall)
         var core = CoordinatorCore(config: config, spec: spec, options: f.options, workers: 2, tasksPerWorker: 4)
-        let server = try CoordinatorServer(bind: "tcp://127.0.0.1:*", heartbeatMs: 200)
+        let server = try CoordinatorServer(bind: "tcp://127.0.0.1:*")
         let endpoint = server.endpoint
         let deadline = Date().addingTimeInterval(20)
         let baseline = Self.residentBytes()

@@ -138,7 +138,7 @@ final class TransportTests: XCTestCase {
         XCTAssertThrowsError(try socket.setRoutingID([0, 1])) { XCTAssertEqual(($0 as? ZMQError)?.kind, .invalidArgument) }
         XCTAssertThrowsError(try socket.send([])) { XCTAssertEqual(($0 as? ZMQError)?.kind, .invalidArgument) }
         XCTAssertThrowsError(try socket.connect("nonsense://x")) { XCTAssertFalse(($0 as? ZMQError)?.message.isEmpty ?? true) }
-        try socket.setHeartbeat(interval: 1000, timeout: 3000, ttl: 3000)
+        try socket.setTCPKeepalive(idleSeconds: 10, intervalSeconds: 5, count: 3)
         try socket.setSendHighWaterMark(100)
         try socket.setReceiveHighWaterMark(100)
         try socket.setCurveServerKey(Array(repeating: 1, count: 32))

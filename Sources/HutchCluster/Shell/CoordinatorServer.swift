@@ -16,8 +16,7 @@ public final class CoordinatorServer {
 
     /// With `curve`, the ROUTER is a CURVE server and a ZAP handler admits only the authorized
     /// worker keys; `securityLog` gets every refusal (from the handler's thread).
-    public init(bind: String, heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs,
-                liveness: UInt32 = WireLimits.defaultLiveness, curve: CurveServerConfig? = nil,
+    public init(bind: String, curve: CurveServerConfig? = nil,
                 securityLog: @escaping @Sendable (String) -> Void = { _ in }) throws(ZMQError) {
         let context = try ZMQContext()
         self.context = context
@@ -27,7 +26,7 @@ public final class CoordinatorServer {
             security = (curve, try ZAPHandler(context: context, authorized: curve.authorized, log: securityLog))
         }
         zap = security?.zap
-        socket = try ZMQSocket.coordinatorRouter(context, bind: bind, heartbeatMs: heartbeatMs, liveness: liveness, curve: security)
+        socket = try ZMQSocket.coordinatorRouter(context, bind: bind, curve: security)
         endpoint = try socket.lastEndpoint
     }
 

@@ -11,12 +11,10 @@ public enum HWPIncoming: Hashable, Sendable {
 /// The sockets of Protocols/wire.md with its recommended options, and message-level send/receive.
 extension ZMQSocket {
     /// The coordinator's ROUTER, bound: MAXMSGSIZE from the protocol limits, ROUTER_MANDATORY,
-    /// ROUTER_HANDOVER, ZMTP heartbeats at the session rate. With `curve`, a CURVE server whose
-    /// connections the given ZAP handler (running in `context`) admits, and whose handshake
-    /// failures it logs.
+    /// ROUTER_HANDOVER, TCP keepalive and no ZMTP heartbeats (`deadLinkKeepalive`). With `curve`,
+    /// a CURVE server whose connections the given ZAP handler (running in `context`) admits, and
+    /// whose handshake failures it logs.
     public static func coordinatorRouter(_ context: ZMQContext, bind endpoint: String,
-                                         heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs,
-                                         liveness: UInt32 = WireLimits.defaultLiveness,
                                          curve: (config: CurveServerConfig, zap: ZAPHandler)? = nil) throws(ZMQError) -> ZMQSocket {
         let socket = try ZMQSocket(context, type: .router)
         if let curve {
@@ -26,25 +24,32 @@ extension ZMQSocket {
         try socket.setMaxMessageSize(Int64(WireLimits.maxFrameBytes))
         try socket.setRouterMandatory(true)
         try socket.setRouterHandover(true)
-        try socket.setZMTPHeartbeat(heartbeatMs: heartbeatMs, liveness: liveness)
+        try socket.setDeadLinkKeepalive()
         try socket.bind(endpoint)
         return socket
     }
 
     /// A worker's DEALER, connected: routing id "W" + instance (little-endian), reconnect back-off
-    /// 1000 → 32000 ms, MAXMSGSIZE from the protocol limits; a CURVE client with `curve`.
+    /// 1000 → 32000 ms, MAXMSGSIZE from the protocol limits, TCP keepalive and no ZMTP
+    /// heartbeats; a CURVE client with `curve`.
     public static func workerDealer(_ context: ZMQContext, connect endpoint: String, instance: UInt64,
-                                    heartbeatMs: UInt32 = WireLimits.defaultHeartbeatMs,
-                                    liveness: UInt32 = WireLimits.defaultLiveness,
                                     reconnectMs: Int32 = 1000, reconnectMaxMs: Int32 = 32000,
                                     curve: CurveClientConfig? = nil) throws(ZMQError) -> ZMQSocket {
+        let socket = try unconnectedWorkerDealer(context, instance: instance, reconnectMs: reconnectMs,
+                                                 reconnectMaxMs: reconnectMaxMs, curve: curve)
+        try socket.connect(endpoint)
+        return socket
+    }
+
+    /// `workerDealer` before its connect (to attach a monitor first).
+    static func unconnectedWorkerDealer(_ context: ZMQContext, instance: UInt64, reconnectMs: Int32 = 1000,
+                                        reconnectMaxMs: Int32 = 32000, curve: CurveClientConfig?) throws(ZMQError) -> ZMQSocket {
         let socket = try ZMQSocket(context, type: .dealer)
         if let curve { try socket.makeCurveClient(curve) }
         try socket.setRoutingID(workerRoutingID(instance: instance))
         try socket.setMaxMessageSize(Int64(WireLimits.maxFrameBytes))
         try socket.setReconnect(interval: reconnectMs, maximum: reconnectMaxMs)
-        try socket.setZMTPHeartbeat(heartbeatMs: heartbeatMs, liveness: liveness)
-        try socket.connect(endpoint)
+        try socket.setDeadLinkKeepalive()
         return socket
     }
 
@@ -64,10 +69,13 @@ extension ZMQSocket {
         [UInt8(ascii: "W")] + (0..<8).map { UInt8(truncatingIfNeeded: instance >> (8 * $0)) }
     }
 
-    private func setZMTPHeartbeat(heartbeatMs: UInt32, liveness: UInt32) throws(ZMQError) {
-        let interval = Int32(clamping: heartbeatMs)
-        let timeout = Int32(clamping: UInt64(heartbeatMs) * UInt64(liveness))
-        try setHeartbeat(interval: interval, timeout: timeout, ttl: timeout)
+    /// Dead links are found by the HWP's own HEARTBEAT (the application's liveness) and, below
+    /// it, by TCP keepalive (idle 10 s, then 3 probes 5 s apart). ZMTP heartbeats stay off: in
+    /// libzmq 4.3.4 a ZMTP heartbeat timeout on a connection whose input stopped (a peer that
+    /// floods and never reads fills the receive queue) aborts the whole process with
+    /// "Assertion failed: !_io_error" (stream_engine_base.cpp:331).
+    func setDeadLinkKeepalive() throws(ZMQError) {
+        try setTCPKeepalive(idleSeconds: 10, intervalSeconds: 5, count: 3)
     }
 
     /// Encodes and sends `message`, prefixed by `peer` on a ROUTER. Returns false if it would

@@ -42,12 +42,25 @@ extension ZMQSocket {
         try setOption(ZMQ_ROUTER_HANDOVER, "ZMQ_ROUTER_HANDOVER", int: on ? 1 : 0)
     }
 
-    /// ZMTP heartbeats: close a dead TCP connection. They do not tell the application anything;
-    /// the protocol's own HEARTBEAT messages stay necessary.
-    public func setHeartbeat(interval: Int32, timeout: Int32, ttl: Int32) throws(ZMQError) {
-        try setOption(ZMQ_HEARTBEAT_IVL, "ZMQ_HEARTBEAT_IVL", int: interval)
-        try setOption(ZMQ_HEARTBEAT_TIMEOUT, "ZMQ_HEARTBEAT_TIMEOUT", int: timeout)
-        try setOption(ZMQ_HEARTBEAT_TTL, "ZMQ_HEARTBEAT_TTL", int: ttl)
+    /// TCP keepalive: the kernel probes an idle connection after `idleSeconds`, every
+    /// `intervalSeconds`, and closes it after `count` unanswered probes, so a half-open link
+    /// (a host that vanished without a FIN) does not hold a socket forever. Used instead of ZMTP
+    /// heartbeats, which abort libzmq 4.3.4 when they time out on a connection whose input was
+    /// stopped by a full receive queue (Protocols/wire.md, section 2).
+    public func setTCPKeepalive(idleSeconds: Int32, intervalSeconds: Int32, count: Int32) throws(ZMQError) {
+        try setOption(ZMQ_TCP_KEEPALIVE, "ZMQ_TCP_KEEPALIVE", int: 1)
+        try setOption(ZMQ_TCP_KEEPALIVE_IDLE, "ZMQ_TCP_KEEPALIVE_IDLE", int: idleSeconds)
+        try setOption(ZMQ_TCP_KEEPALIVE_INTVL, "ZMQ_TCP_KEEPALIVE_INTVL", int: intervalSeconds)
+        try setOption(ZMQ_TCP_KEEPALIVE_CNT, "ZMQ_TCP_KEEPALIVE_CNT", int: count)
+    }
+
+    /// An integer option's current value (tests read back what the factories set).
+    public func intOption(_ option: Int32, _ name: String) throws(ZMQError) -> Int32 {
+        var value: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        let socket = try open("getsockopt \(name)")
+        guard zmq_getsockopt(socket, option, &value, &size) == 0 else { throw ZMQError.last("getsockopt \(name)") }
+        return value
     }
 
     /// Reconnect delay, doubling up to `maximum` (Paranoid Pirate: 1000 → 32000).
