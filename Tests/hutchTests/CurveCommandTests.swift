@@ -74,8 +74,10 @@ extension ClusterCommandTests {
             XCTAssertTrue(refused.isRunning, "a refused worker hears nothing; it is still waiting")
         }
         XCTAssertFalse(stderr("intruder").contains("job complete") || stderr("plain").contains("job complete"))
-        XCTAssertTrue(eventually(15) { stderr("intruder").contains("does its --authorized-keys list this worker's key") },
+        XCTAssertTrue(eventually(15) { stderr("intruder").contains("no WELCOME") && stderr("intruder").contains("--authorized-keys") },
                       "a refused worker says what to check: \(stderr("intruder"))")
+        XCTAssertTrue(eventually(15) { stderr("plain").contains("uses CURVE: start this worker with --curve-key") },
+                      "a plaintext worker is told the coordinator uses CURVE: \(stderr("plain"))")
     }
 
     func testRunWithEphemeralCurveKeysMatchesTrace() throws {

@@ -9,12 +9,10 @@ enum HandshakeMonitor {
     /// One line for a monitor event (two frames: u16 event · u32 value, then an endpoint), nil
     /// for events that are not refusals.
     static func describe(_ frames: [[UInt8]]) -> String? {
-        guard frames.count == 2, frames[0].count == 6 else { return nil }
-        let event = Int32(frames[0][0]) | Int32(frames[0][1]) << 8
-        let value = (2..<6).reduce(UInt32(0)) { $0 | UInt32(frames[0][$1]) << (8 * UInt32($1 - 2)) }
-        let endpoint = String(decoding: frames[1].prefix(200), as: UTF8.self)
+        guard let event = MonitorEvent(frames: frames) else { return nil }
+        let (value, endpoint) = (event.value, event.endpoint)
         let why: String
-        switch event {
+        switch event.kind {
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
             switch Int32(bitPattern: value) {
             case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:

@@ -17,6 +17,8 @@ public final class WorkerClient: @unchecked Sendable {
     let wake = NSCondition()
     /// Asked on every tick: true ends the worker as if the job were complete.
     public var orphaned: () -> Bool = { false }
+    /// Without a session for this long, the worker says once why (`LinkObservation.reason`).
+    public var hintAfterMs: UInt64 = 10_000
     /// Called with each blob newly fetched and verified (e.g. to keep it in a disk cache).
     public var fetched: (WireDigest, [UInt8]) -> Void = { _, _ in }
 
@@ -31,8 +33,8 @@ public final class WorkerClient: @unchecked Sendable {
     /// (throws). Reconnects on silence, as the core asks.
     public func run(_ core: inout WorkerCore, log: (String) -> Void) throws {
         let context = try ZMQContext()
-        var socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
-                                                heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness, curve: curve)
+        var link = LinkObservation()
+        var (socket, monitor) = try connect(context, core, seen: link)
         let thread = Thread { [self] in computeLoop() }
         thread.start()
         defer {
@@ -40,8 +42,8 @@ public final class WorkerClient: @unchecked Sendable {
         }
         var nextTick = MonotonicClock.nowMs
         var known = Set(core.cache.keys)
-        // a refused worker (CURVE: a key the coordinator does not list) hears nothing at all
-        let hintAt = MonotonicClock.nowMs + 10_000
+        // a refused worker hears nothing at all: after hintAfterMs without a session, say why once
+        var sessionLostAt: UInt64? = nextTick
         var hinted = false
         while true {
             let now = MonotonicClock.nowMs
@@ -50,10 +52,18 @@ public final class WorkerClient: @unchecked Sendable {
                 actions += core.handle(.tick, now: now)
                 nextTick = now + 50
                 if orphaned() { throw WorkerStopped(description: "the process that started this worker is gone") }
-                if !hinted && !core.welcomed && now >= hintAt {
-                    hinted = true
-                    log("no answer from \(endpoint) after 10 s; still trying. Is the coordinator running"
-                        + (curve == nil ? " without CURVE?" : ", does its --authorized-keys list this worker's key, and is --coordinator-key its .pub?"))
+                monitor.drain()
+                if core.welcomed {
+                    (sessionLostAt, hinted) = (nil, false)
+                    monitor.seen = LinkObservation()
+                } else if let lost = sessionLostAt {
+                    if !hinted && now - lost >= hintAfterMs {
+                        hinted = true
+                        log("no WELCOME from \(endpoint) for \((now - lost) / 1000) s; still trying: "
+                            + monitor.seen.reason(endpoint: endpoint, curve: curve != nil))
+                    }
+                } else {
+                    sessionLostAt = now
                 }
             } else if let incoming = try socket.receiveHWP(timeoutMs: Int(min(20, nextTick - now))) {
                 switch incoming {
@@ -81,17 +91,28 @@ public final class WorkerClient: @unchecked Sendable {
                 case .compute(let request):
                     wake.lock(); pending.append(request); wake.signal(); wake.unlock()
                 case .reconnect:
+                    monitor.drain()
+                    link = monitor.seen
                     socket.close()
-                    socket = try ZMQSocket.workerDealer(context, connect: endpoint, instance: core.config.instance,
-                                                        heartbeatMs: core.config.heartbeatMs, liveness: core.config.liveness, curve: curve)
+                    monitor.close()
+                    (socket, monitor) = try connect(context, core, seen: link)
                 case .log(let line): log(line)
                 case .exit(let why):
                     socket.close()
+                    monitor.close()
                     if let why { throw WorkerStopped(description: why) }
                     return
                 }
             }
         }
+    }
+
+    /// A new DEALER to the coordinator with a monitor that goes on from `seen`.
+    func connect(_ context: ZMQContext, _ core: WorkerCore, seen: LinkObservation) throws(ZMQError) -> (ZMQSocket, LinkMonitor) {
+        let socket = try ZMQSocket.unconnectedWorkerDealer(context, instance: core.config.instance, curve: curve)
+        let monitor = try LinkMonitor(context, watching: socket, seen: seen)
+        try socket.connect(endpoint)
+        return (socket, monitor)
     }
 
     func computeLoop() {
