@@ -4,6 +4,7 @@
 #               Deploy/ lint, the ssh launcher on this host, the Slurm script under stand-ins and,
 #               as root, the multi-host test in network namespaces
 #   make soak   100000 seeded fault-plan runs of the cluster simulator (HUTCH_SIM_RUNS, HUTCH_SIM_FIRST)
+#   make soak-resume  the real-process restart test (SIGKILL, SIGTERM, restart) 50 times (HUTCH_SOAK_RUNS)
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
@@ -13,7 +14,7 @@ SWIFT_RELEASE := swift build -c release
 HUTCH := .build/release/hutch
 DEMO_OUT ?= demo-out
 
-.PHONY: deps build test soak demo clean
+.PHONY: deps build test soak soak-resume demo clean
 
 # Installs the Debian -dev packages that are missing; idempotent and non-interactive.
 deps:
@@ -53,6 +54,19 @@ HUTCH_SIM_FIRST ?= 1
 soak: deps
 	HUTCH_SIM_RUNS=$(HUTCH_SIM_RUNS) HUTCH_SIM_FIRST=$(HUTCH_SIM_FIRST) swift test -c release -Xswiftc -enable-testing \
 	  --disable-swift-testing --filter SimulationSeedTests/testSeededFaultPlans
+
+# Real processes: the coordinator killed, restarted, stopped by SIGTERM and restarted while two
+# workers stay up; each run must end with both workers in the last coordinator and the outputs
+# of an undisturbed run. Stops at the first failing run and prints it.
+HUTCH_SOAK_RUNS ?= 50
+soak-resume: deps
+	swift build -c release -Xswiftc -enable-testing --build-tests
+	@for i in $$(seq 1 $(HUTCH_SOAK_RUNS)); do \
+	  out=$$(swift test -c release -Xswiftc -enable-testing --disable-swift-testing --skip-build \
+	    --filter ResumeCommandTests/testCoordinatorKilledThenTerminatedResumesWithTheSameWorkers 2>&1); \
+	  if ! echo "$$out" | grep -q "Executed 1 test, with 0 failures"; then echo "$$out"; echo "soak-resume: run $$i of $(HUTCH_SOAK_RUNS) FAILED"; exit 1; fi; \
+	  echo "soak-resume: run $$i of $(HUTCH_SOAK_RUNS) passed"; \
+	done
 
 # The main job on the embedded example (Examples/): a coordinator and 2 local worker processes over
 # ZeroMQ compute the traces, solve a 4-bit-average plan and quantize the layers in parallel;
