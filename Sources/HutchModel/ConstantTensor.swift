@@ -51,14 +51,22 @@ extension ONNXTensorProto {
     /// The element type, or nil for a value not in TensorProto.DataType.
     var type: DataType? { DataType(rawValue: dataType) }
 
-    /// Decodes the tensor's data (raw_data or the typed field, as onnx.proto stores each type).
-    /// `source` names the file for messages.
-    func constant(source: String) throws -> ConstantTensor {
+    /// Decodes the tensor's data (raw_data, an external file's bytes or the typed field, as
+    /// onnx.proto stores each type). `source` names the file for messages.
+    func constant(source: String, external: ExternalDataFiles?) throws -> ConstantTensor {
         let what = "\(source): tensor '\(name)'"
         if usesExternalData {
-            throw ModelError.invalidModel("\(what) keeps its data in an external file, which Hutch does not read; "
-                + "re-save the model with onnx.save(model, path, save_as_external_data=False)")
+            guard let external else {
+                throw ModelError.invalidModel("\(what) keeps its data in an external file; load the model from its path so the file beside it can be read")
+            }
+            return try external.bytes(of: self).withUnsafeBytes { try decode(raw: $0, what: what) }
         }
+        if let rawData { return try rawData.withUnsafeBytes { try decode(raw: $0, what: what) } }
+        return try decode(raw: nil, what: what)
+    }
+
+    /// The data from `raw` (raw_data or external bytes) or, without it, the typed field.
+    private func decode(raw: UnsafeRawBufferPointer?, what: String) throws -> ConstantTensor {
         var shape: [Int] = []
         var count = 1
         for dim in dims {
@@ -72,37 +80,37 @@ extension ONNXTensorProto {
         }
         let result: ConstantTensor
         switch type {
-        case .float where rawData != nil:
+        case .float where raw != nil:
             // The common case (every PyTorch export): copy little-endian float32 bytes in one go.
-            let raw = rawData ?? []
+            let raw = raw ?? UnsafeRawBufferPointer(start: nil, count: 0)
             guard raw.count == count * 4 else {
-                throw ModelError.invalidModel("\(what) has \(raw.count) bytes of raw_data but its shape \(dims) needs \(count * 4)")
+                throw ModelError.invalidModel("\(what) has \(raw.count) bytes of data but its shape \(dims) needs \(count * 4)")
             }
             let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                raw.withUnsafeBytes { source in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source) }
+                if count > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw) }
                 initialized = count
             }
             result = ConstantTensor(shape: shape, elements: .float(values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }))
         case .float:
-            result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(4, count, what, floatData.count) {
+            result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(raw, 4, count, what, floatData.count) {
                 Float(bitPattern: UInt32(truncatingIfNeeded: $0)) } typed: { floatData }))
         case .double:
-            result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(8, count, what, doubleData.count) {
+            result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(raw, 8, count, what, doubleData.count) {
                 Float(Double(bitPattern: $0)) } typed: { doubleData.map(Float.init) }))
         case .float16:
-            result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(2, count, what, int32Data.count) {
+            result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(raw, 2, count, what, int32Data.count) {
                 halfToFloat(UInt16(truncatingIfNeeded: $0)) } typed: { int32Data.map { halfToFloat(UInt16(truncatingIfNeeded: $0)) } }))
         case .int64:
-            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(8, count, what, int64Data.count) {
+            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(raw, 8, count, what, int64Data.count) {
                 Int64(bitPattern: $0) } typed: { int64Data }))
         case .int32:
-            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(4, count, what, int32Data.count) {
+            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(raw, 4, count, what, int32Data.count) {
                 Int64(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) } typed: { int32Data.map(Int64.init) }))
         case .int8:
-            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(1, count, what, int32Data.count) {
+            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(raw, 1, count, what, int32Data.count) {
                 Int64(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) } typed: { int32Data.map(Int64.init) }))
         case .uint8, .bool:
-            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(1, count, what, int32Data.count) {
+            result = ConstantTensor(shape: shape, elements: .int64(try fixedWidth(raw, 1, count, what, int32Data.count) {
                 Int64($0) } typed: { int32Data.map(Int64.init) }))
         default:
             let typeName = type?.name ?? "\(dataType)"
@@ -112,20 +120,18 @@ extension ONNXTensorProto {
     }
 
     /// Reads `count` little-endian elements of `width` bytes from raw_data, or takes the typed field.
-    private func fixedWidth<T>(_ width: Int, _ count: Int, _ what: String, _ typedCount: Int,
+    private func fixedWidth<T>(_ raw: UnsafeRawBufferPointer?, _ width: Int, _ count: Int, _ what: String, _ typedCount: Int,
                                _ convert: (UInt64) -> T, typed: () -> [T]) throws -> [T] {
-        if let rawData {
-            guard rawData.count == count * width else {
-                throw ModelError.invalidModel("\(what) has \(rawData.count) bytes of raw_data but its shape \(dims) needs \(count * width)")
+        if let raw {
+            guard raw.count == count * width else {
+                throw ModelError.invalidModel("\(what) has \(raw.count) bytes of data but its shape \(dims) needs \(count * width)")
             }
             var values: [T] = []
             values.reserveCapacity(count)
-            rawData.withUnsafeBytes { raw in
-                for index in 0..<count {
-                    var bits: UInt64 = 0
-                    for byte in 0..<width { bits |= UInt64(raw[index * width + byte]) << (8 * UInt64(byte)) }
-                    values.append(convert(bits))
-                }
+            for index in 0..<count {
+                var bits: UInt64 = 0
+                for byte in 0..<width { bits |= UInt64(raw[index * width + byte]) << (8 * UInt64(byte)) }
+                values.append(convert(bits))
             }
             return values
         }

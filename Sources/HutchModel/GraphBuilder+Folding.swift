@@ -258,7 +258,7 @@ extension GraphBuilder {
             guard dims.allSatisfy({ $0 >= 0 }), let count = checkedProduct(dims), count <= SizeLimits.foldedElements else {
                 throw ModelError.invalidModel("\(what): invalid or too large shape \(dims)")
             }
-            let fill = try node.attribute("value")?.t.map { try $0.constant(source: source) }
+            let fill = try node.attribute("value")?.t.map { try $0.constant(source: source, external: external) }
             switch fill?.elements {
             case .int64(let values)?: return [ConstantTensor(shape: dims, elements: .int64(Array(repeating: values.first ?? 0, count: count)))]
             case .float(let values)?: return [ConstantTensor(shape: dims, elements: .float(Array(repeating: values.first ?? 0, count: count)))]
@@ -271,7 +271,7 @@ extension GraphBuilder {
     }
 
     private func constantAttribute(_ node: ONNXNodeProto, what: String) throws -> ConstantTensor {
-        if let tensor = node.attribute("value")?.t { return try tensor.constant(source: source) }
+        if let tensor = node.attribute("value")?.t { return try tensor.constant(source: source, external: external) }
         if let attribute = node.attribute("value_float"), let f = attribute.f { return ConstantTensor(shape: [], elements: .float([f])) }
         if let attribute = node.attribute("value_floats") { return ConstantTensor(shape: [attribute.floats.count], elements: .float(attribute.floats)) }
         if let attribute = node.attribute("value_int"), let i = attribute.i { return ConstantTensor(shape: [], elements: .int64([i])) }

@@ -10,6 +10,8 @@ enum Binding {
 struct GraphBuilder {
     let source: String
     let opset: Int64
+    /// Where tensors stored outside the model are read from.
+    let external: ExternalDataFiles?
     var values: [Value] = []
     var nodes: [Node] = []
     var initializers: [ValueID: Tensor<Float>] = [:]
@@ -19,15 +21,16 @@ struct GraphBuilder {
     /// The batch size the model was exported with, when its input declares a fixed one.
     var exportedBatch: Int?
 
-    init(source: String, opset: Int64) {
+    init(source: String, opset: Int64, external: ExternalDataFiles? = nil) {
         self.source = source
         self.opset = opset
+        self.external = external
     }
 
     mutating func build(_ graph: ONNXGraphProto) throws -> Graph {
         for tensor in graph.initializers {
             guard !tensor.name.isEmpty else { throw ModelError.invalidModel("\(source): an initializer has no name") }
-            bindings[tensor.name] = .constant(try tensor.constant(source: source))
+            bindings[tensor.name] = .constant(try tensor.constant(source: source, external: external))
         }
         let dataInputs = graph.inputs.filter { bindings[$0.name] == nil }
         guard dataInputs.count == 1, let input = dataInputs.first else {

@@ -25,7 +25,8 @@ public enum ONNXLoader {
         try load(bytes: try readFile(url), source: url.path)
     }
 
-    /// Loads an ONNX model from its bytes; `source` names it in messages (usually the path).
+    /// Loads an ONNX model from its bytes; `source` names it in messages and is the path that
+    /// external data files are found beside.
     public static func load(bytes: [UInt8], source: String) throws -> Graph {
         try load(model: try decode(bytes: bytes, source: source), source: source)
     }
@@ -42,8 +43,9 @@ public enum ONNXLoader {
         }
     }
 
-    /// Lowers a decoded model.
-    public static func load(model: ONNXModelProto, source: String) throws -> Graph {
+    /// Lowers a decoded model. Tensors stored in external files are read from beside
+    /// `modelPath` (by default `source`, the model's path).
+    public static func load(model: ONNXModelProto, source: String, modelPath: String? = nil) throws -> Graph {
         guard let graph = model.graph else {
             throw ModelError.invalidModel("\(source): the ONNX model has no graph; it is not a model file or is corrupt")
         }
@@ -51,7 +53,7 @@ public enum ONNXLoader {
             throw ModelError.invalidModel("\(source): the model imports no opset of the default ONNX domain; export it again with opset_version between 7 and 22")
         }
         try checkSupportedOps(graph, source: source)
-        var builder = GraphBuilder(source: source, opset: opset)
+        var builder = GraphBuilder(source: source, opset: opset, external: ExternalDataFiles(modelPath: modelPath ?? source, source: source))
         return try builder.build(graph)
     }
 

@@ -27,6 +27,9 @@ public struct ONNXGraphProto: Sendable {
     public var inputs: [ONNXValueInfoProto] = []
     public var outputs: [ONNXValueInfoProto] = []
     public var valueInfo: [ONNXValueInfoProto] = []
+
+    /// Initializers and the tensors of node attributes (Constant values), in file order.
+    public var allTensors: [ONNXTensorProto] { initializers + nodes.flatMap { $0.attributes.compactMap(\.t) } }
 }
 
 public struct ONNXNodeProto: Sendable {

@@ -74,7 +74,8 @@ struct QuantizeCommand: Command {
 
         let quantizer = try ModelQuantizer(graph: graph, widths: widths, scheme: scheme, range: range)
         let model = try quantizer.quantize(calibration: weightsOnly ? nil : dataset?.inputs, method: method)
-        let exported = try QDQExporter.export(model, original: proto, source: modelPath)
+        // tensors the export keeps (biases, norms) leave the external data file for the output
+        let exported = try ExternalDataFiles(modelPath: modelPath).inlined(try QDQExporter.export(model, original: proto, source: modelPath))
 
         var outputs: [(path: String, data: Data)] = [(outPath, Data(exported.encoded()))]
         if let packedPath = arguments.string("packed") {

@@ -109,8 +109,9 @@ final class ONNXLoaderTests: XCTestCase {
         expectModelError(Array("not a model at all".utf8), contains: ["not a valid ONNX file"])
     }
 
-    func testExternalDataIsRefusedNamingTheTensor() {
-        expectModelError(convNet(external: true), contains: ["conv.w", "save_as_external_data=False"])
+    /// The external data file is looked for beside the model (ExternalDataTests reads real ones).
+    func testMissingExternalDataNamesTheTensorAndTheFile() {
+        expectModelError(convNet(external: true), contains: ["conv.w", "'weights.bin'", "copy it beside the model"])
     }
 
     func testEveryUnsupportedOpIsListedAtOnce() {
