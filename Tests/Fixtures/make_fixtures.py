@@ -565,7 +565,7 @@ def make_digits_reference(n=64):
 
 
 def make_external_data(mlp_path):
-    """The MLP again, with every tensor moved to a side file: Hutch must refuse it clearly."""
+    """The MLP again, with every tensor moved to a side file by the onnx package: Hutch reads it like mlp.onnx."""
     proto = onnx.load(mlp_path)
     path = os.path.join(HERE, "external_data.onnx")
     data = "external_data.onnx.data"

@@ -87,9 +87,16 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("Softmax") && outcome.stderr.contains("Erf"), outcome.stderr)
     }
 
-    func testExternalDataIsRefused() throws {
-        let outcome = try HutchProcess.run(["inspect", "Tests/Fixtures/external_data.onnx"])
-        XCTAssertEqual(outcome.status, 4)
-        XCTAssertTrue(outcome.stderr.contains("external"), outcome.stderr)
+    /// onnx.save_model(..., save_as_external_data=True) of the MLP: read like the embedded one.
+    func testExternalDataSavedByTheOnnxPackageReadsLikeTheEmbeddedModel() throws {
+        let external = try HutchProcess.run(["inspect", "Tests/Fixtures/external_data.onnx", "--json"])
+        let embedded = try HutchProcess.run(["inspect", "Tests/Fixtures/mlp.onnx", "--json"])
+        XCTAssertEqual(external.status, 0, external.stderr)
+        func layers(_ json: String) throws -> [[String: AnyHashable]] {
+            let root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            return try XCTUnwrap(root["layers"] as? [[String: AnyHashable]])
+        }
+        XCTAssertEqual(try layers(external.stdout), try layers(embedded.stdout))
+        XCTAssertFalse(try layers(external.stdout).isEmpty)
     }
 }
