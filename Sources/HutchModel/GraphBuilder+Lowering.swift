@@ -172,9 +172,9 @@ extension GraphBuilder {
                 b = try materialize(node.inputs[1] + "/reciprocal", ConstantTensor(shape: constant.shape, elements: .float(divisor.map { 1 / $0 })), node: name)
                 op = .mul
             case "Mul":
-                guard isConstant(0) || isConstant(1) else {
-                    throw fail("Hutch supports Mul only with one constant side (the product of two activations is not piecewise linear)")
-                }
+                // two activations (SiLU's x * sigmoid(x), a squeeze-excite gate) are fine: Mul's
+                // curvature is its cross terms (Executor+Elementwise), and such a network is not
+                // piecewise linear, so `auto` takes Hutchinson (Graph+PiecewiseLinear)
                 b = try operand(1)
                 op = .mul
             default:

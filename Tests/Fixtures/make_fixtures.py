@@ -142,6 +142,25 @@ class TanhMLP(nn.Module):
         return self.fc3(x)
 
 
+class SESiLU(nn.Module):
+    """EfficientNet-style: SiLU (x * sigmoid(x)) and a squeeze-excite gate, both products of two
+    activations, so the Hessian has curvature from Mul and Sigmoid, not only from the loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(2, 6, 3, padding=1)
+        self.squeeze = nn.Conv2d(6, 3, 1)
+        self.excite = nn.Conv2d(3, 6, 1)
+        self.head = nn.Conv2d(6, 5, 3, stride=2, padding=1)
+        self.fc = nn.Linear(5, 3)
+
+    def forward(self, x):
+        x = F.silu(self.stem(x))
+        gate = torch.sigmoid(self.excite(F.silu(self.squeeze(F.adaptive_avg_pool2d(x, 1)))))
+        x = F.silu(self.head(x * gate))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 class BNKept(nn.Module):
     """Small CNN exported with BatchNormalization nodes left in the graph (inference BN)."""
 
@@ -440,6 +459,8 @@ SPECS = [
          exporter="dynamo", opset=17, fold=True, piecewise_linear=True, x_scale=3.0, seed=303),
     dict(name="tanh_mlp", make=TanhMLP, input=(1, 4, 4), batch=12, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=404),
+    dict(name="se_silu", make=SESiLU, input=(2, 6, 6), batch=8, classes=3,
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=707),
     dict(name="bn_kept", make=BNKept, input=(1, 6, 6), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=505,
          export_extra=dict(training=torch.onnx.TrainingMode.PRESERVE)),
@@ -592,12 +613,19 @@ def make_unsupported():
 
 
 def main():
+    """Makes every fixture; `make_fixtures.py NAME...` remakes only those model fixtures."""
     warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit.script deprecation noise
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
+    only = set(sys.argv[1:])
+    unknown = only - {spec["name"] for spec in SPECS}
+    assert not unknown, f"no model fixture named {sorted(unknown)}"
     for spec in SPECS:
-        make_model_fixture(spec)
+        if not only or spec["name"] in only:
+            make_model_fixture(spec)
+    if only:
+        return 0
     make_digits_reference()
     make_external_data(os.path.join(HERE, "mlp.onnx"))
     make_unsupported()

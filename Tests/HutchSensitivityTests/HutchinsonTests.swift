@@ -41,6 +41,14 @@ final class HutchinsonTests: XCTestCase {
         try checkAgreement("tanh_mlp", mode: .layer, probes: 200, batchSize: 12)
     }
 
+    /// SiLU and a squeeze-excite gate (products of two activations, EfficientNet-style): the true
+    /// Hessian traces of make_fixtures.py, one of them negative (the excite conv's).
+    func testSqueezeExciteAndSiLUTrueTraces() throws {
+        try checkAgreement("se_silu", mode: .joint, probes: 200, batchSize: 4)
+        let c = try Fixtures.load("se_silu")
+        XCTAssertNotNil(c.graph.exactTraceObstacle, "not piecewise linear: exact mode is refused")
+    }
+
     func testStandardErrorShrinksLikeOneOverSqrtProbes() throws {
         let c = try Fixtures.load("mlp")
         let few = try hutchinson(c, mode: .joint, probes: 50, batchSize: 12, seed: 5)
