@@ -218,6 +218,29 @@ extension GraphBuilder {
             default: op = .identity
             }
 
+        case "HardSigmoid", "HardSwish":
+            // clip(alpha * x + beta, 0, 1), and HardSwish multiplies it by x: lowered to Mul, Add,
+            // Clip and Mul, whose rules are the engine's (HardSigmoid stays piecewise linear)
+            let x = try operand(0)
+            let swish = node.opType == "HardSwish"
+            let alpha = swish ? Float(1) / 6 : node.float("alpha", default: 0.2)
+            let beta = swish ? Float(0.5) : node.float("beta", default: 0.5)
+            guard alpha.isFinite, beta.isFinite else { throw fail("alpha \(alpha) and beta \(beta) must be finite") }
+            let shape = shapeOf(x)
+            let a = try materialize(name + "/alpha", ConstantTensor(shape: [], elements: .float([alpha])), node: name)
+            let b = try materialize(name + "/beta", ConstantTensor(shape: [], elements: .float([beta])), node: name)
+            let scaled = try emit(name + "/scale", .mul, [x, a], output: name + "/scaled", shape: shape)
+            let shifted = try emit(name + "/shift", .add, [scaled, b], output: name + "/shifted", shape: shape)
+            if swish {
+                let gate = try emit(name + "/gate", .clip(min: 0, max: 1), [shifted], output: name + "/gated", shape: shape)
+                op = .mul
+                inputs = [x, gate]
+            } else {
+                op = .clip(min: 0, max: 1)
+                inputs = [shifted]
+            }
+            outShape = shape
+
         case "BatchNormalization":
             let x = try operand(0)
             let xShape = shapeOf(x)

@@ -8,7 +8,7 @@ import HutchTensor
 public enum ONNXLoader {
     /// Op types that become IR nodes.
     static let loweredOpTypes: Set<String> = [
-        "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh",
+        "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
         "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten",
         "Reshape", "Squeeze", "Unsqueeze", "Concat", "Identity", "Dropout",
     ]

@@ -161,6 +161,37 @@ class SESiLU(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class HardSwishSE(nn.Module):
+    """MobileNetV3-style: HardSwish (x * hardsigmoid(x), curved in the middle) and a squeeze-excite
+    gate with HardSigmoid (piecewise linear)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(2, 6, 3, padding=1)
+        self.squeeze = nn.Conv2d(6, 3, 1)
+        self.excite = nn.Conv2d(3, 6, 1)
+        self.head = nn.Conv2d(6, 5, 3, stride=2, padding=1)
+        self.fc = nn.Linear(5, 3)
+
+    # PyTorch's hardsigmoid has no double backward: the reference copy computes the same
+    # functions with clamp (composed = True), the exported model with the ONNX ops. ONNX's alpha
+    # is a float32 attribute, so the float64 reference uses 1/6 rounded to float32 too.
+    composed = False
+    alpha = float(np.float32(1 / 6))
+
+    def hardsigmoid(self, x):
+        return torch.clamp(x * self.alpha + 0.5, 0, 1) if self.composed else F.hardsigmoid(x)
+
+    def hardswish(self, x):
+        return x * self.hardsigmoid(x) if self.composed else F.hardswish(x)
+
+    def forward(self, x):
+        x = self.hardswish(self.stem(x))
+        gate = self.hardsigmoid(self.excite(F.relu(self.squeeze(F.adaptive_avg_pool2d(x, 1)))))
+        x = self.hardswish(self.head(x * gate))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 class BNKept(nn.Module):
     """Small CNN exported with BatchNormalization nodes left in the graph (inference BN)."""
 
@@ -461,6 +492,8 @@ SPECS = [
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=404),
     dict(name="se_silu", make=SESiLU, input=(2, 6, 6), batch=8, classes=3,
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=707),
+    dict(name="hard_swish", make=HardSwishSE, input=(2, 6, 6), batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=2.0, seed=808),
     dict(name="bn_kept", make=BNKept, input=(1, 6, 6), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=505,
          export_extra=dict(training=torch.onnx.TrainingMode.PRESERVE)),
@@ -491,6 +524,8 @@ def make_model_fixture(spec):
                 assert tm in ([], [0]), f"{name}: BN exported in training mode"
 
     ref = (fold_bn(model) if spec["fold"] else copy.deepcopy(model)).double().eval()
+    if hasattr(ref, "composed"):
+        ref.composed = True
     mapping = map_to_initializers(ref, proto)
     for node, op, w, b in quantizable_layers(proto):
         assert w in mapping.values(), f"{name}: weight {w} of {node} not mapped"

@@ -8,7 +8,7 @@ import XCTest
 /// logits, mean cross-entropy loss, gradients of every conv/linear weight and bias, and two
 /// Hessian-vector products (PyTorch: double backprop in float64 on the ONNX file's own weights).
 final class PyTorchFixtureTests: XCTestCase {
-    private static let models = ["resnet_small", "mlp", "depthwise", "tanh_mlp", "bn_kept", "se_silu"]
+    private static let models = ["resnet_small", "mlp", "depthwise", "tanh_mlp", "bn_kept", "se_silu", "hard_swish"]
 
     private struct Fixture {
         var graph: Graph

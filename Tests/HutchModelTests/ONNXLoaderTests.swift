@@ -195,6 +195,21 @@ final class ONNXLoaderTests: XCTestCase {
         XCTAssertEqual(graph.quantizableLayers.first?.macsPerExample, 24)
     }
 
+    /// HardSigmoid with ONNX's defaults (alpha 0.2, beta 0.5) is Mul, Add and Clip to [0, 1];
+    /// HardSwish (alpha 1/6) multiplies that gate by its input.
+    func testHardSigmoidAndHardSwishLowerToMulAddClip() throws {
+        let sigmoid = try ONNXLoader.load(bytes: makeModel(nodes: [TestNode("HardSigmoid", "hs", ["x"], ["y"])], initializers: [],
+                                                           inputShape: [nil, 3]), source: "hs.onnx")
+        XCTAssertEqual(sigmoid.nodes.map(\.op.onnxType), ["Mul", "Add", "Clip"])
+        let constants = sigmoid.initializers.values.map(\.data).sorted { $0[0] < $1[0] }
+        XCTAssertEqual(constants, [[0.2], [0.5]])
+        let swish = try ONNXLoader.load(bytes: makeModel(nodes: [TestNode("HardSwish", "sw", ["x"], ["y"])], initializers: [],
+                                                         inputShape: [nil, 3]), source: "sw.onnx")
+        XCTAssertEqual(swish.nodes.map(\.op.onnxType), ["Mul", "Add", "Clip", "Mul"])
+        XCTAssertEqual(swish.nodes.last?.inputs.first, swish.input, "x times its gate")
+        XCTAssertTrue(swish.initializers.values.contains { $0.data == [Float(1) / 6] })
+    }
+
     /// SiLU and squeeze-excite multiply two activations: a Mul node on two data values.
     func testMulOfTwoActivationsLowersToMul() throws {
         let bytes = makeModel(nodes: [TestNode("Mul", "sq", ["x", "x"], ["y"])], initializers: [], inputShape: [nil, 3])

@@ -49,6 +49,14 @@ final class HutchinsonTests: XCTestCase {
         XCTAssertNotNil(c.graph.exactTraceObstacle, "not piecewise linear: exact mode is refused")
     }
 
+    /// HardSwish (curved in its middle third) and a HardSigmoid gate, MobileNetV3-style; the stem's
+    /// true trace is negative.
+    func testHardSwishAndHardSigmoidTrueTraces() throws {
+        try checkAgreement("hard_swish", mode: .joint, probes: 200, batchSize: 4)
+        let c = try Fixtures.load("hard_swish")
+        XCTAssertNotNil(c.graph.exactTraceObstacle, "HardSwish is not piecewise linear: exact mode is refused")
+    }
+
     func testStandardErrorShrinksLikeOneOverSqrtProbes() throws {
         let c = try Fixtures.load("mlp")
         let few = try hutchinson(c, mode: .joint, probes: 50, batchSize: 12, seed: 5)
