@@ -152,7 +152,12 @@ struct Simulation {
                 workers[i].computing.append((now + workers[i].computeMs, request.taskID, request.leaseID, outcome))
             case .reconnect: break
             case .log(let s): logs.append("w\(i): \(s)")
-            case .exit(let why): workers[i].exited = .some(why)
+            case .exit(let why):
+                // the worker shell returns or throws: the process ends
+                logs.append("w\(i): exits (\(why ?? "job complete"))")
+                workers[i].exited = .some(why)
+                workers[i].alive = false
+                workers[i].computing = []
             }
         }
     }
@@ -178,7 +183,7 @@ struct Simulation {
     /// Runs until the coordinator finishes or `limitMs` of simulated time pass. Time jumps from
     /// one event to the next (nothing happens in between), so long idle stretches cost nothing.
     mutating func run(limitMs: UInt64 = 600_000) {
-        apply(coordinator.handle(.tick, now: now))
+        if !coordinatorDown(at: now) { apply(coordinator.handle(.tick, now: now)) }
         var drainUntil: UInt64?
         while now < (drainUntil ?? limitMs) {
             if outcome != nil && drainUntil == nil { drainUntil = now + 50 }   // deliver the DISCONNECTs
@@ -221,8 +226,9 @@ struct Simulation {
                     apply(workers[i].core.handle(.computed(taskID: c.taskID, leaseID: c.leaseID, c.outcome), now: now), worker: i)
                 }
             }
-            if now % 100 == 0 && !coordinatorDown {
-                apply(coordinator.handle(.tick, now: now))
+            if now % 100 == 0 {
+                // a coordinator that is down does not tick; the workers' timers run on
+                if !coordinatorDown { apply(coordinator.handle(.tick, now: now)) }
                 for i in workers.indices where workers[i].alive && !stalled(i, at: now) {
                     apply(workers[i].core.handle(.tick, now: now), worker: i)
                 }
