@@ -82,9 +82,9 @@ extension CoordinatorCore {
         case .sensitivity, .quantized: (reason, message) = (.jobComplete, "the job is complete")
         case .failed(let why): (reason, message) = (.shutdown, String(why.prefix(1000)))
         }
-        for key in peers.keys.sorted(by: Self.order) {
-            out.append(.send(peer: key, .disconnect(Disconnect(reason: reason, message: message))))
-        }
+        let disconnect = Disconnect(reason: reason, message: message)
+        farewell = disconnect
+        for key in peers.keys.sorted(by: Self.order) { out.append(.send(peer: key, .disconnect(disconnect))) }
         out.append(.finish(outcome))
     }
 }

@@ -132,6 +132,8 @@ public struct CoordinatorCore: Sendable {
     public internal(set) var schedule: SensitivitySchedule
     public internal(set) var aggregator: TraceAggregator
     public internal(set) var finished = false
+    /// The DISCONNECT every worker got at the end (`finish`); a HELLO after it gets the same.
+    var farewell: Disconnect?
     public internal(set) var duplicates = 0
     /// Results rebuilt from the journal (`replay`).
     public internal(set) var replayed = 0
@@ -286,7 +288,8 @@ public struct CoordinatorCore: Sendable {
 
     mutating func welcome(_ peer: [UInt8], _ hello: Hello, _ now: UInt64, _ out: inout [CoordinatorAction]) {
         if finished {
-            out.append(.send(peer: peer, .disconnect(Disconnect(reason: .jobComplete, message: "the job is complete"))))
+            // a stopped coordinator (shutdown) may come back: a worker told job_complete would exit
+            out.append(.send(peer: peer, .disconnect(farewell ?? Disconnect(reason: .jobComplete, message: "the job is complete"))))
             return
         }
         guard admit(peer, hello, now, &out) else { return }
