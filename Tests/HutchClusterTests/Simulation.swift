@@ -48,6 +48,8 @@ struct Simulation {
     var plan: FaultPlan?
     /// Task outcomes shared by runs of the same fixture (computed by the real TaskRunner once).
     var memo: ComputeMemo?
+    /// The coordinator was stopped (SIGTERM) and only flushes until its restart (Simulation+Stop.swift).
+    var stopped = false
     /// A new coordinator core for this job with the given epoch (a restart from the journal).
     let makeCoordinator: @Sendable (_ epoch: UInt64) -> CoordinatorCore
 
@@ -170,8 +172,10 @@ struct Simulation {
             case .disconnect: break
             case .log(let s): logs.append("c: \(s)")
             case .persist(let r): journal.append((now, r))
-            case .finish(let o): outcome = o
+            case .finish(let o):
+                if !stopped { outcome = o }   // a stopped core's end is not the job's (Simulation+Stop.swift)
             case .phaseComplete(let e):
+                guard !stopped else { continue }
                 estimates = e
                 if let quantize, let graph {
                     apply(coordinator.startQuantize(quantize, graph: graph, plan: Array("{\"plan\":1}".utf8), now: now))
@@ -180,10 +184,11 @@ struct Simulation {
         }
     }
 
-    /// Runs until the coordinator finishes or `limitMs` of simulated time pass. Time jumps from
-    /// one event to the next (nothing happens in between), so long idle stretches cost nothing.
-    mutating func run(limitMs: UInt64 = 600_000) {
-        if !coordinatorDown(at: now) { apply(coordinator.handle(.tick, now: now)) }
+    /// Runs until the coordinator finishes or `limitMs` of simulated time pass (or `until` holds
+    /// after a step). Time jumps from one event to the next (nothing happens in between), so long
+    /// idle stretches cost nothing.
+    mutating func run(limitMs: UInt64 = 600_000, until: (Simulation) -> Bool = { _ in false }) {
+        if !coordinatorDown(at: now) && !stopped { apply(coordinator.handle(.tick, now: now)) }
         var drainUntil: UInt64?
         while now < (drainUntil ?? limitMs) {
             if outcome != nil && drainUntil == nil { drainUntil = now + 50 }   // deliver the DISCONNECTs
@@ -197,6 +202,7 @@ struct Simulation {
             }
             beginStalls(now)
             crashCoordinatorIfPlanned(now)
+            stopCoordinatorIfPlanned(now)
             let coordinatorDown = coordinatorDown(at: now)
             if coordinatorDown { network.removeAll { $0.at <= now && $0.toCoordinator } }   // lost with the process
             // a stalled worker's packets wait in its socket buffer until it runs again
@@ -227,12 +233,13 @@ struct Simulation {
                 }
             }
             if now % 100 == 0 {
-                // a coordinator that is down does not tick; the workers' timers run on
-                if !coordinatorDown { apply(coordinator.handle(.tick, now: now)) }
+                // no ticks for a coordinator that is down or stopped (it only flushes); the workers' timers run on
+                if !coordinatorDown && !stopped { apply(coordinator.handle(.tick, now: now)) }
                 for i in workers.indices where workers[i].alive && !stalled(i, at: now) {
                     apply(workers[i].core.handle(.tick, now: now), worker: i)
                 }
             }
+            if until(self) { return }
         }
     }
 

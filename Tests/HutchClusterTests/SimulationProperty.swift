@@ -19,8 +19,9 @@ enum SimulationProperty {
         var report: String
         var endMs: UInt64
         var faults: Int
-        /// Coordinator crashes that happened (the job was not over) and were restarted from the journal.
-        var crashes = 0
+        /// Coordinator crashes (SIGKILL) and stops (SIGTERM) that happened before the job was over,
+        /// each followed by a restart from the journal.
+        var crashes = 0, stops = 0
     }
 
     static func scenario(_ seed: UInt64, _ f: SimulationFixtures) -> SimulationFixtures.Fixture {
@@ -87,7 +88,8 @@ enum SimulationProperty {
             }
             if logLines > 0 { report += "\n  log:\n    " + sim.logs.suffix(logLines).joined(separator: "\n    ") }
             return Verdict(kind: kind, report: report, endMs: sim.now, faults: plan.faults.count,
-                           crashes: sim.logs.filter { $0.hasPrefix("c: crashed at") }.count)
+                           crashes: sim.logs.filter { $0.hasPrefix("c: crashed at") }.count,
+                           stops: sim.logs.filter { $0.hasPrefix("c: stopped at") }.count)
         }
         guard let outcome = sim.outcome else {
             return verdict(.failed("no result by the bound, \(boundMs - plan.quietAfter) ms after the last fault (\(sim.coordinator.tasksDone) done, "

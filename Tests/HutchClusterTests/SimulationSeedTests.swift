@@ -34,13 +34,15 @@ final class SimulationSeedTests: XCTestCase {
         }
         let seconds = Date().timeIntervalSince(started)
         print("simulation: \(tally.count) seeded runs in \(String(format: "%.1f", seconds)) s: \(tally.finished) finished bit-identical, "
-              + "\(tally.failures.count) failed; \(tally.faults) faults injected, \(tally.crashes) coordinator crashes restarted from the journal, "
-              + "\(tally.simulatedMs / 1000) s simulated")
+              + "\(tally.failures.count) failed; \(tally.faults) faults injected, \(tally.crashes) coordinator crashes and "
+              + "\(tally.stops) stops restarted from the journal, \(tally.simulatedMs / 1000) s simulated")
         for failure in tally.failures.prefix(20) { XCTFail(failure) }
         XCTAssertEqual(tally.count, runs)
         XCTAssertEqual(tally.finished, runs, "every run finishes with the reference")
-        // the plans crash the coordinator in about a third of the runs; most crashes come before the end
+        // the plans crash the coordinator (once or twice) in about a third of the runs and stop it in
+        // a third; most crashes and about two thirds of the stops come before the end
         XCTAssertGreaterThan(tally.crashes, runs / 5, "coordinator crashes and restarts from the journal")
+        XCTAssertGreaterThan(tally.stops, runs / 8, "coordinator stops and restarts from the journal")
     }
 
     /// Reruns one seed exactly (HUTCH_SIM_SEED), with its fault plan and the end of its log.
@@ -64,7 +66,7 @@ final class SimulationSeedTests: XCTestCase {
 
     final class Tally: @unchecked Sendable {
         private let lock = NSLock()
-        private(set) var count = 0, finished = 0, faults = 0, crashes = 0
+        private(set) var count = 0, finished = 0, faults = 0, crashes = 0, stops = 0
         private(set) var simulatedMs: UInt64 = 0
         private(set) var failures: [String] = []
         func add(_ v: SimulationProperty.Verdict) {
@@ -72,6 +74,7 @@ final class SimulationSeedTests: XCTestCase {
             count += 1
             faults += v.faults
             crashes += v.crashes
+            stops += v.stops
             simulatedMs += v.endMs
             switch v.kind {
             case .finished: finished += 1
