@@ -151,7 +151,18 @@ extension Simulation {
             if pick(0...2) == 0 {
                 plan.faults.append(.coordinatorStop(at: pick(1...horizonMs), downMs: pick(Simulation.flushMs...livenessMs * 2)))
             }
+            // with four workers, the corrupt one tells plausible lies half the time: only redundant
+            // execution sees them, and it needs two honest processes to outvote it (one may crash)
+            if workers >= 4, let i = plan.faults.firstIndex(where: { if case .corrupt = $0 { true } else { false } }), pick(0...1) == 0,
+               case .corrupt(let w, _) = plan.faults[i] {
+                plan.faults[i] = .corrupt(worker: w, .plausible)
+            }
             return plan
+        }
+
+        /// The worker telling plausible lies, if any: the run needs every task verified.
+        var liar: Int? {
+            faults.lazy.compactMap { if case .corrupt(let w, .plausible) = $0 { w } else { nil } }.first
         }
 
         var description: String {

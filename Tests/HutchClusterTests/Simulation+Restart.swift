@@ -26,6 +26,7 @@ extension Simulation {
         journal = Array(synced)
         coordinator = make(coordinator.config.epoch + 1)
         stopped = false
+        lies = Lies()   // what the old process knew of them is gone with it
         estimates = nil
         logs.append("c: \(event) at \(now) ms; \(contents.records.count) of the records synced")
         for record in contents.records { apply(try coordinator.replay(record)) }

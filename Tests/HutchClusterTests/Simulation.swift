@@ -30,6 +30,8 @@ struct Simulation {
         var toCoordinator: Bool
         var worker: Int
         var frames: [[UInt8]]
+        /// A RESULT the sender's `corruption` changed (Simulation+Liar.swift).
+        var falsified = false
     }
 
     var now: UInt64 = 0
@@ -50,6 +52,8 @@ struct Simulation {
     var memo: ComputeMemo?
     /// The coordinator was stopped (SIGTERM) and only flushes until its restart (Simulation+Stop.swift).
     var stopped = false
+    /// Tasks a plausible liar lied about to the current coordinator (Simulation+Liar.swift).
+    var lies = Lies()
     /// A new coordinator core for this job with the given epoch (a restart from the journal).
     let makeCoordinator: @Sendable (_ epoch: UInt64) -> CoordinatorCore
 
@@ -102,17 +106,22 @@ struct Simulation {
     mutating func post(toCoordinator: Bool, worker: Int, _ message: WireMessage) {
         // through the codec, as on a socket
         guard var frames = try? WireCodec.encode(message) else { XCTFail("cannot encode \(message)"); return }
-        if toCoordinator, let corruption = workers[worker].corruption { frames = corruption.apply(frames) }
+        var falsified = false
+        if toCoordinator, let corruption = workers[worker].corruption {
+            let honest = frames
+            frames = corruption.apply(frames)
+            falsified = frames != honest
+        }
         if partitioned(worker, at: now) { return }   // cut off: nothing leaves
         guard var faults else {
-            network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames))
+            network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames, falsified: falsified))
             return
         }
         // seeded loss, duplication and delay (which also reorders)
         let copies = faults.chance(faults.loss) ? 0 : faults.chance(faults.duplication) ? 2 : 1
         for _ in 0..<copies {
             network.append(Packet(at: now + latencyMs + faults.next() % faults.maxDelayMs, toCoordinator: toCoordinator,
-                                  worker: worker, frames: frames))
+                                  worker: worker, frames: frames, falsified: falsified))
         }
         self.faults = faults
     }
@@ -217,7 +226,11 @@ struct Simulation {
                 if packet.toCoordinator {
                     let peer = workers[packet.worker].peer
                     switch event {
-                    case .success(let m): apply(coordinator.handle(.message(peer: peer, m), now: now))
+                    case .success(let m):
+                        let duplicatesBefore = coordinator.duplicates
+                        let actions = coordinator.handle(.message(peer: peer, m), now: now)
+                        if packet.falsified { noteLie(packet.worker, m, duplicate: coordinator.duplicates > duplicatesBefore, actions) }
+                        apply(actions)
                     case .failure(let e): apply(coordinator.handle(.malformed(peer: peer, e), now: now))
                     }
                 } else {

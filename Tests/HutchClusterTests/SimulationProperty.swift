@@ -9,7 +9,8 @@ import HutchWire
 /// The bound grows with the plan: the end of its last fault plus `slackMs`, many times what an
 /// undisturbed run of the slowest draw needs plus a few lease and liveness windows to recover. A
 /// run still going then is stuck (a livelock, a lost lease or unit of credit, a worker that never
-/// rejoins), not slow.
+/// rejoins), not slow. A run with a plausible liar must also have struck every lie told to the
+/// coordinator that finished the job (Simulation+Liar.swift).
 enum SimulationProperty {
     static let horizonMs: UInt64 = 10_000
 
@@ -22,6 +23,9 @@ enum SimulationProperty {
         /// Coordinator crashes (SIGKILL) and stops (SIGTERM) that happened before the job was over,
         /// each followed by a restart from the journal.
         var crashes = 0, stops = 0
+        /// Plausible lies struck by the coordinator that finished the job, and whether the liar
+        /// ended quarantined (nil: no liar in the plan).
+        var liesStruck = 0, liarQuarantined: Bool?
     }
 
     static func scenario(_ seed: UInt64, _ f: SimulationFixtures) -> SimulationFixtures.Fixture {
@@ -37,17 +41,20 @@ enum SimulationProperty {
 
     static func simulation(seed: UInt64, _ fixture: SimulationFixtures.Fixture) -> Simulation {
         let workers = 2 + Int(seed / 3 % 3)
-        // redundant execution on a quarter of the runs with four workers (at most one crashes and
-        // one is quarantined, so two processes remain to agree)
-        let config = config(verifyFraction: workers == 4 && seed % 4 == 1 ? 0.5 : 0)
+        var config = config()
+        let livenessMs = UInt64(config.liveness) * UInt64(config.heartbeatMs)
+        let plan = Simulation.FaultPlan.seeded(seed, workers: workers, horizonMs: horizonMs, livenessMs: livenessMs)
+        // every task runs twice when a worker tells plausible lies (nothing else catches them); part
+        // of them on a quarter of the other runs with four workers (at most one crashes and one is
+        // quarantined or lies, so two processes remain to agree)
+        if plan.liar != nil { config.verifyFraction = 1 } else if workers == 4 && seed % 4 == 1 { config.verifyFraction = 0.5 }
         var sim = Simulation(runner: fixture.runner, options: fixture.options, workers: workers, config: config,
                              quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits)
         sim.graph = fixture.graph
         sim.quantize = fixture.quantize?.spec
         sim.memo = fixture.memo
         for w in 0..<workers { sim.addWorker(computeMs: 5 + (seed &* 31 &+ UInt64(w) &* 17) % 36) }
-        let livenessMs = UInt64(config.liveness) * UInt64(config.heartbeatMs)
-        sim.install(.seeded(seed, workers: workers, horizonMs: horizonMs, livenessMs: livenessMs))
+        sim.install(plan)
         return sim
     }
 
@@ -79,6 +86,7 @@ enum SimulationProperty {
         let plan = sim.plan ?? Simulation.FaultPlan(seed: seed)
         let boundMs = plan.quietAfter + slackMs(fixture, sim.coordinator.config)
         sim.run(limitMs: boundMs)
+        let liar = plan.liar.map { sim.workers[$0].core.config.name }
         func verdict(_ kind: Verdict.Kind) -> Verdict {
             let verify = sim.coordinator.config.verifyFraction > 0 ? ", verify fraction \(sim.coordinator.config.verifyFraction)" : ""
             var report = "\(fixture.name), \(sim.workers.count) workers\(verify); \(plan); ended at \(sim.now) ms (bound \(boundMs) ms), "
@@ -89,13 +97,21 @@ enum SimulationProperty {
             if logLines > 0 { report += "\n  log:\n    " + sim.logs.suffix(logLines).joined(separator: "\n    ") }
             return Verdict(kind: kind, report: report, endMs: sim.now, faults: plan.faults.count,
                            crashes: sim.logs.filter { $0.hasPrefix("c: crashed at") }.count,
-                           stops: sim.logs.filter { $0.hasPrefix("c: stopped at") }.count)
+                           stops: sim.logs.filter { $0.hasPrefix("c: stopped at") }.count,
+                           liesStruck: sim.lies.count, liarQuarantined: liar.map { sim.coordinator.quarantine.names.contains($0) })
         }
         guard let outcome = sim.outcome else {
             return verdict(.failed("no result by the bound, \(boundMs - plan.quietAfter) ms after the last fault (\(sim.coordinator.tasksDone) done, "
                                    + "\(sim.coordinator.tasksQueued) queued, \(sim.coordinator.tasksLeased) leased, \(sim.coordinator.workerCount) sessions)"))
         }
         if let why = mismatch(outcome, sim, fixture) { return verdict(.failed(why)) }
+        if let liar {
+            if let why = sim.missedLie(by: liar) { return verdict(.failed(why)) }
+            // strikes count per process and coordinator: three lies to this one quarantine the liar
+            if sim.lies.count >= sim.coordinator.config.maxStrikes && !sim.coordinator.quarantine.names.contains(liar) {
+                return verdict(.failed("\(liar) told \(sim.lies.count) lies to the last coordinator and was not quarantined"))
+            }
+        }
         return verdict(.finished)
     }
 

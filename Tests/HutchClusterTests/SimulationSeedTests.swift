@@ -35,14 +35,21 @@ final class SimulationSeedTests: XCTestCase {
         let seconds = Date().timeIntervalSince(started)
         print("simulation: \(tally.count) seeded runs in \(String(format: "%.1f", seconds)) s: \(tally.finished) finished bit-identical, "
               + "\(tally.failures.count) failed; \(tally.faults) faults injected, \(tally.crashes) coordinator crashes and "
-              + "\(tally.stops) stops restarted from the journal, \(tally.simulatedMs / 1000) s simulated")
+              + "\(tally.stops) stops restarted from the journal, \(tally.liars) plausible liars (\(tally.liesStruck) lies struck, "
+              + "\(tally.liarsQuarantined) quarantined), \(tally.simulatedMs / 1000) s simulated")
         for failure in tally.failures.prefix(20) { XCTFail(failure) }
         XCTAssertEqual(tally.count, runs)
         XCTAssertEqual(tally.finished, runs, "every run finishes with the reference")
         // the plans crash the coordinator (once or twice) in about a third of the runs and stop it in
-        // a third; most crashes and about two thirds of the stops come before the end
+        // a third; most crashes and about two thirds of the stops come before the end. One run in 24
+        // has a plausible liar (four workers, one of them corrupt, lying half the time).
         XCTAssertGreaterThan(tally.crashes, runs / 5, "coordinator crashes and restarts from the journal")
         XCTAssertGreaterThan(tally.stops, runs / 8, "coordinator stops and restarts from the journal")
+        if runs >= 1000 {
+            XCTAssertGreaterThan(tally.liars, runs / 50, "plausible liars")
+            XCTAssertGreaterThan(tally.liesStruck, tally.liars, "plausible lies struck")
+            XCTAssertGreaterThan(tally.liarsQuarantined, 0, "plausible liars quarantined")
+        }
     }
 
     /// Reruns one seed exactly (HUTCH_SIM_SEED), with its fault plan and the end of its log.
@@ -67,6 +74,7 @@ final class SimulationSeedTests: XCTestCase {
     final class Tally: @unchecked Sendable {
         private let lock = NSLock()
         private(set) var count = 0, finished = 0, faults = 0, crashes = 0, stops = 0
+        private(set) var liars = 0, liesStruck = 0, liarsQuarantined = 0
         private(set) var simulatedMs: UInt64 = 0
         private(set) var failures: [String] = []
         func add(_ v: SimulationProperty.Verdict) {
@@ -77,7 +85,13 @@ final class SimulationSeedTests: XCTestCase {
             stops += v.stops
             simulatedMs += v.endMs
             switch v.kind {
-            case .finished: finished += 1
+            case .finished:
+                finished += 1
+                if let quarantined = v.liarQuarantined {
+                    liars += 1
+                    liesStruck += v.liesStruck
+                    if quarantined { liarsQuarantined += 1 }
+                }
             case .failed: failures.append(v.report)
             }
         }
