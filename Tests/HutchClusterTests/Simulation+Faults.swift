@@ -25,6 +25,10 @@ extension Simulation {
         /// are lost, a torn piece `tearBytes` long of the first lost one ends the file, and
         /// messages to it while it is down are lost.
         case coordinatorCrash(at: UInt64, downMs: UInt64, syncWindowMs: UInt64, tearBytes: Int)
+        /// The coordinator is stopped gracefully (SIGTERM) and restarted from its journal `downMs`
+        /// later (Simulation+Stop.swift): DISCONNECT(shutdown) to its workers, `flushMs` more of
+        /// serving messages, every record synced; messages to it after the flush are lost.
+        case coordinatorStop(at: UInt64, downMs: UInt64)
 
         var description: String {
             switch self {
@@ -35,6 +39,7 @@ extension Simulation {
             case .corrupt(let w, let c): "corrupt w\(w) \(c)"
             case .coordinatorCrash(let at, let down, let sync, let tear):
                 "coordinator crash @\(at)+\(down) (sync window \(sync) ms, torn \(tear) bytes)"
+            case .coordinatorStop(let at, let down): "coordinator stop @\(at)+\(down)"
             }
         }
     }
@@ -96,6 +101,7 @@ extension Simulation {
             faults.flatMap { f -> [UInt64] in
                 switch f {
                 case .stall(_, let at, let ms), .partition(_, let at, let ms), .coordinatorCrash(let at, let ms, _, _): [at, at + ms]
+                case .coordinatorStop(let at, let ms): [at, at + Simulation.flushMs, at + ms]
                 case .crash(_, let at), .join(let at, _, _): [at]
                 case .corrupt: []
                 }
@@ -140,7 +146,23 @@ extension Simulation {
                 plan.faults.append(.coordinatorCrash(at: pick(1...horizonMs), downMs: pick(0...livenessMs * 2),
                                                      syncWindowMs: pick(0...150), tearBytes: Int(pick(0...1) * pick(1...24))))
             }
+            // (drawn last, so that the faults above stay what they were for every seed)
+            // a graceful stop (SIGTERM) and restart in a third of the runs, down up to twice the liveness window
+            if pick(0...2) == 0 {
+                plan.faults.append(.coordinatorStop(at: pick(1...horizonMs), downMs: pick(Simulation.flushMs...livenessMs * 2)))
+            }
+            // with four workers, the corrupt one tells plausible lies half the time: only redundant
+            // execution sees them, and it needs two honest processes to outvote it (one may crash)
+            if workers >= 4, let i = plan.faults.firstIndex(where: { if case .corrupt = $0 { true } else { false } }), pick(0...1) == 0,
+               case .corrupt(let w, _) = plan.faults[i] {
+                plan.faults[i] = .corrupt(worker: w, .plausible)
+            }
             return plan
+        }
+
+        /// The worker telling plausible lies, if any: the run needs every task verified.
+        var liar: Int? {
+            faults.lazy.compactMap { if case .corrupt(let w, .plausible) = $0 { w } else { nil } }.first
         }
 
         var description: String {
@@ -157,7 +179,7 @@ extension Simulation {
             case .crash(let w, let at): if workers.indices.contains(w) { workers[w].dieAt = min(workers[w].dieAt ?? .max, at) }
             case .join(let at, let c, let name): joinLater.append((at: at, computeMs: c, name: name))
             case .corrupt(let w, let c): if workers.indices.contains(w) { workers[w].corruption = c }
-            case .stall, .partition, .coordinatorCrash: break   // asked by the run loop
+            case .stall, .partition, .coordinatorCrash, .coordinatorStop: break   // asked by the run loop
             }
         }
     }
@@ -171,7 +193,13 @@ extension Simulation {
     }
 
     func coordinatorDown(at t: UInt64) -> Bool {
-        plan?.faults.contains { if case .coordinatorCrash(let at, let ms, _, _) = $0 { at <= t && t < at + ms } else { false } } ?? false
+        plan?.faults.contains {
+            switch $0 {
+            case .coordinatorCrash(let at, let ms, _, _): at <= t && t < at + ms
+            case .coordinatorStop(let at, let ms): at + Simulation.flushMs <= t && t < at + ms   // the process has exited
+            default: false
+            }
+        } ?? false
     }
 
     /// A coordinator crash planned for `t`: the new core is built and replays the synced journal

@@ -10,7 +10,9 @@ extension Simulation {
     /// ends the file). Messages in flight to the coordinator are lost with it. The new core
     /// (same job, new epoch, from `make`) replays the records read back through the codec; a
     /// phase end during replay starts the quantize phase exactly as in the live run.
-    mutating func crashCoordinator(syncWindowMs: UInt64, tearBytes: Int = 0, make: (_ epoch: UInt64) -> CoordinatorCore) throws {
+    /// `event` names the end of the old process in the log ("stopped" for SIGTERM, Simulation+Stop).
+    mutating func crashCoordinator(syncWindowMs: UInt64, tearBytes: Int = 0, event: String = "crashed",
+                                   make: (_ epoch: UInt64) -> CoordinatorCore) throws {
         let synced = journal.prefix { $0.at + syncWindowMs <= now }
         var bytes = JournalCodec.encode(JournalHeader(job: coordinator.jobDigest))
         for entry in synced { bytes += try JournalCodec.encode(entry.record) }
@@ -23,8 +25,10 @@ extension Simulation {
         network.removeAll { $0.toCoordinator }
         journal = Array(synced)
         coordinator = make(coordinator.config.epoch + 1)
+        stopped = false
+        lies = Lies()   // what the old process knew of them is gone with it
         estimates = nil
-        logs.append("c: crashed at \(now) ms; \(contents.records.count) of the records synced")
+        logs.append("c: \(event) at \(now) ms; \(contents.records.count) of the records synced")
         for record in contents.records { apply(try coordinator.replay(record)) }
     }
 }

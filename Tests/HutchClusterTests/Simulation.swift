@@ -30,6 +30,8 @@ struct Simulation {
         var toCoordinator: Bool
         var worker: Int
         var frames: [[UInt8]]
+        /// A RESULT the sender's `corruption` changed (Simulation+Liar.swift).
+        var falsified = false
     }
 
     var now: UInt64 = 0
@@ -48,6 +50,10 @@ struct Simulation {
     var plan: FaultPlan?
     /// Task outcomes shared by runs of the same fixture (computed by the real TaskRunner once).
     var memo: ComputeMemo?
+    /// The coordinator was stopped (SIGTERM) and only flushes until its restart (Simulation+Stop.swift).
+    var stopped = false
+    /// Tasks a plausible liar lied about to the current coordinator (Simulation+Liar.swift).
+    var lies = Lies()
     /// A new coordinator core for this job with the given epoch (a restart from the journal).
     let makeCoordinator: @Sendable (_ epoch: UInt64) -> CoordinatorCore
 
@@ -100,17 +106,22 @@ struct Simulation {
     mutating func post(toCoordinator: Bool, worker: Int, _ message: WireMessage) {
         // through the codec, as on a socket
         guard var frames = try? WireCodec.encode(message) else { XCTFail("cannot encode \(message)"); return }
-        if toCoordinator, let corruption = workers[worker].corruption { frames = corruption.apply(frames) }
+        var falsified = false
+        if toCoordinator, let corruption = workers[worker].corruption {
+            let honest = frames
+            frames = corruption.apply(frames)
+            falsified = frames != honest
+        }
         if partitioned(worker, at: now) { return }   // cut off: nothing leaves
         guard var faults else {
-            network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames))
+            network.append(Packet(at: now + latencyMs, toCoordinator: toCoordinator, worker: worker, frames: frames, falsified: falsified))
             return
         }
         // seeded loss, duplication and delay (which also reorders)
         let copies = faults.chance(faults.loss) ? 0 : faults.chance(faults.duplication) ? 2 : 1
         for _ in 0..<copies {
             network.append(Packet(at: now + latencyMs + faults.next() % faults.maxDelayMs, toCoordinator: toCoordinator,
-                                  worker: worker, frames: frames))
+                                  worker: worker, frames: frames, falsified: falsified))
         }
         self.faults = faults
     }
@@ -152,7 +163,12 @@ struct Simulation {
                 workers[i].computing.append((now + workers[i].computeMs, request.taskID, request.leaseID, outcome))
             case .reconnect: break
             case .log(let s): logs.append("w\(i): \(s)")
-            case .exit(let why): workers[i].exited = .some(why)
+            case .exit(let why):
+                // the worker shell returns or throws: the process ends
+                logs.append("w\(i): exits (\(why ?? "job complete"))")
+                workers[i].exited = .some(why)
+                workers[i].alive = false
+                workers[i].computing = []
             }
         }
     }
@@ -165,8 +181,10 @@ struct Simulation {
             case .disconnect: break
             case .log(let s): logs.append("c: \(s)")
             case .persist(let r): journal.append((now, r))
-            case .finish(let o): outcome = o
+            case .finish(let o):
+                if !stopped { outcome = o }   // a stopped core's end is not the job's (Simulation+Stop.swift)
             case .phaseComplete(let e):
+                guard !stopped else { continue }
                 estimates = e
                 if let quantize, let graph {
                     apply(coordinator.startQuantize(quantize, graph: graph, plan: Array("{\"plan\":1}".utf8), now: now))
@@ -175,10 +193,11 @@ struct Simulation {
         }
     }
 
-    /// Runs until the coordinator finishes or `limitMs` of simulated time pass. Time jumps from
-    /// one event to the next (nothing happens in between), so long idle stretches cost nothing.
-    mutating func run(limitMs: UInt64 = 600_000) {
-        apply(coordinator.handle(.tick, now: now))
+    /// Runs until the coordinator finishes or `limitMs` of simulated time pass (or `until` holds
+    /// after a step). Time jumps from one event to the next (nothing happens in between), so long
+    /// idle stretches cost nothing.
+    mutating func run(limitMs: UInt64 = 600_000, until: (Simulation) -> Bool = { _ in false }) {
+        if !coordinatorDown(at: now) && !stopped { apply(coordinator.handle(.tick, now: now)) }
         var drainUntil: UInt64?
         while now < (drainUntil ?? limitMs) {
             if outcome != nil && drainUntil == nil { drainUntil = now + 50 }   // deliver the DISCONNECTs
@@ -192,6 +211,7 @@ struct Simulation {
             }
             beginStalls(now)
             crashCoordinatorIfPlanned(now)
+            stopCoordinatorIfPlanned(now)
             let coordinatorDown = coordinatorDown(at: now)
             if coordinatorDown { network.removeAll { $0.at <= now && $0.toCoordinator } }   // lost with the process
             // a stalled worker's packets wait in its socket buffer until it runs again
@@ -206,7 +226,11 @@ struct Simulation {
                 if packet.toCoordinator {
                     let peer = workers[packet.worker].peer
                     switch event {
-                    case .success(let m): apply(coordinator.handle(.message(peer: peer, m), now: now))
+                    case .success(let m):
+                        let duplicatesBefore = coordinator.duplicates
+                        let actions = coordinator.handle(.message(peer: peer, m), now: now)
+                        if packet.falsified { noteLie(packet.worker, m, duplicate: coordinator.duplicates > duplicatesBefore, actions) }
+                        apply(actions)
                     case .failure(let e): apply(coordinator.handle(.malformed(peer: peer, e), now: now))
                     }
                 } else {
@@ -221,12 +245,14 @@ struct Simulation {
                     apply(workers[i].core.handle(.computed(taskID: c.taskID, leaseID: c.leaseID, c.outcome), now: now), worker: i)
                 }
             }
-            if now % 100 == 0 && !coordinatorDown {
-                apply(coordinator.handle(.tick, now: now))
+            if now % 100 == 0 {
+                // no ticks for a coordinator that is down or stopped (it only flushes); the workers' timers run on
+                if !coordinatorDown && !stopped { apply(coordinator.handle(.tick, now: now)) }
                 for i in workers.indices where workers[i].alive && !stalled(i, at: now) {
                     apply(workers[i].core.handle(.tick, now: now), worker: i)
                 }
             }
+            if until(self) { return }
         }
     }
 

@@ -146,6 +146,53 @@ final class SimulationFaultTests: XCTestCase {
         XCTAssertNotNil(SimulationProperty.mismatch(outcome, sim, f), "unverified, the plausible wrong numbers get into the result")
     }
 
+    /// SIGKILL and restart, then SIGTERM and restart, then the end, with two workers (as
+    /// ResumeCommandTests.testCoordinatorKilledThenTerminatedResumesWithTheSameWorkers with real
+    /// processes). The SIGTERM comes after w0 has rejoined the restarted coordinator and before w1
+    /// has: w1's HELLO reaches the stopped coordinator while it flushes. That HELLO was answered
+    /// DISCONNECT(job_complete), and w1 exited for good; now it gets shutdown, like the others, and
+    /// comes back. Both workers must join the last coordinator; the result is the reference.
+    func testCoordinatorKilledThenTerminatedKeepsBothWorkers() throws {
+        let f = try SimulationFixtures.shared().tanhAdaptive
+        let crash = Simulation.Fault.coordinatorCrash(at: 179, downMs: 300, syncWindowMs: 20, tearBytes: 0)
+        func joins(_ sim: Simulation, after event: String) -> [Bool] {
+            let since = sim.logs.firstIndex { $0.hasPrefix(event) } ?? sim.logs.endIndex
+            return (0..<2).map { w in sim.logs[since...].contains { $0.hasPrefix("c: worker w\(w) joined") } }
+        }
+        // when each worker rejoins the restarted coordinator, undisturbed
+        var probe = sim(f, workers: [20, 45], plan: Simulation.FaultPlan(seed: 1, faults: [crash]))
+        var joined: [Int: UInt64] = [:]
+        probe.run(limitMs: 60_000) { s in
+            for (w, yes) in joins(s, after: "c: crashed at").enumerated() where yes && joined[w] == nil { joined[w] = s.now }
+            return false
+        }
+        guard let (first, firstAt) = joined.min(by: { $0.value < $1.value }), let lastAt = joined.values.max(), lastAt > firstAt + 20 else {
+            return XCTFail("the workers should rejoin one after the other: \(joined)")
+        }
+        let late = 1 - first
+        // SIGTERM just before the late worker's HELLO arrives
+        let stopAt = lastAt - 10
+        var sim = sim(f, workers: [20, 45], plan: Simulation.FaultPlan(seed: 1, faults: [crash, .coordinatorStop(at: stopAt, downMs: 2000)]))
+        var lateHello = false   // the race: the late worker's HELLO on its way to the stopped coordinator
+        sim.run(limitMs: 120_000) { s in
+            lateHello = lateHello || s.stopped && s.network.contains {
+                guard $0.toCoordinator, $0.worker == late, $0.at < stopAt + Simulation.flushMs, case .hello? = try? WireCodec.decode($0.frames) else { return false }
+                return true
+            }
+            return false
+        }
+        XCTAssertTrue(lateHello, "w\(late)'s HELLO reaches the coordinator while it flushes")
+        assertReference(sim, f, "killed, then terminated")
+        XCTAssertEqual(sim.logs.filter { $0.hasPrefix("c: crashed at") || $0.hasPrefix("c: stopped at") }.count, 2, "two restarts")
+        let crashedAt = try XCTUnwrap(sim.logs.first { $0.hasPrefix("c: crashed at") }.flatMap { UInt64($0.split(separator: " ")[3]) })
+        XCTAssertTrue(sim.journal.contains { crashedAt < $0.at && $0.at < stopAt }, "the restarted coordinator journaled new results before the SIGTERM")
+        let beforeStop = sim.logs.prefix { !$0.hasPrefix("c: SIGTERM") }
+        XCTAssertFalse(beforeStop.drop { !$0.hasPrefix("c: crashed at") }.contains { $0.hasPrefix("c: worker w\(late) joined") }, "w\(late) joins late")
+        XCTAssertTrue(sim.logs.contains { $0.hasPrefix("w\(late): coordinator shut down") }, "w\(late)'s HELLO is answered shutdown: \(sim.logs.suffix(12))")
+        XCTAssertEqual(joins(sim, after: "c: stopped at"), [true, true], "both workers joined the last coordinator: \(sim.logs.suffix(12))")
+        XCTAssertEqual(sim.workers.map(\.exited), [.some(nil), .some(nil)], "both exited when the job was complete")
+    }
+
     /// The sample is a fixed function of the task id: the same tasks on every run, about the fraction.
     func testTheVerifiedSampleIsDeterministic() throws {
         let f = try SimulationFixtures.shared().mlpQuantize
