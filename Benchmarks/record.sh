@@ -7,7 +7,8 @@
 #   writes Benchmarks/results/NAME.txt (and prints it as it goes).
 #   BENCH_MAX_LOAD (default 1.5): refuse to start while the 1-minute load average is at or above
 #   it (other builds would be measured too); BENCH_WAIT=S waits up to S seconds for it to drop
-#   first. BENCH_MAX_LOAD=inf records anyway; the load is in the file either way.
+#   first. BENCH_MAX_LOAD=inf records anyway; the load is in the file either way. BENCH_NOTE=TEXT
+#   adds a line (e.g. how the binaries were built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -ge 2 ]] || { echo "usage: $0 NAME COMMAND [ARGS...]" >&2; exit 2; }
@@ -29,7 +30,10 @@ out="Benchmarks/results/$name.txt"
     echo "# $name"
     echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Benchmarks Package.swift || echo ' (with uncommitted changes)')"
-    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores available"
+    # lscpu's model name alone ("AMD EPYC") does not tell generations apart: family and model do
+    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(nproc) cores available, $(grep -o -w -m1 -E 'avx512f' /proc/cpuinfo || echo 'no avx512f'), $(grep -o -w -m1 avx2 /proc/cpuinfo || echo 'no avx2')"
+    echo "memory: $(free -g | awk '/^Mem:/ { print $2 " GiB" }')"
+    [[ -n "${BENCH_NOTE:-}" ]] && echo "note: $BENCH_NOTE"
     echo "command: $*"
     echo "load before: $(cat /proc/loadavg)"
     echo
