@@ -28,6 +28,7 @@ func dump(_ problem: AllocationProblem, _ allocation: Allocation, seconds: Doubl
         "omega": problem.layers.map { $0.candidates.map(\.omega) },
         "costs": costs,
         "limits": Dictionary(uniqueKeysWithValues: problem.budgets.map { ($0.kind.rawValue, $0.limit) }),
+        "hutch_bits": allocation.bits,
         "hutch_omega": allocation.totals.omega,
         "hutch_seconds": seconds,
         "hutch_proven_optimal": allocation.provenOptimal,
