@@ -24,7 +24,10 @@ let package = Package(
     ],
     targets: [
         // System-library shims: a module map and a header each, nothing else.
-        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // CZeroMQ without pkgConfig: Debian's libzmq.pc puts `-isystem /usr/include/mit-krb5` in its
+        // cflags, which SwiftPM refuses with a warning on every build; zmq.h is in /usr/include and
+        // the module map links `zmq` by name, so pkg-config adds nothing we need.
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),

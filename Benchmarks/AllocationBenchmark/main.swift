@@ -6,6 +6,36 @@ import HutchAllocation
 //  2. the size-vs-Ω Pareto frontier of a ResNet-50-shaped model (54 layers × 6 widths).
 // Inputs are synthetic but shaped like real ones (conv shapes, errors falling ~4× per bit,
 // log-uniform traces, latency rising with MACs × bits); seeds are fixed. Build with -c release.
+// `AllocationBenchmark --dump-milp DIR` also writes each 200×7×3 instance (Ω and the three costs
+// per layer and width, the budget limits) with Hutch's optimum and time as DIR/NAME.json, for
+// Benchmarks/reference/allocation_highs.py to solve the same instances with HiGHS.
+
+let dumpDirectory: String? = CommandLine.arguments.firstIndex(of: "--dump-milp").flatMap {
+    $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil
+}
+if let dumpDirectory { try FileManager.default.createDirectory(atPath: dumpDirectory, withIntermediateDirectories: true) }
+
+/// One instance as plain arrays (no Hutch types), so that another solver can read it.
+func dump(_ problem: AllocationProblem, _ allocation: Allocation, seconds: Double, name: String) throws {
+    guard let dumpDirectory else { return }
+    var costs: [String: [[Double]]] = [:]
+    for budget in problem.budgets {
+        costs[budget.kind.rawValue] = problem.layers.map { l in l.candidates.map { problem.cost(budget.kind, $0) ?? .nan } }
+    }
+    let document: [String: Any] = [
+        "name": name,
+        "bits": problem.layers.map { $0.candidates.map(\.bits) },
+        "omega": problem.layers.map { $0.candidates.map(\.omega) },
+        "costs": costs,
+        "limits": Dictionary(uniqueKeysWithValues: problem.budgets.map { ($0.kind.rawValue, $0.limit) }),
+        "hutch_bits": allocation.bits,
+        "hutch_omega": allocation.totals.omega,
+        "hutch_seconds": seconds,
+        "hutch_proven_optimal": allocation.provenOptimal,
+    ]
+    try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+        .write(to: URL(fileURLWithPath: dumpDirectory).appendingPathComponent("\(name).json"))
+}
 
 struct Generator {
     var state: UInt64
@@ -81,6 +111,7 @@ for seed in [42 as UInt64, 43, 44, 45] { do {
         worst = max(worst, seconds)
         line(String(format: "exact 200×7×3 seed %d (fractions %.2f/%.2f/%.2f)", Int(seed), size, bops, latency), seconds,
              "Ω \(String(format: "%.6g", allocation.totals.omega)), proven \(allocation.provenOptimal), \(allocation.work) nodes")
+        try dump(problem, allocation, seconds: seconds, name: String(format: "seed%d-%.2f-%.2f-%.2f", Int(seed), size, bops, latency))
     }
     _ = params
     // One budget (Pareto DP) on the same model, for reference.

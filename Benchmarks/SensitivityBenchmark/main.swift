@@ -7,9 +7,12 @@
 //   SensitivityBenchmark --model M.onnx --data D.npz [--torch pytorch.json] [--threads T] [--probes P] [--out hutch.json]
 //                        [--only exact]   (only the exact-mode timings, to iterate on exact mode)
 //                        [--only probes [--per-call K]]   (only Hutchinson probes, K per call, to profile them)
+//   SensitivityBenchmark --only error-sweep   (no model: ‖Q_b(W) − W‖² for b = 1…8 of a 256×256×3×3 weight,
+//                                              min-max and MSE-optimal clipping, as `hutch trace --bits` computes)
 import CBLAS
 import Foundation
 import HutchModel
+import HutchQuantize
 import HutchSensitivity
 import HutchTensor
 
@@ -31,6 +34,35 @@ let timedProbes = max(2, Int(flags["probes"] ?? "8") ?? 8)
 let onlyExact = flags["only"] == "exact"
 /// `--only probes`: just the Hutchinson probes at `--per-call K` (default 8) probes per call, to profile them.
 let onlyProbes = flags["only"] == "probes"
+
+/// `--only error-sweep`: the per-layer quantization-error sweep that `hutch trace --bits` runs for
+/// every layer, on one large conv weight (256×256×3×3, 589,824 values, per-output-channel,
+/// symmetric) with seeded uniform values: min-max ranges and MSE-optimal clipping (100
+/// candidate ratios), each timed 5 times on one thread (the sweep is single-threaded per layer).
+if flags["only"] == "error-sweep" {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func uniform() -> Float {   // SplitMix64, values in [-0.5, 0.5)
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24) - 0.5
+    }
+    let shape = [256, 256, 3, 3]
+    let weight = Tensor<Float>(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in uniform() })
+    print("error sweep, widths 1-8, weight \(shape.map(String.init).joined(separator: "x")) (\(weight.data.count) values), 5 runs each")
+    for (name, range) in [("min-max", RangeMethod.minMax), ("MSE clipping (100 candidates)", RangeMethod.mse)] {
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let start = now()
+            let errors = try WeightQuantizer.squaredErrors(weight, bits: Array(1...8), config: WeightQuantizerConfig(range: range))
+            times.append(now() - start)
+            precondition(errors.count == 8)
+        }
+        print(String(format: "  %@: min %.3f s, median %.3f s", name, times.min()!, median(times)))
+    }
+    exit(0)
+}
 guard let modelPath = flags["model"], let dataPath = flags["data"] else { fail("--model and --data are required") }
 
 func now() -> Double { Date().timeIntervalSinceReferenceDate }

@@ -37,11 +37,23 @@ public struct InfeasibilityReport: Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         let parts = entries.map { entry -> String in
-            var text = "\(entry.budget.kind.label) ≤ \(entry.budget.kind.format(entry.budget.limit)) "
-            text += "(smallest feasible alone \(entry.budget.kind.format(entry.minimumAlone))"
+            let budget = entry.budget
+            // in the unit the budget was asked in: average bits for --avg-bits, MB, GBOPs or ms
+            // otherwise (--size-frac is a fraction of a range the message cannot restate: MB)
+            let format: (Double) -> String
+            var text: String
+            if case .averageBits(let average) = budget.spec, budget.limit > 0 {
+                // limit = average × parameters, so a size in bits is value × average / limit bits per weight
+                format = { Self.averageBits($0 * average / budget.limit) + " bits" }
+                text = "average weight width ≤ \(formatNumber(average)) bits "
+            } else {
+                format = budget.kind.format
+                text = "\(budget.kind.label) ≤ \(format(budget.limit)) "
+            }
+            text += "(smallest feasible alone \(format(entry.minimumAlone))"
             if entries.count > 1 {
                 if let with = entry.minimumWithOthers {
-                    text += ", with the other budgets \(entry.budget.kind.format(with))"
+                    text += ", with the other budgets \(format(with))"
                 } else {
                     text += ", the other budgets alone are infeasible"
                 }
@@ -49,5 +61,11 @@ public struct InfeasibilityReport: Sendable, Equatable, CustomStringConvertible 
             return text + ")"
         }
         return "no bit allocation fits the budgets: " + parts.joined(separator: "; ") + "; raise a budget to at least its smallest feasible value"
+    }
+
+    /// Average bits rounded up in the fourth decimal (less the float noise of the division), so
+    /// that the value printed as smallest feasible is feasible when given back to --avg-bits.
+    static func averageBits(_ value: Double) -> String {
+        formatNumber((value * 1e4 - 1e-6).rounded(.up) / 1e4)
     }
 }

@@ -2,7 +2,10 @@ import CBLAS
 
 /// The scalar types the engine computes in: `Float` (production) and `Double` (derivative checks).
 /// Each supplies its BLAS GEMM so that generic kernels call the right routine.
-public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable where Self.RawSignificand: FixedWidthInteger {
+/// `Codable` is stated because the compiler infers it from `SIMDScalar` anyway (its storage types
+/// fix `Scalar == Self`, and the SIMD vectors need Codable scalars) and warns on every build while
+/// it is left implicit; Float and Double are Codable, so nothing changes for them.
+public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable where Self.RawSignificand: FixedWidthInteger {
     /// C = alpha * op(A) * op(B) + beta * C, row-major, as `cblas_?gemm`.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                      alpha: Self, a: UnsafePointer<Self>, lda: Int,

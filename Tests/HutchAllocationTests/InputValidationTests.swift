@@ -98,7 +98,8 @@ final class InputValidationTests: XCTestCase {
         XCTAssertThrowsError(try problem.solve(.exact)) { error in
             guard case AllocationError.infeasible(let detail) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(detail.entries[0].minimumAlone, lowest)
-            XCTAssertTrue(detail.description.contains("smallest feasible alone \(CostKind.size.format(lowest))"), detail.description)
+            // in the unit asked for: --avg-bits 1.5 → average bits (every layer at 2 bits, the lowest candidate)
+            XCTAssertTrue(detail.description.contains("average weight width ≤ 1.5 bits (smallest feasible alone 2 bits)"), detail.description)
         }
         XCTAssertThrowsError(try problem.solve(.greedy))
         assertMessage(try AllocationProblem(report: report, request: AllocationRequest(budgets: [.sizeFraction(1.5)])), contains: ["--size-frac", "[0, 1]"])

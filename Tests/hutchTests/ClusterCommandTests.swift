@@ -106,6 +106,15 @@ final class ClusterCommandTests: ProcessTestCase {
                                  "--avg-bits", "5", "--out", out.path], log: "full")
         XCTAssertEqual(wait(process, 120, "hutch run with a budget"), 0, stderr("full"))
         XCTAssertTrue(stderr("full").contains("quantize: 7 layer tasks"), stderr("full"))
+        // progress lines (not a terminal: the first one, then one every 10 s) count the phase's
+        // tasks out of its total and give no rate before there is one
+        let progress = stderr("full").split(separator: "\n").filter { $0.contains("tasks done") || $0.contains("tasks/s") }
+        XCTAssertFalse(progress.isEmpty, stderr("full"))
+        for line in progress {
+            XCTAssertNotNil(line.range(of: #"coordinator: (sensitivity|quantize): \d+ of \d+ tasks? done, \d+ on workers, \d+ waiting; "#,
+                                       options: .regularExpression), String(line))
+            XCTAssertFalse(line.contains(" 0.0 tasks/s") || line.contains(" 0.00 tasks/s"), String(line))
+        }
         let plan = directory.appendingPathComponent("plan.json"), onnx = directory.appendingPathComponent("q.onnx")
         let planned = try HutchProcess.run(["plan", "--sensitivity", out.appendingPathComponent("sensitivity.json").path,
                                             "--avg-bits", "5", "--out", plan.path])

@@ -40,6 +40,20 @@ final class PlanCommandTests: XCTestCase {
         let outcome = try HutchProcess.run(["plan", "--sensitivity", sample, "--avg-bits", "0.5", "--out", plan.path])
         XCTAssertEqual(outcome.status, 7, outcome.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: plan.path), "no plan is written for an infeasible budget")
+        // one line, in the unit the budget was given in: --avg-bits → average bits, not MB
+        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.hasPrefix("hutch: error: no bit allocation fits the budgets: average weight width ≤ 0.5 bits "
+                                               + "(smallest feasible alone 2 bits)"), outcome.stderr)
+        XCTAssertFalse(outcome.stderr.contains("MB"), outcome.stderr)
+
+        // with a second budget, the value under the others is in average bits too; --size-mb stays in MB
+        let both = try HutchProcess.run(["plan", "--sensitivity", sample, "--avg-bits", "2.5", "--bops-g", "0.000001", "--out", plan.path])
+        XCTAssertEqual(both.status, 7, both.stderr)
+        XCTAssertNotNil(both.stderr.range(of: #"average weight width ≤ 2\.5 bits \(smallest feasible alone 2 bits, (with the other budgets [0-9.]+ bits|the other budgets alone are infeasible)\)"#,
+                                          options: .regularExpression), both.stderr)
+        let megabytes = try HutchProcess.run(["plan", "--sensitivity", sample, "--size-mb", "0.000001", "--out", plan.path])
+        XCTAssertEqual(megabytes.status, 7, megabytes.stderr)
+        XCTAssertTrue(megabytes.stderr.contains("size ≤ 1e-06 MB (smallest feasible alone 0.035952 MB)"), megabytes.stderr)
     }
 
     func testCorruptSensitivityFileIsExitCode6() throws {
