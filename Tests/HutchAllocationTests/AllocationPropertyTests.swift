@@ -232,4 +232,3 @@ func randomRequest(_ rng: inout SplitMix64, report: SensitivityReport, budgets: 
     return request
 }
 
-extension SplitMix64: RandomNumberGenerator {}

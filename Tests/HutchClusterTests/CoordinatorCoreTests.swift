@@ -73,7 +73,7 @@ final class CoordinatorCoreTests: XCTestCase {
             var logs: [String] = []
             for case .log(let line) in sim.coordinator.handle(.tick, now: 0) { logs.append(line) }
             XCTAssertEqual(sim.coordinator.schedule.targetTasks, expected, "MACs \(macs)")
-            XCTAssertTrue(logs.contains { $0.hasPrefix("sensitivity round 1: \(max(expected, s.runner.job.layerCount * 2)) tasks") },
+            XCTAssertTrue(logs.contains { $0.hasPrefix("sensitivity round 1: \(max(expected, s.runner.job.layerCount * 2)) trace task(s)") },
                           "MACs \(macs): \(logs)")
             sim.run()
             assertMatches(sim, s)

@@ -30,7 +30,7 @@ final class PackedWeightCacheTests: XCTestCase {
             let w = rng.array(2 * g.weightCount).map(Float.init)
             let plain = run(g, x: x, w: w, dy: dy)
             let cache = PackedWeightCache()
-            try w.withUnsafeBufferPointer { wp in
+            w.withUnsafeBufferPointer { wp in
                 cache.register(wp.baseAddress!, count: wp.count)
                 for _ in 0..<2 {   // the second time from the cache
                     let cached = Kernels.withPackedWeights(cache) {

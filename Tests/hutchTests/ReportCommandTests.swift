@@ -14,8 +14,8 @@ final class ReportCommandTests: ProcessTestCase {
         process.arguments = arguments
         process.currentDirectoryURL = HutchProcess.repositoryRoot
         let out = directory.appendingPathComponent("\(name).out"), err = directory.appendingPathComponent("\(name).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()

@@ -47,7 +47,10 @@ extension CoordinatorCore {
             nextTaskID += 1
         }
         roundOpen = round.count
-        out.append(.log("sensitivity round \(schedule.round): \(round.count) tasks"))
+        // round 1 is queued behind the per-layer tasks start() created (quantization errors, eigenvalues)
+        let perLayer = schedule.round == 1 ? errorsOpen + eigenOpen : 0
+        out.append(.log("sensitivity round \(schedule.round): \(round.count) trace task(s)"
+                        + (perLayer > 0 ? " and \(perLayer) per-layer task(s) (quantization errors, eigenvalues) queued" : " queued")))
     }
 
     /// Ends the sensitivity phase once the traces and the quantization errors are all in.
