@@ -161,17 +161,9 @@ class SESiLU(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-class HardSwishSE(nn.Module):
+class HardSwishSE(SESiLU):
     """MobileNetV3-style: HardSwish (x * hardsigmoid(x), curved in the middle) and a squeeze-excite
-    gate with HardSigmoid (piecewise linear)."""
-
-    def __init__(self):
-        super().__init__()
-        self.stem = nn.Conv2d(2, 6, 3, padding=1)
-        self.squeeze = nn.Conv2d(6, 3, 1)
-        self.excite = nn.Conv2d(3, 6, 1)
-        self.head = nn.Conv2d(6, 5, 3, stride=2, padding=1)
-        self.fc = nn.Linear(5, 3)
+    gate with HardSigmoid (piecewise linear); SESiLU's layers."""
 
     # PyTorch's hardsigmoid has no double backward: the reference copy computes the same
     # functions with clamp (composed = True), the exported model with the ONNX ops. ONNX's alpha
