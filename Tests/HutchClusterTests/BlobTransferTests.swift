@@ -88,6 +88,39 @@ final class BlobTransferTests: XCTestCase {
         XCTAssertTrue(pair.coordinator.finished)
     }
 
+    /// A quantized layer over the worker's inline limit: RESULT lists it as a blob with no body,
+    /// and the worker serves it chunk by chunk (BLOB_UNKNOWN for what it does not hold).
+    func testAWorkerServesTheResultBlobItListed() throws {
+        var config = WorkerConfig(name: "w", instance: 2)
+        config.inlineResultBytes = 100
+        var worker = WorkerCore(config: config)
+        _ = worker.handle(.tick, now: 0)
+        let digest = try XCTUnwrap(WireDigest(bytes: Array(repeating: 3, count: 32)))
+        _ = worker.handle(.message(.welcome(Welcome(job: digest, epoch: 1, maxCredit: 4))), now: 1)
+        let task = TaskAssignment(taskID: 5, leaseID: 9, leaseMs: 1000, kind: .quantize, blobs: [],
+                                  body: QuantizeBodies.taskBody(layer: 0, spec: Array("{}".utf8)))
+        let computing = worker.handle(.message(.task(task)), now: 2)
+        XCTAssertTrue(computing.contains { if case .compute = $0 { true } else { false } }, "\(computing)")
+        let (d, layer) = blob(300_000, seed: 9)
+        let sent = worker.handle(.computed(taskID: 5, leaseID: 9, .quantized(body: layer)), now: 3)
+        guard case .send(.result(let r))? = sent.first(where: { if case .send(.result) = $0 { true } else { false } }) else {
+            return XCTFail("no RESULT: \(sent)")
+        }
+        XCTAssertEqual(r.blobs, [d])
+        XCTAssertTrue(r.body.isEmpty)
+        var assembled: [UInt8] = []
+        while assembled.count < layer.count {
+            let reply = worker.handle(.message(.blobRequest(BlobRequest(digest: d, offset: UInt64(assembled.count), length: 65_536))), now: 4)
+            guard case .send(.blobChunk(let c))? = reply.first, c.totalBytes == UInt64(layer.count), !c.data.isEmpty else {
+                return XCTFail("\(reply)")
+            }
+            assembled += c.data
+        }
+        XCTAssertEqual(assembled, layer)
+        let unknown = worker.handle(.message(.blobRequest(BlobRequest(digest: digest, offset: 0, length: 10))), now: 5)
+        XCTAssertTrue(unknown.contains { if case .send(.blobUnknown) = $0 { true } else { false } }, "\(unknown)")
+    }
+
     func testUnknownBlobIsAnsweredAndTasksWithoutBlobsRunAtOnce() throws {
         let (d, _) = blob(10, seed: 4)
         var pair = try makePair(blobs: [:])

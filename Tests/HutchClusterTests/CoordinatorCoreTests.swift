@@ -237,6 +237,42 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(sim.estimates?.map(\.trace.bitPattern), s.reference.layers.map(\.trace.bitPattern))
     }
 
+    /// Layers over the RESULT body limit (here every layer: a limit of 64 bytes) travel as blobs
+    /// the coordinator pulls in chunks from the worker; a worker that dies mid-pull gives its
+    /// task back; the layers and the journal come out as with bodies inline.
+    func testQuantizedLayersPulledAsBlobs() throws {
+        let s = try setup("mlp", hutchinson: false)
+        let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/mlp.onnx"))
+        let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
+        var sim = Simulation(runner: s.runner, options: s.options, workers: 2, quantizeFollows: true)
+        sim.graph = graph
+        sim.quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits)
+        sim.inlineResultBytes = 64
+        sim.addWorker(computeMs: 20)
+        sim.addWorker(computeMs: 20)
+        sim.run(limitMs: 100)
+        XCTAssertNotNil(sim.estimates, "the sensitivity phase completed")
+        sim.workers[1].dieAt = sim.now + 21   // just after its first layer is done: mid-pull
+        sim.run()
+        guard case .quantized(let layers)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
+        let reference = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
+        XCTAssertEqual(layers, reference)
+        let journaled = sim.journal.compactMap { if case .result(let r) = $0.record, r.kind == .quantize { r } else { nil } }
+        XCTAssertEqual(journaled.count, layers.count)
+        XCTAssertTrue(journaled.allSatisfy { $0.blobs.isEmpty && $0.body.count > 64 }, "journaled with the pulled body")
+        for r in journaled {
+            let digest = try XCTUnwrap(WireDigest(Digest.sha256(r.body)))
+            XCTAssertTrue(sim.workers.contains { $0.core.produced[digest] == r.body }, "a worker held the layer as a blob")
+        }
+        // through the journal's bytes and back
+        let header = JournalHeader(job: try XCTUnwrap(WireDigest(bytes: Array(repeating: 9, count: 32))))
+        var bytes = JournalCodec.encode(header)
+        for r in journaled { bytes += try JournalCodec.encode(.result(r)) }
+        let read = try JournalCodec.read(bytes)
+        XCTAssertEqual(read.tail, .clean)
+        XCTAssertEqual(read.records, journaled.map { .result($0) })
+    }
+
     /// Quantization errors as tasks of their own, leased with the first round: the same values
     /// as QuantizationErrors.compute in one process.
     func testQuantizationErrorTasks() throws {

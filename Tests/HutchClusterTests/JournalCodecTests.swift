@@ -47,6 +47,31 @@ final class JournalCodecTests: XCTestCase {
         XCTAssertEqual(Array(bytes[(48 + 8)..<(48 + 14)]), [1, 1, 0, 0, 0, 0x06])
     }
 
+    /// A quantize result pulled as a blob has a body over the RESULT limit: record type 3 keeps
+    /// it whole; a damaged body length is refused, not followed.
+    func testALargeBodyResultRoundTripsAsType3() throws {
+        var state: UInt32 = 7
+        let body = (0..<(WireLimits.resultBodyBytes.upperBound + 4097)).map { _ -> UInt8 in
+            state = state &* 1_664_525 &+ 1_013_904_223; return UInt8(state >> 24)
+        }
+        let large = JournalRecord.result(WireTaskResult(taskID: 12, leaseID: 30, kind: .quantize, body: body, values: []))
+        let (bytes, offsets) = try journal([large, .jobComplete])
+        XCTAssertEqual(bytes[offsets[0] + 8], 3, "record type 3")
+        let contents = try JournalCodec.read(bytes)
+        XCTAssertEqual(contents.records, [large, .jobComplete])
+        XCTAssertEqual(contents.tail, .clean)
+        // a body length that claims more than the record holds: the record is corrupt
+        var damaged = bytes
+        damaged[offsets[0] + 9 + 3] ^= 0x40
+        let crcAt = offsets[0] + 4
+        // with a valid checksum (journal.md: CRC-32C of the length bytes, then the payload)
+        let fixed = CRC32C.checksum(damaged[(offsets[0] + 8)..<offsets[1]], continuing: CRC32C.checksum(damaged[offsets[0]..<(offsets[0] + 4)]))
+        for k in 0..<4 { damaged[crcAt + k] = UInt8(truncatingIfNeeded: fixed >> (8 * UInt32(k))) }
+        let read = try JournalCodec.read(damaged)
+        XCTAssertTrue(read.records.isEmpty)
+        guard case .corrupt = read.tail else { return XCTFail("\(read.tail)") }
+    }
+
     /// A file cut at any byte inside the last record reads as the records before it, torn at
     /// that record's offset.
     func testEveryTornTailKeepsThePrefix() throws {

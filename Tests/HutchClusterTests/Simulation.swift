@@ -77,6 +77,8 @@ struct Simulation {
     var errorBits: [Int]?
     /// Workers added at this time (late join).
     var joinLater: [(at: UInt64, computeMs: UInt64, name: String?)] = []
+    /// Quantize RESULT bodies above this go as blobs the coordinator pulls (nil: the protocol's limit).
+    var inlineResultBytes: Int?
     /// Every sensitivity task covering this batch fails on every worker, with this class.
     var poisonBatch: (Int, FailureClass)?
 
@@ -99,6 +101,7 @@ struct Simulation {
         let i = workers.count
         var config = WorkerConfig(name: name ?? "w\(i)", instance: UInt64(1000 + i))
         config.slots = 2
+        if let inlineResultBytes { config.inlineResultBytes = inlineResultBytes }
         workers.append(SimWorker(core: WorkerCore(config: config), peer: Array("peer-\(i)".utf8), computeMs: computeMs))
         apply(workers[i].core.handle(.tick, now: now), worker: i)
     }

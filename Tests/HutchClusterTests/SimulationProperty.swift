@@ -53,6 +53,8 @@ enum SimulationProperty {
         sim.graph = fixture.graph
         sim.quantize = fixture.quantize?.spec
         sim.memo = fixture.memo
+        // half of the quantize runs send every layer as a blob the coordinator pulls in chunks
+        if fixture.quantize != nil && seed % 2 == 0 { sim.inlineResultBytes = 64 }
         for w in 0..<workers { sim.addWorker(computeMs: 5 + (seed &* 31 &+ UInt64(w) &* 17) % 36) }
         sim.install(plan)
         return sim

@@ -146,6 +146,8 @@ public struct CoordinatorCore: Sendable {
     var quantizeSpec: [UInt8] = []
     var quantizeGraph: Graph?
     var quantized: [QuantizedLayer] = []
+    /// RESULT blobs being pulled from workers, by lease id (CoordinatorCore+ResultPulls.swift).
+    var pulls: [UInt64: ResultPull] = [:]
     /// Blobs served to workers (model, data), by digest; every TASK lists them.
     var blobs: [WireDigest: [UInt8]]
     var blobList: [WireDigest]
@@ -207,6 +209,7 @@ public struct CoordinatorCore: Sendable {
         switch event {
         case .tick:
             expire(now, &out)
+            resumePulls(now, &out)
         case .malformed(let peer, let error):
             malformed(peer, error, now, &out)
         case .message(let peer, let message):
@@ -282,6 +285,10 @@ public struct CoordinatorCore: Sendable {
             failed(peer, f, &out)
         case .blobRequest(let r):
             serveBlob(peer, r, now, &out)
+        case .blobChunk(let c):
+            receivePulledChunk(peer, c, now, &out)
+        case .blobUnknown(let u):
+            pulledBlobUnknown(peer, u.digest, &out)
         default:
             send(peer, .error(ErrorReply(code: .unexpected, command: message.command.rawValue,
                                          message: "the coordinator does not accept \(message.command) from a worker")), now, &out)

@@ -9,8 +9,9 @@ public enum JournalCodec {
     public static let headerBytes = 48
     /// length(4) · CRC-32C(4)
     public static let frameBytes = 8
-    /// The largest payload a reader accepts: a RESULT at the protocol's limits, with room.
-    public static let maxPayloadBytes = 64 << 20
+    /// The largest payload a reader accepts: a quantized layer pulled as a blob (up to 1 GiB)
+    /// with its RESULT; a larger length is a damaged record.
+    public static let maxPayloadBytes = 1 << 30
 
     public static func encode(_ header: JournalHeader) -> [UInt8] {
         var bytes = magic
@@ -26,19 +27,35 @@ public enum JournalCodec {
         switch record {
         case .jobComplete:
             payload = [JournalRecord.Tag.jobComplete.rawValue]
+        case .result(let r) where r.body.count > WireLimits.resultBodyBytes.upperBound:
+            // a body pulled as a blob (wire.md 11.3) is over the RESULT limit: u64 length · body,
+            // then the RESULT with an empty body as in a type-1 record
+            payload = [JournalRecord.Tag.resultWithLargeBody.rawValue]
+            append(UInt64(r.body.count), to: &payload)
+            payload += r.body
+            var rest = r
+            rest.body = []
+            try appendFrames(of: rest, to: &payload)
+            guard payload.count <= maxPayloadBytes else {
+                throw .fieldLength(.result, field: "body", bytes: r.body.count, allowed: 0...(maxPayloadBytes - 1024))
+            }
         case .result(let r):
             payload = [JournalRecord.Tag.result.rawValue]
-            // the RESULT's frames after the signature (command byte, then the fields), each as u32 length · bytes
-            for frame in try WireCodec.encode(.result(r)).dropFirst() {
-                append(UInt32(frame.count), to: &payload)
-                payload += frame
-            }
+            try appendFrames(of: r, to: &payload)
         }
         var framed: [UInt8] = []
         framed.reserveCapacity(frameBytes + payload.count)
         append(UInt32(payload.count), to: &framed)
         append(checksum(length: framed, payload: payload), to: &framed)
         return framed + payload
+    }
+
+    /// The RESULT's frames after the signature (command byte, then the fields), each as u32 length · bytes.
+    static func appendFrames(of r: WireTaskResult, to payload: inout [UInt8]) throws(WireError) {
+        for frame in try WireCodec.encode(.result(r)).dropFirst() {
+            append(UInt32(frame.count), to: &payload)
+            payload += frame
+        }
     }
 
     /// Reads a whole journal: its header (or why it has none usable), and the longest prefix of
@@ -103,6 +120,18 @@ public enum JournalCodec {
         case .jobComplete:
             guard payload.count == 1 else { throw PayloadError("a job-complete record has \(payload.count) bytes, not 1") }
             return .jobComplete
+        case .resultWithLargeBody:
+            guard payload.count >= 9 else { throw PayloadError("a large-body result is cut short") }
+            let n = (0..<8).reduce(UInt64(0)) { $0 | UInt64(payload[payload.startIndex + 1 + $1]) << (8 * UInt64($1)) }
+            guard n > UInt64(WireLimits.resultBodyBytes.upperBound), n <= UInt64(payload.count - 9) else {
+                throw PayloadError("a large-body result claims \(n) body bytes")
+            }
+            let bodyStart = payload.startIndex + 9, bodyEnd = bodyStart + Int(n)
+            guard case .result(var r) = try decodePayload([JournalRecord.Tag.result.rawValue] + payload[bodyEnd...]), r.body.isEmpty else {
+                throw PayloadError("a large-body result's RESULT has a body of its own")
+            }
+            r.body = Array(payload[bodyStart..<bodyEnd])
+            return .result(r)
         case .result:
             var frames: [[UInt8]] = [WireLimits.signature + [WireLimits.version]]
             var at = payload.startIndex + 1
@@ -131,6 +160,10 @@ public enum JournalCodec {
 
     static func append(_ value: UInt32, to bytes: inout [UInt8]) {
         for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+    }
+
+    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
     }
 
     /// The little-endian u32 at `offset` (the caller checked that 4 bytes are there).

@@ -11,6 +11,8 @@ public enum JournalRecord: Sendable, Equatable {
     enum Tag: UInt8 {
         case result = 1
         case jobComplete = 2
+        /// A result whose body (a pulled blob) is over the RESULT body limit.
+        case resultWithLargeBody = 3
     }
 }
 

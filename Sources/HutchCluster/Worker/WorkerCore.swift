@@ -61,6 +61,9 @@ public struct WorkerConfig: Sendable {
     /// Read model and data from the paths in the task (true) or fetch the TASK's blobs from the
     /// coordinator by digest (false).
     public var sharedFilesystem = true
+    /// A quantize RESULT body larger than this is sent as a blob the coordinator pulls
+    /// (wire.md 11.3); the protocol's limit, smaller only in tests.
+    public var inlineResultBytes = WireLimits.resultBodyBytes.upperBound
     public init(name: String, instance: UInt64) { self.name = name; self.instance = instance }
 }
 
@@ -89,6 +92,9 @@ public struct WorkerCore: Sendable {
     public private(set) var completed = 0
     /// Blobs fetched and verified, by digest (kept for the whole process: content-addressed).
     public internal(set) var cache: [WireDigest: [UInt8]] = [:]
+    /// RESULT blobs this worker produced (quantized layers over the inline limit), served to the
+    /// coordinator until the process ends (wire.md 5.5).
+    public internal(set) var produced: [WireDigest: [UInt8]] = [:]
     var fetches: [WireDigest: BlobFetch] = [:]
     /// Tasks held while their blobs arrive.
     var waiting: [ComputeRequest] = []
@@ -168,12 +174,14 @@ public struct WorkerCore: Sendable {
                                               message: "a quantization error is not finite")), now, &out)
                 }
             case .quantized(let body):
-                guard body.count <= WireLimits.resultBodyBytes.upperBound else {
-                    send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .poison,
-                                              message: "the quantized layer (\(body.count) bytes) exceeds a RESULT body; blob transfer is not implemented yet")), now, &out)
+                // too large for a RESULT body: kept as a blob that the coordinator pulls in chunks
+                guard body.count > min(config.inlineResultBytes, WireLimits.resultBodyBytes.upperBound),
+                      let digest = WireDigest(Digest.sha256(body)) else {
+                    send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantize, body: body, values: [])), now, &out)
                     break
                 }
-                send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantize, body: body, values: [])), now, &out)
+                produced[digest] = body
+                send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantize, blobs: [digest], body: [], values: [])), now, &out)
             case .failure(let cls, let message):
                 send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: cls, message: String(message.prefix(1000)))), now, &out)
             }
@@ -262,6 +270,9 @@ public struct WorkerCore: Sendable {
             }
         case .blobChunk(let chunk):
             receiveChunk(chunk, now, &out)
+        case .blobRequest(let r):
+            // the coordinator pulls a RESULT blob this worker listed
+            send(BlobServing.answer(r, from: produced[r.digest], maxChunk: chunkBytes), now, &out)
         case .blobUnknown(let u):
             fetches[u.digest] = nil
             failWaiting(needing: u.digest, "the coordinator does not hold blob \(u.digest)", now, &out)
