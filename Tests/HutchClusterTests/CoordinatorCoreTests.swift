@@ -217,17 +217,24 @@ final class CoordinatorCoreTests: XCTestCase {
 
     /// Sensitivity, then one quantize task per layer: a worker dies during the quantize phase
     /// and the layers still equal the one-process quantizer's, bit for bit.
-    func testQuantizePhaseAfterSensitivity() throws {
+    /// mlp with a quantize phase (widths 4, 8, 3, ...), two workers, run past its sensitivity phase.
+    func quantizeSimulation(inlineResultBytes: Int? = nil) throws -> (Simulation, Graph, [Int], Setup) {
         let s = try setup("mlp", hutchinson: false)
         let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/mlp.onnx"))
         let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
         var sim = Simulation(runner: s.runner, options: s.options, workers: 2, quantizeFollows: true)
         sim.graph = graph
         sim.quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits)
+        sim.inlineResultBytes = inlineResultBytes
         sim.addWorker(computeMs: 20)
         sim.addWorker(computeMs: 20)
         sim.run(limitMs: 100)
         XCTAssertNotNil(sim.estimates, "the sensitivity phase completed")
+        return (sim, graph, bits, s)
+    }
+
+    func testQuantizePhaseAfterSensitivity() throws {
+        var (sim, graph, bits, s) = try quantizeSimulation()
         sim.workers[1].dieAt = sim.now + 5
         sim.run()
         guard case .quantized(let layers)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
@@ -241,17 +248,7 @@ final class CoordinatorCoreTests: XCTestCase {
     /// the coordinator pulls in chunks from the worker; a worker that dies mid-pull gives its
     /// task back; the layers and the journal come out as with bodies inline.
     func testQuantizedLayersPulledAsBlobs() throws {
-        let s = try setup("mlp", hutchinson: false)
-        let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/mlp.onnx"))
-        let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 2, quantizeFollows: true)
-        sim.graph = graph
-        sim.quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits)
-        sim.inlineResultBytes = 64
-        sim.addWorker(computeMs: 20)
-        sim.addWorker(computeMs: 20)
-        sim.run(limitMs: 100)
-        XCTAssertNotNil(sim.estimates, "the sensitivity phase completed")
+        var (sim, graph, bits, _) = try quantizeSimulation(inlineResultBytes: 64)
         sim.workers[1].dieAt = sim.now + 21   // just after its first layer is done: mid-pull
         sim.run()
         guard case .quantized(let layers)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }

@@ -1,15 +1,10 @@
 import HutchModel
 import HutchWire
 
-/// One blob being fetched in chunks (wire.md 5.5): at most `window` requests outstanding.
+/// One blob being fetched from the coordinator, and how many times it was tried.
 struct BlobFetch: Sendable {
-    var total: UInt64?
-    var data: [UInt8] = []
-    var received: UInt64 = 0
-    /// offset → when requested
-    var outstanding: [UInt64: UInt64] = [:]
-    var nextOffset: UInt64 = 0
-    var attempts = 1
+    var assembly: BlobAssembly
+    var attempts: Int
 }
 
 extension WorkerCore {
@@ -21,61 +16,33 @@ extension WorkerCore {
         return true
     }
 
-    static let blobWindow = 10
     /// Largest blob a worker accepts (a bound on what a coordinator can make it allocate).
     static let maxBlobBytes: UInt64 = 4 << 30
 
     mutating func startFetch(_ d: WireDigest, _ now: UInt64, _ out: inout [WorkerAction]) {
-        var fetch = BlobFetch()
-        fetch.attempts = (fetches[d]?.attempts ?? 0) + 1
+        var fetch = BlobFetch(assembly: BlobAssembly(digest: d, chunkBytes: chunkBytes, maxBytes: Self.maxBlobBytes),
+                              attempts: (fetches[d]?.attempts ?? 0) + 1)
+        for request in fetch.assembly.start(now: now) { send(.blobRequest(request), now, &out) }
         fetches[d] = fetch
-        request(d, offset: 0, now, &out)
-    }
-
-    mutating func request(_ d: WireDigest, offset: UInt64, _ now: UInt64, _ out: inout [WorkerAction]) {
-        guard var fetch = fetches[d] else { return }
-        fetch.outstanding[offset] = now
-        fetch.nextOffset = max(fetch.nextOffset, offset + UInt64(chunkBytes))
-        fetches[d] = fetch
-        send(.blobRequest(BlobRequest(digest: d, offset: offset, length: chunkBytes)), now, &out)
     }
 
     mutating func receiveChunk(_ c: BlobChunk, _ now: UInt64, _ out: inout [WorkerAction]) {
-        guard var fetch = fetches[c.digest], fetch.outstanding.removeValue(forKey: c.offset) != nil else { return }
-        if fetch.total == nil {
-            guard c.totalBytes <= Self.maxBlobBytes else {
-                fetches[c.digest] = nil
-                failWaiting(needing: c.digest, "blob \(c.digest) is \(c.totalBytes) bytes, more than this worker accepts", now, &out)
-                return
-            }
-            fetch.total = c.totalBytes
-            fetch.data = [UInt8](repeating: 0, count: Int(c.totalBytes))
-        }
-        let total = fetch.total ?? 0
-        let expected = min(UInt64(chunkBytes), total - min(total, c.offset))
-        guard c.totalBytes == total, c.offset <= total, UInt64(c.data.count) == expected else {
-            fetches[c.digest] = nil
-            failWaiting(needing: c.digest, "blob \(c.digest): inconsistent chunk at offset \(c.offset)", now, &out)
-            return
-        }
-        fetch.data.replaceSubrange(Int(c.offset)..<(Int(c.offset) + c.data.count), with: c.data)
-        fetch.received += UInt64(c.data.count)
+        guard var fetch = fetches[c.digest] else { return }
+        let step = fetch.assembly.receive(c, now: now)
         fetches[c.digest] = fetch
-        while (fetches[c.digest]?.outstanding.count ?? Self.blobWindow) < Self.blobWindow,
-              let next = fetches[c.digest]?.nextOffset, next < total {
-            request(c.digest, offset: next, now, &out)
-        }
-        guard fetch.received >= total else { return }
-        fetches[c.digest] = nil
-        if WireDigest(Digest.sha256(fetch.data)) == c.digest {
-            cache[c.digest] = fetch.data
+        switch step {
+        case .request(let more):
+            for request in more { send(.blobRequest(request), now, &out) }
+        case .complete(let bytes):
+            fetches[c.digest] = nil
+            cache[c.digest] = bytes
             releaseWaiting(now, &out)
-        } else if fetch.attempts < 3 {
-            out.append(.log("blob \(c.digest) failed its digest check; fetching again"))
-            fetches[c.digest] = BlobFetch(attempts: fetch.attempts)
+        case .failed(let why) where fetch.attempts < 3 && fetch.assembly.total.map({ $0 <= Self.maxBlobBytes }) ?? false:
+            out.append(.log("\(why); fetching again"))
             startFetch(c.digest, now, &out)
-        } else {
-            failWaiting(needing: c.digest, "blob \(c.digest) failed its digest check \(fetch.attempts) times", now, &out)
+        case .failed(let why):
+            fetches[c.digest] = nil
+            failWaiting(needing: c.digest, fetch.attempts > 1 ? "\(why) (\(fetch.attempts) times)" : why, now, &out)
         }
     }
 
@@ -107,9 +74,10 @@ extension WorkerCore {
     mutating func resendBlobRequests(_ now: UInt64, _ out: inout [WorkerAction]) {
         let window = UInt64(liveness) * UInt64(heartbeatMs)
         for d in fetches.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
-            for (offset, at) in fetches[d]?.outstanding ?? [:] where now - min(now, at) >= window {
-                request(d, offset: offset, now, &out)
-            }
+            guard var fetch = fetches[d] else { continue }
+            let again = fetch.assembly.overdue(now: now, afterMs: window)
+            fetches[d] = fetch
+            for request in again { send(.blobRequest(request), now, &out) }
         }
     }
 }
