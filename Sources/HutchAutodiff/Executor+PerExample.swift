@@ -25,6 +25,23 @@ extension Executor {
         }
     }
 
+    /// Bytes the stacked seeds of exact traces may take: a pass stacks (seeds × examples) copies
+    /// of the network's activations, so passes hold at most this many bytes of them whatever the
+    /// class count or the batch (e.g. 1000 classes at 224×224: 999 seeds are cut into passes).
+    public static var exactStackBudgetBytes: Int { 4 << 30 }
+
+    /// Stacked examples per pass of exact traces for this network: the budget over one example's
+    /// activations (every value's elements but the batch), between 8 and 2048. Only speed and
+    /// memory depend on it (`perExampleNorms` cuts passes without changing any bits).
+    public func exactStackedExamples(budgetBytes: Int = exactStackBudgetBytes) -> Int {
+        let perExample = graph.values.indices.reduce(0) { sum, i in
+            guard parameters[ValueID(i)] == nil, let shape = graph.values[i].shape else { return sum }
+            return sum + shape.dropFirst().reduce(1) { $0 * ($1 ?? 1) }
+        }
+        let bytes = max(1, perExample) * MemoryLayout<Scalar>.size
+        return min(2048, max(8, budgetBytes / bytes))
+    }
+
     /// Sum over the batch of the exact per-layer Hessian traces' terms,
     /// sum_i sum_c ||dW (A_i f_i)_c||^2 with A_i = diag(sqrt p_i)(I - 1 p_i^T), computed with the
     /// C - 1 seeds of `SoftmaxCrossEntropy.exactTraceSeeds` (the same sum): divide by the
@@ -33,12 +50,13 @@ extension Executor {
     /// Labels do not enter: the cross-entropy Hessian in the logits does not depend on them.
     @_specialize(exported: true, where Scalar == Float)
     public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID],
-                                      maxStackedExamples: Int = 2048) throws(ExecutionError) -> [ValueID: Double] {
+                                      maxStackedExamples: Int? = nil) throws(ExecutionError) -> [ValueID: Double] {
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
         let (seeds, count) = SoftmaxCrossEntropy(logits: logits).exactTraceSeeds()
         let norms = try seeds.withUnsafeBufferPointer { (s) throws(ExecutionError) in
-            try perExampleNorms(tape, seeds: s.baseAddress!, count: count, layers: layers, maxStackedExamples: maxStackedExamples)
+            try perExampleNorms(tape, seeds: s.baseAddress!, count: count, layers: layers,
+                                maxStackedExamples: maxStackedExamples ?? exactStackedExamples())
         }
         return norms.mapValues { t in t.data.reduce(0.0) { $0 + Double($1) } }
     }
@@ -47,7 +65,7 @@ extension Executor {
     /// `exactHessianTraceSums`).
     @_specialize(exported: true, where Scalar == Float)
     public func exactHessianTraces(input: Tensor<Scalar>, layers: [ValueID],
-                                   maxStackedExamples: Int = 2048) throws(ExecutionError) -> [ValueID: Double] {
+                                   maxStackedExamples: Int? = nil) throws(ExecutionError) -> [ValueID: Double] {
         let sums = try exactHessianTraceSums(input: input, layers: layers, maxStackedExamples: maxStackedExamples)
         let n = Double(input.shape[0])
         return sums.mapValues { $0 / n }

@@ -105,6 +105,23 @@ final class ExactSeedTests: XCTestCase {
 
     /// Float traces: the same bits however the 9 seeds are cut into reverse passes (8 + 1 or 9),
     /// and to rounding the same with narrower norm GEMMs (fewer seeds per pass).
+    /// Exact traces stack seeds × examples copies of the activations: a budget in bytes bounds
+    /// them (at least 8, at most 2048 stacked examples), whatever the class count or the batch.
+    func testExactStacksAreBoundedByTheMemoryBudget() throws {
+        let (graph, _) = tenClassNet()
+        let e = try Executor<Float>(graph: graph)
+        // every value that is not a weight, by its per-example elements (input 3x4x4, two convs, logits)
+        let activations = graph.values.indices.filter { graph.initializers[ValueID($0)] == nil }.reduce(0) { sum, i in
+            guard let shape = graph.values[i].shape else { return sum }
+            return sum + shape.dropFirst().reduce(1) { $0 * ($1 ?? 1) }
+        }
+        XCTAssertGreaterThan(activations, 40)
+        for budget in [1, activations * 4 * 8, activations * 4 * 100, activations * 4 * 100 + 3, 1 << 40] {
+            XCTAssertEqual(e.exactStackedExamples(budgetBytes: budget), min(2048, max(8, budget / (activations * 4))), "budget \(budget)")
+        }
+        XCTAssertEqual(e.exactStackedExamples(), 2048, "a small network stacks as before")
+    }
+
     func testExactTraceSumsDoNotDependOnSeedPasses() throws {
         let (graph, shape) = tenClassNet()
         let e = try Executor<Float>(graph: graph)
