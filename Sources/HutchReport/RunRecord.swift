@@ -28,6 +28,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// Results that arrived for an already completed task and were ignored.
     public var duplicates: Int
     public var phases: [Phase]
+    /// The coordinator process's peak resident memory in bytes (getrusage), when known.
+    public var coordinatorPeakResidentBytes: Int?
 
     public struct Phase: Codable, Sendable, Equatable {
         /// "setup", "sensitivity", "plan", "quantize", "outputs".
@@ -44,7 +46,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     public init(hutchVersion: String, command: String, model: String, data: [String], startedAt: String,
                 finishedAt: String, wallSeconds: Double, workersExpected: Int, workers: [String], tasks: Int,
-                duplicates: Int, phases: [Phase]) {
+                duplicates: Int, phases: [Phase], coordinatorPeakResidentBytes: Int? = nil) {
         self.hutchVersion = hutchVersion
         self.command = command
         self.model = model
@@ -57,6 +59,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.tasks = tasks
         self.duplicates = duplicates
         self.phases = phases
+        self.coordinatorPeakResidentBytes = coordinatorPeakResidentBytes
     }
 
     public func encoded() throws -> Data {

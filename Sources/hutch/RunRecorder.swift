@@ -54,7 +54,14 @@ final class RunRecorder {
         return RunRecord(hutchVersion: hutchVersion, command: command, model: model, data: data,
                          startedAt: format.string(from: started), finishedAt: format.string(from: end),
                          wallSeconds: end.timeIntervalSince(started), workersExpected: expectedWorkers, workers: workers,
-                         tasks: tasks, duplicates: duplicates, phases: list)
+                         tasks: tasks, duplicates: duplicates, phases: list, coordinatorPeakResidentBytes: Self.peakResidentBytes())
+    }
+
+    /// This process's peak resident memory so far (Linux reports ru_maxrss in KiB).
+    static func peakResidentBytes() -> Int? {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0, usage.ru_maxrss > 0 else { return nil }
+        return usage.ru_maxrss * 1024
     }
 
     /// Writes DIR/run.json, then DIR/report.html from DIR's files (as `hutch report DIR` does).

@@ -71,6 +71,10 @@ final class ReportCommandTests: ProcessTestCase {
         XCTAssertGreaterThanOrEqual(phases.first { $0["name"] as? String == "quantize" }?["tasks"] as? Int ?? 0, 7, "one quantize task per layer")
         let wall = try XCTUnwrap(record["wall_seconds"] as? Double)
         XCTAssertEqual(phases.compactMap { $0["seconds"] as? Double }.reduce(0, +), wall, accuracy: 0.05)
+        // the coordinator's peak memory: more than the model and data it holds, less than the machine
+        let peak = try XCTUnwrap(record["coordinator_peak_resident_bytes"] as? Int)
+        XCTAssertGreaterThan(peak, 10 << 20)
+        XCTAssertLessThan(peak, Int(ProcessInfo.processInfo.physicalMemory))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path), "the job writes report.html")
 
         // hutch report adds the accuracy table (the embedded example's data)
