@@ -87,12 +87,14 @@ enum ClusterJob {
         try dataset.validate(against: graph, modelName: inputs.model)
         let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, options: options)
 
-        // model and data files, served as blobs to workers that do not share this filesystem
+        // model and data files, served as blobs to workers that do not share this filesystem; a
+        // model with external data is served with its tensors inside (one self-contained blob)
         var source = source(inputs)
         var blobs: [WireDigest: [UInt8]] = [:]
         let files = [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
+        let servedModel = try selfContained(proto, modelBytes, path: inputs.model)
         for path in files {
-            let bytes = path == source.modelPath ? modelBytes : try readInput(path, what: "data")
+            let bytes = path == source.modelPath ? servedModel : try readInput(path, what: "data")
             let digest = Digest.sha256(bytes)
             source.digests[path] = digest
             if let d = WireDigest(digest) { blobs[d] = bytes }
@@ -279,6 +281,18 @@ enum ClusterJob {
     }
 
     /// job.json's content: the input digests and every option that determines the outputs.
+    /// The model as a worker without the shared filesystem receives it: the file's bytes, or with
+    /// external data the model re-encoded with every tensor inside (under protobuf's 2 GB limit;
+    /// a larger one is refused, such workers need the shared filesystem).
+    static func selfContained(_ proto: ONNXModelProto, _ bytes: [UInt8], path: String) throws -> [UInt8] {
+        guard !ExternalDataFiles.locations(of: proto).isEmpty else { return bytes }
+        let inlined = try ExternalDataFiles(modelPath: path).inlined(proto).encoded()
+        guard inlined.count < Int(Int32.max) else {
+            throw CommandFailure(.invalidModel, "\(path) with its external data is \(inlined.count) bytes, over protobuf's 2 GB limit: serving it to --fetch-blobs workers is not supported yet; put the model on a filesystem every worker shares")
+        }
+        return inlined
+    }
+
     /// Digests of the files that hold the model's external tensors (mapped, not read whole); nil
     /// if it has none. They name the job with the model: new weights are a new job.
     static func externalDataDigests(_ proto: ONNXModelProto, modelPath: String) throws -> [String]? {
