@@ -47,12 +47,17 @@ public struct Dataset: Sendable {
 
     /// Loads an .npz with arrays `x` (inputs) and `y` (labels).
     public init(npz url: URL) throws {
-        let arrays = try NumPyArchive.readNPZ(contentsOf: url)
+        try self.init(npz: try ONNXLoader.readFile(url), source: url.path)
+    }
+
+    /// An .npz's bytes with arrays `x` (inputs) and `y` (labels); `source` names it in messages.
+    public init(npz bytes: [UInt8], source: String) throws {
+        let arrays = try NumPyArchive.readNPZ(bytes, source: source)
         guard let x = arrays["x"], let y = arrays["y"] else {
             let names = arrays.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            throw ModelError.invalidData("\(url.path): needs arrays 'x' (inputs) and 'y' (labels) but holds \(names.isEmpty ? "none" : names); save with numpy.savez(path, x=inputs, y=labels)")
+            throw ModelError.invalidData("\(source): needs arrays 'x' (inputs) and 'y' (labels) but holds \(names.isEmpty ? "none" : names); save with numpy.savez(path, x=inputs, y=labels)")
         }
-        try self.init(inputs: x, labels: y, inputsName: "\(url.path) array 'x'", labelsName: "\(url.path) array 'y'")
+        try self.init(inputs: x, labels: y, inputsName: "\(source) array 'x'", labelsName: "\(source) array 'y'")
     }
 
     /// Loads inputs and labels from two .npy files.

@@ -75,7 +75,7 @@ extension QuantizableLayer {
     public func outputChannelAxis(in graph: Graph) -> Int {
         switch graph.nodes[nodeIndex].op {
         case .gemm(let attributes): attributes.transB ? 0 : 1
-        case .matMul: shape.count - 1
+        case .matMul: max(0, shape.count - 1)
         default: 0
         }
     }

@@ -7,16 +7,6 @@ import HutchTensor
 public enum QuantizationErrors {
     public static let scheme = "symmetric_per_channel_minmax"
 
-    /// The output-channel axis of a layer's weight: 0 for Conv [C_out, ...] and Gemm with transB;
-    /// the last axis for Gemm without transB and MatMul ([K, N]).
-    public static func channelAxis(_ graph: Graph, _ layer: QuantizableLayer) -> Int {
-        switch graph.nodes[layer.nodeIndex].op {
-        case .gemm(let a): return a.transB ? 0 : 1
-        case .matMul: return max(0, layer.shape.count - 1)
-        default: return 0
-        }
-    }
-
     /// Errors for every layer (canonical order) and width in `bits`.
     public static func compute(_ graph: Graph, bits: [Int]) throws -> [[Int: Double]] {
         try graph.quantizableLayers.map { try compute(graph, layer: $0, bits: bits) }
@@ -27,7 +17,7 @@ public enum QuantizationErrors {
         guard let weight = graph.initializers[layer.weight] else {
             throw SensitivityError(.invalidJob, "layer '\(layer.nodeName)': weight '\(layer.weightName)' is not an initializer")
         }
-        let config = WeightQuantizerConfig(scheme: .symmetric, granularity: .perChannel(axis: channelAxis(graph, layer)),
+        let config = WeightQuantizerConfig(scheme: .symmetric, granularity: .perChannel(axis: layer.outputChannelAxis(in: graph)),
                                            range: .minMax)
         do {
             return try WeightQuantizer.squaredErrors(weight, bits: bits, config: config)

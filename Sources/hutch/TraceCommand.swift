@@ -220,12 +220,7 @@ struct TraceInputs {
         switch data {
         case .npz(let path, let embedded):
             let bytes = [UInt8](try readFile(path, what: "data"))
-            let arrays = try NumPyArchive.readNPZ(bytes, source: path)
-            guard let x = arrays["x"], let y = arrays["y"] else {
-                throw ModelError.invalidData("\(path): needs arrays 'x' (inputs) and 'y' (labels) but holds \(arrays.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")); save with numpy.savez(path, x=inputs, y=labels)")
-            }
-            let dataset = try Dataset(inputs: x, labels: y, inputsName: "\(path) array 'x'", labelsName: "\(path) array 'y'")
-            return (dataset, embedded ? nil : Digest.sha256(bytes))
+            return (try Dataset(npz: bytes, source: path), embedded ? nil : Digest.sha256(bytes))
         case .npy(let inputsPath, let labelsPath):
             // digest of the two files' bytes, inputs first
             let xBytes = [UInt8](try readFile(inputsPath, what: "inputs")), yBytes = [UInt8](try readFile(labelsPath, what: "labels"))

@@ -157,11 +157,7 @@ final class RunnerCache: @unchecked Sendable {
         let graph = try ONNXLoader.load(bytes: try file(source.modelPath, "model"), source: source.modelPath)
         let dataset: Dataset
         if let npz = source.dataNPZ {
-            let arrays = try NumPyArchive.readNPZ(try file(npz, "data"), source: npz)
-            guard let x = arrays["x"], let y = arrays["y"] else {
-                throw ModelError.invalidData("\(npz): needs arrays 'x' (inputs) and 'y' (labels)")
-            }
-            dataset = try Dataset(inputs: x, labels: y, inputsName: "\(npz) array 'x'", labelsName: "\(npz) array 'y'")
+            dataset = try Dataset(npz: try file(npz, "data"), source: npz)
         } else if let xPath = source.inputsNPY, let yPath = source.labelsNPY {
             dataset = try Dataset(inputs: try NumPyArray(npy: try file(xPath, "inputs"), source: xPath),
                                   labels: try NumPyArray(npy: try file(yPath, "labels"), source: yPath),

@@ -22,7 +22,7 @@ final class LayerFactsTests: XCTestCase {
         let errors = try QuantizationErrors.compute(c.graph, bits: [2, 4, 8])
         for (l, layer) in c.graph.quantizableLayers.enumerated() {
             let weight = try XCTUnwrap(c.graph.initializers[layer.weight])
-            let axis = QuantizationErrors.channelAxis(c.graph, layer)
+            let axis = layer.outputChannelAxis(in: c.graph)
             XCTAssertEqual(axis, layer.opType == "MatMul" ? 1 : 0, layer.nodeName)
             for b in [2, 4, 8] {
                 let q = try WeightQuantizer.quantize(weight, bits: b, config: .init(granularity: .perChannel(axis: axis)))
