@@ -6,12 +6,7 @@
 # workers (layer4's 2.36 M-weight convolutions are over the 1 MiB RESULT limit: pulled as blobs).
 # Raw output: Benchmarks/cluster/resnet50-DATE.txt. Needs the fixtures' virtualenv for the export.
 #   Benchmarks/cluster/run_resnet50.sh [EXPORT_DIR]   (default /tmp/hutch-zoo, shared with zoo/)
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-/root/hutch-venv/bin/python}
-OUT=${1:-/tmp/hutch-zoo}
-HUTCH=.build/release/hutch
-[ -x "$HUTCH" ] || swift build -c release --product hutch
+source "$(dirname "$0")/../model-scripts.sh"
 mkdir -p "$OUT"
 if [ ! -f "$OUT/resnet50_dynamo.onnx" ] || [ ! -f "$OUT/resnet50_data.npz" ]; then
   "$PY" - "$OUT" <<'PYEOF'

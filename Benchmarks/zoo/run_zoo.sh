@@ -5,12 +5,7 @@
 # Prints a Markdown table and writes Benchmarks/zoo/zoo-DATE.json (raw output, with date, CPU and
 # load). Not run by CI: it needs PyTorch (see Tests/Fixtures/README.md) and ~2 GB of exports.
 #   Benchmarks/zoo/run_zoo.sh [EXPORT_DIR]     (default /tmp/hutch-zoo; exports are reused)
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-/root/hutch-venv/bin/python}
-OUT=${1:-/tmp/hutch-zoo}
-HUTCH=.build/release/hutch
-[ -x "$HUTCH" ] || swift build -c release --product hutch
+source "$(dirname "$0")/../model-scripts.sh"
 [ -f "$OUT/exports.json" ] || "$PY" Benchmarks/zoo/export_zoo.py "$OUT"
 RAW=Benchmarks/zoo/zoo-$(date +%Y-%m-%d).json
 "$PY" - "$OUT" "$HUTCH" "$RAW" <<'PYEOF'
