@@ -9,12 +9,27 @@ extension Kernels {
         return budget > 0 ? budget : configuredThreads
     }
 
-    /// Threads the kernels use outside `withThreads`. Convolutions split their examples between
-    /// threads, each running single-threaded GEMMs on its own chunks: on 2 cores this beat
-    /// OpenBLAS's own threading of the same GEMMs by far, which spends its time yielding between
-    /// many medium calls. So OpenBLAS is set to one thread the first time this is read. Read
-    /// HUTCH_THREADS, else the active processor count.
-    public static let configuredThreads: Int = {
+    /// Threads the kernels use outside `withThreads`: `setThreads`'s count, else HUTCH_THREADS
+    /// (benchmarks), else the active processor count.
+    public static var configuredThreads: Int {
+        let chosen = chosenThreads
+        return chosen > 0 ? chosen : defaultThreads
+    }
+
+    /// The process's thread count (the CLI's `--threads`); call before any kernel runs, from one
+    /// thread: it is read without a lock on every kernel call.
+    public static func setThreads(_ count: Int) {
+        _ = defaultThreads   // OpenBLAS is set to one thread first, as for the default
+        chosenThreads = max(1, count)
+    }
+
+    nonisolated(unsafe) private static var chosenThreads = 0
+
+    /// Convolutions split their examples between threads, each running single-threaded GEMMs on
+    /// its own chunks: on 2 cores this beat OpenBLAS's own threading of the same GEMMs by far,
+    /// which spends its time yielding between many medium calls. So OpenBLAS is set to one thread
+    /// the first time this is read.
+    private static let defaultThreads: Int = {
         openblas_set_num_threads(1)
         if let text = ProcessInfo.processInfo.environment["HUTCH_THREADS"], let n = Int(text), n >= 1 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -1,11 +1,12 @@
 import Foundation
-import Synchronization
-import HutchCluster
 import HutchAllocation
+import HutchCluster
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
+import HutchTensor
 import HutchWire
+import Synchronization
 
 /// `hutch coordinator`: serves a sensitivity job to workers over ZeroMQ and writes
 /// DIR/sensitivity.json, the same bytes `hutch trace` writes with the same flags.
@@ -66,7 +67,7 @@ enum ClusterJob {
     static func run(_ arguments: Arguments, state stateDirectory: String, bind: String, expectedWorkers: Int, spawn: (workers: Int, threads: Int?)?,
                     curve: CurveServerConfig? = nil, workerArguments: [String] = []) throws {
         let recorder = RunRecorder(command: spawn == nil ? "coordinator" : "run", expectedWorkers: spawn?.workers ?? expectedWorkers)
-        if let threads = try arguments.int("threads", range: 1...1024) { setenv("HUTCH_THREADS", String(threads), 1) }
+        if let threads = try arguments.int("threads", range: 1...1024) { Kernels.setThreads(threads) }
         let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
         let verifyFraction = try arguments.double("verify-fraction") ?? 0
         guard (0...1).contains(verifyFraction) else {

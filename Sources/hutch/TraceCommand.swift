@@ -2,6 +2,7 @@ import Foundation
 import HutchAllocation
 import HutchModel
 import HutchSensitivity
+import HutchTensor
 
 /// `hutch trace`: per-layer Hessian traces (exact or Hutchinson) and quantization errors,
 /// written as sensitivity.json (Protocols/sensitivity.schema.json).
@@ -38,8 +39,7 @@ struct TraceCommand: Command {
     static func run(_ arguments: Arguments) throws {
         let outPath = try arguments.required("out")
         if let threads = try arguments.int("threads", range: 1...1024) {
-            // read by the kernels once, on first use: set it before any computation
-            setenv("HUTCH_THREADS", String(threads), 1)
+            Kernels.setThreads(threads)   // before any computation
         }
         let options = try makeOptions(arguments)
         let inputs = try TraceInputs.locate(arguments)

@@ -3,6 +3,7 @@ import HutchCluster
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
+import HutchTensor
 import HutchWire
 
 /// `hutch worker`: connects to a coordinator and computes the tasks it leases until the job is
@@ -24,7 +25,7 @@ struct WorkerCommand: Command {
         let endpoint = try arguments.endpoint("connect")
         let curve = try ClusterSecurity.client(arguments)
         let threads = try arguments.int("threads", range: 1...1024)
-        if let threads { setenv("HUTCH_THREADS", String(threads), 1) }
+        if let threads { Kernels.setThreads(threads) }
         let name = arguments.string("name") ?? "\(ProcessInfo.processInfo.hostName.prefix(40))-\(getpid())"
         guard (1...64).contains(name.utf8.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(.usage, "--name must be 1-64 bytes without control characters")
