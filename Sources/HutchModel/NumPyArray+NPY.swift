@@ -1,6 +1,6 @@
 import Foundation
 
-/// The .npy format (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
+/// The .npy format (numpy.lib.format, versions 1-3):
 /// "\x93NUMPY", major, minor, header length (2 bytes in 1.0, 4 in 2.0 and 3.0), a Python dict
 /// literal with 'descr', 'fortran_order' and 'shape', padded, then the data.
 extension NumPyArray {

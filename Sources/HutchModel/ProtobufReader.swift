@@ -1,4 +1,4 @@
-/// A hand-written reader of the protobuf wire format (https://protobuf.dev/programming-guides/encoding/).
+/// A hand-written reader of the protobuf wire format (varints, tags, length-delimited fields).
 /// It walks the fields of one message within `bytes[start..<end]`; nested messages are read by
 /// sub-readers over the same array (no copies). Every length is checked against the end of the
 /// enclosing message: malformed input throws `ProtobufError`, it never traps.
