@@ -218,7 +218,8 @@ final class CoordinatorCoreTests: XCTestCase {
     /// Sensitivity, then one quantize task per layer: a worker dies during the quantize phase
     /// and the layers still equal the one-process quantizer's, bit for bit.
     /// mlp with a quantize phase (widths 4, 8, 3, ...), two workers, run past its sensitivity phase.
-    func quantizeSimulation(inlineResultBytes: Int? = nil) throws -> (Simulation, Graph, [Int], Setup) {
+    /// `stopAtPhaseEnd`: stop as soon as the sensitivity phase is complete (quantize tasks just leased).
+    func quantizeSimulation(inlineResultBytes: Int? = nil, stopAtPhaseEnd: Bool = false) throws -> (Simulation, Graph, [Int], Setup) {
         let s = try setup("mlp", hutchinson: false)
         let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/mlp.onnx"))
         let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
@@ -228,7 +229,11 @@ final class CoordinatorCoreTests: XCTestCase {
         sim.inlineResultBytes = inlineResultBytes
         sim.addWorker(computeMs: 20)
         sim.addWorker(computeMs: 20)
-        sim.run(limitMs: 100)
+        if stopAtPhaseEnd {
+            while sim.estimates == nil && sim.now < 100 { sim.run(limitMs: sim.now + 1) }
+        } else {
+            sim.run(limitMs: 100)
+        }
         XCTAssertNotNil(sim.estimates, "the sensitivity phase completed")
         return (sim, graph, bits, s)
     }
@@ -247,6 +252,31 @@ final class CoordinatorCoreTests: XCTestCase {
     /// Layers over the RESULT body limit (here every layer: a limit of 64 bytes) travel as blobs
     /// the coordinator pulls in chunks from the worker; a worker that dies mid-pull gives its
     /// task back; the layers and the journal come out as with bodies inline.
+    /// A RESULT blob is bounded by what its layer can need (16-bit codes, per-channel scales): a
+    /// worker that claims more is struck before the coordinator allocates anything.
+    func testAPulledBlobLargerThanItsLayerCanNeedIsAStrike() throws {
+        var (sim, _, _, _) = try quantizeSimulation(stopAtPhaseEnd: true)
+        // the two workers fall silent: their quantize leases go back to the queue
+        let later = sim.now + 60_000
+        _ = sim.coordinator.handle(.tick, now: later)
+        sim.now = later
+        let peer: [UInt8] = Array("liar".utf8)
+        let hello = WireMessage.hello(Hello(capabilities: [.quantize], instance: 99, name: "liar", threads: 1, credit: 1))
+        let welcomed = sim.coordinator.handle(.message(peer: peer, hello), now: sim.now)
+        let tasks = welcomed.compactMap { if case .send(peer, .task(let t)) = $0, t.kind == .quantize { t } else { nil } }
+        let task = try XCTUnwrap(tasks.first, "a quantize task for the new worker: \(welcomed) \(sim.outcome.map { "\($0)" } ?? "running")")
+        let digest = try XCTUnwrap(WireDigest(bytes: Array(repeating: 5, count: 32)))
+        let result = WireTaskResult(taskID: task.taskID, leaseID: task.leaseID, kind: .quantize, blobs: [digest], body: [], values: [])
+        let pulled = sim.coordinator.handle(.message(peer: peer, .result(result)), now: sim.now + 1)
+        let request = try XCTUnwrap(pulled.compactMap { if case .send(peer, .blobRequest(let r)) = $0 { r } else { nil } }.first, "\(pulled)")
+        XCTAssertEqual(request.digest, digest)
+        let huge = BlobChunk(digest: digest, offset: 0, totalBytes: 100 << 20,   // far below any global cap, far above the layer's need
+                              data: Array(repeating: 0, count: Int(request.length)))
+        let answer = sim.coordinator.handle(.message(peer: peer, .blobChunk(huge)), now: sim.now + 2)
+        XCTAssertTrue(answer.contains { if case .send(peer, .error(let e)) = $0 { e.code == .invalidResult } else { false } }, "\(answer)")
+        XCTAssertTrue(answer.contains { if case .log(let line) = $0 { line.contains("more than the") } else { false } }, "\(answer)")
+    }
+
     func testQuantizedLayersPulledAsBlobs() throws {
         var (sim, graph, bits, _) = try quantizeSimulation(inlineResultBytes: 64)
         sim.workers[1].dieAt = sim.now + 21   // just after its first layer is done: mid-pull

@@ -12,17 +12,24 @@ struct ResultPull: Sendable {
 }
 
 extension CoordinatorCore {
-    /// Largest RESULT blob accepted (a quantized layer of up to 4 G parameters at 8 bits).
-    static let maxResultBlobBytes: UInt64 = 4 << 30
+    /// Largest RESULT blob accepted for a layer: its packed form at the widest width (16 bits a
+    /// weight) with a float scale and zero point per output channel, and 64 KiB for headers and
+    /// names. A worker cannot make the coordinator allocate more than the layer can need.
+    func maxResultBlobBytes(layer: Int) -> UInt64 {
+        guard let layers = quantizeGraph?.quantizableLayers, layers.indices.contains(layer) else { return 1 << 16 }
+        let weights = UInt64(layers[layer].parameterCount)
+        let channels = UInt64(layers[layer].shape.max() ?? 1)
+        return 2 * weights + 8 * channels + (1 << 16)
+    }
 
     /// A quantize RESULT that lists one blob and has no body: the body is that blob.
     static func isPulled(_ r: WireTaskResult) -> Bool { r.kind == .quantize && r.blobs.count == 1 && r.body.isEmpty && r.values.isEmpty }
 
     /// Pulls are keyed by lease: under redundant execution two workers' results of one task may
     /// be pulled at once; a repeated RESULT of a lease joins its pull.
-    mutating func startPull(_ peer: [UInt8], _ r: WireTaskResult, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+    mutating func startPull(_ peer: [UInt8], _ r: WireTaskResult, layer: Int, _ now: UInt64, _ out: inout [CoordinatorAction]) {
         guard pulls[r.leaseID] == nil, let digest = r.blobs.first else { return }
-        var assembly = BlobAssembly(digest: digest, chunkBytes: WireLimits.defaultChunkBytes, maxBytes: Self.maxResultBlobBytes)
+        var assembly = BlobAssembly(digest: digest, chunkBytes: WireLimits.defaultChunkBytes, maxBytes: maxResultBlobBytes(layer: layer))
         for request in assembly.start(now: now) { send(peer, .blobRequest(request), now, &out) }
         pulls[r.leaseID] = ResultPull(peer: peer, result: r, assembly: assembly)
     }

@@ -19,8 +19,8 @@ extension CoordinatorCore {
             strike(peer, nil, "task \(r.taskID) is not a task of this job", now, &out, code: .unknownTask)
             return
         }
-        if Self.isPulled(r), !state.done, case .quantize = state.task {
-            startPull(peer, r, now, &out)   // counts once its blob is here; the lease stays meanwhile
+        if Self.isPulled(r), !state.done, case .quantize(let layer) = state.task {
+            startPull(peer, r, layer: layer, now, &out)   // counts once its blob is here; the lease stays meanwhile
             return
         }
         if state.lease?.peer == peer { peers[peer]?.leases.remove(r.taskID) }
