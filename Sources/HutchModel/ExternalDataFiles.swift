@@ -44,8 +44,10 @@ public final class ExternalDataFiles {
         }
         for i in graph.initializers.indices { try inline(&graph.initializers[i]) }
         for n in graph.nodes.indices {
-            for a in graph.nodes[n].attributes.indices where graph.nodes[n].attributes[a].t != nil {
-                try inline(&graph.nodes[n].attributes[a].t!)
+            for a in graph.nodes[n].attributes.indices {
+                guard var tensor = graph.nodes[n].attributes[a].t else { continue }
+                try inline(&tensor)
+                graph.nodes[n].attributes[a].t = tensor
             }
         }
         model.graph = graph
@@ -85,7 +87,7 @@ public final class ExternalDataFiles {
 
     /// `location` inside the model's folder, or an error: absolute paths, `..` and symbolic links
     /// that lead outside it are refused (a model file must not make Hutch read other files).
-    public func resolve(_ location: String, what: String) throws -> URL {
+    func resolve(_ location: String, what: String) throws -> URL {
         let parts = location.split(separator: "/", omittingEmptySubsequences: false)
         guard !location.hasPrefix("/"), !location.contains("\\"), !parts.contains("..") else {
             throw ModelError.invalidModel("\(what): external data location '\(location.prefix(200))' leaves the model's folder; it must be a file beside the model")

@@ -100,9 +100,7 @@ enum ClusterJob {
             source.digests[path] = digest
             if let d = WireDigest(digest) { blobs[d] = bytes }
         }
-        let external = try externalDataDigests(proto, modelPath: inputs.model)
         let state = try StateDirectory.open(stateDirectory, job: try jobDocument(arguments, options: options, source: source, files: files,
-                                                                              externalData: external,
                                                                               schedule: .init(workers: spawn?.workers ?? expectedWorkers, tasksPerWorker: tasksPerWorker)))
         let journalPath = state.file("journal")
         var records = state.records[...]
@@ -294,24 +292,8 @@ enum ClusterJob {
         return inlined
     }
 
-    /// Digests of the files that hold the model's external tensors (mapped, not read whole); nil
-    /// if it has none. They name the job with the model: new weights are a new job.
-    static func externalDataDigests(_ proto: ONNXModelProto, modelPath: String) throws -> [String]? {
-        let locations = ExternalDataFiles.locations(of: proto)
-        guard !locations.isEmpty else { return nil }
-        let files = ExternalDataFiles(modelPath: modelPath)
-        return try locations.map { location in
-            let url = try files.resolve(location, what: "\(modelPath): external data")
-            do {
-                return Digest.sha256(try Data(contentsOf: url, options: .alwaysMapped))
-            } catch {
-                throw CommandFailure(.io, "cannot read \(url.path), the external data of \(modelPath): \((error as NSError).localizedDescription)")
-            }
-        }
-    }
-
     static func jobDocument(_ arguments: Arguments, options: TraceOptions, source: ModelSource, files: [String],
-                            externalData: [String]? = nil, schedule: JobDocument.Schedule) throws -> JobDocument {
+                            schedule: JobDocument.Schedule) throws -> JobDocument {
         var plan: [String: String] = [:]
         let excluded: Set<String> = ["sensitivity", "model", "out", "frontier", "svg", "bits"]
         for flag in PlanCommand.flags where !excluded.contains(flag.name) && arguments.has(flag.name) {
@@ -319,7 +301,7 @@ enum ClusterJob {
         }
         if let table = plan["latency-table"] { plan["latency-table"] = Digest.sha256(try readFile(table, what: "latency table")) }
         let job = JobDocument.Job(hutchVersion: hutchVersion, modelDigest: source.digests[source.modelPath] ?? "",
-                                  externalDataDigests: externalData, dataDigests: files.dropFirst().map { source.digests[$0] ?? "" },
+                                  dataDigests: files.dropFirst().map { source.digests[$0] ?? "" },
                                   trace: JobDocument.Trace(options), plan: plan)
         return JobDocument(job: job, inputs: ["model": [source.modelPath], "data": Array(files.dropFirst())], schedule: schedule)
     }

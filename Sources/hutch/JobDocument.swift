@@ -9,9 +9,6 @@ struct JobDocument: Codable {
     struct Job: Codable, Equatable {
         var hutchVersion: String
         var modelDigest: String
-        /// The model's external data files (PyTorch's `NAME.onnx.data`), in first-use order;
-        /// absent for a model that embeds its weights.
-        var externalDataDigests: [String]?
         var dataDigests: [String]
         var trace: Trace
         /// `hutch plan` flags as given (a latency table by its digest).
@@ -94,7 +91,6 @@ struct JobDocument: Codable {
         let pairs: [(String, String, String)] = [
             ("hutch_version", json(other.hutchVersion), json(job.hutchVersion)),
             ("model_digest", json(other.modelDigest), json(job.modelDigest)),
-            ("external_data_digests", json(other.externalDataDigests), json(job.externalDataDigests)),
             ("data_digests", json(other.dataDigests), json(job.dataDigests)),
         ]
         if let d = pairs.first(where: { $0.1 != $0.2 }) { return "\(d.0) (\(d.1) now, \(d.2) in the state directory)" }

@@ -33,8 +33,7 @@ public final class WorkerClient: @unchecked Sendable {
     /// (throws). Reconnects on silence, as the core asks.
     public func run(_ core: inout WorkerCore, log: (String) -> Void) throws {
         let context = try ZMQContext()
-        var link = LinkObservation()
-        var (socket, monitor) = try connect(context, core, seen: link)
+        var (socket, monitor) = try connect(context, core, seen: LinkObservation())
         let thread = Thread { [self] in computeLoop() }
         thread.start()
         defer {
@@ -92,10 +91,10 @@ public final class WorkerClient: @unchecked Sendable {
                     wake.lock(); pending.append(request); wake.signal(); wake.unlock()
                 case .reconnect:
                     monitor.drain()
-                    link = monitor.seen
+                    let seen = monitor.seen
                     socket.close()
                     monitor.close()
-                    (socket, monitor) = try connect(context, core, seen: link)
+                    (socket, monitor) = try connect(context, core, seen: seen)
                 case .log(let line): log(line)
                 case .exit(let why):
                     socket.close()
