@@ -14,11 +14,7 @@ extension Executor {
         var lastUse = Array(repeating: -1, count: graph.values.count)
         keep[graph.output.index] = true
         for (i, node) in graph.nodes.enumerated() {
-            let curved: Bool
-            switch node.op {
-            case .conv, .gemm, .matMul, .mul, .sigmoid, .tanh: curved = true
-            default: curved = false
-            }
+            let curved = node.op.rule.hasCurvature
             for v in node.inputs.compactMap({ $0 }) {
                 lastUse[v.index] = i
                 if curved { keep[v.index] = true }
@@ -117,7 +113,7 @@ extension Executor {
                     }
                 } else {
                     if let dg, needIn.contains(true) { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
-                    if let g, ts.contains(where: { $0 != nil }) || node.op == .sigmoid || node.op == .tanh {
+                    if let g, ts.contains(where: { $0 != nil }) {
                         // curvature terms add into the fresh transpose buffers where the op can
                         parts = try curvature(i, node, x, y, ts, g, need: needIn, k: k, tape, adding: parts)
                     }

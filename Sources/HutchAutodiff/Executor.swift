@@ -7,7 +7,7 @@ import HutchTensor
 /// Entry points: `logits`, `gradient`, `hessianVectorProducts` (k directions per call),
 /// `hessianQuadraticForms` (what Hutchinson averages, cheaper), `perExampleGradientSquaredNorms`,
 /// `exactHessianTraceSums` / `exactHessianTraces`. Each op's forward, tangent (JVP), transpose
-/// (VJP) and curvature terms sit side by side in `Executor+<Op>.swift`. All values flow as
+/// (VJP) and curvature terms sit side by side in one file under Ops/ (OpRule.swift, OpRegistry.swift). All values flow as
 /// `Stacked` blocks so that the k probe directions of one call share the forward pass, the
 /// primal backward pass and every im2col of a primal activation; a probe's results are
 /// bit-identical whichever probes share its call.
@@ -41,20 +41,10 @@ public struct Executor<Scalar: TensorScalar>: Sendable {
         }
     }
 
-    /// Inputs each op needs (nil marks an omitted optional input).
+    /// Inputs each op needs (nil marks an omitted optional input): its rule says.
     private static func validateArity(_ node: Node) throws(ExecutionError) {
-        let n = node.inputs.count
-        let present = node.inputs.prefix(2).allSatisfy { $0 != nil }
-        let ok: Bool
-        switch node.op {
-        case .conv, .gemm: ok = (n == 2 || n == 3) && present
-        case .matMul, .add, .mul: ok = n == 2 && present
-        case .batchNormalization: ok = n == 5 && node.inputs.allSatisfy { $0 != nil }
-        case .concat: ok = n >= 1 && node.inputs.allSatisfy { $0 != nil }
-        default: ok = n >= 1 && node.inputs[0] != nil
-        }
-        guard ok, node.outputs.count >= 1 else {
-            throw ExecutionError.node(node, "has \(n) inputs and \(node.outputs.count) outputs, which this op does not take")
+        guard node.op.rule.accepts(node.inputs), node.outputs.count >= 1 else {
+            throw ExecutionError.node(node, "has \(node.inputs.count) inputs and \(node.outputs.count) outputs, which this op does not take")
         }
     }
 

@@ -2,7 +2,36 @@ import HutchModel
 import HutchTensor
 
 /// Conv: y = conv(x, w) + b. Bilinear in (x, w), so its curvature terms are the transposes
-/// with the other operand replaced by its tangent.
+/// with the other operand replaced by its tangent. The geometry stays on the tape.
+struct ConvRule: OpRule {
+    let attributes: ConvAttributes
+
+    func accepts(_ inputs: [ValueID?]) -> Bool { (2...3).contains(inputs.count) && inputs[0] != nil && inputs[1] != nil }
+
+    @_specialize(where S == Float)
+    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        try c.e.convForward(c.index, c.node, attributes, c.x, &tape)
+    }
+
+    @_specialize(where S == Float)
+    func tangent<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], k: Int, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S>? {
+        c.e.convTangent(tape.geometry[c.index]!, c.x, y, t, k)
+    }
+
+    @_specialize(where S == Float)
+    func transpose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ cot: Stacked<S>, need: [Bool], _ tape: Tape<S>) throws(ExecutionError) -> [Stacked<S>?] {
+        c.e.convTranspose(tape.geometry[c.index]!, c.x, cot, need)
+    }
+
+    var hasCurvature: Bool { true }
+
+    @_specialize(where S == Float)
+    func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,
+                                    _ tape: Tape<S>, adding existing: [Stacked<S>?]) throws(ExecutionError) -> [Stacked<S>?] {
+        c.e.convCurvature(tape.geometry[c.index]!, c.x, t, cot, need, adding: existing)
+    }
+}
+
 extension Executor {
     func convForward(_ i: Int, _ node: Node, _ a: ConvAttributes, _ x: [Stacked<Scalar>?],
                      _ tape: inout Tape<Scalar>) throws(ExecutionError) -> Stacked<Scalar> {

@@ -1,8 +1,37 @@
 import HutchModel
 import HutchTensor
 
-/// Gemm: Y = alpha op(A) op(B) + beta C, and MatMul (NumPy semantics). Both bilinear; the
-/// k stacked blocks are handled one GEMM per block.
+/// Gemm: Y = alpha op(A) op(B) + beta C. Bilinear in (A, B); the k stacked blocks are handled
+/// one GEMM per block.
+struct GemmRule: OpRule {
+    let attributes: GemmAttributes
+
+    func accepts(_ inputs: [ValueID?]) -> Bool { (2...3).contains(inputs.count) && inputs[0] != nil && inputs[1] != nil }
+
+    @_specialize(where S == Float)
+    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        try c.e.gemmForward(c.node, attributes, c.x)
+    }
+
+    @_specialize(where S == Float)
+    func tangent<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], k: Int, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S>? {
+        try c.e.gemmTangent(c.node, attributes, c.x, y, t, k)
+    }
+
+    @_specialize(where S == Float)
+    func transpose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ cot: Stacked<S>, need: [Bool], _ tape: Tape<S>) throws(ExecutionError) -> [Stacked<S>?] {
+        try c.e.gemmTranspose(c.node, attributes, c.x, cot, need)
+    }
+
+    var hasCurvature: Bool { true }
+
+    @_specialize(where S == Float)
+    func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,
+                                    _ tape: Tape<S>, adding existing: [Stacked<S>?]) throws(ExecutionError) -> [Stacked<S>?] {
+        existing.summed(with: try c.e.gemmCurvature(c.node, attributes, c.x, t, cot, need, k))
+    }
+}
+
 struct GemmShape {
     var m: Int, n: Int, k: Int
     var cPlan: BroadcastPlan?
@@ -128,66 +157,6 @@ extension Executor {
         if need[1], let ta = t[0] {
             let db = Stacked<Scalar>(shape: x[1]!.shape, blocks: k)
             for j in 0..<k { gemmGradB(at, s, ta.block(j), cot.pointer, db.block(j)) }
-            result[1] = db
-        }
-        return result
-    }
-
-    // MARK: MatMul
-
-    func matMulPlan(_ node: Node, _ x: [Stacked<Scalar>?]) throws(ExecutionError) -> MatMulPlan {
-        try shaped(node) { () throws(ShapeError) in try MatMulPlan(x[0]!.shape, x[1]!.shape) }
-    }
-
-    func matMulForward(_ node: Node, _ x: [Stacked<Scalar>?]) throws(ExecutionError) -> Stacked<Scalar> {
-        let p = try matMulPlan(node, x)
-        let y = Stacked<Scalar>(shape: p.outShape, zeroed: false)
-        Kernels.matMul(p, a: x[0]!.pointer, b: x[1]!.pointer, out: y.pointer, accumulate: false)
-        return y
-    }
-
-    func matMulTangent(_ node: Node, _ x: [Stacked<Scalar>?], _ y: Stacked<Scalar>, _ t: [Stacked<Scalar>?],
-                       _ k: Int) throws(ExecutionError) -> Stacked<Scalar>? {
-        guard t[0] != nil || t[1] != nil else { return nil }
-        let p = try matMulPlan(node, x)
-        let out = Stacked<Scalar>(shape: y.shape, blocks: k)
-        for j in 0..<k {
-            if let ta = t[0] { Kernels.matMul(p, a: ta.block(j), b: x[1]!.pointer, out: out.block(j), accumulate: true) }
-            if let tb = t[1] { Kernels.matMul(p, a: x[0]!.pointer, b: tb.block(j), out: out.block(j), accumulate: true) }
-        }
-        return out
-    }
-
-    func matMulTranspose(_ node: Node, _ x: [Stacked<Scalar>?], _ cot: Stacked<Scalar>,
-                         _ need: [Bool]) throws(ExecutionError) -> [Stacked<Scalar>?] {
-        let p = try matMulPlan(node, x)
-        let m = cot.blocks
-        var result: [Stacked<Scalar>?] = [nil, nil]
-        if need[0] {
-            let da = Stacked<Scalar>(shape: x[0]!.shape, blocks: m)
-            for j in 0..<m { Kernels.matMulBackwardA(p, g: cot.block(j), b: x[1]!.pointer, da: da.block(j)) }
-            result[0] = da
-        }
-        if need[1] {
-            let db = Stacked<Scalar>(shape: x[1]!.shape, blocks: m)
-            for j in 0..<m { Kernels.matMulBackwardB(p, a: x[0]!.pointer, g: cot.block(j), db: db.block(j)) }
-            result[1] = db
-        }
-        return result
-    }
-
-    func matMulCurvature(_ node: Node, _ x: [Stacked<Scalar>?], _ t: [Stacked<Scalar>?], _ cot: Stacked<Scalar>,
-                         _ need: [Bool], _ k: Int) throws(ExecutionError) -> [Stacked<Scalar>?] {
-        let p = try matMulPlan(node, x)
-        var result: [Stacked<Scalar>?] = [nil, nil]
-        if need[0], let tb = t[1] {
-            let da = Stacked<Scalar>(shape: x[0]!.shape, blocks: k)
-            for j in 0..<k { Kernels.matMulBackwardA(p, g: cot.pointer, b: tb.block(j), da: da.block(j)) }
-            result[0] = da
-        }
-        if need[1], let ta = t[0] {
-            let db = Stacked<Scalar>(shape: x[1]!.shape, blocks: k)
-            for j in 0..<k { Kernels.matMulBackwardB(p, a: ta.block(j), g: cot.pointer, db: db.block(j)) }
             result[1] = db
         }
         return result

@@ -3,6 +3,61 @@ import HutchTensor
 
 /// MaxPool (argmax kept from the forward pass), AveragePool, GlobalAveragePool. All linear in
 /// their input once the argmax is fixed; stacked blocks are just more planes.
+struct MaxPoolRule: LinearInDataRule {
+    let attributes: PoolAttributes
+
+    @_specialize(where S == Float)
+    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        try c.e.maxPoolForward(c.index, c.node, attributes, c.x[0]!, &tape)
+    }
+
+    @_specialize(where S == Float)
+    func apply<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        c.e.maxPoolGather(tape.geometry[c.index]!, tape.argmax[c.index]!, v, y.shape)
+    }
+
+    @_specialize(where S == Float)
+    func applyTranspose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        c.e.maxPoolScatter(tape.geometry[c.index]!, tape.argmax[c.index]!, v, c.x[0]!.shape)
+    }
+}
+
+struct AveragePoolRule: LinearInDataRule {
+    let attributes: PoolAttributes
+
+    @_specialize(where S == Float)
+    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        try c.e.averagePoolForward(c.index, c.node, attributes, c.x[0]!, &tape)
+    }
+
+    @_specialize(where S == Float)
+    func apply<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        c.e.averagePoolApply(tape.geometry[c.index]!, attributes, v, y.shape)
+    }
+
+    @_specialize(where S == Float)
+    func applyTranspose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        c.e.averagePoolTranspose(tape.geometry[c.index]!, attributes, v, c.x[0]!.shape)
+    }
+}
+
+struct GlobalAveragePoolRule: LinearInDataRule {
+    @_specialize(where S == Float)
+    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        try c.e.globalAveragePoolForward(c.node, c.x[0]!)
+    }
+
+    @_specialize(where S == Float)
+    func apply<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        c.e.globalAveragePoolApply(v, y.shape)
+    }
+
+    @_specialize(where S == Float)
+    func applyTranspose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
+        c.e.globalAveragePoolTranspose(v, c.x[0]!.shape)
+    }
+}
+
 extension Executor {
     func poolGeometry(_ node: Node, _ a: PoolAttributes, _ x: Stacked<Scalar>) throws(ExecutionError) -> ConvGeometry {
         try shaped(node) { () throws(ShapeError) in
