@@ -23,6 +23,15 @@ extension Op {
         case .globalAveragePool: GlobalAveragePoolRule()
         case .flatten, .reshape, .identity: ReshapeRule()
         case .concat(let axis): ConcatRule(axis: axis)
+        case .transpose(let perm): TransposeRule(perm: perm)
+        case .take(let axis, let indices): TakeRule(axis: axis, indices: indices)
+        case .reduceMean(let axes, let keepDims): ReduceMeanRule(axes: axes, keepDims: keepDims)
+        case .repeatBatch: RepeatBatchRule()
+        case .softmax(let axis): SoftmaxRule(axis: axis, logarithm: false)
+        case .logSoftmax(let axis): SoftmaxRule(axis: axis, logarithm: true)
+        case .erf: SmoothPointwiseRule(function: .erf)
+        case .gelu(let tanhForm): SmoothPointwiseRule(function: tanhForm ? .geluTanh : .gelu)
+        case .power(let exponent): SmoothPointwiseRule(function: .power(Double(exponent)))
         case .fakeQuantize(let s, let z, let lo, let hi): FakeQuantizeRule(scale: s, zeroPoint: z, minCode: lo, maxCode: hi)
         }
     }

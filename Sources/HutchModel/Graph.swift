@@ -40,6 +40,21 @@ public enum Op: Sendable, Equatable {
     case flatten(axis: Int)                   // x
     case reshape(shape: [Int])                // x; ONNX semantics: 0 copies the input dim, -1 is inferred
     case concat(axis: Int)                    // x0, x1, ...
+    case transpose(perm: [Int])               // x; perm[0] == 0 (the batch stays first)
+    /// The entries `indices` of axis `axis` (a non-batch axis), in order: ONNX Slice, Split and
+    /// Gather with constant indices lower to it.
+    case take(axis: Int, indices: [Int])      // x
+    case reduceMean(axes: [Int], keepDims: Bool)  // x; non-batch axes
+    /// c (a constant of shape [1, ...]) repeated for every example: ONNX Expand of a constant to
+    /// the batch size (a transformer's class token).
+    case repeatBatch                          // c
+    case softmax(axis: Int)                   // x; a non-batch axis
+    case logSoftmax(axis: Int)                // x; a non-batch axis
+    case erf                                  // x
+    /// x * Phi(x); with `tanhApproximation`, PyTorch's tanh form.
+    case gelu(tanhApproximation: Bool)        // x
+    /// x^exponent (Sqrt, Reciprocal, Pow by a constant, the decomposed LayerNorm).
+    case power(exponent: Float)               // x
     case identity                             // x
     /// QuantizeLinear -> DequantizeLinear of one tensor (per-tensor parameters): Hutch's
     /// activation fake quantization, (clamp(round_half_even(x / scale) + zeroPoint) - zeroPoint) * scale.
@@ -65,6 +80,15 @@ public enum Op: Sendable, Equatable {
         case .flatten: "Flatten"
         case .reshape: "Reshape"
         case .concat: "Concat"
+        case .transpose: "Transpose"
+        case .take: "Slice"
+        case .reduceMean: "ReduceMean"
+        case .repeatBatch: "Expand"
+        case .softmax: "Softmax"
+        case .logSoftmax: "LogSoftmax"
+        case .erf: "Erf"
+        case .gelu: "Gelu"
+        case .power: "Pow"
         case .identity: "Identity"
         case .fakeQuantize: "FakeQuantize"
         }
@@ -75,7 +99,8 @@ public enum Op: Sendable, Equatable {
     /// Mul counts because one side is a constant in the networks Hutch accepts.
     public var isPiecewiseLinear: Bool {
         switch self {
-        case .sigmoid, .tanh: false
+        case .sigmoid, .tanh, .softmax, .logSoftmax, .erf, .gelu: false
+        case .power(let p): p == 1 || p == 0
         default: true
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Load-time evaluation of constant subgraphs: the shape computations exporters emit in front of
 /// Reshape (Shape, Gather, Unsqueeze, Concat, Cast, Slice, ...) and any op whose inputs are all
 /// constant. The symbolic batch size travels through them as `ConstantTensor.batch`.
@@ -206,8 +208,7 @@ extension GraphBuilder {
             return [data.picking(picks, shape: count)]
 
         case "Reshape", "Flatten":
-            let data = try constant(0)
-            guard !data.hasBatchSymbol else { throw ModelError.invalidModel("\(what): cannot reshape a shape vector holding the batch size") }
+            let data = try constant(0)   // a shape vector may hold the batch symbol: it only moves
             let target: [Int]
             if node.opType == "Flatten" {
                 let axis = try normalize(Int(clamping: node.int("axis", default: 1)), rank: data.shape.count + 1)
@@ -250,7 +251,34 @@ extension GraphBuilder {
             }
             return [data.picking(picks, shape: shape)]
 
-        case "Add", "Sub", "Mul", "Div", "Equal", "Where":
+        case "Range":
+            let (start, limit, delta) = (try constant(0), try constant(1), try constant(2))
+            if let s = start.ints, let l = limit.ints, let d = delta.ints, s.count == 1, l.count == 1, d.count == 1 {
+                guard !(start.hasBatchSymbol || limit.hasBatchSymbol || delta.hasBatchSymbol) else {
+                    throw ModelError.invalidModel("\(what) depends on the batch size; Hutch needs it constant")
+                }
+                guard d[0] != 0 else { throw ModelError.invalidModel("\(what): delta is 0") }
+                // ceil((limit - start) / delta) entries, counted before any is made
+                let (span, step) = (l[0].subtractingReportingOverflow(s[0]), d[0])
+                guard !span.overflow else { throw ModelError.invalidModel("\(what): the range is too long") }
+                let count = max(0, span.partialValue / step + (span.partialValue % step != 0 ? 1 : 0))
+                guard count <= SizeLimits.foldedElements else { throw ModelError.invalidModel("\(what): the range is too long") }
+                return [ConstantTensor(shape: [Int(count)], elements: .int64((0..<count).map { s[0] + $0 * step }))]
+            }
+            let (s, l, d) = (start.floats, limit.floats, delta.floats)
+            guard s.count == 1, l.count == 1, d.count == 1, d[0] != 0, s[0].isFinite, l[0].isFinite, d[0].isFinite else {
+                throw ModelError.invalidModel("\(what): start, limit and delta must be finite scalars, delta not 0")
+            }
+            let count = max(Int(((l[0] - s[0]) / d[0]).rounded(.up)), 0)
+            guard count <= SizeLimits.foldedElements else { throw ModelError.invalidModel("\(what): the range is too long") }
+            return [ConstantTensor(shape: [count], elements: .float((0..<count).map { s[0] + Float($0) * d[0] }))]
+
+        case "Sqrt":
+            let data = try constant(0)
+            guard !data.hasBatchSymbol else { throw ModelError.invalidModel("\(what) computes with the batch size; Hutch needs it constant") }
+            return [ConstantTensor(shape: data.shape, elements: .float(data.floats.map { $0.squareRoot() }))]
+
+        case "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Equal", "Where":
             return [try foldElementwise(node, what: what, parts: (0..<operands.count).map { try constant($0) })]
 
         case "ConstantOfShape":
@@ -319,6 +347,16 @@ extension GraphBuilder {
                 case "Add": result.append(x &+ y)
                 case "Sub": result.append(x &- y)
                 case "Mul": result.append(x &* y)
+                case "Pow":
+                    guard y >= 0, y < 64 else { throw ModelError.invalidModel("\(what): integer exponent \(y) is out of range") }
+                    var p: Int64 = 1
+                    for _ in 0..<y { p = p &* x }
+                    result.append(p)
+                case "Mod":
+                    guard y != 0 else { throw ModelError.invalidModel("\(what) divides by zero") }
+                    // fmod = 0: the result takes the divisor's sign, as Python's %
+                    let r = x % y
+                    result.append(r != 0 && (r < 0) != (y < 0) ? r + y : r)
                 default:
                     guard y != 0 else { throw ModelError.invalidModel("\(what) divides by zero") }
                     result.append(x / y)
@@ -335,6 +373,8 @@ extension GraphBuilder {
         }
         let op: (Float, Float) -> Float
         switch node.opType {
+        case "Mod": op = { x, y in node.int("fmod", default: 0) != 0 ? x.truncatingRemainder(dividingBy: y) : x - y * (x / y).rounded(.down) }
+        case "Pow": op = { Float(Foundation.pow(Double($0), Double($1))) }
         case "Add": op = (+)
         case "Sub": op = (-)
         case "Mul": op = (*)

@@ -2,6 +2,7 @@
 /// inference (the batch dimension stays symbolic, nil).
 extension GraphBuilder {
     mutating func lower(_ node: ONNXNodeProto, name: String, operands: [Binding?]) throws {
+        if try lowerTransformerOp(node, name: name, operands: operands) { return }
         let what = "\(source): node '\(name)' (\(node.opType))"
         func fail(_ message: String) -> ModelError { .invalidModel("\(what): \(message)") }
 
@@ -103,15 +104,25 @@ extension GraphBuilder {
         case "GlobalAveragePool", "ReduceMean":
             let x = try operand(0)
             let xShape = shapeOf(x)
-            guard xShape.count >= 3 else { throw fail("input shape \(describe(xShape)) needs [N, C, spatial...]") }
+            guard xShape.count >= 3 || node.opType == "ReduceMean" else { throw fail("input shape \(describe(xShape)) needs [N, C, spatial...]") }
             if node.opType == "ReduceMean" {
                 let axes = try constantOperand(1).map { constant -> [Int64] in
                     guard let values = constant.ints else { throw fail("axes must be integers") }
                     return values
                 } ?? node.ints("axes") ?? []
                 let normalized = Set(axes.map { $0 < 0 ? Int($0) + xShape.count : Int($0) })
-                guard normalized == Set(2..<xShape.count), node.int("keepdims", default: 1) == 1 else {
-                    throw fail("only ReduceMean over all spatial axes with keepdims=1 (global average pooling) is supported")
+                let keepDims = node.int("keepdims", default: 1) != 0
+                if normalized != Set(2..<xShape.count) || !keepDims {
+                    // other axes: the general mean (global average pooling keeps its own kernel)
+                    let sorted = normalized.sorted()
+                    guard let low = sorted.first, let high = sorted.last, low >= 1, high < xShape.count, high - low + 1 == sorted.count else {
+                        throw fail("ReduceMean over axes \(axes.map { Int($0) }) of \(describe(xShape)): Hutch supports adjacent non-batch axes")
+                    }
+                    let reduced: [Int?] = xShape.enumerated().filter { keepDims || !normalized.contains($0.offset) }
+                        .map { normalized.contains($0.offset) ? 1 : $0.element }
+                    guard let output = node.outputs.first, !output.isEmpty else { throw fail("has no output") }
+                    try emit(name, .reduceMean(axes: sorted, keepDims: keepDims), [x], output: output, shape: reduced)
+                    return
                 }
             }
             op = .globalAveragePool
@@ -165,11 +176,15 @@ extension GraphBuilder {
                 }
                 op = .add
             case "Div":
-                guard let constant = constantOperand(1), case .float(let divisor) = constant.elements else {
-                    throw fail("Hutch supports Div only by a constant float tensor")
+                if let constant = constantOperand(1) {
+                    guard case .float(let divisor) = constant.elements else { throw fail("the divisor must be a float tensor") }
+                    guard !divisor.contains(0) else { throw fail("divides by zero") }
+                    b = try materialize(node.inputs[1] + "/reciprocal", ConstantTensor(shape: constant.shape, elements: .float(divisor.map { 1 / $0 })), node: name)
+                } else {
+                    // a / b = a * b^-1 for an activation b (attention scaling, a decomposed LayerNorm)
+                    let divisor = try operand(1)
+                    b = try emit(name + "/reciprocal", .power(exponent: -1), [divisor], output: name + "/reciprocal", shape: shapeOf(divisor))
                 }
-                guard !divisor.contains(0) else { throw fail("divides by zero") }
-                b = try materialize(node.inputs[1] + "/reciprocal", ConstantTensor(shape: constant.shape, elements: .float(divisor.map { 1 / $0 })), node: name)
                 op = .mul
             case "Mul":
                 // two activations (SiLU's x * sigmoid(x), a squeeze-excite gate) are fine: Mul's

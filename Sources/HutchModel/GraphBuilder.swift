@@ -122,15 +122,20 @@ struct GraphBuilder {
             if case .value = operand { return false }
             return true
         }
-        // Shape reads only the static shape; anything else on constants is evaluated now.
-        if node.opType == "Shape" || allConstant {
+        // Shape reads only the static shape; anything else on constants is evaluated now, but
+        // for an Expand to the batch size, which makes data.
+        let expandsToBatch = node.opType == "Expand" && operands.contains { operand in
+            if case .constant(let value)? = operand { return value.hasBatchSymbol }
+            return false
+        }
+        if node.opType == "Shape" || (allConstant && !expandsToBatch) {
             let results = try fold(node, name: name, operands: operands)
             for (output, result) in zip(node.outputs, results) where !output.isEmpty {
                 bindings[output] = .constant(result)
             }
             return
         }
-        if ONNXLoader.foldedOpTypes.contains(node.opType) {
+        if ONNXLoader.foldedOpTypes.contains(node.opType), !ONNXLoader.loweredOpTypes.contains(node.opType) {
             throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) computes on data that depends on the input; Hutch evaluates \(node.opType) only in constant shape computations")
         }
         try lower(node, name: name, operands: operands)

@@ -7,14 +7,14 @@ import HutchTensor
 /// batch dimension. Anything Hutch cannot use is refused with one clear `ModelError`.
 public enum ONNXLoader {
     /// Op types that become IR nodes.
-    static let loweredOpTypes: Set<String> = [
+    static let loweredOpTypes = Set([
         "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
         "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten",
         "Reshape", "Squeeze", "Unsqueeze", "Concat", "Identity", "Dropout",
-    ]
+    ]).union(GraphBuilder.transformerOpTypes)
     /// Op types that are only evaluated at load time, on constant inputs (shape computations).
     static let foldedOpTypes: Set<String> = [
-        "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose",
+        "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose", "Range", "Mod",
     ]
 
     /// Every op type the loader accepts, sorted (for messages).

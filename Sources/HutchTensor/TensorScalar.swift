@@ -15,6 +15,8 @@ public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
+    static func erf(_ x: Self) -> Self
+    static func pow(_ x: Self, _ y: Self) -> Self
 }
 
 extension Float: TensorScalar {

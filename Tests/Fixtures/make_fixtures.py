@@ -215,6 +215,90 @@ class Unsupported(nn.Module):
         return self.fc3(x)
 
 
+def randomize_norms(model, gen):
+    """Random LayerNorm scales and shifts, so every parameter is distinct and really matters."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=gen))
+                m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=gen))
+
+
+class TinyViT(nn.Module):
+    """ViT with batch-first attention, as Hugging Face and timm write it: patch conv, class token
+    (Expand + Concat), position embedding, LayerNorm, two-head softmax attention (MatMul of two
+    activations, q/k/v split off one Linear), exact GELU (Erf), the class token (Gather) and the
+    mean of the other tokens (Slice, ReduceMean) into the head."""
+
+    def __init__(self, dim=8, heads=2, classes=3):
+        super().__init__()
+        gen = torch.Generator().manual_seed(11)
+        self.heads = heads
+        self.patch = nn.Conv2d(2, dim, 4, stride=4)
+        self.cls = nn.Parameter(0.5 * torch.randn(1, 1, dim, generator=gen))
+        self.pos = nn.Parameter(0.5 * torch.randn(1, 5, dim, generator=gen))
+        self.ln1, self.qkv, self.proj = nn.LayerNorm(dim), nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.ln2, self.fc1, self.fc2 = nn.LayerNorm(dim), nn.Linear(dim, 2 * dim), nn.Linear(2 * dim, dim)
+        self.ln, self.head = nn.LayerNorm(dim), nn.Linear(2 * dim, classes)
+        randomize_norms(self, gen)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        n, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        attention = torch.softmax((q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5, dim=-1)
+        x = x + self.proj((attention @ v).transpose(1, 2).reshape(n, t, d))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        x = self.ln(x)
+        return self.head(torch.cat([x[:, 0], x[:, 1:].mean(1)], 1))
+
+
+class TinyConvNeXt(nn.Module):
+    """ConvNeXt block: depthwise conv, channels-last LayerNorm (Transpose), pointwise Linears
+    exported as MatMul with an [in, out] weight, tanh GELU, layer scale; mean over the spatial
+    axes without keepdims, LayerNorm, head. At opset 14 LayerNorm is decomposed (ReduceMean,
+    Sub, Pow, Sqrt, Div) and GELU written out with Pow and Tanh."""
+
+    def __init__(self):
+        super().__init__()
+        gen = torch.Generator().manual_seed(12)
+        self.stem = nn.Conv2d(2, 8, 2, stride=2)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.ln, self.pw1, self.pw2 = nn.LayerNorm(8), nn.Linear(8, 16), nn.Linear(16, 8)
+        self.gamma = nn.Parameter(0.5 + torch.rand(8, generator=gen))
+        self.norm, self.head = nn.LayerNorm(8), nn.Linear(8, 3)
+        randomize_norms(self, gen)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.pw2(F.gelu(self.pw1(self.ln(y)), approximate="tanh")) * self.gamma
+        x = (x + y.permute(0, 3, 1, 2)).mean((2, 3))
+        return self.head(self.norm(x))
+
+
+class TinyShuffle(nn.Module):
+    """ShuffleNetV2 unit: channel split (Split or Slice), a branch, Concat, channel shuffle
+    (Reshape, Transpose of data, Reshape), a Slice of rows, and a LogSoftmax head (which the
+    cross-entropy makes invisible to the loss, so the Hessian stays the Gauss-Newton matrix)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(2, 8, 3, padding=1)
+        self.branch = nn.Conv2d(4, 4, 3, padding=1)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = F.relu(self.stem(x))
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat([a, F.relu(self.branch(b))], 1)
+        n, c, h, w = x.shape
+        x = x.reshape(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)[:, :, 1:, :]
+        return F.log_softmax(self.head(x.mean((2, 3))), dim=1)
+
+
 # ----------------------------------------------------------------------------------------------
 # BatchNorm handling
 # ----------------------------------------------------------------------------------------------
@@ -311,23 +395,34 @@ def map_to_initializers(ref, proto):
     initializer with the same shape and values, then load the exact ONNX values into `ref`.
 
     Matching by value is robust to the exporters' renaming (onnx::Conv_N in TorchScript,
-    original names with folded values in dynamo). Returns torch name -> ONNX name.
+    original names with folded values in dynamo). A Linear on a rank-3 input is exported as
+    MatMul with the weight transposed ([in, out]); such matches are listed in `transposed`.
+    Returns torch name -> ONNX name, and the set of transposed torch names.
     """
     inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
-    mapping = {}
+    mapping, transposed = {}, set()
     tensors = list(ref.named_parameters()) + [(n, b) for n, b in ref.named_buffers() if b.is_floating_point()]
+    def matches(want):
+        return [k for k, v in inits.items()
+                if v.shape == want.shape and v.dtype.kind == "f" and np.allclose(v, want, rtol=1e-4, atol=1e-6)]
     for name, t in tensors:
         want = t.detach().cpu().numpy()
-        hits = [k for k, v in inits.items()
-                if v.shape == want.shape and v.dtype.kind == "f" and np.allclose(v, want, rtol=1e-4, atol=1e-6)]
+        hits = matches(want)
+        flip = not hits and want.ndim == 2
+        if flip:
+            hits = matches(want.T)
         if len(hits) != 1:
             raise RuntimeError(f"{name}: {len(hits)} ONNX initializers match by value ({hits})")
         mapping[name] = hits[0]
+        value = inits[hits[0]].astype(np.float64)
+        if flip:
+            transposed.add(name)
+            value = value.T
         with torch.no_grad():
-            t.copy_(torch.from_numpy(inits[hits[0]].astype(np.float64)))
+            t.copy_(torch.from_numpy(value))
     taken = list(mapping.values())
     assert len(set(taken)) == len(taken), "two torch tensors mapped to one initializer"
-    return mapping
+    return mapping, transposed
 
 
 def quantizable_layers(proto):
@@ -383,8 +478,9 @@ def hessian_trace(ref, params, name, x, y):
     return float(h.diagonal().sum()), h
 
 
-def references(spec, model, ref, proto, mapping, x32, y, seed):
-    """All reference arrays for one model; keys are ONNX initializer names."""
+def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
+    """All reference arrays for one model; keys are ONNX initializer names, and arrays of a
+    weight stored transposed in the ONNX file are transposed to match it."""
     x = torch.from_numpy(x32).double()
     yt = torch.from_numpy(y)
     params = {n: p.detach().clone() for n, p in ref.named_parameters()}
@@ -427,6 +523,10 @@ def references(spec, model, ref, proto, mapping, x32, y, seed):
     fd_err = float((fd - exact).norm() / exact.norm())
     assert fd_err < FD_RTOL, f"{spec['name']}: Hv vs finite differences rel err {fd_err:.2e}"
 
+    def as_onnx(n, t):
+        t = t.detach().numpy()
+        return t.T if n in transposed else t
+
     out = {
         "x": x32,
         "y": y,
@@ -435,12 +535,12 @@ def references(spec, model, ref, proto, mapping, x32, y, seed):
         "loss": np.array([float(loss.detach())], dtype=np.float64),
     }
     for n in names:
-        out[f"grad:{onnx_name[n]}"] = grad[n].detach().numpy()
+        out[f"grad:{onnx_name[n]}"] = as_onnx(n, grad[n])
     for k in range(2):
         for n in probe_names:
-            out[f"v{k}:{onnx_name[n]}"] = v[k][n].numpy()
+            out[f"v{k}:{onnx_name[n]}"] = as_onnx(n, v[k][n])
         for n in probe_names:
-            out[f"hv{k}:{onnx_name[n]}"] = hv[k][n].numpy()
+            out[f"hv{k}:{onnx_name[n]}"] = as_onnx(n, hv[k][n])
 
     # Per-layer traces of the quantizable weights.
     detached = {n: p.detach() for n, p in params.items()}
@@ -456,7 +556,7 @@ def references(spec, model, ref, proto, mapping, x32, y, seed):
         explicit = h @ v[0][tname].flatten()
         hvl_err = float((explicit - hvl.flatten()).norm() / hvl.flatten().norm())
         assert hvl_err < 1e-10, f"{spec['name']} {w_init}: layer HVP vs explicit Hessian block {hvl_err:.1e}"
-        out[f"hvl0:{w_init}"] = hvl.detach().numpy()
+        out[f"hvl0:{w_init}"] = as_onnx(tname, hvl)
         gn = gauss_newton_trace(ref, detached, tname, x, yt)
         rel = abs(gn - t) / max(abs(t), 1e-300)
         if spec["piecewise_linear"]:
@@ -486,6 +586,18 @@ SPECS = [
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=707),
     dict(name="hard_swish", make=HardSwishSE, input=(2, 6, 6), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=2.0, seed=808),
+    dict(name="tiny_vit", make=TinyViT, input=(2, 8, 8), batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=901),
+    dict(name="tiny_vit_dynamo", make=TinyViT, input=(2, 8, 8), batch=8, classes=3,
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=902),
+    dict(name="tiny_convnext", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
+         exporter="torchscript", opset=14, fold=False, piecewise_linear=False, x_scale=1.0, seed=903),
+    dict(name="tiny_convnext_dynamo", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
+         exporter="dynamo", opset=20, fold=False, piecewise_linear=False, x_scale=1.0, seed=904),
+    dict(name="tiny_shuffle", make=TinyShuffle, input=(2, 6, 6), batch=8, classes=3,
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=True, x_scale=1.0, seed=915),
+    dict(name="tiny_shuffle_ts", make=TinyShuffle, input=(2, 6, 6), batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=906),
     dict(name="bn_kept", make=BNKept, input=(1, 6, 6), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=505,
          export_extra=dict(training=torch.onnx.TrainingMode.PRESERVE)),
@@ -518,12 +630,12 @@ def make_model_fixture(spec):
     ref = (fold_bn(model) if spec["fold"] else copy.deepcopy(model)).double().eval()
     if hasattr(ref, "composed"):
         ref.composed = True
-    mapping = map_to_initializers(ref, proto)
+    mapping, transposed = map_to_initializers(ref, proto)
     for node, op, w, b in quantizable_layers(proto):
         assert w in mapping.values(), f"{name}: weight {w} of {node} not mapped"
         assert b is None or b in mapping.values(), f"{name}: bias {b} of {node} not mapped"
 
-    out, report, fd_err = references(spec, model, ref, proto, mapping, x32, y, spec["seed"])
+    out, report, fd_err = references(spec, model, ref, proto, mapping, transposed, x32, y, spec["seed"])
 
     ort_out = ort_logits(path, x32)
     d_ort = float(np.abs(ort_out - out["logits"]).max())

@@ -57,6 +57,16 @@ final class HutchinsonTests: XCTestCase {
         XCTAssertNotNil(c.graph.exactTraceObstacle, "HardSwish is not piecewise linear: exact mode is refused")
     }
 
+    /// Transformer and modern-CNN ops (make_fixtures.py: a ViT with softmax attention, ConvNeXt
+    /// blocks with LayerNorm and GELU, ShuffleNet units with Split, Slice and a channel shuffle),
+    /// from both exporters: the true Hessian traces, several negative; exact mode is refused.
+    func testTransformerAndModernCNNTrueTraces() throws {
+        for name in ["tiny_vit", "tiny_vit_dynamo", "tiny_convnext", "tiny_convnext_dynamo", "tiny_shuffle", "tiny_shuffle_ts"] {
+            try checkAgreement(name, mode: .joint, probes: 200, batchSize: 4)
+            XCTAssertNotNil(try Fixtures.load(name).graph.exactTraceObstacle, "\(name): not piecewise linear")
+        }
+    }
+
     func testStandardErrorShrinksLikeOneOverSqrtProbes() throws {
         let c = try Fixtures.load("mlp")
         let few = try hutchinson(c, mode: .joint, probes: 50, batchSize: 12, seed: 5)
