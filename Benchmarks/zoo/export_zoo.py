@@ -1,11 +1,13 @@
-"""Exports the 13 torchvision classification architectures (random weights, eval mode) with both
-PyTorch exporters, for run_zoo.sh:
+"""Exports the 13 torchvision classification architectures and five Hugging Face `transformers`
+models (random weights from their default configurations, eval mode) with both PyTorch
+exporters, for run_zoo.sh:
 
     /root/hutch-venv/bin/python Benchmarks/zoo/export_zoo.py OUT_DIR
 
 OUT_DIR/NAME_dynamo.onnx (+ .onnx.data: the default exporter writes the weights beside the
 model) and OUT_DIR/NAME_ts.onnx (TorchScript exporter, weights inside), a symbolic batch, and
-OUT_DIR/NAME_data.npz with 2 random examples and labels. Not run by CI (downloads and size).
+OUT_DIR/NAME_data.npz with 2 random examples and labels. Exports already listed in
+OUT_DIR/exports.json are kept. Not run by CI (downloads and size).
 """
 import json
 import os
@@ -16,21 +18,60 @@ import numpy as np
 import torch
 import torchvision
 
+# Hugging Face models, built from their default configurations (no download): image classifiers
+# at 224x224 with 1000 classes, and a BERT classifier and a GPT-2 language model on 16 tokens.
+HF_MODELS = ["hf_vit", "hf_convnext", "hf_swin", "hf_bert", "hf_gpt2"]
+
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf",
           "shufflenet_v2_x1_0", "convnext_tiny", "vit_b_16", "swin_t", "inception_v3", "squeezenet1_1", "densenet121"]
+
+
+class Logits(torch.nn.Module):
+    """A Hugging Face model as a function of one tensor that returns its logits."""
+
+    def __init__(self, model, argument):
+        super().__init__()
+        self.model, self.argument = model, argument
+
+    def forward(self, x):
+        return self.model(**{self.argument: x}).logits
+
+
+def hf_model(name):
+    """(model, example input, labels) for one of HF_MODELS."""
+    import transformers as t
+    if name == "hf_bert":
+        config = t.BertConfig(num_labels=2)
+        ids = torch.randint(0, config.vocab_size, (2, 16))
+        return Logits(t.BertForSequenceClassification(config), "input_ids"), ids, np.random.randint(0, 2, 2)
+    if name == "hf_gpt2":
+        config = t.GPT2Config()
+        ids = torch.randint(0, config.vocab_size, (2, 16))
+        return Logits(t.GPT2LMHeadModel(config), "input_ids"), ids, ids.numpy()
+    config, model = {"hf_vit": (t.ViTConfig, t.ViTForImageClassification),
+                      "hf_convnext": (t.ConvNextConfig, t.ConvNextForImageClassification),
+                      "hf_swin": (t.SwinConfig, t.SwinForImageClassification)}[name]
+    return Logits(model(config(num_labels=1000)), "pixel_values"), torch.randn(2, 3, 224, 224), np.random.randint(0, 1000, 2)
 
 
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
-    status = {}
-    for name in MODELS:
-        kwargs = {"aux_logits": False, "init_weights": True} if name == "inception_v3" else {}
-        model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
-        side = 299 if name == "inception_v3" else 224
-        x = torch.randn(2, 3, side, side)
-        np.savez(os.path.join(out, f"{name}_data.npz"), x=x.numpy(), y=np.random.randint(0, 1000, 2).astype(np.int64))
+    listing = os.path.join(out, "exports.json")
+    status = json.load(open(listing))["status"] if os.path.exists(listing) else {}
+    for name in MODELS + HF_MODELS:
+        if all(f"{name}_{exporter}" in status for exporter in ("dynamo", "ts")):
+            continue
+        if name in HF_MODELS:
+            model, x, y = hf_model(name)
+            model.eval()
+        else:
+            kwargs = {"aux_logits": False, "init_weights": True} if name == "inception_v3" else {}
+            model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+            side = 299 if name == "inception_v3" else 224
+            x, y = torch.randn(2, 3, side, side), np.random.randint(0, 1000, 2)
+        np.savez(os.path.join(out, f"{name}_data.npz"), x=x.numpy(), y=np.asarray(y).astype(np.int64))
         for exporter in ("dynamo", "ts"):
             path = os.path.join(out, f"{name}_{exporter}.onnx")
             try:
@@ -46,8 +87,10 @@ def main():
                 status[f"{name}_{exporter}"] = f"export failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
                 traceback.print_exc()
             print(name, exporter, status[f"{name}_{exporter}"], flush=True)
-    with open(os.path.join(out, "exports.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__, "status": status}, f, indent=1)
+    import transformers
+    with open(listing, "w") as f:
+        json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
+                   "transformers": transformers.__version__, "status": status}, f, indent=1)
 
 
 if __name__ == "__main__":

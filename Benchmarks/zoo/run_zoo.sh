@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The torchvision zoo through hutch, as a new user would: each of the 13 classification
-# architectures exported by both PyTorch exporters (export_zoo.py), then `hutch inspect` and, for
+# The torchvision zoo and five Hugging Face models through hutch, as a new user would: each
+# exported by both PyTorch exporters (export_zoo.py), then `hutch inspect` and, for
 # the accepted ones, a two-probe Hutchinson `hutch trace` on 2 examples at 224x224 (299 for Inception-V3).
 # Prints a Markdown table and writes Benchmarks/zoo/zoo-DATE.json (raw output, with date, CPU and
 # load). Not run by CI: it needs PyTorch (see Tests/Fixtures/README.md) and ~2 GB of exports.
 #   Benchmarks/zoo/run_zoo.sh [EXPORT_DIR]     (default /tmp/hutch-zoo; exports are reused)
 source "$(dirname "$0")/../model-scripts.sh"
-[ -f "$OUT/exports.json" ] || "$PY" Benchmarks/zoo/export_zoo.py "$OUT"
+"$PY" Benchmarks/zoo/export_zoo.py "$OUT"   # exports what exports.json does not list yet
 RAW=Benchmarks/zoo/zoo-$(date +%Y-%m-%d).json
 "$PY" - "$OUT" "$HUTCH" "$RAW" <<'PYEOF'
 import json, os, platform, subprocess, sys, time
@@ -38,7 +38,8 @@ for key, status in exports["status"].items():
         row["trace_error"] = t.stderr.strip().splitlines()[-1][:300] if t.stderr.strip() else f"exit {t.returncode}"
     rows.append(row)
 doc = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu": cpu, "cores": os.cpu_count(), "load": os.getloadavg(),
-       "torch": exports["torch"], "torchvision": exports["torchvision"], "rows": rows}
+       "torch": exports["torch"], "torchvision": exports["torchvision"], "transformers": exports.get("transformers"),
+       "rows": rows}
 json.dump(doc, open(raw, "w"), indent=1)
 print(f"| model | exporter | accepted | layers | GMAC/example | hutch trace, 2 probes, 2 examples (s) | refusal |")
 print("|---|---|---|---|---|---|---|")

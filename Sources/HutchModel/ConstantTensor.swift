@@ -8,9 +8,19 @@ struct ConstantTensor: Sendable, Equatable {
         case float([Float])
     }
 
-    /// Stands for the symbolic batch size inside folded shape vectors (`Shape` of the data input):
-    /// it may be moved around by Gather/Concat/Slice/..., never computed with.
+    /// Stands for the symbolic batch size N inside folded shape vectors (`Shape` of the data
+    /// input): it may be moved around by Gather/Concat/Slice/... and multiplied or divided by a
+    /// constant (attention folds the heads into it, N * heads), nothing else.
     static let batch = Int64.min
+    /// Symbols for N * k, 1 <= k < 2^31, just above `batch`.
+    private static let batchFactors: Int64 = 1 << 31
+
+    static func batch(times factor: Int64) -> Int64 { batch + (factor - 1) }
+
+    /// k when `value` stands for N * k.
+    static func batchFactor(_ value: Int64) -> Int64? {
+        value >= batch && value < batch + batchFactors ? value - batch + 1 : nil
+    }
 
     var shape: [Int]
     var elements: Elements
@@ -34,7 +44,7 @@ struct ConstantTensor: Sendable, Equatable {
         }
     }
 
-    var hasBatchSymbol: Bool { ints?.contains(ConstantTensor.batch) ?? false }
+    var hasBatchSymbol: Bool { ints?.contains { ConstantTensor.batchFactor($0) != nil } ?? false }
 
     /// The elements at the given flat indices, under a new shape (Gather, Slice, Transpose-like moves).
     func picking(_ indices: [Int], shape newShape: [Int]) -> ConstantTensor {

@@ -38,18 +38,20 @@ public enum Op: Sendable, Equatable {
     case averagePool(PoolAttributes)          // x
     case globalAveragePool                    // x
     case flatten(axis: Int)                   // x
-    case reshape(shape: [Int])                // x; ONNX semantics: 0 copies the input dim, -1 is inferred
+    /// ONNX semantics: 0 copies the input dim, -1 is inferred; an entry e <= -2 is the batch size
+    /// times -1 - e (`Op.batchDimension(times:)`: attention folds the heads into the batch).
+    case reshape(shape: [Int])                // x
     case concat(axis: Int)                    // x0, x1, ...
-    case transpose(perm: [Int])               // x; perm[0] == 0 (the batch stays first)
-    /// The entries `indices` of axis `axis` (a non-batch axis), in order: ONNX Slice, Split and
+    case transpose(perm: [Int])               // x
+    /// The entries `indices` of axis `axis` (an axis without the batch), in order: ONNX Slice, Split and
     /// Gather with constant indices lower to it.
     case take(axis: Int, indices: [Int])      // x
-    case reduceMean(axes: [Int], keepDims: Bool)  // x; non-batch axes
+    case reduceMean(axes: [Int], keepDims: Bool)  // x; axes without the batch
     /// c (a constant of shape [1, ...]) repeated for every example: ONNX Expand of a constant to
     /// the batch size (a transformer's class token).
     case repeatBatch                          // c
-    case softmax(axis: Int)                   // x; a non-batch axis
-    case logSoftmax(axis: Int)                // x; a non-batch axis
+    case softmax(axis: Int)                   // x; an axis without the batch
+    case logSoftmax(axis: Int)                // x; an axis without the batch
     case erf                                  // x
     /// x * Phi(x); with `tanhApproximation`, PyTorch's tanh form.
     case gelu(tanhApproximation: Bool)        // x
@@ -59,6 +61,12 @@ public enum Op: Sendable, Equatable {
     /// QuantizeLinear -> DequantizeLinear of one tensor (per-tensor parameters): Hutch's
     /// activation fake quantization, (clamp(round_half_even(x / scale) + zeroPoint) - zeroPoint) * scale.
     case fakeQuantize(scale: Float, zeroPoint: Int32, minCode: Int32, maxCode: Int32)  // x
+
+    /// The reshape target entry for the batch size times `factor`.
+    public static func batchDimension(times factor: Int) -> Int { -1 - factor }
+
+    /// The factor k when a reshape target entry stands for the batch size times k.
+    public static func batchFactor(ofDimension entry: Int) -> Int? { entry <= -2 ? -1 - entry : nil }
 
     /// The ONNX op type this was lowered from (for messages and `inspect`).
     public var onnxType: String {

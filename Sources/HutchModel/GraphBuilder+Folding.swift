@@ -22,7 +22,7 @@ extension GraphBuilder {
         }
         func plainIntegers(_ tensor: ConstantTensor, _ role: String) throws -> [Int] {
             let values = try integers(tensor, role)
-            guard !values.contains(ConstantTensor.batch) else {
+            guard !values.contains(where: { ConstantTensor.batchFactor($0) != nil }) else {
                 throw ModelError.invalidModel("\(what): \(role) depends on the batch size; Hutch needs it constant")
             }
             return values.map { Int(clamping: $0) }
@@ -49,7 +49,7 @@ extension GraphBuilder {
             let dims: [Int64]
             switch operand {
             case .constant(let value): dims = value.shape.map(Int64.init)
-            case .value(let id): dims = shape(of: id).map { $0.map(Int64.init) ?? ConstantTensor.batch }
+            case .value(let id): dims = shape(of: id).map { $0.map(Int64.init) ?? ConstantTensor.batch(times: Int64(batchFactor(of: id))) }
             }
             let rank = dims.count
             var start = Int(clamping: node.int("start", default: 0))
@@ -307,6 +307,23 @@ extension GraphBuilder {
         throw ModelError.invalidModel("\(what) has no value Hutch can read (value, value_float(s) or value_int(s))")
     }
 
+    /// N * k times or divided by a positive constant, as N * k' (nil when neither operand is a
+    /// batch symbol); any other arithmetic with the batch size is refused.
+    private func batchArithmetic(_ op: String, _ nx: Int64?, _ x: Int64, _ ny: Int64?, _ y: Int64, what: String) throws -> Int64? {
+        guard nx != nil || ny != nil else { return nil }
+        let refusal = ModelError.invalidModel("\(what) computes with the batch size; Hutch needs shape computations that do not depend on it, beyond multiplying or dividing it by a constant")
+        switch (op, nx, ny) {
+        case ("Mul", let k?, nil) where y > 0, ("Mul", nil, let k?) where x > 0:
+            let (product, overflow) = k.multipliedReportingOverflow(by: nx == nil ? x : y)
+            guard !overflow, ConstantTensor.batchFactor(ConstantTensor.batch(times: product)) == product else { throw refusal }
+            return ConstantTensor.batch(times: product)
+        case ("Div", let k?, nil) where y > 0 && k % y == 0:
+            return ConstantTensor.batch(times: k / y)
+        default:
+            throw refusal
+        }
+    }
+
     /// Broadcasting arithmetic and comparison on constants; integer results stay integers.
     private func foldElementwise(_ node: ONNXNodeProto, what: String, parts: [ConstantTensor]) throws -> ConstantTensor {
         let expected = node.opType == "Where" ? 3 : 2
@@ -332,16 +349,18 @@ extension GraphBuilder {
             result.reserveCapacity(total)
             for flat in 0..<total {
                 let x = a[maps[0][flat]], y = b[maps[1][flat]]
+                let (nx, ny) = (ConstantTensor.batchFactor(x), ConstantTensor.batchFactor(y))
                 if node.opType == "Equal" {
-                    // The batch size is at least 1, so it differs from 0 and -1 and equals itself.
-                    if (x == ConstantTensor.batch) != (y == ConstantTensor.batch), max(x, y) > 0 {
+                    // The batch size is at least 1, so N * k differs from 0 and -1 and equals itself.
+                    if (nx != nil) != (ny != nil), max(x, y) > 0 {
                         throw ModelError.invalidModel("\(what) compares the batch size with \(max(x, y)); Hutch needs shape computations that do not depend on the batch size")
                     }
                     result.append(x == y ? 1 : 0)
                     continue
                 }
-                guard x != ConstantTensor.batch, y != ConstantTensor.batch else {
-                    throw ModelError.invalidModel("\(what) computes with the batch size; Hutch needs shape computations that do not depend on it")
+                if let scaled = try batchArithmetic(node.opType, nx, x, ny, y, what: what) {
+                    result.append(scaled)
+                    continue
                 }
                 switch node.opType {
                 case "Add": result.append(x &+ y)

@@ -115,8 +115,9 @@ extension GraphBuilder {
                 if normalized != Set(2..<xShape.count) || !keepDims {
                     // other axes: the general mean (global average pooling keeps its own kernel)
                     let sorted = normalized.sorted()
-                    guard let low = sorted.first, let high = sorted.last, low >= 1, high < xShape.count, high - low + 1 == sorted.count else {
-                        throw fail("ReduceMean over axes \(axes.map { Int($0) }) of \(describe(xShape)): Hutch supports adjacent non-batch axes")
+                    guard let low = sorted.first, let high = sorted.last, low >= 0, high < xShape.count, high - low + 1 == sorted.count,
+                                sorted.allSatisfy({ xShape[$0] != nil }) else {
+                        throw fail("ReduceMean over axes \(axes.map { Int($0) }) of \(describe(xShape)): Hutch supports adjacent axes without the batch")
                     }
                     let reduced: [Int?] = xShape.enumerated().filter { keepDims || !normalized.contains($0.offset) }
                         .map { normalized.contains($0.offset) ? 1 : $0.element }
@@ -153,7 +154,10 @@ extension GraphBuilder {
             guard !aShape.isEmpty, !bShape.isEmpty else { throw fail("needs inputs of rank 1 or more") }
             let left = aShape.count == 1 ? [1] + aShape : aShape
             let right = bShape.count == 1 ? bShape + [1] : bShape
-            guard left[left.count - 1] == right[right.count - 2] || left[left.count - 1] == nil || right[right.count - 2] == nil,
+            guard left[left.count - 1] != nil, right[right.count - 2] != nil else {
+                throw fail("the product would sum over the batch (shapes \(describe(aShape)) and \(describe(bShape)))")
+            }
+            guard left[left.count - 1] == right[right.count - 2],
                   let batch = Broadcasting.symbolicShape(Array(left.dropLast(2)), Array(right.dropLast(2))) else {
                 throw fail("shapes \(describe(aShape)) and \(describe(bShape)) do not multiply")
             }
@@ -294,21 +298,30 @@ extension GraphBuilder {
                     throw fail("the target shape must be constant (Hutch folds shape computations; this one depends on data)")
                 }
                 let allowZero = node.int("allowzero", default: 0) != 0
+                let layout = batchLayout(of: x), factor = layout.factor
                 target = try requested.enumerated().map { index, dim -> Int in
-                    if dim == ConstantTensor.batch || (index == 0 && exportedBatch.map(Int64.init) == dim && xShape.first == .some(nil)) {
-                        guard index < xShape.count, xShape[index] == nil else { throw fail("the batch size moves to dimension \(index)") }
-                        return 0
+                    let k = ConstantTensor.batchFactor(dim) ?? (index == 0 && exportedBatch.map(Int64.init) == dim && xShape.first == .some(nil) ? 1 : nil)
+                    if let k {
+                        // the batch where it was: copy it (0), as ONNX would; else the batch size times k
+                        return index < xShape.count && xShape[index] == nil && Int64(factor) == k ? 0 : Op.batchDimension(times: Int(k))
                     }
                     guard dim >= -1, dim <= Int64(Int32.max), !(allowZero && dim == 0) else { throw fail("invalid target dimension \(dim)") }
                     return Int(dim)
                 }
-                outShape = try reshapeShape(xShape, target, fail: fail)
+                let (resolved, outLayout) = try reshapeShape(xShape, layout, target, fail: fail)
+                inputs = [x]
+                guard let output = node.outputs.first, !output.isEmpty else { throw fail("has no output") }
+                try emit(name, .reshape(shape: target), inputs, output: output, shape: resolved, batchLayout: outLayout)
+                return
             } else {
                 outShape = try squeezeShape(node, xShape, axes: constantOperand(1), fail: fail)
-                guard outShape.first == .some(nil), outShape.dropFirst().allSatisfy({ $0 != nil }), xShape.first == .some(nil) else {
-                    throw fail("\(node.opType) would move the batch dimension")
+                guard outShape.filter({ $0 == nil }).count == xShape.filter({ $0 == nil }).count else {
+                    throw fail("\(node.opType) would remove the batch dimension")
                 }
-                target = [0] + outShape.dropFirst().map { $0 ?? 0 }
+                // the batch where it was is copied (0); elsewhere it is the batch size times its factor
+                target = outShape.enumerated().map { index, dim in
+                    dim ?? (index < xShape.count && xShape[index] == nil ? 0 : Op.batchDimension(times: batchFactor(of: x)))
+                }
             }
             op = .reshape(shape: target)
             inputs = [x]
@@ -319,7 +332,7 @@ extension GraphBuilder {
             let rank = shapeOf(first).count
             let rawAxis = Int(clamping: node.int("axis", default: 0))
             let axis = rawAxis < 0 ? rawAxis + rank : rawAxis
-            guard axis >= 1, axis < rank else { throw fail("axis \(rawAxis) must be a non-batch axis of rank \(rank)") }
+            guard axis >= 0, axis < rank, shapeOf(first)[axis] != nil else { throw fail("axis \(rawAxis) must be an axis without the batch, of rank \(rank)") }
             var shape = shapeOf(first)
             for id in ids.dropFirst() {
                 let other = shapeOf(id)
@@ -340,13 +353,21 @@ extension GraphBuilder {
         try emit(name, op, inputs, output: output, shape: outShape)
     }
 
-    /// Appends a node with one output and binds the output name.
+    /// Appends a node with one output and binds the output name. The output's batch-dependent
+    /// dimension has `batchLayout`, by default that of the first input that has one (every op
+    /// but Reshape keeps it).
     @discardableResult
-    mutating func emit(_ name: String, _ op: Op, _ inputs: [ValueID?], output: String, shape: [Int?]) throws -> ValueID {
-        guard let elements = checkedProduct(shape.dropFirst().map { $0 ?? 1 }), elements <= SizeLimits.elementsPerExample else {
+    mutating func emit(_ name: String, _ op: Op, _ inputs: [ValueID?], output: String, shape: [Int?],
+                       batchLayout layout: BatchLayout? = nil) throws -> ValueID {
+        guard let elements = checkedProduct(shape.compactMap { $0 }), elements <= SizeLimits.elementsPerExample else {
             throw ModelError.invalidModel("\(source): node '\(name)' output \(describe(shape)) is too large (over 2^32 elements per example)")
         }
+        guard shape.filter({ $0 == nil }).count <= 1 else {
+            throw ModelError.invalidModel("\(source): node '\(name)' output \(describe(shape)) has the batch size in two dimensions")
+        }
+        let inherited = inputs.compactMap { $0 }.first { self.shape(of: $0).contains(nil) }.map { batchLayout(of: $0) } ?? BatchLayout()
         let id = addValue(output, shape: shape)
+        if let kept = layout ?? (shape.contains(nil) ? inherited : nil), kept != BatchLayout() { batchLayouts[id] = kept }
         nodes.append(Node(name: name, op: op, inputs: inputs, outputs: [id]))
         bindings[output] = .value(id)
         return id
@@ -380,43 +401,68 @@ extension GraphBuilder {
         }
     }
 
-    /// Output shape of an ONNX Reshape (0 copies the input dimension, -1 is inferred) where nil
-    /// is the batch: the batch must stay the first dimension and examples must not mix.
-    private func reshapeShape(_ input: [Int?], _ target: [Int], fail: (String) -> ModelError) throws -> [Int?] {
+    /// Output shape of an ONNX Reshape (0 copies the input dimension, -1 is inferred, entries
+    /// from `Op.batchDimension(times:)` are the batch size N times k) where nil is the
+    /// batch-dependent dimension, laid out as `layout` says; and the output's layout.
+    ///
+    /// Examples must stay apart: with the input [outer, o * N * i, inner] (products of the
+    /// dimensions around its batch dimension), the output [outer', o' * N * i', inner'] keeps
+    /// every example in whole rows of its batch dimension when o * outer = o' * outer' and
+    /// i * inner = i' * inner' for whole numbers o', i' (`BatchLayout`).
+    private func reshapeShape(_ input: [Int?], _ layout: BatchLayout, _ target: [Int],
+                              fail: (String) -> ModelError) throws -> (shape: [Int?], layout: BatchLayout) {
         var resolved: [Int?] = []
+        var outFactor: Int?
         for (index, dim) in target.enumerated() {
             if dim == 0 {
                 guard index < input.count else { throw fail("target dimension \(index) copies a dimension the input does not have") }
                 resolved.append(input[index])
+                if input[index] == nil { outFactor = layout.factor }
+            } else if let k = Op.batchFactor(ofDimension: dim) {
+                resolved.append(nil)
+                outFactor = k
             } else {
-                resolved.append(dim)
+                resolved.append(dim == -1 ? 1 : dim)   // -1 is found below
             }
         }
+        guard resolved.filter({ $0 == nil }).count <= 1 else { throw fail("target shape \(target) has the batch size twice") }
+        guard resolved.allSatisfy({ ($0 ?? 1) >= 1 }) else { throw fail("invalid target shape \(target)") }
         let inferred = target.enumerated().filter { $0.element == -1 }.map(\.offset)
         guard inferred.count <= 1 else { throw fail("target shape \(target) has more than one -1") }
-        guard let inKnown = checkedProduct(input.compactMap { $0 }),
-              let outKnown = checkedProduct(resolved.enumerated().filter { !inferred.contains($0.offset) }.compactMap { $0.element }) else {
-            throw fail("target shape \(target) is too large")
+        func product(_ dims: ArraySlice<Int?>) throws -> Int {
+            guard let p = checkedProduct(dims.compactMap { $0 }) else { throw fail("target shape \(target) is too large") }
+            return p
         }
-        let inSymbolic = input.filter { $0 == nil }.count
-        let outSymbolic = resolved.enumerated().filter { !inferred.contains($0.offset) && $0.element == nil }.count
-        if let slot = inferred.first {
-            if inSymbolic == outSymbolic {
-                guard outKnown > 0, inKnown % outKnown == 0 else { throw fail("cannot reshape \(describe(input)) to \(target)") }
-                resolved[slot] = inKnown / outKnown
+        let total = try product(input[...]) * (input.contains(nil) ? layout.factor : 1)   // all but N
+        guard let inBatch = input.firstIndex(where: { $0 == nil }) else {
+            // no batch in the input: none may appear, and -1 is whatever is left
+            guard outFactor == nil else { throw fail("reshaping \(describe(input)) to \(target) puts the batch size where the input has none") }
+            let known = try product(resolved[...])
+            if let slot = inferred.first {
+                guard known > 0, total % known == 0 else { throw fail("cannot reshape \(describe(input)) to \(target)") }
+                resolved[slot] = total / known
             } else {
-                guard inSymbolic == outSymbolic + 1, inKnown == outKnown else {
-                    throw fail("reshaping \(describe(input)) to \(target) would mix examples of the batch")
-                }
-                resolved[slot] = nil
+                guard total == known else { throw fail("cannot reshape \(describe(input)) to \(target)") }
             }
-        } else {
-            guard inSymbolic == outSymbolic, inKnown == outKnown else { throw fail("cannot reshape \(describe(input)) to \(target)") }
+            return (resolved, BatchLayout())
         }
-        guard resolved.first == .some(nil), resolved.dropFirst().allSatisfy({ $0 != nil }) else {
-            throw fail("reshaping \(describe(input)) to \(target) moves the batch dimension; Hutch needs it first")
+        let mixes = fail("reshaping \(describe(input)) to \(target) would mix examples of the batch")
+        // the output's batch dimension: an explicit one, else the -1 takes the batch
+        guard let outBatch = resolved.firstIndex(where: { $0 == nil }) ?? inferred.first else { throw mixes }
+        if let slot = inferred.first, slot != outBatch {
+            // -1 elsewhere: what the batch dimension and the other dimensions leave of the input
+            let known = try product(resolved[...]) * (outFactor ?? 1)
+            guard known > 0, total % known == 0 else { throw fail("cannot reshape \(describe(input)) to \(target)") }
+            resolved[slot] = total / known
         }
-        return resolved
+        resolved[outBatch] = 1
+        let (outer, inner) = (try product(input[..<inBatch]) * layout.outer, try product(input[(inBatch + 1)...]) * layout.inner)
+        let (outOuter, outInner) = (try product(resolved[..<outBatch]), try product(resolved[(outBatch + 1)...]))
+        guard outOuter > 0, outInner > 0, outer % outOuter == 0, inner % outInner == 0 else { throw mixes }
+        let result = BatchLayout(outer: outer / outOuter, inner: inner / outInner)
+        if let explicit = outFactor, explicit != result.factor { throw fail("cannot reshape \(describe(input)) to \(target)") }
+        resolved[outBatch] = nil
+        return (resolved, result)
     }
 
     /// Output shape of Squeeze/Unsqueeze with axes from the input (opset >= 13) or the attribute.

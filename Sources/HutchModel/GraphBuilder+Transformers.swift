@@ -34,7 +34,7 @@ extension GraphBuilder {
         }
         func axis(_ raw: Int) throws -> Int {
             let a = raw < 0 ? raw + rank : raw
-            guard a >= 1, a < rank else { throw fail("axis \(raw) must be a non-batch axis of \(describe(xShape))") }
+            guard a >= 0, a < rank, xShape[a] != nil else { throw fail("axis \(raw) must be an axis of \(describe(xShape)) without the batch") }
             return a
         }
         func size(_ a: Int) throws -> Int {
@@ -46,7 +46,6 @@ extension GraphBuilder {
         case "Transpose":
             let perm = node.ints("perm")?.map { Int(clamping: $0) } ?? Array((0..<rank).reversed())
             guard perm.sorted() == Array(0..<rank) else { throw fail("perm \(perm) is not a permutation of \(rank) axes") }
-            guard perm.first == 0 else { throw fail("perm \(perm) moves the batch dimension; Hutch needs it first") }
             try emit(name, .transpose(perm: perm), [x], output: output, shape: perm.map { xShape[$0] })
 
         case "Slice":
@@ -70,8 +69,9 @@ extension GraphBuilder {
             for (n, raw) in sliced.enumerated() {
                 let step = steps?[n] ?? 1
                 guard step != 0 else { throw fail("a step is 0") }
-                if raw == 0 || raw == -rank {
-                    guard step == 1, starts[n] <= 0, ends[n] >= Int(Int32.max) else { throw fail("slicing the batch dimension is not supported") }
+                let normalized = raw < 0 ? raw + rank : raw
+                if normalized >= 0, normalized < rank, xShape[normalized] == nil {
+                    guard step == 1, starts[n] == 0, ends[n] >= Int(Int32.max) else { throw fail("slicing the batch dimension is not supported") }
                     continue
                 }
                 let a = try axis(raw), dim = try size(a)
@@ -122,7 +122,11 @@ extension GraphBuilder {
             if index.shape.isEmpty {
                 let id = try emit("\(name)/take", .take(axis: a, indices: indices), [x], output: "\(output)/take", shape: taken)
                 taken.remove(at: a)
-                try emit(name, .reshape(shape: [0] + taken.dropFirst().map { $0 ?? 0 }), [id], output: output, shape: taken)
+                // the batch keeps its place unless it came after the removed axis
+                let target = taken.enumerated().map { index, dim in
+                    dim ?? (index < a ? 0 : Op.batchDimension(times: batchFactor(of: x)))
+                }
+                try emit(name, .reshape(shape: target), [id], output: output, shape: taken)
             } else {
                 try emit(name, .take(axis: a, indices: indices), [x], output: output, shape: taken)
             }
@@ -197,7 +201,9 @@ extension GraphBuilder {
         let xShape = shape(of: x), rank = xShape.count
         let raw = Int(clamping: node.int("axis", default: -1))
         let first = raw < 0 ? raw + rank : raw
-        guard first >= 1, first < rank else { throw fail("axis \(raw) must be a non-batch axis of \(describe(xShape))") }
+        guard first >= 0, first < rank, xShape[first...].allSatisfy({ $0 != nil }) else {
+            throw fail("axis \(raw): the normalized axes of \(describe(xShape)) must not hold the batch")
+        }
         guard let scale else { throw fail("scale must be a constant (an initializer)") }
         let normalized = Array(first..<rank)
         guard scale.shape.count <= normalized.count, zip(scale.shape.reversed(), normalized.map { xShape[$0] }.reversed()).allSatisfy({ $0 == $1 }) else {

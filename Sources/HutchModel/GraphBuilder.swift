@@ -20,6 +20,9 @@ struct GraphBuilder {
     var materialized: [String: ValueID] = [:]
     /// The batch size the model was exported with, when its input declares a fixed one.
     var exportedBatch: Int?
+    /// How the batch-dependent dimension (nil in the shape) of a value holds the batch, where it
+    /// is not plainly the batch (absent: outer 1, inner 1).
+    var batchLayouts: [ValueID: BatchLayout] = [:]
 
     init(source: String, opset: Int64, external: ExternalDataFiles? = nil) {
         self.source = source
@@ -51,7 +54,7 @@ struct GraphBuilder {
             throw ModelError.invalidModel("\(source): graph output '\(output.name)' is a constant; it must depend on the input")
         }
         let outputShape = values[outputID.index].shape ?? []
-        guard outputShape.count == 2, outputShape[0] == nil, let classes = outputShape[1], classes >= 1 else {
+        guard outputShape.count == 2, outputShape[0] == nil, batchFactor(of: outputID) == 1, let classes = outputShape[1], classes >= 1 else {
             throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs classifier logits [N, classes]")
         }
         return Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
@@ -88,6 +91,11 @@ struct GraphBuilder {
     }
 
     func shape(of id: ValueID) -> [Int?] { values[id.index].shape ?? [] }
+
+    func batchLayout(of id: ValueID) -> BatchLayout { batchLayouts[id] ?? BatchLayout() }
+
+    /// k when the value's batch-dependent dimension is the batch size times k (1 when it has none).
+    func batchFactor(of id: ValueID) -> Int { batchLayout(of: id).factor }
 
     /// The IR value of a constant operand: the initializer (or folded constant) as a float tensor.
     mutating func materialize(_ name: String, _ constant: ConstantTensor, node: String) throws -> ValueID {
@@ -140,6 +148,17 @@ struct GraphBuilder {
         }
         try lower(node, name: name, operands: operands)
     }
+}
+
+/// A batch-dependent dimension of size outer * N * inner (N the batch size) whose entry j
+/// belongs to example (j / inner) mod N. Attention makes such dimensions: it folds the heads
+/// into the batch ([N, H, T, d] as [N * H, T, d]: outer 1, inner H) and, in PyTorch's
+/// MultiheadAttention, the tokens around it ([T, N, E] as [T * N, E]: outer T, inner 1).
+/// Examples stay apart as long as no op combines entries along such a dimension.
+struct BatchLayout: Equatable {
+    var outer = 1
+    var inner = 1
+    var factor: Int { outer * inner }
 }
 
 /// "[N, 3, 32, 32]" with N for symbolic dimensions.

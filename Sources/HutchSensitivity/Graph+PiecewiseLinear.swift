@@ -34,7 +34,9 @@ extension Graph {
                 for o in node.outputs { depends[o.index] = true }
                 guard node.outputs.contains(where: { reaches[$0.index] }) else { continue }
                 var reason: String?
-                if !node.op.isPiecewiseLinear {
+                if !keepsExamplesInRows(node) {
+                    reason = "moves the batch out of the first axis (exact traces take each example's rows apart)"
+                } else if !node.op.isPiecewiseLinear {
                     reason = "is not piecewise linear"
                 } else if dependent >= 2 {
                     switch node.op {
@@ -48,5 +50,22 @@ extension Graph {
             }
         }
         return found?.obstacle
+    }
+
+    /// Whether the node's output keeps the batch on axis 0 with each example's entries together
+    /// (a Transpose or Reshape may fold heads or tokens into the batch, as attention does).
+    private func keepsExamplesInRows(_ node: Node) -> Bool {
+        func shape(_ id: ValueID?) -> [Int?] { id.flatMap { values[$0.index].shape } ?? [] }
+        let out = shape(node.outputs.first)
+        guard out.dropFirst().allSatisfy({ $0 != nil }) else { return false }
+        switch node.op {
+        case .transpose(let perm): return perm.first == 0
+        case .reshape, .flatten:
+            let input = shape(node.inputs.first ?? nil)
+            if !input.contains(nil) && !out.contains(nil) { return true }   // a weight reshaped
+            return input.first == .some(nil) && out.first == .some(nil)
+                && input.compactMap { $0 }.reduce(1, *) == out.compactMap { $0 }.reduce(1, *)
+        default: return true
+        }
     }
 }

@@ -117,19 +117,19 @@ final class ONNXLoaderTests: XCTestCase {
 
     func testEveryUnsupportedOpIsListedAtOnce() {
         let bytes = convNet(extraNodes: [
-            TestNode("Softmax", "soft1", ["y"], ["s1"]),
-            TestNode("Erf", "erf", ["y"], ["s2"]),
-            TestNode("Softmax", "soft2", ["y"], ["s3"]),
+            TestNode("TopK", "top1", ["y"], ["s1"]),
+            TestNode("NonZero", "nz", ["y"], ["s2"]),
+            TestNode("TopK", "top2", ["y"], ["s3"]),
             TestNode("FusedConv", "fused", ["y"], ["s4"], domain: "com.microsoft"),
         ])
         XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx")) { error in
             XCTAssertEqual(error as? ModelError, .unsupportedOps(source: "m.onnx", ops: [
-                .init(opType: "Softmax", nodeNames: ["soft1", "soft2"]),
-                .init(opType: "Erf", nodeNames: ["erf"]),
+                .init(opType: "TopK", nodeNames: ["top1", "top2"]),
+                .init(opType: "NonZero", nodeNames: ["nz"]),
                 .init(opType: "com.microsoft.FusedConv", nodeNames: ["fused"]),
             ]))
             let text = "\(error)"
-            XCTAssertTrue(text.contains("Softmax (soft1, soft2)") && text.contains("Erf (erf)"), text)
+            XCTAssertTrue(text.contains("TopK (top1, top2)") && text.contains("NonZero (nz)"), text)
         }
     }
 
@@ -219,10 +219,18 @@ final class ONNXLoaderTests: XCTestCase {
         XCTAssertEqual(graph.nodes.first?.inputs, [graph.input, graph.input])
     }
 
-    func testReshapeMixingExamplesIsRefused() {
-        let target = TestTensor.int64s("t", [2], [-1, 2])
-        let bytes = makeModel(nodes: [TestNode("Reshape", "r", ["x", "t"], ["y"])], initializers: [target], inputShape: [nil, 4])
+    /// [N, 4] as [2, 2N] would put parts of different examples in one row: refused. [N, 4] as
+    /// [2N, 2] keeps each example in its own rows (attention folds heads into the batch so).
+    func testReshapeMixingExamplesIsRefused() throws {
+        let mixing = TestTensor.int64s("t", [2], [2, -1])
+        let bytes = makeModel(nodes: [TestNode("Reshape", "r", ["x", "t"], ["y"])], initializers: [mixing], inputShape: [nil, 4])
         expectModelError(bytes, contains: ["'r'", "mix examples"])
+        let rows = TestTensor.int64s("t", [2], [-1, 2]), back = TestTensor.int64s("u", [2], [-1, 4])
+        let folded = makeModel(nodes: [TestNode("Reshape", "r", ["x", "t"], ["z"]), TestNode("Reshape", "b", ["z", "u"], ["y"])],
+                               initializers: [rows, back], inputShape: [nil, 4])
+        let graph = try ONNXLoader.load(bytes: folded, source: "m.onnx")
+        XCTAssertEqual(graph.values[graph.nodes[0].outputs[0].index].shape, [nil, 2], "2N rows of 2")
+        XCTAssertEqual(graph.values[graph.output.index].shape, [nil, 4])
     }
 
     func testMaxPoolCeilModeAndAveragePoolPads() throws {
@@ -384,11 +392,19 @@ final class ONNXFoldingTests: XCTestCase {
         XCTAssertEqual(layer.weightName, "wt")
     }
 
-    func testTransposeOnDataIsExplained() {
-        let bytes = makeModel(nodes: [TestNode("Transpose", "t", ["x"], ["y"])], initializers: [], inputShape: [nil, 3])
-        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx")) { error in
-            XCTAssertTrue("\(error)".contains("'t'") && "\(error)".contains("depends on the input"), "\(error)")
+    /// Transpose of data lowers (the batch may move, as in PyTorch's MultiheadAttention); the
+    /// logits must still come out as [N, classes].
+    func testTransposeOnDataLowersAndTheLogitsKeepTheBatchFirst() throws {
+        let moved = makeModel(nodes: [TestNode("Transpose", "t", ["x"], ["y"])], initializers: [], inputShape: [nil, 3])
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: moved, source: "m.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("[3, N]") && "\(error)".contains("logits"), "\(error)")
         }
+        let shape = TestTensor.int64s("s", [2], [0, 6])
+        let bytes = makeModel(nodes: [TestNode("Transpose", "t", ["x"], ["xt"], [.ints("perm", [0, 2, 1])]),
+                                      TestNode("Reshape", "r", ["xt", "s"], ["y"])],
+                              initializers: [shape], inputShape: [nil, 2, 3])
+        let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+        XCTAssertEqual(graph.nodes.map(\.op), [.transpose(perm: [0, 2, 1]), .reshape(shape: [0, 6])])
     }
 }
 

@@ -1,5 +1,6 @@
 import HutchModel
 import HutchSensitivity
+import HutchTensor
 import XCTest
 
 /// Exact mode against PyTorch's torch.func.hessian block traces (`trace:W` in the fixtures).
@@ -61,6 +62,26 @@ final class ExactTraceTests: XCTestCase {
             XCTAssertTrue(e?.message.contains("'/Tanh' (Tanh)") ?? false, "\(error)")
             XCTAssertTrue(e?.message.contains("--method hutchinson") ?? false, "\(error)")
         }
+    }
+
+    /// A ReLU network that folds two rows per example into the batch ([N, 4] as [2N, 2], as
+    /// attention folds heads) is piecewise linear, but exact traces take examples apart by rows.
+    func testFoldingRowsIntoTheBatchRefusesExactTraces() throws {
+        let values = [Value(name: "x", shape: [nil, 4]), Value(name: "rows", shape: [nil, 2]), Value(name: "w1", shape: [3, 2]),
+                      Value(name: "h", shape: [nil, 3]), Value(name: "r", shape: [nil, 3]), Value(name: "back", shape: [nil, 6]),
+                      Value(name: "w2", shape: [2, 6]), Value(name: "logits", shape: [nil, 2])]
+        let v = (0..<values.count).map(ValueID.init)
+        let nodes = [Node(name: "fold", op: .reshape(shape: [-1, 2]), inputs: [v[0]], outputs: [v[1]]),
+                     Node(name: "fc1", op: .gemm(GemmAttributes(transB: true)), inputs: [v[1], v[2]], outputs: [v[3]]),
+                     Node(name: "relu", op: .relu, inputs: [v[3]], outputs: [v[4]]),
+                     Node(name: "unfold", op: .reshape(shape: [-1, 6]), inputs: [v[4]], outputs: [v[5]]),
+                     Node(name: "fc2", op: .gemm(GemmAttributes(transB: true)), inputs: [v[5], v[6]], outputs: [v[7]])]
+        let graph = Graph(values: values, nodes: nodes, input: v[0], output: v[7],
+                          initializers: [v[2]: Tensor(shape: [3, 2], data: Array(repeating: 0.5, count: 6)),
+                                         v[6]: Tensor(shape: [2, 6], data: Array(repeating: 0.25, count: 12))])
+        let obstacle = try XCTUnwrap(graph.exactTraceObstacle)
+        XCTAssertEqual(obstacle.node, "unfold", "fc1's input is already folded; the first node on fc1's path that moves rows")
+        XCTAssertTrue(obstacle.reason.contains("moves the batch"), obstacle.reason)
     }
 
     func testAutoPicksExactOnReLUNetworks() throws {

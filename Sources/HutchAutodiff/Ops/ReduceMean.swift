@@ -11,8 +11,8 @@ struct ReduceMeanRule: LinearInDataRule {
     /// [outer, length, inner] with the reduced axes in the middle.
     private func layout(_ node: Node, _ shape: [Int]) throws(ExecutionError) -> AxisLines {
         let sorted = axes.sorted()
-        guard let first = sorted.first, let last = sorted.last, first >= 1, last < shape.count, last - first + 1 == sorted.count else {
-            throw ExecutionError.node(node, "axes \(axes) are not adjacent non-batch axes of shape \(shape)")
+        guard let first = sorted.first, let last = sorted.last, first >= 0, last < shape.count, last - first + 1 == sorted.count else {
+            throw ExecutionError.node(node, "axes \(axes) are not adjacent axes of shape \(shape)")
         }
         let merged = Array(shape[..<first]) + [shape[first...last].reduce(1, *)] + Array(shape[(last + 1)...])
         return try AxisLines(node, merged, first)

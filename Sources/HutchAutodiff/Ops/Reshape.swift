@@ -6,7 +6,7 @@ import HutchTensor
 struct ReshapeRule: LinearInDataRule {
     @_specialize(where S == Float)
     func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        try c.e.reshapeForward(c.node, c.x[0]!)
+        try c.e.reshapeForward(c.node, c.x[0]!, batch: tape.batch)
     }
 
     @_specialize(where S == Float)
@@ -21,7 +21,7 @@ struct ReshapeRule: LinearInDataRule {
 }
 
 extension Executor {
-    func reshapeForward(_ node: Node, _ x: Stacked<Scalar>) throws(ExecutionError) -> Stacked<Scalar> {
+    func reshapeForward(_ node: Node, _ x: Stacked<Scalar>, batch: Int) throws(ExecutionError) -> Stacked<Scalar> {
         let shape: [Int]
         switch node.op {
         case .flatten(let axis):
@@ -31,15 +31,16 @@ extension Executor {
             }
             shape = [x.shape.prefix(a).reduce(1, *), x.shape.dropFirst(a).reduce(1, *)]
         case .reshape(let target):
-            shape = try resolveReshape(node, target, x.shape)
+            shape = try resolveReshape(node, target, x.shape, batch: batch)
         default:
             shape = x.shape
         }
         return Stacked(reshaping: x, to: shape)
     }
 
-    /// ONNX Reshape: 0 copies the input dimension, one -1 is inferred.
-    private func resolveReshape(_ node: Node, _ target: [Int], _ input: [Int]) throws(ExecutionError) -> [Int] {
+    /// ONNX Reshape: 0 copies the input dimension, one -1 is inferred; the batch size times k
+    /// where the target says so (`Op.batchDimension(times:)`).
+    private func resolveReshape(_ node: Node, _ target: [Int], _ input: [Int], batch: Int) throws(ExecutionError) -> [Int] {
         var shape = [Int]()
         var inferred: Int?
         for (i, d) in target.enumerated() {
@@ -47,6 +48,8 @@ extension Executor {
             case 0:
                 guard i < input.count else { throw ExecutionError.node(node, "shape \(target) copies dimension \(i) that input \(input) lacks") }
                 shape.append(input[i])
+            case let entry where Op.batchFactor(ofDimension: entry) != nil:
+                shape.append(batch * (Op.batchFactor(ofDimension: entry) ?? 1))
             case -1:
                 guard inferred == nil else { throw ExecutionError.node(node, "shape \(target) has more than one -1") }
                 inferred = i; shape.append(1)

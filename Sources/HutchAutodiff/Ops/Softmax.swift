@@ -118,8 +118,8 @@ struct AxisLines {
     let outer: Int, length: Int, inner: Int
 
     init(_ node: Node, _ shape: [Int], _ axis: Int) throws(ExecutionError) {
-        guard axis >= 1, axis < shape.count else {
-            throw ExecutionError.node(node, "axis \(axis) is not a non-batch axis of shape \(shape)")
+        guard axis >= 0, axis < shape.count else {
+            throw ExecutionError.node(node, "axis \(axis) is out of range for shape \(shape)")
         }
         outer = shape[..<axis].reduce(1, *)
         length = shape[axis]

@@ -1,16 +1,16 @@
 import HutchModel
 import HutchTensor
 
-/// Transpose of data: y = x with its axes permuted (`perm[0] == 0`, so each example stays
-/// whole). Linear; the transpose permutes back.
+/// Transpose of data: y = x with its axes permuted (the loader checks that examples stay apart:
+/// the batch may move, no axis mixes it). Linear; the transpose permutes back.
 struct TransposeRule: LinearInDataRule {
     let perm: [Int]
 
     @_specialize(where S == Float)
     func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
         let x = c.x[0]!
-        guard perm.count == x.shape.count, Set(perm) == Set(0..<perm.count), perm.first == 0 else {
-            throw ExecutionError.node(c.node, "perm \(perm) does not permute the axes of shape \(x.shape) with the batch first")
+        guard perm.count == x.shape.count, Set(perm) == Set(0..<perm.count) else {
+            throw ExecutionError.node(c.node, "perm \(perm) does not permute the axes of shape \(x.shape)")
         }
         return permuted(x, perm)
     }
