@@ -1,7 +1,8 @@
 import Foundation
+import HutchModel
 
 /// Reads a whole input file; `what` names it in the error ("sensitivity file", "latency table").
-func readFile(_ path: String, what: String) throws -> Data {
+public func readFile(_ path: String, what: String) throws -> Data {
     do {
         return try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
@@ -9,9 +10,18 @@ func readFile(_ path: String, what: String) throws -> Data {
     }
 }
 
+/// Reads a model or data file of a cluster job; a failure is the model layer's unreadable file.
+func readInput(_ path: String, what: String) throws -> [UInt8] {
+    do {
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+        throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
+    }
+}
+
 /// Writes an output file atomically (Foundation writes a temporary file and renames it over
 /// the destination), so that readers never see a half-written file.
-func writeAtomically(_ data: Data, to path: String) throws {
+public func writeAtomically(_ data: Data, to path: String) throws {
     do {
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {

@@ -6,8 +6,8 @@ import HutchQuantize
 import HutchSensitivity
 
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
-/// place, so that modules stay free of CLI concerns.
-func describe(_ error: Error) -> CommandFailure {
+/// place, so that the modules below the jobs stay free of exit codes.
+public func describe(_ error: Error) -> CommandFailure {
     if let failure = error as? CommandFailure { return failure }
     if let error = error as? ModelError {
         switch error {
