@@ -73,7 +73,7 @@ public struct ClusterJob {
         if verifyFraction > 0, let localWorkers, localWorkers.count < 2 {
             throw CommandFailure(.usage, "--verify-fraction needs at least 2 workers (3 to settle a mismatch); add --workers 3")
         }
-        let modelBytes = try readInput(inputs.model, what: "model")
+        let modelBytes = try ModelSource.readFile(inputs.model, what: "model")
         let proto = try ONNXLoader.decode(bytes: modelBytes, source: inputs.model)
         let graph = try ONNXLoader.load(model: proto, source: inputs.model)
         let quantize = plan != nil
@@ -88,7 +88,7 @@ public struct ClusterJob {
         let files = [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
         let servedModel = try Self.selfContained(proto, modelBytes, path: inputs.model)
         for path in files {
-            let bytes = path == source.modelPath ? servedModel : try readInput(path, what: "data")
+            let bytes = path == source.modelPath ? servedModel : try ModelSource.readFile(path, what: "data")
             let digest = Digest.sha256(bytes)
             source.digests[path] = digest
             if let d = WireDigest(digest) { blobs[d] = bytes }

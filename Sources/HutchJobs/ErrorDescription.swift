@@ -48,6 +48,7 @@ public func describe(_ error: Error) -> CommandFailure {
     if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, execution.description) }
     if let journal = error as? JournalIOError { return CommandFailure(.io, journal.description) }
     if let zmq = error as? ZMQError { return CommandFailure(.io, zmq.description) }
+    if let cache = error as? BlobCacheError { return CommandFailure(.io, cache.description) }
     if let security = error as? SecurityError {
         // libzmq without CURVE is an installation problem, not a key problem
         return CommandFailure(security.kind == .unavailable ? .io : .keys, security.description)

@@ -1,5 +1,4 @@
 import Foundation
-import HutchModel
 
 /// Reads a whole input file; `what` names it in the error ("sensitivity file", "latency table").
 public func readFile(_ path: String, what: String) throws -> Data {
@@ -7,15 +6,6 @@ public func readFile(_ path: String, what: String) throws -> Data {
         return try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
         throw CommandFailure(.io, "cannot read \(what) '\(path)': \((error as NSError).localizedDescription)")
-    }
-}
-
-/// Reads a model or data file of a cluster job; a failure is the model layer's unreadable file.
-func readInput(_ path: String, what: String) throws -> [UInt8] {
-    do {
-        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    } catch {
-        throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
     }
 }
 

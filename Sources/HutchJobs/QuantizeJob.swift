@@ -1,6 +1,7 @@
 import Foundation
 import HutchAllocation
 import HutchAutodiff
+import HutchCluster
 import HutchModel
 import HutchQuantize
 import HutchTensor

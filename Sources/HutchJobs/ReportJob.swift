@@ -1,4 +1,5 @@
 import Foundation
+import HutchCluster
 import HutchReport
 
 /// `hutch report DIR`: rebuilds DIR/report.html from DIR's sensitivity.json (required), plan.json,

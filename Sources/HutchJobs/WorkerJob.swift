@@ -36,7 +36,7 @@ public struct WorkerJob {
         config.threads = UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         config.sharedFilesystem = !fetchBlobs
         var core = WorkerCore(config: config)
-        if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core) }
+        if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core, log: log) }
         let cache = RunnerCache()
         let client = WorkerClient(connect: endpoint, curve: curve) { request in cache.compute(request) }
         if let parent {
@@ -46,7 +46,7 @@ public struct WorkerJob {
         let (name, cacheDirectory) = (name, cacheDirectory)
         client.fetched = { digest, bytes in
             log("worker \(name): fetched blob \(digest) (\(bytes.count) bytes)")
-            if let cacheDirectory { BlobCache.store(digest, bytes, in: cacheDirectory) }
+            if let cacheDirectory { BlobCache.store(digest, bytes, in: cacheDirectory, log: log) }
         }
         if let curve {
             // a refused worker hears nothing at all: say which key the coordinator must list

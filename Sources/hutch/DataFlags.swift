@@ -1,3 +1,4 @@
+import HutchCluster
 import HutchJobs
 
 /// The calibration data flags every command that takes data shares: --data D.npz, or

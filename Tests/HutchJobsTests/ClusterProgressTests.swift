@@ -1,5 +1,5 @@
-import XCTest
 @testable import HutchJobs
+import XCTest
 
 /// The coordinator's progress line (`ClusterProgress.line`): what it says in each situation.
 final class ClusterProgressTests: XCTestCase {

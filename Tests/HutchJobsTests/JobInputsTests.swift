@@ -1,4 +1,5 @@
 import Foundation
+import HutchCluster
 @testable import HutchJobs
 import XCTest
 

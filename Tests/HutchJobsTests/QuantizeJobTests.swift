@@ -1,5 +1,6 @@
 import Foundation
 import HutchAllocation
+import HutchCluster
 @testable import HutchJobs
 import HutchModel
 import XCTest

@@ -1,18 +1,20 @@
 import Foundation
-import HutchCluster
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
 import HutchWire
 
-/// The loaded model and data of the current job; touched by the compute thread only.
-final class RunnerCache: @unchecked Sendable {
+/// A worker's compute dispatch: runs each leased task on the model and data of its job, loaded
+/// once and kept while the tasks name them. Touched by the compute thread only.
+public final class RunnerCache: @unchecked Sendable {
     var spec: [UInt8] = []
     var runner: TaskRunner?
 
     var quantizeModel: (path: String, graph: Graph)?
 
-    func compute(_ request: ComputeRequest) -> ComputeOutcome {
+    public init() {}
+
+    public func compute(_ request: ComputeRequest) -> ComputeOutcome {
         let task: SensitivityTask?
         switch request.work {
         case .sensitivity(let t): task = t
@@ -27,7 +29,7 @@ final class RunnerCache: @unchecked Sendable {
                 runner = try load(work, blobs: request.blobs)
                 spec = request.spec
             } catch {
-                return .failure(.retryable, "cannot load the task's model or data: \(describe(error).message)")
+                return .failure(.retryable, "cannot load the task's model or data: \(error)")
             }
         }
         guard let runner else { return .failure(.retryable, "no model loaded") }
@@ -39,7 +41,7 @@ final class RunnerCache: @unchecked Sendable {
             guard let task else { return .failure(.poison, "no task") }
             return .success(try runner.run(task))
         } catch {
-            return .failure(.poison, describe(error).message)
+            return .failure(.poison, "\(error)")
         }
     }
 
@@ -76,12 +78,12 @@ final class RunnerCache: @unchecked Sendable {
             spec = try JSONDecoder().decode(Spec.self, from: Data(specBytes))
             graph = try model(spec.modelPath, digest: spec.modelDigest, blobs)
         } catch {
-            return .failure(.retryable, "\(failure): \(describe(error).message)")
+            return .failure(.retryable, "\(failure): \(error)")
         }
         do {
             return try compute(spec, graph)
         } catch {
-            return .failure(.poison, describe(error).message)
+            return .failure(.poison, "\(error)")
         }
     }
 
@@ -92,7 +94,7 @@ final class RunnerCache: @unchecked Sendable {
         }
         let graph = try ONNXLoader.load(bytes: try file(source.modelPath, "model"), source: source.modelPath)
         guard let data = DataSource(source) else {
-            throw CommandFailure(.usage, "the task names no data file")
+            throw BodyError("the task names no data file")
         }
         let dataset = try data.dataset(read: file)
         return try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
@@ -101,7 +103,7 @@ final class RunnerCache: @unchecked Sendable {
     /// A fetched blob when the task's digest names one, else the file at the shared path.
     static func file(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]], what: String) throws -> [UInt8] {
         if let digest, let d = WireDigest(digest), let bytes = blobs[d] { return bytes }
-        return try readInput(path, what: what)
+        return try ModelSource.readFile(path, what: what)
     }
 }
 
