@@ -194,23 +194,7 @@ public struct ClusterJob {
         replayed = nil
         log("coordinator: sensitivity complete (\(core.tasksDone) tasks, \(core.duplicates) duplicate results ignored)")
 
-        // what SensitivityAnalysis adds after the traces, computed here as `hutch trace` does
-        let layers = graph.quantizableLayers
-        // computed by the workers (eigenvalue tasks)
-        let eigen = options.eigenvalues ? core.eigenvalues : [Double?](repeating: nil, count: layers.count)
-        if options.eigenvalues && eigen.contains(where: { $0 == nil }) {
-            throw CommandFailure(.internalError, "the coordinator finished without the eigenvalue of every layer")
-        }
-        // computed by the workers (quantization_error tasks)
-        let errors = core.quantizationErrors
-        if !options.bits.isEmpty && errors == nil {
-            throw CommandFailure(.internalError, "the coordinator finished without the quantization errors of every layer")
-        }
-        let ties = graph.tieGroups
-        let result = SensitivityResult(job: job, assembled: layers.enumerated().map { l, layer in
-            LayerSensitivity(index: l, layer: layer, estimate: estimates[l], method: job.method, topEigenvalue: eigen[l],
-                             quantizationErrors: errors?[l], tieGroup: ties[l])
-        }, fallbackReason: fallback)
+        let result = try Self.sensitivityResult(estimates, core: core, job: job, graph: graph, options: options, fallback: fallback)
         if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
         let outPath = state.file("sensitivity.json")
         let report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
@@ -243,15 +227,11 @@ public struct ClusterJob {
         case .sensitivity: throw CommandFailure(.internalError, "the coordinator ended the quantize phase without layers")
         case .quantized(let layers): layersQuantized = layers
         }
-        // activations are calibrated here, on the full data, as `hutch quantize --data` does
-        let quantizer = try ModelQuantizer(graph: graph, widths: widths)
-        let (activationInputs, activationOutputs) = try quantizer.calibrate(dataset.inputs, method: .minMax)
-        let model = QuantizedModel(graph: graph, layers: layersQuantized, inputs: activationInputs, outputs: activationOutputs)
-        // tensors the export keeps (biases, norms) leave the external data file for the output
-        let exported = try ExternalDataFiles(modelPath: inputs.model).inlined(try QDQExporter.export(model, original: proto, source: inputs.model))
+        let exported = try Self.quantizedModel(layersQuantized, widths: widths, graph: graph, proto: proto, calibration: dataset,
+                                               modelPath: inputs.model)
         let onnxPath = state.file("quantized.onnx")
         try writeAtomically(Data(exported.encoded()), to: onnxPath)
-        announce("plan → \(planPath); quantized \(model.layers.count) layers on the workers → \(onnxPath)")
+        announce("plan → \(planPath); quantized \(layersQuantized.count) layers on the workers → \(onnxPath)")
         try recorder.finish(core, directory: stateDirectory, source: source)
         try Self.complete(state, records)
     }
