@@ -13,54 +13,36 @@ import HutchWire
 /// plan.json and quantized.onnx.
 public struct ClusterJob {
     /// The plan step: solved centrally after the traces, then quantized on the workers.
-    public struct PlanStep: Sendable {
-        public var request: AllocationRequest
-        public var solver: SolverKind
-
-        public init(request: AllocationRequest, solver: SolverKind) {
-            self.request = request
-            self.solver = solver
-        }
-    }
+    public typealias PlanStep = (request: AllocationRequest, solver: SolverKind)
 
     public var inputs: JobInputs
     public var options: TraceOptions
-    /// Nil: sensitivity.json only.
-    public var plan: PlanStep?
-    /// The `hutch plan` flags as given, recorded in job.json (a latency table by its digest).
-    public var planFlags: [String: String]
     /// job.json, the journal and the outputs; the same job on the same directory resumes.
     public var stateDirectory: String
     public var bind: String
+    /// Receives the results to print as they are written (the sensitivity table, the plan line).
+    public var announce: (String) -> Void
+    /// Nil: sensitivity.json only.
+    public var plan: PlanStep?
+    /// The `hutch plan` flags as given, recorded in job.json (a latency table by its digest).
+    public var planFlags: [String: String] = [:]
     /// Workers expected, to size tasks so that all stay busy.
-    public var expectedWorkers: Int
+    public var expectedWorkers = 4
     public var tasksPerWorker: Int?
     /// The fraction of tasks run on two workers, accepted only when bit-identical.
-    public var verifyFraction: Double
+    public var verifyFraction = 0.0
     /// The coordinator's compute threads (nil: all cores).
     public var threads: Int?
     /// `hutch run`'s worker processes; nil for `hutch coordinator`.
     public var localWorkers: LocalWorkers?
     /// The ROUTER's CURVE keys and admitted workers.
     public var curve: CurveServerConfig?
-    /// Receives the results to print as they are written (the sensitivity table, the plan line).
-    public var announce: (String) -> Void
 
-    public init(inputs: JobInputs, options: TraceOptions, plan: PlanStep?, planFlags: [String: String], stateDirectory: String, bind: String,
-                expectedWorkers: Int, tasksPerWorker: Int?, verifyFraction: Double, threads: Int?,
-                localWorkers: LocalWorkers?, curve: CurveServerConfig?, announce: @escaping (String) -> Void) {
+    public init(inputs: JobInputs, options: TraceOptions, stateDirectory: String, bind: String, announce: @escaping (String) -> Void) {
         self.inputs = inputs
         self.options = options
-        self.plan = plan
-        self.planFlags = planFlags
         self.stateDirectory = stateDirectory
         self.bind = bind
-        self.expectedWorkers = expectedWorkers
-        self.tasksPerWorker = tasksPerWorker
-        self.verifyFraction = verifyFraction
-        self.threads = threads
-        self.localWorkers = localWorkers
-        self.curve = curve
         self.announce = announce
     }
 

@@ -8,23 +8,19 @@ import HutchSensitivity
 public struct PlanJob {
     public var sensitivity: String
     public var request: AllocationRequest
-    public var solver: SolverKind
+    public var out: String
+    public var solver = SolverKind.exact
     /// The model the sensitivity file was measured on: its quantization errors are recomputed
     /// for the candidate widths.
     public var model: String?
-    public var out: String
+    /// Where to write the Pareto frontier as JSON, and drawn as SVG.
     public var frontier: String?
     public var svg: String?
 
-    public init(sensitivity: String, request: AllocationRequest, solver: SolverKind, model: String?, out: String,
-                frontier: String?, svg: String?) {
+    public init(sensitivity: String, request: AllocationRequest, out: String) {
         self.sensitivity = sensitivity
         self.request = request
-        self.solver = solver
-        self.model = model
         self.out = out
-        self.frontier = frontier
-        self.svg = svg
     }
 
     /// Writes the outputs and returns the plan.

@@ -13,30 +13,22 @@ import HutchTensor
 public struct QuantizeJob {
     public var model: String
     public var plan: String
+    public var out: String
     /// Calibrates activation ranges and measures accuracy; needed unless `weightsOnly`.
     public var data: DataSource?
-    public var weightsOnly: Bool
-    public var out: String
+    public var weightsOnly = false
+    /// Also the packed weight file, the annotated plan, the fake-quantized logits on `data`.
     public var packed: String?
     public var planOut: String?
     public var logits: String?
-    public var calibration: CalibrationMethod
-    public var scheme: QuantizationScheme
-    public var range: RangeMethod
+    public var calibration = CalibrationMethod.minMax
+    public var scheme = QuantizationScheme.symmetric
+    public var range = RangeMethod.minMax
 
-    public init(model: String, plan: String, data: DataSource?, weightsOnly: Bool, out: String, packed: String?, planOut: String?,
-                logits: String?, calibration: CalibrationMethod, scheme: QuantizationScheme, range: RangeMethod) {
+    public init(model: String, plan: String, out: String) {
         self.model = model
         self.plan = plan
-        self.data = data
-        self.weightsOnly = weightsOnly
         self.out = out
-        self.packed = packed
-        self.planOut = planOut
-        self.logits = logits
-        self.calibration = calibration
-        self.scheme = scheme
-        self.range = range
     }
 
     /// What was written, for the one line `hutch quantize` prints.

@@ -8,26 +8,20 @@ import HutchWire
 /// fetched from the coordinator by digest.
 public struct WorkerJob {
     public var endpoint: String
+    /// Shown by the coordinator.
+    public var name: String
     public var curve: CurveClientConfig?
     /// Compute threads (nil: all cores).
     public var threads: Int?
-    /// Shown by the coordinator.
-    public var name: String
     /// Exit when this process (the `hutch run` that started the worker) is gone.
     public var parent: pid_t?
     /// Where fetched blobs are kept by digest, for later jobs and restarts.
     public var cacheDirectory: String?
-    public var fetchBlobs: Bool
+    public var fetchBlobs = false
 
-    public init(endpoint: String, curve: CurveClientConfig?, threads: Int?, name: String, parent: pid_t?,
-                cacheDirectory: String?, fetchBlobs: Bool) {
+    public init(endpoint: String, name: String) {
         self.endpoint = endpoint
-        self.curve = curve
-        self.threads = threads
         self.name = name
-        self.parent = parent
-        self.cacheDirectory = cacheDirectory
-        self.fetchBlobs = fetchBlobs
     }
 
     public func run() throws {

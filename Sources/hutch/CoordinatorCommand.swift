@@ -25,8 +25,9 @@ struct CoordinatorCommand: Command {
         let curve = try ClusterSecurity.server(arguments)
         try checkBind(bind, insecure: arguments.has("insecure"), curve: curve != nil)
         let workers = try arguments.int("workers", range: 1...100_000) ?? 4
-        try ClusterFlags.job(arguments, stateDirectory: try arguments.required("state"), bind: bind, expectedWorkers: workers,
-                             localWorkers: nil, curve: curve).run()
+        var job = try ClusterFlags.job(arguments, stateDirectory: try arguments.required("state"), bind: bind)
+        (job.expectedWorkers, job.curve) = (workers, curve)
+        try job.run()
     }
 
     /// Only loopback addresses may be bound without CURVE, unless --insecure (`endpoint` is tcp://…).

@@ -24,9 +24,10 @@ struct PlanCommand: Command {
     static func run(_ arguments: Arguments) throws {
         let sensitivity = try arguments.required("sensitivity")
         let out = try arguments.required("out")
-        let job = PlanJob(sensitivity: sensitivity, request: try PlanFlags.request(arguments),
-                          solver: try PlanFlags.solver(arguments), model: arguments.string("model"), out: out,
-                          frontier: arguments.string("frontier"), svg: arguments.string("svg"))
+        var job = PlanJob(sensitivity: sensitivity, request: try PlanFlags.request(arguments), out: out)
+        job.solver = try PlanFlags.solver(arguments)
+        job.model = arguments.string("model")
+        (job.frontier, job.svg) = (arguments.string("frontier"), arguments.string("svg"))
         let plan = try job.run()
         let t = plan.totals
         var line = "plan: Ω \(String(format: "%.6g", t.omega)), \(String(format: "%.4g", t.sizeMegabytes)) MB of weights "

@@ -38,10 +38,12 @@ struct QuantizeCommand: Command {
         if arguments.has("logits") && data == nil {
             throw CommandFailure(.usage, "--logits needs --data or --inputs/--labels (the logits are computed on its inputs)")
         }
-        let job = QuantizeJob(model: model, plan: plan, data: data, weightsOnly: weightsOnly, out: out,
-                              packed: arguments.string("packed"), planOut: arguments.string("plan-out"), logits: arguments.string("logits"),
-                              calibration: try calibrationMethod(arguments.string("calibration")), scheme: try arguments.choice("scheme", "symmetric or asymmetric") ?? .symmetric,
-                              range: try range(arguments))
+        var job = QuantizeJob(model: model, plan: plan, out: out)
+        (job.data, job.weightsOnly) = (data, weightsOnly)
+        (job.packed, job.planOut, job.logits) = (arguments.string("packed"), arguments.string("plan-out"), arguments.string("logits"))
+        job.calibration = try calibrationMethod(arguments.string("calibration"))
+        job.scheme = try arguments.choice("scheme", "symmetric or asymmetric") ?? .symmetric
+        job.range = try range(arguments)
         let outcome = try job.run()
         let activations = outcome.quantizedActivations.map { "\($0) quantized activations" } ?? "float activations"
         print("quantized \(outcome.layers) layers (weight bits \(outcome.weightBits.map(String.init).joined(separator: ","))), \(activations), opset \(outcome.opset) → \(out)")

@@ -27,9 +27,11 @@ struct RunCommand: Command {
         let state = try arguments.required("out")
         let keys = arguments.has("curve") ? try ClusterSecurity.Ephemeral.make() : nil
         defer { keys?.cleanup() }
-        let local = LocalWorkers(count: workers, threads: threads, fetchBlobs: arguments.has("fetch-blobs"),
-                                 extraArguments: keys?.workerArguments ?? [])
-        try ClusterFlags.job(arguments, stateDirectory: state, bind: "tcp://127.0.0.1:*", expectedWorkers: workers,
-                             localWorkers: local, curve: keys?.server).run()
+        var job = try ClusterFlags.job(arguments, stateDirectory: state, bind: "tcp://127.0.0.1:*")
+        job.expectedWorkers = workers
+        job.localWorkers = LocalWorkers(count: workers, threads: threads, fetchBlobs: arguments.has("fetch-blobs"),
+                                        extraArguments: keys?.workerArguments ?? [])
+        job.curve = keys?.server
+        try job.run()
     }
 }

@@ -25,7 +25,9 @@ struct WorkerCommand: Command {
             throw CommandFailure(.usage, "--name must be 1-64 bytes without control characters")
         }
         let parent = try arguments.int("parent", range: 1...Int(Int32.max)).map { pid_t($0) }
-        try WorkerJob(endpoint: endpoint, curve: curve, threads: threads, name: name, parent: parent,
-                      cacheDirectory: arguments.string("cache"), fetchBlobs: arguments.has("fetch-blobs")).run()
+        var job = WorkerJob(endpoint: endpoint, name: name)
+        (job.curve, job.threads, job.parent) = (curve, threads, parent)
+        (job.cacheDirectory, job.fetchBlobs) = (arguments.string("cache"), arguments.has("fetch-blobs"))
+        try job.run()
     }
 }

@@ -4,16 +4,17 @@ import XCTest
 
 /// A private directory per test for the files a job writes, and the repository's files by path.
 class JobsTestCase: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-\(type(of: self))-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
+    /// Made on first use, removed when the test ends.
+    lazy var directory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-\(type(of: self))-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            XCTFail("cannot create \(url.path): \(error)")
+        }
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }()
 
     /// `name` in the test's directory.
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

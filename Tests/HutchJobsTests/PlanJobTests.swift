@@ -11,8 +11,9 @@ final class PlanJobTests: JobsTestCase {
     func makePlan(frontier: String? = nil, svg: String? = nil) throws -> Plan {
         var request = AllocationRequest()
         request.budgets = [.averageBits(4)]
-        return try PlanJob(sensitivity: sensitivity, request: request, solver: .exact, model: nil, out: path("plan.json"),
-                           frontier: frontier, svg: svg).run()
+        var job = PlanJob(sensitivity: sensitivity, request: request, out: path("plan.json"))
+        (job.frontier, job.svg) = (frontier, svg)
+        return try job.run()
     }
 
     func testThePlanWrittenIsThePlanReturnedAndNamesItsSensitivityFile() throws {
@@ -33,8 +34,8 @@ final class PlanJobTests: JobsTestCase {
     func testTheQuantizationErrorsAreRecomputedOnlyFromTheModelTheTracesCameFrom() throws {
         var request = AllocationRequest()
         request.budgets = [.averageBits(4)]
-        let job = PlanJob(sensitivity: sensitivity, request: request, solver: .greedy, model: repository("Tests/Fixtures/mlp.onnx"),
-                          out: path("plan.json"), frontier: nil, svg: nil)
+        var job = PlanJob(sensitivity: sensitivity, request: request, out: path("plan.json"))
+        job.model = repository("Tests/Fixtures/mlp.onnx")
         assertFails(.invalidSensitivity, "pass the model the traces came from") { try job.run() }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("plan.json")))
     }

@@ -10,11 +10,10 @@ final class QuantizeJobTests: JobsTestCase {
     func makeJob(data: DataSource?, weightsOnly: Bool, logits: String? = nil) throws -> QuantizeJob {
         var request = AllocationRequest()
         request.bits = [4]
-        _ = try PlanJob(sensitivity: repository("Tests/Fixtures/export/digits_sensitivity.json"), request: request, solver: .exact,
-                        model: nil, out: path("plan.json"), frontier: nil, svg: nil).run()
-        return QuantizeJob(model: repository("Examples/digits_resnet.onnx"), plan: path("plan.json"), data: data, weightsOnly: weightsOnly,
-                           out: path("q.onnx"), packed: nil, planOut: nil, logits: logits, calibration: .minMax, scheme: .symmetric,
-                           range: .minMax)
+        _ = try PlanJob(sensitivity: repository("Tests/Fixtures/export/digits_sensitivity.json"), request: request, out: path("plan.json")).run()
+        var job = QuantizeJob(model: repository("Examples/digits_resnet.onnx"), plan: path("plan.json"), out: path("q.onnx"))
+        (job.data, job.weightsOnly, job.logits) = (data, weightsOnly, logits)
+        return job
     }
 
     func testWeightsOnlyKeepsActivationsFloat() throws {
