@@ -46,8 +46,14 @@ let package = Package(
         .target(name: "HutchCluster",
                 dependencies: ["CZeroMQ", "HutchWire", "HutchSensitivity", "HutchAllocation", "HutchQuantize", "HutchModel"],
                 swiftSettings: release),
+        // The jobs the commands run (trace, plan, quantize, report, the cluster's coordinator and
+        // worker), their files and data loading; `hutch` parses flags, calls one job, prints.
+        .target(name: "HutchJobs",
+                dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchCluster",
+                               "HutchReport", "HutchWire", "HutchTensor"],
+                swiftSettings: release),
         .executableTarget(name: "hutch",
-                          dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchCluster", "HutchReport"],
+                          dependencies: ["HutchJobs", "HutchModel", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchCluster", "HutchWire"],
                           swiftSettings: release),
         .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
                           path: "Benchmarks/AllocationBenchmark"),
@@ -69,6 +75,7 @@ let package = Package(
         .testTarget(name: "HutchReportTests", dependencies: ["HutchReport", "HutchAllocation"]),
         .testTarget(name: "HutchWireTests", dependencies: ["HutchWire", "HutchTestSupport"]),
         .testTarget(name: "HutchClusterTests", dependencies: ["HutchCluster", "HutchWire", "HutchSensitivity", "HutchModel", "HutchTestSupport"]),
+        .testTarget(name: "HutchJobsTests", dependencies: ["HutchJobs", "HutchCluster", "HutchModel", "HutchSensitivity", "HutchTestSupport"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch", "HutchModel"]),
     ]
 )

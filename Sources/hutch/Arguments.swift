@@ -1,3 +1,5 @@
+import HutchJobs
+
 /// The flags of one command line: `--name value` pairs and bare `--switch`es.
 /// Every command declares its flags; anything else is a usage error naming the flag.
 struct Arguments {
@@ -84,6 +86,13 @@ struct Arguments {
         guard let value = Int(text), range.contains(value) else {
             throw CommandFailure(.usage, "--\(name) expects an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
         }
+        return value
+    }
+
+    /// A flag naming a case of `T` by its raw value; `cases` lists them for the message ("exact or greedy").
+    func choice<T: RawRepresentable>(_ name: String, _ cases: String) throws -> T? where T.RawValue == String {
+        guard let text = values[name] else { return nil }
+        guard let value = T(rawValue: text) else { throw CommandFailure(.usage, "--\(name) must be \(cases), got '\(text)'") }
         return value
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HutchCluster
+import HutchJobs
 
 /// The CURVE flags of `hutch coordinator`, `worker`, `status` and `run --curve`.
 enum ClusterSecurity {

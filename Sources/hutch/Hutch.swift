@@ -1,6 +1,5 @@
 import Foundation
-
-let hutchVersion = "0.1.0"
+import HutchJobs
 
 /// Dispatches `argv` to a command and turns every failure into a one-line message and an exit code.
 func runHutch(_ argv: [String], commands: [any Command.Type]) -> Int32 {
@@ -31,11 +30,6 @@ func runHutch(_ argv: [String], commands: [any Command.Type]) -> Int32 {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("hutch: error: \(message)\n".utf8))
-}
-
-/// A progress or log line on stderr.
-func log(_ message: String) {
-    FileHandle.standardError.write(Data("hutch: \(message)\n".utf8))
 }
 
 private func topLevelHelp(_ commands: [any Command.Type]) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import HutchJobs
 import HutchModel
 
 /// `hutch inspect`: what Hutch sees in a model — its interface, ops and quantizable layers.

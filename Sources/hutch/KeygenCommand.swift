@@ -1,5 +1,6 @@
 import Foundation
 import HutchCluster
+import HutchJobs
 
 /// `hutch keygen`: a CURVE keypair for a coordinator, a worker or a status client.
 struct KeygenCommand: Command {

@@ -1,4 +1,5 @@
 import Foundation
+import HutchJobs
 
 /// `hutch run`: a coordinator and N local worker processes on loopback, on the embedded example
 /// by default.
@@ -6,7 +7,7 @@ struct RunCommand: Command {
     static let name = "run"
     static let summary = "coordinator plus N local workers over ZeroMQ: DIR/sensitivity.json, with a budget also plan.json and quantized.onnx"
     static let usage = "[--model M.onnx --data D.npz] [--workers N] [--threads T] [--fetch-blobs] [--curve] [every hutch trace flag] [hutch plan budget flags] --out DIR"
-    static let flags: [Arguments.Flag] = CoordinatorCommand.traceFlags.map {
+    static let flags: [Arguments.Flag] = ClusterFlags.flags.map {
         $0.name == "threads" ? .option("threads", "T", "compute threads per worker (default: the cores divided among the workers)") : $0
     } + [
         .option("out", "DIR", "state and output directory: sensitivity.json (+ plan.json, quantized.onnx with a budget), job.json, "
@@ -15,7 +16,7 @@ struct RunCommand: Command {
         .option("tasks-per-worker", "K", "tasks per worker and round (default: from the model's MACs, about 3 s of one core per task, at least 2 per worker)"),
         .toggle("fetch-blobs", "workers fetch model and data from the coordinator by digest instead of reading the files"),
         .toggle("curve", "encrypt and authenticate the local connections with fresh CURVE keys (removed afterwards)"),
-        CoordinatorCommand.verifyFlag,
+        ClusterFlags.verify,
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -24,12 +25,13 @@ struct RunCommand: Command {
         let threads = try arguments.int("threads", range: 1...1024)
             ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
         let state = try arguments.required("out")
-        guard arguments.has("curve") else {
-            return try ClusterJob.run(arguments, state: state, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads))
-        }
-        let keys = try ClusterSecurity.Ephemeral.make()
-        defer { keys.cleanup() }
-        try ClusterJob.run(arguments, state: state, bind: "tcp://127.0.0.1:*", expectedWorkers: workers, spawn: (workers, threads),
-                           curve: keys.server, workerArguments: keys.workerArguments)
+        let keys = arguments.has("curve") ? try ClusterSecurity.Ephemeral.make() : nil
+        defer { keys?.cleanup() }
+        var job = try ClusterFlags.job(arguments, stateDirectory: state, bind: "tcp://127.0.0.1:*")
+        job.expectedWorkers = workers
+        job.localWorkers = LocalWorkers(count: workers, threads: threads, fetchBlobs: arguments.has("fetch-blobs"),
+                                        extraArguments: keys?.workerArguments ?? [])
+        job.curve = keys?.server
+        try job.run()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HutchCluster
+import HutchJobs
 import HutchWire
 
 /// `hutch status`: asks a running coordinator for its state (STATUS_REQUEST / STATUS).

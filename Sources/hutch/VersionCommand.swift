@@ -1,3 +1,5 @@
+import HutchJobs
+
 struct VersionCommand: Command {
     static let name = "version"
     static let summary = "print the version"

@@ -1,6 +1,7 @@
 import Foundation
 import HutchAllocation
 import HutchAutodiff
+import HutchCluster
 import HutchModel
 import HutchQuantize
 import HutchReport
@@ -12,10 +13,10 @@ import HutchTensor
 /// fake-quantized forward.
 enum ReportEvaluation {
     /// Nil when there is nothing to measure on (no --data and not the embedded example).
-    static func measure(_ files: ReportFiles, request: ReportCommand.EvaluationRequest) throws -> Evaluation? {
+    static func measure(_ files: ReportFiles, request: ReportJob.EvaluationRequest) throws -> Evaluation? {
         let wanted = files.sensitivity.job.modelDigest
-        let example = try? TraceInputs.exampleDirectory()
-        let exampleModel = example?.appendingPathComponent("digits_resnet.onnx").path
+        let example = try? ExampleFiles.directory()
+        let exampleModel = example?.model
         // the model: --model, else the one run.json names, else the embedded example, whichever has the digest
         var modelPath: String?
         var modelBytes: [UInt8] = []
@@ -33,24 +34,24 @@ enum ReportEvaluation {
             }
         }
         let isExample = exampleModel != nil && modelPath == exampleModel
-        guard let dataPath = request.data ?? (isExample ? example?.appendingPathComponent("digits.npz").path : nil) else {
-            if request.model != nil { throw CommandFailure(.usage, "--model needs --data D.npz to measure accuracy on") }
+        guard let data = request.data ?? (isExample ? example.map { .npz($0.data) } : nil) else {
+            if request.model != nil { throw CommandFailure(.usage, "--model needs --data D.npz or --inputs X.npy --labels Y.npy to measure accuracy on") }
             return nil
         }
         guard let modelPath else {
             throw CommandFailure(.usage, "--data needs the float model of \(files.path("sensitivity.json")) (\(wanted)): give --model M.onnx")
         }
         let graph = try ONNXLoader.load(bytes: modelBytes, source: modelPath)
-        let dataset = try Dataset(npz: URL(fileURLWithPath: dataPath))
+        let (dataset, _) = try data.load()
         try dataset.validate(against: graph, modelName: modelPath)
-        log("report: measuring accuracy of \(modelPath) on \(dataset.count) examples of \(dataPath)")
+        log("report: measuring accuracy of \(modelPath) on \(dataset.count) examples of \(data.description)")
 
         let layers = graph.quantizableLayers
         let activationBits = files.plan?.activationBits ?? 8
         var rows: [Evaluation.Row] = []
         let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs)
-        rows.append(.init(name: "float32", bits: nil, accuracy: QuantizeCommand.accuracy(floatLogits, dataset.labels),
-                          loss: QuantizeCommand.loss(floatLogits, dataset.labels),
+        rows.append(.init(name: "float32", bits: nil, accuracy: ClassifierMetrics.accuracy(floatLogits, dataset.labels),
+                          loss: ClassifierMetrics.loss(floatLogits, dataset.labels),
                           weightBytes: layers.reduce(0) { $0 + $1.parameterCount * 4 }))
         var variants: [(String, [LayerWidths])] = [8, 4].map { b in
             ("uniform \(b)-bit", Array(repeating: LayerWidths(weightBits: b, activationBits: activationBits), count: layers.count))
@@ -62,10 +63,10 @@ enum ReportEvaluation {
             let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: dataset.inputs, method: .minMax)
             let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(dataset.inputs)
             let packed = try PackedWeightFile.encode(model.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }, file: name)
-            rows.append(.init(name: name, bits: widths.map(\.weightBits), accuracy: QuantizeCommand.accuracy(logits, dataset.labels),
-                              loss: QuantizeCommand.loss(logits, dataset.labels), weightBytes: packed.count))
+            rows.append(.init(name: name, bits: widths.map(\.weightBits), accuracy: ClassifierMetrics.accuracy(logits, dataset.labels),
+                              loss: ClassifierMetrics.loss(logits, dataset.labels), weightBytes: packed.count))
         }
-        let shown = isExample && request.data == nil ? "the embedded example (Examples/digits.npz)" : dataPath
+        let shown = isExample && request.data == nil ? "the embedded example (Examples/digits.npz)" : data.description
         return Evaluation(data: shown, examples: dataset.count, rows: rows)
     }
 }

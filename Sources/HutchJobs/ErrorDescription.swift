@@ -6,8 +6,8 @@ import HutchQuantize
 import HutchSensitivity
 
 /// Maps any error to its one-line message and exit code. Module errors are mapped here, in one
-/// place, so that modules stay free of CLI concerns.
-func describe(_ error: Error) -> CommandFailure {
+/// place, so that the modules below the jobs stay free of exit codes.
+public func describe(_ error: Error) -> CommandFailure {
     if let failure = error as? CommandFailure { return failure }
     if let error = error as? ModelError {
         switch error {
@@ -48,6 +48,7 @@ func describe(_ error: Error) -> CommandFailure {
     if let execution = error as? ExecutionError { return CommandFailure(.invalidModel, execution.description) }
     if let journal = error as? JournalIOError { return CommandFailure(.io, journal.description) }
     if let zmq = error as? ZMQError { return CommandFailure(.io, zmq.description) }
+    if let cache = error as? BlobCacheError { return CommandFailure(.io, cache.description) }
     if let security = error as? SecurityError {
         // libzmq without CURVE is an installation problem, not a key problem
         return CommandFailure(security.kind == .unavailable ? .io : .keys, security.description)

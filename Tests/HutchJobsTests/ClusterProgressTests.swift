@@ -1,5 +1,5 @@
+@testable import HutchJobs
 import XCTest
-@testable import hutch
 
 /// The coordinator's progress line (`ClusterProgress.line`): what it says in each situation.
 final class ClusterProgressTests: XCTestCase {

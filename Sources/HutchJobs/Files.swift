@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads a whole input file; `what` names it in the error ("sensitivity file", "latency table").
-func readFile(_ path: String, what: String) throws -> Data {
+public func readFile(_ path: String, what: String) throws -> Data {
     do {
         return try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
@@ -11,7 +11,7 @@ func readFile(_ path: String, what: String) throws -> Data {
 
 /// Writes an output file atomically (Foundation writes a temporary file and renames it over
 /// the destination), so that readers never see a half-written file.
-func writeAtomically(_ data: Data, to path: String) throws {
+public func writeAtomically(_ data: Data, to path: String) throws {
     do {
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {

@@ -69,7 +69,7 @@ final class RunRecorder {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("run.json").path
         let data = [source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
         try writeAtomically(try record(core, model: source.modelPath, data: data).encoded(), to: path)
-        let report = try ReportCommand.write(directory: directory, evaluate: nil, out: nil)
+        let report = try ReportJob.write(directory: directory, evaluate: nil, out: nil)
         log("coordinator: run record → \(path); report → \(report)")
     }
 }

@@ -1,5 +1,5 @@
 /// Exit codes of every `hutch` command; the README's "Exit codes" table mirrors this list.
-enum ExitCode: Int32 {
+public enum ExitCode: Int32, Sendable {
     case ok = 0
     case internalError = 1      // a bug in hutch: please report it
     case usage = 2              // unknown command or flag, missing or malformed flag value
@@ -15,10 +15,10 @@ enum ExitCode: Int32 {
 }
 
 /// An error that already knows its one-line message and its exit code.
-struct CommandFailure: Error {
-    var code: ExitCode
-    var message: String
-    init(_ code: ExitCode, _ message: String) {
+public struct CommandFailure: Error {
+    public var code: ExitCode
+    public var message: String
+    public init(_ code: ExitCode, _ message: String) {
         self.code = code
         self.message = message
     }

@@ -1,0 +1,42 @@
+import HutchModel
+
+/// The calibration data of a job: one .npz with arrays x and y, or two .npy files. Tasks carry
+/// it as ModelSource's data paths; the coordinator and the workers make every Dataset here.
+public enum DataSource: Equatable, Sendable {
+    case npz(String)
+    case npy(inputs: String, labels: String)
+
+    /// The data a cluster task names (nil when it names none).
+    public init?(_ source: ModelSource) {
+        if let npz = source.dataNPZ {
+            self = .npz(npz)
+        } else if let inputs = source.inputsNPY, let labels = source.labelsNPY {
+            self = .npy(inputs: inputs, labels: labels)
+        } else {
+            return nil
+        }
+    }
+
+    /// The files in the order their digests are listed: the .npz, or inputs then labels.
+    public var paths: [String] {
+        switch self {
+        case .npz(let path): return [path]
+        case .npy(let x, let y): return [x, y]
+        }
+    }
+
+    /// How log lines name the data.
+    public var description: String { paths.joined(separator: " + ") }
+
+    /// The data set from the bytes `read` gives for each path ("data", "inputs" or "labels" say what it is).
+    public func dataset(read: (_ path: String, _ what: String) throws -> [UInt8]) throws -> Dataset {
+        switch self {
+        case .npz(let path):
+            return try Dataset(npz: try read(path, "data"), source: path)
+        case .npy(let inputsPath, let labelsPath):
+            let x = try read(inputsPath, "inputs"), y = try read(labelsPath, "labels")
+            return try Dataset(inputs: try NumPyArray(npy: x, source: inputsPath), labels: try NumPyArray(npy: y, source: labelsPath),
+                               inputsName: inputsPath, labelsName: labelsPath)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import Foundation
+import HutchModel
+
+extension ModelSource {
+    /// Reads a model or data file of a cluster job (the coordinator's inputs, a worker's shared
+    /// path); a failure is the model layer's unreadable file.
+    public static func readFile(_ path: String, what: String) throws -> [UInt8] {
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import HutchModel
+import HutchQuantize
+import HutchSensitivity
+import HutchWire
+
+/// A worker's compute dispatch: runs each leased task on the model and data of its job, loaded
+/// once and kept while the tasks name them. Touched by the compute thread only.
+public final class RunnerCache: @unchecked Sendable {
+    var spec: [UInt8] = []
+    var runner: TaskRunner?
+
+    var quantizeModel: (path: String, graph: Graph)?
+
+    public init() {}
+
+    public func compute(_ request: ComputeRequest) -> ComputeOutcome {
+        let task: SensitivityTask?
+        switch request.work {
+        case .sensitivity(let t): task = t
+        case .eigenvalue: task = nil
+        case .quantize(let layer): return quantize(layer, request.spec, request.blobs)
+        case .quantizationError(let layer): return quantizationErrors(layer, request.spec, request.blobs)
+        }
+        if runner == nil || spec != request.spec {
+            runner = nil
+            do {
+                let work = try JSONDecoder().decode(SensitivityWorkSpec.self, from: Data(request.spec))
+                runner = try load(work, blobs: request.blobs)
+                spec = request.spec
+            } catch {
+                return .failure(.retryable, "cannot load the task's model or data: \(error)")
+            }
+        }
+        guard let runner else { return .failure(.retryable, "no model loaded") }
+        do {
+            if case .eigenvalue(let layer, let iterations) = request.work {
+                guard runner.layers.indices.contains(layer) else { return .failure(.poison, "layer \(layer) is not a layer of the job") }
+                return .eigenvalue(layer: layer, try runner.topEigenvalue(layer: layer, maxIterations: iterations))
+            }
+            guard let task else { return .failure(.poison, "no task") }
+            return .success(try runner.run(task))
+        } catch {
+            return .failure(.poison, "\(error)")
+        }
+    }
+
+    /// The model of a quantize or quantization-error task, cached by path.
+    func model(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]]) throws -> Graph {
+        if let cached = quantizeModel, cached.path == path { return cached.graph }
+        let graph = try ONNXLoader.load(bytes: try Self.file(path, digest: digest, blobs, what: "model"), source: path)
+        quantizeModel = (path, graph)
+        return graph
+    }
+
+    func quantizationErrors(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]]) -> ComputeOutcome {
+        withModel(QuantizationErrorWorkSpec.self, specBytes, blobs, failure: "cannot load the task's model") { spec, graph in
+            let layers = graph.quantizableLayers
+            guard layers.indices.contains(layer) else { return .failure(.poison, "layer \(layer) is not a quantizable layer of the model") }
+            let errors = try QuantizationErrors.compute(graph, layer: layers[layer], bits: spec.bits)
+            return .errors(layer: layer, spec.bits.map { errors[$0] ?? .nan })
+        }
+    }
+
+    func quantize(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]]) -> ComputeOutcome {
+        withModel(QuantizeWorkSpec.self, specBytes, blobs, failure: "cannot load the quantize task's model") { spec, graph in
+            .quantized(body: try QuantizeBodies.resultBody(try spec.task(layer: layer, graph: graph).run()))
+        }
+    }
+
+    /// Decodes a model task's spec and loads its model, then computes. A load failure is
+    /// retryable (another worker may read the files); a compute failure is poison (the task is bad).
+    private func withModel<Spec: ModelWorkSpec>(_ type: Spec.Type, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]], failure: String,
+                                                compute: (Spec, Graph) throws -> ComputeOutcome) -> ComputeOutcome {
+        let spec: Spec
+        let graph: Graph
+        do {
+            spec = try JSONDecoder().decode(Spec.self, from: Data(specBytes))
+            graph = try model(spec.modelPath, digest: spec.modelDigest, blobs)
+        } catch {
+            return .failure(.retryable, "\(failure): \(error)")
+        }
+        do {
+            return try compute(spec, graph)
+        } catch {
+            return .failure(.poison, "\(error)")
+        }
+    }
+
+    func load(_ work: SensitivityWorkSpec, blobs: [WireDigest: [UInt8]]) throws -> TaskRunner {
+        let source = work.source
+        func file(_ path: String, _ what: String) throws -> [UInt8] {
+            try Self.file(path, digest: source.digests[path], blobs, what: what)
+        }
+        let graph = try ONNXLoader.load(bytes: try file(source.modelPath, "model"), source: source.modelPath)
+        guard let data = DataSource(source) else {
+            throw BodyError("the task names no data file")
+        }
+        let dataset = try data.dataset(read: file)
+        return try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
+    }
+
+    /// A fetched blob when the task's digest names one, else the file at the shared path.
+    static func file(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]], what: String) throws -> [UInt8] {
+        if let digest, let d = WireDigest(digest), let bytes = blobs[d] { return bytes }
+        return try ModelSource.readFile(path, what: what)
+    }
+}
+
+/// A task spec that names one model (quantize and quantization-error tasks).
+protocol ModelWorkSpec: Decodable {
+    var modelPath: String { get }
+    var modelDigest: String? { get }
+}
+
+extension QuantizeWorkSpec: ModelWorkSpec {}
+extension QuantizationErrorWorkSpec: ModelWorkSpec {}

@@ -1,0 +1,48 @@
+import Foundation
+import HutchCluster
+import HutchModel
+import HutchSensitivity
+
+extension ClusterJob {
+    /// The model and data as workers see them: absolute paths, for workers in another directory.
+    static func source(_ inputs: JobInputs) -> ModelSource {
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+        switch inputs.data {
+        case .npz(let path): return ModelSource(modelPath: absolute(inputs.model), dataNPZ: absolute(path))
+        case .npy(let x, let y): return ModelSource(modelPath: absolute(inputs.model), inputsNPY: absolute(x), labelsNPY: absolute(y))
+        }
+    }
+
+    /// The model as a worker without the shared filesystem receives it: the file's bytes, or with
+    /// external data the model re-encoded with every tensor inside (under protobuf's 2 GB limit;
+    /// a larger one is refused, such workers need the shared filesystem).
+    static func selfContained(_ proto: ONNXModelProto, _ bytes: [UInt8], path: String) throws -> [UInt8] {
+        guard !ExternalDataFiles.locations(of: proto).isEmpty else { return bytes }
+        let inlined = try ExternalDataFiles(modelPath: path).inlined(proto).encoded()
+        guard inlined.count < Int(Int32.max) else {
+            throw CommandFailure(.invalidModel, "\(path) with its external data is \(inlined.count) bytes, over protobuf's 2 GB limit: serving it to --fetch-blobs workers is not supported yet; put the model on a filesystem every worker shares")
+        }
+        return inlined
+    }
+
+    /// job.json's content: the input digests and every option that determines the outputs.
+    static func jobDocument(planFlags: [String: String], options: TraceOptions, source: ModelSource, files: [String],
+                            schedule: JobDocument.Schedule) throws -> JobDocument {
+        var plan = planFlags
+        if let table = plan["latency-table"] { plan["latency-table"] = Digest.sha256(try readFile(table, what: "latency table")) }
+        let job = JobDocument.Job(hutchVersion: hutchVersion, modelDigest: source.digests[source.modelPath] ?? "",
+                                  dataDigests: files.dropFirst().map { source.digests[$0] ?? "" },
+                                  trace: JobDocument.Trace(options), plan: plan)
+        return JobDocument(job: job, inputs: ["model": [source.modelPath], "data": Array(files.dropFirst())], schedule: schedule)
+    }
+
+    /// Every output is written: the journal says so, durably.
+    static func complete(_ state: StateDirectory, _ left: ArraySlice<JournalRecord>) throws {
+        guard left.isEmpty else {
+            throw CommandFailure(.state, "\(state.file("journal")): \(left.count) records follow the end of the job; the journal does not belong to this job")
+        }
+        guard !state.complete else { return }   // outputs written again from a complete journal
+        try state.journal.append(.jobComplete, now: MonotonicClock.nowMs)
+        try state.journal.sync()
+    }
+}

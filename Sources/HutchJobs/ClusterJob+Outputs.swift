@@ -1,0 +1,39 @@
+import Foundation
+import HutchCluster
+import HutchModel
+import HutchQuantize
+import HutchSensitivity
+
+extension ClusterJob {
+    /// The sensitivity result of the workers' estimates, with what SensitivityAnalysis adds after
+    /// the traces as `hutch trace` does: eigenvalues and quantization errors (computed by the
+    /// workers' eigenvalue and quantization-error tasks) and tie groups.
+    static func sensitivityResult(_ estimates: [LayerEstimate], core: CoordinatorCore, job: SensitivityJob, graph: Graph,
+                                  options: TraceOptions, fallback: String?) throws -> SensitivityResult {
+        let layers = graph.quantizableLayers
+        let eigen = options.eigenvalues ? core.eigenvalues : [Double?](repeating: nil, count: layers.count)
+        if options.eigenvalues && eigen.contains(where: { $0 == nil }) {
+            throw CommandFailure(.internalError, "the coordinator finished without the eigenvalue of every layer")
+        }
+        let errors = core.quantizationErrors
+        if !options.bits.isEmpty && errors == nil {
+            throw CommandFailure(.internalError, "the coordinator finished without the quantization errors of every layer")
+        }
+        let ties = graph.tieGroups
+        return SensitivityResult(job: job, assembled: layers.enumerated().map { l, layer in
+            LayerSensitivity(index: l, layer: layer, estimate: estimates[l], method: job.method, topEigenvalue: eigen[l],
+                             quantizationErrors: errors?[l], tieGroup: ties[l])
+        }, fallbackReason: fallback)
+    }
+
+    /// The QDQ model of the layers the workers quantized, with activations calibrated here on the
+    /// full data, as `hutch quantize --data` does.
+    static func quantizedModel(_ layers: [QuantizedLayer], widths: [LayerWidths], graph: Graph, proto: ONNXModelProto,
+                               calibration dataset: Dataset, modelPath: String) throws -> ONNXModelProto {
+        let quantizer = try ModelQuantizer(graph: graph, widths: widths)
+        let (activationInputs, activationOutputs) = try quantizer.calibrate(dataset.inputs, method: .minMax)
+        let model = QuantizedModel(graph: graph, layers: layers, inputs: activationInputs, outputs: activationOutputs)
+        // tensors the export keeps (biases, norms) leave the external data file for the output
+        return try ExternalDataFiles(modelPath: modelPath).inlined(try QDQExporter.export(model, original: proto, source: modelPath))
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import HutchAllocation
+import HutchCluster
+import HutchModel
+import HutchQuantize
+import HutchSensitivity
+import HutchTensor
+import HutchWire
+
+/// The coordinator side of `hutch coordinator` and `hutch run`: opens the state directory,
+/// replays its journal, serves what is left to workers over ZeroMQ, and writes the outputs:
+/// sensitivity.json (the bytes `hutch trace` writes with the same options), and with a budget
+/// plan.json and quantized.onnx.
+public struct ClusterJob {
+    /// The plan step: solved centrally after the traces, then quantized on the workers.
+    public typealias PlanStep = (request: AllocationRequest, solver: SolverKind)
+
+    public var inputs: JobInputs
+    public var options: TraceOptions
+    /// job.json, the journal and the outputs; the same job on the same directory resumes.
+    public var stateDirectory: String
+    public var bind: String
+    /// Receives the results to print as they are written (the sensitivity table, the plan line).
+    public var announce: (String) -> Void
+    /// Nil: sensitivity.json only.
+    public var plan: PlanStep?
+    /// The `hutch plan` flags as given, recorded in job.json (a latency table by its digest).
+    public var planFlags: [String: String] = [:]
+    /// Workers expected, to size tasks so that all stay busy.
+    public var expectedWorkers = 4
+    public var tasksPerWorker: Int?
+    /// The fraction of tasks run on two workers, accepted only when bit-identical.
+    public var verifyFraction = 0.0
+    /// The coordinator's compute threads (nil: all cores).
+    public var threads: Int?
+    /// `hutch run`'s worker processes; nil for `hutch coordinator`.
+    public var localWorkers: LocalWorkers?
+    /// The ROUTER's CURVE keys and admitted workers.
+    public var curve: CurveServerConfig?
+
+    public init(inputs: JobInputs, options: TraceOptions, stateDirectory: String, bind: String, announce: @escaping (String) -> Void) {
+        self.inputs = inputs
+        self.options = options
+        self.stateDirectory = stateDirectory
+        self.bind = bind
+        self.announce = announce
+    }
+
+    public func run() throws {
+        let recorder = RunRecorder(command: localWorkers == nil ? "coordinator" : "run", expectedWorkers: expectedWorkers)
+        if let threads { Kernels.setThreads(threads) }
+        guard (0...1).contains(verifyFraction) else {
+            throw CommandFailure(.usage, "--verify-fraction expects a fraction of the tasks between 0 and 1, got \(verifyFraction)")
+        }
+        if verifyFraction > 0, let localWorkers, localWorkers.count < 2 {
+            throw CommandFailure(.usage, "--verify-fraction needs at least 2 workers (3 to settle a mismatch); add --workers 3")
+        }
+        let modelBytes = try ModelSource.readFile(inputs.model, what: "model")
+        let proto = try ONNXLoader.decode(bytes: modelBytes, source: inputs.model)
+        let graph = try ONNXLoader.load(model: proto, source: inputs.model)
+        let quantize = plan != nil
+        let (dataset, dataDigest) = try inputs.loadData()
+        try dataset.validate(against: graph, modelName: inputs.model)
+        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, options: options)
+
+        // model and data files, served as blobs to workers that do not share this filesystem; a
+        // model with external data is served with its tensors inside (one self-contained blob)
+        var source = Self.source(inputs)
+        var blobs: [WireDigest: [UInt8]] = [:]
+        let files = [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
+        let servedModel = try Self.selfContained(proto, modelBytes, path: inputs.model)
+        for path in files {
+            let bytes = path == source.modelPath ? servedModel : try ModelSource.readFile(path, what: "data")
+            let digest = Digest.sha256(bytes)
+            source.digests[path] = digest
+            if let d = WireDigest(digest) { blobs[d] = bytes }
+        }
+        let state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: options, source: source, files: files,
+                                                                                   schedule: .init(workers: expectedWorkers, tasksPerWorker: tasksPerWorker)))
+        let journalPath = state.file("journal")
+        var records = state.records[...]
+        if state.complete {
+            let expected = ["sensitivity.json"] + (quantize ? ["plan.json", "quantized.onnx"] : [])
+            let missing = expected.filter { !FileManager.default.fileExists(atPath: state.file($0)) }
+            guard !missing.isEmpty else {
+                log("coordinator: the job in \(stateDirectory) is complete (\(state.records.count - 1) results journaled); its outputs are there")
+                return
+            }
+            // every result is journaled: the replay alone writes the outputs again
+            log("coordinator: the job in \(stateDirectory) is complete but \(missing.joined(separator: ", ")) is missing; writing the outputs again from the journal")
+            records = records.dropLast()
+        }
+        let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: options.probesPerCall)
+        var config = CoordinatorConfig(epoch: UInt64.random(in: 1...UInt64.max))
+        config.verifyFraction = verifyFraction
+        var core = CoordinatorCore(config: config, spec: spec,
+                                   options: options, workers: state.document.schedule.workers, tasksPerWorker: state.document.schedule.tasksPerWorker,
+                                   macsPerExample: TaskSizing.macsPerExample(layers: graph.quantizableLayers.map(\.macsPerExample)),
+                                   quantizeFollows: quantize, blobs: blobs,
+                                   quantizationErrors: options.bits.isEmpty ? nil
+                                       : QuantizationErrorWorkSpec(modelPath: source.modelPath, modelDigest: source.digests[source.modelPath],
+                                                                   bits: options.bits),
+                                   eigenIterations: options.eigenvalues ? options.eigenIterations : nil)
+        Interruption.installHandlers()
+
+        // the journal's results, through the same acceptance path as live ones, up to a phase end
+        func replay() throws -> CoordinatorOutcome? {
+            while let record = records.popFirst() {
+                let actions: [CoordinatorAction]
+                do {
+                    actions = try core.replay(record)
+                } catch {
+                    throw CommandFailure(.state, "\(journalPath): \(error); the journal does not belong to this job: use another state directory, or remove '\(stateDirectory)' to start over")
+                }
+                for action in actions {
+                    switch action {
+                    case .phaseComplete(let estimates): return .sensitivity(estimates)
+                    case .finish(let outcome): return outcome
+                    default: break
+                    }
+                }
+            }
+            return nil
+        }
+        var replayed = try replay()
+        if !state.records.isEmpty {
+            log("coordinator: resuming from \(journalPath): \(state.records.count) results replayed; only the other tasks are leased")
+        }
+
+        // the live part: bound, with local workers for `hutch run`, once some work is left
+        var server: CoordinatorServer?
+        var children: [Process] = []
+        defer {
+            for child in children where child.isRunning { child.terminate() }
+            for child in children { child.waitUntilExit() }
+        }
+        var display = ClusterProgress()
+        func serve() throws -> CoordinatorOutcome {
+            if server == nil {
+                let bound: CoordinatorServer
+                do {
+                    bound = try CoordinatorServer(bind: bind, curve: curve, securityLog: { log("coordinator: \($0)") })
+                } catch {
+                    throw CommandFailure(.io, "cannot bind \(bind): \(error)")
+                }
+                bound.journal = state.journal
+                server = bound
+                if let curve {
+                    log("coordinator: CURVE on (public key \(curve.keyPair.publicKey.z85)); \(curve.authorized.names.count) authorized worker key(s)")
+                }
+                log("coordinator: \(job.method.rawValue) traces of \(inputs.model) on \(job.samples) examples; workers connect to \(bound.endpoint)")
+                if let localWorkers {
+                    children = try localWorkers.spawn(endpoint: bound.endpoint)
+                }
+            }
+            guard let server else { throw CommandFailure(.internalError, "the coordinator has no socket") }
+            let outcome = try server.run(&core, log: { display.clear(); log("coordinator: \($0)") }, progress: { display.update($0); recorder.observe($0) },
+                                         abandon: { Interruption.reason() ?? LocalWorkers.allExited(children) })
+            display.clear()
+            if case .failed(let why) = outcome {
+                if Interruption.reason() != nil {
+                    try state.journal.sync()
+                    throw CommandFailure(.interrupted, "\(why); the journal \(journalPath) is synced (\(core.tasksDone) results): run the same command again to resume")
+                }
+                throw CommandFailure(.cluster, "the cluster job failed: \(why)")
+            }
+            return outcome
+        }
+
+        let estimates: [LayerEstimate]
+        switch try replayed ?? serve() {
+        case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
+        case .sensitivity(let e): estimates = e
+        case .quantized: throw CommandFailure(.internalError, "the coordinator quantized before measuring sensitivity")
+        }
+        replayed = nil
+        log("coordinator: sensitivity complete (\(core.tasksDone) tasks, \(core.duplicates) duplicate results ignored)")
+
+        let result = try Self.sensitivityResult(estimates, core: core, job: job, graph: graph, options: options, fallback: fallback)
+        if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
+        let outPath = state.file("sensitivity.json")
+        let report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        try report.validate(source: outPath)
+        let sensitivityData = try report.encoded()
+        try writeAtomically(sensitivityData, to: outPath)
+        announce(traceSummary(result, outPath: outPath))
+        guard let plan else {
+            try recorder.finish(core, directory: stateDirectory, source: source)
+            return try Self.complete(state, records)
+        }
+
+        // solve centrally, then quantize the layers on the workers under the plan
+        let problem = try AllocationProblem(report: report, request: plan.request, source: outPath)
+        let allocation = try problem.solve(plan.solver)
+        let planPath = state.file("plan.json")
+        let planData = try Plan(problem: problem, allocation: allocation, sensitivityDigest: Digest.sha256(sensitivityData),
+                                modelDigest: report.job.modelDigest).encoded()
+        try writeAtomically(planData, to: planPath)
+        let widths = try PlanWidths.decode(planData, source: planPath).widths(for: graph, source: planPath)
+        log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
+        let started = core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
+                                                          modelDigest: source.digests[source.modelPath]),
+                                         graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs)
+        if let server { try server.perform(started, log: { log("coordinator: \($0)") }) }
+        replayed = try replay()
+        let layersQuantized: [QuantizedLayer]
+        switch try replayed ?? serve() {
+        case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
+        case .sensitivity: throw CommandFailure(.internalError, "the coordinator ended the quantize phase without layers")
+        case .quantized(let layers): layersQuantized = layers
+        }
+        let exported = try Self.quantizedModel(layersQuantized, widths: widths, graph: graph, proto: proto, calibration: dataset,
+                                               modelPath: inputs.model)
+        let onnxPath = state.file("quantized.onnx")
+        try writeAtomically(Data(exported.encoded()), to: onnxPath)
+        announce("plan → \(planPath); quantized \(layersQuantized.count) layers on the workers → \(onnxPath)")
+        try recorder.finish(core, directory: stateDirectory, source: source)
+        try Self.complete(state, records)
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import HutchCluster
+import HutchModel
+
+/// How commands name their data and jobs load it: every command that takes data takes --data
+/// D.npz or --inputs X.npy --labels Y.npy, and every job reads the files through `load`.
+extension DataSource {
+    /// The source the data flags name (--data, or --inputs with --labels); nil when none is given.
+    public init?(data: String?, inputs: String?, labels: String?) throws {
+        if data != nil && (inputs != nil || labels != nil) {
+            throw CommandFailure(.usage, "give either --data D.npz or --inputs X.npy --labels Y.npy, not both")
+        }
+        if (inputs == nil) != (labels == nil) {
+            throw CommandFailure(.usage, "--inputs and --labels go together: give both .npy files")
+        }
+        if let data {
+            self = .npz(data)
+        } else if let inputs, let labels {
+            self = .npy(inputs: inputs, labels: labels)
+        } else {
+            return nil
+        }
+    }
+
+    /// The data set and the digest of the files' bytes (of the two .npy files, inputs first).
+    public func load() throws -> (dataset: Dataset, digest: String) {
+        var files: [[UInt8]] = []
+        let dataset = try self.dataset { path, what in
+            files.append([UInt8](try readFile(path, what: what)))
+            return files[files.count - 1]
+        }
+        return (dataset, Digest.sha256(files.count == 1 ? files[0] : files.flatMap { $0 }))
+    }
+}

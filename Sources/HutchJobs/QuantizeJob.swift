@@ -1,0 +1,88 @@
+import Foundation
+import HutchAllocation
+import HutchAutodiff
+import HutchCluster
+import HutchModel
+import HutchQuantize
+import HutchTensor
+
+/// `hutch quantize`: quantizes a model to the widths of a plan and writes a QDQ ONNX model
+/// (plus, on request, the packed weight file, the plan annotated with requantization scales,
+/// and Hutch's own fake-quantized logits). Everything is computed before anything is written,
+/// and the outputs are written all or nothing.
+public struct QuantizeJob {
+    public var model: String
+    public var plan: String
+    public var out: String
+    /// Calibrates activation ranges and measures accuracy; needed unless `weightsOnly`.
+    public var data: DataSource?
+    public var weightsOnly = false
+    /// Also the packed weight file, the annotated plan, the fake-quantized logits on `data`.
+    public var packed: String?
+    public var planOut: String?
+    public var logits: String?
+    public var calibration = CalibrationMethod.minMax
+    public var scheme = QuantizationScheme.symmetric
+    public var range = RangeMethod.minMax
+
+    public init(model: String, plan: String, out: String) {
+        self.model = model
+        self.plan = plan
+        self.out = out
+    }
+
+    /// What was written, for the one line `hutch quantize` prints.
+    public struct Outcome {
+        public var layers: Int
+        public var weightBits: [Int]
+        /// Quantized activation tensors; nil with float activations.
+        public var quantizedActivations: Int?
+        public var opset: Int64
+    }
+
+    public func run() throws -> Outcome {
+        let modelBytes = [UInt8](try readFile(model, what: "model"))
+        let proto = try ONNXLoader.decode(bytes: modelBytes, source: model)
+        let graph = try ONNXLoader.load(model: proto, source: model)
+        let planData = try readFile(plan, what: "plan")
+        let planWidths = try PlanWidths.decode(planData, source: plan)
+        try planWidths.check(modelDigest: Digest.sha256(modelBytes), modelPath: model, source: plan)
+        let widths = try planWidths.widths(for: graph, source: plan)
+
+        let dataset = try data.map { source in
+            let (dataset, _) = try source.load()
+            try dataset.validate(against: graph, modelName: model)
+            return dataset
+        }
+
+        let quantizer = try ModelQuantizer(graph: graph, widths: widths, scheme: scheme, range: range)
+        let quantized = try quantizer.quantize(calibration: weightsOnly ? nil : dataset?.inputs, method: calibration)
+        // tensors the export keeps (biases, norms) leave the external data file for the output
+        let exported = try ExternalDataFiles(modelPath: model).inlined(try QDQExporter.export(quantized, original: proto, source: model))
+
+        var outputs: [(path: String, data: Data)] = [(out, Data(exported.encoded()))]
+        if let packed {
+            let layers = quantized.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }
+            outputs.append((packed, Data(try PackedWeightFile.encode(layers, file: packed))))
+        }
+        if let planOut {
+            outputs.append((planOut, try PlanWidths.annotated(planData, model: quantized, source: plan)))
+        }
+        if let dataset, let data {
+            let quantizedLogits = try Executor<Float>(graph: quantized.fakeQuantizedGraph()).logits(dataset.inputs)
+            let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs)
+            log("on \(dataset.count) examples of \(data.description): float accuracy \(Self.percent(ClassifierMetrics.accuracy(floatLogits, dataset.labels))) "
+                + "loss \(String(format: "%.5f", ClassifierMetrics.loss(floatLogits, dataset.labels))), fake-quantized accuracy "
+                + "\(Self.percent(ClassifierMetrics.accuracy(quantizedLogits, dataset.labels))) loss \(String(format: "%.5f", ClassifierMetrics.loss(quantizedLogits, dataset.labels)))")
+            if let logits {
+                let array = NumPyArray(shape: quantizedLogits.shape, float32: quantizedLogits.data)
+                outputs.append((logits, Data(array.npyData())))
+            }
+        }
+        try writeAllOrNothing(outputs)
+        return Outcome(layers: quantized.layers.count, weightBits: widths.map(\.weightBits), quantizedActivations: weightsOnly ? nil : quantized.inputs.count,
+                       opset: exported.defaultOpset ?? 0)
+    }
+
+    static func percent(_ x: Double) -> String { String(format: "%.2f %%", x * 100) }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import HutchCluster
+import HutchReport
+
+/// `hutch report DIR`: rebuilds DIR/report.html from DIR's sensitivity.json (required), plan.json,
+/// frontier.json and run.json (optional); on request, with accuracy, loss and weight size measured.
+public enum ReportJob {
+    /// What to measure accuracy on: the data (default: the embedded example's, for its model) and
+    /// the float model (default: the model in run.json, or the embedded example).
+    public struct EvaluationRequest {
+        public var data: DataSource?
+        public var model: String?
+
+        public init(data: DataSource?, model: String?) {
+            self.data = data
+            self.model = model
+        }
+    }
+
+    /// Builds the report from DIR's files and writes it (default DIR/report.html); returns the path written.
+    public static func write(directory: String, evaluate: EvaluationRequest?, out: String?) throws -> String {
+        let files = try ReportFiles.load(directory)
+        var input = ReportInput(sensitivity: files.sensitivity, plan: files.plan, frontier: try files.frontier(), run: files.run)
+        if let evaluate { input.evaluation = try ReportEvaluation.measure(files, request: evaluate) }
+        let path = out ?? files.path("report.html")
+        try writeAtomically(Data(ReportBuilder.html(input).utf8), to: path)
+        return path
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import HutchAllocation
+import HutchModel
+import HutchSensitivity
+import HutchTensor
+
+/// `hutch trace` in one process: measures each layer's Hessian trace (and quantization errors)
+/// on the data and writes sensitivity.json (Protocols/sensitivity.schema.json).
+public struct TraceJob {
+    public var inputs: JobInputs
+    public var options: TraceOptions
+    /// Compute threads; nil: all cores. Results do not depend on it.
+    public var threads: Int?
+    public var out: String
+
+    public init(inputs: JobInputs, options: TraceOptions, threads: Int?, out: String) {
+        self.inputs = inputs
+        self.options = options
+        self.threads = threads
+        self.out = out
+    }
+
+    /// Writes `out` and returns what was measured.
+    public func run() throws -> SensitivityResult {
+        if let threads { Kernels.setThreads(threads) }   // before any computation
+        let modelBytes = [UInt8](try readFile(inputs.model, what: "model"))
+        let graph = try ONNXLoader.load(bytes: modelBytes, source: inputs.model)
+        let (dataset, dataDigest) = try inputs.loadData()
+        try dataset.validate(against: graph, modelName: inputs.model)
+        log("trace: \(inputs.model) on \(min(options.samples ?? dataset.count, dataset.count)) of \(dataset.count) examples from \(inputs.data.description)")
+
+        var reporter = ProgressReporter()
+        let result = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: options) { reporter.update($0) }
+        reporter.finish()
+        if let reason = result.fallbackReason {
+            log("method auto: Hutchinson, because exact traces do not apply: \(reason)")
+        }
+        let report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        try report.validate(source: out)
+        try writeAtomically(try report.encoded(), to: out)
+        return result
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import HutchCluster
+import HutchTensor
+import HutchWire
+
+/// `hutch worker`: connects to a coordinator and computes the tasks it leases until the job is
+/// complete. Model and data are read from the paths the tasks name (a shared filesystem), or
+/// fetched from the coordinator by digest.
+public struct WorkerJob {
+    public var endpoint: String
+    /// Shown by the coordinator.
+    public var name: String
+    public var curve: CurveClientConfig?
+    /// Compute threads (nil: all cores).
+    public var threads: Int?
+    /// Exit when this process (the `hutch run` that started the worker) is gone.
+    public var parent: pid_t?
+    /// Where fetched blobs are kept by digest, for later jobs and restarts.
+    public var cacheDirectory: String?
+    public var fetchBlobs = false
+
+    public init(endpoint: String, name: String) {
+        self.endpoint = endpoint
+        self.name = name
+    }
+
+    public func run() throws {
+        if let threads { Kernels.setThreads(threads) }
+        var config = WorkerConfig(name: name, instance: UInt64.random(in: 1...UInt64.max))
+        config.threads = UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        config.sharedFilesystem = !fetchBlobs
+        var core = WorkerCore(config: config)
+        if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core, log: log) }
+        let cache = RunnerCache()
+        let client = WorkerClient(connect: endpoint, curve: curve) { request in cache.compute(request) }
+        if let parent {
+            // an orphaned local worker would otherwise reconnect forever
+            client.orphaned = { getppid() != parent }
+        }
+        let (name, cacheDirectory) = (name, cacheDirectory)
+        client.fetched = { digest, bytes in
+            log("worker \(name): fetched blob \(digest) (\(bytes.count) bytes)")
+            if let cacheDirectory { BlobCache.store(digest, bytes, in: cacheDirectory, log: log) }
+        }
+        if let curve {
+            // a refused worker hears nothing at all: say which key the coordinator must list
+            log("worker \(name): CURVE on; this worker's public key \(curve.keyPair.publicKey.z85) must be in the coordinator's --authorized-keys")
+        }
+        log("worker \(name): connecting to \(endpoint)")
+        do {
+            try client.run(&core, log: { log("worker \(name): \($0)") })
+        } catch let stopped as WorkerStopped {
+            throw CommandFailure(.cluster, stopped.description)
+        } catch let error as ZMQError {
+            throw CommandFailure(.io, "worker \(name): \(error)")
+        }
+        log("worker \(name): job complete after \(core.completed) task(s)")
+    }
+}

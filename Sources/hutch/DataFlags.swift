@@ -1,0 +1,25 @@
+import HutchCluster
+import HutchJobs
+
+/// The calibration data flags every command that takes data shares: --data D.npz, or
+/// --inputs X.npy --labels Y.npy.
+enum DataFlags {
+    /// The three flags; `data` says what the data is for in this command.
+    static func flags(data: String) -> [Arguments.Flag] {
+        [
+            .option("data", "PATH", data),
+            .option("inputs", "PATH", "inputs as .npy (with --labels), instead of --data"),
+            .option("labels", "PATH", "integer labels as .npy (with --inputs)"),
+        ]
+    }
+
+    /// The data the flags name; nil when none is given.
+    static func source(_ arguments: Arguments) throws -> DataSource? {
+        try DataSource(data: arguments.string("data"), inputs: arguments.string("inputs"), labels: arguments.string("labels"))
+    }
+
+    /// Whether any of the data flags is given.
+    static func given(_ arguments: Arguments) -> Bool {
+        ["data", "inputs", "labels"].contains { arguments.has($0) }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HutchAllocation
+import HutchJobs
+
+/// The flags of `hutch plan` that describe the allocation (candidates, budgets, objective, solver,
+/// pins, ties); `hutch run` and `hutch coordinator` take them too.
+enum PlanFlags {
+    static let flags: [Arguments.Flag] = [
+        .option("bits", "LIST", "candidate weight widths, comma separated, each in 1...16 (default 2,3,4,5,6,8)"),
+        .option("layer-bits", "SPEC", "per-layer candidates: NAME=4/6/8,NAME2=8 (NAME: first, last, node or weight name)"),
+        .option("size-mb", "X", "weight size budget in MB (10^6 bytes)"),
+        .option("avg-bits", "X", "weight size budget as average bits per parameter"),
+        .option("size-frac", "F", "weight size budget: F in [0,1] between all-lowest and all-highest widths"),
+        .option("bops-g", "X", "BOPs budget in 10^9 bit operations per example (MACs × weight bits × activation bits)"),
+        .option("latency-ms", "X", "latency budget in ms (needs --latency-table)"),
+        .option("latency-table", "PATH", "CSV or JSON table layer,bits,milliseconds"),
+        .option("objective", "NAME", "hawq-v3 (Tr/n·‖Q(W)−W‖², default), eigenvalue (λmax·‖Q(W)−W‖²) or trace (Tr·4^−b)"),
+        .option("solver", "NAME", "exact (proven optimal, default) or greedy (convex-hull MCKP)"),
+        .option("pin", "LIST", "fix widths: first,last=8,NODE=4 (no =B: the layer's highest candidate)"),
+        .option("tie", "SPEC", "equal widths: auto (tie_group in sensitivity.json, default), none, or A=B,C=D=E (may include auto)"),
+        .option("activation-bits", "N", "activation width for BOPs (default 8)"),
+    ]
+
+    /// Whether a budget is given: a cluster job then plans and quantizes too.
+    static func budgetGiven(_ arguments: Arguments) -> Bool {
+        ["size-mb", "avg-bits", "size-frac", "bops-g", "latency-ms"].contains { arguments.has($0) }
+    }
+
+    /// The allocation flags as given, which a cluster job records in job.json (--bits is a trace flag there).
+    static func given(_ arguments: Arguments) -> [String: String] {
+        var given: [String: String] = [:]
+        for flag in flags where flag.name != "bits" && arguments.has(flag.name) {
+            given[flag.name] = arguments.string(flag.name) ?? "true"
+        }
+        return given
+    }
+
+    static func solver(_ arguments: Arguments) throws -> SolverKind {
+        try arguments.choice("solver", "exact or greedy") ?? .exact
+    }
+
+    /// The allocation request the flags describe (a latency table is read here).
+    static func request(_ arguments: Arguments) throws -> AllocationRequest {
+        var request = AllocationRequest()
+        if let text = arguments.string("bits") { request.bits = try parseBits(text, separator: ",", flag: "--bits") }
+        if let text = arguments.string("layer-bits") {
+            request.layerBits = try text.split(separator: ",").map { entry in
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw CommandFailure(.usage, "--layer-bits entry '\(entry)' must look like NAME=4/6/8")
+                }
+                return (LayerSelector(parts[0]), try parseBits(parts[1], separator: "/", flag: "--layer-bits \(parts[0])"))
+            }
+        }
+        if let objective: Objective = try arguments.choice("objective", "one of " + Objective.allCases.map(\.rawValue).joined(separator: ", ")) {
+            request.objective = objective
+        }
+        if let x = try arguments.double("size-mb") { request.budgets.append(.sizeMegabytes(x)) }
+        if let x = try arguments.double("avg-bits") { request.budgets.append(.averageBits(x)) }
+        if let x = try arguments.double("size-frac") { request.budgets.append(.sizeFraction(x)) }
+        if let x = try arguments.double("bops-g") { request.budgets.append(.gigaBOPs(x)) }
+        if let x = try arguments.double("latency-ms") { request.budgets.append(.latencyMilliseconds(x)) }
+        if let text = arguments.string("pin") {
+            request.pins = try text.split(separator: ",").map { entry in
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard !parts[0].isEmpty else { throw CommandFailure(.usage, "--pin entry '\(entry)' has no layer name") }
+                var bits: Int?
+                if parts.count == 2 {
+                    guard let b = Int(parts[1]) else { throw CommandFailure(.usage, "--pin \(entry): '\(parts[1])' is not a bit width") }
+                    bits = b
+                }
+                return Pin(layer: LayerSelector(parts[0]), bits: bits)
+            }
+        }
+        if let text = arguments.string("tie") {
+            var spec = TieSpec(auto: false, groups: [])
+            for entry in text.split(separator: ",").map(String.init) {
+                switch entry {
+                case "auto": spec.auto = true
+                case "none": break
+                default:
+                    spec.groups.append(entry.split(separator: "=", omittingEmptySubsequences: false).map { LayerSelector(String($0)) })
+                }
+            }
+            if text.split(separator: ",").contains("none") && (spec.auto || !spec.groups.isEmpty) {
+                throw CommandFailure(.usage, "--tie none cannot be combined with other ties")
+            }
+            request.ties = spec
+        }
+        if let bits = try arguments.int("activation-bits", range: 1 ... 16) { request.activationBits = bits }
+        if let path = arguments.string("latency-table") {
+            request.latencyTable = try LatencyTable.parse(try readFile(path, what: "latency table"), source: path)
+        }
+        return request
+    }
+
+    private static func parseBits(_ text: String, separator: Character, flag: String) throws -> [Int] {
+        try text.split(separator: separator, omittingEmptySubsequences: false).map { part in
+            guard let b = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                throw CommandFailure(.usage, "\(flag): '\(part)' is not a bit width; give integers in 1...16 separated by '\(separator)'")
+            }
+            return b
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+@testable import HutchCluster
+import HutchModel
+import HutchSensitivity
+import HutchWire
+import XCTest
+
+/// The worker's compute dispatch without a worker process: which outcome each task gets, and
+/// that a load failure is retryable (another worker may read the files) while a bad task is poison.
+final class RunnerCacheTests: XCTestCase {
+    let mlp = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/mlp.onnx").path
+
+    func request(_ work: ComputeRequest.Work, spec: some Encodable, blobs: [WireDigest: [UInt8]] = [:]) throws -> ComputeRequest {
+        ComputeRequest(taskID: 1, leaseID: 1, work: work, spec: [UInt8](try JSONEncoder().encode(spec)), blobs: blobs)
+    }
+
+    func failure(_ outcome: ComputeOutcome) -> (FailureClass, String)? {
+        if case .failure(let kind, let message) = outcome { return (kind, message) }
+        return nil
+    }
+
+    func testAQuantizationErrorTaskGivesOneErrorPerWidth() throws {
+        let outcome = RunnerCache().compute(try request(.quantizationError(layer: 1), spec: QuantizationErrorWorkSpec(modelPath: mlp, bits: [2, 8])))
+        guard case .errors(let layer, let errors) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(layer, 1)
+        XCTAssertEqual(errors.count, 2)
+        XCTAssertGreaterThan(errors[0], errors[1], "2 bits lose more than 8")
+    }
+
+    func testAFetchedBlobStandsInForTheSharedPath() throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mlp)))
+        let digest = Digest.sha256(bytes)
+        let spec = QuantizationErrorWorkSpec(modelPath: "/nowhere/mlp.onnx", modelDigest: digest, bits: [4])
+        let outcome = RunnerCache().compute(try request(.quantizationError(layer: 0), spec: spec, blobs: [try XCTUnwrap(WireDigest(digest)): bytes]))
+        guard case .errors(0, let errors) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(errors.count, 1)
+    }
+
+    func testAnUnreadableModelIsRetryableAndALayerOutsideTheModelIsPoison() throws {
+        let cache = RunnerCache()
+        let missing = failure(cache.compute(try request(.quantizationError(layer: 0), spec: QuantizationErrorWorkSpec(modelPath: "/nowhere/m.onnx", bits: [4]))))
+        XCTAssertEqual(missing?.0, .retryable)
+        XCTAssertTrue(missing?.1.hasPrefix("cannot load the task's model: /nowhere/m.onnx: cannot read the file (cannot read the model file") == true,
+                      missing?.1 ?? "no failure")
+        let outside = failure(cache.compute(try request(.quantizationError(layer: 99), spec: QuantizationErrorWorkSpec(modelPath: mlp, bits: [4]))))
+        XCTAssertEqual(outside?.0, .poison)
+        XCTAssertEqual(outside?.1, "layer 99 is not a quantizable layer of the model")
+    }
+
+    func testASensitivityTaskWithoutDataCannotBeLoaded() throws {
+        let job = try SensitivityJob(method: .exact, samples: 4, batchSize: 4, layerCount: 3)
+        let spec = SensitivityWorkSpec(job: job, source: ModelSource(modelPath: mlp), probesPerCall: 1)
+        let task = SensitivityTask(batches: 0..<1, probes: 0..<1, groups: 0..<1)
+        let outcome = failure(RunnerCache().compute(try request(.sensitivity(task), spec: spec)))
+        XCTAssertEqual(outcome?.0, .retryable)
+        XCTAssertEqual(outcome?.1, "cannot load the task's model or data: the task names no data file")
+    }
+}
