@@ -65,6 +65,9 @@ extension SensitivityReport {
             guard layer.tracePerParameter.isFinite, layer.tracePerParameter >= 0 else {
                 throw fail("\(at).trace_per_parameter is \(layer.tracePerParameter); expected a finite value ≥ 0")
             }
+            if let measured = layer.measuredTrace, !(measured.isFinite && measured < 0 && layer.trace == 0) {
+                throw fail("\(at).measured_trace is \(measured); it is written only for a negative estimate, with trace 0")
+            }
             if let se = layer.standardError, !(se.isFinite && se >= 0) {
                 throw fail("\(at).standard_error is \(se); expected a finite value ≥ 0 or null")
             }

@@ -57,7 +57,8 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         public var parameters: Int
         /// Multiply-accumulates per example; nil when the output shape is not static.
         public var macs: Int?
-        /// Tr(H_ll), the trace of the loss Hessian block of this layer's weight.
+        /// Tr(H_ll), the trace of the loss Hessian block of this layer's weight, at least 0: the
+        /// objective needs a curvature that is not negative (Protocols/README.md).
         public var trace: Double
         public var tracePerParameter: Double
         /// Standard error of `trace` (Hutchinson); nil or 0 for exact traces.
@@ -70,6 +71,10 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         public var topEigenvalue: Double?
         /// ‖Q_b(W) − W‖² (sum of squares over the weight tensor), keyed by the bit width as a string.
         public var quantizationError: [String: Double]?
+        /// The measured trace when it was below 0 (then `trace` is 0): a non-piecewise-linear
+        /// network's Hessian block can be indefinite, or a Hutchinson estimate noise around a
+        /// small value; `standardError` says which is likelier.
+        public var measuredTrace: Double?
         /// Layers sharing a tie group get equal bits under `--tie auto` (e.g. a residual shortcut
         /// conv and the main-path conv whose outputs one Add node sums; the writer names the group
         /// after that Add node).
@@ -78,7 +83,7 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         public init(index: Int, node: String, weight: String, op: String, shape: [Int], parameters: Int,
                     macs: Int?, trace: Double, tracePerParameter: Double, standardError: Double?, probes: Int?,
                     exact: Bool, method: String, topEigenvalue: Double? = nil,
-                    quantizationError: [String: Double]? = nil, tieGroup: String? = nil) {
+                    quantizationError: [String: Double]? = nil, tieGroup: String? = nil, measuredTrace: Double? = nil) {
             self.index = index
             self.node = node
             self.weight = weight
@@ -95,6 +100,7 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
             self.topEigenvalue = topEigenvalue
             self.quantizationError = quantizationError
             self.tieGroup = tieGroup
+            self.measuredTrace = measuredTrace
         }
 
         /// The quantization error at `bits`, if present.

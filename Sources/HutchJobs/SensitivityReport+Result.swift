@@ -8,10 +8,12 @@ extension SensitivityReport {
         let hutchinson = job.method == .hutchinson
         let layers = result.layers.map { s -> SensitivityReport.Layer in
             var trace = s.trace
+            var measured: Double?
             if trace < 0 {
-                // sensitivity.json holds traces >= 0 (a plan needs them); say what was measured
+                // the objective needs traces >= 0; measured_trace keeps what was measured
                 let se = s.standardError.map { " ± \($0)" } ?? ""
-                log("warning: layer '\(s.layer.nodeName)': measured trace \(trace)\(se) is negative (its Hessian block is indefinite); written as 0")
+                log("warning: layer '\(s.layer.nodeName)': measured trace \(trace)\(se) is negative (its Hessian block is indefinite, or the estimate is noise); the plan counts it as 0")
+                measured = trace
                 trace = 0
             }
             return SensitivityReport.Layer(
@@ -23,7 +25,7 @@ extension SensitivityReport {
                 quantizationError: s.quantizationErrors.map { errors in
                     Dictionary(uniqueKeysWithValues: errors.map { (String($0.key), $0.value) })
                 },
-                tieGroup: s.tieGroup)
+                tieGroup: s.tieGroup, measuredTrace: measured)
         }
         self.init(
             job: .init(modelDigest: modelDigest, dataDigest: dataDigest, samples: job.samples, batchSize: job.batchSize,

@@ -5,7 +5,7 @@
 extension GraphBuilder {
     static let transformerOpTypes: Set<String> = [
         "Transpose", "Slice", "Split", "Gather", "Erf", "Gelu", "Sqrt", "Pow", "Reciprocal", "Softmax", "LogSoftmax",
-        "LayerNormalization", "Expand",
+        "LayerNormalization", "Expand", "IsNaN",
     ]
 
     /// Lowers `node` when it is one of `transformerOpTypes`; false when it is not.

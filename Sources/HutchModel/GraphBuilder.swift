@@ -23,6 +23,12 @@ struct GraphBuilder {
     /// How the batch-dependent dimension (nil in the shape) of a value holds the batch, where it
     /// is not plainly the batch (absent: outer 1, inner 1).
     var batchLayouts: [ValueID: BatchLayout] = [:]
+    /// The op types that read each name of the ONNX graph.
+    var consumers: [String: [String]] = [:]
+    /// IsNaN outputs and the value each tests (GraphBuilder+Masks.swift).
+    var nanTests: [String: ValueID] = [:]
+    /// Constants that stand for a tensor expanded to the batch size, kept as [1, ...].
+    var batchBroadcasts: Set<String> = []
 
     init(source: String, opset: Int64, external: ExternalDataFiles? = nil) {
         self.source = source
@@ -44,6 +50,10 @@ struct GraphBuilder {
             throw ModelError.invalidModel("\(source): the graph has \(graph.outputs.count) outputs; Hutch needs exactly one (the logits)")
         }
         let inputID = try addInput(input)
+        for node in graph.nodes {
+            for name in node.inputs where !name.isEmpty { consumers[name, default: []].append(node.opType) }
+        }
+        for output in graph.outputs { consumers[output.name, default: []].append("graph output") }
         for (index, node) in graph.nodes.enumerated() {
             try add(node, index: index)
         }
@@ -125,7 +135,12 @@ struct GraphBuilder {
 
     private mutating func add(_ node: ONNXNodeProto, index: Int) throws {
         let name = node.name.isEmpty ? "\(node.opType)_\(index)" : node.name
+        if try lowerNaNGuard(node, name: name) { return }
+        if let tested = node.inputs.first(where: { nanTests[$0] != nil }) {
+            throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) reads '\(tested)', an IsNaN of data; Hutch reads those only as Where(IsNaN(x), 0, x)")
+        }
         let operands = try inputs(of: node, name: name)
+        let broadcastInput = try readsBatchBroadcast(node, name: name)
         let allConstant = operands.allSatisfy { operand in
             if case .value = operand { return false }
             return true
@@ -136,10 +151,16 @@ struct GraphBuilder {
             if case .constant(let value)? = operand { return value.hasBatchSymbol }
             return false
         }
+        if expandsToBatch, let output = node.outputs.first, usedOnlyElementwise(output) {
+            bindings[output] = .constant(try broadcastToBatch(node, name: name, operands: operands))
+            batchBroadcasts.insert(output)
+            return
+        }
         if node.opType == "Shape" || (allConstant && !expandsToBatch) {
             let results = try fold(node, name: name, operands: operands)
             for (output, result) in zip(node.outputs, results) where !output.isEmpty {
                 bindings[output] = .constant(result)
+                if broadcastInput { batchBroadcasts.insert(output) }
             }
             return
         }

@@ -288,6 +288,31 @@ class TinyTorchViT(nn.Module):
         return self.head(self.ln(x)[:, 0])
 
 
+class TinySDPAViT(TinyViT):
+    """TinyViT with F.scaled_dot_product_attention and a boolean mask expanded to the batch, as
+    Hugging Face writes attention: the dynamo exporter decomposes it into Softmax, an IsNaN guard
+    (Where(IsNaN(p), 0, p)) and Where(mask, 0, -inf) added to the scores."""
+
+    composed = False  # the reference copy runs the math kernel (no double backward otherwise)
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mask", torch.ones(1, 1, 5, 5, dtype=torch.bool))
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        n, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        with sdpa_kernel(SDPBackend.MATH) if self.composed else contextlib.nullcontext():
+            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask.expand(n, 1, t, t))
+        x = x + self.proj(attended.transpose(1, 2).reshape(n, t, d))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        x = self.ln(x)
+        return self.head(torch.cat([x[:, 0], x[:, 1:].mean(1)], 1))
+
+
 class TinyConvNeXt(nn.Module):
     """ConvNeXt block: depthwise conv, channels-last LayerNorm (Transpose), pointwise Linears
     exported as MatMul with an [in, out] weight, tanh GELU, layer scale; mean over the spatial
@@ -623,6 +648,8 @@ SPECS = [
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=901),
     dict(name="tiny_vit_dynamo", make=TinyViT, input=(2, 8, 8), batch=8, classes=3,
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=902),
+    dict(name="tiny_sdpa_dynamo", make=TinySDPAViT, input=(2, 8, 8), batch=8, classes=3,
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=909),
     dict(name="tiny_torch_vit", make=TinyTorchViT, input=(2, 8, 8), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=907),
     dict(name="tiny_torch_vit_dynamo", make=TinyTorchViT, input=(2, 8, 8), batch=8, classes=3,

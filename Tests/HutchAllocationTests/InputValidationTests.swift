@@ -54,6 +54,10 @@ final class InputValidationTests: XCTestCase {
     func testNegativeAndNaNTracesAreRefused() throws {
         assertMessage(try decode(try editLayer(1) { $0["trace"] = -0.5 }), contains: ["layers[1]", "/block1/", "trace is negative", "probes"])
         assertMessage(try decode(try editLayer(4) { $0["trace"] = "NaN" }), contains: ["layers[4]", "trace is nan"])
+        // measured_trace is only the negative estimate behind a trace of 0
+        assertMessage(try decode(try editLayer(2) { $0["measured_trace"] = 0.5 }), contains: ["layers[2]", "measured_trace is 0.5", "negative"])
+        let kept = try decode(try editLayer(2) { $0["trace"] = 0.0; $0["trace_per_parameter"] = 0.0; $0["measured_trace"] = -0.25 })
+        XCTAssertEqual(kept.layers[2].measuredTrace, -0.25)
         assertMessage(try decode(try editLayer(0) { $0["quantization_error"] = ["3": -1.0] }), contains: ["layers[0]", "quantization_error[\"3\"]"])
         assertMessage(try decode(try editLayer(0) { $0["quantization_error"] = ["33": 1.0] }), contains: ["keys are bit widths"])
         assertMessage(try decode(try editLayer(5) { $0["shape"] = [1, 2] }), contains: ["layers[5]", "shape"])

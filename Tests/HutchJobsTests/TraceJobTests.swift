@@ -28,6 +28,24 @@ final class TraceJobTests: JobsTestCase {
         XCTAssertEqual(traceSummary(result, outPath: "s.json").split(separator: "\n").count, result.layers.count + 2, "header, a row per layer, total")
     }
 
+    /// tanh_mlp's first layer has a negative true trace: sensitivity.json keeps the estimate in
+    /// measured_trace, writes trace 0 for the objective, and the file reads back.
+    func testANegativeTraceIsKeptAsMeasuredTraceWithTraceZero() throws {
+        var options = TraceOptions()
+        options.method = .hutchinson
+        options.probes = 200
+        options.bits = [4, 8]
+        let inputs = JobInputs(model: repository("Tests/Fixtures/tanh_mlp.onnx"), data: .npz(repository("Tests/Fixtures/tanh_mlp_ref.npz")))
+        let result = try TraceJob(inputs: inputs, options: options, threads: 1, out: path("s.json")).run()
+        let report = try SensitivityReport.decode(Data(contentsOf: URL(fileURLWithPath: path("s.json"))), source: "s.json")
+        let negative = try XCTUnwrap(result.layers.first { $0.trace < 0 }, "tanh_mlp has a negative trace")
+        let layer = try XCTUnwrap(report.layers.first { $0.node == negative.layer.nodeName })
+        XCTAssertEqual(layer.trace, 0)
+        XCTAssertEqual(layer.measuredTrace, negative.trace)
+        XCTAssertEqual(layer.standardError, negative.standardError)
+        XCTAssertTrue(report.layers.filter { $0.node != layer.node }.allSatisfy { $0.measuredTrace == nil })
+    }
+
     func testDataThatDoesNotFitTheModelIsRefusedAndNothingIsWritten() {
         assertFails(.invalidData, "per-example shape") { try trace(.npz(repository("Examples/digits.npz")), out: path("s.json")) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("s.json")))

@@ -1,0 +1,64 @@
+/// The attention-mask plumbing that exporters write around softmax attention, reduced to what
+/// it computes for the batches Hutch runs:
+/// - `Where(IsNaN(p), 0, p)` after a softmax (PyTorch's decomposed scaled-dot-product attention)
+///   is p itself: Hutch refuses non-finite inputs and weights, so p has no NaN to replace.
+/// - A constant Expand-ed to [N, ...] whose every use is an elementwise op (a mask broadcast to
+///   the batch before a Where and an Add) stays [1, ...]: broadcasting gives those ops the same
+///   values. Such constants are tracked, and any other use of them is refused.
+extension GraphBuilder {
+    /// ONNX ops that broadcast their operands elementwise.
+    static let elementwiseOpTypes: Set<String> = ["Add", "Sub", "Mul", "Div", "Where", "Equal", "Not", "And", "Or", "Cast", "Identity"]
+
+    /// Handles IsNaN on data and the Where that reads it; true when `node` was one of them.
+    mutating func lowerNaNGuard(_ node: ONNXNodeProto, name: String) throws -> Bool {
+        let what = "\(source): node '\(name)' (\(node.opType))"
+        if node.opType == "IsNaN", let input = node.inputs.first, case .value(let x)? = bindings[input], let output = node.outputs.first {
+            nanTests[output] = x
+            return true
+        }
+        guard node.opType == "Where", node.inputs.count == 3, let guarded = nanTests[node.inputs[0]] else { return false }
+        guard case .value(guarded)? = bindings[node.inputs[2]], case .constant(let fill)? = bindings[node.inputs[1]],
+              fill.floats.allSatisfy({ $0 == 0 }), let output = node.outputs.first else {
+            throw ModelError.invalidModel("\(what): Hutch reads IsNaN of data only as Where(IsNaN(x), 0, x), the guard after a softmax")
+        }
+        bindings[output] = .value(guarded)
+        return true
+    }
+
+    /// Whether every use of `name` in the model is an elementwise op.
+    func usedOnlyElementwise(_ name: String) -> Bool {
+        guard let uses = consumers[name], !uses.isEmpty else { return false }
+        return uses.allSatisfy { Self.elementwiseOpTypes.contains($0) }
+    }
+
+    /// Expand of a constant to [N, ...] (N the batch size) kept as [1, ...] for elementwise uses.
+    func broadcastToBatch(_ node: ONNXNodeProto, name: String, operands: [Binding?]) throws -> ConstantTensor {
+        let what = "\(source): node '\(name)' (Expand)"
+        guard operands.count == 2, case .constant(let value)? = operands[0], case .constant(let target)? = operands[1],
+              let dims = target.ints, ConstantTensor.batchFactor(dims.first ?? 0) == 1, !dims.dropFirst().contains(where: { ConstantTensor.batchFactor($0) != nil }) else {
+            throw ModelError.invalidModel("\(what): Hutch expands a constant to the batch size only along the first axis")
+        }
+        let rank = max(dims.count, value.shape.count)
+        let padded = Array(repeating: 1, count: rank - value.shape.count) + value.shape
+        var shape = [1] + Array(padded.dropFirst())
+        for (axis, dim) in dims.enumerated().dropFirst() {
+            let a = axis + rank - dims.count, d = Int(clamping: dim)
+            guard padded[a] == d || padded[a] == 1 || d == 1 else { throw ModelError.invalidModel("\(what): \(value.shape) does not expand to \(dims)") }
+            shape[a] = max(padded[a], d)
+        }
+        guard padded[0] == 1, let count = checkedProduct(shape), count <= SizeLimits.foldedElements else {
+            throw ModelError.invalidModel("\(what): \(value.shape) does not expand to \(dims) within the load-time limit")
+        }
+        return value.picking(Broadcasting.indexMap(from: padded, to: shape), shape: shape)
+    }
+
+    /// Refuses a use of a constant that stands for a batch-expanded tensor other than in an
+    /// elementwise op; true when `node` reads one.
+    func readsBatchBroadcast(_ node: ONNXNodeProto, name: String) throws -> Bool {
+        guard node.inputs.contains(where: { batchBroadcasts.contains($0) }) else { return false }
+        guard Self.elementwiseOpTypes.contains(node.opType) else {
+            throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) uses a constant expanded to the batch size; Hutch keeps those only for elementwise ops")
+        }
+        return true
+    }
+}

@@ -1,0 +1,49 @@
+import HutchModel
+import XCTest
+
+/// The attention-mask plumbing exporters write (GraphBuilder+Masks.swift): the IsNaN guard after
+/// a softmax, and constants expanded to the batch size for elementwise use only.
+final class MaskPlumbingTests: XCTestCase {
+    private func load(_ nodes: [TestNode], _ initializers: [TestTensor]) throws -> Graph {
+        try ONNXLoader.load(bytes: makeModel(nodes: nodes, initializers: initializers, inputShape: [nil, 3]), source: "m.onnx")
+    }
+
+    private func refusal(_ nodes: [TestNode], _ initializers: [TestTensor]) -> String {
+        do { _ = try load(nodes, initializers); return "" } catch { return "\(error)" }
+    }
+
+    func testTheNaNGuardAfterASoftmaxIsTheSoftmax() throws {
+        let graph = try load([TestNode("Softmax", "s", ["x"], ["p"]), TestNode("IsNaN", "nan", ["p"], ["bad"]),
+                              TestNode("Where", "guard", ["bad", "zero", "p"], ["y"])],
+                             [.floats("zero", [], [0])])
+        XCTAssertEqual(graph.nodes.map(\.op), [.softmax(axis: 1)])
+        XCTAssertEqual(graph.output, graph.nodes[0].outputs[0])
+    }
+
+    func testIsNaNOfDataIsReadOnlyAsThatGuard() {
+        let swapped = refusal([TestNode("IsNaN", "nan", ["x"], ["bad"]), TestNode("Where", "w", ["bad", "x", "zero"], ["y"])],
+                              [.floats("zero", [], [0])])
+        XCTAssertTrue(swapped.contains("'w'") && swapped.contains("Where(IsNaN(x), 0, x)"), swapped)
+        let other = refusal([TestNode("IsNaN", "nan", ["x"], ["bad"]), TestNode("Add", "a", ["bad", "x"], ["y"])], [])
+        XCTAssertTrue(other.contains("'a'") && other.contains("IsNaN"), other)
+    }
+
+    /// A constant expanded to [N, 3] and added to the data stays [1, 3]: the Add broadcasts it.
+    func testAConstantExpandedToTheBatchFeedsElementwiseOpsAsItIs() throws {
+        let graph = try load([TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Expand", "e", ["c", "s"], ["ce"]),
+                              TestNode("Add", "add", ["x", "ce"], ["y"])],
+                             [.floats("c", [1, 3], [1, 2, 3])])
+        XCTAssertEqual(graph.nodes.map(\.op), [.add])
+        let constant = try XCTUnwrap(graph.nodes[0].inputs[1])
+        XCTAssertEqual(graph.initializers[constant]?.shape, [1, 3])
+        XCTAssertEqual(graph.initializers[constant]?.data, [1, 2, 3])
+    }
+
+    /// ... but through a folded Add into a Concat it would stand for the wrong shape: refused.
+    func testAnExpandedConstantOutsideElementwiseOpsIsRefused() {
+        let text = refusal([TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Expand", "e", ["c", "s"], ["ce"]),
+                            TestNode("Add", "twice", ["ce", "c"], ["cc"]), TestNode("Concat", "cat", ["x", "cc"], ["y"], [.int("axis", 1)])],
+                           [.floats("c", [1, 3], [1, 2, 3])])
+        XCTAssertTrue(text.contains("'cat'") && text.contains("expanded to the batch size"), text)
+    }
+}
