@@ -1,9 +1,12 @@
 import HutchModel
 import HutchTensor
 
-/// Add and Mul with NumPy broadcasting. Add is linear; Mul is bilinear, with the cross terms as
-/// its curvature (SiLU's x * sigmoid(x), a squeeze-excite gate, attention scaling).
-struct AddRule: OpRule {
+/// Add and Mul with NumPy broadcasting (the kernels read which from the node). Add is linear;
+/// Mul is bilinear, with the cross terms as its curvature (SiLU's x * sigmoid(x), a squeeze-excite
+/// gate, attention scaling).
+struct AddMulRule: OpRule {
+    let multiplies: Bool
+
     func accepts(_ inputs: [ValueID?]) -> Bool { inputs.count == 2 && inputs[0] != nil && inputs[1] != nil }
 
     @_specialize(where S == Float)
@@ -20,34 +23,14 @@ struct AddRule: OpRule {
     func transpose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ cot: Stacked<S>, need: [Bool], _ tape: Tape<S>) throws(ExecutionError) -> [Stacked<S>?] {
         try c.e.binaryTranspose(c.node, c.x, y, cot, need)
     }
-}
 
-struct MulRule: OpRule {
-    private let linear = AddRule()   // the same broadcasting forward, tangent and transpose, by op
-
-    func accepts(_ inputs: [ValueID?]) -> Bool { linear.accepts(inputs) }
-
-    @_specialize(where S == Float)
-    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        try linear.forward(c, &tape)
-    }
-
-    @_specialize(where S == Float)
-    func tangent<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], k: Int, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S>? {
-        try linear.tangent(c, y, t, k: k, tape)
-    }
-
-    @_specialize(where S == Float)
-    func transpose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ cot: Stacked<S>, need: [Bool], _ tape: Tape<S>) throws(ExecutionError) -> [Stacked<S>?] {
-        try linear.transpose(c, y, cot, need: need, tape)
-    }
-
-    var hasCurvature: Bool { true }
+    var hasCurvature: Bool { multiplies }
 
     @_specialize(where S == Float)
     func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,
                                     _ tape: Tape<S>, adding existing: [Stacked<S>?]) throws(ExecutionError) -> [Stacked<S>?] {
-        existing.summed(with: try c.e.mulCurvature(c.node, c.x, y, t, cot, need, k))
+        guard multiplies else { return existing }
+        return existing.summed(with: try c.e.mulCurvature(c.node, c.x, y, t, cot, need, k))
     }
 }
 

@@ -3,58 +3,35 @@ import HutchTensor
 
 /// MaxPool (argmax kept from the forward pass), AveragePool, GlobalAveragePool. All linear in
 /// their input once the argmax is fixed; stacked blocks are just more planes.
-struct MaxPoolRule: LinearInDataRule {
-    let attributes: PoolAttributes
+struct PoolRule: LinearInDataRule {
+    enum Kind: Sendable { case max(PoolAttributes), average(PoolAttributes), globalAverage }
+    let kind: Kind
 
     @_specialize(where S == Float)
     func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        try c.e.maxPoolForward(c.index, c.node, attributes, c.x[0]!, &tape)
+        switch kind {
+        case .max(let a): try c.e.maxPoolForward(c.index, c.node, a, c.x[0]!, &tape)
+        case .average(let a): try c.e.averagePoolForward(c.index, c.node, a, c.x[0]!, &tape)
+        case .globalAverage: try c.e.globalAveragePoolForward(c.node, c.x[0]!)
+        }
     }
 
     @_specialize(where S == Float)
     func apply<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        c.e.maxPoolGather(tape.geometry[c.index]!, tape.argmax[c.index]!, v, y.shape)
+        switch kind {
+        case .max: c.e.maxPoolGather(tape.geometry[c.index]!, tape.argmax[c.index]!, v, y.shape)
+        case .average(let a): c.e.averagePoolApply(tape.geometry[c.index]!, a, v, y.shape)
+        case .globalAverage: c.e.globalAveragePoolApply(v, y.shape)
+        }
     }
 
     @_specialize(where S == Float)
     func applyTranspose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        c.e.maxPoolScatter(tape.geometry[c.index]!, tape.argmax[c.index]!, v, c.x[0]!.shape)
-    }
-}
-
-struct AveragePoolRule: LinearInDataRule {
-    let attributes: PoolAttributes
-
-    @_specialize(where S == Float)
-    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        try c.e.averagePoolForward(c.index, c.node, attributes, c.x[0]!, &tape)
-    }
-
-    @_specialize(where S == Float)
-    func apply<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        c.e.averagePoolApply(tape.geometry[c.index]!, attributes, v, y.shape)
-    }
-
-    @_specialize(where S == Float)
-    func applyTranspose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        c.e.averagePoolTranspose(tape.geometry[c.index]!, attributes, v, c.x[0]!.shape)
-    }
-}
-
-struct GlobalAveragePoolRule: LinearInDataRule {
-    @_specialize(where S == Float)
-    func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        try c.e.globalAveragePoolForward(c.node, c.x[0]!)
-    }
-
-    @_specialize(where S == Float)
-    func apply<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        c.e.globalAveragePoolApply(v, y.shape)
-    }
-
-    @_specialize(where S == Float)
-    func applyTranspose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ v: Stacked<S>, _ tape: Tape<S>) throws(ExecutionError) -> Stacked<S> {
-        c.e.globalAveragePoolTranspose(v, c.x[0]!.shape)
+        switch kind {
+        case .max: c.e.maxPoolScatter(tape.geometry[c.index]!, tape.argmax[c.index]!, v, c.x[0]!.shape)
+        case .average(let a): c.e.averagePoolTranspose(tape.geometry[c.index]!, a, v, c.x[0]!.shape)
+        case .globalAverage: c.e.globalAveragePoolTranspose(v, c.x[0]!.shape)
+        }
     }
 }
 
