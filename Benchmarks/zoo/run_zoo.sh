@@ -28,7 +28,8 @@ for key, status in exports["status"].items():
     row["accepted"] = True
     info = json.loads(r.stdout)
     row["layers"] = len(info["layers"])
-    row["gmacs_per_example"] = round(sum(l["macs_per_example"] for l in info["layers"]) / 1e9, 3)
+    macs = [l["macs_per_example"] for l in info["layers"]]
+    row["gmacs_per_example"] = round(sum(macs) / 1e9, 3) if None not in macs else None
     start = time.time()
     t = subprocess.run([hutch, "trace", "--model", model, "--data", os.path.join(out, name + "_data.npz"), "--samples", "2",
                         "--batch-size", "2", "--method", "hutchinson", "--probes", "2", "--out", "/dev/null"],

@@ -13,9 +13,13 @@ public struct ValueID: Hashable, Comparable, Sendable, CustomStringConvertible {
 public struct Value: Sendable, Equatable {
     public var name: String
     public var shape: [Int?]?
-    public init(name: String, shape: [Int?]? = nil) {
+    /// The batch-dependent dimension (nil in `shape`) is the batch size times this: attention
+    /// folds heads or tokens into the batch (GraphBuilder's `BatchLayout`).
+    public var batchFactor: Int
+    public init(name: String, shape: [Int?]? = nil, batchFactor: Int = 1) {
         self.name = name
         self.shape = shape
+        self.batchFactor = batchFactor
     }
 }
 

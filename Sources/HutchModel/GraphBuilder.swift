@@ -67,6 +67,7 @@ struct GraphBuilder {
         guard outputShape.count == 2, outputShape[0] == nil, batchFactor(of: outputID) == 1, let classes = outputShape[1], classes >= 1 else {
             throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs classifier logits [N, classes]")
         }
+        for (id, layout) in batchLayouts { values[id.index].batchFactor = layout.factor }
         return Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
     }
 

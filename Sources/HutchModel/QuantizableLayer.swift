@@ -31,12 +31,14 @@ extension Graph {
         }
     }
 
-    /// MACs of one example: output elements per example times the reduction length.
+    /// MACs of one example: output elements per example times the reduction length. The batch
+    /// may sit on any axis, with heads or tokens folded into it (`Value.batchFactor`).
     private func macsPerExample(of node: Node, weightShape: [Int]) -> Int? {
-        guard let outShape = values[node.outputs[0].index].shape, outShape.count >= 1 else { return nil }
-        let perExample = outShape.dropFirst().map { $0 ?? -1 }
-        guard perExample.allSatisfy({ $0 >= 0 }) else { return nil }
-        let outputElements = perExample.reduce(1, *)
+        let out = values[node.outputs[0].index]
+        guard let outShape = out.shape, !outShape.isEmpty, outShape.filter({ $0 == nil }).count <= 1 else { return nil }
+        // without a symbolic batch (a fixed-batch export) the first axis is the batch
+        let perExample = outShape.contains(nil) ? outShape.compactMap { $0 } : outShape.dropFirst().compactMap { $0 }
+        let outputElements = perExample.reduce(out.batchFactor, *)
         switch node.op {
         case .conv:
             // weight [C_out, C_in/group, k...]: each output element reduces over C_in/group * prod(k)

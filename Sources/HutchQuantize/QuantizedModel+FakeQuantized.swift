@@ -18,7 +18,7 @@ extension QuantizedModel {
         for activation in inputs {
             let id = ValueID(result.values.count)
             let original = graph.values[activation.value.index]
-            result.values.append(Value(name: original.name + "_fakequant", shape: original.shape))
+            result.values.append(Value(name: original.name + "_fakequant", shape: original.shape, batchFactor: original.batchFactor))
             replacement[activation.value] = id
             let first = consumers.first { graph.nodes[$0].inputs[0] == activation.value } ?? 0
             let p = activation.parameters
