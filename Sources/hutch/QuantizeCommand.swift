@@ -15,7 +15,8 @@ struct QuantizeCommand: Command {
     static let usage = """
         --model M.onnx --plan plan.json [--data D.npz | --weights-only] --out quantized.onnx \
         [--packed model.hutchq] [--plan-out annotated.json] [--logits logits.npy] \
-        [--calibration minmax|percentile:P] [--scheme symmetric|asymmetric] [--range minmax|mse]
+        [--calibration minmax|percentile:P] [--scheme symmetric|asymmetric] [--range minmax|mse] \
+        [--integer-check report.json]
         """
     static let flags: [Arguments.Flag] = [
         .option("model", "PATH", "the float ONNX model the plan was made for (required)"),
@@ -29,6 +30,7 @@ struct QuantizeCommand: Command {
         .option("calibration", "METHOD", "activation ranges: minmax (default) or percentile:P, e.g. percentile:99.99"),
         .option("scheme", "NAME", "weight codes: symmetric (default, HAWQ-V3) or asymmetric"),
         .option("range", "NAME", "weight ranges: minmax (default) or mse (MSE-optimal clipping per channel)"),
+        .option("integer-check", "PATH", "also run the network in integers only (HAWQ-V3) on --data and write its comparison with the QDQ model"),
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -42,6 +44,9 @@ struct QuantizeCommand: Command {
         }
         if arguments.has("logits") && dataPath == nil {
             throw CommandFailure(.usage, "--logits needs --data (the logits are computed on its inputs)")
+        }
+        if arguments.has("integer-check") && (dataPath == nil || weightsOnly) {
+            throw CommandFailure(.usage, "--integer-check needs --data and quantized activations (not --weights-only)")
         }
         let method = try calibrationMethod(arguments.string("calibration"))
         let scheme = try arguments.string("scheme").map { name -> QuantizationScheme in
@@ -93,6 +98,11 @@ struct QuantizeCommand: Command {
             log("on \(dataset.count) examples of \(dataPath ?? ""): float accuracy \(percent(accuracy(floatLogits, dataset.labels))) "
                 + "loss \(String(format: "%.5f", loss(floatLogits, dataset.labels))), fake-quantized accuracy "
                 + "\(percent(accuracy(quantizedLogits, dataset.labels))) loss \(String(format: "%.5f", loss(quantizedLogits, dataset.labels)))")
+            if let checkPath = arguments.string("integer-check") {
+                let report = try IntegerCheck.run(model: model, inputs: dataset.inputs, labels: dataset.labels)
+                log(report.summary)
+                outputs.append((checkPath, try report.json()))
+            }
             if let logitsPath = arguments.string("logits") {
                 let array = NumPyArray(shape: quantizedLogits.shape, float32: quantizedLogits.data)
                 outputs.append((logitsPath, Data(array.npyData())))

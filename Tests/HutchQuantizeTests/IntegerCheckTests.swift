@@ -15,7 +15,8 @@ final class IntegerCheckTests: XCTestCase {
     }
 
     func testExampleAgreesWithQDQAndEveryDifferenceIsARoundingBoundary() throws {
-        for bits in [[4, 4, 4, 4, 4, 4, 4], [8, 8, 8, 5, 6, 5, 6]] {
+        // uniform 4 bits, the README's 6-bit average plan, and `hutch plan --avg-bits 4`'s plan
+        for bits in [[4, 4, 4, 4, 4, 4, 4], [8, 8, 8, 5, 6, 5, 6], [8, 5, 6, 6, 4, 3, 6]] {
             let report = try check(weightBits: bits)
             print("integer check \(bits): agreement \(report.argmaxAgreement), max logit diff \(report.maxLogitDifferenceLsb) LSB, examples with differences \(report.examplesWithDifferences), differences \(report.differences.count), max gap \(report.maxUnroundedGapLsb), excess \(report.maxExcessOverBoundLsb), disagreements \(report.disagreements)")
             XCTAssertEqual(report.examples, 450)
@@ -24,7 +25,18 @@ final class IntegerCheckTests: XCTestCase {
             XCTAssertLessThanOrEqual(report.maxExcessOverBoundLsb, IntegerCheck.allowance)
             XCTAssertGreaterThan(report.integerAccuracy, 0.95)
             XCTAssertEqual(report.points.count, 7, "6 quantized activations + the logits")
+            XCTAssertLessThanOrEqual(report.maxLogitDifferenceLsb, 2)
         }
+    }
+
+    /// The logits are requantized with exactly the dyadic numbers `--plan-out` writes for the last layer.
+    func testLogitsUseThePlansRequantizationOfTheLastLayer() throws {
+        let data = try ExampleModel.data().prefix(64)
+        let model = try ModelQuantizer(graph: try ExampleModel.graph(), widths: Array(repeating: LayerWidths(weightBits: 5), count: 7))
+            .quantize(calibration: data.inputs)
+        let program = try IntegerProgram(model: model, exampleShape: data.exampleShape)
+        let last = try XCTUnwrap(program.points.last?.requantizer)
+        XCTAssertEqual(last.multipliers.map(Optional.some), try XCTUnwrap(model.requantization().last).dyadic)
     }
 }
 

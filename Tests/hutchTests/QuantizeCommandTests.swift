@@ -79,6 +79,26 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertTrue(outcome.stdout.contains("float activations"), outcome.stdout)
     }
 
+    /// `--integer-check`: the integer-only network on the example against the QDQ model.
+    func testIntegerCheckWritesItsReport() throws {
+        let outcome = try quantize(try makePlan(bits: 4), ["--data", "Examples/digits.npz", "--integer-check", path("integer.json")])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("integer check on 450 examples"), outcome.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("integer.json")))) as? [String: Any])
+        XCTAssertEqual(report["format"] as? String, "hutch-integer-check/1")
+        XCTAssertEqual(report["examples"] as? Int, 450)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report["argmax_agreement"] as? Double), 0.995)
+        XCTAssertEqual(report["unexplained"] as? Int, 0)
+        XCTAssertNotNil(report["max_logit_difference_lsb"] as? Int)
+        for key in ["integer_accuracy", "qdq_accuracy", "max_unrounded_gap_lsb"] { XCTAssertNotNil(report[key] as? Double, key) }
+        XCTAssertEqual((report["points"] as? [Any])?.count, 7)
+    }
+
+    func testIntegerCheckNeedsQuantizedActivations() throws {
+        assertRefused(try quantize(try makePlan(bits: 4), ["--weights-only", "--integer-check", path("integer.json")]),
+                      status: 2, "--integer-check needs --data")
+    }
+
     func testActivationQuantizationWithoutDataIsAUsageError() throws {
         assertRefused(try quantize(try makePlan(bits: 4)), status: 2, "activation ranges need calibration data")
     }

@@ -62,6 +62,14 @@ public struct IntegerCheckReport: Sendable, Codable, Equatable {
     public var differences: [Difference]
     public var disagreements: [Disagreement]
 
+    /// One line for the log.
+    public var summary: String {
+        let percent = { (x: Double) in String(format: "%.2f %%", x * 100) }
+        return "integer check on \(examples) examples: argmax agreement with the QDQ model \(percent(argmaxAgreement)), "
+            + "max logit difference \(maxLogitDifferenceLsb) LSB, accuracy integer \(percent(integerAccuracy)) / QDQ \(percent(qdqAccuracy)), "
+            + "\(firstDifferences) codes at rounding boundaries in \(examplesWithDifferences) examples, \(unexplained) unexplained"
+    }
+
     public func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
