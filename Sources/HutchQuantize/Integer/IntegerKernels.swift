@@ -17,16 +17,8 @@ enum IntegerKernels {
                     for ow in 0..<g.outWidth {
                         var sum = layer.bias[oc]
                         for ic in 0..<inPerGroup {
-                            let w = (oc * inPerGroup + ic) * kernel
-                            for kh in 0..<g.kernelHeight {
-                                let ih = oh * g.strideH - g.padTop + kh * g.dilationH
-                                guard ih >= 0, ih < g.inHeight else { continue }
-                                for kw in 0..<g.kernelWidth {
-                                    let iw = ow * g.strideW - g.padLeft + kw * g.dilationW
-                                    guard iw >= 0, iw < g.inWidth else { continue }
-                                    sum += xs[firstInput + ic * plane + ih * g.inWidth + iw] * layer.centered[w + kh * g.kernelWidth + kw]
-                                }
-                            }
+                            let w = (oc * inPerGroup + ic) * kernel, x = firstInput + ic * plane
+                            forEachTap(g, oh, ow) { tap, offset in sum += xs[x + offset] * layer.centered[w + tap] }
                         }
                         out[o] = sum
                         o += 1
@@ -74,19 +66,31 @@ enum IntegerKernels {
             for oh in 0..<g.outHeight {
                 for ow in 0..<g.outWidth {
                     window.removeAll(keepingCapacity: true)
-                    for kh in 0..<g.kernelHeight {
-                        let ih = oh * g.strideH - g.padTop + kh * g.dilationH
-                        guard ih >= 0, ih < g.inHeight else { continue }
-                        for kw in 0..<g.kernelWidth {
-                            let iw = ow * g.strideW - g.padLeft + kw * g.dilationW
-                            guard iw >= 0, iw < g.inWidth else { continue }
-                            window.append(Int64(x.data[p * plane + ih * g.inWidth + iw]))
-                        }
-                    }
+                    forEachTap(g, oh, ow) { _, offset in window.append(Int64(x.data[p * plane + offset])) }
                     out.append(reduce(window))
                 }
             }
         }
         return out
     }
+
+    /// Calls `body(tap, offset)` for each window position of output (oh, ow) that falls inside
+    /// the input: its index in the kernel and its offset in the input plane. Padding is skipped.
+    @inline(__always)
+    private static func forEachTap(_ g: ConvGeometry, _ oh: Int, _ ow: Int, _ body: (Int, Int) -> Void) {
+        for kh in 0..<g.kernelHeight {
+            let ih = oh * g.strideH - g.padTop + kh * g.dilationH
+            guard ih >= 0, ih < g.inHeight else { continue }
+            for kw in 0..<g.kernelWidth {
+                let iw = ow * g.strideW - g.padLeft + kw * g.dilationW
+                guard iw >= 0, iw < g.inWidth else { continue }
+                body(kh * g.kernelWidth + kw, ih * g.inWidth + iw)
+            }
+        }
+    }
+}
+
+extension ConvGeometry {
+    /// The output's spatial sizes in the input's rank: [H, W], or [W] for 1-D.
+    var outputSpatial: [Int] { spatialRank == 2 ? [outHeight, outWidth] : [outWidth] }
 }

@@ -84,8 +84,7 @@ struct IntegerLayer: Sendable {
             } catch {
                 throw ExportError(.model, "integer check: node '\(node)': \(error)")
             }
-            let spatial = g.spatialRank == 2 ? [g.outHeight, g.outWidth] : [g.outWidth]
-            return try IntegerTensor(shape: [g.batch, g.outChannels] + spatial, sums: IntegerKernels.conv(x, layer: self, g), node: node)
+            return try IntegerTensor(shape: [g.batch, g.outChannels] + g.outputSpatial, sums: IntegerKernels.conv(x, layer: self, g), node: node)
         case .dense(let transposed):
             let k = transposed ? weightShape[1] : weightShape[0]
             guard x.shape.count == 2, x.shape[1] == k else {

@@ -58,8 +58,7 @@ extension IntegerProgram {
                                          dilations: w.dilations, ceilMode: w.ceilMode)
                 } catch { throw ExportError(.model, "integer check: node '\(node)': \(error)") }
                 let sums = isMax ? IntegerKernels.maxPool(value, g) : IntegerKernels.sumPool(value, g)
-                let spatial = g.spatialRank == 2 ? [g.outHeight, g.outWidth] : [g.outWidth]
-                wide[output] = try IntegerTensor(shape: [g.batch, g.outChannels] + spatial, sums: sums, node: node)
+                wide[output] = try IntegerTensor(shape: [g.batch, g.outChannels] + g.outputSpatial, sums: sums, node: node)
             case .add(let a, let b, let output, let add, let node):
                 wide[output] = try add(read(wide, a), read(wide, b), node: node)
             case .reshape(let input, let output, let perExample):

@@ -164,23 +164,26 @@ public struct IntegerProgram: Sendable {
     /// The per-example output shape of a Conv or dense layer.
     static func layerShape(_ layer: IntegerLayer, input: [Int], fail: (String) -> ExportError) throws(ExportError) -> [Int] {
         guard case .conv(let a) = layer.kind else { return [layer.scales.count] }
-        do {
-            let g = try ConvGeometry(input: [1] + input, weight: layer.weightShape, strides: a.strides, pads: a.pads,
-                                     dilations: a.dilations, group: a.group)
-            return [g.outChannels] + (g.spatialRank == 2 ? [g.outHeight, g.outWidth] : [g.outWidth])
-        } catch {
-            throw fail("cannot run on input \(input): \(error)")
+        return try perExample(input, fail: fail) { () throws(ShapeError) in
+            try ConvGeometry(input: [1] + input, weight: layer.weightShape, strides: a.strides, pads: a.pads, dilations: a.dilations, group: a.group)
         }
     }
 
     /// The per-example output shape of a pooling window over `shape` ([C, H, W] or [C, W]).
     static func pooled(_ shape: [Int], _ w: PoolAttributes, fail: (String) -> ExportError) throws(ExportError) -> [Int] {
+        try perExample(shape, fail: fail) { () throws(ShapeError) in
+            try ConvGeometry(poolInput: [1] + shape, kernel: w.kernelShape, strides: w.strides, pads: w.pads,
+                             dilations: w.dilations, ceilMode: w.ceilMode)
+        }
+    }
+
+    private static func perExample(_ input: [Int], fail: (String) -> ExportError,
+                                   _ geometry: () throws(ShapeError) -> ConvGeometry) throws(ExportError) -> [Int] {
         do {
-            let g = try ConvGeometry(poolInput: [1] + shape, kernel: w.kernelShape, strides: w.strides, pads: w.pads,
-                                     dilations: w.dilations, ceilMode: w.ceilMode)
-            return [g.outChannels] + (g.spatialRank == 2 ? [g.outHeight, g.outWidth] : [g.outWidth])
+            let g = try geometry()
+            return [g.outChannels] + g.outputSpatial
         } catch {
-            throw fail("cannot run on input \(shape): \(error)")
+            throw fail("cannot run on input \(input): \(error)")
         }
     }
 
