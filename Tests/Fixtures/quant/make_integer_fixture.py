@@ -11,6 +11,8 @@ Writes digits_w4a8_ort_codes.npz (savez_compressed, ~90 kB):
   logits                 float32 [450, 10]  onnxruntime's logits
   codes:NAME             uint8   [32, ...]  the codes QuantizeLinear gives activation NAME on the
                                             first 32 images ('/' in NAME written as '~')
+Made with onnxruntime 1.32.0 (the virtualenv's; requirements.txt pins 1.31.1, whose export
+fixtures agree with it on the logits up to one rounding-boundary example, 0.019 apart).
 Run from the repository root after `swift build -c release --product hutch`:
   /root/hutch-venv/bin/python Tests/Fixtures/quant/make_integer_fixture.py [--hutch .build/release/hutch]
 """
