@@ -99,6 +99,22 @@ final class QuantizeCommandTests: XCTestCase {
                       status: 2, "--integer-check needs --data")
     }
 
+    /// An op without an integer rule: one line naming the op and its node, exit 4, nothing written.
+    func testIntegerCheckNamesAnOpItCannotRun() throws {
+        let (model, data) = ("Tests/Fixtures/tanh_mlp.onnx", "Tests/Fixtures/tanh_mlp_ref.npz")
+        let traced = try HutchProcess.run(["trace", "--model", model, "--data", data, "--out", path("s.json"), "--probes", "2"])
+        XCTAssertEqual(traced.status, 0, traced.stderr)
+        let planned = try HutchProcess.run(["plan", "--sensitivity", path("s.json"), "--bits", "8", "--out", path("p.json")])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        let outcome = try HutchProcess.run(["quantize", "--model", model, "--plan", path("p.json"), "--data", data,
+                                            "--out", path("q.onnx"), "--integer-check", path("integer.json")])
+        XCTAssertEqual(outcome.status, 4, outcome.stderr)
+        let errors = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("hutch: error:") }
+        XCTAssertEqual(errors.count, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("node '/Tanh' (Tanh) has no integer rule"), outcome.stderr)
+        for file in ["q.onnx", "integer.json"] { XCTAssertFalse(FileManager.default.fileExists(atPath: path(file)), file) }
+    }
+
     func testActivationQuantizationWithoutDataIsAUsageError() throws {
         assertRefused(try quantize(try makePlan(bits: 4)), status: 2, "activation ranges need calibration data")
     }
