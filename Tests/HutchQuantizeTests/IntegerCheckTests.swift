@@ -6,11 +6,11 @@ import XCTest
 /// The integer network of the embedded example against the QDQ model (Hutch's fake-quantized
 /// forward) on all 450 images.
 final class IntegerCheckTests: XCTestCase {
-    private func check(weightBits: [Int], activationBits: Int = 8) throws -> IntegerCheckReport {
+    private func check(weightBits: [Int], activationBits: Int = 8, scheme: QuantizationScheme = .symmetric) throws -> IntegerCheckReport {
         let graph = try ExampleModel.graph()
         let data = try ExampleModel.data()
         let widths = weightBits.map { LayerWidths(weightBits: $0, activationBits: activationBits) }
-        let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: data.inputs)
+        let model = try ModelQuantizer(graph: graph, widths: widths, scheme: scheme).quantize(calibration: data.inputs)
         return try IntegerCheck.run(model: model, inputs: data.inputs, labels: data.labels)
     }
 
@@ -27,6 +27,15 @@ final class IntegerCheckTests: XCTestCase {
             XCTAssertEqual(report.points.count, 7, "6 quantized activations + the logits")
             XCTAssertLessThanOrEqual(report.maxLogitDifferenceLsb, 2)
         }
+    }
+
+    /// Asymmetric weights (zero points in every channel) and 6-bit activations (codes 0...63).
+    func testAsymmetricWeightsAndNarrowActivations() throws {
+        let report = try check(weightBits: Array(repeating: 5, count: 7), activationBits: 6, scheme: .asymmetric)
+        print("integer check asymmetric w5a6: agreement \(report.argmaxAgreement), max logit diff \(report.maxLogitDifferenceLsb) LSB, first differences \(report.firstDifferences), max gap \(report.maxUnroundedGapLsb)")
+        XCTAssertGreaterThanOrEqual(report.argmaxAgreement, 0.995)
+        XCTAssertEqual(report.unexplained, 0, "\(report.differences.filter { !$0.explained }.prefix(5))")
+        XCTAssertEqual(report.points.map(\.bits), Array(repeating: 6, count: 7))
     }
 
     /// The logits are requantized with exactly the dyadic numbers `--plan-out` writes for the last layer.
