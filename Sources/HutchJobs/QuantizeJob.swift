@@ -21,6 +21,9 @@ public struct QuantizeJob {
     public var packed: String?
     public var planOut: String?
     public var logits: String?
+    /// Also runs the quantized network in integers on `data` (HAWQ-V3) and writes the comparison
+    /// with the QDQ model here.
+    public var integerCheck: String?
     public var calibration = CalibrationMethod.minMax
     public var scheme = QuantizationScheme.symmetric
     public var range = RangeMethod.minMax
@@ -74,6 +77,11 @@ public struct QuantizeJob {
             log("on \(dataset.count) examples of \(data.description): float accuracy \(Self.percent(ClassifierMetrics.accuracy(floatLogits, dataset.labels))) "
                 + "loss \(String(format: "%.5f", ClassifierMetrics.loss(floatLogits, dataset.labels))), fake-quantized accuracy "
                 + "\(Self.percent(ClassifierMetrics.accuracy(quantizedLogits, dataset.labels))) loss \(String(format: "%.5f", ClassifierMetrics.loss(quantizedLogits, dataset.labels)))")
+            if let integerCheck {
+                let report = try IntegerCheck.run(model: quantized, inputs: dataset.inputs, labels: dataset.labels)
+                log(report.summary)
+                outputs.append((integerCheck, try report.json()))
+            }
             if let logits {
                 let array = NumPyArray(shape: quantizedLogits.shape, float32: quantizedLogits.data)
                 outputs.append((logits, Data(array.npyData())))

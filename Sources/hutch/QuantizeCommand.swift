@@ -10,7 +10,8 @@ struct QuantizeCommand: Command {
     static let usage = """
         --model M.onnx --plan plan.json [--data D.npz | --inputs X.npy --labels Y.npy | --weights-only] --out quantized.onnx \
         [--packed model.hutchq] [--plan-out annotated.json] [--logits logits.npy] \
-        [--calibration minmax|percentile:P] [--scheme symmetric|asymmetric] [--range minmax|mse]
+        [--calibration minmax|percentile:P] [--scheme symmetric|asymmetric] [--range minmax|mse] \
+        [--integer-check report.json]
         """
     static let flags: [Arguments.Flag] = [
         .option("model", "PATH", "the float ONNX model the plan was made for (required)"),
@@ -24,6 +25,7 @@ struct QuantizeCommand: Command {
         .option("calibration", "METHOD", "activation ranges: minmax (default) or percentile:P, e.g. percentile:99.99"),
         .option("scheme", "NAME", "weight codes: symmetric (default, HAWQ-V3) or asymmetric"),
         .option("range", "NAME", "weight ranges: minmax (default) or mse (MSE-optimal clipping per channel)"),
+        .option("integer-check", "PATH", "also run the network in integers only (HAWQ-V3) on --data and write its comparison with the QDQ model"),
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -38,9 +40,13 @@ struct QuantizeCommand: Command {
         if arguments.has("logits") && data == nil {
             throw CommandFailure(.usage, "--logits needs --data or --inputs/--labels (the logits are computed on its inputs)")
         }
+        if arguments.has("integer-check") && (data == nil || weightsOnly) {
+            throw CommandFailure(.usage, "--integer-check needs --data and quantized activations (not --weights-only)")
+        }
         var job = QuantizeJob(model: model, plan: plan, out: out)
         (job.data, job.weightsOnly) = (data, weightsOnly)
         (job.packed, job.planOut, job.logits) = (arguments.string("packed"), arguments.string("plan-out"), arguments.string("logits"))
+        job.integerCheck = arguments.string("integer-check")
         job.calibration = try calibrationMethod(arguments.string("calibration"))
         job.scheme = try arguments.choice("scheme", "symmetric or asymmetric") ?? .symmetric
         job.range = try range(arguments)

@@ -79,6 +79,42 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertTrue(outcome.stdout.contains("float activations"), outcome.stdout)
     }
 
+    /// `--integer-check`: the integer-only network on the example against the QDQ model.
+    func testIntegerCheckWritesItsReport() throws {
+        let outcome = try quantize(try makePlan(bits: 4), ["--data", "Examples/digits.npz", "--integer-check", path("integer.json")])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("integer check on 450 examples"), outcome.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("integer.json")))) as? [String: Any])
+        XCTAssertEqual(report["format"] as? String, "hutch-integer-check/1")
+        XCTAssertEqual(report["examples"] as? Int, 450)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(report["argmax_agreement"] as? Double), 0.995)
+        XCTAssertEqual(report["unexplained"] as? Int, 0)
+        XCTAssertNotNil(report["max_logit_difference_lsb"] as? Int)
+        for key in ["integer_accuracy", "qdq_accuracy", "max_unrounded_gap_lsb"] { XCTAssertNotNil(report[key] as? Double, key) }
+        XCTAssertEqual((report["points"] as? [Any])?.count, 7)
+    }
+
+    func testIntegerCheckNeedsQuantizedActivations() throws {
+        assertRefused(try quantize(try makePlan(bits: 4), ["--weights-only", "--integer-check", path("integer.json")]),
+                      status: 2, "--integer-check needs --data")
+    }
+
+    /// An op without an integer rule: one line naming the op and its node, exit 4, nothing written.
+    func testIntegerCheckNamesAnOpItCannotRun() throws {
+        let (model, data) = ("Tests/Fixtures/tanh_mlp.onnx", "Tests/Fixtures/tanh_mlp_ref.npz")
+        let traced = try HutchProcess.run(["trace", "--model", model, "--data", data, "--out", path("s.json"), "--probes", "2"])
+        XCTAssertEqual(traced.status, 0, traced.stderr)
+        let planned = try HutchProcess.run(["plan", "--sensitivity", path("s.json"), "--bits", "8", "--out", path("p.json")])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        let outcome = try HutchProcess.run(["quantize", "--model", model, "--plan", path("p.json"), "--data", data,
+                                            "--out", path("q.onnx"), "--integer-check", path("integer.json")])
+        XCTAssertEqual(outcome.status, 4, outcome.stderr)
+        let errors = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("hutch: error:") }
+        XCTAssertEqual(errors.count, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("node '/Tanh' (Tanh) has no integer rule"), outcome.stderr)
+        for file in ["q.onnx", "integer.json"] { XCTAssertFalse(FileManager.default.fileExists(atPath: path(file)), file) }
+    }
+
     func testActivationQuantizationWithoutDataIsAUsageError() throws {
         assertRefused(try quantize(try makePlan(bits: 4)), status: 2, "activation ranges need calibration data")
     }
