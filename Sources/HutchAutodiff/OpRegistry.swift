@@ -26,6 +26,7 @@ extension Op {
         case .transpose(let perm): TransposeRule(perm: perm)
         case .take(let axis, let indices): TakeRule(axis: axis, indices: indices)
         case .reduceMean(let axes, let keepDims): ReduceMeanRule(axes: axes, keepDims: keepDims)
+        case .pad(let pads): PadRule(pads: pads)
         case .repeatBatch: RepeatBatchRule()
         case .softmax(let axis): SoftmaxRule(axis: axis, logarithm: false)
         case .logSoftmax(let axis): SoftmaxRule(axis: axis, logarithm: true)

@@ -51,6 +51,8 @@ public enum Op: Sendable, Equatable {
     /// Gather with constant indices lower to it.
     case take(axis: Int, indices: [Int])      // x
     case reduceMean(axes: [Int], keepDims: Bool)  // x; axes without the batch
+    /// Zeros around x: [begin..., end...] per axis, 0 on the batch's (ONNX Pad, constant 0).
+    case pad(pads: [Int])                     // x
     /// c (a constant of shape [1, ...]) repeated for every example: ONNX Expand of a constant to
     /// the batch size (a transformer's class token).
     case repeatBatch                          // c
@@ -95,6 +97,7 @@ public enum Op: Sendable, Equatable {
         case .transpose: "Transpose"
         case .take: "Slice"
         case .reduceMean: "ReduceMean"
+        case .pad: "Pad"
         case .repeatBatch: "Expand"
         case .softmax: "Softmax"
         case .logSoftmax: "LogSoftmax"

@@ -294,6 +294,8 @@ extension GraphBuilder {
             }
 
         default:
+            let parts = try (0..<operands.count).map { try optionalConstant($0) }
+            if let result = try foldMaskOp(node, what: what, parts) { return [result] }
             throw ModelError.invalidModel("\(what) has only constant inputs and Hutch does not evaluate \(node.opType) at load time; export with do_constant_folding=True")
         }
     }

@@ -5,7 +5,7 @@
 extension GraphBuilder {
     static let transformerOpTypes: Set<String> = [
         "Transpose", "Slice", "Split", "Gather", "Erf", "Gelu", "Sqrt", "Pow", "Reciprocal", "Softmax", "LogSoftmax",
-        "LayerNormalization", "Expand", "IsNaN",
+        "LayerNormalization", "Expand", "IsNaN", "Pad",
     ]
 
     /// Lowers `node` when it is one of `transformerOpTypes`; false when it is not.
@@ -130,6 +130,15 @@ extension GraphBuilder {
             } else {
                 try emit(name, .take(axis: a, indices: indices), [x], output: output, shape: taken)
             }
+
+        case "Pad":
+            let pads = try padAmounts(node, rank: rank, constant(1), axes: constant(3), what: what)
+            if let fill = constant(2), fill.floats.contains(where: { $0 != 0 }) { throw fail("only padding with zeros is supported") }
+            guard (0..<rank).allSatisfy({ xShape[$0] != nil || (pads[$0] == 0 && pads[$0 + rank] == 0) }) else {
+                throw fail("pads \(pads) pad the batch dimension")
+            }
+            let outShape = (0..<rank).map { axis in xShape[axis].map { $0 + pads[axis] + pads[axis + rank] } }
+            try emit(name, pads.allSatisfy({ $0 == 0 }) ? .identity : .pad(pads: pads), [x], output: output, shape: outShape)
 
         case "Erf": try emit(name, .erf, [x], output: output, shape: xShape)
         case "Sqrt": try emit(name, .power(exponent: 0.5), [x], output: output, shape: xShape)

@@ -13,9 +13,10 @@ public enum ONNXLoader {
         "Reshape", "Squeeze", "Unsqueeze", "Concat", "Identity", "Dropout",
     ]).union(GraphBuilder.transformerOpTypes)
     /// Op types that are only evaluated at load time, on constant inputs (shape computations).
-    static let foldedOpTypes: Set<String> = [
+    static let foldedOpTypes = Set([
         "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose", "Range", "Mod",
-    ]
+        "Sqrt", "Pow",
+    ]).union(GraphBuilder.maskFoldingOpTypes)
 
     /// Every op type the loader accepts, sorted (for messages).
     public static var supportedOpTypes: [String] { loweredOpTypes.union(foldedOpTypes).sorted() }

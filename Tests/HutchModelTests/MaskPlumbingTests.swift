@@ -39,6 +39,24 @@ final class MaskPlumbingTests: XCTestCase {
         XCTAssertEqual(graph.initializers[constant]?.data, [1, 2, 3])
     }
 
+    /// Swin builds its shifted-window mask from constants: ScatterND of slices, Pad, Expand,
+    /// comparisons and Not are evaluated at load time.
+    func testMaskBuildingOpsFoldOnConstants() throws {
+        let graph = try load([
+            TestNode("ScatterND", "scatter", ["zeros", "at", "twos"], ["marked"]),       // [0, 2]
+            TestNode("Pad", "pad", ["marked", "pads"], ["wide"]),                         // [0, 0, 2]
+            TestNode("Greater", "gt", ["wide", "one"], ["big"]),                          // [0, 0, 1]
+            TestNode("Not", "not", ["big"], ["small"]),                                   // [1, 1, 0]
+            TestNode("Expand", "e", ["small", "shape"], ["row"]),                         // [[1, 1, 0]]
+            TestNode("Cast", "cast", ["row"], ["mask"], [.int("to", 1)]),
+            TestNode("Add", "add", ["x", "mask"], ["y"]),
+        ], [.floats("zeros", [2], [0, 0]), .int64s("at", [1, 1], [1]), .floats("twos", [1], [2]),
+            .int64s("pads", [2], [1, 0]), .floats("one", [], [1]), .int64s("shape", [2], [1, 3])])
+        let mask = try XCTUnwrap(graph.nodes.first?.inputs[1])
+        XCTAssertEqual(graph.initializers[mask]?.data, [1, 1, 0])
+        XCTAssertEqual(graph.initializers[mask]?.shape, [1, 3])
+    }
+
     /// ... but through a folded Add into a Concat it would stand for the wrong shape: refused.
     func testAnExpandedConstantOutsideElementwiseOpsIsRefused() {
         let text = refusal([TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Expand", "e", ["c", "s"], ["ce"]),
