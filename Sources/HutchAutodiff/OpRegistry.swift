@@ -28,6 +28,7 @@ extension Op {
         case .reduceMean(let axes, let keepDims): ReduceMeanRule(axes: axes, keepDims: keepDims)
         case .pad(let pads): PadRule(pads: pads)
         case .repeatBatch: RepeatBatchRule()
+        case .embedding: EmbeddingRule()
         case .softmax(let axis): SoftmaxRule(axis: axis, logarithm: false)
         case .logSoftmax(let axis): SoftmaxRule(axis: axis, logarithm: true)
         case .erf: SmoothPointwiseRule(function: .erf)

@@ -7,6 +7,8 @@ import HutchTensor
 public struct Dataset: Sendable {
     public private(set) var inputs: Tensor<Float>
     public private(set) var labels: [Int]
+    /// The inputs came as integers (token ids), held as exact floats.
+    public private(set) var holdsTokenIDs = false
 
     public var count: Int { labels.count }
     /// The shape of one example (inputs.shape without the batch dimension).
@@ -14,9 +16,14 @@ public struct Dataset: Sendable {
 
     /// Checks and converts the two arrays; the names say where they came from in messages.
     public init(inputs x: NumPyArray, labels y: NumPyArray, inputsName: String, labelsName: String) throws {
-        guard x.dtype == .float32 else {
-            throw ModelError.invalidData("\(inputsName) has dtype \(x.dtype.name) but the model input is float32; convert with x.astype(numpy.float32)")
+        let ids = x.integers()
+        guard x.dtype == .float32 || ids != nil else {
+            throw ModelError.invalidData("\(inputsName) has dtype \(x.dtype.name); inputs must be float32, or integer token ids; convert with x.astype(numpy.float32)")
         }
+        if let ids, let bad = ids.firstIndex(where: { abs($0) >= 1 << 24 }) {
+            throw ModelError.invalidData("\(inputsName) has token id \(ids[bad]) at flat index \(bad); Hutch carries ids as exact float32, below 2^24")
+        }
+        holdsTokenIDs = ids != nil
         guard x.shape.count >= 1, x.shape[0] > 0, x.count > 0 else {
             throw ModelError.invalidData("\(inputsName) is empty (shape \(x.shape)); Hutch needs at least one example")
         }
@@ -71,6 +78,11 @@ public struct Dataset: Sendable {
     public func validate(against graph: Graph, modelName: String = "the model") throws {
         let inputValue = graph.values[graph.input.index]
         let expected = (inputValue.shape ?? []).dropFirst().map { $0 ?? -1 }
+        guard holdsTokenIDs == graph.inputHoldsTokenIDs else {
+            throw ModelError.invalidData(graph.inputHoldsTokenIDs
+                ? "\(modelName) input '\(inputValue.name)' takes integer token ids but the inputs are float32; save them as int64"
+                : "the inputs are integers but \(modelName) input '\(inputValue.name)' is float32; convert with x.astype(numpy.float32)")
+        }
         guard expected == exampleShape else {
             throw ModelError.invalidData("inputs have per-example shape \(exampleShape) but \(modelName) input '\(inputValue.name)' expects \(expected); reshape the data to [N, \(expected.map(String.init).joined(separator: ", "))]")
         }

@@ -24,6 +24,8 @@ extension Graph {
         }
         var keptInitializers: [ValueID: Tensor<Float>] = [:]
         for (id, tensor) in initializers where live.contains(id) { keptInitializers[map(id)] = tensor }
-        return Graph(values: keptValues, nodes: remappedNodes, input: map(input), output: map(output), initializers: keptInitializers)
+        var graph = Graph(values: keptValues, nodes: remappedNodes, input: map(input), output: map(output), initializers: keptInitializers)
+        graph.inputHoldsTokenIDs = inputHoldsTokenIDs
+        return graph
     }
 }

@@ -56,6 +56,8 @@ public enum Op: Sendable, Equatable {
     /// c (a constant of shape [1, ...]) repeated for every example: ONNX Expand of a constant to
     /// the batch size (a transformer's class token).
     case repeatBatch                          // c
+    /// The rows of a table (a constant [V, D]) picked by token ids: ONNX Gather of a weight by data.
+    case embedding                            // table, ids
     case softmax(axis: Int)                   // x; an axis without the batch
     case logSoftmax(axis: Int)                // x; an axis without the batch
     case erf                                  // x
@@ -99,6 +101,7 @@ public enum Op: Sendable, Equatable {
         case .reduceMean: "ReduceMean"
         case .pad: "Pad"
         case .repeatBatch: "Expand"
+        case .embedding: "Gather"
         case .softmax: "Softmax"
         case .logSoftmax: "LogSoftmax"
         case .erf: "Erf"
@@ -192,6 +195,9 @@ public struct Graph: Sendable {
     public var input: ValueID
     public var output: ValueID
     public var initializers: [ValueID: Tensor<Float>]
+    /// The input is integer token ids (an int64/int32 ONNX input), which Hutch carries as exact
+    /// floats; an embedding lookup turns them into vectors.
+    public var inputHoldsTokenIDs = false
 
     public init(values: [Value], nodes: [Node], input: ValueID, output: ValueID,
                 initializers: [ValueID: Tensor<Float>]) {

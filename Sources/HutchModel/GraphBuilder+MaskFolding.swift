@@ -2,7 +2,7 @@
 /// (Swin's shifted-window mask: ConstantOfShape, ScatterND of slices, comparisons, Not, Pad,
 /// Expand).
 extension GraphBuilder {
-    static let maskFoldingOpTypes: Set<String> = ["ScatterND", "Not", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Pad", "Expand"]
+    static let maskFoldingOpTypes: Set<String> = ["ScatterND", "Not", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Pad", "Expand", "GatherElements"]
 
     /// The folded result of a mask op on constants; nil when `node` is none of them.
     func foldMaskOp(_ node: ONNXNodeProto, what: String, _ parts: [ConstantTensor?]) throws -> ConstantTensor? {
@@ -37,6 +37,8 @@ extension GraphBuilder {
             }
             let padded = Array(repeating: 1, count: shape.count - data.shape.count) + data.shape
             return data.picking(Broadcasting.indexMap(from: padded, to: shape), shape: shape)
+        case "GatherElements":
+            return try gatherElements(try part(0), indices: try part(1), node: node, what: what)
         case "ScatterND":
             return try scatterND(try part(0), indices: try part(1), updates: try part(2), node: node, what: what)
         case "Pad":
@@ -48,6 +50,36 @@ extension GraphBuilder {
         default:
             return nil
         }
+    }
+
+    /// ONNX GatherElements: out[i] = data[i with its `axis` coordinate replaced by indices[i]]
+    /// (BERT picks its token-type ids so).
+    private func gatherElements(_ data: ConstantTensor, indices: ConstantTensor, node: ONNXNodeProto, what: String) throws -> ConstantTensor {
+        let rank = data.shape.count
+        let raw = Int(clamping: node.int("axis", default: 0))
+        let axis = raw < 0 ? raw + rank : raw
+        guard let picks = indices.ints, indices.shape.count == rank, axis >= 0, axis < rank,
+              zip(indices.shape, data.shape).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 <= $0.element.1 }) else {
+            throw ModelError.invalidModel("\(what): indices \(indices.shape) do not fit data \(data.shape) on axis \(raw)")
+        }
+        var dataStrides = [Int](repeating: 1, count: rank)
+        for a in stride(from: rank - 2, through: 0, by: -1) { dataStrides[a] = dataStrides[a + 1] * data.shape[a + 1] }
+        var flat = [Int]()
+        var index = [Int](repeating: 0, count: rank)
+        for pick in picks {
+            var i = Int(clamping: pick)
+            if i < 0 { i += data.shape[axis] }
+            guard i >= 0, i < data.shape[axis] else { throw ModelError.invalidModel("\(what): index \(pick) is out of range") }
+            flat.append((0..<rank).reduce(0) { $0 + ($1 == axis ? i : index[$1]) * dataStrides[$1] })
+            var a = rank - 1
+            while a >= 0 {
+                index[a] += 1
+                if index[a] < indices.shape[a] { break }
+                index[a] = 0
+                a -= 1
+            }
+        }
+        return data.picking(flat, shape: indices.shape)
     }
 
     /// ONNX ScatterND without reduction: data with the slices the index tuples name replaced.

@@ -3,8 +3,9 @@
 /// - `Where(IsNaN(p), 0, p)` after a softmax (PyTorch's decomposed scaled-dot-product attention)
 ///   is p itself: Hutch refuses non-finite inputs and weights, so p has no NaN to replace.
 /// - A constant Expand-ed to [N, ...] whose every use is an elementwise op (a mask broadcast to
-///   the batch before a Where and an Add) stays [1, ...]: broadcasting gives those ops the same
-///   values. Such constants are tracked, and any other use of them is refused.
+///   the batch before a Where and an Add) or the ids of a row lookup (BERT's token types) stays
+///   [1, ...]: broadcasting gives those ops the same values. Such constants are tracked, and any
+///   other use of them is refused.
 extension GraphBuilder {
     /// ONNX ops that broadcast their operands elementwise.
     static let elementwiseOpTypes: Set<String> = ["Add", "Sub", "Mul", "Div", "Where", "Equal", "Not", "And", "Or", "Cast", "Identity"]
@@ -25,10 +26,16 @@ extension GraphBuilder {
         return true
     }
 
-    /// Whether every use of `name` in the model is an elementwise op.
+    /// Whether `node` keeps a batch-broadcast operand at `position` a broadcast: an elementwise
+    /// op, or a Gather of rows (axis 0) by it, as BERT looks up its token-type embedding.
+    static func keepsBroadcast(_ node: ONNXNodeProto, position: Int) -> Bool {
+        elementwiseOpTypes.contains(node.opType) || (node.opType == "Gather" && position == 1 && node.int("axis", default: 0) == 0)
+    }
+
+    /// Whether every use of `name` in the model keeps it a batch broadcast.
     func usedOnlyElementwise(_ name: String) -> Bool {
-        guard let uses = consumers[name], !uses.isEmpty else { return false }
-        return uses.allSatisfy { Self.elementwiseOpTypes.contains($0) }
+        guard let uses = consumers[name], !uses.isEmpty, !graphOutputs.contains(name) else { return false }
+        return uses.allSatisfy { Self.keepsBroadcast($0.node, position: $0.position) }
     }
 
     /// Expand of a constant to [N, ...] (N the batch size) kept as [1, ...] for elementwise uses.
@@ -55,8 +62,9 @@ extension GraphBuilder {
     /// Refuses a use of a constant that stands for a batch-expanded tensor other than in an
     /// elementwise op; true when `node` reads one.
     func readsBatchBroadcast(_ node: ONNXNodeProto, name: String) throws -> Bool {
-        guard node.inputs.contains(where: { batchBroadcasts.contains($0) }) else { return false }
-        guard Self.elementwiseOpTypes.contains(node.opType) else {
+        let positions = node.inputs.enumerated().filter { batchBroadcasts.contains($0.element) }.map(\.offset)
+        guard !positions.isEmpty else { return false }
+        guard positions.allSatisfy({ Self.keepsBroadcast(node, position: $0) }) else {
             throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) uses a constant expanded to the batch size; Hutch keeps those only for elementwise ops")
         }
         return true

@@ -23,8 +23,12 @@ struct GraphBuilder {
     /// How the batch-dependent dimension (nil in the shape) of a value holds the batch, where it
     /// is not plainly the batch (absent: outer 1, inner 1).
     var batchLayouts: [ValueID: BatchLayout] = [:]
-    /// The op types that read each name of the ONNX graph.
-    var consumers: [String: [String]] = [:]
+    /// Whether the graph input is integer token ids (they travel as floats, exact below 2^24).
+    var inputHoldsTokenIDs = false
+    /// The nodes that read each name of the ONNX graph, with the input position they read it at.
+    var consumers: [String: [(node: ONNXNodeProto, position: Int)]] = [:]
+    /// The graph's output names.
+    var graphOutputs: Set<String> = []
     /// IsNaN outputs and the value each tests (GraphBuilder+Masks.swift).
     var nanTests: [String: ValueID] = [:]
     /// Constants that stand for a tensor expanded to the batch size, kept as [1, ...].
@@ -50,10 +54,10 @@ struct GraphBuilder {
             throw ModelError.invalidModel("\(source): the graph has \(graph.outputs.count) outputs; Hutch needs exactly one (the logits)")
         }
         let inputID = try addInput(input)
+        graphOutputs = Set(graph.outputs.map(\.name))
         for node in graph.nodes {
-            for name in node.inputs where !name.isEmpty { consumers[name, default: []].append(node.opType) }
+            for (position, name) in node.inputs.enumerated() where !name.isEmpty { consumers[name, default: []].append((node, position)) }
         }
-        for output in graph.outputs { consumers[output.name, default: []].append("graph output") }
         for (index, node) in graph.nodes.enumerated() {
             try add(node, index: index)
         }
@@ -68,15 +72,19 @@ struct GraphBuilder {
             throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs classifier logits [N, classes]")
         }
         for (id, layout) in batchLayouts { values[id.index].batchFactor = layout.factor }
-        return Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
+        var graph = Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
+        graph.inputHoldsTokenIDs = inputHoldsTokenIDs
+        return graph
     }
 
     private mutating func addInput(_ input: ONNXValueInfoProto) throws -> ValueID {
         let what = "\(source): graph input '\(input.name)'"
-        guard input.elemType == ONNXTensorProto.DataType.float.rawValue else {
+        let integer: Set<Int32> = [ONNXTensorProto.DataType.int64.rawValue, ONNXTensorProto.DataType.int32.rawValue]
+        guard input.elemType == ONNXTensorProto.DataType.float.rawValue || input.elemType.map(integer.contains) == true else {
             let type = input.elemType.flatMap { ONNXTensorProto.DataType(rawValue: $0)?.name } ?? "unknown"
-            throw ModelError.invalidModel("\(what) has element type \(type); Hutch needs a float32 input")
+            throw ModelError.invalidModel("\(what) has element type \(type); Hutch needs a float32 input or int64/int32 token ids")
         }
+        inputHoldsTokenIDs = input.elemType.map(integer.contains) == true
         guard let dims = input.shape, !dims.isEmpty else {
             throw ModelError.invalidModel("\(what) has no shape; export with a fixed example shape (e.g. [N, 3, 32, 32])")
         }

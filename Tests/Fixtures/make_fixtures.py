@@ -332,6 +332,36 @@ def tiny_swin():
     return model
 
 
+class TinyBERT(nn.Module):
+    """A BERT-style classifier on int64 token ids: word embeddings looked up by the ids (Gather
+    of a weight by data; an nn.Embedding), position embeddings gathered by constant positions,
+    one encoder block (LayerNorm, softmax attention, GELU), a tanh pooler on the first token.
+    (Hugging Face's own BERT is in the zoo: its eager attention upcasts the softmax to float32,
+    so its float64 double backward is not the float64 Hessian a fixture needs.)"""
+
+    def __init__(self, vocabulary=20, dim=8, tokens=6, heads=2, classes=3):
+        super().__init__()
+        gen = torch.Generator().manual_seed(15)
+        self.heads = heads
+        self.words = nn.Embedding(vocabulary, dim)
+        self.positions = nn.Parameter(0.5 * torch.randn(tokens, dim, generator=gen))
+        self.register_buffer("position_ids", torch.arange(tokens))
+        self.ln0, self.ln1, self.qkv, self.proj = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.ln2, self.fc1, self.fc2 = nn.LayerNorm(dim), nn.Linear(dim, 2 * dim), nn.Linear(2 * dim, dim)
+        self.pool, self.head = nn.Linear(dim, dim), nn.Linear(dim, classes)
+        randomize_norms(self, gen)
+
+    def forward(self, ids):
+        x = self.ln0(self.words(ids) + self.positions[self.position_ids])
+        n, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        attention = torch.softmax((q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5, dim=-1)
+        x = x + self.proj((attention @ v).transpose(1, 2).reshape(n, t, d))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        return self.head(torch.tanh(self.pool(x[:, 0])))
+
+
 class TinyConvNeXt(nn.Module):
     """ConvNeXt block: depthwise conv, channels-last LayerNorm (Transpose), pointwise Linears
     exported as MatMul with an [in, out] weight, tanh GELU, layer scale; mean over the spatial
@@ -560,7 +590,7 @@ def hessian_trace(ref, params, name, x, y):
 def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     """All reference arrays for one model; keys are ONNX initializer names, and arrays of a
     weight stored transposed in the ONNX file are transposed to match it."""
-    x = torch.from_numpy(x32).double()
+    x = torch.from_numpy(x32) if "vocabulary" in spec else torch.from_numpy(x32).double()   # token ids stay integers
     yt = torch.from_numpy(y)
     params = {n: p.detach().clone() for n, p in ref.named_parameters()}
     # constants to Hutch: BN statistics, and tables the loader folds away (Swin's relative
@@ -681,6 +711,12 @@ SPECS = [
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=908),
     dict(name="tiny_swin", make=tiny_swin, input=(3, 6, 6), batch=8, classes=3, folded_parameters=("relative_position_bias_table",),
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=910),
+    dict(name="tiny_bert", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
+         folded_parameters=("positions",),
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=912),
+    dict(name="tiny_bert_dynamo", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
+         folded_parameters=("positions",),
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=913),
     dict(name="tiny_convnext", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
          exporter="torchscript", opset=14, fold=False, piecewise_linear=False, x_scale=1.0, seed=903),
     dict(name="tiny_convnext_dynamo", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
@@ -702,7 +738,10 @@ def make_model_fixture(spec):
     model = spec["make"]()
     randomize_bn(model, gen)
     model.eval()
-    x32 = (spec["x_scale"] * torch.randn(spec["batch"], *spec["input"], generator=gen)).numpy().astype(np.float32)
+    if "vocabulary" in spec:  # token ids (int64), named x32 all the same
+        x32 = torch.randint(0, spec["vocabulary"], (spec["batch"], *spec["input"]), generator=gen).numpy()
+    else:
+        x32 = (spec["x_scale"] * torch.randn(spec["batch"], *spec["input"], generator=gen)).numpy().astype(np.float32)
     y = torch.randint(0, spec["classes"], (spec["batch"],), generator=gen).numpy().astype(np.int64)
 
     path = os.path.join(HERE, f"{name}.onnx")

@@ -19,6 +19,26 @@ final class DatasetTests: XCTestCase {
         }
     }
 
+    /// int64 inputs are token ids: exact as float32 below 2^24, and only for a model whose input
+    /// is integer (and the other way round).
+    func testTokenIDsAreExactAndMatchTheModelsInputKind() throws {
+        let labels = NumPyArray(shape: [2], integers: [0, 1])
+        let ids = try Dataset(inputs: NumPyArray(shape: [2, 3], integers: [0, 5, 16_777_215, 7, 8, 9]), labels: labels,
+                              inputsName: "ids", labelsName: "y")
+        XCTAssertTrue(ids.holdsTokenIDs)
+        XCTAssertEqual(ids.inputs.data[2], 16_777_215)
+        expectDataError({ _ = try Dataset(inputs: NumPyArray(shape: [1, 1], integers: [1 << 24]), labels: NumPyArray(shape: [1], integers: [0]),
+                                          inputsName: "ids", labelsName: "y") }, contains: ["ids", "16777216", "2^24"])
+        let graph = try resnet()
+        let floats = try Dataset(npz: numpy.appendingPathComponent("data_deflated.npz"))
+        let asIDs = try Dataset(inputs: NumPyArray(shape: [2, 3, 8, 8], integers: Array(repeating: 1, count: 384)), labels: labels,
+                                inputsName: "x", labelsName: "y")
+        expectDataError({ try asIDs.validate(against: graph) }, contains: ["integers", "float32"])
+        var tokenModel = graph
+        tokenModel.inputHoldsTokenIDs = true
+        expectDataError({ try floats.validate(against: tokenModel) }, contains: ["token ids", "int64"])
+    }
+
     func testLoadsFromNPZAndFromTwoNPYFiles() throws {
         let graph = try resnet()
         XCTAssertEqual(graph.classCount, 10)

@@ -57,6 +57,16 @@ final class MaskPlumbingTests: XCTestCase {
         XCTAssertEqual(graph.initializers[mask]?.shape, [1, 3])
     }
 
+    /// BERT's token types: GatherElements of a constant, folded at load time.
+    func testGatherElementsFoldsOnConstants() throws {
+        let graph = try load([TestNode("GatherElements", "ge", ["table", "at"], ["picked"], [.int("axis", 1)]),
+                              TestNode("Cast", "cast", ["picked"], ["f"], [.int("to", 1)]),
+                              TestNode("Add", "add", ["x", "f"], ["y"])],
+                             [.int64s("table", [1, 4], [10, 11, 12, 13]), .int64s("at", [1, 3], [3, 0, 3])])
+        let constant = try XCTUnwrap(graph.nodes.first?.inputs[1])
+        XCTAssertEqual(graph.initializers[constant]?.data, [13, 10, 13])
+    }
+
     /// ... but through a folded Add into a Concat it would stand for the wrong shape: refused.
     func testAnExpandedConstantOutsideElementwiseOpsIsRefused() {
         let text = refusal([TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Expand", "e", ["c", "s"], ["ce"]),
