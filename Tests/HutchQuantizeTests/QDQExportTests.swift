@@ -129,7 +129,11 @@ final class FixtureModelExportTests: XCTestCase {
             let inputName = graph.values[graph.input.index].name
             var n = 16
             if case .value(let fixed)? = proto.graph?.inputs.first(where: { $0.name == inputName })?.shape?.first { n = Int(fixed) }
-            let x = Tensor<Float>(shape: [n] + example, data: (0..<(n * example.reduce(1, *))).map { _ in Float(rng.normal()) })
+            // token-id models take ids below their embedding table's row count
+            let vocabulary = graph.nodes.first { $0.op == .embedding }.flatMap { $0.inputs[0] }.flatMap { graph.initializers[$0]?.shape.first }
+            let x = Tensor<Float>(shape: [n] + example, data: (0..<(n * example.reduce(1, *))).map { _ in
+                vocabulary.map { Float(rng.next() % UInt64($0)) } ?? Float(rng.normal())
+            })
             let widths = Array(repeating: LayerWidths(weightBits: 4, activationBits: 8), count: graph.quantizableLayers.count)
             let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: x)
             let qdq = try QDQExporter.export(model, original: proto, source: url.lastPathComponent)
@@ -141,7 +145,9 @@ final class FixtureModelExportTests: XCTestCase {
                 let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(x)
                 try NumPyArchive.writeNPY(NumPyArray(shape: logits.shape, float32: logits.data),
                                           to: outDirectory.appendingPathComponent(stem + "_w4a8.npy"))
-                try NumPyArchive.writeNPZ([(name: "x", array: NumPyArray(shape: x.shape, float32: x.data)),
+                let inputs = graph.inputHoldsTokenIDs ? NumPyArray(shape: x.shape, integers: x.data.map { Int64($0) })
+                                                      : NumPyArray(shape: x.shape, float32: x.data)
+                try NumPyArchive.writeNPZ([(name: "x", array: inputs),
                                            (name: "y", array: NumPyArray(shape: [n], integers: Array(repeating: 0, count: n)))],
                                           to: outDirectory.appendingPathComponent(stem + "_x.npz"))
             }

@@ -42,7 +42,9 @@ def main():
     args = parser.parse_args()
 
     data = np.load(args.data)
-    x, y = data["x"].astype(np.float32), data["y"]
+    x, y = data["x"], data["y"]
+    if x.dtype.kind == "f":  # token ids stay integers
+        x = x.astype(np.float32)
     proto = onnx.load(args.model)
     onnx.checker.check_model(proto)
     types = sorted({onnx.TensorProto.DataType.Name(t.data_type) for t in proto.graph.initializer})
