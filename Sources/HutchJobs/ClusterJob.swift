@@ -212,7 +212,7 @@ public struct ClusterJob {
         let exported = try Self.quantizedModel(layersQuantized, widths: widths, graph: graph, proto: proto, calibration: dataset,
                                                modelPath: inputs.model)
         let onnxPath = state.file("quantized.onnx")
-        try writeAtomically(Data(exported.encoded()), to: onnxPath)
+        try writeAllOrNothing(QuantizedModelFile.outputs(exported, path: onnxPath, externalData: false))
         announce("plan → \(planPath); quantized \(layersQuantized.count) layers on the workers → \(onnxPath)")
         try recorder.finish(core, directory: stateDirectory, source: source)
         try Self.complete(state, records)

@@ -24,6 +24,9 @@ public struct QuantizeJob {
     /// Also runs the quantized network in integers on `data` (HAWQ-V3) and writes the comparison
     /// with the QDQ model here.
     public var integerCheck: String?
+    /// Writes the large initializers to OUT.data (ONNX external data) even when they would fit
+    /// in the model file; past protobuf's 2 GiB they always go there.
+    public var externalData = false
     public var calibration = CalibrationMethod.minMax
     public var scheme = QuantizationScheme.symmetric
     public var range = RangeMethod.minMax
@@ -63,7 +66,7 @@ public struct QuantizeJob {
         // tensors the export keeps (biases, norms) leave the external data file for the output
         let exported = try ExternalDataFiles(modelPath: model).inlined(try QDQExporter.export(quantized, original: proto, source: model))
 
-        var outputs: [(path: String, data: Data)] = [(out, Data(exported.encoded()))]
+        var outputs = QuantizedModelFile.outputs(exported, path: out, externalData: externalData)
         if let packed {
             let layers = quantized.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }
             outputs.append((packed, Data(try PackedWeightFile.encode(layers, file: packed))))

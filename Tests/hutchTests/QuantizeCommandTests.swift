@@ -1,4 +1,5 @@
 import Foundation
+import HutchModel
 import XCTest
 
 /// `hutch quantize` end to end on the embedded example: outputs, and bad input refused with one
@@ -71,6 +72,28 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertEqual(annotated["format"] as? String, "hutch.plan")
         let npy = try Data(contentsOf: URL(fileURLWithPath: path("logits.npy")))
         XCTAssertEqual(npy.count, 128 + 450 * 10 * 4)
+    }
+
+    /// --external-data (automatic past protobuf's 2 GiB) puts the large initializers in
+    /// q.onnx.data beside the model; the pair loads to the same graph as the single file.
+    func testExternalDataWritesASideFileThatLoadsBackTheSameModel() throws {
+        let plan = try makePlan(bits: 8)
+        XCTAssertEqual(try quantize(plan, ["--weights-only"]).status, 0)
+        let single = try Data(contentsOf: URL(fileURLWithPath: path("q.onnx")))
+        try FileManager.default.moveItem(atPath: path("q.onnx"), toPath: path("single.onnx"))
+        let outcome = try quantize(plan, ["--weights-only", "--external-data"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let split = try Data(contentsOf: URL(fileURLWithPath: path("q.onnx")))
+        let side = try Data(contentsOf: URL(fileURLWithPath: path("q.onnx.data")))
+        XCTAssertLessThan(split.count, single.count / 2, "the weights left the model file")
+        XCTAssertGreaterThan(side.count, single.count / 2)
+        let a = try XCTUnwrap(ONNXLoader.decode(bytes: [UInt8](single), source: "single.onnx").graph)
+        let external = try ONNXLoader.decode(bytes: [UInt8](split), source: path("q.onnx"))
+        XCTAssertTrue(external.graph?.initializers.contains { $0.usesExternalData } ?? false)
+        let b = try XCTUnwrap(ExternalDataFiles(modelPath: path("q.onnx")).inlined(external).graph)
+        XCTAssertEqual(a.nodes.map(\.opType), b.nodes.map(\.opType))
+        XCTAssertEqual(a.initializers.map(\.name), b.initializers.map(\.name))
+        for (x, y) in zip(a.initializers, b.initializers) { XCTAssertEqual(x.inlineBytes, y.inlineBytes, x.name) }
     }
 
     func testWeightsOnlyNeedsNoData() throws {
