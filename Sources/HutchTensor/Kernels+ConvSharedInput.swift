@@ -11,13 +11,13 @@ import Foundation
 /// block count of the call (chunks are fixed by the geometry, each GEMM runs on one thread), not
 /// on the thread count. Hence opt-in (below).
 extension Kernels {
-    /// Off unless HUTCH_MERGE_BLOCKS=1: merged rows change a probe's bits with the number of
+    /// Off by default (KernelOverrides.mergeBlocks): merged rows change a probe's bits with the number of
     /// probes in its call (OpenBLAS's row results depend on the row count), which breaks the
     /// guarantee that a probe's bits do not depend on its group
     /// (`ReproducibilityTests.testResultsDoNotDependOnCallGroupingBitForBit`), and the measured
     /// gain (+20-30 % on these passes at 16 channels, none at 32-64, about 4 % of a probe) does
     /// not pay for that.
-    static let mergeBlocksEnabled = ProcessInfo.processInfo.environment["HUTCH_MERGE_BLOCKS"] == "1"
+    static let mergeBlocksEnabled = ConvPathTable.host.overrides.mergeBlocks
 
     /// Rows of the merged GEMM at most: bounds the result buffer (16 x rows x tiles in Winograd).
     static let mergedRows = 256

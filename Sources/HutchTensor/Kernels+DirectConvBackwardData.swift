@@ -45,16 +45,8 @@ extension Kernels {
         return phases
     }
 
-    /// Whether `conv2DBackwardData` takes the direct strided path (Float), by geometry only (as
-    /// the forward rule). EngineBenchmark path table, GFLOP per CPU-second, 2 threads, batch 128
-    /// (1 block / 8 blocks sharing dy / 8 blocks sharing w), direct (AVX-512; AVX2) vs GEMM + col2im:
-    ///   16->32 32x32 3x3 s2: 75 / 105 / 73; 55 / 71 / 56  vs 48 / 48 / 48
-    ///   32->64 16x16 3x3 s2: 76 / 118 / 71; 61 / 77 / 60  vs 62 / 56 / 54
-    ///   16->32 32x32 1x1 s2: 20 /  25 / 19; 19 / 22 / 17  vs 32 / 34 / 28 (half the phases are empty)
-    /// So kernels larger than 1x1 only.
-    static func directDataApplies(_ g: ConvGeometry) -> Bool {
-        directConvEnabled && g.kernelHeight * g.kernelWidth > 1 && directDataPhases(g) != nil
-    }
+    /// The table's direct rule for a strided data gradient (ConvPathTable).
+    static func directDataApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.directData(g) }
 
     /// dx[b] (+)= conv_transpose(dy[b], w[b]) for strided geometries, `workers` threads at most.
     static func directBackwardData(_ g: ConvGeometry, blocks: Int,

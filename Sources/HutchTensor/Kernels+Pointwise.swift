@@ -16,8 +16,7 @@ import HutchTensorAVX2
 /// Either way an element's bits depend neither on blocks, shared operands, threads nor on the
 /// batch: block b equals a single-block call on block b's operands.
 extension Kernels {
-    /// HUTCH_POINTWISE=0 keeps 1x1 convolutions on im2col (for benchmarks against it).
-    static let pointwiseEnabled = ProcessInfo.processInfo.environment["HUTCH_POINTWISE"] != "0"
+    static let pointwiseEnabled = ConvPathTable.host.overrides.pointwise
 
     /// Whether `conv2DForward` and `conv2DBackwardData` take the pointwise path (Float): every
     /// pointwise geometry, by geometry only (as the direct rule), on either engine.
@@ -46,9 +45,7 @@ extension Kernels {
     /// (HUTCH_POINTWISE=0 / 1 alternately): quietest runs 0.170-0.175 vs 0.162-0.169 s/probe; 3
     /// runs of 32 probes, process CPU 13.1 vs 12.9 s. perf: the samples in 1x1 convolutions fell
     /// from about 3 % of a probe run (sgemm 1.7 %, im2col + col2im 1 %) to about 1.5 %.
-    static func pointwiseApplies(_ g: ConvGeometry) -> Bool {
-        pointwiseEnabled && isPointwise(g)
-    }
+    static func pointwiseApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.pointwise(g) }
 
     /// Whether the geometry is a pointwise convolution this file runs.
     static func isPointwise(_ g: ConvGeometry) -> Bool {
