@@ -81,22 +81,18 @@ extension Kernels {
         // Blocks with their own inputs are never merged into one larger batch: every block then
         // runs the GEMMs of the same shapes as a single-block call.
         let g = geometry
-        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
+        let (cout, os, patch, coutG) = (g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
+        let chunks = Im2colChunks(g)
         let p = threads   // once: a body on another thread would read that thread's budget
         parallelFor(p) { t in
-            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
-            let tmp = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
-            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(tmp, cout * chunk * os) }
-            for c in stride(from: t, to: chunks, by: p) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: cout)
+            defer { scratch.release() }
+            let (col, tmp) = (scratch.col, scratch.out)
+            for c in stride(from: t, to: chunks.count, by: p) {
+                let (n0, cn, ld) = chunks.chunk(c)
                 for b in 0..<blocks {
                     if b == 0 || xBlockStride != 0 {
-                        for i in 0..<cn {
-                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
-                        }
+                        im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
                     }
                     let wb = w + b * wBlockStride
                     let yb = y + b * g.outputCount
@@ -114,16 +110,7 @@ extension Kernels {
                                     a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
                                     beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
                     }
-                    for i in 0..<cn {
-                        for co in 0..<cout {
-                            let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + co * ld + i * os
-                            if accumulate {
-                                for j in 0..<os { dst[j] += src[j] }
-                            } else {
-                                dst.update(from: src, count: os)
-                            }
-                        }
-                    }
+                    scatterOutput(g, tmp, first: n0, count: cn, into: yb, accumulate: accumulate)
                 }
             }
         }
@@ -182,20 +169,18 @@ extension Kernels {
         dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
-        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
+        let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
+        let chunks = Im2colChunks(g)
         let p = threads   // once: a body on another thread would read that thread's budget
         parallelFor(p) { t in
-            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
-            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
-            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
-            for c in stride(from: t, to: chunks, by: p) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: g.outChannels)
+            defer { scratch.release() }
+            let (col, gmat) = (scratch.col, scratch.out)
+            for c in stride(from: t, to: chunks.count, by: p) {
+                let (n0, cn, ld) = chunks.chunk(c)
                 for b in 0..<blocks {
                     if b == 0 || dyBlockStride != 0 {
-                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
+                        gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
                     }
                     let wb = w + b * wBlockStride
                     for grp in 0..<g.group {
@@ -205,7 +190,7 @@ extension Kernels {
                     }
                     let dxb = dx + b * g.inputCount
                     for i in 0..<cn {
-                        col2im(g, col: col + i * os, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
+                        col2im(g, col: col + i * g.outSpatial, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
                     }
                 }
             }
@@ -226,30 +211,26 @@ extension Kernels {
                                            dyBlockStride: dyBlockStride, dw: dw, accumulate: accumulate)
         }
         if !accumulate { dw.update(repeating: 0, count: blocks * g.weightCount) }
-        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
+        let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
+        let chunks = Im2colChunks(g)
         // A fixed number of partial sums over contiguous chunk ranges, added in order at the end:
         // the bits do not depend on the thread count.
-        let slices = min(chunks, 8)
+        let slices = min(chunks.count, 8)
         let partial = BufferPool.shared.scratch(slices * blocks * g.weightCount, of: Scalar.self)
         defer { BufferPool.shared.release(partial, slices * blocks * g.weightCount) }
         partial.update(repeating: 0, count: slices * blocks * g.weightCount)
         parallelFor(slices) { slice in
-            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
-            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
-            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
-            for c in (chunks * slice / slices)..<(chunks * (slice + 1) / slices) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
+            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: g.outChannels)
+            defer { scratch.release() }
+            let (col, gmat) = (scratch.col, scratch.out)
+            for c in (chunks.count * slice / slices)..<(chunks.count * (slice + 1) / slices) {
+                let (n0, cn, ld) = chunks.chunk(c)
                 for b in 0..<blocks {
                     if b == 0 || xBlockStride != 0 {
-                        for i in 0..<cn {
-                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
-                        }
+                        im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
                     }
                     if b == 0 || dyBlockStride != 0 {
-                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
+                        gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
                     }
                     let dwb = partial + (slice * blocks + b) * g.weightCount
                     for grp in 0..<g.group {
@@ -262,18 +243,6 @@ extension Kernels {
         }
         for slice in 0..<slices {
             axpy(1, x: partial + slice * blocks * g.weightCount, y: dw, count: blocks * g.weightCount)
-        }
-    }
-
-    /// Copies examples n0..<n0+count of an NCHW output into [C, count * OH*OW] matrix layout.
-    static func gatherOutput<Scalar: TensorScalar>(_ g: ConvGeometry, _ dy: UnsafePointer<Scalar>, n0: Int, count: Int,
-                                                   into gmat: UnsafeMutablePointer<Scalar>) {
-        let (cout, os) = (g.outChannels, g.outSpatial)
-        let ld = count * os
-        for i in 0..<count {
-            for co in 0..<cout {
-                (gmat + co * ld + i * os).update(from: dy + ((n0 + i) * cout + co) * os, count: os)
-            }
         }
     }
 }

@@ -39,38 +39,23 @@ extension Kernels {
         x: UnsafePointer<Scalar>, w: UnsafePointer<Scalar>,
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        let (n, cout, os, patch) = (g.batch, g.outChannels, g.outSpatial, g.patchSize)
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
+        let (cout, patch) = (g.outChannels, g.patchSize)
+        let chunks = Im2colChunks(g)
         let p = threads   // once: a body on another thread would read that thread's budget
         parallelFor(p) { t in
-            let col = BufferPool.shared.scratch(patch * chunk * os, of: Scalar.self)
-            let tmp = BufferPool.shared.scratch(perGemm * cout * chunk * os, of: Scalar.self)
-            defer {
-                BufferPool.shared.release(col, patch * chunk * os)
-                BufferPool.shared.release(tmp, perGemm * cout * chunk * os)
-            }
-            for c in stride(from: t, to: chunks, by: p) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
-                for i in 0..<cn {
-                    im2col(g, x: x + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
-                }
+            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: perGemm * cout)
+            defer { scratch.release() }
+            let (col, tmp) = (scratch.col, scratch.out)
+            for c in stride(from: t, to: chunks.count, by: p) {
+                let (n0, cn, ld) = chunks.chunk(c)
+                im2colExamples(g, x, first: n0, count: cn, into: col)
                 for b0 in stride(from: 0, to: blocks, by: perGemm) {
                     let mb = min(perGemm, blocks - b0)
                     Scalar.gemm(transA: false, transB: false, m: mb * cout, n: ld, k: patch, alpha: 1,
                                 a: w + b0 * g.weightCount, lda: patch, b: col, ldb: ld, beta: 0, c: tmp, ldc: ld)
                     for bb in 0..<mb {
-                        let yb = y + (b0 + bb) * g.outputCount
-                        for i in 0..<cn {
-                            for co in 0..<cout {
-                                let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + (bb * cout + co) * ld + i * os
-                                if accumulate {
-                                    for j in 0..<os { dst[j] += src[j] }
-                                } else {
-                                    dst.update(from: src, count: os)
-                                }
-                            }
-                        }
+                        scatterOutput(g, tmp + bb * cout * ld, first: n0, count: cn, into: y + (b0 + bb) * g.outputCount,
+                                      accumulate: accumulate)
                     }
                 }
             }
