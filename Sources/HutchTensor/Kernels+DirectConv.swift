@@ -119,19 +119,14 @@ extension Kernels {
         let kernel = directKernel(s, allowed: avx512)
         let scratch = directScratchCount(s, kernel)
         let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
-        // Work items: an example with all blocks when x is shared (padded once), else (block, example).
-        let perItem = xBlockStride == 0 ? blocks : 1
-        let items = g.batch * (blocks / perItem)
-        let p = max(1, min(workers, items))
-        let queue = WorkQueue(items)
-        parallelFor(p) { _ in
+        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: xBlockStride == 0)
+        parallelFor(items.threads(workers)) { _ in
             let padded = BufferPool.shared.scratch(scratch.padded, of: Float.self)
             let expanded = BufferPool.shared.scratch(scratch.expanded, of: Float.self)
             defer { BufferPool.shared.release(padded, scratch.padded); BufferPool.shared.release(expanded, scratch.expanded) }
-            while let item = queue.next() {
-                let b0 = (item / g.batch) * perItem, e = item % g.batch
-                directPrepare(s, kernel, x: x + b0 * xBlockStride + e * inCount, padded: padded, expanded: expanded)
-                for b in b0..<(b0 + perItem) {
+            while case let (bs, e)? = items.next() {
+                directPrepare(s, kernel, x: x + bs.lowerBound * xBlockStride + e * inCount, padded: padded, expanded: expanded)
+                for b in bs {
                     directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + b * packedStride,
                                   y: y + b * g.outputCount + e * outCount, mode: mode)
                 }

@@ -104,11 +104,8 @@ extension Kernels {
         let kernels = phases.map { $0.shape.map { directKernel($0, allowed: avx512) } ?? .avx2 }
         let scratch = zip(phases, kernels).map { ph, k in ph.shape.map { directScratchCount($0, k) } ?? (padded: 0, expanded: 0) }
         let paddedMax = scratch.map(\.padded).max() ?? 0, expandedMax = scratch.map(\.expanded).max() ?? 0
-        let perItem = dyBlockStride == 0 ? blocks : 1
-        let items = g.batch * (blocks / perItem)
-        let p = max(1, min(workers, items))
-        let queue = WorkQueue(items)
-        parallelFor(p) { _ in
+        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: dyBlockStride == 0)
+        parallelFor(items.threads(workers)) { _ in
             let padded = BufferPool.shared.scratch(paddedMax, of: Float.self)
             let expanded = BufferPool.shared.scratch(expandedMax, of: Float.self)
             let tmp = BufferPool.shared.scratch(cin * hp * wp, of: Float.self)
@@ -116,13 +113,13 @@ extension Kernels {
                 BufferPool.shared.release(padded, paddedMax); BufferPool.shared.release(expanded, expandedMax)
                 BufferPool.shared.release(tmp, cin * hp * wp)
             }
-            while let item = queue.next() {
-                let b0 = (item / g.batch) * perItem, e = item % g.batch
+            while case let (bs, e)? = items.next() {
                 for (pi, ph) in phases.enumerated() {
                     if let s = ph.shape {
-                        directPrepare(s, kernels[pi], x: dy + b0 * dyBlockStride + e * outCount, padded: padded, expanded: expanded)
+                        directPrepare(s, kernels[pi], x: dy + bs.lowerBound * dyBlockStride + e * outCount, padded: padded,
+                                      expanded: expanded)
                     }
-                    for b in b0..<(b0 + perItem) {
+                    for b in bs {
                         let dxe = dx + b * g.inputCount + e * inCount
                         if let s = ph.shape {
                             directExample(s, kernels[pi], padded: padded, expanded: expanded,
