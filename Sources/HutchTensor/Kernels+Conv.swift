@@ -82,36 +82,31 @@ extension Kernels {
         // runs the GEMMs of the same shapes as a single-block call.
         let g = geometry
         let (cout, os, patch, coutG) = (g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let chunks = Im2colChunks(g)
-        let p = threads   // once: a body on another thread would read that thread's budget
-        parallelFor(p) { t in
-            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: cout)
-            defer { scratch.release() }
+        // threads read once: a body on another thread would read that thread's budget
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: cout, of: Scalar.self) { _, scratch, chunk in
             let (col, tmp) = (scratch.col, scratch.out)
-            for c in stride(from: t, to: chunks.count, by: p) {
-                let (n0, cn, ld) = chunks.chunk(c)
-                for b in 0..<blocks {
-                    if b == 0 || xBlockStride != 0 {
-                        im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
-                    }
-                    let wb = w + b * wBlockStride
-                    let yb = y + b * g.outputCount
-                    if cn == 1 {
-                        // one example: the GEMM's [C_out, OH*OW] result is already its NCHW slice
-                        for grp in 0..<g.group {
-                            Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
-                                        a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
-                                        beta: accumulate ? 1 : 0, c: yb + (n0 * cout + grp * coutG) * os, ldc: ld)
-                        }
-                        continue
-                    }
+            let (n0, cn, ld) = chunk
+            for b in 0..<blocks {
+                if b == 0 || xBlockStride != 0 {
+                    im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
+                }
+                let wb = w + b * wBlockStride
+                let yb = y + b * g.outputCount
+                if cn == 1 {
+                    // one example: the GEMM's [C_out, OH*OW] result is already its NCHW slice
                     for grp in 0..<g.group {
                         Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
                                     a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
-                                    beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
+                                    beta: accumulate ? 1 : 0, c: yb + (n0 * cout + grp * coutG) * os, ldc: ld)
                     }
-                    scatterOutput(g, tmp, first: n0, count: cn, into: yb, accumulate: accumulate)
+                    continue
                 }
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
+                                a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
+                                beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
+                }
+                scatterOutput(g, tmp, first: n0, count: cn, into: yb, accumulate: accumulate)
             }
         }
     }
@@ -170,28 +165,22 @@ extension Kernels {
     ) {
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
         let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
-        let chunks = Im2colChunks(g)
-        let p = threads   // once: a body on another thread would read that thread's budget
-        parallelFor(p) { t in
-            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: g.outChannels)
-            defer { scratch.release() }
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: g.outChannels, of: Scalar.self) { _, scratch, chunk in
             let (col, gmat) = (scratch.col, scratch.out)
-            for c in stride(from: t, to: chunks.count, by: p) {
-                let (n0, cn, ld) = chunks.chunk(c)
-                for b in 0..<blocks {
-                    if b == 0 || dyBlockStride != 0 {
-                        gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
-                    }
-                    let wb = w + b * wBlockStride
-                    for grp in 0..<g.group {
-                        Scalar.gemm(transA: true, transB: false, m: patch, n: ld, k: coutG, alpha: 1,
-                                    a: wb + grp * coutG * patch, lda: patch, b: gmat + grp * coutG * ld, ldb: ld,
-                                    beta: 0, c: col + grp * patch * ld, ldc: ld)
-                    }
-                    let dxb = dx + b * g.inputCount
-                    for i in 0..<cn {
-                        col2im(g, col: col + i * g.outSpatial, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
-                    }
+            let (n0, cn, ld) = chunk
+            for b in 0..<blocks {
+                if b == 0 || dyBlockStride != 0 {
+                    gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
+                }
+                let wb = w + b * wBlockStride
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: true, transB: false, m: patch, n: ld, k: coutG, alpha: 1,
+                                a: wb + grp * coutG * patch, lda: patch, b: gmat + grp * coutG * ld, ldb: ld,
+                                beta: 0, c: col + grp * patch * ld, ldc: ld)
+                }
+                let dxb = dx + b * g.inputCount
+                for i in 0..<cn {
+                    col2im(g, col: col + i * g.outSpatial, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
                 }
             }
         }
@@ -219,25 +208,21 @@ extension Kernels {
         let partial = BufferPool.shared.scratch(slices * blocks * g.weightCount, of: Scalar.self)
         defer { BufferPool.shared.release(partial, slices * blocks * g.weightCount) }
         partial.update(repeating: 0, count: slices * blocks * g.weightCount)
-        parallelFor(slices) { slice in
-            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: g.outChannels)
-            defer { scratch.release() }
+        forEachChunk(g, chunks, parts: slices, outRows: g.outChannels, of: Scalar.self) { slice, scratch, chunk in
             let (col, gmat) = (scratch.col, scratch.out)
-            for c in (chunks.count * slice / slices)..<(chunks.count * (slice + 1) / slices) {
-                let (n0, cn, ld) = chunks.chunk(c)
-                for b in 0..<blocks {
-                    if b == 0 || xBlockStride != 0 {
-                        im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
-                    }
-                    if b == 0 || dyBlockStride != 0 {
-                        gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
-                    }
-                    let dwb = partial + (slice * blocks + b) * g.weightCount
-                    for grp in 0..<g.group {
-                        Scalar.gemm(transA: false, transB: true, m: coutG, n: patch, k: ld, alpha: 1,
-                                    a: gmat + grp * coutG * ld, lda: ld, b: col + grp * patch * ld, ldb: ld,
-                                    beta: 1, c: dwb + grp * coutG * patch, ldc: patch)
-                    }
+            let (n0, cn, ld) = chunk
+            for b in 0..<blocks {
+                if b == 0 || xBlockStride != 0 {
+                    im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
+                }
+                if b == 0 || dyBlockStride != 0 {
+                    gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
+                }
+                let dwb = partial + (slice * blocks + b) * g.weightCount
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: false, transB: true, m: coutG, n: patch, k: ld, alpha: 1,
+                                a: gmat + grp * coutG * ld, lda: ld, b: col + grp * patch * ld, ldb: ld,
+                                beta: 1, c: dwb + grp * coutG * patch, ldc: patch)
                 }
             }
         }

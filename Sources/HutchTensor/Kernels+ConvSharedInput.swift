@@ -40,23 +40,18 @@ extension Kernels {
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
         let (cout, patch) = (g.outChannels, g.patchSize)
-        let chunks = Im2colChunks(g)
-        let p = threads   // once: a body on another thread would read that thread's budget
-        parallelFor(p) { t in
-            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: perGemm * cout)
-            defer { scratch.release() }
+        // threads read once: a body on another thread would read that thread's budget
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: perGemm * cout, of: Scalar.self) { _, scratch, chunk in
             let (col, tmp) = (scratch.col, scratch.out)
-            for c in stride(from: t, to: chunks.count, by: p) {
-                let (n0, cn, ld) = chunks.chunk(c)
-                im2colExamples(g, x, first: n0, count: cn, into: col)
-                for b0 in stride(from: 0, to: blocks, by: perGemm) {
-                    let mb = min(perGemm, blocks - b0)
-                    Scalar.gemm(transA: false, transB: false, m: mb * cout, n: ld, k: patch, alpha: 1,
-                                a: w + b0 * g.weightCount, lda: patch, b: col, ldb: ld, beta: 0, c: tmp, ldc: ld)
-                    for bb in 0..<mb {
-                        scatterOutput(g, tmp + bb * cout * ld, first: n0, count: cn, into: y + (b0 + bb) * g.outputCount,
-                                      accumulate: accumulate)
-                    }
+            let (n0, cn, ld) = chunk
+            im2colExamples(g, x, first: n0, count: cn, into: col)
+            for b0 in stride(from: 0, to: blocks, by: perGemm) {
+                let mb = min(perGemm, blocks - b0)
+                Scalar.gemm(transA: false, transB: false, m: mb * cout, n: ld, k: patch, alpha: 1,
+                            a: w + b0 * g.weightCount, lda: patch, b: col, ldb: ld, beta: 0, c: tmp, ldc: ld)
+                for bb in 0..<mb {
+                    scatterOutput(g, tmp + bb * cout * ld, first: n0, count: cn, into: y + (b0 + bb) * g.outputCount,
+                                  accumulate: accumulate)
                 }
             }
         }

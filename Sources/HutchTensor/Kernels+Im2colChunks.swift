@@ -41,6 +41,21 @@ struct Im2colScratch<Scalar: TensorScalar> {
 }
 
 extension Kernels {
+    /// Runs body(part, scratch, chunk) for every chunk: the chunks split into `parts` contiguous
+    /// ranges that run in parallel, each with its own scratch (`outRows` rows of output layout).
+    static func forEachChunk<Scalar: TensorScalar>(
+        _ g: ConvGeometry, _ chunks: Im2colChunks, parts: Int, outRows: Int, of: Scalar.Type,
+        _ body: (_ part: Int, _ scratch: Im2colScratch<Scalar>, _ chunk: (first: Int, count: Int, ld: Int)) -> Void
+    ) {
+        parallelFor(parts) { part in
+            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: outRows)
+            defer { scratch.release() }
+            for c in (chunks.count * part / parts)..<(chunks.count * (part + 1) / parts) {
+                body(part, scratch, chunks.chunk(c))
+            }
+        }
+    }
+
     /// im2col of examples first..<first+count of x (NCHW) side by side, row stride count * OH*OW.
     static func im2colExamples<Scalar: TensorScalar>(_ g: ConvGeometry, _ x: UnsafePointer<Scalar>, first: Int, count: Int,
                                                      into col: UnsafeMutablePointer<Scalar>) {
