@@ -210,10 +210,8 @@ public enum DirectConvAVX2 {
                 let oy = v / vpr, ox0 = (v - oy * vpr) * 8
                 return oy * s.strideH * s.rowStride + ox0
             }
-            for cb in 0..<((s.outChannels + 3) / 4) {
-                let wp = packed + cb * steps * 4
-                let channels = min(4, s.outChannels - cb * 4)
-                let yc = y + cb * 4 * ys
+            DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
+                                        planeStride: ys) { wp, channels, yc in
                 var v = 0
                 while v + 3 <= vectors {
                     tile3(padded, inOffset(v), inOffset(v + 1), inOffset(v + 2), wp, off, steps,
@@ -236,12 +234,10 @@ public enum DirectConvAVX2 {
         while j < count { p[j] = 0; j += 1 }
     }
 
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { DirectVectors.load(p) }
-
-    @inline(__always)
-    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
-        DirectVectors.store(v, p, mode)
+    // this width's DirectVectors
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { DirectVectors.load(p) }
+    @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore) {
+        DirectVectors.store(v, p, m)
     }
 
     @inline(__always)

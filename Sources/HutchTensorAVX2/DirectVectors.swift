@@ -35,6 +35,17 @@ public enum DirectVectors {
         }
     }
 
+    /// Calls body(weights, channels, y) for each block of 4 output channels (the last may hold
+    /// fewer): its packed weights (4 per step), its channel count and its first output plane.
+    @inlinable @inline(__always)
+    public static func channelBlocks(outChannels: Int, steps: Int, packed: UnsafePointer<Float>,
+                                     y: UnsafeMutablePointer<Float>, planeStride ys: Int,
+                                     _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) {
+        for cb in 0..<((outChannels + 3) / 4) {
+            body(packed + cb * steps * 4, min(4, outChannels - cb * 4), y + cb * 4 * ys)
+        }
+    }
+
     /// One output vector (input offset o0, output y0) of up to 4 channels `ys` apart: the tail
     /// after the wider tiles. Steps in order, fma'd from zero: the wider tiles' bits.
     @inlinable @inline(__always)

@@ -92,10 +92,8 @@ public enum DirectConvAVX512 {
             // the output vectors' input offsets, once (the closure is not inlined: a call per vector)
             let vo = table.baseAddress! + steps
             for v in 0..<vectors { vo[v] = vectorOffset(v) }
-            for cb in 0..<((s.outChannels + 3) / 4) {
-                let wp = packed + cb * steps * 4
-                let channels = min(4, s.outChannels - cb * 4)
-                let yc = y + cb * 4 * ys
+            DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
+                                        planeStride: ys) { wp, channels, yc in
                 var v = 0
                 while v + 4 <= vectors {
                     tile4(input, vo[v], vo[v + 1], vo[v + 2], vo[v + 3], wp, off, steps, yc + 16 * v, ys, channels, mode)
@@ -109,12 +107,10 @@ public enum DirectConvAVX512 {
         }
     }
 
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { DirectVectors.load(p) }
-
-    @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
-        DirectVectors.store(v, p, mode)
+    // this width's DirectVectors
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { DirectVectors.load(p) }
+    @inline(__always) static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore) {
+        DirectVectors.store(v, p, m)
     }
 
     /// 4 consecutive vectors (y positions 16 v ..< 16 (v + 4)), each with its own input offset.
