@@ -83,9 +83,7 @@ extension Kernels {
         let g = geometry
         let (cout, os, patch, coutG) = (g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
         // threads read once: a body on another thread would read that thread's budget
-        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: cout, of: Scalar.self) { _, scratch, chunk in
-            let (col, tmp) = (scratch.col, scratch.out)
-            let (n0, cn, ld) = chunk
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: cout) { _, col, tmp, n0, cn, ld in
             for b in 0..<blocks {
                 if b == 0 || xBlockStride != 0 {
                     im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
@@ -165,9 +163,7 @@ extension Kernels {
     ) {
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
         let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
-        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: g.outChannels, of: Scalar.self) { _, scratch, chunk in
-            let (col, gmat) = (scratch.col, scratch.out)
-            let (n0, cn, ld) = chunk
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: g.outChannels) { _, col, gmat, n0, cn, ld in
             for b in 0..<blocks {
                 if b == 0 || dyBlockStride != 0 {
                     gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
@@ -208,9 +204,7 @@ extension Kernels {
         let partial = BufferPool.shared.scratch(slices * blocks * g.weightCount, of: Scalar.self)
         defer { BufferPool.shared.release(partial, slices * blocks * g.weightCount) }
         partial.update(repeating: 0, count: slices * blocks * g.weightCount)
-        forEachChunk(g, chunks, parts: slices, outRows: g.outChannels, of: Scalar.self) { slice, scratch, chunk in
-            let (col, gmat) = (scratch.col, scratch.out)
-            let (n0, cn, ld) = chunk
+        forEachChunk(g, chunks, parts: slices, outRows: g.outChannels) { slice, col, gmat, n0, cn, ld in
             for b in 0..<blocks {
                 if b == 0 || xBlockStride != 0 {
                     im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)

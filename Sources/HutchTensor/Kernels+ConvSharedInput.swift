@@ -41,9 +41,7 @@ extension Kernels {
     ) {
         let (cout, patch) = (g.outChannels, g.patchSize)
         // threads read once: a body on another thread would read that thread's budget
-        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: perGemm * cout, of: Scalar.self) { _, scratch, chunk in
-            let (col, tmp) = (scratch.col, scratch.out)
-            let (n0, cn, ld) = chunk
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: perGemm * cout) { _, col, tmp, n0, cn, ld in
             im2colExamples(g, x, first: n0, count: cn, into: col)
             for b0 in stride(from: 0, to: blocks, by: perGemm) {
                 let mb = min(perGemm, blocks - b0)

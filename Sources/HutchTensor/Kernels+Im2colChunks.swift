@@ -41,17 +41,20 @@ struct Im2colScratch<Scalar: TensorScalar> {
 }
 
 extension Kernels {
-    /// Runs body(part, scratch, chunk) for every chunk: the chunks split into `parts` contiguous
-    /// ranges that run in parallel, each with its own scratch (`outRows` rows of output layout).
+    /// Runs body(part, col, out, first, count, ld) for every chunk: the chunks split into `parts`
+    /// contiguous ranges that run in parallel, each with its own scratch (`col` for the patch
+    /// matrix, `out` for `outRows` rows of output layout); `ld` the chunk's row stride.
     static func forEachChunk<Scalar: TensorScalar>(
-        _ g: ConvGeometry, _ chunks: Im2colChunks, parts: Int, outRows: Int, of: Scalar.Type,
-        _ body: (_ part: Int, _ scratch: Im2colScratch<Scalar>, _ chunk: (first: Int, count: Int, ld: Int)) -> Void
+        _ g: ConvGeometry, _ chunks: Im2colChunks, parts: Int, outRows: Int,
+        _ body: (_ part: Int, _ col: UnsafeMutablePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>,
+                 _ first: Int, _ count: Int, _ ld: Int) -> Void
     ) {
         parallelFor(parts) { part in
             let scratch = Im2colScratch<Scalar>(g, chunks, outRows: outRows)
             defer { scratch.release() }
             for c in (chunks.count * part / parts)..<(chunks.count * (part + 1) / parts) {
-                body(part, scratch, chunks.chunk(c))
+                let (first, count, ld) = chunks.chunk(c)
+                body(part, scratch.col, scratch.out, first, count, ld)
             }
         }
     }
