@@ -134,38 +134,3 @@ extension Kernels {
         }
     }
 }
-
-/// One of the Float forward convolution paths, for benchmarks that compare them side by side.
-public enum ConvForwardPath: String, Sendable, CaseIterable {
-    case direct, winograd, im2col, pointwise
-}
-
-extension Kernels {
-    /// conv2DForward (Float) on the given path, whatever the dispatch rule would pick; false (and
-    /// y untouched) when the path cannot run this geometry on this CPU. For benchmarks.
-    public static func conv2DForward(
-        _ g: ConvGeometry, path: ConvForwardPath, blocks: Int,
-        x: UnsafePointer<Float>, xBlockStride: Int, w: UnsafePointer<Float>, wBlockStride: Int,
-        y: UnsafeMutablePointer<Float>, accumulate: Bool
-    ) -> Bool {
-        guard !isDepthwise(g) else { return false }
-        switch path {
-        case .direct:
-            guard cpuHasAVX2FMA, directShape(g) != nil else { return false }
-            directForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                          accumulate: accumulate)
-        case .winograd:
-            guard winogradShapeFits(g) else { return false }
-            winogradForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                            accumulate: accumulate)
-        case .im2col:
-            conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                                accumulate: accumulate)
-        case .pointwise:
-            guard isPointwise(g) else { return false }
-            pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                             accumulate: accumulate)
-        }
-        return true
-    }
-}

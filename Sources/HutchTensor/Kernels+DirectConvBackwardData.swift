@@ -146,31 +146,3 @@ extension Kernels {
         }
     }
 }
-
-extension Kernels {
-    /// conv2DBackwardData (Float) on the given path (.direct, .pointwise or .im2col: GEMM + col2im), whatever
-    /// the dispatch rule would pick; false (and dx untouched) when the path cannot run it. For benchmarks.
-    public static func conv2DBackwardData(
-        _ g: ConvGeometry, path: ConvForwardPath, blocks: Int,
-        dy: UnsafePointer<Float>, dyBlockStride: Int, w: UnsafePointer<Float>, wBlockStride: Int,
-        dx: UnsafeMutablePointer<Float>, accumulate: Bool
-    ) -> Bool {
-        guard !isDepthwise(g) else { return false }
-        switch path {
-        case .direct:
-            guard cpuHasAVX2FMA, directDataPhases(g) != nil else { return false }
-            directBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride, dx: dx,
-                               accumulate: accumulate)
-        case .winograd:
-            return false
-        case .im2col:
-            conv2DBackwardDataIm2col(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                     dx: dx, accumulate: accumulate)
-        case .pointwise:
-            guard isPointwise(g) else { return false }
-            pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                  dx: dx, accumulate: accumulate)
-        }
-        return true
-    }
-}
