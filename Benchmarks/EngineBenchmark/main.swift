@@ -226,8 +226,8 @@ do {
                     _ = measure {
                         for _ in 0..<inner {
                             if let path {
-                                ran = Kernels.conv2DForward(g, path: path, blocks: blocks, x: x, xBlockStride: xs, w: w,
-                                                            wBlockStride: ws, y: &y, accumulate: false)
+                                ran = Kernels.conv2D(.forward, g, path: path, blocks: blocks, input: x, inputBlockStride: xs,
+                                                     w: w, wBlockStride: ws, output: &y, accumulate: false)
                             } else {
                                 Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
                                                       accumulate: false)
@@ -252,8 +252,8 @@ do {
                     _ = measure {
                         for _ in 0..<inner {
                             if let path {
-                                ran = Kernels.conv2DBackwardData(g, path: path, blocks: blocks, dy: dy, dyBlockStride: ys, w: w,
-                                                                 wBlockStride: ws, dx: &dx, accumulate: false)
+                                ran = Kernels.conv2D(.backwardData, g, path: path, blocks: blocks, input: dy,
+                                                     inputBlockStride: ys, w: w, wBlockStride: ws, output: &dx, accumulate: false)
                             } else {
                                 Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: ys, w: w, wBlockStride: ws,
                                                            dx: &dx, accumulate: false)
