@@ -197,9 +197,11 @@ do {
         let env = ProcessInfo.processInfo.environment
         let kb = Int(env["BENCH_PATH_BLOCKS"] ?? "") ?? 8
         let pathBatch = Int(env["BENCH_PATH_BATCH"] ?? "") ?? batch
-        let names = ConvForwardPath.allCases.map { String($0.rawValue.prefix(1)) }.joined(separator: " ")
+        // the Float paths compared side by side (depthwise is its own shape)
+        let forced: [ConvPath] = [.direct, .winograd, .im2col, .pointwise]
+        let names = forced.map { String($0.rawValue.prefix(1)) }.joined(separator: " ")
         print("forward paths (GFLOP per CPU-second, batch \(pathBatch), \(Kernels.threads) threads)   1 block: " +
-              ConvForwardPath.allCases.map(\.rawValue).joined(separator: " ") +
+              forced.map(\.rawValue).joined(separator: " ") +
               " auto | \(kb) shared x: \(names) a | \(kb) shared w: \(names) a")
         var convs: [(cin: Int, cout: Int, hw: Int, k: Int, s: Int)] = [
             (3, 16, 32, 3, 1), (16, 16, 32, 3, 1), (16, 32, 32, 3, 2), (16, 32, 32, 1, 2), (32, 32, 16, 3, 1),
@@ -219,13 +221,13 @@ do {
             var text = String(format: "conv %2d->%2d %2dx%2d %dx%d s%d ", c.cin, c.cout, c.hw, c.hw, c.k, c.k, c.s)
             for (blocks, xs, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.inputCount, 0)] {
                 let inner = max(1, Int(5e8 / (flops * Double(blocks))))
-                for path in ConvForwardPath.allCases + [nil] {
+                for path in forced + [nil] {
                     var ran = true
                     _ = measure {
                         for _ in 0..<inner {
                             if let path {
-                                ran = Kernels.conv2DForward(g, path: path, blocks: blocks, x: x, xBlockStride: xs, w: w,
-                                                            wBlockStride: ws, y: &y, accumulate: false)
+                                ran = Kernels.conv2D(.forward, g, path: path, blocks: blocks, input: x, inputBlockStride: xs,
+                                                     w: w, wBlockStride: ws, output: &y, accumulate: false)
                             } else {
                                 Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
                                                       accumulate: false)
@@ -241,17 +243,17 @@ do {
             // strided and 1x1 data gradients: each path (GEMM + col2im for im2col), same three columns
             var dx = [Float](repeating: 0, count: kb * g.inputCount)
             let dy = (0..<(kb * g.outputCount)).map { Float($0 % 11) * 0.1 - 0.5 }
-            text = "   backward data: " + ConvForwardPath.allCases.map { String($0.rawValue.prefix(1)) }.joined(separator: " ") + " auto"
+            text = "   backward data: " + forced.map { String($0.rawValue.prefix(1)) }.joined(separator: " ") + " auto"
             text = text.padding(toLength: 39, withPad: " ", startingAt: 0)
             for (blocks, ys, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.outputCount, 0)] {
                 let inner = max(1, Int(5e8 / (flops * Double(blocks))))
-                for path in ConvForwardPath.allCases + [nil] {
+                for path in forced + [nil] {
                     var ran = true
                     _ = measure {
                         for _ in 0..<inner {
                             if let path {
-                                ran = Kernels.conv2DBackwardData(g, path: path, blocks: blocks, dy: dy, dyBlockStride: ys, w: w,
-                                                                 wBlockStride: ws, dx: &dx, accumulate: false)
+                                ran = Kernels.conv2D(.backwardData, g, path: path, blocks: blocks, input: dy,
+                                                     inputBlockStride: ys, w: w, wBlockStride: ws, output: &dx, accumulate: false)
                             } else {
                                 Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: ys, w: w, wBlockStride: ws,
                                                            dx: &dx, accumulate: false)

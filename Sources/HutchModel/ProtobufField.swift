@@ -93,38 +93,28 @@ public struct ProtobufField: Sendable {
     }
 
     public func appendFloats(to array: inout [Float]) throws {
-        switch value {
-        case .fixed32(let raw):
-            array.append(Float(bitPattern: raw))
-        case .lengthDelimited(let range):
-            guard range.count % 4 == 0 else {
-                throw ProtobufError.truncatedField(field: number, offset: offset, needed: (range.count / 4 + 1) * 4, available: range.count)
-            }
-            let reader = ProtobufReader(bytes, range: range)
-            array.reserveCapacity(array.count + range.count / 4)
-            for start in stride(from: range.lowerBound, to: range.upperBound, by: 4) {
-                array.append(Float(bitPattern: reader.littleEndian32(at: start)))
-            }
-        default:
-            throw mismatch("32-bit or packed 32-bit")
-        }
+        if case .fixed32(let raw) = value { return array.append(Float(bitPattern: raw)) }
+        try appendPacked(to: &array, width: 4, expected: "32-bit or packed 32-bit") { Float(bitPattern: $0.littleEndian32(at: $1)) }
     }
 
     public func appendDoubles(to array: inout [Double]) throws {
-        switch value {
-        case .fixed64(let raw):
-            array.append(Double(bitPattern: raw))
-        case .lengthDelimited(let range):
-            guard range.count % 8 == 0 else {
-                throw ProtobufError.truncatedField(field: number, offset: offset, needed: (range.count / 8 + 1) * 8, available: range.count)
-            }
-            let reader = ProtobufReader(bytes, range: range)
-            array.reserveCapacity(array.count + range.count / 8)
-            for start in stride(from: range.lowerBound, to: range.upperBound, by: 8) {
-                array.append(Double(bitPattern: reader.littleEndian64(at: start)))
-            }
-        default:
-            throw mismatch("64-bit or packed 64-bit")
+        if case .fixed64(let raw) = value { return array.append(Double(bitPattern: raw)) }
+        try appendPacked(to: &array, width: 8, expected: "64-bit or packed 64-bit") { Double(bitPattern: $0.littleEndian64(at: $1)) }
+    }
+
+    /// A packed run of fixed-width values (`width` bytes each, read by `load` at a byte offset).
+    @inline(__always)
+    private func appendPacked<T>(to array: inout [T], width: Int, expected: String,
+                                 load: (ProtobufReader, Int) -> T) throws {
+        guard case .lengthDelimited(let range) = value else { throw mismatch(expected) }
+        guard range.count % width == 0 else {
+            throw ProtobufError.truncatedField(field: number, offset: offset, needed: (range.count / width + 1) * width,
+                                               available: range.count)
+        }
+        let reader = ProtobufReader(bytes, range: range)
+        array.reserveCapacity(array.count + range.count / width)
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: width) {
+            array.append(load(reader, start))
         }
     }
 }

@@ -1,7 +1,5 @@
-/// NCHW convolution by im2col + GEMM over chunks of examples, for any group count. Float
-/// convolutions go first to the pointwise path for 1x1 kernels without pads (Kernels+Pointwise),
-/// to the direct AVX2 / AVX-512 kernels when the CPU has them and the shape fits
-/// (Kernels+DirectConv, Kernels+DirectConvBackwardData), then Winograd.
+/// NCHW convolutions on the path `ConvPathTable` picks (depthwise, pointwise, direct, Winograd
+/// or im2col + GEMM over chunks of examples, for any group count).
 ///
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
 /// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
@@ -21,35 +19,55 @@ extension Kernels {
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool, addend: UnsafePointer<Scalar>? = nil
     ) {
         precondition(addend == nil || !accumulate, "conv2DForward: an addend replaces accumulate")
-        let direct = Scalar.self == Float.self && !isDepthwise(geometry) && !pointwiseApplies(geometry) && directApplies(geometry)
-        var accumulate = accumulate
-        if let addend, !direct {   // only the direct kernel adds it as it stores
-            y.update(from: addend, count: blocks * geometry.outputCount)
-            accumulate = true
+        let path = ConvPathTable.host.path(geometry, .forward, float: Scalar.self == Float.self)
+        var (accumulate, addend) = (accumulate, addend)
+        if let a = addend, path != .direct {   // only the direct kernel adds it as it stores
+            y.update(from: a, count: blocks * geometry.outputCount)
+            (accumulate, addend) = (true, nil)
         }
-        if isDepthwise(geometry) {
-            return depthwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
-                                    wBlockStride: wBlockStride, y: y, accumulate: accumulate)
-        }
-        if Scalar.self == Float.self, pointwiseApplies(geometry) {
-            return pointwiseForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
-                                    wBlockStride: wBlockStride, y: y, accumulate: accumulate)
-        }
-        if direct {
-            return directForward(geometry, blocks: blocks, x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
-                                 xBlockStride: xBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
-                                 wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                                 accumulate: accumulate, addend: addend.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) })
-        }
-        if Scalar.self == Float.self, winogradApplies(geometry) {
-            return winogradForward(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w,
-                                   wBlockStride: wBlockStride, y: y, accumulate: accumulate)
-        }
-        if let perGemm = mergedBlocks(geometry, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) {
-            return conv2DForwardSharedInput(geometry, blocks: blocks, perGemm: perGemm, x: x, w: w, y: y, accumulate: accumulate)
-        }
-        conv2DForwardIm2col(geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+        conv2DForward(path, geometry, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                      y: y, accumulate: accumulate, addend: addend)
+    }
+
+    /// `conv2DForward` on a path the table chose for this geometry and scalar; an addend only on .direct.
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    static func conv2DForward<Scalar: TensorScalar>(
+        _ path: ConvPath, _ g: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Scalar>, xBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int,
+        y: UnsafeMutablePointer<Scalar>, accumulate: Bool, addend: UnsafePointer<Scalar>?
+    ) {
+        switch path {
+        case .depthwise:
+            depthwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                             y: y, accumulate: accumulate)
+        case .pointwise:
+            pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                             y: y, accumulate: accumulate)
+        case .direct:
+            directForward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
+                          y: floats(y), accumulate: accumulate, addend: addend.map(floats))
+        case .winograd:
+            winogradForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
                             y: y, accumulate: accumulate)
+        case .im2col:
+            if let perGemm = mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) {
+                return conv2DForwardSharedInput(g, blocks: blocks, perGemm: perGemm, x: x, w: w, y: y, accumulate: accumulate)
+            }
+            conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                                y: y, accumulate: accumulate)
+        }
+    }
+
+    /// A Float path's operand (the table picks Float-only paths for Float alone).
+    @inline(__always)
+    static func floats<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always)
+    static func floats<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
     /// The im2col + GEMM path of `conv2DForward` (any geometry; tests and benchmarks call it directly).
@@ -63,50 +81,30 @@ extension Kernels {
         // Blocks with their own inputs are never merged into one larger batch: every block then
         // runs the GEMMs of the same shapes as a single-block call.
         let g = geometry
-        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
-        let p = threads   // once: a body on another thread would read that thread's budget
-        parallelFor(p) { t in
-            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
-            let tmp = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
-            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(tmp, cout * chunk * os) }
-            for c in stride(from: t, to: chunks, by: p) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
-                for b in 0..<blocks {
-                    if b == 0 || xBlockStride != 0 {
-                        for i in 0..<cn {
-                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
-                        }
-                    }
-                    let wb = w + b * wBlockStride
-                    let yb = y + b * g.outputCount
-                    if cn == 1 {
-                        // one example: the GEMM's [C_out, OH*OW] result is already its NCHW slice
-                        for grp in 0..<g.group {
-                            Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
-                                        a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
-                                        beta: accumulate ? 1 : 0, c: yb + (n0 * cout + grp * coutG) * os, ldc: ld)
-                        }
-                        continue
-                    }
+        let (cout, os, patch, coutG) = (g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
+        // threads read once: a body on another thread would read that thread's budget
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: cout) { _, col, tmp, n0, cn, ld in
+            for b in 0..<blocks {
+                if b == 0 || xBlockStride != 0 {
+                    im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
+                }
+                let wb = w + b * wBlockStride
+                let yb = y + b * g.outputCount
+                if cn == 1 {
+                    // one example: the GEMM's [C_out, OH*OW] result is already its NCHW slice
                     for grp in 0..<g.group {
                         Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
                                     a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
-                                    beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
+                                    beta: accumulate ? 1 : 0, c: yb + (n0 * cout + grp * coutG) * os, ldc: ld)
                     }
-                    for i in 0..<cn {
-                        for co in 0..<cout {
-                            let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + co * ld + i * os
-                            if accumulate {
-                                for j in 0..<os { dst[j] += src[j] }
-                            } else {
-                                dst.update(from: src, count: os)
-                            }
-                        }
-                    }
+                    continue
                 }
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: false, transB: false, m: coutG, n: ld, k: patch, alpha: 1,
+                                a: wb + grp * coutG * patch, lda: patch, b: col + grp * patch * ld, ldb: ld,
+                                beta: 0, c: tmp + grp * coutG * ld, ldc: ld)
+                }
+                scatterOutput(g, tmp, first: n0, count: cn, into: yb, accumulate: accumulate)
             }
         }
     }
@@ -114,52 +112,45 @@ extension Kernels {
     /// dx[b] (+)= conv_transpose(dy[b], w[b]): the adjoint of `conv2DForward` in x.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func conv2DBackwardData<Scalar: TensorScalar>(
-        _ geometry: ConvGeometry, blocks: Int,
+        _ g: ConvGeometry, blocks: Int,
         dy: UnsafePointer<Scalar>, dyBlockStride: Int,
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         dx: UnsafeMutablePointer<Scalar>, accumulate: Bool, addend: UnsafePointer<Scalar>? = nil
     ) {
         precondition(addend == nil || !accumulate, "conv2DBackwardData: an addend replaces accumulate")
+        let table = ConvPathTable.host
+        let path = table.path(g, .backwardData, float: Scalar.self == Float.self)
+        let t = path == .depthwise || path == .pointwise ? nil : table.transposed(g)
+        var (accumulate, addend) = (accumulate, addend)
         // the stride-1 data gradient on the direct kernel, the one path that adds an addend as it stores
-        let direct = Scalar.self == Float.self && !isDepthwise(geometry) && !pointwiseApplies(geometry)
-            && (geometry.strideOneTranspose.map(directApplies) ?? false)
-        var accumulate = accumulate
-        if let addend, !direct {
-            dx.update(from: addend, count: blocks * geometry.inputCount)
-            accumulate = true
+        if let a = addend, path != .direct || t == nil {
+            dx.update(from: a, count: blocks * g.inputCount)
+            (accumulate, addend) = (true, nil)
         }
-        if isDepthwise(geometry) {
-            return depthwiseBackwardData(geometry, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w,
-                                         wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
-        }
-        let g = geometry
-        if Scalar.self == Float.self, pointwiseApplies(g) {
-            return pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w,
-                                         wBlockStride: wBlockStride, dx: dx, accumulate: accumulate)
-        }
-        if let t = g.strideOneTranspose {
-            if direct {
-                return directForward(t, blocks: blocks, x: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),
-                                     xBlockStride: dyBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
-                                     wBlockStride: wBlockStride, y: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self),
-                                     accumulate: accumulate, weights: .flippedTransposed,
-                                     addend: addend.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) })
-            }
+        switch (path, t) {
+        case (.depthwise, _):
+            depthwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                                  dx: dx, accumulate: accumulate)
+        case (.pointwise, _):
+            pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                                  dx: dx, accumulate: accumulate)
+        case (.direct, let t?):
+            directForward(t, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w), wBlockStride: wBlockStride,
+                          y: floats(dx), accumulate: accumulate, weights: .flippedTransposed, addend: addend.map(floats))
+        case (_, let t?):
             let wBlocks = wBlockStride == 0 ? 1 : blocks
             let flipped = BufferPool.shared.scratch(wBlocks * g.weightCount, of: Scalar.self)
             defer { BufferPool.shared.release(flipped, wBlocks * g.weightCount) }
             flippedTransposedWeights(g, blocks: wBlocks, w: w, into: flipped)
-            return conv2DForward(t, blocks: blocks, x: dy, xBlockStride: dyBlockStride, w: flipped,
-                                 wBlockStride: wBlockStride == 0 ? 0 : g.weightCount, y: dx, accumulate: accumulate)
+            conv2DForward(path, t, blocks: blocks, x: dy, xBlockStride: dyBlockStride, w: flipped,
+                          wBlockStride: wBlockStride == 0 ? 0 : g.weightCount, y: dx, accumulate: accumulate, addend: nil)
+        case (.direct, nil):
+            directBackwardData(g, blocks: blocks, dy: floats(dy), dyBlockStride: dyBlockStride, w: floats(w),
+                               wBlockStride: wBlockStride, dx: floats(dx), accumulate: accumulate)
+        case (_, nil):
+            conv2DBackwardDataIm2col(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                                     dx: dx, accumulate: accumulate)
         }
-        if Scalar.self == Float.self, directDataApplies(g) {
-            return directBackwardData(g, blocks: blocks, dy: UnsafeRawPointer(dy).assumingMemoryBound(to: Float.self),
-                                      dyBlockStride: dyBlockStride, w: UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
-                                      wBlockStride: wBlockStride, dx: UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self),
-                                      accumulate: accumulate)
-        }
-        conv2DBackwardDataIm2col(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                 dx: dx, accumulate: accumulate)
     }
 
     /// The GEMM + col2im path of `conv2DBackwardData` (any geometry; tests and benchmarks call it directly).
@@ -171,31 +162,21 @@ extension Kernels {
         dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
-        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
-        let p = threads   // once: a body on another thread would read that thread's budget
-        parallelFor(p) { t in
-            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
-            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
-            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
-            for c in stride(from: t, to: chunks, by: p) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
-                for b in 0..<blocks {
-                    if b == 0 || dyBlockStride != 0 {
-                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
-                    }
-                    let wb = w + b * wBlockStride
-                    for grp in 0..<g.group {
-                        Scalar.gemm(transA: true, transB: false, m: patch, n: ld, k: coutG, alpha: 1,
-                                    a: wb + grp * coutG * patch, lda: patch, b: gmat + grp * coutG * ld, ldb: ld,
-                                    beta: 0, c: col + grp * patch * ld, ldc: ld)
-                    }
-                    let dxb = dx + b * g.inputCount
-                    for i in 0..<cn {
-                        col2im(g, col: col + i * os, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
-                    }
+        let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: g.outChannels) { _, col, gmat, n0, cn, ld in
+            for b in 0..<blocks {
+                if b == 0 || dyBlockStride != 0 {
+                    gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
+                }
+                let wb = w + b * wBlockStride
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: true, transB: false, m: patch, n: ld, k: coutG, alpha: 1,
+                                a: wb + grp * coutG * patch, lda: patch, b: gmat + grp * coutG * ld, ldb: ld,
+                                beta: 0, c: col + grp * patch * ld, ldc: ld)
+                }
+                let dxb = dx + b * g.inputCount
+                for i in 0..<cn {
+                    col2im(g, col: col + i * g.outSpatial, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
                 }
             }
         }
@@ -210,59 +191,37 @@ extension Kernels {
         dy: UnsafePointer<Scalar>, dyBlockStride: Int,
         dw: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        if isDepthwise(g) {
+        if ConvPathTable.host.path(g, .backwardWeight, float: Scalar.self == Float.self) == .depthwise {
             return depthwiseBackwardWeight(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy,
                                            dyBlockStride: dyBlockStride, dw: dw, accumulate: accumulate)
         }
         if !accumulate { dw.update(repeating: 0, count: blocks * g.weightCount) }
-        let (n, cout, os, patch, coutG) = (g.batch, g.outChannels, g.outSpatial, g.patchSize, g.outChannelsPerGroup)
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
+        let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
+        let chunks = Im2colChunks(g)
         // A fixed number of partial sums over contiguous chunk ranges, added in order at the end:
         // the bits do not depend on the thread count.
-        let slices = min(chunks, 8)
+        let slices = min(chunks.count, 8)
         let partial = BufferPool.shared.scratch(slices * blocks * g.weightCount, of: Scalar.self)
         defer { BufferPool.shared.release(partial, slices * blocks * g.weightCount) }
         partial.update(repeating: 0, count: slices * blocks * g.weightCount)
-        parallelFor(slices) { slice in
-            let col = BufferPool.shared.scratch(rows * chunk * os, of: Scalar.self)
-            let gmat = BufferPool.shared.scratch(cout * chunk * os, of: Scalar.self)
-            defer { BufferPool.shared.release(col, rows * chunk * os); BufferPool.shared.release(gmat, cout * chunk * os) }
-            for c in (chunks * slice / slices)..<(chunks * (slice + 1) / slices) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
-                for b in 0..<blocks {
-                    if b == 0 || xBlockStride != 0 {
-                        for i in 0..<cn {
-                            im2col(g, x: x + b * xBlockStride + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
-                        }
-                    }
-                    if b == 0 || dyBlockStride != 0 {
-                        gatherOutput(g, dy + b * dyBlockStride, n0: n0, count: cn, into: gmat)
-                    }
-                    let dwb = partial + (slice * blocks + b) * g.weightCount
-                    for grp in 0..<g.group {
-                        Scalar.gemm(transA: false, transB: true, m: coutG, n: patch, k: ld, alpha: 1,
-                                    a: gmat + grp * coutG * ld, lda: ld, b: col + grp * patch * ld, ldb: ld,
-                                    beta: 1, c: dwb + grp * coutG * patch, ldc: patch)
-                    }
+        forEachChunk(g, chunks, parts: slices, outRows: g.outChannels) { slice, col, gmat, n0, cn, ld in
+            for b in 0..<blocks {
+                if b == 0 || xBlockStride != 0 {
+                    im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
+                }
+                if b == 0 || dyBlockStride != 0 {
+                    gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
+                }
+                let dwb = partial + (slice * blocks + b) * g.weightCount
+                for grp in 0..<g.group {
+                    Scalar.gemm(transA: false, transB: true, m: coutG, n: patch, k: ld, alpha: 1,
+                                a: gmat + grp * coutG * ld, lda: ld, b: col + grp * patch * ld, ldb: ld,
+                                beta: 1, c: dwb + grp * coutG * patch, ldc: patch)
                 }
             }
         }
         for slice in 0..<slices {
             axpy(1, x: partial + slice * blocks * g.weightCount, y: dw, count: blocks * g.weightCount)
-        }
-    }
-
-    /// Copies examples n0..<n0+count of an NCHW output into [C, count * OH*OW] matrix layout.
-    static func gatherOutput<Scalar: TensorScalar>(_ g: ConvGeometry, _ dy: UnsafePointer<Scalar>, n0: Int, count: Int,
-                                                   into gmat: UnsafeMutablePointer<Scalar>) {
-        let (cout, os) = (g.outChannels, g.outSpatial)
-        let ld = count * os
-        for i in 0..<count {
-            for co in 0..<cout {
-                (gmat + co * ld + i * os).update(from: dy + ((n0 + i) * cout + co) * os, count: os)
-            }
         }
     }
 }

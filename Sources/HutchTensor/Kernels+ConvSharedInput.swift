@@ -11,13 +11,13 @@ import Foundation
 /// block count of the call (chunks are fixed by the geometry, each GEMM runs on one thread), not
 /// on the thread count. Hence opt-in (below).
 extension Kernels {
-    /// Off unless HUTCH_MERGE_BLOCKS=1: merged rows change a probe's bits with the number of
+    /// Off by default (KernelOverrides.mergeBlocks): merged rows change a probe's bits with the number of
     /// probes in its call (OpenBLAS's row results depend on the row count), which breaks the
     /// guarantee that a probe's bits do not depend on its group
     /// (`ReproducibilityTests.testResultsDoNotDependOnCallGroupingBitForBit`), and the measured
     /// gain (+20-30 % on these passes at 16 channels, none at 32-64, about 4 % of a probe) does
     /// not pay for that.
-    static let mergeBlocksEnabled = ProcessInfo.processInfo.environment["HUTCH_MERGE_BLOCKS"] == "1"
+    static let mergeBlocksEnabled = ConvPathTable.host.overrides.mergeBlocks
 
     /// Rows of the merged GEMM at most: bounds the result buffer (16 x rows x tiles in Winograd).
     static let mergedRows = 256
@@ -39,39 +39,17 @@ extension Kernels {
         x: UnsafePointer<Scalar>, w: UnsafePointer<Scalar>,
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        let (n, cout, os, patch) = (g.batch, g.outChannels, g.outSpatial, g.patchSize)
-        let chunk = chunkSize(g, batch: n)
-        let chunks = (n + chunk - 1) / chunk
-        let p = threads   // once: a body on another thread would read that thread's budget
-        parallelFor(p) { t in
-            let col = BufferPool.shared.scratch(patch * chunk * os, of: Scalar.self)
-            let tmp = BufferPool.shared.scratch(perGemm * cout * chunk * os, of: Scalar.self)
-            defer {
-                BufferPool.shared.release(col, patch * chunk * os)
-                BufferPool.shared.release(tmp, perGemm * cout * chunk * os)
-            }
-            for c in stride(from: t, to: chunks, by: p) {
-                let n0 = c * chunk, cn = min(chunk, n - c * chunk), ld = cn * os
-                for i in 0..<cn {
-                    im2col(g, x: x + (n0 + i) * g.inChannels * g.inSpatial, col: col + i * os, ld: ld)
-                }
-                for b0 in stride(from: 0, to: blocks, by: perGemm) {
-                    let mb = min(perGemm, blocks - b0)
-                    Scalar.gemm(transA: false, transB: false, m: mb * cout, n: ld, k: patch, alpha: 1,
-                                a: w + b0 * g.weightCount, lda: patch, b: col, ldb: ld, beta: 0, c: tmp, ldc: ld)
-                    for bb in 0..<mb {
-                        let yb = y + (b0 + bb) * g.outputCount
-                        for i in 0..<cn {
-                            for co in 0..<cout {
-                                let dst = yb + ((n0 + i) * cout + co) * os, src = tmp + (bb * cout + co) * ld + i * os
-                                if accumulate {
-                                    for j in 0..<os { dst[j] += src[j] }
-                                } else {
-                                    dst.update(from: src, count: os)
-                                }
-                            }
-                        }
-                    }
+        let (cout, patch) = (g.outChannels, g.patchSize)
+        // threads read once: a body on another thread would read that thread's budget
+        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: perGemm * cout) { _, col, tmp, n0, cn, ld in
+            im2colExamples(g, x, first: n0, count: cn, into: col)
+            for b0 in stride(from: 0, to: blocks, by: perGemm) {
+                let mb = min(perGemm, blocks - b0)
+                Scalar.gemm(transA: false, transB: false, m: mb * cout, n: ld, k: patch, alpha: 1,
+                            a: w + b0 * g.weightCount, lda: patch, b: col, ldb: ld, beta: 0, c: tmp, ldc: ld)
+                for bb in 0..<mb {
+                    scatterOutput(g, tmp + bb * cout * ld, first: n0, count: cn, into: y + (b0 + bb) * g.outputCount,
+                                  accumulate: accumulate)
                 }
             }
         }

@@ -8,7 +8,7 @@ extension ConvGeometry {
     /// The geometry of conv(dy, W') when this convolution has stride 1, dilation 1, one group
     /// and pads below the kernel size; nil otherwise.
     public var strideOneTranspose: ConvGeometry? {
-        guard Kernels.transposedDataGradientEnabled, strideH == 1, strideW == 1, dilationH == 1, dilationW == 1, group == 1,
+        guard strideH == 1, strideW == 1, dilationH == 1, dilationW == 1, group == 1,
               padTop < kernelHeight, padBottom < kernelHeight, padLeft < kernelWidth, padRight < kernelWidth
         else { return nil }
         var t = self
@@ -21,9 +21,6 @@ extension ConvGeometry {
 }
 
 extension Kernels {
-    /// HUTCH_CONV_TRANSPOSE=0 keeps the GEMM + col2im data gradient (for benchmarks).
-    static let transposedDataGradientEnabled = ProcessInfo.processInfo.environment["HUTCH_CONV_TRANSPOSE"] != "0"
-
     /// w' of `strideOneTranspose` for `blocks` weight blocks: [C_in, C_out, kH, kW], flipped.
     static func flippedTransposedWeights<Scalar: TensorScalar>(_ g: ConvGeometry, blocks: Int, w: UnsafePointer<Scalar>,
                                                                into out: UnsafeMutablePointer<Scalar>) {

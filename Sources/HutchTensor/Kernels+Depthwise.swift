@@ -4,23 +4,30 @@ extension Kernels {
     @inlinable
     static func isDepthwise(_ g: ConvGeometry) -> Bool { g.group > 1 && g.inChannelsPerGroup == 1 }
 
-    /// Calls body(outRow, inRow, weightIndex, count...) for every (output channel, kernel tap,
-    /// output row) with the valid column range, for one example.
-    @inlinable
-    static func depthwiseTaps(_ g: ConvGeometry,
-                              _ body: (_ co: Int, _ ci: Int, _ tap: Int, _ outOffset: Int, _ inOffset: Int, _ lo: Int, _ hi: Int) -> Void) {
-        let coutG = g.outChannelsPerGroup
-        for co in 0..<g.outChannels {
-            let ci = co / coutG
-            for ki in 0..<g.kernelHeight {
-                for kj in 0..<g.kernelWidth {
-                    let xOff = kj * g.dilationW - g.padLeft
-                    let (lo, hi) = validRange(offset: xOff, stride: g.strideW, size: g.inWidth, count: g.outWidth)
-                    if lo >= hi { continue }
-                    for oy in 0..<g.outHeight {
-                        let iy = oy * g.strideH - g.padTop + ki * g.dilationH
-                        if iy < 0 || iy >= g.inHeight { continue }
-                        body(co, ci, ki * g.kernelWidth + kj, oy * g.outWidth, iy * g.inWidth + xOff, lo, hi)
+    /// Calls body(b, weight, out, in, lo, hi) for every block, example, output channel, kernel tap
+    /// and output row, in that order: output columns lo..<hi of the row at offset `out` (into a
+    /// block's output) read the input row at offset `in` (into a block's input) with weight
+    /// element `weight` (into a block's weights), column ox reading `in + ox * strideW`.
+    @inline(__always)
+    static func depthwiseRows(_ g: ConvGeometry, blocks: Int,
+                              _ body: (_ b: Int, _ weight: Int, _ out: Int, _ in: Int, _ lo: Int, _ hi: Int) -> Void) {
+        let (coutG, taps) = (g.outChannelsPerGroup, g.kernelHeight * g.kernelWidth)
+        for b in 0..<blocks {
+            for n in 0..<g.batch {
+                for co in 0..<g.outChannels {
+                    let outPlane = (n * g.outChannels + co) * g.outSpatial, inPlane = (n * g.inChannels + co / coutG) * g.inSpatial
+                    for ki in 0..<g.kernelHeight {
+                        for kj in 0..<g.kernelWidth {
+                            let xOff = kj * g.dilationW - g.padLeft
+                            let (lo, hi) = validRange(offset: xOff, stride: g.strideW, size: g.inWidth, count: g.outWidth)
+                            if lo >= hi { continue }
+                            for oy in 0..<g.outHeight {
+                                let iy = oy * g.strideH - g.padTop + ki * g.dilationH
+                                if iy < 0 || iy >= g.inHeight { continue }
+                                body(b, co * taps + ki * g.kernelWidth + kj, outPlane + oy * g.outWidth,
+                                     inPlane + iy * g.inWidth + xOff, lo, hi)
+                            }
+                        }
                     }
                 }
             }
@@ -33,19 +40,12 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int, y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
         if !accumulate { y.update(repeating: 0, count: blocks * g.outputCount) }
-        let (taps, sw) = (g.kernelHeight * g.kernelWidth, g.strideW)
-        for b in 0..<blocks {
-            let wb = w + b * wBlockStride
-            for n in 0..<g.batch {
-                let xn = x + b * xBlockStride + n * g.inChannels * g.inSpatial
-                let yn = y + b * g.outputCount + n * g.outChannels * g.outSpatial
-                depthwiseTaps(g) { co, ci, tap, o, i, lo, hi in
-                    let wv = wb[co * taps + tap]
-                    let dst = yn + co * g.outSpatial + o, src = xn + ci * g.inSpatial + i
-                    if sw == 1 { for ox in lo..<hi { dst[ox] += wv * src[ox] } }
-                    else { for ox in lo..<hi { dst[ox] += wv * src[ox * sw] } }
-                }
-            }
+        let sw = g.strideW
+        depthwiseRows(g, blocks: blocks) { b, k, o, i, lo, hi in
+            let wv = w[b * wBlockStride + k]
+            let dst = y + b * g.outputCount + o, src = x + b * xBlockStride + i
+            if sw == 1 { for ox in lo..<hi { dst[ox] += wv * src[ox] } }
+            else { for ox in lo..<hi { dst[ox] += wv * src[ox * sw] } }
         }
     }
 
@@ -55,19 +55,12 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int, dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
-        let (taps, sw) = (g.kernelHeight * g.kernelWidth, g.strideW)
-        for b in 0..<blocks {
-            let wb = w + b * wBlockStride
-            for n in 0..<g.batch {
-                let gn = dy + b * dyBlockStride + n * g.outChannels * g.outSpatial
-                let xn = dx + b * g.inputCount + n * g.inChannels * g.inSpatial
-                depthwiseTaps(g) { co, ci, tap, o, i, lo, hi in
-                    let wv = wb[co * taps + tap]
-                    let src = gn + co * g.outSpatial + o, dst = xn + ci * g.inSpatial + i
-                    if sw == 1 { for ox in lo..<hi { dst[ox] += wv * src[ox] } }
-                    else { for ox in lo..<hi { dst[ox * sw] += wv * src[ox] } }
-                }
-            }
+        let sw = g.strideW
+        depthwiseRows(g, blocks: blocks) { b, k, o, i, lo, hi in
+            let wv = w[b * wBlockStride + k]
+            let src = dy + b * dyBlockStride + o, dst = dx + b * g.inputCount + i
+            if sw == 1 { for ox in lo..<hi { dst[ox] += wv * src[ox] } }
+            else { for ox in lo..<hi { dst[ox * sw] += wv * src[ox] } }
         }
     }
 
@@ -77,20 +70,13 @@ extension Kernels {
         dy: UnsafePointer<Scalar>, dyBlockStride: Int, dw: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
         if !accumulate { dw.update(repeating: 0, count: blocks * g.weightCount) }
-        let (taps, sw) = (g.kernelHeight * g.kernelWidth, g.strideW)
-        for b in 0..<blocks {
-            let dwb = dw + b * g.weightCount
-            for n in 0..<g.batch {
-                let xn = x + b * xBlockStride + n * g.inChannels * g.inSpatial
-                let gn = dy + b * dyBlockStride + n * g.outChannels * g.outSpatial
-                depthwiseTaps(g) { co, ci, tap, o, i, lo, hi in
-                    let src = gn + co * g.outSpatial + o, xs = xn + ci * g.inSpatial + i
-                    var s: Scalar = 0
-                    if sw == 1 { for ox in lo..<hi { s += src[ox] * xs[ox] } }
-                    else { for ox in lo..<hi { s += src[ox] * xs[ox * sw] } }
-                    dwb[co * taps + tap] += s
-                }
-            }
+        let sw = g.strideW
+        depthwiseRows(g, blocks: blocks) { b, k, o, i, lo, hi in
+            let src = dy + b * dyBlockStride + o, xs = x + b * xBlockStride + i
+            var s: Scalar = 0
+            if sw == 1 { for ox in lo..<hi { s += src[ox] * xs[ox] } }
+            else { for ox in lo..<hi { s += src[ox] * xs[ox * sw] } }
+            dw[b * g.weightCount + k] += s
         }
     }
 }

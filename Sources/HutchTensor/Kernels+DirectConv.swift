@@ -9,31 +9,11 @@ import HutchTensorAVX512
 /// depend neither on threads, blocks nor on which of the two kernels ran: block b's result
 /// equals a single-block call on block b's operands. Threads split the examples.
 extension Kernels {
-    /// The flags line of /proc/cpuinfo (the kernel clears AVX flags when the OS does not save
-    /// their register state). Empty off x86-64 or when unreadable.
-    static let cpuFlags: Set<Substring> = {
-        #if arch(x86_64)
-        guard let handle = FileHandle(forReadingAtPath: "/proc/cpuinfo"),
-              let data = try? handle.readToEnd(), let text = String(data: data, encoding: .utf8),
-              let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-        return Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" }))
-        #else
-        return []
-        #endif
-    }()
-
-    /// Whether this CPU runs HutchTensorAVX2's code (-target-cpu haswell: AVX2, FMA, BMI1/2, F16C, MOVBE).
-    static let cpuHasAVX2FMA = ["avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "popcnt"].allSatisfy { cpuFlags.contains($0) }
-
-    /// Whether this CPU runs HutchTensorAVX512's code (-target-cpu skylake-avx512).
-    static let cpuHasAVX512 = cpuHasAVX2FMA
-        && ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy { cpuFlags.contains($0) }
-
-    /// HUTCH_DIRECT_CONV=0 turns the direct path off (for benchmarks against Winograd / im2col).
-    static let directConvEnabled = cpuHasAVX2FMA && ProcessInfo.processInfo.environment["HUTCH_DIRECT_CONV"] != "0"
-
-    /// HUTCH_AVX512=0 keeps the direct path on its AVX2 kernel (same bits, for benchmarks).
-    static let directAVX512Enabled = cpuHasAVX512 && ProcessInfo.processInfo.environment["HUTCH_AVX512"] != "0"
+    /// The host's features and the table's switches, as the kernels read them.
+    static let cpuHasAVX2FMA = CPUFeatures.host.avx2FMA
+    static let cpuHasAVX512 = CPUFeatures.host.avx512
+    static let directConvEnabled = ConvPathTable.host.directEnabled
+    static let directAVX512Enabled = ConvPathTable.host.avx512Enabled
 
     /// Which kernel runs a shape: AVX-512 when the CPU has it and the output splits into
     /// 16-column vectors (within a row, or over two 8-column rows after `expand`), else AVX2.
@@ -91,28 +71,8 @@ extension Kernels {
         return s.fits ? s : nil
     }
 
-    /// Whether `conv2DForward` takes the direct path for this Float geometry. The rule depends on
-    /// the geometry only (never on blocks or shared operands), so that a block's bits equal a
-    /// single-block call's. Measured with EngineBenchmark's path table (GFLOP per CPU-second,
-    /// 2 threads, batch 128, busy machine; columns 1 block / 8 blocks sharing x / 8 sharing w),
-    /// direct with the AVX-512 kernel (AMD family 26), direct with HUTCH_AVX512=0, the others:
-    ///   3->16 32x32 3x3:     AVX-512 160 / 180 / 129, AVX2 97 / 103 / 89,  im2col 50 / 62 / 46
-    ///   16->16 32x32 3x3:    AVX-512 154 / 194 / 154, AVX2 92 / 105 / 91,  im2col 54 / 71 / 54,  Winograd 53 / 81 / 53
-    ///   16->32 32x32 3x3 s2: AVX-512  88 / 167 /  98, AVX2 67 /  98 / 66,  im2col 50 / 78 / 50
-    ///   32->32 16x16 3x3:    AVX-512 167 / 203 / 166, AVX2 96 / 108 / 94,  Winograd 73 / 108 / 67
-    ///   32->64 16x16 3x3 s2: AVX-512 105 / 177 / 103, AVX2 73 /  96 / 73,  im2col 51 / 86 / 56
-    ///   64->64 8x8 3x3:      AVX-512 153 / 193 / 151, AVX2 96 / 101 / 95,  Winograd 80 / 117 / 83
-    ///   16->32 32x32 1x1 s2: AVX-512  25 /  81 /  23, AVX2 15 /  58 / 15,  im2col 40 / 51 / 31
-    ///   32->64 16x16 1x1 s2: AVX-512  33 / 119 /  30, AVX2 26 /  71 / 25,  im2col 59 / 71 / 53
-    /// So: direct for every kernel larger than 1x1 that fits (OW a multiple of 8, no groups or
-    /// dilations). With AVX2 only, Winograd wins on a shared input at 64 channels (117 vs 101;
-    /// 4 blocks: 109 vs 100), but a rule on blocks would change a probe's bits with its group,
-    /// and a probe's passes are half shared-x (V x, V^T g) and half shared-w (W x-dot,
-    /// W^T lambda-dot): on average direct is no slower. 1x1 kernels keep im2col: their few steps
-    /// per tile do not pay for padding the input.
-    static func directApplies(_ g: ConvGeometry) -> Bool {
-        directConvEnabled && g.kernelHeight * g.kernelWidth > 1 && directShape(g) != nil
-    }
+    /// The table's direct rule for a forward geometry (ConvPathTable).
+    static func directApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.direct(g) }
 
     /// How the weights given to `directForward` are laid out.
     enum DirectWeights {
@@ -159,58 +119,18 @@ extension Kernels {
         let kernel = directKernel(s, allowed: avx512)
         let scratch = directScratchCount(s, kernel)
         let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
-        // Work items: an example with all blocks when x is shared (padded once), else (block, example).
-        let perItem = xBlockStride == 0 ? blocks : 1
-        let items = g.batch * (blocks / perItem)
-        let p = max(1, min(workers, items))
-        let queue = WorkQueue(items)
-        parallelFor(p) { _ in
+        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: xBlockStride == 0)
+        parallelFor(items.threads(workers)) { _ in
             let padded = BufferPool.shared.scratch(scratch.padded, of: Float.self)
             let expanded = BufferPool.shared.scratch(scratch.expanded, of: Float.self)
             defer { BufferPool.shared.release(padded, scratch.padded); BufferPool.shared.release(expanded, scratch.expanded) }
-            while let item = queue.next() {
-                let b0 = (item / g.batch) * perItem, e = item % g.batch
-                directPrepare(s, kernel, x: x + b0 * xBlockStride + e * inCount, padded: padded, expanded: expanded)
-                for b in b0..<(b0 + perItem) {
+            while case let (bs, e)? = items.next() {
+                directPrepare(s, kernel, x: x + bs.lowerBound * xBlockStride + e * inCount, padded: padded, expanded: expanded)
+                for b in bs {
                     directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + b * packedStride,
                                   y: y + b * g.outputCount + e * outCount, mode: mode)
                 }
             }
         }
-    }
-}
-
-/// One of the Float forward convolution paths, for benchmarks that compare them side by side.
-public enum ConvForwardPath: String, Sendable, CaseIterable {
-    case direct, winograd, im2col, pointwise
-}
-
-extension Kernels {
-    /// conv2DForward (Float) on the given path, whatever the dispatch rule would pick; false (and
-    /// y untouched) when the path cannot run this geometry on this CPU. For benchmarks.
-    public static func conv2DForward(
-        _ g: ConvGeometry, path: ConvForwardPath, blocks: Int,
-        x: UnsafePointer<Float>, xBlockStride: Int, w: UnsafePointer<Float>, wBlockStride: Int,
-        y: UnsafeMutablePointer<Float>, accumulate: Bool
-    ) -> Bool {
-        guard !isDepthwise(g) else { return false }
-        switch path {
-        case .direct:
-            guard cpuHasAVX2FMA, directShape(g) != nil else { return false }
-            directForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                          accumulate: accumulate)
-        case .winograd:
-            guard winogradShapeFits(g) else { return false }
-            winogradForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                            accumulate: accumulate)
-        case .im2col:
-            conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                                accumulate: accumulate)
-        case .pointwise:
-            guard isPointwise(g) else { return false }
-            pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: y,
-                             accumulate: accumulate)
-        }
-        return true
     }
 }

@@ -45,16 +45,8 @@ extension Kernels {
         return phases
     }
 
-    /// Whether `conv2DBackwardData` takes the direct strided path (Float), by geometry only (as
-    /// the forward rule). EngineBenchmark path table, GFLOP per CPU-second, 2 threads, batch 128
-    /// (1 block / 8 blocks sharing dy / 8 blocks sharing w), direct (AVX-512; AVX2) vs GEMM + col2im:
-    ///   16->32 32x32 3x3 s2: 75 / 105 / 73; 55 / 71 / 56  vs 48 / 48 / 48
-    ///   32->64 16x16 3x3 s2: 76 / 118 / 71; 61 / 77 / 60  vs 62 / 56 / 54
-    ///   16->32 32x32 1x1 s2: 20 /  25 / 19; 19 / 22 / 17  vs 32 / 34 / 28 (half the phases are empty)
-    /// So kernels larger than 1x1 only.
-    static func directDataApplies(_ g: ConvGeometry) -> Bool {
-        directConvEnabled && g.kernelHeight * g.kernelWidth > 1 && directDataPhases(g) != nil
-    }
+    /// The table's direct rule for a strided data gradient (ConvPathTable).
+    static func directDataApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.directData(g) }
 
     /// dx[b] (+)= conv_transpose(dy[b], w[b]) for strided geometries, `workers` threads at most.
     static func directBackwardData(_ g: ConvGeometry, blocks: Int,
@@ -112,11 +104,8 @@ extension Kernels {
         let kernels = phases.map { $0.shape.map { directKernel($0, allowed: avx512) } ?? .avx2 }
         let scratch = zip(phases, kernels).map { ph, k in ph.shape.map { directScratchCount($0, k) } ?? (padded: 0, expanded: 0) }
         let paddedMax = scratch.map(\.padded).max() ?? 0, expandedMax = scratch.map(\.expanded).max() ?? 0
-        let perItem = dyBlockStride == 0 ? blocks : 1
-        let items = g.batch * (blocks / perItem)
-        let p = max(1, min(workers, items))
-        let queue = WorkQueue(items)
-        parallelFor(p) { _ in
+        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: dyBlockStride == 0)
+        parallelFor(items.threads(workers)) { _ in
             let padded = BufferPool.shared.scratch(paddedMax, of: Float.self)
             let expanded = BufferPool.shared.scratch(expandedMax, of: Float.self)
             let tmp = BufferPool.shared.scratch(cin * hp * wp, of: Float.self)
@@ -124,13 +113,13 @@ extension Kernels {
                 BufferPool.shared.release(padded, paddedMax); BufferPool.shared.release(expanded, expandedMax)
                 BufferPool.shared.release(tmp, cin * hp * wp)
             }
-            while let item = queue.next() {
-                let b0 = (item / g.batch) * perItem, e = item % g.batch
+            while case let (bs, e)? = items.next() {
                 for (pi, ph) in phases.enumerated() {
                     if let s = ph.shape {
-                        directPrepare(s, kernels[pi], x: dy + b0 * dyBlockStride + e * outCount, padded: padded, expanded: expanded)
+                        directPrepare(s, kernels[pi], x: dy + bs.lowerBound * dyBlockStride + e * outCount, padded: padded,
+                                      expanded: expanded)
                     }
-                    for b in b0..<(b0 + perItem) {
+                    for b in bs {
                         let dxe = dx + b * g.inputCount + e * inCount
                         if let s = ph.shape {
                             directExample(s, kernels[pi], padded: padded, expanded: expanded,
@@ -155,33 +144,5 @@ extension Kernels {
                 }
             }
         }
-    }
-}
-
-extension Kernels {
-    /// conv2DBackwardData (Float) on the given path (.direct, .pointwise or .im2col: GEMM + col2im), whatever
-    /// the dispatch rule would pick; false (and dx untouched) when the path cannot run it. For benchmarks.
-    public static func conv2DBackwardData(
-        _ g: ConvGeometry, path: ConvForwardPath, blocks: Int,
-        dy: UnsafePointer<Float>, dyBlockStride: Int, w: UnsafePointer<Float>, wBlockStride: Int,
-        dx: UnsafeMutablePointer<Float>, accumulate: Bool
-    ) -> Bool {
-        guard !isDepthwise(g) else { return false }
-        switch path {
-        case .direct:
-            guard cpuHasAVX2FMA, directDataPhases(g) != nil else { return false }
-            directBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride, dx: dx,
-                               accumulate: accumulate)
-        case .winograd:
-            return false
-        case .im2col:
-            conv2DBackwardDataIm2col(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                     dx: dx, accumulate: accumulate)
-        case .pointwise:
-            guard isPointwise(g) else { return false }
-            pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                  dx: dx, accumulate: accumulate)
-        }
-        return true
     }
 }

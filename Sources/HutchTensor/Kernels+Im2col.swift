@@ -8,60 +8,53 @@ extension Kernels {
     /// `col` with row stride `ld` (so several examples can sit side by side).
     public static func im2col<Scalar: TensorScalar>(_ g: ConvGeometry, x: UnsafePointer<Scalar>,
                                                     col: UnsafeMutablePointer<Scalar>, ld: Int) {
-        let (h, w, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
-        let (sh, sw) = (g.strideH, g.strideW)
-        for c in 0..<g.inChannels {
-            let xc = x + c * h * w
-            for ki in 0..<g.kernelHeight {
-                for kj in 0..<g.kernelWidth {
-                    let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * ld
-                    let xOff = kj * g.dilationW - g.padLeft
-                    let (lo, hi) = validRange(offset: xOff, stride: sw, size: w, count: ow)
-                    for oy in 0..<oh {
-                        let iy = oy * sh - g.padTop + ki * g.dilationH
-                        let dst = row + oy * ow
-                        if iy < 0 || iy >= h {
-                            dst.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let src = xc + iy * w + xOff
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
-                        if sw == 1 {
-                            (dst + lo).update(from: src + lo, count: hi - lo)
-                        } else {
-                            var ox = lo
-                            while ox < hi { dst[ox] = src[ox * sw]; ox += 1 }
-                        }
-                        if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
-                    }
-                }
+        let (ow, sw) = (g.outWidth, g.strideW)
+        patchRows(g) { row, oy, input, lo, hi in
+            let dst = col + row * ld + oy * ow
+            guard let input else { return dst.update(repeating: 0, count: ow) }
+            let src = x + input
+            if lo > 0 { dst.update(repeating: 0, count: lo) }
+            if sw == 1 {
+                (dst + lo).update(from: src + lo, count: hi - lo)
+            } else {
+                var ox = lo
+                while ox < hi { dst[ox] = src[ox * sw]; ox += 1 }
             }
+            if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
         }
     }
 
     /// Adds the patch matrix back into one example [C, H, W] (the adjoint of `im2col`).
     public static func col2im<Scalar: TensorScalar>(_ g: ConvGeometry, col: UnsafePointer<Scalar>, ld: Int,
                                                     x: UnsafeMutablePointer<Scalar>) {
-        let (h, w, oh, ow) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
-        let (sh, sw) = (g.strideH, g.strideW)
+        let (ow, sw) = (g.outWidth, g.strideW)
+        patchRows(g) { row, oy, input, lo, hi in
+            guard let input else { return }
+            let src = col + row * ld + oy * ow, dst = x + input
+            var ox = lo
+            if sw == 1 {
+                while ox < hi { dst[ox] += src[ox]; ox += 1 }
+            } else {
+                while ox < hi { dst[ox * sw] += src[ox]; ox += 1 }
+            }
+        }
+    }
+
+    /// Calls body(row, oy, input, lo, hi) for every patch-matrix row (c, ki, kj) and output row oy
+    /// of one example: output columns lo..<hi read input element `input + ox * strideW` (an
+    /// offset into the example, nil when the input row lies in the padding).
+    @inline(__always)
+    static func patchRows(_ g: ConvGeometry, _ body: (_ row: Int, _ oy: Int, _ input: Int?, _ lo: Int, _ hi: Int) -> Void) {
+        let (h, w) = (g.inHeight, g.inWidth)
         for c in 0..<g.inChannels {
-            let xc = x + c * h * w
             for ki in 0..<g.kernelHeight {
                 for kj in 0..<g.kernelWidth {
-                    let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * ld
+                    let row = (c * g.kernelHeight + ki) * g.kernelWidth + kj
                     let xOff = kj * g.dilationW - g.padLeft
-                    let (lo, hi) = validRange(offset: xOff, stride: sw, size: w, count: ow)
-                    for oy in 0..<oh {
-                        let iy = oy * sh - g.padTop + ki * g.dilationH
-                        if iy < 0 || iy >= h { continue }
-                        let src = row + oy * ow
-                        let dst = xc + iy * w + xOff
-                        var ox = lo
-                        if sw == 1 {
-                            while ox < hi { dst[ox] += src[ox]; ox += 1 }
-                        } else {
-                            while ox < hi { dst[ox * sw] += src[ox]; ox += 1 }
-                        }
+                    let (lo, hi) = validRange(offset: xOff, stride: g.strideW, size: w, count: g.outWidth)
+                    for oy in 0..<g.outHeight {
+                        let iy = oy * g.strideH - g.padTop + ki * g.dilationH
+                        body(row, oy, iy < 0 || iy >= h ? nil : (c * h + iy) * w + xOff, lo, hi)
                     }
                 }
             }

@@ -16,8 +16,7 @@ import HutchTensorAVX2
 /// Either way an element's bits depend neither on blocks, shared operands, threads nor on the
 /// batch: block b equals a single-block call on block b's operands.
 extension Kernels {
-    /// HUTCH_POINTWISE=0 keeps 1x1 convolutions on im2col (for benchmarks against it).
-    static let pointwiseEnabled = ProcessInfo.processInfo.environment["HUTCH_POINTWISE"] != "0"
+    static let pointwiseEnabled = ConvPathTable.host.overrides.pointwise
 
     /// Whether `conv2DForward` and `conv2DBackwardData` take the pointwise path (Float): every
     /// pointwise geometry, by geometry only (as the direct rule), on either engine.
@@ -46,9 +45,7 @@ extension Kernels {
     /// (HUTCH_POINTWISE=0 / 1 alternately): quietest runs 0.170-0.175 vs 0.162-0.169 s/probe; 3
     /// runs of 32 probes, process CPU 13.1 vs 12.9 s. perf: the samples in 1x1 convolutions fell
     /// from about 3 % of a probe run (sgemm 1.7 %, im2col + col2im 1 %) to about 1.5 %.
-    static func pointwiseApplies(_ g: ConvGeometry) -> Bool {
-        pointwiseEnabled && isPointwise(g)
-    }
+    static func pointwiseApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.pointwise(g) }
 
     /// Whether the geometry is a pointwise convolution this file runs.
     static func isPointwise(_ g: ConvGeometry) -> Bool {
@@ -70,6 +67,22 @@ extension Kernels {
         return directKernel(s, allowed: avx512)
     }
 
+    /// Weight blocks packed for the direct engine (none for the GEMM engine), in scratch.
+    struct PointwisePacked {
+        let base: UnsafeMutablePointer<Float>, perBlock: Int, count: Int
+
+        init(_ s: DirectConvShape, kernel: DirectKernel?, blocks: Int,
+             pack: (_ block: Int, _ into: UnsafeMutablePointer<Float>) -> Void) {
+            perBlock = kernel == nil ? 0 : s.packedWeightCount
+            count = blocks * perBlock
+            base = BufferPool.shared.scratch(count, of: Float.self)
+            if kernel != nil { for b in 0..<blocks { pack(b, base + b * perBlock) } }
+        }
+
+        func block(_ b: Int) -> UnsafePointer<Float> { UnsafePointer(base + b * perBlock) }
+        func release() { BufferPool.shared.release(base, count) }
+    }
+
     /// y[b] (+)= conv(x[b], w[b]) for a pointwise geometry; `workers` threads at most, `direct`
     /// false forces the GEMM engine (tests compare both).
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
@@ -85,35 +98,26 @@ extension Kernels {
         let strided = g.strideH > 1 || g.strideW > 1
         let kernel = Scalar.self == Float.self ? pointwiseKernel(g, direct: direct) : nil
         let s = pointwiseShape(channelsIn: cin, channelsOut: cout, spatial: os)
-        let wBlocks = wBlockStride == 0 ? 1 : blocks
-        let pc = kernel == nil ? 0 : s.packedWeightCount
-        let packed = BufferPool.shared.scratch(wBlocks * pc, of: Float.self)
-        defer { BufferPool.shared.release(packed, wBlocks * pc) }
-        if kernel != nil {
-            let wf = UnsafeRawPointer(w).assumingMemoryBound(to: Float.self)
-            for b in 0..<wBlocks { DirectConvAVX2.packWeights(s, w: wf + b * wBlockStride, into: packed + b * pc) }
+        let packed = PointwisePacked(s, kernel: kernel, blocks: wBlockStride == 0 ? 1 : blocks) { b, into in
+            DirectConvAVX2.packWeights(s, w: floats(w) + b * wBlockStride, into: into)
         }
+        defer { packed.release() }
         let inCount = cin * g.inSpatial, outCount = cout * os
-        // Work items: an example with all blocks when x is shared (gathered once), else (block, example).
-        let perItem = xBlockStride == 0 ? blocks : 1
-        let items = g.batch * (blocks / perItem)
-        let queue = WorkQueue(items)
-        parallelFor(max(1, min(workers, items))) { _ in
+        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: xBlockStride == 0)
+        parallelFor(items.threads(workers)) { _ in
             let gathered = BufferPool.shared.scratch(strided ? cin * os : 0, of: Scalar.self)
             defer { BufferPool.shared.release(gathered, strided ? cin * os : 0) }
-            while let item = queue.next() {
-                let b0 = (item / g.batch) * perItem, e = item % g.batch
-                var xe = x + b0 * xBlockStride + e * inCount
+            while case let (bs, e)? = items.next() {
+                var xe = x + bs.lowerBound * xBlockStride + e * inCount
                 if strided {
                     gatherStrided(g, x: xe, into: gathered)
                     xe = UnsafePointer(gathered)
                 }
-                for b in b0..<(b0 + perItem) {
+                for b in bs {
                     let ye = y + b * g.outputCount + e * outCount
                     if let kernel {
-                        let xf = UnsafeRawPointer(xe).assumingMemoryBound(to: Float.self)
-                        directExample(s, kernel, padded: xf, expanded: xf, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
-                                      y: UnsafeMutableRawPointer(ye).assumingMemoryBound(to: Float.self), accumulate: accumulate)
+                        directExample(s, kernel, padded: floats(xe), expanded: floats(xe),
+                                      packed: packed.block(wBlockStride == 0 ? 0 : b), y: floats(ye), accumulate: accumulate)
                     } else {
                         Scalar.gemm(transA: false, transB: false, m: cout, n: os, k: cin, alpha: 1, a: w + b * wBlockStride,
                                     lda: cin, b: xe, ldb: os, beta: accumulate ? 1 : 0, c: ye, ldc: os)
@@ -139,32 +143,24 @@ extension Kernels {
         let kernel = Scalar.self == Float.self ? pointwiseKernel(g, direct: direct) : nil
         // the direct kernel runs dx = Wᵀ dy as a forward 1x1 convolution C_out -> C_in
         let s = pointwiseShape(channelsIn: cout, channelsOut: cin, spatial: os)
-        let wBlocks = wBlockStride == 0 ? 1 : blocks
-        let pc = kernel == nil ? 0 : s.packedWeightCount
-        let packed = BufferPool.shared.scratch(wBlocks * pc, of: Float.self)
-        defer { BufferPool.shared.release(packed, wBlocks * pc) }
-        if kernel != nil {
-            let wf = UnsafeRawPointer(w).assumingMemoryBound(to: Float.self)
-            for b in 0..<wBlocks { packTransposed(cin: cin, cout: cout, w: wf + b * wBlockStride, into: packed + b * pc) }
+        let packed = PointwisePacked(s, kernel: kernel, blocks: wBlockStride == 0 ? 1 : blocks) { b, into in
+            packTransposed(cin: cin, cout: cout, w: floats(w) + b * wBlockStride, into: into)
         }
+        defer { packed.release() }
         let inCount = cin * g.inSpatial, outCount = cout * os
-        let perItem = dyBlockStride == 0 ? blocks : 1
-        let items = g.batch * (blocks / perItem)
-        let queue = WorkQueue(items)
-        parallelFor(max(1, min(workers, items))) { _ in
+        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: dyBlockStride == 0)
+        parallelFor(items.threads(workers)) { _ in
             let tmp = BufferPool.shared.scratch(strided ? cin * os : 0, of: Scalar.self)
             defer { BufferPool.shared.release(tmp, strided ? cin * os : 0) }
-            while let item = queue.next() {
-                let b0 = (item / g.batch) * perItem, e = item % g.batch
-                let dye = dy + b0 * dyBlockStride + e * outCount
-                for b in b0..<(b0 + perItem) {
+            while case let (bs, e)? = items.next() {
+                let dye = dy + bs.lowerBound * dyBlockStride + e * outCount
+                for b in bs {
                     let dxe = dx + b * g.inputCount + e * inCount
                     // stride 1: dx's slice is the product; else the product goes to tmp, then scattered
                     let c = strided ? tmp : dxe, add = accumulate && !strided
                     if let kernel {
-                        let dyf = UnsafeRawPointer(dye).assumingMemoryBound(to: Float.self)
-                        directExample(s, kernel, padded: dyf, expanded: dyf, packed: packed + (wBlockStride == 0 ? 0 : b) * pc,
-                                      y: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), accumulate: add)
+                        directExample(s, kernel, padded: floats(dye), expanded: floats(dye),
+                                      packed: packed.block(wBlockStride == 0 ? 0 : b), y: floats(c), accumulate: add)
                     } else {
                         Scalar.gemm(transA: true, transB: false, m: cin, n: os, k: cout, alpha: 1, a: w + b * wBlockStride,
                                     lda: cin, b: dye, ldb: os, beta: add ? 1 : 0, c: c, ldc: os)

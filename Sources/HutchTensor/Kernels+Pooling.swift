@@ -35,26 +35,30 @@ extension Kernels {
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func maxPoolGather<Scalar: TensorScalar>(_ g: ConvGeometry, planes: Int, argmax: UnsafePointer<Int32>,
                                                            src: UnsafePointer<Scalar>, dst: UnsafeMutablePointer<Scalar>) {
-        let (inS, os, primalPlanes) = (g.inSpatial, g.outSpatial, g.batch * g.inChannels)
-        for p in 0..<planes {
-            let ap = argmax + (p % primalPlanes) * os, sp = src + p * inS, dp = dst + p * os
-            for o in 0..<os {
-                let a = Int(ap[o])
-                dp[o] = a < 0 ? 0 : sp[a]
-            }
-        }
+        maxPoolPairs(g, planes: planes, argmax: argmax) { input, output in dst[output] = input.map { src[$0] } ?? 0 }
     }
 
     /// dx[p, argmax[p mod P, o]] += dy[p, o] (adjoint of `maxPoolGather`); dx is not cleared.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func maxPoolScatter<Scalar: TensorScalar>(_ g: ConvGeometry, planes: Int, argmax: UnsafePointer<Int32>,
                                                             dy: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>) {
+        maxPoolPairs(g, planes: planes, argmax: argmax) { input, output in
+            if let input { dx[input] += dy[output] }
+        }
+    }
+
+    /// Calls body(input, output) for every output element of `planes` planes, in order: `output`
+    /// its offset among all planes' outputs, `input` that of its window's maximum among all
+    /// planes' inputs (argmax of the primal plane p mod P), nil for an empty window.
+    @inline(__always)
+    static func maxPoolPairs(_ g: ConvGeometry, planes: Int, argmax: UnsafePointer<Int32>,
+                             _ body: (_ input: Int?, _ output: Int) -> Void) {
         let (inS, os, primalPlanes) = (g.inSpatial, g.outSpatial, g.batch * g.inChannels)
         for p in 0..<planes {
-            let ap = argmax + (p % primalPlanes) * os, gp = dy + p * os, xp = dx + p * inS
+            let ap = argmax + (p % primalPlanes) * os
             for o in 0..<os {
                 let a = Int(ap[o])
-                if a >= 0 { xp[a] += gp[o] }
+                body(a < 0 ? nil : p * inS + a, p * os + o)
             }
         }
     }

@@ -31,8 +31,7 @@ extension Kernels {
     /// the first time this is read.
     private static let defaultThreads: Int = {
         openblas_set_num_threads(1)
-        if let text = ProcessInfo.processInfo.environment["HUTCH_THREADS"], let n = Int(text), n >= 1 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return KernelOverrides.process.threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
     /// Runs `body` with the kernels it calls on this thread limited to `budget` threads: for

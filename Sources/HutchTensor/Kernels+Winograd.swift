@@ -7,19 +7,8 @@ import Foundation
 /// a single-block call would (unless HUTCH_WINOGRAD_MERGE=1), so bits do not depend on probe
 /// grouping or thread count.
 extension Kernels {
-    /// Whether `conv2DForward` takes the Winograd path for this geometry. From 32 input channels
-    /// on: with 16, the 16 GEMMs have K = 16 and the transforms cost what the multiplies save.
-    /// HUTCH_WINOGRAD=0 turns the path off (for benchmarks against im2col).
-    static let winogradEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD"] != "0"
-
-    /// Input channels from which the path applies; HUTCH_WINOGRAD_MIN_CHANNELS for benchmarks.
-    static let winogradMinChannels = Int(ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
-
-    static let winogradMergeEnabled = ProcessInfo.processInfo.environment["HUTCH_WINOGRAD_MERGE"] == "1"
-
-    static func winogradApplies(_ g: ConvGeometry) -> Bool {
-        winogradEnabled && g.inChannels >= winogradMinChannels && winogradShapeFits(g)
-    }
+    /// The table's Winograd rule (ConvPathTable).
+    static func winogradApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.winograd(g) }
 
     /// Whether the Winograd kernel can run this geometry at all (3x3, stride 1, no groups).
     static func winogradShapeFits(_ g: ConvGeometry) -> Bool {
@@ -75,7 +64,7 @@ extension Kernels {
         // Blocks sharing x could run as one GEMM per xi with perGemm * C_out rows, as im2col does
         // (Kernels+ConvSharedInput), but measured 10 % slower at 32 channels and equal at 64 (the
         // 16 x perGemm x C_out x tiles result no longer stays in cache): HUTCH_WINOGRAD_MERGE=1.
-        let perGemm = winogradMergeEnabled
+        let perGemm = ConvPathTable.host.overrides.winogradMerge
             ? mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride, enabled: true) ?? 1 : 1
         let u = BufferPool.shared.scratch(wBlocks * uCount, of: Scalar.self)
         defer { BufferPool.shared.release(u, wBlocks * uCount) }

@@ -6,11 +6,8 @@ import CBLAS
 /// fix `Scalar == Self`, and the SIMD vectors need Codable scalars) and warns on every build while
 /// it is left implicit; Float and Double are Codable, so nothing changes for them.
 public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable where Self.RawSignificand: FixedWidthInteger {
-    /// C = alpha * op(A) * op(B) + beta * C, row-major, as `cblas_?gemm`.
-    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                     alpha: Self, a: UnsafePointer<Self>, lda: Int,
-                     b: UnsafePointer<Self>, ldb: Int,
-                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// `cblas_sgemm` or `cblas_dgemm`: what `gemm` calls.
+    static var blasGemm: BLASGemm<Self> { get }
     /// Elementary functions for activations and the loss (TensorScalar+Math.swift).
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
@@ -19,24 +16,26 @@ public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable
     static func pow(_ x: Self, _ y: Self) -> Self
 }
 
-extension Float: TensorScalar {
+/// The signature of the CBLAS GEMMs for scalar T.
+public typealias BLASGemm<T> = (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint, T,
+                                UnsafePointer<T>?, blasint, UnsafePointer<T>?, blasint, T, UnsafeMutablePointer<T>?, blasint) -> Void
+
+extension TensorScalar {
+    /// C = alpha * op(A) * op(B) + beta * C, row-major, as `cblas_?gemm`.
     @inlinable
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                            alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                            b: UnsafePointer<Float>, ldb: Int,
-                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+                            alpha: Self, a: UnsafePointer<Self>, lda: Int,
+                            b: UnsafePointer<Self>, ldb: Int,
+                            beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int) {
+        blasGemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                 blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 }
 
+extension Float: TensorScalar {
+    @inlinable public static var blasGemm: BLASGemm<Float> { cblas_sgemm }
+}
+
 extension Double: TensorScalar {
-    @inlinable
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                            alpha: Double, a: UnsafePointer<Double>, lda: Int,
-                            b: UnsafePointer<Double>, ldb: Int,
-                            beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-    }
+    @inlinable public static var blasGemm: BLASGemm<Double> { cblas_dgemm }
 }

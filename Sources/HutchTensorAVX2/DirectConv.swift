@@ -201,26 +201,17 @@ public enum DirectConvAVX2 {
         let vectors = s.outHeight * s.outWidth / 8, vpr = s.outWidth / 8
         let ys = s.outHeight * s.outWidth
         withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { table in
-            // input offset of step (ci, kh, kw) relative to the first input of an output vector:
-            // the first channel's taps, then shifted by whole channels (no division per step:
-            // a table of 576 steps built with divisions cost 2-3 us, 10 % of a 64-channel call)
-            for i in 0..<kh {
-                for j in 0..<kw { table[i * kw + j] = i * s.rowStride + (j % sw) * s.phaseLength + j / sw }
-            }
-            let channelStride = s.channelStride
-            for ci in 1..<max(1, s.inChannels) {
-                for r in 0..<kk { table[ci * kk + r] = table[r] + ci * channelStride }
-            }
+            // input offset of step (ci, kh, kw) relative to the first input of an output vector
+            DirectVectors.stepOffsets(table.baseAddress!, channels: s.inChannels, kh: kh, kw: kw,
+                                      channelStride: s.channelStride) { i, j in i * s.rowStride + (j % sw) * s.phaseLength + j / sw }
             let off = UnsafePointer(table.baseAddress!)
             // input offset of output vector v (row oy, columns ox0..<ox0+8)
             @inline(__always) func inOffset(_ v: Int) -> Int {
                 let oy = v / vpr, ox0 = (v - oy * vpr) * 8
                 return oy * s.strideH * s.rowStride + ox0
             }
-            for cb in 0..<((s.outChannels + 3) / 4) {
-                let wp = packed + cb * steps * 4
-                let channels = min(4, s.outChannels - cb * 4)
-                let yc = y + cb * 4 * ys
+            DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
+                                        planeStride: ys) { wp, channels, yc in
                 var v = 0
                 while v + 3 <= vectors {
                     tile3(padded, inOffset(v), inOffset(v + 1), inOffset(v + 2), wp, off, steps,
@@ -230,7 +221,7 @@ public enum DirectConvAVX2 {
                 if vectors - v == 2 {
                     tile2(padded, inOffset(v), inOffset(v + 1), wp, off, steps, yc + 8 * v, yc + 8 * (v + 1), ys, channels, mode)
                 } else if vectors - v == 1 {
-                    tile1(padded, inOffset(v), wp, off, steps, yc + 8 * v, ys, channels, mode)
+                    DirectVectors.tile1(padded, inOffset(v), wp, off, steps, yc + 8 * v, ys, channels, mode, as: SIMD8<Float>.self)
                 }
             }
         }
@@ -243,20 +234,10 @@ public enum DirectConvAVX2 {
         while j < count { p[j] = 0; j += 1 }
     }
 
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    @inline(__always)
-    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
-        let sum: SIMD8<Float>
-        switch mode {
-        case .overwrite: sum = v
-        case .accumulate: sum = load(p) + v
-        case .addend(let offset): sum = load(p + offset) + v
-        }
-        UnsafeMutableRawPointer(p).storeBytes(of: sum, as: SIMD8<Float>.self)
+    // this width's DirectVectors
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { DirectVectors.load(p) }
+    @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore) {
+        DirectVectors.store(v, p, m)
     }
 
     @inline(__always)
@@ -317,24 +298,5 @@ public enum DirectConvAVX2 {
         if channels > 1 { store(a10, y0 + ys, mode); store(a11, y1 + ys, mode) }
         if channels > 2 { store(a20, y0 + 2 * ys, mode); store(a21, y1 + 2 * ys, mode) }
         if channels > 3 { store(a30, y0 + 3 * ys, mode); store(a31, y1 + 3 * ys, mode) }
-    }
-
-    @inline(__always)
-    static func tile1(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
-                      _ off: UnsafePointer<Int>, _ steps: Int,
-                      _ y0: UnsafeMutablePointer<Float>, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        let x0 = x + o0
-        var wp = w
-        for k in 0..<steps {
-            let v0 = load(x0 + off[k])
-            a0 = a0.addingProduct(v0, SIMD8<Float>(repeating: wp[0])); a1 = a1.addingProduct(v0, SIMD8<Float>(repeating: wp[1]))
-            a2 = a2.addingProduct(v0, SIMD8<Float>(repeating: wp[2])); a3 = a3.addingProduct(v0, SIMD8<Float>(repeating: wp[3]))
-            wp += 4
-        }
-        store(a0, y0, mode)
-        if channels > 1 { store(a1, y0 + ys, mode) }
-        if channels > 2 { store(a2, y0 + 2 * ys, mode) }
-        if channels > 3 { store(a3, y0 + 3 * ys, mode) }
     }
 }

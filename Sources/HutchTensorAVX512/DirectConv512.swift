@@ -85,49 +85,32 @@ public enum DirectConvAVX512 {
         let vectors = s.outHeight * s.outWidth / 16
         let ys = s.outHeight * s.outWidth
         withUnsafeTemporaryAllocation(of: Int.self, capacity: steps + vectors) { table in
-            // the first channel's taps, then shifted by whole channels (offset is linear in ci)
-            let kk = kh * kw, channelStep = offset(1, 0, 0) - offset(0, 0, 0)
-            for i in 0..<kh {
-                for j in 0..<kw { table[i * kw + j] = offset(0, i, j) }
-            }
-            for ci in 1..<max(1, s.inChannels) {
-                for r in 0..<kk { table[ci * kk + r] = table[r] + ci * channelStep }
-            }
+            // offset is linear in ci
+            DirectVectors.stepOffsets(table.baseAddress!, channels: s.inChannels, kh: kh, kw: kw,
+                                      channelStride: offset(1, 0, 0) - offset(0, 0, 0)) { i, j in offset(0, i, j) }
             let off = UnsafePointer(table.baseAddress!)
             // the output vectors' input offsets, once (the closure is not inlined: a call per vector)
             let vo = table.baseAddress! + steps
             for v in 0..<vectors { vo[v] = vectorOffset(v) }
-            for cb in 0..<((s.outChannels + 3) / 4) {
-                let wp = packed + cb * steps * 4
-                let channels = min(4, s.outChannels - cb * 4)
-                let yc = y + cb * 4 * ys
+            DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
+                                        planeStride: ys) { wp, channels, yc in
                 var v = 0
                 while v + 4 <= vectors {
                     tile4(input, vo[v], vo[v + 1], vo[v + 2], vo[v + 3], wp, off, steps, yc + 16 * v, ys, channels, mode)
                     v += 4
                 }
                 while v < vectors {
-                    tile1(input, vo[v], wp, off, steps, yc + 16 * v, ys, channels, mode)
+                    DirectVectors.tile1(input, vo[v], wp, off, steps, yc + 16 * v, ys, channels, mode, as: SIMD16<Float>.self)
                     v += 1
                 }
             }
         }
     }
 
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
-        let sum: SIMD16<Float>
-        switch mode {
-        case .overwrite: sum = v
-        case .accumulate: sum = load(p) + v
-        case .addend(let offset): sum = load(p + offset) + v
-        }
-        UnsafeMutableRawPointer(p).storeBytes(of: sum, as: SIMD16<Float>.self)
+    // this width's DirectVectors
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { DirectVectors.load(p) }
+    @inline(__always) static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore) {
+        DirectVectors.store(v, p, m)
     }
 
     /// 4 consecutive vectors (y positions 16 v ..< 16 (v + 4)), each with its own input offset.
@@ -167,24 +150,5 @@ public enum DirectConvAVX512 {
             let yc = y + 3 * ys
             store(a30, yc, mode); store(a31, yc + 16, mode); store(a32, yc + 32, mode); store(a33, yc + 48, mode)
         }
-    }
-
-    @inline(__always)
-    static func tile1(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
-                      _ off: UnsafePointer<Int>, _ steps: Int,
-                      _ y0: UnsafeMutablePointer<Float>, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
-        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-        let x0 = x + o0
-        var wp = w
-        for k in 0..<steps {
-            let v0 = load(x0 + off[k])
-            a0 = a0.addingProduct(v0, SIMD16<Float>(repeating: wp[0])); a1 = a1.addingProduct(v0, SIMD16<Float>(repeating: wp[1]))
-            a2 = a2.addingProduct(v0, SIMD16<Float>(repeating: wp[2])); a3 = a3.addingProduct(v0, SIMD16<Float>(repeating: wp[3]))
-            wp += 4
-        }
-        store(a0, y0, mode)
-        if channels > 1 { store(a1, y0 + ys, mode) }
-        if channels > 2 { store(a2, y0 + 2 * ys, mode) }
-        if channels > 3 { store(a3, y0 + 3 * ys, mode) }
     }
 }

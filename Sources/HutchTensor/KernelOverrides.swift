@@ -1,0 +1,52 @@
+import Foundation
+
+/// The kernels' environment switches, read here and nowhere else (once per process). They exist
+/// for benchmarks and comparisons; the defaults are the measured choices, and none of the bit
+/// guarantees depend on them except where noted.
+///
+///   HUTCH_THREADS=N               threads the kernels use when the program sets none (default:
+///                                 all cores)
+///   HUTCH_DIRECT_CONV=0           no direct AVX2 / AVX-512 kernels: convolutions take the paths
+///                                 before them (Winograd, im2col; pointwise on its GEMM engine)
+///   HUTCH_AVX512=0                direct kernels on their AVX2 build only (same bits)
+///   HUTCH_POINTWISE=0             1x1 convolutions back on im2col + GEMM
+///   HUTCH_WINOGRAD=0              no Winograd: its convolutions on im2col + GEMM
+///   HUTCH_WINOGRAD_MIN_CHANNELS=N input channels from which Winograd applies (default 32)
+///   HUTCH_WINOGRAD_MERGE=1        Winograd runs blocks sharing an input as one GEMM (with
+///                                 HUTCH_MERGE_BLOCKS' bit caveat)
+///   HUTCH_MERGE_BLOCKS=1          im2col runs blocks sharing an input as one GEMM: a block's bits
+///                                 then depend on the block count of its call
+///   HUTCH_CONV_TRANSPOSE=0        the stride-1 data gradient by GEMM + col2im instead of as the
+///                                 forward convolution of the transposed geometry
+///
+/// `ConvPathTable` turns them, the CPU's features and a convolution's shape into its path.
+public struct KernelOverrides: Sendable, Hashable {
+    public var threads: Int? = nil
+    public var directConv = true
+    public var avx512 = true
+    public var pointwise = true
+    public var winograd = true
+    public var winogradMinChannels = 32
+    public var winogradMerge = false
+    public var mergeBlocks = false
+    public var convTranspose = true
+
+    /// The defaults: the measured choices.
+    public init() {}
+
+    /// The switches above from an environment; unset or unparsable values keep the defaults.
+    public init(environment env: [String: String]) {
+        if let n = Int(env["HUTCH_THREADS"] ?? ""), n >= 1 { threads = n }
+        directConv = env["HUTCH_DIRECT_CONV"] != "0"
+        avx512 = env["HUTCH_AVX512"] != "0"
+        pointwise = env["HUTCH_POINTWISE"] != "0"
+        winograd = env["HUTCH_WINOGRAD"] != "0"
+        winogradMinChannels = Int(env["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
+        winogradMerge = env["HUTCH_WINOGRAD_MERGE"] == "1"
+        mergeBlocks = env["HUTCH_MERGE_BLOCKS"] == "1"
+        convTranspose = env["HUTCH_CONV_TRANSPOSE"] != "0"
+    }
+
+    /// This process's switches, read once.
+    public static let process = KernelOverrides(environment: ProcessInfo.processInfo.environment)
+}

@@ -1,0 +1,40 @@
+/// Float convolutions forced onto one path, whatever `ConvPathTable` would pick: for benchmarks
+/// that compare the paths side by side (EngineBenchmark's path tables).
+extension Kernels {
+    /// The forward convolution (input x, output y) or its data gradient (input dy, output dx;
+    /// .im2col is GEMM + col2im there) on `path`; false, and the output untouched, when the path
+    /// cannot run this direction and geometry on this CPU. Depthwise geometries are not compared.
+    public static func conv2D(
+        _ direction: ConvDirection, _ g: ConvGeometry, path: ConvPath, blocks: Int,
+        input: UnsafePointer<Float>, inputBlockStride: Int, w: UnsafePointer<Float>, wBlockStride: Int,
+        output: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) -> Bool {
+        guard direction != .backwardWeight, !isDepthwise(g) else { return false }
+        let (x, xs, y) = (input, inputBlockStride, output)
+        switch (path, direction) {
+        case (.direct, .forward):
+            guard cpuHasAVX2FMA, directShape(g) != nil else { return false }
+            directForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        case (.direct, _):
+            guard cpuHasAVX2FMA, directDataPhases(g) != nil else { return false }
+            directBackwardData(g, blocks: blocks, dy: x, dyBlockStride: xs, w: w, wBlockStride: wBlockStride, dx: y,
+                               accumulate: accumulate)
+        case (.winograd, .forward) where winogradShapeFits(g):
+            winogradForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        case (.im2col, .forward):
+            conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y,
+                                accumulate: accumulate)
+        case (.im2col, _):
+            conv2DBackwardDataIm2col(g, blocks: blocks, dy: x, dyBlockStride: xs, w: w, wBlockStride: wBlockStride, dx: y,
+                                     accumulate: accumulate)
+        case (.pointwise, .forward) where isPointwise(g):
+            pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        case (.pointwise, _) where isPointwise(g):
+            pointwiseBackwardData(g, blocks: blocks, dy: x, dyBlockStride: xs, w: w, wBlockStride: wBlockStride, dx: y,
+                                  accumulate: accumulate)
+        default:
+            return false
+        }
+        return true
+    }
+}

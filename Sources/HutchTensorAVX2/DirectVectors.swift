@@ -1,0 +1,69 @@
+/// What the AVX2 and AVX-512 kernels share, at the vector width V of each (SIMD8 / SIMD16 of
+/// Float): the step offset table, loads, stores and the one-vector tile. `@inlinable` and always
+/// inlined, so that each kernel compiles them for its own target's CPU (Swift has no
+/// per-function target attribute); only the kernels, themselves `@inline(never)`, call them.
+public enum DirectVectors {
+    @inlinable @inline(__always)
+    public static func load<V: SIMD>(_ p: UnsafePointer<Float>, as: V.Type = V.self) -> V where V.Scalar == Float {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    /// v into y at p: stored, added to what is there, or added to the addend at its offset.
+    @inlinable @inline(__always)
+    public static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore) where V.Scalar == Float {
+        let sum: V
+        switch mode {
+        case .overwrite: sum = v
+        case .accumulate: sum = load(p) + v
+        case .addend(let offset): sum = load(p + offset) + v
+        }
+        UnsafeMutableRawPointer(p).storeBytes(of: sum, as: V.self)
+    }
+
+    /// table[(ci * kh + i) * kw + j] = tap(i, j) + ci * channelStride: every step's input offset,
+    /// the first channel's taps shifted by whole channels (no division per step: a table of 576
+    /// steps built with divisions cost 2-3 us, 10 % of a 64-channel call).
+    @inlinable @inline(__always)
+    public static func stepOffsets(_ table: UnsafeMutablePointer<Int>, channels: Int, kh: Int, kw: Int, channelStride: Int,
+                                   tap: (Int, Int) -> Int) {
+        for i in 0..<kh {
+            for j in 0..<kw { table[i * kw + j] = tap(i, j) }
+        }
+        let kk = kh * kw
+        for ci in 1..<max(1, channels) {
+            for r in 0..<kk { table[ci * kk + r] = table[r] + ci * channelStride }
+        }
+    }
+
+    /// Calls body(weights, channels, y) for each block of 4 output channels (the last may hold
+    /// fewer): its packed weights (4 per step), its channel count and its first output plane.
+    @inlinable @inline(__always)
+    public static func channelBlocks(outChannels: Int, steps: Int, packed: UnsafePointer<Float>,
+                                     y: UnsafeMutablePointer<Float>, planeStride ys: Int,
+                                     _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) {
+        for cb in 0..<((outChannels + 3) / 4) {
+            body(packed + cb * steps * 4, min(4, outChannels - cb * 4), y + cb * 4 * ys)
+        }
+    }
+
+    /// One output vector (input offset o0, output y0) of up to 4 channels `ys` apart: the tail
+    /// after the wider tiles. Steps in order, fma'd from zero: the wider tiles' bits.
+    @inlinable @inline(__always)
+    public static func tile1<V: SIMD>(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
+                                      _ off: UnsafePointer<Int>, _ steps: Int, _ y0: UnsafeMutablePointer<Float>,
+                                      _ ys: Int, _ channels: Int, _ mode: DirectStore, as: V.Type) where V.Scalar == Float {
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        let x0 = x + o0
+        var wp = w
+        for k in 0..<steps {
+            let v0: V = load(x0 + off[k])
+            a0 = a0.addingProduct(v0, V(repeating: wp[0])); a1 = a1.addingProduct(v0, V(repeating: wp[1]))
+            a2 = a2.addingProduct(v0, V(repeating: wp[2])); a3 = a3.addingProduct(v0, V(repeating: wp[3]))
+            wp += 4
+        }
+        store(a0, y0, mode)
+        if channels > 1 { store(a1, y0 + ys, mode) }
+        if channels > 2 { store(a2, y0 + 2 * ys, mode) }
+        if channels > 3 { store(a3, y0 + 3 * ys, mode) }
+    }
+}

@@ -1,0 +1,97 @@
+import XCTest
+@testable import HutchTensor
+
+/// The convolution path table (ConvPathTable) on fixed CPU features: shapes to paths, and every
+/// switch of KernelOverrides honoured.
+final class ConvPathTableTests: XCTestCase {
+    let avx512 = ConvPathTable(cpu: CPUFeatures(avx2FMA: true, avx512: true))
+    let avx2 = ConvPathTable(cpu: CPUFeatures(avx2FMA: true, avx512: false))
+    let plain = ConvPathTable(cpu: CPUFeatures(avx2FMA: false, avx512: false))
+
+    func conv(_ input: [Int], _ weight: [Int], stride: Int = 1, pad: Int = 0, group: Int = 1) throws -> ConvGeometry {
+        try ConvGeometry(input: input, weight: weight, strides: [stride, stride], pads: [pad, pad, pad, pad],
+                         dilations: [1, 1], group: group)
+    }
+
+    func paths(_ table: ConvPathTable, _ g: ConvGeometry, float: Bool = true) -> [ConvPath] {
+        ConvDirection.allCases.map { table.path(g, $0, float: float) }
+    }
+
+    func testShapesChoosePaths() throws {
+        // (geometry, [forward, data, weight] with AVX2 + FMA, the same without)
+        let rows: [(ConvGeometry, [ConvPath], [ConvPath])] = [
+            (try conv([2, 8, 8, 8], [8, 1, 3, 3], pad: 1, group: 8), [.depthwise, .depthwise, .depthwise],
+             [.depthwise, .depthwise, .depthwise]),
+            (try conv([2, 16, 32, 32], [32, 16, 1, 1], stride: 2), [.pointwise, .pointwise, .im2col],
+             [.pointwise, .pointwise, .im2col]),
+            (try conv([2, 64, 8, 8], [64, 64, 1, 1]), [.pointwise, .pointwise, .im2col], [.pointwise, .pointwise, .im2col]),
+            (try conv([2, 3, 32, 32], [16, 3, 3, 3], pad: 1), [.direct, .direct, .im2col], [.im2col, .im2col, .im2col]),
+            (try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1), [.direct, .direct, .im2col], [.im2col, .im2col, .im2col]),
+            (try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1), [.direct, .direct, .im2col], [.winograd, .winograd, .im2col]),
+            // the data gradient of 16 -> 32 channels runs as 32 -> 16: Winograd there
+            (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.direct, .direct, .im2col], [.im2col, .winograd, .im2col]),
+            (try conv([2, 32, 16, 16], [64, 32, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
+             [.im2col, .im2col, .im2col]),
+            // output width 6: no direct kernel; Winograd from 32 channels
+            (try conv([2, 32, 6, 6], [32, 32, 3, 3], pad: 1), [.winograd, .winograd, .im2col], [.winograd, .winograd, .im2col]),
+            // strided data gradient whose phases are not 8 columns wide
+            (try conv([2, 8, 12, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.im2col, .im2col, .im2col],
+             [.im2col, .im2col, .im2col]),
+        ]
+        for (i, (g, withAVX, without)) in rows.enumerated() {
+            XCTAssertEqual(paths(avx512, g), withAVX, "row \(i)")
+            XCTAssertEqual(paths(avx2, g), withAVX, "row \(i)")
+            XCTAssertEqual(paths(plain, g), without, "row \(i)")
+            // Double: depthwise or im2col only
+            XCTAssertEqual(paths(avx512, g, float: false), withAVX.map { $0 == .depthwise ? .depthwise : .im2col }, "row \(i)")
+        }
+    }
+
+    func testOverridesAreHonoured() throws {
+        let g32 = try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1)
+        let g16 = try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1)
+        let shortcut = try conv([2, 16, 32, 32], [32, 16, 1, 1], stride: 2)
+        func table(_ change: (inout KernelOverrides) -> Void) -> ConvPathTable {
+            var o = KernelOverrides()
+            change(&o)
+            return ConvPathTable(cpu: avx512.cpu, overrides: o)
+        }
+        XCTAssertEqual(paths(table { $0.directConv = false }, g32), [.winograd, .winograd, .im2col])
+        XCTAssertEqual(paths(table { $0.directConv = false; $0.winograd = false }, g32), [.im2col, .im2col, .im2col])
+        XCTAssertEqual(paths(table { $0.directConv = false; $0.winogradMinChannels = 16 }, g16), [.winograd, .winograd, .im2col])
+        XCTAssertEqual(paths(table { $0.pointwise = false }, shortcut), [.im2col, .im2col, .im2col])
+        // without the transposed data gradient, stride 1 has no direct data kernel
+        let noTranspose = table { $0.convTranspose = false }
+        XCTAssertNil(noTranspose.transposed(g16))
+        XCTAssertNotNil(avx512.transposed(g16))
+        XCTAssertEqual(paths(noTranspose, g16), [.direct, .im2col, .im2col])
+        XCTAssertTrue(avx512.avx512Enabled)
+        XCTAssertFalse(table { $0.avx512 = false }.avx512Enabled)
+        XCTAssertFalse(avx2.avx512Enabled)
+        XCTAssertFalse(plain.directEnabled)
+    }
+
+    func testEnvironmentSwitches() {
+        XCTAssertEqual(KernelOverrides(environment: [:]), KernelOverrides())
+        XCTAssertEqual(KernelOverrides(environment: ["HUTCH_THREADS": "0", "HUTCH_WINOGRAD_MIN_CHANNELS": "x"]), KernelOverrides())
+        let all = KernelOverrides(environment: [
+            "HUTCH_THREADS": "3", "HUTCH_DIRECT_CONV": "0", "HUTCH_AVX512": "0", "HUTCH_POINTWISE": "0", "HUTCH_WINOGRAD": "0",
+            "HUTCH_WINOGRAD_MIN_CHANNELS": "16", "HUTCH_WINOGRAD_MERGE": "1", "HUTCH_MERGE_BLOCKS": "1",
+            "HUTCH_CONV_TRANSPOSE": "0",
+        ])
+        var expected = KernelOverrides()
+        expected.threads = 3
+        (expected.directConv, expected.avx512, expected.pointwise, expected.winograd) = (false, false, false, false)
+        (expected.winogradMinChannels, expected.winogradMerge, expected.mergeBlocks, expected.convTranspose) = (16, true, true, false)
+        XCTAssertEqual(all, expected)
+    }
+
+    func testCPUFeaturesFromFlags() {
+        let haswell: Set<Substring> = ["avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "popcnt", "sse4_2"]
+        XCTAssertEqual(CPUFeatures(flags: haswell), CPUFeatures(avx2FMA: true, avx512: false))
+        XCTAssertEqual(CPUFeatures(flags: haswell.union(["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"])),
+                       CPUFeatures(avx2FMA: true, avx512: true))
+        XCTAssertEqual(CPUFeatures(flags: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]),
+                       CPUFeatures(avx2FMA: false, avx512: false))
+    }
+}
