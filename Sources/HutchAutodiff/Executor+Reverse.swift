@@ -42,6 +42,10 @@ extension Executor {
             } else {
                 t[node.outputs[0].index] = try tangent(i, node, inputs(of: node, tape), y, ts, k: k, tape)
             }
+            // a direction on an activation perturbs it after its producer: seed plus propagated
+            if let seed = directions[node.outputs[0]] {
+                t[node.outputs[0].index] = Stacked.sum(t[node.outputs[0].index], seed)
+            }
         }
         return t
     }
@@ -71,7 +75,8 @@ extension Executor {
     /// whose adjoints are wanted; `hooked` weights go to `hook` instead.
     func reverseSweep(_ tape: Tape<Scalar>, need: [Bool], seed: Stacked<Scalar>,
                       tangents: [Stacked<Scalar>?]? = nil, tangentSeed: Stacked<Scalar>? = nil, k: Int = 0,
-                      hooked: Set<ValueID> = [], hook: WeightHook? = nil, quadratic: QuadraticForms<Scalar>? = nil)
+                      hooked: Set<ValueID> = [], hook: WeightHook? = nil, quadratic: QuadraticForms<Scalar>? = nil,
+                      capturing captured: Captured<Scalar>? = nil)
         throws(ExecutionError) -> (adjoints: [Stacked<Scalar>?], tangentAdjoints: [Stacked<Scalar>?]) {
         var cot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
         var tcot = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
@@ -81,6 +86,7 @@ extension Executor {
             let o = node.outputs[0].index
             guard need[o], let y = tape.values[o] else { continue }
             let g = cot[o], dg = tcot[o]
+            if let captured, captured.values.contains(node.outputs[0]) { captured.tangentAdjoints[node.outputs[0]] = dg }
             cot[o] = nil; tcot[o] = nil
             guard g != nil || dg != nil else { continue }
             var needIn = node.inputs.map { $0.map { need[$0.index] } ?? false }

@@ -10,6 +10,8 @@ public struct QuantizableLayer: Sendable, Equatable {
     public var parameterCount: Int
     /// Multiply-accumulates per example; nil when the output shape is not statically known.
     public var macsPerExample: Int?
+    /// The activation the layer reads (its input 0), whose quantization HAWQ-V2 weighs.
+    public var input: ValueID
 }
 
 extension Graph {
@@ -17,7 +19,7 @@ extension Graph {
     /// order used everywhere: sensitivity.json, plan.json, task ids.
     public var quantizableLayers: [QuantizableLayer] {
         nodes.enumerated().compactMap { index, node -> QuantizableLayer? in
-            guard node.inputs.count >= 2, let weight = node.inputs[1],
+            guard node.inputs.count >= 2, let input = node.inputs[0], let weight = node.inputs[1],
                   let tensor = initializers[weight] else { return nil }
             switch node.op {
             case .conv, .gemm, .matMul: break
@@ -27,7 +29,7 @@ extension Graph {
                 nodeIndex: index, nodeName: node.name, opType: node.op.onnxType,
                 weight: weight, weightName: values[weight.index].name,
                 shape: tensor.shape, parameterCount: tensor.count,
-                macsPerExample: macsPerExample(of: node, weightShape: tensor.shape))
+                macsPerExample: macsPerExample(of: node, weightShape: tensor.shape), input: input)
         }
     }
 

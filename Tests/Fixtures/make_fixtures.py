@@ -679,7 +679,37 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     if not spec["piecewise_linear"]:
         worst = max(r[-1] for r in report)
         assert worst > 1e-6, f"{spec['name']}: Gauss-Newton equals the Hessian trace, model looks linear"
+    if spec.get("activation_traces"):
+        for weight, trace in activation_traces(ref, x, yt, mapping).items():
+            out[f"atrace:{weight}"] = np.array([trace], dtype=np.float64)
     return out, report, fd_err
+
+
+def activation_traces(ref, x, y, mapping):
+    """HAWQ-V2's activation sensitivity: Tr(d^2 L / d a^2) of the mean cross-entropy with respect
+    to each Linear/Conv layer's input a (all examples at once; examples do not interact, so it is
+    the mean of each example's own trace), by torch.autograd.functional.hessian. Keyed by the
+    layer's ONNX weight name."""
+    traces = {}
+    for name, module in ref.named_modules():
+        if not isinstance(module, (nn.Linear, nn.Conv2d)) or f"{name}.weight" not in mapping:
+            continue
+        seen = {}
+        hook = module.register_forward_pre_hook(lambda m, inputs: seen.setdefault("a", inputs[0].detach()))
+        ref(x)
+        hook.remove()
+
+        def loss_at(a, module=module):
+            replace = module.register_forward_pre_hook(lambda m, inputs: (a,))
+            try:
+                return F.cross_entropy(ref(x), y)
+            finally:
+                replace.remove()
+
+        a0 = seen["a"]
+        h = torch.autograd.functional.hessian(loss_at, a0)
+        traces[mapping[f"{name}.weight"]] = float(h.reshape(a0.numel(), a0.numel()).diagonal().sum())
+    return traces
 
 
 # ----------------------------------------------------------------------------------------------
@@ -693,7 +723,7 @@ SPECS = [
          exporter="torchscript", opset=13, fold=False, piecewise_linear=True, x_scale=1.0, seed=202),
     dict(name="depthwise", make=Depthwise, input=(3, 8, 8), batch=10, classes=4,
          exporter="dynamo", opset=17, fold=True, piecewise_linear=True, x_scale=3.0, seed=303),
-    dict(name="tanh_mlp", make=TanhMLP, input=(1, 4, 4), batch=12, classes=3,
+    dict(name="tanh_mlp", make=TanhMLP, input=(1, 4, 4), batch=12, classes=3, activation_traces=True,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=404),
     dict(name="se_silu", make=SESiLU, input=(2, 6, 6), batch=8, classes=3,
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=707),
