@@ -1,4 +1,5 @@
 import CZeroMQ
+import HutchClusterCore
 
 extension LinkObservation {
     /// The monitor events `record` understands (for zmq_socket_monitor).
