@@ -43,21 +43,28 @@ let package = Package(
                 swiftSettings: release),
         .target(name: "HutchWire", swiftSettings: release),
         .target(name: "HutchReport", dependencies: ["HutchAllocation"]),
+        // The cluster's pure core: coordinator, worker, journal codec, work specs. No ZeroMQ, clock
+        // or files (HutchClusterTests.CorePurityTests checks what the dependencies cannot).
+        .target(name: "HutchClusterCore",
+                dependencies: ["HutchWire", "HutchSensitivity", "HutchQuantize", "HutchModel"],
+                swiftSettings: release),
+        // The cluster's shell around it: ZeroMQ transport, CURVE/ZAP, servers, journal writer, files.
         .target(name: "HutchCluster",
-                dependencies: ["CZeroMQ", "HutchWire", "HutchSensitivity", "HutchAllocation", "HutchQuantize", "HutchModel"],
+                dependencies: ["HutchClusterCore", "CZeroMQ", "HutchWire", "HutchSensitivity", "HutchAllocation", "HutchQuantize", "HutchModel"],
                 swiftSettings: release),
         // The jobs the commands run (trace, plan, quantize, report, the cluster's coordinator and
         // worker), their files and data loading; `hutch` parses flags, calls one job, prints.
         .target(name: "HutchJobs",
-                dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchCluster",
-                               "HutchReport", "HutchWire", "HutchTensor"],
+                dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchClusterCore",
+                               "HutchCluster", "HutchReport", "HutchWire", "HutchTensor"],
                 swiftSettings: release),
         .executableTarget(name: "hutch",
-                          dependencies: ["HutchJobs", "HutchModel", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchCluster", "HutchWire"],
+                          dependencies: ["HutchJobs", "HutchModel", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchClusterCore",
+                                         "HutchCluster", "HutchWire"],
                           swiftSettings: release),
         .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
                           path: "Benchmarks/AllocationBenchmark"),
-        .executableTarget(name: "ClusterBenchmark", dependencies: ["HutchCluster", "HutchSensitivity", "HutchWire"],
+        .executableTarget(name: "ClusterBenchmark", dependencies: ["HutchClusterCore", "HutchCluster", "HutchSensitivity", "HutchWire"],
                           path: "Benchmarks/ClusterBenchmark"),
         .executableTarget(name: "SensitivityBenchmark", dependencies: ["HutchSensitivity", "CBLAS"],
                           path: "Benchmarks/SensitivityBenchmark"),
@@ -74,8 +81,8 @@ let package = Package(
                     dependencies: ["HutchSensitivity", "HutchAutodiff", "HutchModel", "HutchQuantize", "HutchTensor"]),
         .testTarget(name: "HutchReportTests", dependencies: ["HutchReport", "HutchAllocation"]),
         .testTarget(name: "HutchWireTests", dependencies: ["HutchWire", "HutchTestSupport"]),
-        .testTarget(name: "HutchClusterTests", dependencies: ["HutchCluster", "HutchWire", "HutchSensitivity", "HutchModel", "HutchTestSupport"]),
-        .testTarget(name: "HutchJobsTests", dependencies: ["HutchJobs", "HutchCluster", "HutchModel", "HutchSensitivity", "HutchTestSupport"]),
+        .testTarget(name: "HutchClusterTests", dependencies: ["HutchClusterCore", "HutchCluster", "HutchWire", "HutchSensitivity", "HutchModel", "HutchTestSupport"]),
+        .testTarget(name: "HutchJobsTests", dependencies: ["HutchJobs", "HutchClusterCore", "HutchCluster", "HutchModel", "HutchSensitivity", "HutchTestSupport"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch", "HutchModel"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import HutchCluster
+import HutchClusterCore
 import HutchModel
 import HutchSensitivity
 

@@ -1,5 +1,5 @@
 import Foundation
-import HutchCluster
+import HutchClusterCore
 import HutchModel
 import HutchQuantize
 import HutchSensitivity

@@ -1,6 +1,7 @@
 import Foundation
 import HutchAllocation
 import HutchCluster
+import HutchClusterCore
 import HutchModel
 import HutchQuantize
 import HutchSensitivity

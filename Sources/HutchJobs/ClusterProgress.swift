@@ -1,5 +1,6 @@
 import Foundation
 import HutchCluster
+import HutchClusterCore
 
 /// The coordinator's progress on stderr: phase, tasks of that phase done out of how many, where
 /// the others are, workers connected, and the rate and ETA once results have come in; one

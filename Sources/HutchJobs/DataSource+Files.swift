@@ -1,5 +1,5 @@
 import Foundation
-import HutchCluster
+import HutchClusterCore
 import HutchModel
 
 /// How commands name their data and jobs load it: every command that takes data takes --data

@@ -1,5 +1,5 @@
 import Foundation
-import HutchCluster
+import HutchClusterCore
 import HutchModel
 
 /// The model and calibration data of a trace or cluster job: as given, or the embedded example.

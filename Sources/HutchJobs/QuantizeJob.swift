@@ -1,7 +1,7 @@
 import Foundation
 import HutchAllocation
 import HutchAutodiff
-import HutchCluster
+import HutchClusterCore
 import HutchModel
 import HutchQuantize
 import HutchTensor

@@ -1,5 +1,5 @@
 import Foundation
-import HutchCluster
+import HutchClusterCore
 import HutchReport
 
 /// `hutch report DIR`: rebuilds DIR/report.html from DIR's sensitivity.json (required), plan.json,

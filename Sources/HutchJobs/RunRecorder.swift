@@ -1,5 +1,6 @@
 import Foundation
 import HutchCluster
+import HutchClusterCore
 import HutchReport
 
 /// Collects run.json while `hutch run` / `hutch coordinator` works: `observe` is given the core

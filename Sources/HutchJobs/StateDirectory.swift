@@ -1,5 +1,6 @@
 import Foundation
 import HutchCluster
+import HutchClusterCore
 import HutchWire
 
 /// A coordinator's state directory (Protocols/journal.md): job.json, the journal, the outputs.

@@ -1,4 +1,4 @@
-import HutchCluster
+import HutchClusterCore
 import HutchJobs
 
 /// The calibration data flags every command that takes data shares: --data D.npz, or

@@ -1,4 +1,5 @@
 import HutchCluster
+import HutchClusterCore
 import HutchWire
 import XCTest
 

@@ -1,4 +1,4 @@
-import HutchCluster
+import HutchClusterCore
 import HutchSensitivity
 import HutchWire
 import XCTest

@@ -1,5 +1,6 @@
 import Foundation
 @testable import HutchCluster
+@testable import HutchClusterCore
 import HutchModel
 import HutchSensitivity
 import HutchWire

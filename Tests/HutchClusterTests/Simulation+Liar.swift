@@ -1,4 +1,4 @@
-import HutchCluster
+import HutchClusterCore
 import HutchWire
 
 /// What redundant execution (verifyFraction 1) promises about a worker that returns plausible

@@ -1,5 +1,5 @@
 import Foundation
-import HutchCluster
+import HutchClusterCore
 @testable import HutchJobs
 import HutchModel
 import HutchSensitivity

@@ -1,6 +1,6 @@
 import Foundation
 import HutchAllocation
-import HutchCluster
+import HutchClusterCore
 @testable import HutchJobs
 import HutchModel
 import HutchSensitivity

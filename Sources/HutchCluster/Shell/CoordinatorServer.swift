@@ -1,3 +1,4 @@
+import HutchClusterCore
 import HutchSensitivity
 import HutchWire
 

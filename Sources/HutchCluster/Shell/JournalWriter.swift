@@ -1,4 +1,5 @@
 import Foundation
+import HutchClusterCore
 
 /// A journal file or its directory could not be written or synced; one line.
 public struct JournalIOError: Error, Sendable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import HutchClusterCore
+
 /// Watches a worker DEALER's link with a socket monitor and keeps what it saw in a
 /// `LinkObservation`. Create it before the DEALER connects (events before that are lost); use it
 /// on the DEALER's thread only.

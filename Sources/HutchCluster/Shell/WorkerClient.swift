@@ -1,4 +1,5 @@
 import Foundation
+import HutchClusterCore
 import HutchWire
 
 /// The worker's ZeroMQ shell: a DEALER to the coordinator, a compute thread, and a loop that

@@ -1,4 +1,5 @@
 import Foundation
+import HutchClusterCore
 import HutchWire
 
 /// Fetched blobs on disk: DIR/<64 hex digits>, verified when loaded, so that later jobs and a

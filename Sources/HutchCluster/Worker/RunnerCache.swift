@@ -1,4 +1,5 @@
 import Foundation
+import HutchClusterCore
 import HutchModel
 import HutchQuantize
 import HutchSensitivity

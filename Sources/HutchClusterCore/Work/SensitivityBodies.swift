@@ -123,5 +123,5 @@ public enum EigenvalueBodies {
 /// A TASK or RESULT body that does not follow its format.
 public struct BodyError: Error, Sendable, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -1,9 +1,8 @@
-import CZeroMQ
-
 /// What a worker's DEALER has seen of its link to the coordinator since its session was lost
 /// (from the socket monitor's events), and the one-line reason it gives when no WELCOME comes:
 /// nothing listening, a handshake refused, or a coordinator that accepts but does not answer.
-/// A CURVE question is asked only where CURVE can be the cause. Pure: the shell records events.
+/// A CURVE question is asked only where CURVE can be the cause. Pure: the shell maps libzmq's
+/// monitor events to `Event`s and records them.
 public struct LinkObservation: Sendable, Equatable {
     /// A handshake the coordinator refused, as libzmq reported it.
     public enum Refusal: Sendable, Equatable {
@@ -25,23 +24,13 @@ public struct LinkObservation: Sendable, Equatable {
 
     public init() {}
 
-    /// The monitor events `record` understands (for zmq_socket_monitor).
-    public static let events: Int32 = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-        | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-
-    public mutating func record(_ event: MonitorEvent) {
-        switch event.kind {
-        case ZMQ_EVENT_CONNECTED: connected = true
-        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: handshaken = true
-        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: refusal = .notAuthorized(status: event.value)
-        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-            switch Int32(bitPattern: event.value) {
-            case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: refusal = .mechanismMismatch
-            case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC, ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE: refusal = .curveKeys
-            default: refusal = .other
-            }
-        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: if refusal == nil { refusal = .other }
-        default: break
+    public mutating func record(_ event: Event) {
+        switch event {
+        case .connected: connected = true
+        case .handshakeSucceeded: handshaken = true
+        case .handshakeRefused(let why): refusal = why
+        // A bare failure never hides the refusal libzmq explained earlier.
+        case .handshakeFailed: if refusal == nil { refusal = .other }
         }
     }
 
