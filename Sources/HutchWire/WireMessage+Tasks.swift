@@ -12,7 +12,7 @@ public struct TaskAssignment: Hashable, Sendable {
     public var kind: TaskKind
     /// Blobs (model, data, plan…) the task needs; fetched with BLOB_REQUEST unless cached.
     public var blobs: [WireDigest]
-    /// Kind-specific parameters, opaque to the codec (format owned by HutchCluster).
+    /// Kind-specific parameters, opaque to the codec (format owned by HutchClusterCore).
     public var body: [UInt8]
 
     public init(taskID: UInt64, leaseID: UInt64, leaseMs: UInt32, kind: TaskKind,
