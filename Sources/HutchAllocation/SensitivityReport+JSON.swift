@@ -65,6 +65,13 @@ extension SensitivityReport {
             guard layer.tracePerParameter.isFinite, layer.tracePerParameter >= 0 else {
                 throw fail("\(at).trace_per_parameter is \(layer.tracePerParameter); expected a finite value ≥ 0")
             }
+            if let a = layer.activation {
+                let errors = a.quantizationError.values
+                guard a.trace.isFinite, a.standardError.isFinite, a.standardError >= 0, a.probes >= 2, a.elements > 0,
+                      errors.allSatisfy({ $0.isFinite && $0 >= 0 }), a.quantizationError.keys.allSatisfy({ Int($0).map { (1...16).contains($0) } ?? false }) else {
+                    throw fail("\(at).activation has a non-finite or out-of-range field (trace, standard_error, probes >= 2, elements > 0, quantization_error by width 1-16)")
+                }
+            }
             if let measured = layer.measuredTrace, !(measured.isFinite && measured < 0 && layer.trace == 0) {
                 throw fail("\(at).measured_trace is \(measured); it is written only for a negative estimate, with trace 0")
             }

@@ -75,6 +75,8 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         /// network's Hessian block can be indefinite, or a Hutchinson estimate noise around a
         /// small value; `standardError` says which is likelier.
         public var measuredTrace: Double?
+        /// HAWQ-V2's sensitivity of the layer's input activation, with `hutch trace --activations`.
+        public var activation: Activation?
         /// Layers sharing a tie group get equal bits under `--tie auto` (e.g. a residual shortcut
         /// conv and the main-path conv whose outputs one Add node sums; the writer names the group
         /// after that Add node).
@@ -105,6 +107,22 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
 
         /// The quantization error at `bits`, if present.
         public func quantizationError(bits: Int) -> Double? { quantizationError?[String(bits)] }
+    }
+
+    /// A layer's input activation: Tr(d^2 L / d a^2) averaged over examples (Hutchinson on the
+    /// activations), its standard error and probes, its entries per example, and the mean squared
+    /// quantization error per entry by width (min-max range of the data).
+    public struct Activation: Codable, Sendable, Equatable {
+        public var value: String
+        public var trace: Double
+        public var standardError: Double
+        public var probes: Int
+        public var elements: Int
+        public var quantizationError: [String: Double]
+        public init(value: String, trace: Double, standardError: Double, probes: Int, elements: Int, quantizationError: [String: Double]) {
+            (self.value, self.trace, self.standardError, self.probes) = (value, trace, standardError, probes)
+            (self.elements, self.quantizationError) = (elements, quantizationError)
+        }
     }
 
     public init(job: Job, quantization: Quantization?, layers: [Layer]) {

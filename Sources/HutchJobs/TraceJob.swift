@@ -12,6 +12,9 @@ public struct TraceJob {
     /// Compute threads; nil: all cores. Results do not depend on it.
     public var threads: Int?
     public var out: String
+    /// Also HAWQ-V2's activation sensitivities (Hutchinson on each layer's input activation, with
+    /// the weight traces' probe count and seed, at least 10 probes).
+    public var activations = false
 
     public init(inputs: JobInputs, options: TraceOptions, threads: Int?, out: String) {
         self.inputs = inputs
@@ -35,7 +38,20 @@ public struct TraceJob {
         if let reason = result.fallbackReason {
             log("method auto: Hutchinson, because exact traces do not apply: \(reason)")
         }
-        let report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        if activations {
+            let used = options.samples.map { dataset.prefix($0) } ?? dataset
+            let probes = max(options.probes ?? result.layers.compactMap(\.probes).max() ?? 10, 10)
+            log("activations: Hutchinson with \(probes) probes on \(graph.quantizableLayers.count) layers' inputs")
+            let measured = try ActivationSensitivity.measure(graph: graph, dataset: used, probes: probes, seed: options.seed,
+                                                             batchSize: options.batchSize, bits: options.bits, probesPerCall: options.probesPerCall)
+            for (index, layer) in graph.quantizableLayers.enumerated() {
+                guard let a = measured[layer.input] else { continue }
+                report.layers[index].activation = .init(
+                    value: graph.values[layer.input.index].name, trace: a.trace, standardError: a.standardError, probes: a.probes,
+                    elements: a.elements, quantizationError: Dictionary(uniqueKeysWithValues: a.quantizationErrors.map { (String($0.key), $0.value) }))
+            }
+        }
         try report.validate(source: out)
         try writeAtomically(try report.encoded(), to: out)
         return result

@@ -46,6 +46,32 @@ final class TraceJobTests: JobsTestCase {
         XCTAssertTrue(report.layers.filter { $0.node != layer.node }.allSatisfy { $0.measuredTrace == nil })
     }
 
+    /// --activations: each layer's input-activation trace agrees with PyTorch's explicit
+    /// activation-Hessian trace (tanh_mlp_ref.npz, atrace:W) within 4 standard errors, and its
+    /// quantization error shrinks with every bit.
+    func testActivationSensitivitiesAgreeWithPyTorch() throws {
+        var options = TraceOptions()
+        options.method = .hutchinson
+        options.probes = 300
+        options.bits = [2, 4, 8]
+        let inputs = JobInputs(model: repository("Tests/Fixtures/tanh_mlp.onnx"), data: .npz(repository("Tests/Fixtures/tanh_mlp_ref.npz")))
+        var job = TraceJob(inputs: inputs, options: options, threads: 1, out: path("s.json"))
+        job.activations = true
+        _ = try job.run()
+        let report = try SensitivityReport.decode(Data(contentsOf: URL(fileURLWithPath: path("s.json"))), source: "s.json")
+        let arrays = try NumPyArchive.readNPZ(contentsOf: URL(fileURLWithPath: repository("Tests/Fixtures/tanh_mlp_ref.npz")))
+        for layer in report.layers {
+            let a = try XCTUnwrap(layer.activation, layer.node)
+            let reference = try XCTUnwrap(arrays["atrace:\(layer.weight)"]).doubles()[0]
+            XCTAssertEqual(a.probes, 300)
+            XCTAssertLessThanOrEqual(abs(a.trace - reference), 4 * a.standardError, "\(layer.node): \(a.trace) ± \(a.standardError) vs \(reference)")
+            let errors = try [2, 4, 8].map { try XCTUnwrap(a.quantizationError[String($0)]) }
+            XCTAssertGreaterThan(errors[0], errors[1])
+            XCTAssertGreaterThan(errors[1], errors[2])
+        }
+        XCTAssertEqual(report.layers.first?.activation?.elements, 16, "fc1 reads the flattened 1x4x4 input")
+    }
+
     func testDataThatDoesNotFitTheModelIsRefusedAndNothingIsWritten() {
         assertFails(.invalidData, "per-example shape") { try trace(.npz(repository("Examples/digits.npz")), out: path("s.json")) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("s.json")))
