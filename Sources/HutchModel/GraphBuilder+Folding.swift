@@ -1,4 +1,5 @@
 import Foundation
+import HutchTensor
 
 /// Load-time evaluation of constant subgraphs: the shape computations exporters emit in front of
 /// Reshape (Shape, Gather, Unsqueeze, Concat, Cast, Slice, ...) and any op whose inputs are all
@@ -190,20 +191,9 @@ extension GraphBuilder {
                 begin[axis] = s
                 step[axis] = stepValue
             }
-            var picks: [Int] = []
-            var index = [Int](repeating: 0, count: rank)
-            let total = count.reduce(1, *)
-            for _ in 0..<total {
-                var flat = 0
-                for axis in 0..<rank { flat = flat * data.shape[axis] + begin[axis] + index[axis] * step[axis] }
-                picks.append(flat)
-                var axis = rank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < count[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
+            let strides = Odometer.strides(of: data.shape)
+            let picks = Odometer(count).map { index in
+                Odometer.offset((0..<rank).map { begin[$0] + index[$0] * step[$0] }, strides: strides)
             }
             return [data.picking(picks, shape: count)]
 
@@ -234,21 +224,10 @@ extension GraphBuilder {
             let perm = try node.ints("perm").map { try $0.map { try normalize(Int(clamping: $0), rank: rank) } } ?? Array((0..<rank).reversed())
             guard perm.count == rank, Set(perm).count == rank else { throw ModelError.invalidModel("\(what): invalid perm \(perm) for rank \(rank)") }
             let shape = perm.map { data.shape[$0] }
-            var strides = [Int](repeating: 1, count: rank)
-            for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * data.shape[axis + 1] }
+            let strides = Odometer.strides(of: data.shape)
             var picks: [Int] = []
             picks.reserveCapacity(data.count)
-            var index = [Int](repeating: 0, count: rank)
-            for _ in 0..<data.count {
-                picks.append(zip(perm, index).reduce(0) { $0 + strides[$1.0] * $1.1 })
-                var axis = rank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < shape[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
+            for index in Odometer(shape) { picks.append(zip(perm, index).reduce(0) { $0 + strides[$1.0] * $1.1 }) }
             return [data.picking(picks, shape: shape)]
 
         case "Range":

@@ -1,3 +1,5 @@
+import HutchTensor
+
 /// Load-time evaluation of the ops exporters use to build attention masks from constants
 /// (Swin's shifted-window mask: ConstantOfShape, ScatterND of slices, comparisons, Not, Pad,
 /// Expand).
@@ -62,22 +64,15 @@ extension GraphBuilder {
               zip(indices.shape, data.shape).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 <= $0.element.1 }) else {
             throw ModelError.invalidModel("\(what): indices \(indices.shape) do not fit data \(data.shape) on axis \(raw)")
         }
-        var dataStrides = [Int](repeating: 1, count: rank)
-        for a in stride(from: rank - 2, through: 0, by: -1) { dataStrides[a] = dataStrides[a + 1] * data.shape[a + 1] }
+        let dataStrides = Odometer.strides(of: data.shape)
         var flat = [Int]()
-        var index = [Int](repeating: 0, count: rank)
-        for pick in picks {
+        for (pick, index) in zip(picks, Odometer(indices.shape)) {
             var i = Int(clamping: pick)
             if i < 0 { i += data.shape[axis] }
             guard i >= 0, i < data.shape[axis] else { throw ModelError.invalidModel("\(what): index \(pick) is out of range") }
-            flat.append((0..<rank).reduce(0) { $0 + ($1 == axis ? i : index[$1]) * dataStrides[$1] })
-            var a = rank - 1
-            while a >= 0 {
-                index[a] += 1
-                if index[a] < indices.shape[a] { break }
-                index[a] = 0
-                a -= 1
-            }
+            var at = index
+            at[axis] = i
+            flat.append(Odometer.offset(at, strides: dataStrides))
         }
         return data.picking(flat, shape: indices.shape)
     }
@@ -146,19 +141,9 @@ extension GraphBuilder {
             throw ModelError.invalidModel("\(what): the padded result \(shape) is too large to evaluate at load time")
         }
         var values = [Float](repeating: fill, count: total)
-        let source = data.floats
-        var index = [Int](repeating: 0, count: rank)
-        for value in source {
-            var flat = 0
-            for axis in 0..<rank { flat = flat * shape[axis] + index[axis] + pads[axis] }
-            values[flat] = value
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                if index[axis] < data.shape[axis] { break }
-                index[axis] = 0
-                axis -= 1
-            }
+        let strides = Odometer.strides(of: shape), begin = Array(pads[..<rank])
+        for (value, index) in zip(data.floats, Odometer(data.shape)) {
+            values[Odometer.offset(zip(index, begin).map { $0 + $1 }, strides: strides)] = value
         }
         return ConstantTensor(shape: shape, elements: .float(values))
     }

@@ -42,22 +42,12 @@ struct PadRule: LinearInDataRule {
                                            large: UnsafeMutablePointer<S>, padding: Bool) {
         let rank = inner.count
         guard rank > 0, inner.allSatisfy({ $0 > 0 }) else { return }
-        var strides = [Int](repeating: 1, count: rank)
-        for a in stride(from: rank - 2, through: 0, by: -1) { strides[a] = strides[a + 1] * outer[a + 1] }
-        let row = inner[rank - 1], rows = inner.dropLast().reduce(1, *)
-        var index = [Int](repeating: 0, count: rank)
-        for r in 0..<rows {
-            var offset = pads[rank - 1]
-            for a in 0..<(rank - 1) { offset += (index[a] + pads[a]) * strides[a] }
+        let strides = Odometer.strides(of: outer), row = inner[rank - 1]
+        let begin = Array(pads[..<rank])
+        for (r, index) in Odometer(Array(inner.dropLast())).enumerated() {
+            let offset = Odometer.offset(zip(index + [0], begin).map { $0 + $1 }, strides: strides)
             if padding { (large + offset).update(from: small + r * row, count: row) }
             else { (small + r * row).update(from: large + offset, count: row) }
-            var a = rank - 2
-            while a >= 0 {
-                index[a] += 1
-                if index[a] < inner[a] { break }
-                index[a] = 0
-                a -= 1
-            }
         }
     }
 }
