@@ -126,6 +126,27 @@ final class ClusterCommandTests: ProcessTestCase {
         XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("quantized.onnx")), try Data(contentsOf: onnx))
     }
 
+    /// A transformer on token ids (tiny_bert: embedding lookup, softmax attention, LayerNorm,
+    /// GELU; Hutchinson, since it is not piecewise linear) through the whole cluster job: the
+    /// same sensitivity.json as hutch trace, the plan of hutch plan and the model of hutch quantize.
+    func testRunOnATokenIDTransformerMatchesTracePlanAndQuantize() throws {
+        let model = "Tests/Fixtures/tiny_bert.onnx", data = "Tests/Fixtures/tiny_bert_ref.npz"
+        let flags = ["--model", model, "--data", data, "--probes", "8", "--batch-size", "4"]
+        let reference = try trace(flags)
+        let out = directory.appendingPathComponent("bert")
+        let process = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--avg-bits", "4", "--out", out.path], log: "bert")
+        XCTAssertEqual(wait(process, 120, "hutch run on tiny_bert"), 0, stderr("bert"))
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
+        let plan = directory.appendingPathComponent("bert-plan.json"), onnx = directory.appendingPathComponent("bert-q.onnx")
+        let planned = try HutchProcess.run(["plan", "--sensitivity", out.appendingPathComponent("sensitivity.json").path,
+                                            "--avg-bits", "4", "--out", plan.path])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("plan.json")), try Data(contentsOf: plan))
+        let quantized = try HutchProcess.run(["quantize", "--model", model, "--plan", plan.path, "--data", data, "--out", onnx.path])
+        XCTAssertEqual(quantized.status, 0, quantized.stderr)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("quantized.onnx")), try Data(contentsOf: onnx))
+    }
+
     /// Workers with --fetch-blobs never read the coordinator's files: they are deleted before
     /// the worker starts, and the result is still identical. With --cache, a second worker
     /// (a later job on the same files) fetches nothing.
