@@ -81,7 +81,8 @@ let package = Package(
                     dependencies: ["HutchSensitivity", "HutchAutodiff", "HutchModel", "HutchQuantize", "HutchTensor"]),
         .testTarget(name: "HutchReportTests", dependencies: ["HutchReport", "HutchAllocation"]),
         .testTarget(name: "HutchWireTests", dependencies: ["HutchWire", "HutchTestSupport"]),
-        .testTarget(name: "HutchClusterTests", dependencies: ["HutchClusterCore", "HutchCluster", "HutchWire", "HutchSensitivity", "HutchModel", "HutchTestSupport"]),
+        .testTarget(name: "HutchClusterTests", dependencies: ["HutchClusterCore", "HutchCluster", "HutchWire", "HutchSensitivity", "HutchModel",
+                                                             "HutchJobs", "HutchAllocation", "HutchTestSupport"]),
         .testTarget(name: "HutchJobsTests", dependencies: ["HutchJobs", "HutchClusterCore", "HutchCluster", "HutchModel", "HutchSensitivity", "HutchTestSupport"]),
         .testTarget(name: "hutchTests", dependencies: ["hutch", "HutchModel"]),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import HutchAllocation
 import HutchClusterCore
 import HutchModel
 import HutchQuantize
@@ -8,7 +9,18 @@ extension ClusterJob {
     /// The sensitivity result of the workers' estimates, with what SensitivityAnalysis adds after
     /// the traces as `hutch trace` does: eigenvalues and quantization errors (computed by the
     /// workers' eigenvalue and quantization-error tasks) and tie groups.
-    static func sensitivityResult(_ estimates: [LayerEstimate], core: CoordinatorCore, job: SensitivityJob, graph: Graph,
+    /// The plan step between the phases: plan.json's bytes for the measured sensitivities and
+    /// each layer's widths under it. Pure, so the seeded simulator runs it as the job does.
+    public static func solvePlan(_ report: SensitivityReport, sensitivityData: Data, step: PlanStep, graph: Graph,
+                                 source: String) throws -> (plan: Data, widths: [LayerWidths]) {
+        let problem = try AllocationProblem(report: report, request: step.request, source: source)
+        let allocation = try problem.solve(step.solver)
+        let planData = try Plan(problem: problem, allocation: allocation, sensitivityDigest: Digest.sha256(sensitivityData),
+                                modelDigest: report.job.modelDigest).encoded()
+        return (planData, try PlanWidths.decode(planData, source: "plan.json").widths(for: graph, source: "plan.json"))
+    }
+
+    public static func sensitivityResult(_ estimates: [LayerEstimate], core: CoordinatorCore, job: SensitivityJob, graph: Graph,
                                   options: TraceOptions, fallback: String?) throws -> SensitivityResult {
         let layers = graph.quantizableLayers
         let eigen = options.eigenvalues ? core.eigenvalues : [Double?](repeating: nil, count: layers.count)

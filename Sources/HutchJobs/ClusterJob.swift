@@ -191,13 +191,9 @@ public struct ClusterJob {
         }
 
         // solve centrally, then quantize the layers on the workers under the plan
-        let problem = try AllocationProblem(report: report, request: plan.request, source: outPath)
-        let allocation = try problem.solve(plan.solver)
         let planPath = state.file("plan.json")
-        let planData = try Plan(problem: problem, allocation: allocation, sensitivityDigest: Digest.sha256(sensitivityData),
-                                modelDigest: report.job.modelDigest).encoded()
+        let (planData, widths) = try Self.solvePlan(report, sensitivityData: sensitivityData, step: plan, graph: graph, source: outPath)
         try writeAtomically(planData, to: planPath)
-        let widths = try PlanWidths.decode(planData, source: planPath).widths(for: graph, source: planPath)
         log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
         let started = core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
                                                           modelDigest: source.digests[source.modelPath]),

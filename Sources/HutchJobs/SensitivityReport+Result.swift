@@ -3,7 +3,7 @@ import HutchSensitivity
 
 extension SensitivityReport {
     /// sensitivity.json's content for a measured result, as `hutch trace` and the cluster jobs write it.
-    init(_ result: SensitivityResult, options: TraceOptions, modelDigest: String, dataDigest: String?) {
+    public init(_ result: SensitivityResult, options: TraceOptions, modelDigest: String, dataDigest: String?) {
         let job = result.job
         let hutchinson = job.method == .hutchinson
         let layers = result.layers.map { s -> SensitivityReport.Layer in

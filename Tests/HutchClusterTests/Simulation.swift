@@ -1,4 +1,7 @@
+import Foundation
+import HutchAllocation
 import HutchClusterCore
+import HutchJobs
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
@@ -71,6 +74,11 @@ struct Simulation {
     }
     /// Set to run a quantize phase after the sensitivity phase.
     var quantize: QuantizeWorkSpec?
+    /// Set to solve the plan between the phases as the cluster job does (ClusterJob.solvePlan on
+    /// the assembled sensitivities); the quantize phase then takes the plan's widths.
+    var planStep: (step: ClusterJob.PlanStep, job: SensitivityJob, options: TraceOptions)?
+    /// plan.json's bytes, once the plan step ran.
+    var planData: Data?
     var graph: Graph?
     var estimates: [LayerEstimate]?
     /// Widths of the quantization-error tasks, if the coordinator was given some.
@@ -189,8 +197,23 @@ struct Simulation {
             case .phaseComplete(let e):
                 guard !stopped else { continue }
                 estimates = e
+                if let planStep, let graph {
+                    do {
+                        let result = try ClusterJob.sensitivityResult(e, core: coordinator, job: planStep.job, graph: graph,
+                                                                      options: planStep.options, fallback: nil)
+                        let report = SensitivityReport(result, options: planStep.options, modelDigest: "sha256:sim", dataDigest: nil)
+                        let (plan, widths) = try ClusterJob.solvePlan(report, sensitivityData: try report.encoded(), step: planStep.step,
+                                                                      graph: graph, source: "sim")
+                        planData = plan
+                        quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: widths.map(\.weightBits))
+                    } catch {
+                        logs.append("c: the plan step failed: \(error)")
+                        outcome = .failed("the plan step failed: \(error)")
+                        continue
+                    }
+                }
                 if let quantize, let graph {
-                    apply(coordinator.startQuantize(quantize, graph: graph, plan: Array("{\"plan\":1}".utf8), now: now))
+                    apply(coordinator.startQuantize(quantize, graph: graph, plan: planData.map { [UInt8]($0) } ?? Array("{\"plan\":1}".utf8), now: now))
                 }
             }
         }

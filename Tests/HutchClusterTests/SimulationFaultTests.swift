@@ -12,7 +12,7 @@ final class SimulationFaultTests: XCTestCase {
         var sim = Simulation(runner: f.runner, options: f.options, workers: computeMs.count, config: config,
                              quantizeFollows: f.quantize != nil, errorBits: f.errors?.bits)
         sim.graph = f.graph
-        sim.quantize = f.quantize?.spec
+        sim.installPhases(f)
         sim.memo = f.memo
         for c in computeMs { sim.addWorker(computeMs: c) }
         sim.install(plan)

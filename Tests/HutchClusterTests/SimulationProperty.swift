@@ -51,7 +51,7 @@ enum SimulationProperty {
         var sim = Simulation(runner: fixture.runner, options: fixture.options, workers: workers, config: config,
                              quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits)
         sim.graph = fixture.graph
-        sim.quantize = fixture.quantize?.spec
+        sim.installPhases(fixture)
         sim.memo = fixture.memo
         // half of the quantize runs send every layer as a blob the coordinator pulls in chunks
         if fixture.quantize != nil && seed % 2 == 0 { sim.inlineResultBytes = 64 }
@@ -65,7 +65,7 @@ enum SimulationProperty {
         var sim = Simulation(runner: fixture.runner, options: fixture.options, workers: 2, config: config(verifyFraction: 1),
                              quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits)
         sim.graph = fixture.graph
-        sim.quantize = fixture.quantize?.spec
+        sim.installPhases(fixture)
         sim.memo = fixture.memo
         for _ in 0..<2 { sim.addWorker(computeMs: 40) }
         sim.run()
@@ -128,6 +128,7 @@ enum SimulationProperty {
         case .quantized(let layers):
             guard let q = f.quantize, let e = sim.estimates else { return "a quantize phase that was not asked for" }
             if layers != q.layers { return "quantized layers differ from the one-process quantizer's" }
+            if let plan = f.plan, sim.planData != plan.bytes { return "plan.json differs from the one-process plan" }
             estimates = e
         }
         guard estimates.count == f.reference.layers.count else { return "\(estimates.count) layers, the reference has \(f.reference.layers.count)" }
@@ -141,5 +142,14 @@ enum SimulationProperty {
             if got.map({ $0.mapValues(\.bitPattern) }) != reference.map({ $0.mapValues(\.bitPattern) }) { return "quantization errors differ" }
         }
         return nil
+    }
+}
+
+extension Simulation {
+    /// The fixture's phases after the traces: its plan step (the quantize widths then come from
+    /// the plan, as in the cluster job) or a quantize phase with fixed widths.
+    mutating func installPhases(_ fixture: SimulationFixtures.Fixture) {
+        quantize = fixture.plan == nil ? fixture.quantize?.spec : nil
+        planStep = fixture.plan.map { ($0.step, fixture.reference.job, fixture.options) }
     }
 }

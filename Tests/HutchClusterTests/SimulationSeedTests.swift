@@ -1,5 +1,7 @@
 import Foundation
+import HutchAllocation
 import HutchClusterCore
+import HutchJobs
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
@@ -60,6 +62,24 @@ final class SimulationSeedTests: XCTestCase {
         if case .failed(let why) = verdict.kind { XCTFail(why) }
     }
 
+    /// The plan phase is the cluster job's own (ClusterJob.solvePlan on the assembled traces):
+    /// a seeded run writes the one-process plan.json bit for bit and quantizes to its mixed
+    /// widths; a run whose plan differed from the one-process plan would fail the property.
+    func testTheRealPlanStepRunsBetweenThePhases() throws {
+        let fixtures = try SimulationFixtures.shared()
+        let seed: UInt64 = 3   // seed % 3 == 0: the mlp plan + quantize scenario
+        var sim = SimulationProperty.simulation(seed: seed, fixtures.mlpQuantize)
+        sim.run()
+        let plan = try XCTUnwrap(fixtures.mlpQuantize.plan)
+        XCTAssertEqual(sim.planData, plan.bytes)
+        let widths = try XCTUnwrap(sim.quantize?.weightBits)
+        XCTAssertGreaterThan(Set(widths).count, 1, "a mixed-precision plan, not one width")
+        guard case .quantized? = sim.outcome else { return XCTFail("the run did not quantize: \(String(describing: sim.outcome))") }
+        var other = fixtures
+        other.mlpQuantize.plan?.bytes = Data("{}".utf8)
+        if case .finished = SimulationProperty.check(seed: seed, other).kind { XCTFail("a plan.json that differs was not caught") }
+    }
+
     /// The same seed twice gives the same run, event for event (what makes a failing seed useful).
     func testASeedReproducesExactly() throws {
         let fixtures = try SimulationFixtures.shared()
@@ -109,6 +129,9 @@ struct SimulationFixtures: Sendable {
         var memo = ComputeMemo()
         /// Quantize phase: the plan's widths and the one-process quantizer's layers.
         var quantize: (spec: QuantizeWorkSpec, layers: [QuantizedLayer])?
+        /// The plan step the cluster job runs between the phases, and the one-process plan.json
+        /// (`hutch trace` + `hutch plan`) the simulated run must write bit for bit.
+        var plan: (step: ClusterJob.PlanStep, bytes: Data)?
         /// Quantization-error tasks: widths and the one-process values.
         var errors: (bits: [Int], values: [[Int: Double]])?
         /// How long an undisturbed run of the slowest draw takes (SimulationProperty.undisturbedMs).
@@ -151,10 +174,15 @@ struct SimulationFixtures: Sendable {
 
     static func make() throws -> SimulationFixtures {
         var mlp = try fixture("mlp", hutchinson: false)
-        let bits = mlp.graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
-        let layers = try ModelQuantizer(graph: mlp.graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
-        mlp.name = "mlp exact + quantize phase"
-        mlp.quantize = (QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits), layers)
+        // the real plan step: the trace objective (no quantization errors needed) under 5 bits on
+        // average, solved exactly, as hutch plan would on hutch trace's sensitivity.json
+        let step: ClusterJob.PlanStep = (AllocationRequest(bits: [2, 3, 4, 8], objective: .trace, budgets: [.averageBits(5)]), .exact)
+        let report = SensitivityReport(mlp.reference, options: mlp.options, modelDigest: "sha256:sim", dataDigest: nil)
+        let (planBytes, widths) = try ClusterJob.solvePlan(report, sensitivityData: try report.encoded(), step: step, graph: mlp.graph, source: "reference")
+        let layers = try ModelQuantizer(graph: mlp.graph, widths: widths).quantize(calibration: nil).layers
+        mlp.name = "mlp exact + plan + quantize phase"
+        mlp.quantize = (QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: widths.map(\.weightBits)), layers)
+        mlp.plan = (step, planBytes)
         var tanh = try fixture("tanh_mlp", hutchinson: true)
         tanh.name = "tanh_mlp adaptive Hutchinson"
         var errors = try fixture("tanh_mlp", hutchinson: true)
