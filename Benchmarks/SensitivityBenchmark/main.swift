@@ -1,7 +1,7 @@
 // Sensitivity benchmark (issue 3, "Performance"): Hutch's Hutchinson joint-mode probe and exact
 // per-layer traces on a ResNet-20 batch of 128, against the PyTorch double-backprop reference
 // (Benchmarks/reference/resnet20_pyhessian.py, whose JSON this reads), and a plain cblas_sgemm
-// measured in the same run. Prints ratios; asserts nothing (DESIGN.md: benchmarks never time-assert).
+// measured in the same run. Prints ratios; asserts nothing (benchmarks never time-assert; Benchmarks/README.md).
 //
 //   Benchmarks/run_sensitivity.sh            (makes the model, batch and PyTorch timings, then runs this)
 //   SensitivityBenchmark --model M.onnx --data D.npz [--torch pytorch.json] [--threads T] [--probes P] [--out hutch.json]

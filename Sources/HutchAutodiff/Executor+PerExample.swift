@@ -2,7 +2,7 @@ import HutchModel
 import HutchTensor
 
 /// Per-example gradient norms of quantizable weights and the exact (Gauss-Newton) traces built
-/// from them (DESIGN.md, "Exact mode").
+/// from them (Protocols/README.md, "Exact mode").
 extension Executor {
     /// For seeds s of shape [S, N, C] (output-space vectors per example), the squared norm of
     /// d(sum_c s[j, n, c] f_n,c)/dW for every quantizable weight W in `layers`, seed j and example

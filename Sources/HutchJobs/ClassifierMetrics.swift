@@ -13,7 +13,7 @@ enum ClassifierMetrics {
         return Double(correct) / Double(max(1, labels.count))
     }
 
-    /// Mean softmax cross-entropy (DESIGN.md's loss), in Double.
+    /// Mean softmax cross-entropy (Protocols/README.md, "Loss"), in Double.
     static func loss(_ logits: Tensor<Float>, _ labels: [Int]) -> Double {
         let classes = logits.shape[1]
         var total = 0.0

@@ -113,7 +113,7 @@ public enum Op: Sendable, Equatable {
     }
 
     /// True when the op is piecewise linear in each of its inputs, so that a network made only of
-    /// such ops has Hessian blocks equal to its Gauss-Newton blocks (DESIGN.md, "Exact mode").
+    /// such ops has Hessian blocks equal to its Gauss-Newton blocks (Protocols/README.md, "Exact mode").
     /// Mul counts because one side is a constant in the networks Hutch accepts.
     public var isPiecewiseLinear: Bool {
         switch self {

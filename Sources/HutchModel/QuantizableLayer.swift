@@ -1,5 +1,5 @@
 /// A layer whose weight Hutch quantizes: a Conv, Gemm or MatMul node whose weight (input 1)
-/// is an initializer (DESIGN.md, "Quantizable layer"). Biases stay in 32-bit.
+/// is an initializer (Protocols/README.md, "Quantizable layer"). Biases stay in 32-bit.
 public struct QuantizableLayer: Sendable, Equatable {
     public var nodeIndex: Int
     public var nodeName: String

@@ -14,7 +14,7 @@ public struct CurvatureObstacle: Sendable, Hashable, CustomStringConvertible {
 
 extension Graph {
     /// Nil when the logits are piecewise linear in each quantizable weight, so that every Hessian
-    /// block equals its Gauss-Newton block and exact traces apply (DESIGN.md, "Exact mode").
+    /// block equals its Gauss-Newton block and exact traces apply (Protocols/README.md, "Exact mode").
     /// Otherwise the first obstacle: an op that is not piecewise linear (`Op.isPiecewiseLinear`),
     /// or a product (Conv, Gemm, MatMul, Mul) of two factors that both depend on the same weight.
     public var exactTraceObstacle: CurvatureObstacle? {

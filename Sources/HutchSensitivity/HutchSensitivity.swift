@@ -1,4 +1,4 @@
-/// HutchSensitivity: per-layer Hessian traces of the mean cross-entropy loss (DESIGN.md, "Definitions").
+/// HutchSensitivity: per-layer Hessian traces of the mean cross-entropy loss (Protocols/README.md, "Definitions").
 ///
 /// The work is cut the way the cluster shards it (issue 6):
 ///   `SensitivityJob`    what is measured: method, probe mode, seed, examples, batch size, layer groups

@@ -1,6 +1,6 @@
 import HutchTensor
 
-/// Counter-based Rademacher probes (DESIGN.md, "Hutchinson"): every sign is a pure function of
+/// Counter-based Rademacher probes (Protocols/README.md, "Hutchinson"): every sign is a pure function of
 /// (job seed, stream, probe index, layer index, element index), so a probe is the same vector on
 /// every worker and thread, whatever else that worker computes.
 ///

@@ -560,7 +560,7 @@ def rademacher(rng, shape):
 
 
 def gauss_newton_trace(ref, params, name, x, y):
-    """(1/N) sum_i sum_c ||grad_W (A_i f_i)_c||^2, A_i = diag(sqrt p_i)(I - 1 p_i^T) (DESIGN.md)."""
+    """(1/N) sum_i sum_c ||grad_W (A_i f_i)_c||^2, A_i = diag(sqrt p_i)(I - 1 p_i^T) (Protocols/README.md, "Exact mode")."""
     w = params[name]
 
     def logits_of(wv):
