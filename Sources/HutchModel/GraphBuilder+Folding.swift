@@ -248,8 +248,9 @@ extension GraphBuilder {
             guard s.count == 1, l.count == 1, d.count == 1, d[0] != 0, s[0].isFinite, l[0].isFinite, d[0].isFinite else {
                 throw ModelError.invalidModel("\(what): start, limit and delta must be finite scalars, delta not 0")
             }
-            let count = max(Int(((l[0] - s[0]) / d[0]).rounded(.up)), 0)
-            guard count <= SizeLimits.foldedElements else { throw ModelError.invalidModel("\(what): the range is too long") }
+            let entries = ((Double(l[0]) - Double(s[0])) / Double(d[0])).rounded(.up)   // a Double: no trap when huge
+            guard entries <= Double(SizeLimits.foldedElements) else { throw ModelError.invalidModel("\(what): the range is too long") }
+            let count = max(Int(entries), 0)
             return [ConstantTensor(shape: [count], elements: .float((0..<count).map { s[0] + Float($0) * d[0] }))]
 
         case "Sqrt":

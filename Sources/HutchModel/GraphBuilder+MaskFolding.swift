@@ -33,7 +33,8 @@ extension GraphBuilder {
             return ConstantTensor(shape: shape, elements: .int64((0..<total).map { compare(x[ma[$0]], y[mb[$0]]) ? 1 : 0 }))
         case "Expand":
             let (data, target) = (try part(0), try part(1))
-            guard let dims = target.ints, let shape = Broadcasting.shape([data.shape, dims.map { Int(clamping: $0) }]),
+            guard let dims = target.ints, dims.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }),
+                  let shape = Broadcasting.shape([data.shape, dims.map { Int(clamping: $0) }]),
                   let total = checkedProduct(shape), total <= SizeLimits.foldedElements else {
                 throw ModelError.invalidModel("\(what): \(data.shape) does not expand to \(target.ints ?? []) within the load-time limit")
             }

@@ -40,23 +40,36 @@ extension GraphBuilder {
 
     /// Expand of a constant to [N, ...] (N the batch size) kept as [1, ...] for elementwise uses.
     func broadcastToBatch(_ node: ONNXNodeProto, name: String, operands: [Binding?]) throws -> ConstantTensor {
-        let what = "\(source): node '\(name)' (Expand)"
+        func fail(_ message: String) -> ModelError { .invalidModel("\(source): node '\(name)' (Expand): \(message)") }
         guard operands.count == 2, case .constant(let value)? = operands[0], case .constant(let target)? = operands[1],
-              let dims = target.ints, ConstantTensor.batchFactor(dims.first ?? 0) == 1, !dims.dropFirst().contains(where: { ConstantTensor.batchFactor($0) != nil }) else {
-            throw ModelError.invalidModel("\(what): Hutch expands a constant to the batch size only along the first axis")
+              let dims = target.ints else {
+            throw fail("Hutch expands a constant to the batch size only along the first axis")
         }
-        let rank = max(dims.count, value.shape.count)
-        let padded = Array(repeating: 1, count: rank - value.shape.count) + value.shape
-        var shape = [1] + Array(padded.dropFirst())
+        let (padded, example) = try batchExpansion(value, dims, fail: fail)
+        return value.picking(Broadcasting.indexMap(from: padded, to: example), shape: example)
+    }
+
+    /// One example of Expand(value, dims) where dims holds the batch size first and only there:
+    /// value's shape padded with leading 1s to dims' rank, and that broadcast against dims with
+    /// 1 for the batch.
+    func batchExpansion(_ value: ConstantTensor, _ dims: [Int64], fail: (String) -> ModelError) throws -> (padded: [Int], example: [Int]) {
+        guard ConstantTensor.batchFactor(dims.first ?? 0) == 1, !dims.dropFirst().contains(where: { ConstantTensor.batchFactor($0) != nil }) else {
+            throw fail("the target shape must have the batch size first and only there")
+        }
+        guard value.shape.count <= dims.count else { throw fail("shape \(value.shape) does not expand to the batch on axis 0") }
+        let padded = Array(repeating: 1, count: dims.count - value.shape.count) + value.shape
+        var example = padded
+        example[0] = 1
         for (axis, dim) in dims.enumerated().dropFirst() {
-            let a = axis + rank - dims.count, d = Int(clamping: dim)
-            guard padded[a] == d || padded[a] == 1 || d == 1 else { throw ModelError.invalidModel("\(what): \(value.shape) does not expand to \(dims)") }
-            shape[a] = max(padded[a], d)
+            let d = Int(clamping: dim)
+            guard d >= 1 else { throw fail("target dimension \(dim) must be positive") }
+            guard padded[axis] == d || padded[axis] == 1 || d == 1 else { throw fail("shape \(value.shape) does not expand to \(dims)") }
+            example[axis] = max(padded[axis], d)
         }
-        guard padded[0] == 1, let count = checkedProduct(shape), count <= SizeLimits.foldedElements else {
-            throw ModelError.invalidModel("\(what): \(value.shape) does not expand to \(dims) within the load-time limit")
+        guard padded[0] == 1, let count = checkedProduct(example), count <= SizeLimits.foldedElements else {
+            throw fail("shape \(value.shape) does not expand to \(dims) within the load-time limit")
         }
-        return value.picking(Broadcasting.indexMap(from: padded, to: shape), shape: shape)
+        return (padded, example)
     }
 
     /// Refuses a use of a constant that stands for a batch-expanded tensor other than in an

@@ -184,28 +184,14 @@ extension GraphBuilder {
               let second = operands[1], case .constant(let target) = second, let dims = target.ints else {
             throw fail("Hutch expands only a constant to a shape computed from the input (a class token)")
         }
-        guard dims.first == ConstantTensor.batch, !dims.dropFirst().contains(ConstantTensor.batch) else {
-            throw fail("the target shape must have the batch size first and only there")
-        }
-        let rank = max(dims.count, value.shape.count)
-        let padded = Array(repeating: 1, count: rank - value.shape.count) + value.shape
-        var example = padded
-        for (axis, dim) in dims.enumerated().dropFirst() {
-            let a = axis + rank - dims.count, d = Int(clamping: dim)
-            guard padded[a] == d || padded[a] == 1 || d == 1 else { throw fail("shape \(value.shape) does not expand to \(dims)") }
-            example[a] = max(padded[a], d)
-        }
-        guard padded[0] == 1, rank == dims.count else { throw fail("shape \(value.shape) does not expand to the batch on axis 0") }
-        example[0] = 1
-        guard let count = checkedProduct(example), count <= SizeLimits.foldedElements else { throw fail("the expanded example is too large") }
+        let (padded, example) = try batchExpansion(value, dims, fail: fail)
         // the constant itself when only the batch grows, so that it keeps its name (a parameter)
         let one: ValueID
         if example == value.shape {
             one = try materialize(node.inputs[0], value, node: name)
         } else {
-            let map = Broadcasting.indexMap(from: padded, to: example)
-            let values = value.floats
-            one = try materialize("\(node.inputs[0])/expanded", ConstantTensor(shape: example, elements: .float(map.map { values[$0] })), node: name)
+            let expanded = value.picking(Broadcasting.indexMap(from: padded, to: example), shape: example)
+            one = try materialize("\(node.inputs[0])/expanded", expanded, node: name)
         }
         try emit(name, .repeatBatch, [one], output: output, shape: [nil] + example.dropFirst().map { Optional($0) })
     }

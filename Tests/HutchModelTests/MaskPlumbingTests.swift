@@ -67,6 +67,22 @@ final class MaskPlumbingTests: XCTestCase {
         XCTAssertEqual(graph.initializers[constant]?.data, [13, 10, 13])
     }
 
+    /// Hostile constants get one-line errors, not traps: a float Range of 1e30 entries, an Expand
+    /// to a negative or zero dimension (with and without the batch size).
+    func testHugeRangesAndNonPositiveExpandsAreRefused() {
+        let range = refusal([TestNode("Range", "r", ["zero", "huge", "one"], ["v"]), TestNode("Add", "add", ["x", "v"], ["y"])],
+                            [.floats("zero", [], [0]), .floats("huge", [], [1e30]), .floats("one", [], [1])])
+        XCTAssertTrue(range.contains("'r'") && range.contains("too long"), range)
+        let expand = refusal([TestNode("Expand", "e", ["c", "shape"], ["ce"]), TestNode("Add", "add", ["x", "ce"], ["y"])],
+                             [.floats("c", [1, 3], [1, 2, 3]), .int64s("shape", [2], [1, -3])])
+        XCTAssertTrue(expand.contains("'e'"), expand)
+        let toBatch = refusal([TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Gather", "g", ["s", "i0"], ["n"]),
+                               TestNode("Concat", "cat", ["n", "zero3"], ["target"], [.int("axis", 0)]),
+                               TestNode("Expand", "e", ["c", "target"], ["ce"]), TestNode("Add", "add", ["x", "ce"], ["y"])],
+                              [.floats("c", [1, 3], [1, 2, 3]), .int64s("i0", [1], [0]), .int64s("zero3", [1], [0])])
+        XCTAssertTrue(toBatch.contains("'e'") && toBatch.contains("must be positive"), toBatch)
+    }
+
     /// ... but through a folded Add into a Concat it would stand for the wrong shape: refused.
     func testAnExpandedConstantOutsideElementwiseOpsIsRefused() {
         let text = refusal([TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Expand", "e", ["c", "s"], ["ce"]),

@@ -43,9 +43,9 @@ struct PadRule: LinearInDataRule {
         let rank = inner.count
         guard rank > 0, inner.allSatisfy({ $0 > 0 }) else { return }
         let strides = Odometer.strides(of: outer), row = inner[rank - 1]
-        let begin = Array(pads[..<rank])
         for (r, index) in Odometer(Array(inner.dropLast())).enumerated() {
-            let offset = Odometer.offset(zip(index + [0], begin).map { $0 + $1 }, strides: strides)
+            var offset = pads[rank - 1]
+            for a in index.indices { offset += (index[a] + pads[a]) * strides[a] }
             if padding { (large + offset).update(from: small + r * row, count: row) }
             else { (small + r * row).update(from: large + offset, count: row) }
         }
