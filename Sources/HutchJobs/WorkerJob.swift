@@ -32,7 +32,7 @@ public struct WorkerJob {
         config.sharedFilesystem = !fetchBlobs
         var core = WorkerCore(config: config)
         if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core, log: log) }
-        let cache = RunnerCache()
+        let cache = ComputeDispatcher.readingFiles()
         let client = WorkerClient(connect: endpoint, curve: curve) { request in cache.compute(request) }
         if let parent {
             // an orphaned local worker would otherwise reconnect forever

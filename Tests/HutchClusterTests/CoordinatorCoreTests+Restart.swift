@@ -14,7 +14,7 @@ extension CoordinatorCoreTests {
         func make(_ epoch: UInt64) -> Simulation {
             var config = CoordinatorConfig(epoch: epoch)
             config.leaseMs = 3000
-            var sim = Simulation(runner: s.runner, options: s.options, workers: 3, config: config,
+            var sim = Simulation(inputs: s.inputs, options: s.options, workers: 3, config: config,
                                  quantizeFollows: quantize != nil, errorBits: errorBits)
             sim.graph = graph
             sim.quantize = quantize
@@ -41,7 +41,7 @@ extension CoordinatorCoreTests {
 
     /// When the undisturbed run (the same workers) journals its last result.
     func lastRecordMs(_ s: Setup) -> UInt64 {
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 3)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 3)
         for c in [20, 30, 45] as [UInt64] { sim.addWorker(computeMs: c) }
         sim.run()
         return sim.journal.last?.at ?? 0
@@ -80,9 +80,9 @@ extension CoordinatorCoreTests {
         let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
         let reference = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
         // how long the undisturbed run takes, to crash in both phases
-        var clean = Simulation(runner: s.runner, options: s.options, workers: 3, quantizeFollows: true, errorBits: [2, 4, 8])
+        var clean = Simulation(inputs: s.inputs, options: s.options, workers: 3, quantizeFollows: true, errorBits: [2, 4, 8])
         clean.graph = graph
-        clean.quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits)
+        clean.quantize = QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: bits)
         for c in [20, 30, 45] as [UInt64] { clean.addWorker(computeMs: c) }
         clean.run()
         guard case .quantized(let cleanLayers)? = clean.outcome else { return XCTFail("no clean run") }
@@ -93,7 +93,7 @@ extension CoordinatorCoreTests {
         var crossed = false
         for crashAt in [phaseEnd / 2, phaseEnd + 1, phaseEnd + (end - phaseEnd) / 2, end - 1] {
             let sim = try crashAndResume(s, crashAt: crashAt, syncWindowMs: 0, errorBits: [2, 4, 8], graph: graph,
-                                         quantize: QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits))
+                                         quantize: QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: bits))
             guard case .quantized(let layers)? = sim.outcome else { XCTFail("crash at \(crashAt): \(String(describing: sim.outcome))"); continue }
             XCTAssertEqual(layers, reference, "crash at \(crashAt)")
             XCTAssertEqual(sim.estimates?.map(\.trace.bitPattern), s.reference.layers.map(\.trace.bitPattern))
@@ -108,12 +108,12 @@ extension CoordinatorCoreTests {
     /// Replay refuses a record that does not fit the job instead of trusting it.
     func testReplayRefusesARecordOfAnotherJob() throws {
         let s = try setup("mlp", hutchinson: false)
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 1)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 1)
         sim.addWorker()
         sim.run()
         assertMatches(sim, s)
         guard case .result(var r)? = sim.journal.first?.record else { return XCTFail("nothing journaled") }
-        var fresh = Simulation(runner: s.runner, options: s.options, workers: 1).coordinator
+        var fresh = Simulation(inputs: s.inputs, options: s.options, workers: 1).coordinator
         r.taskID = 10_000
         XCTAssertThrowsError(try fresh.replay(.result(r)))
         guard case .result(var wrong)? = sim.journal.first?.record else { return }
@@ -192,7 +192,7 @@ extension CoordinatorCoreTests {
                 var config = CoordinatorConfig(epoch: epoch)
                 config.leaseMs = 2000
                 config.maxFailures = 50
-                return Simulation(runner: s.runner, options: s.options, workers: 3, config: config)
+                return Simulation(inputs: s.inputs, options: s.options, workers: 3, config: config)
             }
             var sim = make(100 * seed)
             sim.faults = Simulation.Faults(state: seed, loss: 0.05, duplication: 0.05, maxDelayMs: 15)

@@ -13,6 +13,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     struct Setup {
         var runner: TaskRunner
+        var inputs: SimulationInputs
         var options: TraceOptions
         var reference: SensitivityResult
     }
@@ -20,7 +21,7 @@ final class CoordinatorCoreTests: XCTestCase {
     /// mlp (ReLU: exact) or tanh_mlp (Hutchinson, adaptive rounds), 12 examples in batches of 4.
     func setup(_ name: String, hutchinson: Bool) throws -> Setup {
         let f = try SimulationFixtures.fixture(name, hutchinson: hutchinson)
-        return Setup(runner: f.runner, options: f.options, reference: f.reference)
+        return Setup(runner: f.runner, inputs: f.inputs, options: f.options, reference: f.reference)
     }
 
     func assertMatches(_ sim: Simulation, _ setup: Setup, file: StaticString = #filePath, line: UInt = #line) {
@@ -37,7 +38,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func testOneWorkerExact() throws {
         let s = try setup("mlp", hutchinson: false)
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 1)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 1)
         sim.addWorker()
         sim.run()
         assertMatches(sim, s)
@@ -47,7 +48,7 @@ final class CoordinatorCoreTests: XCTestCase {
     func testSeveralWorkersHutchinsonAdaptive() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
         XCTAssertGreaterThan(s.reference.layers.compactMap(\.probes).max() ?? 0, 4, "the reference needs more than one round")
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 3)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 3)
         for c in [20, 35, 50] as [UInt64] { sim.addWorker(computeMs: c) }
         sim.run()
         assertMatches(sim, s)
@@ -68,7 +69,7 @@ final class CoordinatorCoreTests: XCTestCase {
         let s = try setup("tanh_mlp", hutchinson: true)
         let cells = s.runner.job.layerCount * 2 * 3
         for (macs, expected) in [(1, 4), (Int(1e12), cells)] {
-            var sim = Simulation(runner: s.runner, options: s.options, workers: 2, tasksPerWorker: nil, macsPerExample: macs)
+            var sim = Simulation(inputs: s.inputs, options: s.options, workers: 2, tasksPerWorker: nil, macsPerExample: macs)
             for c in [20, 35] as [UInt64] { sim.addWorker(computeMs: c) }
             var logs: [String] = []
             for case .log(let line) in sim.coordinator.handle(.tick, now: 0) { logs.append(line) }
@@ -84,7 +85,7 @@ final class CoordinatorCoreTests: XCTestCase {
     /// result, (leased + queued) / (tasks done per second of the phase) after, 0 at the end.
     func testStatusETAFromThroughput() throws {
         let s = try setup("mlp", hutchinson: false)
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 1, tasksPerWorker: 8)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 1, tasksPerWorker: 8)
         sim.addWorker(computeMs: 100)
         func status(_ now: UInt64) throws -> [String: Any] {
             var core = sim.coordinator
@@ -120,7 +121,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func testWorkerDiesMidTaskLeasesReturn() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 2)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 2)
         sim.addWorker(computeMs: 40)
         sim.addWorker(computeMs: 40)
         sim.workers[1].dieAt = 50   // holds leases, never answers
@@ -181,7 +182,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func testLateJoin() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 2)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 2)
         sim.addWorker(computeMs: 30)
         sim.joinLater = [(at: 200, computeMs: 10, name: nil)]
         sim.run()
@@ -192,7 +193,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func testPoisonTaskFailsTheJobWithAReport() throws {
         let s = try setup("mlp", hutchinson: false)
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 2)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 2)
         sim.addWorker()
         sim.addWorker()
         sim.workers[0].poison = true
@@ -205,7 +206,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func testWorkerSendingInvalidResultsIsSentAwayAndTheJobFinishes() throws {
         let s = try setup("mlp", hutchinson: false)
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 2)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 2)
         sim.addWorker(computeMs: 5)
         sim.addWorker(computeMs: 60)
         sim.workers[0].corrupt = true   // a value short: invalid results, strikes, then sent away
@@ -223,9 +224,9 @@ final class CoordinatorCoreTests: XCTestCase {
         let s = try setup("mlp", hutchinson: false)
         let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/mlp.onnx"))
         let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 2, quantizeFollows: true)
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 2, quantizeFollows: true)
         sim.graph = graph
-        sim.quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: bits)
+        sim.quantize = QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: bits)
         sim.inlineResultBytes = inlineResultBytes
         sim.addWorker(computeMs: 20)
         sim.addWorker(computeMs: 20)
@@ -305,7 +306,7 @@ final class CoordinatorCoreTests: XCTestCase {
     func testQuantizationErrorTasks() throws {
         let s = try setup("tanh_mlp", hutchinson: true)
         let graph = try ONNXLoader.load(contentsOf: Self.root.appendingPathComponent("Tests/Fixtures/tanh_mlp.onnx"))
-        var sim = Simulation(runner: s.runner, options: s.options, workers: 2, errorBits: [2, 4, 8])
+        var sim = Simulation(inputs: s.inputs, options: s.options, workers: 2, errorBits: [2, 4, 8])
         sim.graph = graph
         sim.addWorker(computeMs: 15)
         sim.addWorker(computeMs: 25)
@@ -328,7 +329,7 @@ final class CoordinatorCoreTests: XCTestCase {
             var config = CoordinatorConfig(epoch: 3)
             config.leaseMs = 2000
             config.maxFailures = 50
-            var sim = Simulation(runner: s.runner, options: s.options, workers: 3, config: config)
+            var sim = Simulation(inputs: s.inputs, options: s.options, workers: 3, config: config)
             sim.faults = Simulation.Faults(state: seed, loss: 0.05, duplication: 0.05, maxDelayMs: 15)
             for c in [10, 20, 30] as [UInt64] { sim.addWorker(computeMs: c) }
             // and a crash at a seeded moment, and a worker joining late

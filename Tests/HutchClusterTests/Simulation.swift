@@ -9,13 +9,16 @@ import HutchWire
 import XCTest
 
 /// The coordinator and worker cores in one process: a fake clock, an in-memory network that
-/// carries every message through the real codec, and workers that compute with a TaskRunner.
+/// carries every message through the real codec, and workers that compute with the worker's own
+/// ComputeDispatcher, reading the job's files from memory.
 struct SimError: Error {}
 
 struct Simulation {
     struct SimWorker {
         var core: WorkerCore
         var peer: [UInt8]
+        /// The worker's compute dispatch, as in the worker process but with the files in memory.
+        var dispatcher: ComputeDispatcher
         var alive = true
         /// Computations in progress: when they end and what they produce.
         var computing: [(at: UInt64, taskID: UInt64, leaseID: UInt64, outcome: ComputeOutcome)] = []
@@ -44,14 +47,14 @@ struct Simulation {
     var outcome: CoordinatorOutcome?
     /// Every journal record the coordinator asked to persist, with when (Simulation+Restart).
     var journal: [(at: UInt64, record: JournalRecord)] = []
-    let runner: TaskRunner
+    let inputs: SimulationInputs
     let latencyMs: UInt64 = 2
     var logs: [String] = []
     var faults: Faults?
     /// Timed faults: stalls, partitions (crashes, joins and corruptions are installed into the
     /// workers by `install`).
     var plan: FaultPlan?
-    /// Task outcomes shared by runs of the same fixture (computed by the real TaskRunner once).
+    /// Task outcomes shared by runs of the same fixture (computed by a real dispatcher once).
     var memo: ComputeMemo?
     /// The coordinator was stopped (SIGTERM) and only flushes until its restart (Simulation+Stop.swift).
     var stopped = false
@@ -90,17 +93,17 @@ struct Simulation {
     /// Every sensitivity task covering this batch fails on every worker, with this class.
     var poisonBatch: (Int, FailureClass)?
 
-    init(runner: TaskRunner, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
+    init(inputs: SimulationInputs, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
          tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, errorBits: [Int]? = nil) {
         self.errorBits = errorBits
-        self.runner = runner
-        let spec = SensitivityWorkSpec(job: runner.job, source: ModelSource(modelPath: "unused.onnx"), probesPerCall: runner.probesPerCall)
+        self.inputs = inputs
+        let spec = SensitivityWorkSpec(job: inputs.job, source: SimulationInputs.source, probesPerCall: inputs.probesPerCall)
         makeCoordinator = { epoch in
             var restarted = config
             restarted.epoch = epoch
             return CoordinatorCore(config: restarted, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
                                    macsPerExample: macsPerExample, quantizeFollows: quantizeFollows,
-                                   quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: "unused.onnx", bits: $0) })
+                                   quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: SimulationInputs.modelPath, bits: $0) })
         }
         coordinator = makeCoordinator(config.epoch)
     }
@@ -110,7 +113,8 @@ struct Simulation {
         var config = WorkerConfig(name: name ?? "w\(i)", instance: UInt64(1000 + i))
         config.slots = 2
         if let inlineResultBytes { config.inlineResultBytes = inlineResultBytes }
-        workers.append(SimWorker(core: WorkerCore(config: config), peer: Array("peer-\(i)".utf8), computeMs: computeMs))
+        workers.append(SimWorker(core: WorkerCore(config: config), peer: Array("peer-\(i)".utf8),
+                                 dispatcher: ComputeDispatcher(read: inputs.read), computeMs: computeMs))
         apply(workers[i].core.handle(.tick, now: now), worker: i)
     }
 
@@ -150,25 +154,12 @@ struct Simulation {
                 } else if let memo, let known = memo.outcome(request.work) {
                     outcome = known
                 } else {
-                    do {
-                        switch request.work {
-                        case .sensitivity(let task):
-                            var r = try runner.run(task)
-                            if workers[i].corrupt { r.values.removeLast() }
-                            outcome = .success(r)
-                        case .eigenvalue(let layer, let iterations):
-                            outcome = .eigenvalue(layer: layer, try runner.topEigenvalue(layer: layer, maxIterations: iterations))
-                        case .quantizationError(let layer):
-                            guard let graph, let bits = errorBits else { throw SimError() }
-                            let e = try QuantizationErrors.compute(graph, layer: graph.quantizableLayers[layer], bits: bits)
-                            outcome = .errors(layer: layer, bits.map { e[$0] ?? .nan })
-                        case .quantize(let layer):
-                            guard let quantize, let graph else { throw SimError() }
-                            outcome = .quantized(body: try QuantizeBodies.resultBody(try quantize.task(layer: layer, graph: graph).run()))
-                        }
-                    } catch {
-                        outcome = .failure(.poison, "\(error)")
+                    var computed = workers[i].dispatcher.compute(request)
+                    if workers[i].corrupt, case .success(var r) = computed {
+                        r.values.removeLast()
+                        computed = .success(r)
                     }
+                    outcome = computed
                     if !workers[i].corrupt { memo?.store(request.work, outcome) }
                 }
                 workers[i].computing.append((now + workers[i].computeMs, request.taskID, request.leaseID, outcome))
@@ -205,7 +196,7 @@ struct Simulation {
                         let (plan, widths) = try ClusterJob.solvePlan(report, sensitivityData: try report.encoded(), step: planStep.step,
                                                                       graph: graph, source: "sim")
                         planData = plan
-                        quantize = QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: widths.map(\.weightBits))
+                        quantize = QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: widths.map(\.weightBits))
                     } catch {
                         logs.append("c: the plan step failed: \(error)")
                         outcome = .failed("the plan step failed: \(error)")

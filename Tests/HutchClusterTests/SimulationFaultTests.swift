@@ -9,7 +9,7 @@ final class SimulationFaultTests: XCTestCase {
     func sim(_ f: SimulationFixtures.Fixture, workers computeMs: [UInt64], plan: Simulation.FaultPlan, config: CoordinatorConfig? = nil) -> Simulation {
         var config = config ?? CoordinatorConfig(epoch: 3)
         if config.leaseMs == CoordinatorConfig(epoch: 3).leaseMs { config.leaseMs = 2000 }
-        var sim = Simulation(runner: f.runner, options: f.options, workers: computeMs.count, config: config,
+        var sim = Simulation(inputs: f.inputs, options: f.options, workers: computeMs.count, config: config,
                              quantizeFollows: f.quantize != nil, errorBits: f.errors?.bits)
         sim.graph = f.graph
         sim.installPhases(f)

@@ -1,4 +1,5 @@
 import HutchClusterCore
+import HutchQuantize
 import HutchSensitivity
 import HutchWire
 
@@ -48,7 +49,7 @@ enum SimulationProperty {
         // of them on a quarter of the other runs with four workers (at most one crashes and one is
         // quarantined or lies, so two processes remain to agree)
         if plan.liar != nil { config.verifyFraction = 1 } else if workers == 4 && seed % 4 == 1 { config.verifyFraction = 0.5 }
-        var sim = Simulation(runner: fixture.runner, options: fixture.options, workers: workers, config: config,
+        var sim = Simulation(inputs: fixture.inputs, options: fixture.options, workers: workers, config: config,
                              quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits)
         sim.graph = fixture.graph
         sim.installPhases(fixture)
@@ -62,7 +63,7 @@ enum SimulationProperty {
 
     /// An undisturbed run of the slowest draw: two workers at 40 ms a task, every task verified.
     static func undisturbedMs(_ fixture: SimulationFixtures.Fixture) throws -> UInt64 {
-        var sim = Simulation(runner: fixture.runner, options: fixture.options, workers: 2, config: config(verifyFraction: 1),
+        var sim = Simulation(inputs: fixture.inputs, options: fixture.options, workers: 2, config: config(verifyFraction: 1),
                              quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits)
         sim.graph = fixture.graph
         sim.installPhases(fixture)
@@ -127,7 +128,7 @@ enum SimulationProperty {
             estimates = e
         case .quantized(let layers):
             guard let q = f.quantize, let e = sim.estimates else { return "a quantize phase that was not asked for" }
-            if layers != q.layers { return "quantized layers differ from the one-process quantizer's" }
+            if bits(layers) != bits(q.layers) { return "quantized layers differ from the one-process quantizer's" }
             if let plan = f.plan, sim.planData != plan.bytes { return "plan.json differs from the one-process plan" }
             estimates = e
         }
@@ -142,6 +143,16 @@ enum SimulationProperty {
             if got.map({ $0.mapValues(\.bitPattern) }) != reference.map({ $0.mapValues(\.bitPattern) }) { return "quantization errors differ" }
         }
         return nil
+    }
+}
+
+/// Quantized layers bit for bit: each one's index, node and packed weight file (name, shape,
+/// axis, width, the scales' and zero points' bits, the codes): what the worker sends and the
+/// quantized model is written from, rather than `==` on Float scales.
+func bits(_ layers: [QuantizedLayer]) -> [String] {
+    layers.map { layer in
+        let packed = (try? QuantizeBodies.resultBody(layer)).map { $0.map { String($0, radix: 16) }.joined(separator: ",") }
+        return "\(layer.index) \(layer.node) " + (packed ?? "unencodable")
     }
 }
 

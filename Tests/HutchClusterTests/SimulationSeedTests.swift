@@ -80,6 +80,20 @@ final class SimulationSeedTests: XCTestCase {
         if case .finished = SimulationProperty.check(seed: seed, other).kind { XCTFail("a plan.json that differs was not caught") }
     }
 
+    /// Quantized layers are compared bit for bit: a reference whose one scale differs in its last
+    /// bit, or in sign, fails the property.
+    func testAQuantizedLayerThatDiffersInOneBitIsCaught() throws {
+        let fixtures = try SimulationFixtures.shared()
+        let seed: UInt64 = 3   // the mlp plan + quantize scenario
+        XCTAssertEqual(SimulationProperty.check(seed: seed, fixtures).report.contains("FAILED"), false)
+        for flip in [{ (s: Float) in Float(bitPattern: s.bitPattern ^ 1) }, { (s: Float) in -s }] {
+            var other = fixtures
+            other.mlpQuantize.quantize?.layers[1].weight.parameters[0].scale = flip(fixtures.mlpQuantize.quantize!.layers[1].weight.parameters[0].scale)
+            guard case .failed(let why) = SimulationProperty.check(seed: seed, other).kind else { return XCTFail("a changed scale was not caught") }
+            XCTAssertEqual(why, "quantized layers differ from the one-process quantizer's")
+        }
+    }
+
     /// The same seed twice gives the same run, event for event (what makes a failing seed useful).
     func testASeedReproducesExactly() throws {
         let fixtures = try SimulationFixtures.shared()
@@ -123,6 +137,8 @@ struct SimulationFixtures: Sendable {
     struct Fixture: Sendable {
         var name: String
         var runner: TaskRunner
+        /// The model and data files the simulated workers' dispatchers load.
+        var inputs: SimulationInputs
         var options: TraceOptions
         var reference: SensitivityResult
         var graph: Graph
@@ -156,8 +172,9 @@ struct SimulationFixtures: Sendable {
     /// with its one-process reference (also CoordinatorCoreTests' setup).
     static func fixture(_ name: String, hutchinson: Bool) throws -> Fixture {
         let root = CoordinatorCoreTests.root
-        let graph = try ONNXLoader.load(contentsOf: root.appendingPathComponent("Tests/Fixtures/\(name).onnx"))
-        let dataset = try Dataset(npz: root.appendingPathComponent("Tests/Fixtures/\(name)_ref.npz"))
+        let model = root.appendingPathComponent("Tests/Fixtures/\(name).onnx"), data = root.appendingPathComponent("Tests/Fixtures/\(name)_ref.npz")
+        let graph = try ONNXLoader.load(contentsOf: model)
+        let dataset = try Dataset(npz: data)
         var options = TraceOptions()
         options.method = hutchinson ? .hutchinson : .exact
         options.batchSize = 4
@@ -169,7 +186,8 @@ struct SimulationFixtures: Sendable {
         options.mode = .layer
         let reference = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: options)
         let runner = try TaskRunner(graph: graph, dataset: dataset, job: reference.job, probesPerCall: options.probesPerCall)
-        return Fixture(name: name, runner: runner, options: options, reference: reference, graph: graph)
+        let inputs = try SimulationInputs(model: model, data: data, job: reference.job, probesPerCall: options.probesPerCall)
+        return Fixture(name: name, runner: runner, inputs: inputs, options: options, reference: reference, graph: graph)
     }
 
     static func make() throws -> SimulationFixtures {
@@ -181,7 +199,7 @@ struct SimulationFixtures: Sendable {
         let (planBytes, widths) = try ClusterJob.solvePlan(report, sensitivityData: try report.encoded(), step: step, graph: mlp.graph, source: "reference")
         let layers = try ModelQuantizer(graph: mlp.graph, widths: widths).quantize(calibration: nil).layers
         mlp.name = "mlp exact + plan + quantize phase"
-        mlp.quantize = (QuantizeWorkSpec(modelPath: "unused.onnx", weightBits: widths.map(\.weightBits)), layers)
+        mlp.quantize = (QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: widths.map(\.weightBits)), layers)
         mlp.plan = (step, planBytes)
         var tanh = try fixture("tanh_mlp", hutchinson: true)
         tanh.name = "tanh_mlp adaptive Hutchinson"

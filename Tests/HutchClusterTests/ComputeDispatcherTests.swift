@@ -6,9 +6,10 @@ import HutchSensitivity
 import HutchWire
 import XCTest
 
-/// The worker's compute dispatch without a worker process: which outcome each task gets, and
-/// that a load failure is retryable (another worker may read the files) while a bad task is poison.
-final class RunnerCacheTests: XCTestCase {
+/// The worker's compute dispatch, reading files as the worker process does: which outcome each
+/// task gets, and that a load failure is retryable (another worker may read the files) while a
+/// bad task is poison.
+final class ComputeDispatcherTests: XCTestCase {
     let mlp = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/mlp.onnx").path
 
@@ -22,7 +23,7 @@ final class RunnerCacheTests: XCTestCase {
     }
 
     func testAQuantizationErrorTaskGivesOneErrorPerWidth() throws {
-        let outcome = RunnerCache().compute(try request(.quantizationError(layer: 1), spec: QuantizationErrorWorkSpec(modelPath: mlp, bits: [2, 8])))
+        let outcome = ComputeDispatcher.readingFiles().compute(try request(.quantizationError(layer: 1), spec: QuantizationErrorWorkSpec(modelPath: mlp, bits: [2, 8])))
         guard case .errors(let layer, let errors) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(layer, 1)
         XCTAssertEqual(errors.count, 2)
@@ -33,13 +34,13 @@ final class RunnerCacheTests: XCTestCase {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mlp)))
         let digest = Digest.sha256(bytes)
         let spec = QuantizationErrorWorkSpec(modelPath: "/nowhere/mlp.onnx", modelDigest: digest, bits: [4])
-        let outcome = RunnerCache().compute(try request(.quantizationError(layer: 0), spec: spec, blobs: [try XCTUnwrap(WireDigest(digest)): bytes]))
+        let outcome = ComputeDispatcher.readingFiles().compute(try request(.quantizationError(layer: 0), spec: spec, blobs: [try XCTUnwrap(WireDigest(digest)): bytes]))
         guard case .errors(0, let errors) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(errors.count, 1)
     }
 
     func testAnUnreadableModelIsRetryableAndALayerOutsideTheModelIsPoison() throws {
-        let cache = RunnerCache()
+        let cache = ComputeDispatcher.readingFiles()
         let missing = failure(cache.compute(try request(.quantizationError(layer: 0), spec: QuantizationErrorWorkSpec(modelPath: "/nowhere/m.onnx", bits: [4]))))
         XCTAssertEqual(missing?.0, .retryable)
         XCTAssertTrue(missing?.1.hasPrefix("cannot load the task's model: /nowhere/m.onnx: cannot read the file (cannot read the model file") == true,
@@ -53,7 +54,7 @@ final class RunnerCacheTests: XCTestCase {
         let job = try SensitivityJob(method: .exact, samples: 4, batchSize: 4, layerCount: 3)
         let spec = SensitivityWorkSpec(job: job, source: ModelSource(modelPath: mlp), probesPerCall: 1)
         let task = SensitivityTask(batches: 0..<1, probes: 0..<1, groups: 0..<1)
-        let outcome = failure(RunnerCache().compute(try request(.sensitivity(task), spec: spec)))
+        let outcome = failure(ComputeDispatcher.readingFiles().compute(try request(.sensitivity(task), spec: spec)))
         XCTAssertEqual(outcome?.0, .retryable)
         XCTAssertEqual(outcome?.1, "cannot load the task's model or data: the task names no data file")
     }

@@ -1,19 +1,25 @@
 import Foundation
-import HutchClusterCore
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
 import HutchWire
 
+/// Reads a file a task names when no fetched blob stands in for it ("model", "data", "inputs" or
+/// "labels" say what it is): the worker's shell reads the shared path, the simulator serves bytes
+/// from memory.
+public typealias TaskFileReader = (_ path: String, _ what: String) throws -> [UInt8]
+
 /// A worker's compute dispatch: runs each leased task on the model and data of its job, loaded
-/// once and kept while the tasks name them. Touched by the compute thread only.
-public final class RunnerCache: @unchecked Sendable {
+/// once and kept while the tasks name them. Pure but for `read`; touched by one thread at a time.
+public final class ComputeDispatcher: @unchecked Sendable {
+    let read: TaskFileReader
     var spec: [UInt8] = []
     var runner: TaskRunner?
-
     var quantizeModel: (path: String, graph: Graph)?
 
-    public init() {}
+    public init(read: @escaping TaskFileReader) {
+        self.read = read
+    }
 
     public func compute(_ request: ComputeRequest) -> ComputeOutcome {
         let task: SensitivityTask?
@@ -49,7 +55,7 @@ public final class RunnerCache: @unchecked Sendable {
     /// The model of a quantize or quantization-error task, cached by path.
     func model(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]]) throws -> Graph {
         if let cached = quantizeModel, cached.path == path { return cached.graph }
-        let graph = try ONNXLoader.load(bytes: try Self.file(path, digest: digest, blobs, what: "model"), source: path)
+        let graph = try ONNXLoader.load(bytes: try file(path, digest: digest, blobs, what: "model"), source: path)
         quantizeModel = (path, graph)
         return graph
     }
@@ -90,21 +96,21 @@ public final class RunnerCache: @unchecked Sendable {
 
     func load(_ work: SensitivityWorkSpec, blobs: [WireDigest: [UInt8]]) throws -> TaskRunner {
         let source = work.source
-        func file(_ path: String, _ what: String) throws -> [UInt8] {
-            try Self.file(path, digest: source.digests[path], blobs, what: what)
+        func sourceFile(_ path: String, _ what: String) throws -> [UInt8] {
+            try file(path, digest: source.digests[path], blobs, what: what)
         }
-        let graph = try ONNXLoader.load(bytes: try file(source.modelPath, "model"), source: source.modelPath)
+        let graph = try ONNXLoader.load(bytes: try sourceFile(source.modelPath, "model"), source: source.modelPath)
         guard let data = DataSource(source) else {
             throw BodyError("the task names no data file")
         }
-        let dataset = try data.dataset(read: file)
+        let dataset = try data.dataset(read: sourceFile)
         return try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
     }
 
-    /// A fetched blob when the task's digest names one, else the file at the shared path.
-    static func file(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]], what: String) throws -> [UInt8] {
+    /// A fetched blob when the task's digest names one, else what `read` gives for the path.
+    func file(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]], what: String) throws -> [UInt8] {
         if let digest, let d = WireDigest(digest), let bytes = blobs[d] { return bytes }
-        return try ModelSource.readFile(path, what: what)
+        return try read(path, what)
     }
 }
 

@@ -1,0 +1,10 @@
+import HutchClusterCore
+import HutchModel
+
+extension ComputeDispatcher {
+    /// The worker process's dispatcher: a file no fetched blob stands in for is read at the
+    /// shared path the task names.
+    public static func readingFiles() -> ComputeDispatcher {
+        ComputeDispatcher(read: ModelSource.readFile)
+    }
+}
