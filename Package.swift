@@ -34,12 +34,14 @@ let package = Package(
 
         .target(name: "HutchTensorAVX2", swiftSettings: avx2),
         .target(name: "HutchTensorAVX512", dependencies: ["HutchTensorAVX2"], swiftSettings: avx512),
+        // OneLineError: the one mechanism behind the kinded one-line error types.
+        .target(name: "HutchErrors", swiftSettings: release),
         .target(name: "HutchTensor", dependencies: ["CBLAS", "HutchTensorAVX2", "HutchTensorAVX512"], swiftSettings: release),
         .target(name: "HutchModel", dependencies: ["HutchTensor", "CZlib", "CSodium"], swiftSettings: release),
         .target(name: "HutchAutodiff", dependencies: ["HutchModel", "HutchTensor"], swiftSettings: release),
         .target(name: "HutchAllocation", swiftSettings: release),
-        .target(name: "HutchQuantize", dependencies: ["HutchTensor", "HutchModel", "HutchAutodiff"]),
-        .target(name: "HutchSensitivity", dependencies: ["HutchAutodiff", "HutchModel", "HutchQuantize"],
+        .target(name: "HutchQuantize", dependencies: ["HutchTensor", "HutchModel", "HutchAutodiff", "HutchErrors"]),
+        .target(name: "HutchSensitivity", dependencies: ["HutchAutodiff", "HutchModel", "HutchQuantize", "HutchErrors"],
                 swiftSettings: release),
         .target(name: "HutchWire", swiftSettings: release),
         .target(name: "HutchReport", dependencies: ["HutchAllocation"]),
@@ -50,7 +52,8 @@ let package = Package(
                 swiftSettings: release),
         // The cluster's shell around it: ZeroMQ transport, CURVE/ZAP, servers, journal writer, files.
         .target(name: "HutchCluster",
-                dependencies: ["HutchClusterCore", "CZeroMQ", "HutchWire", "HutchSensitivity", "HutchAllocation", "HutchQuantize", "HutchModel"],
+                dependencies: ["HutchClusterCore", "CZeroMQ", "HutchWire", "HutchSensitivity", "HutchAllocation", "HutchQuantize", "HutchModel",
+                               "HutchErrors"],
                 swiftSettings: release),
         // The jobs the commands run (trace, plan, quantize, report, the cluster's coordinator and
         // worker), their files and data loading; `hutch` parses flags, calls one job, prints.

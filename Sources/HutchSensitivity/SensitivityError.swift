@@ -1,19 +1,14 @@
+import HutchErrors
+
 /// Why a sensitivity job or task was refused. One line naming the layer, node, flag or task.
-public struct SensitivityError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
-        /// The job asks for something the model does not allow (e.g. exact traces of a network
-        /// that is not piecewise linear).
-        case unsupported
-        /// A job or task parameter is out of range or inconsistent.
-        case invalidJob
-        /// A task result does not fit its job (wrong counts, duplicate, missing pieces).
-        case invalidResult
-    }
-    public var kind: Kind
-    public var message: String
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-    public var description: String { message }
+public typealias SensitivityError = OneLineError<SensitivityErrorKind>
+
+public enum SensitivityErrorKind: Hashable, Sendable {
+    /// The job asks for something the model does not allow (e.g. exact traces of a network
+    /// that is not piecewise linear).
+    case unsupported
+    /// A job or task parameter is out of range or inconsistent.
+    case invalidJob
+    /// A task result does not fit its job (wrong counts, duplicate, missing pieces).
+    case invalidResult
 }
