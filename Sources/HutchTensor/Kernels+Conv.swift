@@ -39,11 +39,11 @@ extension Kernels {
     ) {
         switch path {
         case .depthwise:
-            depthwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
-                             y: y, accumulate: accumulate)
+            depthwise(g, transposed: false, blocks: blocks, input: x, inputBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                      output: y, accumulate: accumulate)
         case .pointwise:
-            pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
-                             y: y, accumulate: accumulate)
+            pointwise(g, transposed: false, blocks: blocks, input: x, inputBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                      output: y, accumulate: accumulate)
         case .direct:
             directForward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
                           y: floats(y), accumulate: accumulate, addend: addend.map(floats))
@@ -129,11 +129,11 @@ extension Kernels {
         }
         switch (path, t) {
         case (.depthwise, _):
-            depthwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                  dx: dx, accumulate: accumulate)
+            depthwise(g, transposed: true, blocks: blocks, input: dy, inputBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                      output: dx, accumulate: accumulate)
         case (.pointwise, _):
-            pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                  dx: dx, accumulate: accumulate)
+            pointwise(g, transposed: true, blocks: blocks, input: dy, inputBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                      output: dx, accumulate: accumulate)
         case (.direct, let t?):
             directForward(t, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w), wBlockStride: wBlockStride,
                           y: floats(dx), accumulate: accumulate, weights: .flippedTransposed, addend: addend.map(floats))

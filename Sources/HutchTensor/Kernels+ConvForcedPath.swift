@@ -28,10 +28,11 @@ extension Kernels {
             conv2DBackwardDataIm2col(g, blocks: blocks, dy: x, dyBlockStride: xs, w: w, wBlockStride: wBlockStride, dx: y,
                                      accumulate: accumulate)
         case (.pointwise, .forward) where isPointwise(g):
-            pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+            pointwise(g, transposed: false, blocks: blocks, input: x, inputBlockStride: xs, w: w, wBlockStride: wBlockStride,
+                      output: y, accumulate: accumulate)
         case (.pointwise, _) where isPointwise(g):
-            pointwiseBackwardData(g, blocks: blocks, dy: x, dyBlockStride: xs, w: w, wBlockStride: wBlockStride, dx: y,
-                                  accumulate: accumulate)
+            pointwise(g, transposed: true, blocks: blocks, input: x, inputBlockStride: xs, w: w, wBlockStride: wBlockStride,
+                      output: y, accumulate: accumulate)
         default:
             return false
         }

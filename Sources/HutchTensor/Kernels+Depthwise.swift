@@ -34,33 +34,22 @@ extension Kernels {
         }
     }
 
+    /// y[b] (+)= conv(x[b], w[b]), or with `transposed` the adjoint in x, dx[b] (+)= conv_transpose(dy[b],
+    /// w[b]) (`input` is then dy and `output` dx): the same rows, the strided side always the image.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
-    public static func depthwiseForward<Scalar: TensorScalar>(
-        _ g: ConvGeometry, blocks: Int, x: UnsafePointer<Scalar>, xBlockStride: Int,
-        w: UnsafePointer<Scalar>, wBlockStride: Int, y: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    static func depthwise<Scalar: TensorScalar>(
+        _ g: ConvGeometry, transposed: Bool, blocks: Int, input: UnsafePointer<Scalar>, inputBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int, output: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        if !accumulate { y.update(repeating: 0, count: blocks * g.outputCount) }
+        let outBlock = transposed ? g.inputCount : g.outputCount
+        if !accumulate { output.update(repeating: 0, count: blocks * outBlock) }
         let sw = g.strideW
         depthwiseRows(g, blocks: blocks) { b, k, o, i, lo, hi in
             let wv = w[b * wBlockStride + k]
-            let dst = y + b * g.outputCount + o, src = x + b * xBlockStride + i
+            let src = input + b * inputBlockStride + (transposed ? o : i), dst = output + b * outBlock + (transposed ? i : o)
             if sw == 1 { for ox in lo..<hi { dst[ox] += wv * src[ox] } }
+            else if transposed { for ox in lo..<hi { dst[ox * sw] += wv * src[ox] } }
             else { for ox in lo..<hi { dst[ox] += wv * src[ox * sw] } }
-        }
-    }
-
-    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
-    public static func depthwiseBackwardData<Scalar: TensorScalar>(
-        _ g: ConvGeometry, blocks: Int, dy: UnsafePointer<Scalar>, dyBlockStride: Int,
-        w: UnsafePointer<Scalar>, wBlockStride: Int, dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
-    ) {
-        if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
-        let sw = g.strideW
-        depthwiseRows(g, blocks: blocks) { b, k, o, i, lo, hi in
-            let wv = w[b * wBlockStride + k]
-            let src = dy + b * dyBlockStride + o, dst = dx + b * g.inputCount + i
-            if sw == 1 { for ox in lo..<hi { dst[ox] += wv * src[ox] } }
-            else { for ox in lo..<hi { dst[ox * sw] += wv * src[ox] } }
         }
     }
 

@@ -83,89 +83,58 @@ extension Kernels {
         func release() { BufferPool.shared.release(base, count) }
     }
 
-    /// y[b] (+)= conv(x[b], w[b]) for a pointwise geometry; `workers` threads at most, `direct`
-    /// false forces the GEMM engine (tests compare both).
+    /// One pass over a pointwise geometry: y[b] (+)= conv(x[b], w[b]), or with `transposed` its
+    /// adjoint in x, dx[b] (+)= conv_transpose(dy[b], w[b]) (`input` is then dy and `output` dx).
+    /// `workers` threads at most; `direct` false forces the GEMM engine (tests compare both).
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
-    static func pointwiseForward<Scalar: TensorScalar>(
-        _ g: ConvGeometry, blocks: Int,
-        x: UnsafePointer<Scalar>, xBlockStride: Int,
+    static func pointwise<Scalar: TensorScalar>(
+        _ g: ConvGeometry, transposed: Bool, blocks: Int,
+        input: UnsafePointer<Scalar>, inputBlockStride: Int,
         w: UnsafePointer<Scalar>, wBlockStride: Int,
-        y: UnsafeMutablePointer<Scalar>, accumulate: Bool,
+        output: UnsafeMutablePointer<Scalar>, accumulate: Bool,
         workers: Int = threads, direct: Bool = directConvEnabled
     ) {
-        precondition(isPointwise(g), "pointwiseForward called for a geometry that is not pointwise")
+        precondition(isPointwise(g), "the pointwise kernel called for a geometry that is not pointwise")
         let (cin, cout, os) = (g.inChannels, g.outChannels, g.outSpatial)
         let strided = g.strideH > 1 || g.strideW > 1
         let kernel = Scalar.self == Float.self ? pointwiseKernel(g, direct: direct) : nil
-        let s = pointwiseShape(channelsIn: cin, channelsOut: cout, spatial: os)
+        // the data gradient dx = Wᵀ dy is a product C_out -> C_in (a forward 1x1 convolution on the direct kernel)
+        let (m, k) = transposed ? (cin, cout) : (cout, cin)
+        let s = pointwiseShape(channelsIn: k, channelsOut: m, spatial: os)
         let packed = PointwisePacked(s, kernel: kernel, blocks: wBlockStride == 0 ? 1 : blocks) { b, into in
-            DirectConvAVX2.packWeights(s, w: floats(w) + b * wBlockStride, into: into)
-        }
-        defer { packed.release() }
-        let inCount = cin * g.inSpatial, outCount = cout * os
-        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: xBlockStride == 0)
-        parallelFor(items.threads(workers)) { _ in
-            let gathered = BufferPool.shared.scratch(strided ? cin * os : 0, of: Scalar.self)
-            defer { BufferPool.shared.release(gathered, strided ? cin * os : 0) }
-            while case let (bs, e)? = items.next() {
-                var xe = x + bs.lowerBound * xBlockStride + e * inCount
-                if strided {
-                    gatherStrided(g, x: xe, into: gathered)
-                    xe = UnsafePointer(gathered)
-                }
-                for b in bs {
-                    let ye = y + b * g.outputCount + e * outCount
-                    if let kernel {
-                        directExample(s, kernel, padded: floats(xe), expanded: floats(xe),
-                                      packed: packed.block(wBlockStride == 0 ? 0 : b), y: floats(ye), accumulate: accumulate)
-                    } else {
-                        Scalar.gemm(transA: false, transB: false, m: cout, n: os, k: cin, alpha: 1, a: w + b * wBlockStride,
-                                    lda: cin, b: xe, ldb: os, beta: accumulate ? 1 : 0, c: ye, ldc: os)
-                    }
-                }
+            if transposed {
+                packTransposed(cin: cin, cout: cout, w: floats(w) + b * wBlockStride, into: into)
+            } else {
+                DirectConvAVX2.packWeights(s, w: floats(w) + b * wBlockStride, into: into)
             }
         }
-    }
-
-    /// dx[b] (+)= conv_transpose(dy[b], w[b]) for a pointwise geometry (the adjoint of
-    /// `pointwiseForward` in x); `workers` and `direct` as there.
-    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
-    static func pointwiseBackwardData<Scalar: TensorScalar>(
-        _ g: ConvGeometry, blocks: Int,
-        dy: UnsafePointer<Scalar>, dyBlockStride: Int,
-        w: UnsafePointer<Scalar>, wBlockStride: Int,
-        dx: UnsafeMutablePointer<Scalar>, accumulate: Bool,
-        workers: Int = threads, direct: Bool = directConvEnabled
-    ) {
-        precondition(isPointwise(g), "pointwiseBackwardData called for a geometry that is not pointwise")
-        let (cin, cout, os) = (g.inChannels, g.outChannels, g.outSpatial)
-        let strided = g.strideH > 1 || g.strideW > 1
-        let kernel = Scalar.self == Float.self ? pointwiseKernel(g, direct: direct) : nil
-        // the direct kernel runs dx = Wᵀ dy as a forward 1x1 convolution C_out -> C_in
-        let s = pointwiseShape(channelsIn: cout, channelsOut: cin, spatial: os)
-        let packed = PointwisePacked(s, kernel: kernel, blocks: wBlockStride == 0 ? 1 : blocks) { b, into in
-            packTransposed(cin: cin, cout: cout, w: floats(w) + b * wBlockStride, into: into)
-        }
         defer { packed.release() }
-        let inCount = cin * g.inSpatial, outCount = cout * os
-        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: dyBlockStride == 0)
+        // per example: what is read and written; strided, the forward gathers its input into scratch
+        // and the data gradient writes its product there, then scatters it
+        let (inCount, outCount) = transposed ? (cout * os, cin * g.inSpatial) : (cin * g.inSpatial, cout * os)
+        let outBlock = transposed ? g.inputCount : g.outputCount
+        let (gather, scatter) = (strided && !transposed, strided && transposed)
+        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: inputBlockStride == 0)
         parallelFor(items.threads(workers)) { _ in
-            let tmp = BufferPool.shared.scratch(strided ? cin * os : 0, of: Scalar.self)
-            defer { BufferPool.shared.release(tmp, strided ? cin * os : 0) }
+            let scratch = BufferPool.shared.scratch(strided ? cin * os : 0, of: Scalar.self)
+            defer { BufferPool.shared.release(scratch, strided ? cin * os : 0) }
             while case let (bs, e)? = items.next() {
-                let dye = dy + bs.lowerBound * dyBlockStride + e * outCount
+                var xe = input + bs.lowerBound * inputBlockStride + e * inCount
+                if gather {
+                    gatherStrided(g, x: xe, into: scratch)
+                    xe = UnsafePointer(scratch)
+                }
                 for b in bs {
-                    let dxe = dx + b * g.inputCount + e * inCount
-                    // stride 1: dx's slice is the product; else the product goes to tmp, then scattered
-                    let c = strided ? tmp : dxe, add = accumulate && !strided
+                    let ye = output + b * outBlock + e * outCount
+                    let c = scatter ? scratch : ye, add = accumulate && !scatter
                     if let kernel {
-                        directExample(s, kernel, padded: floats(dye), expanded: floats(dye),
+                        directExample(s, kernel, padded: floats(xe), expanded: floats(xe),
                                       packed: packed.block(wBlockStride == 0 ? 0 : b), y: floats(c), accumulate: add)
                     } else {
-                        Scalar.gemm(transA: true, transB: false, m: cin, n: os, k: cout, alpha: 1, a: w + b * wBlockStride,
-                                    lda: cin, b: dye, ldb: os, beta: add ? 1 : 0, c: c, ldc: os)
+                        Scalar.gemm(transA: transposed, transB: false, m: m, n: os, k: k, alpha: 1, a: w + b * wBlockStride,
+                                    lda: cin, b: xe, ldb: os, beta: add ? 1 : 0, c: c, ldc: os)
                     }
-                    if strided { scatterStrided(g, tmp, into: dxe, accumulate: accumulate) }
+                    if scatter { scatterStrided(g, scratch, into: ye, accumulate: accumulate) }
                 }
             }
         }

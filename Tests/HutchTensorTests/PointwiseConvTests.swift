@@ -48,8 +48,8 @@ final class PointwiseConvTests: XCTestCase {
     func forward(_ g: ConvGeometry, blocks: Int = 1, x: [Float], xBlockStride: Int = 0, w: [Float], wBlockStride: Int = 0,
                  y: [Float], accumulate: Bool, direct: Bool = true, workers: Int = Kernels.threads) -> [Float] {
         var y = y
-        Kernels.pointwiseForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride, y: &y,
-                                 accumulate: accumulate, workers: workers, direct: direct)
+        Kernels.pointwise(g, transposed: false, blocks: blocks, input: x, inputBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
+                          output: &y, accumulate: accumulate, workers: workers, direct: direct)
         return y
     }
 
@@ -57,8 +57,8 @@ final class PointwiseConvTests: XCTestCase {
                       wBlockStride: Int = 0, dx: [Float], accumulate: Bool, direct: Bool = true,
                       workers: Int = Kernels.threads) -> [Float] {
         var dx = dx
-        Kernels.pointwiseBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
-                                      dx: &dx, accumulate: accumulate, workers: workers, direct: direct)
+        Kernels.pointwise(g, transposed: true, blocks: blocks, input: dy, inputBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
+                          output: &dx, accumulate: accumulate, workers: workers, direct: direct)
         return dx
     }
 
@@ -118,7 +118,7 @@ final class PointwiseConvTests: XCTestCase {
     }
 
     /// conv2DForward and conv2DBackwardData take the pointwise path for Float 1x1 geometries
-    /// without pads, groups or dilations (bits of `pointwiseForward`), and stay correct for the rest.
+    /// without pads, groups or dilations (bits of `Kernels.pointwise`), and stay correct for the rest.
     func testDispatch() throws {
         var rng = TestRandom(seed: 43)
         let pointwise = try geometry(cases[0])
@@ -253,8 +253,8 @@ final class PointwiseConvTests: XCTestCase {
             let g = try geometry(c)
             let x = rng.array(g.inputCount), w = rng.array(g.weightCount), dy = rng.array(g.outputCount)
             var y = [Double](repeating: 0, count: g.outputCount), dx = [Double](repeating: .nan, count: g.inputCount)
-            Kernels.pointwiseForward(g, blocks: 1, x: x, xBlockStride: 0, w: w, wBlockStride: 0, y: &y, accumulate: false)
-            Kernels.pointwiseBackwardData(g, blocks: 1, dy: dy, dyBlockStride: 0, w: w, wBlockStride: 0, dx: &dx, accumulate: false)
+            Kernels.pointwise(g, transposed: false, blocks: 1, input: x, inputBlockStride: 0, w: w, wBlockStride: 0, output: &y, accumulate: false)
+            Kernels.pointwise(g, transposed: true, blocks: 1, input: dy, inputBlockStride: 0, w: w, wBlockStride: 0, output: &dx, accumulate: false)
             XCTAssertLessThan(maxRelativeError(y, naiveConv(g, x, w)), 1e-12, "\(c)")
             XCTAssertFalse(dx.contains(where: \.isNaN), "\(c): a position was not written")
             XCTAssertLessThan(maxRelativeError(dx, naiveAdjoint(g, dy, w)), 1e-12, "\(c)")
