@@ -24,11 +24,7 @@ extension CoordinatorCore {
         quantizeSpec = spec.encoded()
         quantizeGraph = graph
         let count = graph.quantizableLayers.count
-        for layer in 0..<count {
-            tasks[nextTaskID] = TaskState(task: .quantize(layer: layer))
-            queue.append(nextTaskID)
-            nextTaskID += 1
-        }
+        enqueue((0..<count).map { .quantize(layer: $0) })
         roundOpen = count
         out.append(.log("quantize: \(count) layer tasks"))
         dispatch(now, &out)
@@ -41,11 +37,7 @@ extension CoordinatorCore {
             completeSensitivity(&out)
             return
         }
-        for task in round {
-            tasks[nextTaskID] = TaskState(task: .sensitivity(task))
-            queue.append(nextTaskID)
-            nextTaskID += 1
-        }
+        enqueue(round.map { .sensitivity($0) })
         roundOpen = round.count
         // round 1 is queued behind the per-layer tasks start() created (quantization errors, eigenvalues)
         let perLayer = schedule.round == 1 ? errorsOpen + eigenOpen : 0

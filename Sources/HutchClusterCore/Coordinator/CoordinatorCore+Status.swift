@@ -5,8 +5,7 @@ extension CoordinatorCore {
     struct StatusDocument: Codable {
         struct Worker: Codable {
             var name: String
-            var leases: Int
-            var completed: Int
+            var leases, completed: Int
             var lastHeardMsAgo: UInt64
             /// Tasks completed per second since it joined.
             var tasksPerSecond: Double
@@ -20,10 +19,8 @@ extension CoordinatorCore {
         }
         var phase: String
         var round: Int
-        var tasksDone: Int
-        var tasksLeased: Int
-        var tasksQueued: Int
-        var duplicates: Int
+        /// The coordinator's task counts (CoordinatorCore's properties of the same names).
+        var tasksDone, tasksLeased, tasksQueued, duplicates: Int
         var workers: [Worker]
         var layers: [Layer]
         var tolerance: Double?

@@ -69,14 +69,12 @@ public struct CoordinatorCore: Sendable {
     struct Peer: Sendable {
         var instance: UInt64
         var name: String
-        var credit: UInt32
-        var heartbeatMs: UInt32
-        var lastHeard: UInt64
-        var lastSent: UInt64
+        var credit, heartbeatMs: UInt32
+        /// When the peer was last heard from and last sent to, and when it last caused an ERROR (ms).
+        var lastHeard, lastSent: UInt64
         var lastError: UInt64?
         var leases: Set<UInt64> = []
-        var strikes = 0
-        var completed = 0
+        var strikes = 0, completed = 0
         var joined: UInt64 = 0
     }
 
@@ -230,22 +228,23 @@ public struct CoordinatorCore: Sendable {
         guard !started else { return }
         started = true
         if errorSpec != nil {
-            for layer in 0..<spec.job.layerCount {
-                tasks[nextTaskID] = TaskState(task: .quantizationError(layer: layer))
-                queue.append(nextTaskID)
-                nextTaskID += 1
-            }
+            enqueue((0..<spec.job.layerCount).map { .quantizationError(layer: $0) })
             errorsOpen = spec.job.layerCount
         }
         if eigenIterations != nil {
-            for layer in 0..<spec.job.layerCount {
-                tasks[nextTaskID] = TaskState(task: .eigenvalue(layer: layer))
-                queue.append(nextTaskID)
-                nextTaskID += 1
-            }
+            enqueue((0..<spec.job.layerCount).map { .eigenvalue(layer: $0) })
             eigenOpen = spec.job.layerCount
         }
         openRound(&out)
+    }
+
+    /// New tasks for `items`, queued in order under the next task ids.
+    mutating func enqueue(_ items: [WorkItem]) {
+        for item in items {
+            tasks[nextTaskID] = TaskState(task: item)
+            queue.append(nextTaskID)
+            nextTaskID += 1
+        }
     }
 
     mutating func receive(_ peer: [UInt8], _ message: WireMessage, _ now: UInt64, _ out: inout [CoordinatorAction]) {

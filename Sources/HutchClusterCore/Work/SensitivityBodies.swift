@@ -60,19 +60,16 @@ public enum SensitivityBodies {
         var offset = 0
         var remaining: Int { bytes.count - offset }
 
-        mutating func u64() throws(BodyError) -> UInt64 {
-            guard remaining >= 8 else { throw BodyError("body truncated at byte \(offset)") }
-            var v: UInt64 = 0
-            for i in 0..<8 { v |= UInt64(bytes[offset + i]) << (8 * i) }
-            offset += 8
-            return v
-        }
+        mutating func u64() throws(BodyError) -> UInt64 { try little(UInt64.self) }
+        mutating func u32() throws(BodyError) -> UInt32 { try little(UInt32.self) }
 
-        mutating func u32() throws(BodyError) -> UInt32 {
-            guard remaining >= 4 else { throw BodyError("body truncated at byte \(offset)") }
-            var v: UInt32 = 0
-            for i in 0..<4 { v |= UInt32(bytes[offset + i]) << (8 * i) }
-            offset += 4
+        /// The next little-endian unsigned integer of T's width.
+        private mutating func little<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) throws(BodyError) -> T {
+            let n = T.bitWidth / 8
+            guard remaining >= n else { throw BodyError("body truncated at byte \(offset)") }
+            var v: T = 0
+            for i in 0..<n { v |= T(bytes[offset + i]) << (8 * i) }
+            offset += n
             return v
         }
 
