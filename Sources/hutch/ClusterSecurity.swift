@@ -6,25 +6,26 @@ import HutchJobs
 enum ClusterSecurity {
     /// `--curve-key C.key --authorized-keys FILE`, both or neither.
     static func server(_ arguments: Arguments) throws -> CurveServerConfig? {
-        let key = arguments.string("curve-key"), authorized = arguments.string("authorized-keys")
-        switch (key, authorized) {
-        case (nil, nil): return nil
-        case (let key?, let authorized?):
-            return CurveServerConfig(keyPair: try KeyFile.readSecret(key), authorized: try AuthorizedKeys.read(authorized))
-        default:
-            throw CommandFailure(.usage, "--curve-key and --authorized-keys go together: the coordinator's secret key and the worker keys it admits")
+        try pair(arguments, "authorized-keys", "the coordinator's secret key and the worker keys it admits") { key, authorized in
+            CurveServerConfig(keyPair: try KeyFile.readSecret(key), authorized: try AuthorizedKeys.read(authorized))
         }
     }
 
     /// `--curve-key W.key --coordinator-key C.pub`, both or neither.
     static func client(_ arguments: Arguments) throws -> CurveClientConfig? {
-        let key = arguments.string("curve-key"), coordinator = arguments.string("coordinator-key")
-        switch (key, coordinator) {
+        try pair(arguments, "coordinator-key", "this client's secret key and the coordinator's public key") { key, coordinator in
+            CurveClientConfig(keyPair: try KeyFile.readSecret(key), serverKey: try KeyFile.readPublic(coordinator))
+        }
+    }
+
+    /// `--curve-key` and its partner flag make a config together; neither makes none; one alone
+    /// is a usage error that says what the two are.
+    private static func pair<Config>(_ arguments: Arguments, _ partner: String, _ what: String,
+                                     make: (_ key: String, _ partner: String) throws -> Config) throws -> Config? {
+        switch (arguments.string("curve-key"), arguments.string(partner)) {
         case (nil, nil): return nil
-        case (let key?, let coordinator?):
-            return CurveClientConfig(keyPair: try KeyFile.readSecret(key), serverKey: try KeyFile.readPublic(coordinator))
-        default:
-            throw CommandFailure(.usage, "--curve-key and --coordinator-key go together: this client's secret key and the coordinator's public key")
+        case (let key?, let other?): return try make(key, other)
+        default: throw CommandFailure(.usage, "--curve-key and --\(partner) go together: \(what)")
         }
     }
 
