@@ -59,3 +59,62 @@ final class ComputeDispatcherTests: XCTestCase {
         XCTAssertEqual(outcome?.1, "cannot load the task's model or data: the task names no data file")
     }
 }
+
+/// The core dispatcher with an injected reader, as the simulator runs it: each file is read once
+/// while the tasks name the same spec, a fetched blob stands in without a read, and a reader's
+/// failure is retryable.
+final class ComputeDispatcherReaderTests: XCTestCase {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    final class Reads: @unchecked Sendable { var log: [String] = [] }
+
+    func dispatcher(_ files: [String: [UInt8]], _ reads: Reads) -> ComputeDispatcher {
+        ComputeDispatcher { path, what in
+            reads.log.append("\(what) \(path)")
+            guard let bytes = files[path] else { throw BodyError("no \(what) at \(path) in memory") }
+            return bytes
+        }
+    }
+
+    func request(_ work: ComputeRequest.Work, spec: some Encodable, blobs: [WireDigest: [UInt8]] = [:]) throws -> ComputeRequest {
+        ComputeRequest(taskID: 1, leaseID: 1, work: work, spec: [UInt8](try JSONEncoder().encode(spec)), blobs: blobs)
+    }
+
+    func testSensitivityTasksReadTheModelAndDataOnce() throws {
+        let model = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent("mlp.onnx")))
+        let data = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent("mlp_ref.npz")))
+        let reads = Reads()
+        let compute = dispatcher(["m/mlp.onnx": model, "m/mlp.npz": data], reads)
+        let job = try SensitivityJob(method: .exact, samples: 8, batchSize: 4, layerCount: 3)
+        let spec = SensitivityWorkSpec(job: job, source: ModelSource(modelPath: "m/mlp.onnx", dataNPZ: "m/mlp.npz"), probesPerCall: 1)
+        for batch in 0..<2 {
+            // the spec's canonical bytes, as the coordinator sends them in every task
+            let task = SensitivityTask(batches: batch..<batch + 1, probes: 0..<0, groups: 0..<1)
+            let request = ComputeRequest(taskID: UInt64(batch), leaseID: 1, work: .sensitivity(task), spec: spec.encoded())
+            guard case .success(let result) = compute.compute(request) else {
+                return XCTFail("batch \(batch) was not computed")
+            }
+            XCTAssertFalse(result.values.isEmpty)
+        }
+        XCTAssertEqual(reads.log, ["model m/mlp.onnx", "data m/mlp.npz"])
+    }
+
+    func testAFetchedBlobIsNotReadAndAReadFailureIsRetryable() throws {
+        let model = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent("mlp.onnx")))
+        let digest = Digest.sha256(model)
+        let reads = Reads()
+        let compute = dispatcher([:], reads)
+        let fetched = QuantizationErrorWorkSpec(modelPath: "m/mlp.onnx", modelDigest: digest, bits: [4])
+        guard case .errors(0, let errors) = compute.compute(try request(.quantizationError(layer: 0), spec: fetched,
+                                                                        blobs: [try XCTUnwrap(WireDigest(digest)): model])) else {
+            return XCTFail("the blob was not used")
+        }
+        XCTAssertEqual(errors.count, 1)
+        XCTAssertEqual(reads.log, [])
+        let missing = compute.compute(try request(.quantize(layer: 0), spec: QuantizeWorkSpec(modelPath: "m/gone.onnx", weightBits: [4, 4, 4])))
+        guard case .failure(let kind, let message) = missing else { return XCTFail("\(missing)") }
+        XCTAssertEqual(kind, .retryable)
+        XCTAssertEqual(message, "cannot load the quantize task's model: no model at m/gone.onnx in memory")
+        XCTAssertEqual(reads.log, ["model m/gone.onnx"])
+    }
+}
