@@ -19,6 +19,8 @@ public struct FrontierDocument: Codable, Sendable, Equatable {
         public var averageBits: Double
         public var omega: Double
         public var bits: [Int]
+        /// Activation bits per layer in a joint allocation (absent otherwise).
+        public var activationBits: [Int]?
     }
 
     public struct Uniform: Codable, Sendable, Equatable {
@@ -34,7 +36,7 @@ public struct FrontierDocument: Codable, Sendable, Equatable {
         let parameters = Double(problem.totalParameters)
         func point(_ p: FrontierPoint) -> Point {
             Point(sizeBits: p.sizeBits, sizeMegabytes: p.sizeBits / 8e6, averageBits: p.sizeBits / parameters,
-                  omega: p.omega, bits: p.bits)
+                  omega: p.omega, bits: p.bits, activationBits: p.activationBits)
         }
         self.sensitivityDigest = sensitivityDigest
         objective = problem.objective.rawValue
