@@ -3,8 +3,8 @@ import HutchModel
 /// Writes a quantized model as a standard QDQ ONNX model, starting from the original file:
 /// - each quantized weight becomes an integer initializer and a DequantizeLinear (per output
 ///   channel, `axis`) whose output keeps the weight's name, so every consumer reads it unchanged;
-/// - each quantized activation gets QuantizeLinear -> DequantizeLinear (per tensor, uint8, or
-///   uint16 above 8 bits) feeding the quantized layers only; widths below the container's get a
+/// - each quantized activation gets QuantizeLinear -> DequantizeLinear (per tensor, uint4 up to
+///   4 bits, uint8, or uint16 above 8 bits) feeding the quantized layers only; widths below the container's get a
 ///   Clip to the b-bit code range first, which makes the pair exactly a b-bit fake quantizer;
 /// - biases and every other tensor stay float.
 ///
@@ -78,10 +78,7 @@ public enum QDQExporter {
         var rename: [String: String] = [:]
         for activation in model.inputs {
             let x = activation.name
-            let container: QDQElementType = activation.bits <= 8 ? .uint8 : .uint16
-            if container == .uint16 && !narrow {
-                throw ExportError(.plan, "\(source): activation '\(x)' at \(activation.bits) bits needs UINT16, which opset \(target) lacks; use at most 8 activation bits")
-            }
+            let container = try activationType(bits: activation.bits, narrow: narrow, target: target, name: x, source: source)
             let p = activation.parameters
             var nodes: [ONNXNodeProto] = []
             var quantizeInput = x
@@ -128,6 +125,24 @@ public enum QDQExporter {
         if narrow { result.irVersion = max(result.irVersion, narrowTypesIRVersion) }
         result.producerName = "hutch"
         return result
+    }
+
+    /// An activation's container: UINT4 up to 4 bits and UINT16 above 8 need opset 21 (which
+    /// onnxruntime runs); UINT8 otherwise.
+    static func activationType(bits: Int, narrow: Bool, target: Int64, name: String, source: String) throws(ExportError) -> QDQElementType {
+        switch bits {
+        case ...4:
+            guard narrow else {
+                throw ExportError(.plan, "\(source): activation '\(name)' at \(bits) bits needs UINT4, which needs opset \(narrowTypesOpset); this model stays at opset \(target) (ReduceMean below opset 18), so re-export it with opset_version >= 18 or use at least 5 activation bits")
+            }
+            return .uint4
+        case ...8: return .uint8
+        default:
+            guard narrow else {
+                throw ExportError(.plan, "\(source): activation '\(name)' at \(bits) bits needs UINT16, which opset \(target) lacks; use at most 8 activation bits")
+            }
+            return .uint16
+        }
     }
 
     /// The narrowest container the opset allows for the weight's codes.
