@@ -20,11 +20,10 @@ import sys
 from fractions import Fraction
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from make_milp_fixtures import make_layers, omega, resolve, sensitivity_doc  # noqa: E402
+from make_milp_fixtures import budget_limits, make_layers, omega, resolve, sensitivity_doc, solve_milp  # noqa: E402
 
 
 def activation_error(sample, bits):
@@ -137,22 +136,8 @@ def solve(layers, req):
             tied[m] = sorted(common)
     lowest = sum(min(tied[l]) * layers[l]["parameters"] for l in range(n))
     highest = sum(max(tied[l]) * layers[l]["parameters"] for l in range(n))
-    limits = {}
-    for budget in req["budgets"]:
-        kind, x = budget["kind"], budget["value"]
-        if kind == "avg_bits":
-            limits["size"] = Fraction(x) * sum(L["parameters"] for L in layers)
-        elif kind == "size_frac":
-            limits["size"] = Fraction(int(np.floor(lowest + x * (highest - lowest))))
-        elif kind == "bops_g":
-            limits["bops"] = Fraction(x) * 1_000_000_000
-        elif kind == "latency_ms":
-            limits["latency"] = Fraction(x)
-    for k, limit in limits.items():
-        rows.append(cost[k]); lo.append(-np.inf); hi.append(float(limit))
-    scale = 1000.0 / c.max()
-    res = milp(c * scale, constraints=[LinearConstraint(np.array(rows), lo, hi)], integrality=np.ones(nv),
-               bounds=Bounds(0, 1), options={"mip_rel_gap": 0, "time_limit": 300})
+    limits = budget_limits(req["budgets"], sum(L["parameters"] for L in layers), lowest, highest)
+    res = solve_milp(c, rows, lo, hi, cost, limits, time_limit=300)
     if res.status == 2:
         return {"status": "infeasible"}
     assert res.status == 0, res.message
