@@ -43,6 +43,8 @@ final class JointPlanCommandTests: XCTestCase {
             (["plan", "--sensitivity", sensitivity, "--act-bits", "4,8", "--pin", "first=q4", "--out", plan], 2, "give B, wBaA or aA"),
             (["run", "--act-bits", "4,8", "--avg-bits", "4", "--workers", "1", "--out", directory.appendingPathComponent("run").path], 2,
              "--act-bits with several widths needs activation sensitivities, which the cluster's trace phase cannot compute yet"),
+            (["run", "--act-bits", "4,8", "--workers", "1", "--out", directory.appendingPathComponent("run2").path], 2,
+             "--act-bits with several widths needs activation sensitivities"),
         ]
         for (arguments, status, message) in cases {
             let outcome = try HutchProcess.run(arguments)
