@@ -21,7 +21,8 @@ enum PlanFlags {
         .option("tie", "SPEC", "equal widths: auto (tie_group in sensitivity.json, default), none, or A=B,C=D=E (may include auto)"),
         .option("activation-bits", "N", "activation width for BOPs (default 8)"),
         .option("act-bits", "LIST", "candidate activation widths, e.g. 4,8: each layer chooses its weight and input-activation widths together "
-                + "(objective Ω_w + Ω_act; needs hutch trace --activations; default: the one --activation-bits width)"),
+                + "(objective Ω_w + Ω_act; needs hutch trace --activations; default: the one --activation-bits width; "
+                + "hutch run and coordinator take one width only, their trace has no activation sensitivities yet)"),
     ]
 
     /// Whether a budget is given: a cluster job then plans and quantizes too.

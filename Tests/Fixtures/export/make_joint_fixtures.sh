@@ -8,7 +8,7 @@
 # 3. `hutch quantize` under that plan (min-max calibration on Examples/digits.npz), with 4-bit
 #    activations as UINT8 pairs behind a Clip (default) and as UINT4 pairs (--narrow-activations);
 #    onnxruntime runs each QDQ model (graph optimizations off, then on) against Hutch's
-#    fake-quantized logits
+#    fake-quantized logits; `--integer-check` runs the plan in integers only (HAWQ-V3)
 # 4. digits_joint_ort_logits.npy: onnxruntime's logits of the default export (optimizations off), which
 #    HutchQuantizeTests compares with Hutch's own fake-quantized forward under the plan's widths
 set -eu
@@ -26,7 +26,7 @@ for variant in uint8 uint4; do
     flag=""; [ $variant = uint4 ] && flag=--narrow-activations
     echo "== hutch quantize $flag"
     $HUTCH quantize --model Examples/digits_resnet.onnx --plan $HERE/digits_joint_plan.json --data Examples/digits.npz \
-        --out "$WORK/$variant.onnx" --logits "$WORK/$variant.npy" $flag
+        --out "$WORK/$variant.onnx" --logits "$WORK/$variant.npy" --integer-check "$WORK/$variant-integer.json" $flag
     $PY -c "
 import onnx, sys
 m = onnx.load(sys.argv[1])
