@@ -1,31 +1,44 @@
 /// The HAWQ-V2 Pareto frontier of weight size against Ω (pins and ties respected, budgets
-/// ignored), from one Pareto-DP pass over the groups' choices (joint ones too), and the
-/// uniform-precision points it is compared with.
+/// ignored), from one Pareto-DP pass over the groups' choices, and the uniform-precision points
+/// it is compared with. A joint allocation's frontier is of BOPs against Ω instead: activation
+/// widths change BOPs but not size.
 public struct FrontierPoint: Sendable, Equatable {
     public var sizeBits: Double
     public var omega: Double
     /// Weight bits per layer.
     public var bits: [Int]
-    /// Activation bits per layer in a joint allocation (nil otherwise).
+    /// Activation bits per layer and BOPs in a joint allocation (nil otherwise).
     public var activationBits: [Int]?
-    public init(sizeBits: Double, omega: Double, bits: [Int], activationBits: [Int]? = nil) {
+    public var bops: Double?
+    public init(sizeBits: Double, omega: Double, bits: [Int], activationBits: [Int]? = nil, bops: Double? = nil) {
         self.sizeBits = sizeBits
         self.omega = omega
         self.bits = bits
         self.activationBits = activationBits
+        self.bops = bops
     }
 }
 
 extension AllocationProblem {
-    /// Every non-dominated (size, Ω) point, smallest size first (Ω strictly decreasing).
+    /// The frontier's cost: BOPs for a joint allocation whose layers all have MAC counts, else size.
+    public var frontierCost: CostKind {
+        isJoint && layers.allSatisfy({ $0.macs != nil }) ? .bops : .size
+    }
+
+    /// Every non-dominated (cost, Ω) point, cheapest first (Ω strictly decreasing).
     public func frontier() -> [FrontierPoint] {
-        let instance = knapsack(kinds: [.size], capacities: [.infinity])
+        let instance = knapsack(kinds: [frontierCost], capacities: [.infinity])
         return instance.paretoFrontier().map { point in
             let (bits, activationBits) = widths(from: point.selection)
-            let totals = evaluate(bits: bits, activationBits: activationBits)!
-            return FrontierPoint(sizeBits: totals.sizeBits, omega: totals.omega, bits: bits,
-                                 activationBits: isJoint ? activationBits : nil)
+            return frontierPoint(bits: bits, activationBits: activationBits)
         }
+    }
+
+    /// The point of an assignment (activations and BOPs only in a joint allocation).
+    public func frontierPoint(bits: [Int], activationBits: [Int]) -> FrontierPoint {
+        let totals = evaluate(bits: bits, activationBits: activationBits)!
+        return FrontierPoint(sizeBits: totals.sizeBits, omega: totals.omega, bits: bits,
+                             activationBits: isJoint ? activationBits : nil, bops: isJoint ? totals.bops : nil)
     }
 
     /// For each global candidate width b: every layer at b (pinned or restricted groups that
@@ -50,9 +63,8 @@ extension AllocationProblem {
                     (assignment[layer], activations[layer]) = (c.bits, c.activationBits)
                 }
             }
-            guard let totals = evaluate(bits: assignment, activationBits: activations) else { return nil }
-            return (b, FrontierPoint(sizeBits: totals.sizeBits, omega: totals.omega, bits: assignment,
-                                     activationBits: isJoint ? activations : nil))
+            guard evaluate(bits: assignment, activationBits: activations) != nil else { return nil }
+            return (b, frontierPoint(bits: assignment, activationBits: activations))
         }
     }
 }

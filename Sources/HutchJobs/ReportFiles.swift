@@ -84,7 +84,8 @@ struct ReportFiles {
         }
         let problem = try AllocationProblem(report: sensitivity, request: request, source: path("sensitivity.json"))
         let chosen = plan.map { FrontierPoint(sizeBits: $0.totals.sizeBits, omega: $0.totals.omega, bits: $0.layers.map(\.weightBits),
-                                              activationBits: $0.activationCandidateBits == nil ? nil : $0.layers.map(\.activationBits)) }
+                                              activationBits: $0.activationCandidateBits == nil ? nil : $0.layers.map(\.activationBits),
+                                              bops: $0.activationCandidateBits == nil ? nil : $0.totals.bops) }
         return FrontierDocument(problem: problem, frontier: problem.frontier(), chosen: chosen, sensitivityDigest: sensitivityDigest)
     }
 }

@@ -72,27 +72,33 @@ final class JointAllocationTests: XCTestCase {
         }
     }
 
-    /// The frontier over joint choices is exactly the brute-force Pareto set of (size, Ω).
+    /// The frontier over joint choices is exactly the brute-force Pareto set of (BOPs, Ω).
     func testFrontierIsTheBruteForceParetoSetOfJointChoices() throws {
         let report = report()
         let problem = try AllocationProblem(report: report, request: request([]))
-        var best: [Double: Double] = [:]   // size → smallest Ω over joint assignments
+        XCTAssertEqual(problem.frontierCost, .bops)
+        var best: [Double: Double] = [:]   // BOPs → smallest Ω over joint assignments
         for code in 0 ..< 81 * 16 {
             var c = code
             let bits = (0 ..< 4).map { _ -> Int in defer { c /= 3 }; return [2, 4, 8][c % 3] }
             let activations = (0 ..< 4).map { _ -> Int in defer { c /= 2 }; return [4, 8][c % 2] }
             guard bits[2] == bits[3], activations[1] == activations[2],
                   let totals = problem.evaluate(bits: bits, activationBits: activations) else { continue }
-            best[totals.sizeBits] = min(best[totals.sizeBits] ?? .infinity, totals.omega)
+            best[totals.bops!] = min(best[totals.bops!] ?? .infinity, totals.omega)
         }
         var pareto: [(Double, Double)] = []
-        for size in best.keys.sorted() where pareto.last.map({ best[size]! < $0.1 }) ?? true { pareto.append((size, best[size]!)) }
+        for bops in best.keys.sorted() where pareto.last.map({ best[bops]! < $0.1 }) ?? true { pareto.append((bops, best[bops]!)) }
         let frontier = problem.frontier()
-        XCTAssertEqual(frontier.map(\.sizeBits), pareto.map(\.0))
+        XCTAssertEqual(frontier.map { $0.bops! }, pareto.map(\.0))
         for (point, expected) in zip(frontier, pareto) {
             XCTAssertEqual(point.omega, expected.1, accuracy: 1e-12 * expected.1)
-            XCTAssertEqual(point.activationBits, [8, 8, 8, 8], "activations cost no size: the frontier takes the widest")
         }
+        XCTAssertTrue(frontier.contains { $0.activationBits!.contains(4) }, "cheap points lower activations")
+        let document = FrontierDocument(problem: problem, frontier: frontier, chosen: nil, sensitivityDigest: "sha256:00")
+        XCTAssertEqual(document.cost, "bops")
+        XCTAssertTrue(document.svg().contains("bit operations per example"))
+        XCTAssertEqual(document.uniform.map(\.bits), [2, 4, 8])
+        XCTAssertTrue(document.uniform.allSatisfy { $0.bops != nil })
     }
 
     func testPinsFixWeightsActivationsOrBothAndForksFollow() throws {
