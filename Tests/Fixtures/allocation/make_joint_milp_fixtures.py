@@ -179,7 +179,6 @@ def main():
                 for a in act_bits:
                     ms = base + L["macs"] * w * a * 1e-9 * rng.uniform(0.8, 1.2)
                     table.append([L["node"], w, a, round(ms * 64) / 64 + 1 / 64])
-        params = sum(L["parameters"] for L in layers)
         macs = sum(L["macs"] for L in layers)
         lat_lo = sum(min(r[3] for r in table if r[0] == L["node"]) for L in layers)
         lat_hi = sum(max(r[3] for r in table if r[0] == L["node"]) for L in layers)
