@@ -11,38 +11,52 @@ extension AllocationProblem {
             try Self.resolve(selector, in: report, option: option)
         }
 
-        // Candidate widths per layer, then pins.
+        // Candidate widths per layer (weights, then input activations), then pins.
         var widths = [[Int]](repeating: global, count: count)
         for (selector, bits) in request.layerBits {
             widths[try resolve(selector, "--layer-bits")] = try Self.checkedBits(bits, what: "--layer-bits \(selector)")
         }
+        let activationGlobal = try Self.checkedBits(request.activationCandidates ?? [request.activationBits], what: "--act-bits")
+        let joint = activationGlobal.count > 1
+        if joint { try Self.checkActivationSensitivities(report, source: source) }
+        var activationWidths = [[Int]](repeating: activationGlobal, count: count)
         var pinnedBits = [Int?](repeating: nil, count: count)
+        var pinnedActivation = [Int?](repeating: nil, count: count)
         for pin in request.pins {
             let layer = try resolve(pin.layer, "--pin")
-            let bits = pin.bits ?? widths[layer].last!
+            if pin.weight {
+                let bits = pin.bits ?? widths[layer].last!
+                guard (1 ... 16).contains(bits) else {
+                    throw AllocationError.invalidRequest("--pin \(pin.layer)=\(bits): bit widths must be in 1...16")
+                }
+                if let other = pinnedBits[layer], other != bits {
+                    throw AllocationError.invalidRequest("--pin: layer '\(report.layers[layer].node)' is pinned to both \(other) and \(bits) bits")
+                }
+                pinnedBits[layer] = bits
+                widths[layer] = [bits]
+            }
+            guard pin.pinsActivation else { continue }
+            let bits = pin.activationBits ?? activationWidths[layer].last!
+            guard joint || bits == activationGlobal[0] else {
+                throw AllocationError.invalidRequest("--pin \(pin.layer)=a\(bits): activations are all \(activationGlobal[0]) bits; give --act-bits with several widths to choose them per layer")
+            }
             guard (1 ... 16).contains(bits) else {
-                throw AllocationError.invalidRequest("--pin \(pin.layer)=\(bits): bit widths must be in 1...16")
+                throw AllocationError.invalidRequest("--pin \(pin.layer)=a\(bits): bit widths must be in 1...16")
             }
-            if let other = pinnedBits[layer], other != bits {
-                throw AllocationError.invalidRequest("--pin: layer '\(report.layers[layer].node)' is pinned to both \(other) and \(bits) bits")
+            if let other = pinnedActivation[layer], other != bits {
+                throw AllocationError.invalidRequest("--pin: the activation of layer '\(report.layers[layer].node)' is pinned to both \(other) and \(bits) bits")
             }
-            pinnedBits[layer] = bits
-            widths[layer] = [bits]
+            pinnedActivation[layer] = bits
+            activationWidths[layer] = [bits]
         }
 
-        // Ties: union-find over tie_group (auto) and explicit groups.
-        var parent = Array(0 ..< count)
-        func root(_ x: Int) -> Int {
-            var x = x
-            while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
-            return x
-        }
-        func union(_ a: Int, _ b: Int) { let (ra, rb) = (root(a), root(b)); if ra != rb { parent[max(ra, rb)] = min(ra, rb) } }
+        // Weight ties: tie_group (auto) and explicit groups.
+        var weightSets = UnionFind(count: count)
         if request.ties.auto {
             var firstOfGroup: [String: Int] = [:]
             for layer in report.layers {
                 guard let group = layer.tieGroup else { continue }
-                if let first = firstOfGroup[group] { union(first, layer.index) } else { firstOfGroup[group] = layer.index }
+                if let first = firstOfGroup[group] { weightSets.union(first, layer.index) } else { firstOfGroup[group] = layer.index }
             }
         }
         for group in request.ties.groups {
@@ -50,27 +64,16 @@ extension AllocationProblem {
                 throw AllocationError.invalidRequest("--tie: '\(group.map(\.description).joined(separator: "="))' needs at least two layers joined by '='")
             }
             let members = try group.map { try resolve($0, "--tie") }
-            for member in members.dropFirst() { union(members[0], member) }
+            for member in members.dropFirst() { weightSets.union(members[0], member) }
         }
-        var groupOf = [Int](repeating: -1, count: count)
-        var groups: [[Int]] = []
-        var rootToGroup: [Int: Int] = [:]
-        for layer in 0 ..< count {
-            let r = root(layer)
-            if let g = rootToGroup[r] { groups[g].append(layer) } else {
-                rootToGroup[r] = groups.count
-                groups.append([layer])
-            }
-            groupOf[layer] = rootToGroup[r]!
-        }
-        for members in groups where members.count > 1 {
-            let common = members.dropFirst().reduce(Set(widths[members[0]])) { $0.intersection(widths[$1]) }
-            guard !common.isEmpty else {
-                let detail = members.map { "'\(report.layers[$0].node)' \(widths[$0])" }.joined(separator: ", ")
-                throw AllocationError.invalidRequest("tied layers have no common candidate width: \(detail); change --pin, --layer-bits or --tie")
-            }
-            for layer in members { widths[layer] = common.sorted() }
-        }
+        let (weightGroups, weightGroupOf) = weightSets.groups()
+        try Self.intersect(&widths, over: weightGroups, report: report, what: "tied layers", change: "--pin, --layer-bits or --tie")
+        // One activation tensor has one width: layers reading it share their activation choice.
+        let activationGroups = joint ? Self.sharedActivations(report) : (0 ..< count).map { [$0] }
+        try Self.intersect(&activationWidths, over: activationGroups, report: report,
+                           what: "layers reading one activation", change: "--pin")
+        // Ω_act is one term per activation tensor: the first layer reading it carries it.
+        let carriesActivation = Set(activationGroups.map { $0[0] })
 
         // Ω and costs of every candidate.
         let hasErrors = report.layers.contains { !($0.quantizationError ?? [:]).isEmpty }
@@ -98,22 +101,33 @@ extension AllocationProblem {
                     let have = (entry.quantizationError ?? [:]).keys.compactMap(Int.init).sorted()
                     throw AllocationError.missingQuantizationErrors("\(source): layers[\(index)] ('\(entry.node)') has no quantization_error for \(b) bits (it has \(have)); choose --bits among those or recompute the errors")
                 }
-                var latency: Double?
-                if let table = request.latencyTable {
-                    latency = table.milliseconds(layer: entry.node, bits: b) ?? table.milliseconds(layer: entry.weight, bits: b)
-                    if latency == nil && needsLatency {
-                        throw AllocationError.invalidLatencyTable("latency table has no entry for layer '\(entry.node)' at \(b) bits")
+                for a in activationWidths[index] {
+                    var latency: Double?
+                    if let table = request.latencyTable {
+                        latency = table.milliseconds(layer: entry.node, bits: b, activationBits: a)
+                            ?? table.milliseconds(layer: entry.weight, bits: b, activationBits: a)
+                        if latency == nil && needsLatency {
+                            throw AllocationError.invalidLatencyTable("latency table has no entry for layer '\(entry.node)' at \(b) bits" + (joint ? " (activations \(a) bits)" : ""))
+                        }
                     }
+                    var activationOmega = 0.0
+                    if joint && carriesActivation.contains(index) {
+                        activationOmega = try Self.activationPerturbation(entry, bits: a, source: source)
+                    }
+                    let macs = entry.macs.map(Double.init)
+                    candidates.append(Candidate(bits: b, activationBits: a, omega: joint ? omega + activationOmega : omega,
+                                                activationOmega: activationOmega, sizeBits: Double(entry.parameters) * Double(b),
+                                                bops: macs.map { $0 * Double(b) * Double(a) }, latency: latency))
                 }
-                let macs = entry.macs.map(Double.init)
-                candidates.append(Candidate(bits: b, omega: omega, sizeBits: Double(entry.parameters) * Double(b),
-                                            bops: macs.map { $0 * Double(b) * Double(request.activationBits) },
-                                            latency: latency))
             }
             layers.append(Layer(index: index, node: entry.node, weight: entry.weight, parameters: entry.parameters,
-                                macs: entry.macs, candidates: candidates, pinned: pinnedBits[index] != nil,
-                                group: groupOf[index]))
+                                macs: entry.macs, candidates: candidates,
+                                pinned: pinnedBits[index] != nil || (joint && pinnedActivation[index] != nil),
+                                group: -1, activationValue: joint ? entry.activation?.value : nil,
+                                weightGroup: weightGroupOf[index]))
         }
+        let (groups, choices) = try Self.groupChoices(layers: &layers, weightGroups: weightGroups,
+                                                     activationGroups: activationGroups, source: source)
         let latencyComplete = request.latencyTable != nil && layers.allSatisfy { $0.candidates.allSatisfy { $0.latency != nil } }
 
         // Budgets in absolute units.
@@ -147,9 +161,12 @@ extension AllocationProblem {
 
         self.layers = layers
         self.groups = groups
+        self.weightGroups = weightGroups
+        self.choices = choices
+        self.activationCandidateBits = activationGlobal
         self.budgets = budgets
         self.objective = request.objective
-        self.activationBits = request.activationBits
+        self.activationBits = request.activationCandidates == nil ? request.activationBits : activationGlobal.last!
         self.candidateBits = global
         self.hasLatencyTable = latencyComplete
     }

@@ -9,6 +9,8 @@ public enum SolverKind: String, Sendable, CaseIterable {
 public struct Allocation: Sendable {
     /// Weight bits per layer, in layer order.
     public var bits: [Int]
+    /// Input activation bits per layer, in layer order.
+    public var activationBits: [Int]
     public var totals: AllocationTotals
     public var solver: SolverKind
     /// "pareto-dp", "branch-and-bound", "greedy-convex-hull" or "unconstrained".
@@ -42,8 +44,9 @@ extension AllocationProblem {
             guard let found else { throw AllocationError.infeasible(infeasibility(instance)) }
             solution = found
         }
-        let bits = bits(from: solution.selection)
-        return Allocation(bits: bits, totals: evaluate(bits: bits)!, solver: solver, algorithm: solution.algorithm,
+        let (bits, activationBits) = widths(from: solution.selection)
+        return Allocation(bits: bits, activationBits: activationBits, totals: evaluate(bits: bits, activationBits: activationBits)!,
+                          solver: solver, algorithm: solution.algorithm,
                           provenOptimal: solution.provenOptimal, lowerBound: solution.lowerBound, work: solution.work)
     }
 

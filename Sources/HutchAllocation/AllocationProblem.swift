@@ -1,10 +1,17 @@
-/// A validated allocation problem: per layer its candidate widths with Ω and costs, the tie
-/// groups (every layer in exactly one group; a group takes one width for all its layers), and
-/// budgets in absolute units. Built from sensitivity.json and a request; every solver works on it.
+/// A validated allocation problem: per layer its candidate (weight, activation) widths with Ω and
+/// costs, the groups (every layer in exactly one group; a group's choices assign every member a
+/// candidate consistent with its ties), and budgets in absolute units. Built from
+/// sensitivity.json and a request; every solver works on it.
 public struct AllocationProblem: Sendable {
     public struct Candidate: Sendable, Equatable {
+        /// Weight bits.
         public var bits: Int
+        /// Input activation bits (the request's single width unless the allocation is joint).
+        public var activationBits: Int
+        /// Ω_w, plus Ω_act when the allocation is joint and this layer carries its activation's term.
         public var omega: Double
+        /// The Ω_act part of `omega` (0 unless joint and this layer carries it).
+        public var activationOmega: Double
         public var sizeBits: Double
         /// Nil when the layer has no MAC count.
         public var bops: Double?
@@ -18,16 +25,28 @@ public struct AllocationProblem: Sendable {
         public var weight: String
         public var parameters: Int
         public var macs: Int?
-        /// The widths the layer may take, ascending (its group's common widths).
+        /// The (weight, activation) widths the layer may take, ascending by weight then activation.
         public var candidates: [Candidate]
         public var pinned: Bool
         /// Index into `groups`.
         public var group: Int
+        /// The input activation's value name when the allocation is joint.
+        public var activationValue: String?
+        /// Index into `weightGroups`.
+        public var weightGroup: Int
     }
 
     public let layers: [Layer]
-    /// Tied layers (indices, ascending), groups ordered by their first layer.
+    /// Tied layers (indices, ascending), groups ordered by their first layer. Weight ties and,
+    /// in a joint allocation, layers reading one activation end up in one group.
     public let groups: [[Int]]
+    /// Layers sharing one weight width (ties), like `groups` but without activation sharing.
+    public let weightGroups: [[Int]]
+    /// Per group, its choices in order; a choice gives each member (in `groups` order) the index
+    /// of its candidate. Without activation choices: the group's common weight widths, ascending.
+    public let choices: [[[Int]]]
+    /// Candidate activation widths; more than one makes the allocation joint.
+    public let activationCandidateBits: [Int]
     public let budgets: [Budget]
     public let objective: Objective
     public let activationBits: Int
@@ -35,8 +54,11 @@ public struct AllocationProblem: Sendable {
     public let candidateBits: [Int]
     public let hasLatencyTable: Bool
 
-    /// The widths group g may take, ascending.
-    public func groupBits(_ g: Int) -> [Int] { layers[groups[g][0]].candidates.map(\.bits) }
+    /// The other layers whose weights are tied to `layer`.
+    public func weightTies(of layer: Int) -> [Int] { weightGroups[layers[layer].weightGroup].filter { $0 != layer } }
+
+    /// Whether each layer chooses its activation width too.
+    public var isJoint: Bool { activationCandidateBits.count > 1 }
 
     public var totalParameters: Int { layers.reduce(0) { $0 + $1.parameters } }
 
@@ -69,17 +91,18 @@ public struct AllocationTotals: Sendable, Equatable {
 }
 
 extension AllocationProblem {
-    /// The candidate of `layer` at `bits`, if allowed.
-    public func candidate(layer: Int, bits: Int) -> Candidate? {
-        layers[layer].candidates.first { $0.bits == bits }
+    /// The candidate of `layer` at `bits` (and `activationBits`; nil: its first at `bits`), if allowed.
+    public func candidate(layer: Int, bits: Int, activationBits: Int? = nil) -> Candidate? {
+        layers[layer].candidates.first { $0.bits == bits && (activationBits == nil || $0.activationBits == activationBits) }
     }
 
-    /// Totals of an assignment; nil if some width is not a candidate of its layer.
-    public func evaluate(bits: [Int]) -> AllocationTotals? {
-        guard bits.count == layers.count else { return nil }
+    /// Totals of an assignment; nil if some width pair is not a candidate of its layer. Without
+    /// `activationBits` each layer takes its first candidate at its weight width.
+    public func evaluate(bits: [Int], activationBits: [Int]? = nil) -> AllocationTotals? {
+        guard bits.count == layers.count, activationBits.map({ $0.count == layers.count }) ?? true else { return nil }
         var totals = AllocationTotals(omega: 0, sizeBits: 0, bops: 0, latency: hasLatencyTable ? 0 : nil)
         for (layer, b) in bits.enumerated() {
-            guard let c = candidate(layer: layer, bits: b) else { return nil }
+            guard let c = candidate(layer: layer, bits: b, activationBits: activationBits?[layer]) else { return nil }
             totals.omega += c.omega
             totals.sizeBits += c.sizeBits
             totals.bops = c.bops.flatMap { x in totals.bops.map { $0 + x } }
@@ -88,17 +111,20 @@ extension AllocationProblem {
         return totals
     }
 
+    /// The candidates choice j of group g gives its members, in member order.
+    public func choiceCandidates(group g: Int, choice j: Int) -> [Candidate] {
+        zip(groups[g], choices[g][j]).map { layers[$0].candidates[$1] }
+    }
+
     /// The knapsack over groups with the given cost dimensions and capacities; choice j of item g
-    /// is `groupBits(g)[j]`. `value` overrides Ω (used to minimise one budget under the others).
+    /// is `choices[g][j]`. `value` overrides Ω (used to minimise one budget under the others).
     func knapsack(kinds: [CostKind], capacities: [Double], value: CostKind? = nil) -> KnapsackInstance {
-        let items: [[KnapsackChoice]] = groups.map { members in
-            let widths = layers[members[0]].candidates.map(\.bits)
-            return widths.map { b in
+        let items: [[KnapsackChoice]] = groups.indices.map { g in
+            choices[g].indices.map { j in
                 var omega = 0.0
                 var weights = [Double](repeating: 0, count: kinds.count)
                 var objective = 0.0
-                for layer in members {
-                    let c = candidate(layer: layer, bits: b)!   // every member has the group's widths
+                for c in choiceCandidates(group: g, choice: j) {
                     omega += c.omega
                     for (d, kind) in kinds.enumerated() { weights[d] += cost(kind, c) ?? 0 }
                     if let value { objective += cost(value, c) ?? 0 }
@@ -109,13 +135,15 @@ extension AllocationProblem {
         return KnapsackInstance(items: items, capacities: capacities)
     }
 
-    /// Bits per layer from a knapsack selection (one local choice per group).
-    func bits(from selection: [Int]) -> [Int] {
+    /// Weight and activation bits per layer from a knapsack selection (one local choice per group).
+    func widths(from selection: [Int]) -> (bits: [Int], activationBits: [Int]) {
         var bits = [Int](repeating: 0, count: layers.count)
+        var activationBits = bits
         for (g, members) in groups.enumerated() {
-            let b = groupBits(g)[selection[g]]
-            for layer in members { bits[layer] = b }
+            for (layer, c) in zip(members, choiceCandidates(group: g, choice: selection[g])) {
+                (bits[layer], activationBits[layer]) = (c.bits, c.activationBits)
+            }
         }
-        return bits
+        return (bits, activationBits)
     }
 }

@@ -21,14 +21,24 @@ public enum LayerSelector: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Fixes a layer's bits; without `bits` the layer gets its highest candidate width.
+/// Fixes a layer's bits; without `bits` the layer gets its highest candidate width. With several
+/// candidate activation widths, `activationBits` fixes the layer's input activation too; a pin
+/// with neither (a bare `--pin NAME`) fixes both at their highest candidates, and `weight: false`
+/// leaves the weight width free (`--pin NAME=a8`).
 public struct Pin: Sendable, Equatable {
     public var layer: LayerSelector
     public var bits: Int?
-    public init(layer: LayerSelector, bits: Int? = nil) {
+    public var activationBits: Int?
+    public var weight: Bool
+    public init(layer: LayerSelector, bits: Int? = nil, activationBits: Int? = nil, weight: Bool = true) {
         self.layer = layer
         self.bits = bits
+        self.activationBits = activationBits
+        self.weight = weight
     }
+
+    /// Whether the pin fixes the activation width (only matters with several candidates).
+    var pinsActivation: Bool { activationBits != nil || (bits == nil && weight) }
 }
 
 /// Which layers must share one bit width. `auto` ties layers with the same `tie_group` in
@@ -58,6 +68,9 @@ public struct AllocationRequest: Sendable {
     public var ties: TieSpec
     /// Activation width used in BOPs (MACs × weight bits × activation bits).
     public var activationBits: Int
+    /// Candidate activation widths (`--act-bits`); nil means `[activationBits]`. With more than
+    /// one, every layer chooses its weight and input-activation widths together (joint allocation).
+    public var activationCandidates: [Int]?
     public var latencyTable: LatencyTable?
 
     public init(bits: [Int] = AllocationRequest.defaultBits, layerBits: [(layer: LayerSelector, bits: [Int])] = [],

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A self-contained SVG of the frontier: weight size (MB) on x, total Ω on y (log scale when
+/// A self-contained SVG of the frontier: weight size (MB) or, for a joint allocation, BOPs (10^9)
+/// on x, total Ω on y (log scale when
 /// every value is positive), the frontier as a step line with dots, uniform-precision points as
 /// labelled squares, and the chosen plan as a red ring. `standalone: false` leaves out the XML
 /// namespace for inline use in HTML (report.html); ids and classes name the parts either way.
@@ -9,7 +10,10 @@ extension FrontierDocument {
         let namespace = standalone ? " xmlns=\"http://www.w3.org/2000/svg\"" : ""
         let left = 86.0, right = 24.0, top = 40.0, bottom = 62.0
         let plotW = width - left - right, plotH = height - top - bottom
-        let xs = points.map(\.sizeMegabytes) + uniform.map(\.sizeMegabytes) + (chosen.map { [$0.sizeMegabytes] } ?? [])
+        let byBOPs = cost == CostKind.bops.rawValue
+        let ax: (Point) -> Double = { byBOPs ? ($0.bops ?? 0) / 1e9 : $0.sizeMegabytes }
+        let uax: (Uniform) -> Double = { byBOPs ? ($0.bops ?? 0) / 1e9 : $0.sizeMegabytes }
+        let xs = points.map(ax) + uniform.map(uax) + (chosen.map { [ax($0)] } ?? [])
         let ys = points.map(\.omega) + uniform.map(\.omega) + (chosen.map { [$0.omega] } ?? [])
         guard let xMin0 = xs.min(), let xMax0 = xs.max(), let yMin0 = ys.min(), let yMax0 = ys.max() else {
             return "<svg\(namespace) id=\"frontier-chart\" width=\"\(Int(width))\" height=\"\(Int(height))\"><text x=\"20\" y=\"40\">no points</text></svg>\n"
@@ -28,7 +32,7 @@ extension FrontierDocument {
 
         var s = "<svg\(namespace) id=\"frontier-chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        s += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Pareto frontier: weight size vs Ω (\(escape(objective)))</text>\n"
+        s += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Pareto frontier: \(byBOPs ? "BOPs" : "weight size") vs Ω (\(escape(objective)))</text>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
         // x ticks
         for tick in niceTicks(xMin, xMax, count: 6) {
@@ -47,28 +51,28 @@ extension FrontierDocument {
             s += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"#eee\"/>"
             s += "<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(logY ? String(format: "%.0e", tick) : label(tick))</text>\n"
         }
-        s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\">weight size (MB, 10^6 bytes)</text>\n"
+        s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\">\(byBOPs ? "bit operations per example (10^9)" : "weight size (MB, 10^6 bytes)")</text>\n"
         s += "<text transform=\"translate(18 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">total Ω\(logY ? " (log scale)" : "")</text>\n"
         // frontier: step line (Ω holds until the next point) and dots
         if !points.isEmpty {
-            var path = "M\(f(px(points[0].sizeMegabytes))),\(f(py(points[0].omega)))"
+            var path = "M\(f(px(ax(points[0])))),\(f(py(points[0].omega)))"
             for p in points.dropFirst() {
-                path += " H\(f(px(p.sizeMegabytes))) V\(f(py(p.omega)))"
+                path += " H\(f(px(ax(p)))) V\(f(py(p.omega)))"
             }
             s += "<path d=\"\(path)\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n"
             let step = max(1, points.count / 400)   // keep the file small for huge frontiers
             for (i, p) in points.enumerated() where i % step == 0 || i == points.count - 1 {
-                s += "<circle class=\"frontier-point\" cx=\"\(f(px(p.sizeMegabytes)))\" cy=\"\(f(py(p.omega)))\" r=\"2\" fill=\"#1f77b4\"/>"
+                s += "<circle class=\"frontier-point\" cx=\"\(f(px(ax(p))))\" cy=\"\(f(py(p.omega)))\" r=\"2\" fill=\"#1f77b4\"/>"
             }
             s += "\n"
         }
         for u in uniform {
-            let x = px(u.sizeMegabytes), y = py(u.omega)
+            let x = px(uax(u)), y = py(u.omega)
             s += "<g class=\"uniform-point\" data-bits=\"\(u.bits)\"><rect x=\"\(f(x - 4))\" y=\"\(f(y - 4))\" width=\"8\" height=\"8\" fill=\"#ff7f0e\" stroke=\"#333\"/>"
             s += "<text x=\"\(f(x + 7))\" y=\"\(f(y - 6))\" fill=\"#b35900\">\(u.bits)-bit</text></g>\n"
         }
         if let c = chosen {
-            let x = px(c.sizeMegabytes), y = py(c.omega)
+            let x = px(ax(c)), y = py(c.omega)
             s += "<g id=\"chosen-plan\"><circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"7\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2.5\"/>"
             s += "<text x=\"\(f(x + 10))\" y=\"\(f(y + 16))\" fill=\"#d62728\">plan</text></g>\n"
         }

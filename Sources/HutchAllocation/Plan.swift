@@ -15,8 +15,11 @@ public struct Plan: Codable, Sendable, Equatable {
     /// The model digest recorded in that sensitivity file's job.
     public var modelDigest: String
     public var objective: String
+    /// The activation width (with `--act-bits`, the widest candidate; each layer's own is in `layers`).
     public var activationBits: Int
     public var candidateBits: [Int]
+    /// The candidate activation widths of a joint allocation (`--act-bits` with several); nil otherwise.
+    public var activationCandidateBits: [Int]?
     public var solver: SolverInfo
     public var budgets: [BudgetEntry]
     public var totals: Totals
@@ -76,6 +79,10 @@ public struct Plan: Codable, Sendable, Equatable {
         public var pinned: Bool
         /// Node names of the other layers tied to this one (empty if none).
         public var tiedWith: [String]
+        /// Joint allocation only: the Ω_act part of `omega` (0 for a layer whose input activation
+        /// another, earlier layer carries) and the other layers reading the same activation.
+        public var activationOmega: Double?
+        public var activationSharedWith: [String]?
     }
 }
 
@@ -90,6 +97,7 @@ extension Plan {
         objective = problem.objective.rawValue
         activationBits = problem.activationBits
         candidateBits = problem.candidateBits
+        activationCandidateBits = problem.isJoint ? problem.activationCandidateBits : nil
         let gap = totals.omega > 0 ? max(0, (totals.omega - allocation.lowerBound) / totals.omega) : 0
         solver = SolverInfo(name: allocation.solver.rawValue, algorithm: allocation.algorithm,
                             provenOptimal: allocation.provenOptimal, lowerBound: allocation.lowerBound,
@@ -99,18 +107,23 @@ extension Plan {
             return BudgetEntry(kind: budget.kind.rawValue, unit: budget.kind.unit, given: budget.spec.description,
                                limit: budget.limit, used: used, slack: budget.limit - used,
                                utilization: budget.limit > 0 ? used / budget.limit : 0,
-                               binding: problem.isBinding(budget, bits: allocation.bits))
+                               binding: problem.isBinding(budget, allocation: allocation))
         }
         self.totals = Totals(omega: totals.omega, parameters: parameters, sizeBits: totals.sizeBits,
                              sizeMegabytes: totals.sizeBits / 8e6, averageBits: totals.sizeBits / Double(parameters),
                              bops: totals.bops, latencyMs: totals.latency)
         layers = problem.layers.map { layer in
-            let c = problem.candidate(layer: layer.index, bits: allocation.bits[layer.index])!
-            let tied = problem.groups[layer.group].filter { $0 != layer.index }.map { problem.layers[$0].node }
-            return LayerEntry(index: layer.index, node: layer.node, weight: layer.weight, weightBits: c.bits,
-                              activationBits: problem.activationBits, omega: c.omega, parameters: layer.parameters,
-                              sizeBits: c.sizeBits, bops: c.bops, latencyMs: problem.hasLatencyTable ? c.latency : nil,
-                              pinned: layer.pinned, tiedWith: tied)
+            let c = problem.candidate(layer: layer.index, bits: allocation.bits[layer.index],
+                                      activationBits: allocation.activationBits[layer.index])!
+            var entry = LayerEntry(index: layer.index, node: layer.node, weight: layer.weight, weightBits: c.bits,
+                                   activationBits: c.activationBits, omega: c.omega, parameters: layer.parameters,
+                                   sizeBits: c.sizeBits, bops: c.bops, latencyMs: problem.hasLatencyTable ? c.latency : nil,
+                                   pinned: layer.pinned, tiedWith: problem.weightTies(of: layer.index).map { problem.layers[$0].node })
+            if problem.isJoint {
+                entry.activationOmega = c.activationOmega
+                entry.activationSharedWith = problem.layers.filter { $0.index != layer.index && $0.activationValue == layer.activationValue }.map(\.node)
+            }
+            return entry
         }
     }
 
@@ -137,18 +150,20 @@ extension Plan {
 }
 
 extension AllocationProblem {
-    /// Whether `budget` stops every single-group move to a width with smaller Ω.
-    func isBinding(_ budget: Budget, bits: [Int]) -> Bool {
+    /// Whether `budget` stops every single-group move to a choice with smaller Ω.
+    func isBinding(_ budget: Budget, allocation: Allocation) -> Bool {
         var stops = false
-        let used = evaluate(bits: bits)!.value(budget.kind) ?? 0
+        let used = evaluate(bits: allocation.bits, activationBits: allocation.activationBits)!.value(budget.kind) ?? 0
         for (g, members) in groups.enumerated() {
-            let current = bits[members[0]]
-            let currentOmega = members.reduce(0.0) { $0 + candidate(layer: $1, bits: current)!.omega }
-            let currentCost = members.reduce(0.0) { $0 + (cost(budget.kind, candidate(layer: $1, bits: current)!) ?? 0) }
-            for b in groupBits(g) where b != current {
-                let omega = members.reduce(0.0) { $0 + candidate(layer: $1, bits: b)!.omega }
+            let current = members.map { candidate(layer: $0, bits: allocation.bits[$0], activationBits: allocation.activationBits[$0])! }
+            let currentOmega = current.reduce(0.0) { $0 + $1.omega }
+            let currentCost = current.reduce(0.0) { $0 + (cost(budget.kind, $1) ?? 0) }
+            for j in choices[g].indices {
+                let other = choiceCandidates(group: g, choice: j)
+                guard other != current else { continue }
+                let omega = other.reduce(0.0) { $0 + $1.omega }
                 guard omega < currentOmega else { continue }
-                let cost = members.reduce(0.0) { $0 + (self.cost(budget.kind, candidate(layer: $1, bits: b)!) ?? 0) }
+                let cost = other.reduce(0.0) { $0 + (self.cost(budget.kind, $1) ?? 0) }
                 if Knapsack.fits(used - currentCost + cost, budget.limit) { return false }
                 stops = true
             }

@@ -56,6 +56,12 @@ public struct ClusterJob {
         if verifyFraction > 0, let localWorkers, localWorkers.count < 2 {
             throw CommandFailure(.usage, "--verify-fraction needs at least 2 workers (3 to settle a mismatch); add --workers 3")
         }
+        // with or without a budget (the flag is recorded in planFlags either way)
+        let askedWidths = plan?.request.activationCandidates.map { $0.map(String.init) }
+            ?? planFlags["act-bits"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+        if Set(askedWidths).count > 1 {
+            throw CommandFailure(.usage, "--act-bits with several widths needs activation sensitivities, which the cluster's trace phase cannot compute yet; use hutch trace --activations, then hutch plan --act-bits and hutch quantize")
+        }
         let modelBytes = try ModelSource.readFile(inputs.model, what: "model")
         let proto = try ONNXLoader.decode(bytes: modelBytes, source: inputs.model)
         let graph = try ONNXLoader.load(model: proto, source: inputs.model)

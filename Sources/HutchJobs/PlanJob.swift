@@ -38,7 +38,7 @@ public struct PlanJob {
 
         if frontier != nil || svg != nil {
             let points = problem.frontier()
-            let chosen = FrontierPoint(sizeBits: allocation.totals.sizeBits, omega: allocation.totals.omega, bits: allocation.bits)
+            let chosen = problem.frontierPoint(bits: allocation.bits, activationBits: allocation.activationBits)
             let document = FrontierDocument(problem: problem, frontier: points, chosen: chosen, sensitivityDigest: digest)
             if let frontier { try writeAtomically(try document.encoded(), to: frontier) }
             if let svg { try writeAtomically(Data(document.svg().utf8), to: svg) }

@@ -17,6 +17,8 @@ public struct QuantizeJob {
     /// Calibrates activation ranges and measures accuracy; needed unless `weightsOnly`.
     public var data: DataSource?
     public var weightsOnly = false
+    /// Activations of at most 4 bits in UINT4 QDQ pairs (opset 21) instead of UINT8 with a Clip.
+    public var narrowActivations = false
     /// Also the packed weight file, the annotated plan, the fake-quantized logits on `data`.
     public var packed: String?
     public var planOut: String?
@@ -64,7 +66,8 @@ public struct QuantizeJob {
         let quantizer = try ModelQuantizer(graph: graph, widths: widths, scheme: scheme, range: range)
         let quantized = try quantizer.quantize(calibration: weightsOnly ? nil : dataset?.inputs, method: calibration)
         // tensors the export keeps (biases, norms) leave the external data file for the output
-        let exported = try ExternalDataFiles(modelPath: model).inlined(try QDQExporter.export(quantized, original: proto, source: model))
+        let exported = try ExternalDataFiles(modelPath: model).inlined(try QDQExporter.export(quantized, original: proto, source: model,
+                                                                                                  narrowActivations: narrowActivations))
 
         var outputs = QuantizedModelFile.outputs(exported, path: out, externalData: externalData)
         if let packed {

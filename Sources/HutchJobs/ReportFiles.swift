@@ -63,7 +63,7 @@ struct ReportFiles {
     /// request when the sensitivity has quantization errors; nil otherwise.
     func frontier() throws -> FrontierDocument? {
         if let savedFrontier { return savedFrontier }
-        let request: AllocationRequest
+        var request: AllocationRequest
         if let plan {
             guard let objective = Objective(rawValue: plan.objective) else {
                 throw CommandFailure(.invalidSensitivity, "\(path("plan.json")): unknown objective '\(plan.objective)'")
@@ -77,12 +77,15 @@ struct ReportFiles {
                                         pins: plan.layers.filter(\.pinned).map { Pin(layer: .name($0.node), bits: $0.weightBits) },
                                         ties: TieSpec(auto: false, groups: groups.map { $0.sorted().map { LayerSelector.name($0) } }),
                                         activationBits: plan.activationBits)
+            request.activationCandidates = plan.activationCandidateBits
         } else {
             guard sensitivity.layers.allSatisfy({ $0.quantizationError != nil }) else { return nil }
             request = AllocationRequest(bits: sensitivity.quantization?.bits ?? AllocationRequest.defaultBits)
         }
         let problem = try AllocationProblem(report: sensitivity, request: request, source: path("sensitivity.json"))
-        let chosen = plan.map { FrontierPoint(sizeBits: $0.totals.sizeBits, omega: $0.totals.omega, bits: $0.layers.map(\.weightBits)) }
+        let chosen = plan.map { FrontierPoint(sizeBits: $0.totals.sizeBits, omega: $0.totals.omega, bits: $0.layers.map(\.weightBits),
+                                              activationBits: $0.activationCandidateBits == nil ? nil : $0.layers.map(\.activationBits),
+                                              bops: $0.activationCandidateBits == nil ? nil : $0.totals.bops) }
         return FrontierDocument(problem: problem, frontier: problem.frontier(), chosen: chosen, sensitivityDigest: sensitivityDigest)
     }
 }

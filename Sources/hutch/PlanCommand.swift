@@ -9,7 +9,7 @@ struct PlanCommand: Command {
     static let usage = """
         --sensitivity S.json [--bits 2,3,4,5,6,8] [--size-mb X | --avg-bits X | --size-frac F] [--bops-g X] \
         [--latency-ms X --latency-table T] [--objective hawq-v3|eigenvalue|trace] [--solver exact|greedy] \
-        [--pin first,last=8,NODE=B] [--tie auto|none|A=B,...] [--activation-bits 8] --out plan.json \
+        [--pin first,last=8,NODE=B] [--tie auto|none|A=B,...] [--activation-bits 8 | --act-bits 4,8] --out plan.json \
         [--frontier frontier.json] [--svg frontier.svg]
         """
     static let flags: [Arguments.Flag] = [

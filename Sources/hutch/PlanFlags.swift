@@ -16,9 +16,13 @@ enum PlanFlags {
         .option("latency-table", "PATH", "CSV or JSON table layer,bits,milliseconds"),
         .option("objective", "NAME", "hawq-v3 (Tr/n·‖Q(W)−W‖², default), eigenvalue (λmax·‖Q(W)−W‖²) or trace (Tr·4^−b)"),
         .option("solver", "NAME", "exact (proven optimal, default) or greedy (convex-hull MCKP)"),
-        .option("pin", "LIST", "fix widths: first,last=8,NODE=4 (no =B: the layer's highest candidate)"),
+        .option("pin", "LIST", "fix widths: first,last=8,NODE=4 (no =B: the layer's highest candidate; with --act-bits also its activation, "
+                + "NODE=w4a8 fixes both, NODE=a8 the activation only)"),
         .option("tie", "SPEC", "equal widths: auto (tie_group in sensitivity.json, default), none, or A=B,C=D=E (may include auto)"),
         .option("activation-bits", "N", "activation width for BOPs (default 8)"),
+        .option("act-bits", "LIST", "candidate activation widths, e.g. 4,8: each layer chooses its weight and input-activation widths together "
+                + "(objective Ω_w + Ω_act; needs hutch trace --activations; default: the one --activation-bits width; "
+                + "hutch run and coordinator take one width only, their trace has no activation sensitivities yet)"),
     ]
 
     /// Whether a budget is given: a cluster job then plans and quantizes too.
@@ -64,12 +68,8 @@ enum PlanFlags {
             request.pins = try text.split(separator: ",").map { entry in
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 guard !parts[0].isEmpty else { throw CommandFailure(.usage, "--pin entry '\(entry)' has no layer name") }
-                var bits: Int?
-                if parts.count == 2 {
-                    guard let b = Int(parts[1]) else { throw CommandFailure(.usage, "--pin \(entry): '\(parts[1])' is not a bit width") }
-                    bits = b
-                }
-                return Pin(layer: LayerSelector(parts[0]), bits: bits)
+                guard parts.count == 2 else { return Pin(layer: LayerSelector(parts[0])) }
+                return try parsePin(LayerSelector(parts[0]), parts[1], entry: String(entry))
             }
         }
         if let text = arguments.string("tie") {
@@ -88,10 +88,27 @@ enum PlanFlags {
             request.ties = spec
         }
         if let bits = try arguments.int("activation-bits", range: 1 ... 16) { request.activationBits = bits }
+        if let text = arguments.string("act-bits") {
+            guard !arguments.has("activation-bits") else {
+                throw CommandFailure(.usage, "give --act-bits or --activation-bits, not both (--act-bits 8 is --activation-bits 8)")
+            }
+            request.activationCandidates = try parseBits(text, separator: ",", flag: "--act-bits")
+        }
         if let path = arguments.string("latency-table") {
             request.latencyTable = try LatencyTable.parse(try readFile(path, what: "latency table"), source: path)
         }
         return request
+    }
+
+    /// `B` (weight bits), `wBaA` (weight and activation bits) or `aA` (activation bits only).
+    private static func parsePin(_ layer: LayerSelector, _ text: String, entry: String) throws -> Pin {
+        if let b = Int(text) { return Pin(layer: layer, bits: b) }
+        let fail = CommandFailure(.usage, "--pin \(entry): '\(text)' is not a bit width; give B, wBaA or aA (e.g. 4, w4a8, a8)")
+        guard let a = text.firstIndex(of: "a"), let activation = Int(text[text.index(after: a)...]) else { throw fail }
+        let head = text[..<a]
+        if head.isEmpty { return Pin(layer: layer, activationBits: activation, weight: false) }
+        guard head.first == "w", let weight = Int(head.dropFirst()) else { throw fail }
+        return Pin(layer: layer, bits: weight, activationBits: activation)
     }
 
     private static func parseBits(_ text: String, separator: Character, flag: String) throws -> [Int] {

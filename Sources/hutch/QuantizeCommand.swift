@@ -11,7 +11,7 @@ struct QuantizeCommand: Command {
         --model M.onnx --plan plan.json [--data D.npz | --inputs X.npy --labels Y.npy | --weights-only] --out quantized.onnx \
         [--packed model.hutchq] [--plan-out annotated.json] [--logits logits.npy] \
         [--calibration minmax|percentile:P] [--scheme symmetric|asymmetric] [--range minmax|mse] \
-        [--integer-check report.json] [--external-data]
+        [--integer-check report.json] [--external-data] [--narrow-activations]
         """
     static let flags: [Arguments.Flag] = [
         .option("model", "PATH", "the float ONNX model the plan was made for (required)"),
@@ -25,6 +25,9 @@ struct QuantizeCommand: Command {
         .option("calibration", "METHOD", "activation ranges: minmax (default) or percentile:P, e.g. percentile:99.99"),
         .option("scheme", "NAME", "weight codes: symmetric (default, HAWQ-V3) or asymmetric"),
         .option("range", "NAME", "weight ranges: minmax (default) or mse (MSE-optimal clipping per channel)"),
+        .toggle("narrow-activations", "activations of at most 4 bits (plan.json activation_bits) as UINT4 QDQ pairs, opset 21 "
+                + "(default: UINT8 pairs behind a Clip to the 4-bit range, the same values; onnxruntime 1.32 runs UINT4 pairs only "
+                + "with graph optimizations basic or off)"),
         .toggle("external-data", "write the large initializers to OUT.data beside the model (automatic past protobuf's 2 GiB)"),
         .option("integer-check", "PATH", "also run the network in integers only (HAWQ-V3) on --data and write its comparison with the QDQ model"),
     ]
@@ -49,6 +52,7 @@ struct QuantizeCommand: Command {
         (job.packed, job.planOut, job.logits) = (arguments.string("packed"), arguments.string("plan-out"), arguments.string("logits"))
         job.integerCheck = arguments.string("integer-check")
         job.externalData = arguments.has("external-data")
+        job.narrowActivations = arguments.has("narrow-activations")
         job.calibration = try calibrationMethod(arguments.string("calibration"))
         job.scheme = try arguments.choice("scheme", "symmetric or asymmetric") ?? .symmetric
         job.range = try range(arguments)

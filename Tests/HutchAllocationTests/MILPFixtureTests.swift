@@ -27,25 +27,7 @@ final class MILPFixtureTests: XCTestCase {
                 continue
             }
             optimal += 1
-            let omega = expected["omega"] as! Double
-            let limits = expected["limits"] as! [String: Double]
-            for budget in problem.budgets {
-                XCTAssertEqual(budget.limit, limits[budget.kind.rawValue]!, accuracy: 1e-9 * budget.limit, "\(name) \(budget.kind)")
-            }
-            let exact = try problem.solve(.exact)
-            XCTAssertTrue(exact.provenOptimal, name)
-            XCTAssertEqual(exact.totals.omega, omega, accuracy: 1e-7 * omega, name)
-            for budget in problem.budgets {
-                XCTAssertLessThanOrEqual(exact.totals.value(budget.kind)!, budget.limit * (1 + 1e-12), "\(name) \(budget.kind)")
-            }
-            // The MILP's own assignment is feasible for Hutch's problem and has the same Ω.
-            let milpBits = expected["bits"] as! [Int]
-            let milpTotals = try XCTUnwrap(problem.evaluate(bits: milpBits), name)
-            XCTAssertEqual(milpTotals.omega, omega, accuracy: 1e-9 * omega, name)
-            if let greedy = try? problem.solve(.greedy) {
-                XCTAssertGreaterThanOrEqual(greedy.totals.omega, exact.totals.omega * (1 - 1e-9), name)
-                XCTAssertLessThanOrEqual(greedy.lowerBound, exact.totals.omega * (1 + 1e-9), name)
-            }
+            try assertExactMatchesMILP(problem, expected, name)
         }
         XCTAssertGreaterThanOrEqual(optimal, 7)
         XCTAssertGreaterThanOrEqual(infeasible, 1)
@@ -83,6 +65,33 @@ final class MILPFixtureTests: XCTestCase {
         request.latencyTable = LatencyTable(entries: entries)
         return request
     }
+}
+
+/// The exact solver's optimum is proven, equals the MILP's Ω, and fits the budgets, whose limits
+/// agree with the MILP's; the MILP's own assignment has that Ω in Hutch's problem; the greedy
+/// solver is no better and its bound no higher. Returns the exact allocation.
+@discardableResult
+func assertExactMatchesMILP(_ problem: AllocationProblem, _ expected: [String: Any], _ name: String,
+                            file: StaticString = #filePath, line: UInt = #line) throws -> Allocation {
+    let omega = expected["omega"] as! Double
+    let limits = expected["limits"] as! [String: Double]
+    for budget in problem.budgets {
+        XCTAssertEqual(budget.limit, limits[budget.kind.rawValue]!, accuracy: 1e-9 * budget.limit, "\(name) \(budget.kind)", file: file, line: line)
+    }
+    let exact = try problem.solve(.exact)
+    XCTAssertTrue(exact.provenOptimal, name, file: file, line: line)
+    XCTAssertEqual(exact.totals.omega, omega, accuracy: 1e-7 * omega, name, file: file, line: line)
+    for budget in problem.budgets {
+        XCTAssertLessThanOrEqual(exact.totals.value(budget.kind)!, budget.limit * (1 + 1e-12), "\(name) \(budget.kind)", file: file, line: line)
+    }
+    let milpTotals = try XCTUnwrap(problem.evaluate(bits: expected["bits"] as! [Int], activationBits: expected["activation_bits"] as? [Int]),
+                                   name, file: file, line: line)
+    XCTAssertEqual(milpTotals.omega, omega, accuracy: 1e-9 * omega, name, file: file, line: line)
+    if let greedy = try? problem.solve(.greedy) {
+        XCTAssertGreaterThanOrEqual(greedy.totals.omega, exact.totals.omega * (1 - 1e-9), name, file: file, line: line)
+        XCTAssertLessThanOrEqual(greedy.lowerBound, exact.totals.omega * (1 + 1e-9), name, file: file, line: line)
+    }
+    return exact
 }
 
 func fixturesDirectory() -> URL {

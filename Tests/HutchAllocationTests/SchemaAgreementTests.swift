@@ -58,6 +58,23 @@ final class SchemaAgreementTests: XCTestCase {
         }
     }
 
+    func testJointPlanMatchesPlanSchema() throws {
+        let url = fixturesDirectory().appendingPathComponent("joint_milp_instances.json")
+        let instances = (try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any])["instances"] as! [[String: Any]]
+        let report = try SensitivityReport.decode(try JSONSerialization.data(withJSONObject: instances[0]["sensitivity"]!))
+        let budget = ((instances[0]["request"] as! [String: Any])["budgets"] as! [[String: Any]])[0]["value"] as! Double
+        var request = AllocationRequest(budgets: [.gigaBOPs(budget)], pins: [Pin(layer: .first)])
+        request.activationCandidates = [4, 8]
+        let problem = try AllocationProblem(report: report, request: request)
+        let plan = Plan(problem: problem, allocation: try problem.solve(.exact), sensitivityDigest: "sha256:" + String(repeating: "1", count: 64),
+                        modelDigest: report.job.modelDigest)
+        let json = try JSONSerialization.jsonObject(with: plan.encoded()) as! [String: Any]
+        XCTAssertEqual(json["activation_candidate_bits"] as? [Int], [4, 8])
+        XCTAssertNotNil((json["layers"] as! [[String: Any]])[0]["activation_shared_with"])
+        let root = try schema("plan.schema.json")
+        conform(json, root, root: root, path: "joint plan")
+    }
+
     func testSensitivityEncodingMatchesSensitivitySchema() throws {
         let report = try SensitivityReport.decode(Data(contentsOf: fixturesDirectory().appendingPathComponent("sample_sensitivity.json")))
         let root = try schema("sensitivity.schema.json")

@@ -10,12 +10,27 @@ import XCTest
 /// Tests/Fixtures/export/digits_w4a8_ort_logits.npy, made by make_fixtures.sh.
 final class FakeQuantizedForwardTests: XCTestCase {
     func testFakeQuantizedLogitsMatchOnnxRuntime() throws {
+        try assertMatchesOnnxRuntime(Array(repeating: LayerWidths(weightBits: 4, activationBits: 8), count: 7), "digits_w4a8_ort_logits.npy")
+    }
+
+    /// The joint plan of make_joint_fixtures.sh (per-layer weight and activation widths, 4-bit
+    /// activations in UINT8 pairs behind a Clip) against onnxruntime running its QDQ export.
+    func testJointPlanLogitsMatchOnnxRuntime() throws {
+        let url = ExampleModel.exportFixtures.appendingPathComponent("digits_joint_plan.json")
+        let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let widths = (plan["layers"] as! [[String: Any]]).map {
+            LayerWidths(weightBits: $0["weight_bits"] as! Int, activationBits: $0["activation_bits"] as! Int)
+        }
+        XCTAssertTrue(widths.contains { $0.activationBits == 4 } && widths.contains { $0.activationBits == 8 }, "mixed activation widths")
+        try assertMatchesOnnxRuntime(widths, "digits_joint_ort_logits.npy")
+    }
+
+    private func assertMatchesOnnxRuntime(_ widths: [LayerWidths], _ fixture: String) throws {
         let graph = try ExampleModel.graph()
         let data = try ExampleModel.data()
-        let model = try ModelQuantizer(graph: graph, widths: Array(repeating: LayerWidths(weightBits: 4, activationBits: 8), count: 7))
-            .quantize(calibration: data.inputs)
+        let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: data.inputs)
         let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(data.inputs)
-        let expected = try NumPyArchive.readNPY(contentsOf: ExampleModel.exportFixtures.appendingPathComponent("digits_w4a8_ort_logits.npy"))
+        let expected = try NumPyArchive.readNPY(contentsOf: ExampleModel.exportFixtures.appendingPathComponent(fixture))
         XCTAssertEqual(expected.shape, logits.shape)
         let ort = expected.floats()
         let classes = logits.shape[1]

@@ -101,6 +101,53 @@ final class QDQExportTests: XCTestCase {
         let exported = try QDQExporter.export(model, original: try ExampleModel.proto(), source: "example")
         let clips = try XCTUnwrap(exported.graph).nodes.filter { $0.opType == "Clip" }
         XCTAssertEqual(clips.count, model.inputs.count)
+        // narrow containers: 3-bit codes in UINT4 still need the Clip, 4-bit ones do not
+        for (bits, clipped) in [(3, true), (4, false)] {
+            let narrow = try ModelQuantizer(graph: graph, widths: Array(repeating: LayerWidths(weightBits: 4, activationBits: bits), count: 7))
+                .quantize(calibration: data.inputs)
+            let nodes = try XCTUnwrap(QDQExporter.export(narrow, original: try ExampleModel.proto(), source: "example", narrowActivations: true).graph).nodes
+            XCTAssertEqual(nodes.filter { $0.opType == "Clip" }.count, clipped ? narrow.inputs.count : 0, "\(bits) bits")
+        }
+    }
+
+    /// Per-layer activation widths of a joint plan: each layer's input gets its own pair at its
+    /// width (4 bits: UINT8 behind a Clip, or UINT4 with narrowActivations; 8 bits: UINT8); a
+    /// tensor read by two layers (the block-2 fork) has one pair.
+    func testPerLayerActivationWidthsGetTheirOwnContainers() throws {
+        let graph = try ExampleModel.graph()
+        let data = try ExampleModel.data().prefix(32)
+        let widths = zip([8, 5, 5, 4, 4, 4, 8], [4, 4, 4, 8, 8, 4, 8]).map { LayerWidths(weightBits: $0, activationBits: $1) }
+        let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: data.inputs)
+        XCTAssertEqual(model.inputs.map(\.bits), [4, 4, 4, 8, 4, 8], "layers 3 and 4 read one tensor")
+        for narrowActivations in [false, true] {
+            let exported = try XCTUnwrap(QDQExporter.export(model, original: try ExampleModel.proto(), source: "example",
+                                                            narrowActivations: narrowActivations).graph)
+            let types = Dictionary(exported.initializers.map { ($0.name, $0.dataType) }, uniquingKeysWith: { a, _ in a })
+            for activation in model.inputs {
+                let uint4 = narrowActivations && activation.bits == 4
+                XCTAssertEqual(types[activation.name + "_hutch_zero_point"], uint4 ? 21 : 2, activation.name)
+                let quantize = try XCTUnwrap(exported.nodes.first { $0.name == activation.name + "_hutch_QuantizeLinear" })
+                // a Clip only before a pair narrower than its container
+                XCTAssertEqual(quantize.inputs[0], activation.bits == 4 && !uint4 ? activation.name + "_hutch_clipped" : activation.name)
+            }
+            let layers = exported.nodes.filter { ["Conv", "Gemm"].contains($0.opType) }
+            XCTAssertEqual(Set(layers.map { $0.inputs[0] }).count, 6)
+            XCTAssertTrue(layers.allSatisfy { $0.inputs[0].hasSuffix("_hutch_dequantized") })
+        }
+    }
+
+    func testUINT4ActivationsNeedOpset21() throws {
+        let graph = try ExampleModel.graph()
+        let data = try ExampleModel.data().prefix(16)
+        let widths = (0 ..< 7).map { LayerWidths(weightBits: 8, activationBits: $0 == 2 ? 4 : 8) }
+        let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: data.inputs)
+        var proto = try ExampleModel.proto()
+        proto.graph?.nodes.append({ var n = ONNXNodeProto(); n.opType = "ReduceMean"; return n }())
+        XCTAssertNoThrow(try QDQExporter.export(model, original: proto, source: "m.onnx"), "UINT8 with a Clip needs no opset 21")
+        XCTAssertThrowsError(try QDQExporter.export(model, original: proto, source: "m.onnx", narrowActivations: true)) { error in
+            XCTAssertTrue("\(error)".contains("at 4 bits needs UINT4, which needs opset 21; this model stays at opset 17"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"))
+        }
     }
 }
 

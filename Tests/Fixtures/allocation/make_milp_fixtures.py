@@ -104,6 +104,34 @@ def resolve(name, layers):
     raise KeyError(name)
 
 
+def budget_limits(budgets, parameters, lowest, highest):
+    """Absolute limits per cost kind, exactly (Protocols/README.md, "Costs and budgets")."""
+    limits = {}
+    for budget in budgets:
+        kind, x = budget["kind"], budget["value"]
+        if kind == "size_mb":
+            limits["size"] = Fraction(x) * 8_000_000
+        elif kind == "avg_bits":
+            limits["size"] = Fraction(x) * parameters
+        elif kind == "size_frac":
+            limits["size"] = Fraction(int(np.floor(lowest + x * (highest - lowest))))
+        elif kind == "bops_g":
+            limits["bops"] = Fraction(x) * 1_000_000_000
+        elif kind == "latency_ms":
+            limits["latency"] = Fraction(x)
+    return limits
+
+
+def solve_milp(c, rows, lo, hi, cost, limits, time_limit):
+    """HiGHS on min c.x with the given rows plus one row per budget, x binary."""
+    for k, limit in limits.items():
+        rows.append(cost[k]); lo.append(-np.inf); hi.append(float(limit))
+    # HiGHS stops at an absolute gap of 1e-6 as well as the relative one: scale Omega to O(1000).
+    scale = 1000.0 / c.max()
+    return milp(c * scale, constraints=[LinearConstraint(np.array(rows), lo, hi)], integrality=np.ones(len(c)),
+                bounds=Bounds(0, 1), options={"mip_rel_gap": 0, "time_limit": time_limit})
+
+
 def solve(layers, req):
     n = len(layers)
     allowed = [list(req["bits"]) for _ in range(n)]
@@ -156,27 +184,10 @@ def solve(layers, req):
                 rows.append(r); lo.append(0); hi.append(0)
     lowest = sum(min(cost["size"][var[(l, b)]] for b in allowed[l]) for l in range(n))
     highest = sum(max(cost["size"][var[(l, b)]] for b in allowed[l]) for l in range(n))
-    limits = {}
-    for budget in req["budgets"]:
-        kind, x = budget["kind"], budget["value"]
-        if kind == "size_mb":
-            limits["size"] = Fraction(x) * 8_000_000
-        elif kind == "avg_bits":
-            limits["size"] = Fraction(x) * sum(L["parameters"] for L in layers)
-        elif kind == "size_frac":
-            # lowest/highest with ties: the group's common widths; fixtures only use size_frac without
-            # per-layer width differences inside a tie group, so per-layer min/max is the same thing.
-            limits["size"] = Fraction(int(np.floor(lowest + x * (highest - lowest))))
-        elif kind == "bops_g":
-            limits["bops"] = Fraction(x) * 1_000_000_000
-        elif kind == "latency_ms":
-            limits["latency"] = Fraction(x)
-    for k, limit in limits.items():
-        rows.append(cost[k]); lo.append(-np.inf); hi.append(float(limit))
-    # HiGHS stops at an absolute gap of 1e-6 as well as the relative one: scale Omega to O(1000).
-    scale = 1000.0 / c.max()
-    res = milp(c * scale, constraints=[LinearConstraint(np.array(rows), lo, hi)], integrality=np.ones(nv),
-               bounds=Bounds(0, 1), options={"mip_rel_gap": 0, "time_limit": 120})
+    # lowest/highest with ties: the group's common widths; fixtures only use size_frac without
+    # per-layer width differences inside a tie group, so per-layer min/max is the same thing.
+    limits = budget_limits(req["budgets"], sum(L["parameters"] for L in layers), lowest, highest)
+    res = solve_milp(c, rows, lo, hi, cost, limits, time_limit=120)
     minimum_alone = {k: float(sum(min(cost[k][var[(l, b)]] for b in allowed[l]) for l in range(n))) for k in limits}
     if res.status == 2:
         return {"status": "infeasible", "minimum_alone": minimum_alone}

@@ -21,12 +21,14 @@ import onnxruntime as ort
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
-def run(path, x):
+def run(path, x, optimized=False):
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     # Keep the graph as written: no QDQ fusion into integer kernels, so onnxruntime computes
     # exactly DequantizeLinear -> float op, the semantics Hutch's fake-quantized forward has.
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    # --optimized lets it fuse (integer kernels where it has them).
+    options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimized
+                                        else ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
@@ -52,7 +54,7 @@ def main():
     opset = {o.domain: o.version for o in proto.opset_import}.get("", None)
     print(f"{args.model}: ir {proto.ir_version}, opset {opset}, initializer types {types}, ops {ops}")
     try:
-        logits = run(args.model, x)
+        logits = run(args.model, x, args.optimized)
     except Exception as error:  # noqa: BLE001 - report any onnxruntime failure as one line
         print(f"onnxruntime {ort.__version__} cannot run {args.model}: {error}")
         return 1
