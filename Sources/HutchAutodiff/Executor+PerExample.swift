@@ -75,8 +75,11 @@ extension Executor {
     /// Kernels.conv2DPerExampleWeightGradientSquaredNorms): wider GEMMs pack the shared im2col once.
     static var seedStack: Int { 8 }
 
+    /// With `independentSeeds`, each seed's norms are bit-identical whatever other seeds (and how
+    /// many) share the call: one seed per norm GEMM and the convolution method chosen as for one
+    /// seed (the sampled Gauss-Newton estimator cuts its samples into tasks freely).
     func perExampleNorms(_ tape: Tape<Scalar>, seeds: UnsafePointer<Scalar>, count s: Int, layers: [ValueID],
-                         maxStackedExamples: Int) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
+                         maxStackedExamples: Int, independentSeeds: Bool = false) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
         let wanted = try parameterSet(layers, what: "per-example gradient norms")
         let quantizable = Set(quantizableWeights)
         for w in layers where !quantizable.contains(w) {
@@ -90,8 +93,9 @@ extension Executor {
         for w in layers { norms[w] = [Scalar](repeating: 0, count: s * n) }
         // passes cut at multiples of the norm kernel's seed groups: no seed's bits depend on the cut
         let perPass = max(1, maxStackedExamples / max(n, 1))
-        let stack = min(Self.seedStack, perPass)
+        let stack = independentSeeds ? 1 : min(Self.seedStack, perPass)
         let chunk = s <= perPass ? s : perPass - perPass % stack
+        let methodSeeds = independentSeeds ? 1 : s
         var s0 = 0
         while s0 < s {
             let m = min(chunk, s - s0)
@@ -99,7 +103,7 @@ extension Executor {
             seed.pointer.update(from: seeds + s0 * n * c, count: m * n * c)
             _ = try reverseSweep(tape, need: need, seed: seed, hooked: wanted) { (_, node, x, cot) throws(ExecutionError) in
                 let w = node.inputs[1]!
-                let values = try layerNorms(node, x, cot, tape, seedCount: s, stack: stack)
+                let values = try layerNorms(node, x, cot, tape, seedCount: methodSeeds, stack: stack)
                 norms[w]!.withUnsafeMutableBufferPointer { out in
                     for j in 0..<(m * n) { out[s0 * n + j] += values[j] }
                 }

@@ -1,13 +1,13 @@
 import HutchJobs
 
-/// `hutch trace`: per-layer Hessian traces (exact or Hutchinson) and quantization errors,
+/// `hutch trace`: per-layer Hessian traces (exact, Hutchinson or sampled GGN) and quantization errors,
 /// written as sensitivity.json (Protocols/sensitivity.schema.json).
 struct TraceCommand: Command {
     static let name = "trace"
     static let summary = "measure each layer's Hessian trace and quantization errors (sensitivity.json)"
     static let usage = """
         [--model M.onnx] [--data D.npz | --inputs X.npy --labels Y.npy] [--samples N] [--batch-size B] \
-        [--method auto|exact|hutchinson] [--mode joint|layer] [--probes P | --tol T --max-probes P] [--seed S] \
+        [--method auto|exact|hutchinson|ggn] [--mode joint|layer] [--probes P | --tol T --max-probes P] [--seed S] \
         [--probes-per-call K] [--threads T] [--eigen] [--activations] [--bits 2,3,4,5,6,8] --out sensitivity.json
         """
     static let flags: [Arguments.Flag] = TraceFlags.flags + [
