@@ -11,7 +11,7 @@ enum TraceFlags {
     ] + DataFlags.flags(data: ".npz with arrays x (inputs) and y (labels) (default with no --model: Examples/digits.npz)") + [
         .option("samples", "N", "use the first N examples (default: all)"),
         .option("batch-size", "B", "examples per batch (default 128); the dataset Hessian is the example-weighted mean"),
-        .option("method", "NAME", "auto (exact when the net is piecewise linear, default), exact, hutchinson or ggn "
+        .option("method", "NAME", "auto (default: hutch trace picks the fastest predicted to reach --tol, Protocols/README.md; exact on piecewise-linear nets of ≤ 11 classes, Hutchinson on other nets), exact, hutchinson or ggn "
                     + "(sampled Gauss-Newton: --probes/--tol count its samples per example; the Hessian's trace on "
                     + "piecewise-linear nets, else the Gauss-Newton matrix's)"),
         .option("mode", "NAME", "Hutchinson probes: joint (one HVP for all layers, default) or layer (one per layer)"),
