@@ -10,7 +10,7 @@ extension Executor {
     /// shape [S, N]. One forward pass; each sample's norms are bit-identical whatever other
     /// samples share the call, so tasks may cut samples anywhere.
     @_specialize(exported: true, where Scalar == Float)
-    public func sampledGaussNewtonNorms(input: Tensor<Scalar>, layers: [ValueID], samples: Int,
+    public func sampledGaussNewtonNorms(input: Tensor<Scalar>, layers: [ValueID], samples: Int, maxStackedExamples: Int? = nil,
                                         signs: (_ sample: Int, _ example: Int, _ classes: Int) -> [Scalar]) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
         guard samples >= 1 else { throw ExecutionError("sampled Gauss-Newton norms: \(samples) samples; at least 1 is needed") }
         let tape = try forwardTape(input)
@@ -29,7 +29,7 @@ extension Executor {
         let seeds = ce.gaussNewtonSeeds(samples: samples) { s, i in u[s * ce.batch + i] }
         return try seeds.withUnsafeBufferPointer { (s) throws(ExecutionError) in
             try perExampleNorms(tape, seeds: s.baseAddress!, count: samples, layers: layers,
-                                maxStackedExamples: exactStackedExamples(), independentSeeds: true)
+                                maxStackedExamples: maxStackedExamples ?? exactStackedExamples(), independentSeeds: true)
         }
     }
 }

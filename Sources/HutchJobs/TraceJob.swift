@@ -32,6 +32,9 @@ public struct TraceJob {
         try dataset.validate(against: graph, modelName: inputs.model)
         log("trace: \(inputs.model) on \(min(options.samples ?? dataset.count, dataset.count)) of \(dataset.count) examples from \(inputs.data.description)")
 
+        var options = options
+        options.memoryBytes = options.memoryBytes
+            ?? MemoryBudget.defaultMemory(physical: SystemMemory.physicalBytes(), cgroupLimit: SystemMemory.cgroupLimitBytes())
         let (resolved, choice) = try SensitivityAnalysis.resolveAuto(graph: graph, dataset: dataset, options: options)
         if let choice { log(choice) }
         var reporter = ProgressReporter()

@@ -26,6 +26,9 @@ public struct TraceOptions: Sendable, Hashable {
     /// Widths for quantization errors (empty: none).
     public var bits: [Int] = [2, 3, 4, 5, 6, 8]
     public var probesPerCall: Int = 4
+    /// Memory the process may use (`--memory`); nil: the stack budget's fixed default. Only
+    /// speed and memory depend on it (`MemoryBudget`).
+    public var memoryBytes: Int?
     public init() {}
 }
 
@@ -69,7 +72,8 @@ public enum SensitivityAnalysis {
         let (job, fallback) = try Self.job(graph: graph, datasetCount: dataset.count, options: options)
         let method = job.method
         let layers = graph.quantizableLayers
-        let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
+        var runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
+        if let memory = options.memoryBytes { runner.stackBudgetBytes = MemoryBudget.stackBytes(memory: memory) }
         var aggregator = TraceAggregator(job: job)
         var estimates: [LayerEstimate?]
 

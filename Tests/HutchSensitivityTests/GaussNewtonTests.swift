@@ -114,6 +114,25 @@ final class GaussNewtonTests: XCTestCase {
         }
     }
 
+    /// A tiny --memory budget cuts the reverse passes into many small ones: ggn's bits do not
+    /// change, exact's only in rounding.
+    func testMemoryBudgetChangesOnlySpeed() throws {
+        let c = try Fixtures.load("resnet_small")
+        for method in [TraceMethod.ggn, .exact] {
+            let job = try SensitivityJob(method: method, seed: 4, samples: 8, batchSize: 8, layerCount: c.graph.quantizableLayers.count)
+            var runner = try TaskRunner(graph: c.graph, dataset: c.dataset, job: job, probesPerCall: 5)
+            let task = SensitivityTask(batches: 0..<1, probes: method == .exact ? 0..<0 : 0..<5, groups: 0..<job.layerGroups.count)
+            let roomy = try runner.run(task)
+            runner.stackBudgetBytes = MemoryBudget.stackBytes(memory: 1)
+            let tight = try runner.run(task)
+            if method == .ggn {
+                XCTAssertEqual(tight.values.map(\.bitPattern), roomy.values.map(\.bitPattern))
+            } else {
+                for (a, b) in zip(tight.values, roomy.values) { assertRelative(a, b, 1e-5, "exact") }
+            }
+        }
+    }
+
     func testNetworksThatFoldExamplesTogetherAreRefused() throws {
         let c = try Fixtures.load("tiny_torch_vit")
         guard let obstacle = c.graph.perExampleObstacle else { return XCTFail("the batch moves in tiny_torch_vit") }

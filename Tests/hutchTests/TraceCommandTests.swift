@@ -145,6 +145,9 @@ final class TraceCommandTests: XCTestCase {
                                             "--out", directory.appendingPathComponent("r.json").path])
         XCTAssertEqual(refused.status, 2, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("--mode"), refused.stderr)
+        let noMemory = try HutchProcess.run(["trace", "--memory", "0", "--out", directory.appendingPathComponent("m.json").path])
+        XCTAssertEqual(noMemory.status, 2, noMemory.stderr)
+        XCTAssertTrue(noMemory.stderr.contains("--memory"), noMemory.stderr)
     }
 
     func testNpyInputsAndLabelsGiveTheSameTracesAsTheNpz() throws {
