@@ -48,9 +48,42 @@ extension Executor {
     /// number of examples for Tr(H_ll) of the mean loss. Equal to the Hessian-block trace when the
     /// network is piecewise linear in each weight (else it is the Gauss-Newton trace).
     /// Labels do not enter: the cross-entropy Hessian in the logits does not depend on them.
+    /// The seeds take (C - 1) C scalars per example, so the batch runs in groups of
+    /// `exactSeedGroup` examples (one forward pass each, sums added in group order): at 1000
+    /// classes that holds the seeds to 256 MiB however large the batch.
     @_specialize(exported: true, where Scalar == Float)
-    public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID],
-                                      maxStackedExamples: Int? = nil) throws(ExecutionError) -> [ValueID: Double] {
+    public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID], maxStackedExamples: Int? = nil,
+                                      seedBudgetBytes: Int = exactSeedBudgetBytes) throws(ExecutionError) -> [ValueID: Double] {
+        let n = input.shape.first ?? 0
+        guard n > 1 else { return try exactHessianTraceSumsOfGroup(input, layers, maxStackedExamples) }
+        let per = input.count / n
+        // the class count from the graph, else from one example's logits
+        var classes = graph.classCount ?? 0
+        if classes == 0 { classes = try logits(Tensor(shape: [1] + input.shape.dropFirst(), data: Array(input.data[0..<per]))).shape[1] }
+        let group = Self.exactSeedGroup(classes: classes, budgetBytes: seedBudgetBytes)
+        guard n > group else { return try exactHessianTraceSumsOfGroup(input, layers, maxStackedExamples) }
+        var total = [ValueID: Double]()
+        for start in stride(from: 0, to: n, by: group) {
+            let count = min(group, n - start)
+            let part = Tensor(shape: [count] + input.shape.dropFirst(), data: Array(input.data[(start * per)..<((start + count) * per)]))
+            for (w, sum) in try exactHessianTraceSumsOfGroup(part, layers, maxStackedExamples) { total[w, default: 0] += sum }
+        }
+        return total
+    }
+
+    /// Bytes of exact-trace seeds held at once (`exactSeedGroup`). Fixed, not a machine's memory:
+    /// the grouping changes the sums' rounding, and workers must agree bit for bit.
+    public static var exactSeedBudgetBytes: Int { 256 << 20 }
+
+    /// Examples whose (C - 1) x C seeds fit the budget, at least 1. 10 classes: 745,654;
+    /// 1000 classes: 67.
+    public static func exactSeedGroup(classes c: Int, budgetBytes: Int = exactSeedBudgetBytes) -> Int {
+        guard c > 1 else { return .max }
+        return max(1, budgetBytes / ((c - 1) * c * MemoryLayout<Scalar>.size))
+    }
+
+    private func exactHessianTraceSumsOfGroup(_ input: Tensor<Scalar>, _ layers: [ValueID],
+                                              _ maxStackedExamples: Int?) throws(ExecutionError) -> [ValueID: Double] {
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
         let (seeds, count) = SoftmaxCrossEntropy(logits: logits).exactTraceSeeds()
