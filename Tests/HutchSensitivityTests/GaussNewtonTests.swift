@@ -31,14 +31,9 @@ final class GaussNewtonTests: XCTestCase {
         XCTAssertGreaterThan(result.job.batchCount, 1, "the test should average over several batches")
         for layer in result.layers {
             let expected = try reference(c, layer.layer.weightName)
-            let se = try XCTUnwrap(layer.standardError)
-            XCTAssertEqual(layer.probes, samples)
-            XCTAssertFalse(layer.exact)
-            XCTAssertGreaterThan(se, 0)
-            XCTAssertLessThanOrEqual(abs(layer.trace - expected), 4 * se,
-                                     "\(name) \(layer.layer.nodeName): \(layer.trace) ± \(se) vs \(expected)")
+            try assertWithinStandardErrors(layer, expected, probes: samples, "\(name) \(layer.layer.nodeName)")
             // and the standard error is honest: not so large that any value would pass
-            XCTAssertLessThan(se, 0.2 * expected, "\(name) \(layer.layer.nodeName)")
+            XCTAssertLessThan(try XCTUnwrap(layer.standardError), 0.2 * expected, "\(name) \(layer.layer.nodeName)")
         }
     }
 
