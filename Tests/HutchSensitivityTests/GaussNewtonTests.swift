@@ -56,6 +56,18 @@ final class GaussNewtonTests: XCTestCase {
         XCTAssertGreaterThan(try gaussNewton(c, "fc1.weight"), 0)
     }
 
+    /// Attention, GELU and LayerNorm before it, but the logits are linear in the head's weight:
+    /// there the Gauss-Newton block is the Hessian block, so ggn meets PyTorch's Hessian trace.
+    func testTheHeadOfATransformerGetsItsHessianTrace() throws {
+        for name in ["tiny_vit", "tiny_bert"] {
+            let c = try Fixtures.load(name)
+            let result = try ggn(c, samples: 200, batchSize: 4)
+            XCTAssertEqual(result.curvature, .gaussNewton)
+            let head = try XCTUnwrap(result.layers.last)
+            try assertWithinStandardErrors(head, try XCTUnwrap(c.trace(head.layer.weightName)), probes: 200, "\(name) \(head.layer.nodeName)")
+        }
+    }
+
     /// Unit vectors for u instead of signs: sum_c ||J^T A_i^T e_c||^2 is the Gauss-Newton trace
     /// itself, no sampling noise, so the factor and the reverse pass match PyTorch to rounding.
     func testUnitVectorsSumToTorchsGaussNewtonTrace() throws {
