@@ -11,13 +11,13 @@ enum TraceFlags {
     ] + DataFlags.flags(data: ".npz with arrays x (inputs) and y (labels) (default with no --model: Examples/digits.npz)") + [
         .option("samples", "N", "use the first N examples (default: all)"),
         .option("batch-size", "B", "examples per batch (default 128); the dataset Hessian is the example-weighted mean"),
-        .option("method", "NAME", "auto (default: hutch trace picks the fastest predicted to reach --tol, Protocols/README.md; exact on piecewise-linear nets of ≤ 11 classes, Hutchinson on other nets), exact, hutchinson or ggn "
+        .option("method", "NAME", "auto (default: exact on piecewise-linear nets, else Hutchinson; hutch trace on a piecewise-linear net of more than 11 classes times a pilot and takes the fastest predicted to reach --tol, Protocols/README.md), exact, hutchinson or ggn "
                     + "(sampled Gauss-Newton: --probes/--tol count its samples per example; the Hessian's trace on "
                     + "piecewise-linear nets, else the Gauss-Newton matrix's)"),
         .option("mode", "NAME", "Hutchinson probes: joint (one HVP for all layers, default) or layer (one per layer)"),
-        .option("probes", "P", "Hutchinson: exactly P probes"),
-        .option("tol", "T", "Hutchinson: add rounds of 10 probes until every layer's relative standard error ≤ T (default 0.05)"),
-        .option("max-probes", "P", "Hutchinson: at most P probes per layer with --tol (default 200)"),
+        .option("probes", "P", "Hutchinson: exactly P probes (ggn: samples per example)"),
+        .option("tol", "T", "Hutchinson and ggn: add rounds of 10 probes (samples) until every layer's relative standard error ≤ T (default 0.05)"),
+        .option("max-probes", "P", "Hutchinson and ggn: at most P probes (samples) per layer with --tol (default 200)"),
         .option("seed", "S", "probe generator seed (default 0)"),
         .option("probes-per-call", "K", "Hutchinson: probes stacked in one Hessian-vector pass and one task (default 4); "
                     + "8 is ~7 % faster per probe on ResNet-20, fewer gives a cluster more tasks per round; "
