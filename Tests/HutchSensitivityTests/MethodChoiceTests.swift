@@ -71,3 +71,32 @@ final class MethodChoiceTests: XCTestCase {
         XCTAssertTrue(MethodChoice.exactNeedsNoCalibration(classes: 10, options: fixed))
     }
 }
+
+/// The calibration behind cost-aware `auto`, on a real fixture (its times are not checked, only
+/// that they are measured and how the variances scale).
+final class MethodCalibrationTests: XCTestCase {
+    func testPilotMeasuresTimesAndVariances() throws {
+        let c = try Fixtures.load("resnet_small")
+        let options = TraceOptions()
+        let eight = try MethodCalibration.measure(graph: c.graph, dataset: c.dataset, options: options, examples: 8)
+        XCTAssertEqual(eight.classes, 5)
+        XCTAssertGreaterThan(eight.forwardSeconds, 0)
+        XCTAssertGreaterThan(eight.probeSeconds, 0)
+        XCTAssertGreaterThan(eight.ggnRelativeVariance, 0)
+        XCTAssertTrue(eight.hutchinsonRelativeVariance > 0 && eight.hutchinsonRelativeVariance.isFinite)
+        // ggn's examples are independent: 10 times the examples, a tenth of the variance
+        let eighty = try MethodCalibration.measure(graph: c.graph, dataset: c.dataset, options: options, examples: 80)
+        XCTAssertEqual(eighty.ggnRelativeVariance * 10, eight.ggnRelativeVariance, accuracy: 1e-12 * eight.ggnRelativeVariance)
+        XCTAssertEqual(eighty.hutchinsonRelativeVariance, eight.hutchinsonRelativeVariance)
+    }
+
+    /// Few classes, or a network that is not piecewise linear: auto is left as it was, nothing measured.
+    func testAutoIsLeftAloneWhereCostCannotChangeIt() throws {
+        for name in ["resnet_small", "tanh_mlp"] {
+            let c = try Fixtures.load(name)
+            let (options, reason) = try SensitivityAnalysis.resolveAuto(graph: c.graph, dataset: c.dataset, options: TraceOptions())
+            XCTAssertEqual(options, TraceOptions())
+            XCTAssertNil(reason)
+        }
+    }
+}
