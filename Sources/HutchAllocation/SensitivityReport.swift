@@ -18,13 +18,17 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         public var samples: Int
         public var batchSize: Int?
         public var seed: UInt64?
-        /// "exact" or "hutchinson" (per-layer `method` may differ when the job mixes them).
+        /// "exact", "hutchinson" or "ggn" (per-layer `method` may differ when the job mixes them).
         public var method: String
-        /// "joint" or "layer" for Hutchinson, nil for exact.
+        /// "joint" or "layer" for Hutchinson, nil for exact and ggn.
         public var mode: String?
         public var toolVersion: String
+        /// ggn only: "hessian" (piecewise-linear network: the Gauss-Newton trace is the Hessian's)
+        /// or "gauss_newton" (it is not); absent for the other methods.
+        public var curvature: String?
         public init(modelDigest: String, dataDigest: String? = nil, samples: Int, batchSize: Int? = nil,
-                    seed: UInt64? = nil, method: String, mode: String? = nil, toolVersion: String) {
+                    seed: UInt64? = nil, method: String, mode: String? = nil, toolVersion: String, curvature: String? = nil) {
+            self.curvature = curvature
             self.modelDigest = modelDigest
             self.dataDigest = dataDigest
             self.samples = samples

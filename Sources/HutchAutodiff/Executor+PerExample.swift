@@ -48,9 +48,42 @@ extension Executor {
     /// number of examples for Tr(H_ll) of the mean loss. Equal to the Hessian-block trace when the
     /// network is piecewise linear in each weight (else it is the Gauss-Newton trace).
     /// Labels do not enter: the cross-entropy Hessian in the logits does not depend on them.
+    /// The seeds take (C - 1) C scalars per example, so the batch runs in groups of
+    /// `exactSeedGroup` examples (one forward pass each, sums added in group order): at 1000
+    /// classes that holds the seeds to 256 MiB however large the batch.
     @_specialize(exported: true, where Scalar == Float)
-    public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID],
-                                      maxStackedExamples: Int? = nil) throws(ExecutionError) -> [ValueID: Double] {
+    public func exactHessianTraceSums(input: Tensor<Scalar>, layers: [ValueID], maxStackedExamples: Int? = nil,
+                                      seedBudgetBytes: Int = exactSeedBudgetBytes) throws(ExecutionError) -> [ValueID: Double] {
+        let n = input.shape.first ?? 0
+        guard n > 1 else { return try exactHessianTraceSumsOfGroup(input, layers, maxStackedExamples) }
+        let per = input.count / n
+        // the class count from the graph, else from one example's logits
+        var classes = graph.classCount ?? 0
+        if classes == 0 { classes = try logits(Tensor(shape: [1] + input.shape.dropFirst(), data: Array(input.data[0..<per]))).shape[1] }
+        let group = Self.exactSeedGroup(classes: classes, budgetBytes: seedBudgetBytes)
+        guard n > group else { return try exactHessianTraceSumsOfGroup(input, layers, maxStackedExamples) }
+        var total = [ValueID: Double]()
+        for start in stride(from: 0, to: n, by: group) {
+            let count = min(group, n - start)
+            let part = Tensor(shape: [count] + input.shape.dropFirst(), data: Array(input.data[(start * per)..<((start + count) * per)]))
+            for (w, sum) in try exactHessianTraceSumsOfGroup(part, layers, maxStackedExamples) { total[w, default: 0] += sum }
+        }
+        return total
+    }
+
+    /// Bytes of exact-trace seeds held at once (`exactSeedGroup`). Fixed, not a machine's memory:
+    /// the grouping changes the sums' rounding, and workers must agree bit for bit.
+    public static var exactSeedBudgetBytes: Int { 256 << 20 }
+
+    /// Examples whose (C - 1) x C seeds fit the budget, at least 1. 10 classes: 745,654;
+    /// 1000 classes: 67.
+    public static func exactSeedGroup(classes c: Int, budgetBytes: Int = exactSeedBudgetBytes) -> Int {
+        guard c > 1 else { return .max }
+        return max(1, budgetBytes / ((c - 1) * c * MemoryLayout<Scalar>.size))
+    }
+
+    private func exactHessianTraceSumsOfGroup(_ input: Tensor<Scalar>, _ layers: [ValueID],
+                                              _ maxStackedExamples: Int?) throws(ExecutionError) -> [ValueID: Double] {
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
         let (seeds, count) = SoftmaxCrossEntropy(logits: logits).exactTraceSeeds()
@@ -75,8 +108,11 @@ extension Executor {
     /// Kernels.conv2DPerExampleWeightGradientSquaredNorms): wider GEMMs pack the shared im2col once.
     static var seedStack: Int { 8 }
 
+    /// With `independentSeeds`, each seed's norms are bit-identical whatever other seeds (and how
+    /// many) share the call: one seed per norm GEMM and the convolution method chosen as for one
+    /// seed (the sampled Gauss-Newton estimator cuts its samples into tasks freely).
     func perExampleNorms(_ tape: Tape<Scalar>, seeds: UnsafePointer<Scalar>, count s: Int, layers: [ValueID],
-                         maxStackedExamples: Int) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
+                         maxStackedExamples: Int, independentSeeds: Bool = false) throws(ExecutionError) -> [ValueID: Tensor<Scalar>] {
         let wanted = try parameterSet(layers, what: "per-example gradient norms")
         let quantizable = Set(quantizableWeights)
         for w in layers where !quantizable.contains(w) {
@@ -90,8 +126,9 @@ extension Executor {
         for w in layers { norms[w] = [Scalar](repeating: 0, count: s * n) }
         // passes cut at multiples of the norm kernel's seed groups: no seed's bits depend on the cut
         let perPass = max(1, maxStackedExamples / max(n, 1))
-        let stack = min(Self.seedStack, perPass)
+        let stack = independentSeeds ? 1 : min(Self.seedStack, perPass)
         let chunk = s <= perPass ? s : perPass - perPass % stack
+        let methodSeeds = independentSeeds ? 1 : s
         var s0 = 0
         while s0 < s {
             let m = min(chunk, s - s0)
@@ -99,7 +136,7 @@ extension Executor {
             seed.pointer.update(from: seeds + s0 * n * c, count: m * n * c)
             _ = try reverseSweep(tape, need: need, seed: seed, hooked: wanted) { (_, node, x, cot) throws(ExecutionError) in
                 let w = node.inputs[1]!
-                let values = try layerNorms(node, x, cot, tape, seedCount: s, stack: stack)
+                let values = try layerNorms(node, x, cot, tape, seedCount: methodSeeds, stack: stack)
                 norms[w]!.withUnsafeMutableBufferPointer { out in
                     for j in 0..<(m * n) { out[s0 * n + j] += values[j] }
                 }

@@ -90,6 +90,25 @@ struct SoftmaxCrossEntropy<Scalar: TensorScalar> {
         return (seeds, s)
     }
 
+    /// Seeds of the sampled Gauss-Newton estimator, [S, N, C]: for the sign vector u of sample s
+    /// and example i (C entries, `signs(s, i)`), A_i^T u = sqrt(p_i) (.) u - p_i <sqrt(p_i), u>
+    /// with exact mode's factor A_i = diag(sqrt p_i)(I - 1 p_i^T) of M_i = A_i^T A_i, so that
+    /// E_u ||J^T A_i^T u||^2 = Tr(J^T M_i J) for Rademacher u. O(C) per seed, in Double.
+    func gaussNewtonSeeds(samples: Int, signs: (_ sample: Int, _ example: Int) -> [Scalar]) -> [Scalar] {
+        let (n, c) = (batch, classes)
+        var seeds = [Scalar](repeating: 0, count: samples * n * c)
+        for s in 0..<samples {
+            for i in 0..<n {
+                let u = signs(s, i)
+                let p = (0..<c).map { Double(probabilities[i * c + $0]) }
+                var dot = 0.0
+                for j in 0..<c { dot += p[j].squareRoot() * Double(u[j]) }
+                for j in 0..<c { seeds[(s * n + i) * c + j] = Scalar(p[j].squareRoot() * Double(u[j]) - p[j] * dot) }
+            }
+        }
+        return seeds
+    }
+
     /// dL/dz = (p - onehot(y)) / normalizer.
     func gradient(labels: [Int]) -> Stacked<Scalar> {
         let g = Stacked<Scalar>(shape: [batch, classes], zeroed: false)

@@ -32,10 +32,12 @@ extension ClusterJob {
             throw CommandFailure(.internalError, "the coordinator finished without the quantization errors of every layer")
         }
         let ties = graph.tieGroups
-        return SensitivityResult(job: job, assembled: layers.enumerated().map { l, layer in
+        var result = SensitivityResult(job: job, assembled: layers.enumerated().map { l, layer in
             LayerSensitivity(index: l, layer: layer, estimate: estimates[l], method: job.method, topEigenvalue: eigen[l],
                              quantizationErrors: errors?[l], tieGroup: ties[l])
         }, fallbackReason: fallback)
+        result.curvature = SensitivityAnalysis.curvature(graph, job.method)
+        return result
     }
 
     /// The QDQ model of the layers the workers quantized, with activations calibrated here on the

@@ -29,7 +29,7 @@ struct ClusterProgress {
 
     static func snapshot(_ core: CoordinatorCore, now: UInt64) -> Snapshot {
         let schedule = core.schedule
-        let adaptive = schedule.job.method == .hutchinson && schedule.options.probes == nil && core.phase == "sensitivity"
+        let adaptive = schedule.job.method.isSampled && schedule.options.probes == nil && core.phase == "sensitivity"
         let rounds = schedule.rounds
         let atMost = max(core.round, (rounds.limit + max(1, rounds.roundSize) - 1) / max(1, rounds.roundSize))
         return Snapshot(phase: core.phase, round: adaptive ? core.round : nil, roundsAtMost: adaptive ? atMost : nil,

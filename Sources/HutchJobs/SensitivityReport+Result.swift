@@ -5,7 +5,7 @@ extension SensitivityReport {
     /// sensitivity.json's content for a measured result, as `hutch trace` and the cluster jobs write it.
     public init(_ result: SensitivityResult, options: TraceOptions, modelDigest: String, dataDigest: String?) {
         let job = result.job
-        let hutchinson = job.method == .hutchinson
+        let hutchinson = job.method == .hutchinson, sampled = job.method.isSampled
         let layers = result.layers.map { s -> SensitivityReport.Layer in
             var trace = s.trace
             var measured: Double?
@@ -20,7 +20,7 @@ extension SensitivityReport {
                 index: s.index, node: s.layer.nodeName, weight: s.layer.weightName, op: s.layer.opType,
                 shape: s.layer.shape, parameters: s.layer.parameterCount, macs: s.layer.macsPerExample,
                 trace: trace, tracePerParameter: trace / Double(s.layer.parameterCount),
-                standardError: s.standardError ?? (hutchinson ? 0 : nil), probes: s.probes, exact: s.exact,
+                standardError: s.standardError ?? (sampled ? 0 : nil), probes: s.probes, exact: s.exact,
                 method: s.method.rawValue, topEigenvalue: s.topEigenvalue,
                 quantizationError: s.quantizationErrors.map { errors in
                     Dictionary(uniqueKeysWithValues: errors.map { (String($0.key), $0.value) })
@@ -29,8 +29,9 @@ extension SensitivityReport {
         }
         self.init(
             job: .init(modelDigest: modelDigest, dataDigest: dataDigest, samples: job.samples, batchSize: job.batchSize,
-                       seed: hutchinson || options.eigenvalues ? job.seed : nil, method: job.method.rawValue,
-                       mode: hutchinson ? job.mode.rawValue : nil, toolVersion: hutchVersion),
+                       seed: sampled || options.eigenvalues ? job.seed : nil, method: job.method.rawValue,
+                       mode: hutchinson ? job.mode.rawValue : nil, toolVersion: hutchVersion,
+                       curvature: result.curvature?.rawValue),
             quantization: options.bits.isEmpty ? nil : .init(scheme: QuantizationErrors.scheme, bits: options.bits),
             layers: layers)
     }

@@ -32,8 +32,13 @@ public struct TraceJob {
         try dataset.validate(against: graph, modelName: inputs.model)
         log("trace: \(inputs.model) on \(min(options.samples ?? dataset.count, dataset.count)) of \(dataset.count) examples from \(inputs.data.description)")
 
+        var options = options
+        options.memoryBytes = options.memoryBytes
+            ?? MemoryBudget.defaultMemory(physical: SystemMemory.physicalBytes(), cgroupLimit: SystemMemory.cgroupLimitBytes())
+        let (resolved, choice) = try SensitivityAnalysis.resolveAuto(graph: graph, dataset: dataset, options: options)
+        if let choice { log(choice) }
         var reporter = ProgressReporter()
-        let result = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: options) { reporter.update($0) }
+        let result = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: resolved) { reporter.update($0) }
         reporter.finish()
         if let reason = result.fallbackReason {
             log("method auto: Hutchinson, because exact traces do not apply: \(reason)")

@@ -17,7 +17,13 @@ extension Graph {
     /// block equals its Gauss-Newton block and exact traces apply (Protocols/README.md, "Exact mode").
     /// Otherwise the first obstacle: an op that is not piecewise linear (`Op.isPiecewiseLinear`),
     /// or a product (Conv, Gemm, MatMul, Mul) of two factors that both depend on the same weight.
-    public var exactTraceObstacle: CurvatureObstacle? {
+    public var exactTraceObstacle: CurvatureObstacle? { obstacle(piecewiseLinear: true) }
+
+    /// Nil when per-example weight-gradient norms apply (every node between a weight and the
+    /// logits keeps each example's rows apart), as the sampled GGN needs; else the first obstacle.
+    public var perExampleObstacle: CurvatureObstacle? { obstacle(piecewiseLinear: false) }
+
+    private func obstacle(piecewiseLinear: Bool) -> CurvatureObstacle? {
         // values from which the output is reachable
         var reaches = Array(repeating: false, count: values.count)
         reaches[output.index] = true
@@ -36,9 +42,9 @@ extension Graph {
                 var reason: String?
                 if !keepsExamplesInRows(node) {
                     reason = "moves the batch out of the first axis (exact traces take each example's rows apart)"
-                } else if !node.op.isPiecewiseLinear {
+                } else if piecewiseLinear && !node.op.isPiecewiseLinear {
                     reason = "is not piecewise linear"
-                } else if dependent >= 2 {
+                } else if piecewiseLinear && dependent >= 2 {
                     switch node.op {
                     case .conv, .gemm, .matMul, .mul: reason = "multiplies two factors that both depend on that weight"
                     default: break

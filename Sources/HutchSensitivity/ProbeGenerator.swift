@@ -14,6 +14,8 @@ public struct ProbeGenerator: Sendable, Hashable {
         case hutchinson = 0
         /// Start vectors of the power iteration for top eigenvalues.
         case eigenvalue = 1
+        /// Sign vectors u of the sampled Gauss-Newton estimator: probe = sample, layer = example.
+        case gaussNewton = 2
     }
 
     public let seed: UInt64

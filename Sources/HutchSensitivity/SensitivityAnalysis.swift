@@ -5,6 +5,8 @@ public struct TraceOptions: Sendable, Hashable {
     public enum Method: String, Sendable, Hashable, CaseIterable {
         /// Exact when the model allows it, else Hutchinson.
         case auto, exact, hutchinson
+        /// Sampled Gauss-Newton (Protocols/README.md, "Sampled GGN").
+        case ggn
     }
     public var method: Method = .auto
     public var mode: ProbeMode = .joint
@@ -24,6 +26,9 @@ public struct TraceOptions: Sendable, Hashable {
     /// Widths for quantization errors (empty: none).
     public var bits: [Int] = [2, 3, 4, 5, 6, 8]
     public var probesPerCall: Int = 4
+    /// Memory the process may use (`--memory`); nil: the stack budget's fixed default. Only
+    /// speed and memory depend on it (`MemoryBudget`).
+    public var memoryBytes: Int?
     public init() {}
 }
 
@@ -56,6 +61,8 @@ public struct SensitivityResult: Sendable {
     public var layers: [LayerSensitivity]
     /// Why `auto` fell back to Hutchinson (nil when it did not).
     public var fallbackReason: String?
+    /// ggn jobs: whether the traces are the Hessian's or only the Gauss-Newton matrix's.
+    public var curvature: Curvature? = nil
 }
 
 /// Runs a whole sensitivity job in this process through the same tasks a cluster would shard.
@@ -65,7 +72,8 @@ public enum SensitivityAnalysis {
         let (job, fallback) = try Self.job(graph: graph, datasetCount: dataset.count, options: options)
         let method = job.method
         let layers = graph.quantizableLayers
-        let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
+        var runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
+        if let memory = options.memoryBytes { runner.stackBudgetBytes = MemoryBudget.stackBytes(memory: memory) }
         var aggregator = TraceAggregator(job: job)
         var estimates: [LayerEstimate?]
 
@@ -81,7 +89,7 @@ public enum SensitivityAnalysis {
                                           detail: "batch \(task.batches.upperBound)/\(job.batchCount)"))
             }
             estimates = (0..<layers.count).map { aggregator.estimate(layer: $0) }
-        case .hutchinson:
+        case .hutchinson, .ggn:
             estimates = try hutchinson(runner, &aggregator, options, progress)
         }
 
@@ -101,15 +109,22 @@ public enum SensitivityAnalysis {
             return LayerSensitivity(index: l, layer: layer, trace: e.trace, standardError: e.standardError, probes: e.probes,
                                     method: method, topEigenvalue: eigen[l], quantizationErrors: errors?[l], tieGroup: ties[l])
         }
-        return SensitivityResult(job: job, layers: result, fallbackReason: fallback)
+        return SensitivityResult(job: job, layers: result, fallbackReason: fallback, curvature: curvature(graph, job.method))
     }
 
-    /// Rounds of probes per group until each layer's relative standard error is at most the
+    /// ggn: what its traces measure on this graph (nil for the other methods, which measure the Hessian).
+    public static func curvature(_ graph: Graph, _ method: TraceMethod) -> Curvature? {
+        guard method == .ggn else { return nil }
+        return graph.exactTraceObstacle == nil ? .hessian : .gaussNewton
+    }
+
+    /// Rounds of probes (ggn: samples) per group until each layer's relative standard error is at most the
     /// tolerance or the group reached the probe limit (fixed --probes: one round).
     static func hutchinson(_ runner: TaskRunner, _ aggregator: inout TraceAggregator, _ options: TraceOptions,
                            _ progress: (AnalysisProgress) -> Void) throws -> [LayerEstimate?] {
         let job = runner.job
         var rounds = HutchinsonRounds(job: job, options: options)
+        let name = job.method == .ggn ? "GGN" : "Hutchinson"
         while let ranges = rounds.startRound() {
             let tasks = ranges.flatMap {
                 job.tasks(probes: $0.probes, groups: [$0.group], batchesPerTask: 1, probesPerTask: options.probesPerCall)
@@ -117,12 +132,12 @@ public enum SensitivityAnalysis {
             let done = rounds.probesDone
             for (i, task) in tasks.enumerated() {
                 try aggregator.add(try runner.run(task))
-                progress(AnalysisProgress(phase: "Hutchinson round \(rounds.round)", done: i + 1, total: tasks.count,
+                progress(AnalysisProgress(phase: "\(name) round \(rounds.round)", done: i + 1, total: tasks.count,
                                           detail: "probes \(done.min() ?? 0)...\(done.max() ?? 0) of at most \(rounds.limit)"))
             }
             rounds.finishRound(aggregator)
             let worst = (0..<job.layerCount).map { aggregator.estimate(layer: $0)?.relativeStandardError ?? .infinity }.max() ?? 0
-            progress(AnalysisProgress(phase: "Hutchinson round \(rounds.round) done", done: tasks.count, total: tasks.count,
+            progress(AnalysisProgress(phase: "\(name) round \(rounds.round) done", done: tasks.count, total: tasks.count,
                                       detail: "probes \(done.max() ?? 0), worst relative standard error \(formatRatio(worst))"
                                           + (rounds.active.isEmpty ? "" : ", \(rounds.active.count) group(s) continue")))
         }

@@ -3,7 +3,7 @@
 /// Two runs of the same job give the same bits however their tasks are cut and ordered.
 public struct SensitivityJob: Sendable, Hashable, Codable {
     public var method: TraceMethod
-    /// Hutchinson probe mode (ignored by exact jobs).
+    /// Hutchinson probe mode (ignored by exact and ggn jobs).
     public var mode: ProbeMode
     public var seed: UInt64
     /// Examples used: the first `samples` of the data.
@@ -27,7 +27,8 @@ public struct SensitivityJob: Sendable, Hashable, Codable {
         self.layerCount = layerCount
         if let layerGroups {
             self.layerGroups = layerGroups
-        } else if method == .hutchinson && mode == .joint {
+        } else if method == .ggn || (method == .hutchinson && mode == .joint) {
+            // ggn: one reverse pass serves every layer
             self.layerGroups = [Array(0..<layerCount)]
         } else {
             self.layerGroups = (0..<layerCount).map { [$0] }
@@ -72,7 +73,7 @@ public struct SensitivityJob: Sendable, Hashable, Codable {
 /// result depends only on the job, the model, the data and these ranges.
 public struct SensitivityTask: Sendable, Hashable, Codable, CustomStringConvertible {
     public var batches: Range<Int>
-    /// Probe indices (empty for exact jobs).
+    /// Probe indices (ggn: sample indices; empty for exact jobs).
     public var probes: Range<Int>
     public var groups: Range<Int>
 
@@ -96,9 +97,9 @@ public struct SensitivityTask: Sendable, Hashable, Codable, CustomStringConverti
         switch job.method {
         case .exact:
             guard probes.isEmpty else { throw SensitivityError(.invalidJob, "\(self): exact tasks take no probes") }
-        case .hutchinson:
+        case .hutchinson, .ggn:
             guard !probes.isEmpty, probes.lowerBound >= 0 else {
-                throw SensitivityError(.invalidJob, "\(self): Hutchinson tasks need a non-empty range of probes")
+                throw SensitivityError(.invalidJob, "\(self): \(job.method.rawValue) tasks need a non-empty range of probes")
             }
         }
     }
@@ -108,7 +109,8 @@ public struct SensitivityTask: Sendable, Hashable, Codable, CustomStringConverti
 ///
 /// Hutchinson: `values[(p * B + b) * L + l]` = v_l^T (H_b v)_l for probe `task.probes[p]`, batch
 /// `task.batches[b]` and the task's l-th layer (`job.layers(ofGroups:)`), where H_b is the Hessian of
-/// the batch's mean loss. Exact: `values[b * L + l]` = sum over the batch's examples of
+/// the batch's mean loss; ggn: the same layout with the batch's mean over examples of
+/// ||d(u^T A_i f_i)/dW_l||^2 for sample `task.probes[p]`. Exact: `values[b * L + l]` = sum over the batch's examples of
 /// sum_c ||d(A_i f_i)_c / dW_l||^2. `exampleCounts[b]` = examples in batch b.
 public struct TaskResult: Sendable, Hashable, Codable {
     public var task: SensitivityTask

@@ -37,6 +37,11 @@ extension SensitivityAnalysis {
             }
             method = .exact
         case .hutchinson: method = .hutchinson
+        case .ggn:
+            if let obstacle = graph.perExampleObstacle {
+                throw SensitivityError(.unsupported, "sampled GGN traces need each example's rows apart, but \(obstacle); use --method hutchinson")
+            }
+            method = .ggn
         case .auto:
             method = obstacle == nil ? .exact : .hutchinson
             fallback = obstacle.map { "\($0)" }

@@ -12,6 +12,10 @@ public struct TaskRunner: Sendable {
     /// Hutchinson probes stacked into one HVP call. Only speed depends on it: each probe's
     /// quadratic forms are bit-identical whatever probes share its call.
     public var probesPerCall: Int
+    /// Bytes the stacked reverse passes of exact and ggn tasks may hold (`MemoryBudget`). Only
+    /// speed and memory depend on it, and for ggn not even a bit; exact's last bits can change
+    /// when a pass holds fewer than 8 seeds.
+    public var stackBudgetBytes = Executor<Float>.exactStackBudgetBytes
 
     /// `dataset` must hold at least `job.samples` examples (the first ones are used).
     public init(graph: Graph, dataset: Dataset, job: SensitivityJob, probesPerCall: Int = 4) throws {
@@ -48,7 +52,8 @@ public struct TaskRunner: Sendable {
             var values = [Double](repeating: 0, count: task.batches.count * width)
             let weights = taskLayers.map { layers[$0].weight }
             for (bi, b) in task.batches.enumerated() {
-                let sums = try executor.exactHessianTraceSums(input: batch(b).inputs, layers: weights)
+                let sums = try executor.exactHessianTraceSums(input: batch(b).inputs, layers: weights,
+                                                              maxStackedExamples: executor.exactStackedExamples(budgetBytes: stackBudgetBytes))
                 for (li, w) in weights.enumerated() { values[bi * width + li] = sums[w] ?? 0 }
             }
             return TaskResult(task: task, exampleCounts: counts, values: values)
@@ -80,6 +85,37 @@ public struct TaskRunner: Sendable {
                 offset += group.count
             }
             return TaskResult(task: task, exampleCounts: counts, values: values)
+        case .ggn:
+            return TaskResult(task: task, exampleCounts: counts, values: try gaussNewtonValues(task, taskLayers))
         }
+    }
+
+    /// Sampled GGN cells in Hutchinson's layout: per sample, batch and layer, the batch's mean of
+    /// ||d(u^T A_i f_i)/dW_l||^2, summed in example order. u depends only on (seed, sample,
+    /// example), so every layer group and every cut of the samples sees the same vectors.
+    func gaussNewtonValues(_ task: SensitivityTask, _ taskLayers: [Int]) throws -> [Double] {
+        let nb = task.batches.count, width = taskLayers.count
+        var values = [Double](repeating: 0, count: task.probes.count * nb * width)
+        let generator = ProbeGenerator(seed: job.seed)
+        let weights = taskLayers.map { layers[$0].weight }
+        for (bi, b) in task.batches.enumerated() {
+            let (x, _) = batch(b)
+            let first = job.examples(ofBatch: b).lowerBound, n = x.shape[0]
+            for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: probesPerCall) {
+                let chunk = p0..<min(p0 + probesPerCall, task.probes.upperBound)
+                let norms = try executor.sampledGaussNewtonNorms(input: x, layers: weights, samples: chunk.count,
+                                                                 maxStackedExamples: executor.exactStackedExamples(budgetBytes: stackBudgetBytes)) { s, i, classes in
+                    generator.signs(Float.self, stream: .gaussNewton, probe: chunk.lowerBound + s, layer: first + i, count: classes)
+                }
+                for (j, p) in chunk.enumerated() {
+                    for (li, w) in weights.enumerated() {
+                        var sum = 0.0
+                        if let t = norms[w] { for i in 0..<n { sum += Double(t.data[j * n + i]) } }
+                        values[((p - task.probes.lowerBound) * nb + bi) * width + li] = sum / Double(n)
+                    }
+                }
+            }
+        }
+        return values
     }
 }

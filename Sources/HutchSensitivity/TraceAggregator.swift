@@ -87,7 +87,7 @@ public struct TraceAggregator: Sendable {
             var sum = 0.0
             for b in 0..<B { sum += cells[l][b]! }
             return LayerEstimate(trace: sum / Double(job.samples), standardError: nil, probes: nil, probeValues: [])
-        case .hutchinson:
+        case .hutchinson, .ggn:
             let complete = completeProbes(layer: l)
             let p = probes ?? complete
             guard p >= 1, p <= complete else { return nil }

@@ -4,6 +4,20 @@ public enum TraceMethod: String, Sendable, Hashable, CaseIterable, Codable {
     case exact
     /// Mean of v_l^T (H v)_l over Rademacher probes.
     case hutchinson
+    /// Sampled Gauss-Newton: per example and sample, ||d(u^T A_i f_i)/dW||^2 with Rademacher u;
+    /// unbiased for Tr(GGN_ll), which is Tr(H_ll) for piecewise-linear networks.
+    case ggn
+
+    /// Whether results are averages over random probes or samples (standard errors, rounds).
+    public var isSampled: Bool { self != .exact }
+}
+
+/// What a ggn trace measures (sensitivity.json `job.curvature`).
+public enum Curvature: String, Sendable, Hashable, Codable {
+    /// The network is piecewise linear in each weight: the Gauss-Newton block is the Hessian block.
+    case hessian
+    /// Otherwise: the generalized Gauss-Newton block, not the Hessian block.
+    case gaussNewton = "gauss_newton"
 }
 
 /// Which parameters one Hutchinson probe covers.

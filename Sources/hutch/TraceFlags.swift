@@ -11,11 +11,13 @@ enum TraceFlags {
     ] + DataFlags.flags(data: ".npz with arrays x (inputs) and y (labels) (default with no --model: Examples/digits.npz)") + [
         .option("samples", "N", "use the first N examples (default: all)"),
         .option("batch-size", "B", "examples per batch (default 128); the dataset Hessian is the example-weighted mean"),
-        .option("method", "NAME", "auto (exact when the net is piecewise linear, default), exact or hutchinson"),
+        .option("method", "NAME", "auto (default: exact on piecewise-linear nets, else Hutchinson; hutch trace on a piecewise-linear net of more than 11 classes times a pilot and takes the fastest predicted to reach --tol, Protocols/README.md), exact, hutchinson or ggn "
+                    + "(sampled Gauss-Newton: --probes/--tol count its samples per example; the Hessian's trace on "
+                    + "piecewise-linear nets, else the Gauss-Newton matrix's)"),
         .option("mode", "NAME", "Hutchinson probes: joint (one HVP for all layers, default) or layer (one per layer)"),
-        .option("probes", "P", "Hutchinson: exactly P probes"),
-        .option("tol", "T", "Hutchinson: add rounds of 10 probes until every layer's relative standard error ≤ T (default 0.05)"),
-        .option("max-probes", "P", "Hutchinson: at most P probes per layer with --tol (default 200)"),
+        .option("probes", "P", "Hutchinson: exactly P probes (ggn: samples per example)"),
+        .option("tol", "T", "Hutchinson and ggn: add rounds of 10 probes (samples) until every layer's relative standard error ≤ T (default 0.05)"),
+        .option("max-probes", "P", "Hutchinson and ggn: at most P probes (samples) per layer with --tol (default 200)"),
         .option("seed", "S", "probe generator seed (default 0)"),
         .option("probes-per-call", "K", "Hutchinson: probes stacked in one Hessian-vector pass and one task (default 4); "
                     + "8 is ~7 % faster per probe on ResNet-20, fewer gives a cluster more tasks per round; "
@@ -33,11 +35,14 @@ enum TraceFlags {
     /// The resolved options (defaults filled in) of `hutch trace`, `run` and `coordinator`.
     static func options(_ arguments: Arguments) throws -> TraceOptions {
         var options = TraceOptions()
-        if let method: TraceOptions.Method = try arguments.choice("method", "auto, exact or hutchinson") { options.method = method }
+        if let method: TraceOptions.Method = try arguments.choice("method", "auto, exact, hutchinson or ggn") { options.method = method }
         if let mode: ProbeMode = try arguments.choice("mode", "joint or layer") { options.mode = mode }
         let hutchinsonFlags = ["mode", "probes", "tol", "max-probes", "probes-per-call"].filter { arguments.has($0) }
         if options.method == .exact, let flag = hutchinsonFlags.first {
             throw CommandFailure(.usage, "--\(flag) applies to Hutchinson probes, not to --method exact")
+        }
+        if options.method == .ggn, arguments.has("mode") {
+            throw CommandFailure(.usage, "--mode applies to Hutchinson probes, not to --method ggn (one reverse pass serves every layer)")
         }
         if arguments.has("probes") && (arguments.has("tol") || arguments.has("max-probes")) {
             throw CommandFailure(.usage, "give either --probes P (a fixed count) or --tol T / --max-probes P (adaptive), not both")

@@ -122,6 +122,31 @@ final class ExactSeedTests: XCTestCase {
         XCTAssertEqual(e.exactStackedExamples(), 2048, "a small network stacks as before")
     }
 
+    /// The seeds' (C - 1) C scalars per example are held for a group of examples at a time: 1000
+    /// classes give groups of 67; groups of 2 sum, to rounding, what the examples alone give.
+    func testExactSeedsAreHeldForGroupsOfExamples() throws {
+        let (graph, shape) = tenClassNet()
+        let e = try Executor<Float>(graph: graph)
+        XCTAssertEqual(Executor<Float>.exactSeedGroup(classes: 10), 745_654)
+        XCTAssertEqual(Executor<Float>.exactSeedGroup(classes: 1000), 67)
+        XCTAssertEqual(Executor<Float>.exactSeedGroup(classes: 10, budgetBytes: 9 * 10 * 4 * 2 + 5), 2)
+        XCTAssertEqual(Executor<Float>.exactSeedGroup(classes: 10, budgetBytes: 1), 1)
+        var rng = TestRandom(seed: 5)
+        let input = Tensor(shape: shape, data: rng.array(shape.reduce(1, *)).map(Float.init))
+        let grouped = try e.exactHessianTraceSums(input: input, layers: e.quantizableWeights, seedBudgetBytes: 9 * 10 * 4 * 2)
+        let per = input.count / shape[0]
+        var alone = [ValueID: Double]()
+        for i in 0..<shape[0] {
+            let one = Tensor(shape: [1] + shape.dropFirst(), data: Array(input.data[(i * per)..<((i + 1) * per)]))
+            for (w, s) in try e.exactHessianTraceSums(input: one, layers: e.quantizableWeights) { alone[w, default: 0] += s }
+        }
+        for w in e.quantizableWeights {
+            let (a, b) = (try XCTUnwrap(grouped[w]), try XCTUnwrap(alone[w]))
+            XCTAssertGreaterThan(a, 0)
+            XCTAssertEqual(a, b, accuracy: 1e-5 * b)
+        }
+    }
+
     func testExactTraceSumsDoNotDependOnSeedPasses() throws {
         let (graph, shape) = tenClassNet()
         let e = try Executor<Float>(graph: graph)

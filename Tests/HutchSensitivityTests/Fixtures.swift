@@ -1,5 +1,6 @@
 import Foundation
 import HutchModel
+import HutchSensitivity
 import XCTest
 
 /// Committed models and PyTorch reference arrays (Tests/Fixtures/README.md).
@@ -27,6 +28,17 @@ enum Fixtures {
         let refURL = directory.appendingPathComponent("digits_ref.npz")
         return Case(graph: graph, dataset: try Dataset(npz: refURL), reference: try NumPyArchive.readNPZ(contentsOf: refURL))
     }
+}
+
+/// A sampled estimate (Hutchinson or ggn): `probes` samples, a positive standard error, and
+/// within 4 of them of `expected`.
+func assertWithinStandardErrors(_ layer: LayerSensitivity, _ expected: Double, probes: Int, _ message: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+    let se = try XCTUnwrap(layer.standardError, message, file: file, line: line)
+    XCTAssertEqual(layer.probes, probes, message, file: file, line: line)
+    XCTAssertFalse(layer.exact, message, file: file, line: line)
+    XCTAssertGreaterThan(se, 0, message, file: file, line: line)
+    XCTAssertLessThanOrEqual(abs(layer.trace - expected), 4 * se, "\(message): \(layer.trace) ± \(se) vs \(expected)", file: file, line: line)
 }
 
 func assertRelative(_ a: Double, _ b: Double, _ tolerance: Double, _ message: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -22,12 +22,7 @@ final class HutchinsonTests: XCTestCase {
         XCTAssertEqual(result.job.method, .hutchinson)
         for layer in result.layers {
             let exact = try XCTUnwrap(c.trace(layer.layer.weightName))
-            let se = try XCTUnwrap(layer.standardError)
-            XCTAssertEqual(layer.probes, probes)
-            XCTAssertFalse(layer.exact)
-            XCTAssertGreaterThan(se, 0)
-            XCTAssertLessThanOrEqual(abs(layer.trace - exact), 4 * se,
-                                     "\(name) \(mode) \(layer.layer.nodeName): \(layer.trace) ± \(se) vs exact \(exact)")
+            try assertWithinStandardErrors(layer, exact, probes: probes, "\(name) \(mode) \(layer.layer.nodeName)")
         }
     }
 

@@ -92,6 +92,13 @@ final class SplittingTests: XCTestCase {
     func testJointHutchinsonOnMLP() throws {
         try checkInvariance("mlp", method: .hutchinson, mode: .joint, batchSize: 5, probes: 7)
     }
+    /// Sampled GGN: samples cut anywhere, one or three per reverse pass, give the same bits.
+    func testGaussNewtonOnResNetSmall() throws {
+        try checkInvariance("resnet_small", method: .ggn, mode: .joint, batchSize: 3, probes: 7)
+    }
+    func testGaussNewtonOnTanhMLP() throws {
+        try checkInvariance("tanh_mlp", method: .ggn, mode: .joint, batchSize: 5, probes: 7)
+    }
     func testExactOnResNetSmall() throws {
         try checkInvariance("resnet_small", method: .exact, mode: .joint, batchSize: 2, probes: 0)
     }

@@ -37,6 +37,16 @@ final class ClusterCommandTests: ProcessTestCase {
         XCTAssertTrue(stderr("run2").contains("round 2"), "the adaptive rule asked for a second round: \(stderr("run2"))")
     }
 
+    /// The sampled GGN's adaptive rounds over two workers: the bytes of hutch trace.
+    func testRunGaussNewtonMatchesTrace() throws {
+        let flags = ["--method", "ggn", "--tol", "0.01", "--max-probes", "20", "--samples", "48", "--batch-size", "16",
+                     "--seed", "5", "--bits", "4,8"]
+        let reference = try trace(flags)
+        XCTAssertEqual(try runCluster(flags, workers: 2), reference)
+        XCTAssertTrue(stderr("run2").contains("round 2"), "the adaptive rule asked for a second round: \(stderr("run2"))")
+        XCTAssertTrue(String(decoding: reference, as: UTF8.self).contains("\"curvature\" : \"hessian\""))
+    }
+
     /// --eigen and the quantization errors are tasks too: still the same bytes as hutch trace.
     func testRunWithEigenvaluesMatchesTrace() throws {
         let flags = ["--method", "hutchinson", "--probes", "8", "--samples", "32", "--batch-size", "16", "--eigen", "--bits", "3,4"]

@@ -158,6 +158,26 @@ final class ResumeCommandTests: ProcessTestCase {
         XCTAssertTrue(future.stderr.contains("newer hutch"), future.stderr)
     }
 
+    /// A ggn job is journaled like Hutchinson's: cut its journal in half (a torn record in the
+    /// middle), remove the output, run again: the replayed half plus the recomputed rest give
+    /// the same sensitivity.json.
+    func testGaussNewtonJobResumesFromHalfItsJournal() throws {
+        let state = directory.appendingPathComponent("ggn")
+        let args = ["run", "--workers", "1", "--threads", "1", "--method", "ggn", "--probes", "40", "--probes-per-call", "2",
+                    "--samples", "64", "--batch-size", "16", "--bits", "none", "--out", state.path]
+        let first = try HutchProcess.run(args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let sensitivity = try Data(contentsOf: state.appendingPathComponent("sensitivity.json"))
+        try FileManager.default.removeItem(at: state.appendingPathComponent("sensitivity.json"))
+        let journal = try Data(contentsOf: state.appendingPathComponent("journal"))
+        try journal.prefix(journal.count / 2).write(to: state.appendingPathComponent("journal"))
+        let resumed = try HutchProcess.run(args)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("results replayed"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("workers connect to") || resumed.stderr.contains("joined"), "the rest is computed again: \(resumed.stderr)")
+        XCTAssertEqual(try Data(contentsOf: state.appendingPathComponent("sensitivity.json")), sensitivity)
+    }
+
     /// Two coordinators on one state directory would interleave their journals: the second is refused.
     func testASecondCoordinatorOnTheSameStateDirectoryIsRefused() throws {
         let state = directory.appendingPathComponent("busy")

@@ -116,6 +116,40 @@ final class TraceCommandTests: XCTestCase {
         XCTAssertTrue(((report["job"] as? [String: Any])?["data_digest"] as? String)?.hasPrefix("sha256:") ?? false)
     }
 
+    /// --method ggn on the tanh network: the Gauss-Newton trace, which sensitivity.json says, the
+    /// same bytes for any thread count or samples per call; --mode does not apply.
+    func testGaussNewtonSaysWhatItMeasures() throws {
+        let model = fixture("tanh_mlp.onnx"), data = fixture("tanh_mlp_ref.npz")
+        var outputs: [Data] = []
+        for (i, (threads, perCall)) in [("1", "4"), ("2", "3"), ("2", "1")].enumerated() {
+            let out = directory.appendingPathComponent("g\(i).json")
+            let outcome = try HutchProcess.run(["trace", "--model", model, "--data", data, "--method", "ggn", "--probes", "7",
+                                                "--seed", "2", "--batch-size", "5", "--threads", threads,
+                                                "--probes-per-call", perCall, "--out", out.path])
+            XCTAssertEqual(outcome.status, 0, outcome.stderr)
+            outputs.append(try Data(contentsOf: out))
+        }
+        XCTAssertEqual(outputs[0], outputs[1], "--threads or --probes-per-call changed the result")
+        XCTAssertEqual(outputs[0], outputs[2], "--probes-per-call changed the result")
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: outputs[0]) as? [String: Any])
+        let job = try XCTUnwrap(report["job"] as? [String: Any])
+        XCTAssertEqual(job["method"] as? String, "ggn")
+        XCTAssertEqual(job["curvature"] as? String, "gauss_newton")
+        XCTAssertEqual(job["seed"] as? Int, 2)
+        XCTAssertNil(job["mode"] as? String)
+        for layer in try XCTUnwrap(report["layers"] as? [[String: Any]]) {
+            XCTAssertEqual(layer["probes"] as? Int, 7)
+            XCTAssertGreaterThan(try XCTUnwrap(layer["trace"] as? Double), 0)
+        }
+        let refused = try HutchProcess.run(["trace", "--model", model, "--data", data, "--method", "ggn", "--mode", "layer",
+                                            "--out", directory.appendingPathComponent("r.json").path])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--mode"), refused.stderr)
+        let noMemory = try HutchProcess.run(["trace", "--memory", "0", "--out", directory.appendingPathComponent("m.json").path])
+        XCTAssertEqual(noMemory.status, 2, noMemory.stderr)
+        XCTAssertTrue(noMemory.stderr.contains("--memory"), noMemory.stderr)
+    }
+
     func testNpyInputsAndLabelsGiveTheSameTracesAsTheNpz() throws {
         let npy = directory.appendingPathComponent("npy.json"), npz = directory.appendingPathComponent("npz.json")
         let a = try HutchProcess.run(["trace", "--model", fixture("mlp.onnx"), "--inputs", fixture("sensitivity/mlp_x.npy"),

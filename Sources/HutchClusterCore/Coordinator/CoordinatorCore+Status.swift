@@ -66,7 +66,7 @@ extension CoordinatorCore {
                 let rse = e?.relativeStandardError
                 return .init(index: l, probes: e?.probes, trace: e?.trace, relativeStandardError: rse.flatMap { $0.isFinite ? $0 : nil })
             },
-            tolerance: spec.job.method == .hutchinson && schedule.options.probes == nil ? schedule.options.tolerance : nil,
+            tolerance: spec.job.method.isSampled && schedule.options.probes == nil ? schedule.options.tolerance : nil,
             etaSeconds: etaSeconds(now: now).map { ($0 * 10).rounded() / 10 },
             tasksPerSecond: throughput(now: now).map { ($0 * 100).rounded() / 100 })
         let encoder = JSONEncoder()

@@ -1,0 +1,24 @@
+import HutchModel
+
+extension SensitivityAnalysis {
+    /// Resolves `auto` by cost where that can change the answer: on a piecewise-linear network
+    /// with more classes than the sampled methods' fewest samples (`MethodChoice`), calibrates
+    /// and returns the options with the fastest method that reaches the tolerance, and why.
+    /// Everywhere else `auto` is left to `job` (exact when piecewise linear, else Hutchinson:
+    /// ggn would measure the Gauss-Newton matrix, not the Hessian), with nothing measured.
+    public static func resolveAuto(graph: Graph, dataset: Dataset, options: TraceOptions) throws -> (TraceOptions, reason: String?) {
+        guard options.method == .auto, graph.exactTraceObstacle == nil, let classes = graph.classCount,
+              !MethodChoice.exactNeedsNoCalibration(classes: classes, options: options) else { return (options, nil) }
+        let examples = min(options.samples ?? dataset.count, dataset.count)
+        let calibration = try MethodCalibration.measure(graph: graph, dataset: dataset, options: options, examples: examples)
+        let costs = MethodChoice.costs(calibration, options: options, piecewiseLinear: true)
+        guard let chosen = MethodChoice.choose(costs) else { return (options, nil) }
+        var resolved = options
+        switch chosen.method {
+        case .exact: resolved.method = .exact
+        case .ggn: resolved.method = .ggn
+        case .hutchinson: resolved.method = .hutchinson
+        }
+        return (resolved, MethodChoice.explain(chosen, costs, tolerance: options.tolerance))
+    }
+}
