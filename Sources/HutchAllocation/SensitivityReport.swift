@@ -23,6 +23,8 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         /// "joint" or "layer" for Hutchinson, nil for exact.
         public var mode: String?
         public var toolVersion: String
+        /// `hutch trace --measured`: the float model's mean loss on the data the increases are measured against.
+        public var measuredBaseLoss: Double?
         public init(modelDigest: String, dataDigest: String? = nil, samples: Int, batchSize: Int? = nil,
                     seed: UInt64? = nil, method: String, mode: String? = nil, toolVersion: String) {
             self.modelDigest = modelDigest
@@ -81,6 +83,9 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         /// conv and the main-path conv whose outputs one Add node sums; the writer names the group
         /// after that Add node).
         public var tieGroup: String?
+        /// `hutch trace --measured`: the mean loss increase on the data with this layer alone
+        /// quantized, keyed by the bit width as a string (Protocols/README.md, "Measured loss increase").
+        public var measuredLossIncrease: [String: Double]?
 
         public init(index: Int, node: String, weight: String, op: String, shape: [Int], parameters: Int,
                     macs: Int?, trace: Double, tracePerParameter: Double, standardError: Double?, probes: Int?,

@@ -16,6 +16,8 @@ public struct PlanJob {
     /// Where to write the Pareto frontier as JSON, and drawn as SVG.
     public var frontier: String?
     public var svg: String?
+    /// Also prints predicted against measured loss changes (PredictionCheck) on stderr.
+    public var check = false
 
     public init(sensitivity: String, request: AllocationRequest, out: String) {
         self.sensitivity = sensitivity
@@ -34,6 +36,10 @@ public struct PlanJob {
         let allocation = try problem.solve(solver)
         let digest = Digest.sha256(data)
         let plan = Plan(problem: problem, allocation: allocation, sensitivityDigest: digest, modelDigest: report.job.modelDigest)
+        if check {
+            let comparison = try PredictionCheck(report: report, chosenBits: allocation.bits, source: sensitivity)
+            comparison.lines.forEach { log($0) }
+        }
         try writeAtomically(try plan.encoded(), to: out)
 
         if frontier != nil || svg != nil {

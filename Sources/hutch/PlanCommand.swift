@@ -8,7 +8,7 @@ struct PlanCommand: Command {
     static let summary = "choose a bit width per layer under size / BOPs / latency budgets"
     static let usage = """
         --sensitivity S.json [--bits 2,3,4,5,6,8] [--size-mb X | --avg-bits X | --size-frac F] [--bops-g X] \
-        [--latency-ms X --latency-table T] [--objective hawq-v3|eigenvalue|trace] [--solver exact|greedy] \
+        [--latency-ms X --latency-table T] [--objective hawq-v3|eigenvalue|trace|measured] [--check] [--solver exact|greedy] \
         [--pin first,last=8,NODE=B] [--tie auto|none|A=B,...] [--activation-bits 8] --out plan.json \
         [--frontier frontier.json] [--svg frontier.svg]
         """
@@ -19,6 +19,7 @@ struct PlanCommand: Command {
         .option("out", "PATH", "where to write plan.json (required)"),
         .option("frontier", "PATH", "also write the size-vs-Ω Pareto frontier as JSON"),
         .option("svg", "PATH", "also draw the frontier, uniform-precision points and the plan as SVG"),
+        .toggle("check", "also print predicted (second-order) against measured loss change per layer and width, and for the plan (needs `hutch trace --measured`)"),
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -28,6 +29,7 @@ struct PlanCommand: Command {
         job.solver = try PlanFlags.solver(arguments)
         job.model = arguments.string("model")
         (job.frontier, job.svg) = (arguments.string("frontier"), arguments.string("svg"))
+        job.check = arguments.has("check")
         let plan = try job.run()
         let t = plan.totals
         var line = "plan: Ω \(String(format: "%.6g", t.omega)), \(String(format: "%.4g", t.sizeMegabytes)) MB of weights "
