@@ -23,7 +23,7 @@ public struct FineTuneJob {
     public var logFile: String?
     /// Traces for `--order hessian`; computed on the data (exact or Hutchinson, `hutch trace`'s defaults) when nil.
     public var sensitivity: String?
-    public var order = FineTuneOrder.all
+    public var order = FineTuneOrder.hessian
     public var options = FineTuneOptions()
     /// Compute threads; nil: all cores. Results are deterministic for a seed and thread count.
     public var threads: Int?

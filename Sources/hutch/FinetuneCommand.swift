@@ -7,7 +7,7 @@ struct FinetuneCommand: Command {
     static let summary = "fine-tune a model quantization-aware to a plan's widths and write the QDQ ONNX model"
     static let usage = """
         [--model M.onnx] --plan plan.json [--data D.npz | --inputs X.npy --labels Y.npy] [--epochs E] [--batch-size B] \
-        [--lr R] [--order all|hessian] [--sensitivity sensitivity.json] [--seed S] [--threads T] --out Q.onnx \
+        [--lr R] [--order hessian|all] [--sensitivity sensitivity.json] [--seed S] [--threads T] --out Q.onnx \
         [--packed F.hutchq] [--log L.json]
         """
     static let flags: [Arguments.Flag] = [
@@ -17,7 +17,7 @@ struct FinetuneCommand: Command {
         .option("epochs", "E", "passes over the data per stage (default 4)"),
         .option("batch-size", "B", "examples per step (default 32)"),
         .option("lr", "R", "peak learning rate of SGD with momentum 0.9 under a cosine schedule, restarted each stage (default 0.01)"),
-        .option("order", "NAME", "all: quantize every layer at once (default); hessian: HAWQ-V1 stages, most sensitive block first"),
+        .option("order", "NAME", "hessian: HAWQ-V1 stages, most sensitive block first, --epochs each (default); all: every layer at once"),
         .option("sensitivity", "PATH", "sensitivity.json of this model for --order hessian (default: traces computed on the data)"),
         .option("seed", "S", "shuffling seed (default 0); a seed and a thread count give identical bytes"),
         .option("threads", "T", "compute threads (default: all cores); the result may differ between thread counts"),
@@ -38,7 +38,7 @@ struct FinetuneCommand: Command {
             job.options.learningRate = rate
         }
         if let seed = try arguments.int("seed", range: 0...Int.max) { job.options.seed = UInt64(seed) }
-        job.order = try arguments.choice("order", "all or hessian") ?? .all
+        job.order = try arguments.choice("order", "hessian or all") ?? .hessian
         job.sensitivity = arguments.string("sensitivity")
         if job.sensitivity != nil && job.order != .hessian {
             throw CommandFailure(.usage, "--sensitivity orders the stages of --order hessian; give --order hessian or drop it")

@@ -22,7 +22,7 @@ final class FinetuneCommandTests: ProcessTestCase {
         let plan = try makePlan(["--avg-bits", "3"])
         let outcome = try HutchProcess.run(["finetune", "--plan", plan, "--out", path("q.onnx"), "--packed", path("q.hutchq")])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
-        XCTAssertTrue(outcome.stderr.contains("stage 1/1 epoch 4/4"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("stage 6/6 epoch 4/4"), outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("ETA"), outcome.stderr)
         let written = try XCTUnwrap(try log("q.finetune.json")["written"] as? [String: Any])
         let before = try XCTUnwrap(try log("q.finetune.json")["before"] as? [String: Any])
@@ -35,7 +35,7 @@ final class FinetuneCommandTests: ProcessTestCase {
     func testTwoRunsWithTheSameSeedAndThreadsWriteTheSameBytes() throws {
         let plan = try makePlan(["--bits", "3"])
         for name in ["a", "b"] {
-            let outcome = try HutchProcess.run(["finetune", "--plan", plan, "--epochs", "1", "--order", "hessian",
+            let outcome = try HutchProcess.run(["finetune", "--plan", plan, "--epochs", "1",
                                                 "--sensitivity", "Tests/Fixtures/export/digits_sensitivity.json",
                                                 "--threads", "2", "--out", path("\(name).onnx")])
             XCTAssertEqual(outcome.status, 0, outcome.stderr)
@@ -49,7 +49,7 @@ final class FinetuneCommandTests: ProcessTestCase {
 
     func testInterruptWritesTheBestModelSoFarAndExitsTen() throws {
         let plan = try makePlan(["--bits", "2"])
-        let process = try start(["finetune", "--plan", plan, "--epochs", "100000", "--out", path("q.onnx")], log: "finetune")
+        let process = try start(["finetune", "--plan", plan, "--order", "all", "--epochs", "100000", "--out", path("q.onnx")], log: "finetune")
         XCTAssertTrue(eventually(60) { stderr("finetune").contains("epoch 1/100000") }, stderr("finetune"))
         kill(process.processIdentifier, SIGINT)
         XCTAssertEqual(wait(process, 30, "the interrupted finetune"), 10, stderr("finetune"))
@@ -61,10 +61,11 @@ final class FinetuneCommandTests: ProcessTestCase {
     func testBadFlagsAndFilesGetOneLineAndTheirExitCode() throws {
         let plan = try makePlan(["--bits", "4"])
         let cases: [([String], Int32, String)] = [
-            (["--plan", plan, "--out", path("q.onnx"), "--order", "sideways"], 2, "all or hessian"),
+            (["--plan", plan, "--out", path("q.onnx"), "--order", "sideways"], 2, "hessian or all"),
             (["--plan", plan, "--out", path("q.onnx"), "--lr", "-1"], 2, "--lr"),
             (["--plan", plan, "--out", path("q.onnx"), "--epochs", "0"], 2, "--epochs"),
-            (["--plan", plan, "--out", path("q.onnx"), "--sensitivity", plan], 2, "--order hessian"),
+            (["--plan", plan, "--out", path("q.onnx"), "--order", "all", "--sensitivity", plan], 2, "--order hessian"),
+            (["--plan", plan, "--out", path("q.onnx"), "--sensitivity", plan], 6, "missing field 'job'"),
             (["--out", path("q.onnx")], 2, "--plan"),
             (["--plan", path("missing.json"), "--out", path("q.onnx")], 3, "missing.json"),
             (["--plan", plan, "--out", path("q.onnx"), "--data", "Tests/Fixtures/mlp_ref.npz"], 5, "per-example shape"),
