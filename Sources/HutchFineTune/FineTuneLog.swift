@@ -19,6 +19,9 @@ public struct FineTuneLog: Codable, Sendable, Equatable {
     public var written: Evaluation
     /// True when SIGINT/SIGTERM stopped the run; `written` is then the best model up to that point.
     public var interrupted: Bool
+    /// True when a step's loss, gradient or updated weights were not finite (the learning rate too large); the run
+    /// stopped there and `written` is the best model before it.
+    public var diverged: Bool
 
     /// Mean cross-entropy and accuracy of the whole plan's quantized model (as exported) on the training data.
     public struct Evaluation: Codable, Sendable, Equatable {

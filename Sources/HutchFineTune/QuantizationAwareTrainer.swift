@@ -50,7 +50,7 @@ public struct QuantizationAwareTrainer {
         var best = try evaluate(current, stage: 0, epoch: 0)
         let before = best.evaluation
         var stageLogs: [FineTuneLog.Stage] = []
-        var interrupted = false
+        var interrupted = false, diverged = false
         let totalSteps = stages.count * options.epochs * batches.perBatch
         var stepsDone = 0
         let started = ContinuousClock.now
@@ -63,7 +63,12 @@ public struct QuantizationAwareTrainer {
             var optimizer = MomentumSGD(momentum: options.momentum)
             let schedule = CosineSchedule(peak: options.learningRate, steps: options.epochs * batches.perBatch)
             for epoch in 0..<options.epochs {
-                var executor = try Executor<Float>(graph: try stageModel(current, active: active).fakeQuantizedGraph())
+                // weights that grew until activations overflow cannot be calibrated: diverged
+                guard let model = try Self.unlessOverflowing({ try stageModel(current, active: active) }) else {
+                    diverged = true
+                    break stages
+                }
+                var executor = try Executor<Float>(graph: model.fakeQuantizedGraph())
                 executor.straightThroughFakeQuantize = true
                 let sequence = batches.order(epoch: s * options.epochs + epoch)
                 var lossSum = 0.0
@@ -74,15 +79,27 @@ public struct QuantizationAwareTrainer {
                     for id in trainable { executor.parameters[id] = current.initializers[id] }
                     for l in active { executor.parameters[graph.quantizableLayers[l].weight] = try tasks[l].run().weight.dequantized() }
                     let result = try executor.gradient(input: x, labels: y, wrt: trainable)
+                    // a step too large for the model: stop, keeping the best model so far
+                    guard result.loss.isFinite, result.gradients.values.allSatisfy({ $0.data.allSatisfy(\.isFinite) }) else {
+                        diverged = true
+                        break stages
+                    }
                     lossSum += Double(result.loss) * Double(y.count)
                     let rate = schedule.rate(atStep: epoch * batches.perBatch + b)
                     for id in trainable {
                         optimizer.step(&current.initializers[id]!, id: id, gradient: result.gradients[id]!, rate: rate)
                     }
+                    guard trainable.allSatisfy({ current.initializers[$0]!.data.allSatisfy(\.isFinite) }) else {
+                        diverged = true
+                        break stages
+                    }
                     stepsDone += 1
                 }
                 stageLogs[s].trainLoss.append(lossSum / Double(data.count))
-                let evaluated = try evaluate(current, stage: s + 1, epoch: epoch + 1)
+                guard let evaluated = try Self.unlessOverflowing({ try evaluate(current, stage: s + 1, epoch: epoch + 1) }) else {
+                    diverged = true
+                    break stages
+                }
                 stageLogs[s].evaluations.append(evaluated.evaluation)
                 if evaluated.evaluation.loss < best.evaluation.loss { best = evaluated }
                 progress(line(stage: s, epoch: epoch, trainLoss: lossSum / Double(data.count), evaluated.evaluation,
@@ -91,8 +108,18 @@ public struct QuantizationAwareTrainer {
         }
         let log = FineTuneLog(order: order.rawValue, epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,
                               momentum: options.momentum, seed: options.seed, examples: data.count, before: before, stages: stageLogs,
-                              written: best.evaluation, interrupted: interrupted)
+                              written: best.evaluation, interrupted: interrupted, diverged: diverged)
         return (best.model, log)
+    }
+
+    /// nil when `body` meets non-finite values (QuantizerError.nonFiniteValue): after training began
+    /// that can only come from the weights training produced, since the same steps ran before it.
+    private static func unlessOverflowing<T>(_ body: () throws -> T) throws -> T? {
+        do {
+            return try body()
+        } catch QuantizerError.nonFiniteValue {
+            return nil
+        }
     }
 
     /// Weights and biases of the quantizable layers that are initializers, in canonical order.

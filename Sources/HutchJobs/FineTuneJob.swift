@@ -71,6 +71,9 @@ public struct FineTuneJob {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         outputs.append((logFile ?? Self.logPath(out: out), try encoder.encode(result)))
         try writeAllOrNothing(outputs)
+        if result.diverged {
+            log("warning: training diverged (a non-finite loss or gradient) at stage \(result.stages.count); wrote the best model before it; try a smaller --lr")
+        }
         if result.interrupted {
             throw CommandFailure(.interrupted, "\(Interruption.reason() ?? "interrupted"): wrote the best model so far (after stage \(result.written.stage), epoch \(result.written.epoch)) to \(out)")
         }

@@ -62,11 +62,22 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(log.stages.flatMap(\.evaluations).count, 6)
     }
 
+    func testDivergenceStopsWithTheBestModelBeforeIt() throws {
+        var t = try trainer(bits: 4, examples: 64)
+        t.options.learningRate = 1e30
+        let (model, log) = try t.run()
+        XCTAssertTrue(log.diverged)
+        XCTAssertFalse(log.interrupted)
+        XCTAssertTrue(model.layers.allSatisfy { $0.weight.scales.allSatisfy(\.isFinite) })
+        XCTAssertLessThanOrEqual(log.written.loss, log.before.loss)
+    }
+
     func testStoppingReturnsTheBestModelSoFar() throws {
         var t = try trainer(bits: 2, examples: 64)
         t.shouldStop = { true }
         let (model, log) = try t.run()
         XCTAssertTrue(log.interrupted)
+        XCTAssertFalse(log.diverged)
         XCTAssertEqual(log.written, log.before)
         let ptq = try ModelQuantizer(graph: t.graph, widths: t.widths).quantize(calibration: t.data.inputs)
         XCTAssertEqual(model.layers, ptq.layers)
