@@ -1,14 +1,15 @@
 /// In which stages the layers are quantized. `all`: one stage with every layer. `hessian`
 /// (HAWQ-V1): blocks — a tie group's layers together, other layers alone — most sensitive first
-/// by trace per parameter; stage s quantizes block s and fine-tunes everything quantized so far.
+/// (by trace per parameter, or by top eigenvalue); stage s quantizes block s and fine-tunes
+/// everything quantized so far.
 public enum FineTuneOrder: String, Sendable, CaseIterable {
     case hessian
     case all
 
     /// The layers (canonical indices) newly quantized at each stage. Blocks are ranked by the
-    /// largest trace per parameter among their layers; ties keep canonical order.
-    public static func stages(_ order: FineTuneOrder, tracePerParameter: [Double], tieGroups: [String?]) -> [[Int]] {
-        let count = tracePerParameter.count
+    /// largest sensitivity among their layers; ties keep canonical order.
+    public static func stages(_ order: FineTuneOrder, sensitivity: [Double], tieGroups: [String?]) -> [[Int]] {
+        let count = sensitivity.count
         guard order == .hessian else { return count == 0 ? [] : [Array(0..<count)] }
         var blocks: [[Int]] = []
         var blockOfGroup: [String: Int] = [:]
@@ -19,7 +20,7 @@ public enum FineTuneOrder: String, Sendable, CaseIterable {
             }
             blocks.append([layer])
         }
-        let key = blocks.map { block in block.map { tracePerParameter[$0] }.max() ?? 0 }
+        let key = blocks.map { block in block.map { sensitivity[$0] }.max() ?? 0 }
         return blocks.indices.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.map { blocks[$0] }
     }
 }

@@ -24,6 +24,8 @@ public struct FineTuneJob {
     /// Traces for `--order hessian`; computed on the data (exact or Hutchinson, `hutch trace`'s defaults) when nil.
     public var sensitivity: String?
     public var order = FineTuneOrder.hessian
+    /// `--order hessian` ranks by each layer's top Hessian eigenvalue instead of its trace per parameter.
+    public var eigen = false
     public var options = FineTuneOptions()
     /// Compute threads; nil: all cores. Results are deterministic for a seed and thread count.
     public var threads: Int?
@@ -52,7 +54,7 @@ public struct FineTuneJob {
         let (dataset, _) = try data.load()
         try dataset.validate(against: graph, modelName: model)
 
-        let stages = FineTuneOrder.stages(order, tracePerParameter: try tracesPerParameter(graph, dataset, modelDigest: modelDigest),
+        let stages = FineTuneOrder.stages(order, sensitivity: try sensitivities(graph, dataset, modelDigest: modelDigest),
                                           tieGroups: graph.tieGroups)
         if order == .hessian {
             log("order (most sensitive first): " + stages.map { $0.map { graph.quantizableLayers[$0].nodeName }.joined(separator: "+") }.joined(separator: ", "))
@@ -80,15 +82,17 @@ public struct FineTuneJob {
         return result
     }
 
-    /// Trace per parameter of each layer in canonical order: from --sensitivity, or computed;
-    /// zeros for `--order all`, which does not use them.
-    private func tracesPerParameter(_ graph: Graph, _ dataset: Dataset, modelDigest: String) throws -> [Double] {
+    /// Each layer's sensitivity in canonical order, trace per parameter (or top eigenvalue with
+    /// `eigen`): from --sensitivity, or computed; zeros for `--order all`, which does not use them.
+    private func sensitivities(_ graph: Graph, _ dataset: Dataset, modelDigest: String) throws -> [Double] {
         let layers = graph.quantizableLayers
         guard order == .hessian else { return Array(repeating: 0, count: layers.count) }
         guard let sensitivity else {
-            log("computing the Hessian traces for --order hessian (give --sensitivity to reuse a sensitivity.json)")
-            let result = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: TraceOptions())
-            return result.layers.map { $0.trace / Double($0.layer.parameterCount) }
+            log("computing the Hessian \(eigen ? "top eigenvalues" : "traces") for --order hessian (give --sensitivity to reuse a sensitivity.json)")
+            var options = TraceOptions()
+            options.eigenvalues = eigen
+            let result = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: options)
+            return result.layers.map { eigen ? ($0.topEigenvalue ?? 0) : $0.trace / Double($0.layer.parameterCount) }
         }
         let report = try SensitivityReport.decode(try readFile(sensitivity, what: "sensitivity file"), source: sensitivity)
         guard report.job.modelDigest == modelDigest else {
@@ -98,7 +102,11 @@ public struct FineTuneJob {
             guard let entry = report.layers.first(where: { $0.weight == layer.weightName }) else {
                 throw CommandFailure(.invalidSensitivity, "\(sensitivity): no entry for layer '\(layer.nodeName)' (weight '\(layer.weightName)')")
             }
-            return entry.tracePerParameter
+            guard eigen else { return entry.tracePerParameter }
+            guard let top = entry.topEigenvalue else {
+                throw CommandFailure(.invalidSensitivity, "\(sensitivity): layer '\(layer.nodeName)' has no top_eigenvalue, which --eigen ranks by; run `hutch trace --eigen`")
+            }
+            return top
         }
     }
 

@@ -7,7 +7,7 @@ struct FinetuneCommand: Command {
     static let summary = "fine-tune a model quantization-aware to a plan's widths and write the QDQ ONNX model"
     static let usage = """
         [--model M.onnx] --plan plan.json [--data D.npz | --inputs X.npy --labels Y.npy] [--epochs E] [--batch-size B] \
-        [--lr R] [--order hessian|all] [--sensitivity sensitivity.json] [--seed S] [--threads T] --out Q.onnx \
+        [--lr R] [--order hessian|all] [--sensitivity sensitivity.json] [--eigen] [--seed S] [--threads T] --out Q.onnx \
         [--packed F.hutchq] [--log L.json]
         """
     static let flags: [Arguments.Flag] = [
@@ -19,6 +19,7 @@ struct FinetuneCommand: Command {
         .option("lr", "R", "peak learning rate of SGD with momentum 0.9 under a cosine schedule, restarted each stage (default 0.01)"),
         .option("order", "NAME", "hessian: HAWQ-V1 stages, most sensitive block first, --epochs each (default); all: every layer at once"),
         .option("sensitivity", "PATH", "sensitivity.json of this model for --order hessian (default: traces computed on the data)"),
+        .toggle("eigen", "--order hessian ranks blocks by top Hessian eigenvalue (HAWQ-V1) instead of trace per parameter"),
         .option("seed", "S", "shuffling seed (default 0); a seed and a thread count give identical bytes"),
         .option("threads", "T", "compute threads (default: all cores); the result may differ between thread counts"),
         .option("out", "PATH", "where to write the QDQ ONNX model (required)"),
@@ -42,6 +43,10 @@ struct FinetuneCommand: Command {
         job.sensitivity = arguments.string("sensitivity")
         if job.sensitivity != nil && job.order != .hessian {
             throw CommandFailure(.usage, "--sensitivity orders the stages of --order hessian; give --order hessian or drop it")
+        }
+        job.eigen = arguments.has("eigen")
+        if job.eigen && job.order != .hessian {
+            throw CommandFailure(.usage, "--eigen orders the stages of --order hessian; give --order hessian or drop it")
         }
         job.threads = try arguments.int("threads", range: 1...1024)
         (job.packed, job.logFile) = (arguments.string("packed"), arguments.string("log"))

@@ -6,12 +6,12 @@ final class FineTuneOrderTests: XCTestCase {
     func testHessianOrderRanksBlocksAndKeepsTieGroupsTogether() {
         let traces = [0.5, 3.0, 0.1, 0.2, 2.0, 0.7]
         let ties: [String?] = [nil, nil, "add", nil, nil, "add"]
-        XCTAssertEqual(FineTuneOrder.stages(.hessian, tracePerParameter: traces, tieGroups: ties), [[1], [4], [2, 5], [0], [3]])
+        XCTAssertEqual(FineTuneOrder.stages(.hessian, sensitivity: traces, tieGroups: ties), [[1], [4], [2, 5], [0], [3]])
     }
 
     func testEqualTracesKeepCanonicalOrderAndAllIsOneStage() {
-        XCTAssertEqual(FineTuneOrder.stages(.hessian, tracePerParameter: [1, 1, 2], tieGroups: [nil, nil, nil]), [[2], [0], [1]])
-        XCTAssertEqual(FineTuneOrder.stages(.all, tracePerParameter: [1, 1, 2], tieGroups: [nil, nil, nil]), [[0, 1, 2]])
+        XCTAssertEqual(FineTuneOrder.stages(.hessian, sensitivity: [1, 1, 2], tieGroups: [nil, nil, nil]), [[2], [0], [1]])
+        XCTAssertEqual(FineTuneOrder.stages(.all, sensitivity: [1, 1, 2], tieGroups: [nil, nil, nil]), [[0, 1, 2]])
     }
 
     func testCosineScheduleFallsFromThePeakTowardsZero() {

@@ -47,6 +47,14 @@ final class FinetuneCommandTests: ProcessTestCase {
         XCTAssertEqual((try log("a.finetune.json")["stages"] as? [Any])?.count, 6, "7 layers, the shortcut tied to block2's c2")
     }
 
+    func testEigenRanksByComputedTopEigenvalues() throws {
+        let plan = try makePlan(["--bits", "4"])
+        let outcome = try HutchProcess.run(["finetune", "--plan", plan, "--epochs", "1", "--eigen", "--out", path("q.onnx")])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("computing the Hessian top eigenvalues"), outcome.stderr)
+        XCTAssertEqual((try log("q.finetune.json")["stages"] as? [Any])?.count, 6)
+    }
+
     func testInterruptWritesTheBestModelSoFarAndExitsTen() throws {
         let plan = try makePlan(["--bits", "2"])
         let process = try start(["finetune", "--plan", plan, "--order", "all", "--epochs", "100000", "--out", path("q.onnx")], log: "finetune")
@@ -67,6 +75,8 @@ final class FinetuneCommandTests: ProcessTestCase {
             (["--plan", plan, "--out", path("q.onnx"), "--order", "all", "--sensitivity", plan], 2, "--order hessian"),
             (["--plan", plan, "--out", path("q.onnx"), "--sensitivity", plan], 6, "missing field 'job'"),
             (["--out", path("q.onnx")], 2, "--plan"),
+            (["--plan", plan, "--out", path("q.onnx"), "--order", "all", "--eigen"], 2, "--order hessian"),
+            (["--plan", plan, "--out", path("q.onnx"), "--eigen", "--sensitivity", "Tests/Fixtures/export/digits_sensitivity.json"], 6, "top_eigenvalue"),
             (["--plan", path("missing.json"), "--out", path("q.onnx")], 3, "missing.json"),
             (["--plan", plan, "--out", path("q.onnx"), "--data", "Tests/Fixtures/mlp_ref.npz"], 5, "per-example shape"),
             (["--model", "Tests/Fixtures/mlp.onnx", "--data", "Tests/Fixtures/mlp_ref.npz", "--plan", plan, "--out", path("q.onnx")], 6, "made for model"),
