@@ -16,6 +16,8 @@ public struct PredictionCheck: Sendable {
     }
 
     public var rows: [Row]
+    /// The measured loss change with every layer at the plan's width at once, when measured.
+    public var planMeasured: Double?
 
     /// `chosenBits`: the plan's width per layer, canonical order.
     public init(report: SensitivityReport, chosenBits: [Int], source: String) throws {
@@ -42,7 +44,9 @@ public struct PredictionCheck: Sendable {
         }
         let chosen = rows.filter(\.chosen)
         let predicted = chosen.allSatisfy { $0.predicted != nil } ? chosen.reduce(0) { $0 + $1.predicted! } : nil
-        out.append("  plan: predicted \(number(predicted)), measured (sum of single-layer increases) \(number(chosen.reduce(0) { $0 + $1.measured }))")
+        var plan = "  plan: predicted \(number(predicted)), measured (sum of single-layer increases) \(number(chosen.reduce(0) { $0 + $1.measured }))"
+        if let planMeasured { plan += ", measured with all layers at once \(number(planMeasured))" }
+        out.append(plan)
         return out
     }
 }
