@@ -5,11 +5,8 @@
 # onnxruntime on the same data (Tests/Fixtures/export/check_onnxruntime.py). Prints Hutch's lines
 # and onnxruntime's; keeps them, with date, commit and CPU, in Benchmarks/finetune/check-onnxruntime.txt.
 #   Benchmarks/finetune/check_onnxruntime.sh
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-HUTCH=.build/release/hutch
-PY=${PYTHON:-/root/hutch-venv/bin/python}
-[ -x "$HUTCH" ] || swift build -c release --product hutch
+# the repository root, PY (the fixtures' virtualenv) and a release HUTCH
+source "$(dirname "$0")/../model-scripts.sh"
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 "$HUTCH" plan --sensitivity Tests/Fixtures/export/digits_sensitivity.json --avg-bits 3 --out "$WORK/plan.json" >/dev/null 2>&1
 {

@@ -9,11 +9,8 @@
 # `hutch finetune` with its defaults and --order all, and with --order hessian.
 # Keeps the table, with date, commit and CPU, in Benchmarks/finetune/finetune-DATE.txt.
 #   Benchmarks/finetune/run_finetune.sh
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-HUTCH=.build/release/hutch
-PY=${PYTHON:-/root/hutch-venv/bin/python}
-[ -x "$HUTCH" ] || swift build -c release --product hutch
+# the repository root, PY (the fixtures' virtualenv) and a release HUTCH
+source "$(dirname "$0")/../model-scripts.sh"
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 RAW=Benchmarks/finetune/finetune-$(date +%Y-%m-%d).txt
 "$PY" Examples/train_example.py --train-split "$WORK/train.npz" >/dev/null
