@@ -44,6 +44,9 @@ let package = Package(
         .target(name: "HutchSensitivity", dependencies: ["HutchAutodiff", "HutchModel", "HutchQuantize", "HutchErrors"],
                 swiftSettings: release),
         .target(name: "HutchWire", swiftSettings: release),
+        // Quantization-aware fine-tuning (`hutch finetune`): the training loop, no I/O.
+        .target(name: "HutchFineTune", dependencies: ["HutchAutodiff", "HutchModel", "HutchQuantize", "HutchSensitivity", "HutchTensor"],
+                swiftSettings: release),
         .target(name: "HutchReport", dependencies: ["HutchAllocation"]),
         // The cluster's pure core: coordinator, worker, journal codec, work specs. No ZeroMQ, clock
         // or files (HutchClusterTests.CorePurityTests checks what the dependencies cannot).
@@ -59,11 +62,11 @@ let package = Package(
         // worker), their files and data loading; `hutch` parses flags, calls one job, prints.
         .target(name: "HutchJobs",
                 dependencies: ["HutchModel", "HutchAutodiff", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchClusterCore",
-                               "HutchCluster", "HutchReport", "HutchWire", "HutchTensor"],
+                               "HutchCluster", "HutchReport", "HutchWire", "HutchTensor", "HutchFineTune"],
                 swiftSettings: release),
         .executableTarget(name: "hutch",
                           dependencies: ["HutchJobs", "HutchModel", "HutchAllocation", "HutchSensitivity", "HutchQuantize", "HutchClusterCore",
-                                         "HutchCluster", "HutchWire"],
+                                         "HutchCluster", "HutchWire", "HutchFineTune"],
                           swiftSettings: release),
         .executableTarget(name: "AllocationBenchmark", dependencies: ["HutchAllocation"],
                           path: "Benchmarks/AllocationBenchmark"),
@@ -82,6 +85,7 @@ let package = Package(
         .testTarget(name: "HutchQuantizeTests", dependencies: ["HutchQuantize", "HutchModel", "HutchAutodiff", "HutchTestSupport"]),
         .testTarget(name: "HutchSensitivityTests",
                     dependencies: ["HutchSensitivity", "HutchAutodiff", "HutchModel", "HutchQuantize", "HutchTensor"]),
+        .testTarget(name: "HutchFineTuneTests", dependencies: ["HutchFineTune", "HutchAutodiff", "HutchModel", "HutchQuantize", "HutchTestSupport"]),
         .testTarget(name: "HutchReportTests", dependencies: ["HutchReport", "HutchAllocation"]),
         .testTarget(name: "HutchWireTests", dependencies: ["HutchWire", "HutchTestSupport"]),
         .testTarget(name: "HutchClusterTests", dependencies: ["HutchClusterCore", "HutchCluster", "HutchWire", "HutchSensitivity", "HutchModel",

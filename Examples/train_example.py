@@ -2,6 +2,7 @@
 """Train and export Hutch's embedded example: a small ResNet-style CNN on scikit-learn's digits.
 
     /root/hutch-venv/bin/python Examples/train_example.py [--compare-exporters]
+    /root/hutch-venv/bin/python Examples/train_example.py --train-split train.npz   # the training split only
 
 Writes Examples/digits_resnet.onnx (TorchScript exporter, eval mode so BatchNorm is folded into
 the convs, opset 17, dynamic batch axis) and Examples/digits.npz (the held-out split: `x` float32
@@ -145,7 +146,14 @@ def describe(proto):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--compare-exporters", action="store_true")
+    parser.add_argument("--train-split", metavar="PATH",
+                        help="only write the 1,347 training images as .npz (x, y) to PATH, for `hutch finetune`; nothing else")
     args = parser.parse_args()
+    if args.train_split:
+        x_train, _, y_train, _ = load_split()
+        np.savez(args.train_split, x=x_train, y=y_train)
+        print(f"wrote {len(x_train)} training examples to {args.train_split}")
+        return 0
 
     torch.manual_seed(SEED)
     torch.use_deterministic_algorithms(True)

@@ -95,6 +95,9 @@ extension AllocationProblem {
             var candidates: [Candidate] = []
             for b in widths[index] {
                 guard let omega = request.objective.perturbation(entry, bits: b) else {
+                    if request.objective == .measured {
+                        throw AllocationError.missingQuantizationErrors("\(source): layers[\(index)] ('\(entry.node)') has no measured_loss_increase for \(b) bits, which --objective measured needs; run `hutch trace --measured` with --bits including \(b)")
+                    }
                     if request.objective == .eigenvalue && entry.topEigenvalue == nil {
                         throw AllocationError.missingQuantizationErrors("\(source): layers[\(index)] ('\(entry.node)') has no top_eigenvalue, which --objective eigenvalue needs; run `hutch trace --eigen` or use --objective hawq-v3")
                     }

@@ -7,12 +7,15 @@ import Foundation
 /// - `trace`: Ω_l(b) = Tr(H_ll) · 4^(−b)   (trace alone: the second-order loss change under
 ///   uniform quantization noise whose step halves with every bit, the same weight range
 ///   for every layer; needs neither quantization errors nor eigenvalues)
+/// - `measured`: Ω_l(b) = max(0, the measured increase of the mean loss with layer l alone
+///   quantized to b bits) (`hutch trace --measured`; no quadratic model, first-order term included)
 public enum Objective: String, CaseIterable, Sendable {
     case hawqV3 = "hawq-v3"
     case eigenvalue = "eigenvalue"
     case trace = "trace"
+    case measured = "measured"
 
-    public var needsQuantizationErrors: Bool { self != .trace }
+    public var needsQuantizationErrors: Bool { self != .trace && self != .measured }
 
     /// Ω of one layer at `bits`; nil when an input the objective needs is missing.
     public func perturbation(_ layer: SensitivityReport.Layer, bits: Int) -> Double? {
@@ -24,6 +27,9 @@ public enum Objective: String, CaseIterable, Sendable {
             return max(eigen, 0) * error
         case .trace:
             return layer.trace * pow(4, -Double(bits))
+        case .measured:
+            // a layer whose quantization lowers the loss costs nothing, not less than nothing
+            return layer.measuredLossIncrease?[String(bits)].map { max(0, $0) }
         }
     }
 }

@@ -72,6 +72,10 @@ extension SensitivityReport {
                     throw fail("\(at).activation has a non-finite or out-of-range field (trace, standard_error, probes >= 2, elements > 0, quantization_error by width 1-16)")
                 }
             }
+            if let increases = layer.measuredLossIncrease, !(increases.values.allSatisfy(\.isFinite)
+                && increases.keys.allSatisfy({ Int($0).map { (1...16).contains($0) } ?? false })) {
+                throw fail("\(at).measured_loss_increase needs finite values keyed by widths 1-16")
+            }
             if let measured = layer.measuredTrace, !(measured.isFinite && measured < 0 && layer.trace == 0) {
                 throw fail("\(at).measured_trace is \(measured); it is written only for a negative estimate, with trace 0")
             }

@@ -26,6 +26,8 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         /// ggn only: "hessian" (piecewise-linear network: the Gauss-Newton trace is the Hessian's)
         /// or "gauss_newton" (it is not); absent for the other methods.
         public var curvature: String?
+        /// `hutch trace --measured`: the float model's mean loss on the data the increases are measured against.
+        public var measuredBaseLoss: Double?
         public init(modelDigest: String, dataDigest: String? = nil, samples: Int, batchSize: Int? = nil,
                     seed: UInt64? = nil, method: String, mode: String? = nil, toolVersion: String, curvature: String? = nil) {
             self.curvature = curvature
@@ -85,6 +87,9 @@ public struct SensitivityReport: Codable, Sendable, Equatable {
         /// conv and the main-path conv whose outputs one Add node sums; the writer names the group
         /// after that Add node).
         public var tieGroup: String?
+        /// `hutch trace --measured`: the mean loss increase on the data with this layer alone
+        /// quantized, keyed by the bit width as a string (Protocols/README.md, "Measured loss increase").
+        public var measuredLossIncrease: [String: Double]?
 
         public init(index: Int, node: String, weight: String, op: String, shape: [Int], parameters: Int,
                     macs: Int?, trace: Double, tracePerParameter: Double, standardError: Double?, probes: Int?,

@@ -20,6 +20,9 @@ public struct Executor<Scalar: TensorScalar>: Sendable {
     public let graph: Graph
     /// The graph's initializers in `Scalar` precision. Tests perturb these for finite differences.
     public var parameters: [ValueID: Tensor<Scalar>]
+    /// Gradients pass fake-quantized activations by the straight-through estimator
+    /// (quantization-aware training) instead of being refused.
+    public var straightThroughFakeQuantize = false
 
     public init(graph: Graph) throws(ExecutionError) {
         self.graph = graph

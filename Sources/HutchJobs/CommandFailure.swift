@@ -10,7 +10,7 @@ public enum ExitCode: Int32, Sendable {
     case infeasible = 7         // no bit allocation satisfies the budgets
     case cluster = 8            // a cluster job failed (a task failed 5 times or was reported poison twice, wire.md 5.4; all local workers died), or a worker was sent away or lost its parent
     case keys = 9               // a CURVE key or authorized-keys file is missing, malformed, or readable by others
-    case interrupted = 10       // SIGINT/SIGTERM stopped a coordinator: its journal is synced; rerun to resume
+    case interrupted = 10       // SIGINT/SIGTERM stopped a coordinator (journal synced; rerun to resume) or a finetune (best model written)
     case state = 11             // the state directory holds another job, a newer journal format, or is in use
 }
 

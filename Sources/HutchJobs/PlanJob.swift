@@ -1,5 +1,6 @@
 import Foundation
 import HutchAllocation
+import HutchClusterCore
 import HutchModel
 import HutchSensitivity
 
@@ -16,6 +17,10 @@ public struct PlanJob {
     /// Where to write the Pareto frontier as JSON, and drawn as SVG.
     public var frontier: String?
     public var svg: String?
+    /// Also prints predicted against measured loss changes (PredictionCheck) on stderr.
+    public var check = false
+    /// With `check` and `model`: also the measured loss change of the whole plan on this data.
+    public var checkData: DataSource?
 
     public init(sensitivity: String, request: AllocationRequest, out: String) {
         self.sensitivity = sensitivity
@@ -34,6 +39,13 @@ public struct PlanJob {
         let allocation = try problem.solve(solver)
         let digest = Digest.sha256(data)
         let plan = Plan(problem: problem, allocation: allocation, sensitivityDigest: digest, modelDigest: report.job.modelDigest)
+        if check {
+            var comparison = try PredictionCheck(report: report, chosenBits: allocation.bits, source: sensitivity)
+            if let model, let checkData {
+                comparison.planMeasured = try Self.measuredPlanChange(modelPath: model, data: checkData, bits: allocation.bits)
+            }
+            comparison.lines.forEach { log($0) }
+        }
         try writeAtomically(try plan.encoded(), to: out)
 
         if frontier != nil || svg != nil {

@@ -65,15 +65,9 @@ public struct QuantizeJob {
 
         let quantizer = try ModelQuantizer(graph: graph, widths: widths, scheme: scheme, range: range)
         let quantized = try quantizer.quantize(calibration: weightsOnly ? nil : dataset?.inputs, method: calibration)
-        // tensors the export keeps (biases, norms) leave the external data file for the output
-        let exported = try ExternalDataFiles(modelPath: model).inlined(try QDQExporter.export(quantized, original: proto, source: model,
-                                                                                                  narrowActivations: narrowActivations))
-
-        var outputs = QuantizedModelFile.outputs(exported, path: out, externalData: externalData)
-        if let packed {
-            let layers = quantized.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }
-            outputs.append((packed, Data(try PackedWeightFile.encode(layers, file: packed))))
-        }
+        let (exported, files) = try Self.modelFiles(quantized, original: proto, model: model, out: out, packed: packed, externalData: externalData,
+                                                    narrowActivations: narrowActivations)
+        var outputs = files
         if let planOut {
             outputs.append((planOut, try PlanWidths.annotated(planData, model: quantized, source: plan)))
         }
@@ -96,6 +90,21 @@ public struct QuantizeJob {
         try writeAllOrNothing(outputs)
         return Outcome(layers: quantized.layers.count, weightBits: widths.map(\.weightBits), quantizedActivations: weightsOnly ? nil : quantized.inputs.count,
                        opset: exported.defaultOpset ?? 0)
+    }
+
+    /// The QDQ model's file(s) and, when asked, the packed weight file; `hutch finetune` writes
+    /// its fine-tuned model through this too.
+    static func modelFiles(_ quantized: QuantizedModel, original proto: ONNXModelProto, model: String, out: String, packed: String?,
+                           externalData: Bool, narrowActivations: Bool) throws -> (ONNXModelProto, [(path: String, data: Data)]) {
+        // tensors the export keeps (biases, norms) leave the external data file for the output
+        let exported = try ExternalDataFiles(modelPath: model).inlined(try QDQExporter.export(quantized, original: proto, source: model,
+                                                                                              narrowActivations: narrowActivations))
+        var outputs = QuantizedModelFile.outputs(exported, path: out, externalData: externalData)
+        if let packed {
+            let layers = quantized.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }
+            outputs.append((packed, Data(try PackedWeightFile.encode(layers, file: packed))))
+        }
+        return (exported, outputs)
     }
 
     static func percent(_ x: Double) -> String { String(format: "%.2f %%", x * 100) }

@@ -15,6 +15,8 @@ public struct TraceJob {
     /// Also HAWQ-V2's activation sensitivities (Hutchinson on each layer's input activation, with
     /// the weight traces' probe count and seed, at least 10 probes).
     public var activations = false
+    /// Also the measured loss increase of each layer alone quantized at each width (TraceJob+Measured.swift).
+    public var measured = false
 
     public init(inputs: JobInputs, options: TraceOptions, threads: Int?, out: String) {
         self.inputs = inputs
@@ -57,6 +59,7 @@ public struct TraceJob {
                     elements: a.elements, quantizationError: Dictionary(uniqueKeysWithValues: a.quantizationErrors.map { (String($0.key), $0.value) }))
             }
         }
+        if measured { try addMeasured(&report, graph: graph, dataset: dataset) }
         try report.validate(source: out)
         try writeAtomically(try report.encoded(), to: out)
         return result

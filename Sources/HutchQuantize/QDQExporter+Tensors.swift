@@ -46,7 +46,7 @@ extension ONNXTensorProto {
         return t
     }
 
-    static func floats(_ name: String, dims: [Int], _ values: [Float]) -> ONNXTensorProto {
+    public static func floats(_ name: String, dims: [Int], _ values: [Float]) -> ONNXTensorProto {
         var t = ONNXTensorProto()
         t.name = name
         t.dims = dims.map(Int64.init)

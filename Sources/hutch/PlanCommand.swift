@@ -8,8 +8,8 @@ struct PlanCommand: Command {
     static let summary = "choose a bit width per layer under size / BOPs / latency budgets"
     static let usage = """
         --sensitivity S.json [--bits 2,3,4,5,6,8] [--size-mb X | --avg-bits X | --size-frac F] [--bops-g X] \
-        [--latency-ms X --latency-table T] [--objective hawq-v3|eigenvalue|trace] [--solver exact|greedy] \
-        [--pin first,last=8,NODE=B] [--tie auto|none|A=B,...] [--activation-bits 8 | --act-bits 4,8] --out plan.json \
+        [--latency-ms X --latency-table T] [--objective hawq-v3|eigenvalue|trace|measured] [--check [--model M.onnx --data D.npz]] \
+        [--solver exact|greedy] [--pin first,last=8,NODE=B] [--tie auto|none|A=B,...] [--activation-bits 8 | --act-bits 4,8] --out plan.json \
         [--frontier frontier.json] [--svg frontier.svg]
         """
     static let flags: [Arguments.Flag] = [
@@ -19,6 +19,8 @@ struct PlanCommand: Command {
         .option("out", "PATH", "where to write plan.json (required)"),
         .option("frontier", "PATH", "also write the size-vs-Ω Pareto frontier as JSON"),
         .option("svg", "PATH", "also draw the frontier, uniform-precision points and the plan as SVG"),
+        .toggle("check", "also print predicted (second-order) against measured loss change per layer and width, and for the plan (needs `hutch trace --measured`)"),
+    ] + DataFlags.flags(data: "with --check and --model: also measure the whole plan's loss change on this .npz (x, y)") + [
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -28,6 +30,11 @@ struct PlanCommand: Command {
         job.solver = try PlanFlags.solver(arguments)
         job.model = arguments.string("model")
         (job.frontier, job.svg) = (arguments.string("frontier"), arguments.string("svg"))
+        job.check = arguments.has("check")
+        job.checkData = try DataFlags.source(arguments)
+        if job.checkData != nil && !(job.check && job.model != nil) {
+            throw CommandFailure(.usage, "--data (or --inputs/--labels) in hutch plan measures the whole plan for --check; give --check and --model too")
+        }
         let plan = try job.run()
         let t = plan.totals
         var line = "plan: Ω \(String(format: "%.6g", t.omega)), \(String(format: "%.4g", t.sizeMegabytes)) MB of weights "

@@ -14,7 +14,7 @@ enum PlanFlags {
         .option("bops-g", "X", "BOPs budget in 10^9 bit operations per example (MACs × weight bits × activation bits)"),
         .option("latency-ms", "X", "latency budget in ms (needs --latency-table)"),
         .option("latency-table", "PATH", "CSV or JSON table layer,bits,milliseconds"),
-        .option("objective", "NAME", "hawq-v3 (Tr/n·‖Q(W)−W‖², default), eigenvalue (λmax·‖Q(W)−W‖²) or trace (Tr·4^−b)"),
+        .option("objective", "NAME", "hawq-v3 (Tr/n·‖Q(W)−W‖², default), eigenvalue (λmax·‖Q(W)−W‖²), trace (Tr·4^−b) or measured (loss increase, `hutch trace --measured`)"),
         .option("solver", "NAME", "exact (proven optimal, default) or greedy (convex-hull MCKP)"),
         .option("pin", "LIST", "fix widths: first,last=8,NODE=4 (no =B: the layer's highest candidate; with --act-bits also its activation, "
                 + "NODE=w4a8 fixes both, NODE=a8 the activation only)"),

@@ -8,13 +8,14 @@ struct TraceCommand: Command {
     static let usage = """
         [--model M.onnx] [--data D.npz | --inputs X.npy --labels Y.npy] [--samples N] [--batch-size B] \
         [--method auto|exact|hutchinson|ggn] [--mode joint|layer] [--probes P | --tol T --max-probes P] [--seed S] \
-        [--probes-per-call K] [--threads T] [--memory GB] [--eigen] [--activations] [--bits 2,3,4,5,6,8] --out sensitivity.json
+        [--probes-per-call K] [--threads T] [--memory GB] [--eigen] [--activations] [--measured] [--bits 2,3,4,5,6,8] --out sensitivity.json
         """
     static let flags: [Arguments.Flag] = TraceFlags.flags + [
         .option("out", "PATH", "where to write sensitivity.json (required)"),
         .option("memory", "GB", "memory to plan for, in 10^9 bytes (default: the physical memory or the cgroup limit, the smaller): "
                     + "exact and ggn stack at most min(4 GiB, half of it) of activations per reverse pass (Protocols/README.md, \"Memory\")"),
         .toggle("activations", "also each layer's input-activation sensitivity (HAWQ-V2: Hutchinson on the activations, and their quantization errors); one process only"),
+        .toggle("measured", "also each layer's measured loss increase when it alone is quantized to each width of --bits (for `hutch plan --objective measured`); one process only"),
     ]
 
     static func run(_ arguments: Arguments) throws {
@@ -27,6 +28,7 @@ struct TraceCommand: Command {
         }
         var job = TraceJob(inputs: try TraceFlags.inputs(arguments), options: options, threads: threads, out: out)
         job.activations = arguments.has("activations")
+        job.measured = arguments.has("measured")
         print(traceSummary(try job.run(), outPath: out))
     }
 }

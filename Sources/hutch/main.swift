@@ -7,6 +7,7 @@ let commands: [any Command.Type] = [
     TraceCommand.self,
     PlanCommand.self,
     QuantizeCommand.self,
+    FinetuneCommand.self,
     RunCommand.self,
     CoordinatorCommand.self,
     WorkerCommand.self,

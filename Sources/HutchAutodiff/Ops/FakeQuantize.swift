@@ -1,8 +1,9 @@
 import HutchModel
 import HutchTensor
 
-/// Activation fake quantization (a QuantizeLinear -> DequantizeLinear pair), forward only:
-/// it exists to run the quantized model as onnxruntime does, not to be differentiated.
+/// Activation fake quantization (a QuantizeLinear -> DequantizeLinear pair): it exists to run
+/// the quantized model as onnxruntime does. Derivatives are refused, except the gradient of
+/// quantization-aware training when the executor asks for the straight-through estimator.
 struct FakeQuantizeRule: OpRule {
     let scale: Float, zeroPoint: Int32, minCode: Int32, maxCode: Int32
 
@@ -16,7 +17,10 @@ struct FakeQuantizeRule: OpRule {
     }
 
     func transpose<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ cot: Stacked<S>, need: [Bool], _ tape: Tape<S>) throws(ExecutionError) -> [Stacked<S>?] {
-        throw c.e.fakeQuantizeNotDifferentiable(c.node)
+        guard c.e.straightThroughFakeQuantize else { throw c.e.fakeQuantizeNotDifferentiable(c.node) }
+        var result = [Stacked<S>?](repeating: nil, count: c.x.count)
+        if need[0] { result[0] = c.e.straightThroughTranspose(c.x[0]!, cot, scale, zeroPoint, minCode, maxCode) }
+        return result
     }
 }
 
@@ -34,6 +38,19 @@ extension Executor {
             y.pointer[index] = Scalar((q - zero) * scale)
         }
         return y
+    }
+
+    /// The straight-through estimator as PyTorch's fake_quantize backward: the adjoint passes
+    /// where the rounded code lies inside [minCode, maxCode] and is 0 where the value saturates.
+    func straightThroughTranspose(_ x: Stacked<Scalar>, _ cot: Stacked<Scalar>, _ scale: Float, _ zeroPoint: Int32,
+                                  _ minCode: Int32, _ maxCode: Int32) -> Stacked<Scalar> {
+        let result = Stacked<Scalar>(shape: cot.shape, blocks: cot.blocks, zeroed: false)
+        let lo = Float(minCode), hi = Float(maxCode), zero = Float(zeroPoint)
+        for index in 0..<cot.count {
+            let q = (Float(x.pointer[index % x.count]) / scale).rounded(.toNearestOrEven) + zero
+            result.pointer[index] = q >= lo && q <= hi ? cot.pointer[index] : 0
+        }
+        return result
     }
 
     func fakeQuantizeNotDifferentiable(_ node: Node) -> ExecutionError {

@@ -4,6 +4,10 @@ the second-order prediction Omega/2 = Tr(H)/(2n) * ||Q_b(W) - W||^2 that the pla
 uniform and mixed 3-bit plans (paths given as arguments: uniform3.json mixed3.json).
 
     /root/hutch-venv/bin/python Tests/Fixtures/export/compare_perturbation.py UNIFORM.json MIXED.json
+    /root/hutch-venv/bin/python Tests/Fixtures/export/compare_perturbation.py --measured-json OUT.json
+
+--measured-json writes only {"base_loss": L0, "layers": {node: {"b": dLoss}}} for b in 2,3,4,5,6,8, the
+reference of `hutch trace --measured` (Tests/Fixtures/export/digits_measured.json).
 """
 import json, numpy as np, onnx, onnxruntime as ort, sys
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
@@ -24,6 +28,11 @@ def loss_acc(repl):
     z -= z.max(1, keepdims=True); lp = z - np.log(np.exp(z).sum(1, keepdims=True))
     return -lp[np.arange(len(y)), y].mean(), (z.argmax(1) == y).mean()
 L0, A0 = loss_acc({})
+if sys.argv[1:2] == ['--measured-json']:
+    table = {l['node']: {str(b): loss_acc({l['weight']: quant(inits[l['weight']], b)})[0] - L0 for b in (2, 3, 4, 5, 6, 8)}
+             for l in sens['layers']}
+    json.dump({'base_loss': L0, 'layers': table}, open(sys.argv[2], 'w'), indent=1, sort_keys=True)
+    sys.exit(0)
 print(f"float loss {L0:.4f} acc {A0:.4f}")
 for l in sens['layers']:
     w = inits[l['weight']]

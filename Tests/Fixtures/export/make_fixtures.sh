@@ -16,6 +16,7 @@ trap 'rm -rf "$WORK"' EXIT
 swift build -c release --product hutch >/dev/null
 HUTCH=.build/release/hutch
 $PY $HERE/make_sensitivity.py
+$PY $HERE/compare_perturbation.py --measured-json $HERE/digits_measured.json
 for b in 8 4 3 2; do
     $HUTCH plan --sensitivity $HERE/digits_sensitivity.json --bits $b --out "$WORK/uniform$b.json"
     $HUTCH quantize --model Examples/digits_resnet.onnx --plan "$WORK/uniform$b.json" --data Examples/digits.npz \
