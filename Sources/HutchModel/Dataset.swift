@@ -1,7 +1,8 @@
 import Foundation
 import HutchTensor
 
-/// Calibration data: inputs [N, ...] as float32 and one integer class label per example.
+/// Calibration data: inputs [N, ...] as float32 (several named inputs packed as [N, F],
+/// `DataInput`) and one integer class label per example.
 /// Built only through the validating initializers, so a `Dataset` is never empty, holds no
 /// NaN/Inf, and its labels are non-negative.
 public struct Dataset: Sendable {
@@ -9,6 +10,9 @@ public struct Dataset: Sendable {
     public private(set) var labels: [Int]
     /// The inputs came as integers (token ids), held as exact floats.
     public private(set) var holdsTokenIDs = false
+    /// The named arrays `inputs` packs, in packing order (`DataInput`); empty when the inputs are
+    /// one unnamed array (`x`, or --inputs X.npy).
+    public private(set) var parts: [DataInput] = []
 
     public var count: Int { labels.count }
     /// The shape of one example (inputs.shape without the batch dimension).
@@ -16,6 +20,47 @@ public struct Dataset: Sendable {
 
     /// Checks and converts the two arrays; the names say where they came from in messages.
     public init(inputs x: NumPyArray, labels y: NumPyArray, inputsName: String, labelsName: String) throws {
+        let floats = try Self.converted(x, name: inputsName)
+        holdsTokenIDs = x.integers() != nil
+        labels = try Self.classLabels(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
+        inputs = Tensor(shape: x.shape, data: floats)
+    }
+
+    /// Several named input arrays, one per graph input, packed in `DataInput.packingOrder`: each
+    /// example's arrays flattened and concatenated (one array keeps its own shape).
+    public init(named arrays: [String: NumPyArray], labels y: NumPyArray, source: String, labelsName: String) throws {
+        let names = DataInput.packingOrder(Array(arrays.keys))
+        guard let first = names.first, let firstArray = arrays[first] else {
+            throw ModelError.invalidData("\(source) holds no input array besides the labels")
+        }
+        let examples = firstArray.shape.first ?? 0
+        var columns: [[Float]] = []
+        for name in names {
+            let array = arrays[name]!
+            let floats = try Self.converted(array, name: "\(source) array '\(name)'")
+            guard array.shape[0] == examples else {
+                throw ModelError.invalidData("\(source) array '\(name)' has \(array.shape[0]) examples but array '\(first)' has \(examples)")
+            }
+            parts.append(DataInput(name: name, exampleShape: Array(array.shape.dropFirst()), holdsIntegers: array.integers() != nil))
+            columns.append(floats)
+        }
+        holdsTokenIDs = parts.allSatisfy(\.holdsIntegers)
+        labels = try Self.classLabels(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
+        if parts.count == 1 {
+            inputs = Tensor(shape: firstArray.shape, data: columns[0])
+            return
+        }
+        let sizes = parts.map(\.exampleSize)
+        var packed: [Float] = []
+        packed.reserveCapacity(examples * sizes.reduce(0, +))
+        for i in 0..<examples {
+            for (column, size) in zip(columns, sizes) { packed.append(contentsOf: column[(i * size)..<((i + 1) * size)]) }
+        }
+        inputs = Tensor(shape: [examples, sizes.reduce(0, +)], data: packed)
+    }
+
+    /// An input array as floats: float32, or integers below 2^24 (token ids, masks); not empty, finite.
+    private static func converted(_ x: NumPyArray, name inputsName: String) throws -> [Float] {
         let ids = x.integers()
         guard x.dtype == .float32 || ids != nil else {
             throw ModelError.invalidData("\(inputsName) has dtype \(x.dtype.name); inputs must be float32, or integer token ids; convert with x.astype(numpy.float32)")
@@ -23,22 +68,26 @@ public struct Dataset: Sendable {
         if let ids, let bad = ids.firstIndex(where: { abs($0) >= 1 << 24 }) {
             throw ModelError.invalidData("\(inputsName) has token id \(ids[bad]) at flat index \(bad); Hutch carries ids as exact float32, below 2^24")
         }
-        holdsTokenIDs = ids != nil
         guard x.shape.count >= 1, x.shape[0] > 0, x.count > 0 else {
             throw ModelError.invalidData("\(inputsName) is empty (shape \(x.shape)); Hutch needs at least one example")
-        }
-        guard let rawLabels = y.integers() else {
-            throw ModelError.invalidData("\(labelsName) has dtype \(y.dtype.name); labels must be integer class indices (int64, int32 or uint8)")
-        }
-        guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
-            throw ModelError.invalidData("\(labelsName) has shape \(y.shape); labels must be one class index per example, shape [\(x.shape[0])]")
-        }
-        guard y.shape[0] == x.shape[0] else {
-            throw ModelError.invalidData("\(labelsName) has \(y.shape[0]) labels but \(inputsName) has \(x.shape[0]) examples")
         }
         if let bad = x.firstNonFinite() {
             let perExample = max(1, x.count / x.shape[0])
             throw ModelError.invalidData("\(inputsName) has NaN or infinity at flat index \(bad) (example \(bad / perExample)); clean the data")
+        }
+        return x.floats()
+    }
+
+    /// One class index per example.
+    private static func classLabels(_ y: NumPyArray, examples: Int, labelsName: String, inputsName: String) throws -> [Int] {
+        guard let rawLabels = y.integers() else {
+            throw ModelError.invalidData("\(labelsName) has dtype \(y.dtype.name); labels must be integer class indices (int64, int32 or uint8)")
+        }
+        guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
+            throw ModelError.invalidData("\(labelsName) has shape \(y.shape); labels must be one class index per example, shape [\(examples)]")
+        }
+        guard y.shape[0] == examples else {
+            throw ModelError.invalidData("\(labelsName) has \(y.shape[0]) labels but \(inputsName) has \(examples) examples")
         }
         var labels: [Int] = []
         labels.reserveCapacity(rawLabels.count)
@@ -48,8 +97,7 @@ public struct Dataset: Sendable {
             }
             labels.append(Int(label))
         }
-        self.inputs = Tensor(shape: x.shape, data: x.floats())
-        self.labels = labels
+        return labels
     }
 
     /// Loads an .npz with arrays `x` (inputs) and `y` (labels).
@@ -57,14 +105,22 @@ public struct Dataset: Sendable {
         try self.init(npz: try ONNXLoader.readFile(url), source: url.path)
     }
 
-    /// An .npz's bytes with arrays `x` (inputs) and `y` (labels); `source` names it in messages.
+    /// An .npz's bytes; `source` names it in messages. The labels are array `y`, else `labels`;
+    /// the inputs are array `x` (the model's only input, whatever its name), else every other
+    /// array, each matched to the graph input of its name by `validate`.
     public init(npz bytes: [UInt8], source: String) throws {
         let arrays = try NumPyArchive.readNPZ(bytes, source: source)
-        guard let x = arrays["x"], let y = arrays["y"] else {
+        let labelsKey = arrays["y"] != nil ? "y" : "labels"
+        var named = arrays
+        guard let y = named.removeValue(forKey: labelsKey), !named.isEmpty else {
             let names = arrays.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            throw ModelError.invalidData("\(source): needs arrays 'x' (inputs) and 'y' (labels) but holds \(names.isEmpty ? "none" : names); save with numpy.savez(path, x=inputs, y=labels)")
+            throw ModelError.invalidData("\(source): needs the labels as array 'y' (or 'labels') and the inputs as array 'x' or one array per model input, named as the input, but holds \(names.isEmpty ? "none" : names); save with numpy.savez(path, x=inputs, y=labels)")
         }
-        try self.init(inputs: x, labels: y, inputsName: "\(source) array 'x'", labelsName: "\(source) array 'y'")
+        if let x = arrays["x"] {
+            try self.init(inputs: x, labels: y, inputsName: "\(source) array 'x'", labelsName: "\(source) array '\(labelsKey)'")
+        } else {
+            try self.init(named: named, labels: y, source: source, labelsName: "\(source) array '\(labelsKey)'")
+        }
     }
 
     /// Loads inputs and labels from two .npy files.
@@ -73,9 +129,24 @@ public struct Dataset: Sendable {
                       inputsName: inputs.path, labelsName: labels.path)
     }
 
-    /// Checks the data against the model: per-example shape equals the model input's, and every
-    /// label is below the number of classes (the logits' second dimension).
+    /// Checks the data against the model: per-example shape equals the model input's (each named
+    /// array against the graph input of its name), and every label is below the number of
+    /// classes (the logits' second dimension).
     public func validate(against graph: Graph, modelName: String = "the model") throws {
+        if graph.dataInputs.count > 1 || !parts.isEmpty {
+            try validateNamedInputs(against: graph, modelName: modelName)
+        } else {
+            try validateSingleInput(against: graph, modelName: modelName)
+        }
+        guard let classes = graph.classCount else {
+            throw ModelError.invalidData("\(modelName) output has no static class count")
+        }
+        if let bad = labels.firstIndex(where: { $0 >= classes }) {
+            throw ModelError.invalidData("label \(labels[bad]) at index \(bad) is out of range: \(modelName) has \(classes) classes (0...\(classes - 1))")
+        }
+    }
+
+    private func validateSingleInput(against graph: Graph, modelName: String) throws {
         let inputValue = graph.values[graph.input.index]
         let expected = (inputValue.shape ?? []).dropFirst().map { $0 ?? -1 }
         guard holdsTokenIDs == graph.inputHoldsTokenIDs else {
@@ -86,11 +157,32 @@ public struct Dataset: Sendable {
         guard expected == exampleShape else {
             throw ModelError.invalidData("inputs have per-example shape \(exampleShape) but \(modelName) input '\(inputValue.name)' expects \(expected); reshape the data to [N, \(expected.map(String.init).joined(separator: ", "))]")
         }
-        guard let classes = graph.classCount else {
-            throw ModelError.invalidData("\(modelName) output has no static class count")
+    }
+
+    /// Named arrays against the graph inputs of the same names (the packing order is the same on both sides).
+    private func validateNamedInputs(against graph: Graph, modelName: String) throws {
+        let wanted = graph.dataInputs.map { "'\($0.name)'" }.joined(separator: ", ")
+        guard !parts.isEmpty else {
+            throw ModelError.invalidData("\(modelName) has \(graph.dataInputs.count) inputs (\(wanted)): give --data D.npz with one array per input, named as the input, and the labels as array 'y' (or 'labels')")
         }
-        if let bad = labels.firstIndex(where: { $0 >= classes }) {
-            throw ModelError.invalidData("label \(labels[bad]) at index \(bad) is out of range: \(modelName) has \(classes) classes (0...\(classes - 1))")
+        let given = Dictionary(parts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for input in graph.dataInputs {
+            guard let part = given[input.name] else {
+                let names = parts.map { "'\($0.name)'" }.joined(separator: ", ")
+                throw ModelError.invalidData("the data has no array '\(input.name)' for \(modelName) input '\(input.name)' (input arrays: \(names); the labels are array 'y', or 'labels' when there is no 'y')")
+            }
+            guard part.exampleShape == input.exampleShape else {
+                throw ModelError.invalidData("array '\(part.name)' has per-example shape \(part.exampleShape) but \(modelName) input '\(input.name)' expects \(input.exampleShape)")
+            }
+            guard part.holdsIntegers == input.holdsIntegers else {
+                throw ModelError.invalidData(input.holdsIntegers
+                    ? "\(modelName) input '\(input.name)' takes integers but array '\(part.name)' is float32; save it as int64"
+                    : "array '\(part.name)' holds integers but \(modelName) input '\(input.name)' is float32; convert it with astype(numpy.float32)")
+            }
+        }
+        let known = Set(graph.dataInputs.map(\.name))
+        if let extra = parts.first(where: { !known.contains($0.name) }) {
+            throw ModelError.invalidData("array '\(extra.name)' is no input of \(modelName) (its inputs: \(wanted)); the labels are array 'y', or 'labels' when there is no 'y'")
         }
     }
 

@@ -25,6 +25,8 @@ struct GraphBuilder {
     var batchLayouts: [ValueID: BatchLayout] = [:]
     /// Whether the graph input is integer token ids (they travel as floats, exact below 2^24).
     var inputHoldsTokenIDs = false
+    /// The graph's data inputs, in packing order.
+    var described: [DataInput] = []
     /// The nodes that read each name of the ONNX graph, with the input position they read it at.
     var consumers: [String: [(node: ONNXNodeProto, position: Int)]] = [:]
     /// The graph's output names.
@@ -46,14 +48,13 @@ struct GraphBuilder {
             bindings[tensor.name] = .constant(try tensor.constant(source: source, external: external))
         }
         let dataInputs = graph.inputs.filter { bindings[$0.name] == nil }
-        guard dataInputs.count == 1, let input = dataInputs.first else {
-            let names = dataInputs.map { "'\($0.name)'" }.joined(separator: ", ")
-            throw ModelError.invalidModel("\(source): the graph has \(dataInputs.count) data inputs (\(names)); Hutch needs exactly one (the batch of examples)")
+        guard !dataInputs.isEmpty else {
+            throw ModelError.invalidModel("\(source): the graph has no data input (every input is an initializer); Hutch needs the batch of examples as an input")
         }
         guard graph.outputs.count == 1, let output = graph.outputs.first else {
             throw ModelError.invalidModel("\(source): the graph has \(graph.outputs.count) outputs; Hutch needs exactly one (the logits)")
         }
-        let inputID = try addInput(input)
+        let inputID = try addInputs(dataInputs)
         graphOutputs = Set(graph.outputs.map(\.name))
         for node in graph.nodes {
             for (position, name) in node.inputs.enumerated() where !name.isEmpty { consumers[name, default: []].append((node, position)) }
@@ -74,17 +75,55 @@ struct GraphBuilder {
         for (id, layout) in batchLayouts { values[id.index].batchFactor = layout.factor }
         var graph = Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
         graph.inputHoldsTokenIDs = inputHoldsTokenIDs
+        graph.dataInputs = described
         return graph
     }
 
-    private mutating func addInput(_ input: ONNXValueInfoProto) throws -> ValueID {
+    /// The IR input: the one data input itself, or several packed into one (`DataInput`): each
+    /// is bound to a Slice of the packed input's flat columns, reshaped to its own shape.
+    private mutating func addInputs(_ inputs: [ONNXValueInfoProto]) throws -> ValueID {
+        var checked: [DataInput] = []
+        for input in inputs { checked.append(try describeInput(input)) }
+        if inputs.count == 1 {
+            described = checked
+            inputHoldsTokenIDs = checked[0].holdsIntegers
+            let id = addValue(inputs[0].name, shape: [nil] + checked[0].exampleShape.map { $0 })
+            bindings[inputs[0].name] = .value(id)
+            return id
+        }
+        let byName = Dictionary(checked.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        guard byName.count == checked.count else {
+            throw ModelError.invalidModel("\(source): two graph inputs have the same name")
+        }
+        described = DataInput.packingOrder(checked.map(\.name)).compactMap { byName[$0] }
+        inputHoldsTokenIDs = described.allSatisfy(\.holdsIntegers)
+        guard let width = checkedProduct([described.reduce(0) { $0 + $1.exampleSize }]), width <= SizeLimits.elementsPerExample else {
+            throw ModelError.invalidModel("\(source): the graph inputs together are too large (over 2^32 elements per example)")
+        }
+        let packed = addValue(Self.packedInputName, shape: [nil, width])
+        var offset = 0
+        for input in described {
+            let columns = Array(offset..<(offset + input.exampleSize))
+            offset += input.exampleSize
+            let flat = try emit("\(input.name)/unpack", .take(axis: 1, indices: columns), [packed],
+                                output: "\(input.name)/flat", shape: [nil, input.exampleSize])
+            try emit("\(input.name)/reshape", .reshape(shape: [0] + input.exampleShape), [flat],
+                     output: input.name, shape: [nil] + input.exampleShape.map { $0 })
+        }
+        return packed
+    }
+
+    /// The name of the packed input of a graph with several data inputs (not an ONNX name).
+    static let packedInputName = "hutch:packed_inputs"
+
+    /// Checks one graph input: float32, or int64/int32 (token ids, masks), every dimension but the batch fixed.
+    private mutating func describeInput(_ input: ONNXValueInfoProto) throws -> DataInput {
         let what = "\(source): graph input '\(input.name)'"
         let integer: Set<Int32> = [ONNXTensorProto.DataType.int64.rawValue, ONNXTensorProto.DataType.int32.rawValue]
         guard input.elemType == ONNXTensorProto.DataType.float.rawValue || input.elemType.map(integer.contains) == true else {
             let type = input.elemType.flatMap { ONNXTensorProto.DataType(rawValue: $0)?.name } ?? "unknown"
             throw ModelError.invalidModel("\(what) has element type \(type); Hutch needs a float32 input or int64/int32 token ids")
         }
-        inputHoldsTokenIDs = input.elemType.map(integer.contains) == true
         guard let dims = input.shape, !dims.isEmpty else {
             throw ModelError.invalidModel("\(what) has no shape; export with a fixed example shape (e.g. [N, 3, 32, 32])")
         }
@@ -99,9 +138,7 @@ struct GraphBuilder {
         guard let elements = checkedProduct(shape.compactMap { $0 }), elements <= SizeLimits.elementsPerExample else {
             throw ModelError.invalidModel("\(what) shape \(describe(shape)) is too large (over 2^32 elements per example)")
         }
-        let id = addValue(input.name, shape: shape)
-        bindings[input.name] = .value(id)
-        return id
+        return DataInput(name: input.name, exampleShape: shape.compactMap { $0 }, holdsIntegers: input.elemType.map(integer.contains) == true)
     }
 
     mutating func addValue(_ name: String, shape: [Int?]) -> ValueID {

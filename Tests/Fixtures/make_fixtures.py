@@ -351,12 +351,15 @@ class TinyBERT(nn.Module):
         self.pool, self.head = nn.Linear(dim, dim), nn.Linear(dim, classes)
         randomize_norms(self, gen)
 
-    def forward(self, ids):
+    def forward(self, ids, mask=None):
         x = self.ln0(self.words(ids) + self.positions[self.position_ids])
         n, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
         q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
-        attention = torch.softmax((q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5, dim=-1)
+        scores = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
+        if mask is not None:  # attention_mask (1 token, 0 padding) as Hugging Face BERT adds it
+            scores = scores + (1.0 - mask[:, None, None, :].to(x.dtype)) * -10000.0
+        attention = torch.softmax(scores, dim=-1)
         x = x + self.proj((attention @ v).transpose(1, 2).reshape(n, t, d))
         x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
         return self.head(torch.tanh(self.pool(x[:, 0])))
@@ -464,18 +467,25 @@ def quiet():
                 logging.disable(logging.NOTSET)
 
 
-def export(model, x, path, exporter, opset, **extra):
-    """Export with a dynamic batch axis; input 'input', output 'logits'."""
+def as_args(x):
+    """The model's positional inputs: one tensor, or a tuple of them (input_ids, attention_mask)."""
+    return x if isinstance(x, tuple) else (x,)
+
+
+def export(model, x, path, exporter, opset, input_names=("input",), **extra):
+    """Export with a dynamic batch axis; inputs `input_names` (one per tensor of x), output 'logits'."""
+    args, names = as_args(x), list(input_names)
     with quiet():
         if exporter == "torchscript":
-            torch.onnx.export(model, (x,), path, dynamo=False, opset_version=opset,
-                              input_names=["input"], output_names=["logits"],
-                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **extra)
+            torch.onnx.export(model, args, path, dynamo=False, opset_version=opset,
+                              input_names=names, output_names=["logits"],
+                              dynamic_axes={**{n: {0: "batch"} for n in names}, "logits": {0: "batch"}}, **extra)
         elif exporter == "dynamo":
             # external_data=False: the dynamo exporter otherwise writes PATH.data beside the model.
-            torch.onnx.export(model, (x,), path, dynamo=True, external_data=False, opset_version=opset,
-                              input_names=["input"], output_names=["logits"],
-                              dynamic_shapes=({0: torch.export.Dim("batch")},), **extra)
+            batch = torch.export.Dim("batch")
+            torch.onnx.export(model, args, path, dynamo=True, external_data=False, opset_version=opset,
+                              input_names=names, output_names=["logits"],
+                              dynamic_shapes=tuple({0: batch} for _ in args), **extra)
         else:
             raise ValueError(exporter)
     proto = onnx.load(path)
@@ -486,10 +496,11 @@ def export(model, x, path, exporter, opset, **extra):
 
 
 def ort_logits(path, x):
+    """x: one array, or a dict of arrays by input name."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-    return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    return sess.run(None, x if isinstance(x, dict) else {sess.get_inputs()[0].name: x})[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -564,7 +575,7 @@ def gauss_newton_trace(ref, params, name, x, y):
     w = params[name]
 
     def logits_of(wv):
-        return functional_call(ref, {**params, name: wv}, (x,))
+        return functional_call(ref, {**params, name: wv}, as_args(x))
 
     logits = logits_of(w).detach()
     jac = torch.func.jacrev(logits_of)(w)  # [N, C, *w.shape]
@@ -579,7 +590,7 @@ def gauss_newton_trace(ref, params, name, x, y):
 def hessian_trace(ref, params, name, x, y):
     """Trace of the Hessian block of the mean cross-entropy w.r.t. one weight tensor alone."""
     def loss_of(wv):
-        return F.cross_entropy(functional_call(ref, {**params, name: wv}, (x,)), y)
+        return F.cross_entropy(functional_call(ref, {**params, name: wv}, as_args(x)), y)
 
     h = torch.func.hessian(loss_of)(params[name])
     k = params[name].numel()
@@ -591,6 +602,8 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     """All reference arrays for one model; keys are ONNX initializer names, and arrays of a
     weight stored transposed in the ONNX file are transposed to match it."""
     x = torch.from_numpy(x32) if "vocabulary" in spec else torch.from_numpy(x32).double()   # token ids stay integers
+    if "mask" in spec:
+        x = (x, torch.from_numpy(spec["mask"]))
     yt = torch.from_numpy(y)
     params = {n: p.detach().clone() for n, p in ref.named_parameters()}
     # constants to Hutch: BN statistics, and tables the loader folds away (Swin's relative
@@ -601,7 +614,7 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
 
     for p in params.values():
         p.requires_grad_(True)
-    logits64 = functional_call(ref, params, (x,))
+    logits64 = functional_call(ref, params, as_args(x))
     loss = F.cross_entropy(logits64, yt)
     names = list(params)
     grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=True)
@@ -626,7 +639,7 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
                    for n in names}
         for t in shifted.values():
             t.requires_grad_(True)
-        l = F.cross_entropy(functional_call(ref, shifted, (x,)), yt)
+        l = F.cross_entropy(functional_call(ref, shifted, as_args(x)), yt)
         g = torch.autograd.grad(l, [shifted[n] for n in probe_names])
         return dict(zip(probe_names, g))
     gp, gm = grad_at(eps), grad_at(-eps)
@@ -640,9 +653,9 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
         return t.T if n in transposed else t
 
     out = {
-        "x": x32,
+        **({"input_ids": x32, "attention_mask": spec["mask"]} if "mask" in spec else {"x": x32}),
         "y": y,
-        "logits": model(torch.from_numpy(x32)).detach().numpy().astype(np.float32),
+        "logits": model(*(torch.from_numpy(a) for a in ((x32, spec["mask"]) if "mask" in spec else (x32,)))).detach().numpy().astype(np.float32),
         "logits64": logits64.detach().numpy(),
         "loss": np.array([float(loss.detach())], dtype=np.float64),
     }
@@ -696,13 +709,13 @@ def activation_traces(ref, x, y, mapping):
             continue
         seen = {}
         hook = module.register_forward_pre_hook(lambda m, inputs: seen.setdefault("a", inputs[0].detach()))
-        ref(x)
+        ref(*as_args(x))
         hook.remove()
 
         def loss_at(a, module=module):
             replace = module.register_forward_pre_hook(lambda m, inputs: (a,))
             try:
-                return F.cross_entropy(ref(x), y)
+                return F.cross_entropy(ref(*as_args(x)), y)
             finally:
                 replace.remove()
 
@@ -747,6 +760,14 @@ SPECS = [
     dict(name="tiny_bert_dynamo", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
          folded_parameters=("positions",),
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=913),
+    # padding: per example, how many trailing tokens the attention mask hides (the first two,
+    # the export's example, differ so the mask is not a constant to the exporter)
+    dict(name="tiny_bert_mask", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
+         padding=(0, 2, 3, 0, 1, 0, 5, 0), folded_parameters=("positions",),
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=916),
+    dict(name="tiny_bert_mask_dynamo", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
+         padding=(0, 2, 3, 0, 1, 0, 5, 0), folded_parameters=("positions",),
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=917),
     dict(name="tiny_convnext", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
          exporter="torchscript", opset=14, fold=False, piecewise_linear=False, x_scale=1.0, seed=903),
     dict(name="tiny_convnext_dynamo", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
@@ -773,9 +794,17 @@ def make_model_fixture(spec):
     else:
         x32 = (spec["x_scale"] * torch.randn(spec["batch"], *spec["input"], generator=gen)).numpy().astype(np.float32)
     y = torch.randint(0, spec["classes"], (spec["batch"],), generator=gen).numpy().astype(np.int64)
+    example = torch.from_numpy(x32[:2])
+    inputs32 = x32
+    if spec.get("padding"):  # an attention mask: example i keeps its first tokens - padding[i]
+        tokens = x32.shape[1]
+        spec = dict(spec, mask=np.array([[1] * (tokens - p) + [0] * p for p in spec["padding"]], dtype=np.int64))
+        example = (example, torch.from_numpy(spec["mask"][:2]))
+        inputs32 = {"input_ids": x32, "attention_mask": spec["mask"]}
 
     path = os.path.join(HERE, f"{name}.onnx")
-    proto = export(model, torch.from_numpy(x32[:2]), path, spec["exporter"], spec["opset"],
+    proto = export(model, example, path, spec["exporter"], spec["opset"],
+                   input_names=("input_ids", "attention_mask") if "mask" in spec else ("input",),
                    **spec.get("export_extra", {}))
     ops = [n.op_type for n in proto.graph.node]
     if spec.get("fold"):
@@ -797,7 +826,7 @@ def make_model_fixture(spec):
 
     out, report, fd_err = references(spec, model, ref, proto, mapping, transposed, x32, y, spec["seed"])
 
-    ort_out = ort_logits(path, x32)
+    ort_out = ort_logits(path, inputs32)
     d_ort = float(np.abs(ort_out - out["logits"]).max())
     d_fold = float(np.abs(out["logits64"] - out["logits"]).max())
     assert d_ort < ORT_TOL, f"{name}: onnxruntime vs torch logits differ by {d_ort}"

@@ -61,11 +61,12 @@ final class HutchinsonTests: XCTestCase {
     /// and PyTorch's MultiheadAttention that moves the batch and folds the heads into it, the
     /// dynamo exporter's scaled-dot-product attention with its mask and IsNaN guard, torchvision's
     /// Swin with padding, shifted windows folded into the batch and a constant mask, a BERT-style
-    /// classifier on int64 token ids with an embedding lookup, ConvNeXt
+    /// classifier on int64 token ids with an embedding lookup, and with an attention_mask input
+    /// padding some examples, ConvNeXt
     /// blocks with LayerNorm and GELU, ShuffleNet units with Split, Slice and a channel shuffle),
     /// from both exporters: the true Hessian traces, several negative; exact mode is refused.
     func testTransformerAndModernCNNTrueTraces() throws {
-        for name in ["tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_convnext", "tiny_convnext_dynamo", "tiny_shuffle", "tiny_shuffle_ts"] {
+        for name in ["tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_bert_mask", "tiny_bert_mask_dynamo", "tiny_convnext", "tiny_convnext_dynamo", "tiny_shuffle", "tiny_shuffle_ts"] {
             try checkAgreement(name, mode: .joint, probes: 200, batchSize: 4)
             XCTAssertNotNil(try Fixtures.load(name).graph.exactTraceObstacle, "\(name): not piecewise linear")
         }
