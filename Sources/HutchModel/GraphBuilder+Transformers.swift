@@ -5,7 +5,7 @@
 extension GraphBuilder {
     static let transformerOpTypes: Set<String> = [
         "Transpose", "Slice", "Split", "Gather", "Erf", "Gelu", "Sqrt", "Pow", "Reciprocal", "Softmax", "LogSoftmax",
-        "LayerNormalization", "Expand", "IsNaN", "Pad", "Cast",
+        "LayerNormalization", "Expand", "IsNaN", "Pad", "Cast", "Where",
     ]
 
     /// Lowers `node` when it is one of `transformerOpTypes`; false when it is not.
@@ -14,6 +14,10 @@ extension GraphBuilder {
         let what = "\(source): node '\(name)' (\(node.opType))"
         func fail(_ message: String) -> ModelError { .invalidModel("\(what): \(message)") }
         guard let output = node.outputs.first, !output.isEmpty else { throw fail("has no output") }
+        if node.opType == "Where" {
+            try lowerConstantWhere(node, name: name, operands: operands, output: output, fail: fail)
+            return true
+        }
         if node.opType == "Cast" {
             // data is carried as float (integer inputs as exact floats), so a cast to a float
             // type is the identity: an attention mask's `.to(dtype)`

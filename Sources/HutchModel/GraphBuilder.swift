@@ -69,8 +69,10 @@ struct GraphBuilder {
             throw ModelError.invalidModel("\(source): graph output '\(output.name)' is a constant; it must depend on the input")
         }
         let outputShape = values[outputID.index].shape ?? []
-        guard outputShape.count == 2, outputShape[0] == nil, batchFactor(of: outputID) == 1, let classes = outputShape[1], classes >= 1 else {
-            throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs classifier logits [N, classes]")
+        // [N, classes] (classification, regression) or [N, tokens, vocabulary] (token heads)
+        guard (2...3).contains(outputShape.count), outputShape[0] == nil, batchFactor(of: outputID) == 1,
+              outputShape.dropFirst().allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs logits [N, classes] or token logits [N, tokens, vocabulary]")
         }
         for (id, layout) in batchLayouts { values[id.index].batchFactor = layout.factor }
         var graph = Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()

@@ -365,6 +365,64 @@ class TinyBERT(nn.Module):
         return self.head(torch.tanh(self.pool(x[:, 0])))
 
 
+class TinyTagger(nn.Module):
+    """Token classification: an embedding, LayerNorm and a tanh-GELU MLP give logits [N, T, tags]
+    for every token (loss token-ce, labels [N, T] with -100 on tokens that do not count)."""
+
+    def __init__(self, vocabulary=20, dim=8, tokens=6, tags=5):
+        super().__init__()
+        gen = torch.Generator().manual_seed(16)
+        self.words = nn.Embedding(vocabulary, dim)
+        self.positions = nn.Parameter(0.5 * torch.randn(tokens, dim, generator=gen))
+        self.ln, self.fc1, self.fc2 = nn.LayerNorm(dim), nn.Linear(dim, 2 * dim), nn.Linear(2 * dim, tags)
+        randomize_norms(self, gen)
+
+    def forward(self, ids):
+        x = self.ln(self.words(ids) + self.positions)
+        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))
+
+
+class TinyRegressor(nn.Module):
+    """Regression: a tanh MLP with two real outputs per example (loss mse, float targets [N, 2])."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(12, 10), nn.Linear(10, 6), nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.fc3(torch.tanh(self.fc2(torch.tanh(self.fc1(x.flatten(1))))))
+
+
+class TinyGPT2(nn.Module):
+    """A GPT-2-style decoder: token and position embeddings, one pre-LayerNorm block with causal
+    self-attention (the future masked by a lower-triangular constant through Where), a tanh-GELU
+    MLP, a final LayerNorm and a language-model head: logits [N, T, V] (loss token-ce; labels
+    are the next token, -100 on the last position and on padding)."""
+
+    def __init__(self, vocabulary=20, dim=8, tokens=6, heads=2):
+        super().__init__()
+        gen = torch.Generator().manual_seed(17)
+        self.heads = heads
+        self.words = nn.Embedding(vocabulary, dim)
+        self.positions = nn.Parameter(0.5 * torch.randn(tokens, dim, generator=gen))
+        self.register_buffer("causal", torch.tril(torch.ones(tokens, tokens, dtype=torch.bool)))
+        self.ln1, self.qkv, self.proj = nn.LayerNorm(dim), nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.ln2, self.fc1, self.fc2 = nn.LayerNorm(dim), nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+        self.ln_f, self.lm_head = nn.LayerNorm(dim), nn.Linear(dim, vocabulary, bias=False)
+        randomize_norms(self, gen)
+
+    def forward(self, ids):
+        x = self.words(ids) + self.positions
+        n, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        scores = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
+        scores = torch.where(self.causal, scores, torch.tensor(-10000.0, dtype=scores.dtype))
+        x = x + self.proj((torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(n, t, d))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x)), approximate="tanh"))
+        return self.lm_head(self.ln_f(x))
+
+
 class TinyConvNeXt(nn.Module):
     """ConvNeXt block: depthwise conv, channels-last LayerNorm (Transpose), pointwise Linears
     exported as MatMul with an [in, out] weight, tanh GELU, layer scale; mean over the spatial
@@ -587,10 +645,21 @@ def gauss_newton_trace(ref, params, name, x, y):
     return float(((a @ jac) ** 2).sum() / n)
 
 
-def hessian_trace(ref, params, name, x, y):
-    """Trace of the Hessian block of the mean cross-entropy w.r.t. one weight tensor alone."""
+def loss_function(spec):
+    """The fixture's loss head (Protocols/README.md, "Loss"): ce on [N, C], token-ce on [N, T, V]
+    with labels [N, T] (-100 ignored, mean over the tokens that count), mse on float targets."""
+    kind = spec.get("loss", "ce")
+    if kind == "token-ce":
+        return lambda logits, y: F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100)
+    if kind == "mse":
+        return lambda out, y: F.mse_loss(out, y)
+    return F.cross_entropy
+
+
+def hessian_trace(ref, params, name, x, y, loss=F.cross_entropy):
+    """Trace of the Hessian block of the mean loss w.r.t. one weight tensor alone."""
     def loss_of(wv):
-        return F.cross_entropy(functional_call(ref, {**params, name: wv}, as_args(x)), y)
+        return loss(functional_call(ref, {**params, name: wv}, as_args(x)), y)
 
     h = torch.func.hessian(loss_of)(params[name])
     k = params[name].numel()
@@ -604,7 +673,8 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     x = torch.from_numpy(x32) if "vocabulary" in spec else torch.from_numpy(x32).double()   # token ids stay integers
     if "mask" in spec:
         x = (x, torch.from_numpy(spec["mask"]))
-    yt = torch.from_numpy(y)
+    yt = torch.from_numpy(y) if y.dtype.kind == "i" else torch.from_numpy(y).double()
+    loss_of = loss_function(spec)
     params = {n: p.detach().clone() for n, p in ref.named_parameters()}
     # constants to Hutch: BN statistics, and tables the loader folds away (Swin's relative
     # position bias, gathered by a constant index)
@@ -615,7 +685,7 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     for p in params.values():
         p.requires_grad_(True)
     logits64 = functional_call(ref, params, as_args(x))
-    loss = F.cross_entropy(logits64, yt)
+    loss = loss_of(logits64, yt)
     names = list(params)
     grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=True)
     grad = dict(zip(names, grads))
@@ -639,7 +709,7 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
                    for n in names}
         for t in shifted.values():
             t.requires_grad_(True)
-        l = F.cross_entropy(functional_call(ref, shifted, as_args(x)), yt)
+        l = loss_of(functional_call(ref, shifted, as_args(x)), yt)
         g = torch.autograd.grad(l, [shifted[n] for n in probe_names])
         return dict(zip(probe_names, g))
     gp, gm = grad_at(eps), grad_at(-eps)
@@ -674,7 +744,7 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     report = []
     for node, op, w_init, _ in quantizable_layers(proto):
         tname = weight_of[w_init]
-        t, h = hessian_trace(ref, detached, tname, x, yt)
+        t, h = hessian_trace(ref, detached, tname, x, yt, loss_of)
         out[f"trace:{w_init}"] = np.array([t], dtype=np.float64)
         # Layer-restricted HVP H_WW v0_W (Hutchinson `layer` mode), by double backprop, checked
         # against the explicit Hessian block from torch.func.hessian.
@@ -683,13 +753,13 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
         hvl_err = float((explicit - hvl.flatten()).norm() / hvl.flatten().norm())
         assert hvl_err < 1e-10, f"{spec['name']} {w_init}: layer HVP vs explicit Hessian block {hvl_err:.1e}"
         out[f"hvl0:{w_init}"] = as_onnx(tname, hvl)
-        gn = gauss_newton_trace(ref, detached, tname, x, yt)
+        gn = gauss_newton_trace(ref, detached, tname, x, yt) if "loss" not in spec else float("nan")   # CE's A_i only
         rel = abs(gn - t) / max(abs(t), 1e-300)
         if spec["piecewise_linear"]:
             assert rel < TRACE_RTOL, f"{spec['name']} {w_init}: hessian trace {t} vs Gauss-Newton {gn}"
             out[f"gn_trace:{w_init}"] = np.array([gn], dtype=np.float64)
         report.append((node, op, w_init, tuple(detached[tname].shape), t, gn, rel))
-    if not spec["piecewise_linear"]:
+    if not spec["piecewise_linear"] and "loss" not in spec:
         worst = max(r[-1] for r in report)
         assert worst > 1e-6, f"{spec['name']}: Gauss-Newton equals the Hessian trace, model looks linear"
     if spec.get("activation_traces"):
@@ -768,6 +838,18 @@ SPECS = [
     dict(name="tiny_bert_mask_dynamo", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
          padding=(0, 2, 3, 0, 1, 0, 5, 0), folded_parameters=("positions",),
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=917),
+    # loss heads: token classification, regression, and a GPT-2-style language model
+    dict(name="tiny_tagger", make=TinyTagger, input=(6,), vocabulary=20, batch=6, classes=5, loss="token-ce",
+         ignored=((0, 5), (1, 0), (1, 1), (3, 4), (4, 2)), folded_parameters=("positions",),
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=918),
+    dict(name="tiny_regressor", make=TinyRegressor, input=(3, 4), batch=10, classes=2, loss="mse",
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=919),
+    dict(name="tiny_gpt2", make=TinyGPT2, input=(6,), vocabulary=20, batch=6, classes=20, loss="token-ce",
+         next_token=True, ignored=((2, 3), (2, 4), (5, 0)), folded_parameters=("positions",),
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=920),
+    dict(name="tiny_gpt2_dynamo", make=TinyGPT2, input=(6,), vocabulary=20, batch=6, classes=20, loss="token-ce",
+         next_token=True, ignored=((2, 3), (2, 4), (5, 0)), folded_parameters=("positions",),
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=921),
     dict(name="tiny_convnext", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
          exporter="torchscript", opset=14, fold=False, piecewise_linear=False, x_scale=1.0, seed=903),
     dict(name="tiny_convnext_dynamo", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
@@ -794,6 +876,14 @@ def make_model_fixture(spec):
     else:
         x32 = (spec["x_scale"] * torch.randn(spec["batch"], *spec["input"], generator=gen)).numpy().astype(np.float32)
     y = torch.randint(0, spec["classes"], (spec["batch"],), generator=gen).numpy().astype(np.int64)
+    if spec.get("loss") == "token-ce" and spec.get("next_token"):  # language modelling: the next token
+        y = np.concatenate([x32[:, 1:], np.full((spec["batch"], 1), -100)], axis=1).astype(np.int64)
+    elif spec.get("loss") == "token-ce":
+        y = torch.randint(0, spec["classes"], (spec["batch"], *spec["input"]), generator=gen).numpy().astype(np.int64)
+    elif spec.get("loss") == "mse":
+        y = torch.randn(spec["batch"], spec["classes"], generator=gen).numpy().astype(np.float32)
+    for i, j in spec.get("ignored", ()):  # tokens that do not count
+        y[i, j] = -100
     example = torch.from_numpy(x32[:2])
     inputs32 = x32
     if spec.get("padding"):  # an attention mask: example i keeps its first tokens - padding[i]
