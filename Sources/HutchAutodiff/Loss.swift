@@ -1,3 +1,4 @@
+import HutchModel
 import HutchTensor
 
 /// A loss head: the loss of one batch's output against its targets, its gradient and its

@@ -1,3 +1,4 @@
+import HutchModel
 import HutchTensor
 
 /// Token classification and causal language modelling: logits [N, T, V], labels [N, T] with

@@ -7,14 +7,20 @@ import HutchTensor
 /// NaN/Inf, and its labels are non-negative.
 public struct Dataset: Sendable {
     public private(set) var inputs: Tensor<Float>
-    public private(set) var labels: [Int]
+    /// What the loss compares the output with: class labels, token labels or float targets.
+    public private(set) var targets: LossTargets
+    /// The class labels (classification; empty for the other loss heads).
+    public var labels: [Int] {
+        if case .classes(let y) = targets { return y }
+        return []
+    }
     /// The inputs came as integers (token ids), held as exact floats.
     public private(set) var holdsTokenIDs = false
     /// The named arrays `inputs` packs, in packing order (`DataInput`); empty when the inputs are
     /// one unnamed array (`x`, or --inputs X.npy).
     public private(set) var parts: [DataInput] = []
 
-    public var count: Int { labels.count }
+    public var count: Int { inputs.shape[0] }
     /// The shape of one example (inputs.shape without the batch dimension).
     public var exampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
@@ -22,7 +28,7 @@ public struct Dataset: Sendable {
     public init(inputs x: NumPyArray, labels y: NumPyArray, inputsName: String, labelsName: String) throws {
         let floats = try Self.converted(x, name: inputsName)
         holdsTokenIDs = x.integers() != nil
-        labels = try Self.classLabels(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
+        targets = try Self.targets(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
         inputs = Tensor(shape: x.shape, data: floats)
     }
 
@@ -45,7 +51,7 @@ public struct Dataset: Sendable {
             columns.append(floats)
         }
         holdsTokenIDs = parts.allSatisfy(\.holdsIntegers)
-        labels = try Self.classLabels(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
+        targets = try Self.targets(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
         if parts.count == 1 {
             inputs = Tensor(shape: firstArray.shape, data: columns[0])
             return
@@ -78,26 +84,33 @@ public struct Dataset: Sendable {
         return x.floats()
     }
 
-    /// One class index per example.
-    private static func classLabels(_ y: NumPyArray, examples: Int, labelsName: String, inputsName: String) throws -> [Int] {
-        guard let rawLabels = y.integers() else {
-            throw ModelError.invalidData("\(labelsName) has dtype \(y.dtype.name); labels must be integer class indices (int64, int32 or uint8)")
-        }
-        guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
-            throw ModelError.invalidData("\(labelsName) has shape \(y.shape); labels must be one class index per example, shape [\(examples)]")
+    /// The labels as loss targets (Protocols/README.md, "Loss"): integers [N] (or [N, 1]) are
+    /// class indices, integers [N, T] token classes (-100: the token does not count), floats
+    /// [N] or [N, K] regression targets.
+    private static func targets(_ y: NumPyArray, examples: Int, labelsName: String, inputsName: String) throws -> LossTargets {
+        guard (1...2).contains(y.shape.count) else {
+            throw ModelError.invalidData("\(labelsName) has shape \(y.shape); labels must be one class index per example, shape [\(examples)] (or [N, T] token labels, or float targets [N, K])")
         }
         guard y.shape[0] == examples else {
             throw ModelError.invalidData("\(labelsName) has \(y.shape[0]) labels but \(inputsName) has \(examples) examples")
         }
-        var labels: [Int] = []
-        labels.reserveCapacity(rawLabels.count)
-        for (index, label) in rawLabels.enumerated() {
-            guard label >= 0, label <= Int64(Int32.max) else {
-                throw ModelError.invalidData("\(labelsName) has label \(label) at index \(index); labels must be class indices 0, 1, ...")
+        guard let raw = y.integers() else {
+            guard y.dtype == .float32 || y.dtype == .float64 else {
+                throw ModelError.invalidData("\(labelsName) has dtype \(y.dtype.name); labels must be integer class indices (int64, int32 or uint8) or float regression targets")
             }
-            labels.append(Int(label))
+            if let bad = y.firstNonFinite() {
+                throw ModelError.invalidData("\(labelsName) has NaN or infinity at flat index \(bad); clean the targets")
+            }
+            return .values(y.floats(), perExample: y.shape.count == 1 ? 1 : y.shape[1])
         }
-        return labels
+        let tokens = y.shape.count == 2 && y.shape[1] > 1
+        for (index, label) in raw.enumerated() where label < 0 || label > Int64(Int32.max) {
+            guard tokens, label == Int64(LossTargets.ignoredToken) else {
+                throw ModelError.invalidData("\(labelsName) has label \(label) at index \(index); labels must be class indices 0, 1, ...\(tokens ? " (or -100 for a token that does not count)" : "")")
+            }
+        }
+        let labels = raw.map { Int($0) }
+        return tokens ? .tokens(labels, perExample: y.shape[1]) : .classes(labels)
     }
 
     /// Loads an .npz with arrays `x` (inputs) and `y` (labels).
@@ -138,11 +151,33 @@ public struct Dataset: Sendable {
         } else {
             try validateSingleInput(against: graph, modelName: modelName)
         }
-        guard let classes = graph.classCount else {
-            throw ModelError.invalidData("\(modelName) output has no static class count")
-        }
-        if let bad = labels.firstIndex(where: { $0 >= classes }) {
-            throw ModelError.invalidData("label \(labels[bad]) at index \(bad) is out of range: \(modelName) has \(classes) classes (0...\(classes - 1))")
+        try validateTargets(against: graph, modelName: modelName)
+    }
+
+    /// The labels fit the output: class indices below C on [N, C], token labels [N, T] below V
+    /// on [N, T, V], float targets [N, K] on [N, K].
+    private func validateTargets(against graph: Graph, modelName: String) throws {
+        let output = (graph.values[graph.output.index].shape ?? []).dropFirst().map { $0 ?? -1 }
+        let shape = "[N, " + output.map(String.init).joined(separator: ", ") + "]"
+        switch targets {
+        case .classes(let labels):
+            guard output.count == 1, let classes = output.first else {
+                throw ModelError.invalidData("the labels are one class per example but \(modelName) output is \(shape); token logits [N, T, V] need labels [N, T]")
+            }
+            if let bad = labels.firstIndex(where: { $0 >= classes }) {
+                throw ModelError.invalidData("label \(labels[bad]) at index \(bad) is out of range: \(modelName) has \(classes) classes (0...\(classes - 1))")
+            }
+        case .tokens(let labels, let tokens):
+            guard output.count == 2, output[0] == tokens else {
+                throw ModelError.invalidData("the labels are [N, \(tokens)] token labels but \(modelName) output is \(shape); token labels need logits [N, \(tokens), V]")
+            }
+            if let bad = labels.firstIndex(where: { $0 >= output[1] }) {
+                throw ModelError.invalidData("token label \(labels[bad]) of example \(bad / tokens), token \(bad % tokens) is out of range: \(modelName) has a vocabulary of \(output[1]) (0...\(output[1] - 1), or -100)")
+            }
+        case .values(_, let width):
+            guard output == [width] else {
+                throw ModelError.invalidData("the labels are float targets (regression, loss mse) with \(width) per example but \(modelName) output is \(shape); class labels must be integers")
+            }
         }
     }
 
@@ -186,13 +221,22 @@ public struct Dataset: Sendable {
         }
     }
 
+    /// The class labels, or a one-line refusal naming `what` needs them (accuracy, activation
+    /// sensitivity, the integer check) when the labels are for another loss head.
+    public func classLabels(for what: String) throws -> [Int] {
+        guard case .classes(let y) = targets else {
+            throw ModelError.invalidData("\(what) needs class labels [N] (loss ce); these labels are for another loss head")
+        }
+        return y
+    }
+
     /// The first `n` examples (all of them when n >= count); n must be positive.
     public func prefix(_ n: Int) -> Dataset {
         let kept = Swift.max(1, Swift.min(n, count))
         var copy = self
         let perExample = inputs.count / Swift.max(1, count)
         copy.inputs = Tensor(shape: [kept] + exampleShape, data: Array(inputs.data[..<(kept * perExample)]))
-        copy.labels = Array(labels[..<kept])
+        copy.targets = targets.examples(0..<kept)
         return copy
     }
 }

@@ -72,6 +72,30 @@ final class HutchinsonTests: XCTestCase {
         }
     }
 
+    /// The other loss heads through the whole trace pipeline (labels loaded by Dataset, head chosen
+    /// from them): token classification and a GPT-2-style language model (token-ce, -100 ignored)
+    /// and regression (mse, two batches: each divides by the whole batch's normalizer). One batch
+    /// for the token heads, whose batches would otherwise weigh tokens by example (Protocols/README.md).
+    func testLossHeadTracesThroughTheTracePipeline() throws {
+        for (name, batch) in [("tiny_tagger", 8), ("tiny_gpt2", 8), ("tiny_gpt2_dynamo", 8), ("tiny_regressor", 5)] {
+            try checkAgreement(name, mode: .joint, probes: 200, batchSize: batch)
+        }
+        // exact traces are softmax cross-entropy's: refused for other heads even on a ReLU network
+        let mlp = try Fixtures.load("mlp")
+        let x = try XCTUnwrap(mlp.reference["x"])
+        let targets = NumPyArray(shape: [x.shape[0], 4], float32: (0..<(4 * x.shape[0])).map { Float($0 % 3) })
+        let regression = try Dataset(inputs: x, labels: targets, inputsName: "x", labelsName: "y")
+        try regression.validate(against: mlp.graph)
+        for method in [TraceOptions.Method.exact, .auto] {
+            var options = TraceOptions()
+            options.method = method
+            options.bits = []
+            XCTAssertThrowsError(try SensitivityAnalysis.run(graph: mlp.graph, dataset: regression, options: options)) { error in
+                XCTAssertTrue("\(error)".contains("exact traces are for classification"), "\(error)")
+            }
+        }
+    }
+
     func testStandardErrorShrinksLikeOneOverSqrtProbes() throws {
         let c = try Fixtures.load("mlp")
         let few = try hutchinson(c, mode: .joint, probes: 50, batchSize: 12, seed: 5)
