@@ -25,6 +25,8 @@ struct GraphBuilder {
     var batchLayouts: [ValueID: BatchLayout] = [:]
     /// Whether the graph input is integer token ids (they travel as floats, exact below 2^24).
     var inputHoldsTokenIDs = false
+    /// Names of the model file's initializers (weights), as opposed to constants folded here.
+    var fileInitializers: Set<String> = []
     /// The graph's data inputs, in packing order.
     var described: [DataInput] = []
     /// The nodes that read each name of the ONNX graph, with the input position they read it at.
@@ -45,6 +47,7 @@ struct GraphBuilder {
     mutating func build(_ graph: ONNXGraphProto) throws -> Graph {
         for tensor in graph.initializers {
             guard !tensor.name.isEmpty else { throw ModelError.invalidModel("\(source): an initializer has no name") }
+            fileInitializers.insert(tensor.name)
             bindings[tensor.name] = .constant(try tensor.constant(source: source, external: external))
         }
         let dataInputs = graph.inputs.filter { bindings[$0.name] == nil }
@@ -158,8 +161,13 @@ struct GraphBuilder {
     /// The IR value of a constant operand: the initializer (or folded constant) as a float tensor.
     mutating func materialize(_ name: String, _ constant: ConstantTensor, node: String) throws -> ValueID {
         if let id = materialized[name] { return id }
-        guard case .float(let data) = constant.elements else {
+        guard case .float(var data) = constant.elements else {
             throw ModelError.invalidModel("\(source): node '\(node)' uses integer tensor '\(name)' as data; Hutch needs float tensors there")
+        }
+        if !fileInitializers.contains(name) {
+            // a mask folded from constants (a causal mask filled with -inf): the lowest float
+            // masks as -inf does where it is added to scores before a softmax, and stays finite
+            data = data.map { $0 == -.infinity ? -.greatestFiniteMagnitude : $0 }
         }
         if let bad = data.firstIndex(where: { !$0.isFinite }) {
             throw ModelError.invalidModel("\(source): initializer '\(name)' has \(data[bad]) at flat index \(bad); fix or retrain the model, weights must be finite")

@@ -1017,6 +1017,42 @@ def make_external_data(mlp_path):
     print(f"external_data: {len(reloaded.graph.initializer)} initializers in {data}")
 
 
+def make_hf_gpt2():
+    """Hugging Face's own GPT2LMHeadModel (a tiny config, random weights) from both exporters:
+    TorchScript writes its causal mask with Trilu and a -inf fill, dynamo with Where. Reference:
+    onnxruntime's logits [N, T, V] and PyTorch's float32 next-token loss (-100 on the last token)."""
+    import transformers
+    torch.manual_seed(922)
+    config = transformers.GPT2Config(vocab_size=20, n_positions=6, n_embd=8, n_layer=1, n_head=2)
+    model = transformers.GPT2LMHeadModel(config).eval()
+
+    class Logits(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, ids):
+            return self.m(input_ids=ids).logits
+
+    wrapped = Logits(model).eval()
+    gen = torch.Generator().manual_seed(922)
+    x = torch.randint(0, 20, (4, 6), generator=gen)
+    y = np.concatenate([x[:, 1:].numpy(), np.full((4, 1), -100)], axis=1).astype(np.int64)
+    with torch.no_grad():
+        logits = wrapped(x)
+    loss = F.cross_entropy(logits.reshape(-1, 20), torch.from_numpy(y).reshape(-1), ignore_index=-100)
+    for name, exporter, opset in (("hf_gpt2_tiny", "torchscript", 17), ("hf_gpt2_tiny_dynamo", "dynamo", 18)):
+        path = os.path.join(HERE, f"{name}.onnx")
+        proto = export(wrapped, x[:2], path, exporter, opset)
+        out = ort_logits(path, x.numpy())
+        d = float(np.abs(out - logits.numpy()).max())
+        assert d < ORT_TOL, f"{name}: onnxruntime vs torch logits differ by {d}"
+        np.savez(os.path.join(HERE, f"{name}_ref.npz"), x=x.numpy(), y=y, logits=out,
+                 loss=np.array([float(loss)], dtype=np.float64))
+        print(f"{name}: {exporter} opset {opset}, ops {sorted({n.op_type for n in proto.graph.node})}, "
+              f"max|ort - torch| = {d:.2e}, loss {float(loss):.6f}")
+
+
 def make_unsupported():
     torch.manual_seed(606)
     model = Unsupported().eval()
@@ -1038,18 +1074,21 @@ def main():
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     only = set(sys.argv[1:])
-    unknown = only - {spec["name"] for spec in SPECS} - {"unsupported_ops"}
+    unknown = only - {spec["name"] for spec in SPECS} - {"unsupported_ops", "hf_gpt2_tiny"}
     assert not unknown, f"no model fixture named {sorted(unknown)}"
     for spec in SPECS:
         if not only or spec["name"] in only:
             make_model_fixture(spec)
     if "unsupported_ops" in only:
         make_unsupported()
+    if "hf_gpt2_tiny" in only:
+        make_hf_gpt2()
     if only:
         return 0
     make_digits_reference()
     make_external_data(os.path.join(HERE, "mlp.onnx"))
     make_unsupported()
+    make_hf_gpt2()
     total = sum(os.path.getsize(os.path.join(HERE, f)) for f in os.listdir(HERE)
                 if f.endswith((".onnx", ".npz", ".data")))
     print(f"total size of models and data: {total} bytes")
