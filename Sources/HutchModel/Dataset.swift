@@ -9,6 +9,8 @@ public struct Dataset: Sendable {
     public private(set) var inputs: Tensor<Float>
     /// What the loss compares the output with: class labels, token labels or float targets.
     public private(set) var targets: LossTargets
+    /// Where the labels came from, for messages ("D.npz array 'y'", a .npy path).
+    private var labelsSource = "the labels"
     /// The class labels (classification; empty for the other loss heads).
     public var labels: [Int] {
         if case .classes(let y) = targets { return y }
@@ -29,6 +31,7 @@ public struct Dataset: Sendable {
         let floats = try Self.converted(x, name: inputsName)
         holdsTokenIDs = x.integers() != nil
         targets = try Self.targets(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
+        labelsSource = labelsName
         inputs = Tensor(shape: x.shape, data: floats)
     }
 
@@ -52,6 +55,7 @@ public struct Dataset: Sendable {
         }
         holdsTokenIDs = parts.allSatisfy(\.holdsIntegers)
         targets = try Self.targets(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
+        labelsSource = labelsName
         if parts.count == 1 {
             inputs = Tensor(shape: firstArray.shape, data: columns[0])
             return
@@ -162,21 +166,21 @@ public struct Dataset: Sendable {
         switch targets {
         case .classes(let labels):
             guard output.count == 1, let classes = output.first else {
-                throw ModelError.invalidData("the labels are one class per example but \(modelName) output is \(shape); token logits [N, T, V] need labels [N, T]")
+                throw ModelError.invalidData("\(labelsSource) holds one class per example but \(modelName) output is \(shape); token logits [N, T, V] need labels [N, T]")
             }
             if let bad = labels.firstIndex(where: { $0 >= classes }) {
                 throw ModelError.invalidData("label \(labels[bad]) at index \(bad) is out of range: \(modelName) has \(classes) classes (0...\(classes - 1))")
             }
         case .tokens(let labels, let tokens):
             guard output.count == 2, output[0] == tokens else {
-                throw ModelError.invalidData("the labels are [N, \(tokens)] token labels but \(modelName) output is \(shape); token labels need logits [N, \(tokens), V]")
+                throw ModelError.invalidData("\(labelsSource) holds [N, \(tokens)] token labels but \(modelName) output is \(shape); token labels need logits [N, \(tokens), V]")
             }
             if let bad = labels.firstIndex(where: { $0 >= output[1] }) {
                 throw ModelError.invalidData("token label \(labels[bad]) of example \(bad / tokens), token \(bad % tokens) is out of range: \(modelName) has a vocabulary of \(output[1]) (0...\(output[1] - 1), or -100)")
             }
         case .values(_, let width):
             guard output == [width] else {
-                throw ModelError.invalidData("the labels are float targets (regression, loss mse) with \(width) per example but \(modelName) output is \(shape); class labels must be integers")
+                throw ModelError.invalidData("\(labelsSource) holds float targets (regression, loss mse) with \(width) per example but \(modelName) output is \(shape); class labels must be integers")
             }
         }
     }

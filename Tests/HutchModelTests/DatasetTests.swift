@@ -71,7 +71,7 @@ final class DatasetTests: XCTestCase {
         // float labels are regression targets (loss mse): refused against a classifier's [N, 10]
         let floatLabels = try Dataset(inputs: NumPyArray(shape: [2, 3, 8, 8], float32: Array(repeating: 0, count: 384)),
                                       labels: NumPyArray(shape: [2], float32: [0, 1]), inputsName: "x", labelsName: "labels.npy")
-        expectDataError({ try floatLabels.validate(against: graph) }, contains: ["float targets", "[N, 10]", "class labels must be integers"])
+        expectDataError({ try floatLabels.validate(against: graph) }, contains: ["labels.npy holds float targets", "[N, 10]", "class labels must be integers"])
         let tokenLabels = try Dataset(inputs: NumPyArray(shape: [2, 3, 8, 8], float32: Array(repeating: 0, count: 384)),
                                       labels: NumPyArray(shape: [2, 3], integers: [0, 1, -100, 2, 3, 4]), inputsName: "x", labelsName: "y")
         expectDataError({ try tokenLabels.validate(against: graph) }, contains: ["[N, 3] token labels", "[N, 10]"])
