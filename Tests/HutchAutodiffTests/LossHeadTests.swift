@@ -56,6 +56,25 @@ final class LossHeadTests: XCTestCase {
         }
     }
 
+    /// Entry points that are softmax cross-entropy's alone refuse token logits instead of
+    /// reading [N, T, V] as [N, C].
+    func testClassificationOnlyEntryPointsRefuseTokenLogits() throws {
+        let graph = try ONNXLoader.load(contentsOf: root.appendingPathComponent("tiny_gpt2.onnx"))
+        let x = try XCTUnwrap(try NumPyArchive.readNPZ(contentsOf: root.appendingPathComponent("tiny_gpt2_ref.npz"))["x"])
+        let input = Tensor<Float>(shape: x.shape, data: x.floats())
+        let executor = try Executor<Float>(graph: graph)
+        XCTAssertThrowsError(try executor.exactHessianTraceSums(input: input, layers: [graph.quantizableLayers[0].weight])) {
+            XCTAssertTrue("\($0)".contains("exact traces are for classification"), "\($0)")
+        }
+        XCTAssertThrowsError(try executor.activationQuadraticForms(input: input, labels: Array(repeating: 0, count: x.shape[0]),
+                                                                   values: [graph.quantizableLayers[0].input], seeds: [1])) {
+            XCTAssertTrue("\($0)".contains("activation sensitivity is for classification"), "\($0)")
+        }
+        XCTAssertThrowsError(try executor.gradient(input: input, labels: Array(repeating: 0, count: x.shape[0]), wrt: [])) {
+            XCTAssertTrue("\($0)".contains("loss ce"), "\($0)")
+        }
+    }
+
     func testHeadIsChosenFromTheLabelsAndCanBeForced() throws {
         let classes = NumPyArray(shape: [2], integers: [0, 1])
         let tokens = NumPyArray(shape: [2, 3], integers: [1, 2, -100, 0, 0, 4])
