@@ -5,17 +5,23 @@
 # Prints a Markdown table and writes Benchmarks/zoo/zoo-DATE.json (raw output, with date, CPU and
 # load). Not run by CI: it needs PyTorch (see Tests/Fixtures/README.md) and ~2 GB of exports.
 #   Benchmarks/zoo/run_zoo.sh [EXPORT_DIR]     (default /tmp/hutch-zoo; exports are reused)
+#   ONLY="hf_gpt2" Benchmarks/zoo/run_zoo.sh   runs only those models (raw output zoo-DATE-hf_gpt2.json)
 source "$(dirname "$0")/../model-scripts.sh"
 "$PY" Benchmarks/zoo/export_zoo.py "$OUT"   # exports what exports.json does not list yet
-RAW=Benchmarks/zoo/zoo-$(date +%Y-%m-%d).json
+ONLY=${ONLY:-}
+RAW=Benchmarks/zoo/zoo-$(date +%Y-%m-%d)${ONLY:+-${ONLY// /-}}.json
+export ONLY
 "$PY" - "$OUT" "$HUTCH" "$RAW" <<'PYEOF'
 import json, os, platform, subprocess, sys, time
 out, hutch, raw = sys.argv[1:4]
 exports = json.load(open(os.path.join(out, "exports.json")))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 rows = []
+only = os.environ.get("ONLY", "").split()
 for key, status in exports["status"].items():
     name, exporter = key.rsplit("_", 1)
+    if only and name not in only:
+        continue
     row = {"model": name, "exporter": exporter, "accepted": False}
     if status != "exported":
         row["refusal"] = status

@@ -24,6 +24,9 @@ extension Executor {
         guard k >= 1 else { throw ExecutionError("activation quadratic forms: no probes") }
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
+        guard logits.shape.count == 2 else {
+            throw ExecutionError("activation sensitivity is for classification logits [N, C]; the output has shape \(logits.shape)")
+        }
         let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels, normalizer: examples ?? tape.batch)
         var directions = [ValueID: Stacked<Scalar>]()
         for id in values {

@@ -3,10 +3,10 @@ import HutchTensor
 
 /// Loss and gradient of one batch.
 public struct GradientResult<Scalar: TensorScalar>: Sendable {
-    /// Mean softmax cross-entropy.
+    /// The loss (mean softmax cross-entropy for classification; Protocols/README.md, "Loss").
     public var loss: Scalar
     public var logits: Tensor<Scalar>
-    /// dLoss/dlogits, [N, C].
+    /// dLoss/dlogits, shaped as the output ([N, C] for classification).
     public var logitsGradient: Tensor<Scalar>
     /// dLoss/dparameter for every requested parameter.
     public var gradients: [ValueID: Tensor<Scalar>]
@@ -25,15 +25,21 @@ extension Executor {
     /// Loss and its gradient with respect to `parameters` (initializers) by reverse mode.
     @_specialize(exported: true, where Scalar == Float)
     public func gradient(input: Tensor<Scalar>, labels: [Int], wrt: [ValueID]) throws(ExecutionError) -> GradientResult<Scalar> {
+        try gradient(input: input, targets: .classes(labels), wrt: wrt)
+    }
+
+    /// The same for any loss head (`LossTargets`).
+    @_specialize(exported: true, where Scalar == Float)
+    public func gradient(input: Tensor<Scalar>, targets: LossTargets, wrt: [ValueID]) throws(ExecutionError) -> GradientResult<Scalar> {
         let wanted = try parameterSet(wrt, what: "gradient")
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
-        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels)
-        let seed = ce.gradient(labels: labels)
+        let head = try makeLoss(output: logits, targets: targets)
+        let seed = head.gradient()
         var need = dependents(of: wanted)
         need[graph.output.index] = true
         let (adjoints, _) = try reverseSweep(tape, need: need, seed: seed)
-        return GradientResult(loss: ce.loss, logits: logits.tensor(block: 0), logitsGradient: seed.tensor(block: 0),
+        return GradientResult(loss: head.loss, logits: logits.tensor(block: 0), logitsGradient: seed.tensor(block: 0),
                               gradients: collect(wrt, adjoints, block: 0))
     }
 
@@ -43,6 +49,13 @@ extension Executor {
     /// Returns the loss, the gradient and H v_j restricted to each parameter in `wrt`.
     @_specialize(exported: true, where Scalar == Float)
     public func hessianVectorProducts(input: Tensor<Scalar>, labels: [Int], wrt: [ValueID],
+                                      directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> HessianVectorResult<Scalar> {
+        try hessianVectorProducts(input: input, targets: .classes(labels), wrt: wrt, directions: directions)
+    }
+
+    /// The same for any loss head (`LossTargets`).
+    @_specialize(exported: true, where Scalar == Float)
+    public func hessianVectorProducts(input: Tensor<Scalar>, targets: LossTargets, wrt: [ValueID],
                                       directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> HessianVectorResult<Scalar> {
         let wanted = try parameterSet(wrt, what: "Hessian-vector product")
         let k = directions.count
@@ -63,15 +76,15 @@ extension Executor {
         }
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
-        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels)
+        let head = try makeLoss(output: logits, targets: targets)
         let tangents = try tangentSweep(tape, stacked, k: k)
         var need = dependents(of: wanted)
         need[graph.output.index] = true
-        let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
-        let (adjoints, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(labels: labels),
+        let tangentSeed = tangents[graph.output.index].map { head.hessianTimes($0) }
+        let (adjoints, tangentAdjoints) = try reverseSweep(tape, need: need, seed: head.gradient(),
                                                            tangents: tangents, tangentSeed: tangentSeed, k: k)
         let products = (0..<k).map { collect(wrt, tangentAdjoints, block: $0) }
-        return HessianVectorResult(loss: ce.loss, logits: logits.tensor(block: 0),
+        return HessianVectorResult(loss: head.loss, logits: logits.tensor(block: 0),
                                    gradients: collect(wrt, adjoints, block: 0), products: products)
     }
 

@@ -86,6 +86,9 @@ extension Executor {
                                               _ maxStackedExamples: Int?) throws(ExecutionError) -> [ValueID: Double] {
         let tape = try forwardTape(input)
         let logits = try outputValue(tape)
+        guard logits.shape.count == 2 else {
+            throw ExecutionError("exact traces are for classification logits [N, C]; the output has shape \(logits.shape): use --method hutchinson")
+        }
         let (seeds, count) = SoftmaxCrossEntropy(logits: logits).exactTraceSeeds()
         let norms = try seeds.withUnsafeBufferPointer { (s) throws(ExecutionError) in
             try perExampleNorms(tape, seeds: s.baseAddress!, count: count, layers: layers,

@@ -24,6 +24,13 @@ extension Executor {
     @_specialize(exported: true, where Scalar == Float)
     public func hessianQuadraticForms(input: Tensor<Scalar>, labels: [Int],
                                       directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        try hessianQuadraticForms(input: input, targets: .classes(labels), directions: directions)
+    }
+
+    /// The same for any loss head (`LossTargets`); every chunk divides by the whole batch's normalizer.
+    @_specialize(exported: true, where Scalar == Float)
+    public func hessianQuadraticForms(input: Tensor<Scalar>, targets: LossTargets,
+                                      directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
         let k = directions.count
         guard k >= 1 else { throw ExecutionError("Hessian quadratic forms: no directions given") }
         let layers = Set(directions.flatMap(\.keys))
@@ -49,11 +56,13 @@ extension Executor {
         let chunks = (n + size - 1) / size
         guard chunks > 1 else {
             return try Kernels.withPackedWeights(packs) { () throws(ExecutionError) in
-                try quadraticForms(input: input, labels: labels, parameters: shared, directions: stacked, layers: layers,
-                                   k: k, examples: n)
+                try quadraticForms(input: input, targets: targets, parameters: shared, directions: stacked, layers: layers,
+                                   k: k, normalizer: targets.normalizer)
             }
         }
-        guard labels.count == n else { throw ExecutionError("labels: \(labels.count) labels for a batch of \(n) examples") }
+        guard targets.count == n * targets.perExample else {
+            throw ExecutionError("labels: \(targets.count / targets.perExample) labels for a batch of \(n) examples")
+        }
         let parts = ItemResults<QuadraticFormResult<Scalar>>(chunks)
         let perExample = input.count / n
         try Kernels.parallelItems(chunks) { (c) throws(ExecutionError) in
@@ -61,8 +70,8 @@ extension Executor {
             let x = Tensor(shape: [range.count] + input.shape.dropFirst(),
                            data: Array(input.data[(range.lowerBound * perExample)..<(range.upperBound * perExample)]))
             let part = try Kernels.withPackedWeights(packs) { () throws(ExecutionError) in
-                try quadraticForms(input: x, labels: Array(labels[range]), parameters: shared, directions: stacked,
-                                   layers: layers, k: k, examples: n)
+                try quadraticForms(input: x, targets: targets.examples(range), parameters: shared, directions: stacked,
+                                   layers: layers, k: k, normalizer: targets.normalizer)
             }
             parts.set(c, part)
         }
@@ -82,19 +91,19 @@ extension Executor {
     /// 8 0.345, 16 0.351, the whole batch of 128 0.359.
     static var quadraticFormChunk: Int { 8 }
 
-    /// The forms of one chunk of a batch of `examples` (the mean loss's normalizer).
-    private func quadraticForms(input: Tensor<Scalar>, labels: [Int], parameters shared: [ValueID: Stacked<Scalar>],
+    /// The forms of one chunk of a batch whose mean loss divides by `normalizer`.
+    private func quadraticForms(input: Tensor<Scalar>, targets: LossTargets, parameters shared: [ValueID: Stacked<Scalar>],
                                 directions stacked: [ValueID: Stacked<Scalar>], layers: Set<ValueID>, k: Int,
-                                examples: Int) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+                                normalizer: Int) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
         let tape = try forwardTape(input, shared: shared)
         let logits = try outputValue(tape)
-        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels, normalizer: examples)
+        let ce = try makeLoss(output: logits, targets: targets, normalizer: normalizer)
         let quadratic = QuadraticForms<Scalar>(layers: layers, k: k)
         let tangents = try tangentSweep(tape, stacked, k: k, quadratic: quadratic)
         var need = dependents(of: layers)
         need[graph.output.index] = true
         let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
-        let (_, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(labels: labels),
+        let (_, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(),
                                                     tangents: tangents, tangentSeed: tangentSeed, k: k, quadratic: quadratic)
         // layers that are not convolutions: inner products of the full adjoint tangents
         for w in layers {

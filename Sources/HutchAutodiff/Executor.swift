@@ -120,8 +120,8 @@ extension Executor {
         guard let out = tape.values[graph.output.index] else {
             throw ExecutionError("output '\(graph.values[graph.output.index].name)' is not computed by any node")
         }
-        guard out.shape.count == 2, out.shape[0] == tape.batch else {
-            throw ExecutionError("output '\(graph.values[graph.output.index].name)' has shape \(out.shape): expected logits [\(tape.batch), classes]")
+        guard out.shape.count >= 2, out.shape[0] == tape.batch else {
+            throw ExecutionError("output '\(graph.values[graph.output.index].name)' has shape \(out.shape): expected logits [\(tape.batch), classes] or [\(tape.batch), tokens, vocabulary]")
         }
         return out
     }

@@ -19,7 +19,7 @@ public struct JobInputs: Sendable {
             return JobInputs(model: examples.model, data: data)
         }
         guard let data else {
-            throw CommandFailure(.usage, "--model needs calibration data: --data D.npz (arrays x, y) or --inputs X.npy --labels Y.npy")
+            throw CommandFailure(.usage, "--model needs calibration data: --data D.npz (arrays x, y; or one array per model input and y) or --inputs X.npy --labels Y.npy")
         }
         return JobInputs(model: model, data: data)
     }

@@ -71,7 +71,10 @@ public struct QuantizeJob {
         if let planOut {
             outputs.append((planOut, try PlanWidths.annotated(planData, model: quantized, source: plan)))
         }
-        if let dataset, let data {
+        if let integerCheck, let dataset {
+            _ = try dataset.classLabels(for: "--integer-check \(integerCheck)")
+        }
+        if let dataset, let data, !dataset.labels.isEmpty {   // accuracy and loss of classifiers
             let quantizedLogits = try Executor<Float>(graph: quantized.fakeQuantizedGraph()).logits(dataset.inputs)
             let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs)
             log("on \(dataset.count) examples of \(data.description): float accuracy \(Self.percent(ClassifierMetrics.accuracy(floatLogits, dataset.labels))) "

@@ -44,6 +44,7 @@ enum ReportEvaluation {
         let graph = try ONNXLoader.load(bytes: modelBytes, source: modelPath)
         let (dataset, _) = try data.load()
         try dataset.validate(against: graph, modelName: modelPath)
+        _ = try dataset.classLabels(for: "the report's accuracy table")
         log("report: measuring accuracy of \(modelPath) on \(dataset.count) examples of \(data.description)")
 
         let layers = graph.quantizableLayers

@@ -1,21 +1,76 @@
 import Foundation
 import HutchTensor
 
-/// Calibration data: inputs [N, ...] as float32 and one integer class label per example.
+/// Calibration data: inputs [N, ...] as float32 (several named inputs packed as [N, F],
+/// `DataInput`) and one integer class label per example.
 /// Built only through the validating initializers, so a `Dataset` is never empty, holds no
 /// NaN/Inf, and its labels are non-negative.
 public struct Dataset: Sendable {
     public private(set) var inputs: Tensor<Float>
-    public private(set) var labels: [Int]
+    /// What the loss compares the output with: class labels, token labels or float targets.
+    public private(set) var targets: LossTargets
+    /// Where the labels came from, for messages ("D.npz array 'y'", a .npy path).
+    private var labelsSource = "the labels"
+    /// The class labels (classification; empty for the other loss heads).
+    public var labels: [Int] {
+        if case .classes(let y) = targets { return y }
+        return []
+    }
     /// The inputs came as integers (token ids), held as exact floats.
     public private(set) var holdsTokenIDs = false
+    /// The named arrays `inputs` packs, in packing order (`DataInput`); empty when the inputs are
+    /// one unnamed array (`x`, or --inputs X.npy).
+    public private(set) var parts: [DataInput] = []
 
-    public var count: Int { labels.count }
+    public var count: Int { inputs.shape[0] }
     /// The shape of one example (inputs.shape without the batch dimension).
     public var exampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
     /// Checks and converts the two arrays; the names say where they came from in messages.
     public init(inputs x: NumPyArray, labels y: NumPyArray, inputsName: String, labelsName: String) throws {
+        let floats = try Self.converted(x, name: inputsName)
+        holdsTokenIDs = x.integers() != nil
+        targets = try Self.targets(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
+        labelsSource = labelsName
+        inputs = Tensor(shape: x.shape, data: floats)
+    }
+
+    /// Several named input arrays, one per graph input, packed in `DataInput.packingOrder`: each
+    /// example's arrays flattened and concatenated (one array keeps its own shape).
+    public init(named arrays: [String: NumPyArray], labels y: NumPyArray, source: String, labelsName: String) throws {
+        let names = DataInput.packingOrder(Array(arrays.keys))
+        guard let first = names.first, let firstArray = arrays[first] else {
+            throw ModelError.invalidData("\(source) holds no input array besides the labels")
+        }
+        let examples = firstArray.shape.first ?? 0
+        var columns: [[Float]] = []
+        for name in names {
+            let array = arrays[name]!
+            let floats = try Self.converted(array, name: "\(source) array '\(name)'")
+            guard array.shape[0] == examples else {
+                throw ModelError.invalidData("\(source) array '\(name)' has \(array.shape[0]) examples but array '\(first)' has \(examples)")
+            }
+            parts.append(DataInput(name: name, exampleShape: Array(array.shape.dropFirst()), holdsIntegers: array.integers() != nil))
+            columns.append(floats)
+        }
+        holdsTokenIDs = parts.allSatisfy(\.holdsIntegers)
+        targets = try Self.targets(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
+        labelsSource = labelsName
+        if parts.count == 1 {
+            inputs = Tensor(shape: firstArray.shape, data: columns[0])
+            return
+        }
+        let sizes = parts.map(\.exampleSize)
+        var packed: [Float] = []
+        packed.reserveCapacity(examples * sizes.reduce(0, +))
+        for i in 0..<examples {
+            for (column, size) in zip(columns, sizes) { packed.append(contentsOf: column[(i * size)..<((i + 1) * size)]) }
+        }
+        inputs = Tensor(shape: [examples, sizes.reduce(0, +)], data: packed)
+    }
+
+    /// An input array as floats: float32, or integers below 2^24 (token ids, masks); not empty, finite.
+    private static func converted(_ x: NumPyArray, name inputsName: String) throws -> [Float] {
         let ids = x.integers()
         guard x.dtype == .float32 || ids != nil else {
             throw ModelError.invalidData("\(inputsName) has dtype \(x.dtype.name); inputs must be float32, or integer token ids; convert with x.astype(numpy.float32)")
@@ -23,33 +78,43 @@ public struct Dataset: Sendable {
         if let ids, let bad = ids.firstIndex(where: { abs($0) >= 1 << 24 }) {
             throw ModelError.invalidData("\(inputsName) has token id \(ids[bad]) at flat index \(bad); Hutch carries ids as exact float32, below 2^24")
         }
-        holdsTokenIDs = ids != nil
         guard x.shape.count >= 1, x.shape[0] > 0, x.count > 0 else {
             throw ModelError.invalidData("\(inputsName) is empty (shape \(x.shape)); Hutch needs at least one example")
-        }
-        guard let rawLabels = y.integers() else {
-            throw ModelError.invalidData("\(labelsName) has dtype \(y.dtype.name); labels must be integer class indices (int64, int32 or uint8)")
-        }
-        guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
-            throw ModelError.invalidData("\(labelsName) has shape \(y.shape); labels must be one class index per example, shape [\(x.shape[0])]")
-        }
-        guard y.shape[0] == x.shape[0] else {
-            throw ModelError.invalidData("\(labelsName) has \(y.shape[0]) labels but \(inputsName) has \(x.shape[0]) examples")
         }
         if let bad = x.firstNonFinite() {
             let perExample = max(1, x.count / x.shape[0])
             throw ModelError.invalidData("\(inputsName) has NaN or infinity at flat index \(bad) (example \(bad / perExample)); clean the data")
         }
-        var labels: [Int] = []
-        labels.reserveCapacity(rawLabels.count)
-        for (index, label) in rawLabels.enumerated() {
-            guard label >= 0, label <= Int64(Int32.max) else {
-                throw ModelError.invalidData("\(labelsName) has label \(label) at index \(index); labels must be class indices 0, 1, ...")
-            }
-            labels.append(Int(label))
+        return x.floats()
+    }
+
+    /// The labels as loss targets (Protocols/README.md, "Loss"): integers [N] (or [N, 1]) are
+    /// class indices, integers [N, T] token classes (-100: the token does not count), floats
+    /// [N] or [N, K] regression targets.
+    private static func targets(_ y: NumPyArray, examples: Int, labelsName: String, inputsName: String) throws -> LossTargets {
+        guard (1...2).contains(y.shape.count) else {
+            throw ModelError.invalidData("\(labelsName) has shape \(y.shape); labels must be one class index per example, shape [\(examples)] (or [N, T] token labels, or float targets [N, K])")
         }
-        self.inputs = Tensor(shape: x.shape, data: x.floats())
-        self.labels = labels
+        guard y.shape[0] == examples else {
+            throw ModelError.invalidData("\(labelsName) has \(y.shape[0]) labels but \(inputsName) has \(examples) examples")
+        }
+        guard let raw = y.integers() else {
+            guard y.dtype == .float32 || y.dtype == .float64 else {
+                throw ModelError.invalidData("\(labelsName) has dtype \(y.dtype.name); labels must be integer class indices (int64, int32 or uint8) or float regression targets")
+            }
+            if let bad = y.firstNonFinite() {
+                throw ModelError.invalidData("\(labelsName) has NaN or infinity at flat index \(bad); clean the targets")
+            }
+            return .values(y.floats(), perExample: y.shape.count == 1 ? 1 : y.shape[1])
+        }
+        let tokens = y.shape.count == 2 && y.shape[1] > 1
+        for (index, label) in raw.enumerated() where label < 0 || label > Int64(Int32.max) {
+            guard tokens, label == Int64(LossTargets.ignoredToken) else {
+                throw ModelError.invalidData("\(labelsName) has label \(label) at index \(index); labels must be class indices 0, 1, ...\(tokens ? " (or -100 for a token that does not count)" : "")")
+            }
+        }
+        let labels = raw.map { Int($0) }
+        return tokens ? .tokens(labels, perExample: y.shape[1]) : .classes(labels)
     }
 
     /// Loads an .npz with arrays `x` (inputs) and `y` (labels).
@@ -57,14 +122,22 @@ public struct Dataset: Sendable {
         try self.init(npz: try ONNXLoader.readFile(url), source: url.path)
     }
 
-    /// An .npz's bytes with arrays `x` (inputs) and `y` (labels); `source` names it in messages.
+    /// An .npz's bytes; `source` names it in messages. The labels are array `y`, else `labels`;
+    /// the inputs are array `x` (the model's only input, whatever its name), else every other
+    /// array, each matched to the graph input of its name by `validate`.
     public init(npz bytes: [UInt8], source: String) throws {
         let arrays = try NumPyArchive.readNPZ(bytes, source: source)
-        guard let x = arrays["x"], let y = arrays["y"] else {
+        let labelsKey = arrays["y"] != nil ? "y" : "labels"
+        var named = arrays
+        guard let y = named.removeValue(forKey: labelsKey), !named.isEmpty else {
             let names = arrays.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            throw ModelError.invalidData("\(source): needs arrays 'x' (inputs) and 'y' (labels) but holds \(names.isEmpty ? "none" : names); save with numpy.savez(path, x=inputs, y=labels)")
+            throw ModelError.invalidData("\(source): needs the labels as array 'y' (or 'labels') and the inputs as array 'x' or one array per model input, named as the input, but holds \(names.isEmpty ? "none" : names); save with numpy.savez(path, x=inputs, y=labels)")
         }
-        try self.init(inputs: x, labels: y, inputsName: "\(source) array 'x'", labelsName: "\(source) array 'y'")
+        if let x = arrays["x"] {
+            try self.init(inputs: x, labels: y, inputsName: "\(source) array 'x'", labelsName: "\(source) array '\(labelsKey)'")
+        } else {
+            try self.init(named: named, labels: y, source: source, labelsName: "\(source) array '\(labelsKey)'")
+        }
     }
 
     /// Loads inputs and labels from two .npy files.
@@ -73,9 +146,46 @@ public struct Dataset: Sendable {
                       inputsName: inputs.path, labelsName: labels.path)
     }
 
-    /// Checks the data against the model: per-example shape equals the model input's, and every
-    /// label is below the number of classes (the logits' second dimension).
+    /// Checks the data against the model: per-example shape equals the model input's (each named
+    /// array against the graph input of its name), and every label is below the number of
+    /// classes (the logits' second dimension).
     public func validate(against graph: Graph, modelName: String = "the model") throws {
+        if graph.dataInputs.count > 1 || !parts.isEmpty {
+            try validateNamedInputs(against: graph, modelName: modelName)
+        } else {
+            try validateSingleInput(against: graph, modelName: modelName)
+        }
+        try validateTargets(against: graph, modelName: modelName)
+    }
+
+    /// The labels fit the output: class indices below C on [N, C], token labels [N, T] below V
+    /// on [N, T, V], float targets [N, K] on [N, K].
+    private func validateTargets(against graph: Graph, modelName: String) throws {
+        let output = (graph.values[graph.output.index].shape ?? []).dropFirst().map { $0 ?? -1 }
+        let shape = "[N, " + output.map(String.init).joined(separator: ", ") + "]"
+        switch targets {
+        case .classes(let labels):
+            guard output.count == 1, let classes = output.first else {
+                throw ModelError.invalidData("\(labelsSource) holds one class per example but \(modelName) output is \(shape); token logits [N, T, V] need labels [N, T]")
+            }
+            if let bad = labels.firstIndex(where: { $0 >= classes }) {
+                throw ModelError.invalidData("label \(labels[bad]) at index \(bad) is out of range: \(modelName) has \(classes) classes (0...\(classes - 1))")
+            }
+        case .tokens(let labels, let tokens):
+            guard output.count == 2, output[0] == tokens else {
+                throw ModelError.invalidData("\(labelsSource) holds [N, \(tokens)] token labels but \(modelName) output is \(shape); token labels need logits [N, \(tokens), V]")
+            }
+            if let bad = labels.firstIndex(where: { $0 >= output[1] }) {
+                throw ModelError.invalidData("token label \(labels[bad]) of example \(bad / tokens), token \(bad % tokens) is out of range: \(modelName) has a vocabulary of \(output[1]) (0...\(output[1] - 1), or -100)")
+            }
+        case .values(_, let width):
+            guard output == [width] else {
+                throw ModelError.invalidData("\(labelsSource) holds float targets (regression, loss mse) with \(width) per example but \(modelName) output is \(shape); class labels must be integers")
+            }
+        }
+    }
+
+    private func validateSingleInput(against graph: Graph, modelName: String) throws {
         let inputValue = graph.values[graph.input.index]
         let expected = (inputValue.shape ?? []).dropFirst().map { $0 ?? -1 }
         guard holdsTokenIDs == graph.inputHoldsTokenIDs else {
@@ -86,12 +196,42 @@ public struct Dataset: Sendable {
         guard expected == exampleShape else {
             throw ModelError.invalidData("inputs have per-example shape \(exampleShape) but \(modelName) input '\(inputValue.name)' expects \(expected); reshape the data to [N, \(expected.map(String.init).joined(separator: ", "))]")
         }
-        guard let classes = graph.classCount else {
-            throw ModelError.invalidData("\(modelName) output has no static class count")
+    }
+
+    /// Named arrays against the graph inputs of the same names (the packing order is the same on both sides).
+    private func validateNamedInputs(against graph: Graph, modelName: String) throws {
+        let wanted = graph.dataInputs.map { "'\($0.name)'" }.joined(separator: ", ")
+        guard !parts.isEmpty else {
+            throw ModelError.invalidData("\(modelName) has \(graph.dataInputs.count) inputs (\(wanted)): give --data D.npz with one array per input, named as the input, and the labels as array 'y' (or 'labels')")
         }
-        if let bad = labels.firstIndex(where: { $0 >= classes }) {
-            throw ModelError.invalidData("label \(labels[bad]) at index \(bad) is out of range: \(modelName) has \(classes) classes (0...\(classes - 1))")
+        let given = Dictionary(parts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for input in graph.dataInputs {
+            guard let part = given[input.name] else {
+                let names = parts.map { "'\($0.name)'" }.joined(separator: ", ")
+                throw ModelError.invalidData("the data has no array '\(input.name)' for \(modelName) input '\(input.name)' (input arrays: \(names); the labels are array 'y', or 'labels' when there is no 'y')")
+            }
+            guard part.exampleShape == input.exampleShape else {
+                throw ModelError.invalidData("array '\(part.name)' has per-example shape \(part.exampleShape) but \(modelName) input '\(input.name)' expects \(input.exampleShape)")
+            }
+            guard part.holdsIntegers == input.holdsIntegers else {
+                throw ModelError.invalidData(input.holdsIntegers
+                    ? "\(modelName) input '\(input.name)' takes integers but array '\(part.name)' is float32; save it as int64"
+                    : "array '\(part.name)' holds integers but \(modelName) input '\(input.name)' is float32; convert it with astype(numpy.float32)")
+            }
         }
+        let known = Set(graph.dataInputs.map(\.name))
+        if let extra = parts.first(where: { !known.contains($0.name) }) {
+            throw ModelError.invalidData("array '\(extra.name)' is no input of \(modelName) (its inputs: \(wanted)); the labels are array 'y', or 'labels' when there is no 'y'")
+        }
+    }
+
+    /// The class labels, or a one-line refusal naming `what` needs them (accuracy, activation
+    /// sensitivity, the integer check) when the labels are for another loss head.
+    public func classLabels(for what: String) throws -> [Int] {
+        guard case .classes(let y) = targets else {
+            throw ModelError.invalidData("\(what) needs class labels [N] (loss ce); these labels are for another loss head")
+        }
+        return y
     }
 
     /// The first `n` examples (all of them when n >= count); n must be positive.
@@ -100,7 +240,7 @@ public struct Dataset: Sendable {
         var copy = self
         let perExample = inputs.count / Swift.max(1, count)
         copy.inputs = Tensor(shape: [kept] + exampleShape, data: Array(inputs.data[..<(kept * perExample)]))
-        copy.labels = Array(labels[..<kept])
+        copy.targets = targets.examples(0..<kept)
         return copy
     }
 }

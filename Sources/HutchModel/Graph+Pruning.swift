@@ -26,6 +26,7 @@ extension Graph {
         for (id, tensor) in initializers where live.contains(id) { keptInitializers[map(id)] = tensor }
         var graph = Graph(values: keptValues, nodes: remappedNodes, input: map(input), output: map(output), initializers: keptInitializers)
         graph.inputHoldsTokenIDs = inputHoldsTokenIDs
+        graph.dataInputs = dataInputs
         return graph
     }
 }

@@ -187,7 +187,8 @@ public struct Node: Sendable, Equatable {
     }
 }
 
-/// A classifier graph: one data input (batch first), one logits output of shape [N, C],
+/// A classifier graph: one data input (batch first; several ONNX inputs are packed into it,
+/// `DataInput`), one logits output of shape [N, C],
 /// nodes in topological order, and constant tensors (initializers plus folded constants).
 public struct Graph: Sendable {
     public var values: [Value]
@@ -198,6 +199,8 @@ public struct Graph: Sendable {
     /// The input is integer token ids (an int64/int32 ONNX input), which Hutch carries as exact
     /// floats; an embedding lookup turns them into vectors.
     public var inputHoldsTokenIDs = false
+    /// The ONNX graph's data inputs; with more than one, `input` is their packed form.
+    public var dataInputs: [DataInput] = []
 
     public init(values: [Value], nodes: [Node], input: ValueID, output: ValueID,
                 initializers: [ValueID: Tensor<Float>]) {

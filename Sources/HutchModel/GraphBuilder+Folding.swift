@@ -230,6 +230,22 @@ extension GraphBuilder {
             for index in Odometer(shape) { picks.append(zip(perm, index).reduce(0) { $0 + strides[$1.0] * $1.1 }) }
             return [data.picking(picks, shape: shape)]
 
+        case "Trilu":
+            // a causal mask made from constants: keep the entries on one side of diagonal k
+            let data = try constant(0)
+            let k = operands.count > 1 && operands[1] != nil ? (try constant(1).ints?.first ?? 0) : 0
+            guard data.shape.count >= 2, !data.hasBatchSymbol else { throw ModelError.invalidModel("\(what) needs a constant matrix") }
+            let (rows, columns) = (data.shape[data.shape.count - 2], data.shape[data.shape.count - 1])
+            let upper = node.int("upper", default: 1) != 0
+            let keep = (0..<data.count).map { flat in
+                let (i, j) = ((flat / max(columns, 1)) % max(rows, 1), flat % max(columns, 1))
+                return upper ? Int64(j - i) >= k : Int64(j - i) <= k
+            }
+            switch data.elements {
+            case .int64(let v): return [ConstantTensor(shape: data.shape, elements: .int64(zip(v, keep).map { $1 ? $0 : 0 }))]
+            case .float(let v): return [ConstantTensor(shape: data.shape, elements: .float(zip(v, keep).map { $1 ? $0 : 0 }))]
+            }
+
         case "Range":
             let (start, limit, delta) = (try constant(0), try constant(1), try constant(2))
             if let s = start.ints, let l = limit.ints, let d = delta.ints, s.count == 1, l.count == 1, d.count == 1 {

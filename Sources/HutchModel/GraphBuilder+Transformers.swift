@@ -5,7 +5,7 @@
 extension GraphBuilder {
     static let transformerOpTypes: Set<String> = [
         "Transpose", "Slice", "Split", "Gather", "Erf", "Gelu", "Sqrt", "Pow", "Reciprocal", "Softmax", "LogSoftmax",
-        "LayerNormalization", "Expand", "IsNaN", "Pad",
+        "LayerNormalization", "Expand", "IsNaN", "Pad", "Cast", "Where",
     ]
 
     /// Lowers `node` when it is one of `transformerOpTypes`; false when it is not.
@@ -14,6 +14,20 @@ extension GraphBuilder {
         let what = "\(source): node '\(name)' (\(node.opType))"
         func fail(_ message: String) -> ModelError { .invalidModel("\(what): \(message)") }
         guard let output = node.outputs.first, !output.isEmpty else { throw fail("has no output") }
+        if node.opType == "Where" {
+            try lowerConstantWhere(node, name: name, operands: operands, output: output, fail: fail)
+            return true
+        }
+        if node.opType == "Cast" {
+            // data is carried as float (integer inputs as exact floats), so a cast to a float
+            // type is the identity: an attention mask's `.to(dtype)`
+            let target = ONNXTensorProto.DataType(rawValue: Int32(clamping: node.int("to", default: 0)))
+            guard target == .float || target == .double, case .value(let x)? = operands.first ?? nil else {
+                throw fail("casts data to \(target?.name ?? "type \(node.int("to", default: 0))"); Hutch casts data only to float")
+            }
+            try emit(name, .identity, [x], output: output, shape: shape(of: x))
+            return true
+        }
         if node.opType == "Expand" {
             try lowerExpand(node, name: name, operands: operands, output: output, fail: fail)
             return true

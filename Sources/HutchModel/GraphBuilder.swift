@@ -25,6 +25,10 @@ struct GraphBuilder {
     var batchLayouts: [ValueID: BatchLayout] = [:]
     /// Whether the graph input is integer token ids (they travel as floats, exact below 2^24).
     var inputHoldsTokenIDs = false
+    /// Names of the model file's initializers (weights), as opposed to constants folded here.
+    var fileInitializers: Set<String> = []
+    /// The graph's data inputs, in packing order.
+    var described: [DataInput] = []
     /// The nodes that read each name of the ONNX graph, with the input position they read it at.
     var consumers: [String: [(node: ONNXNodeProto, position: Int)]] = [:]
     /// The graph's output names.
@@ -43,17 +47,17 @@ struct GraphBuilder {
     mutating func build(_ graph: ONNXGraphProto) throws -> Graph {
         for tensor in graph.initializers {
             guard !tensor.name.isEmpty else { throw ModelError.invalidModel("\(source): an initializer has no name") }
+            fileInitializers.insert(tensor.name)
             bindings[tensor.name] = .constant(try tensor.constant(source: source, external: external))
         }
         let dataInputs = graph.inputs.filter { bindings[$0.name] == nil }
-        guard dataInputs.count == 1, let input = dataInputs.first else {
-            let names = dataInputs.map { "'\($0.name)'" }.joined(separator: ", ")
-            throw ModelError.invalidModel("\(source): the graph has \(dataInputs.count) data inputs (\(names)); Hutch needs exactly one (the batch of examples)")
+        guard !dataInputs.isEmpty else {
+            throw ModelError.invalidModel("\(source): the graph has no data input (every input is an initializer); Hutch needs the batch of examples as an input")
         }
         guard graph.outputs.count == 1, let output = graph.outputs.first else {
             throw ModelError.invalidModel("\(source): the graph has \(graph.outputs.count) outputs; Hutch needs exactly one (the logits)")
         }
-        let inputID = try addInput(input)
+        let inputID = try addInputs(dataInputs)
         graphOutputs = Set(graph.outputs.map(\.name))
         for node in graph.nodes {
             for (position, name) in node.inputs.enumerated() where !name.isEmpty { consumers[name, default: []].append((node, position)) }
@@ -68,23 +72,63 @@ struct GraphBuilder {
             throw ModelError.invalidModel("\(source): graph output '\(output.name)' is a constant; it must depend on the input")
         }
         let outputShape = values[outputID.index].shape ?? []
-        guard outputShape.count == 2, outputShape[0] == nil, batchFactor(of: outputID) == 1, let classes = outputShape[1], classes >= 1 else {
-            throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs classifier logits [N, classes]")
+        // [N, classes] (classification, regression) or [N, tokens, vocabulary] (token heads)
+        guard (2...3).contains(outputShape.count), outputShape[0] == nil, batchFactor(of: outputID) == 1,
+              outputShape.dropFirst().allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ModelError.invalidModel("\(source): graph output '\(output.name)' has shape \(describe(outputShape)); Hutch needs logits [N, classes] or token logits [N, tokens, vocabulary]")
         }
         for (id, layout) in batchLayouts { values[id.index].batchFactor = layout.factor }
         var graph = Graph(values: values, nodes: nodes, input: inputID, output: outputID, initializers: initializers).pruned()
         graph.inputHoldsTokenIDs = inputHoldsTokenIDs
+        graph.dataInputs = described
         return graph
     }
 
-    private mutating func addInput(_ input: ONNXValueInfoProto) throws -> ValueID {
+    /// The IR input: the one data input itself, or several packed into one (`DataInput`): each
+    /// is bound to a Slice of the packed input's flat columns, reshaped to its own shape.
+    private mutating func addInputs(_ inputs: [ONNXValueInfoProto]) throws -> ValueID {
+        var checked: [DataInput] = []
+        for input in inputs { checked.append(try describeInput(input)) }
+        if inputs.count == 1 {
+            described = checked
+            inputHoldsTokenIDs = checked[0].holdsIntegers
+            let id = addValue(inputs[0].name, shape: [nil] + checked[0].exampleShape.map { $0 })
+            bindings[inputs[0].name] = .value(id)
+            return id
+        }
+        let byName = Dictionary(checked.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        guard byName.count == checked.count else {
+            throw ModelError.invalidModel("\(source): two graph inputs have the same name")
+        }
+        described = DataInput.packingOrder(checked.map(\.name)).compactMap { byName[$0] }
+        inputHoldsTokenIDs = described.allSatisfy(\.holdsIntegers)
+        guard let width = checkedProduct([described.reduce(0) { $0 + $1.exampleSize }]), width <= SizeLimits.elementsPerExample else {
+            throw ModelError.invalidModel("\(source): the graph inputs together are too large (over 2^32 elements per example)")
+        }
+        let packed = addValue(Self.packedInputName, shape: [nil, width])
+        var offset = 0
+        for input in described {
+            let columns = Array(offset..<(offset + input.exampleSize))
+            offset += input.exampleSize
+            let flat = try emit("\(input.name)/unpack", .take(axis: 1, indices: columns), [packed],
+                                output: "\(input.name)/flat", shape: [nil, input.exampleSize])
+            try emit("\(input.name)/reshape", .reshape(shape: [0] + input.exampleShape), [flat],
+                     output: input.name, shape: [nil] + input.exampleShape.map { $0 })
+        }
+        return packed
+    }
+
+    /// The name of the packed input of a graph with several data inputs (not an ONNX name).
+    static let packedInputName = "hutch:packed_inputs"
+
+    /// Checks one graph input: float32, or int64/int32 (token ids, masks), every dimension but the batch fixed.
+    private mutating func describeInput(_ input: ONNXValueInfoProto) throws -> DataInput {
         let what = "\(source): graph input '\(input.name)'"
         let integer: Set<Int32> = [ONNXTensorProto.DataType.int64.rawValue, ONNXTensorProto.DataType.int32.rawValue]
         guard input.elemType == ONNXTensorProto.DataType.float.rawValue || input.elemType.map(integer.contains) == true else {
             let type = input.elemType.flatMap { ONNXTensorProto.DataType(rawValue: $0)?.name } ?? "unknown"
             throw ModelError.invalidModel("\(what) has element type \(type); Hutch needs a float32 input or int64/int32 token ids")
         }
-        inputHoldsTokenIDs = input.elemType.map(integer.contains) == true
         guard let dims = input.shape, !dims.isEmpty else {
             throw ModelError.invalidModel("\(what) has no shape; export with a fixed example shape (e.g. [N, 3, 32, 32])")
         }
@@ -99,9 +143,7 @@ struct GraphBuilder {
         guard let elements = checkedProduct(shape.compactMap { $0 }), elements <= SizeLimits.elementsPerExample else {
             throw ModelError.invalidModel("\(what) shape \(describe(shape)) is too large (over 2^32 elements per example)")
         }
-        let id = addValue(input.name, shape: shape)
-        bindings[input.name] = .value(id)
-        return id
+        return DataInput(name: input.name, exampleShape: shape.compactMap { $0 }, holdsIntegers: input.elemType.map(integer.contains) == true)
     }
 
     mutating func addValue(_ name: String, shape: [Int?]) -> ValueID {
@@ -119,8 +161,13 @@ struct GraphBuilder {
     /// The IR value of a constant operand: the initializer (or folded constant) as a float tensor.
     mutating func materialize(_ name: String, _ constant: ConstantTensor, node: String) throws -> ValueID {
         if let id = materialized[name] { return id }
-        guard case .float(let data) = constant.elements else {
+        guard case .float(var data) = constant.elements else {
             throw ModelError.invalidModel("\(source): node '\(node)' uses integer tensor '\(name)' as data; Hutch needs float tensors there")
+        }
+        if !fileInitializers.contains(name) {
+            // a mask folded from constants (a causal mask filled with -inf): the lowest float
+            // masks as -inf does where it is added to scores before a softmax, and stays finite
+            data = data.map { $0 == -.infinity ? -.greatestFiniteMagnitude : $0 }
         }
         if let bad = data.firstIndex(where: { !$0.isFinite }) {
             throw ModelError.invalidModel("\(source): initializer '\(name)' has \(data[bad]) at flat index \(bad); fix or retrain the model, weights must be finite")

@@ -14,7 +14,7 @@ public enum ONNXLoader {
     ]).union(GraphBuilder.transformerOpTypes)
     /// Op types that are only evaluated at load time, on constant inputs (shape computations).
     static let foldedOpTypes = Set([
-        "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose", "Range", "Mod",
+        "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose", "Range", "Mod", "Trilu",
         "Sqrt", "Pow",
     ]).union(GraphBuilder.maskFoldingOpTypes)
 

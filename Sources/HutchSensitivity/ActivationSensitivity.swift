@@ -26,6 +26,7 @@ public struct ActivationSensitivity: Sendable, Equatable {
                                probesPerCall: Int = 4) throws -> [ValueID: ActivationSensitivity] {
         guard probes >= 2 else { throw SensitivityError(.invalidJob, "activation traces need at least 2 probes, got \(probes)") }
         let executor = try Executor<Float>(graph: graph)
+        let classes = try dataset.classLabels(for: "activation sensitivity (--activations)")
         var values: [ValueID] = []
         for layer in graph.quantizableLayers where !values.contains(layer.input) { values.append(layer.input) }
         let n = dataset.count, perExample = dataset.inputs.count / max(n, 1)
@@ -35,7 +36,7 @@ public struct ActivationSensitivity: Sendable, Equatable {
             let count = min(batchSize, n - start)
             let x = Tensor(shape: [count] + dataset.exampleShape,
                            data: Array(dataset.inputs.data[(start * perExample)..<((start + count) * perExample)]))
-            let labels = Array(dataset.labels[start..<(start + count)])
+            let labels = Array(classes[start..<(start + count)])
             for first in stride(from: 0, to: probes, by: probesPerCall) {
                 let seeds = (first..<min(probes, first + probesPerCall)).map { seed &* 0x2545_F491_4F6C_DD1D &+ UInt64($0) }
                 let result = try executor.activationQuadraticForms(input: x, labels: labels, values: values, seeds: seeds,

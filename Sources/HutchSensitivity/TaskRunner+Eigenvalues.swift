@@ -13,7 +13,7 @@ extension TaskRunner {
         var total = [Double](repeating: 0, count: v.count)
         for b in 0..<job.batchCount {
             let (x, y) = batch(b)
-            let result = try executor.hessianVectorProducts(input: x, labels: y, wrt: [w], directions: [[w: v]])
+            let result = try executor.hessianVectorProducts(input: x, targets: y, wrt: [w], directions: [[w: v]])
             let hv = result.products[0][w]?.data ?? []
             let weight = Double(x.shape[0]) / Double(job.samples)
             for i in 0..<min(hv.count, total.count) { total[i] += weight * Double(hv[i]) }

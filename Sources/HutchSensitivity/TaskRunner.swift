@@ -24,6 +24,9 @@ public struct TaskRunner: Sendable {
         guard layers.count == job.layerCount else {
             throw SensitivityError(.invalidJob, "the job has \(job.layerCount) layers but the model has \(layers.count) quantizable layers")
         }
+        if job.method == .exact, dataset.labels.isEmpty {   // labels of another loss head
+            throw SensitivityError(.unsupported, "exact traces are for classification labels (loss ce); these labels are for another loss head: use --method hutchinson")
+        }
         guard dataset.count >= job.samples else {
             throw SensitivityError(.invalidJob, "the job uses \(job.samples) examples but the data holds \(dataset.count)")
         }
@@ -34,12 +37,12 @@ public struct TaskRunner: Sendable {
         executor = try Executor<Float>(graph: graph)
     }
 
-    /// Inputs and labels of batch b.
-    public func batch(_ b: Int) -> (inputs: Tensor<Float>, labels: [Int]) {
+    /// Inputs and loss targets of batch b.
+    public func batch(_ b: Int) -> (inputs: Tensor<Float>, targets: LossTargets) {
         let range = job.examples(ofBatch: b)
         let per = dataset.exampleShape.reduce(1, *)
         let data = Array(dataset.inputs.data[(range.lowerBound * per)..<(range.upperBound * per)])
-        return (Tensor(shape: [range.count] + dataset.exampleShape, data: data), Array(dataset.labels[range]))
+        return (Tensor(shape: [range.count] + dataset.exampleShape, data: data), dataset.targets.examples(range))
     }
 
     public func run(_ task: SensitivityTask) throws -> TaskResult {
@@ -73,7 +76,7 @@ public struct TaskRunner: Sendable {
                     }
                     for (bi, b) in task.batches.enumerated() {
                         let (x, y) = batch(b)
-                        let forms = try executor.hessianQuadraticForms(input: x, labels: y, directions: directions).forms
+                        let forms = try executor.hessianQuadraticForms(input: x, targets: y, directions: directions).forms
                         for (j, p) in chunk.enumerated() {
                             let pi = p - task.probes.lowerBound
                             for (gi, l) in group.enumerated() {

@@ -42,6 +42,8 @@ struct InspectCommand: Command {
         var producer: String
         var opset: Int64
         var input: Tensor
+        /// The graph's data inputs when there are several (`input` is then their packed form).
+        var inputs: [Tensor]?
         var output: Tensor
         var onnxOps: [String: Int]
         var ops: [String: Int]
@@ -49,7 +51,7 @@ struct InspectCommand: Command {
         var totalParameters: Int
         var totalMACsPerExample: Int
         enum CodingKeys: String, CodingKey {
-            case model, digest, producer, opset, input, output, ops, layers
+            case model, digest, producer, opset, input, inputs, output, ops, layers
             case onnxOps = "onnx_ops"
             case totalParameters = "total_parameters"
             case totalMACsPerExample = "total_macs_per_example"
@@ -85,7 +87,9 @@ struct InspectCommand: Command {
         var ops: [String: Int] = [:]
         for node in graph.nodes { ops[node.op.onnxType, default: 0] += 1 }
         return Report(model: path, digest: Digest.sha256(bytes), producer: proto.producerName,
-                      opset: proto.defaultOpset ?? 0, input: tensor(graph.input), output: tensor(graph.output),
+                      opset: proto.defaultOpset ?? 0, input: tensor(graph.input),
+                      inputs: graph.dataInputs.count > 1 ? graph.dataInputs.map { Report.Tensor(name: $0.name, shape: [nil] + $0.exampleShape) } : nil,
+                      output: tensor(graph.output),
                       onnxOps: onnxOps, ops: ops, layers: layers,
                       totalParameters: layers.map(\.parameters).reduce(0, +),
                       totalMACsPerExample: layers.compactMap(\.macsPerExample).reduce(0, +))
@@ -99,6 +103,7 @@ struct InspectCommand: Command {
             "digest:   \(report.digest)",
             "producer: \(report.producer.isEmpty ? "unknown" : report.producer), opset \(report.opset)",
             "input:    \(report.input.name) \(shape(report.input.shape)) float32",
+        ] + (report.inputs.map { ["packs:    " + $0.map { "\($0.name) \(shape($0.shape))" }.joined(separator: ", ")] } ?? []) + [
             "output:   \(report.output.name) \(shape(report.output.shape))",
             "ONNX ops: \(counts(report.onnxOps))",
             "executed: \(counts(report.ops))",

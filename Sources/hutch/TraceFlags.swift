@@ -8,7 +8,7 @@ enum TraceFlags {
     /// Every flag of `hutch trace` but --out.
     static let flags: [Arguments.Flag] = [
         .option("model", "PATH", "ONNX classifier (default: the embedded example Examples/digits_resnet.onnx)"),
-    ] + DataFlags.flags(data: ".npz with arrays x (inputs) and y (labels) (default with no --model: Examples/digits.npz)") + [
+    ] + DataFlags.flags(data: ".npz with arrays x (inputs; or one array per model input, named as it) and y (labels: class indices [N], token labels [N, T] with -100 ignored, or float regression targets; they choose the loss) (default with no --model: Examples/digits.npz)") + [
         .option("samples", "N", "use the first N examples (default: all)"),
         .option("batch-size", "B", "examples per batch (default 128); the dataset Hessian is the example-weighted mean"),
         .option("method", "NAME", "auto (default: exact on piecewise-linear nets, else Hutchinson; hutch trace on a piecewise-linear net of more than 11 classes times a pilot and takes the fastest predicted to reach --tol, Protocols/README.md), exact, hutchinson or ggn "

@@ -351,15 +351,76 @@ class TinyBERT(nn.Module):
         self.pool, self.head = nn.Linear(dim, dim), nn.Linear(dim, classes)
         randomize_norms(self, gen)
 
-    def forward(self, ids):
+    def forward(self, ids, mask=None):
         x = self.ln0(self.words(ids) + self.positions[self.position_ids])
         n, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
         q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
-        attention = torch.softmax((q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5, dim=-1)
+        scores = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
+        if mask is not None:  # attention_mask (1 token, 0 padding) as Hugging Face BERT adds it
+            scores = scores + (1.0 - mask[:, None, None, :].to(x.dtype)) * -10000.0
+        attention = torch.softmax(scores, dim=-1)
         x = x + self.proj((attention @ v).transpose(1, 2).reshape(n, t, d))
         x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
         return self.head(torch.tanh(self.pool(x[:, 0])))
+
+
+class TinyTagger(nn.Module):
+    """Token classification: an embedding, LayerNorm and a tanh-GELU MLP give logits [N, T, tags]
+    for every token (loss token-ce, labels [N, T] with -100 on tokens that do not count)."""
+
+    def __init__(self, vocabulary=20, dim=8, tokens=6, tags=5):
+        super().__init__()
+        gen = torch.Generator().manual_seed(16)
+        self.words = nn.Embedding(vocabulary, dim)
+        self.positions = nn.Parameter(0.5 * torch.randn(tokens, dim, generator=gen))
+        self.ln, self.fc1, self.fc2 = nn.LayerNorm(dim), nn.Linear(dim, 2 * dim), nn.Linear(2 * dim, tags)
+        randomize_norms(self, gen)
+
+    def forward(self, ids):
+        x = self.ln(self.words(ids) + self.positions)
+        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))
+
+
+class TinyRegressor(nn.Module):
+    """Regression: a tanh MLP with two real outputs per example (loss mse, float targets [N, 2])."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(12, 10), nn.Linear(10, 6), nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.fc3(torch.tanh(self.fc2(torch.tanh(self.fc1(x.flatten(1))))))
+
+
+class TinyGPT2(nn.Module):
+    """A GPT-2-style decoder: token and position embeddings, one pre-LayerNorm block with causal
+    self-attention (the future masked by a lower-triangular constant through Where), a tanh-GELU
+    MLP, a final LayerNorm and a language-model head: logits [N, T, V] (loss token-ce; labels
+    are the next token, -100 on the last position and on padding)."""
+
+    def __init__(self, vocabulary=20, dim=8, tokens=6, heads=2):
+        super().__init__()
+        gen = torch.Generator().manual_seed(17)
+        self.heads = heads
+        self.words = nn.Embedding(vocabulary, dim)
+        self.positions = nn.Parameter(0.5 * torch.randn(tokens, dim, generator=gen))
+        self.register_buffer("causal", torch.tril(torch.ones(tokens, tokens, dtype=torch.bool)))
+        self.ln1, self.qkv, self.proj = nn.LayerNorm(dim), nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.ln2, self.fc1, self.fc2 = nn.LayerNorm(dim), nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+        self.ln_f, self.lm_head = nn.LayerNorm(dim), nn.Linear(dim, vocabulary, bias=False)
+        randomize_norms(self, gen)
+
+    def forward(self, ids):
+        x = self.words(ids) + self.positions
+        n, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        scores = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
+        scores = torch.where(self.causal, scores, torch.tensor(-10000.0, dtype=scores.dtype))
+        x = x + self.proj((torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(n, t, d))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x)), approximate="tanh"))
+        return self.lm_head(self.ln_f(x))
 
 
 class TinyConvNeXt(nn.Module):
@@ -464,18 +525,25 @@ def quiet():
                 logging.disable(logging.NOTSET)
 
 
-def export(model, x, path, exporter, opset, **extra):
-    """Export with a dynamic batch axis; input 'input', output 'logits'."""
+def as_args(x):
+    """The model's positional inputs: one tensor, or a tuple of them (input_ids, attention_mask)."""
+    return x if isinstance(x, tuple) else (x,)
+
+
+def export(model, x, path, exporter, opset, input_names=("input",), **extra):
+    """Export with a dynamic batch axis; inputs `input_names` (one per tensor of x), output 'logits'."""
+    args, names = as_args(x), list(input_names)
     with quiet():
         if exporter == "torchscript":
-            torch.onnx.export(model, (x,), path, dynamo=False, opset_version=opset,
-                              input_names=["input"], output_names=["logits"],
-                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **extra)
+            torch.onnx.export(model, args, path, dynamo=False, opset_version=opset,
+                              input_names=names, output_names=["logits"],
+                              dynamic_axes={**{n: {0: "batch"} for n in names}, "logits": {0: "batch"}}, **extra)
         elif exporter == "dynamo":
             # external_data=False: the dynamo exporter otherwise writes PATH.data beside the model.
-            torch.onnx.export(model, (x,), path, dynamo=True, external_data=False, opset_version=opset,
-                              input_names=["input"], output_names=["logits"],
-                              dynamic_shapes=({0: torch.export.Dim("batch")},), **extra)
+            batch = torch.export.Dim("batch")
+            torch.onnx.export(model, args, path, dynamo=True, external_data=False, opset_version=opset,
+                              input_names=names, output_names=["logits"],
+                              dynamic_shapes=tuple({0: batch} for _ in args), **extra)
         else:
             raise ValueError(exporter)
     proto = onnx.load(path)
@@ -486,10 +554,11 @@ def export(model, x, path, exporter, opset, **extra):
 
 
 def ort_logits(path, x):
+    """x: one array, or a dict of arrays by input name."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-    return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    return sess.run(None, x if isinstance(x, dict) else {sess.get_inputs()[0].name: x})[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -564,7 +633,7 @@ def gauss_newton_trace(ref, params, name, x, y):
     w = params[name]
 
     def logits_of(wv):
-        return functional_call(ref, {**params, name: wv}, (x,))
+        return functional_call(ref, {**params, name: wv}, as_args(x))
 
     logits = logits_of(w).detach()
     jac = torch.func.jacrev(logits_of)(w)  # [N, C, *w.shape]
@@ -576,10 +645,21 @@ def gauss_newton_trace(ref, params, name, x, y):
     return float(((a @ jac) ** 2).sum() / n)
 
 
-def hessian_trace(ref, params, name, x, y):
-    """Trace of the Hessian block of the mean cross-entropy w.r.t. one weight tensor alone."""
+def loss_function(spec):
+    """The fixture's loss head (Protocols/README.md, "Loss"): ce on [N, C], token-ce on [N, T, V]
+    with labels [N, T] (-100 ignored, mean over the tokens that count), mse on float targets."""
+    kind = spec.get("loss", "ce")
+    if kind == "token-ce":
+        return lambda logits, y: F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100)
+    if kind == "mse":
+        return lambda out, y: F.mse_loss(out, y)
+    return F.cross_entropy
+
+
+def hessian_trace(ref, params, name, x, y, loss=F.cross_entropy):
+    """Trace of the Hessian block of the mean loss w.r.t. one weight tensor alone."""
     def loss_of(wv):
-        return F.cross_entropy(functional_call(ref, {**params, name: wv}, (x,)), y)
+        return loss(functional_call(ref, {**params, name: wv}, as_args(x)), y)
 
     h = torch.func.hessian(loss_of)(params[name])
     k = params[name].numel()
@@ -591,7 +671,10 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     """All reference arrays for one model; keys are ONNX initializer names, and arrays of a
     weight stored transposed in the ONNX file are transposed to match it."""
     x = torch.from_numpy(x32) if "vocabulary" in spec else torch.from_numpy(x32).double()   # token ids stay integers
-    yt = torch.from_numpy(y)
+    if "mask" in spec:
+        x = (x, torch.from_numpy(spec["mask"]))
+    yt = torch.from_numpy(y) if y.dtype.kind == "i" else torch.from_numpy(y).double()
+    loss_of = loss_function(spec)
     params = {n: p.detach().clone() for n, p in ref.named_parameters()}
     # constants to Hutch: BN statistics, and tables the loader folds away (Swin's relative
     # position bias, gathered by a constant index)
@@ -601,8 +684,8 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
 
     for p in params.values():
         p.requires_grad_(True)
-    logits64 = functional_call(ref, params, (x,))
-    loss = F.cross_entropy(logits64, yt)
+    logits64 = functional_call(ref, params, as_args(x))
+    loss = loss_of(logits64, yt)
     names = list(params)
     grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=True)
     grad = dict(zip(names, grads))
@@ -626,7 +709,7 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
                    for n in names}
         for t in shifted.values():
             t.requires_grad_(True)
-        l = F.cross_entropy(functional_call(ref, shifted, (x,)), yt)
+        l = loss_of(functional_call(ref, shifted, as_args(x)), yt)
         g = torch.autograd.grad(l, [shifted[n] for n in probe_names])
         return dict(zip(probe_names, g))
     gp, gm = grad_at(eps), grad_at(-eps)
@@ -640,9 +723,9 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
         return t.T if n in transposed else t
 
     out = {
-        "x": x32,
+        **({"input_ids": x32, "attention_mask": spec["mask"]} if "mask" in spec else {"x": x32}),
         "y": y,
-        "logits": model(torch.from_numpy(x32)).detach().numpy().astype(np.float32),
+        "logits": model(*(torch.from_numpy(a) for a in ((x32, spec["mask"]) if "mask" in spec else (x32,)))).detach().numpy().astype(np.float32),
         "logits64": logits64.detach().numpy(),
         "loss": np.array([float(loss.detach())], dtype=np.float64),
     }
@@ -661,7 +744,7 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
     report = []
     for node, op, w_init, _ in quantizable_layers(proto):
         tname = weight_of[w_init]
-        t, h = hessian_trace(ref, detached, tname, x, yt)
+        t, h = hessian_trace(ref, detached, tname, x, yt, loss_of)
         out[f"trace:{w_init}"] = np.array([t], dtype=np.float64)
         # Layer-restricted HVP H_WW v0_W (Hutchinson `layer` mode), by double backprop, checked
         # against the explicit Hessian block from torch.func.hessian.
@@ -670,14 +753,14 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
         hvl_err = float((explicit - hvl.flatten()).norm() / hvl.flatten().norm())
         assert hvl_err < 1e-10, f"{spec['name']} {w_init}: layer HVP vs explicit Hessian block {hvl_err:.1e}"
         out[f"hvl0:{w_init}"] = as_onnx(tname, hvl)
-        gn = gauss_newton_trace(ref, detached, tname, x, yt)
+        gn = gauss_newton_trace(ref, detached, tname, x, yt) if "loss" not in spec else float("nan")   # CE's A_i only
         rel = abs(gn - t) / max(abs(t), 1e-300)
         if spec["piecewise_linear"]:
             assert rel < TRACE_RTOL, f"{spec['name']} {w_init}: hessian trace {t} vs Gauss-Newton {gn}"
         # non-piecewise-linear models too: the sampled GGN estimates this, not the Hessian trace
         out[f"gn_trace:{w_init}"] = np.array([gn], dtype=np.float64)
         report.append((node, op, w_init, tuple(detached[tname].shape), t, gn, rel))
-    if not spec["piecewise_linear"]:
+    if not spec["piecewise_linear"] and "loss" not in spec:
         worst = max(r[-1] for r in report)
         assert worst > 1e-6, f"{spec['name']}: Gauss-Newton equals the Hessian trace, model looks linear"
     if spec.get("activation_traces"):
@@ -697,13 +780,13 @@ def activation_traces(ref, x, y, mapping):
             continue
         seen = {}
         hook = module.register_forward_pre_hook(lambda m, inputs: seen.setdefault("a", inputs[0].detach()))
-        ref(x)
+        ref(*as_args(x))
         hook.remove()
 
         def loss_at(a, module=module):
             replace = module.register_forward_pre_hook(lambda m, inputs: (a,))
             try:
-                return F.cross_entropy(ref(x), y)
+                return F.cross_entropy(ref(*as_args(x)), y)
             finally:
                 replace.remove()
 
@@ -748,6 +831,26 @@ SPECS = [
     dict(name="tiny_bert_dynamo", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
          folded_parameters=("positions",),
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=913),
+    # padding: per example, how many trailing tokens the attention mask hides (the first two,
+    # the export's example, differ so the mask is not a constant to the exporter)
+    dict(name="tiny_bert_mask", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
+         padding=(0, 2, 3, 0, 1, 0, 5, 0), folded_parameters=("positions",),
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=916),
+    dict(name="tiny_bert_mask_dynamo", make=TinyBERT, input=(6,), vocabulary=20, batch=8, classes=3,
+         padding=(0, 2, 3, 0, 1, 0, 5, 0), folded_parameters=("positions",),
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=917),
+    # loss heads: token classification, regression, and a GPT-2-style language model
+    dict(name="tiny_tagger", make=TinyTagger, input=(6,), vocabulary=20, batch=6, classes=5, loss="token-ce",
+         ignored=((0, 5), (1, 0), (1, 1), (3, 4), (4, 2)), folded_parameters=("positions",),
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=918),
+    dict(name="tiny_regressor", make=TinyRegressor, input=(3, 4), batch=10, classes=2, loss="mse",
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=919),
+    dict(name="tiny_gpt2", make=TinyGPT2, input=(6,), vocabulary=20, batch=6, classes=20, loss="token-ce",
+         next_token=True, ignored=((2, 3), (2, 4), (5, 0)), folded_parameters=("positions",),
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=920),
+    dict(name="tiny_gpt2_dynamo", make=TinyGPT2, input=(6,), vocabulary=20, batch=6, classes=20, loss="token-ce",
+         next_token=True, ignored=((2, 3), (2, 4), (5, 0)), folded_parameters=("positions",),
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=921),
     dict(name="tiny_convnext", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
          exporter="torchscript", opset=14, fold=False, piecewise_linear=False, x_scale=1.0, seed=903),
     dict(name="tiny_convnext_dynamo", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
@@ -774,9 +877,25 @@ def make_model_fixture(spec):
     else:
         x32 = (spec["x_scale"] * torch.randn(spec["batch"], *spec["input"], generator=gen)).numpy().astype(np.float32)
     y = torch.randint(0, spec["classes"], (spec["batch"],), generator=gen).numpy().astype(np.int64)
+    if spec.get("loss") == "token-ce" and spec.get("next_token"):  # language modelling: the next token
+        y = np.concatenate([x32[:, 1:], np.full((spec["batch"], 1), -100)], axis=1).astype(np.int64)
+    elif spec.get("loss") == "token-ce":
+        y = torch.randint(0, spec["classes"], (spec["batch"], *spec["input"]), generator=gen).numpy().astype(np.int64)
+    elif spec.get("loss") == "mse":
+        y = torch.randn(spec["batch"], spec["classes"], generator=gen).numpy().astype(np.float32)
+    for i, j in spec.get("ignored", ()):  # tokens that do not count
+        y[i, j] = -100
+    example = torch.from_numpy(x32[:2])
+    inputs32 = x32
+    if spec.get("padding"):  # an attention mask: example i keeps its first tokens - padding[i]
+        tokens = x32.shape[1]
+        spec = dict(spec, mask=np.array([[1] * (tokens - p) + [0] * p for p in spec["padding"]], dtype=np.int64))
+        example = (example, torch.from_numpy(spec["mask"][:2]))
+        inputs32 = {"input_ids": x32, "attention_mask": spec["mask"]}
 
     path = os.path.join(HERE, f"{name}.onnx")
-    proto = export(model, torch.from_numpy(x32[:2]), path, spec["exporter"], spec["opset"],
+    proto = export(model, example, path, spec["exporter"], spec["opset"],
+                   input_names=("input_ids", "attention_mask") if "mask" in spec else ("input",),
                    **spec.get("export_extra", {}))
     ops = [n.op_type for n in proto.graph.node]
     if spec.get("fold"):
@@ -798,7 +917,7 @@ def make_model_fixture(spec):
 
     out, report, fd_err = references(spec, model, ref, proto, mapping, transposed, x32, y, spec["seed"])
 
-    ort_out = ort_logits(path, x32)
+    ort_out = ort_logits(path, inputs32)
     d_ort = float(np.abs(ort_out - out["logits"]).max())
     d_fold = float(np.abs(out["logits64"] - out["logits"]).max())
     assert d_ort < ORT_TOL, f"{name}: onnxruntime vs torch logits differ by {d_ort}"
@@ -899,6 +1018,42 @@ def make_external_data(mlp_path):
     print(f"external_data: {len(reloaded.graph.initializer)} initializers in {data}")
 
 
+def make_hf_gpt2():
+    """Hugging Face's own GPT2LMHeadModel (a tiny config, random weights) from both exporters:
+    TorchScript writes its causal mask with Trilu and a -inf fill, dynamo with Where. Reference:
+    onnxruntime's logits [N, T, V] and PyTorch's float32 next-token loss (-100 on the last token)."""
+    import transformers
+    torch.manual_seed(922)
+    config = transformers.GPT2Config(vocab_size=20, n_positions=6, n_embd=8, n_layer=1, n_head=2)
+    model = transformers.GPT2LMHeadModel(config).eval()
+
+    class Logits(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, ids):
+            return self.m(input_ids=ids).logits
+
+    wrapped = Logits(model).eval()
+    gen = torch.Generator().manual_seed(922)
+    x = torch.randint(0, 20, (4, 6), generator=gen)
+    y = np.concatenate([x[:, 1:].numpy(), np.full((4, 1), -100)], axis=1).astype(np.int64)
+    with torch.no_grad():
+        logits = wrapped(x)
+    loss = F.cross_entropy(logits.reshape(-1, 20), torch.from_numpy(y).reshape(-1), ignore_index=-100)
+    for name, exporter, opset in (("hf_gpt2_tiny", "torchscript", 17), ("hf_gpt2_tiny_dynamo", "dynamo", 18)):
+        path = os.path.join(HERE, f"{name}.onnx")
+        proto = export(wrapped, x[:2], path, exporter, opset)
+        out = ort_logits(path, x.numpy())
+        d = float(np.abs(out - logits.numpy()).max())
+        assert d < ORT_TOL, f"{name}: onnxruntime vs torch logits differ by {d}"
+        np.savez(os.path.join(HERE, f"{name}_ref.npz"), x=x.numpy(), y=y, logits=out,
+                 loss=np.array([float(loss)], dtype=np.float64))
+        print(f"{name}: {exporter} opset {opset}, ops {sorted({n.op_type for n in proto.graph.node})}, "
+              f"max|ort - torch| = {d:.2e}, loss {float(loss):.6f}")
+
+
 def make_unsupported():
     torch.manual_seed(606)
     model = Unsupported().eval()
@@ -920,18 +1075,21 @@ def main():
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     only = set(sys.argv[1:])
-    unknown = only - {spec["name"] for spec in SPECS} - {"unsupported_ops"}
+    unknown = only - {spec["name"] for spec in SPECS} - {"unsupported_ops", "hf_gpt2_tiny"}
     assert not unknown, f"no model fixture named {sorted(unknown)}"
     for spec in SPECS:
         if not only or spec["name"] in only:
             make_model_fixture(spec)
     if "unsupported_ops" in only:
         make_unsupported()
+    if "hf_gpt2_tiny" in only:
+        make_hf_gpt2()
     if only:
         return 0
     make_digits_reference()
     make_external_data(os.path.join(HERE, "mlp.onnx"))
     make_unsupported()
+    make_hf_gpt2()
     total = sum(os.path.getsize(os.path.join(HERE, f)) for f in os.listdir(HERE)
                 if f.endswith((".onnx", ".npz", ".data")))
     print(f"total size of models and data: {total} bytes")

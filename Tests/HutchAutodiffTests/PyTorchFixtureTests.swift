@@ -10,16 +10,21 @@ import XCTest
 final class PyTorchFixtureTests: XCTestCase {
     private static let models = ["resnet_small", "mlp", "depthwise", "tanh_mlp", "bn_kept", "se_silu", "hard_swish",
                                           "tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_convnext", "tiny_convnext_dynamo",
-                                          "tiny_shuffle", "tiny_shuffle_ts"]
+                                          "tiny_bert_mask", "tiny_bert_mask_dynamo", "tiny_shuffle", "tiny_shuffle_ts",
+                                          "tiny_tagger", "tiny_regressor", "tiny_gpt2", "tiny_gpt2_dynamo"]
 
     private struct Fixture {
         var graph: Graph
         var arrays: [String: NumPyArray]
-        var labels: [Int]
+        var labels: LossTargets
 
+        /// The input: array x, or the arrays named as the graph's inputs packed by `Dataset`.
         func input<Scalar: TensorScalar>(_: Scalar.Type) throws -> Tensor<Scalar> {
-            let x = try XCTUnwrap(arrays["x"])
-            return Tensor(shape: x.shape, data: x.doubles().map { Scalar($0) })
+            if let x = arrays["x"] { return Tensor(shape: x.shape, data: x.doubles().map { Scalar($0) }) }
+            let named = arrays.filter { name, _ in graph.dataInputs.contains { $0.name == name } }
+            let data = try Dataset(named: named, labels: try XCTUnwrap(arrays["y"]), source: "reference", labelsName: "y")
+            try data.validate(against: graph)
+            return Tensor(shape: data.inputs.shape, data: data.inputs.data.map { Scalar($0) })
         }
 
         /// The initializer named `name`.
@@ -39,7 +44,7 @@ final class PyTorchFixtureTests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures")
         let graph = try ONNXLoader.load(contentsOf: root.appendingPathComponent("\(name).onnx"))
         let arrays = try NumPyArchive.readNPZ(contentsOf: root.appendingPathComponent("\(name)_ref.npz"))
-        let labels = try XCTUnwrap(arrays["y"]?.integers()).map { Int($0) }
+        let labels = try LossTargets(labels: try XCTUnwrap(arrays["y"]), output: graph.values[graph.output.index].shape ?? [])
         return Fixture(graph: graph, arrays: arrays, labels: labels)
     }
 
@@ -70,7 +75,7 @@ final class PyTorchFixtureTests: XCTestCase {
             }
             return direction
         }
-        let result = try executor.hessianVectorProducts(input: input, labels: fixture.labels, wrt: parameters,
+        let result = try executor.hessianVectorProducts(input: input, targets: fixture.labels, wrt: parameters,
                                                          directions: directions)
 
         let logits = try XCTUnwrap(fixture.arrays["logits64"]).doubles()
@@ -95,11 +100,11 @@ final class PyTorchFixtureTests: XCTestCase {
     }
 
     /// Float64 shows the agreement is exact up to round-off, not merely within float32 noise.
-    /// Nine graphs hold float32 constants that the float64 reference holds exactly (LayerNorm's
+    /// Fourteen graphs hold float32 constants that the float64 reference holds exactly (LayerNorm's
     /// epsilon, GELU's sqrt(2) and tanh coefficients written out as Constant nodes): there the
     /// models themselves differ by a few 1e-9, so they are held to 1e-7, still 1000x below float32.
     func testDoubleAgreesWithPyTorchToRoundOff() throws {
-        let roundedConstants: Set = ["tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_convnext"]
+        let roundedConstants: Set = ["tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_bert_mask", "tiny_bert_mask_dynamo", "tiny_convnext", "tiny_tagger", "tiny_gpt2", "tiny_gpt2_dynamo"]
         for model in Self.models { try check(model, in: Double.self, tolerance: roundedConstants.contains(model) ? 1e-7 : 1e-9) }
     }
 

@@ -68,10 +68,17 @@ final class DatasetTests: XCTestCase {
             _ = try Dataset(inputs: NumPyArray(shape: [2, 3], float64: Array(repeating: 0, count: 6)),
                             labels: NumPyArray(shape: [2], integers: [0, 1]), inputsName: "in.npy", labelsName: "y")
         }, contains: ["in.npy", "float64", "float32"])
+        // float labels are regression targets (loss mse): refused against a classifier's [N, 10]
+        let floatLabels = try Dataset(inputs: NumPyArray(shape: [2, 3, 8, 8], float32: Array(repeating: 0, count: 384)),
+                                      labels: NumPyArray(shape: [2], float32: [0, 1]), inputsName: "x", labelsName: "labels.npy")
+        expectDataError({ try floatLabels.validate(against: graph) }, contains: ["labels.npy holds float targets", "[N, 10]", "class labels must be integers"])
+        let tokenLabels = try Dataset(inputs: NumPyArray(shape: [2, 3, 8, 8], float32: Array(repeating: 0, count: 384)),
+                                      labels: NumPyArray(shape: [2, 3], integers: [0, 1, -100, 2, 3, 4]), inputsName: "x", labelsName: "y")
+        expectDataError({ try tokenLabels.validate(against: graph) }, contains: ["[N, 3] token labels", "[N, 10]"])
         expectDataError({
             _ = try Dataset(inputs: NumPyArray(shape: [2, 3], float32: Array(repeating: 0, count: 6)),
-                            labels: NumPyArray(shape: [2], float32: [0, 1]), inputsName: "x", labelsName: "labels.npy")
-        }, contains: ["labels.npy", "float32", "integer"])
+                            labels: NumPyArray(shape: [2], integers: [0, -100]), inputsName: "x", labelsName: "labels.npy")
+        }, contains: ["labels.npy", "label -100", "class indices"])
     }
 
     func testLabelsOutOfRange() throws {

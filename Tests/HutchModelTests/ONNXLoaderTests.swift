@@ -137,17 +137,21 @@ final class ONNXLoaderTests: XCTestCase {
         expectModelError(convNet(nanAt: 5), contains: ["conv.w", "nan", "index 5"])
     }
 
-    func testGraphInterfaceValidation() {
+    func testGraphInterfaceValidation() throws {
+        // several data inputs load, packed by name (NamedInputTests has the BERT-style model)
         let twoInputs = makeModel(nodes: [TestNode("Add", "add", ["x", "x2"], ["y"])], initializers: [],
                                   inputShape: [nil, 3], extraInputs: ["x2"])
-        expectModelError(twoInputs, contains: ["2 data inputs", "'x'", "'x2'"])
+        let packed = try ONNXLoader.load(bytes: twoInputs, source: "m.onnx")
+        XCTAssertEqual(packed.dataInputs.map(\.name), ["x", "x2"])
+        XCTAssertEqual(packed.values[packed.input.index].shape, [nil, 6])
         let twoOutputs = makeModel(nodes: [TestNode("Relu", "r", ["x"], ["y"]), TestNode("Relu", "r2", ["x"], ["z"])],
                                    initializers: [], inputShape: [nil, 3], outputs: ["y", "z"])
         expectModelError(twoOutputs, contains: ["2 outputs"])
         let missing = makeModel(nodes: [TestNode("Gemm", "fc", ["x", "nowhere"], ["y"])], initializers: [], inputShape: [nil, 3])
         expectModelError(missing, contains: ["'fc'", "'nowhere'"])
-        let notLogits = makeModel(nodes: [TestNode("Relu", "r", ["x"], ["y"])], initializers: [], inputShape: [nil, 3, 4])
-        expectModelError(notLogits, contains: ["[N, 3, 4]", "logits"])
+        // [N, C] and token logits [N, T, V] are outputs Hutch takes; rank 4 is not
+        let notLogits = makeModel(nodes: [TestNode("Relu", "r", ["x"], ["y"])], initializers: [], inputShape: [nil, 3, 4, 5])
+        expectModelError(notLogits, contains: ["[N, 3, 4, 5]", "logits"])
     }
 
     func testConvChannelMismatch() {

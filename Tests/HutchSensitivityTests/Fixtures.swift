@@ -20,7 +20,13 @@ enum Fixtures {
     static func load(_ name: String) throws -> Case {
         let graph = try ONNXLoader.load(contentsOf: directory.appendingPathComponent("\(name).onnx"))
         let refURL = directory.appendingPathComponent("\(name)_ref.npz")
-        return Case(graph: graph, dataset: try Dataset(npz: refURL), reference: try NumPyArchive.readNPZ(contentsOf: refURL))
+        let reference = try NumPyArchive.readNPZ(contentsOf: refURL)
+        guard graph.dataInputs.count > 1, let labels = reference["y"] else {
+            return Case(graph: graph, dataset: try Dataset(npz: refURL), reference: reference)
+        }
+        // several inputs: the reference holds one array per input beside its other arrays
+        let inputs = reference.filter { name, _ in graph.dataInputs.contains { $0.name == name } }
+        return Case(graph: graph, dataset: try Dataset(named: inputs, labels: labels, source: refURL.path, labelsName: "y"), reference: reference)
     }
 
     static func example() throws -> Case {

@@ -56,13 +56,38 @@ final class HutchinsonTests: XCTestCase {
     /// and PyTorch's MultiheadAttention that moves the batch and folds the heads into it, the
     /// dynamo exporter's scaled-dot-product attention with its mask and IsNaN guard, torchvision's
     /// Swin with padding, shifted windows folded into the batch and a constant mask, a BERT-style
-    /// classifier on int64 token ids with an embedding lookup, ConvNeXt
+    /// classifier on int64 token ids with an embedding lookup, and with an attention_mask input
+    /// padding some examples, ConvNeXt
     /// blocks with LayerNorm and GELU, ShuffleNet units with Split, Slice and a channel shuffle),
     /// from both exporters: the true Hessian traces, several negative; exact mode is refused.
     func testTransformerAndModernCNNTrueTraces() throws {
-        for name in ["tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_convnext", "tiny_convnext_dynamo", "tiny_shuffle", "tiny_shuffle_ts"] {
+        for name in ["tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_bert_mask", "tiny_bert_mask_dynamo", "tiny_convnext", "tiny_convnext_dynamo", "tiny_shuffle", "tiny_shuffle_ts"] {
             try checkAgreement(name, mode: .joint, probes: 200, batchSize: 4)
             XCTAssertNotNil(try Fixtures.load(name).graph.exactTraceObstacle, "\(name): not piecewise linear")
+        }
+    }
+
+    /// The other loss heads through the whole trace pipeline (labels loaded by Dataset, head chosen
+    /// from them): token classification and a GPT-2-style language model (token-ce, -100 ignored)
+    /// and regression (mse, two batches: each divides by the whole batch's normalizer). One batch
+    /// for the token heads, whose batches would otherwise weigh tokens by example (Protocols/README.md).
+    func testLossHeadTracesThroughTheTracePipeline() throws {
+        for (name, batch) in [("tiny_tagger", 8), ("tiny_gpt2", 8), ("tiny_gpt2_dynamo", 8), ("tiny_regressor", 5)] {
+            try checkAgreement(name, mode: .joint, probes: 200, batchSize: batch)
+        }
+        // exact traces are softmax cross-entropy's: refused for other heads even on a ReLU network
+        let mlp = try Fixtures.load("mlp")
+        let x = try XCTUnwrap(mlp.reference["x"])
+        let targets = NumPyArray(shape: [x.shape[0], 4], float32: (0..<(4 * x.shape[0])).map { Float($0 % 3) })
+        let regression = try Dataset(inputs: x, labels: targets, inputsName: "x", labelsName: "y")
+        try regression.validate(against: mlp.graph)
+        for method in [TraceOptions.Method.exact, .auto] {
+            var options = TraceOptions()
+            options.method = method
+            options.bits = []
+            XCTAssertThrowsError(try SensitivityAnalysis.run(graph: mlp.graph, dataset: regression, options: options)) { error in
+                XCTAssertTrue("\(error)".contains("exact traces are for classification"), "\(error)")
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HutchModel
 import XCTest
 
 /// `hutch run`, `hutch coordinator` and `hutch worker` as real processes on loopback: the output
@@ -140,14 +141,27 @@ final class ClusterCommandTests: ProcessTestCase {
     /// GELU; Hutchinson, since it is not piecewise linear) through the whole cluster job: the
     /// same sensitivity.json as hutch trace, the plan of hutch plan and the model of hutch quantize.
     func testRunOnATokenIDTransformerMatchesTracePlanAndQuantize() throws {
-        let model = "Tests/Fixtures/tiny_bert.onnx", data = "Tests/Fixtures/tiny_bert_ref.npz"
+        try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_bert.onnx", data: "Tests/Fixtures/tiny_bert_ref.npz", name: "bert")
+    }
+
+    /// The same for a model with two inputs (input_ids and attention_mask, matched by name in the
+    /// .npz) and for a GPT-2-style language model (labels [N, T] with -100: loss token-ce).
+    func testRunOnTwoInputsAndOnALanguageModelMatchesTracePlanAndQuantize() throws {
+        let reference = try NumPyArchive.readNPZ(contentsOf: HutchProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/tiny_bert_mask_ref.npz"))
+        let named = directory.appendingPathComponent("bert-mask.npz")
+        try NumPyArchive.writeNPZ(try ["input_ids", "attention_mask", "y"].map { ($0, try XCTUnwrap(reference[$0])) }, to: named)
+        try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_bert_mask.onnx", data: named.path, name: "bert-mask")
+        try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_gpt2.onnx", data: "Tests/Fixtures/tiny_gpt2_ref.npz", name: "gpt2")
+    }
+
+    private func checkRunMatchesTracePlanAndQuantize(model: String, data: String, name: String) throws {
         let flags = ["--model", model, "--data", data, "--probes", "8", "--batch-size", "4"]
         let reference = try trace(flags)
-        let out = directory.appendingPathComponent("bert")
-        let process = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--avg-bits", "4", "--out", out.path], log: "bert")
-        XCTAssertEqual(wait(process, 120, "hutch run on tiny_bert"), 0, stderr("bert"))
+        let out = directory.appendingPathComponent(name)
+        let process = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--avg-bits", "4", "--out", out.path], log: name)
+        XCTAssertEqual(wait(process, 120, "hutch run on \(model)"), 0, stderr(name))
         XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
-        let plan = directory.appendingPathComponent("bert-plan.json"), onnx = directory.appendingPathComponent("bert-q.onnx")
+        let plan = directory.appendingPathComponent("\(name)-plan.json"), onnx = directory.appendingPathComponent("\(name)-q.onnx")
         let planned = try HutchProcess.run(["plan", "--sensitivity", out.appendingPathComponent("sensitivity.json").path,
                                             "--avg-bits", "4", "--out", plan.path])
         XCTAssertEqual(planned.status, 0, planned.stderr)

@@ -63,6 +63,21 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertEqual(layers.first?["macs_per_example"] as? Int, 16 * 8 * 8 * 9)
     }
 
+    /// A model with two inputs: the packed input, and the inputs it packs in name order.
+    func testInspectListsTheInputsAPackedInputHolds() throws {
+        let text = try HutchProcess.run(["inspect", "Tests/Fixtures/tiny_bert_mask.onnx"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("input:    hutch:packed_inputs [N, 12]"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("packs:    attention_mask [N, 6], input_ids [N, 6]"), text.stdout)
+        let outcome = try HutchProcess.run(["inspect", "Tests/Fixtures/tiny_bert_mask.onnx", "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        let inputs = json?["inputs"] as? [[String: Any]] ?? []
+        XCTAssertEqual(inputs.map { $0["name"] as? String }, ["attention_mask", "input_ids"])
+        // one input: no "inputs" key, as before
+        let single = try HutchProcess.run(["inspect", "Examples/digits_resnet.onnx", "--json"])
+        XCTAssertFalse(single.stdout.contains("\"inputs\""), single.stdout)
+    }
+
     func testMissingModelFileIsAnIOError() throws {
         let outcome = try HutchProcess.run(["inspect", "--model", "no/such/model.onnx"])
         XCTAssertEqual(outcome.status, 3)
