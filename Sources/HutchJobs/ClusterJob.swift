@@ -68,7 +68,8 @@ public struct ClusterJob {
         let quantize = plan != nil
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
-        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, options: options)
+        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, classTargets: dataset.hasClassTargets,
+                                                               options: options)
 
         // model and data files, served as blobs to workers that do not share this filesystem; a
         // model with external data is served with its tensors inside (one self-contained blob)

@@ -53,6 +53,7 @@ public struct FineTuneJob {
         let widths = try planWidths.widths(for: graph, source: plan)
         let (dataset, _) = try data.load()
         try dataset.validate(against: graph, modelName: model)
+        _ = try dataset.classLabels(for: "hutch finetune")   // its loss and accuracy are the classifier's
 
         let stages = FineTuneOrder.stages(order, sensitivity: try sensitivities(graph, dataset, modelDigest: modelDigest),
                                           tieGroups: graph.tieGroups)

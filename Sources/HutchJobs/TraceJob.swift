@@ -32,6 +32,8 @@ public struct TraceJob {
         let graph = try ONNXLoader.load(bytes: modelBytes, source: inputs.model)
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
+        if measured { _ = try dataset.classLabels(for: "--measured") }        // before the long part
+        if activations { _ = try dataset.classLabels(for: "--activations") }
         log("trace: \(inputs.model) on \(min(options.samples ?? dataset.count, dataset.count)) of \(dataset.count) examples from \(inputs.data.description)")
 
         var options = options

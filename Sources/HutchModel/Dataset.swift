@@ -225,6 +225,12 @@ public struct Dataset: Sendable {
         }
     }
 
+    /// Whether the labels are classes (loss ce), the head exact and ggn traces are defined for.
+    public var hasClassTargets: Bool {
+        if case .classes = targets { return true }
+        return false
+    }
+
     /// The class labels, or a one-line refusal naming `what` needs them (accuracy, activation
     /// sensitivity, the integer check) when the labels are for another loss head.
     public func classLabels(for what: String) throws -> [Int] {

@@ -7,7 +7,7 @@ extension SensitivityAnalysis {
     /// Everywhere else `auto` is left to `job` (exact when piecewise linear, else Hutchinson:
     /// ggn would measure the Gauss-Newton matrix, not the Hessian), with nothing measured.
     public static func resolveAuto(graph: Graph, dataset: Dataset, options: TraceOptions) throws -> (TraceOptions, reason: String?) {
-        guard options.method == .auto, graph.exactTraceObstacle == nil, let classes = graph.classCount,
+        guard options.method == .auto, graph.exactTraceObstacle == nil, dataset.hasClassTargets, let classes = graph.classCount,
               !MethodChoice.exactNeedsNoCalibration(classes: classes, options: options) else { return (options, nil) }
         let examples = min(options.samples ?? dataset.count, dataset.count)
         let calibration = try MethodCalibration.measure(graph: graph, dataset: dataset, options: options, examples: examples)

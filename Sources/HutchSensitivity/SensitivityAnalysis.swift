@@ -69,7 +69,7 @@ public struct SensitivityResult: Sendable {
 public enum SensitivityAnalysis {
     public static func run(graph: Graph, dataset: Dataset, options: TraceOptions,
                            progress: (AnalysisProgress) -> Void = { _ in }) throws -> SensitivityResult {
-        let (job, fallback) = try Self.job(graph: graph, datasetCount: dataset.count, options: options)
+        let (job, fallback) = try Self.job(graph: graph, datasetCount: dataset.count, classTargets: dataset.hasClassTargets, options: options)
         let method = job.method
         let layers = graph.quantizableLayers
         var runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)

@@ -24,8 +24,8 @@ public struct TaskRunner: Sendable {
         guard layers.count == job.layerCount else {
             throw SensitivityError(.invalidJob, "the job has \(job.layerCount) layers but the model has \(layers.count) quantizable layers")
         }
-        if job.method == .exact, dataset.labels.isEmpty {   // labels of another loss head
-            throw SensitivityError(.unsupported, "exact traces are for classification labels (loss ce); these labels are for another loss head: use --method hutchinson")
+        if job.method != .hutchinson, !dataset.hasClassTargets {   // exact and ggn use the softmax cross-entropy's logit Hessian
+            throw SensitivityError(.unsupported, "\(job.method == .exact ? "exact" : "sampled GGN") traces are for classification labels (loss ce); these labels are for another loss head: use --method hutchinson")
         }
         guard dataset.count >= job.samples else {
             throw SensitivityError(.invalidJob, "the job uses \(job.samples) examples but the data holds \(dataset.count)")

@@ -75,20 +75,26 @@ final class HutchinsonTests: XCTestCase {
         for (name, batch) in [("tiny_tagger", 8), ("tiny_gpt2", 8), ("tiny_gpt2_dynamo", 8), ("tiny_regressor", 5)] {
             try checkAgreement(name, mode: .joint, probes: 200, batchSize: batch)
         }
-        // exact traces are softmax cross-entropy's: refused for other heads even on a ReLU network
+        // exact and ggn traces are softmax cross-entropy's: refused for other heads even on a ReLU
+        // network, and auto falls back to Hutchinson there, saying why
         let mlp = try Fixtures.load("mlp")
         let x = try XCTUnwrap(mlp.reference["x"])
         let targets = NumPyArray(shape: [x.shape[0], 4], float32: (0..<(4 * x.shape[0])).map { Float($0 % 3) })
         let regression = try Dataset(inputs: x, labels: targets, inputsName: "x", labelsName: "y")
         try regression.validate(against: mlp.graph)
-        for method in [TraceOptions.Method.exact, .auto] {
-            var options = TraceOptions()
+        var options = TraceOptions()
+        options.bits = []
+        for (method, message) in [(TraceOptions.Method.exact, "exact traces are for classification"), (.ggn, "sampled GGN traces use the softmax")] {
             options.method = method
-            options.bits = []
             XCTAssertThrowsError(try SensitivityAnalysis.run(graph: mlp.graph, dataset: regression, options: options)) { error in
-                XCTAssertTrue("\(error)".contains("exact traces are for classification"), "\(error)")
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
             }
         }
+        options.method = .auto
+        options.probes = 4
+        let auto = try SensitivityAnalysis.run(graph: mlp.graph, dataset: regression, options: options)
+        XCTAssertEqual(auto.job.method, .hutchinson)
+        XCTAssertTrue(auto.fallbackReason?.contains("another loss head") == true, "\(auto.fallbackReason ?? "nil")")
     }
 
     func testStandardErrorShrinksLikeOneOverSqrtProbes() throws {
