@@ -25,29 +25,16 @@ extension AllocationProblem {
         for pin in request.pins {
             let layer = try resolve(pin.layer, "--pin")
             if pin.weight {
-                let bits = pin.bits ?? widths[layer].last!
-                guard (1 ... 16).contains(bits) else {
-                    throw AllocationError.invalidRequest("--pin \(pin.layer)=\(bits): bit widths must be in 1...16")
-                }
-                if let other = pinnedBits[layer], other != bits {
-                    throw AllocationError.invalidRequest("--pin: layer '\(report.layers[layer].node)' is pinned to both \(other) and \(bits) bits")
-                }
-                pinnedBits[layer] = bits
-                widths[layer] = [bits]
+                try Self.pin(pin.bits ?? widths[layer].last!, as: "\(pin.layer)=", of: "layer '\(report.layers[layer].node)'",
+                             at: layer, pinned: &pinnedBits, widths: &widths)
             }
             guard pin.pinsActivation else { continue }
             let bits = pin.activationBits ?? activationWidths[layer].last!
             guard joint || bits == activationGlobal[0] else {
                 throw AllocationError.invalidRequest("--pin \(pin.layer)=a\(bits): activations are all \(activationGlobal[0]) bits; give --act-bits with several widths to choose them per layer")
             }
-            guard (1 ... 16).contains(bits) else {
-                throw AllocationError.invalidRequest("--pin \(pin.layer)=a\(bits): bit widths must be in 1...16")
-            }
-            if let other = pinnedActivation[layer], other != bits {
-                throw AllocationError.invalidRequest("--pin: the activation of layer '\(report.layers[layer].node)' is pinned to both \(other) and \(bits) bits")
-            }
-            pinnedActivation[layer] = bits
-            activationWidths[layer] = [bits]
+            try Self.pin(bits, as: "\(pin.layer)=a", of: "the activation of layer '\(report.layers[layer].node)'",
+                         at: layer, pinned: &pinnedActivation, widths: &activationWidths)
         }
 
         // Weight ties: tie_group (auto) and explicit groups.
@@ -172,6 +159,21 @@ extension AllocationProblem {
         self.activationBits = request.activationCandidates == nil ? request.activationBits : activationGlobal.last!
         self.candidateBits = global
         self.hasLatencyTable = latencyComplete
+    }
+
+    /// One side of a pin (the weight's or the activation's width): in 1...16, the same as any
+    /// earlier pin of that side, then the layer's only candidate. `spelling` is the pin as given
+    /// up to the width, `what` names the side in the message.
+    private static func pin(_ bits: Int, as spelling: String, of what: String, at layer: Int,
+                            pinned: inout [Int?], widths: inout [[Int]]) throws {
+        guard (1 ... 16).contains(bits) else {
+            throw AllocationError.invalidRequest("--pin \(spelling)\(bits): bit widths must be in 1...16")
+        }
+        if let other = pinned[layer], other != bits {
+            throw AllocationError.invalidRequest("--pin: \(what) is pinned to both \(other) and \(bits) bits")
+        }
+        pinned[layer] = bits
+        widths[layer] = [bits]
     }
 
     static func checkedBits(_ bits: [Int], what: String) throws -> [Int] {

@@ -128,10 +128,7 @@ extension Plan {
     }
 
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONEncoder.hutchFile().encode(self)
     }
 
     public static func decode(_ data: Data, source: String = "plan.json") throws -> Plan {

@@ -21,10 +21,7 @@ extension SensitivityReport {
 
     /// Pretty-printed JSON with sorted keys (stable bytes for digests).
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONEncoder.hutchFile().encode(self)
     }
 
     public func validate(source: String = "sensitivity.json") throws {

@@ -1,3 +1,5 @@
+import HutchTensor
+
 /// NumPy broadcasting of static shapes (used by constant folding and shape inference).
 enum Broadcasting {
     /// The broadcast shape of concrete shapes, or nil when they do not broadcast.
@@ -42,19 +44,10 @@ enum Broadcasting {
         }
         let total = output.reduce(1, *)
         var map = [Int](repeating: 0, count: total)
-        var counter = [Int](repeating: 0, count: output.count)
-        var current = 0
+        var walk = StridedOffsets(shape: output, strides: strides)
         for flat in 0..<total {
-            map[flat] = current
-            var axis = output.count - 1
-            while axis >= 0 {
-                counter[axis] += 1
-                current += strides[axis]
-                if counter[axis] < output[axis] { break }
-                current -= strides[axis] * counter[axis]
-                counter[axis] = 0
-                axis -= 1
-            }
+            map[flat] = walk.offset
+            walk.advance()
         }
         return map
     }

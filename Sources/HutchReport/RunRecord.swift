@@ -1,4 +1,5 @@
 import Foundation
+import HutchAllocation
 
 /// run.json (Protocols/README.md): what a cluster job did, written by the coordinator at the end
 /// of `hutch run` / `hutch coordinator`: workers seen, tasks, duplicate results, seconds per
@@ -63,10 +64,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try JSONEncoder.hutchFile().encode(self)
     }
 
     /// Decodes and checks run.json; errors are one line naming `source` and the field.

@@ -40,3 +40,35 @@ public struct Odometer: Sequence, IteratorProtocol {
         return strides
     }
 }
+
+/// The same walk over `shape`, carrying the coordinate's offset in a tensor with other strides (a
+/// permuted or broadcast view; a stride may be 0): one step adds one stride, carries subtract.
+public struct StridedOffsets {
+    @usableFromInline let shape: [Int]
+    @usableFromInline let strides: [Int]
+    @usableFromInline var index: [Int]
+    @usableFromInline var current = 0
+
+    public init(shape: [Int], strides: [Int]) {
+        precondition(shape.count == strides.count, "StridedOffsets: one stride per axis")
+        (self.shape, self.strides) = (shape, strides)
+        index = Array(repeating: 0, count: shape.count)
+    }
+
+    /// The offset of the current coordinate: 0 at the first, and again after the last.
+    @inlinable public var offset: Int { current }
+
+    /// Steps to the next coordinate in row-major order (inlinable: transposes step once per row).
+    @inlinable
+    public mutating func advance() {
+        var axis = shape.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            current += strides[axis]
+            if index[axis] < shape[axis] { return }
+            current -= strides[axis] * shape[axis]
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+}

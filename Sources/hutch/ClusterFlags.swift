@@ -12,11 +12,11 @@ enum ClusterFlags {
 
     /// The cluster job the flags describe; a budget flag asks for the plan and the quantized model too.
     static func job(_ arguments: Arguments, stateDirectory: String, bind: String) throws -> ClusterJob {
-        let threads = try arguments.int("threads", range: 1...1024)
+        let threads = try SharedFlags.threads(arguments)
         let tasksPerWorker = try arguments.int("tasks-per-worker", range: 1...10_000)
         let verifyFraction = try arguments.double("verify-fraction") ?? 0
         let options = try TraceFlags.options(arguments)
-        var job = ClusterJob(inputs: try TraceFlags.inputs(arguments), options: options, stateDirectory: stateDirectory, bind: bind,
+        var job = ClusterJob(inputs: try DataFlags.inputs(arguments), options: options, stateDirectory: stateDirectory, bind: bind,
                              announce: { print($0) })
         if PlanFlags.budgetGiven(arguments) { job.plan = (try PlanFlags.request(arguments), try PlanFlags.solver(arguments)) }
         job.planFlags = PlanFlags.given(arguments)

@@ -2,7 +2,8 @@ import Foundation
 import HutchCluster
 import HutchJobs
 
-/// The CURVE flags of `hutch coordinator`, `worker`, `status` and `run --curve`.
+/// The CURVE flags of `hutch coordinator`, `worker`, `status` and `run --curve` (and the
+/// clients' --connect).
 enum ClusterSecurity {
     /// `--curve-key C.key --authorized-keys FILE`, both or neither.
     static func server(_ arguments: Arguments) throws -> CurveServerConfig? {
@@ -34,10 +35,14 @@ enum ClusterSecurity {
         .option("authorized-keys", "FILE", "worker public keys admitted, one per line (a line of each worker's .pub); others are refused and logged"),
     ]
 
-    static let clientFlags: [Arguments.Flag] = [
-        .option("curve-key", "W.key", "this client's CURVE secret key (hutch keygen); needs --coordinator-key"),
-        .option("coordinator-key", "C.pub", "the coordinator's public key file (its .pub from hutch keygen)"),
-    ]
+    /// A coordinator client's flags (`hutch worker`, `hutch status`): --connect, the command's
+    /// own, then the CURVE pair.
+    static func clientFlags(around own: [Arguments.Flag]) -> [Arguments.Flag] {
+        [.option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)")] + own + [
+            .option("curve-key", "W.key", "this client's CURVE secret key (hutch keygen); needs --coordinator-key"),
+            .option("coordinator-key", "C.pub", "the coordinator's public key file (its .pub from hutch keygen)"),
+        ]
+    }
 
     /// Fresh keys for `hutch run --curve`: the coordinator's in memory, the local workers' in a
     /// private temporary directory (removed by `cleanup`), named on their command lines.

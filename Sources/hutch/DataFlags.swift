@@ -13,6 +13,16 @@ enum DataFlags {
         ]
     }
 
+    /// --model for a command that falls back to the embedded example; `what` says what the model is.
+    static func exampleModel(_ what: String) -> Arguments.Flag {
+        .option("model", "PATH", what + " (default: the embedded example Examples/digits_resnet.onnx)")
+    }
+
+    /// The model and data the flags name, or the embedded example.
+    static func inputs(_ arguments: Arguments) throws -> JobInputs {
+        try JobInputs.locate(model: arguments.string("model"), data: try source(arguments))
+    }
+
     /// The data the flags name; nil when none is given.
     static func source(_ arguments: Arguments) throws -> DataSource? {
         try DataSource(data: arguments.string("data"), inputs: arguments.string("inputs"), labels: arguments.string("labels"))

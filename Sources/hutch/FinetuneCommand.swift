@@ -11,7 +11,7 @@ struct FinetuneCommand: Command {
         [--packed F.hutchq] [--log L.json]
         """
     static let flags: [Arguments.Flag] = [
-        .option("model", "PATH", "the float ONNX model the plan was made for (default: the embedded example Examples/digits_resnet.onnx)"),
+        DataFlags.exampleModel("the float ONNX model the plan was made for"),
         .option("plan", "PATH", "plan.json from `hutch plan`: weight and activation widths per layer (required)"),
     ] + DataFlags.flags(data: ".npz with x and y: the training data, also calibrates activation ranges (default with no --model: Examples/digits.npz)") + [
         .option("epochs", "E", "passes over the data per stage (default 4)"),
@@ -21,16 +21,16 @@ struct FinetuneCommand: Command {
         .option("sensitivity", "PATH", "sensitivity.json of this model for --order hessian (default: traces computed on the data)"),
         .toggle("eigen", "--order hessian ranks blocks by top Hessian eigenvalue (HAWQ-V1) instead of trace per parameter"),
         .option("seed", "S", "shuffling seed (default 0); a seed and a thread count give identical bytes"),
-        .option("threads", "T", "compute threads (default: all cores); the result may differ between thread counts"),
+        SharedFlags.threads("; the result may differ between thread counts"),
         .option("out", "PATH", "where to write the QDQ ONNX model (required)"),
-        .option("packed", "PATH", "also write the bit-packed weight file (Protocols/packed-weights.md)"),
+        SharedFlags.packed,
         .option("log", "PATH", "where to write the JSON log (default: OUT with .onnx replaced by .finetune.json)"),
     ]
 
     static func run(_ arguments: Arguments) throws {
         let plan = try arguments.required("plan")
         let out = try arguments.required("out")
-        let inputs = try JobInputs.locate(model: arguments.string("model"), data: try DataFlags.source(arguments))
+        let inputs = try DataFlags.inputs(arguments)
         var job = FineTuneJob(model: inputs.model, plan: plan, data: inputs.data, out: out)
         if let epochs = try arguments.int("epochs", range: 1...100_000) { job.options.epochs = epochs }
         if let batch = try arguments.int("batch-size", range: 1...1_000_000) { job.options.batchSize = batch }
@@ -48,7 +48,7 @@ struct FinetuneCommand: Command {
         if job.eigen && job.order != .hessian {
             throw CommandFailure(.usage, "--eigen orders the stages of --order hessian; give --order hessian or drop it")
         }
-        job.threads = try arguments.int("threads", range: 1...1024)
+        job.threads = try SharedFlags.threads(arguments)
         (job.packed, job.logFile) = (arguments.string("packed"), arguments.string("log"))
         let log = try job.run()
         let pct = { (x: Double) in String(format: "%.2f %%", x * 100) }

@@ -8,11 +8,7 @@ enum PlanFlags {
     static let flags: [Arguments.Flag] = [
         .option("bits", "LIST", "candidate weight widths, comma separated, each in 1...16 (default 2,3,4,5,6,8)"),
         .option("layer-bits", "SPEC", "per-layer candidates: NAME=4/6/8,NAME2=8 (NAME: first, last, node or weight name)"),
-        .option("size-mb", "X", "weight size budget in MB (10^6 bytes)"),
-        .option("avg-bits", "X", "weight size budget as average bits per parameter"),
-        .option("size-frac", "F", "weight size budget: F in [0,1] between all-lowest and all-highest widths"),
-        .option("bops-g", "X", "BOPs budget in 10^9 bit operations per example (MACs × weight bits × activation bits)"),
-        .option("latency-ms", "X", "latency budget in ms (needs --latency-table)"),
+    ] + budgets.map(\.flag) + [
         .option("latency-table", "PATH", "CSV or JSON table layer,bits,milliseconds"),
         .option("objective", "NAME", "hawq-v3 (Tr/n·‖Q(W)−W‖², default), eigenvalue (λmax·‖Q(W)−W‖²), trace (Tr·4^−b) or measured (loss increase, `hutch trace --measured`)"),
         .option("solver", "NAME", "exact (proven optimal, default) or greedy (convex-hull MCKP)"),
@@ -25,9 +21,19 @@ enum PlanFlags {
                 + "hutch run and coordinator take one width only, their trace has no activation sensitivities yet)"),
     ]
 
+    /// The budget flags and the budget each makes, in help order: one list for the help,
+    /// `budgetGiven` and `request`.
+    private static let budgets: [(flag: Arguments.Flag, budget: @Sendable (Double) -> BudgetSpec)] = [
+        (.option("size-mb", "X", "weight size budget in MB (10^6 bytes)"), BudgetSpec.sizeMegabytes),
+        (.option("avg-bits", "X", "weight size budget as average bits per parameter"), BudgetSpec.averageBits),
+        (.option("size-frac", "F", "weight size budget: F in [0,1] between all-lowest and all-highest widths"), BudgetSpec.sizeFraction),
+        (.option("bops-g", "X", "BOPs budget in 10^9 bit operations per example (MACs × weight bits × activation bits)"), BudgetSpec.gigaBOPs),
+        (.option("latency-ms", "X", "latency budget in ms (needs --latency-table)"), BudgetSpec.latencyMilliseconds),
+    ]
+
     /// Whether a budget is given: a cluster job then plans and quantizes too.
     static func budgetGiven(_ arguments: Arguments) -> Bool {
-        ["size-mb", "avg-bits", "size-frac", "bops-g", "latency-ms"].contains { arguments.has($0) }
+        budgets.contains { arguments.has($0.flag.name) }
     }
 
     /// The allocation flags as given, which a cluster job records in job.json (--bits is a trace flag there).
@@ -59,11 +65,9 @@ enum PlanFlags {
         if let objective: Objective = try arguments.choice("objective", "one of " + Objective.allCases.map(\.rawValue).joined(separator: ", ")) {
             request.objective = objective
         }
-        if let x = try arguments.double("size-mb") { request.budgets.append(.sizeMegabytes(x)) }
-        if let x = try arguments.double("avg-bits") { request.budgets.append(.averageBits(x)) }
-        if let x = try arguments.double("size-frac") { request.budgets.append(.sizeFraction(x)) }
-        if let x = try arguments.double("bops-g") { request.budgets.append(.gigaBOPs(x)) }
-        if let x = try arguments.double("latency-ms") { request.budgets.append(.latencyMilliseconds(x)) }
+        for (flag, budget) in budgets {
+            if let x = try arguments.double(flag.name) { request.budgets.append(budget(x)) }
+        }
         if let text = arguments.string("pin") {
             request.pins = try text.split(separator: ",").map { entry in
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)

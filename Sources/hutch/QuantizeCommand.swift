@@ -19,7 +19,7 @@ struct QuantizeCommand: Command {
     ] + DataFlags.flags(data: ".npz with x (and y for accuracy): calibrates activation ranges") + [
         .toggle("weights-only", "quantize weights only; activations stay float (no --data needed)"),
         .option("out", "PATH", "where to write the QDQ ONNX model (required)"),
-        .option("packed", "PATH", "also write the bit-packed weight file (Protocols/packed-weights.md)"),
+        SharedFlags.packed,
         .option("plan-out", "PATH", "also write the plan with scales and dyadic requantization multipliers per layer"),
         .option("logits", "PATH", "also write Hutch's fake-quantized logits on the data as float32 .npy"),
         .option("calibration", "METHOD", "activation ranges: minmax (default) or percentile:P, e.g. percentile:99.99"),

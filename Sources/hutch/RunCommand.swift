@@ -22,7 +22,7 @@ struct RunCommand: Command {
     static func run(_ arguments: Arguments) throws {
         let workers = try arguments.int("workers", range: 1...256) ?? 2
         // the cores are shared between the local workers unless told otherwise
-        let threads = try arguments.int("threads", range: 1...1024)
+        let threads = try SharedFlags.threads(arguments)
             ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
         let state = try arguments.required("out")
         let keys = arguments.has("curve") ? try ClusterSecurity.Ephemeral.make() : nil

@@ -8,11 +8,10 @@ struct StatusCommand: Command {
     static let name = "status"
     static let summary = "show a running coordinator's phase, tasks, workers and ETA"
     static let usage = "--connect tcp://HOST:PORT [--curve-key W.key --coordinator-key C.pub] [--json] [--timeout SECONDS]"
-    static let flags: [Arguments.Flag] = [
-        .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
+    static let flags: [Arguments.Flag] = ClusterSecurity.clientFlags(around: [
         .toggle("json", "print the coordinator's JSON document as is"),
         .option("timeout", "SECONDS", "how long to wait for an answer (default 5)"),
-    ] + ClusterSecurity.clientFlags
+    ])
 
     static func run(_ arguments: Arguments) throws {
         let endpoint = try arguments.endpoint("connect")

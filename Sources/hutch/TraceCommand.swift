@@ -20,13 +20,13 @@ struct TraceCommand: Command {
 
     static func run(_ arguments: Arguments) throws {
         let out = try arguments.required("out")
-        let threads = try arguments.int("threads", range: 1...1024)
+        let threads = try SharedFlags.threads(arguments)
         var options = try TraceFlags.options(arguments)
         if let gb = try arguments.double("memory") {
             guard gb > 0, gb < 1e9 else { throw CommandFailure(.usage, "--memory must be a positive number of GB, got \(gb)") }
             options.memoryBytes = Int(gb * 1e9)
         }
-        var job = TraceJob(inputs: try TraceFlags.inputs(arguments), options: options, threads: threads, out: out)
+        var job = TraceJob(inputs: try DataFlags.inputs(arguments), options: options, threads: threads, out: out)
         job.activations = arguments.has("activations")
         job.measured = arguments.has("measured")
         print(traceSummary(try job.run(), outPath: out))

@@ -7,7 +7,7 @@ import HutchSensitivity
 enum TraceFlags {
     /// Every flag of `hutch trace` but --out.
     static let flags: [Arguments.Flag] = [
-        .option("model", "PATH", "ONNX classifier (default: the embedded example Examples/digits_resnet.onnx)"),
+        DataFlags.exampleModel("ONNX classifier"),
     ] + DataFlags.flags(data: ".npz with arrays x (inputs; or one array per model input, named as it) and y (labels: class indices [N], token labels [N, T] with -100 ignored, or float regression targets; they choose the loss) (default with no --model: Examples/digits.npz)") + [
         .option("samples", "N", "use the first N examples (default: all)"),
         .option("batch-size", "B", "examples per batch (default 128); the dataset Hessian is the example-weighted mean"),
@@ -22,15 +22,10 @@ enum TraceFlags {
         .option("probes-per-call", "K", "Hutchinson: probes stacked in one Hessian-vector pass and one task (default 4); "
                     + "8 is ~7 % faster per probe on ResNet-20, fewer gives a cluster more tasks per round; "
                     + "results do not depend on it"),
-        .option("threads", "T", "compute threads (default: all cores); results do not depend on it"),
+        SharedFlags.threads("; results do not depend on it"),
         .toggle("eigen", "also estimate each layer's top Hessian eigenvalue by power iteration (HAWQ-V1)"),
         .option("bits", "LIST", "widths for quantization_error, comma separated (default 2,3,4,5,6,8; 'none' for none)"),
     ]
-
-    /// The model and data the flags name, or the embedded example.
-    static func inputs(_ arguments: Arguments) throws -> JobInputs {
-        try JobInputs.locate(model: arguments.string("model"), data: try DataFlags.source(arguments))
-    }
 
     /// The resolved options (defaults filled in) of `hutch trace`, `run` and `coordinator`.
     static func options(_ arguments: Arguments) throws -> TraceOptions {

@@ -7,19 +7,18 @@ struct WorkerCommand: Command {
     static let name = "worker"
     static let summary = "compute tasks for a `hutch coordinator` until its job is complete"
     static let usage = "--connect tcp://HOST:PORT [--curve-key W.key --coordinator-key C.pub] [--threads T] [--name NAME]"
-    static let flags: [Arguments.Flag] = [
-        .option("connect", "ENDPOINT", "the coordinator's endpoint, tcp://HOST:PORT (required)"),
-        .option("threads", "T", "compute threads (default: all cores)"),
+    static let flags: [Arguments.Flag] = ClusterSecurity.clientFlags(around: [
+        SharedFlags.threads(""),
         .option("parent", "PID", "exit when process PID (the `hutch run` that started this worker) is gone"),
         .option("cache", "DIR", "keep fetched model and data blobs in DIR (by digest) for later jobs and restarts"),
         .toggle("fetch-blobs", "fetch model and data from the coordinator by digest (no shared filesystem)"),
         .option("name", "NAME", "name shown by the coordinator (default: host name and process id)"),
-    ] + ClusterSecurity.clientFlags
+    ])
 
     static func run(_ arguments: Arguments) throws {
         let endpoint = try arguments.endpoint("connect")
         let curve = try ClusterSecurity.client(arguments)
-        let threads = try arguments.int("threads", range: 1...1024)
+        let threads = try SharedFlags.threads(arguments)
         let name = arguments.string("name") ?? "\(ProcessInfo.processInfo.hostName.prefix(40))-\(getpid())"
         guard (1...64).contains(name.utf8.count), !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(.usage, "--name must be 1-64 bytes without control characters")

@@ -31,8 +31,7 @@ struct TransposeRule: LinearInDataRule {
     private func permuted<S: TensorScalar>(_ v: Stacked<S>, _ order: [Int]) -> Stacked<S> {
         let shape = order.map { v.shape[$0] }
         let out = Stacked<S>(shape: shape, blocks: v.blocks, zeroed: false)
-        var inStrides = [Int](repeating: 1, count: v.shape.count)
-        for a in stride(from: v.shape.count - 2, through: 0, by: -1) { inStrides[a] = inStrides[a + 1] * v.shape[a + 1] }
+        let inStrides = Odometer.strides(of: v.shape)
         let strides = order.map { inStrides[$0] }   // input stride of each output axis
         let rank = shape.count, n = v.blockCount
         guard n > 0 else { return out }
@@ -40,20 +39,13 @@ struct TransposeRule: LinearInDataRule {
         let last = rank - 1, innerCount = shape[last], innerStride = strides[last]
         for j in 0..<v.blocks {
             let src = v.block(j), dst = out.block(j)
-            var index = [Int](repeating: 0, count: rank)
-            var offset = 0, written = 0
+            var rows = StridedOffsets(shape: Array(shape[..<last]), strides: Array(strides[..<last]))
+            var written = 0
             while written < n {
+                let offset = rows.offset
                 for i in 0..<innerCount { dst[written + i] = src[offset + i * innerStride] }
                 written += innerCount
-                var a = last - 1
-                while a >= 0 {
-                    index[a] += 1
-                    offset += strides[a]
-                    if index[a] < shape[a] { break }
-                    offset -= strides[a] * shape[a]
-                    index[a] = 0
-                    a -= 1
-                }
+                rows.advance()
             }
         }
         return out
