@@ -718,9 +718,9 @@ def activation_traces(ref, x, y, mapping):
 # ----------------------------------------------------------------------------------------------
 
 SPECS = [
-    dict(name="resnet_small", make=ResNetSmall, input=(3, 8, 8), batch=8, classes=5,
+    dict(name="resnet_small", make=ResNetSmall, input=(3, 8, 8), batch=8, classes=5, activation_traces=True,
          exporter="torchscript", opset=17, fold=True, piecewise_linear=True, x_scale=1.0, seed=101),
-    dict(name="mlp", make=MLP, input=(1, 4, 4), batch=12, classes=4,
+    dict(name="mlp", make=MLP, input=(1, 4, 4), batch=12, classes=4, activation_traces=True,
          exporter="torchscript", opset=13, fold=False, piecewise_linear=True, x_scale=1.0, seed=202),
     dict(name="depthwise", make=Depthwise, input=(3, 8, 8), batch=10, classes=4,
          exporter="dynamo", opset=17, fold=True, piecewise_linear=True, x_scale=3.0, seed=303),
