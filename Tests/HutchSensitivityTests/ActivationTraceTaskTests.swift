@@ -26,6 +26,10 @@ final class ActivationTraceTaskTests: XCTestCase {
             }
             // mlp's middle layer is a bare MatMul, which the PyTorch reference has no module hook for
             XCTAssertEqual(compared, name == "mlp" ? 2 : fixture.graph.quantizableLayers.count, name)
+            // one seed per reverse pass (the smallest stack budget) instead of all: the same bits
+            let cut = try ActivationSensitivity.measure(graph: fixture.graph, dataset: fixture.dataset, exact: true, probes: 0, seed: 0,
+                                                        batchSize: 5, bits: [4, 8], stackBudgetBytes: 1)
+            XCTAssertEqual(cut, measured, "\(name): passes cut differently")
         }
     }
 
