@@ -64,9 +64,9 @@ extension SensitivityReport {
             }
             if let a = layer.activation {
                 let errors = a.quantizationError.values
-                guard a.trace.isFinite, a.standardError.isFinite, a.standardError >= 0, a.probes >= 2, a.elements > 0,
+                guard a.trace.isFinite, a.standardError.isFinite, a.standardError >= 0, a.probes >= 2 || (a.probes == 0 && a.standardError == 0), a.elements > 0,
                       errors.allSatisfy({ $0.isFinite && $0 >= 0 }), a.quantizationError.keys.allSatisfy({ Int($0).map { (1...16).contains($0) } ?? false }) else {
-                    throw fail("\(at).activation has a non-finite or out-of-range field (trace, standard_error, probes >= 2, elements > 0, quantization_error by width 1-16)")
+                    throw fail("\(at).activation has a non-finite or out-of-range field (trace, standard_error, probes >= 2 or 0 for exact with standard_error 0, elements > 0, quantization_error by width 1-16)")
                 }
             }
             if let increases = layer.measuredLossIncrease, !(increases.values.allSatisfy(\.isFinite)

@@ -1,10 +1,11 @@
 import HutchModel
 import HutchTensor
 
-/// What a reverse sweep keeps of the values it passes: the tangent adjoints (H v restricted to
-/// each value) of `values`, taken just before the sweep frees them.
+/// What a reverse sweep keeps of the values it passes: the adjoints and the tangent adjoints
+/// (H v restricted to each value) of `values`, taken just before the sweep frees them.
 final class Captured<Scalar: TensorScalar> {
     let values: Set<ValueID>
+    var adjoints: [ValueID: Stacked<Scalar>?] = [:]
     var tangentAdjoints: [ValueID: Stacked<Scalar>?] = [:]
     init(_ values: Set<ValueID>) { self.values = values }
 }

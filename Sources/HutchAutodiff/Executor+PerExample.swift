@@ -57,10 +57,7 @@ extension Executor {
         let n = input.shape.first ?? 0
         guard n > 1 else { return try exactHessianTraceSumsOfGroup(input, layers, maxStackedExamples) }
         let per = input.count / n
-        // the class count from the graph, else from one example's logits
-        var classes = graph.classCount ?? 0
-        if classes == 0 { classes = try logits(Tensor(shape: [1] + input.shape.dropFirst(), data: Array(input.data[0..<per]))).shape[1] }
-        let group = Self.exactSeedGroup(classes: classes, budgetBytes: seedBudgetBytes)
+        let group = try seedGroupSize(for: input, budgetBytes: seedBudgetBytes)
         guard n > group else { return try exactHessianTraceSumsOfGroup(input, layers, maxStackedExamples) }
         var total = [ValueID: Double]()
         for start in stride(from: 0, to: n, by: group) {

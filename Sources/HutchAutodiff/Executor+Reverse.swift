@@ -86,7 +86,10 @@ extension Executor {
             let o = node.outputs[0].index
             guard need[o], let y = tape.values[o] else { continue }
             let g = cot[o], dg = tcot[o]
-            if let captured, captured.values.contains(node.outputs[0]) { captured.tangentAdjoints[node.outputs[0]] = dg }
+            if let captured, captured.values.contains(node.outputs[0]) {
+                captured.tangentAdjoints[node.outputs[0]] = dg
+                captured.adjoints[node.outputs[0]] = g
+            }
             cot[o] = nil; tcot[o] = nil
             guard g != nil || dg != nil else { continue }
             var needIn = node.inputs.map { $0.map { need[$0.index] } ?? false }

@@ -38,6 +38,9 @@ public struct ClusterJob {
     public var localWorkers: LocalWorkers?
     /// The ROUTER's CURVE keys and admitted workers.
     public var curve: CurveServerConfig?
+    /// Also HAWQ-V2's activation sensitivities, as `hutch trace --activations` (traces in
+    /// activation tasks on the workers; quantization errors here, where the data is).
+    public var activations = false
 
     public init(inputs: JobInputs, options: TraceOptions, stateDirectory: String, bind: String, announce: @escaping (String) -> Void) {
         self.inputs = inputs
@@ -59,8 +62,8 @@ public struct ClusterJob {
         // with or without a budget (the flag is recorded in planFlags either way)
         let askedWidths = plan?.request.activationCandidates.map { $0.map(String.init) }
             ?? planFlags["act-bits"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
-        if Set(askedWidths).count > 1 {
-            throw CommandFailure(.usage, "--act-bits with several widths needs activation sensitivities, which the cluster's trace phase cannot compute yet; use hutch trace --activations, then hutch plan --act-bits and hutch quantize")
+        if Set(askedWidths).count > 1 && !activations {
+            throw CommandFailure(.usage, "--act-bits with several widths needs activation sensitivities: add --activations")
         }
         let modelBytes = try ModelSource.readFile(inputs.model, what: "model")
         let proto = try ONNXLoader.decode(bytes: modelBytes, source: inputs.model)
@@ -83,7 +86,8 @@ public struct ClusterJob {
             source.digests[path] = digest
             if let d = WireDigest(digest) { blobs[d] = bytes }
         }
-        let state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: options, source: source, files: files,
+        let state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: options, activations: activations,
+                                                                                   source: source, files: files,
                                                                                    schedule: .init(workers: expectedWorkers, tasksPerWorker: tasksPerWorker)))
         let journalPath = state.file("journal")
         var records = state.records[...]
@@ -108,7 +112,8 @@ public struct ClusterJob {
                                    quantizationErrors: options.bits.isEmpty ? nil
                                        : QuantizationErrorWorkSpec(modelPath: source.modelPath, modelDigest: source.digests[source.modelPath],
                                                                    bits: options.bits),
-                                   eigenIterations: options.eigenvalues ? options.eigenIterations : nil)
+                                   eigenIterations: options.eigenvalues ? options.eigenIterations : nil,
+                                   activations: activations ? ActivationRequest(values: ActivationSensitivity.values(of: graph).count, probes: options.probes) : nil)
         Interruption.installHandlers()
 
         // the journal's results, through the same acceptance path as live ones, up to a phase end
@@ -187,7 +192,8 @@ public struct ClusterJob {
         let result = try Self.sensitivityResult(estimates, core: core, job: job, graph: graph, options: options, fallback: fallback)
         if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
         let outPath = state.file("sensitivity.json")
-        let report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        if activations { report.setActivations(try Self.activationSensitivities(core, job: job, graph: graph, dataset: dataset, options: options), graph: graph) }
         try report.validate(source: outPath)
         let sensitivityData = try report.encoded()
         try writeAtomically(sensitivityData, to: outPath)

@@ -30,6 +30,8 @@ struct JobDocument: Codable {
         var eigenIterations: Int
         var bits: [Int]
         var probesPerCall: Int
+        /// `--activations`; absent without it, so older job.json files keep their digest.
+        var activations: Bool?
 
         init(_ o: TraceOptions) {
             method = o.method.rawValue; mode = o.mode.rawValue; probes = o.probes; tolerance = o.tolerance

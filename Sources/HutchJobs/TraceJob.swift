@@ -1,5 +1,6 @@
 import Foundation
 import HutchAllocation
+import HutchAutodiff
 import HutchModel
 import HutchSensitivity
 import HutchTensor
@@ -12,8 +13,8 @@ public struct TraceJob {
     /// Compute threads; nil: all cores. Results do not depend on it.
     public var threads: Int?
     public var out: String
-    /// Also HAWQ-V2's activation sensitivities (Hutchinson on each layer's input activation, with
-    /// the weight traces' probe count and seed, at least 10 probes).
+    /// Also HAWQ-V2's activation sensitivities of each layer's input activation: exact when the
+    /// weight traces are, else Hutchinson with the weight traces' probe count and seed (at least 10).
     public var activations = false
     /// Also the measured loss increase of each layer alone quantized at each width (TraceJob+Measured.swift).
     public var measured = false
@@ -50,16 +51,13 @@ public struct TraceJob {
         var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
         if activations {
             let used = options.samples.map { dataset.prefix($0) } ?? dataset
-            let probes = max(options.probes ?? result.layers.compactMap(\.probes).max() ?? 10, 10)
-            log("activations: Hutchinson with \(probes) probes on \(graph.quantizableLayers.count) layers' inputs")
-            let measured = try ActivationSensitivity.measure(graph: graph, dataset: used, probes: probes, seed: options.seed,
-                                                             batchSize: options.batchSize, bits: options.bits, probesPerCall: options.probesPerCall)
-            for (index, layer) in graph.quantizableLayers.enumerated() {
-                guard let a = measured[layer.input] else { continue }
-                report.layers[index].activation = .init(
-                    value: graph.values[layer.input.index].name, trace: a.trace, standardError: a.standardError, probes: a.probes,
-                    elements: a.elements, quantizationError: Dictionary(uniqueKeysWithValues: a.quantizationErrors.map { (String($0.key), $0.value) }))
-            }
+            let exact = result.job.method == .exact
+            let probes = ActivationSensitivity.probeCount(asked: options.probes, weightProbes: result.layers.map(\.probes))
+            log("activations: \(exact ? "exact" : "Hutchinson with \(probes) probes") on \(graph.quantizableLayers.count) layers' inputs")
+            let measured = try ActivationSensitivity.measure(graph: graph, dataset: used, exact: exact, probes: probes, seed: options.seed,
+                                                             batchSize: options.batchSize, bits: options.bits, probesPerCall: options.probesPerCall,
+                                                             stackBudgetBytes: options.memoryBytes.map(MemoryBudget.stackBytes) ?? Executor<Float>.exactStackBudgetBytes)
+            report.setActivations(measured, graph: graph)
         }
         if measured { try addMeasured(&report, graph: graph, dataset: dataset) }
         try report.validate(source: out)

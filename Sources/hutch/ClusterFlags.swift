@@ -21,6 +21,7 @@ enum ClusterFlags {
         if PlanFlags.budgetGiven(arguments) { job.plan = (try PlanFlags.request(arguments), try PlanFlags.solver(arguments)) }
         job.planFlags = PlanFlags.given(arguments)
         (job.threads, job.tasksPerWorker, job.verifyFraction) = (threads, tasksPerWorker, verifyFraction)
+        job.activations = arguments.has("activations")
         return job
     }
 }

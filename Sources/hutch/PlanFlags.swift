@@ -18,7 +18,7 @@ enum PlanFlags {
         .option("activation-bits", "N", "activation width for BOPs (default 8)"),
         .option("act-bits", "LIST", "candidate activation widths, e.g. 4,8: each layer chooses its weight and input-activation widths together "
                 + "(objective Ω_w + Ω_act; needs hutch trace --activations; default: the one --activation-bits width; "
-                + "hutch run and coordinator take one width only, their trace has no activation sensitivities yet)"),
+                + "hutch run and coordinator take several with --activations)"),
     ]
 
     /// The budget flags and the budget each makes, in help order: one list for the help,

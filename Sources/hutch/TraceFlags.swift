@@ -25,6 +25,8 @@ enum TraceFlags {
         SharedFlags.threads("; results do not depend on it"),
         .toggle("eigen", "also estimate each layer's top Hessian eigenvalue by power iteration (HAWQ-V1)"),
         .option("bits", "LIST", "widths for quantization_error, comma separated (default 2,3,4,5,6,8; 'none' for none)"),
+        .toggle("activations", "also each layer's input-activation sensitivity (HAWQ-V2: exact when the weight traces are, else Hutchinson "
+                    + "on the activations with as many probes as the weight traces, at least 10; and their quantization errors per --bits width)"),
     ]
 
     /// The resolved options (defaults filled in) of `hutch trace`, `run` and `coordinator`.

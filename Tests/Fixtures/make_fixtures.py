@@ -771,26 +771,33 @@ def references(spec, model, ref, proto, mapping, transposed, x32, y, seed):
 
 def activation_traces(ref, x, y, mapping):
     """HAWQ-V2's activation sensitivity: Tr(d^2 L / d a^2) of the mean cross-entropy with respect
-    to each Linear/Conv layer's input a (all examples at once; examples do not interact, so it is
-    the mean of each example's own trace), by torch.autograd.functional.hessian. Keyed by the
+    to each Linear/Conv layer's input tensor a (all examples at once; examples do not interact, so
+    it is the mean of each example's own trace), by torch.autograd.functional.hessian. a is
+    replaced where every reader sees it: at the outermost module whose input is that very tensor
+    (a residual block for a fork, whose skip path then sees the replacement too). Keyed by the
     layer's ONNX weight name."""
+    inputs = {}
+    hooks = [m.register_forward_pre_hook(lambda m, args, name=name: inputs.setdefault(name, args[0]))
+             for name, m in ref.named_modules()]
+    ref(*as_args(x))
+    for h in hooks:
+        h.remove()
+    modules = dict(ref.named_modules())
     traces = {}
     for name, module in ref.named_modules():
         if not isinstance(module, (nn.Linear, nn.Conv2d)) or f"{name}.weight" not in mapping:
             continue
-        seen = {}
-        hook = module.register_forward_pre_hook(lambda m, inputs: seen.setdefault("a", inputs[0].detach()))
-        ref(*as_args(x))
-        hook.remove()
+        a0 = inputs[name].detach()
+        # named_modules lists parents before children: the first with the same tensor is outermost
+        owner = next(modules[n] for n in modules if n in inputs and inputs[n] is inputs[name])
 
-        def loss_at(a, module=module):
-            replace = module.register_forward_pre_hook(lambda m, inputs: (a,))
+        def loss_at(a, owner=owner):
+            replace = owner.register_forward_pre_hook(lambda m, args: (a,) + tuple(args[1:]))
             try:
                 return F.cross_entropy(ref(*as_args(x)), y)
             finally:
                 replace.remove()
 
-        a0 = seen["a"]
         h = torch.autograd.functional.hessian(loss_at, a0)
         traces[mapping[f"{name}.weight"]] = float(h.reshape(a0.numel(), a0.numel()).diagonal().sum())
     return traces
@@ -801,9 +808,9 @@ def activation_traces(ref, x, y, mapping):
 # ----------------------------------------------------------------------------------------------
 
 SPECS = [
-    dict(name="resnet_small", make=ResNetSmall, input=(3, 8, 8), batch=8, classes=5,
+    dict(name="resnet_small", make=ResNetSmall, input=(3, 8, 8), batch=8, classes=5, activation_traces=True,
          exporter="torchscript", opset=17, fold=True, piecewise_linear=True, x_scale=1.0, seed=101),
-    dict(name="mlp", make=MLP, input=(1, 4, 4), batch=12, classes=4,
+    dict(name="mlp", make=MLP, input=(1, 4, 4), batch=12, classes=4, activation_traces=True,
          exporter="torchscript", opset=13, fold=False, piecewise_linear=True, x_scale=1.0, seed=202),
     dict(name="depthwise", make=Depthwise, input=(3, 8, 8), batch=10, classes=4,
          exporter="dynamo", opset=17, fold=True, piecewise_linear=True, x_scale=3.0, seed=303),

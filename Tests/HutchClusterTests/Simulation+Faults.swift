@@ -238,12 +238,14 @@ final class ComputeMemo: @unchecked Sendable {
         case eigenvalue(Int, Int)
         case quantizationError(Int)
         case quantize(Int)
+        case activation(SensitivityTask)
         init(_ work: ComputeRequest.Work) {
             switch work {
             case .sensitivity(let t): self = .sensitivity(t)
             case .eigenvalue(let l, let n): self = .eigenvalue(l, n)
             case .quantizationError(let l): self = .quantizationError(l)
             case .quantize(let l): self = .quantize(l)
+            case .activation(let t): self = .activation(t)
             }
         }
     }

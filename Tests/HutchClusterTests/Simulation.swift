@@ -94,7 +94,8 @@ struct Simulation {
     var poisonBatch: (Int, FailureClass)?
 
     init(inputs: SimulationInputs, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
-         tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, errorBits: [Int]? = nil) {
+         tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, errorBits: [Int]? = nil,
+         activations: ActivationRequest? = nil) {
         self.errorBits = errorBits
         self.inputs = inputs
         let spec = SensitivityWorkSpec(job: inputs.job, source: SimulationInputs.source, probesPerCall: inputs.probesPerCall)
@@ -103,7 +104,8 @@ struct Simulation {
             restarted.epoch = epoch
             return CoordinatorCore(config: restarted, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
                                    macsPerExample: macsPerExample, quantizeFollows: quantizeFollows,
-                                   quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: SimulationInputs.modelPath, bits: $0) })
+                                   quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: SimulationInputs.modelPath, bits: $0) },
+                                   activations: activations)
         }
         coordinator = makeCoordinator(config.epoch)
     }

@@ -10,7 +10,7 @@ final class SimulationFaultTests: XCTestCase {
         var config = config ?? CoordinatorConfig(epoch: 3)
         if config.leaseMs == CoordinatorConfig(epoch: 3).leaseMs { config.leaseMs = 2000 }
         var sim = Simulation(inputs: f.inputs, options: f.options, workers: computeMs.count, config: config,
-                             quantizeFollows: f.quantize != nil, errorBits: f.errors?.bits)
+                             quantizeFollows: f.quantize != nil, errorBits: f.errors?.bits, activations: f.activations?.request)
         sim.graph = f.graph
         sim.installPhases(f)
         sim.memo = f.memo
@@ -48,7 +48,7 @@ final class SimulationFaultTests: XCTestCase {
                 if f.name == fixtures.tanhAdaptive.name { XCTAssertTrue(quarantined() && restarted, "\(what): quarantined before the job ends") }
                 guard quarantined() else { continue }
                 quarantines += 1
-                guard case .some(.some(let why)) = sim.workers[1].exited else { XCTFail("\(what): the corrupt worker was not sent away"); continue }
+                guard case .some(.some(let why)) = sim.workers[1].exited else { XCTFail("\(what): the corrupt worker was not sent away; log: \(sim.logs.suffix(16))"); continue }
                 XCTAssertTrue(why.contains("rejected") && why.contains("quarantined"), "\(what): \(why)")
                 guard restarted else { continue }
                 // the restarted process with the quarantined name never gets a session

@@ -50,7 +50,7 @@ enum SimulationProperty {
         // quarantined or lies, so two processes remain to agree)
         if plan.liar != nil { config.verifyFraction = 1 } else if workers == 4 && seed % 4 == 1 { config.verifyFraction = 0.5 }
         var sim = Simulation(inputs: fixture.inputs, options: fixture.options, workers: workers, config: config,
-                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits)
+                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits, activations: fixture.activations?.request)
         sim.graph = fixture.graph
         sim.installPhases(fixture)
         sim.memo = fixture.memo
@@ -64,7 +64,7 @@ enum SimulationProperty {
     /// An undisturbed run of the slowest draw: two workers at 40 ms a task, every task verified.
     static func undisturbedMs(_ fixture: SimulationFixtures.Fixture) throws -> UInt64 {
         var sim = Simulation(inputs: fixture.inputs, options: fixture.options, workers: 2, config: config(verifyFraction: 1),
-                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits)
+                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits, activations: fixture.activations?.request)
         sim.graph = fixture.graph
         sim.installPhases(fixture)
         sim.memo = fixture.memo
@@ -142,8 +142,19 @@ enum SimulationProperty {
             guard let got = sim.coordinator.quantizationErrors else { return "quantization errors missing" }
             if got.map({ $0.mapValues(\.bitPattern) }) != reference.map({ $0.mapValues(\.bitPattern) }) { return "quantization errors differ" }
         }
+        if let reference = f.activations?.cells {
+            guard let got = sim.coordinator.activationCells, got.isComplete else { return "activation traces missing" }
+            if activationBits(got) != activationBits(reference) { return "activation traces differ from the one-process cells" }
+        }
         return nil
     }
+}
+
+/// Activation cells bit for bit, in canonical order.
+func activationBits(_ cells: ActivationCells) -> [UInt64] {
+    (0..<cells.batches).flatMap { b in
+        (0..<max(cells.probes, 1)).flatMap { p in (0..<cells.values).map { cells.value(batch: b, probe: p, value: $0).bitPattern } }
+    } + [UInt64(cells.probes)]
 }
 
 /// Quantized layers bit for bit: each one's index, node and packed weight file (name, shape,

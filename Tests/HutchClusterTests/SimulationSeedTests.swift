@@ -150,6 +150,8 @@ struct SimulationFixtures: Sendable {
         var plan: (step: ClusterJob.PlanStep, bytes: Data)?
         /// Quantization-error tasks: widths and the one-process values.
         var errors: (bits: [Int], values: [[Int: Double]])?
+        /// Activation-trace tasks (`--activations`) and the one-process cells.
+        var activations: (request: ActivationRequest, cells: ActivationCells)?
         /// How long an undisturbed run of the slowest draw takes (SimulationProperty.undisturbedMs).
         var undisturbedMs: UInt64 = 0
     }
@@ -190,6 +192,16 @@ struct SimulationFixtures: Sendable {
         return Fixture(name: name, runner: runner, inputs: inputs, options: options, reference: reference, graph: graph)
     }
 
+    /// `hutch trace --activations`' cells for the fixture: exact or as many probes as its traces took.
+    static func activationReference(_ f: Fixture) throws -> (request: ActivationRequest, cells: ActivationCells) {
+        let request = ActivationRequest(values: ActivationSensitivity.values(of: f.graph).count, probes: f.options.probes)
+        let probes = f.reference.job.method == .exact ? 0
+            : ActivationSensitivity.probeCount(asked: request.probes, weightProbes: f.reference.layers.map(\.probes))
+        var cells = ActivationCells(batches: f.reference.job.batchCount, probes: probes, values: request.values)
+        for task in cells.tasks(probesPerTask: .max) { try cells.add(task, f.runner.activationValues(task)) }
+        return (request, cells)
+    }
+
     static func make() throws -> SimulationFixtures {
         var mlp = try fixture("mlp", hutchinson: false)
         // the real plan step: the trace objective (no quantization errors needed) under 5 bits on
@@ -202,9 +214,11 @@ struct SimulationFixtures: Sendable {
         mlp.quantize = (QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: widths.map(\.weightBits)), layers)
         mlp.plan = (step, planBytes)
         var tanh = try fixture("tanh_mlp", hutchinson: true)
-        tanh.name = "tanh_mlp adaptive Hutchinson"
+        tanh.name = "tanh_mlp adaptive Hutchinson + activations"
+        tanh.activations = try activationReference(tanh)
         var errors = try fixture("tanh_mlp", hutchinson: true)
-        errors.name = "tanh_mlp + quantization-error tasks"
+        errors.name = "tanh_mlp + quantization-error and activation tasks"
+        errors.activations = try activationReference(errors)
         errors.errors = ([2, 4, 8], try QuantizationErrors.compute(errors.graph, bits: [2, 4, 8]))
         mlp.undisturbedMs = try SimulationProperty.undisturbedMs(mlp)
         tanh.undisturbedMs = try SimulationProperty.undisturbedMs(tanh)

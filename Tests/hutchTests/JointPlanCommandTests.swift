@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// `hutch plan --act-bits` end to end on the example's activation sensitivities, its one-line
-/// errors, and `hutch run --act-bits`, which refuses several widths before starting workers.
+/// errors, and `hutch run --act-bits`, which refuses several widths without --activations before starting workers.
 final class JointPlanCommandTests: XCTestCase {
     private var directory: URL!
     private let sensitivity = "Tests/Fixtures/export/digits_activation_sensitivity.json"
@@ -42,7 +42,7 @@ final class JointPlanCommandTests: XCTestCase {
             (["plan", "--sensitivity", sensitivity, "--act-bits", "4,x", "--out", plan], 2, "--act-bits: 'x' is not a bit width"),
             (["plan", "--sensitivity", sensitivity, "--act-bits", "4,8", "--pin", "first=q4", "--out", plan], 2, "give B, wBaA or aA"),
             (["run", "--act-bits", "4,8", "--avg-bits", "4", "--workers", "1", "--out", directory.appendingPathComponent("run").path], 2,
-             "--act-bits with several widths needs activation sensitivities, which the cluster's trace phase cannot compute yet"),
+             "--act-bits with several widths needs activation sensitivities: add --activations"),
             (["run", "--act-bits", "4,8", "--workers", "1", "--out", directory.appendingPathComponent("run2").path], 2,
              "--act-bits with several widths needs activation sensitivities"),
         ]

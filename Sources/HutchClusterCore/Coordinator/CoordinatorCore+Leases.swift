@@ -59,6 +59,7 @@ extension CoordinatorCore {
                 (kind, body) = (.quantizationError, QuantizeBodies.taskBody(layer: layer, spec: errorSpecBytes))
             case .eigenvalue(let layer):
                 (kind, body) = (.sensitivity, EigenvalueBodies.taskBody(layer: layer, iterations: eigenIterations ?? 20, spec: specBytes))
+            case .activation(let t): (kind, body) = (.sensitivity, ActivationBodies.taskBody(t, spec: specBytes))
             }
             let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs))
             if phaseStartMs == nil { phaseStartMs = now }   // the phase's work starts with its first lease

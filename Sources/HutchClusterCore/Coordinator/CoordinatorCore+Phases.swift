@@ -34,6 +34,7 @@ extension CoordinatorCore {
     mutating func openRound(_ out: inout [CoordinatorAction]) {
         guard let round = schedule.nextRound(aggregator) else {
             tracesDone = true
+            queueActivations(&out)
             completeSensitivity(&out)
             return
         }
@@ -47,7 +48,7 @@ extension CoordinatorCore {
 
     /// Ends the sensitivity phase once the traces and the quantization errors are all in.
     mutating func completeSensitivity(_ out: inout [CoordinatorAction]) {
-        guard tracesDone, errorsOpen == 0, eigenOpen == 0, phase == "sensitivity" else { return }
+        guard tracesDone, errorsOpen == 0, eigenOpen == 0, activationsDone, phase == "sensitivity" else { return }
         let estimates = schedule.estimates(aggregator)
         let missing = estimates.firstIndex { $0 == nil }
         if quantizeFollows, missing == nil {

@@ -48,6 +48,9 @@ extension CoordinatorCore {
             eigenOpen -= 1
             completeSensitivity(&out)
             return
+        case .activation(let t):
+            acceptActivation(peer, r, t, now, &out)
+            return
         case .sensitivity(let t): task = t
         }
         let result: SensitivityTaskResult

@@ -89,8 +89,10 @@ public struct CoordinatorCore: Sendable {
         case quantizationError(layer: Int)
         case eigenvalue(layer: Int)
         case quantize(layer: Int)
+        case activation(SensitivityTask)
         var description: String {
             switch self {
+            case .activation(let t): "activation \(t)"
             case .eigenvalue(let l): "eigenvalue(layer \(l))"
             case .sensitivity(let t): "\(t)"
             case .quantizationError(let l): "quantization_error(layer \(l))"
@@ -159,6 +161,11 @@ public struct CoordinatorCore: Sendable {
     let eigenIterations: Int?
     var eigenOpen = 0
     public internal(set) var eigenvalues: [Double?]
+    /// Activation-trace tasks (CoordinatorCore+Activations.swift), queued once the weight
+    /// traces are done, when `--activations` asked for them.
+    let activationRequest: ActivationRequest?
+    public internal(set) var activationCells: ActivationCells?
+    var activationOpen = 0
     /// ||Q_b(W) − W||² per layer and width, once every quantization-error task is done (nil
     /// when none were requested).
     public var quantizationErrors: [[Int: Double]]? {
@@ -173,8 +180,10 @@ public struct CoordinatorCore: Sendable {
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
                 workers: Int, tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
-                quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil) {
+                quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil,
+                activations: ActivationRequest? = nil) {
         self.config = config
+        activationRequest = activations
         self.eigenIterations = eigenIterations
         eigenvalues = Array(repeating: nil, count: spec.job.layerCount)
         self.errorSpec = errorSpec

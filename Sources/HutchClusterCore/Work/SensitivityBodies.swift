@@ -10,14 +10,14 @@ public enum SensitivityBodies {
     /// Largest spec accepted (the task body limit is 1 MiB; layer groups dominate).
     static let maxSpecBytes = 1 << 19
 
-    public static func taskBody(_ task: SensitivityTask, spec: [UInt8]) -> [UInt8] {
+    public static func taskBody(_ task: SensitivityTask, spec: [UInt8], format: UInt8 = format) -> [UInt8] {
         var out: [UInt8] = [format]
         appendRanges(task, to: &out)
         appendU32(UInt32(spec.count), to: &out)
         return out + spec
     }
 
-    public static func resultBody(_ task: SensitivityTask, exampleCounts: [Int]) -> [UInt8] {
+    public static func resultBody(_ task: SensitivityTask, exampleCounts: [Int], format: UInt8 = format) -> [UInt8] {
         var out: [UInt8] = [format]
         appendRanges(task, to: &out)
         appendU32(UInt32(exampleCounts.count), to: &out)
@@ -25,17 +25,17 @@ public enum SensitivityBodies {
         return out
     }
 
-    public static func decodeTask(_ body: [UInt8]) throws(BodyError) -> (task: SensitivityTask, spec: [UInt8]) {
+    public static func decodeTask(_ body: [UInt8], format: UInt8 = format) throws(BodyError) -> (task: SensitivityTask, spec: [UInt8]) {
         var r = Reader(bytes: body)
-        let task = try r.header()
+        let task = try r.header(format: format)
         let n = Int(try r.u32())
         guard n <= maxSpecBytes, r.remaining == n else { throw BodyError("task body: spec length \(n) does not match the \(r.remaining) bytes that follow") }
         return (task, Array(body[r.offset...]))
     }
 
-    public static func decodeResult(_ body: [UInt8]) throws(BodyError) -> (task: SensitivityTask, exampleCounts: [Int]) {
+    public static func decodeResult(_ body: [UInt8], format: UInt8 = format) throws(BodyError) -> (task: SensitivityTask, exampleCounts: [Int]) {
         var r = Reader(bytes: body)
-        let task = try r.header()
+        let task = try r.header(format: format)
         let k = Int(try r.u32())
         guard r.remaining == 4 * k else { throw BodyError("result body: \(k) example counts need \(4 * k) bytes, \(r.remaining) follow") }
         var counts: [Int] = []
@@ -74,9 +74,9 @@ public enum SensitivityBodies {
         }
 
         /// Format byte and the six range bounds; each range must be ordered and fit in an Int32.
-        mutating func header() throws(BodyError) -> SensitivityTask {
+        mutating func header(format: UInt8 = SensitivityBodies.format) throws(BodyError) -> SensitivityTask {
             guard remaining >= 1 else { throw BodyError("empty body") }
-            guard bytes[offset] == SensitivityBodies.format else { throw BodyError("body format \(bytes[offset]) is not 1") }
+            guard bytes[offset] == format else { throw BodyError("body format \(bytes[offset]) is not \(format)") }
             offset += 1
             var ranges: [Range<Int>] = []
             for name in ["batches", "probes", "groups"] {

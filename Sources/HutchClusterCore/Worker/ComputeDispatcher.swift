@@ -25,7 +25,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
         let task: SensitivityTask?
         switch request.work {
         case .sensitivity(let t): task = t
-        case .eigenvalue: task = nil
+        case .eigenvalue, .activation: task = nil
         case .quantize(let layer): return quantize(layer, request.spec, request.blobs)
         case .quantizationError(let layer): return quantizationErrors(layer, request.spec, request.blobs)
         }
@@ -44,6 +44,11 @@ public final class ComputeDispatcher: @unchecked Sendable {
             if case .eigenvalue(let layer, let iterations) = request.work {
                 guard runner.layers.indices.contains(layer) else { return .failure(.poison, "layer \(layer) is not a layer of the job") }
                 return .eigenvalue(layer: layer, try runner.topEigenvalue(layer: layer, maxIterations: iterations))
+            }
+            if case .activation(let t) = request.work {
+                let values = try runner.activationValues(t)
+                return .activation(SensitivityTaskResult(task: t, exampleCounts: t.batches.map { runner.job.examples(ofBatch: $0).count },
+                                                         values: values))
             }
             guard let task else { return .failure(.poison, "no task") }
             return .success(try runner.run(task))

@@ -18,6 +18,8 @@ public enum ComputeOutcome: Sendable {
     case errors(layer: Int, [Double])
     /// An eigenvalue task's result.
     case eigenvalue(layer: Int, Double)
+    /// An activation-trace task's result (`ActivationCells` layout).
+    case activation(SensitivityTaskResult)
     case failure(FailureClass, String)
 }
 
@@ -28,6 +30,7 @@ public struct ComputeRequest: Sendable {
         case quantizationError(layer: Int)
         case eigenvalue(layer: Int, iterations: Int)
         case quantize(layer: Int)
+        case activation(SensitivityTask)
     }
     public var taskID: UInt64
     public var leaseID: UInt64
@@ -148,14 +151,20 @@ public struct WorkerCore: Sendable {
             completed += 1
             guard welcomed else { break }   // the lease is lost with the session; HELLO's credit counts the slot
             var outcome = outcome
-            if case .success(let r) = outcome, !r.values.allSatisfy(\.isFinite) {
+            switch outcome {
+            case .success(let r) where !r.values.allSatisfy(\.isFinite), .activation(let r) where !r.values.allSatisfy(\.isFinite):
                 // RESULT carries finite values only (wire.md 4.6)
                 outcome = .failure(.poison, "\(r.task) produced a non-finite value; the model's loss or curvature overflows on this data")
+            default: break
             }
             switch outcome {
             case .success(let r):
                 send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
                                             body: SensitivityBodies.resultBody(r.task, exampleCounts: r.exampleCounts),
+                                            values: r.values)), now, &out)
+            case .activation(let r):
+                send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
+                                            body: ActivationBodies.resultBody(r.task, exampleCounts: r.exampleCounts),
                                             values: r.values)), now, &out)
             case .eigenvalue(let layer, let value):
                 if value.isFinite {
@@ -219,6 +228,9 @@ public struct WorkerCore: Sendable {
             do {
                 let request: ComputeRequest
                 switch t.kind {
+                case .sensitivity where t.body.first == ActivationBodies.format:
+                    let (task, spec) = try ActivationBodies.decodeTask(t.body)
+                    request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .activation(task), spec: spec)
                 case .sensitivity where t.body.first == EigenvalueBodies.format:
                     let (layer, iterations, spec) = try EigenvalueBodies.decodeTask(t.body)
                     request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .eigenvalue(layer: layer, iterations: iterations), spec: spec)
