@@ -21,7 +21,7 @@ torch.onnx.export(m, (x,), f"{out}/resnet50_dynamo.onnx", dynamo=True, input_nam
 np.savez(f"{out}/resnet50_data.npz", x=torch.randn(8, 3, 224, 224).numpy(), y=np.random.randint(0, 1000, 8).astype(np.int64))
 PYEOF
 fi
-WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 RAW=${RAW:-Benchmarks/cluster/resnet50-$(date +%Y-%m-%d).txt}
 TIME="%e s wall, %M KB peak resident"
