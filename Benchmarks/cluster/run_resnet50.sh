@@ -4,7 +4,8 @@
 # processes, each under /usr/bin/time for its wall time and peak resident memory. Hutchinson
 # traces on 8 random examples (2 probes), a 4-bit-average plan, the layers quantized on the
 # workers (layer4's 2.36 M-weight convolutions are over the 1 MiB RESULT limit: pulled as blobs).
-# Raw output: Benchmarks/cluster/resnet50-DATE.txt. Needs the fixtures' virtualenv for the export.
+# Raw output: Benchmarks/cluster/resnet50-DATE.txt (RAW=FILE overrides), with the peaks run.json
+# records (each worker's as it reported it on its RESULTs). Needs the fixtures' virtualenv.
 #   Benchmarks/cluster/run_resnet50.sh [EXPORT_DIR]   (default /tmp/hutch-zoo, shared with zoo/)
 source "$(dirname "$0")/../model-scripts.sh"
 mkdir -p "$OUT"
@@ -20,9 +21,9 @@ torch.onnx.export(m, (x,), f"{out}/resnet50_dynamo.onnx", dynamo=True, input_nam
 np.savez(f"{out}/resnet50_data.npz", x=torch.randn(8, 3, 224, 224).numpy(), y=np.random.randint(0, 1000, 8).astype(np.int64))
 PYEOF
 fi
-WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-RAW=Benchmarks/cluster/resnet50-$(date +%Y-%m-%d).txt
+RAW=${RAW:-Benchmarks/cluster/resnet50-$(date +%Y-%m-%d).txt}
 TIME="%e s wall, %M KB peak resident"
 /usr/bin/time -f "coordinator: $TIME" -o "$WORK/c.time" "$HUTCH" coordinator --bind "tcp://127.0.0.1:$PORT" --workers 2 \
   --model "$OUT/resnet50_dynamo.onnx" --data "$OUT/resnet50_data.npz" --samples 8 --batch-size 4 --method hutchinson \
@@ -40,4 +41,5 @@ wait
   cat "$WORK/c.time" "$WORK/w1.time" "$WORK/w2.time"
   grep -E "sensitivity complete|plan written|quantize:|run record" "$WORK/c.err" | sed 's/^hutch: //'
   tail -1 "$WORK/c.out"
+  "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("run.json: workers", r["workers"], "worker_peak_resident_bytes", r.get("worker_peak_resident_bytes"), "coordinator_peak_resident_bytes", r.get("coordinator_peak_resident_bytes"))' "$WORK/state/run.json"
 } | tee "$RAW"

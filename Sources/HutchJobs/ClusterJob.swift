@@ -71,8 +71,6 @@ public struct ClusterJob {
         let quantize = plan != nil
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
-        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, classTargets: dataset.hasClassTargets,
-                                                               options: options)
 
         // model and data files, served as blobs to workers that do not share this filesystem; a
         // model with external data is served with its tensors inside (one self-contained blob)
@@ -86,9 +84,23 @@ public struct ClusterJob {
             source.digests[path] = digest
             if let d = WireDigest(digest) { blobs[d] = bytes }
         }
-        let state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: options, activations: activations,
+        var state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: self.options, activations: activations,
                                                                                    source: source, files: files,
                                                                                    schedule: .init(workers: expectedWorkers, tasksPerWorker: tasksPerWorker)))
+        // `auto` is decided once, here, before serving (job.json keeps the choice for every resume)
+        let recordedChoice = state.document.autoChoice
+        let (options, newChoice) = try Self.resolveAuto(self.options, recorded: recordedChoice) {
+            // results journaled without a recorded choice were computed under the structural rule
+            state.records.isEmpty ? try SensitivityAnalysis.resolveAuto(graph: graph, dataset: dataset, options: self.options) : (self.options, nil)
+        }
+        if let newChoice {
+            state = try state.recording(newChoice)
+            log(newChoice.reason)
+        } else if let recordedChoice {
+            log("\(recordedChoice.reason) (decided when the job was created; job.json keeps it)")
+        }
+        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, classTargets: dataset.hasClassTargets,
+                                                               options: options)
         let journalPath = state.file("journal")
         var records = state.records[...]
         if state.complete {

@@ -47,12 +47,20 @@ struct JobDocument: Codable {
         var tasksPerWorker: Int?
     }
 
+    /// `auto` as decided when the job was created, when that took a calibration (outside `job`:
+    /// the command asked for `auto`; a resume runs the recorded method and never re-decides).
+    struct AutoChoice: Codable, Equatable {
+        var method: String
+        var reason: String
+    }
+
     var format = "hutch.job"
     var version = 1
     var jobDigest: String
     var job: Job
     var inputs: [String: [String]]
     var schedule: Schedule
+    var autoChoice: AutoChoice?
 
     init(job: Job, inputs: [String: [String]], schedule: Schedule) {
         self.job = job

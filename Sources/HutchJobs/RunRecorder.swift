@@ -12,6 +12,8 @@ final class RunRecorder {
     let expectedWorkers: Int
     let started = Date()
     private var workers: [String] = []
+    /// Each worker process's instance, in `workers` order.
+    private var instances: [UInt64] = []
     private var seen: Set<UInt64> = []
     private var phases: [(name: String, start: Date, tasksAtStart: Int)]
     private var tasks = 0, duplicates = 0
@@ -24,7 +26,10 @@ final class RunRecorder {
 
     func observe(_ core: CoordinatorCore) {
         // one entry per worker process (a restarted worker has a new instance)
-        for worker in core.connectedWorkers where seen.insert(worker.instance).inserted { workers.append(worker.name) }
+        for worker in core.connectedWorkers where seen.insert(worker.instance).inserted {
+            workers.append(worker.name)
+            instances.append(worker.instance)
+        }
         // the core's phases, named for people: waiting = solving the plan, finished = writing outputs
         let name = ["waiting": "plan", "finished": "outputs"][core.phase] ?? core.phase
         if let last = phases.last, last.name != name {
@@ -55,14 +60,8 @@ final class RunRecorder {
         return RunRecord(hutchVersion: hutchVersion, command: command, model: model, data: data,
                          startedAt: format.string(from: started), finishedAt: format.string(from: end),
                          wallSeconds: end.timeIntervalSince(started), workersExpected: expectedWorkers, workers: workers,
-                         tasks: tasks, duplicates: duplicates, phases: list, coordinatorPeakResidentBytes: Self.peakResidentBytes())
-    }
-
-    /// This process's peak resident memory so far (Linux reports ru_maxrss in KiB).
-    static func peakResidentBytes() -> Int? {
-        var usage = rusage()
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0, usage.ru_maxrss > 0 else { return nil }
-        return usage.ru_maxrss * 1024
+                         tasks: tasks, duplicates: duplicates, phases: list, coordinatorPeakResidentBytes: PeakResidentMemory.bytes().map { Int($0) },
+                         workerPeakResidentBytes: instances.map { core.workerPeakResidentBytes[$0].map { Int($0) } })
     }
 
     /// Writes DIR/run.json, then DIR/report.html from DIR's files (as `hutch report DIR` does).

@@ -82,6 +82,15 @@ struct StateDirectory {
         return StateDirectory(path: path, document: job, records: [], journal: writer)
     }
 
+    /// The same directory with `auto`'s choice written into job.json (durably, before any result
+    /// is journaled, so every resume runs the method chosen here).
+    func recording(_ choice: JobDocument.AutoChoice) throws -> StateDirectory {
+        var document = document
+        document.autoChoice = choice
+        try Self.writeDurably(try document.encoded(), to: file("job.json"))
+        return StateDirectory(path: path, document: document, records: records, journal: journal)
+    }
+
     /// Writes to a temporary file, fsyncs it, renames it over `path` and fsyncs the directory.
     static func writeDurably(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"

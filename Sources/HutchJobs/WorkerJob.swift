@@ -30,7 +30,15 @@ public struct WorkerJob {
         var config = WorkerConfig(name: name, instance: UInt64.random(in: 1...UInt64.max))
         config.threads = UInt32(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         config.sharedFilesystem = !fetchBlobs
-        var core = WorkerCore(config: config)
+        // quantized layers too large for a RESULT wait on disk for the coordinator's pull
+        let produced: DirectoryBlobStore
+        do {
+            produced = try DirectoryBlobStore.temporary()
+        } catch {
+            throw CommandFailure(.io, "worker \(name): \(error)")
+        }
+        defer { produced.remove() }
+        var core = WorkerCore(config: config, produced: produced)
         if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core, log: log) }
         let cache = ComputeDispatcher.readingFiles()
         let client = WorkerClient(connect: endpoint, curve: curve) { request in cache.compute(request) }

@@ -31,6 +31,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var phases: [Phase]
     /// The coordinator process's peak resident memory in bytes (getrusage), when known.
     public var coordinatorPeakResidentBytes: Int?
+    /// Each worker process's peak resident memory in bytes, in `workers` order, as it last
+    /// reported it on a RESULT (null: it reported none).
+    public var workerPeakResidentBytes: [Int?]?
 
     public struct Phase: Codable, Sendable, Equatable {
         /// "setup", "sensitivity", "plan", "quantize", "outputs".
@@ -47,7 +50,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     public init(hutchVersion: String, command: String, model: String, data: [String], startedAt: String,
                 finishedAt: String, wallSeconds: Double, workersExpected: Int, workers: [String], tasks: Int,
-                duplicates: Int, phases: [Phase], coordinatorPeakResidentBytes: Int? = nil) {
+                duplicates: Int, phases: [Phase], coordinatorPeakResidentBytes: Int? = nil, workerPeakResidentBytes: [Int?]? = nil) {
         self.hutchVersion = hutchVersion
         self.command = command
         self.model = model
@@ -61,6 +64,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.duplicates = duplicates
         self.phases = phases
         self.coordinatorPeakResidentBytes = coordinatorPeakResidentBytes
+        self.workerPeakResidentBytes = workerPeakResidentBytes
     }
 
     public func encoded() throws -> Data {

@@ -7,11 +7,20 @@ extension SensitivityAnalysis {
     /// Everywhere else `auto` is left to `job` (exact when piecewise linear, else Hutchinson:
     /// ggn would measure the Gauss-Newton matrix, not the Hessian), with nothing measured.
     public static func resolveAuto(graph: Graph, dataset: Dataset, options: TraceOptions) throws -> (TraceOptions, reason: String?) {
-        guard options.method == .auto, graph.exactTraceObstacle == nil, dataset.hasClassTargets, let classes = graph.classCount,
-              !MethodChoice.exactNeedsNoCalibration(classes: classes, options: options) else { return (options, nil) }
+        guard dataset.hasClassTargets else { return (options, nil) }   // exact and ggn are the classifier's
         let examples = min(options.samples ?? dataset.count, dataset.count)
-        let calibration = try MethodCalibration.measure(graph: graph, dataset: dataset, options: options, examples: examples)
-        let costs = MethodChoice.costs(calibration, options: options, piecewiseLinear: true)
+        return try resolveAuto(piecewiseLinear: graph.exactTraceObstacle == nil, classes: graph.classCount, options: options) {
+            try MethodCalibration.measure(graph: graph, dataset: dataset, options: options, examples: examples)
+        }
+    }
+
+    /// The same decision with the calibration injected: `measure` runs only when the choice
+    /// needs it, so callers (and tests) can supply measured costs.
+    public static func resolveAuto(piecewiseLinear: Bool, classes: Int?, options: TraceOptions,
+                                   measure: () throws -> MethodCalibration) throws -> (TraceOptions, reason: String?) {
+        guard options.method == .auto, piecewiseLinear, let classes,
+              !MethodChoice.exactNeedsNoCalibration(classes: classes, options: options) else { return (options, nil) }
+        let costs = MethodChoice.costs(try measure(), options: options, piecewiseLinear: true)
         guard let chosen = MethodChoice.choose(costs) else { return (options, nil) }
         var resolved = options
         switch chosen.method {

@@ -13,7 +13,10 @@ extension TaskRunner {
         _ = try cells.expectedValues(task)
         var out: [Double] = []
         for b in task.batches {
-            let (x, labels) = batch(b)
+            let (x, targets) = batch(b)
+            guard case .classes(let labels) = targets else {   // the classifier's loss, as --activations checks first
+                throw SensitivityError(.unsupported, "activation sensitivity needs class labels [N] (loss ce); these labels are for another loss head")
+            }
             if job.method == .exact {
                 let sums = try executor.exactActivationTraceSums(input: x, values: values,
                                                                  maxStackedExamples: executor.exactStackedExamples(budgetBytes: stackBudgetBytes))

@@ -12,6 +12,9 @@ struct FrameReader {
         return frames[index]
     }
 
+    /// Whether a frame is left: an optional last field is present.
+    var hasMore: Bool { index < frames.count }
+
     mutating func integer<T: FixedWidthInteger & UnsignedInteger>(_ field: String, as: T.Type = T.self) throws(WireError) -> T {
         let frame = try next(field)
         let size = MemoryLayout<T>.size

@@ -27,6 +27,7 @@ public enum WireCodec {
             try m.validate()
             w.integer(m.taskID); w.integer(m.leaseID); w.integer(m.kind.rawValue); w.digests(m.blobs)
             w.bytes(m.body); w.doubles(m.values)
+            if let peak = m.peakResidentBytes { w.integer(peak) }
         case .failure(let m):
             try m.validate()
             w.integer(m.taskID); w.integer(m.leaseID); w.integer(m.failureClass.rawValue); w.text(m.message)
@@ -87,7 +88,8 @@ public enum WireCodec {
             let m = TaskResult(taskID: try r.integer("task_id"), leaseID: try r.integer("lease_id"),
                                kind: try r.enumeration("kind", as: TaskKind.self), blobs: try r.digests("blobs"),
                                body: try r.bytes("body", WireLimits.resultBodyBytes),
-                               values: try r.doubles("values", WireLimits.resultValues))
+                               values: try r.doubles("values", WireLimits.resultValues),
+                               peakResidentBytes: r.hasMore ? try r.integer("peak_resident_bytes") : nil)
             try m.validate(); message = .result(m)
         case .failure:
             let m = TaskFailure(taskID: try r.integer("task_id"), leaseID: try r.integer("lease_id"),

@@ -40,11 +40,14 @@ public struct TaskResult: Hashable, Sendable {
     public var body: [UInt8]
     /// Per-layer partial sums as raw float64, finite only (a NaN is a FAILURE, not a RESULT).
     public var values: [Double]
+    /// Optional last field: the worker process's peak resident memory so far (getrusage), for
+    /// run.json. Not part of the result: equality, hashing and the journal leave it out.
+    public var peakResidentBytes: UInt64?
 
     public init(taskID: UInt64, leaseID: UInt64, kind: TaskKind, blobs: [WireDigest] = [],
-                body: [UInt8], values: [Double]) {
+                body: [UInt8], values: [Double], peakResidentBytes: UInt64? = nil) {
         self.taskID = taskID; self.leaseID = leaseID; self.kind = kind; self.blobs = blobs
-        self.body = body; self.values = values
+        self.body = body; self.values = values; self.peakResidentBytes = peakResidentBytes
     }
 
     func validate() throws(WireError) {

@@ -11,7 +11,7 @@ enum TraceFlags {
     ] + DataFlags.flags(data: ".npz with arrays x (inputs; or one array per model input, named as it) and y (labels: class indices [N], token labels [N, T] with -100 ignored, or float regression targets; they choose the loss) (default with no --model: Examples/digits.npz)") + [
         .option("samples", "N", "use the first N examples (default: all)"),
         .option("batch-size", "B", "examples per batch (default 128); the dataset Hessian is the example-weighted mean"),
-        .option("method", "NAME", "auto (default: exact on piecewise-linear nets, else Hutchinson; hutch trace on a piecewise-linear net of more than 11 classes times a pilot and takes the fastest predicted to reach --tol, Protocols/README.md), exact, hutchinson or ggn "
+        .option("method", "NAME", "auto (default: exact on piecewise-linear nets, else Hutchinson; on a piecewise-linear net of more than 11 classes a timed pilot picks the fastest predicted to reach --tol, Protocols/README.md; hutch run and hutch coordinator decide once and keep the choice in job.json), exact, hutchinson or ggn "
                     + "(sampled Gauss-Newton: --probes/--tol count its samples per example; the Hessian's trace on "
                     + "piecewise-linear nets, else the Gauss-Newton matrix's)"),
         .option("mode", "NAME", "Hutchinson probes: joint (one HVP for all layers, default) or layer (one per layer)"),

@@ -290,7 +290,7 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(journaled.allSatisfy { $0.blobs.isEmpty && $0.body.count > 64 }, "journaled with the pulled body")
         for r in journaled {
             let digest = try XCTUnwrap(WireDigest(Digest.sha256(r.body)))
-            XCTAssertTrue(sim.workers.contains { $0.core.produced[digest] == r.body }, "a worker held the layer as a blob")
+            XCTAssertTrue(sim.workers.contains { $0.core.produced.bytes(digest) == r.body }, "a worker held the layer as a blob")
         }
         // through the journal's bytes and back
         let header = JournalHeader(job: try XCTUnwrap(WireDigest(bytes: Array(repeating: 9, count: 32))))

@@ -29,6 +29,8 @@ struct Simulation {
         /// How this worker's RESULTs are falsified on the wire (Simulation+Faults.swift).
         var corruption: Corruption?
         var exited: String?? = .none
+        /// The peak resident bytes this worker's RESULTs report, as the worker shell stamps them.
+        var peakResidentBytes: UInt64?
     }
 
     struct Packet {
@@ -146,7 +148,9 @@ struct Simulation {
     mutating func apply(_ actions: [WorkerAction], worker i: Int) {
         for action in actions {
             switch action {
-            case .send(let m): post(toCoordinator: true, worker: i, m)
+            case .send(var m):
+                if let peak = workers[i].peakResidentBytes, case .result(var r) = m { r.peakResidentBytes = peak; m = .result(r) }
+                post(toCoordinator: true, worker: i, m)
             case .compute(let request):
                 let outcome: ComputeOutcome
                 if workers[i].poison {

@@ -17,64 +17,7 @@ final class LargeLayerRunTests: XCTestCase {
 
     /// x [N, 1100] → Gemm 1024×1100 (1.13 M weights: 1.13 MB at 8 bits) → Relu → Gemm 10×1024.
     func writeModel() throws -> (model: String, data: String) {
-        var state: UInt32 = 11
-        func values(_ n: Int, scale: Float) -> [Float] {
-            (0..<n).map { _ in state = state &* 1_664_525 &+ 1_013_904_223; return (Float(state >> 8) / Float(1 << 24) - 0.5) * scale }
-        }
-        func tensor(_ name: String, _ dims: [Int64], _ data: [Float]) -> ONNXTensorProto {
-            var t = ONNXTensorProto()
-            t.name = name
-            t.dims = dims
-            t.dataType = ONNXTensorProto.DataType.float.rawValue
-            t.floatData = data
-            return t
-        }
-        func gemm(_ name: String, _ inputs: [String], _ output: String) -> ONNXNodeProto {
-            var node = ONNXNodeProto()
-            node.name = name
-            node.opType = "Gemm"
-            node.inputs = inputs
-            node.outputs = [output]
-            var transB = ONNXAttributeProto()
-            transB.name = "transB"
-            transB.type = ONNXAttributeProto.Kind.int.rawValue
-            transB.i = 1
-            node.attributes = [transB]
-            return node
-        }
-        func info(_ name: String, _ dims: [ONNXValueInfoProto.Dimension]) -> ONNXValueInfoProto {
-            var v = ONNXValueInfoProto()
-            v.name = name
-            v.elemType = ONNXTensorProto.DataType.float.rawValue
-            v.shape = dims
-            return v
-        }
-        var relu = ONNXNodeProto()
-        relu.name = "relu"
-        relu.opType = "Relu"
-        relu.inputs = ["h"]
-        relu.outputs = ["r"]
-        var graph = ONNXGraphProto()
-        graph.name = "large"
-        graph.initializers = [tensor("w1", [1024, 1100], values(1024 * 1100, scale: 0.06)), tensor("b1", [1024], values(1024, scale: 0.1)),
-                              tensor("w2", [10, 1024], values(10 * 1024, scale: 0.06)), tensor("b2", [10], values(10, scale: 0.1))]
-        graph.nodes = [gemm("fc1", ["x", "w1", "b1"], "h"), relu, gemm("fc2", ["r", "w2", "b2"], "logits")]
-        graph.inputs = [info("x", [.param("N"), .value(1100)])]
-        graph.outputs = [info("logits", [.param("N"), .value(10)])]
-        var model = ONNXModelProto()
-        model.irVersion = 8
-        var opset = ONNXOperatorSetID()
-        opset.version = 17
-        model.opsetImports = [opset]
-        model.graph = graph
-        let modelPath = directory.appendingPathComponent("large.onnx").path
-        try Data(model.encoded()).write(to: URL(fileURLWithPath: modelPath))
-        let labels = [Int64](0..<8).map { $0 % 10 }
-        let x = NumPyArray(shape: [8, 1100], float32: values(8 * 1100, scale: 2))
-        let y = try XCTUnwrap(NumPyArray(dtype: .int64, shape: [8], bytes: labels.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }))
-        let dataPath = directory.appendingPathComponent("data.npz").path
-        try Data(NumPyArchive.npzData([("x", x), ("y", y)])).write(to: URL(fileURLWithPath: dataPath))
-        return (modelPath, dataPath)
+        try GemmModelFiles.write(in: directory, name: "large", inputs: 1100, hidden: 1024, classes: 10, examples: 8)
     }
 
     func testALayerOverTheResultLimitIsPulledAsABlob() throws {

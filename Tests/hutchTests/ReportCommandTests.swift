@@ -75,6 +75,14 @@ final class ReportCommandTests: ProcessTestCase {
         let peak = try XCTUnwrap(record["coordinator_peak_resident_bytes"] as? Int)
         XCTAssertGreaterThan(peak, 10 << 20)
         XCTAssertLessThan(peak, Int(ProcessInfo.processInfo.physicalMemory))
+        // each worker's peak, as it reported it on its RESULTs (null for one that did no task)
+        let workerPeaks = try XCTUnwrap(record["worker_peak_resident_bytes"] as? [Any])
+        XCTAssertEqual(workerPeaks.count, 2)
+        for case let workerPeak as Int in workerPeaks {
+            XCTAssertGreaterThan(workerPeak, 10 << 20)
+            XCTAssertLessThan(workerPeak, Int(ProcessInfo.processInfo.physicalMemory))
+        }
+        XCTAssertFalse(workerPeaks.allSatisfy { $0 is NSNull }, "no worker reported its peak")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path), "the job writes report.html")
 
         // hutch report adds the accuracy table (the embedded example's data)

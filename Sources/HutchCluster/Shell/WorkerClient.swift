@@ -86,7 +86,9 @@ public final class WorkerClient: @unchecked Sendable {
             }
             for action in actions {
                 switch action {
-                case .send(let message):
+                case .send(var message):
+                    // every RESULT carries this process's peak memory so far (run.json)
+                    if case .result(var r) = message { r.peakResidentBytes = PeakResidentMemory.bytes(); message = .result(r) }
                     do { _ = try socket.send(message, dontWait: true) } catch { log("send failed: \(error)") }
                 case .compute(let request):
                     wake.lock(); pending.append(request); wake.signal(); wake.unlock()

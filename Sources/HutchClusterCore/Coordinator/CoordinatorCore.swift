@@ -113,6 +113,8 @@ public struct CoordinatorCore: Sendable {
     }
 
     var peers: [[UInt8]: Peer] = [:]
+    /// Largest peak resident bytes each worker process (by instance) reported on a RESULT (run.json).
+    var peakResidentBytes: [UInt64: UInt64] = [:]
     /// Strike counts and quarantined workers (CoordinatorCore+Quarantine.swift).
     public internal(set) var quarantine = Quarantine()
     /// Since when a peer has held no lease and no credit while tasks waited (CoordinatorCore+Credit).
@@ -285,7 +287,8 @@ public struct CoordinatorCore: Sendable {
             break
         case .credit(let c):
             addCredit(peer, UInt64(c.credit), now, &out, command: .credit)
-        case .result(let r):
+        case .result(var r):
+            notePeak(peer, &r)
             returnCredit(peer, lease: r.leaseID, now, &out)
             accept(peer, r, now, &out)
         case .failure(let f):

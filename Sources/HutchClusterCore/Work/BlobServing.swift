@@ -4,16 +4,29 @@ import HutchWire
 /// plan) and a worker (the RESULT blobs it produced): one answer per BLOB_REQUEST.
 enum BlobServing {
     /// BLOB_CHUNK with min(length, maxChunk, total − offset) bytes, BLOB_UNKNOWN for a blob not
-    /// held, ERROR for an offset past the end.
-    static func answer(_ r: BlobRequest, from bytes: [UInt8]?, maxChunk: UInt32) -> WireMessage {
-        guard let bytes else { return .blobUnknown(BlobUnknown(digest: r.digest)) }
-        let total = UInt64(bytes.count)
+    /// held, ERROR for an offset past the end. `read` gives the blob's size and the bytes from
+    /// an offset (clamped to the end), at most a length of them; nil for a blob not held.
+    static func answer(_ r: BlobRequest, maxChunk: UInt32,
+                       read: (_ offset: UInt64, _ length: UInt64) -> (total: UInt64, bytes: [UInt8])?) -> WireMessage {
+        guard let (total, bytes) = read(r.offset, UInt64(min(r.length, maxChunk))) else {
+            return .blobUnknown(BlobUnknown(digest: r.digest))
+        }
         guard r.offset <= total else {
             return .error(ErrorReply(code: .unexpected, command: WireCommand.blobRequest.rawValue,
                                      message: "offset \(r.offset) is past the blob's \(total) bytes"))
         }
-        let length = UInt64(min(r.length, maxChunk))
-        let start = Int(r.offset), end = Int(min(total, r.offset + length))
-        return .blobChunk(BlobChunk(digest: r.digest, offset: r.offset, totalBytes: total, data: Array(bytes[start..<end])))
+        return .blobChunk(BlobChunk(digest: r.digest, offset: r.offset, totalBytes: total, data: bytes))
+    }
+
+    /// The same for a blob held whole in memory.
+    static func answer(_ r: BlobRequest, from bytes: [UInt8]?, maxChunk: UInt32) -> WireMessage {
+        answer(r, maxChunk: maxChunk) { offset, length in bytes.map { slice($0, offset: offset, length: length) } }
+    }
+
+    /// A blob's size and its bytes from `offset` (clamped to the end), at most `length` of them.
+    static func slice(_ blob: [UInt8], offset: UInt64, length: UInt64) -> (total: UInt64, bytes: [UInt8]) {
+        let total = UInt64(blob.count)
+        let start = min(offset, total), end = start + min(length, total - start)
+        return (total, Array(blob[Int(start)..<Int(end)]))
     }
 }

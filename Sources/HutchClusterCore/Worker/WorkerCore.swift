@@ -96,8 +96,8 @@ public struct WorkerCore: Sendable {
     /// Blobs fetched and verified, by digest (kept for the whole process: content-addressed).
     public internal(set) var cache: [WireDigest: [UInt8]] = [:]
     /// RESULT blobs this worker produced (quantized layers over the inline limit), served to the
-    /// coordinator until the process ends (wire.md 5.5).
-    public internal(set) var produced: [WireDigest: [UInt8]] = [:]
+    /// coordinator until the process ends (wire.md 5.5), from the store the shell gives.
+    public internal(set) var produced: any ProducedBlobStore
     var fetches: [WireDigest: BlobFetch] = [:]
     /// Tasks held while their blobs arrive.
     var waiting: [ComputeRequest] = []
@@ -105,8 +105,9 @@ public struct WorkerCore: Sendable {
     /// Digest of the last PLAN received and verified.
     public internal(set) var plan: WireDigest?
 
-    public init(config: WorkerConfig) {
+    public init(config: WorkerConfig, produced: any ProducedBlobStore = MemoryBlobStore()) {
         self.config = config
+        self.produced = produced
         heartbeatMs = config.heartbeatMs
         liveness = config.liveness
     }
@@ -189,7 +190,13 @@ public struct WorkerCore: Sendable {
                     send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantize, body: body, values: [])), now, &out)
                     break
                 }
-                produced[digest] = body
+                do {
+                    try produced.put(digest, body)
+                } catch {
+                    send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: .retryable,
+                                              message: String("cannot keep the result blob: \(error)".prefix(1000)))), now, &out)
+                    break
+                }
                 send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .quantize, blobs: [digest], body: [], values: [])), now, &out)
             case .failure(let cls, let message):
                 send(.failure(TaskFailure(taskID: taskID, leaseID: leaseID, failureClass: cls, message: String(message.prefix(1000)))), now, &out)
@@ -284,7 +291,7 @@ public struct WorkerCore: Sendable {
             receiveChunk(chunk, now, &out)
         case .blobRequest(let r):
             // the coordinator pulls a RESULT blob this worker listed
-            send(BlobServing.answer(r, from: produced[r.digest], maxChunk: chunkBytes), now, &out)
+            send(BlobServing.answer(r, maxChunk: chunkBytes) { produced.read(r.digest, offset: $0, length: $1) }, now, &out)
         case .blobUnknown(let u):
             fetches[u.digest] = nil
             failWaiting(needing: u.digest, "the coordinator does not hold blob \(u.digest)", now, &out)
