@@ -54,8 +54,9 @@ public struct FineTuneJob {
         let (dataset, _) = try data.load()
         try dataset.validate(against: graph, modelName: model)
 
+        let ranking: FineTuneOrder.BlockRanking = eigen ? .topEigenvalue : .tracePerParameter(parameterCounts: graph.quantizableLayers.map(\.parameterCount))
         let stages = FineTuneOrder.stages(order, sensitivity: try sensitivities(graph, dataset, modelDigest: modelDigest),
-                                          tieGroups: graph.tieGroups)
+                                          blocks: order == .hessian ? graph.fineTuningBlocks : [], ranking: ranking)
         if order == .hessian {
             log("order (most sensitive first): " + stages.map { $0.map { graph.quantizableLayers[$0].nodeName }.joined(separator: "+") }.joined(separator: ", "))
         }
