@@ -20,15 +20,18 @@ public enum FineTuneOrder: String, Sendable, CaseIterable {
     public static func stages(_ order: FineTuneOrder, sensitivity: [Double], blocks: [[Int]], ranking: BlockRanking) -> [[Int]] {
         let count = sensitivity.count
         guard order == .hessian else { return count == 0 ? [] : [Array(0..<count)] }
-        let key = blocks.map { block -> Double in
-            switch ranking {
-            case .topEigenvalue:
-                return block.map { sensitivity[$0] }.max() ?? 0
-            case .tracePerParameter(let n):
-                let parameters = block.reduce(0) { $0 + n[$1] }
-                return parameters == 0 ? 0 : block.reduce(0) { $0 + sensitivity[$1] * Double(n[$1]) } / Double(parameters)
-            }
-        }
+        let key = blocks.map { blockSensitivity(of: $0, layers: sensitivity, ranking: ranking) }
         return blocks.indices.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.map { blocks[$0] }
+    }
+
+    /// A block's sensitivity from its layers' (`BlockRanking`).
+    public static func blockSensitivity(of block: [Int], layers sensitivity: [Double], ranking: BlockRanking) -> Double {
+        switch ranking {
+        case .topEigenvalue:
+            return block.map { sensitivity[$0] }.max() ?? 0
+        case .tracePerParameter(let n):
+            let parameters = block.reduce(0) { $0 + n[$1] }
+            return parameters == 0 ? 0 : block.reduce(0) { $0 + sensitivity[$1] * Double(n[$1]) } / Double(parameters)
+        }
     }
 }

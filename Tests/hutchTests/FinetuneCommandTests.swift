@@ -39,7 +39,7 @@ final class FinetuneCommandTests: ProcessTestCase {
                                                 "--sensitivity", "Tests/Fixtures/export/digits_sensitivity.json",
                                                 "--threads", "2", "--out", path("\(name).onnx")])
             XCTAssertEqual(outcome.status, 0, outcome.stderr)
-            XCTAssertTrue(outcome.stderr.contains("order (most sensitive first)"), outcome.stderr)
+            XCTAssertTrue(outcome.stderr.contains("order (most sensitive first; blocks by trace per parameter): "), outcome.stderr)
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("a.onnx"))), try Data(contentsOf: URL(fileURLWithPath: path("b.onnx"))))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("a.finetune.json"))),
