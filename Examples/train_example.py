@@ -80,24 +80,25 @@ def load_split():
     return train_test_split(x, y, test_size=0.25, random_state=SEED, stratify=y)
 
 
-def train(model, x, y):
+def train(model, x, y, epochs=EPOCHS, batch=BATCH, report_every=10):
+    """Adam at LR with cosine annealing over `epochs`, seeded shuffles (also Benchmarks/finetune/)."""
     gen = torch.Generator().manual_seed(SEED)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=EPOCHS)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(xt), generator=gen)
         total = 0.0
-        for i in range(0, len(order), BATCH):
-            idx = order[i:i + BATCH]
+        for i in range(0, len(order), batch):
+            idx = order[i:i + batch]
             loss = F.cross_entropy(model(xt[idx]), yt[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += float(loss.detach()) * len(idx)
         sched.step()
-        if epoch % 10 == 9 or epoch == EPOCHS - 1:
+        if epoch % report_every == report_every - 1 or epoch == epochs - 1:
             print(f"epoch {epoch + 1:3d}  train loss {total / len(xt):.4f}")
 
 

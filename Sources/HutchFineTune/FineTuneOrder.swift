@@ -1,26 +1,37 @@
 /// In which stages the layers are quantized. `all`: one stage with every layer. `hessian`
-/// (HAWQ-V1): blocks — a tie group's layers together, other layers alone — most sensitive first
-/// (by trace per parameter, or by top eigenvalue); stage s quantizes block s and fine-tunes
-/// everything quantized so far.
+/// (HAWQ-V1): blocks (`Graph.fineTuningBlocks`: residual blocks, tie groups, other layers
+/// alone) most sensitive first; stage s quantizes block s and fine-tunes everything quantized
+/// so far.
 public enum FineTuneOrder: String, Sendable, CaseIterable {
     case hessian
     case all
 
-    /// The layers (canonical indices) newly quantized at each stage. Blocks are ranked by the
-    /// largest sensitivity among their layers; ties keep canonical order.
-    public static func stages(_ order: FineTuneOrder, sensitivity: [Double], tieGroups: [String?]) -> [[Int]] {
+    /// How a block's sensitivity comes from its layers'.
+    public enum BlockRanking: Sendable {
+        /// The block's Hessian trace per parameter: Σ trace_l / Σ n_l, from each layer's trace
+        /// per parameter weighted by its parameter count n_l.
+        case tracePerParameter(parameterCounts: [Int])
+        /// The largest top eigenvalue among its layers (a lower bound of the block's own).
+        case topEigenvalue
+    }
+
+    /// The layers (canonical indices) newly quantized at each stage: `blocks` ranked by their
+    /// sensitivity, largest first; ties keep the blocks' order.
+    public static func stages(_ order: FineTuneOrder, sensitivity: [Double], blocks: [[Int]], ranking: BlockRanking) -> [[Int]] {
         let count = sensitivity.count
         guard order == .hessian else { return count == 0 ? [] : [Array(0..<count)] }
-        var blocks: [[Int]] = []
-        var blockOfGroup: [String: Int] = [:]
-        for layer in 0..<count {
-            if let group = tieGroups.indices.contains(layer) ? tieGroups[layer] : nil {
-                if let b = blockOfGroup[group] { blocks[b].append(layer); continue }
-                blockOfGroup[group] = blocks.count
-            }
-            blocks.append([layer])
-        }
-        let key = blocks.map { block in block.map { sensitivity[$0] }.max() ?? 0 }
+        let key = blocks.map { blockSensitivity(of: $0, layers: sensitivity, ranking: ranking) }
         return blocks.indices.sorted { key[$0] != key[$1] ? key[$0] > key[$1] : $0 < $1 }.map { blocks[$0] }
+    }
+
+    /// A block's sensitivity from its layers' (`BlockRanking`).
+    public static func blockSensitivity(of block: [Int], layers sensitivity: [Double], ranking: BlockRanking) -> Double {
+        switch ranking {
+        case .topEigenvalue:
+            return block.map { sensitivity[$0] }.max() ?? 0
+        case .tracePerParameter(let n):
+            let parameters = block.reduce(0) { $0 + n[$1] }
+            return parameters == 0 ? 0 : block.reduce(0) { $0 + sensitivity[$1] * Double(n[$1]) } / Double(parameters)
+        }
     }
 }

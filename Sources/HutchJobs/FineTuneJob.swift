@@ -55,10 +55,16 @@ public struct FineTuneJob {
         try dataset.validate(against: graph, modelName: model)
         _ = try dataset.classLabels(for: "hutch finetune")   // its loss and accuracy are the classifier's
 
-        let stages = FineTuneOrder.stages(order, sensitivity: try sensitivities(graph, dataset, modelDigest: modelDigest),
-                                          tieGroups: graph.tieGroups)
+        let ranking: FineTuneOrder.BlockRanking = eigen ? .topEigenvalue : .tracePerParameter(parameterCounts: graph.quantizableLayers.map(\.parameterCount))
+        let layerSensitivity = try sensitivities(graph, dataset, modelDigest: modelDigest)
+        let stages = FineTuneOrder.stages(order, sensitivity: layerSensitivity,
+                                          blocks: order == .hessian ? graph.fineTuningBlocks : [], ranking: ranking)
         if order == .hessian {
-            log("order (most sensitive first): " + stages.map { $0.map { graph.quantizableLayers[$0].nodeName }.joined(separator: "+") }.joined(separator: ", "))
+            let blocks = stages.map { block in
+                block.map { graph.quantizableLayers[$0].nodeName }.joined(separator: "+") + " "
+                    + String(format: "%.4g", FineTuneOrder.blockSensitivity(of: block, layers: layerSensitivity, ranking: ranking))
+            }
+            log("order (most sensitive first; blocks by \(eigen ? "top eigenvalue" : "trace per parameter")): " + blocks.joined(separator: ", "))
         }
         var trainer = QuantizationAwareTrainer(graph: graph, widths: widths, data: dataset, options: options, order: order, stages: stages,
                                                metrics: { (ClassifierMetrics.loss($0, $1), ClassifierMetrics.accuracy($0, $1)) })
