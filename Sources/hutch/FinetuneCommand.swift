@@ -30,7 +30,7 @@ struct FinetuneCommand: Command {
     static func run(_ arguments: Arguments) throws {
         let plan = try arguments.required("plan")
         let out = try arguments.required("out")
-        let inputs = try JobInputs.locate(model: arguments.string("model"), data: try DataFlags.source(arguments))
+        let inputs = try JobInputs.locate(model: arguments.string("model"), data: try DataFlags.source(arguments), loss: try DataFlags.loss(arguments))
         var job = FineTuneJob(model: inputs.model, plan: plan, data: inputs.data, out: out)
         if let epochs = try arguments.int("epochs", range: 1...100_000) { job.options.epochs = epochs }
         if let batch = try arguments.int("batch-size", range: 1...1_000_000) { job.options.batchSize = batch }

@@ -29,7 +29,7 @@ enum TraceFlags {
 
     /// The model and data the flags name, or the embedded example.
     static func inputs(_ arguments: Arguments) throws -> JobInputs {
-        try JobInputs.locate(model: arguments.string("model"), data: try DataFlags.source(arguments))
+        try JobInputs.locate(model: arguments.string("model"), data: try DataFlags.source(arguments), loss: try DataFlags.loss(arguments))
     }
 
     /// The resolved options (defaults filled in) of `hutch trace`, `run` and `coordinator`.
