@@ -5,9 +5,7 @@ extension Dataset {
     /// This data set, whose labels must be for the head `loss` names (nil: any).
     public func requiring(loss: String?) throws -> Dataset {
         guard let loss else { return self }
-        guard LossTargets.names.contains(loss) else {
-            throw ModelError.invalidData("unknown loss '\(loss)'; use one of \(LossTargets.names.joined(separator: ", "))")
-        }
+        guard LossTargets.names.contains(loss) else { throw LossTargets.unknown(loss) }
         guard loss == targets.name else {
             throw ModelError.invalidData("--loss \(loss) does not fit the labels: they are \(targets.labelKind), which is loss \(targets.name) (\(LossTargets.requirement(loss)))")
         }
