@@ -20,10 +20,23 @@ import torchvision
 
 # Hugging Face models, built from their default configurations (no download): image classifiers
 # at 224x224 with 1000 classes, and a BERT classifier and a GPT-2 language model on 16 tokens.
-HF_MODELS = ["hf_vit", "hf_convnext", "hf_swin", "hf_bert", "hf_gpt2"]
+# hf_bert_mask: the BERT classifier again with its attention_mask as a second input (the second
+# example pads its last 4 tokens), inputs named input_ids and attention_mask.
+HF_MODELS = ["hf_vit", "hf_convnext", "hf_swin", "hf_bert", "hf_gpt2", "hf_bert_mask"]
 
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf",
           "shufflenet_v2_x1_0", "convnext_tiny", "vit_b_16", "swin_t", "inception_v3", "squeezenet1_1", "densenet121"]
+
+
+class MaskedLogits(torch.nn.Module):
+    """A Hugging Face text classifier as a function of its token ids and attention mask."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
 
 class Logits(torch.nn.Module):
@@ -44,6 +57,11 @@ def hf_model(name):
         config = t.BertConfig(num_labels=2)
         ids = torch.randint(0, config.vocab_size, (2, 16))
         return Logits(t.BertForSequenceClassification(config), "input_ids"), ids, np.random.randint(0, 2, 2)
+    if name == "hf_bert_mask":
+        config = t.BertConfig(num_labels=2)
+        ids = torch.randint(0, config.vocab_size, (2, 16))
+        mask = torch.tensor([[1] * 16, [1] * 12 + [0] * 4])
+        return MaskedLogits(t.BertForSequenceClassification(config)), (ids, mask), np.random.randint(0, 2, 2)
     if name == "hf_gpt2":
         config = t.GPT2Config()
         ids = torch.randint(0, config.vocab_size, (2, 16))
@@ -71,17 +89,19 @@ def main():
             model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
             side = 299 if name == "inception_v3" else 224
             x, y = torch.randn(2, 3, side, side), np.random.randint(0, 1000, 2)
-        np.savez(os.path.join(out, f"{name}_data.npz"), x=x.numpy(), y=np.asarray(y).astype(np.int64))
+        names = ["input_ids", "attention_mask"] if isinstance(x, tuple) else ["x"]
+        args = x if isinstance(x, tuple) else (x,)
+        np.savez(os.path.join(out, f"{name}_data.npz"), **{n: a.numpy() for n, a in zip(names, args)}, y=np.asarray(y).astype(np.int64))
         for exporter in ("dynamo", "ts"):
             path = os.path.join(out, f"{name}_{exporter}.onnx")
             try:
                 if exporter == "dynamo":
                     batch = torch.export.Dim("N", min=2, max=1024)
-                    torch.onnx.export(model, (x,), path, dynamo=True, input_names=["x"], output_names=["logits"],
-                                      dynamic_shapes={"x": {0: batch}})
+                    torch.onnx.export(model, args, path, dynamo=True, input_names=names, output_names=["logits"],
+                                      dynamic_shapes=tuple({0: batch} for _ in args))
                 else:
-                    torch.onnx.export(model, (x,), path, dynamo=False, opset_version=17, input_names=["x"],
-                                      output_names=["logits"], dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}})
+                    torch.onnx.export(model, args, path, dynamo=False, opset_version=17, input_names=names,
+                                      output_names=["logits"], dynamic_axes={**{n: {0: "N"} for n in names}, "logits": {0: "N"}})
                 status[f"{name}_{exporter}"] = "exported"
             except Exception as error:  # an export PyTorch itself cannot do is recorded, not fatal
                 status[f"{name}_{exporter}"] = f"export failed: {type(error).__name__}: {str(error).splitlines()[0][:200]}"

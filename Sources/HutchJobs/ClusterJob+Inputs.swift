@@ -8,10 +8,12 @@ extension ClusterJob {
     /// The model and data as workers see them: absolute paths, for workers in another directory.
     static func source(_ inputs: JobInputs) -> ModelSource {
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
-        switch inputs.data {
-        case .npz(let path): return ModelSource(modelPath: absolute(inputs.model), dataNPZ: absolute(path))
-        case .npy(let x, let y): return ModelSource(modelPath: absolute(inputs.model), inputsNPY: absolute(x), labelsNPY: absolute(y))
+        var source = switch inputs.data {
+        case .npz(let path): ModelSource(modelPath: absolute(inputs.model), dataNPZ: absolute(path))
+        case .npy(let x, let y): ModelSource(modelPath: absolute(inputs.model), inputsNPY: absolute(x), labelsNPY: absolute(y))
         }
+        source.loss = inputs.loss
+        return source
     }
 
     /// The model as a worker without the shared filesystem receives it: the file's bytes, or with
@@ -35,7 +37,7 @@ extension ClusterJob {
         if activations { trace.activations = true }
         let job = JobDocument.Job(hutchVersion: hutchVersion, modelDigest: source.digests[source.modelPath] ?? "",
                                   dataDigests: files.dropFirst().map { source.digests[$0] ?? "" },
-                                  trace: trace, plan: plan)
+                                  trace: trace, plan: plan, loss: source.loss)
         return JobDocument(job: job, inputs: ["model": [source.modelPath], "data": Array(files.dropFirst())], schedule: schedule)
     }
 

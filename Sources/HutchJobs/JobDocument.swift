@@ -13,6 +13,8 @@ struct JobDocument: Codable {
         var trace: Trace
         /// `hutch plan` flags as given (a latency table by its digest).
         var plan: [String: String]
+        /// `--loss` when given (absent otherwise), so a resume must name the same head.
+        var loss: String?
     }
 
     /// The resolved `hutch trace` options (defaults filled in).

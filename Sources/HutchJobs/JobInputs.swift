@@ -8,9 +8,17 @@ public struct JobInputs: Sendable {
     public var data: DataSource
     /// The embedded example's data, which sensitivity.json records without a digest (as the schema says).
     public var embeddedData = false
+    /// The loss head `--loss` names (nil: chosen by the labels); the data must be for it.
+    public var loss: String?
 
     /// `model` with `data`; with no model, the embedded example (its data unless `data` is given).
-    public static func locate(model: String?, data: DataSource?) throws -> JobInputs {
+    public static func locate(model: String?, data: DataSource?, loss: String? = nil) throws -> JobInputs {
+        var inputs = try locate(model: model, data: data)
+        inputs.loss = loss
+        return inputs
+    }
+
+    private static func locate(model: String?, data: DataSource?) throws -> JobInputs {
         guard let model else {
             let examples = try ExampleFiles.directory()
             guard let data else {
@@ -27,6 +35,6 @@ public struct JobInputs: Sendable {
     /// The data set and its digest (nil for the embedded example).
     public func loadData() throws -> (dataset: Dataset, digest: String?) {
         let (dataset, digest) = try data.load()
-        return (dataset, embeddedData ? nil : digest)
+        return (try dataset.requiring(loss: loss), embeddedData ? nil : digest)
     }
 }

@@ -8,9 +8,9 @@ extension PlanJob {
     /// `hutch plan --check --model M --data D`: the measured loss change with every layer's
     /// weight quantized at once to the plan's widths (activations float), which the per-layer
     /// sums cannot show (how the layers' errors interact).
-    static func measuredPlanChange(modelPath: String, data: DataSource, bits: [Int]) throws -> Double {
+    static func measuredPlanChange(modelPath: String, data: DataSource, lossHead: String?, bits: [Int]) throws -> Double {
         let graph = try ONNXLoader.load(bytes: [UInt8](try readFile(modelPath, what: "model")), source: modelPath)
-        let (dataset, _) = try data.load()
+        let dataset = try data.load().dataset.requiring(loss: lossHead)
         try dataset.validate(against: graph, modelName: modelPath)
         let quantized = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil)
         func loss(_ g: Graph) throws -> Double {

@@ -21,6 +21,8 @@ public struct PlanJob {
     public var check = false
     /// With `check` and `model`: also the measured loss change of the whole plan on this data.
     public var checkData: DataSource?
+    /// The loss head `--loss` names (nil: chosen by the labels); `checkData` must be for it.
+    public var checkLoss: String?
 
     public init(sensitivity: String, request: AllocationRequest, out: String) {
         self.sensitivity = sensitivity
@@ -42,7 +44,7 @@ public struct PlanJob {
         if check {
             var comparison = try PredictionCheck(report: report, chosenBits: allocation.bits, source: sensitivity)
             if let model, let checkData {
-                comparison.planMeasured = try Self.measuredPlanChange(modelPath: model, data: checkData, bits: allocation.bits)
+                comparison.planMeasured = try Self.measuredPlanChange(modelPath: model, data: checkData, lossHead: checkLoss, bits: allocation.bits)
             }
             comparison.lines.forEach { log($0) }
         }

@@ -16,6 +16,8 @@ public struct QuantizeJob {
     public var out: String
     /// Calibrates activation ranges and measures accuracy; needed unless `weightsOnly`.
     public var data: DataSource?
+    /// The loss head `--loss` names (nil: chosen by the labels); `data` must be for it.
+    public var loss: String?
     public var weightsOnly = false
     /// Activations of at most 4 bits in UINT4 QDQ pairs (opset 21) instead of UINT8 with a Clip.
     public var narrowActivations = false
@@ -58,7 +60,7 @@ public struct QuantizeJob {
         let widths = try planWidths.widths(for: graph, source: plan)
 
         let dataset = try data.map { source in
-            let (dataset, _) = try source.load()
+            let dataset = try source.load().dataset.requiring(loss: loss)
             try dataset.validate(against: graph, modelName: model)
             return dataset
         }

@@ -42,7 +42,7 @@ enum ReportEvaluation {
             throw CommandFailure(.usage, "--data needs the float model of \(files.path("sensitivity.json")) (\(wanted)): give --model M.onnx")
         }
         let graph = try ONNXLoader.load(bytes: modelBytes, source: modelPath)
-        let (dataset, _) = try data.load()
+        let dataset = try data.load().dataset.requiring(loss: request.loss)
         try dataset.validate(against: graph, modelName: modelPath)
         _ = try dataset.classLabels(for: "the report's accuracy table")
         log("report: measuring accuracy of \(modelPath) on \(dataset.count) examples of \(data.description)")

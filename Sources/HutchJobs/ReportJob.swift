@@ -10,10 +10,13 @@ public enum ReportJob {
     public struct EvaluationRequest {
         public var data: DataSource?
         public var model: String?
+        /// The loss head `--loss` names (nil: chosen by the labels); `data` must be for it.
+        public var loss: String?
 
-        public init(data: DataSource?, model: String?) {
+        public init(data: DataSource?, model: String?, loss: String? = nil) {
             self.data = data
             self.model = model
+            self.loss = loss
         }
     }
 

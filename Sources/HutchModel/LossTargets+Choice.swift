@@ -3,6 +3,11 @@
 extension LossTargets {
     public static let names = ["ce", "token-ce", "mse"]
 
+    /// The refusal of a loss name that is none of `names`.
+    static func unknown(_ name: String) -> ModelError {
+        ModelError.invalidData("unknown loss '\(name)'; use one of \(names.joined(separator: ", "))")
+    }
+
     /// The targets for `labels` against an output of shape `output` (batch first): integer
     /// labels [N] on [N, C] are ce, integer labels [N, T] on [N, T, V] token-ce, float labels
     /// [N, K] (or [N] for K = 1) on [N, K] mse. `loss` forces a head; a mismatch is one line.
@@ -27,7 +32,7 @@ extension LossTargets {
             }
             self = .values(y.floats(), perExample: width)
         default:
-            throw ModelError.invalidData("unknown loss '\(chosen)'; use one of \(Self.names.joined(separator: ", "))")
+            throw Self.unknown(chosen)
         }
     }
 }

@@ -1,5 +1,6 @@
 import HutchClusterCore
 import HutchJobs
+import HutchModel
 
 /// The calibration data flags every command that takes data shares: --data D.npz, or
 /// --inputs X.npy --labels Y.npy.
@@ -10,6 +11,7 @@ enum DataFlags {
             .option("data", "PATH", data),
             .option("inputs", "PATH", "inputs as .npy (with --labels), instead of --data"),
             .option("labels", "PATH", "integer labels as .npy (with --inputs)"),
+            .option("loss", "NAME", "ce, token-ce or mse: the loss head the labels must be for (default: chosen by the labels; Protocols/README.md, Loss)"),
         ]
     }
 
@@ -20,7 +22,7 @@ enum DataFlags {
 
     /// The model and data the flags name, or the embedded example.
     static func inputs(_ arguments: Arguments) throws -> JobInputs {
-        try JobInputs.locate(model: arguments.string("model"), data: try source(arguments))
+        try JobInputs.locate(model: arguments.string("model"), data: try source(arguments), loss: try loss(arguments))
     }
 
     /// The data the flags name; nil when none is given.
@@ -28,8 +30,17 @@ enum DataFlags {
         try DataSource(data: arguments.string("data"), inputs: arguments.string("inputs"), labels: arguments.string("labels"))
     }
 
+    /// The head --loss names (nil: chosen by the labels).
+    static func loss(_ arguments: Arguments) throws -> String? {
+        guard let loss = arguments.string("loss") else { return nil }
+        guard LossTargets.names.contains(loss) else {
+            throw CommandFailure(.usage, "--loss must be \(LossTargets.names.joined(separator: ", ")), got '\(loss)'")
+        }
+        return loss
+    }
+
     /// Whether any of the data flags is given.
     static func given(_ arguments: Arguments) -> Bool {
-        ["data", "inputs", "labels"].contains { arguments.has($0) }
+        ["data", "inputs", "labels", "loss"].contains { arguments.has($0) }
     }
 }

@@ -32,6 +32,10 @@ struct PlanCommand: Command {
         (job.frontier, job.svg) = (arguments.string("frontier"), arguments.string("svg"))
         job.check = arguments.has("check")
         job.checkData = try DataFlags.source(arguments)
+        job.checkLoss = try DataFlags.loss(arguments)
+        if job.checkLoss != nil && job.checkData == nil {
+            throw CommandFailure(.usage, "--loss in hutch plan names the head of the --check data; give --data (or --inputs/--labels) too")
+        }
         if job.checkData != nil && !(job.check && job.model != nil) {
             throw CommandFailure(.usage, "--data (or --inputs/--labels) in hutch plan measures the whole plan for --check; give --check and --model too")
         }

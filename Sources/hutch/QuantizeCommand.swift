@@ -48,6 +48,7 @@ struct QuantizeCommand: Command {
             throw CommandFailure(.usage, "--integer-check needs --data and quantized activations (not --weights-only)")
         }
         var job = QuantizeJob(model: model, plan: plan, out: out)
+        job.loss = try DataFlags.loss(arguments)
         (job.data, job.weightsOnly) = (data, weightsOnly)
         (job.packed, job.planOut, job.logits) = (arguments.string("packed"), arguments.string("plan-out"), arguments.string("logits"))
         job.integerCheck = arguments.string("integer-check")

@@ -24,7 +24,7 @@ struct ReportCommand: Command {
             throw CommandFailure(.usage, "--no-eval cannot be combined with --data, --inputs/--labels or --model (they are for the evaluation)")
         }
         let evaluate = arguments.has("no-eval") ? nil
-            : ReportJob.EvaluationRequest(data: try DataFlags.source(arguments), model: arguments.string("model"))
+            : ReportJob.EvaluationRequest(data: try DataFlags.source(arguments), model: arguments.string("model"), loss: try DataFlags.loss(arguments))
         print("report → " + (try ReportJob.write(directory: directory, evaluate: evaluate, out: arguments.string("out"))))
     }
 }

@@ -154,8 +154,16 @@ final class ClusterCommandTests: ProcessTestCase {
         try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_gpt2.onnx", data: "Tests/Fixtures/tiny_gpt2_ref.npz", name: "gpt2")
     }
 
-    private func checkRunMatchesTracePlanAndQuantize(model: String, data: String, name: String) throws {
-        let flags = ["--model", model, "--data", data, "--probes", "8", "--batch-size", "4"]
+    /// --loss travels to the workers and into job.json; the outputs are those of hutch trace --loss.
+    func testRunWithALossFlagMatchesTraceWithIt() throws {
+        try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_gpt2.onnx", data: "Tests/Fixtures/tiny_gpt2_ref.npz", name: "gpt2-loss",
+                                                loss: ["--loss", "token-ce"])
+        let job = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("gpt2-loss/job.json"))) as? [String: Any])
+        XCTAssertEqual((job["job"] as? [String: Any])?["loss"] as? String, "token-ce")
+    }
+
+    private func checkRunMatchesTracePlanAndQuantize(model: String, data: String, name: String, loss: [String] = []) throws {
+        let flags = ["--model", model, "--data", data, "--probes", "8", "--batch-size", "4"] + loss
         let reference = try trace(flags)
         let out = directory.appendingPathComponent(name)
         let process = try start(["run", "--workers", "2", "--threads", "1"] + flags + ["--avg-bits", "4", "--out", out.path], log: name)
@@ -166,7 +174,7 @@ final class ClusterCommandTests: ProcessTestCase {
                                             "--avg-bits", "4", "--out", plan.path])
         XCTAssertEqual(planned.status, 0, planned.stderr)
         XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("plan.json")), try Data(contentsOf: plan))
-        let quantized = try HutchProcess.run(["quantize", "--model", model, "--plan", plan.path, "--data", data, "--out", onnx.path])
+        let quantized = try HutchProcess.run(["quantize", "--model", model, "--plan", plan.path, "--data", data, "--out", onnx.path] + loss)
         XCTAssertEqual(quantized.status, 0, quantized.stderr)
         XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("quantized.onnx")), try Data(contentsOf: onnx))
     }

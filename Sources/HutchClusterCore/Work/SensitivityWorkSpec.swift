@@ -12,6 +12,8 @@ public struct ModelSource: Codable, Sendable, Hashable {
     /// SHA-256 ("sha256:…") of each file above, in the same order: the blobs a worker without
     /// the shared filesystem fetches instead of reading the path.
     public var digests: [String: String]
+    /// The loss head `--loss` named (nil: chosen by the labels), so every worker checks the same.
+    public var loss: String?
 
     public init(modelPath: String, dataNPZ: String? = nil, inputsNPY: String? = nil, labelsNPY: String? = nil,
                 digests: [String: String] = [:]) {

@@ -108,7 +108,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
         guard let data = DataSource(source) else {
             throw BodyError("the task names no data file")
         }
-        let dataset = try data.dataset(read: sourceFile)
+        let dataset = try data.dataset(read: sourceFile).requiring(loss: source.loss)
         return try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
     }
 
