@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's "Mixed-precision activations on the example" table: exact weight traces and
-# Hutchinson activation sensitivities (`hutch trace --activations`) on all 450 calibration images
+# activation sensitivities (`hutch trace --activations`: exact on this piecewise-linear net) on all 450 calibration images
 # of the embedded example; uniform plans (--bits B --activation-bits A) and, at the BOPs of the
 # uniform W6A8, W4A8 and W4A4 plans, mixed weights with 8-bit activations (--bops-g X,
 # candidates 2,3,4,5,6,8) against mixed weights and activations (--act-bits 4,8 --bops-g X).
