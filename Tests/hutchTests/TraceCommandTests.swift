@@ -71,17 +71,21 @@ final class TraceCommandTests: XCTestCase {
         XCTAssertEqual(outputs[0], outputs[2], "--threads changed the result")
     }
 
-    func testHutchinsonIsReproducibleAndIndependentOfThreads() throws {
-        var outputs: [Data] = []
-        // threads, and probes per call (one call of 6, six of 1)
-        for (i, (threads, perCall)) in [("1", "4"), ("2", "4"), ("2", "4"), ("2", "6"), ("1", "1")].enumerated() {
-            let out = directory.appendingPathComponent("h\(i).json")
-            let outcome = try HutchProcess.run(["trace", "--method", "hutchinson", "--mode", "layer", "--probes", "6",
-                                                "--seed", "3", "--samples", "40", "--batch-size", "16",
-                                                "--threads", threads, "--probes-per-call", perCall, "--eigen", "--out", out.path])
+    /// sensitivity.json of `hutch trace` with `flags`, once per (--threads, --probes-per-call) pair.
+    func traces(_ flags: [String], threadsAndProbesPerCall pairs: [(String, String)]) throws -> [Data] {
+        try pairs.enumerated().map { i, pair in
+            let out = directory.appendingPathComponent("run\(i).json")
+            let outcome = try HutchProcess.run(["trace"] + flags + ["--threads", pair.0, "--probes-per-call", pair.1, "--out", out.path])
             XCTAssertEqual(outcome.status, 0, outcome.stderr)
-            outputs.append(try Data(contentsOf: out))
+            return try Data(contentsOf: out)
         }
+    }
+
+    func testHutchinsonIsReproducibleAndIndependentOfThreads() throws {
+        // threads, and probes per call (one call of 6, six of 1)
+        let outputs = try traces(["--method", "hutchinson", "--mode", "layer", "--probes", "6", "--seed", "3", "--samples", "40",
+                                  "--batch-size", "16", "--eigen"],
+                                 threadsAndProbesPerCall: [("1", "4"), ("2", "4"), ("2", "4"), ("2", "6"), ("1", "1")])
         XCTAssertEqual(outputs[0], outputs[1], "--threads changed the result")
         XCTAssertEqual(outputs[1], outputs[2])
         XCTAssertEqual(outputs[1], outputs[3], "--probes-per-call changed the result")
@@ -120,15 +124,8 @@ final class TraceCommandTests: XCTestCase {
     /// same bytes for any thread count or samples per call; --mode does not apply.
     func testGaussNewtonSaysWhatItMeasures() throws {
         let model = fixture("tanh_mlp.onnx"), data = fixture("tanh_mlp_ref.npz")
-        var outputs: [Data] = []
-        for (i, (threads, perCall)) in [("1", "4"), ("2", "3"), ("2", "1")].enumerated() {
-            let out = directory.appendingPathComponent("g\(i).json")
-            let outcome = try HutchProcess.run(["trace", "--model", model, "--data", data, "--method", "ggn", "--probes", "7",
-                                                "--seed", "2", "--batch-size", "5", "--threads", threads,
-                                                "--probes-per-call", perCall, "--out", out.path])
-            XCTAssertEqual(outcome.status, 0, outcome.stderr)
-            outputs.append(try Data(contentsOf: out))
-        }
+        let outputs = try traces(["--model", model, "--data", data, "--method", "ggn", "--probes", "7", "--seed", "2", "--batch-size", "5"],
+                                 threadsAndProbesPerCall: [("1", "4"), ("2", "3"), ("2", "1")])
         XCTAssertEqual(outputs[0], outputs[1], "--threads or --probes-per-call changed the result")
         XCTAssertEqual(outputs[0], outputs[2], "--probes-per-call changed the result")
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: outputs[0]) as? [String: Any])
