@@ -4,19 +4,22 @@ import HutchModel
 import HutchSensitivity
 
 extension ClusterJob {
+    /// The activations' quantization errors (forward passes over the data the coordinator
+    /// calibrates on anyway). Measured before serving: between two phases the coordinator sends
+    /// no heartbeats, and on a large model this would outlast the workers' liveness window.
+    static func activationErrors(job: SensitivityJob, graph: Graph, dataset: Dataset, options: TraceOptions) throws -> [ValueID: [Int: Double]] {
+        try ActivationQuantizationErrors.measure(try Executor<Float>(graph: graph), values: ActivationSensitivity.values(of: graph),
+                                                 dataset: dataset.prefix(job.samples), bits: options.bits, batchSize: job.batchSize)
+    }
+
     /// The activation sensitivities of `hutch trace --activations`: the traces from the workers'
-    /// activation tasks, the quantization errors measured here (forward passes over the data the
-    /// coordinator calibrates on anyway), combined as one process combines them.
-    static func activationSensitivities(_ core: CoordinatorCore, job: SensitivityJob, graph: Graph, dataset: Dataset,
-                                        options: TraceOptions) throws -> [ValueID: ActivationSensitivity] {
+    /// activation tasks and `errors`, combined as one process combines them.
+    static func activationSensitivities(_ core: CoordinatorCore, job: SensitivityJob, graph: Graph,
+                                        errors: [ValueID: [Int: Double]]) throws -> [ValueID: ActivationSensitivity] {
         guard let cells = core.activationCells, cells.isComplete else {
             throw CommandFailure(.internalError, "the coordinator finished without every activation trace")
         }
-        let used = dataset.prefix(job.samples)
-        let values = ActivationSensitivity.values(of: graph)
-        let errors = try ActivationQuantizationErrors.measure(try Executor<Float>(graph: graph), values: values, dataset: used,
-                                                              bits: options.bits, batchSize: job.batchSize)
-        return try ActivationSensitivity.combine(graph: graph, values: values, cells: cells,
+        return try ActivationSensitivity.combine(graph: graph, values: ActivationSensitivity.values(of: graph), cells: cells,
                                                  batchCounts: (0..<job.batchCount).map { job.examples(ofBatch: $0).count }, errors: errors)
     }
 }

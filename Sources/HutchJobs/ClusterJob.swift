@@ -126,6 +126,7 @@ public struct ClusterJob {
                                                                    bits: options.bits),
                                    eigenIterations: options.eigenvalues ? options.eigenIterations : nil,
                                    activations: activations ? ActivationRequest(values: ActivationSensitivity.values(of: graph).count, probes: options.probes) : nil)
+        let activationErrors = activations ? try Self.activationErrors(job: job, graph: graph, dataset: dataset, options: options) : nil
         Interruption.installHandlers()
 
         // the journal's results, through the same acceptance path as live ones, up to a phase end
@@ -205,7 +206,9 @@ public struct ClusterJob {
         if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
         let outPath = state.file("sensitivity.json")
         var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
-        if activations { report.setActivations(try Self.activationSensitivities(core, job: job, graph: graph, dataset: dataset, options: options), graph: graph) }
+        if let activationErrors {
+            report.setActivations(try Self.activationSensitivities(core, job: job, graph: graph, errors: activationErrors), graph: graph)
+        }
         try report.validate(source: outPath)
         let sensitivityData = try report.encoded()
         try writeAtomically(sensitivityData, to: outPath)
