@@ -4,6 +4,13 @@
 extension ONNXModelProto {
     public func encoded() -> [UInt8] {
         var writer = ProtobufWriter()
+        encodeHead(into: &writer)
+        if let graph { writer.message(7) { graph.encode(into: &$0) } }
+        return writer.bytes
+    }
+
+    /// The fields before the graph (`ONNXModelProto.stream` writes them the same way).
+    func encodeHead(into writer: inout ProtobufWriter) {
         writer.int(1, irVersion)
         for opset in opsetImports {
             writer.message(8) { w in
@@ -12,16 +19,22 @@ extension ONNXModelProto {
             }
         }
         if !producerName.isEmpty { writer.string(2, producerName) }
-        if let graph { writer.message(7) { graph.encode(into: &$0) } }
-        return writer.bytes
     }
 }
 
 extension ONNXGraphProto {
     func encode(into writer: inout ProtobufWriter) {
+        encodeBeforeInitializers(into: &writer)
+        for tensor in initializers { writer.message(5) { tensor.encode(into: &$0) } }
+        encodeAfterInitializers(into: &writer)
+    }
+
+    func encodeBeforeInitializers(into writer: inout ProtobufWriter) {
         for node in nodes { writer.message(1) { node.encode(into: &$0) } }
         if !name.isEmpty { writer.string(2, name) }
-        for tensor in initializers { writer.message(5) { tensor.encode(into: &$0) } }
+    }
+
+    func encodeAfterInitializers(into writer: inout ProtobufWriter) {
         for info in inputs { writer.message(11) { info.encode(into: &$0) } }
         for info in outputs { writer.message(12) { info.encode(into: &$0) } }
         for info in valueInfo { writer.message(13) { info.encode(into: &$0) } }
@@ -54,13 +67,23 @@ extension ONNXAttributeProto {
 
 extension ONNXTensorProto {
     func encode(into writer: inout ProtobufWriter) {
+        encodeBeforeRawData(into: &writer)
+        if let rawData { writer.data(9, rawData) }
+        encodeAfterRawData(into: &writer)
+    }
+
+    /// The fields before raw_data (9) and after it: the streaming writer puts the raw data
+    /// between them without holding it with the rest.
+    func encodeBeforeRawData(into writer: inout ProtobufWriter) {
         if !dims.isEmpty { writer.packedInt64s(1, dims) }
         writer.int(2, Int64(dataType))
         if !floatData.isEmpty { writer.packedFloats(4, floatData) }
         if !int32Data.isEmpty { writer.packedInt32s(5, int32Data) }
         if !int64Data.isEmpty { writer.packedInt64s(7, int64Data) }
         if !name.isEmpty { writer.string(8, name) }
-        if let rawData { writer.data(9, rawData) }
+    }
+
+    func encodeAfterRawData(into writer: inout ProtobufWriter) {
         if !doubleData.isEmpty { writer.packedDoubles(10, doubleData) }
         for entry in externalData {
             writer.message(13) { w in
