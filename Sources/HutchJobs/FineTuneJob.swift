@@ -76,7 +76,7 @@ public struct FineTuneJob {
         let tuned = try Self.withTrainedBiases(proto, quantized.graph, trainer.trainableParameters(), source: model)
         var (_, outputs) = try QuantizeJob.modelFiles(quantized, original: tuned, model: model, out: out, packed: packed, externalData: false,
                                                      narrowActivations: false)
-        outputs.append((logFile ?? Self.logPath(out: out), try JSONEncoder.hutchFile().encode(result)))
+        outputs.append(StagedOutput(path: logFile ?? Self.logPath(out: out), data: try JSONEncoder.hutchFile().encode(result)))
         try writeAllOrNothing(outputs)
         if result.diverged {
             log("warning: training diverged (a non-finite loss or gradient) at stage \(result.stages.count); wrote the best model before it; try a smaller --lr")

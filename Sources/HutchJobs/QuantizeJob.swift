@@ -71,7 +71,7 @@ public struct QuantizeJob {
                                                     narrowActivations: narrowActivations)
         var outputs = files
         if let planOut {
-            outputs.append((planOut, try PlanWidths.annotated(planData, model: quantized, source: plan)))
+            outputs.append(StagedOutput(path: planOut, data: try PlanWidths.annotated(planData, model: quantized, source: plan)))
         }
         if let integerCheck, let dataset {
             _ = try dataset.classLabels(for: "--integer-check \(integerCheck)")
@@ -85,11 +85,11 @@ public struct QuantizeJob {
             if let integerCheck {
                 let report = try IntegerCheck.run(model: quantized, inputs: dataset.inputs, labels: dataset.labels)
                 log(report.summary)
-                outputs.append((integerCheck, try report.json()))
+                outputs.append(StagedOutput(path: integerCheck, data: try report.json()))
             }
             if let logits {
                 let array = NumPyArray(shape: quantizedLogits.shape, float32: quantizedLogits.data)
-                outputs.append((logits, Data(array.npyData())))
+                outputs.append(StagedOutput(path: logits, data: Data(array.npyData())))
             }
         }
         try writeAllOrNothing(outputs)
@@ -98,16 +98,20 @@ public struct QuantizeJob {
     }
 
     /// The QDQ model's file(s) and, when asked, the packed weight file; `hutch finetune` writes
-    /// its fine-tuned model through this too.
+    /// its fine-tuned model through this too. The layers' integer data is made as the file is
+    /// written (`QDQExporter.exportDeferred`), not held a second time.
     static func modelFiles(_ quantized: QuantizedModel, original proto: ONNXModelProto, model: String, out: String, packed: String?,
-                           externalData: Bool, narrowActivations: Bool) throws -> (ONNXModelProto, [(path: String, data: Data)]) {
+                           externalData: Bool, narrowActivations: Bool) throws -> (ONNXModelProto, [StagedOutput]) {
+        let layers = quantized.layers
+        let (qdq, deferred) = try QDQExporter.exportDeferred(quantized, original: proto, source: model, narrowActivations: narrowActivations) {
+            layers[$0].weight.codes
+        }
         // tensors the export keeps (biases, norms) leave the external data file for the output
-        let exported = try ExternalDataFiles(modelPath: model).inlined(try QDQExporter.export(quantized, original: proto, source: model,
-                                                                                              narrowActivations: narrowActivations))
-        var outputs = QuantizedModelFile.outputs(exported, path: out, externalData: externalData)
+        let exported = try ExternalDataFiles(modelPath: model).inlined(qdq)
+        var outputs = QuantizedModelFile.outputs(exported, deferred: deferred, path: out, externalData: externalData)
         if let packed {
             let layers = quantized.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }
-            outputs.append((packed, Data(try PackedWeightFile.encode(layers, file: packed))))
+            outputs.append(StagedOutput(path: packed, data: Data(try PackedWeightFile.encode(layers, file: packed))))
         }
         return (exported, outputs)
     }
