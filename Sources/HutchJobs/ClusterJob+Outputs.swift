@@ -4,6 +4,7 @@ import HutchClusterCore
 import HutchModel
 import HutchQuantize
 import HutchSensitivity
+import HutchWire
 
 extension ClusterJob {
     /// The sensitivity result of the workers' estimates, with what SensitivityAnalysis adds after
@@ -41,13 +42,23 @@ extension ClusterJob {
     }
 
     /// The QDQ model of the layers the workers quantized, with activations calibrated here on the
-    /// full data, as `hutch quantize --data` does.
-    static func quantizedModel(_ layers: [QuantizedLayer], widths: [LayerWidths], graph: Graph, proto: ONNXModelProto,
-                               calibration dataset: Dataset, modelPath: String) throws -> ONNXModelProto {
+    /// full data, as `hutch quantize --data` does. The layers stay in the core's layer store: the
+    /// model holds their scales, and their codes are read back one layer at a time as the file
+    /// is written (the deferred tensors).
+    static func quantizedModel(_ digests: [WireDigest], of core: CoordinatorCore, widths: [LayerWidths], graph: Graph, proto: ONNXModelProto,
+                               calibration dataset: Dataset, modelPath: String) throws -> (ONNXModelProto, [String: DeferredTensorData]) {
         let quantizer = try ModelQuantizer(graph: graph, widths: widths)
         let (activationInputs, activationOutputs) = try quantizer.calibrate(dataset.inputs, method: .minMax)
-        let model = QuantizedModel(graph: graph, layers: layers, inputs: activationInputs, outputs: activationOutputs)
+        let headers = try digests.enumerated().map { index, digest in
+            var layer = try core.quantizedLayer(index, digest: digest)
+            layer.weight.codes = []
+            return layer
+        }
+        let model = QuantizedModel(graph: graph, layers: headers, inputs: activationInputs, outputs: activationOutputs)
+        let (qdq, deferred) = try QDQExporter.exportDeferred(model, original: proto, source: modelPath) { index in
+            try core.quantizedLayer(index, digest: digests[index]).weight.codes
+        }
         // tensors the export keeps (biases, norms) leave the external data file for the output
-        return try ExternalDataFiles(modelPath: modelPath).inlined(try QDQExporter.export(model, original: proto, source: modelPath))
+        return (try ExternalDataFiles(modelPath: modelPath).inlined(qdq), deferred)
     }
 }

@@ -126,6 +126,7 @@ public struct ClusterJob {
                                                                    bits: options.bits),
                                    eigenIterations: options.eigenvalues ? options.eigenIterations : nil,
                                    activations: activations ? ActivationRequest(values: ActivationSensitivity.values(of: graph).count, probes: options.probes) : nil)
+        core.layerStore = try state.layerStore()
         let activationErrors = activations ? try Self.activationErrors(job: job, graph: graph, dataset: dataset, options: options) : nil
         Interruption.installHandlers()
 
@@ -142,6 +143,7 @@ public struct ClusterJob {
                     switch action {
                     case .phaseComplete(let estimates): return .sensitivity(estimates)
                     case .finish(let outcome): return outcome
+                    case .log(let line): log("coordinator: \(line)")
                     default: break
                     }
                 }
@@ -228,17 +230,17 @@ public struct ClusterJob {
                                          graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs)
         if let server { try server.perform(started, log: { log("coordinator: \($0)") }) }
         replayed = try replay()
-        let layersQuantized: [QuantizedLayer]
+        let digests: [WireDigest]
         switch try replayed ?? serve() {
         case .failed(let why): throw CommandFailure(.cluster, "the cluster job failed: \(why)")
         case .sensitivity: throw CommandFailure(.internalError, "the coordinator ended the quantize phase without layers")
-        case .quantized(let layers): layersQuantized = layers
+        case .quantized(let stored): digests = stored
         }
-        let exported = try Self.quantizedModel(layersQuantized, widths: widths, graph: graph, proto: proto, calibration: dataset,
-                                               modelPath: inputs.model)
+        let (exported, deferred) = try Self.quantizedModel(digests, of: core, widths: widths, graph: graph, proto: proto, calibration: dataset,
+                                                           modelPath: inputs.model)
         let onnxPath = state.file("quantized.onnx")
-        try writeAllOrNothing(QuantizedModelFile.outputs(exported, path: onnxPath, externalData: false))
-        announce("plan → \(planPath); quantized \(layersQuantized.count) layers on the workers → \(onnxPath)")
+        try writeAllOrNothing(QuantizedModelFile.outputs(exported, deferred: deferred, path: onnxPath, externalData: false))
+        announce("plan → \(planPath); quantized \(digests.count) layers on the workers → \(onnxPath)")
         try recorder.finish(core, directory: stateDirectory, source: source)
         try Self.complete(state, records)
     }

@@ -82,6 +82,18 @@ struct StateDirectory {
         return StateDirectory(path: path, document: job, records: [], journal: writer)
     }
 
+    /// DIR/layers: the quantized layers the coordinator accepted, one file per layer named by
+    /// the SHA-256 of its packed body (journal.md 1), read back by the export and by a resume.
+    func layerStore() throws -> DirectoryBlobStore {
+        let directory = file("layers")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(.io, "cannot create '\(directory)': \((error as NSError).localizedDescription)")
+        }
+        return DirectoryBlobStore(directory: directory)
+    }
+
     /// The same directory with `auto`'s choice written into job.json (durably, before any result
     /// is journaled, so every resume runs the method chosen here).
     func recording(_ choice: JobDocument.AutoChoice) throws -> StateDirectory {

@@ -85,8 +85,8 @@ extension CoordinatorCoreTests {
         clean.quantize = QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: bits)
         for c in [20, 30, 45] as [UInt64] { clean.addWorker(computeMs: c) }
         clean.run()
-        guard case .quantized(let cleanLayers)? = clean.outcome else { return XCTFail("no clean run") }
-        XCTAssertEqual(cleanLayers, reference)
+        guard case .quantized(let cleanDigests)? = clean.outcome else { return XCTFail("no clean run") }
+        XCTAssertEqual(try clean.coordinator.quantizedLayers(cleanDigests), reference)
         let phaseEnd = try XCTUnwrap(clean.journal.last { if case .result(let r) = $0.record { r.kind != .quantize } else { false } }?.at)
         let end = try XCTUnwrap(clean.journal.last?.at)
         let sensitivityRecords = clean.journal.filter { if case .result(let r) = $0.record { r.kind != .quantize } else { false } }.count
@@ -94,8 +94,8 @@ extension CoordinatorCoreTests {
         for crashAt in [phaseEnd / 2, phaseEnd + 1, phaseEnd + (end - phaseEnd) / 2, end - 1] {
             let sim = try crashAndResume(s, crashAt: crashAt, syncWindowMs: 0, errorBits: [2, 4, 8], graph: graph,
                                          quantize: QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: bits))
-            guard case .quantized(let layers)? = sim.outcome else { XCTFail("crash at \(crashAt): \(String(describing: sim.outcome))"); continue }
-            XCTAssertEqual(layers, reference, "crash at \(crashAt)")
+            guard case .quantized(let digests)? = sim.outcome else { XCTFail("crash at \(crashAt): \(String(describing: sim.outcome))"); continue }
+            XCTAssertEqual(try sim.coordinator.quantizedLayers(digests), reference, "crash at \(crashAt)")
             XCTAssertEqual(sim.estimates?.map(\.trace.bitPattern), s.reference.layers.map(\.trace.bitPattern))
             let errors: [[Int: Double]] = try XCTUnwrap(sim.coordinator.quantizationErrors)
             let cleanErrors: [[Int: Double]] = try XCTUnwrap(clean.coordinator.quantizationErrors)
@@ -103,6 +103,46 @@ extension CoordinatorCoreTests {
             if sim.coordinator.replayed >= sensitivityRecords { crossed = true }
         }
         XCTAssertTrue(crossed, "a replay crossed the end of the sensitivity phase")
+    }
+
+    /// Quantized layers are journaled by digest and kept in the layer store (the state
+    /// directory's layers/): a layer file lost with a crash, or damaged, is quantized again after
+    /// the restart (one log line each), and a later restart replays both records of such a task.
+    func testALayerLostOrDamagedWithACrashIsQuantizedAgain() throws {
+        let s = try setup("mlp", hutchinson: false)
+        let graph = try ONNXLoader.load(contentsOf: CoordinatorCoreTests.root.appendingPathComponent("Tests/Fixtures/mlp.onnx"))
+        let bits = graph.quantizableLayers.indices.map { [4, 8, 3][$0 % 3] }
+        let reference = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
+        func make(_ epoch: UInt64) -> Simulation {
+            var sim = Simulation(inputs: s.inputs, options: s.options, workers: 3, config: CoordinatorConfig(epoch: epoch), quantizeFollows: true)
+            sim.graph = graph
+            sim.quantize = QuantizeWorkSpec(modelPath: SimulationInputs.modelPath, weightBits: bits)
+            return sim
+        }
+        func stored(_ sim: Simulation) -> [WireDigest] {
+            sim.journal.compactMap { if case .result(let r) = $0.record, r.kind == .quantize { r.blobs.first } else { nil } }
+        }
+        var sim = make(7)
+        for c in [20, 30, 45] as [UInt64] { sim.addWorker(computeMs: c) }
+        sim.run { stored($0).count >= 2 }
+        XCTAssertNil(sim.outcome, "a layer is left to quantize at the crash")
+        let journaled = stored(sim)
+        XCTAssertEqual(journaled.count, 2, "two layers journaled, each by its digest")
+        try sim.crashCoordinator(syncWindowMs: 0, damageLayers: { old in
+            var kept = MemoryBlobStore()   // the first layer's file is gone, the second's damaged
+            for (i, digest) in journaled.enumerated() where i > 0 { kept.put(digest, i == 1 ? [1, 2, 3] : old.bytes(digest) ?? []) }
+            return kept
+        }) { make($0).coordinator }
+        XCTAssertEqual(sim.coordinator.tasksDone, sim.journal.count - 2, "the two layers' tasks are open again")
+        XCTAssertEqual(sim.logs.filter { $0.contains("missing or damaged in the state directory; the task runs again") }.count, 2, "\(sim.logs.suffix(5))")
+        sim.run()
+        guard case .quantized(let digests)? = sim.outcome else { return XCTFail("\(String(describing: sim.outcome))") }
+        XCTAssertEqual(try sim.coordinator.quantizedLayers(digests), reference)
+        // the journal now holds two records of each redone task: a restart takes the first, passes over the second
+        let records = sim.journal.count
+        try sim.crashCoordinator(syncWindowMs: 0) { make($0).coordinator }
+        XCTAssertEqual(sim.journal.count, records)
+        XCTAssertEqual(sim.coordinator.tasksDone, records - 2)
     }
 
     /// Replay refuses a record that does not fit the job instead of trusting it.

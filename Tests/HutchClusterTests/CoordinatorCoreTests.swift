@@ -243,9 +243,9 @@ final class CoordinatorCoreTests: XCTestCase {
         var (sim, graph, bits, s) = try quantizeSimulation()
         sim.workers[1].dieAt = sim.now + 5
         sim.run()
-        guard case .quantized(let layers)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
+        guard case .quantized(let digests)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
         let reference = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
-        XCTAssertEqual(layers, reference)
+        XCTAssertEqual(try sim.coordinator.quantizedLayers(digests), reference)
         XCTAssertEqual(sim.workers[0].core.plan, WireDigest(Digest.sha256(Array("{\"plan\":1}".utf8))), "the plan was broadcast")
         XCTAssertEqual(sim.estimates?.map(\.trace.bitPattern), s.reference.layers.map(\.trace.bitPattern))
     }
@@ -282,15 +282,17 @@ final class CoordinatorCoreTests: XCTestCase {
         var (sim, graph, bits, _) = try quantizeSimulation(inlineResultBytes: 64)
         sim.workers[1].dieAt = sim.now + 21   // just after its first layer is done: mid-pull
         sim.run()
-        guard case .quantized(let layers)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
+        guard case .quantized(let digests)? = sim.outcome else { return XCTFail("no quantized layers: \(String(describing: sim.outcome))") }
         let reference = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil).layers
-        XCTAssertEqual(layers, reference)
+        XCTAssertEqual(try sim.coordinator.quantizedLayers(digests), reference)
         let journaled = sim.journal.compactMap { if case .result(let r) = $0.record, r.kind == .quantize { r } else { nil } }
-        XCTAssertEqual(journaled.count, layers.count)
-        XCTAssertTrue(journaled.allSatisfy { $0.blobs.isEmpty && $0.body.count > 64 }, "journaled with the pulled body")
-        for r in journaled {
-            let digest = try XCTUnwrap(WireDigest(Digest.sha256(r.body)))
-            XCTAssertTrue(sim.workers.contains { $0.core.produced.bytes(digest) == r.body }, "a worker held the layer as a blob")
+        XCTAssertEqual(journaled.count, digests.count)
+        XCTAssertEqual(journaled.map(\.blobs), digests.map { [$0] }, "journaled by digest, in acceptance order here")
+        XCTAssertTrue(journaled.allSatisfy(\.body.isEmpty), "the journal holds no layer's bytes")
+        for digest in digests {
+            let body = try XCTUnwrap(sim.coordinator.layerStore.bytes(digest), "the coordinator's layer store holds the layer")
+            XCTAssertEqual(WireDigest(Digest.sha256(body)), digest)
+            XCTAssertTrue(sim.workers.contains { $0.core.produced.bytes(digest) == body }, "a worker held the layer as a blob")
         }
         // through the journal's bytes and back
         let header = JournalHeader(job: try XCTUnwrap(WireDigest(bytes: Array(repeating: 9, count: 32))))

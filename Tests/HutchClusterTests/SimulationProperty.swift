@@ -126,8 +126,9 @@ enum SimulationProperty {
         case .sensitivity(let e):
             if f.quantize != nil { return "the job ended after the sensitivity phase, without its quantize phase" }
             estimates = e
-        case .quantized(let layers):
+        case .quantized(let digests):
             guard let q = f.quantize, let e = sim.estimates else { return "a quantize phase that was not asked for" }
+            guard let layers = try? sim.coordinator.quantizedLayers(digests) else { return "a quantized layer is missing from the layer store" }
             if bits(layers) != bits(q.layers) { return "quantized layers differ from the one-process quantizer's" }
             if let plan = f.plan, sim.planData != plan.bytes { return "plan.json differs from the one-process plan" }
             estimates = e

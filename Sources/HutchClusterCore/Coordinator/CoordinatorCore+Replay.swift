@@ -14,7 +14,8 @@ extension CoordinatorCore {
 
     /// Rebuilds state from one journal record, before any event. Returns what the record set
     /// off: `.phaseComplete` (the caller solves the plan and calls `startQuantize`, as in a live
-    /// run, before replaying further records) or `.finish`; nothing to send or persist.
+    /// run, before replaying further records) or `.finish`; nothing to send or persist; a `.log`
+    /// when a quantized layer the record names is not in the layer store (the task runs again).
     public mutating func replay(_ record: JournalRecord) throws(ReplayError) -> [CoordinatorAction] {
         var out: [CoordinatorAction] = []
         start(&out)
@@ -23,6 +24,7 @@ extension CoordinatorCore {
         guard let state = tasks[r.taskID] else {
             throw ReplayError(description: "journal result of task \(r.taskID) names no task of this job in phase \(phase) (\(nextTaskID - 1) tasks so far)")
         }
+        if let passedOver = unstoredReplay(r) { return passedOver }
         guard !state.done else { throw ReplayError(description: "journal result of task \(r.taskID) repeats an earlier record") }
         accept(Self.journalPeer, r, 0, &out)
         guard tasks[r.taskID]?.done == true else {

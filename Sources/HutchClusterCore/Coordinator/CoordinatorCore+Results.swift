@@ -11,7 +11,7 @@ extension CoordinatorCore {
         let mark = out.count
         let wasOpen = tasks[r.taskID].map { !$0.done } ?? false
         acceptResult(peer, r, now, &out)
-        if wasOpen, tasks[r.taskID]?.done == true { out.insert(.persist(.result(r)), at: mark) }
+        if wasOpen, tasks[r.taskID]?.done == true { out.insert(.persist(.result(journaled(r))), at: mark) }
     }
 
     mutating func acceptResult(_ peer: [UInt8], _ r: WireTaskResult, _ now: UInt64, _ out: inout [CoordinatorAction]) {
@@ -20,6 +20,12 @@ extension CoordinatorCore {
             return
         }
         if Self.isPulled(r), !state.done, case .quantize(let layer) = state.task {
+            if let body = storedLayer(r.blobs[0]) {   // already here (a journal record, a second copy): no pull
+                var whole = r
+                (whole.body, whole.blobs) = (body, [])
+                acceptResult(peer, whole, now, &out)
+                return
+            }
             startPull(peer, r, layer: layer, now, &out)   // counts once its blob is here; the lease stays meanwhile
             return
         }
@@ -88,17 +94,10 @@ extension CoordinatorCore {
             return
         }
         guard confirmed(peer, r, now, &out) else { return }
+        guard keepLayer(q, body: r.body, &out) else { return }
         complete(r.taskID, peer)
-        quantized.append(q)
         roundOpen -= 1
-        if roundOpen == 0 {
-            do {
-                let layers = try QuantizedLayer.assemble([quantized], expected: quantizeGraph?.quantizableLayers.count ?? 0)
-                finish(.quantized(layers), &out)
-            } catch {
-                finish(.failed("\(error)"), &out)
-            }
-        }
+        if roundOpen == 0 { finishQuantize(&out) }
     }
 
     mutating func complete(_ id: UInt64, _ peer: [UInt8]) {

@@ -30,8 +30,9 @@ public enum CoordinatorAction: Sendable {
 public enum CoordinatorOutcome: Sendable {
     /// Per-layer estimates, in layer order.
     case sensitivity([LayerEstimate])
-    /// Every layer quantized under the plan, canonical order.
-    case quantized([QuantizedLayer])
+    /// Every layer quantized under the plan, canonical order: the digests of their packed
+    /// bodies in `layerStore` (read back one at a time with `quantizedLayer(_:digest:)`).
+    case quantized([WireDigest])
     /// The job cannot finish (a poison task, an inconsistent result); one line.
     case failed(String)
 }
@@ -147,7 +148,11 @@ public struct CoordinatorCore: Sendable {
     public internal(set) var phase = "sensitivity"
     var quantizeSpec: [UInt8] = []
     var quantizeGraph: Graph?
-    var quantized: [QuantizedLayer] = []
+    /// Digests of the accepted quantized layers' bodies, by layer (CoordinatorCore+LayerStore.swift).
+    var quantizedDigests: [Int: WireDigest] = [:]
+    /// Where accepted quantized layers are kept by digest, out of memory: the state directory's
+    /// layers/ for the coordinator process, memory in the simulator. It outlives a crash.
+    public var layerStore: any ProducedBlobStore = MemoryBlobStore()
     /// RESULT blobs being pulled from workers, by lease id (CoordinatorCore+ResultPulls.swift).
     var pulls: [UInt64: ResultPull] = [:]
     /// Blobs served to workers (model, data), by digest; every TASK lists them.

@@ -4,6 +4,8 @@ import HutchWire
 /// until the coordinator has pulled them (wire.md 5.5). Injected so the core stays pure: the
 /// worker process keeps them in files by digest (`DirectoryBlobStore`), so its memory holds
 /// one layer at a time, not every layer it quantized; the simulator keeps them in memory.
+/// The coordinator keeps the quantized layers it accepted in one too (`CoordinatorCore.layerStore`:
+/// its state directory's layers/), until the export reads them back one at a time.
 public protocol ProducedBlobStore: Sendable {
     /// Keeps `bytes` under `digest` (their SHA-256); throws when it cannot (one line).
     mutating func put(_ digest: WireDigest, _ bytes: [UInt8]) throws
