@@ -1,6 +1,7 @@
 import Foundation
 import HutchCluster
 import HutchClusterCore
+import HutchSensitivity
 import HutchTensor
 import HutchWire
 
@@ -19,6 +20,9 @@ public struct WorkerJob {
     /// Where fetched blobs are kept by digest, for later jobs and restarts.
     public var cacheDirectory: String?
     public var fetchBlobs = false
+    /// `--memory`: what this worker may use, which caps the stacking of exact, ggn and
+    /// activation passes as in `hutch trace` (nil: the physical memory or the cgroup limit).
+    public var memoryBytes: Int?
 
     public init(endpoint: String, name: String) {
         self.endpoint = endpoint
@@ -37,10 +41,20 @@ public struct WorkerJob {
         } catch {
             throw CommandFailure(.io, "worker \(name): \(error)")
         }
-        defer { produced.remove() }
+        // removed on SIGINT/SIGTERM too (launchers and `hutch run` stop workers that way)
+        SignalCleanup.removeOnSignal(produced.directory)
+        defer {
+            produced.remove()
+            SignalCleanup.forget(produced.directory)
+        }
         var core = WorkerCore(config: config, produced: produced)
         if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core, log: log) }
         let cache = ComputeDispatcher.readingFiles()
+        let memory = memoryBytes ?? MemoryBudget.defaultMemory(physical: SystemMemory.physicalBytes(), cgroupLimit: SystemMemory.cgroupLimitBytes())
+        cache.stackBudgetBytes = memory.map(MemoryBudget.stackBytes)
+        if let memory, let stack = cache.stackBudgetBytes {
+            log("worker \(name): --memory \(String(format: "%.3g", Double(memory) / 1e9)) GB: exact, ggn and activation passes stack at most \(String(format: "%.3g", Double(stack) / 1e6)) MB")
+        }
         let client = WorkerClient(connect: endpoint, curve: curve) { request in cache.compute(request) }
         if let parent {
             // an orphaned local worker would otherwise reconnect forever

@@ -1,4 +1,6 @@
-/// Single flags that several commands take, each defined once: --threads and --packed.
+import HutchJobs
+
+/// Single flags that several commands take, each defined once: --threads, --packed and --memory.
 enum SharedFlags {
     /// --threads T; `note` says what the count changes in this command.
     static func threads(_ note: String) -> Arguments.Flag {
@@ -12,4 +14,16 @@ enum SharedFlags {
 
     /// The .hutchq file beside a quantized model.
     static let packed = Arguments.Flag.option("packed", "PATH", "also write the bit-packed weight file (Protocols/packed-weights.md)")
+
+    /// --memory GB (`hutch trace`, `hutch worker`): what the process may use, which caps how many
+    /// seeds and examples exact, ggn and activation passes stack (Protocols/README.md, "Memory").
+    static let memory = Arguments.Flag.option("memory", "GB", "memory to plan for, in 10^9 bytes (default: the physical memory or the cgroup limit, the smaller): "
+                                              + "exact and ggn stack at most min(4 GiB, half of it) of activations per reverse pass (Protocols/README.md, \"Memory\")")
+
+    /// The --memory given, in bytes (nil: the default).
+    static func memory(_ arguments: Arguments) throws -> Int? {
+        guard let gb = try arguments.double("memory") else { return nil }
+        guard gb > 0, gb < 1e9 else { throw CommandFailure(.usage, "--memory must be a positive number of GB, got \(gb)") }
+        return Int(gb * 1e9)
+    }
 }

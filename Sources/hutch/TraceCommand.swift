@@ -12,8 +12,7 @@ struct TraceCommand: Command {
         """
     static let flags: [Arguments.Flag] = TraceFlags.flags + [
         .option("out", "PATH", "where to write sensitivity.json (required)"),
-        .option("memory", "GB", "memory to plan for, in 10^9 bytes (default: the physical memory or the cgroup limit, the smaller): "
-                    + "exact and ggn stack at most min(4 GiB, half of it) of activations per reverse pass (Protocols/README.md, \"Memory\")"),
+        SharedFlags.memory,
         .toggle("measured", "also each layer's measured loss increase when it alone is quantized to each width of --bits (for `hutch plan --objective measured`); one process only"),
     ]
 
@@ -21,10 +20,7 @@ struct TraceCommand: Command {
         let out = try arguments.required("out")
         let threads = try SharedFlags.threads(arguments)
         var options = try TraceFlags.options(arguments)
-        if let gb = try arguments.double("memory") {
-            guard gb > 0, gb < 1e9 else { throw CommandFailure(.usage, "--memory must be a positive number of GB, got \(gb)") }
-            options.memoryBytes = Int(gb * 1e9)
-        }
+        options.memoryBytes = try SharedFlags.memory(arguments)
         var job = TraceJob(inputs: try DataFlags.inputs(arguments), options: options, threads: threads, out: out)
         job.activations = arguments.has("activations")
         job.measured = arguments.has("measured")

@@ -6,9 +6,10 @@ import HutchJobs
 struct WorkerCommand: Command {
     static let name = "worker"
     static let summary = "compute tasks for a `hutch coordinator` until its job is complete"
-    static let usage = "--connect tcp://HOST:PORT [--curve-key W.key --coordinator-key C.pub] [--threads T] [--name NAME]"
+    static let usage = "--connect tcp://HOST:PORT [--curve-key W.key --coordinator-key C.pub] [--threads T] [--memory GB] [--name NAME]"
     static let flags: [Arguments.Flag] = ClusterSecurity.clientFlags(around: [
         SharedFlags.threads(""),
+        SharedFlags.memory,
         .option("parent", "PID", "exit when process PID (the `hutch run` that started this worker) is gone"),
         .option("cache", "DIR", "keep fetched model and data blobs in DIR (by digest) for later jobs and restarts"),
         .toggle("fetch-blobs", "fetch model and data from the coordinator by digest (no shared filesystem)"),
@@ -27,6 +28,7 @@ struct WorkerCommand: Command {
         var job = WorkerJob(endpoint: endpoint, name: name)
         (job.curve, job.threads, job.parent) = (curve, threads, parent)
         (job.cacheDirectory, job.fetchBlobs) = (arguments.string("cache"), arguments.has("fetch-blobs"))
+        job.memoryBytes = try SharedFlags.memory(arguments)
         try job.run()
     }
 }

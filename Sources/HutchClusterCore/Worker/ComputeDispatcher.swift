@@ -16,6 +16,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
     var spec: [UInt8] = []
     var runner: TaskRunner?
     var quantizeModel: (path: String, graph: Graph)?
+    /// The worker's `--memory` stacking budget (`MemoryBudget.stackBytes`); nil: the fixed default.
+    public var stackBudgetBytes: Int?
 
     public init(read: @escaping TaskFileReader) {
         self.read = read
@@ -109,7 +111,9 @@ public final class ComputeDispatcher: @unchecked Sendable {
             throw BodyError("the task names no data file")
         }
         let dataset = try data.dataset(read: sourceFile).requiring(loss: source.loss)
-        return try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
+        var runner = try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
+        if let stackBudgetBytes { runner.stackBudgetBytes = stackBudgetBytes }
+        return runner
     }
 
     /// A fetched blob when the task's digest names one, else what `read` gives for the path.
