@@ -242,6 +242,7 @@ public struct ClusterJob {
         try writeAllOrNothing(QuantizedModelFile.outputs(exported, deferred: deferred, path: onnxPath, externalData: false))
         announce("plan → \(planPath); quantized \(digests.count) layers on the workers → \(onnxPath)")
         try recorder.finish(core, directory: stateDirectory, source: source)
+        _ = try replay()   // records after the end: a layer's task redone after it went missing, passed over
         try Self.complete(state, records)
     }
 }

@@ -33,13 +33,39 @@ final class LargeLayerRunTests: XCTestCase {
         let quantized = try HutchProcess.run(["quantize", "--model", model, "--plan", plan, "--data", data, "--out", local])
         XCTAssertEqual(quantized.status, 0, quantized.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: state + "/quantized.onnx")), try Data(contentsOf: URL(fileURLWithPath: local)))
-        // the journal holds the layer (1.13 MB: record type 3), so the finished job needs no worker to write it again
+        // the layers are files in state/layers by digest (the large one 1.13 MB), the journal holds
+        // their digests only, and the finished job needs no worker to write the model again
+        let layers = state + "/layers"
+        let files = try FileManager.default.contentsOfDirectory(atPath: layers).sorted()
+        XCTAssertEqual(files.count, 2)
+        let sizes = try files.map { try FileManager.default.attributesOfItem(atPath: layers + "/" + $0)[.size] as? Int ?? 0 }
+        XCTAssertGreaterThan(sizes.max() ?? 0, 1_100_000)
+        for (name, size) in zip(files, sizes) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: layers + "/" + name))
+            XCTAssertEqual(bytes.count, size)
+            XCTAssertEqual("sha256:" + name, Digest.sha256([UInt8](bytes)), "named by its digest")
+        }
         let journal = try FileManager.default.attributesOfItem(atPath: state + "/journal")[.size] as? Int ?? 0
-        XCTAssertGreaterThan(journal, 1_100_000)
+        XCTAssertLessThan(journal, 100_000)
         try FileManager.default.removeItem(atPath: state + "/quantized.onnx")
         let again = try HutchProcess.run(["run", "--workers", "2", "--threads", "1"] + common + ["--bits", "8", "--avg-bits", "8", "--out", state])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertFalse(again.stderr.contains("workers connect to"), again.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: state + "/quantized.onnx")), try Data(contentsOf: URL(fileURLWithPath: local)))
+        // a layer file gone (and the model): that task is leased again, with one line, the same bytes
+        let large = try XCTUnwrap(zip(files, sizes).max { $0.1 < $1.1 }?.0)
+        try FileManager.default.removeItem(atPath: layers + "/" + large)
+        try FileManager.default.removeItem(atPath: state + "/quantized.onnx")
+        let redo = try HutchProcess.run(["run", "--workers", "2", "--threads", "1"] + common + ["--bits", "8", "--avg-bits", "8", "--out", state])
+        XCTAssertEqual(redo.status, 0, redo.stderr)
+        XCTAssertEqual(redo.stderr.components(separatedBy: "missing or damaged in the state directory; the task runs again").count, 2, redo.stderr)
+        XCTAssertTrue(redo.stderr.contains("workers connect to"), redo.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: state + "/quantized.onnx")), try Data(contentsOf: URL(fileURLWithPath: local)))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: layers + "/" + large), "the layer is back")
+        // the journal now has a second record of that task after the end: a later run passes over it
+        try FileManager.default.removeItem(atPath: state + "/quantized.onnx")
+        let last = try HutchProcess.run(["run", "--workers", "2", "--threads", "1"] + common + ["--bits", "8", "--avg-bits", "8", "--out", state])
+        XCTAssertEqual(last.status, 0, last.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: state + "/quantized.onnx")), try Data(contentsOf: URL(fileURLWithPath: local)))
     }
 }

@@ -49,7 +49,8 @@ extension CoordinatorCore {
 
     /// A journal record of a quantize result by digest whose layer is not in the store (lost with
     /// a crash before it reached the disk, or damaged): the task stays open and runs again. A
-    /// second record of a task (the run that redid it) is passed over once the first counted.
+    /// second record of a task (the run that redid it) is passed over once the first counted,
+    /// also after the job's end (it was redone after a job-complete record).
     func unstoredReplay(_ r: WireTaskResult) -> [CoordinatorAction]? {
         guard Self.isPulled(r), let state = tasks[r.taskID], case .quantize = state.task else { return nil }
         if state.done { return [] }

@@ -20,11 +20,11 @@ extension CoordinatorCore {
         var out: [CoordinatorAction] = []
         start(&out)
         guard case .result(let r) = record else { return [] }
+        if let passedOver = unstoredReplay(r) { return passedOver }
         guard !finished else { throw ReplayError(description: "journal result of task \(r.taskID) follows the end of the job") }
         guard let state = tasks[r.taskID] else {
             throw ReplayError(description: "journal result of task \(r.taskID) names no task of this job in phase \(phase) (\(nextTaskID - 1) tasks so far)")
         }
-        if let passedOver = unstoredReplay(r) { return passedOver }
         guard !state.done else { throw ReplayError(description: "journal result of task \(r.taskID) repeats an earlier record") }
         accept(Self.journalPeer, r, 0, &out)
         guard tasks[r.taskID]?.done == true else {
