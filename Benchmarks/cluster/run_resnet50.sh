@@ -5,7 +5,9 @@
 # traces on 8 random examples (2 probes), a 4-bit-average plan, the layers quantized on the
 # workers (layer4's 2.36 M-weight convolutions are over the 1 MiB RESULT limit: pulled as blobs).
 # Raw output: Benchmarks/cluster/resnet50-DATE.txt (RAW=FILE overrides), with the peaks run.json
-# records (each worker's as it reported it on its RESULTs). Needs the fixtures' virtualenv.
+# records (each worker's as it reported it on its RESULTs), and `uptime` before and after (the
+# machine's load). Needs the fixtures' virtualenv. HUTCH=PATH COMMIT=REV run another build
+# (e.g. main's, for a before/after pair; COMMIT names it in the raw output).
 #   Benchmarks/cluster/run_resnet50.sh [EXPORT_DIR]   (default /tmp/hutch-zoo, shared with zoo/)
 source "$(dirname "$0")/../model-scripts.sh"
 mkdir -p "$OUT"
@@ -22,6 +24,7 @@ np.savez(f"{out}/resnet50_data.npz", x=torch.randn(8, 3, 224, 224).numpy(), y=np
 PYEOF
 fi
 WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+UPTIME_BEFORE=$(uptime)
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 RAW=${RAW:-Benchmarks/cluster/resnet50-$(date +%Y-%m-%d).txt}
 TIME="%e s wall, %M KB peak resident"
@@ -36,7 +39,9 @@ done
 wait $COORD
 wait
 {
-  echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
+  echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit ${COMMIT:-$(git rev-parse --short HEAD)}"
+  echo "# uptime before: $UPTIME_BEFORE"
+  echo "# uptime after: $(uptime)"
   echo "# ResNet-50 (torchvision, random weights, dynamo export with external data), 8 examples, batch 4, 2 probes, --avg-bits 4, 2 workers of 1 thread"
   cat "$WORK/c.time" "$WORK/w1.time" "$WORK/w2.time"
   grep -E "sensitivity complete|plan written|quantize:|run record" "$WORK/c.err" | sed 's/^hutch: //'
