@@ -20,11 +20,13 @@ class ProcessTestCase: XCTestCase {
     }
 
     /// Starts `hutch ARGS` with stderr appended to NAME.err in the test directory (a restarted
-    /// process under the same name continues its log) and stdout discarded.
-    func start(_ arguments: [String], log name: String) throws -> Process {
+    /// process under the same name continues its log) and stdout discarded; `environment` is
+    /// added to this process's.
+    func start(_ arguments: [String], log name: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = HutchProcess.executable
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.currentDirectoryURL = HutchProcess.repositoryRoot
         let err = directory.appendingPathComponent("\(name).err")
         if !FileManager.default.fileExists(atPath: err.path) { _ = FileManager.default.createFile(atPath: err.path, contents: nil) }
