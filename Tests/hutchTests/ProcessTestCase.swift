@@ -20,8 +20,7 @@ class ProcessTestCase: XCTestCase {
     }
 
     /// Starts `hutch ARGS` with stderr appended to NAME.err in the test directory (a restarted
-    /// process under the same name continues its log) and stdout discarded; `environment` is
-    /// added to this process's.
+    /// process under the same name continues its log) and stdout discarded.
     func start(_ arguments: [String], log name: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = HutchProcess.executable
