@@ -204,27 +204,35 @@ public struct ClusterJob {
         replayed = nil
         log("coordinator: sensitivity complete (\(core.tasksDone) tasks, \(core.duplicates) duplicate results ignored)")
 
-        let result = try Self.sensitivityResult(estimates, core: core, job: job, graph: graph, options: options, fallback: fallback)
-        if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
-        let outPath = state.file("sensitivity.json")
-        var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
-        if let activationErrors {
-            report.setActivations(try Self.activationSensitivities(core, job: job, graph: graph, errors: activationErrors), graph: graph)
+        // Between the phases: the workers wait, and the step below may outlast their liveness
+        // window, so it runs while the server keeps their links alive (on a copy of the core).
+        let pause = plan == nil ? nil : PhasePause.fromEnvironment()
+        let sensitivityCore = core
+        let outPath = state.file("sensitivity.json"), planPath = state.file("plan.json")
+        let planned = try Self.keepingAlive(server, &core) { () throws -> (data: Data, widths: [LayerWidths])? in
+            let result = try Self.sensitivityResult(estimates, core: sensitivityCore, job: job, graph: graph, options: options, fallback: fallback)
+            if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
+            var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+            if let activationErrors {
+                report.setActivations(try Self.activationSensitivities(sensitivityCore, job: job, graph: graph, errors: activationErrors), graph: graph)
+            }
+            try report.validate(source: outPath)
+            let sensitivityData = try report.encoded()
+            try writeAtomically(sensitivityData, to: outPath)
+            announce(traceSummary(result, outPath: outPath))
+            guard let plan else { return nil }
+            // solve centrally, then quantize the layers on the workers under the plan
+            if let pause, !pause.silent { pause.sleep() }
+            let (planData, widths) = try Self.solvePlan(report, sensitivityData: sensitivityData, step: plan, graph: graph, source: outPath)
+            try writeAtomically(planData, to: planPath)
+            return (planData, widths)
         }
-        try report.validate(source: outPath)
-        let sensitivityData = try report.encoded()
-        try writeAtomically(sensitivityData, to: outPath)
-        announce(traceSummary(result, outPath: outPath))
-        guard let plan else {
+        guard let (planData, widths) = planned else {
             try recorder.finish(core, directory: stateDirectory, source: source)
             return try Self.complete(state, records)
         }
-
-        // solve centrally, then quantize the layers on the workers under the plan
-        let planPath = state.file("plan.json")
-        let (planData, widths) = try Self.solvePlan(report, sensitivityData: sensitivityData, step: plan, graph: graph, source: outPath)
-        try writeAtomically(planData, to: planPath)
         log("coordinator: plan written (weight bits \(widths.map { String($0.weightBits) }.joined(separator: ","))); quantizing on the workers")
+        if let pause, pause.silent { pause.sleep() }   // frozen right before the quantize phase's first TASKs
         let started = core.startQuantize(QuantizeWorkSpec(modelPath: source.modelPath, weightBits: widths.map(\.weightBits),
                                                           modelDigest: source.digests[source.modelPath]),
                                          graph: graph, plan: [UInt8](planData), now: MonotonicClock.nowMs)

@@ -29,6 +29,9 @@ extension Simulation {
         /// later (Simulation+Stop.swift): DISCONNECT(shutdown) to its workers, `flushMs` more of
         /// serving messages, every record synced; messages to it after the flush are lost.
         case coordinatorStop(at: UInt64, downMs: UInt64)
+        /// At its first phase end the coordinator works `ms` before it starts the quantize phase,
+        /// without serving (Simulation+Pause.swift): no ticks, messages to it wait in its socket.
+        case coordinatorPause(ms: UInt64)
 
         var description: String {
             switch self {
@@ -40,6 +43,7 @@ extension Simulation {
             case .coordinatorCrash(let at, let down, let sync, let tear):
                 "coordinator crash @\(at)+\(down) (sync window \(sync) ms, torn \(tear) bytes)"
             case .coordinatorStop(let at, let down): "coordinator stop @\(at)+\(down)"
+            case .coordinatorPause(let ms): "coordinator pause \(ms) ms between the phases"
             }
         }
     }
@@ -103,7 +107,7 @@ extension Simulation {
                 case .stall(_, let at, let ms), .partition(_, let at, let ms), .coordinatorCrash(let at, let ms, _, _): [at, at + ms]
                 case .coordinatorStop(let at, let ms): [at, at + Simulation.flushMs, at + ms]
                 case .crash(_, let at), .join(let at, _, _): [at]
-                case .corrupt: []
+                case .corrupt, .coordinatorPause: []   // a pause's times are the phase end's (Simulation+Pause.swift)
                 }
             }
         }
@@ -157,6 +161,10 @@ extension Simulation {
                case .corrupt(let w, _) = plan.faults[i] {
                 plan.faults[i] = .corrupt(worker: w, .plausible)
             }
+            // in a third of the runs, a coordinator that works between the phases without serving,
+            // from a little under to well over the workers' liveness window (only runs with a
+            // quantize phase have a phase end)
+            if pick(0...2) == 0 { plan.faults.append(.coordinatorPause(ms: pick(livenessMs / 2...livenessMs * 3))) }
             return plan
         }
 
@@ -179,7 +187,7 @@ extension Simulation {
             case .crash(let w, let at): if workers.indices.contains(w) { workers[w].dieAt = min(workers[w].dieAt ?? .max, at) }
             case .join(let at, let c, let name): joinLater.append((at: at, computeMs: c, name: name))
             case .corrupt(let w, let c): if workers.indices.contains(w) { workers[w].corruption = c }
-            case .stall, .partition, .coordinatorCrash, .coordinatorStop: break   // asked by the run loop
+            case .stall, .partition, .coordinatorCrash, .coordinatorStop, .coordinatorPause: break   // asked by the run loop
             }
         }
     }

@@ -33,6 +33,7 @@ extension Simulation {
         stopped = false
         lies = Lies()   // what the old process knew of them is gone with it
         estimates = nil
+        pausedUntil = nil   // the paused process is gone; the new one starts its phases itself
         logs.append("c: \(event) at \(now) ms; \(contents.records.count) of the records synced")
         for record in contents.records { apply(try coordinator.replay(record)) }
     }

@@ -47,6 +47,10 @@ struct Simulation {
     var workers: [SimWorker] = []
     var network: [Packet] = []
     var outcome: CoordinatorOutcome?
+    /// Until when the coordinator works between the phases without serving, and whether its
+    /// planned pause was taken (Simulation+Pause.swift).
+    var pausedUntil: UInt64?
+    var pauseTaken = false
     /// Every journal record the coordinator asked to persist, with when (Simulation+Restart).
     var journal: [(at: UInt64, record: JournalRecord)] = []
     let inputs: SimulationInputs
@@ -169,7 +173,9 @@ struct Simulation {
                     if !workers[i].corrupt { memo?.store(request.work, outcome) }
                 }
                 workers[i].computing.append((now + workers[i].computeMs, request.taskID, request.leaseID, outcome))
-            case .reconnect: break
+            case .reconnect:
+                // the shell closes its DEALER: what was on the way to it is lost with the connection
+                network.removeAll { !$0.toCoordinator && $0.worker == i }
             case .log(let s): logs.append("w\(i): \(s)")
             case .exit(let why):
                 // the worker shell returns or throws: the process ends
@@ -209,11 +215,16 @@ struct Simulation {
                         continue
                     }
                 }
-                if let quantize, let graph {
-                    apply(coordinator.startQuantize(quantize, graph: graph, plan: planData.map { [UInt8]($0) } ?? Array("{\"plan\":1}".utf8), now: now))
-                }
+                if pauseBetweenPhases() { continue }   // the quantize phase starts when the pause ends
+                startQuantizePhase()
             }
         }
+    }
+
+    /// The quantize phase, as the cluster job starts it once the plan is solved.
+    mutating func startQuantizePhase() {
+        guard let quantize, let graph else { return }
+        apply(coordinator.startQuantize(quantize, graph: graph, plan: planData.map { [UInt8]($0) } ?? Array("{\"plan\":1}".utf8), now: now))
     }
 
     /// Runs until the coordinator finishes or `limitMs` of simulated time pass (or `until` holds
@@ -235,12 +246,15 @@ struct Simulation {
             beginStalls(now)
             crashCoordinatorIfPlanned(now)
             stopCoordinatorIfPlanned(now)
+            endPauseIfDue(now)
             let coordinatorDown = coordinatorDown(at: now)
             if coordinatorDown { network.removeAll { $0.at <= now && $0.toCoordinator } }   // lost with the process
             // a stalled worker's packets wait in its socket buffer until it runs again
             let frozen = Set(workers.indices.filter { stalled($0, at: now) })
-            let due = network.filter { $0.at <= now && ($0.toCoordinator || !frozen.contains($0.worker)) }
-            network.removeAll { $0.at <= now && ($0.toCoordinator || !frozen.contains($0.worker)) }
+            // and a pausing coordinator's wait in its socket until it serves again
+            let paused = pausedUntil != nil
+            let due = network.filter { $0.at <= now && ($0.toCoordinator ? !paused : !frozen.contains($0.worker)) }
+            network.removeAll { $0.at <= now && ($0.toCoordinator ? !paused : !frozen.contains($0.worker)) }
             for packet in due {
                 guard workers[packet.worker].alive else { continue }   // a dead worker neither sends nor receives
                 if partitioned(packet.worker, at: now) { continue }
@@ -270,7 +284,7 @@ struct Simulation {
             }
             if now % 100 == 0 {
                 // no ticks for a coordinator that is down or stopped (it only flushes); the workers' timers run on
-                if !coordinatorDown && !stopped { apply(coordinator.handle(.tick, now: now)) }
+                if !coordinatorDown && !stopped && pausedUntil == nil { apply(coordinator.handle(.tick, now: now)) }
                 for i in workers.indices where workers[i].alive && !stalled(i, at: now) {
                     apply(workers[i].core.handle(.tick, now: now), worker: i)
                 }
@@ -282,7 +296,8 @@ struct Simulation {
     /// The next millisecond at which anything happens (at least now + 1, at most `limit`).
     func nextEvent(until limit: UInt64) -> UInt64 {
         var next = (now / 100 + 1) * 100   // the next tick
-        for p in network where p.toCoordinator || !stalled(p.worker, at: now) { next = min(next, p.at) }
+        for p in network where p.toCoordinator ? pausedUntil == nil : !stalled(p.worker, at: now) { next = min(next, p.at) }
+        if let pausedUntil { next = min(next, pausedUntil) }
         for (i, w) in workers.enumerated() where w.alive {
             if let die = w.dieAt { next = min(next, die) }
             if !stalled(i, at: now) { for c in w.computing { next = min(next, c.at) } }

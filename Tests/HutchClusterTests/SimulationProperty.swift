@@ -24,6 +24,8 @@ enum SimulationProperty {
         /// Coordinator crashes (SIGKILL) and stops (SIGTERM) that happened before the job was over,
         /// each followed by a restart from the journal.
         var crashes = 0, stops = 0
+        /// Pauses the coordinator took between the phases without serving (Simulation+Pause.swift).
+        var pauses = 0
         /// Plausible lies struck by the coordinator that finished the job, and whether the liar
         /// ended quarantined (nil: no liar in the plan).
         var liesStruck = 0, liarQuarantined: Bool?
@@ -101,6 +103,7 @@ enum SimulationProperty {
             return Verdict(kind: kind, report: report, endMs: sim.now, faults: plan.faults.count,
                            crashes: sim.logs.filter { $0.hasPrefix("c: crashed at") }.count,
                            stops: sim.logs.filter { $0.hasPrefix("c: stopped at") }.count,
+                           pauses: sim.logs.filter { $0.hasPrefix("c: pauses") }.count,
                            liesStruck: sim.lies.count, liarQuarantined: liar.map { sim.coordinator.quarantine.names.contains($0) })
         }
         guard let outcome = sim.outcome else {

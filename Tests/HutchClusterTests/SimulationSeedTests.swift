@@ -37,7 +37,7 @@ final class SimulationSeedTests: XCTestCase {
         let seconds = Date().timeIntervalSince(started)
         print("simulation: \(tally.count) seeded runs in \(String(format: "%.1f", seconds)) s: \(tally.finished) finished bit-identical, "
               + "\(tally.failures.count) failed; \(tally.faults) faults injected, \(tally.crashes) coordinator crashes and "
-              + "\(tally.stops) stops restarted from the journal, \(tally.liars) plausible liars (\(tally.liesStruck) lies struck, "
+              + "\(tally.stops) stops restarted from the journal, \(tally.pauses) pauses between the phases, \(tally.liars) plausible liars (\(tally.liesStruck) lies struck, "
               + "\(tally.liarsQuarantined) quarantined), \(tally.simulatedMs / 1000) s simulated")
         for failure in tally.failures.prefix(20) { XCTFail(failure) }
         XCTAssertEqual(tally.count, runs)
@@ -47,6 +47,8 @@ final class SimulationSeedTests: XCTestCase {
         // has a plausible liar (four workers, one of them corrupt, lying half the time).
         XCTAssertGreaterThan(tally.crashes, runs / 5, "coordinator crashes and restarts from the journal")
         XCTAssertGreaterThan(tally.stops, runs / 8, "coordinator stops and restarts from the journal")
+        // a third of the plans pause the coordinator between the phases; a third of the runs have a quantize phase
+        XCTAssertGreaterThan(tally.pauses, runs / 15, "coordinator pauses between the phases")
         if runs >= 1000 {
             XCTAssertGreaterThan(tally.liars, runs / 50, "plausible liars")
             XCTAssertGreaterThan(tally.liesStruck, tally.liars, "plausible lies struck")
@@ -107,7 +109,7 @@ final class SimulationSeedTests: XCTestCase {
 
     final class Tally: @unchecked Sendable {
         private let lock = NSLock()
-        private(set) var count = 0, finished = 0, faults = 0, crashes = 0, stops = 0
+        private(set) var count = 0, finished = 0, faults = 0, crashes = 0, stops = 0, pauses = 0
         private(set) var liars = 0, liesStruck = 0, liarsQuarantined = 0
         private(set) var simulatedMs: UInt64 = 0
         private(set) var failures: [String] = []
@@ -117,6 +119,7 @@ final class SimulationSeedTests: XCTestCase {
             faults += v.faults
             crashes += v.crashes
             stops += v.stops
+            pauses += v.pauses
             simulatedMs += v.endMs
             switch v.kind {
             case .finished:

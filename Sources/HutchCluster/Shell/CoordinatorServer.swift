@@ -14,6 +14,8 @@ public final class CoordinatorServer {
     var closed = false
     /// Where accepted results go (`.persist`); nil runs without a journal.
     public var journal: JournalWriter?
+    /// A phase end or finish the core reported while `keepingAlive` served it; `run` acts on it first.
+    var pendingStop: StopReason?
 
     /// With `curve`, the ROUTER is a CURVE server and a ZAP handler admits only the authorized
     /// worker keys; `securityLog` gets every refusal (from the handler's thread).
@@ -48,34 +50,26 @@ public final class CoordinatorServer {
                     progress: (CoordinatorCore) -> Void = { _ in },
                     abandon: () -> String? = { nil }) throws -> CoordinatorOutcome {
         guard !closed else { return .failed("the coordinator's socket is closed") }
-        let tickMs = UInt64(max(20, min(200, Int(core.config.heartbeatMs) / 5)))
+        let tickMs = tickInterval(core)
         // messages that waited while the caller worked between phases go first: a tick now
         // would expire workers whose heartbeats are simply still queued
         var nextTick = MonotonicClock.nowMs + tickMs
+        let pending = pendingStop
+        pendingStop = nil
+        switch pending {
+        case .finished(let outcome)?: flush(&core, log: log); return outcome
+        case .phase(let estimates)?: return .sensitivity(estimates)
+        case nil: break
+        }
         while true {
-            let now = MonotonicClock.nowMs
-            try journal?.syncIfDue(now: now)
-            var actions: [CoordinatorAction] = []
-            if now >= nextTick {
-                actions += core.handle(.tick, now: now)
-                nextTick = now + tickMs
-                if let why = abandon() {
-                    // what was accepted is durable before the workers hear of the stop
-                    try perform(actions, log: log)
-                    try journal?.sync()
-                    try perform(core.abort(why), log: log)
-                    flush(&core, log: log)
-                    return .failed(why)
-                }
-            } else if let incoming = try socket.receiveHWP(timeoutMs: Self.wait(now: now, until: min(nextTick, journal?.deadline ?? nextTick))) {
-                switch incoming {
-                case .message(let peer, let message):
-                    if zap != nil, case .hello(let hello) = message {
-                        log("worker \(hello.name) authenticated with the CURVE key named '\(socket.lastUserID ?? "?")'")
-                    }
-                    actions += core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs)
-                case .malformed(let peer, let error): actions += core.handle(.malformed(peer: peer, error), now: MonotonicClock.nowMs)
-                }
+            let (actions, ticked) = try turn(&core, nextTick: &nextTick, tickMs: tickMs, log: log)
+            if ticked, let why = abandon() {
+                // what was accepted is durable before the workers hear of the stop
+                try perform(actions, log: log)
+                try journal?.sync()
+                try perform(core.abort(why), log: log)
+                flush(&core, log: log)
+                return .failed(why)
             }
             let stop = try perform(actions, log: log)
             if !actions.isEmpty { progress(core) }
@@ -86,6 +80,32 @@ public final class CoordinatorServer {
                 }
                 if case .phase(let estimates) = stop { return .sensitivity(estimates) }
             }
+        }
+    }
+
+    /// The loop's timer: a fifth of the heartbeat interval, within 20–200 ms.
+    func tickInterval(_ core: CoordinatorCore) -> UInt64 { UInt64(max(20, min(200, Int(core.config.heartbeatMs) / 5))) }
+
+    /// One turn of the serving loop: the tick when it is due (`ticked`), else the next message,
+    /// waited for until the tick or the journal's next sync. Returns the core's actions, not yet performed.
+    func turn(_ core: inout CoordinatorCore, nextTick: inout UInt64, tickMs: UInt64,
+              log: (String) -> Void) throws -> (actions: [CoordinatorAction], ticked: Bool) {
+        let now = MonotonicClock.nowMs
+        try journal?.syncIfDue(now: now)
+        if now >= nextTick {
+            nextTick = now + tickMs
+            return (core.handle(.tick, now: now), true)
+        }
+        guard let incoming = try socket.receiveHWP(timeoutMs: Self.wait(now: now, until: min(nextTick, journal?.deadline ?? nextTick))) else {
+            return ([], false)
+        }
+        switch incoming {
+        case .message(let peer, let message):
+            if zap != nil, case .hello(let hello) = message {
+                log("worker \(hello.name) authenticated with the CURVE key named '\(socket.lastUserID ?? "?")'")
+            }
+            return (core.handle(.message(peer: peer, message), now: MonotonicClock.nowMs), false)
+        case .malformed(let peer, let error): return (core.handle(.malformed(peer: peer, error), now: MonotonicClock.nowMs), false)
         }
     }
 

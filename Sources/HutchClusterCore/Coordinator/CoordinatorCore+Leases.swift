@@ -61,15 +61,16 @@ extension CoordinatorCore {
                 (kind, body) = (.sensitivity, EigenvalueBodies.taskBody(layer: layer, iterations: eigenIterations ?? 20, spec: specBytes))
             case .activation(let t): (kind, body) = (.sensitivity, ActivationBodies.taskBody(t, spec: specBytes))
             }
-            let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs))
+            let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs),
+                              assignment: TaskAssignment(taskID: id, leaseID: nextLeaseID, leaseMs: config.leaseMs, kind: kind,
+                                                         blobs: blobList, body: body))
             if phaseStartMs == nil { phaseStartMs = now }   // the phase's work starts with its first lease
             nextLeaseID += 1
             tasks[id]?.lease = lease
             peers[target]?.credit -= 1
             unreturned[lease.id] = target
             peers[target]?.leases.insert(id)
-            send(target, .task(TaskAssignment(taskID: id, leaseID: lease.id, leaseMs: config.leaseMs, kind: kind,
-                                              blobs: blobList, body: body)), now, &out)
+            send(target, .task(lease.assignment), now, &out)
         }
     }
 

@@ -83,6 +83,8 @@ public struct CoordinatorCore: Sendable {
         var id: UInt64
         var peer: [UInt8]
         var deadline: UInt64
+        /// The TASK sent, to send again to a worker that rejoins (CoordinatorCore+Rejoin.swift).
+        var assignment: TaskAssignment
     }
 
     enum WorkItem: Sendable, CustomStringConvertible {
@@ -336,6 +338,7 @@ public struct CoordinatorCore: Sendable {
         send(peer, .welcome(Welcome(job: jobDigest, epoch: config.epoch, heartbeatMs: heartbeat, liveness: config.liveness,
                                     maxCredit: config.maxCredit)), now, &out)
         if let planBroadcast { send(peer, .plan(planBroadcast), now, &out) }
+        resendKeptLeases(peer, now, &out)
     }
 
     mutating func returnCredit(_ peer: [UInt8], lease: UInt64, _ now: UInt64, _ out: inout [CoordinatorAction]) {
