@@ -14,7 +14,6 @@ struct TraceCommand: Command {
         .option("out", "PATH", "where to write sensitivity.json (required)"),
         .option("memory", "GB", "memory to plan for, in 10^9 bytes (default: the physical memory or the cgroup limit, the smaller): "
                     + "exact and ggn stack at most min(4 GiB, half of it) of activations per reverse pass (Protocols/README.md, \"Memory\")"),
-        .toggle("measured", "also each layer's measured loss increase when it alone is quantized to each width of --bits (for `hutch plan --objective measured`); one process only"),
     ]
 
     static func run(_ arguments: Arguments) throws {
