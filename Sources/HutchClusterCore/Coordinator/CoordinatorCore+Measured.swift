@@ -27,20 +27,11 @@ extension CoordinatorCore {
     mutating func acceptMeasured(_ peer: [UInt8], _ r: WireTaskResult, _ task: MeasuredTask, _ now: UInt64,
                                  _ out: inout [CoordinatorAction]) {
         guard var cells = measuredCells else { return }
-        do {
-            guard r.kind == .sensitivity else { throw BodyError("result of task \(r.taskID) has kind \(r.kind), not sensitivity") }
-            let (echo, counts) = try MeasuredBodies.decodeResult(r.body)
-            guard echo == task else { throw BodyError("result of task \(r.taskID) is for \(echo), the task is \(task)") }
-            guard counts == task.batches.map({ spec.job.examples(ofBatch: $0).count }) else {
-                throw BodyError("result of task \(r.taskID) gives example counts \(counts), not the job's")
-            }
+        let checked = Result {
+            try checkCellResult(r, task, batches: task.batches, decode: MeasuredBodies.decodeResult)
             try cells.add(task, r.values)
-        } catch {
-            strike(peer, r.taskID, "\(error)", now, &out)
-            return
         }
-        guard confirmed(peer, r, now, &out) else { return }
-        complete(r.taskID, peer)
+        guard settleCellResult(peer, r, checked, now, &out) else { return }
         measuredCells = cells
         measuredOpen -= 1
         completeSensitivity(&out)
