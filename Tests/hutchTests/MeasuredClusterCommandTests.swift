@@ -34,6 +34,19 @@ final class MeasuredClusterCommandTests: ClusterRunTestCase {
         XCTAssertEqual(document["objective"] as? String, "measured")
     }
 
+    /// `hutch coordinator --measured` with a `hutch worker` that fetches the model and data as blobs.
+    func testCoordinatorAndAFetchingWorkerMatchTrace() throws {
+        let reference = try trace(small)
+        let out = directory.appendingPathComponent("coordinator-job")
+        let coordinator = try start(["coordinator", "--bind", "tcp://127.0.0.1:*", "--workers", "1"] + small + ["--state", out.path], log: "coordinator")
+        guard let endpoint = announcedEndpoint() else { return }
+        let worker = try start(["worker", "--connect", endpoint, "--threads", "1", "--fetch-blobs"], log: "worker")
+        XCTAssertEqual(wait(coordinator, 120, "the coordinator"), 0, stderr("coordinator"))
+        XCTAssertEqual(wait(worker, 10, "the worker"), 0, stderr("worker"))
+        XCTAssertEqual(try? Data(contentsOf: out.appendingPathComponent("sensitivity.json")), reference)
+        XCTAssertTrue(stderr("coordinator").contains("measured-loss task(s) queued"), stderr("coordinator"))
+    }
+
     func testRunResumesFromHalfTheJournal() throws {
         try assertResumesFromHalfTheJournal(small + ["--tasks-per-worker", "30"])
     }
