@@ -1,4 +1,5 @@
 import Foundation
+import HutchSensitivity
 import HutchTensor
 
 /// Accuracy and loss of a classifier's logits against the labels (`hutch quantize --data`, the report).
@@ -15,13 +16,6 @@ enum ClassifierMetrics {
 
     /// Mean softmax cross-entropy (Protocols/README.md, "Loss"), in Double.
     static func loss(_ logits: Tensor<Float>, _ labels: [Int]) -> Double {
-        let classes = logits.shape[1]
-        var total = 0.0
-        for (i, label) in labels.enumerated() {
-            let row = (0..<classes).map { Double(logits.data[i * classes + $0]) }
-            let top = row.max() ?? 0
-            total += top + Foundation.log(row.reduce(0) { $0 + exp($1 - top) }) - row[label]
-        }
-        return total / Double(max(1, labels.count))
+        CrossEntropySum.of(logits, labels) / Double(max(1, labels.count))
     }
 }

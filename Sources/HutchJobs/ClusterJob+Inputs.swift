@@ -29,12 +29,14 @@ extension ClusterJob {
     }
 
     /// job.json's content: the input digests and every option that determines the outputs.
-    static func jobDocument(planFlags: [String: String], options: TraceOptions, activations: Bool = false, source: ModelSource, files: [String],
+    static func jobDocument(planFlags: [String: String], options: TraceOptions, activations: Bool = false, measured: Bool = false,
+                            source: ModelSource, files: [String],
                             schedule: JobDocument.Schedule) throws -> JobDocument {
         var plan = planFlags
         if let table = plan["latency-table"] { plan["latency-table"] = Digest.sha256(try readFile(table, what: "latency table")) }
         var trace = JobDocument.Trace(options)
         if activations { trace.activations = true }
+        if measured { trace.measured = true }
         let job = JobDocument.Job(hutchVersion: hutchVersion, modelDigest: source.digests[source.modelPath] ?? "",
                                   dataDigests: files.dropFirst().map { source.digests[$0] ?? "" },
                                   trace: trace, plan: plan, loss: source.loss)

@@ -41,6 +41,9 @@ public struct ClusterJob {
     /// Also HAWQ-V2's activation sensitivities, as `hutch trace --activations` (traces in
     /// activation tasks on the workers; quantization errors here, where the data is).
     public var activations = false
+    /// Also the measured loss increase of each layer at each width, as `hutch trace --measured`
+    /// (in measured-loss tasks on the workers: ClusterJob+Measured.swift).
+    public var measured = false
 
     public init(inputs: JobInputs, options: TraceOptions, stateDirectory: String, bind: String, announce: @escaping (String) -> Void) {
         self.inputs = inputs
@@ -71,6 +74,7 @@ public struct ClusterJob {
         let quantize = plan != nil
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
+        if measured { try Self.checkMeasured(options: self.options, dataset: dataset) }
 
         // model and data files, served as blobs to workers that do not share this filesystem; a
         // model with external data is served with its tensors inside (one self-contained blob)
@@ -84,7 +88,7 @@ public struct ClusterJob {
             source.digests[path] = digest
             if let d = WireDigest(digest) { blobs[d] = bytes }
         }
-        var state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: self.options, activations: activations,
+        var state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: self.options, activations: activations, measured: measured,
                                                                                    source: source, files: files,
                                                                                    schedule: .init(workers: expectedWorkers, tasksPerWorker: tasksPerWorker)))
         // `auto` is decided once, here, before serving (job.json keeps the choice for every resume)
@@ -125,7 +129,8 @@ public struct ClusterJob {
                                        : QuantizationErrorWorkSpec(modelPath: source.modelPath, modelDigest: source.digests[source.modelPath],
                                                                    bits: options.bits),
                                    eigenIterations: options.eigenvalues ? options.eigenIterations : nil,
-                                   activations: activations ? ActivationRequest(values: ActivationSensitivity.values(of: graph).count, probes: options.probes) : nil)
+                                   activations: activations ? ActivationRequest(values: ActivationSensitivity.values(of: graph).count, probes: options.probes) : nil,
+                                   measuredBits: measured ? options.bits : nil)
         core.layerStore = try state.layerStore()
         let activationErrors = activations ? try Self.activationErrors(job: job, graph: graph, dataset: dataset, options: options) : nil
         Interruption.installHandlers()
@@ -216,6 +221,7 @@ public struct ClusterJob {
             if let activationErrors {
                 report.setActivations(try Self.activationSensitivities(sensitivityCore, job: job, graph: graph, errors: activationErrors), graph: graph)
             }
+            if measured { try Self.addMeasured(&report, core: sensitivityCore, job: job) }
             try report.validate(source: outPath)
             let sensitivityData = try report.encoded()
             try writeAtomically(sensitivityData, to: outPath)

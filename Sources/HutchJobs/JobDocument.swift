@@ -34,6 +34,8 @@ struct JobDocument: Codable {
         var probesPerCall: Int
         /// `--activations`; absent without it, so older job.json files keep their digest.
         var activations: Bool?
+        /// `--measured`; absent without it, as `activations`.
+        var measured: Bool?
 
         init(_ o: TraceOptions) {
             method = o.method.rawValue; mode = o.mode.rawValue; probes = o.probes; tolerance = o.tolerance

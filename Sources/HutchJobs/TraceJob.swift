@@ -33,7 +33,10 @@ public struct TraceJob {
         let graph = try ONNXLoader.load(bytes: modelBytes, source: inputs.model)
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
-        if measured { _ = try dataset.classLabels(for: "--measured") }        // before the long part
+        if measured {   // before the long part
+            try Self.checkMeasured(bits: options.bits)
+            _ = try dataset.classLabels(for: "--measured")
+        }
         if activations { _ = try dataset.classLabels(for: "--activations") }
         log("trace: \(inputs.model) on \(min(options.samples ?? dataset.count, dataset.count)) of \(dataset.count) examples from \(inputs.data.description)")
 
@@ -59,7 +62,7 @@ public struct TraceJob {
                                                              stackBudgetBytes: options.memoryBytes.map(MemoryBudget.stackBytes) ?? Executor<Float>.exactStackBudgetBytes)
             report.setActivations(measured, graph: graph)
         }
-        if measured { try addMeasured(&report, graph: graph, dataset: dataset) }
+        if measured { try addMeasured(&report, graph: graph, dataset: dataset, job: result.job) }
         try report.validate(source: out)
         try writeAtomically(try report.encoded(), to: out)
         return result

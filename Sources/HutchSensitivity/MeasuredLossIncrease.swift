@@ -1,45 +1,28 @@
-import HutchAutodiff
-import HutchModel
-import HutchQuantize
-import HutchTensor
-
-/// The measured objective (Protocols/README.md, "Measured loss increase"): for each layer l and
-/// width b, the mean loss on the data with layer l's weight alone quantized to b bits (by the
-/// layer tasks of `ModelQuantizer`, as `hutch quantize` does; activations and the other layers
-/// float), minus the float model's mean loss. One forward pass over the data per layer and width.
+/// The measured objective (Protocols/README.md, "Measured loss increase") in one process: for
+/// each layer l and width b, the mean loss on the job's examples with layer l's weight alone
+/// quantized to b bits, minus the float model's mean loss. One forward pass per layer, width and
+/// batch of the job. It runs the tasks a cluster runs (`MeasuredCells`, one per cell here) and
+/// sums their per-batch sums in batch order, so it gives the cluster's bits for any cut.
 public struct MeasuredLossIncrease {
-    public var graph: Graph
-    public var dataset: Dataset
+    public var runner: TaskRunner
     public var bits: [Int]
-    /// Examples per forward pass (bounds memory).
-    public var batchSize = 256
-    /// Mean loss of logits against labels.
-    public var loss: (Tensor<Float>, [Int]) -> Double
 
-    public init(graph: Graph, dataset: Dataset, bits: [Int], loss: @escaping (Tensor<Float>, [Int]) -> Double) {
-        self.graph = graph
-        self.dataset = dataset
+    public init(runner: TaskRunner, bits: [Int]) {
+        self.runner = runner
         self.bits = bits
-        self.loss = loss
     }
 
     /// The float model's mean loss and, per layer (canonical order), the increase by width.
+    /// `progress` gets the number of tasks done after each.
     public func run(progress: (Int) -> Void = { _ in }) throws -> (baseLoss: Double, increases: [[Int: Double]]) {
-        var executor = try Executor<Float>(graph: graph)
-        let base = loss(try executor.logits(dataset.inputs, batchSize: batchSize), dataset.labels)
-        let layers = graph.quantizableLayers
-        var increases = [[Int: Double]](repeating: [:], count: layers.count)
-        for b in bits {
-            let widths = Array(repeating: LayerWidths(weightBits: b), count: layers.count)
-            let tasks = try ModelQuantizer(graph: graph, widths: widths).tasks()
-            for (l, layer) in layers.enumerated() {
-                let original = executor.parameters[layer.weight]
-                executor.parameters[layer.weight] = try tasks[l].run().weight.dequantized()
-                increases[l][b] = loss(try executor.logits(dataset.inputs, batchSize: batchSize), dataset.labels) - base
-                executor.parameters[layer.weight] = original
-                progress(l)
-            }
+        var cells = MeasuredCells(layers: runner.layers.count, bits: bits, batches: runner.job.batchCount)
+        for (done, task) in cells.tasks(batchesPerTask: .max).enumerated() {
+            try cells.add(task, try runner.measuredLossSums(task))
+            progress(done + 1)
         }
-        return (base, increases)
+        guard let result = cells.result(examples: runner.job.samples) else {
+            throw SensitivityError(.invalidResult, "the measured loss increase is missing a cell (internal error)")
+        }
+        return result
     }
 }

@@ -22,6 +22,7 @@ enum ClusterFlags {
         job.planFlags = PlanFlags.given(arguments)
         (job.threads, job.tasksPerWorker, job.verifyFraction) = (threads, tasksPerWorker, verifyFraction)
         job.activations = arguments.has("activations")
+        job.measured = arguments.has("measured")
         return job
     }
 }

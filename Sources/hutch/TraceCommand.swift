@@ -13,7 +13,6 @@ struct TraceCommand: Command {
     static let flags: [Arguments.Flag] = TraceFlags.flags + [
         .option("out", "PATH", "where to write sensitivity.json (required)"),
         SharedFlags.memory,
-        .toggle("measured", "also each layer's measured loss increase when it alone is quantized to each width of --bits (for `hutch plan --objective measured`); one process only"),
     ]
 
     static func run(_ arguments: Arguments) throws {

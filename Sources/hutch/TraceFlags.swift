@@ -27,6 +27,9 @@ enum TraceFlags {
         .option("bits", "LIST", "widths for quantization_error, comma separated (default 2,3,4,5,6,8; 'none' for none)"),
         .toggle("activations", "also each layer's input-activation sensitivity (HAWQ-V2: exact when the weight traces are, else Hutchinson "
                     + "on the activations with as many probes as the weight traces, at least 10; and their quantization errors per --bits width)"),
+        .toggle("measured", "also each layer's measured loss increase when it alone is quantized to each width of --bits (for `hutch plan --objective measured`): "
+                    + "per-batch loss sums of one forward pass per layer, width and batch; hutch run and hutch coordinator cut them into tasks "
+                    + "(layer × width × batches) on the workers, same bytes"),
     ]
 
     /// The resolved options (defaults filled in) of `hutch trace`, `run` and `coordinator`.

@@ -247,6 +247,7 @@ final class ComputeMemo: @unchecked Sendable {
         case quantizationError(Int)
         case quantize(Int)
         case activation(SensitivityTask)
+        case measured(MeasuredTask)
         init(_ work: ComputeRequest.Work) {
             switch work {
             case .sensitivity(let t): self = .sensitivity(t)
@@ -254,6 +255,7 @@ final class ComputeMemo: @unchecked Sendable {
             case .quantizationError(let l): self = .quantizationError(l)
             case .quantize(let l): self = .quantize(l)
             case .activation(let t): self = .activation(t)
+            case .measured(let t): self = .measured(t)
             }
         }
     }

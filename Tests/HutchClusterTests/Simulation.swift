@@ -101,7 +101,7 @@ struct Simulation {
 
     init(inputs: SimulationInputs, options: TraceOptions, workers: Int, config: CoordinatorConfig = CoordinatorConfig(epoch: 7),
          tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, errorBits: [Int]? = nil,
-         activations: ActivationRequest? = nil) {
+         activations: ActivationRequest? = nil, measuredBits: [Int]? = nil) {
         self.errorBits = errorBits
         self.inputs = inputs
         let spec = SensitivityWorkSpec(job: inputs.job, source: SimulationInputs.source, probesPerCall: inputs.probesPerCall)
@@ -111,7 +111,7 @@ struct Simulation {
             return CoordinatorCore(config: restarted, spec: spec, options: options, workers: workers, tasksPerWorker: tasksPerWorker,
                                    macsPerExample: macsPerExample, quantizeFollows: quantizeFollows,
                                    quantizationErrors: errorBits.map { QuantizationErrorWorkSpec(modelPath: SimulationInputs.modelPath, bits: $0) },
-                                   activations: activations)
+                                   activations: activations, measuredBits: measuredBits)
         }
         coordinator = makeCoordinator(config.epoch)
     }
@@ -204,7 +204,8 @@ struct Simulation {
                     do {
                         let result = try ClusterJob.sensitivityResult(e, core: coordinator, job: planStep.job, graph: graph,
                                                                       options: planStep.options, fallback: nil)
-                        let report = SensitivityReport(result, options: planStep.options, modelDigest: "sha256:sim", dataDigest: nil)
+                        var report = SensitivityReport(result, options: planStep.options, modelDigest: "sha256:sim", dataDigest: nil)
+                        if coordinator.measuredCells != nil { try ClusterJob.addMeasured(&report, core: coordinator, job: planStep.job) }
                         let (plan, widths) = try ClusterJob.solvePlan(report, sensitivityData: try report.encoded(), step: planStep.step,
                                                                       graph: graph, source: "sim")
                         planData = plan

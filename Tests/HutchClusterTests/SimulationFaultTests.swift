@@ -10,7 +10,8 @@ final class SimulationFaultTests: XCTestCase {
         var config = config ?? CoordinatorConfig(epoch: 3)
         if config.leaseMs == CoordinatorConfig(epoch: 3).leaseMs { config.leaseMs = 2000 }
         var sim = Simulation(inputs: f.inputs, options: f.options, workers: computeMs.count, config: config,
-                             quantizeFollows: f.quantize != nil, errorBits: f.errors?.bits, activations: f.activations?.request)
+                             quantizeFollows: f.quantize != nil, errorBits: f.errors?.bits, activations: f.activations?.request,
+                             measuredBits: f.measured?.bits)
         sim.graph = f.graph
         sim.installPhases(f)
         sim.memo = f.memo

@@ -52,7 +52,8 @@ enum SimulationProperty {
         // quarantined or lies, so two processes remain to agree)
         if plan.liar != nil { config.verifyFraction = 1 } else if workers == 4 && seed % 4 == 1 { config.verifyFraction = 0.5 }
         var sim = Simulation(inputs: fixture.inputs, options: fixture.options, workers: workers, config: config,
-                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits, activations: fixture.activations?.request)
+                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits, activations: fixture.activations?.request,
+                             measuredBits: fixture.measured?.bits)
         sim.graph = fixture.graph
         sim.installPhases(fixture)
         sim.memo = fixture.memo
@@ -66,7 +67,8 @@ enum SimulationProperty {
     /// An undisturbed run of the slowest draw: two workers at 40 ms a task, every task verified.
     static func undisturbedMs(_ fixture: SimulationFixtures.Fixture) throws -> UInt64 {
         var sim = Simulation(inputs: fixture.inputs, options: fixture.options, workers: 2, config: config(verifyFraction: 1),
-                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits, activations: fixture.activations?.request)
+                             quantizeFollows: fixture.quantize != nil, errorBits: fixture.errors?.bits, activations: fixture.activations?.request,
+                             measuredBits: fixture.measured?.bits)
         sim.graph = fixture.graph
         sim.installPhases(fixture)
         sim.memo = fixture.memo
@@ -150,6 +152,10 @@ enum SimulationProperty {
             guard let got = sim.coordinator.activationCells, got.isComplete else { return "activation traces missing" }
             if activationBits(got) != activationBits(reference) { return "activation traces differ from the one-process cells" }
         }
+        if let reference = f.measured {
+            guard let got = sim.coordinator.measuredCells?.result(examples: f.reference.job.samples) else { return "measured losses missing" }
+            if measuredBits(got) != measuredBits(reference.result) { return "measured losses differ from the one-process measurement" }
+        }
         return nil
     }
 }
@@ -159,6 +165,11 @@ func activationBits(_ cells: ActivationCells) -> [UInt64] {
     (0..<cells.batches).flatMap { b in
         (0..<max(cells.probes, 1)).flatMap { p in (0..<cells.values).map { cells.value(batch: b, probe: p, value: $0).bitPattern } }
     } + [UInt64(cells.probes)]
+}
+
+/// A measured objective bit for bit: the base loss, then each layer's increases by ascending width.
+func measuredBits(_ r: (baseLoss: Double, increases: [[Int: Double]])) -> [UInt64] {
+    [r.baseLoss.bitPattern] + r.increases.flatMap { byWidth in byWidth.keys.sorted().flatMap { [UInt64($0), byWidth[$0]!.bitPattern] } }
 }
 
 /// Quantized layers bit for bit: each one's index, node and packed weight file (name, shape,

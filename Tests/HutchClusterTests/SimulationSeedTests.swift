@@ -155,6 +155,8 @@ struct SimulationFixtures: Sendable {
         var errors: (bits: [Int], values: [[Int: Double]])?
         /// Activation-trace tasks (`--activations`) and the one-process cells.
         var activations: (request: ActivationRequest, cells: ActivationCells)?
+        /// Measured-loss tasks (`--measured`): widths and the one-process measurement.
+        var measured: (bits: [Int], result: (baseLoss: Double, increases: [[Int: Double]]))?
         /// How long an undisturbed run of the slowest draw takes (SimulationProperty.undisturbedMs).
         var undisturbedMs: UInt64 = 0
     }
@@ -220,8 +222,9 @@ struct SimulationFixtures: Sendable {
         tanh.name = "tanh_mlp adaptive Hutchinson + activations"
         tanh.activations = try activationReference(tanh)
         var errors = try fixture("tanh_mlp", hutchinson: true)
-        errors.name = "tanh_mlp + quantization-error and activation tasks"
+        errors.name = "tanh_mlp + quantization-error, activation and measured-loss tasks"
         errors.activations = try activationReference(errors)
+        errors.measured = ([2, 4, 8], try MeasuredLossIncrease(runner: errors.runner, bits: [2, 4, 8]).run())
         errors.errors = ([2, 4, 8], try QuantizationErrors.compute(errors.graph, bits: [2, 4, 8]))
         mlp.undisturbedMs = try SimulationProperty.undisturbedMs(mlp)
         tanh.undisturbedMs = try SimulationProperty.undisturbedMs(tanh)

@@ -32,20 +32,11 @@ extension CoordinatorCore {
     mutating func acceptActivation(_ peer: [UInt8], _ r: WireTaskResult, _ task: SensitivityTask, _ now: UInt64,
                                    _ out: inout [CoordinatorAction]) {
         guard var cells = activationCells else { return }
-        do {
-            guard r.kind == .sensitivity else { throw BodyError("result of task \(r.taskID) has kind \(r.kind), not sensitivity") }
-            let (echo, counts) = try ActivationBodies.decodeResult(r.body)
-            guard echo == task else { throw BodyError("result of task \(r.taskID) is for activation \(echo), the task is \(task)") }
-            guard counts == task.batches.map({ spec.job.examples(ofBatch: $0).count }) else {
-                throw BodyError("result of task \(r.taskID) gives example counts \(counts), not the job's")
-            }
+        let checked = Result {
+            try checkCellResult(r, task, batches: task.batches, decode: ActivationBodies.decodeResult)
             try cells.add(task, r.values)
-        } catch {
-            strike(peer, r.taskID, "\(error)", now, &out)
-            return
         }
-        guard confirmed(peer, r, now, &out) else { return }
-        complete(r.taskID, peer)
+        guard settleCellResult(peer, r, checked, now, &out) else { return }
         activationCells = cells
         activationOpen -= 1
         completeSensitivity(&out)

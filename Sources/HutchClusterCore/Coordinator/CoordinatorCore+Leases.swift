@@ -60,6 +60,7 @@ extension CoordinatorCore {
             case .eigenvalue(let layer):
                 (kind, body) = (.sensitivity, EigenvalueBodies.taskBody(layer: layer, iterations: eigenIterations ?? 20, spec: specBytes))
             case .activation(let t): (kind, body) = (.sensitivity, ActivationBodies.taskBody(t, spec: specBytes))
+            case .measured(let t): (kind, body) = (.sensitivity, MeasuredBodies.taskBody(t, spec: specBytes))
             }
             let lease = Lease(id: nextLeaseID, peer: target, deadline: now + UInt64(config.leaseMs),
                               assignment: TaskAssignment(taskID: id, leaseID: nextLeaseID, leaseMs: config.leaseMs, kind: kind,

@@ -42,13 +42,15 @@ extension CoordinatorCore {
         roundOpen = round.count
         // round 1 is queued behind the per-layer tasks start() created (quantization errors, eigenvalues)
         let perLayer = schedule.round == 1 ? errorsOpen + eigenOpen : 0
+        let measured = schedule.round == 1 ? measuredOpen : 0
         out.append(.log("sensitivity round \(schedule.round): \(round.count) trace task(s)"
-                        + (perLayer > 0 ? " and \(perLayer) per-layer task(s) (quantization errors, eigenvalues) queued" : " queued")))
+                        + (perLayer > 0 ? " and \(perLayer) per-layer task(s) (quantization errors, eigenvalues)" : "")
+                        + (measured > 0 ? " and \(measured) measured-loss task(s)" : "") + " queued"))
     }
 
     /// Ends the sensitivity phase once the traces and the quantization errors are all in.
     mutating func completeSensitivity(_ out: inout [CoordinatorAction]) {
-        guard tracesDone, errorsOpen == 0, eigenOpen == 0, activationsDone, phase == "sensitivity" else { return }
+        guard tracesDone, errorsOpen == 0, eigenOpen == 0, activationsDone, measuredDone, phase == "sensitivity" else { return }
         let estimates = schedule.estimates(aggregator)
         let missing = estimates.firstIndex { $0 == nil }
         if quantizeFollows, missing == nil {

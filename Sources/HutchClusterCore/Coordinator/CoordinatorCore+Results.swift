@@ -57,6 +57,9 @@ extension CoordinatorCore {
         case .activation(let t):
             acceptActivation(peer, r, t, now, &out)
             return
+        case .measured(let t):
+            acceptMeasured(peer, r, t, now, &out)
+            return
         case .sensitivity(let t): task = t
         }
         let result: SensitivityTaskResult

@@ -93,8 +93,10 @@ public struct CoordinatorCore: Sendable {
         case eigenvalue(layer: Int)
         case quantize(layer: Int)
         case activation(SensitivityTask)
+        case measured(MeasuredTask)
         var description: String {
             switch self {
+            case .measured(let t): "\(t)"
             case .activation(let t): "activation \(t)"
             case .eigenvalue(let l): "eigenvalue(layer \(l))"
             case .sensitivity(let t): "\(t)"
@@ -175,6 +177,11 @@ public struct CoordinatorCore: Sendable {
     let activationRequest: ActivationRequest?
     public internal(set) var activationCells: ActivationCells?
     var activationOpen = 0
+    /// Measured-loss tasks (CoordinatorCore+Measured.swift) at these widths, when `--measured`
+    /// asked for them; queued at the start.
+    let measuredBits: [Int]?
+    public internal(set) var measuredCells: MeasuredCells?
+    var measuredOpen = 0
     /// ||Q_b(W) − W||² per layer and width, once every quantization-error task is done (nil
     /// when none were requested).
     public var quantizationErrors: [[Int: Double]]? {
@@ -190,8 +197,9 @@ public struct CoordinatorCore: Sendable {
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
                 workers: Int, tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
                 quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil,
-                activations: ActivationRequest? = nil) {
+                activations: ActivationRequest? = nil, measuredBits: [Int]? = nil) {
         self.config = config
+        self.measuredBits = measuredBits
         activationRequest = activations
         self.eigenIterations = eigenIterations
         eigenvalues = Array(repeating: nil, count: spec.job.layerCount)
@@ -253,6 +261,7 @@ public struct CoordinatorCore: Sendable {
             enqueue((0..<spec.job.layerCount).map { .eigenvalue(layer: $0) })
             eigenOpen = spec.job.layerCount
         }
+        queueMeasured()
         openRound(&out)
     }
 

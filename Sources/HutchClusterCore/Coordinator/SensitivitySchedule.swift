@@ -75,9 +75,7 @@ public struct SensitivitySchedule: Sendable {
     }
 
     func batchesPerTask(unsplitTasks: Int) -> Int {
-        guard unsplitTasks < targetTasks else { return job.batchCount }
-        let pieces = (targetTasks + unsplitTasks - 1) / unsplitTasks
-        return max(1, (job.batchCount + pieces - 1) / pieces)
+        TaskSizing.batchesPerTask(batchCount: job.batchCount, unsplitTasks: unsplitTasks, targetTasks: targetTasks)
     }
 
     /// Per-layer estimates once the schedule is complete.

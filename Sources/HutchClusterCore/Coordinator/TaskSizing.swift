@@ -47,6 +47,14 @@ public enum TaskSizing {
         return known.reduce(0) { let (sum, overflow) = $0.addingReportingOverflow($1); return overflow ? .max : sum }
     }
 
+    /// Batches per task when `unsplitTasks` tasks of all `batchCount` batches each must be cut
+    /// into at least `targetTasks`: each split into equal runs of batches, as few as reach it.
+    public static func batchesPerTask(batchCount: Int, unsplitTasks: Int, targetTasks: Int) -> Int {
+        guard unsplitTasks < targetTasks else { return batchCount }
+        let pieces = (targetTasks + unsplitTasks - 1) / max(1, unsplitTasks)
+        return max(1, (batchCount + pieces - 1) / pieces)
+    }
+
     /// a × b, saturating at Int.max (counts from user flags must not trap).
     public static func product(_ a: Int, _ b: Int) -> Int {
         let (p, overflow) = a.multipliedReportingOverflow(by: b)

@@ -46,12 +46,15 @@ public enum SensitivityBodies {
     private static func appendRanges(_ t: SensitivityTask, to out: inout [UInt8]) {
         for v in [t.batches.lowerBound, t.batches.upperBound, t.probes.lowerBound, t.probes.upperBound,
                   t.groups.lowerBound, t.groups.upperBound] {
-            let u = UInt64(clamping: v)
-            for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: u >> (8 * i))) }
+            appendU64(UInt64(clamping: v), to: &out)
         }
     }
 
-    private static func appendU32(_ v: UInt32, to out: inout [UInt8]) {
+    static func appendU64(_ v: UInt64, to out: inout [UInt8]) {
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
+    }
+
+    static func appendU32(_ v: UInt32, to out: inout [UInt8]) {
         for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
     }
 

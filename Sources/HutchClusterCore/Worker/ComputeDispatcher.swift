@@ -27,7 +27,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
         let task: SensitivityTask?
         switch request.work {
         case .sensitivity(let t): task = t
-        case .eigenvalue, .activation: task = nil
+        case .eigenvalue, .activation, .measured: task = nil
         case .quantize(let layer): return quantize(layer, request.spec, request.blobs)
         case .quantizationError(let layer): return quantizationErrors(layer, request.spec, request.blobs)
         }
@@ -51,6 +51,9 @@ public final class ComputeDispatcher: @unchecked Sendable {
                 let values = try runner.activationValues(t)
                 return .activation(SensitivityTaskResult(task: t, exampleCounts: t.batches.map { runner.job.examples(ofBatch: $0).count },
                                                          values: values))
+            }
+            if case .measured(let t) = request.work {
+                return .measured(t, exampleCounts: t.batches.map { runner.job.examples(ofBatch: $0).count }, try runner.measuredLossSums(t))
             }
             guard let task else { return .failure(.poison, "no task") }
             return .success(try runner.run(task))

@@ -20,6 +20,8 @@ public enum ComputeOutcome: Sendable {
     case eigenvalue(layer: Int, Double)
     /// An activation-trace task's result (`ActivationCells` layout).
     case activation(SensitivityTaskResult)
+    /// A measured-loss task's result: its batches' example counts and loss sums.
+    case measured(MeasuredTask, exampleCounts: [Int], [Double])
     case failure(FailureClass, String)
 }
 
@@ -31,6 +33,7 @@ public struct ComputeRequest: Sendable {
         case eigenvalue(layer: Int, iterations: Int)
         case quantize(layer: Int)
         case activation(SensitivityTask)
+        case measured(MeasuredTask)
     }
     public var taskID: UInt64
     public var leaseID: UInt64
@@ -156,6 +159,8 @@ public struct WorkerCore: Sendable {
             case .success(let r) where !r.values.allSatisfy(\.isFinite), .activation(let r) where !r.values.allSatisfy(\.isFinite):
                 // RESULT carries finite values only (wire.md 4.6)
                 outcome = .failure(.poison, "\(r.task) produced a non-finite value; the model's loss or curvature overflows on this data")
+            case .measured(let t, _, let values) where !values.allSatisfy(\.isFinite):
+                outcome = .failure(.poison, "\(t) produced a non-finite loss on this data")
             default: break
             }
             switch outcome {
@@ -167,6 +172,9 @@ public struct WorkerCore: Sendable {
                 send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
                                             body: ActivationBodies.resultBody(r.task, exampleCounts: r.exampleCounts),
                                             values: r.values)), now, &out)
+            case .measured(let t, let counts, let values):
+                send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
+                                            body: MeasuredBodies.resultBody(t, exampleCounts: counts), values: values)), now, &out)
             case .eigenvalue(let layer, let value):
                 if value.isFinite {
                     send(.result(WireTaskResult(taskID: taskID, leaseID: leaseID, kind: .sensitivity,
@@ -238,6 +246,9 @@ public struct WorkerCore: Sendable {
                 case .sensitivity where t.body.first == ActivationBodies.format:
                     let (task, spec) = try ActivationBodies.decodeTask(t.body)
                     request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .activation(task), spec: spec)
+                case .sensitivity where t.body.first == MeasuredBodies.format:
+                    let (task, spec) = try MeasuredBodies.decodeTask(t.body)
+                    request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .measured(task), spec: spec)
                 case .sensitivity where t.body.first == EigenvalueBodies.format:
                     let (layer, iterations, spec) = try EigenvalueBodies.decodeTask(t.body)
                     request = ComputeRequest(taskID: t.taskID, leaseID: t.leaseID, work: .eigenvalue(layer: layer, iterations: iterations), spec: spec)
