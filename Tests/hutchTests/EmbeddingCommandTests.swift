@@ -61,4 +61,21 @@ final class EmbeddingCommandTests: XCTestCase {
         XCTAssertEqual(packed.first?.weight.axis, 0)
         XCTAssertEqual(packed.first?.weight.scales.count, 20, "one scale per row")
     }
+
+    /// HAWQ-V2 activations: the token ids have none, and a joint plan still chooses the other
+    /// layers' activation widths (the table gets one, its BOPs are 0).
+    func testJointPlanLeavesTheTokenIDsOut() throws {
+        let traced = try HutchProcess.run(["trace", "--model", model, "--data", data, "--activations", "--out", path("s.json")])
+        XCTAssertEqual(traced.status, 0, traced.stderr)
+        let sensitivity = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("s.json")))) as? [String: Any])
+        let layers = try XCTUnwrap(sensitivity["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.map { $0["activation"] != nil }, [false, true, true])
+        let planned = try HutchProcess.run(["plan", "--sensitivity", path("s.json"), "--avg-bits", "4", "--act-bits", "4,8", "--out", path("plan.json")])
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        let plan = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("plan.json")))) as? [String: Any])
+        let first = try XCTUnwrap((plan["layers"] as? [[String: Any]])?.first)
+        XCTAssertEqual(first["activation_bits"] as? Int, 8)
+        XCTAssertEqual(first["activation_omega"] as? Double, 0)
+        XCTAssertEqual(first["bops"] as? Double, 0)
+    }
 }
