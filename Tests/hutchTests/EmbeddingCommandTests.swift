@@ -60,6 +60,10 @@ final class EmbeddingCommandTests: XCTestCase {
         XCTAssertEqual(packed.first?.name, "words.weight")
         XCTAssertEqual(packed.first?.weight.axis, 0)
         XCTAssertEqual(packed.first?.weight.scales.count, 20, "one scale per row")
+        let integer = try HutchProcess.run(["quantize", "--model", model, "--plan", path("plan.json"), "--data", data,
+                                            "--out", path("q2.onnx"), "--integer-check", path("integer.json")])
+        XCTAssertEqual(integer.status, 4, integer.stderr)
+        XCTAssertTrue(integer.stderr.hasSuffix("hutch: error: integer check: node '/words/Gather' (Gather) is an embedding lookup (token ids, no quantized input), which the integer check does not run; leave out --integer-check\n"), integer.stderr)
     }
 
     /// HAWQ-V2 activations: the token ids have none, and a joint plan still chooses the other
