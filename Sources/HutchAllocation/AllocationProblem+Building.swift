@@ -19,7 +19,7 @@ extension AllocationProblem {
         let activationGlobal = try Self.checkedBits(request.activationCandidates ?? [request.activationBits], what: "--act-bits")
         let joint = activationGlobal.count > 1
         if joint { try Self.checkActivationSensitivities(report, source: source) }
-        var activationWidths = [[Int]](repeating: activationGlobal, count: count)
+        var activationWidths = report.layers.map { $0.isEmbedding ? [activationGlobal.last!] : activationGlobal }
         var pinnedBits = [Int?](repeating: nil, count: count)
         var pinnedActivation = [Int?](repeating: nil, count: count)
         for pin in request.pins {
@@ -60,7 +60,7 @@ extension AllocationProblem {
         try Self.intersect(&activationWidths, over: activationGroups, report: report,
                            what: "layers reading one activation", change: "--pin")
         // Ω_act is one term per activation tensor: the first layer reading it carries it.
-        let carriesActivation = Set(activationGroups.map { $0[0] })
+        let carriesActivation = Set(activationGroups.map { $0[0] }.filter { !report.layers[$0].isEmbedding })
 
         // Ω and costs of every candidate.
         let hasErrors = report.layers.contains { !($0.quantizationError ?? [:]).isEmpty }

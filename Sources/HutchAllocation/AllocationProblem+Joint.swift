@@ -5,9 +5,10 @@ extension AllocationProblem {
     /// The most choices one group may have; a group beyond it is refused rather than enumerated.
     static let maximumChoicesPerGroup = 4096
 
-    /// Every layer must carry `activation` (trace and quantization errors) for a joint allocation.
+    /// Every layer must carry `activation` (trace and quantization errors) for a joint allocation,
+    /// except embeddings, whose input is token ids.
     static func checkActivationSensitivities(_ report: SensitivityReport, source: String) throws {
-        if let layer = report.layers.first(where: { $0.activation == nil }) {
+        if let layer = report.layers.first(where: { $0.activation == nil && !$0.isEmbedding }) {
             throw AllocationError.missingQuantizationErrors("\(source): layers[\(layer.index)] ('\(layer.node)') has no activation sensitivity, which --act-bits with several widths needs; run hutch trace --activations")
         }
     }
@@ -95,4 +96,10 @@ extension AllocationProblem {
         }
         return (groups, choices)
     }
+}
+
+extension SensitivityReport.Layer {
+    /// An embedding table (Protocols/README.md, "Quantizable layer"): it reads token ids, so it
+    /// has no activation to quantize; a joint allocation gives it one activation width and no Ω_act.
+    var isEmbedding: Bool { op == "Gather" }
 }

@@ -116,7 +116,7 @@ extension Executor {
         let wanted = try parameterSet(layers, what: "per-example gradient norms")
         let quantizable = Set(quantizableWeights)
         for w in layers where !quantizable.contains(w) {
-            throw ExecutionError("per-example gradient norms: '\(name(w))' is not the weight of a Conv, Gemm or MatMul layer")
+            throw ExecutionError("per-example gradient norms: '\(name(w))' is not the weight of a Conv, Gemm, MatMul or embedding layer")
         }
         let logits = try outputValue(tape)
         let n = tape.batch, c = logits.shape[1]
@@ -209,6 +209,8 @@ extension Executor {
                     out[j * n + i] = acc
                 }
             }
+        case .embedding:
+            out = try embeddingPerExampleNorms(node, x, cot, examples: n)
         default:
             throw ExecutionError.node(node, "is not a quantizable layer")
         }

@@ -143,7 +143,7 @@ public struct QuantizationAwareTrainer {
         let full = try quantizer(current).quantize(calibration: data.inputs)
         let activeSet = Set(active)
         let layers = graph.quantizableLayers
-        let read = Set(active.compactMap { graph.nodes[layers[$0].nodeIndex].inputs[0] })
+        let read = Set(active.filter { layers[$0].readsActivation }.compactMap { graph.nodes[layers[$0].nodeIndex].inputs[0] })
         return QuantizedModel(graph: current, layers: full.layers.filter { activeSet.contains($0.index) },
                               inputs: full.inputs.filter { read.contains($0.value) }, outputs: [:])
     }

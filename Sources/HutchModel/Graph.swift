@@ -57,7 +57,8 @@ public enum Op: Sendable, Equatable {
     /// the batch size (a transformer's class token).
     case repeatBatch                          // c
     /// The rows of a table (a constant [V, D]) picked by token ids: ONNX Gather of a weight by data.
-    case embedding                            // table, ids
+    /// The ids come first and the table second, as every quantizable layer reads its data then its weight.
+    case embedding                            // ids, table
     case softmax(axis: Int)                   // x; an axis without the batch
     case logSoftmax(axis: Int)                // x; an axis without the batch
     case erf                                  // x

@@ -36,7 +36,7 @@ extension GraphBuilder {
             // an embedding lookup: rows of a weight picked by token ids
             guard node.int("axis", default: 0) == 0, table.shape.count >= 2 else { throw fail("Hutch looks up rows (axis 0) of a table of rank 2 or more") }
             let tableID = try materialize(node.inputs[0], table, node: name)
-            try emit(name, .embedding, [tableID, ids], output: output, shape: shape(of: ids) + table.shape.dropFirst().map { Optional($0) })
+            try emit(name, .embedding, [ids, tableID], output: output, shape: shape(of: ids) + table.shape.dropFirst().map { Optional($0) })
             return true
         }
         guard let first = operands.first, let bound = first, case .value(let x) = bound else {

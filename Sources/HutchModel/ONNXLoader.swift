@@ -55,7 +55,9 @@ public enum ONNXLoader {
         }
         try checkSupportedOps(graph, source: source)
         var builder = GraphBuilder(source: source, opset: opset, external: ExternalDataFiles(modelPath: modelPath ?? source, source: source))
-        return try builder.build(graph)
+        let lowered = try builder.build(graph)
+        try lowered.checkSharedWeights(source: source)
+        return lowered
     }
 
     /// One error listing every unsupported op type with all its node names.

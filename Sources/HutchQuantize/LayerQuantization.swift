@@ -68,15 +68,3 @@ extension QuantizedLayer {
         return result
     }
 }
-
-extension QuantizableLayer {
-    /// The output-channel axis of this layer's weight in ONNX layout: 0 for Conv [C_out, ...] and
-    /// Gemm with transB = 1 ([N, K]); the last axis for Gemm with transB = 0 and MatMul ([K, N]).
-    public func outputChannelAxis(in graph: Graph) -> Int {
-        switch graph.nodes[nodeIndex].op {
-        case .gemm(let attributes): attributes.transB ? 0 : 1
-        case .matMul: max(0, shape.count - 1)
-        default: 0
-        }
-    }
-}

@@ -68,7 +68,7 @@ public struct ModelQuantizer: Sendable {
         let layers = graph.quantizableLayers
         var inputBits: [ValueID: Int] = [:]
         var inputOrder: [ValueID] = []
-        for (index, layer) in layers.enumerated() {
+        for (index, layer) in layers.enumerated() where layer.readsActivation {
             guard let id = graph.nodes[layer.nodeIndex].inputs[0] else { continue }
             if inputBits[id] == nil { inputOrder.append(id) }
             inputBits[id] = max(inputBits[id] ?? 0, widths[index].activationBits)

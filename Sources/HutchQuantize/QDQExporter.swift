@@ -43,9 +43,16 @@ public enum QDQExporter {
 
         // Weights: integer initializer + DequantizeLinear producing the original name.
         var weightNodes: [ONNXNodeProto] = []
-        var quantizedWeights = Set<String>()
+        var quantizedWeights = [String: QuantizedTensor]()
         for layer in model.layers {
             let name = layer.weightName
+            // one initializer read by tied layers (one tie group, one width) is written once
+            if let done = quantizedWeights[name] {
+                guard done == layer.weight else {
+                    throw ExportError(.model, "\(source): weight '\(name)' is shared by several layers quantized differently; tie them (hutch plan --tie) so they take one width")
+                }
+                continue
+            }
             guard let position = graph.initializers.firstIndex(where: { $0.name == name }) else {
                 throw ExportError(.model, "\(source): layer '\(layer.node)': weight '\(name)' is not an initializer of the file (computed at load time); export the model with constant folding on")
             }
@@ -60,17 +67,18 @@ public enum QDQExporter {
             weightNodes.append(.make("DequantizeLinear", name: name + "_hutch_DequantizeLinear",
                                      inputs: [name + "_hutch_quantized", name + "_hutch_scale", name + "_hutch_zero_point"],
                                      outputs: [name], axis: q.axis))
-            quantizedWeights.insert(name)
+            quantizedWeights[name] = q
         }
 
         // Which ONNX node is which quantized layer, checked against the IR's data input names.
         func isQuantizedLayer(_ node: ONNXNodeProto) -> Bool {
-            ["Conv", "Gemm", "MatMul"].contains(node.opType) && node.inputs.count >= 2 && quantizedWeights.contains(node.inputs[1])
+            weightInput(of: node).map { quantizedWeights[$0] != nil } ?? false
         }
         for layer in layers {
-            guard let node = graph.nodes.first(where: { isQuantizedLayer($0) && $0.inputs[1] == layer.weightName }) else {
-                throw ExportError(.model, "\(source): no Conv/Gemm/MatMul node reads weight '\(layer.weightName)' of layer '\(layer.nodeName)'")
+            guard let node = graph.nodes.first(where: { isQuantizedLayer($0) && weightInput(of: $0) == layer.weightName }) else {
+                throw ExportError(.model, "\(source): no Conv/Gemm/MatMul/Gather node reads weight '\(layer.weightName)' of layer '\(layer.nodeName)'")
             }
+            guard layer.readsActivation else { continue }   // token ids: no activation QDQ
             let expected = model.graph.nodes[layer.nodeIndex].inputs[0].map { model.graph.values[$0.index].name }
             guard node.inputs[0] == expected || model.weightsOnly else {
                 throw ExportError(.model, "\(source): layer '\(layer.nodeName)' reads '\(node.inputs[0])' in the file but '\(expected ?? "?")' after loading; activation QDQ cannot be placed, use --weights-only")
@@ -107,7 +115,7 @@ public enum QDQExporter {
         }
         var nodes = weightNodes
         for var node in graph.nodes {
-            if isQuantizedLayer(node), let renamed = rename[node.inputs[0]] {
+            if isQuantizedLayer(node), node.opType != "Gather", let renamed = rename[node.inputs[0]] {
                 if let pair = inserted.removeValue(forKey: node.inputs[0]) { nodes += pair }
                 node.inputs[0] = renamed
             }
@@ -130,6 +138,16 @@ public enum QDQExporter {
         if narrow { result.irVersion = max(result.irVersion, narrowTypesIRVersion) }
         result.producerName = "hutch"
         return result
+    }
+
+    /// The weight a layer node reads: input 1 of Conv, Gemm and MatMul, the table (input 0) of
+    /// an embedding's Gather.
+    static func weightInput(of node: ONNXNodeProto) -> String? {
+        switch node.opType {
+        case "Conv", "Gemm", "MatMul": node.inputs.count >= 2 ? node.inputs[1] : nil
+        case "Gather": node.inputs.first
+        default: nil
+        }
     }
 
     /// An activation's container: UINT4 up to 4 bits when asked and UINT16 above 8 need opset 21;

@@ -21,10 +21,10 @@ public struct ActivationSensitivity: Sendable, Equatable {
     public var quantizationErrors: [Int: Double]
 
     /// The activations measured: each quantizable layer's input, once (layers that read one
-    /// activation share its entry), in layer order.
+    /// activation share its entry), in layer order; an embedding's token ids are none.
     public static func values(of graph: Graph) -> [ValueID] {
         var values: [ValueID] = []
-        for layer in graph.quantizableLayers where !values.contains(layer.input) { values.append(layer.input) }
+        for layer in graph.quantizableLayers where layer.readsActivation && !values.contains(layer.input) { values.append(layer.input) }
         return values
     }
 

@@ -3,7 +3,8 @@ import HutchModel
 extension Graph {
     /// tie_group per quantizable layer (Protocols/README.md): for every Add node whose two inputs
     /// are produced directly (through at most BatchNormalization / Identity) by two quantizable
-    /// Conv nodes, one of them a 1x1 convolution, both get the Add node's name.
+    /// Conv nodes, one of them a 1x1 convolution, both get the Add node's name; layers holding one
+    /// weight (`tiedWeights`) get their first layer's node name.
     public var tieGroups: [String?] {
         let layers = quantizableLayers
         var layerOfNode: [Int: Int] = [:]
@@ -35,6 +36,7 @@ extension Graph {
             groups[la] = node.name
             groups[lb] = node.name
         }
+        for members in tiedWeights() { for l in members { groups[l] = layers[members[0]].nodeName } }
         return groups
     }
 }

@@ -22,8 +22,10 @@ struct InspectCommand: Command {
             var shape: [Int]
             var parameters: Int
             var macsPerExample: Int?
+            /// "embedding" for a table looked up by token ids (0 MACs); nil (left out) otherwise.
+            var kind: String?
             enum CodingKeys: String, CodingKey {
-                case node, op, weight, shape, parameters
+                case node, op, weight, shape, parameters, kind
                 case macsPerExample = "macs_per_example"
             }
             /// Unknown MACs are written as null rather than left out.
@@ -35,6 +37,7 @@ struct InspectCommand: Command {
                 try container.encode(shape, forKey: .shape)
                 try container.encode(parameters, forKey: .parameters)
                 try container.encode(macsPerExample, forKey: .macsPerExample)
+                try container.encodeIfPresent(kind, forKey: .kind)
             }
         }
         var model: String
@@ -77,7 +80,8 @@ struct InspectCommand: Command {
         let graph = try ONNXLoader.load(model: proto, source: path)
         let layers = graph.quantizableLayers.map {
             Report.Layer(node: $0.nodeName, op: $0.opType, weight: $0.weightName, shape: $0.shape,
-                         parameters: $0.parameterCount, macsPerExample: $0.macsPerExample)
+                         parameters: $0.parameterCount, macsPerExample: $0.macsPerExample,
+                         kind: $0.readsActivation ? nil : "embedding")
         }
         func tensor(_ id: ValueID) -> Report.Tensor {
             Report.Tensor(name: graph.values[id.index].name, shape: graph.values[id.index].shape ?? [])
@@ -112,7 +116,7 @@ struct InspectCommand: Command {
         ]
         let header = ["#", "node", "op", "weight", "shape", "params", "MACs/example"]
         let rows = report.layers.enumerated().map { index, layer in
-            [String(index), layer.node, layer.op, layer.weight, shape(layer.shape.map { $0 }), String(layer.parameters),
+            [String(index), layer.node, layer.kind.map { "\(layer.op) (\($0))" } ?? layer.op, layer.weight, shape(layer.shape.map { $0 }), String(layer.parameters),
              layer.macsPerExample.map(String.init) ?? "?"]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

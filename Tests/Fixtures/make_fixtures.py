@@ -393,6 +393,20 @@ class TinyRegressor(nn.Module):
         return self.fc3(torch.tanh(self.fc2(torch.tanh(self.fc1(x.flatten(1))))))
 
 
+class TinyEmbed(nn.Module):
+    """An embedding classifier that is piecewise linear: token vectors (Gather of the table by the
+    ids), their mean over the tokens, Linear, ReLU, Linear. Exact and ggn traces apply, and the
+    table is a quantizable layer with a per-row scale."""
+
+    def __init__(self, vocabulary=20, dim=8, classes=3):
+        super().__init__()
+        self.words = nn.Embedding(vocabulary, dim)
+        self.fc1, self.fc2 = nn.Linear(dim, 8), nn.Linear(8, classes)
+
+    def forward(self, ids):
+        return self.fc2(torch.relu(self.fc1(self.words(ids).mean(dim=1))))
+
+
 class TinyGPT2(nn.Module):
     """A GPT-2-style decoder: token and position embeddings, one pre-LayerNorm block with causal
     self-attention (the future masked by a lower-triangular constant through Where), a tanh-GELU
@@ -605,10 +619,15 @@ def map_to_initializers(ref, proto, folded=()):
 
 def quantizable_layers(proto):
     """(node name, op, weight initializer, bias initializer or None) for Conv/Gemm/MatMul with an
-    initializer weight; the 'bias' of a MatMul is the initializer of the Add that consumes it."""
+    initializer weight; the 'bias' of a MatMul is the initializer of the Add that consumes it.
+    Embedding tables too: a Gather of a rank-2 float initializer by data (not by constants)."""
     inits = {i.name for i in proto.graph.initializer}
+    ranks = {i.name: len(i.dims) for i in proto.graph.initializer if i.data_type == onnx.TensorProto.FLOAT}
+    constants = inits | {o for n in proto.graph.node if n.op_type == "Constant" for o in n.output}
     layers = []
     for node in proto.graph.node:
+        if node.op_type == "Gather" and ranks.get(node.input[0]) == 2 and node.input[1] not in constants:
+            layers.append((node.name, node.op_type, node.input[0], None))
         if node.op_type in ("Conv", "Gemm", "MatMul") and len(node.input) > 1 and node.input[1] in inits:
             bias = node.input[2] if len(node.input) > 2 and node.input[2] in inits else None
             if node.op_type == "MatMul":
@@ -858,6 +877,8 @@ SPECS = [
     dict(name="tiny_gpt2_dynamo", make=TinyGPT2, input=(6,), vocabulary=20, batch=6, classes=20, loss="token-ce",
          next_token=True, ignored=((2, 3), (2, 4), (5, 0)), folded_parameters=("positions",),
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=921),
+    dict(name="tiny_embed", make=TinyEmbed, input=(6,), vocabulary=20, batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=923),
     dict(name="tiny_convnext", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,
          exporter="torchscript", opset=14, fold=False, piecewise_linear=False, x_scale=1.0, seed=903),
     dict(name="tiny_convnext_dynamo", make=TinyConvNeXt, input=(2, 8, 8), batch=8, classes=3,

@@ -11,7 +11,7 @@ final class PyTorchFixtureTests: XCTestCase {
     private static let models = ["resnet_small", "mlp", "depthwise", "tanh_mlp", "bn_kept", "se_silu", "hard_swish",
                                           "tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_convnext", "tiny_convnext_dynamo",
                                           "tiny_bert_mask", "tiny_bert_mask_dynamo", "tiny_shuffle", "tiny_shuffle_ts",
-                                          "tiny_tagger", "tiny_regressor", "tiny_gpt2", "tiny_gpt2_dynamo"]
+                                          "tiny_tagger", "tiny_regressor", "tiny_gpt2", "tiny_gpt2_dynamo", "tiny_embed"]
 
     private struct Fixture {
         var graph: Graph

@@ -177,7 +177,7 @@ final class FixtureModelExportTests: XCTestCase {
             var n = 16
             if case .value(let fixed)? = proto.graph?.inputs.first(where: { $0.name == inputName })?.shape?.first { n = Int(fixed) }
             // token-id models take ids below their embedding table's row count
-            let vocabulary = graph.nodes.first { $0.op == .embedding }.flatMap { $0.inputs[0] }.flatMap { graph.initializers[$0]?.shape.first }
+            let vocabulary = graph.nodes.first { $0.op == .embedding }.flatMap { $0.inputs[1] }.flatMap { graph.initializers[$0]?.shape.first }
             let x = Tensor<Float>(shape: [n] + example, data: (0..<(n * example.reduce(1, *))).map { _ in
                 vocabulary.map { Float(rng.next() % UInt64($0)) } ?? Float(rng.normal())
             })

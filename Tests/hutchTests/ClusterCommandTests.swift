@@ -154,6 +154,12 @@ final class ClusterCommandTests: ProcessTestCase {
         try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_gpt2.onnx", data: "Tests/Fixtures/tiny_gpt2_ref.npz", name: "gpt2")
     }
 
+    /// An embedding classifier (tiny_embed: its token table is a quantizable layer, piecewise
+    /// linear, so exact traces with per-example norms of the table on the workers).
+    func testRunOnAnEmbeddingClassifierMatchesTracePlanAndQuantize() throws {
+        try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_embed.onnx", data: "Tests/Fixtures/tiny_embed_ref.npz", name: "embed")
+    }
+
     /// --loss travels to the workers and into job.json; the outputs are those of hutch trace --loss.
     func testRunWithALossFlagMatchesTraceWithIt() throws {
         try checkRunMatchesTracePlanAndQuantize(model: "Tests/Fixtures/tiny_gpt2.onnx", data: "Tests/Fixtures/tiny_gpt2_ref.npz", name: "gpt2-loss",

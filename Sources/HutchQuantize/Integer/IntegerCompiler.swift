@@ -44,6 +44,9 @@ struct IntegerCompiler {
         let fail = { (why: String) in ExportError(.model, "integer check: node '\(node.name)' (\(node.op.onnxType)) \(why)") }
         guard let x = node.inputs.first ?? nil, let out = node.outputs.first else { throw fail("has no data input") }
         if let k = layerOfNode[index] {
+            guard node.op != .embedding else {
+                throw fail("is an embedding lookup (token ids, no quantized input), which the integer check does not run; leave out --integer-check")
+            }
             guard let quantization = model.input(ofLayer: k) else { throw fail("has no quantized input") }
             try quantize(x, quantization, after: node.name)
             var bias: Tensor<Float>?
