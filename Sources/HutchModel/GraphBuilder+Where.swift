@@ -4,6 +4,10 @@
 extension GraphBuilder {
     mutating func lowerConstantWhere(_ node: ONNXNodeProto, name: String, operands: [Binding?], output: String,
                                      fail: (String) -> ModelError) throws {
+        if operands.count == 3, case .value? = operands[0] {
+            try lowerSelect(node, name: name, operands: operands, output: output)
+            return
+        }
         guard operands.count == 3, case .constant(let condition)? = operands[0] else {
             throw fail("the condition must be a constant (a causal mask); Hutch does not select by data")
         }
