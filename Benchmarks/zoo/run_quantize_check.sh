@@ -18,21 +18,28 @@ trap 'rm -rf "$WORK"' EXIT
         model="$OUT/$key.onnx" data="$OUT/${name}_data.npz"
         start=$(date +%s.%N)
         "$HUTCH" trace --model "$model" --data "$data" --samples 2 --batch-size 2 --method hutchinson --probes 2 \
-            --out "$WORK/$key-sensitivity.json" >/dev/null
-        "$HUTCH" plan --sensitivity "$WORK/$key-sensitivity.json" --avg-bits 4 --out "$WORK/$key-plan.json" | tail -1
+            --out "$WORK/$key-sensitivity.json" >/dev/null 2>&1
+        "$HUTCH" plan --sensitivity "$WORK/$key-sensitivity.json" --avg-bits 4 --out "$WORK/$key-plan.json" 2>&1 | tail -1
         "$HUTCH" quantize --model "$model" --plan "$WORK/$key-plan.json" --data "$data" --out "$WORK/$key-q.onnx" \
             --logits "$WORK/$key-hutch.npy" 2>&1 | tail -2
         echo "$key: trace, plan and quantize $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s"
-        "$PY" - "$WORK/$key-q.onnx" "$data" "$WORK/$key-hutch.npy" "$key" <<'PYEOF'
+        "$PY" - "$WORK/$key-q.onnx" "$data" "$WORK/$key-hutch.npy" "$key" "$model" <<'PYEOF'
 import sys
 import numpy as np
 import onnxruntime as ort
-path, data, hutch, key = sys.argv[1:5]
+path, data, hutch, key, float_model = sys.argv[1:6]
 options = ort.SessionOptions()
 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 arrays = np.load(data)
-logits = session.run(None, {i.name: arrays[i.name] for i in session.get_inputs()})[0]
+def run(model):
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    return session.run(None, {i.name: arrays[i.name] for i in session.get_inputs()})[0]
+# the float model's mean cross-entropy, beside the float loss hutch quantize prints above
+z = run(float_model).astype(np.float64)
+z -= z.max(axis=-1, keepdims=True)
+loss = float(np.mean(np.log(np.exp(z).sum(axis=-1)) - z[np.arange(len(z)), arrays["y"]]))
+print(f"{key}: onnxruntime float model loss {loss:.5f}")
+logits = run(path)
 expected = np.load(hutch)
 print(f"{key}: onnxruntime {ort.__version__} runs the QDQ model: logits {list(logits.shape)}, max |onnxruntime - hutch| "
       f"{np.abs(logits - expected).max():.3g} (logit range {np.ptp(expected):.3g}), equal argmax {(logits.argmax(-1) == expected.argmax(-1)).mean() * 100:.0f} %")
