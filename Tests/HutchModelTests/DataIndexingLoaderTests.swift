@@ -34,4 +34,26 @@ final class DataIndexingLoaderTests: XCTestCase {
     func testMaxOfActivationsLowersToMax() throws {
         XCTAssertTrue(try ops("tiny_max").contains(.max))
     }
+
+    private func expectRefusal(_ nodes: [TestNode], _ initializers: [TestTensor], contains parts: [String],
+                               file: StaticString = #filePath, line: UInt = #line) {
+        let bytes = makeModel(nodes: nodes, initializers: initializers, inputShape: [nil, 4])
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: bytes, source: "m.onnx"), file: file, line: line) { error in
+            let text = "\(error)"
+            XCTAssertFalse(text.contains("\n"), "one line: \(text)", file: file, line: line)
+            for part in parts { XCTAssertTrue(text.contains(part), "'\(part)' missing in: \(text)", file: file, line: line) }
+        }
+    }
+
+    /// What Hutch cannot keep per example is refused with one line naming the node and op.
+    func testIndexingThatWouldMixExamplesIsRefused() {
+        let batchSize = [TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Gather", "n", ["s", "zero"], ["n"])]
+        let constants: [TestTensor] = [.int64s("zero", [], [0]), .int64s("two", [], [2])]
+        expectRefusal(batchSize + [TestNode("Range", "every_other", ["zero", "n", "two"], ["r"]), TestNode("Cast", "c", ["r"], ["y"], [.int("to", 1)])],
+                      constants, contains: ["'every_other' (Range)", "Range(0, N, 1)"])
+        expectRefusal([TestNode("GatherND", "rows", ["x", "pairs"], ["y"])], [.int64s("pairs", [2, 1], [0, 1])],
+                      contains: ["'rows' (GatherND)", "batch on axis 0"])
+        expectRefusal([TestNode("Cast", "ids", ["x"], ["i"], [.int("to", 7)]), TestNode("Gather", "columns", ["x", "i"], ["y"], [.int("axis", 1)])],
+                      [], contains: ["'columns' (Gather)", "only along axis 0"])
+    }
 }

@@ -3,7 +3,8 @@ import HutchTensor
 
 /// The output shape of an elementwise op over broadcasting inputs and, for each input, the flat
 /// index it reads at every output index (Where, Max and the discrete ops, all small tensors in
-/// the models Hutch meets: masks and indices).
+/// the models Hutch meets: masks and indices). Memory: one Int per output entry and input, for
+/// the duration of one call.
 struct BroadcastMaps {
     let shape: [Int]
     let maps: [[Int]]
