@@ -12,8 +12,11 @@ ONLY=${ONLY:-}
 RAW=Benchmarks/zoo/zoo-$(date +%Y-%m-%d)${ONLY:+-${ONLY// /-}}.json
 export ONLY
 "$PY" - "$OUT" "$HUTCH" "$RAW" <<'PYEOF'
-import json, os, platform, subprocess, sys, time
+import json, os, platform, subprocess, sys, tempfile, time
 out, hutch, raw = sys.argv[1:4]
+# not --out /dev/null: hutch writes outputs atomically (a temporary file renamed over the path),
+# which would replace the device with a regular file
+scratch = tempfile.mkdtemp()
 exports = json.load(open(os.path.join(out, "exports.json")))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 rows = []
@@ -38,7 +41,7 @@ for key, status in exports["status"].items():
     row["gmacs_per_example"] = round(sum(macs) / 1e9, 3) if None not in macs else None
     start = time.time()
     t = subprocess.run([hutch, "trace", "--model", model, "--data", os.path.join(out, name + "_data.npz"), "--samples", "2",
-                        "--batch-size", "2", "--method", "hutchinson", "--probes", "2", "--out", "/dev/null"],
+                        "--batch-size", "2", "--method", "hutchinson", "--probes", "2", "--out", os.path.join(scratch, "sensitivity.json")],
                        capture_output=True, text=True)
     row["trace_seconds"] = round(time.time() - start, 2)
     if t.returncode != 0:

@@ -35,6 +35,11 @@ extension Op {
         case .gelu(let tanhForm): SmoothPointwiseRule(function: tanhForm ? .geluTanh : .gelu)
         case .power(let exponent): SmoothPointwiseRule(function: .power(Double(exponent)))
         case .fakeQuantize(let s, let z, let lo, let hi): FakeQuantizeRule(scale: s, zeroPoint: z, minCode: lo, maxCode: hi)
+        case .batchRange: BatchRangeRule()
+        case .discrete(let op): DiscreteRule(op: op)
+        case .select: SelectRule()
+        case .max: MaxRule()
+        case .gatherND(let batchDims): GatherNDRule(batchDims: batchDims)
         }
     }
 }

@@ -1,9 +1,9 @@
 import HutchTensor
 
 /// NumPy broadcasting of static shapes (used by constant folding and shape inference).
-enum Broadcasting {
+public enum Broadcasting {
     /// The broadcast shape of concrete shapes, or nil when they do not broadcast.
-    static func shape(_ shapes: [[Int]]) -> [Int]? {
+    public static func shape(_ shapes: [[Int]]) -> [Int]? {
         let rank = shapes.map(\.count).max() ?? 0
         var result = [Int](repeating: 1, count: rank)
         for shape in shapes {
@@ -34,7 +34,7 @@ enum Broadcasting {
     }
 
     /// For each flat index of `output`, the flat index of the element of `input` it reads.
-    static func indexMap(from input: [Int], to output: [Int]) -> [Int] {
+    public static func indexMap(from input: [Int], to output: [Int]) -> [Int] {
         let padded = [Int](repeating: 1, count: output.count - input.count) + input
         var strides = [Int](repeating: 0, count: output.count)
         var step = 1

@@ -70,6 +70,19 @@ public enum Op: Sendable, Equatable {
     /// QuantizeLinear -> DequantizeLinear of one tensor (per-tensor parameters): Hutch's
     /// activation fake quantization, (clamp(round_half_even(x / scale) + zeroPoint) - zeroPoint) * scale.
     case fakeQuantize(scale: Float, zeroPoint: Int32, minCode: Int32, maxCode: Int32)  // x
+    /// 0, 1, ..., N - 1 for a batch of N: ONNX Range(0, N, 1), with which PyTorch indexes each
+    /// example's own entries (as_strided, advanced indexing of a mask).
+    case batchRange                           // (no inputs)
+    /// Booleans, comparisons and integer casts on data (0/1 and integers carried as floats):
+    /// piecewise constant, so no derivatives flow through them.
+    case discrete(DiscreteOp)                 // a, [b]
+    /// ONNX Where with a condition that is data: x where c is not 0, else y (broadcasting).
+    case select                               // c, x, y
+    /// The elementwise maximum of the inputs (broadcasting; ONNX Max).
+    case max                                  // x0, x1, ...
+    /// ONNX GatherND: slices of data picked by the index tuples in the last axis of indices;
+    /// the batch is axis 0 of both (`GraphBuilder+DataIndexing.swift`).
+    case gatherND(batchDims: Int)             // data, indices
 
     /// The reshape target entry for the batch size times `factor`.
     public static func batchDimension(times factor: Int) -> Int { -1 - factor }
@@ -110,6 +123,11 @@ public enum Op: Sendable, Equatable {
         case .power: "Pow"
         case .identity: "Identity"
         case .fakeQuantize: "FakeQuantize"
+        case .batchRange: "Range"
+        case .discrete(let op): op.onnxType
+        case .select: "Where"
+        case .max: "Max"
+        case .gatherND: "GatherND"
         }
     }
 

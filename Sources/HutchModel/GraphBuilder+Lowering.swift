@@ -3,6 +3,7 @@
 extension GraphBuilder {
     mutating func lower(_ node: ONNXNodeProto, name: String, operands: [Binding?]) throws {
         if try lowerTransformerOp(node, name: name, operands: operands) { return }
+        if try lowerDataIndexingOp(node, name: name, operands: operands) { return }
         let what = "\(source): node '\(name)' (\(node.opType))"
         func fail(_ message: String) -> ModelError { .invalidModel("\(what): \(message)") }
 
@@ -286,8 +287,15 @@ extension GraphBuilder {
             }
             outShape = [product(xShape[..<axis]), product(xShape[axis...])]
             guard outShape[0] == nil, outShape[1] != nil else { throw fail("Flatten with axis \(rawAxis) mixes the batch dimension into the features") }
-            op = .flatten(axis: axis)
-            inputs = [x]
+            // the batch dimension now also holds the dimensions between it and the axis
+            let batchAxis = xShape.firstIndex(of: nil) ?? 0
+            let layout = batchLayout(of: x)
+            guard let before = checkedProduct(xShape[..<batchAxis].compactMap { $0 }),
+                  let after = checkedProduct(xShape[(batchAxis + 1)..<max(axis, batchAxis + 1)].compactMap { $0 }) else { throw fail("is too large") }
+            guard let output = node.outputs.first, !output.isEmpty else { throw fail("has no output") }
+            try emit(name, .flatten(axis: axis), [x], output: output, shape: outShape,
+                     batchLayout: BatchLayout(outer: layout.outer * before, inner: layout.inner * after))
+            return
 
         case "Reshape", "Squeeze", "Unsqueeze":
             let x = try operand(0)

@@ -2,9 +2,10 @@ import HutchTensor
 
 /// Load-time evaluation of the ops exporters use to build attention masks from constants
 /// (Swin's shifted-window mask: ConstantOfShape, ScatterND of slices, comparisons, Not, Pad,
-/// Expand).
+/// Expand; BERT's padding mask: And).
 extension GraphBuilder {
-    static let maskFoldingOpTypes: Set<String> = ["ScatterND", "Not", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Pad", "Expand", "GatherElements"]
+    static let maskFoldingOpTypes: Set<String> = ["ScatterND", "Not", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor",
+                                                  "Pad", "Expand", "GatherElements"]
 
     /// The folded result of a mask op on constants; nil when `node` is none of them.
     func foldMaskOp(_ node: ONNXNodeProto, what: String, _ parts: [ConstantTensor?]) throws -> ConstantTensor? {
@@ -17,20 +18,15 @@ extension GraphBuilder {
         case "Not":
             let x = try part(0)
             return ConstantTensor(shape: x.shape, elements: .int64(x.floats.map { $0 == 0 ? 1 : 0 }))
-        case "Greater", "GreaterOrEqual", "Less", "LessOrEqual":
+        case "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor":
             let (a, b) = (try part(0), try part(1))
-            guard let shape = Broadcasting.shape([a.shape, b.shape]), let total = checkedProduct(shape), total <= SizeLimits.foldedElements else {
+            guard let shape = Broadcasting.shape([a.shape, b.shape]), let total = checkedProduct(shape), total <= SizeLimits.foldedElements,
+                  let op = DiscreteOp(onnxType: node.opType) else {
                 throw ModelError.invalidModel("\(what): shapes \(a.shape) and \(b.shape) do not broadcast within the load-time limit")
             }
             let (ma, mb) = (Broadcasting.indexMap(from: a.shape, to: shape), Broadcasting.indexMap(from: b.shape, to: shape))
             let (x, y) = (a.floats, b.floats)
-            let compare: (Float, Float) -> Bool = switch node.opType {
-            case "Greater": (>)
-            case "GreaterOrEqual": (>=)
-            case "Less": (<)
-            default: (<=)
-            }
-            return ConstantTensor(shape: shape, elements: .int64((0..<total).map { compare(x[ma[$0]], y[mb[$0]]) ? 1 : 0 }))
+            return ConstantTensor(shape: shape, elements: .int64((0..<total).map { Int64(op.apply(Double(x[ma[$0]]), Double(y[mb[$0]]))) }))
         case "Expand":
             let (data, target) = (try part(0), try part(1))
             guard let dims = target.ints, dims.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }),

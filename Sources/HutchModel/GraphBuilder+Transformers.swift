@@ -22,10 +22,15 @@ extension GraphBuilder {
             // data is carried as float (integer inputs as exact floats), so a cast to a float
             // type is the identity: an attention mask's `.to(dtype)`
             let target = ONNXTensorProto.DataType(rawValue: Int32(clamping: node.int("to", default: 0)))
+            if case .value(let x)? = operands.first ?? nil, try lowerDiscreteCast(x, to: target, name: name, output: output) { return true }
             guard target == .float || target == .double, case .value(let x)? = operands.first ?? nil else {
                 throw fail("casts data to \(target?.name ?? "type \(node.int("to", default: 0))"); Hutch casts data only to float")
             }
             try emit(name, .identity, [x], output: output, shape: shape(of: x))
+            return true
+        }
+        if node.opType == "Expand", case .value(let x)? = operands.first ?? nil {
+            try lowerDataExpand(x, target: operands.count > 1 ? operands[1] : nil, name: name, output: output, fail: fail)
             return true
         }
         if node.opType == "Expand" {
@@ -129,6 +134,10 @@ extension GraphBuilder {
             }
 
         case "Gather":
+            if case .value(let indices)? = operands.count > 1 ? operands[1] : nil {
+                try lowerGatherByData(x, indices: indices, axis: Int(clamping: node.int("axis", default: 0)), name: name, output: output, fail: fail)
+                return true
+            }
             let a = try axis(Int(clamping: node.int("axis", default: 0))), dim = try size(a)
             guard let index = constant(1), let raw = index.ints, !index.hasBatchSymbol, index.shape.count <= 1 else {
                 throw fail("indices must be a constant scalar or list (token lookups of integer inputs are not supported)")

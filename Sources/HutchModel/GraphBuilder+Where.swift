@@ -1,9 +1,16 @@
 /// Where with a constant condition and one data branch, as a causal mask selects attention
 /// scores: Where(c, x, f) = x * m + f * (1 - m) with m = 1 where x is chosen. Linear in x, so
-/// it lowers to a Mul and an Add by constants, whose rules the engine has.
+/// it lowers to a Mul and an Add by constants, whose rules the engine has. A data condition or two
+/// data branches take the general `select` (GraphBuilder+DataIndexing.swift).
 extension GraphBuilder {
     mutating func lowerConstantWhere(_ node: ONNXNodeProto, name: String, operands: [Binding?], output: String,
                                      fail: (String) -> ModelError) throws {
+        // a data condition, or two data branches: the general select
+        let isData = { (operand: Binding?) -> Bool in if case .value? = operand { true } else { false } }
+        if operands.count == 3, isData(operands[0]) || (isData(operands[1]) && isData(operands[2])) {
+            try lowerSelect(node, name: name, operands: operands, output: output)
+            return
+        }
         guard operands.count == 3, case .constant(let condition)? = operands[0] else {
             throw fail("the condition must be a constant (a causal mask); Hutch does not select by data")
         }

@@ -161,8 +161,15 @@ struct GraphBuilder {
     /// The IR value of a constant operand: the initializer (or folded constant) as a float tensor.
     mutating func materialize(_ name: String, _ constant: ConstantTensor, node: String) throws -> ValueID {
         if let id = materialized[name] { return id }
-        guard case .float(var data) = constant.elements else {
-            throw ModelError.invalidModel("\(source): node '\(node)' uses integer tensor '\(name)' as data; Hutch needs float tensors there")
+        var data: [Float]
+        switch constant.elements {
+        case .float(let values): data = values
+        case .int64(let values):
+            // integers beside data (index arithmetic, a boolean mask) are carried as exact floats
+            guard !constant.hasBatchSymbol, values.allSatisfy({ $0.magnitude <= 1 << 24 }) else {
+                throw ModelError.invalidModel("\(source): node '\(node)' uses integer tensor '\(name)' as data beyond 2^24 or with the batch size; Hutch carries integers as exact floats")
+            }
+            data = values.map(Float.init)
         }
         if !fileInitializers.contains(name) {
             // a mask folded from constants (a causal mask filled with -inf): the lowest float
@@ -196,6 +203,7 @@ struct GraphBuilder {
             throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) reads '\(tested)', an IsNaN of data; Hutch reads those only as Where(IsNaN(x), 0, x)")
         }
         let operands = try inputs(of: node, name: name)
+        if try lowerBatchRange(node, name: name, operands: operands) { return }
         let broadcastInput = try readsBatchBroadcast(node, name: name)
         let allConstant = operands.allSatisfy { operand in
             if case .value = operand { return false }
@@ -207,7 +215,7 @@ struct GraphBuilder {
             if case .constant(let value)? = operand { return value.hasBatchSymbol }
             return false
         }
-        if expandsToBatch, let output = node.outputs.first, usedOnlyElementwise(output) {
+        if expandsToBatch, case .constant? = operands.first ?? nil, let output = node.outputs.first, usedOnlyElementwise(output) {
             bindings[output] = .constant(try broadcastToBatch(node, name: name, operands: operands))
             batchBroadcasts.insert(output)
             return

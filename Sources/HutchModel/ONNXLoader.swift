@@ -11,7 +11,7 @@ public enum ONNXLoader {
         "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
         "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten",
         "Reshape", "Squeeze", "Unsqueeze", "Concat", "Identity", "Dropout",
-    ]).union(GraphBuilder.transformerOpTypes)
+    ]).union(GraphBuilder.transformerOpTypes).union(GraphBuilder.dataIndexingOpTypes)
     /// Op types that are only evaluated at load time, on constant inputs (shape computations).
     static let foldedOpTypes = Set([
         "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose", "Range", "Mod", "Trilu",

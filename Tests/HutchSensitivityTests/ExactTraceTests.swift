@@ -30,6 +30,8 @@ final class ExactTraceTests: XCTestCase {
     func testMLPMatchesTorchHessianTraces() throws { try check("mlp", batchSize: 5) }
     func testResNetSmallMatchesTorchHessianTraces() throws { try check("resnet_small", batchSize: 3) }
     func testDepthwiseMatchesTorchHessianTraces() throws { try check("depthwise", batchSize: 4) }
+    /// Max of two activations (piecewise linear, so its Hessian is its Gauss-Newton matrix).
+    func testMaxMatchesTorchHessianTraces() throws { try check("tiny_max", batchSize: 3) }
 
     func testEmbeddedExampleMatchesTorchOnItsThreeSmallLayers() throws {
         let c = try Fixtures.example()

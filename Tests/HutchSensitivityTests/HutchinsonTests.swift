@@ -67,6 +67,18 @@ final class HutchinsonTests: XCTestCase {
         }
     }
 
+    /// Hugging Face's BertForSequenceClassification with an attention_mask that pads (its mask
+    /// made with And, a Range over the batch, Gather of the flattened mask or GatherND, and added
+    /// through a Where whose condition is data; both exporters), the dynamo exporter's as_strided
+    /// after pooling (Gather of a flattened tensor by Range-made indices), and Max of two
+    /// activations: true Hessian traces; exact mode is refused but for the piecewise-linear Max.
+    func testDataIndexingOpsTrueTraces() throws {
+        for name in ["hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_strided_pool_dynamo", "tiny_max"] {
+            try checkAgreement(name, mode: .joint, probes: 200, batchSize: 4)
+            XCTAssertEqual(try Fixtures.load(name).graph.exactTraceObstacle == nil, name == "tiny_max", name)
+        }
+    }
+
     /// The other loss heads through the whole trace pipeline (labels loaded by Dataset, head chosen
     /// from them): token classification and a GPT-2-style language model (token-ce, -100 ignored)
     /// and regression (mse, two batches: each divides by the whole batch's normalizer). One batch
