@@ -24,6 +24,9 @@ func writeAllOrNothing(_ outputs: [(path: String, data: Data)]) throws {
 }
 
 func writeAllOrNothing(_ outputs: [StagedOutput]) throws {
+    // devices and pipes cannot be renamed over; they are written last, in place
+    let inPlace = outputs.filter { isSpecialFile($0.path) }
+    let outputs = outputs.filter { !isSpecialFile($0.path) }
     var staged: [(temporary: URL, path: String)] = []
     func discard() { for item in staged { try? FileManager.default.removeItem(at: item.temporary) } }
     for output in outputs {
@@ -42,9 +45,7 @@ func writeAllOrNothing(_ outputs: [StagedOutput]) throws {
             try sink.flush()
         } catch {
             discard()
-            // the file's own errors are I/O; a writer's (a layer read back wrong) keep their kind
-            let system = [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains((error as NSError).domain)
-            throw system ? CommandFailure(.io, "cannot write '\(output.path)': \((error as NSError).localizedDescription)") : error
+            throw writeFailure(error, path: output.path)
         }
     }
     for item in staged {
@@ -54,4 +55,11 @@ func writeAllOrNothing(_ outputs: [StagedOutput]) throws {
             throw CommandFailure(.io, "cannot move the finished file into place at '\(item.path)': \(reason)")
         }
     }
+    for output in inPlace { try writeInPlace(output) }
+}
+
+/// The file's own errors are I/O; a writer's (a layer read back wrong) keep their kind.
+func writeFailure(_ error: Error, path: String) -> Error {
+    let system = [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains((error as NSError).domain)
+    return system ? CommandFailure(.io, "cannot write '\(path)': \((error as NSError).localizedDescription)") : error
 }
