@@ -14,8 +14,7 @@ export ONLY
 "$PY" - "$OUT" "$HUTCH" "$RAW" <<'PYEOF'
 import json, os, platform, subprocess, sys, tempfile, time
 out, hutch, raw = sys.argv[1:4]
-# not --out /dev/null: hutch writes outputs atomically (a temporary file renamed over the path),
-# which would replace the device with a regular file
+# outputs go to a scratch directory, apart from the exports
 scratch = tempfile.mkdtemp()
 exports = json.load(open(os.path.join(out, "exports.json")))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
