@@ -47,8 +47,10 @@ public struct WorkerJob {
             produced.remove()
             SignalCleanup.forget(produced.directory)
         }
-        var core = WorkerCore(config: config, produced: produced)
-        if let cacheDirectory { try BlobCache.load(cacheDirectory, into: &core, log: log) }
+        // fetched model and data are written to disk chunk by chunk: kept in --cache DIR, else
+        // in the temporary directory and removed with it
+        let fetched = try cacheDirectory.map { try BlobCache.open($0, log: log) } ?? produced
+        var core = WorkerCore(config: config, produced: produced, fetched: fetched)
         let cache = ComputeDispatcher.readingFiles()
         let memory = memoryBytes ?? MemoryBudget.defaultMemory(physical: SystemMemory.physicalBytes(), cgroupLimit: SystemMemory.cgroupLimitBytes())
         cache.stackBudgetBytes = memory.map(MemoryBudget.stackBytes)
@@ -59,11 +61,6 @@ public struct WorkerJob {
         if let parent {
             // an orphaned local worker would otherwise reconnect forever
             client.orphaned = { getppid() != parent }
-        }
-        let (name, cacheDirectory) = (name, cacheDirectory)
-        client.fetched = { digest, bytes in
-            log("worker \(name): fetched blob \(digest) (\(bytes.count) bytes)")
-            if let cacheDirectory { BlobCache.store(digest, bytes, in: cacheDirectory, log: log) }
         }
         if let curve {
             // a refused worker hears nothing at all: say which key the coordinator must list

@@ -1,4 +1,4 @@
-import HutchClusterCore
+@testable import HutchClusterCore
 import HutchModel
 import HutchSensitivity
 import HutchWire
@@ -17,7 +17,7 @@ final class BlobTransferTests: XCTestCase {
 
     /// Runs messages between one coordinator and one worker until quiet; the worker never
     /// finishes a computation, so the test sees what reaches the compute thread.
-    func exchange(_ pair: inout Pair, tamper: ((inout BlobChunk) -> Void)? = nil) {
+    func exchange(_ pair: inout Pair, tamper: ((inout BlobChunk) -> Void)? = nil, observe: (WorkerCore) -> Void = { _ in }) {
         let peer: [UInt8] = [7]
         var toCoordinator: [WireMessage] = []
         for case .send(let m) in pair.worker.handle(.tick, now: 0) { toCoordinator.append(m) }
@@ -42,6 +42,7 @@ final class BlobTransferTests: XCTestCase {
                     default: break
                     }
                 }
+                observe(pair.worker)
             }
         }
     }
@@ -69,9 +70,9 @@ final class BlobTransferTests: XCTestCase {
         var pair = try makePair(blobs: [d1: b1, d2: b2])
         exchange(&pair)
         XCTAssertEqual(pair.computed.count, 1, "the task runs once its blobs are here")
-        XCTAssertEqual(pair.computed.first?.blobs[d1], b1)
-        XCTAssertEqual(pair.computed.first?.blobs[d2], b2)
-        XCTAssertEqual(pair.worker.cache.count, 2)
+        let held = try XCTUnwrap(pair.worker.fetched as? MemoryBlobStore)
+        XCTAssertEqual(pair.computed.first?.blobs, [d1: held.location(d1), d2: held.location(d2)])
+        XCTAssertEqual(held.blobs, [d1: b1, d2: b2])
         XCTAssertLessThanOrEqual(pair.requestsInFlightMax, 10 + 1, "at most a window of requests per blob at once")
     }
 

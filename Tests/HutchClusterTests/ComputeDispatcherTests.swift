@@ -13,7 +13,7 @@ final class ComputeDispatcherTests: XCTestCase {
     let mlp = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/mlp.onnx").path
 
-    func request(_ work: ComputeRequest.Work, spec: some Encodable, blobs: [WireDigest: [UInt8]] = [:]) throws -> ComputeRequest {
+    func request(_ work: ComputeRequest.Work, spec: some Encodable, blobs: [WireDigest: String] = [:]) throws -> ComputeRequest {
         ComputeRequest(taskID: 1, leaseID: 1, work: work, spec: [UInt8](try JSONEncoder().encode(spec)), blobs: blobs)
     }
 
@@ -30,11 +30,12 @@ final class ComputeDispatcherTests: XCTestCase {
         XCTAssertGreaterThan(errors[0], errors[1], "2 bits lose more than 8")
     }
 
+    /// The fetched blob is read where the worker's store keeps it, not at the task's path.
     func testAFetchedBlobStandsInForTheSharedPath() throws {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mlp)))
         let digest = Digest.sha256(bytes)
         let spec = QuantizationErrorWorkSpec(modelPath: "/nowhere/mlp.onnx", modelDigest: digest, bits: [4])
-        let outcome = ComputeDispatcher.readingFiles().compute(try request(.quantizationError(layer: 0), spec: spec, blobs: [try XCTUnwrap(WireDigest(digest)): bytes]))
+        let outcome = ComputeDispatcher.readingFiles().compute(try request(.quantizationError(layer: 0), spec: spec, blobs: [try XCTUnwrap(WireDigest(digest)): mlp]))
         guard case .errors(0, let errors) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(errors.count, 1)
     }
@@ -61,8 +62,8 @@ final class ComputeDispatcherTests: XCTestCase {
 }
 
 /// The core dispatcher with an injected reader, as the simulator runs it: each file is read once
-/// while the tasks name the same spec, a fetched blob stands in without a read, and a reader's
-/// failure is retryable.
+/// while the tasks name the same spec, a fetched blob is read where the worker's store holds it
+/// instead of the task's path, and a reader's failure is retryable.
 final class ComputeDispatcherReaderTests: XCTestCase {
     let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
@@ -76,7 +77,7 @@ final class ComputeDispatcherReaderTests: XCTestCase {
         }
     }
 
-    func request(_ work: ComputeRequest.Work, spec: some Encodable, blobs: [WireDigest: [UInt8]] = [:]) throws -> ComputeRequest {
+    func request(_ work: ComputeRequest.Work, spec: some Encodable, blobs: [WireDigest: String] = [:]) throws -> ComputeRequest {
         ComputeRequest(taskID: 1, leaseID: 1, work: work, spec: [UInt8](try JSONEncoder().encode(spec)), blobs: blobs)
     }
 
@@ -99,22 +100,22 @@ final class ComputeDispatcherReaderTests: XCTestCase {
         XCTAssertEqual(reads.log, ["model m/mlp.onnx", "data m/mlp.npz"])
     }
 
-    func testAFetchedBlobIsNotReadAndAReadFailureIsRetryable() throws {
+    func testAFetchedBlobIsReadWhereTheStoreHoldsItAndAReadFailureIsRetryable() throws {
         let model = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent("mlp.onnx")))
         let digest = Digest.sha256(model)
         let reads = Reads()
-        let compute = dispatcher([:], reads)
+        let compute = dispatcher(["cache/mlp-blob": model], reads)
         let fetched = QuantizationErrorWorkSpec(modelPath: "m/mlp.onnx", modelDigest: digest, bits: [4])
         guard case .errors(0, let errors) = compute.compute(try request(.quantizationError(layer: 0), spec: fetched,
-                                                                        blobs: [try XCTUnwrap(WireDigest(digest)): model])) else {
+                                                                        blobs: [try XCTUnwrap(WireDigest(digest)): "cache/mlp-blob"])) else {
             return XCTFail("the blob was not used")
         }
         XCTAssertEqual(errors.count, 1)
-        XCTAssertEqual(reads.log, [])
+        XCTAssertEqual(reads.log, ["model cache/mlp-blob"])
         let missing = compute.compute(try request(.quantize(layer: 0), spec: QuantizeWorkSpec(modelPath: "m/gone.onnx", weightBits: [4, 4, 4])))
         guard case .failure(let kind, let message) = missing else { return XCTFail("\(missing)") }
         XCTAssertEqual(kind, .retryable)
         XCTAssertEqual(message, "cannot load the quantize task's model: no model at m/gone.onnx in memory")
-        XCTAssertEqual(reads.log, ["model m/gone.onnx"])
+        XCTAssertEqual(reads.log, ["model cache/mlp-blob", "model m/gone.onnx"])
     }
 }

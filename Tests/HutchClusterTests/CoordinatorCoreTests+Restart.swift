@@ -216,7 +216,7 @@ extension CoordinatorCoreTests {
         let late = worker.handle(.computed(taskID: 3, leaseID: 9, .quantized(body: [1])), now: 6)
         XCTAssertFalse(late.contains { if case .send(.result) = $0 { true } else { false } }, "no RESULT under a lease of the old epoch: \(late)")
         XCTAssertTrue(late.contains { if case .send(.credit) = $0 { true } else { false } }, "its slot comes back as credit: \(late)")
-        XCTAssertEqual(worker.cache[digest], plan, "the cache survives the restart")
+        XCTAssertEqual((worker.fetched as? MemoryBlobStore)?.bytes(digest), plan, "the cache survives the restart")
     }
 }
 

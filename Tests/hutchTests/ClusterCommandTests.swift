@@ -186,8 +186,8 @@ final class ClusterCommandTests: ProcessTestCase {
     }
 
     /// Workers with --fetch-blobs never read the coordinator's files: they are deleted before
-    /// the worker starts, and the result is still identical. With --cache, a second worker
-    /// (a later job on the same files) fetches nothing.
+    /// the worker starts, and the result is still identical. With --cache, the blobs stay there
+    /// by digest (no partial file) and a second worker (a later job on the same files) fetches nothing.
     func testWorkerFetchesModelAndDataByDigestAndCachesThem() throws {
         let flags = ["--samples", "48", "--batch-size", "16"]
         let reference = try trace(flags)
@@ -216,7 +216,11 @@ final class ClusterCommandTests: ProcessTestCase {
             XCTAssertFalse(stderr(workerLog).contains("cannot load"), stderr(workerLog))
             let fetches = stderr(workerLog).components(separatedBy: "fetched blob").count - 1
             XCTAssertEqual(fetches, round == 1 ? 2 : 0, "round \(round): \(stderr(workerLog))")
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.count == 64 }.count, 2)
+            // the cache holds exactly the two files, verified and named by their digests
+            let names = Set(try ["digits_resnet.onnx", "digits.npz"].map {
+                String(Digest.sha256(try Data(contentsOf: HutchProcess.repositoryRoot.appendingPathComponent("Examples/\($0)"))).dropFirst("sha256:".count))
+            })
+            XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: cache.path)), names)
         }
     }
 

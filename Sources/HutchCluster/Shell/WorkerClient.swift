@@ -20,8 +20,6 @@ public final class WorkerClient: @unchecked Sendable {
     public var orphaned: () -> Bool = { false }
     /// Without a session for this long, the worker says once why (`LinkObservation.reason`).
     public var hintAfterMs: UInt64 = 10_000
-    /// Called with each blob newly fetched and verified (e.g. to keep it in a disk cache).
-    public var fetched: (WireDigest, [UInt8]) -> Void = { _, _ in }
 
     /// With `curve`, the DEALER is a CURVE client of the coordinator's key.
     public init(connect endpoint: String, curve: CurveClientConfig? = nil, compute: @escaping Compute) {
@@ -41,7 +39,6 @@ public final class WorkerClient: @unchecked Sendable {
             wake.lock(); stopping = true; wake.signal(); wake.unlock()
         }
         var nextTick = MonotonicClock.nowMs
-        var known = Set(core.cache.keys)
         // a refused worker hears nothing at all: after hintAfterMs without a session, say why once
         var sessionLostAt: UInt64? = nextTick
         var hinted = false
@@ -77,12 +74,6 @@ public final class WorkerClient: @unchecked Sendable {
             lock.unlock()
             for (request, outcome) in done {
                 actions += core.handle(.computed(taskID: request.taskID, leaseID: request.leaseID, outcome), now: MonotonicClock.nowMs)
-            }
-            if core.cache.count != known.count {
-                for (digest, bytes) in core.cache where !known.contains(digest) {
-                    known.insert(digest)
-                    fetched(digest, bytes)
-                }
             }
             for action in actions {
                 switch action {

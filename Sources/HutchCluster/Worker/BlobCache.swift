@@ -1,40 +1,38 @@
 import Foundation
 import HutchClusterCore
+import HutchModel
 import HutchWire
 
-/// Fetched blobs on disk: DIR/<64 hex digits>, verified when loaded, so that later jobs and a
+/// The worker's --cache directory: fetched blobs on disk as DIR/<64 hex digits> (the
+/// `DirectoryBlobStore` the worker writes them to as they arrive), so that later jobs and a
 /// restarted worker need not fetch them again.
 public enum BlobCache {
-    /// Creates DIR if needed and preloads every blob in it that matches its digest.
-    public static func load(_ directory: String, into core: inout WorkerCore, log: (String) -> Void) throws {
+    /// Creates DIR if needed and opens it as the fetched-blob store: partial blobs of an earlier
+    /// process are removed, and so is every blob that no longer matches its digest (hashed a chunk
+    /// at a time).
+    public static func open(_ directory: String, log: (String) -> Void) throws -> DirectoryBlobStore {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw BlobCacheError(description: "cannot create the cache directory '\(directory)': \((error as NSError).localizedDescription)")
         }
+        let store = DirectoryBlobStore(directory: directory)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names where name.count == 64 {
-            guard let digest = WireDigest("sha256:" + name),
-                  let data = FileManager.default.contents(atPath: URL(fileURLWithPath: directory).appendingPathComponent(name).path) else { continue }
-            if !core.preload(digest, [UInt8](data)) {
-                log("cache: \(directory)/\(name) does not match its digest; ignored")
+        for name in names.sorted() {
+            let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+            if name.count == 64 + ".partial".count, name.hasSuffix(".partial") {
+                try? FileManager.default.removeItem(atPath: path)
+            } else if name.count == 64, let digest = WireDigest("sha256:" + name),
+                      (try? Digest.sha256(fileAt: path)).flatMap({ WireDigest($0) }) != digest {
+                log("cache: \(path) does not match its digest; removed")
+                try? FileManager.default.removeItem(atPath: path)
             }
         }
-    }
-
-    /// Keeps a fetched blob; a failure only costs a later fetch, so it is logged.
-    public static func store(_ digest: WireDigest, _ bytes: [UInt8], in directory: String, log: (String) -> Void) {
-        let name = String(digest.description.dropFirst("sha256:".count))
-        let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            log("cache: cannot keep blob \(digest) in \(directory): cannot write '\(path)': \((error as NSError).localizedDescription)")
-        }
+        return store
     }
 }
 
-/// The cache directory cannot be created.
+/// A blob directory cannot be created or written (one line).
 public struct BlobCacheError: Error, Sendable, CustomStringConvertible {
     public let description: String
 }

@@ -4,9 +4,9 @@ import HutchQuantize
 import HutchSensitivity
 import HutchWire
 
-/// Reads a file a task names when no fetched blob stands in for it ("model", "data", "inputs" or
-/// "labels" say what it is): the worker's shell reads the shared path, the simulator serves bytes
-/// from memory.
+/// Reads a file a task names, or the fetched blob that stands in for it where the worker's
+/// `FetchedBlobStore` holds it ("model", "data", "inputs" or "labels" say what it is): the
+/// worker's shell reads the path, the simulator serves bytes from memory.
 public typealias TaskFileReader = (_ path: String, _ what: String) throws -> [UInt8]
 
 /// A worker's compute dispatch: runs each leased task on the model and data of its job, loaded
@@ -63,14 +63,14 @@ public final class ComputeDispatcher: @unchecked Sendable {
     }
 
     /// The model of a quantize or quantization-error task, cached by path.
-    func model(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]]) throws -> Graph {
+    func model(_ path: String, digest: String?, _ blobs: [WireDigest: String]) throws -> Graph {
         if let cached = quantizeModel, cached.path == path { return cached.graph }
         let graph = try ONNXLoader.load(bytes: try file(path, digest: digest, blobs, what: "model"), source: path)
         quantizeModel = (path, graph)
         return graph
     }
 
-    func quantizationErrors(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]]) -> ComputeOutcome {
+    func quantizationErrors(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: String]) -> ComputeOutcome {
         withModel(QuantizationErrorWorkSpec.self, specBytes, blobs, failure: "cannot load the task's model") { spec, graph in
             let layers = graph.quantizableLayers
             guard layers.indices.contains(layer) else { return .failure(.poison, "layer \(layer) is not a quantizable layer of the model") }
@@ -79,7 +79,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
         }
     }
 
-    func quantize(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]]) -> ComputeOutcome {
+    func quantize(_ layer: Int, _ specBytes: [UInt8], _ blobs: [WireDigest: String]) -> ComputeOutcome {
         withModel(QuantizeWorkSpec.self, specBytes, blobs, failure: "cannot load the quantize task's model") { spec, graph in
             .quantized(body: try QuantizeBodies.resultBody(try spec.task(layer: layer, graph: graph).run()))
         }
@@ -87,7 +87,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
 
     /// Decodes a model task's spec and loads its model, then computes. A load failure is
     /// retryable (another worker may read the files); a compute failure is poison (the task is bad).
-    private func withModel<Spec: ModelWorkSpec>(_ type: Spec.Type, _ specBytes: [UInt8], _ blobs: [WireDigest: [UInt8]], failure: String,
+    private func withModel<Spec: ModelWorkSpec>(_ type: Spec.Type, _ specBytes: [UInt8], _ blobs: [WireDigest: String], failure: String,
                                                 compute: (Spec, Graph) throws -> ComputeOutcome) -> ComputeOutcome {
         let spec: Spec
         let graph: Graph
@@ -104,7 +104,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
         }
     }
 
-    func load(_ work: SensitivityWorkSpec, blobs: [WireDigest: [UInt8]]) throws -> TaskRunner {
+    func load(_ work: SensitivityWorkSpec, blobs: [WireDigest: String]) throws -> TaskRunner {
         let source = work.source
         func sourceFile(_ path: String, _ what: String) throws -> [UInt8] {
             try file(path, digest: source.digests[path], blobs, what: what)
@@ -119,9 +119,10 @@ public final class ComputeDispatcher: @unchecked Sendable {
         return runner
     }
 
-    /// A fetched blob when the task's digest names one, else what `read` gives for the path.
-    func file(_ path: String, digest: String?, _ blobs: [WireDigest: [UInt8]], what: String) throws -> [UInt8] {
-        if let digest, let d = WireDigest(digest), let bytes = blobs[d] { return bytes }
+    /// The fetched blob where the worker's store holds it when the task's digest names one,
+    /// else the task's path, both through `read`.
+    func file(_ path: String, digest: String?, _ blobs: [WireDigest: String], what: String) throws -> [UInt8] {
+        if let digest, let d = WireDigest(digest), let held = blobs[d] { return try read(held, what) }
         return try read(path, what)
     }
 }

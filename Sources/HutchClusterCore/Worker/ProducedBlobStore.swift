@@ -19,9 +19,11 @@ extension ProducedBlobStore {
     public func bytes(_ digest: WireDigest) -> [UInt8]? { read(digest, offset: 0, length: UInt64.max)?.bytes }
 }
 
-/// Produced blobs in memory, for the simulator and tests.
+/// Produced blobs in memory, for the simulator and tests (fetched ones too: FetchedBlobStore.swift).
 public struct MemoryBlobStore: ProducedBlobStore {
     var blobs: [WireDigest: [UInt8]] = [:]
+    /// Fetched blobs whose chunks are still arriving.
+    var partial: [WireDigest: [UInt8]] = [:]
 
     public init() {}
 

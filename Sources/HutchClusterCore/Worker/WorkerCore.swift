@@ -40,8 +40,9 @@ public struct ComputeRequest: Sendable {
     public var work: Work
     /// JSON: a SensitivityWorkSpec or a QuantizeWorkSpec, as the work says.
     public var spec: [UInt8]
-    /// The blobs the TASK listed, fetched from the coordinator (empty with a shared filesystem).
-    public var blobs: [WireDigest: [UInt8]] = [:]
+    /// Where the worker's `FetchedBlobStore` holds each blob the TASK listed, fetched from the
+    /// coordinator (empty with a shared filesystem): the dispatcher reads them there.
+    public var blobs: [WireDigest: String] = [:]
     /// Digests the TASK listed.
     public var needs: [WireDigest] = []
 }
@@ -96,8 +97,9 @@ public struct WorkerCore: Sendable {
     var freedDuringHandshake: UInt32 = 0
     var started = false
     public private(set) var completed = 0
-    /// Blobs fetched and verified, by digest (kept for the whole process: content-addressed).
-    public internal(set) var cache: [WireDigest: [UInt8]] = [:]
+    /// Blobs fetched and verified, by digest (kept for the whole process: content-addressed),
+    /// written chunk by chunk to the store the shell gives.
+    public internal(set) var fetched: any FetchedBlobStore
     /// RESULT blobs this worker produced (quantized layers over the inline limit), served to the
     /// coordinator until the process ends (wire.md 5.5), from the store the shell gives.
     public internal(set) var produced: any ProducedBlobStore
@@ -108,9 +110,11 @@ public struct WorkerCore: Sendable {
     /// Digest of the last PLAN received and verified.
     public internal(set) var plan: WireDigest?
 
-    public init(config: WorkerConfig, produced: any ProducedBlobStore = MemoryBlobStore()) {
+    public init(config: WorkerConfig, produced: any ProducedBlobStore = MemoryBlobStore(),
+                fetched: any FetchedBlobStore = MemoryBlobStore()) {
         self.config = config
         self.produced = produced
+        self.fetched = fetched
         heartbeatMs = config.heartbeatMs
         liveness = config.liveness
     }
@@ -269,7 +273,7 @@ public struct WorkerCore: Sendable {
                     out.append(.compute(withBlobs))
                 } else {
                     waiting.append(withBlobs)
-                    for d in t.blobs where cache[d] == nil && fetches[d] == nil { startFetch(d, now, &out) }
+                    for d in t.blobs where !fetched.holds(d) && fetches[d] == nil { startFetch(d, now, &out) }
                     releaseWaiting(now, &out)
                 }
             } catch {
@@ -291,12 +295,16 @@ public struct WorkerCore: Sendable {
             }
         case .plan(let p):
             // content-addressed: a verified plan is a cached blob, so quantize tasks need no fetch
-            if WireDigest(Digest.sha256(p.body)) == p.digest {
-                cache[p.digest] = p.body
-                plan = p.digest
-                releaseWaiting(now, &out)
-            } else {
-                out.append(.log("PLAN body does not match its digest \(p.digest); ignored"))
+            do {
+                let kept = try fetched.holds(p.digest) ? true : fetched.keepWhole(p.digest, p.body)
+                if kept {
+                    plan = p.digest
+                    releaseWaiting(now, &out)
+                } else {
+                    out.append(.log("PLAN body does not match its digest \(p.digest); ignored"))
+                }
+            } catch {
+                out.append(.log("cannot keep the PLAN \(p.digest): \(error)"))
             }
         case .blobChunk(let chunk):
             receiveChunk(chunk, now, &out)
@@ -304,7 +312,7 @@ public struct WorkerCore: Sendable {
             // the coordinator pulls a RESULT blob this worker listed
             send(BlobServing.answer(r, maxChunk: chunkBytes) { produced.read(r.digest, offset: $0, length: $1) }, now, &out)
         case .blobUnknown(let u):
-            fetches[u.digest] = nil
+            if fetches.removeValue(forKey: u.digest) != nil { fetched.discard(u.digest) }
             failWaiting(needing: u.digest, "the coordinator does not hold blob \(u.digest)", now, &out)
         case .error(let e):
             if e.code == .notWelcomed {
