@@ -1,4 +1,5 @@
 import Foundation
+import HutchModel
 
 /// Whether `path` names an existing file that is not a regular file: a device such as /dev/null,
 /// a named pipe, /dev/stdout. Such a destination is written in place: renaming a finished
