@@ -40,6 +40,18 @@ final class ConvPathTableTests: XCTestCase {
              [.im2col, .im2col, .im2col]),
             (try conv([2, 3, 32, 32], [8, 3, 7, 7], stride: 2, pad: 3), [.direct, .direct, .im2col],
              [.im2col, .im2col, .im2col]),
+            // ImageNet stages: Winograd first from 128 channels on 14x14 and larger; im2col past 1024
+            // weights per output position (per stride-phase position for the strided data gradient)
+            (try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1), [.winograd, .winograd, .im2col],
+             [.winograd, .winograd, .im2col]),
+            (try conv([1, 512, 7, 7], [512, 512, 3, 3], pad: 1), [.im2col, .im2col, .im2col], [.winograd, .winograd, .im2col]),
+            (try conv([1, 64, 56, 56], [128, 64, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
+             [.im2col, .im2col, .im2col]),
+            (try conv([1, 128, 28, 28], [256, 128, 3, 3], stride: 2, pad: 1), [.im2col, .im2col, .im2col],
+             [.im2col, .im2col, .im2col]),
+            (try conv([1, 128, 28, 28], [256, 128, 1, 1], stride: 2), [.pointwise, .pointwise, .im2col],
+             [.pointwise, .pointwise, .im2col]),
+            (try conv([1, 1024, 14, 14], [256, 1024, 1, 1]), [.im2col, .im2col, .im2col], [.im2col, .im2col, .im2col]),
             // H not a multiple of the stride: the strided data gradient keeps GEMM + col2im
             (try conv([2, 8, 13, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .im2col, .im2col],
              [.im2col, .im2col, .im2col]),

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""Reads the output of run_engine_ab.sh (stdin or a file) and prints after/before, medians over the
+rounds, of: the whole-model times (forward, forward+gradient, quadratic forms per probe; min of each
+run's reps, < 1 means faster after) and, per row of the forward-path table, the "auto" column's GFLOP
+per CPU-second (1 block / shared x / shared w; > 1 means faster after)."""
+import re, statistics, sys
+
+text = open(sys.argv[1]).read() if len(sys.argv) > 1 else sys.stdin.read()
+runs = {"before": {}, "after": {}}
+side = row = None
+for line in text.splitlines():
+    m = re.match(r"== round \d+: (\w+)", line)
+    if m:
+        side = m.group(1)
+        continue
+    if side is None:
+        continue
+    m = re.match(r"(forward|forward\+gradient|quadratic forms k=\d+ per probe)\s+min\s+([0-9.]+) s", line)
+    if m:
+        runs[side].setdefault(m.group(1) + " (s)", []).append([float(m.group(2))])
+        continue
+    m = re.match(r"conv (.*?s\d) ", line)
+    if m:
+        row = m.group(1)
+        runs[side].setdefault(row + " forward", []).append([float(g.split()[-1]) for g in line.split("|")[:3]])
+    elif "backward data" in line and row:
+        runs[side].setdefault(row + " data", []).append([float(g.split()[-1]) for g in line.split("|")[:3]])
+
+print("row                                      after/before")
+for name, before in runs["before"].items():
+    after = runs["after"].get(name, [])
+    if not after:
+        continue
+    ratios = [statistics.median(a[c] for a in after) / statistics.median(b[c] for b in before) for c in range(len(before[0]))]
+    print(f"{name:40s} {' '.join(f'{r:5.2f}' for r in ratios)}")
