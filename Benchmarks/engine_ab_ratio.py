@@ -3,18 +3,12 @@
 rounds, of: the whole-model times (forward, forward+gradient, quadratic forms per probe; min of each
 run's reps, < 1 means faster after) and, per row of the forward-path table, the "auto" column's GFLOP
 per CPU-second (1 block / shared x / shared w; > 1 means faster after)."""
-import re, statistics, sys
+import re, statistics
+from ab_rounds import sided_lines
 
-text = open(sys.argv[1]).read() if len(sys.argv) > 1 else sys.stdin.read()
 runs = {"before": {}, "after": {}}
-side = row = None
-for line in text.splitlines():
-    m = re.match(r"== round \d+: (\w+)", line)
-    if m:
-        side = m.group(1)
-        continue
-    if side is None:
-        continue
+row = None
+for side, line in sided_lines():
     m = re.match(r"(forward|forward\+gradient|quadratic forms k=\d+ per probe)\s+min\s+([0-9.]+) s", line)
     if m:
         runs[side].setdefault(m.group(1) + " (s)", []).append([float(m.group(2))])

@@ -17,27 +17,24 @@ Random weights are enough: the cost of a Hessian-vector product does not depend 
 import argparse, json, os, resource, sys, time
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from torch.fx.experimental.optimization import fuse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from resnet20_pyhessian import ResNet20  # noqa: E402
+from resnet20_pyhessian import ResNet20, randomize_bn  # noqa: E402
 
 SIZES = {"resnet18": (224, 1000), "resnet50": (224, 1000), "mobilenet_v2": (224, 1000), "resnet20": (32, 10)}
 
 
 def folded_model(name):
     torch.manual_seed(0)
-    model = ResNet20() if name == "resnet20" else getattr(torchvision.models, name)(weights=None)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5); m.bias.uniform_(-0.2, 0.2)
-                m.running_mean.uniform_(-0.2, 0.2); m.running_var.uniform_(0.5, 1.5)
+    model = randomize_bn(ResNet20() if name == "resnet20" else getattr(torchvision.models, name)(weights=None))
     model.eval()
-    return fuse(model).eval()
+    folded = fuse(model).eval()
+    for p in folded.parameters():
+        p.requires_grad_(True)   # fuse gives the new conv biases requires_grad False; PyHessian takes every parameter
+    return folded
 
 
 def main():
@@ -65,7 +62,7 @@ def main():
         return
     data = np.load(os.path.join(a.time, f"{a.model}_b{a.batch}.npz"))
     x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = list(model.parameters())
     g = torch.Generator().manual_seed(2)
     loss = F.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, params, create_graph=True)
