@@ -37,7 +37,8 @@ def main():
     ap.add_argument("--raw", required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--per-call", type=int, default=4, help="Hutch probes per HVP call (hutch trace's default: 4)")
-    ap.add_argument("--models", default="resnet18:32,resnet50:32,mobilenet_v2:32,resnet20:128")
+    ap.add_argument("--models", default="resnet20:128,mobilenet_v2:32,resnet18:32,resnet50:32")
+    ap.add_argument("--torch-probes", default="2", help="PyTorch's timed probes per model (after one warm-up)")
     a = ap.parse_args()
     py = sys.executable
     torch_script = os.path.join(HERE, "imagenet_pyhessian.py")
@@ -57,7 +58,7 @@ def main():
         if not (os.path.exists(onnx) and os.path.exists(npz)):
             run([py, torch_script, "--model", name, "--batch", batch, "--export", a.dir])
         out, torch_rss = run([py, torch_script, "--model", name, "--batch", batch, "--threads", str(a.threads),
-                              "--time", a.dir])
+                              "--probes", a.torch_probes, "--time", a.dir])
         torch_result = json.loads(out.strip().splitlines()[-1])
         k = str(a.per_call)
         out, hutch_rss = run([os.path.join(a.bin, "SensitivityBenchmark"), "--model", onnx, "--data", npz,
@@ -71,6 +72,8 @@ def main():
                "ratio_pytorch_over_hutch": torch_result["seconds_per_probe"] / hutch,
                "uptime_after": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
         raw["models"].append(row)
+        with open(a.raw, "w") as f:   # after every model, so that a stopped run keeps what it measured
+            json.dump(raw, f, indent=1)
         print(f"{name:<13} {batch:>5} {torch_result['seconds_per_probe']:>15.3f} {hutch:>13.3f} "
               f"{row['ratio_pytorch_over_hutch']:>5.2f}x {torch_rss:>15.0f} {hutch_rss:>13.0f}   (load after: "
               f"{row['uptime_after'].split('load average:')[-1].strip()})", flush=True)

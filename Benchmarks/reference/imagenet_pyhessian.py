@@ -42,7 +42,7 @@ def main():
     ap.add_argument("--model", required=True, choices=sorted(SIZES))
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--probes", type=int, default=3, help="timed probes (after one warm-up probe)")
+    ap.add_argument("--probes", type=int, default=2, help="timed probes (after one warm-up probe)")
     group = ap.add_mutually_exclusive_group(required=True)
     group.add_argument("--export", metavar="DIR")
     group.add_argument("--time", metavar="DIR")
