@@ -3,24 +3,18 @@
 (1 block / 8 sharing x / 8 sharing w), after/before of the pointwise path's GFLOP per CPU-second,
 medians over the rounds; and the same normalised by the im2col column of the same run (im2col's
 code is the same in both builds, so the quotient cancels part of a busy machine's noise)."""
-import re, statistics, sys
+import re, statistics
+from ab_rounds import sided_lines
 
-text = open(sys.argv[1]).read() if len(sys.argv) > 1 else sys.stdin.read()
 runs = {"before": {}, "after": {}}
-side = row = None
-for line in text.splitlines():
-    m = re.match(r"== round \d+: (\w+)", line)
-    if m:
-        side = m.group(1)
-        continue
+row = None
+for side, line in sided_lines():
     m = re.match(r"conv (.*1x1 s\d)", line)
     if m:
         row = m.group(1) + " forward"
     elif "backward data" in line and row:
         row = row.split(" forward")[0].split(" data")[0] + " data"
     else:
-        continue
-    if side is None:
         continue
     cells = [group.split()[-5:] for group in line.split("|")[:3]]   # d w i p auto
     runs[side].setdefault(row, []).append([(float(c[3]), float(c[2])) for c in cells])

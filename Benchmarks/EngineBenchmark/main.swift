@@ -209,6 +209,15 @@ do {
             // stride-1 1x1 (not in ResNet-20; bottleneck blocks), 7x7: OH*OW not a multiple of 8
             (16, 32, 32, 1, 1), (64, 64, 8, 1, 1), (64, 64, 7, 1, 1),
         ]
+        // BENCH_PATH_IMAGENET=1: the shapes of torchvision's ResNet-18/50 at 224x224 instead (stem,
+        // 3x3 stages 56/28/14/7 wide, their stride-2 entries and 1x1 shortcuts, ResNet-50's 1x1s)
+        if env["BENCH_PATH_IMAGENET"] == "1" {
+            convs = [
+                (3, 64, 224, 7, 2), (64, 64, 56, 3, 1), (64, 128, 56, 3, 2), (64, 128, 56, 1, 2), (128, 128, 28, 3, 1),
+                (128, 256, 28, 3, 2), (128, 256, 28, 1, 2), (256, 256, 14, 3, 1), (256, 512, 14, 3, 2), (256, 512, 14, 1, 2),
+                (512, 512, 7, 3, 1), (256, 64, 56, 1, 1), (1024, 256, 14, 1, 1), (512, 2048, 7, 1, 1), (2048, 512, 7, 1, 1),
+            ]
+        }
         if env["BENCH_PATH_1X1"] == "1" { convs = convs.filter { $0.k == 1 } }
         for c in convs {
             let pad = c.k / 2

@@ -56,6 +56,16 @@ class ResNet20(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+def randomize_bn(model):
+    """Random BatchNorm affine parameters and statistics (in place, from torch's global generator)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5); m.bias.uniform_(-0.2, 0.2)
+                m.running_mean.uniform_(-0.2, 0.2); m.running_var.uniform_(0.5, 1.5)
+    return model
+
+
 def fold(model):
     """Replaces every Conv+BN pair by one Conv with bias (eval-mode BN), in place."""
     def fused(conv, bn):
@@ -84,12 +94,7 @@ def main():
     torch.manual_seed(0)
     torch.set_num_threads(a.threads)
 
-    model = ResNet20()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5); m.bias.uniform_(-0.2, 0.2)
-                m.running_mean.uniform_(-0.2, 0.2); m.running_var.uniform_(0.5, 1.5)
+    model = randomize_bn(ResNet20())
     model.eval()
     folded = fold(ResNet20()); folded.load_state_dict({k: v for k, v in fold(model).state_dict().items()})
     folded.eval()

@@ -23,13 +23,21 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// call. In order, first match wins:
 ///
 ///   forward and data gradient    depthwise geometry          -> depthwise
-///                                Float, pointwise geometry   -> pointwise
-///   forward                      Float, direct fits, > 1x1   -> direct
-///                                Float, Winograd fits, C_in >= 32 -> winograd
+///                                Float, pointwise geometry, few weights per position -> pointwise
+///   forward                      Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
+///                                Float, > 1x1, direct fits, few weights per position -> direct
+///                                Float, Winograd fits, C_in >= 32, direct off -> winograd
 ///                                otherwise                   -> im2col
 ///   data gradient, stride 1      the forward rule on `transposed(g)` (dx = conv(dy, W flipped))
-///   data gradient, strided       Float, direct phases fit, > 1x1 -> direct, else im2col
+///   data gradient, strided       Float, direct phases fit, > 1x1, few weights per phase position
+///                                -> direct, else im2col
 ///   weight gradient              depthwise geometry -> depthwise, else im2col
+///
+/// "Few weights per position": C_out * C_in * kH * kW / (OH * OW) at most `perExampleMaxWeights`
+/// (1024). The direct and pointwise kernels run one example at a time and so stream every weight
+/// once per example; where a layer has many weights and few output positions (ImageNet's 7x7 and
+/// 14x14 stages) im2col's GEMM over a chunk of examples reuses them and wins. No ResNet-20 layer
+/// comes near (at most 576). Direct convolutions run any output width (`PlaneVectors`).
 ///
 /// Measured with EngineBenchmark's path tables (GFLOP per CPU-second, 2 threads, batch 128;
 /// 1 block / 8 blocks sharing x / 8 sharing w), direct with AVX-512, AVX2 only, the others:
@@ -49,6 +57,28 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///   16->32 32x32 3x3 s2: 75 / 105 / 73; 55 / 71 / 56  vs 48 / 48 / 48
 ///   32->64 16x16 3x3 s2: 76 / 118 / 71; 61 / 77 / 60  vs 62 / 56 / 54
 /// Double was not measured: it keeps im2col (and depthwise).
+///
+/// The ImageNet shapes (EngineBenchmark BENCH_PATH_IMAGENET=1 BENCH_PATH_BATCH=8
+/// BENCH_PATH_BLOCKS=4, AMD family 25 = Zen 4, whose AVX-512 runs at the AVX2 rate, on a machine
+/// shared with other builds, load 8: +-15 %), 1 block / 4 sharing x / 4 sharing w, direct (or
+/// pointwise) vs Winograd vs im2col; weights per position in brackets:
+///   3->64 224x224 7x7 s2 [3]:        93 / 100 / 96 vs  - vs 45 / 59 / 47
+///   64->64 56x56 3x3 [12]:           81 / 91 / 92 vs 104 / 121 / 90 vs 53 / 63 / 54
+///   128->128 28x28 3x3 [188]:        92 / 92 / 93 vs 120 / 122 / 108 vs 72 / 81 / 67
+///   256->256 14x14 3x3 [3009]:       90 / 85 / 85 vs 103 / 111 / 113 vs 77 / 91 / 68
+///   512->512 7x7 3x3 [48148]:        51 / 59 / 52 vs 53 / 58 / 66 vs 71 / 80 / 68
+///   64->128 56x56 3x3 s2 [94]:       67 / 73 / 74 vs 57 / 72 / 59;  data 63 / 65 / 65 vs 56 / 65 / 56
+///   128->256 28x28 3x3 s2 [1505]:    68 / 78 / 70 vs 70 / 88 / 69;  data 58 / 67 / 73 vs 68 / 80 / 68
+///   256->512 14x14 3x3 s2 [24074]:   44 / 61 / 68 vs 72 / 86 / 78;  data 31 / 41 / 52 vs 71 / 79 / 78
+///   64->128 56x56 1x1 s2 [10]:       55 / 86 / 69 vs 42 / 54 / 56
+///   128->256 28x28 1x1 s2 [167]:     76 / 80 / 69 vs 74 / 79 / 66
+///   256->512 14x14 1x1 s2 [2675]:    40 / 45 / 45 vs 63 / 74 / 70
+///   1024->256 14x14 1x1 [1337]:      55 / 63 / 59 vs 76 / 86 / 80;  data 81 / 79 / 83 vs 73 / 72 / 76
+///   512->2048 7x7 1x1 [21400]:       54 / 49 / 62 vs 86 / 87 / 88;  data 56 / 51 / 55 vs 86 / 88 / 76
+/// So Winograd first from 128 input channels on planes of at least 14x14 (at 64 channels it wins at
+/// 56x56 here but loses on ResNet-20's 8x8 and 16x16 planes, README "Performance"), im2col past
+/// 1024 weights per position, direct and pointwise below (the strided data gradient's phases are
+/// the positions there: 1505 at 28x28 s2, where im2col wins).
 public struct ConvPathTable: Sendable {
     public var cpu: CPUFeatures
     public var overrides: KernelOverrides
@@ -65,10 +95,15 @@ public struct ConvPathTable: Sendable {
     public var directEnabled: Bool { cpu.avx2FMA && overrides.directConv }
     public var avx512Enabled: Bool { cpu.avx512 && overrides.avx512 }
 
+    /// Weights per output position up to which the per-example kernels (direct, pointwise) run.
+    public static let perExampleMaxWeights = 1024
+    /// Input channels and output height and width from which Winograd goes before direct.
+    public static let winogradFirstChannels = 128, winogradFirstSize = 14
+
     public func path(_ g: ConvGeometry, _ direction: ConvDirection, float: Bool) -> ConvPath {
         if Kernels.isDepthwise(g) { return .depthwise }
         guard direction != .backwardWeight, float else { return .im2col }
-        if pointwise(g) { return .pointwise }
+        if Kernels.isPointwise(g) { return pointwise(g) ? .pointwise : .im2col }
         if direction == .forward { return forwardFloat(g) }
         if let t = transposed(g) { return forwardFloat(t) }
         return directData(g) ? .direct : .im2col
@@ -76,7 +111,15 @@ public struct ConvPathTable: Sendable {
 
     /// The forward paths after depthwise and pointwise, for Float.
     private func forwardFloat(_ g: ConvGeometry) -> ConvPath {
-        direct(g) ? .direct : winograd(g) ? .winograd : .im2col
+        if directEnabled && winograd(g) && g.inChannels >= Self.winogradFirstChannels
+            && min(g.outHeight, g.outWidth) >= Self.winogradFirstSize { return .winograd }
+        if direct(g) { return .direct }
+        return winograd(g) && !directEnabled ? .winograd : .im2col
+    }
+
+    /// C_out * C_in * kH * kW per output position of `positions` (OH * OW, or a stride phase's).
+    static func fewWeights(_ g: ConvGeometry, positions: Int) -> Bool {
+        g.weightCount <= perExampleMaxWeights * positions
     }
 
     /// The geometry whose forward convolution computes this one's data gradient (stride 1, see
@@ -86,15 +129,17 @@ public struct ConvPathTable: Sendable {
     }
 
     func pointwise(_ g: ConvGeometry) -> Bool {
-        overrides.pointwise && Kernels.isPointwise(g)
+        overrides.pointwise && Kernels.isPointwise(g) && Self.fewWeights(g, positions: g.outSpatial)
     }
 
     func direct(_ g: ConvGeometry) -> Bool {
-        directEnabled && g.kernelHeight * g.kernelWidth > 1 && Kernels.directShape(g) != nil
+        directEnabled && g.kernelHeight * g.kernelWidth > 1 && Self.fewWeights(g, positions: g.outSpatial)
+            && Kernels.directShape(g) != nil
     }
 
     func directData(_ g: ConvGeometry) -> Bool {
-        directEnabled && g.kernelHeight * g.kernelWidth > 1 && Kernels.directDataPhases(g) != nil
+        directEnabled && g.kernelHeight * g.kernelWidth > 1
+            && Self.fewWeights(g, positions: g.inSpatial / (g.strideH * g.strideW)) && Kernels.directDataPhases(g) != nil
     }
 
     func winograd(_ g: ConvGeometry) -> Bool {

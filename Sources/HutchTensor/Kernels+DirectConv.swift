@@ -15,15 +15,29 @@ extension Kernels {
     static let directConvEnabled = ConvPathTable.host.directEnabled
     static let directAVX512Enabled = ConvPathTable.host.avx512Enabled
 
-    /// Which kernel runs a shape: AVX-512 when the CPU has it and the output splits into
-    /// 16-column vectors (within a row, or over two 8-column rows after `expand`), else AVX2.
-    /// All of them sum in the same order with FMAs: the same bits.
+    /// Which kernel runs a shape: with AVX-512 allowed, 8-column rows of even count as
+    /// 16-column vectors over two rows (after `expand`), and otherwise the width whose row
+    /// vectors compute fewer lanes (`PlaneVectors`: 16 for OW 16, 28 or 14; 8 for OW 56, 24 or 7),
+    /// AVX-512 on a tie. All of them sum in the same order with FMAs: the same bits.
+    /// `unpadded`: the input is read in place (the pointwise engine), so no vector may be wider
+    /// than a row (the padded copy has `DirectConvShape.readSlack` after it); nil when none fits.
     enum DirectKernel { case avx2, avx512Rows, avx512Expanded }
 
     static func directKernel(_ s: DirectConvShape, allowed: Bool = directAVX512Enabled) -> DirectKernel {
         guard allowed else { return .avx2 }
-        if DirectConvAVX512.fits(s) { return .avx512Rows }
-        return DirectConvAVX512.fitsExpanded(s) ? .avx512Expanded : .avx2
+        if directExpandedFits(s) { return .avx512Expanded }
+        let lanes = { (v: Int) in PlaneVectors.perRow(s.outWidth, width: v) * v }
+        return lanes(16) <= lanes(8) ? .avx512Rows : .avx2
+    }
+
+    /// Whether the expanded AVX-512 kernel can run the shape (OW 8, OH even).
+    static func directExpandedFits(_ s: DirectConvShape) -> Bool { DirectConvAVX512.fitsExpanded(s) }
+
+    static func directKernel(_ s: DirectConvShape, unpadded: Bool, allowed: Bool = directAVX512Enabled) -> DirectKernel? {
+        let k = directKernel(s, allowed: allowed)
+        guard unpadded else { return k }
+        if s.outWidth < 8 { return nil }
+        return k == .avx512Rows && s.outWidth < 16 ? .avx2 : k
     }
 
     /// Scratch floats per thread for one example's input: padded, and expanded for avx512Expanded.
@@ -61,7 +75,7 @@ extension Kernels {
     }
 
     /// The direct kernel's shape for this geometry, or nil when the kernel cannot run it
-    /// (groups, dilations, output width not a multiple of 8).
+    /// (groups, dilations).
     static func directShape(_ g: ConvGeometry) -> DirectConvShape? {
         guard g.group == 1, g.dilationH == 1, g.dilationW == 1 else { return nil }
         let s = DirectConvShape(inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: g.outChannels,
@@ -85,15 +99,19 @@ extension Kernels {
 
     /// y[b] (+)= conv(x[b], w[b]) by the direct kernel; `workers` threads at most (tests vary it).
     /// With `addend` (y's layout), y[b] = addend[b] + conv(x[b], w[b]), added as the kernel stores.
+    /// `kernel` forces one of the kernels (tests compare them; .avx512* only on AVX-512 CPUs).
     static func directForward(_ g: ConvGeometry, blocks: Int,
                               x: UnsafePointer<Float>, xBlockStride: Int,
                               w: UnsafePointer<Float>, wBlockStride: Int,
                               y: UnsafeMutablePointer<Float>, accumulate: Bool, workers: Int = threads,
                               avx512: Bool = directAVX512Enabled, weights: DirectWeights = .forward,
-                              addend: UnsafePointer<Float>? = nil) {
+                              addend: UnsafePointer<Float>? = nil, kernel: DirectKernel? = nil) {
         guard cpuHasAVX2FMA, let s = directShape(g) else {
             preconditionFailure("directForward called for a geometry or CPU it does not support")
         }
+        let kernel = kernel ?? directKernel(s, allowed: avx512)
+        precondition(kernel == .avx2 || cpuHasAVX512, "directForward: an AVX-512 kernel on a CPU without AVX-512")
+        precondition(kernel != .avx512Expanded || directExpandedFits(s), "directForward: the expanded kernel needs OW 8, OH even")
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let pc = s.packedWeightCount
         let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: .direct(weights))
@@ -108,15 +126,14 @@ extension Kernels {
             // the addend sits at the same offset from every y element
             let mode: DirectStore = accumulate ? .accumulate : addend.map { .addend(offset: UnsafePointer(y).distance(to: $0)) } ?? .overwrite
             directRun(g, s, blocks: blocks, x: x, xBlockStride: xBlockStride, packed: packed, packedStride: wBlockStride == 0 ? 0 : pc,
-                      y: y, mode: mode, workers: workers, avx512: avx512)
+                      y: y, mode: mode, workers: workers, kernel: kernel)
         }
     }
 
     /// The examples of `directForward` through the kernel, on packed weights.
     private static func directRun(_ g: ConvGeometry, _ s: DirectConvShape, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
                                   packed: UnsafePointer<Float>, packedStride: Int, y: UnsafeMutablePointer<Float>,
-                                  mode: DirectStore, workers: Int, avx512: Bool) {
-        let kernel = directKernel(s, allowed: avx512)
+                                  mode: DirectStore, workers: Int, kernel: DirectKernel) {
         let scratch = directScratchCount(s, kernel)
         let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
         let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: xBlockStride == 0)

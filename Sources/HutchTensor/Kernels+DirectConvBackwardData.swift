@@ -16,12 +16,12 @@ extension Kernels {
     }
 
     /// The phases of the direct data gradient for this geometry, or nil when the kernel cannot
-    /// run it: stride > 1, no groups or dilations, H and W multiples of the strides, every phase
-    /// W / sW columns wide, a multiple of 8.
+    /// run it: stride > 1, no groups or dilations, H and W multiples of the strides (every phase
+    /// H / sH x W / sW, any width).
     static func directDataPhases(_ g: ConvGeometry) -> [DirectDataPhase]? {
         let (sh, sw) = (g.strideH, g.strideW)
-        guard g.group == 1, g.dilationH == 1, g.dilationW == 1, sh * sw > 1, g.inHeight % sh == 0, g.inWidth % sw == 0,
-              (g.inWidth / sw) % 8 == 0, g.inWidth >= 8 * sw else { return nil }
+        guard g.group == 1, g.dilationH == 1, g.dilationW == 1, sh * sw > 1, g.inHeight % sh == 0,
+              g.inWidth % sw == 0 else { return nil }
         var phases = [DirectDataPhase]()
         for py in 0..<sh {
             for px in 0..<sw {

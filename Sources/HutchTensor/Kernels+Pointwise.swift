@@ -8,7 +8,7 @@ import HutchTensorAVX2
 /// is already [C_out, OH*OW]), scattered into dx with zeros between the strided positions.
 ///
 /// Each example runs on one of two engines, chosen by geometry and CPU only:
-/// - Float with AVX2 + FMA and OH*OW a multiple of 8: the direct kernel of HutchTensorAVX2 /
+/// - Float with AVX2 + FMA and OH*OW at least 8: the direct kernel of HutchTensorAVX2 /
 ///   HutchTensorAVX512 on the flat shape [C_in, 1, OH*OW] (a 1x1 stride-1 convolution reads its
 ///   input as is, no padding copy). Every element is fma'd from zero over ci (co for the data
 ///   gradient) in order: the bits of `conv2DForward`'s direct path.
@@ -64,7 +64,7 @@ extension Kernels {
                                 avx512: Bool = directAVX512Enabled) -> DirectKernel? {
         let s = pointwiseShape(channelsIn: g.inChannels, channelsOut: g.outChannels, spatial: g.outSpatial)
         guard direct, cpuHasAVX2FMA, s.fits else { return nil }
-        return directKernel(s, allowed: avx512)
+        return directKernel(s, unpadded: true, allowed: avx512)
     }
 
     /// Weight blocks packed for the direct engine (none for the GEMM engine), in scratch.

@@ -5,7 +5,8 @@
 /// compiles as plain Swift and is never called.
 ///
 /// Output is vectorized over columns: an accumulator is 8 consecutive output columns of one row
-/// of one output channel (so OW must be a multiple of 8). A tile is 4 output channels x 3 such
+/// of one output channel, any OW (`PlaneVectors`: the last vector of a row overlaps the one
+/// before, or, narrower than 8, masks its lanes past the row). A tile is 4 output channels x 3 such
 /// vectors = 12 ymm accumulators; each (ci, kh, kw) step loads 3 input vectors shared by the 4
 /// channels, broadcasts 4 weights and does 12 FMAs. Every output element is summed from zero in
 /// the fixed order (ci, kh, kw), then stored or added to y: its bits do not depend on the tile,
@@ -24,9 +25,9 @@ public struct DirectConvShape: Sendable, Equatable {
         self.outHeight = outHeight; self.outWidth = outWidth
     }
 
-    /// Whether the kernel handles this shape: whole 8-column vectors.
+    /// Whether the kernel handles this shape: any positive sizes.
     public var fits: Bool {
-        outWidth % 8 == 0 && outWidth >= 8 && outHeight >= 1 && inChannels >= 1 && outChannels >= 1
+        outWidth >= 1 && outHeight >= 1 && inChannels >= 1 && outChannels >= 1
             && kernelHeight >= 1 && kernelWidth >= 1 && strideH >= 1 && strideW >= 1
     }
 
@@ -36,8 +37,11 @@ public struct DirectConvShape: Sendable, Equatable {
     public var phaseLength: Int { outWidth + (kernelWidth - 1) / strideW }
     public var rowStride: Int { strideW * phaseLength }
     public var channelStride: Int { paddedHeight * rowStride }
-    /// Floats of one example's padded input.
-    public var paddedCount: Int { inChannels * channelStride }
+    /// Floats of one example's padded input, and `readSlack` zeros after it.
+    public var paddedCount: Int { inChannels * channelStride + Self.readSlack }
+    /// Floats a vector of up to 16 lanes may read past a padded input's last row (lanes past a
+    /// row narrower than the vector, never stored).
+    public static let readSlack = 16
     /// Floats of one packed weight block: [C_out / 4 rounded up][ci][kh][kw][4], zero-filled.
     public var packedWeightCount: Int { (outChannels + 3) / 4 * 4 * inChannels * kernelHeight * kernelWidth }
 }
@@ -103,6 +107,7 @@ public enum DirectConvAVX2 {
     /// Copies one example x [C_in, H, W] into the zero-padded, phase-split layout (shape.paddedCount floats).
     @inline(never)
     public static func padInput(_ s: DirectConvShape, x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
+        zero(p + s.inChannels * s.channelStride, DirectConvShape.readSlack)   // finite values for the masked lanes
         if s.strideW == 1, padStrideOne(s, x: x, into: p) { return }
         let (h, w, sw, len) = (s.inHeight, s.inWidth, s.strideW, s.phaseLength)
         for ci in 0..<s.inChannels {
@@ -198,30 +203,28 @@ public enum DirectConvAVX2 {
                                y: UnsafeMutablePointer<Float>, mode: DirectStore) {
         let (kh, kw, sw) = (s.kernelHeight, s.kernelWidth, s.strideW)
         let kk = kh * kw, steps = s.inChannels * kk
-        let vectors = s.outHeight * s.outWidth / 8, vpr = s.outWidth / 8
         let ys = s.outHeight * s.outWidth
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { table in
+        let planeInts = PlaneVectors.tableCount(outHeight: s.outHeight, outWidth: s.outWidth, width: 8)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps + planeInts) { table in
             // input offset of step (ci, kh, kw) relative to the first input of an output vector
             DirectVectors.stepOffsets(table.baseAddress!, channels: s.inChannels, kh: kh, kw: kw,
                                       channelStride: s.channelStride) { i, j in i * s.rowStride + (j % sw) * s.phaseLength + j / sw }
             let off = UnsafePointer(table.baseAddress!)
-            // input offset of output vector v (row oy, columns ox0..<ox0+8)
-            @inline(__always) func inOffset(_ v: Int) -> Int {
-                let oy = v / vpr, ox0 = (v - oy * vpr) * 8
-                return oy * s.strideH * s.rowStride + ox0
-            }
+            let pv = PlaneVectors(table.baseAddress! + steps, outHeight: s.outHeight, outWidth: s.outWidth, width: 8,
+                                  rowInput: s.strideH * s.rowStride)
+            let (vi, vo, vl, vectors) = (pv.input, pv.output, pv.lanes, pv.count)
             DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
                                         planeStride: ys) { wp, channels, yc in
                 var v = 0
                 while v + 3 <= vectors {
-                    tile3(padded, inOffset(v), inOffset(v + 1), inOffset(v + 2), wp, off, steps,
-                          yc + 8 * v, yc + 8 * (v + 1), yc + 8 * (v + 2), ys, channels, mode)
+                    tile3(padded, vi[v], vi[v + 1], vi[v + 2], wp, off, steps, yc + vo[v], yc + vo[v + 1], yc + vo[v + 2],
+                          vl[v], vl[v + 1], vl[v + 2], ys, channels, mode)
                     v += 3
                 }
                 if vectors - v == 2 {
-                    tile2(padded, inOffset(v), inOffset(v + 1), wp, off, steps, yc + 8 * v, yc + 8 * (v + 1), ys, channels, mode)
+                    tile2(padded, vi[v], vi[v + 1], wp, off, steps, yc + vo[v], yc + vo[v + 1], vl[v], vl[v + 1], ys, channels, mode)
                 } else if vectors - v == 1 {
-                    DirectVectors.tile1(padded, inOffset(v), wp, off, steps, yc + 8 * v, ys, channels, mode, as: SIMD8<Float>.self)
+                    DirectVectors.tile1(padded, vi[v], wp, off, steps, yc + vo[v], vl[v], ys, channels, mode, as: SIMD8<Float>.self)
                 }
             }
         }
@@ -236,15 +239,15 @@ public enum DirectConvAVX2 {
 
     // this width's DirectVectors
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { DirectVectors.load(p) }
-    @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore) {
-        DirectVectors.store(v, p, m)
+    @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore, _ lanes: Int) {
+        DirectVectors.store(v, p, m, lanes: lanes)
     }
 
     @inline(__always)
     static func tile3(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ o2: Int, _ w: UnsafePointer<Float>,
                       _ off: UnsafePointer<Int>, _ steps: Int,
                       _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
-                      _ ys: Int, _ channels: Int, _ mode: DirectStore) {
+                      _ l0: Int, _ l1: Int, _ l2: Int, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a02 = SIMD8<Float>()
         var a10 = SIMD8<Float>(), a11 = SIMD8<Float>(), a12 = SIMD8<Float>()
         var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a22 = SIMD8<Float>()
@@ -264,13 +267,13 @@ public enum DirectConvAVX2 {
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3); a32 = a32.addingProduct(v2, w3)
             wp += 4
         }
-        store(a00, y0, mode); store(a01, y1, mode); store(a02, y2, mode)
-        if channels > 1 { store(a10, y0 + ys, mode); store(a11, y1 + ys, mode); store(a12, y2 + ys, mode) }
+        store(a00, y0, mode, l0); store(a01, y1, mode, l1); store(a02, y2, mode, l2)
+        if channels > 1 { store(a10, y0 + ys, mode, l0); store(a11, y1 + ys, mode, l1); store(a12, y2 + ys, mode, l2) }
         if channels > 2 {
-            store(a20, y0 + 2 * ys, mode); store(a21, y1 + 2 * ys, mode); store(a22, y2 + 2 * ys, mode)
+            store(a20, y0 + 2 * ys, mode, l0); store(a21, y1 + 2 * ys, mode, l1); store(a22, y2 + 2 * ys, mode, l2)
         }
         if channels > 3 {
-            store(a30, y0 + 3 * ys, mode); store(a31, y1 + 3 * ys, mode); store(a32, y2 + 3 * ys, mode)
+            store(a30, y0 + 3 * ys, mode, l0); store(a31, y1 + 3 * ys, mode, l1); store(a32, y2 + 3 * ys, mode, l2)
         }
     }
 
@@ -278,7 +281,7 @@ public enum DirectConvAVX2 {
     static func tile2(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ w: UnsafePointer<Float>,
                       _ off: UnsafePointer<Int>, _ steps: Int,
                       _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>,
-                      _ ys: Int, _ channels: Int, _ mode: DirectStore) {
+                      _ l0: Int, _ l1: Int, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
         var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
         let (x0, x1) = (x + o0, x + o1)
@@ -294,9 +297,9 @@ public enum DirectConvAVX2 {
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3)
             wp += 4
         }
-        store(a00, y0, mode); store(a01, y1, mode)
-        if channels > 1 { store(a10, y0 + ys, mode); store(a11, y1 + ys, mode) }
-        if channels > 2 { store(a20, y0 + 2 * ys, mode); store(a21, y1 + 2 * ys, mode) }
-        if channels > 3 { store(a30, y0 + 3 * ys, mode); store(a31, y1 + 3 * ys, mode) }
+        store(a00, y0, mode, l0); store(a01, y1, mode, l1)
+        if channels > 1 { store(a10, y0 + ys, mode, l0); store(a11, y1 + ys, mode, l1) }
+        if channels > 2 { store(a20, y0 + 2 * ys, mode, l0); store(a21, y1 + 2 * ys, mode, l1) }
+        if channels > 3 { store(a30, y0 + 3 * ys, mode, l0); store(a31, y1 + 3 * ys, mode, l1) }
     }
 }

@@ -20,6 +20,21 @@ public enum DirectVectors {
         UnsafeMutableRawPointer(p).storeBytes(of: sum, as: V.self)
     }
 
+    /// v into y at p, lanes `lanes` only (`PlaneVectors.lanes`: first * 256 + end, the whole
+    /// vector when it equals V's width): the same sums as `store`, lane by lane at a tail.
+    @inlinable @inline(__always)
+    public static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore, lanes: Int)
+    where V.Scalar == Float {
+        if lanes == V.scalarCount { return store(v, p, mode) }
+        for l in (lanes >> 8)..<(lanes & 255) {
+            switch mode {
+            case .overwrite: p[l] = v[l]
+            case .accumulate: p[l] = p[l] + v[l]
+            case .addend(let offset): p[l] = p[l + offset] + v[l]
+            }
+        }
+    }
+
     /// table[(ci * kh + i) * kw + j] = tap(i, j) + ci * channelStride: every step's input offset,
     /// the first channel's taps shifted by whole channels (no division per step: a table of 576
     /// steps built with divisions cost 2-3 us, 10 % of a 64-channel call).
@@ -46,11 +61,11 @@ public enum DirectVectors {
         }
     }
 
-    /// One output vector (input offset o0, output y0) of up to 4 channels `ys` apart: the tail
-    /// after the wider tiles. Steps in order, fma'd from zero: the wider tiles' bits.
+    /// One output vector (input offset o0, output y0, stored lanes `lanes`) of up to 4 channels
+    /// `ys` apart: the tail after the wider tiles. Steps in order, fma'd from zero: the wider tiles' bits.
     @inlinable @inline(__always)
     public static func tile1<V: SIMD>(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
-                                      _ off: UnsafePointer<Int>, _ steps: Int, _ y0: UnsafeMutablePointer<Float>,
+                                      _ off: UnsafePointer<Int>, _ steps: Int, _ y0: UnsafeMutablePointer<Float>, _ lanes: Int,
                                       _ ys: Int, _ channels: Int, _ mode: DirectStore, as: V.Type) where V.Scalar == Float {
         var a0 = V(), a1 = V(), a2 = V(), a3 = V()
         let x0 = x + o0
@@ -61,9 +76,55 @@ public enum DirectVectors {
             a2 = a2.addingProduct(v0, V(repeating: wp[2])); a3 = a3.addingProduct(v0, V(repeating: wp[3]))
             wp += 4
         }
-        store(a0, y0, mode)
-        if channels > 1 { store(a1, y0 + ys, mode) }
-        if channels > 2 { store(a2, y0 + 2 * ys, mode) }
-        if channels > 3 { store(a3, y0 + 3 * ys, mode) }
+        store(a0, y0, mode, lanes: lanes)
+        if channels > 1 { store(a1, y0 + ys, mode, lanes: lanes) }
+        if channels > 2 { store(a2, y0 + 2 * ys, mode, lanes: lanes) }
+        if channels > 3 { store(a3, y0 + 3 * ys, mode, lanes: lanes) }
+    }
+}
+
+/// The output vectors of one [OH, OW] plane at vector width V, row by row, ceil(OW / V) per row
+/// (any OW): vector i of a row starts at column V * i, the last at OW - V when OW >= V, so that it
+/// overlaps the one before and stores only its new lanes (no read past the row), and at 0 when
+/// OW < V, its lanes past OW reading the padded input past the row (the kernels' padded input
+/// has `DirectConvShape.readSlack` floats after it for that) and never stored. A lane's sum is
+/// the same whichever vector computes it: any width, any tail, the same bits.
+/// Three tables of `count` Ints at `base`: input offset, output offset, stored lanes (first * 256 + end).
+public struct PlaneVectors {
+    public let count: Int
+    public let input: UnsafeMutablePointer<Int>, output: UnsafeMutablePointer<Int>, lanes: UnsafeMutablePointer<Int>
+
+    /// Vectors per row of OW columns at width V.
+    @inlinable @inline(__always)
+    public static func perRow(_ outWidth: Int, width v: Int) -> Int { (outWidth + v - 1) / v }
+
+    /// Ints `init` fills at `base` for a plane of OH x OW at width V.
+    @inlinable @inline(__always)
+    public static func tableCount(outHeight: Int, outWidth: Int, width v: Int) -> Int { 3 * outHeight * perRow(outWidth, width: v) }
+
+    /// Rows of a plane whose output row oy starts at input offset oy * rowInput.
+    @inlinable @inline(__always)
+    public init(_ base: UnsafeMutablePointer<Int>, outHeight: Int, outWidth: Int, width v: Int, rowInput: Int) {
+        let vpr = Self.perRow(outWidth, width: v)
+        count = outHeight * vpr
+        (input, output, lanes) = (base, base + count, base + 2 * count)
+        var k = 0
+        for oy in 0..<outHeight {
+            for i in 0..<vpr {
+                let start = outWidth >= v ? min(v * i, outWidth - v) : 0
+                input[k] = oy * rowInput + start
+                output[k] = oy * outWidth + start
+                lanes[k] = (v * i - start) * 256 + min(v, outWidth - start)
+                k += 1
+            }
+        }
+    }
+
+    /// Flat planes (`count` whole vectors, vector k at offset V * k in both).
+    @inlinable @inline(__always)
+    public init(_ base: UnsafeMutablePointer<Int>, flat count: Int, width v: Int) {
+        self.count = count
+        (input, output, lanes) = (base, base + count, base + 2 * count)
+        for k in 0..<count { (input[k], output[k], lanes[k]) = (v * k, v * k, v) }
     }
 }

@@ -11,25 +11,19 @@ import HutchTensorAVX2
 /// The tiles mirror DirectConvAVX2's at another vector width on purpose: Swift has no per-function
 /// target attribute, so each width lives in a target compiled with its own -target-cpu.
 public enum DirectConvAVX512 {
-    /// Whether this kernel runs the shape: whole 16-column vectors.
-    public static func fits(_ s: DirectConvShape) -> Bool {
-        s.fits && s.outWidth % 16 == 0
-    }
-
     /// y [C_out, OH, OW] (+)= conv(padded input of one example, packed weights), as
-    /// DirectConvAVX2.forward; `fits(s)`.
+    /// DirectConvAVX2.forward, in 16-column vectors along the rows (`PlaneVectors`, any OW; an
+    /// unpadded input needs OW >= 16, as nothing may be read past it).
     @inline(never)
     public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                                y: UnsafeMutablePointer<Float>, mode: DirectStore) {
         let sw = s.strideW
-        let vpr = s.outWidth / 16
-        let (rowStride, channelStride, phaseLength, strideH) = (s.rowStride, s.channelStride, s.phaseLength, s.strideH)
+        let (rowStride, channelStride, phaseLength) = (s.rowStride, s.channelStride, s.phaseLength)
         run(s, input: padded, packed: packed, y: y, mode: mode,
             offset: { ci, i, j in ci * channelStride + i * rowStride + (j % sw) * phaseLength + j / sw },
-            vectorOffset: { v in
-                let oy = v / vpr, ox0 = (v - oy * vpr) * 16
-                return oy * strideH * rowStride + ox0
-            })
+            vectorInts: PlaneVectors.tableCount(outHeight: s.outHeight, outWidth: s.outWidth, width: 16)) { base in
+            PlaneVectors(base, outHeight: s.outHeight, outWidth: s.outWidth, width: 16, rowInput: s.strideH * rowStride)
+        }
     }
 
     /// Narrow outputs (OW = 8, OH even: the 64-channel 8x8 layers) as 16-column vectors over two
@@ -69,38 +63,38 @@ public enum DirectConvAVX512 {
     public static func forwardExpanded(_ s: DirectConvShape, expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                                        y: UnsafeMutablePointer<Float>, mode: DirectStore) {
         let (kh, kw, plane) = (s.kernelHeight, s.kernelWidth, s.outHeight * s.outWidth)
+        let vectors = s.outHeight * s.outWidth / 16
         run(s, input: expanded, packed: packed, y: y, mode: mode,
-            offset: { ci, i, j in ((ci * kh + i) * kw + j) * plane }, vectorOffset: { v in 16 * v })
+            offset: { ci, i, j in ((ci * kh + i) * kw + j) * plane }, vectorInts: 3 * vectors) { base in
+            PlaneVectors(base, flat: vectors, width: 16)
+        }
     }
 
     /// The tiling shared by both layouts: `offset(ci, kh, kw)` is a step's input offset (linear
-    /// in ci),
-    /// `vectorOffset(v)` that of output vector v (y positions 16 v ..< 16 v + 16).
+    /// in ci), `vectors` lays out the output vectors in `vectorInts` Ints of a temporary table.
     @inline(__always)
     static func run(_ s: DirectConvShape, input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                     y: UnsafeMutablePointer<Float>, mode: DirectStore,
-                    offset: (Int, Int, Int) -> Int, vectorOffset: (Int) -> Int) {
+                    offset: (Int, Int, Int) -> Int, vectorInts: Int, vectors: (UnsafeMutablePointer<Int>) -> PlaneVectors) {
         let (kh, kw) = (s.kernelHeight, s.kernelWidth)
         let steps = s.inChannels * kh * kw
-        let vectors = s.outHeight * s.outWidth / 16
         let ys = s.outHeight * s.outWidth
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps + vectors) { table in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps + vectorInts) { table in
             // offset is linear in ci
             DirectVectors.stepOffsets(table.baseAddress!, channels: s.inChannels, kh: kh, kw: kw,
                                       channelStride: offset(1, 0, 0) - offset(0, 0, 0)) { i, j in offset(0, i, j) }
             let off = UnsafePointer(table.baseAddress!)
-            // the output vectors' input offsets, once (the closure is not inlined: a call per vector)
-            let vo = table.baseAddress! + steps
-            for v in 0..<vectors { vo[v] = vectorOffset(v) }
+            let pv = vectors(table.baseAddress! + steps)
+            let (vi, vo, vl, count) = (pv.input, pv.output, pv.lanes, pv.count)
             DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
                                         planeStride: ys) { wp, channels, yc in
                 var v = 0
-                while v + 4 <= vectors {
-                    tile4(input, vo[v], vo[v + 1], vo[v + 2], vo[v + 3], wp, off, steps, yc + 16 * v, ys, channels, mode)
+                while v + 4 <= count {
+                    tile4(input, vi + v, wp, off, steps, yc, vo + v, vl + v, ys, channels, mode)
                     v += 4
                 }
-                while v < vectors {
-                    DirectVectors.tile1(input, vo[v], wp, off, steps, yc + 16 * v, ys, channels, mode, as: SIMD16<Float>.self)
+                while v < count {
+                    DirectVectors.tile1(input, vi[v], wp, off, steps, yc + vo[v], vl[v], ys, channels, mode, as: SIMD16<Float>.self)
                     v += 1
                 }
             }
@@ -109,20 +103,20 @@ public enum DirectConvAVX512 {
 
     // this width's DirectVectors
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { DirectVectors.load(p) }
-    @inline(__always) static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore) {
-        DirectVectors.store(v, p, m)
+    @inline(__always) static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ m: DirectStore, _ lanes: Int) {
+        DirectVectors.store(v, p, m, lanes: lanes)
     }
 
-    /// 4 consecutive vectors (y positions 16 v ..< 16 (v + 4)), each with its own input offset.
+    /// 4 vectors: input offsets o[0...3], outputs y + yo[0...3], stored lanes l[0...3] (`PlaneVectors`).
     @inline(__always)
-    static func tile4(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int, _ w: UnsafePointer<Float>,
-                      _ off: UnsafePointer<Int>, _ steps: Int, _ y: UnsafeMutablePointer<Float>,
-                      _ ys: Int, _ channels: Int, _ mode: DirectStore) {
+    static func tile4(_ x: UnsafePointer<Float>, _ o: UnsafePointer<Int>, _ w: UnsafePointer<Float>,
+                      _ off: UnsafePointer<Int>, _ steps: Int, _ y: UnsafeMutablePointer<Float>, _ yo: UnsafePointer<Int>,
+                      _ l: UnsafePointer<Int>, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
         var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
         var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
         var a30 = SIMD16<Float>(), a31 = SIMD16<Float>(), a32 = SIMD16<Float>(), a33 = SIMD16<Float>()
-        let (x0, x1, x2, x3) = (x + o0, x + o1, x + o2, x + o3)
+        let (x0, x1, x2, x3) = (x + o[0], x + o[1], x + o[2], x + o[3])
         var wp = w
         for k in 0..<steps {
             let o = off[k]
@@ -137,18 +131,19 @@ public enum DirectConvAVX512 {
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3); a32 = a32.addingProduct(v2, w3); a33 = a33.addingProduct(v3, w3)
             wp += 4
         }
-        store(a00, y, mode); store(a01, y + 16, mode); store(a02, y + 32, mode); store(a03, y + 48, mode)
+        let (y0, y1, y2, y3) = (y + yo[0], y + yo[1], y + yo[2], y + yo[3])
+        let (l0, l1, l2, l3) = (l[0], l[1], l[2], l[3])
+        store(a00, y0, mode, l0); store(a01, y1, mode, l1); store(a02, y2, mode, l2); store(a03, y3, mode, l3)
         if channels > 1 {
-            let yc = y + ys
-            store(a10, yc, mode); store(a11, yc + 16, mode); store(a12, yc + 32, mode); store(a13, yc + 48, mode)
+            store(a10, y0 + ys, mode, l0); store(a11, y1 + ys, mode, l1); store(a12, y2 + ys, mode, l2); store(a13, y3 + ys, mode, l3)
         }
         if channels > 2 {
-            let yc = y + 2 * ys
-            store(a20, yc, mode); store(a21, yc + 16, mode); store(a22, yc + 32, mode); store(a23, yc + 48, mode)
+            let c = 2 * ys
+            store(a20, y0 + c, mode, l0); store(a21, y1 + c, mode, l1); store(a22, y2 + c, mode, l2); store(a23, y3 + c, mode, l3)
         }
         if channels > 3 {
-            let yc = y + 3 * ys
-            store(a30, yc, mode); store(a31, yc + 16, mode); store(a32, yc + 32, mode); store(a33, yc + 48, mode)
+            let c = 3 * ys
+            store(a30, y0 + c, mode, l0); store(a31, y1 + c, mode, l1); store(a32, y2 + c, mode, l2); store(a33, y3 + c, mode, l3)
         }
     }
 }

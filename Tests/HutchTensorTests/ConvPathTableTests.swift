@@ -32,10 +32,28 @@ final class ConvPathTableTests: XCTestCase {
             (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.direct, .direct, .im2col], [.im2col, .winograd, .im2col]),
             (try conv([2, 32, 16, 16], [64, 32, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
              [.im2col, .im2col, .im2col]),
-            // output width 6: no direct kernel; Winograd from 32 channels
-            (try conv([2, 32, 6, 6], [32, 32, 3, 3], pad: 1), [.winograd, .winograd, .im2col], [.winograd, .winograd, .im2col]),
-            // strided data gradient whose phases are not 8 columns wide
-            (try conv([2, 8, 12, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.im2col, .im2col, .im2col],
+            // output width 6 and 7 (any width runs direct); Winograd from 32 channels without AVX2
+            (try conv([2, 32, 6, 6], [32, 32, 3, 3], pad: 1), [.direct, .direct, .im2col], [.winograd, .winograd, .im2col]),
+            (try conv([2, 64, 7, 7], [64, 64, 3, 3], pad: 1), [.direct, .direct, .im2col], [.winograd, .winograd, .im2col]),
+            // strided data gradient with phases 6 columns wide; the 7x7 stride-2 stem
+            (try conv([2, 8, 12, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
+             [.im2col, .im2col, .im2col]),
+            (try conv([2, 3, 32, 32], [8, 3, 7, 7], stride: 2, pad: 3), [.direct, .direct, .im2col],
+             [.im2col, .im2col, .im2col]),
+            // ImageNet stages: Winograd first from 128 channels on 14x14 and larger; im2col past 1024
+            // weights per output position (per stride-phase position for the strided data gradient)
+            (try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1), [.winograd, .winograd, .im2col],
+             [.winograd, .winograd, .im2col]),
+            (try conv([1, 512, 7, 7], [512, 512, 3, 3], pad: 1), [.im2col, .im2col, .im2col], [.winograd, .winograd, .im2col]),
+            (try conv([1, 64, 56, 56], [128, 64, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
+             [.im2col, .im2col, .im2col]),
+            (try conv([1, 128, 28, 28], [256, 128, 3, 3], stride: 2, pad: 1), [.im2col, .im2col, .im2col],
+             [.im2col, .im2col, .im2col]),
+            (try conv([1, 128, 28, 28], [256, 128, 1, 1], stride: 2), [.pointwise, .pointwise, .im2col],
+             [.pointwise, .pointwise, .im2col]),
+            (try conv([1, 1024, 14, 14], [256, 1024, 1, 1]), [.im2col, .im2col, .im2col], [.im2col, .im2col, .im2col]),
+            // H not a multiple of the stride: the strided data gradient keeps GEMM + col2im
+            (try conv([2, 8, 13, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .im2col, .im2col],
              [.im2col, .im2col, .im2col]),
         ]
         for (i, (g, withAVX, without)) in rows.enumerated() {

@@ -6,8 +6,9 @@ import XCTest
 /// the naive loop, and its bit guarantees (threads, blocks). Skipped on CPUs without AVX2 + FMA.
 final class DirectConvTests: XCTestCase {
     /// (input shape, weight shape, strides, pads): strides 1/2/3, pads 0-2 and asymmetric, 1x1,
-    /// 3x3, 5x5 and 3x1 kernels, 1-9 output channels (tails of the 4-channel blocks), output
-    /// widths 8/16/24 and heights giving 1, 2 and 3 vectors in the last tile.
+    /// 3x3, 5x5, 7x7 and 3x1 kernels, 1-9 output channels (tails of the 4-channel blocks), output
+    /// widths 8/16/24 and heights giving 1, 2 and 3 vectors in the last tile, and widths that are
+    /// not multiples of 8: below 8 (masked lanes), between 8 and 16, and above (overlapping tails).
     let cases: [([Int], [Int], [Int], [Int])] = [
         ([2, 3, 8, 8], [5, 3, 3, 3], [1, 1], [1, 1, 1, 1]),
         ([1, 1, 4, 16], [1, 1, 3, 3], [1, 1], [1, 1, 1, 1]),
@@ -22,6 +23,12 @@ final class DirectConvTests: XCTestCase {
         ([2, 32, 4, 8], [12, 32, 3, 3], [1, 1], [1, 1, 1, 1]),
         ([1, 2, 3, 9], [2, 2, 2, 2], [1, 1], [0, 0, 0, 0]),
         ([1, 3, 8, 48], [4, 3, 3, 3], [2, 2], [1, 1, 1, 1]),    // wide stride-2 rows: vector de-interleave, both phases
+        ([2, 6, 7, 7], [5, 6, 3, 3], [1, 1], [1, 1, 1, 1]),      // OW 7 (ResNet's last stage)
+        ([1, 5, 14, 14], [6, 5, 3, 3], [1, 1], [1, 1, 1, 1]),    // OW 14
+        ([1, 3, 5, 28], [4, 3, 3, 3], [1, 1], [1, 1, 1, 1]),     // OW 28
+        ([2, 4, 14, 14], [3, 4, 3, 3], [2, 2], [1, 1, 1, 1]),    // stride 2 to OW 7
+        ([1, 3, 20, 22], [5, 3, 7, 7], [2, 2], [3, 3, 3, 3]),    // the 7x7 stride-2 stem's geometry, OW 11
+        ([1, 2, 3, 5], [3, 2, 3, 3], [1, 1], [0, 0, 0, 0]),      // OW 3, one row of one vector
     ]
 
     func geometry(_ c: ([Int], [Int], [Int], [Int])) throws -> ConvGeometry {
@@ -67,16 +74,17 @@ final class DirectConvTests: XCTestCase {
         }
     }
 
-    /// conv2DForward dispatches to the direct kernel exactly for kernels larger than 1x1 whose
-    /// output width is a multiple of 8 (no groups, no dilations), and stays correct otherwise.
+    /// conv2DForward dispatches to the direct kernel exactly for kernels larger than 1x1 (no
+    /// groups, no dilations; any output width), and stays correct otherwise.
     func testDispatchAndFallbacks() throws {
         var rng = TestRandom(seed: 32)
         // (geometry, name, whether the direct kernel can run it, whether conv2DForward picks it)
         let geometries: [(ConvGeometry, String, Bool, Bool)] = [
             (try geometry(([1, 4, 6, 16], [4, 4, 3, 3], [1, 1], [1, 1, 1, 1])), "3x3 OW 16", true, true),
             (try geometry(([2, 4, 7, 15], [5, 4, 3, 3], [2, 2], [1, 1, 1, 1])), "3x3 stride 2 OW 8", true, true),
-            (try geometry(([1, 4, 6, 12], [4, 4, 3, 3], [1, 1], [1, 1, 1, 1])), "OW 12", false, false),
-            (try geometry(([1, 4, 6, 20], [4, 4, 3, 3], [1, 1], [0, 0, 0, 0])), "OW 18", false, false),
+            (try geometry(([1, 4, 6, 12], [4, 4, 3, 3], [1, 1], [1, 1, 1, 1])), "OW 12", true, true),
+            (try geometry(([1, 4, 6, 20], [4, 4, 3, 3], [1, 1], [0, 0, 0, 0])), "OW 18", true, true),
+            (try geometry(([1, 4, 6, 5], [4, 4, 3, 3], [1, 1], [1, 1, 1, 1])), "OW 5", true, true),
             (try ConvGeometry(input: [1, 4, 6, 16], weight: [4, 2, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1],
                               dilations: [1, 1], group: 2), "groups", false, false),
             (try ConvGeometry(input: [1, 4, 6, 20], weight: [4, 4, 3, 3], strides: [1, 1], pads: [0, 0, 0, 0],
@@ -97,7 +105,7 @@ final class DirectConvTests: XCTestCase {
     /// Every example is summed by one thread in a fixed order: 1, 2, 3 and 7 workers give the same bits.
     func testBitsDoNotDependOnThreadCount() throws {
         var rng = TestRandom(seed: 33)
-        for c in [cases[0], cases[4], cases[10]] {
+        for c in [cases[0], cases[4], cases[10], cases[13], cases[16]] {
             let g = try geometry(c).withBatch(5)
             let blocks = 2
             let x = rng.array(blocks * g.inputCount).map(Float.init), w = rng.array(blocks * g.weightCount).map(Float.init)
@@ -118,7 +126,7 @@ final class DirectConvTests: XCTestCase {
     /// conv2DForward: each block has the bits of a single-block call, and the naive loop's values.
     func testBlocksAreBitIdenticalToSingleCalls() throws {
         var rng = TestRandom(seed: 34)
-        for c in [cases[2], cases[3], cases[5]] {
+        for c in [cases[2], cases[3], cases[5], cases[14], cases[15]] {
             let g = try geometry(c)
             XCTAssertTrue(Kernels.directApplies(g))
             let blocks = 3
@@ -146,10 +154,10 @@ final class DirectConvTests: XCTestCase {
     }
 
     /// The stride-1 data gradient runs as a forward convolution with flipped weights, so it takes
-    /// the direct path when the input width is a multiple of 8: against the naive adjoint.
+    /// the direct path (any input width): against the naive adjoint.
     func testStrideOneDataGradientMatchesAdjoint() throws {
         var rng = TestRandom(seed: 35)
-        for c in [cases[0], cases[2], cases[3]] {
+        for c in [cases[0], cases[2], cases[3], cases[13], cases[14]] {
             let g = try geometry(c)
             let t = try XCTUnwrap(g.strideOneTranspose)
             XCTAssertTrue(Kernels.directApplies(t), "\(c)")
@@ -184,6 +192,9 @@ final class DirectConvTests: XCTestCase {
             ([1, 3, 8, 48], [5, 3, 3, 3], [2, 2], [0, 1, 1, 0]),
             ([2, 5, 6, 24], [3, 5, 2, 4], [2, 3], [1, 2, 0, 1]),
             ([1, 2, 4, 32], [4, 2, 5, 5], [2, 2], [2, 2, 2, 2]),
+            ([2, 5, 14, 14], [4, 5, 3, 3], [2, 2], [1, 1, 1, 1]),   // phases 7 wide (ResNet's 14 -> 7)
+            ([1, 3, 8, 24], [5, 3, 3, 3], [2, 2], [1, 1, 1, 1]),    // phases 12 wide
+            ([1, 2, 6, 6], [3, 2, 3, 3], [2, 2], [0, 0, 0, 0]),     // phases 3 wide, taps past the output
         ]
         for c in strided {
             let g = try geometry(c)
@@ -225,17 +236,17 @@ final class DirectConvTests: XCTestCase {
                 }
             }
         }
-        // 1x1 strided kernels keep GEMM + col2im; widths that do not split into 8-column phases too
+        // 1x1 strided kernels go pointwise, not here; sizes that are not multiples of the stride keep GEMM + col2im
         XCTAssertFalse(Kernels.directDataApplies(try geometry(([1, 4, 16, 16], [4, 4, 1, 1], [2, 2], [0, 0, 0, 0]))))
-        XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 16, 24], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
         XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 16, 17], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
+        XCTAssertNil(Kernels.directDataPhases(try geometry(([1, 4, 15, 16], [4, 4, 3, 3], [2, 2], [1, 1, 1, 1]))))
     }
 
     /// An addend added as the kernel stores (forward and data gradient; direct, expanded,
     /// pointwise and GEMM paths) gives the bits of copying it into y and accumulating.
     func testAddendGivesTheBitsOfCopyThenAccumulate() throws {
         var rng = TestRandom(seed: 37)
-        let shapes: [([Int], [Int], [Int], [Int])] = [cases[0], cases[4], cases[6], cases[10], cases[11],
+        let shapes: [([Int], [Int], [Int], [Int])] = [cases[0], cases[4], cases[6], cases[10], cases[11], cases[13], cases[14],
                                                       ([2, 8, 8, 8], [8, 8, 3, 3], [1, 1], [1, 1, 1, 1])]
         for c in shapes {
             let g = try geometry(c)
@@ -271,6 +282,8 @@ final class DirectConvTests: XCTestCase {
             ([2, 6, 8, 8], [7, 6, 3, 3], [1, 1], [1, 1, 1, 1]),     // OW 8: expanded to two-row vectors
             ([1, 5, 12, 16], [4, 5, 3, 3], [2, 2], [1, 1, 1, 1]),   // OW 8, stride 2, 6 rows
             ([1, 3, 2, 8], [5, 3, 2, 3], [1, 1], [0, 1, 1, 1]),     // OW 8, one 16-column vector
+            ([1, 5, 14, 14], [6, 5, 3, 3], [1, 1], [1, 1, 1, 1]),   // OW 14: masked 16-column rows
+            ([1, 3, 5, 28], [4, 3, 3, 3], [1, 1], [1, 1, 1, 1]),    // OW 28: overlapping 16-column tails
         ]
         for c in wide {
             let g = try geometry(c)
@@ -292,8 +305,9 @@ final class DirectConvTests: XCTestCase {
                 XCTAssertLessThan(maxRelativeError(got, naive), 1e-5, "\(c)")
             }
         }
-        // strided data gradients: 16-column phases, and 8-column phases (expanded)
-        for c in [([2, 4, 8, 32], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]), ([2, 4, 16, 16], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1])] {
+        // strided data gradients: 16-column phases, 8-column phases (expanded), 14-column phases
+        for c in [([2, 4, 8, 32], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]), ([2, 4, 16, 16], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1]),
+                  ([1, 4, 28, 28], [6, 4, 3, 3], [2, 2], [1, 1, 1, 1])] {
             let g = try geometry(c)
             let w = rng.array(g.weightCount).map(Float.init), dy = rng.array(g.outputCount).map(Float.init)
             var d512 = [Float](repeating: 0, count: g.inputCount), d256 = d512

@@ -7,11 +7,12 @@ import XCTest
 /// the per-example GEMM), and its bit guarantees: blocks, threads and the batch split.
 final class PointwiseConvTests: XCTestCase {
     /// (input shape, weight shape, strides): strides 1, 2, 3 and mixed, odd sizes, OH*OW a
-    /// multiple of 16 (AVX-512 rows), of 8 only (AVX2) and of neither (GEMM engine), rows wide
-    /// enough for the vector gather / scatter of stride 2, and the two ResNet-20 shortcuts.
+    /// multiple of 16 (AVX-512 rows), of 8 only (AVX2), of neither (overlapping last vector) and
+    /// below 8 (GEMM engine), rows wide enough for the vector gather / scatter of stride 2, the
+    /// two ResNet-20 shortcuts and ImageNet's 7x7 ones.
     let cases: [([Int], [Int], [Int])] = [
         ([2, 6, 16, 16], [8, 6, 1, 1], [2, 2]),      // OH*OW 64
-        ([1, 5, 17, 33], [3, 5, 1, 1], [2, 2]),      // 9 x 17: GEMM engine
+        ([1, 5, 17, 33], [3, 5, 1, 1], [2, 2]),      // 9 x 17: overlapping last vector
         ([2, 16, 8, 8], [12, 16, 1, 1], [1, 1]),     // stride 1, 64 positions
         ([3, 4, 9, 13], [7, 4, 1, 1], [3, 3]),       // stride 3, 3 x 5
         ([2, 3, 12, 16], [5, 3, 1, 1], [3, 2]),      // mixed strides, 4 x 8
@@ -20,6 +21,9 @@ final class PointwiseConvTests: XCTestCase {
         ([2, 5, 7, 34], [6, 5, 1, 1], [1, 2]),       // stride 1 x 2, 7 x 17
         ([2, 16, 32, 32], [32, 16, 1, 1], [2, 2]),   // ResNet-20 16->32 shortcut
         ([2, 32, 16, 16], [64, 32, 1, 1], [2, 2]),   // ResNet-20 32->64 shortcut
+        ([2, 6, 14, 14], [8, 6, 1, 1], [2, 2]),      // 7 x 7: ResNet-18's last shortcut
+        ([2, 8, 7, 7], [12, 8, 1, 1], [1, 1]),       // 7 x 7, stride 1: ResNet-50's last stage
+        ([1, 4, 4, 4], [3, 4, 1, 1], [2, 2]),        // 2 x 2: GEMM engine
     ]
 
     func geometry(_ c: ([Int], [Int], [Int])) throws -> ConvGeometry {
@@ -161,7 +165,7 @@ final class PointwiseConvTests: XCTestCase {
     func testDirectEngineHasTheBitsOfTheDirectKernel() throws {
         try XCTSkipUnless(Kernels.cpuHasAVX2FMA, "this CPU has no AVX2 + FMA: the direct engine is never used")
         var rng = TestRandom(seed: 44)
-        for c in [cases[0], cases[2], cases[4], cases[8], cases[9]] {
+        for c in [cases[0], cases[1], cases[2], cases[4], cases[8], cases[9], cases[10], cases[11]] {
             let g = try geometry(c)
             XCTAssertNotNil(Kernels.pointwiseKernel(g, direct: true), "\(c)")
             XCTAssertNotNil(Kernels.directShape(g), "\(c)")
@@ -182,7 +186,8 @@ final class PointwiseConvTests: XCTestCase {
     /// and 3 workers, and each example the bits of a batch-1 call on that example.
     func testBitsDoNotDependOnBlocksThreadsOrBatchSplit() throws {
         var rng = TestRandom(seed: 45)
-        for c in [cases[0], cases[1], cases[2], cases[3], cases[9]] {
+        XCTAssertNil(Kernels.pointwiseKernel(try geometry(cases[12]), direct: true), "fewer than 8 positions: GEMM engine")
+        for c in [cases[0], cases[1], cases[2], cases[3], cases[9], cases[10], cases[12]] {
             let g = try geometry(c).withBatch(3)
             let blocks = 3
             let x = rng.array(blocks * g.inputCount).map(Float.init), w = rng.array(blocks * g.weightCount).map(Float.init)
