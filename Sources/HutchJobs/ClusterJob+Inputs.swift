@@ -30,23 +30,24 @@ extension ClusterJob {
     }
 
     /// The model and data `files` as served to `--fetch-blobs` workers, each read a chunk at a
-    /// time; records each file's digest in `source`. A self-contained model (external data
-    /// inlined) is written to a temporary directory and served from there: the caller removes it.
+    /// time; records each file's digest in `source` (the model file's is `modelDigest`, of the
+    /// bytes the coordinator loaded). A self-contained model (external data inlined) is written
+    /// to a temporary directory and served from there: the caller removes it.
     static func servedBlobs(_ files: [String], source: inout ModelSource, proto: ONNXModelProto,
-                            path: String) throws -> (ServedBlobFiles, DirectoryBlobStore?) {
+                            path: String, modelDigest: String) throws -> (ServedBlobFiles, DirectoryBlobStore?) {
         var served = ServedBlobFiles()
         var temporary: DirectoryBlobStore?
         do {
             for file in files {
-                guard file == source.modelPath, let inlined = try selfContained(proto, path: path),
-                      let d = WireDigest(Digest.sha256(inlined)) else {
-                    source.digests[file] = try served.add(file)
+                let inlined = file == source.modelPath ? try selfContained(proto, path: path) : nil
+                guard let inlined, let d = WireDigest(Digest.sha256(inlined)) else {
+                    source.digests[file] = try served.add(file, digest: file == source.modelPath ? modelDigest : nil)
                     continue
                 }
                 let store = try DirectoryBlobStore.temporary()
                 temporary = store
                 try store.put(d, inlined)
-                source.digests[file] = try served.add(store.path(d))
+                source.digests[file] = try served.add(store.path(d), digest: d.description)
             }
         } catch let error as BlobCacheError {
             temporary?.remove()

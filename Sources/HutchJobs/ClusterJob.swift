@@ -82,7 +82,8 @@ public struct ClusterJob {
         // inside (one self-contained blob, written to a temporary file)
         var source = Self.source(inputs)
         let files = [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
-        let (blobs, inlinedModel) = try Self.servedBlobs(files, source: &source, proto: proto, path: inputs.model)
+        let (blobs, inlinedModel) = try Self.servedBlobs(files, source: &source, proto: proto, path: inputs.model,
+                                                             modelDigest: modelDigest)
         defer { inlinedModel?.remove() }
         var state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: self.options, activations: activations, measured: measured,
                                                                                    source: source, files: files,

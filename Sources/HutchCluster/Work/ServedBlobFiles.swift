@@ -22,9 +22,10 @@ public struct ServedBlobFiles: ServedBlobSource {
 
     public var digests: [WireDigest] { Array(files.keys) }
 
-    /// Serves the file at `path`; returns its digest ("sha256:…"). Throws `ModelError` (one line)
-    /// when the file cannot be read.
-    public mutating func add(_ path: String) throws -> String {
+    /// Serves the file at `path`; returns its digest ("sha256:…"), streamed from the file unless
+    /// `digest` gives it (a file just written from bytes of that digest). Throws `ModelError`
+    /// (one line) when the file cannot be read.
+    public mutating func add(_ path: String, digest known: String? = nil) throws -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ModelError.unreadableFile(path: path, reason: "cannot open it to serve it: \(String(cString: strerror(errno)))") }
         guard let size = FileChunk.size(fd: fd) else {
@@ -32,7 +33,7 @@ public struct ServedBlobFiles: ServedBlobSource {
             throw ModelError.unreadableFile(path: path, reason: "cannot read its size")
         }
         let file = File(fd: fd, size: size)
-        let digest = try Digest.sha256(fileAt: path)
+        let digest = try known ?? Digest.sha256(fileAt: path)
         if let d = WireDigest(digest) { files[d] = file }
         return digest
     }
