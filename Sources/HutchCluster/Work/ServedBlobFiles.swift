@@ -5,7 +5,7 @@ import HutchWire
 
 /// The coordinator process's served blobs: the model and data files themselves, read one chunk
 /// per BLOB_REQUEST (memory holds a chunk, never a whole file). Each file is opened when the job
-/// starts and kept open, and its digest (streamed) and size are taken then: a file removed or
+/// starts and kept open, and its digest and size are taken then: a file removed or
 /// replaced (renamed over) under the job is still served as it was; one that shrinks in place
 /// draws an ERROR for the requests past its new end, and one whose bytes change in place fails
 /// the worker's digest check after the last chunk (a digest cannot be checked per chunk).
