@@ -70,24 +70,21 @@ public struct ClusterJob {
         }
         let modelBytes = try ModelSource.readFile(inputs.model, what: "model")
         let proto = try ONNXLoader.decode(bytes: modelBytes, source: inputs.model)
+        let modelDigest = Digest.sha256(modelBytes)   // for sensitivity.json; the bytes are not kept
         let graph = try ONNXLoader.load(model: proto, source: inputs.model)
         let quantize = plan != nil
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
         if measured { try Self.checkMeasured(options: self.options, dataset: dataset) }
 
-        // model and data files, served as blobs to workers that do not share this filesystem; a
-        // model with external data is served with its tensors inside (one self-contained blob)
+        // model and data files, served as blobs to workers that do not share this filesystem, a
+        // chunk at a time from the files; a model with external data is served with its tensors
+        // inside (one self-contained blob, written to a temporary file)
         var source = Self.source(inputs)
-        var blobs: [WireDigest: [UInt8]] = [:]
         let files = [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
-        let servedModel = try Self.selfContained(proto, modelBytes, path: inputs.model)
-        for path in files {
-            let bytes = path == source.modelPath ? servedModel : try ModelSource.readFile(path, what: "data")
-            let digest = Digest.sha256(bytes)
-            source.digests[path] = digest
-            if let d = WireDigest(digest) { blobs[d] = bytes }
-        }
+        let (blobs, inlinedModel) = try Self.servedBlobs(files, source: &source, proto: proto, path: inputs.model,
+                                                             modelDigest: modelDigest)
+        defer { inlinedModel?.remove() }
         var state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: self.options, activations: activations, measured: measured,
                                                                                    source: source, files: files,
                                                                                    schedule: .init(workers: expectedWorkers, tasksPerWorker: tasksPerWorker)))
@@ -217,7 +214,7 @@ public struct ClusterJob {
         let planned = try Self.keepingAlive(server, &core) { () throws -> (data: Data, widths: [LayerWidths])? in
             let result = try Self.sensitivityResult(estimates, core: sensitivityCore, job: job, graph: graph, options: options, fallback: fallback)
             if let fallback { log("method auto: Hutchinson, because exact traces do not apply: \(fallback)") }
-            var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+            var report = SensitivityReport(result, options: options, modelDigest: modelDigest, dataDigest: dataDigest)
             if let activationErrors {
                 report.setActivations(try Self.activationSensitivities(sensitivityCore, job: job, graph: graph, errors: activationErrors), graph: graph)
             }

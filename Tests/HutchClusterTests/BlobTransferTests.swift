@@ -47,12 +47,14 @@ final class BlobTransferTests: XCTestCase {
         }
     }
 
-    func makePair(blobs: [WireDigest: [UInt8]]) throws -> Pair {
+    func makePair(blobs: [WireDigest: [UInt8]]) throws -> Pair { try makePair(served: MemoryBlobSource(blobs)) }
+
+    func makePair(served: any ServedBlobSource) throws -> Pair {
         let job = try SensitivityJob(method: .exact, samples: 4, batchSize: 4, layerCount: 1)
         var options = TraceOptions()
         options.method = .exact
         let spec = SensitivityWorkSpec(job: job, source: ModelSource(modelPath: "m"), probesPerCall: 1)
-        let core = CoordinatorCore(config: CoordinatorConfig(epoch: 1), spec: spec, options: options, workers: 1, blobs: blobs)
+        let core = CoordinatorCore(config: CoordinatorConfig(epoch: 1), spec: spec, options: options, workers: 1, blobs: served)
         var config = WorkerConfig(name: "w", instance: 1)
         config.sharedFilesystem = false
         return Pair(coordinator: core, worker: WorkerCore(config: config))

@@ -20,7 +20,8 @@ public struct DirectoryBlobStore: ProducedBlobStore {
         return DirectoryBlobStore(directory: String(cString: made))
     }
 
-    func path(_ digest: WireDigest) -> String {
+    /// The file that holds (or will hold) the blob.
+    public func path(_ digest: WireDigest) -> String {
         URL(fileURLWithPath: directory).appendingPathComponent(String(digest.description.dropFirst("sha256:".count))).path
     }
 
@@ -33,13 +34,7 @@ public struct DirectoryBlobStore: ProducedBlobStore {
     }
 
     public func read(_ digest: WireDigest, offset: UInt64, length: UInt64) -> (total: UInt64, bytes: [UInt8])? {
-        guard let handle = FileHandle(forReadingAtPath: path(digest)) else { return nil }
-        defer { try? handle.close() }
-        guard let total = try? handle.seekToEnd() else { return nil }
-        let start = min(offset, total), count = Int(min(length, total - start))
-        guard count > 0 else { return (total, []) }
-        guard (try? handle.seek(toOffset: start)) != nil, let data = try? handle.read(upToCount: count) else { return nil }
-        return (total, [UInt8](data))
+        FileChunk.read(path(digest), offset: offset, length: length)
     }
 
     /// Removes the directory and the blobs in it.

@@ -17,7 +17,6 @@ extension CoordinatorCore {
         if let digest = WireDigest(Digest.sha256(plan)) {
             let broadcast = PlanBroadcast(digest: digest, body: plan)
             planBroadcast = broadcast
-            blobs[digest] = plan
             blobList.append(digest)
             for key in peers.keys.sorted(by: Self.order) { send(key, .plan(broadcast), now, &out) }
         }

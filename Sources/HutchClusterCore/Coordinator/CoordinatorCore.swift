@@ -159,8 +159,9 @@ public struct CoordinatorCore: Sendable {
     public var layerStore: any ProducedBlobStore = MemoryBlobStore()
     /// RESULT blobs being pulled from workers, by lease id (CoordinatorCore+ResultPulls.swift).
     var pulls: [UInt64: ResultPull] = [:]
-    /// Blobs served to workers (model, data), by digest; every TASK lists them.
-    var blobs: [WireDigest: [UInt8]]
+    /// Where the blobs served to workers (model, data) are read, a chunk at a time; every TASK
+    /// lists them, and the plan (served from `planBroadcast`) in the quantize phase.
+    let served: any ServedBlobSource
     var blobList: [WireDigest]
     /// Quantization-error tasks (one per layer), leased with the first round when requested.
     let errorSpec: QuantizationErrorWorkSpec?
@@ -195,7 +196,7 @@ public struct CoordinatorCore: Sendable {
     var planBroadcast: PlanBroadcast?
 
     public init(config: CoordinatorConfig, spec: SensitivityWorkSpec, options: TraceOptions,
-                workers: Int, tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, blobs: [WireDigest: [UInt8]] = [:],
+                workers: Int, tasksPerWorker: Int? = 4, macsPerExample: Int? = nil, quantizeFollows: Bool = false, blobs: any ServedBlobSource = MemoryBlobSource(),
                 quantizationErrors errorSpec: QuantizationErrorWorkSpec? = nil, eigenIterations: Int? = nil,
                 activations: ActivationRequest? = nil, measuredBits: [Int]? = nil) {
         self.config = config
@@ -206,8 +207,8 @@ public struct CoordinatorCore: Sendable {
         self.errorSpec = errorSpec
         errorSpecBytes = errorSpec?.encoded() ?? []
         errors = Array(repeating: nil, count: spec.job.layerCount)
-        self.blobs = blobs
-        blobList = blobs.keys.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        served = blobs
+        blobList = blobs.digests.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         self.quantizeFollows = quantizeFollows
         self.spec = spec
         specBytes = spec.encoded()

@@ -4,11 +4,18 @@ import HutchWire
 /// plan) and a worker (the RESULT blobs it produced): one answer per BLOB_REQUEST.
 enum BlobServing {
     /// BLOB_CHUNK with min(length, maxChunk, total − offset) bytes, BLOB_UNKNOWN for a blob not
-    /// held, ERROR for an offset past the end. `read` gives the blob's size and the bytes from
-    /// an offset (clamped to the end), at most a length of them; nil for a blob not held.
+    /// held, ERROR for an offset past the end or a read that failed (its one line). `read` gives
+    /// the blob's size and the bytes from an offset (clamped to the end), at most a length of
+    /// them; nil for a blob not held.
     static func answer(_ r: BlobRequest, maxChunk: UInt32,
-                       read: (_ offset: UInt64, _ length: UInt64) -> (total: UInt64, bytes: [UInt8])?) -> WireMessage {
-        guard let (total, bytes) = read(r.offset, UInt64(min(r.length, maxChunk))) else {
+                       read: (_ offset: UInt64, _ length: UInt64) throws -> (total: UInt64, bytes: [UInt8])?) -> WireMessage {
+        let held: (total: UInt64, bytes: [UInt8])?
+        do {
+            held = try read(r.offset, UInt64(min(r.length, maxChunk)))
+        } catch {
+            return .error(ErrorReply(code: .unexpected, command: WireCommand.blobRequest.rawValue, message: "\(error)"))
+        }
+        guard let (total, bytes) = held else {
             return .blobUnknown(BlobUnknown(digest: r.digest))
         }
         guard r.offset <= total else {
@@ -16,11 +23,6 @@ enum BlobServing {
                                      message: "offset \(r.offset) is past the blob's \(total) bytes"))
         }
         return .blobChunk(BlobChunk(digest: r.digest, offset: r.offset, totalBytes: total, data: bytes))
-    }
-
-    /// The same for a blob held whole in memory.
-    static func answer(_ r: BlobRequest, from bytes: [UInt8]?, maxChunk: UInt32) -> WireMessage {
-        answer(r, maxChunk: maxChunk) { offset, length in bytes.map { slice($0, offset: offset, length: length) } }
     }
 
     /// A blob's size and its bytes from `offset` (clamped to the end), at most `length` of them.
