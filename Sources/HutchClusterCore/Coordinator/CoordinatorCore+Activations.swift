@@ -29,16 +29,7 @@ extension CoordinatorCore {
         out.append(.log("activation traces: \(tasks.count) task(s) queued (\(probes == 0 ? "exact" : "\(probes) probes"))"))
     }
 
-    mutating func acceptActivation(_ peer: [UInt8], _ r: WireTaskResult, _ task: SensitivityTask, _ now: UInt64,
-                                   _ out: inout [CoordinatorAction]) {
-        guard var cells = activationCells else { return }
-        let checked = Result {
-            try checkCellResult(r, task, batches: task.batches, decode: ActivationBodies.decodeResult)
-            try cells.add(task, r.values)
-        }
-        guard settleCellResult(peer, r, checked, now, &out) else { return }
-        activationCells = cells
-        activationOpen -= 1
-        completeSensitivity(&out)
+    mutating func acceptActivation(_ peer: [UInt8], _ r: WireTaskResult, _ task: SensitivityTask, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        acceptCellResult(\.activationCells, open: \.activationOpen, peer, r, task, batches: task.batches, decode: ActivationBodies.decodeResult, now, &out)
     }
 }

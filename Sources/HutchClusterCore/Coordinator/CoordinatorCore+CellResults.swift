@@ -1,4 +1,14 @@
+import HutchSensitivity
 import HutchWire
+
+/// Per-batch cells a cell task's RESULT values go into (activation traces, measured losses).
+protocol CellTable {
+    associatedtype Task: Equatable
+    mutating func add(_ task: Task, _ values: [Double]) throws(SensitivityError)
+}
+
+extension ActivationCells: CellTable {}
+extension MeasuredCells: CellTable {}
 
 /// RESULTs of tasks that fill per-batch cells (activation traces, measured losses): the same
 /// checks of kind, echo and example counts, and the same strike, confirmation and completion.
@@ -26,5 +36,22 @@ extension CoordinatorCore {
         guard confirmed(peer, r, now, &out) else { return false }
         complete(r.taskID, peer)
         return true
+    }
+
+    /// One cell task's RESULT: checked, confirmed, added to the job's `cells`, its `open` count
+    /// lowered, and the sensitivity phase completed when nothing is left.
+    mutating func acceptCellResult<Cells: CellTable>(_ cells: WritableKeyPath<CoordinatorCore, Cells?>, open: WritableKeyPath<CoordinatorCore, Int>,
+                                                     _ peer: [UInt8], _ r: WireTaskResult, _ task: Cells.Task, batches: Range<Int>,
+                                                     decode: ([UInt8]) throws(BodyError) -> (task: Cells.Task, exampleCounts: [Int]),
+                                                     _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        guard var table = self[keyPath: cells] else { return }
+        let checked = Result {
+            try checkCellResult(r, task, batches: batches, decode: decode)
+            try table.add(task, r.values)
+        }
+        guard settleCellResult(peer, r, checked, now, &out) else { return }
+        self[keyPath: cells] = table
+        self[keyPath: open] -= 1
+        completeSensitivity(&out)
     }
 }

@@ -24,16 +24,7 @@ extension CoordinatorCore {
         measuredOpen = tasks.count
     }
 
-    mutating func acceptMeasured(_ peer: [UInt8], _ r: WireTaskResult, _ task: MeasuredTask, _ now: UInt64,
-                                 _ out: inout [CoordinatorAction]) {
-        guard var cells = measuredCells else { return }
-        let checked = Result {
-            try checkCellResult(r, task, batches: task.batches, decode: MeasuredBodies.decodeResult)
-            try cells.add(task, r.values)
-        }
-        guard settleCellResult(peer, r, checked, now, &out) else { return }
-        measuredCells = cells
-        measuredOpen -= 1
-        completeSensitivity(&out)
+    mutating func acceptMeasured(_ peer: [UInt8], _ r: WireTaskResult, _ task: MeasuredTask, _ now: UInt64, _ out: inout [CoordinatorAction]) {
+        acceptCellResult(\.measuredCells, open: \.measuredOpen, peer, r, task, batches: task.batches, decode: MeasuredBodies.decodeResult, now, &out)
     }
 }
