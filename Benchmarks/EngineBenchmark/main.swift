@@ -57,6 +57,21 @@ func measure(_ body: () throws -> Void) rethrows -> (min: Double, median: Double
     return (ts[0], ts[ts.count / 2])
 }
 
+/// One column group of the path tables, " r r ... |": for each path (nil: the one the table picks)
+/// the GFLOP per CPU-second of `inner` calls of run(path), each doing `flops`; "-" where run
+/// returns false (the path cannot run that shape).
+func pathCells(_ paths: [ConvPath?], flops: Double, inner: Int, _ run: (ConvPath?) -> Bool) -> String {
+    var text = ""
+    for path in paths {
+        var ran = true
+        _ = measure {
+            for _ in 0..<inner { ran = run(path) }
+        }
+        text += ran ? String(format: " %5.1f", flops * Double(inner) / lastCPU / 1e9) : "     -"
+    }
+    return text + " |"
+}
+
 struct Generator {
     var state: UInt64
     mutating func next() -> UInt64 {
@@ -230,24 +245,37 @@ do {
             var text = String(format: "conv %2d->%2d %2dx%2d %dx%d s%d ", c.cin, c.cout, c.hw, c.hw, c.k, c.k, c.s)
             for (blocks, xs, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.inputCount, 0)] {
                 let inner = max(1, Int(5e8 / (flops * Double(blocks))))
-                for path in forced + [nil] {
-                    var ran = true
-                    _ = measure {
-                        for _ in 0..<inner {
-                            if let path {
-                                ran = Kernels.conv2D(.forward, g, path: path, blocks: blocks, input: x, inputBlockStride: xs,
-                                                     w: w, wBlockStride: ws, output: &y, accumulate: false)
-                            } else {
-                                Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
-                                                      accumulate: false)
-                            }
-                        }
+                text += pathCells(forced + [nil], flops: flops * Double(blocks), inner: inner) { path in
+                    guard let path else {
+                        Kernels.conv2DForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: ws, y: &y, accumulate: false)
+                        return true
                     }
-                    text += ran ? String(format: " %5.1f", flops * Double(blocks * inner) / lastCPU / 1e9) : "     -"
+                    return Kernels.conv2D(.forward, g, path: path, blocks: blocks, input: x, inputBlockStride: xs,
+                                          w: w, wBlockStride: ws, output: &y, accumulate: false)
                 }
-                text += " |"
             }
             print(text)
+            // weight gradients on each path: 1 block; k blocks sharing x with their own dy; k sharing
+            // dy with their own x (a Hessian-vector product runs both kinds; Hutchinson's quadratic
+            // forms run none). BENCH_PATH_WEIGHT=0 skips these rows.
+            if env["BENCH_PATH_WEIGHT"] != "0" {
+                var dw = [Float](repeating: 0, count: kb * g.weightCount)
+                let dyw = (0..<(kb * g.outputCount)).map { Float($0 % 11) * 0.1 - 0.5 }
+                text = "   backward weight: d i auto".padding(toLength: 39, withPad: " ", startingAt: 0)
+                for (blocks, xs, ys) in [(1, 0, 0), (kb, 0, g.outputCount), (kb, g.inputCount, 0)] {
+                    let inner = max(1, Int(5e8 / (flops * Double(blocks))))
+                    text += pathCells([.direct, .im2col, nil], flops: flops * Double(blocks), inner: inner) { path in
+                        guard let path else {
+                            Kernels.conv2DBackwardWeight(g, blocks: blocks, x: x, xBlockStride: xs, dy: dyw, dyBlockStride: ys,
+                                                         dw: &dw, accumulate: false)
+                            return true
+                        }
+                        return Kernels.conv2DBackwardWeight(g, path: path, blocks: blocks, x: x, xBlockStride: xs, dy: dyw,
+                                                            dyBlockStride: ys, dw: &dw, accumulate: false)
+                    }
+                }
+                print(text)
+            }
             guard c.s > 1 || c.k == 1 else { continue }
             // strided and 1x1 data gradients: each path (GEMM + col2im for im2col), same three columns
             var dx = [Float](repeating: 0, count: kb * g.inputCount)
@@ -256,22 +284,15 @@ do {
             text = text.padding(toLength: 39, withPad: " ", startingAt: 0)
             for (blocks, ys, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.outputCount, 0)] {
                 let inner = max(1, Int(5e8 / (flops * Double(blocks))))
-                for path in forced + [nil] {
-                    var ran = true
-                    _ = measure {
-                        for _ in 0..<inner {
-                            if let path {
-                                ran = Kernels.conv2D(.backwardData, g, path: path, blocks: blocks, input: dy,
-                                                     inputBlockStride: ys, w: w, wBlockStride: ws, output: &dx, accumulate: false)
-                            } else {
-                                Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: ys, w: w, wBlockStride: ws,
-                                                           dx: &dx, accumulate: false)
-                            }
-                        }
+                text += pathCells(forced + [nil], flops: flops * Double(blocks), inner: inner) { path in
+                    guard let path else {
+                        Kernels.conv2DBackwardData(g, blocks: blocks, dy: dy, dyBlockStride: ys, w: w, wBlockStride: ws, dx: &dx,
+                                                   accumulate: false)
+                        return true
                     }
-                    text += ran ? String(format: " %5.1f", flops * Double(blocks * inner) / lastCPU / 1e9) : "     -"
+                    return Kernels.conv2D(.backwardData, g, path: path, blocks: blocks, input: dy, inputBlockStride: ys,
+                                          w: w, wBlockStride: ws, output: &dx, accumulate: false)
                 }
-                text += " |"
             }
             print(text)
         }

@@ -31,7 +31,9 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///   data gradient, stride 1      the forward rule on `transposed(g)` (dx = conv(dy, W flipped))
 ///   data gradient, strided       Float, direct phases fit, > 1x1, few weights per phase position
 ///                                -> direct, else im2col
-///   weight gradient              depthwise geometry -> depthwise, else im2col
+///   weight gradient              depthwise geometry -> depthwise
+///                                Float, > 1x1, direct fits, at most 4096 weights per position
+///                                -> direct, else im2col
 ///
 /// "Few weights per position": C_out * C_in * kH * kW / (OH * OW) at most `perExampleMaxWeights`
 /// (1024). The direct and pointwise kernels run one example at a time and so stream every weight
@@ -79,6 +81,31 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// 56x56 here but loses on ResNet-20's 8x8 and 16x16 planes, README "Performance"), im2col past
 /// 1024 weights per position, direct and pointwise below (the strided data gradient's phases are
 /// the positions there: 1505 at 28x28 s2, where im2col wins).
+///
+/// The weight gradient's direct kernels (Kernels+DirectWeightGradient) against im2col + GEMM,
+/// EngineBenchmark's "backward weight" rows (batch 128, 2 threads, 1 block / 4 sharing x / 4
+/// sharing dy, load 9-10; results/weight-gradient-paths-resnet20.txt), direct vs im2col:
+///   16->16 32x32 3x3:    69 / 91 / 93 vs 27 / 31 / 26
+///   32->64 16x16 3x3 s2: 53 / 82 / 75 vs 40 / 56 / 43
+///   64->64 8x8 3x3:      88 / 100 / 101 vs 44 / 58 / 43
+///   3->16 32x32 3x3:     32 / 48 / 59 vs 24 / 27 / 26
+///   32->64 16x16 1x1 s2: 12 / 26 / 24 vs 35 / 42 / 37
+///   64->64 7x7 1x1:      26 / 48 / 42 vs 48 / 57 / 44
+/// and the ImageNet shapes (BENCH_PATH_IMAGENET=1 BENCH_PATH_BATCH=8, load 10;
+/// results/weight-gradient-paths-imagenet.txt), weights per position in brackets:
+///   3->64 224x224 7x7 s2 [1]:      48 / 64 / 76 vs 49 / 62 / 54
+///   64->64 56x56 3x3 [12]:         88 / 99 / 103 vs 64 / 71 / 61
+///   128->128 28x28 3x3 [188]:      96 / 100 / 105 vs 69 / 83 / 74
+///   128->256 28x28 3x3 s2 [1505]:  83 / 93 / 93 vs 85 / 92 / 86
+///   256->256 14x14 3x3 [3009]:     93 / 95 / 96 vs 83 / 92 / 84
+///   256->512 14x14 3x3 s2 [24074]: 87 / 66 / 65 vs 86 / 91 / 87
+///   512->512 7x7 3x3 [48148]:      87 / 68 / 67 vs 85 / 93 / 86
+///   1x1 kernels:                   25-75 vs 60-90
+/// So direct for kernels larger than 1x1 that fit, up to `weightGradientMaxWeights` (4096)
+/// weights per output position: its accumulator (a block's weights) is read and written once per
+/// example, which pays only where an example has enough positions per weight (at 7x7 with a
+/// million weights, four blocks' accumulators stream from memory). 1x1 kernels keep im2col
+/// (a plain copy there), while the direct kernel pads and transposes per example for few FLOPs.
 public struct ConvPathTable: Sendable {
     public var cpu: CPUFeatures
     public var overrides: KernelOverrides
@@ -97,11 +124,14 @@ public struct ConvPathTable: Sendable {
 
     /// Weights per output position up to which the per-example kernels (direct, pointwise) run.
     public static let perExampleMaxWeights = 1024
+    /// Weights per output position up to which the weight gradient runs direct.
+    public static let weightGradientMaxWeights = 4096
     /// Input channels and output height and width from which Winograd goes before direct.
     public static let winogradFirstChannels = 128, winogradFirstSize = 14
 
     public func path(_ g: ConvGeometry, _ direction: ConvDirection, float: Bool) -> ConvPath {
         if Kernels.isDepthwise(g) { return .depthwise }
+        if direction == .backwardWeight, float, directWeight(g) { return .direct }
         guard direction != .backwardWeight, float else { return .im2col }
         if Kernels.isPointwise(g) { return pointwise(g) ? .pointwise : .im2col }
         if direction == .forward { return forwardFloat(g) }
@@ -140,6 +170,12 @@ public struct ConvPathTable: Sendable {
     func directData(_ g: ConvGeometry) -> Bool {
         directEnabled && g.kernelHeight * g.kernelWidth > 1
             && Self.fewWeights(g, positions: g.inSpatial / (g.strideH * g.strideW)) && Kernels.directDataPhases(g) != nil
+    }
+
+    /// The weight gradient's direct rule (Kernels+DirectWeightGradient).
+    func directWeight(_ g: ConvGeometry) -> Bool {
+        directEnabled && overrides.directWeight && g.kernelHeight * g.kernelWidth > 1
+            && g.weightCount <= Self.weightGradientMaxWeights * g.outSpatial && Kernels.directShape(g) != nil
     }
 
     func winograd(_ g: ConvGeometry) -> Bool {

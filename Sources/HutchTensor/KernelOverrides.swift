@@ -18,6 +18,8 @@ import Foundation
 ///                                 then depend on the block count of its call
 ///   HUTCH_CONV_TRANSPOSE=0        the stride-1 data gradient by GEMM + col2im instead of as the
 ///                                 forward convolution of the transposed geometry
+///   HUTCH_DIRECT_WEIGHT=0         the weight gradient on im2col + GEMM instead of the direct
+///                                 kernels (Kernels+DirectWeightGradient)
 ///
 /// `ConvPathTable` turns them, the CPU's features and a convolution's shape into its path.
 public struct KernelOverrides: Sendable, Hashable {
@@ -30,6 +32,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var winogradMerge = false
     public var mergeBlocks = false
     public var convTranspose = true
+    public var directWeight = true
 
     /// The defaults: the measured choices.
     public init() {}
@@ -45,6 +48,7 @@ public struct KernelOverrides: Sendable, Hashable {
         winogradMerge = env["HUTCH_WINOGRAD_MERGE"] == "1"
         mergeBlocks = env["HUTCH_MERGE_BLOCKS"] == "1"
         convTranspose = env["HUTCH_CONV_TRANSPOSE"] != "0"
+        directWeight = env["HUTCH_DIRECT_WEIGHT"] != "0"
     }
 
     /// This process's switches, read once.

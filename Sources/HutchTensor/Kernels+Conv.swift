@@ -191,10 +191,27 @@ extension Kernels {
         dy: UnsafePointer<Scalar>, dyBlockStride: Int,
         dw: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        if ConvPathTable.host.path(g, .backwardWeight, float: Scalar.self == Float.self) == .depthwise {
-            return depthwiseBackwardWeight(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy,
-                                           dyBlockStride: dyBlockStride, dw: dw, accumulate: accumulate)
+        switch ConvPathTable.host.path(g, .backwardWeight, float: Scalar.self == Float.self) {
+        case .depthwise:
+            depthwiseBackwardWeight(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy,
+                                    dyBlockStride: dyBlockStride, dw: dw, accumulate: accumulate)
+        case .direct:
+            directBackwardWeight(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, dy: floats(dy),
+                                 dyBlockStride: dyBlockStride, dw: floats(dw), accumulate: accumulate)
+        default:
+            conv2DBackwardWeightIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy, dyBlockStride: dyBlockStride,
+                                       dw: dw, accumulate: accumulate)
         }
+    }
+
+    /// The im2col + GEMM path of `conv2DBackwardWeight` (any geometry; tests and benchmarks call it directly).
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    static func conv2DBackwardWeightIm2col<Scalar: TensorScalar>(
+        _ g: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Scalar>, xBlockStride: Int,
+        dy: UnsafePointer<Scalar>, dyBlockStride: Int,
+        dw: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
         if !accumulate { dw.update(repeating: 0, count: blocks * g.weightCount) }
         let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
         let chunks = Im2colChunks(g)

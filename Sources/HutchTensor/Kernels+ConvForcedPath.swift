@@ -38,4 +38,25 @@ extension Kernels {
         }
         return true
     }
+
+    /// The weight gradient (x, dy -> dw) on `path`: .direct or .im2col; false, and dw untouched,
+    /// where the path cannot run it on this CPU.
+    public static func conv2DBackwardWeight(
+        _ g: ConvGeometry, path: ConvPath, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
+        dy: UnsafePointer<Float>, dyBlockStride: Int, dw: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) -> Bool {
+        guard !isDepthwise(g) else { return false }
+        switch path {
+        case .direct:
+            guard cpuHasAVX2FMA, directShape(g) != nil else { return false }
+            directBackwardWeight(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy, dyBlockStride: dyBlockStride, dw: dw,
+                                 accumulate: accumulate)
+        case .im2col:
+            conv2DBackwardWeightIm2col(g, blocks: blocks, x: x, xBlockStride: xBlockStride, dy: dy, dyBlockStride: dyBlockStride,
+                                       dw: dw, accumulate: accumulate)
+        default:
+            return false
+        }
+        return true
+    }
 }

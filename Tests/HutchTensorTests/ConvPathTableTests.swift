@@ -25,35 +25,36 @@ final class ConvPathTableTests: XCTestCase {
             (try conv([2, 16, 32, 32], [32, 16, 1, 1], stride: 2), [.pointwise, .pointwise, .im2col],
              [.pointwise, .pointwise, .im2col]),
             (try conv([2, 64, 8, 8], [64, 64, 1, 1]), [.pointwise, .pointwise, .im2col], [.pointwise, .pointwise, .im2col]),
-            (try conv([2, 3, 32, 32], [16, 3, 3, 3], pad: 1), [.direct, .direct, .im2col], [.im2col, .im2col, .im2col]),
-            (try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1), [.direct, .direct, .im2col], [.im2col, .im2col, .im2col]),
-            (try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1), [.direct, .direct, .im2col], [.winograd, .winograd, .im2col]),
+            (try conv([2, 3, 32, 32], [16, 3, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .im2col, .im2col]),
+            (try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .im2col, .im2col]),
+            (try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1), [.direct, .direct, .direct], [.winograd, .winograd, .im2col]),
             // the data gradient of 16 -> 32 channels runs as 32 -> 16: Winograd there
-            (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.direct, .direct, .im2col], [.im2col, .winograd, .im2col]),
-            (try conv([2, 32, 16, 16], [64, 32, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
+            (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .winograd, .im2col]),
+            (try conv([2, 32, 16, 16], [64, 32, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
              [.im2col, .im2col, .im2col]),
             // output width 6 and 7 (any width runs direct); Winograd from 32 channels without AVX2
-            (try conv([2, 32, 6, 6], [32, 32, 3, 3], pad: 1), [.direct, .direct, .im2col], [.winograd, .winograd, .im2col]),
-            (try conv([2, 64, 7, 7], [64, 64, 3, 3], pad: 1), [.direct, .direct, .im2col], [.winograd, .winograd, .im2col]),
+            (try conv([2, 32, 6, 6], [32, 32, 3, 3], pad: 1), [.direct, .direct, .direct], [.winograd, .winograd, .im2col]),
+            (try conv([2, 64, 7, 7], [64, 64, 3, 3], pad: 1), [.direct, .direct, .direct], [.winograd, .winograd, .im2col]),
             // strided data gradient with phases 6 columns wide; the 7x7 stride-2 stem
-            (try conv([2, 8, 12, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
+            (try conv([2, 8, 12, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
              [.im2col, .im2col, .im2col]),
-            (try conv([2, 3, 32, 32], [8, 3, 7, 7], stride: 2, pad: 3), [.direct, .direct, .im2col],
+            (try conv([2, 3, 32, 32], [8, 3, 7, 7], stride: 2, pad: 3), [.direct, .direct, .direct],
              [.im2col, .im2col, .im2col]),
             // ImageNet stages: Winograd first from 128 channels on 14x14 and larger; im2col past 1024
-            // weights per output position (per stride-phase position for the strided data gradient)
-            (try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1), [.winograd, .winograd, .im2col],
+            // weights per output position (per stride-phase position for the strided data gradient),
+            // past 4096 for the weight gradient
+            (try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1), [.winograd, .winograd, .direct],
              [.winograd, .winograd, .im2col]),
             (try conv([1, 512, 7, 7], [512, 512, 3, 3], pad: 1), [.im2col, .im2col, .im2col], [.winograd, .winograd, .im2col]),
-            (try conv([1, 64, 56, 56], [128, 64, 3, 3], stride: 2, pad: 1), [.direct, .direct, .im2col],
+            (try conv([1, 64, 56, 56], [128, 64, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
              [.im2col, .im2col, .im2col]),
-            (try conv([1, 128, 28, 28], [256, 128, 3, 3], stride: 2, pad: 1), [.im2col, .im2col, .im2col],
+            (try conv([1, 128, 28, 28], [256, 128, 3, 3], stride: 2, pad: 1), [.im2col, .im2col, .direct],
              [.im2col, .im2col, .im2col]),
             (try conv([1, 128, 28, 28], [256, 128, 1, 1], stride: 2), [.pointwise, .pointwise, .im2col],
              [.pointwise, .pointwise, .im2col]),
             (try conv([1, 1024, 14, 14], [256, 1024, 1, 1]), [.im2col, .im2col, .im2col], [.im2col, .im2col, .im2col]),
             // H not a multiple of the stride: the strided data gradient keeps GEMM + col2im
-            (try conv([2, 8, 13, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .im2col, .im2col],
+            (try conv([2, 8, 13, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .im2col, .direct],
              [.im2col, .im2col, .im2col]),
         ]
         for (i, (g, withAVX, without)) in rows.enumerated() {
@@ -78,11 +79,12 @@ final class ConvPathTableTests: XCTestCase {
         XCTAssertEqual(paths(table { $0.directConv = false; $0.winograd = false }, g32), [.im2col, .im2col, .im2col])
         XCTAssertEqual(paths(table { $0.directConv = false; $0.winogradMinChannels = 16 }, g16), [.winograd, .winograd, .im2col])
         XCTAssertEqual(paths(table { $0.pointwise = false }, shortcut), [.im2col, .im2col, .im2col])
+        XCTAssertEqual(paths(table { $0.directWeight = false }, g16), [.direct, .direct, .im2col])
         // without the transposed data gradient, stride 1 has no direct data kernel
         let noTranspose = table { $0.convTranspose = false }
         XCTAssertNil(noTranspose.transposed(g16))
         XCTAssertNotNil(avx512.transposed(g16))
-        XCTAssertEqual(paths(noTranspose, g16), [.direct, .im2col, .im2col])
+        XCTAssertEqual(paths(noTranspose, g16), [.direct, .im2col, .direct])
         XCTAssertTrue(avx512.avx512Enabled)
         XCTAssertFalse(table { $0.avx512 = false }.avx512Enabled)
         XCTAssertFalse(avx2.avx512Enabled)
@@ -95,12 +97,13 @@ final class ConvPathTableTests: XCTestCase {
         let all = KernelOverrides(environment: [
             "HUTCH_THREADS": "3", "HUTCH_DIRECT_CONV": "0", "HUTCH_AVX512": "0", "HUTCH_POINTWISE": "0", "HUTCH_WINOGRAD": "0",
             "HUTCH_WINOGRAD_MIN_CHANNELS": "16", "HUTCH_WINOGRAD_MERGE": "1", "HUTCH_MERGE_BLOCKS": "1",
-            "HUTCH_CONV_TRANSPOSE": "0",
+            "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0",
         ])
         var expected = KernelOverrides()
         expected.threads = 3
         (expected.directConv, expected.avx512, expected.pointwise, expected.winograd) = (false, false, false, false)
         (expected.winogradMinChannels, expected.winogradMerge, expected.mergeBlocks, expected.convTranspose) = (16, true, true, false)
+        expected.directWeight = false
         XCTAssertEqual(all, expected)
     }
 
