@@ -3,6 +3,8 @@
 /// float storage, so a load holds the floats, the labels and O(chunk) bytes, never a file whole.
 /// Every check and message is the one of reading the files whole, in the same order (the archive's
 /// members in central-directory order, each CRC before its contents, then the arrays' values).
+/// `keepingExamples: n` gives `prefix(n)` of the data set while holding the floats of n examples
+/// only: every element is still read and checked, so the errors stay those of the whole set.
 extension Dataset {
     /// Bytes read (and inflated) at a time.
     public static let loadChunkBytes = 1 << 20
@@ -11,7 +13,7 @@ extension Dataset {
     /// are array `x` (the model's only input, whatever its name), else every other array, each
     /// matched to the graph input of its name by `validate`. Of several members with one name the
     /// last is the array, as NumPy's `load` reads it.
-    public init(npz file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes) throws {
+    public init(npz file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes, keepingExamples: Int? = nil) throws {
         let members = try ZipArchive.members(file, source: source)
         var last: [String: Int] = [:]
         for (i, member) in members.enumerated() { last[member.arrayName] = i }
@@ -23,7 +25,7 @@ extension Dataset {
             let use: NPYStreamDecoder.Use = last[name] != i ? .unused
                 : name == labelsKey ? .labels
                 : (last["x"] == nil || name == "x") ? .input : .unused
-            var decoder = NPYStreamDecoder(total: member.size, source: "\(source) array '\(name)'", use: use)
+            var decoder = NPYStreamDecoder(total: member.size, source: "\(source) array '\(name)'", use: use, keptExamples: keepingExamples)
             try ZipArchive.stream(member, in: file, source: source, chunkBytes: chunkBytes) { decoder.consume($0) }
             switch try decoder.finish() {
             case .input(let column): columns[name] = column
@@ -44,15 +46,15 @@ extension Dataset {
 
     /// Inputs and labels from two .npy files (the names say which in messages).
     public init(inputs: any ByteSource, labels: any ByteSource, inputsName: String, labelsName: String,
-                chunkBytes: Int = loadChunkBytes) throws {
-        let x = try Self.input(npy: inputs, source: inputsName, chunkBytes: chunkBytes)
+                chunkBytes: Int = loadChunkBytes, keepingExamples: Int? = nil) throws {
+        let x = try Self.input(npy: inputs, source: inputsName, chunkBytes: chunkBytes, keepingExamples: keepingExamples)
         try self.init(input: x, labels: try Self.labels(npy: labels, source: labelsName, chunkBytes: chunkBytes),
                       inputsName: inputsName, labelsName: labelsName)
     }
 
     /// An inputs .npy as floats.
-    static func input(npy file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes) throws -> InputColumn {
-        guard case .input(let column) = try decode(npy: file, source: source, use: .input, chunkBytes: chunkBytes) else {
+    static func input(npy file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes, keepingExamples: Int? = nil) throws -> InputColumn {
+        guard case .input(let column) = try decode(npy: file, source: source, use: .input, chunkBytes: chunkBytes, keepingExamples: keepingExamples) else {
             preconditionFailure("an input decodes to a column")
         }
         return column
@@ -66,8 +68,9 @@ extension Dataset {
         return array
     }
 
-    private static func decode(npy file: any ByteSource, source: String, use: NPYStreamDecoder.Use, chunkBytes: Int) throws -> NPYStreamDecoder.Decoded {
-        var decoder = NPYStreamDecoder(total: file.count, source: source, use: use)
+    private static func decode(npy file: any ByteSource, source: String, use: NPYStreamDecoder.Use, chunkBytes: Int,
+                               keepingExamples: Int? = nil) throws -> NPYStreamDecoder.Decoded {
+        var decoder = NPYStreamDecoder(total: file.count, source: source, use: use, keptExamples: keepingExamples)
         try file.forEachChunk(of: 0..<file.count, chunkBytes: chunkBytes) { chunk in chunk.withUnsafeBytes { decoder.consume($0) } }
         return try decoder.finish()
     }

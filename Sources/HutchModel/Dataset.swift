@@ -36,7 +36,13 @@ public struct Dataset: Sendable {
         holdsTokenIDs = x.dtype.isInteger
         targets = try Self.targets(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
         labelsSource = labelsName
-        inputs = Tensor(shape: x.shape, data: floats)
+        inputs = Tensor(shape: [x.keptExamples] + x.shape.dropFirst(), data: floats)
+        keepFirst(x.keptExamples)
+    }
+
+    /// The targets of the first `kept` examples, the ones the inputs hold (`Dataset+Streaming`).
+    private mutating func keepFirst(_ kept: Int) {
+        if kept * targets.perExample < targets.count { targets = targets.examples(0..<kept) }
     }
 
     /// Several named input arrays, one per graph input, packed in `DataInput.packingOrder`: each
@@ -66,17 +72,20 @@ public struct Dataset: Sendable {
         holdsTokenIDs = parts.allSatisfy(\.holdsIntegers)
         targets = try Self.targets(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
         labelsSource = labelsName
+        let kept = firstArray.keptExamples
         if parts.count == 1 {
-            inputs = Tensor(shape: firstArray.shape, data: columns[0])
+            inputs = Tensor(shape: [kept] + firstArray.shape.dropFirst(), data: columns[0])
+            keepFirst(kept)
             return
         }
         let sizes = parts.map(\.exampleSize)
         var packed: [Float] = []
-        packed.reserveCapacity(examples * sizes.reduce(0, +))
-        for i in 0..<examples {
+        packed.reserveCapacity(kept * sizes.reduce(0, +))
+        for i in 0..<kept {
             for (column, size) in zip(columns, sizes) { packed.append(contentsOf: column[(i * size)..<((i + 1) * size)]) }
         }
-        inputs = Tensor(shape: [examples, sizes.reduce(0, +)], data: packed)
+        inputs = Tensor(shape: [kept, sizes.reduce(0, +)], data: packed)
+        keepFirst(kept)
     }
 
     /// An input array as floats: float32, or integers below 2^24 (token ids, masks); not empty, finite.

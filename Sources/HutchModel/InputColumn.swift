@@ -4,8 +4,12 @@
 struct InputColumn {
     var dtype: NumPyArray.DType
     var shape: [Int]
-    /// The elements as floats; empty when the dtype is neither float32 nor an integer (refused).
+    /// The elements as floats (of the first `keptExamples` examples); empty when the dtype is
+    /// neither float32 nor an integer (refused).
     var floats: [Float] = []
+    /// The examples `floats` holds: all of them, or the first ones a reader asked for (every
+    /// element is checked all the same).
+    var keptExamples: Int
     var firstBadToken: (index: Int, id: Int64)?
     var firstNonFinite: Int?
 
@@ -14,10 +18,14 @@ struct InputColumn {
 
     var count: Int { shape.reduce(1, *) }
 
-    init(dtype: NumPyArray.DType, shape: [Int]) {
+    init(dtype: NumPyArray.DType, shape: [Int], keeping examples: Int? = nil) {
         self.dtype = dtype
         self.shape = shape
+        keptExamples = min(shape.first ?? 1, examples ?? .max)
     }
+
+    /// Elements of the kept examples.
+    var keptCount: Int { shape.isEmpty ? count : keptExamples * (count / max(1, shape[0])) }
 
     /// An array already in memory (C order).
     init(_ array: NumPyArray) {
@@ -29,6 +37,14 @@ struct InputColumn {
         note(converter)
     }
 
+    /// The same column holding the floats of its first `examples` examples only (nil: all).
+    func keeping(_ examples: Int?) -> InputColumn {
+        var copy = self
+        copy.keptExamples = min(keptExamples, examples ?? .max)
+        if copy.keptCount < floats.count { copy.floats = Array(floats[..<copy.keptCount]) }
+        return copy
+    }
+
     /// Takes what a converter found.
     mutating func note(_ converter: FloatConverter) {
         firstBadToken = converter.firstBadToken
@@ -37,7 +53,8 @@ struct InputColumn {
 }
 
 /// Converts little-endian .npy elements to Float as their bytes arrive, in any chunks (an
-/// element split between two chunks is completed from the next), storing element i at out[i].
+/// element split between two chunks is completed from the next), storing element i at out[i]
+/// while i < out.count and checking the rest without storing them.
 struct FloatConverter {
     let dtype: NumPyArray.DType
     /// Elements converted so far: the flat index of the next one.
@@ -87,7 +104,7 @@ struct FloatConverter {
         } else if firstNonFinite == nil, !value.float.isFinite {
             firstNonFinite = index
         }
-        out[index] = value.float
+        if index < out.count { out[index] = value.float }
         index += 1
     }
 }

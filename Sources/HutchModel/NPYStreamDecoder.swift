@@ -21,12 +21,15 @@ struct NPYStreamDecoder {
     private var column: InputColumn?
     private var converter: FloatConverter?
     private var kept: [UInt8]?
+    private let keptExamples: Int?
 
-    /// A .npy of `total` bytes; `source` names it in messages.
-    init(total: Int, source: String, use: Use) {
+    /// A .npy of `total` bytes; `source` names it in messages. An input keeps the floats of its
+    /// first `keptExamples` examples (nil: all), and checks every element.
+    init(total: Int, source: String, use: Use, keptExamples: Int? = nil) {
         self.total = total
         self.source = source
         self.use = use
+        self.keptExamples = keptExamples
     }
 
     mutating func consume(_ chunk: UnsafeRawBufferPointer) {
@@ -65,13 +68,13 @@ struct NPYStreamDecoder {
         case .unused: break
         case .labels: kept = []; kept?.reserveCapacity(bytes)
         case .input:
-            var input = InputColumn(dtype: parsed.dtype, shape: parsed.shape)
+            var input = InputColumn(dtype: parsed.dtype, shape: parsed.shape, keeping: keptExamples)
             guard InputColumn.converts(parsed.dtype) else { column = input; break }
             if parsed.fortranOrder {
                 kept = []
                 kept?.reserveCapacity(bytes)
             } else {
-                input.floats = [Float](repeating: 0, count: bytes / parsed.dtype.size)
+                input.floats = [Float](repeating: 0, count: input.keptCount)
                 converter = FloatConverter(dtype: parsed.dtype)
             }
             column = input
@@ -98,7 +101,7 @@ struct NPYStreamDecoder {
         if let bytes = kept {
             let array = NumPyArray(dtype: layout.dtype, shape: layout.shape, bytes: bytes)!
             let ordered = layout.fortranOrder ? array.fromFortranOrder() : array
-            return use == .labels ? .array(ordered) : .input(InputColumn(ordered))
+            return use == .labels ? .array(ordered) : .input(InputColumn(ordered).keeping(keptExamples))
         }
         guard var column else { return .checked }
         if let converter { column.note(converter) }

@@ -154,6 +154,34 @@ final class DatasetStreamingTests: XCTestCase {
         }
     }
 
+    /// Keeping the first n examples is `prefix(n)` of the whole set, bit for bit, and a bad value
+    /// past them is still an error (every element is checked).
+    func testKeepingTheFirstExamplesIsThePrefix() throws {
+        let digits = [UInt8](try Data(contentsOf: ONNXEncodingTests.repositoryRoot.appendingPathComponent("Examples/digits.npz")))
+        let whole = try wholeFile(npz: digits, source: "d.npz")
+        for n in [1, 2, 5, 449, 450, 1000] {
+            for chunk in [7, Dataset.loadChunkBytes] {
+                assertSame({ try Dataset(npz: ByteArraySource(digits), source: "d.npz", chunkBytes: chunk, keepingExamples: n) },
+                           { whole.prefix(n) }, "keep \(n), chunk \(chunk)")
+            }
+        }
+        let ids = NumPyArray(shape: [3, 2], integers: [1, 2, 3, 4, 5, 6])
+        let mask = NumPyArray(shape: [3, 1], integers: [1, 0, 1], dtype: .uint8)
+        let tokens = NumPyArray(shape: [3, 2], integers: [0, -100, 1, 1, 2, 0])
+        let named = NumPyArchive.npzData([("input_ids", ids), ("y", tokens), ("attention_mask", mask)])
+        assertSame({ try Dataset(npz: ByteArraySource(named), source: "d.npz", chunkBytes: 3, keepingExamples: 2) },
+                   { try wholeFile(npz: named, source: "d.npz").prefix(2) }, "named, keep 2")
+        let fortran = try bytes("fortran.npy"), y = try bytes("y.npy")
+        assertSame({ try Dataset(inputs: ByteArraySource(fortran), labels: ByteArraySource(y), inputsName: "x.npy", labelsName: "y.npy",
+                                 chunkBytes: 5, keepingExamples: 1) },
+                   { try wholeFile(x: fortran, y: y).prefix(1) }, "fortran, keep 1")
+        var values = [Float](repeating: 0, count: 12)
+        values[10] = .nan
+        let late = NumPyArchive.npzData([("x", NumPyArray(shape: [3, 4], float32: values)), ("y", NumPyArray(shape: [3], integers: [0, 1, 2]))])
+        assertSame({ try Dataset(npz: ByteArraySource(late), source: "d.npz", chunkBytes: 7, keepingExamples: 1) },
+                   { try wholeFile(npz: late, source: "d.npz") }, "NaN in example 2, keep 1")
+    }
+
     /// Reading from a file gives what reading its bytes gives, and the digest of the files is the
     /// digest of their bytes one after the other.
     func testFilesStreamLikeTheirBytes() throws {

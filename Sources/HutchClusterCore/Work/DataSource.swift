@@ -29,14 +29,15 @@ public enum DataSource: Equatable, Sendable {
     public var description: String { paths.joined(separator: " + ") }
 
     /// The data set from the files `open` gives for each path ("data", "inputs" or "labels" say
-    /// what it is), read a chunk at a time into the inputs' floats (`Dataset+Streaming`).
-    public func dataset(open: (_ path: String, _ what: String) throws -> any ByteSource) throws -> Dataset {
+    /// what it is), read a chunk at a time into the inputs' floats (`Dataset+Streaming`); with
+    /// `keepingExamples: n`, `prefix(n)` of it, holding the floats of n examples only.
+    public func dataset(keepingExamples: Int? = nil, open: (_ path: String, _ what: String) throws -> any ByteSource) throws -> Dataset {
         switch self {
         case .npz(let path):
-            return try Dataset(npz: try open(path, "data"), source: path)
+            return try Dataset(npz: try open(path, "data"), source: path, keepingExamples: keepingExamples)
         case .npy(let inputsPath, let labelsPath):
             let x = try open(inputsPath, "inputs"), y = try open(labelsPath, "labels")
-            return try Dataset(inputs: x, labels: y, inputsName: inputsPath, labelsName: labelsPath)
+            return try Dataset(inputs: x, labels: y, inputsName: inputsPath, labelsName: labelsPath, keepingExamples: keepingExamples)
         }
     }
 

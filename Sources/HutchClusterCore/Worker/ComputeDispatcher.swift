@@ -120,7 +120,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
         guard let data = DataSource(source) else {
             throw BodyError("the task names no data file")
         }
-        let dataset = try data.dataset { path, what in
+        // Tasks read examples 0..<samples only (`TaskRunner.batch`): the rest are checked, not kept.
+        let dataset = try data.dataset(keepingExamples: work.job.samples) { path, what in
             try open(located(path, digest: source.digests[path], blobs), what)
         }.requiring(loss: source.loss)
         var runner = try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
