@@ -54,17 +54,15 @@ extension Dataset {
 
     /// An inputs .npy as floats.
     static func input(npy file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes, keepingExamples: Int? = nil) throws -> InputColumn {
-        guard case .input(let column) = try decode(npy: file, source: source, use: .input, chunkBytes: chunkBytes, keepingExamples: keepingExamples) else {
-            preconditionFailure("an input decodes to a column")
-        }
+        let decoded = try decode(npy: file, source: source, use: .input, chunkBytes: chunkBytes, keepingExamples: keepingExamples)
+        guard case .input(let column) = decoded else { throw ModelError.invalidData("\(source): holds no input array") }   // never: an input decodes to a column
         return column
     }
 
     /// A labels .npy as its array.
     static func labels(npy file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes) throws -> NumPyArray {
-        guard case .array(let array) = try decode(npy: file, source: source, use: .labels, chunkBytes: chunkBytes) else {
-            preconditionFailure("labels decode to an array")
-        }
+        let decoded = try decode(npy: file, source: source, use: .labels, chunkBytes: chunkBytes)
+        guard case .array(let array) = decoded else { throw ModelError.invalidData("\(source): holds no labels array") }   // never: labels decode to an array
         return array
     }
 

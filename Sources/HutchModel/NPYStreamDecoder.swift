@@ -97,9 +97,11 @@ struct NPYStreamDecoder {
             // Fewer bytes than the header needs: the parser says what is wrong with them.
             try start(try NPYLayout(prefix: prefix, total: total, source: source))
         }
-        let layout = layout!
+        guard let layout else { throw ModelError.invalidData("\(source): truncated .npy header") }
         if let bytes = kept {
-            let array = NumPyArray(dtype: layout.dtype, shape: layout.shape, bytes: bytes)!
+            guard let array = NumPyArray(dtype: layout.dtype, shape: layout.shape, bytes: bytes) else {
+                throw ModelError.invalidData("\(source): ended before its data did; the file is truncated")
+            }
             let ordered = layout.fortranOrder ? array.fromFortranOrder() : array
             return use == .labels ? .array(ordered) : .input(InputColumn(ordered).keeping(keptExamples))
         }
