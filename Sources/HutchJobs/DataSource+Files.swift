@@ -22,13 +22,15 @@ extension DataSource {
         }
     }
 
-    /// The data set and the digest of the files' bytes (of the two .npy files, inputs first).
+    /// The data set and the digest of the files' bytes (of the two .npy files, inputs first),
+    /// both read a chunk at a time: memory holds the data set's floats and labels, not the files.
     public func load() throws -> (dataset: Dataset, digest: String) {
-        var files: [[UInt8]] = []
+        var files: [any ByteSource] = []
         let dataset = try self.dataset { path, what in
-            files.append([UInt8](try readFile(path, what: what)))
-            return files[files.count - 1]
+            let file = try FileByteSource.open(path) { [UInt8](try readFile($0, what: what)) }
+            files.append(file)
+            return file
         }
-        return (dataset, Digest.sha256(files.count == 1 ? files[0] : files.flatMap { $0 }))
+        return (dataset, try Digest.sha256(of: files))
     }
 }

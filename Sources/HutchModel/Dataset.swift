@@ -28,16 +28,32 @@ public struct Dataset: Sendable {
 
     /// Checks and converts the two arrays; the names say where they came from in messages.
     public init(inputs x: NumPyArray, labels y: NumPyArray, inputsName: String, labelsName: String) throws {
+        try self.init(input: InputColumn(x), labels: y, inputsName: inputsName, labelsName: labelsName)
+    }
+
+    init(input x: InputColumn, labels y: NumPyArray, inputsName: String, labelsName: String) throws {
         let floats = try Self.converted(x, name: inputsName)
-        holdsTokenIDs = x.integers() != nil
+        holdsTokenIDs = x.dtype.isInteger
         targets = try Self.targets(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
         labelsSource = labelsName
-        inputs = Tensor(shape: x.shape, data: floats)
+        inputs = Tensor(shape: [x.keptExamples] + x.shape.dropFirst(), data: floats)
+        keepFirst(x.keptExamples)
+    }
+
+    /// The targets of the first `kept` examples, the ones the inputs hold (`Dataset+Streaming`).
+    private mutating func keepFirst(_ kept: Int) {
+        if kept * targets.perExample < targets.count { targets = targets.examples(0..<kept) }
     }
 
     /// Several named input arrays, one per graph input, packed in `DataInput.packingOrder`: each
     /// example's arrays flattened and concatenated (one array keeps its own shape).
     public init(named arrays: [String: NumPyArray], labels y: NumPyArray, source: String, labelsName: String) throws {
+        try self.init(columns: arrays.mapValues(InputColumn.init), labels: y, source: source, labelsName: labelsName)
+    }
+
+    /// The columns are converted separately and then packed, so several named inputs hold their
+    /// floats twice while they are packed (one input is not copied).
+    init(columns arrays: [String: InputColumn], labels y: NumPyArray, source: String, labelsName: String) throws {
         let names = DataInput.packingOrder(Array(arrays.keys))
         guard let first = names.first, let firstArray = arrays[first] else {
             throw ModelError.invalidData("\(source) holds no input array besides the labels")
@@ -50,42 +66,44 @@ public struct Dataset: Sendable {
             guard array.shape[0] == examples else {
                 throw ModelError.invalidData("\(source) array '\(name)' has \(array.shape[0]) examples but array '\(first)' has \(examples)")
             }
-            parts.append(DataInput(name: name, exampleShape: Array(array.shape.dropFirst()), holdsIntegers: array.integers() != nil))
+            parts.append(DataInput(name: name, exampleShape: Array(array.shape.dropFirst()), holdsIntegers: array.dtype.isInteger))
             columns.append(floats)
         }
         holdsTokenIDs = parts.allSatisfy(\.holdsIntegers)
         targets = try Self.targets(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
         labelsSource = labelsName
+        let kept = firstArray.keptExamples
         if parts.count == 1 {
-            inputs = Tensor(shape: firstArray.shape, data: columns[0])
+            inputs = Tensor(shape: [kept] + firstArray.shape.dropFirst(), data: columns[0])
+            keepFirst(kept)
             return
         }
         let sizes = parts.map(\.exampleSize)
         var packed: [Float] = []
-        packed.reserveCapacity(examples * sizes.reduce(0, +))
-        for i in 0..<examples {
+        packed.reserveCapacity(kept * sizes.reduce(0, +))
+        for i in 0..<kept {
             for (column, size) in zip(columns, sizes) { packed.append(contentsOf: column[(i * size)..<((i + 1) * size)]) }
         }
-        inputs = Tensor(shape: [examples, sizes.reduce(0, +)], data: packed)
+        inputs = Tensor(shape: [kept, sizes.reduce(0, +)], data: packed)
+        keepFirst(kept)
     }
 
     /// An input array as floats: float32, or integers below 2^24 (token ids, masks); not empty, finite.
-    private static func converted(_ x: NumPyArray, name inputsName: String) throws -> [Float] {
-        let ids = x.integers()
-        guard x.dtype == .float32 || ids != nil else {
+    private static func converted(_ x: InputColumn, name inputsName: String) throws -> [Float] {
+        guard InputColumn.converts(x.dtype) else {
             throw ModelError.invalidData("\(inputsName) has dtype \(x.dtype.name); inputs must be float32, or integer token ids; convert with x.astype(numpy.float32)")
         }
-        if let ids, let bad = ids.firstIndex(where: { abs($0) >= 1 << 24 }) {
-            throw ModelError.invalidData("\(inputsName) has token id \(ids[bad]) at flat index \(bad); Hutch carries ids as exact float32, below 2^24")
+        if let bad = x.firstBadToken {
+            throw ModelError.invalidData("\(inputsName) has token id \(bad.id) at flat index \(bad.index); Hutch carries ids as exact float32, below 2^24")
         }
         guard x.shape.count >= 1, x.shape[0] > 0, x.count > 0 else {
             throw ModelError.invalidData("\(inputsName) is empty (shape \(x.shape)); Hutch needs at least one example")
         }
-        if let bad = x.firstNonFinite() {
+        if let bad = x.firstNonFinite {
             let perExample = max(1, x.count / x.shape[0])
             throw ModelError.invalidData("\(inputsName) has NaN or infinity at flat index \(bad) (example \(bad / perExample)); clean the data")
         }
-        return x.floats()
+        return x.floats
     }
 
     /// The labels as loss targets (Protocols/README.md, "Loss"): integers [N] (or [N, 1]) are
@@ -117,33 +135,21 @@ public struct Dataset: Sendable {
         return tokens ? .tokens(labels, perExample: y.shape[1]) : .classes(labels)
     }
 
-    /// Loads an .npz with arrays `x` (inputs) and `y` (labels).
+    /// Loads an .npz with arrays `x` (inputs) and `y` (labels), a chunk at a time (`Dataset+Streaming`).
     public init(npz url: URL) throws {
-        try self.init(npz: try ONNXLoader.readFile(url), source: url.path)
+        try self.init(npz: try FileByteSource.open(url.path) { _ in try ONNXLoader.readFile(url) }, source: url.path)
     }
 
-    /// An .npz's bytes; `source` names it in messages. The labels are array `y`, else `labels`;
-    /// the inputs are array `x` (the model's only input, whatever its name), else every other
-    /// array, each matched to the graph input of its name by `validate`.
+    /// An .npz's bytes; `source` names it in messages.
     public init(npz bytes: [UInt8], source: String) throws {
-        let arrays = try NumPyArchive.readNPZ(bytes, source: source)
-        let labelsKey = arrays["y"] != nil ? "y" : "labels"
-        var named = arrays
-        guard let y = named.removeValue(forKey: labelsKey), !named.isEmpty else {
-            let names = arrays.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            throw ModelError.invalidData("\(source): needs the labels as array 'y' (or 'labels') and the inputs as array 'x' or one array per model input, named as the input, but holds \(names.isEmpty ? "none" : names); save with numpy.savez(path, x=inputs, y=labels)")
-        }
-        if let x = arrays["x"] {
-            try self.init(inputs: x, labels: y, inputsName: "\(source) array 'x'", labelsName: "\(source) array '\(labelsKey)'")
-        } else {
-            try self.init(named: named, labels: y, source: source, labelsName: "\(source) array '\(labelsKey)'")
-        }
+        try self.init(npz: ByteArraySource(bytes), source: source)
     }
 
-    /// Loads inputs and labels from two .npy files.
+    /// Loads inputs and labels from two .npy files, a chunk at a time.
     public init(inputs: URL, labels: URL) throws {
-        try self.init(inputs: try NumPyArchive.readNPY(contentsOf: inputs), labels: try NumPyArchive.readNPY(contentsOf: labels),
-                      inputsName: inputs.path, labelsName: labels.path)
+        let x = try Self.input(npy: try FileByteSource.open(inputs.path) { _ in try ONNXLoader.readFile(inputs) }, source: inputs.path)
+        let y = try Self.labels(npy: try FileByteSource.open(labels.path) { _ in try ONNXLoader.readFile(labels) }, source: labels.path)
+        try self.init(input: x, labels: y, inputsName: inputs.path, labelsName: labels.path)
     }
 
     /// Checks the data against the model: per-example shape equals the model input's (each named

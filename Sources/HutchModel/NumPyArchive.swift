@@ -5,9 +5,10 @@ public enum NumPyArchive {
     /// The arrays of an .npz, keyed by name without the ".npy" suffix.
     public static func readNPZ(_ bytes: [UInt8], source: String) throws -> [String: NumPyArray] {
         var arrays: [String: NumPyArray] = [:]
-        for member in try ZipArchive.members(bytes, source: source) {
-            let name = member.name.hasSuffix(".npy") ? String(member.name.dropLast(4)) : member.name
-            let data = try ZipArchive.contents(of: member, in: bytes, source: source)
+        let file = ByteArraySource(bytes)
+        for member in try ZipArchive.members(file, source: source) {
+            let name = member.arrayName
+            let data = try ZipArchive.contents(of: member, in: file, source: source)
             arrays[name] = try NumPyArray(npy: data, source: "\(source) array '\(name)'")
         }
         return arrays

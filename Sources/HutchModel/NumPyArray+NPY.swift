@@ -8,47 +8,11 @@ extension NumPyArray {
 
     /// Parses .npy bytes; `source` names the file (or npz member) in messages.
     public init(npy bytes: [UInt8], source: String) throws {
-        func fail(_ message: String) -> ModelError { .invalidData("\(source): \(message)") }
-        guard bytes.count >= 10, Array(bytes[0..<6]) == NumPyArray.magic else {
-            throw fail("not a .npy file (bad magic); save arrays with numpy.save or numpy.savez")
-        }
-        let major = bytes[6]
-        let headerLength: Int
-        let headerStart: Int
-        switch major {
-        case 1:
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            headerStart = 10
-        case 2, 3:
-            guard bytes.count >= 12 else { throw fail("truncated .npy header") }
-            headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
-            headerStart = 12
-        default:
-            throw fail(".npy format version \(major).\(bytes[7]) is not supported (1.0, 2.0 and 3.0 are)")
-        }
-        guard headerLength <= bytes.count - headerStart else { throw fail("truncated .npy header") }
-        let headerBytes = bytes[headerStart..<(headerStart + headerLength)]
-        guard let header = String(validating: headerBytes, as: UTF8.self) else { throw fail(".npy header is not text") }
-        let fields = try NPYHeader(parsing: header, fail: fail)
-        let descr = fields.descr
-        if descr.hasPrefix(">") && descr != ">u1" && descr != ">i1" {
-            throw fail("array is big-endian (\(descr)); convert it with a.astype(a.dtype.newbyteorder('<'))")
-        }
-        let normalized = descr.replacingOccurrences(of: "=", with: "<")
-            .replacingOccurrences(of: "<u1", with: "|u1").replacingOccurrences(of: "<i1", with: "|i1")
-            .replacingOccurrences(of: ">u1", with: "|u1").replacingOccurrences(of: ">i1", with: "|i1")
-        guard let dtype = DType(rawValue: normalized) else {
-            let accepted = DType.allCases.map { "\($0.name) (\($0.rawValue))" }.joined(separator: ", ")
-            throw fail("dtype '\(descr)' is not supported; use one of \(accepted)")
-        }
-        let dataStart = headerStart + headerLength
-        guard let array = NumPyArray(dtype: dtype, shape: fields.shape, bytes: Array(bytes[dataStart...])) else {
-            let expected = checkedProduct(fields.shape + [dtype.size]).map { "\($0)" } ?? "more than 2^63"
-            throw fail("holds \(bytes.count - dataStart) data bytes but shape \(fields.shape) of \(dtype.name) needs \(expected); the file is truncated or corrupt")
-        }
+        let layout = try NPYLayout(prefix: bytes, total: bytes.count, source: source)
+        let array = NumPyArray(dtype: layout.dtype, shape: layout.shape, bytes: Array(bytes[layout.dataStart...]))!
         // NumPy stores arrays that are Fortran- but not C-contiguous (e.g. transposed views) in
         // Fortran order; Hutch's arrays are C order, so reorder once here.
-        self = fields.fortranOrder ? array.fromFortranOrder() : array
+        self = layout.fortranOrder ? array.fromFortranOrder() : array
     }
 
     /// The same array with its bytes reordered from Fortran (column-major) to C (row-major) order.
@@ -90,6 +54,78 @@ extension NumPyArray {
         result += Array(header.utf8)
         result += bytes
         return result
+    }
+}
+
+/// What a .npy holds and where its data starts, read from its first bytes (`prefixLength`) with
+/// every check of the header and of the data's size, so a reader can stream the data after it.
+struct NPYLayout {
+    var dtype: NumPyArray.DType
+    var shape: [Int]
+    var fortranOrder: Bool
+    var dataStart: Int
+
+    /// How many leading bytes of a .npy of `total` bytes the parser reads, given the first ones
+    /// read so far: the fixed preamble, then the whole header (as much as there is).
+    static func prefixLength(_ prefix: [UInt8], total: Int) -> Int {
+        let fixed = min(total, 12)
+        guard prefix.count >= fixed else { return fixed }
+        guard prefix.count >= 10, Array(prefix[0..<6]) == NumPyArray.magic else { return prefix.count }
+        let start: Int, length: Int
+        switch prefix[6] {
+        case 1: (start, length) = (10, Int(prefix[8]) | Int(prefix[9]) << 8)
+        case 2, 3:
+            guard prefix.count >= 12 else { return prefix.count }
+            (start, length) = (12, (0..<4).reduce(0) { $0 | Int(prefix[8 + $1]) << (8 * $1) })
+        default: return prefix.count
+        }
+        return length <= total - start ? max(prefix.count, start + length) : prefix.count
+    }
+
+    /// Parses the header in `prefix` (at least `prefixLength` bytes of a .npy of `total` bytes).
+    init(prefix bytes: [UInt8], total: Int, source: String) throws {
+        func fail(_ message: String) -> ModelError { .invalidData("\(source): \(message)") }
+        guard total >= 10, Array(bytes[0..<6]) == NumPyArray.magic else {
+            throw fail("not a .npy file (bad magic); save arrays with numpy.save or numpy.savez")
+        }
+        let major = bytes[6]
+        let headerLength: Int
+        let headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard total >= 12 else { throw fail("truncated .npy header") }
+            headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+            headerStart = 12
+        default:
+            throw fail(".npy format version \(major).\(bytes[7]) is not supported (1.0, 2.0 and 3.0 are)")
+        }
+        guard headerLength <= total - headerStart else { throw fail("truncated .npy header") }
+        let headerBytes = bytes[headerStart..<(headerStart + headerLength)]
+        guard let header = String(validating: headerBytes, as: UTF8.self) else { throw fail(".npy header is not text") }
+        let fields = try NPYHeader(parsing: header, fail: fail)
+        let descr = fields.descr
+        if descr.hasPrefix(">") && descr != ">u1" && descr != ">i1" {
+            throw fail("array is big-endian (\(descr)); convert it with a.astype(a.dtype.newbyteorder('<'))")
+        }
+        let normalized = descr.replacingOccurrences(of: "=", with: "<")
+            .replacingOccurrences(of: "<u1", with: "|u1").replacingOccurrences(of: "<i1", with: "|i1")
+            .replacingOccurrences(of: ">u1", with: "|u1").replacingOccurrences(of: ">i1", with: "|i1")
+        guard let dtype = NumPyArray.DType(rawValue: normalized) else {
+            let accepted = NumPyArray.DType.allCases.map { "\($0.name) (\($0.rawValue))" }.joined(separator: ", ")
+            throw fail("dtype '\(descr)' is not supported; use one of \(accepted)")
+        }
+        let dataStart = headerStart + headerLength
+        guard NumPyArray.byteCount(dtype: dtype, shape: fields.shape) == total - dataStart else {
+            let expected = checkedProduct(fields.shape + [dtype.size]).map { "\($0)" } ?? "more than 2^63"
+            throw fail("holds \(total - dataStart) data bytes but shape \(fields.shape) of \(dtype.name) needs \(expected); the file is truncated or corrupt")
+        }
+        self.dtype = dtype
+        shape = fields.shape
+        fortranOrder = fields.fortranOrder
+        self.dataStart = dataStart
     }
 }
 

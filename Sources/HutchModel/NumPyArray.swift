@@ -27,6 +27,14 @@ public struct NumPyArray: Sendable, Equatable {
 
     /// Creates an array from raw bytes; nil when the byte count does not match the shape.
     public init?(dtype: DType, shape: [Int], bytes: [UInt8]) {
+        guard Self.byteCount(dtype: dtype, shape: shape) == bytes.count else { return nil }
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = bytes
+    }
+
+    /// The data bytes of an array of this dtype and shape; nil for a negative dimension or past Int.max.
+    static func byteCount(dtype: DType, shape: [Int]) -> Int? {
         guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
         var count = 1
         for dim in shape {
@@ -34,10 +42,8 @@ public struct NumPyArray: Sendable, Equatable {
             guard !overflow else { return nil }
             count = product
         }
-        guard count.multipliedReportingOverflow(by: dtype.size) == (bytes.count, false) else { return nil }
-        self.dtype = dtype
-        self.shape = shape
-        self.bytes = bytes
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+        return overflow ? nil : bytes
     }
 
     public init(shape: [Int], float32 values: [Float]) {

@@ -59,6 +59,26 @@ final class ComputeDispatcherTests: XCTestCase {
         XCTAssertEqual(outcome?.0, .retryable)
         XCTAssertEqual(outcome?.1, "cannot load the task's model or data: the task names no data file")
     }
+
+    /// A worker reads its data file a chunk at a time (a fetched blob where its digest names one)
+    /// and keeps the examples its tasks read, 0..<samples: the same results as with the whole set.
+    func testAWorkerKeepsTheExamplesItsTasksReadWithTheSameResults() throws {
+        let data = URL(fileURLWithPath: mlp).deletingLastPathComponent().appendingPathComponent("mlp_ref.npz").path
+        let whole = try Dataset(npz: URL(fileURLWithPath: data))
+        let job = try SensitivityJob(method: .hutchinson, samples: 3, batchSize: 2, layerCount: 3)
+        let digest = Digest.sha256([UInt8](try Data(contentsOf: URL(fileURLWithPath: data))))
+        let source = ModelSource(modelPath: mlp, dataNPZ: "/nowhere/data.npz", digests: ["/nowhere/data.npz": digest])
+        let spec = SensitivityWorkSpec(job: job, source: source, probesPerCall: 1)
+        let task = SensitivityTask(batches: 0..<2, probes: 0..<2, groups: 0..<1)
+        let dispatcher = ComputeDispatcher.readingFiles()
+        let outcome = dispatcher.compute(try request(.sensitivity(task), spec: spec, blobs: [try XCTUnwrap(WireDigest(digest)): data]))
+        guard case .success(let result) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertGreaterThan(whole.count, job.samples)
+        XCTAssertEqual(dispatcher.runner?.dataset.count, job.samples)
+        let expected = try TaskRunner(graph: try ONNXLoader.load(contentsOf: URL(fileURLWithPath: mlp)), dataset: whole, job: job, probesPerCall: 1).run(task)
+        XCTAssertEqual(result.values.map(\.bitPattern), expected.values.map(\.bitPattern))
+        XCTAssertEqual(result.exampleCounts, [2, 1])
+    }
 }
 
 /// The core dispatcher with an injected reader, as the simulator runs it: each file is read once

@@ -12,4 +12,10 @@ extension ModelSource {
             throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
         }
     }
+
+    /// Opens a data file of a cluster job to be read a chunk at a time (`readFile` reports why
+    /// one that is no regular file cannot be read, or reads it whole).
+    public static func openFile(_ path: String, what: String) throws -> any ByteSource {
+        try FileByteSource.open(path) { try readFile($0, what: what) }
+    }
 }

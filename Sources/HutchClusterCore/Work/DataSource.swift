@@ -28,15 +28,21 @@ public enum DataSource: Equatable, Sendable {
     /// How log lines name the data.
     public var description: String { paths.joined(separator: " + ") }
 
-    /// The data set from the bytes `read` gives for each path ("data", "inputs" or "labels" say what it is).
-    public func dataset(read: (_ path: String, _ what: String) throws -> [UInt8]) throws -> Dataset {
+    /// The data set from the files `open` gives for each path ("data", "inputs" or "labels" say
+    /// what it is), read a chunk at a time into the inputs' floats (`Dataset+Streaming`); with
+    /// `keepingExamples: n`, `prefix(n)` of it, holding the floats of n examples only.
+    public func dataset(keepingExamples: Int? = nil, open: (_ path: String, _ what: String) throws -> any ByteSource) throws -> Dataset {
         switch self {
         case .npz(let path):
-            return try Dataset(npz: try read(path, "data"), source: path)
+            return try Dataset(npz: try open(path, "data"), source: path, keepingExamples: keepingExamples)
         case .npy(let inputsPath, let labelsPath):
-            let x = try read(inputsPath, "inputs"), y = try read(labelsPath, "labels")
-            return try Dataset(inputs: try NumPyArray(npy: x, source: inputsPath), labels: try NumPyArray(npy: y, source: labelsPath),
-                               inputsName: inputsPath, labelsName: labelsPath)
+            let x = try open(inputsPath, "inputs"), y = try open(labelsPath, "labels")
+            return try Dataset(inputs: x, labels: y, inputsName: inputsPath, labelsName: labelsPath, keepingExamples: keepingExamples)
         }
+    }
+
+    /// The data set from the bytes `read` gives for each path, held in memory (tests).
+    public func dataset(read: (_ path: String, _ what: String) throws -> [UInt8]) throws -> Dataset {
+        try dataset { path, what in ByteArraySource(try read(path, what)) }
     }
 }

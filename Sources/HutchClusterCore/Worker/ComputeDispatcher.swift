@@ -9,18 +9,25 @@ import HutchWire
 /// worker's shell reads the path, the simulator serves bytes from memory.
 public typealias TaskFileReader = (_ path: String, _ what: String) throws -> [UInt8]
 
+/// Opens a data file a task names, or the fetched blob that stands in for it, to be read a chunk
+/// at a time ("data", "inputs" or "labels" say what it is).
+public typealias TaskFileOpener = (_ path: String, _ what: String) throws -> any ByteSource
+
 /// A worker's compute dispatch: runs each leased task on the model and data of its job, loaded
 /// once and kept while the tasks name them. Pure but for `read`; touched by one thread at a time.
 public final class ComputeDispatcher: @unchecked Sendable {
     let read: TaskFileReader
+    let open: TaskFileOpener
     var spec: [UInt8] = []
     var runner: TaskRunner?
     var quantizeModel: (path: String, graph: Graph)?
     /// The worker's `--memory` stacking budget (`MemoryBudget.stackBytes`); nil: the fixed default.
     public var stackBudgetBytes: Int?
 
-    public init(read: @escaping TaskFileReader) {
+    /// Without `open`, data files are read whole through `read`.
+    public init(read: @escaping TaskFileReader, open: TaskFileOpener? = nil) {
         self.read = read
+        self.open = open ?? { path, what in ByteArraySource(try read(path, what)) }
     }
 
     public func compute(_ request: ComputeRequest) -> ComputeOutcome {
@@ -113,7 +120,10 @@ public final class ComputeDispatcher: @unchecked Sendable {
         guard let data = DataSource(source) else {
             throw BodyError("the task names no data file")
         }
-        let dataset = try data.dataset(read: sourceFile).requiring(loss: source.loss)
+        // Tasks read examples 0..<samples only (`TaskRunner.batch`): the rest are checked, not kept.
+        let dataset = try data.dataset(keepingExamples: work.job.samples) { path, what in
+            try open(located(path, digest: source.digests[path], blobs), what)
+        }.requiring(loss: source.loss)
         var runner = try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
         if let stackBudgetBytes { runner.stackBudgetBytes = stackBudgetBytes }
         return runner
@@ -122,8 +132,13 @@ public final class ComputeDispatcher: @unchecked Sendable {
     /// The fetched blob where the worker's store holds it when the task's digest names one,
     /// else the task's path, both through `read`.
     func file(_ path: String, digest: String?, _ blobs: [WireDigest: String], what: String) throws -> [UInt8] {
-        if let digest, let d = WireDigest(digest), let held = blobs[d] { return try read(held, what) }
-        return try read(path, what)
+        try read(located(path, digest: digest, blobs), what)
+    }
+
+    /// Where the file a task names is read: the fetched blob of its digest, else its path.
+    func located(_ path: String, digest: String?, _ blobs: [WireDigest: String]) -> String {
+        if let digest, let d = WireDigest(digest), let held = blobs[d] { return held }
+        return path
     }
 }
 
