@@ -12,4 +12,11 @@ extension ModelSource {
             throw ModelError.unreadableFile(path: path, reason: "cannot read the \(what) file: \((error as NSError).localizedDescription)")
         }
     }
+
+    /// A model file of a cluster job mapped into memory (`ONNXLoader.map`): the coordinator's
+    /// model, a worker's shared path or fetched blob; one that cannot be mapped is read by
+    /// `readFile`, with its error.
+    public static func mapFile(_ path: String, what: String) throws -> ByteStorage {
+        try ONNXLoader.map(path) { try readFile($0, what: what) }
+    }
 }

@@ -3,8 +3,8 @@ import HutchModel
 
 extension ComputeDispatcher {
     /// The worker process's dispatcher: a file no fetched blob stands in for is read at the
-    /// shared path the task names.
+    /// shared path the task names; models (fetched or shared) are mapped, not read.
     public static func readingFiles() -> ComputeDispatcher {
-        ComputeDispatcher(read: ModelSource.readFile)
+        ComputeDispatcher(read: ModelSource.readFile, readModel: ModelSource.mapFile)
     }
 }

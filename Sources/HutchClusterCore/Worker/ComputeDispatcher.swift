@@ -8,19 +8,24 @@ import HutchWire
 /// `FetchedBlobStore` holds it ("model", "data", "inputs" or "labels" say what it is): the
 /// worker's shell reads the path, the simulator serves bytes from memory.
 public typealias TaskFileReader = (_ path: String, _ what: String) throws -> [UInt8]
+/// `TaskFileReader` for the model: the worker process maps the file instead of reading it.
+public typealias TaskModelReader = (_ path: String, _ what: String) throws -> ByteStorage
 
 /// A worker's compute dispatch: runs each leased task on the model and data of its job, loaded
 /// once and kept while the tasks name them. Pure but for `read`; touched by one thread at a time.
 public final class ComputeDispatcher: @unchecked Sendable {
     let read: TaskFileReader
+    let readModel: TaskModelReader
     var spec: [UInt8] = []
     var runner: TaskRunner?
     var quantizeModel: (path: String, graph: Graph)?
     /// The worker's `--memory` stacking budget (`MemoryBudget.stackBytes`); nil: the fixed default.
     public var stackBudgetBytes: Int?
 
-    public init(read: @escaping TaskFileReader) {
+    /// Without `readModel`, the model's bytes are `read`'s (copied into a storage).
+    public init(read: @escaping TaskFileReader, readModel: TaskModelReader? = nil) {
         self.read = read
+        self.readModel = readModel ?? { ByteStorage(copying: try read($0, $1)) }
     }
 
     public func compute(_ request: ComputeRequest) -> ComputeOutcome {
@@ -65,7 +70,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
     /// The model of a quantize or quantization-error task, cached by path.
     func model(_ path: String, digest: String?, _ blobs: [WireDigest: String]) throws -> Graph {
         if let cached = quantizeModel, cached.path == path { return cached.graph }
-        let graph = try ONNXLoader.load(bytes: try file(path, digest: digest, blobs, what: "model"), source: path)
+        let graph = try ONNXLoader.load(storage: try modelBytes(path, digest: digest, blobs), source: path)
         quantizeModel = (path, graph)
         return graph
     }
@@ -109,7 +114,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
         func sourceFile(_ path: String, _ what: String) throws -> [UInt8] {
             try file(path, digest: source.digests[path], blobs, what: what)
         }
-        let graph = try ONNXLoader.load(bytes: try sourceFile(source.modelPath, "model"), source: source.modelPath)
+        let graph = try ONNXLoader.load(storage: try modelBytes(source.modelPath, digest: source.digests[source.modelPath], blobs),
+                                        source: source.modelPath)
         guard let data = DataSource(source) else {
             throw BodyError("the task names no data file")
         }
@@ -122,8 +128,18 @@ public final class ComputeDispatcher: @unchecked Sendable {
     /// The fetched blob where the worker's store holds it when the task's digest names one,
     /// else the task's path, both through `read`.
     func file(_ path: String, digest: String?, _ blobs: [WireDigest: String], what: String) throws -> [UInt8] {
-        if let digest, let d = WireDigest(digest), let held = blobs[d] { return try read(held, what) }
-        return try read(path, what)
+        try read(held(path, digest: digest, blobs), what)
+    }
+
+    /// `file` for the model, through `readModel`.
+    func modelBytes(_ path: String, digest: String?, _ blobs: [WireDigest: String]) throws -> ByteStorage {
+        try readModel(held(path, digest: digest, blobs), "model")
+    }
+
+    /// The fetched blob's file when the task's digest names one the store holds, else `path`.
+    private func held(_ path: String, digest: String?, _ blobs: [WireDigest: String]) -> String {
+        if let digest, let d = WireDigest(digest), let held = blobs[d] { return held }
+        return path
     }
 }
 
