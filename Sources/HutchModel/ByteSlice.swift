@@ -35,7 +35,7 @@ public struct ByteSlice: RandomAccessCollection, Sendable {
         var start = 0
         while start < count {
             let end = Swift.min(count, start + maxBytes)
-            try body([UInt8](buffer[start..<end]))
+            try body([UInt8](UnsafeRawBufferPointer(rebasing: buffer[start..<end])))
             start = end
         }
     }
@@ -52,5 +52,5 @@ extension ByteSlice: Equatable {
 extension ByteSlice: CustomReflectable {
     /// Reflected as its bytes, like the array it stands for (a dump shows the data, not where
     /// they are held).
-    public var customMirror: Mirror { Mirror(self, unlabeledChildren: Array(self), displayStyle: .collection) }
+    public var customMirror: Mirror { Mirror(self, unlabeledChildren: [UInt8](buffer), displayStyle: .collection) }
 }

@@ -86,7 +86,7 @@ public struct ONNXTensorProto: Sendable {
     public var rawSlice: ByteSlice?
     /// raw_data as an array (a copy; setting it copies into a storage of its own).
     public var rawData: [UInt8]? {
-        get { rawSlice.map { Array($0) } }
+        get { rawSlice.map { [UInt8]($0.buffer) } }
         set { rawSlice = newValue.map { ByteSlice($0) } }
     }
     /// TensorProto.DataLocation: 0 DEFAULT, 1 EXTERNAL.

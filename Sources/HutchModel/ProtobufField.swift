@@ -53,7 +53,7 @@ public struct ProtobufField: Sendable {
     }
 
     public func data() throws -> [UInt8] {
-        Array(bytes.buffer[try byteRange()])
+        [UInt8](UnsafeRawBufferPointer(rebasing: bytes.buffer[try byteRange()]))
     }
 
     /// The field's bytes where they are, without a copy (a tensor's raw_data).

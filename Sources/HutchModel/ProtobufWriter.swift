@@ -42,7 +42,8 @@ public struct ProtobufWriter: Sendable {
     public mutating func data(_ field: Int, _ payload: some Collection<UInt8>) {
         tag(field, 2)
         varint(UInt64(payload.count))
-        bytes.append(contentsOf: payload)
+        // contiguous payloads (arrays, raw data slices) are appended as one copy
+        if payload.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: payload) }
     }
 
     public mutating func string(_ field: Int, _ text: String) {
