@@ -17,46 +17,26 @@ extension ClusterJob {
         return source
     }
 
-    /// The model as a worker without the shared filesystem receives it: nil for the file itself,
-    /// or with external data the model re-encoded with every tensor inside (under protobuf's 2 GB
-    /// limit; a larger one is refused, such workers need the shared filesystem).
-    static func selfContained(_ proto: ONNXModelProto, path: String) throws -> [UInt8]? {
-        guard !ExternalDataFiles.locations(of: proto).isEmpty else { return nil }
-        let inlined = try ExternalDataFiles(modelPath: path).inlined(proto).encoded()
-        guard inlined.count < Int(Int32.max) else {
-            throw CommandFailure(.invalidModel, "\(path) with its external data is \(inlined.count) bytes, over protobuf's 2 GB limit: serving it to --fetch-blobs workers is not supported yet; put the model on a filesystem every worker shares")
-        }
-        return inlined
-    }
-
     /// The model and data `files` as served to `--fetch-blobs` workers, each read a chunk at a
     /// time; records each file's digest in `source` (the model file's is `modelDigest`, of the
-    /// bytes the coordinator loaded). A self-contained model (external data inlined) is written
-    /// to a temporary directory and served from there: the caller removes it.
+    /// bytes the coordinator loaded). A model with external data is served as its self-contained
+    /// copy (`SelfContainedModel`), written to the state directory: the caller removes it.
     static func servedBlobs(_ files: [String], source: inout ModelSource, proto: ONNXModelProto,
-                            path: String, modelDigest: String) throws -> (ServedBlobFiles, DirectoryBlobStore?) {
+                            path: String, modelDigest: String, stateDirectory: String) throws -> (ServedBlobFiles, String?) {
         var served = ServedBlobFiles()
-        var temporary: DirectoryBlobStore?
+        var copy: String?
         do {
             for file in files {
-                let inlined = file == source.modelPath ? try selfContained(proto, path: path) : nil
-                guard let inlined, let d = WireDigest(Digest.sha256(inlined)) else {
-                    source.digests[file] = try served.add(file, digest: file == source.modelPath ? modelDigest : nil)
-                    continue
-                }
-                let store = try DirectoryBlobStore.temporary()
-                temporary = store
-                try store.put(d, inlined)
-                source.digests[file] = try served.add(store.path(d), digest: d.description)
+                let selfContained = file == source.modelPath ? try SelfContainedModel.write(proto, path: path, stateDirectory: stateDirectory) : nil
+                copy = selfContained?.path ?? copy
+                source.digests[file] = try served.add(selfContained?.path ?? file,
+                                                      digest: selfContained?.digest ?? (file == source.modelPath ? modelDigest : nil))
             }
-        } catch let error as BlobCacheError {
-            temporary?.remove()
-            throw CommandFailure(.io, "cannot keep the self-contained model to serve: \(error)")
         } catch {
-            temporary?.remove()
+            if let copy { try? FileManager.default.removeItem(atPath: copy) }
             throw error
         }
-        return (served, temporary)
+        return (served, copy)
     }
 
     /// job.json's content: the input digests and every option that determines the outputs.

@@ -68,9 +68,9 @@ public struct ClusterJob {
         if Set(askedWidths).count > 1 && !activations {
             throw CommandFailure(.usage, "--act-bits with several widths needs activation sensitivities: add --activations")
         }
-        let modelBytes = try ModelSource.readFile(inputs.model, what: "model")
-        let proto = try ONNXLoader.decode(bytes: modelBytes, source: inputs.model)
-        let modelDigest = Digest.sha256(modelBytes)   // for sensitivity.json; the bytes are not kept
+        let modelBytes = try ModelSource.mapFile(inputs.model, what: "model")   // the proto's tensors are slices of it
+        let proto = try ONNXLoader.decode(storage: modelBytes, source: inputs.model)
+        let modelDigest = Digest.sha256(modelBytes)   // for sensitivity.json
         let graph = try ONNXLoader.load(model: proto, source: inputs.model)
         let quantize = plan != nil
         let (dataset, dataDigest) = try inputs.loadData()
@@ -79,12 +79,12 @@ public struct ClusterJob {
 
         // model and data files, served as blobs to workers that do not share this filesystem, a
         // chunk at a time from the files; a model with external data is served with its tensors
-        // inside (one self-contained blob, written to a temporary file)
+        // inside (one self-contained blob, written to the state directory)
         var source = Self.source(inputs)
         let files = [source.modelPath, source.dataNPZ, source.inputsNPY, source.labelsNPY].compactMap { $0 }
         let (blobs, inlinedModel) = try Self.servedBlobs(files, source: &source, proto: proto, path: inputs.model,
-                                                             modelDigest: modelDigest)
-        defer { inlinedModel?.remove() }
+                                                             modelDigest: modelDigest, stateDirectory: stateDirectory)
+        defer { if let inlinedModel { try? FileManager.default.removeItem(atPath: inlinedModel) } }
         var state = try StateDirectory.open(stateDirectory, job: try Self.jobDocument(planFlags: planFlags, options: self.options, activations: activations, measured: measured,
                                                                                    source: source, files: files,
                                                                                    schedule: .init(workers: expectedWorkers, tasksPerWorker: tasksPerWorker)))

@@ -44,8 +44,8 @@ public struct FineTuneJob {
 
     public func run() throws -> FineTuneLog {
         if let threads { Kernels.setThreads(threads) }
-        let modelBytes = [UInt8](try readFile(model, what: "model"))
-        let proto = try ONNXLoader.decode(bytes: modelBytes, source: model)
+        let modelBytes = try mapModel(model)
+        let proto = try ONNXLoader.decode(storage: modelBytes, source: model)
         let graph = try ONNXLoader.load(model: proto, source: model)
         let planWidths = try PlanWidths.decode(try readFile(plan, what: "plan"), source: plan)
         let modelDigest = Digest.sha256(modelBytes)

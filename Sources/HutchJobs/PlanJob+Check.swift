@@ -9,7 +9,7 @@ extension PlanJob {
     /// weight quantized at once to the plan's widths (activations float), which the per-layer
     /// sums cannot show (how the layers' errors interact).
     static func measuredPlanChange(modelPath: String, data: DataSource, lossHead: String?, bits: [Int]) throws -> Double {
-        let graph = try ONNXLoader.load(bytes: [UInt8](try readFile(modelPath, what: "model")), source: modelPath)
+        let graph = try ONNXLoader.load(storage: try mapModel(modelPath), source: modelPath)
         let dataset = try data.load().dataset.requiring(loss: lossHead)
         try dataset.validate(against: graph, modelName: modelPath)
         let quantized = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil)

@@ -65,11 +65,12 @@ public struct PlanJob {
     /// uses, from the model the sensitivity file was measured on (checked by digest).
     static func recomputeQuantizationErrors(_ report: inout SensitivityReport, modelPath: String,
                                             request: AllocationRequest, source: String) throws {
-        let bytes = [UInt8](try readFile(modelPath, what: "model"))
-        guard Digest.sha256(bytes) == report.job.modelDigest else {
-            throw CommandFailure(.invalidSensitivity, "\(source) was measured on model \(report.job.modelDigest), not on \(modelPath) (\(Digest.sha256(bytes))); pass the model the traces came from")
+        let storage = try mapModel(modelPath)
+        let digest = Digest.sha256(storage)
+        guard digest == report.job.modelDigest else {
+            throw CommandFailure(.invalidSensitivity, "\(source) was measured on model \(report.job.modelDigest), not on \(modelPath) (\(digest)); pass the model the traces came from")
         }
-        let graph = try ONNXLoader.load(bytes: bytes, source: modelPath)
+        let graph = try ONNXLoader.load(storage: storage, source: modelPath)
         let layers = graph.quantizableLayers
         guard layers.map(\.weightName) == report.layers.map(\.weight) else {
             throw CommandFailure(.invalidSensitivity, "\(source): its layers do not match the quantizable layers of \(modelPath)")

@@ -51,8 +51,8 @@ public struct QuantizeJob {
     }
 
     public func run() throws -> Outcome {
-        let modelBytes = [UInt8](try readFile(model, what: "model"))
-        let proto = try ONNXLoader.decode(bytes: modelBytes, source: model)
+        let modelBytes = try mapModel(model)
+        let proto = try ONNXLoader.decode(storage: modelBytes, source: model)
         let graph = try ONNXLoader.load(model: proto, source: model)
         let planData = try readFile(plan, what: "plan")
         let planWidths = try PlanWidths.decode(planData, source: plan)

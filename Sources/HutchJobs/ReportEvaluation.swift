@@ -19,16 +19,16 @@ enum ReportEvaluation {
         let exampleModel = example?.model
         // the model: --model, else the one run.json names, else the embedded example, whichever has the digest
         var modelPath: String?
-        var modelBytes: [UInt8] = []
+        var modelBytes = ByteStorage(copying: [])
         if let given = request.model {
-            modelBytes = [UInt8](try readFile(given, what: "model"))
+            modelBytes = try mapModel(given)
             guard Digest.sha256(modelBytes) == wanted else {
                 throw CommandFailure(.invalidSensitivity, "\(files.path("sensitivity.json")) was measured on model \(wanted), not on \(given) (\(Digest.sha256(modelBytes))); pass the model the job ran on")
             }
             modelPath = given
         } else {
             for candidate in [files.run?.model, exampleModel].compactMap({ $0 }) {
-                guard let bytes = try? [UInt8](Data(contentsOf: URL(fileURLWithPath: candidate))), Digest.sha256(bytes) == wanted else { continue }
+                guard let bytes = try? mapModel(candidate), Digest.sha256(bytes) == wanted else { continue }
                 (modelPath, modelBytes) = (candidate, bytes)
                 break
             }
@@ -41,7 +41,7 @@ enum ReportEvaluation {
         guard let modelPath else {
             throw CommandFailure(.usage, "--data needs the float model of \(files.path("sensitivity.json")) (\(wanted)): give --model M.onnx")
         }
-        let graph = try ONNXLoader.load(bytes: modelBytes, source: modelPath)
+        let graph = try ONNXLoader.load(storage: modelBytes, source: modelPath)
         let dataset = try data.load().dataset.requiring(loss: request.loss)
         try dataset.validate(against: graph, modelName: modelPath)
         _ = try dataset.classLabels(for: "the report's accuracy table")

@@ -29,8 +29,7 @@ public struct TraceJob {
     /// Writes `out` and returns what was measured.
     public func run() throws -> SensitivityResult {
         if let threads { Kernels.setThreads(threads) }   // before any computation
-        let modelBytes = [UInt8](try readFile(inputs.model, what: "model"))
-        let graph = try ONNXLoader.load(bytes: modelBytes, source: inputs.model)
+        let (graph, modelDigest) = try loadModel(inputs.model)
         let (dataset, dataDigest) = try inputs.loadData()
         try dataset.validate(against: graph, modelName: inputs.model)
         if measured {   // before the long part
@@ -51,7 +50,7 @@ public struct TraceJob {
         if let reason = result.fallbackReason {
             log("method auto: Hutchinson, because exact traces do not apply: \(reason)")
         }
-        var report = SensitivityReport(result, options: options, modelDigest: Digest.sha256(modelBytes), dataDigest: dataDigest)
+        var report = SensitivityReport(result, options: options, modelDigest: modelDigest, dataDigest: dataDigest)
         if activations {
             let used = options.samples.map { dataset.prefix($0) } ?? dataset
             let exact = result.job.method == .exact

@@ -69,10 +69,17 @@ extension ONNXTensorProto {
             guard let external else {
                 throw ModelError.invalidModel("\(what) keeps its data in an external file; load the model from its path so the file beside it can be read")
             }
-            return try external.bytes(of: self).withUnsafeBytes { try decode(raw: $0, what: what) }
+            return try Self.decodeReleasing(try external.bytes(of: self)) { try decode(raw: $0, what: what) }
         }
-        if let rawData { return try rawData.withUnsafeBytes { try decode(raw: $0, what: what) } }
+        if let rawSlice { return try Self.decodeReleasing(rawSlice) { try decode(raw: $0, what: what) } }
         return try decode(raw: nil, what: what)
+    }
+
+    /// `decode` on a slice's bytes, whose mapped pages are released once the values are made
+    /// (the graph keeps the values, not the file's bytes).
+    private static func decodeReleasing(_ slice: ByteSlice, _ decode: (UnsafeRawBufferPointer) throws -> ConstantTensor) rethrows -> ConstantTensor {
+        defer { slice.storage.releasePages(slice.range) }
+        return try decode(slice.buffer)
     }
 
     /// The data from `raw` (raw_data or external bytes) or, without it, the typed field.
@@ -91,16 +98,20 @@ extension ONNXTensorProto {
         let result: ConstantTensor
         switch type {
         case .float where raw != nil:
-            // The common case (every PyTorch export): copy little-endian float32 bytes in one go.
+            // The common case (every PyTorch export): copy little-endian float32 bytes in one go,
+            // straight from the file's bytes into the array the graph keeps.
             let raw = raw ?? UnsafeRawBufferPointer(start: nil, count: 0)
             guard raw.count == count * 4 else {
                 throw ModelError.invalidModel("\(what) has \(raw.count) bytes of data but its shape \(dims) needs \(count * 4)")
             }
-            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw) }
                 initialized = count
             }
-            result = ConstantTensor(shape: shape, elements: .float(values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }))
+            if UInt32(littleEndian: 1) != 1 {   // a big-endian host swaps in place
+                for i in values.indices { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
+            }
+            result = ConstantTensor(shape: shape, elements: .float(values))
         case .float:
             result = ConstantTensor(shape: shape, elements: .float(try fixedWidth(raw, 4, count, what, floatData.count) {
                 Float(bitPattern: UInt32(truncatingIfNeeded: $0)) } typed: { floatData }))

@@ -10,7 +10,7 @@ public final class ExternalDataFiles {
     /// The model's folder (symbolic links resolved); locations are relative to it.
     public let directory: URL
     let source: String
-    private var mapped: [String: Data] = [:]
+    private var mapped: [String: ByteStorage] = [:]
     /// Byte ranges handed out so far, per file, with the tensor that owns each.
     private var claimed: [String: [(range: Range<Int>, tensor: String)]] = [:]
 
@@ -32,13 +32,14 @@ public final class ExternalDataFiles {
     }
 
     /// `model` with every external tensor's bytes moved into its raw_data (an exported model is
-    /// one self-contained file; Hutch writes files under protobuf's 2 GB limit only).
+    /// one self-contained file; Hutch writes files under protobuf's 2 GB limit only). The raw
+    /// data are slices of the mapped files, not copies: `stream` writes them out a chunk at a time.
     public func inlined(_ model: ONNXModelProto) throws -> ONNXModelProto {
         var model = model
         guard var graph = model.graph else { return model }
         func inline(_ tensor: inout ONNXTensorProto) throws {
             guard tensor.usesExternalData else { return }
-            tensor.rawData = [UInt8](try bytes(of: tensor))
+            tensor.rawSlice = try bytes(of: tensor)
             tensor.externalData = []
             tensor.dataLocation = 0
         }
@@ -55,7 +56,7 @@ public final class ExternalDataFiles {
     }
 
     /// The bytes of `tensor`, a slice of its mapped file.
-    func bytes(of tensor: ONNXTensorProto) throws -> Data {
+    func bytes(of tensor: ONNXTensorProto) throws -> ByteSlice {
         let what = "\(source): tensor '\(tensor.name)'"
         var entries: [String: String] = [:]
         for (key, value) in tensor.externalData { entries[key] = value }
@@ -82,7 +83,7 @@ public final class ExternalDataFiles {
             throw ModelError.invalidModel("\(what): bytes \(offset)..<\(end) of '\(location)' overlap tensor '\(other.tensor)' (\(other.range.lowerBound)..<\(other.range.upperBound)); the file is corrupt")
         }
         claimed[location, default: []].append((range, tensor.name))
-        return file[file.startIndex + offset ..< file.startIndex + end]
+        return ByteSlice(file, range)
     }
 
     /// `location` inside the model's folder, or an error: absolute paths, `..` and symbolic links
@@ -99,17 +100,13 @@ public final class ExternalDataFiles {
         return url
     }
 
-    private func map(_ location: String, _ url: URL, what: String) throws -> Data {
+    private func map(_ location: String, _ url: URL, what: String) throws -> ByteStorage {
         if let file = mapped[location] { return file }
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelError.invalidModel("\(what) is stored in '\(location)', which is not in \(directory.path); copy it beside the model (PyTorch writes it next to the .onnx file)")
         }
-        do {
-            let file = try Data(contentsOf: url, options: .alwaysMapped)
-            mapped[location] = file
-            return file
-        } catch {
-            throw ModelError.unreadableFile(path: url.path, reason: (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription)
-        }
+        let file = try ByteStorage.contents(of: url.path) { try ONNXLoader.readFile(URL(fileURLWithPath: $0)) }
+        mapped[location] = file
+        return file
     }
 }

@@ -57,7 +57,7 @@ extension ONNXTensorProto {
     /// maps to them one to one (raw, float or int64); nil otherwise.
     public var inlineBytes: [UInt8]? {
         guard !usesExternalData else { return nil }
-        if let rawData { return rawData }
+        if let rawSlice { return [UInt8](rawSlice.buffer) }
         if !floatData.isEmpty { return floatData.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } } }
         if !int64Data.isEmpty { return int64Data.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } } }
         return nil
@@ -66,7 +66,7 @@ extension ONNXTensorProto {
     /// `inlineBytes.count`, without making them.
     public var inlineByteCount: Int? {
         guard !usesExternalData else { return nil }
-        if let rawData { return rawData.count }
+        if let rawSlice { return rawSlice.count }
         if !floatData.isEmpty { return floatData.count * 4 }
         if !int64Data.isEmpty { return int64Data.count * 8 }
         return nil

@@ -21,24 +21,42 @@ public enum ONNXLoader {
     /// Every op type the loader accepts, sorted (for messages).
     public static var supportedOpTypes: [String] { loweredOpTypes.union(foldedOpTypes).sorted() }
 
-    /// Loads the ONNX file at `url`.
+    /// Loads the ONNX file at `url`, mapped (`map`).
     public static func load(contentsOf url: URL) throws -> Graph {
-        try load(bytes: try readFile(url), source: url.path)
+        try load(storage: try map(url.path) { try readFile(URL(fileURLWithPath: $0)) }, source: url.path)
+    }
+
+    /// The model file at `path` mapped into memory rather than read (`ByteStorage`): its tensors'
+    /// float values are made straight from the mapped bytes, so the model is not held twice while
+    /// it loads. A file that cannot be mapped (missing, a pipe) is read by `read`, whose errors are
+    /// the caller's usual ones.
+    public static func map(_ path: String, orRead read: (String) throws -> [UInt8]) throws -> ByteStorage {
+        try ByteStorage.contents(of: path, orRead: read)
     }
 
     /// Loads an ONNX model from its bytes; `source` names it in messages and is the path that
     /// external data files are found beside.
     public static func load(bytes: [UInt8], source: String) throws -> Graph {
-        try load(model: try decode(bytes: bytes, source: source), source: source)
+        try load(storage: ByteStorage(copying: bytes), source: source)
+    }
+
+    /// `load(bytes:source:)` from bytes where they are (a mapped file).
+    public static func load(storage: ByteStorage, source: String) throws -> Graph {
+        try load(model: try decode(storage: storage, source: source), source: source)
     }
 
     /// Decodes the protobuf without lowering it (for `inspect` and tests).
     public static func decode(bytes: [UInt8], source: String) throws -> ONNXModelProto {
-        guard !bytes.isEmpty else {
+        try decode(storage: ByteStorage(copying: bytes), source: source)
+    }
+
+    /// `decode(bytes:source:)` in place: the tensors' raw data stay slices of `storage`.
+    public static func decode(storage: ByteStorage, source: String) throws -> ONNXModelProto {
+        guard storage.count > 0 else {
             throw ModelError.invalidModel("\(source): the file is empty; export the model again with torch.onnx.export")
         }
         do {
-            return try ONNXModelProto(decoding: bytes)
+            return try ONNXModelProto(decoding: storage)
         } catch let error as ProtobufError {
             throw ModelError.invalidModel("\(source): not a valid ONNX file (protobuf \(error)); the file is truncated or corrupt, export it again")
         }

@@ -26,9 +26,27 @@ extension ONNXModelProto {
     /// Writes `encoded()`'s bytes to `sink`; initializers named in `deferred` take their raw_data
     /// from it (their own raw_data is ignored).
     public func stream(deferred: [String: DeferredTensorData] = [:], into sink: inout some ByteSink) throws {
+        let (head, graph) = streamedParts(deferred: deferred)
+        try sink.write(head)
+        guard let graph else { return }
+        try sink.write(graph.before)
+        for tensor in graph.tensors { try tensor.write(into: &sink) }
+        try sink.write(graph.after)
+    }
+
+    /// The number of bytes `stream` writes, without making any tensor's data.
+    public func streamedByteCount(deferred: [String: DeferredTensorData] = [:]) -> Int {
+        let (head, graph) = streamedParts(deferred: deferred)
+        return head.count + (graph.map { $0.before.count + $0.tensors.reduce(0) { $0 + Self.fieldBytes($1.bytes) } + $0.after.count } ?? 0)
+    }
+
+    /// The fields before the graph's bytes (with its tag and length), and the graph as `stream`
+    /// writes it: nodes and names encoded, initializers with their data left where they are.
+    private func streamedParts(deferred: [String: DeferredTensorData])
+        -> (head: [UInt8], graph: (before: [UInt8], tensors: [StreamedTensor], after: [UInt8])?) {
         var head = ProtobufWriter()
         encodeHead(into: &head)
-        guard let graph else { return try sink.write(head.bytes) }
+        guard let graph else { return (head.bytes, nil) }
         var before = ProtobufWriter(), after = ProtobufWriter()
         graph.encodeBeforeInitializers(into: &before)
         graph.encodeAfterInitializers(into: &after)
@@ -36,10 +54,7 @@ extension ONNXModelProto {
         let graphBytes = tensors.reduce(before.bytes.count + after.bytes.count) { $0 + Self.fieldBytes($1.bytes) }
         head.tag(7, 2)
         head.varint(UInt64(graphBytes))
-        try sink.write(head.bytes)
-        try sink.write(before.bytes)
-        for tensor in tensors { try tensor.write(into: &sink) }
-        try sink.write(after.bytes)
+        return (head.bytes, (before.bytes, tensors, after.bytes))
     }
 
     /// A length-delimited field of `n` bytes with a one-byte tag: tag, length, payload.
@@ -61,22 +76,30 @@ struct StreamedTensor {
         tensor.encodeAfterRawData(into: &after)
     }
 
-    var rawBytes: Int? { deferred?.byteCount ?? tensor.rawData?.count }
+    var rawByteCount: Int? { deferred?.byteCount ?? tensor.rawSlice?.count }
 
     /// The TensorProto's size.
-    var bytes: Int { before.bytes.count + (rawBytes.map(ONNXModelProto.fieldBytes) ?? 0) + after.bytes.count }
+    var bytes: Int { before.bytes.count + (rawByteCount.map(ONNXModelProto.fieldBytes) ?? 0) + after.bytes.count }
+
+    /// Raw data held in a slice (a mapped file's) go out at most this many bytes at a time.
+    static let chunkBytes = 1 << 20
 
     func write(into sink: inout some ByteSink) throws {
         var tag = ProtobufWriter()
         tag.tag(5, 2)
         tag.varint(UInt64(bytes))
         try sink.write(tag.bytes + before.bytes)
-        if let rawBytes {
+        if let rawByteCount {
             var field = ProtobufWriter()
             field.tag(9, 2)
-            field.varint(UInt64(rawBytes))
+            field.varint(UInt64(rawByteCount))
             try sink.write(field.bytes)
-            try sink.write(try data())
+            if deferred == nil, let slice = tensor.rawSlice {
+                try slice.forEachChunk(maxBytes: Self.chunkBytes) { try sink.write($0) }
+                slice.storage.releasePages(slice.range)
+            } else {
+                try sink.write(try data())
+            }
         }
         try sink.write(after.bytes)
     }

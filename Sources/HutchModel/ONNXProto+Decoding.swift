@@ -5,6 +5,11 @@ extension ONNXModelProto: ProtobufMessage {
         try self.init(reader: ProtobufReader(bytes))
     }
 
+    /// Decodes from `storage` in place: tensors' raw_data stay slices of it.
+    public init(decoding storage: ByteStorage) throws {
+        try self.init(reader: ProtobufReader(storage))
+    }
+
     mutating func decode(_ field: ProtobufField) throws {
         switch field.number {
         case 1: irVersion = try field.int64()
@@ -79,7 +84,7 @@ extension ONNXTensorProto: ProtobufMessage {
         case 5: try field.appendInt32s(to: &int32Data)
         case 7: try field.appendInt64s(to: &int64Data)
         case 8: name = try field.string()
-        case 9: rawData = try field.data()
+        case 9: rawSlice = try field.slice()
         case 10: try field.appendDoubles(to: &doubleData)
         case 13: externalData.append(try Self.stringPair(field.message()))
         case 14: dataLocation = try field.int32()

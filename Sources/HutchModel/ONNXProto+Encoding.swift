@@ -68,7 +68,7 @@ extension ONNXAttributeProto {
 extension ONNXTensorProto {
     func encode(into writer: inout ProtobufWriter) {
         encodeBeforeRawData(into: &writer)
-        if let rawData { writer.data(9, rawData) }
+        if let rawSlice { writer.data(9, rawSlice) }
         encodeAfterRawData(into: &writer)
     }
 

@@ -82,7 +82,13 @@ public struct ONNXTensorProto: Sendable {
     public var int64Data: [Int64] = []
     public var doubleData: [Double] = []
     public var name: String = ""
-    public var rawData: [UInt8]?
+    /// raw_data where the decoded model holds it (a mapped file is not copied), or set by a writer.
+    public var rawSlice: ByteSlice?
+    /// raw_data as an array (a copy; setting it copies into a storage of its own).
+    public var rawData: [UInt8]? {
+        get { rawSlice.map { [UInt8]($0.buffer) } }
+        set { rawSlice = newValue.map { ByteSlice($0) } }
+    }
     /// TensorProto.DataLocation: 0 DEFAULT, 1 EXTERNAL.
     public var dataLocation: Int32 = 0
     public var externalData: [(key: String, value: String)] = []

@@ -10,7 +10,7 @@ public struct ProtobufField: Sendable {
 
     public let number: Int
     public let offset: Int
-    let bytes: [UInt8]
+    let bytes: ByteStorage
     public let value: Value
 
     private func mismatch(_ expected: String) -> ProtobufError {
@@ -53,12 +53,17 @@ public struct ProtobufField: Sendable {
     }
 
     public func data() throws -> [UInt8] {
-        Array(bytes[try byteRange()])
+        [UInt8](UnsafeRawBufferPointer(rebasing: bytes.buffer[try byteRange()]))
+    }
+
+    /// The field's bytes where they are, without a copy (a tensor's raw_data).
+    public func slice() throws -> ByteSlice {
+        ByteSlice(bytes, try byteRange())
     }
 
     public func string() throws -> String {
         let range = try byteRange()
-        guard let text = String(validating: bytes[range], as: UTF8.self) else {
+        guard let text = String(validating: bytes.buffer[range], as: UTF8.self) else {
             throw ProtobufError.invalidUTF8(field: number, offset: offset)
         }
         return text

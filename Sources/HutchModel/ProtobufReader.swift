@@ -1,18 +1,24 @@
 /// A hand-written reader of the protobuf wire format (varints, tags, length-delimited fields).
-/// It walks the fields of one message within `bytes[start..<end]`; nested messages are read by
-/// sub-readers over the same array (no copies). Every length is checked against the end of the
-/// enclosing message: malformed input throws `ProtobufError`, it never traps.
+/// It walks the fields of one message within `storage[start..<end]`; nested messages are read by
+/// sub-readers over the same storage (no copies; a mapped model file is read in place). Every
+/// length is checked against the end of the enclosing message: malformed input throws
+/// `ProtobufError`, it never traps.
 public struct ProtobufReader: Sendable {
-    public let bytes: [UInt8]
+    public let storage: ByteStorage
     public private(set) var position: Int
     public let end: Int
 
+    /// Over a copy of `bytes`.
     public init(_ bytes: [UInt8]) {
-        self.init(bytes, range: 0..<bytes.count)
+        self.init(ByteStorage(copying: bytes))
     }
 
-    init(_ bytes: [UInt8], range: Range<Int>) {
-        self.bytes = bytes
+    public init(_ storage: ByteStorage) {
+        self.init(storage, range: 0..<storage.count)
+    }
+
+    init(_ storage: ByteStorage, range: Range<Int>) {
+        self.storage = storage
         self.position = range.lowerBound
         self.end = range.upperBound
     }
@@ -32,10 +38,10 @@ public struct ProtobufReader: Sendable {
         let valueOffset = position
         switch wire {
         case 0:
-            return ProtobufField(number: number, offset: valueOffset, bytes: bytes, value: .varint(try readVarint()))
+            return ProtobufField(number: number, offset: valueOffset, bytes: storage, value: .varint(try readVarint()))
         case 1:
             let raw = try take(8, field: number)
-            return ProtobufField(number: number, offset: valueOffset, bytes: bytes, value: .fixed64(littleEndian64(at: raw.lowerBound)))
+            return ProtobufField(number: number, offset: valueOffset, bytes: storage, value: .fixed64(littleEndian64(at: raw.lowerBound)))
         case 2:
             let length = try readVarint()
             guard length <= UInt64(end - position) else {
@@ -44,10 +50,10 @@ public struct ProtobufReader: Sendable {
                                                    available: end - position)
             }
             let range = try take(Int(length), field: number)
-            return ProtobufField(number: number, offset: valueOffset, bytes: bytes, value: .lengthDelimited(range))
+            return ProtobufField(number: number, offset: valueOffset, bytes: storage, value: .lengthDelimited(range))
         case 5:
             let raw = try take(4, field: number)
-            return ProtobufField(number: number, offset: valueOffset, bytes: bytes, value: .fixed32(littleEndian32(at: raw.lowerBound)))
+            return ProtobufField(number: number, offset: valueOffset, bytes: storage, value: .fixed32(littleEndian32(at: raw.lowerBound)))
         default:
             // 3 and 4 are the deprecated groups (never used by onnx.proto); 6 and 7 do not exist.
             throw ProtobufError.invalidWireType(field: number, wireType: wire, offset: tagOffset)
@@ -60,7 +66,7 @@ public struct ProtobufReader: Sendable {
         var shift: UInt64 = 0
         while true {
             guard position < end else { throw ProtobufError.truncatedVarint(offset: start) }
-            let byte = bytes[position]
+            let byte = storage.buffer[position]
             position += 1
             if shift == 63 && byte > 1 { throw ProtobufError.varintTooLong(offset: start) }
             result |= UInt64(byte & 0x7F) << shift
@@ -79,7 +85,7 @@ public struct ProtobufReader: Sendable {
     }
 
     func littleEndian32(at offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+        UInt32(littleEndian: storage.buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
     func littleEndian64(at offset: Int) -> UInt64 {

@@ -39,10 +39,11 @@ public struct ProtobufWriter: Sendable {
         for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift))) }
     }
 
-    public mutating func data(_ field: Int, _ payload: [UInt8]) {
+    public mutating func data(_ field: Int, _ payload: some Collection<UInt8>) {
         tag(field, 2)
         varint(UInt64(payload.count))
-        bytes += payload
+        // contiguous payloads (arrays, raw data slices) are appended as one copy
+        if payload.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: payload) }
     }
 
     public mutating func string(_ field: Int, _ text: String) {

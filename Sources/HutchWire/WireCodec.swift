@@ -48,6 +48,7 @@ public enum WireCodec {
         case .error(let m):
             try m.validate()
             w.integer(m.code.rawValue); w.integer(m.command); w.text(m.message)
+            if let digest = m.digest { w.digest(digest) }
         case .status(let m):
             try m.validate()
             w.text(m.json)
@@ -116,7 +117,8 @@ public enum WireCodec {
             try m.validate(); message = .disconnect(m)
         case .error:
             let m = ErrorReply(code: try r.enumeration("code", as: WireErrorCode.self),
-                               command: try r.integer("command"), message: try r.text("message", WireLimits.textBytes))
+                               command: try r.integer("command"), message: try r.text("message", WireLimits.textBytes),
+                               digest: r.hasMore ? try r.digest("digest") : nil)
             try m.validate(); message = .error(m)
         case .statusRequest:
             message = .statusRequest

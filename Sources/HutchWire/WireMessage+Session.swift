@@ -83,8 +83,10 @@ public struct ErrorReply: Hashable, Sendable {
     /// Command byte of the offending message, 0 when it could not be read.
     public var command: UInt8
     public var message: String
-    public init(code: WireErrorCode, command: UInt8, message: String) {
-        self.code = code; self.command = command; self.message = message
+    /// The blob a BLOB_REQUEST asked for, on the ERROR answering it (optional last frame).
+    public var digest: WireDigest?
+    public init(code: WireErrorCode, command: UInt8, message: String, digest: WireDigest? = nil) {
+        self.code = code; self.command = command; self.message = message; self.digest = digest
     }
 
     /// The reply to a message that failed to decode (message truncated to the text limit).

@@ -75,8 +75,8 @@ struct InspectCommand: Command {
 
     static func makeReport(path: String) throws -> Report {
         let url = URL(fileURLWithPath: path)
-        let bytes = try [UInt8](contentsOfModel: url)
-        let proto = try ONNXLoader.decode(bytes: bytes, source: path)
+        let bytes = try ONNXLoader.map(path) { _ in try [UInt8](contentsOfModel: url) }
+        let proto = try ONNXLoader.decode(storage: bytes, source: path)
         let graph = try ONNXLoader.load(model: proto, source: path)
         let layers = graph.quantizableLayers.map {
             Report.Layer(node: $0.nodeName, op: $0.opType, weight: $0.weightName, shape: $0.shape,

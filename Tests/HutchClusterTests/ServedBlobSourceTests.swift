@@ -60,11 +60,30 @@ extension BlobTransferTests {
             return XCTFail("\(replies)")
         }
         XCTAssertEqual(e.command, WireCommand.blobRequest.rawValue)
+        XCTAssertEqual(e.digest, d, "the ERROR names the blob, so the requester knows which fetch failed")
         XCTAssertEqual(e.message, "blob \(d) changed since the job started: 499 of 500 bytes at offset 100 could be read")
         XCTAssertFalse(e.message.contains("\n"))
         XCTAssertTrue(replies.contains { if case .log(let line) = $0 { line.contains("499 of 500") } else { false } }, "\(replies)")
         XCTAssertFalse(replies.contains { if case .send(_, .blobChunk) = $0 { true } else { false } })
         XCTAssertFalse(core.finished)
+    }
+
+    /// The worker that fetches a blob the coordinator can no longer read in full fails the
+    /// task that needs it (retryable, naming the blob) instead of asking again until the lease
+    /// expires; every lease fails the same way, so the job ends with that line.
+    func testAWorkerFailsTheTaskWhoseBlobCannotBeServed() throws {
+        let (d, b) = blob(Int(WireLimits.defaultChunkBytes) * 3, seed: 14)
+        var source = RecordingSource(memory: MemoryBlobSource([d: b]))
+        source.shortBy = 1
+        var p = try makePair(served: source)
+        exchange(&p)
+        XCTAssertTrue(p.computed.isEmpty)
+        let failures = p.sentToCoordinator.compactMap { if case .failure(let f) = $0 { f } else { nil } }
+        XCTAssertFalse(failures.isEmpty, "\(p.sentToCoordinator)")
+        XCTAssertTrue(failures.allSatisfy { $0.failureClass == .retryable && $0.message.hasPrefix("the coordinator cannot serve blob \(d): ") },
+                      "\(failures)")
+        XCTAssertEqual(p.worker.fetches[d] == nil, true, "the fetch is dropped")
+        XCTAssertTrue(p.coordinator.finished, "bounded: the failures end the job")
     }
 
     /// The coordinator process's source: the files themselves, digest streamed when added, read

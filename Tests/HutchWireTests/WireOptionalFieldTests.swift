@@ -35,3 +35,32 @@ final class WireOptionalFieldTests: XCTestCase {
         }
     }
 }
+
+/// ERROR's optional last field, digest (wire.md 4.11): the blob a BLOB_REQUEST asked for, on the
+/// ERROR that answers it; 3 fields without it, 4 with it, anything else malformed.
+final class WireErrorDigestTests: XCTestCase {
+    let reply = ErrorReply(code: .unexpected, command: WireCommand.blobRequest.rawValue, message: "short read")
+
+    func testErrorRoundTripsWithAndWithoutTheDigest() throws {
+        let plain = try WireCodec.encode(.error(reply))
+        XCTAssertEqual(plain.count, 5, "signature, command and 3 fields")
+        XCTAssertEqual(try WireCodec.decode(plain), .error(reply))
+        var named = reply
+        named.digest = WireDigest(bytes: Array(repeating: 0xAB, count: 32))
+        let frames = try WireCodec.encode(.error(named))
+        XCTAssertEqual(frames.count, 6)
+        XCTAssertEqual(Array(frames.prefix(5)), plain, "the other frames are unchanged")
+        XCTAssertEqual(frames.last, Array(repeating: 0xAB, count: 32))
+        XCTAssertEqual(try WireCodec.decode(frames), .error(named))
+    }
+
+    func testAMalformedDigestOrAFrameAfterItIsRefused() throws {
+        var named = reply
+        named.digest = WireDigest(bytes: Array(repeating: 1, count: 32))
+        let frames = try WireCodec.encode(.error(named))
+        XCTAssertThrowsError(try WireCodec.decode(Array(frames.dropLast()) + [[1, 2, 3]]))
+        XCTAssertThrowsError(try WireCodec.decode(frames + [[0]])) { error in
+            XCTAssertEqual(error as? WireError, .extraFrames(.error, count: 1))
+        }
+    }
+}

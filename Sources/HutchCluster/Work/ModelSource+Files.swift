@@ -18,4 +18,11 @@ extension ModelSource {
     public static func openFile(_ path: String, what: String) throws -> any ByteSource {
         try FileByteSource.open(path) { try readFile($0, what: what) }
     }
+
+    /// A model file of a cluster job mapped into memory (`ONNXLoader.map`): the coordinator's
+    /// model, a worker's shared path or fetched blob; one that cannot be mapped is read by
+    /// `readFile`, with its error.
+    public static func mapFile(_ path: String, what: String) throws -> ByteStorage {
+        try ONNXLoader.map(path) { try readFile($0, what: what) }
+    }
 }

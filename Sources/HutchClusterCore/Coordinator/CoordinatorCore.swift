@@ -287,7 +287,7 @@ public struct CoordinatorCore: Sendable {
             if peers[peer] != nil { drop(peer, reason: "left", &out) }
             return
         case .error(let e):
-            out.append(.log("peer \(peerName(peer)) reports error \(e.code) on command \(e.command): \(e.message)"))
+            out.append(.log("peer \(peerName(peer)) reports error \(e.code) on command \(e.command)\(e.digest.map { " (blob \($0))" } ?? ""): \(e.message)"))
             return
         default:
             break

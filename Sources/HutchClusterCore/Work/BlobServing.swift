@@ -4,7 +4,8 @@ import HutchWire
 /// plan) and a worker (the RESULT blobs it produced): one answer per BLOB_REQUEST.
 enum BlobServing {
     /// BLOB_CHUNK with min(length, maxChunk, total − offset) bytes, BLOB_UNKNOWN for a blob not
-    /// held, ERROR for an offset past the end or a read that failed (its one line). `read` gives
+    /// held, ERROR for an offset past the end or a read that failed (its one line, and the blob's
+    /// digest so the requester knows which fetch failed). `read` gives
     /// the blob's size and the bytes from an offset (clamped to the end), at most a length of
     /// them; nil for a blob not held.
     static func answer(_ r: BlobRequest, maxChunk: UInt32,
@@ -13,14 +14,14 @@ enum BlobServing {
         do {
             held = try read(r.offset, UInt64(min(r.length, maxChunk)))
         } catch {
-            return .error(ErrorReply(code: .unexpected, command: WireCommand.blobRequest.rawValue, message: "\(error)"))
+            return .error(ErrorReply(code: .unexpected, command: WireCommand.blobRequest.rawValue, message: "\(error)", digest: r.digest))
         }
         guard let (total, bytes) = held else {
             return .blobUnknown(BlobUnknown(digest: r.digest))
         }
         guard r.offset <= total else {
             return .error(ErrorReply(code: .unexpected, command: WireCommand.blobRequest.rawValue,
-                                     message: "offset \(r.offset) is past the blob's \(total) bytes"))
+                                     message: "offset \(r.offset) is past the blob's \(total) bytes", digest: r.digest))
         }
         return .blobChunk(BlobChunk(digest: r.digest, offset: r.offset, totalBytes: total, data: bytes))
     }

@@ -8,6 +8,8 @@ import HutchWire
 /// `FetchedBlobStore` holds it ("model", "data", "inputs" or "labels" say what it is): the
 /// worker's shell reads the path, the simulator serves bytes from memory.
 public typealias TaskFileReader = (_ path: String, _ what: String) throws -> [UInt8]
+/// `TaskFileReader` for the model: the worker process maps the file instead of reading it.
+public typealias TaskModelReader = (_ path: String, _ what: String) throws -> ByteStorage
 
 /// Opens a data file a task names, or the fetched blob that stands in for it, to be read a chunk
 /// at a time ("data", "inputs" or "labels" say what it is).
@@ -18,16 +20,19 @@ public typealias TaskFileOpener = (_ path: String, _ what: String) throws -> any
 public final class ComputeDispatcher: @unchecked Sendable {
     let read: TaskFileReader
     let open: TaskFileOpener
+    let readModel: TaskModelReader
     var spec: [UInt8] = []
     var runner: TaskRunner?
     var quantizeModel: (path: String, graph: Graph)?
     /// The worker's `--memory` stacking budget (`MemoryBudget.stackBytes`); nil: the fixed default.
     public var stackBudgetBytes: Int?
 
-    /// Without `open`, data files are read whole through `read`.
-    public init(read: @escaping TaskFileReader, open: TaskFileOpener? = nil) {
+    /// Without `open`, data files are read whole through `read`; without `readModel`, the
+    /// model's bytes are `read`'s (copied into a storage).
+    public init(read: @escaping TaskFileReader, open: TaskFileOpener? = nil, readModel: TaskModelReader? = nil) {
         self.read = read
         self.open = open ?? { path, what in ByteArraySource(try read(path, what)) }
+        self.readModel = readModel ?? { ByteStorage(copying: try read($0, $1)) }
     }
 
     public func compute(_ request: ComputeRequest) -> ComputeOutcome {
@@ -72,7 +77,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
     /// The model of a quantize or quantization-error task, cached by path.
     func model(_ path: String, digest: String?, _ blobs: [WireDigest: String]) throws -> Graph {
         if let cached = quantizeModel, cached.path == path { return cached.graph }
-        let graph = try ONNXLoader.load(bytes: try file(path, digest: digest, blobs, what: "model"), source: path)
+        let graph = try ONNXLoader.load(storage: try modelBytes(path, digest: digest, blobs), source: path)
         quantizeModel = (path, graph)
         return graph
     }
@@ -116,7 +121,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
         func sourceFile(_ path: String, _ what: String) throws -> [UInt8] {
             try file(path, digest: source.digests[path], blobs, what: what)
         }
-        let graph = try ONNXLoader.load(bytes: try sourceFile(source.modelPath, "model"), source: source.modelPath)
+        let graph = try ONNXLoader.load(storage: try modelBytes(source.modelPath, digest: source.digests[source.modelPath], blobs),
+                                        source: source.modelPath)
         guard let data = DataSource(source) else {
             throw BodyError("the task names no data file")
         }
@@ -133,6 +139,11 @@ public final class ComputeDispatcher: @unchecked Sendable {
     /// else the task's path, both through `read`.
     func file(_ path: String, digest: String?, _ blobs: [WireDigest: String], what: String) throws -> [UInt8] {
         try read(located(path, digest: digest, blobs), what)
+    }
+
+    /// `file` for the model, through `readModel`.
+    func modelBytes(_ path: String, digest: String?, _ blobs: [WireDigest: String]) throws -> ByteStorage {
+        try readModel(located(path, digest: digest, blobs), "model")
     }
 
     /// Where the file a task names is read: the fetched blob of its digest, else its path.

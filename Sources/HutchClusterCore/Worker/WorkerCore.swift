@@ -319,7 +319,13 @@ public struct WorkerCore: Sendable {
                 // one HELLO per lost session: the messages sent before it each draw this ERROR
                 // (a restarted coordinator); a lost HELLO is retried on the tick
                 if welcomed { welcomed = false; hello(now, &out) }
-            } else { out.append(.log("coordinator error \(e.code): \(e.message)")) }
+            } else if let d = e.digest, fetches.removeValue(forKey: d) != nil {
+                // the coordinator cannot serve a blob this worker fetches (its file shrank): the
+                // tasks that need it fail now, rather than re-requesting until their leases expire
+                fetched.discard(d)
+                out.append(.log("coordinator error \(e.code) serving blob \(d): \(e.message)"))
+                failWaiting(needing: d, "the coordinator cannot serve blob \(d): \(e.message)", now, &out)
+            } else { out.append(.log("coordinator error \(e.code)\(e.digest.map { " (blob \($0))" } ?? ""): \(e.message)")) }
         default:
             break   // HEARTBEAT (counted above), PLAN and blobs are for later phases
         }
