@@ -10,7 +10,7 @@ import XCTest
 /// table an embedding Gather also reads, as the dynamo exporter writes a large GPT-2. The export
 /// writes them folded and quantized, cuts the float nodes that made them, keeps the table for the
 /// Gather, and onnxruntime running it agrees with Hutch's fake-quantized forward
-/// (transposed_weights_w4a8_ort_logits.npy, made by make_transposed_fixtures.sh).
+/// (transposed_weights_w4a8_ort_logits.npy, made by make_embed_fixtures.sh transposed_weights).
 final class ComputedWeightExportTests: XCTestCase {
     private let fixtures = ExampleModel.root.appendingPathComponent("Tests/Fixtures")
 
