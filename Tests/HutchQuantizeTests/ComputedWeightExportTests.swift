@@ -12,15 +12,9 @@ import XCTest
 /// Gather, and onnxruntime running it agrees with Hutch's fake-quantized forward
 /// (transposed_weights_w4a8_ort_logits.npy, made by make_embed_fixtures.sh transposed_weights).
 final class ComputedWeightExportTests: XCTestCase {
-    private let fixtures = ExampleModel.root.appendingPathComponent("Tests/Fixtures")
-
     private func quantized() throws -> (Graph, Dataset, QuantizedModel, ONNXModelProto) {
-        let url = fixtures.appendingPathComponent("transposed_weights.onnx")
-        let graph = try ONNXLoader.load(contentsOf: url)
-        let data = try Dataset(npz: fixtures.appendingPathComponent("transposed_weights_ref.npz"))
-        let widths = Array(repeating: LayerWidths(weightBits: 4, activationBits: 8), count: 4)
-        let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: data.inputs)
-        return (graph, data, model, try ONNXModelProto(decoding: [UInt8](try Data(contentsOf: url))))
+        let fixture = try W4A8Fixture("transposed_weights", layers: 4)
+        return (fixture.graph, fixture.data, fixture.model, fixture.proto)
     }
 
     func testComputedWeightsAreWrittenFoldedAndTheirFloatNodesCut() throws {
@@ -48,15 +42,7 @@ final class ComputedWeightExportTests: XCTestCase {
     }
 
     func testFakeQuantizedLogitsMatchOnnxRuntime() throws {
-        let (graph, data, model, _) = try quantized()
-        let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(data.inputs)
-        let ort = try NumPyArchive.readNPY(contentsOf: ExampleModel.exportFixtures.appendingPathComponent("transposed_weights_w4a8_ort_logits.npy"))
-        XCTAssertEqual(ort.shape, logits.shape)
-        let difference = zip(logits.data, ort.floats()).map { abs($0 - $1) }.max() ?? .infinity
-        XCTAssertLessThan(difference, 1e-4, "same float ops in another order")
-        // the fixture is not the float model: the 4-bit weights moved the logits
-        let float = try Executor<Float>(graph: graph).logits(data.inputs)
-        XCTAssertGreaterThan(zip(float.data, ort.floats()).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+        try W4A8Fixture("transposed_weights", layers: 4).assertFakeQuantizedLogitsMatchOnnxRuntime()
     }
 
     func testAWeightNoNodeOrInitializerMakesIsRefused() throws {
