@@ -41,8 +41,16 @@ if z.ndim == 2:   # class logits [N, C]; a language model's [N, T, V] gets no lo
     loss = float(np.mean(np.log(np.exp(z).sum(axis=-1)) - z[np.arange(len(z)), arrays["y"]]))
     print(f"{key}: onnxruntime float model loss {loss:.5f}")
 logits = run(path)
+def token_loss(z, y):   # mean cross-entropy over the tokens whose label is not -100
+    z = z.astype(np.float64) - z.max(axis=-1, keepdims=True)
+    keep = y != -100
+    picked = np.take_along_axis(z, np.where(keep, y, 0)[..., None], axis=-1)[..., 0]
+    return float(((np.log(np.exp(z).sum(axis=-1)) - picked) * keep).sum() / keep.sum())
 if not os.path.exists(hutch):   # `hutch quantize --logits` writes class logits [N, C] only
-    print(f"{key}: onnxruntime {ort.__version__} runs the QDQ model: logits {list(logits.shape)}, finite {bool(np.isfinite(logits).all())} (no Hutch logits to compare)")
+    losses = ""
+    if logits.ndim == 3 and "y" in arrays:   # a language model: both exports of one model should agree here
+        losses = f", token loss float {token_loss(run(float_model), arrays['y']):.5f} QDQ {token_loss(logits, arrays['y']):.5f}"
+    print(f"{key}: onnxruntime {ort.__version__} runs the QDQ model: logits {list(logits.shape)}, finite {bool(np.isfinite(logits).all())}{losses} (no Hutch logits to compare)")
     sys.exit(0)
 expected = np.load(hutch)
 print(f"{key}: onnxruntime {ort.__version__} runs the QDQ model: logits {list(logits.shape)}, max |onnxruntime - hutch| "

@@ -6,6 +6,9 @@ import HutchModel
 /// - each quantized activation gets QuantizeLinear -> DequantizeLinear (per tensor, uint8, uint4
 ///   up to 4 bits with `narrowActivations`, or uint16 above 8 bits) feeding the quantized layers only; widths below the container's get a
 ///   Clip to the b-bit code range first, which makes the pair exactly a b-bit fake quantizer;
+/// - a weight the loader computed from initializers (a Transpose of a table, as the dynamo
+///   exporter writes GPT-2's tied LM head) is written the same way, folded, in the layout Hutch
+///   quantized it in; the float nodes that computed it go when nothing else reads them;
 /// - biases and every other tensor stay float.
 ///
 /// Containers: opset 21 has INT4/UINT4 and INT16/UINT16. A model of opset 13...20 is raised to
@@ -44,6 +47,7 @@ public enum QDQExporter {
         // Weights: integer initializer + DequantizeLinear producing the original name.
         var weightNodes: [ONNXNodeProto] = []
         var quantizedWeights = [String: QuantizedTensor]()
+        var computedWeights = Set<String>()
         for layer in model.layers {
             let name = layer.weightName
             // one initializer read by tied layers (one tie group, one width) is written once
@@ -53,14 +57,17 @@ public enum QDQExporter {
                 }
                 continue
             }
-            guard let position = graph.initializers.firstIndex(where: { $0.name == name }) else {
-                throw ExportError(.model, "\(source): layer '\(layer.node)': weight '\(name)' is not an initializer of the file (computed at load time); export the model with constant folding on")
-            }
             let q = layer.weight
             let type = try weightType(q, narrow: narrow, layer: layer.node)
             let channels = q.axis.map { [q.shape[$0]] } ?? []
-            graph.initializers.remove(at: position)
-            graph.inputs.removeAll { $0.name == name }
+            if let position = graph.initializers.firstIndex(where: { $0.name == name }) {
+                graph.initializers.remove(at: position)
+                graph.inputs.removeAll { $0.name == name }
+            } else if graph.nodes.contains(where: { $0.outputs.contains(name) }) {
+                computedWeights.insert(name)   // folded at load: written folded, its float chain cut below
+            } else {
+                throw ExportError(.model, "\(source): layer '\(layer.node)': weight '\(name)' is neither an initializer nor a node output of the file")
+            }
             graph.initializers.append(.integers(name + "_hutch_quantized", dims: q.shape, type: type, q.codes))
             graph.initializers.append(.floats(name + "_hutch_scale", dims: channels, q.scales))
             graph.initializers.append(.integers(name + "_hutch_zero_point", dims: channels, type: type, q.zeroPoints))
@@ -69,6 +76,7 @@ public enum QDQExporter {
                                      outputs: [name], axis: q.axis))
             quantizedWeights[name] = q
         }
+        if !computedWeights.isEmpty { detachComputedWeights(computedWeights, from: &graph) }
 
         // Which ONNX node is which quantized layer, checked against the IR's data input names.
         func isQuantizedLayer(_ node: ONNXNodeProto) -> Bool {

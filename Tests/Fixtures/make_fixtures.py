@@ -1162,6 +1162,59 @@ def make_hf_gpt2():
               f"max|ort - torch| = {d:.2e}, loss {float(loss):.6f}")
 
 
+def make_transposed_weights():
+    """Weights the file computes from initializers, as the dynamo exporter writes a large GPT-2's
+    tied LM head (it folds small ones, so this graph is written by hand): token ids -> Gather of
+    the table `embed.weight` [12, 8] -> ReduceMean over the 6 tokens -> Gemm whose weight is
+    Identity(Transpose(`fc1.weight` [10, 8])) (untied, read by nothing else) -> Relu -> MatMul by
+    the initializer `fc2.weight` [10, 8] -> Relu -> MatMul by Transpose(`embed.weight`) (the head,
+    tied by value to the table) -> logits [N, 12]. Reference: PyTorch's float32 logits on the same
+    weights, checked against onnxruntime's."""
+    from onnx import helper
+    rng = np.random.default_rng(931)
+    vocabulary, width, hidden, batch, tokens = 12, 8, 10, 8, 6
+    weights = {"embed.weight": rng.standard_normal((vocabulary, width)),
+               "fc1.weight": 0.5 * rng.standard_normal((hidden, width)), "fc1.bias": 0.1 * rng.standard_normal(hidden),
+               "fc2.weight": 0.5 * rng.standard_normal((hidden, width))}
+    weights = {k: v.astype(np.float32) for k, v in weights.items()}
+    nodes = [
+        helper.make_node("Gather", ["embed.weight", "input"], ["embedded"], name="/embed/Gather"),
+        helper.make_node("ReduceMean", ["embedded", "token_axis"], ["pooled"], name="/ReduceMean", keepdims=0),
+        helper.make_node("Transpose", ["fc1.weight"], ["fc1.weight_t"], name="/fc1/Transpose", perm=[1, 0]),
+        helper.make_node("Identity", ["fc1.weight_t"], ["fc1.weight_kn"], name="/fc1/Identity"),
+        helper.make_node("Gemm", ["pooled", "fc1.weight_kn", "fc1.bias"], ["h1"], name="/fc1/Gemm"),
+        helper.make_node("Relu", ["h1"], ["a1"], name="/Relu"),
+        helper.make_node("MatMul", ["a1", "fc2.weight"], ["h2"], name="/fc2/MatMul"),
+        helper.make_node("Relu", ["h2"], ["a2"], name="/Relu_1"),
+        helper.make_node("Transpose", ["embed.weight"], ["head.weight"], name="/head/Transpose", perm=[1, 0]),
+        helper.make_node("MatMul", ["a2", "head.weight"], ["logits"], name="/head/MatMul"),
+    ]
+    initializers = [numpy_helper.from_array(v, k) for k, v in weights.items()]
+    initializers.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "token_axis"))
+    graph = helper.make_graph(nodes, "transposed_weights",
+                              [helper.make_tensor_value_info("input", onnx.TensorProto.INT64, ["batch", tokens])],
+                              [helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["batch", vocabulary])],
+                              initializers)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=8,
+                              producer_name="make_fixtures.py")
+    onnx.checker.check_model(proto, full_check=True)
+    path = os.path.join(HERE, "transposed_weights.onnx")
+    onnx.save(proto, path)
+    gen = torch.Generator().manual_seed(931)
+    x = torch.randint(0, vocabulary, (batch, tokens), generator=gen)
+    y = torch.randint(0, vocabulary, (batch,), generator=gen).numpy().astype(np.int64)
+    w = {k: torch.from_numpy(v) for k, v in weights.items()}
+    with torch.no_grad():
+        pooled = F.embedding(x, w["embed.weight"]).mean(dim=1)
+        a2 = F.relu(F.relu(F.linear(pooled, w["fc1.weight"], w["fc1.bias"])) @ w["fc2.weight"])
+        logits = a2 @ w["embed.weight"].t()
+    out = ort_logits(path, x.numpy())
+    d = float(np.abs(out - logits.numpy()).max())
+    assert d < ORT_TOL, f"transposed_weights: onnxruntime vs torch logits differ by {d}"
+    np.savez(os.path.join(HERE, "transposed_weights_ref.npz"), x=x.numpy(), y=y, logits=logits.numpy())
+    print(f"transposed_weights: ops {[n.op_type for n in nodes]}, max|ort - torch| = {d:.2e}")
+
+
 def make_unsupported():
     torch.manual_seed(606)
     model = Unsupported().eval()
@@ -1183,7 +1236,7 @@ def main():
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     only = set(sys.argv[1:])
-    unknown = only - {spec["name"] for spec in SPECS} - {"unsupported_ops", "hf_gpt2_tiny"}
+    unknown = only - {spec["name"] for spec in SPECS} - {"unsupported_ops", "hf_gpt2_tiny", "transposed_weights"}
     assert not unknown, f"no model fixture named {sorted(unknown)}"
     for spec in SPECS:
         if not only or spec["name"] in only:
@@ -1192,12 +1245,15 @@ def main():
         make_unsupported()
     if "hf_gpt2_tiny" in only:
         make_hf_gpt2()
+    if "transposed_weights" in only:
+        make_transposed_weights()
     if only:
         return 0
     make_digits_reference()
     make_external_data(os.path.join(HERE, "mlp.onnx"))
     make_unsupported()
     make_hf_gpt2()
+    make_transposed_weights()
     total = sum(os.path.getsize(os.path.join(HERE, f)) for f in os.listdir(HERE)
                 if f.endswith((".onnx", ".npz", ".data")))
     print(f"total size of models and data: {total} bytes")

@@ -11,15 +11,9 @@ import XCTest
 /// running the export (Tests/Fixtures/export/tiny_embed_w4a8_ort_logits.npy, made by
 /// make_embed_fixtures.sh).
 final class EmbeddingExportTests: XCTestCase {
-    private let fixtures = ExampleModel.root.appendingPathComponent("Tests/Fixtures")
-
     private func quantized() throws -> (Graph, Dataset, QuantizedModel, ONNXModelProto) {
-        let url = fixtures.appendingPathComponent("tiny_embed.onnx")
-        let graph = try ONNXLoader.load(contentsOf: url)
-        let data = try Dataset(npz: fixtures.appendingPathComponent("tiny_embed_ref.npz"))
-        let widths = Array(repeating: LayerWidths(weightBits: 4, activationBits: 8), count: 3)
-        let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: data.inputs)
-        return (graph, data, model, try ONNXModelProto(decoding: [UInt8](try Data(contentsOf: url))))
+        let fixture = try W4A8Fixture("tiny_embed", layers: 3)
+        return (fixture.graph, fixture.data, fixture.model, fixture.proto)
     }
 
     func testTheTableIsDequantizedPerRowAndTheIdsAreLeftAlone() throws {
@@ -36,14 +30,6 @@ final class EmbeddingExportTests: XCTestCase {
     }
 
     func testFakeQuantizedLogitsMatchOnnxRuntime() throws {
-        let (graph, data, model, _) = try quantized()
-        let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(data.inputs)
-        let ort = try NumPyArchive.readNPY(contentsOf: ExampleModel.exportFixtures.appendingPathComponent("tiny_embed_w4a8_ort_logits.npy"))
-        XCTAssertEqual(ort.shape, logits.shape)
-        let difference = zip(logits.data, ort.floats()).map { abs($0 - $1) }.max() ?? .infinity
-        XCTAssertLessThan(difference, 1e-4, "same float ops in another order")
-        // the fixture is not the float model: the 4-bit table moved the logits
-        let float = try Executor<Float>(graph: graph).logits(data.inputs)
-        XCTAssertGreaterThan(zip(float.data, ort.floats()).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+        try W4A8Fixture("tiny_embed", layers: 3).assertFakeQuantizedLogitsMatchOnnxRuntime()
     }
 }
