@@ -4,7 +4,9 @@
 # ones, two Hutchinson `hutch trace` runs on 2 examples at 224x224 (299 for Inception-V3), with
 # --probes 2 and --probes 4 and everything else equal: (t4 - t2) / 2 is the seconds of one probe,
 # as loading, quantization errors and writing cancel; `hutch inspect`'s wall seconds stand for the
-# load. Prints a Markdown table (and the README's two-exporter one) and writes
+# load. Both the wall seconds and the traces' CPU seconds (user + system, from the children's
+# rusage) are recorded: on a shared machine the wall difference can even come out negative, while
+# the CPU seconds of a probe change little with the load (on an idle machine, wall ≈ CPU / threads). Prints a Markdown table (and the README's two-exporter one) and writes
 # Benchmarks/zoo/zoo-DATE.json (raw output, with date, CPU and the load average before and after
 # each model's traces: the machine is shared). Not run by CI: it needs PyTorch (see
 # Tests/Fixtures/README.md) and ~2 GB of exports.
@@ -17,7 +19,7 @@ ONLY=${ONLY:-}
 RAW=${RAW:-Benchmarks/zoo/zoo-$(date +%Y-%m-%d)${ONLY:+-${ONLY// /-}}.json}
 export ONLY
 "$PY" - "$OUT" "$HUTCH" "$RAW" <<'PYEOF'
-import json, os, platform, subprocess, sys, tempfile, time
+import json, os, platform, resource, subprocess, sys, tempfile, time
 out, hutch, raw = sys.argv[1:4]
 # outputs go to a scratch directory, apart from the exports
 scratch = tempfile.mkdtemp()
@@ -50,18 +52,23 @@ for key, status in exports["status"].items():
     macs = [l["macs_per_example"] for l in info["layers"]]
     row["gmacs_per_example"] = round(sum(macs) / 1e9, 3) if None not in macs else None
     row["load_average_before"] = round(os.getloadavg()[0], 2)
+    def children_cpu():
+        u = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return u.ru_utime + u.ru_stime
     for probes in (2, 4):
-        start = time.time()
+        start, cpu_start = time.time(), children_cpu()
         t = subprocess.run([hutch, "trace", "--model", model, "--data", os.path.join(out, name + "_data.npz"), "--samples", "2",
                             "--batch-size", "2", "--method", "hutchinson", "--probes", str(probes), "--out", os.path.join(scratch, "sensitivity.json")],
                            capture_output=True, text=True)
         row[f"trace_seconds_{probes}_probes"] = round(time.time() - start, 2)
+        row[f"trace_cpu_seconds_{probes}_probes"] = round(children_cpu() - cpu_start, 2)
         if t.returncode != 0:
             row["trace_error"] = t.stderr.strip().splitlines()[-1][:300] if t.stderr.strip() else f"exit {t.returncode}"
             break
     row["load_average_after"] = round(os.getloadavg()[0], 2)
     if "trace_error" not in row:
         row["seconds_per_probe"] = round((row["trace_seconds_4_probes"] - row["trace_seconds_2_probes"]) / 2, 2)
+        row["cpu_seconds_per_probe"] = round((row["trace_cpu_seconds_4_probes"] - row["trace_cpu_seconds_2_probes"]) / 2, 2)
     rows.append(row)
 doc = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu": cpu, "cores": os.cpu_count(), "load": os.getloadavg(),
        "load_at_start": load_at_start, "hutch": hutch_version, "commit": commit,
@@ -73,15 +80,15 @@ def cell(r):
         return "no: " + r.get("refusal", "").replace("hutch: error: ", "").split(": ", 1)[-1][:140]
     if "trace_error" in r:
         return f"yes: {r['layers']} layers, trace error: {r['trace_error']}"
-    return (f"yes: {r['layers']} layers, {r['gmacs_per_example']} GMAC, {r['seconds_per_probe']} s/probe "
+    return (f"yes: {r['layers']} layers, {r['gmacs_per_example']} GMAC, {r['cpu_seconds_per_probe']} CPU s/probe "
             f"(load {r['inspect_seconds']} s)")
-print("| model | exporter | accepted | layers | GMAC/example | load (s) | trace, 2 probes (s) | trace, 4 probes (s) | s/probe | load avg | refusal |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| model | exporter | accepted | layers | GMAC/example | load (s) | trace, 2 probes (s) | trace, 4 probes (s) | s/probe | CPU s/probe | load avg | refusal |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     refusal = r.get("refusal", "").replace("hutch: error: ", "").split(": ", 1)[-1][:140]
     print(f"| {r['model']} | {r['exporter']} | {'yes' if r['accepted'] else 'no'} | {r.get('layers', '')} | {r.get('gmacs_per_example', '')} | "
           f"{r.get('inspect_seconds', '')} | {r.get('trace_seconds_2_probes', '')} | {r.get('trace_seconds_4_probes', '')} | "
-          f"{r.get('seconds_per_probe', r.get('trace_error', ''))} | {r.get('load_average_before', '')}-{r.get('load_average_after', '')} | {refusal} |")
+          f"{r.get('seconds_per_probe', r.get('trace_error', ''))} | {r.get('cpu_seconds_per_probe', '')} | {r.get('load_average_before', '')}-{r.get('load_average_after', '')} | {refusal} |")
 print()
 print("| model | TorchScript exporter | dynamo exporter |")
 print("|---|---|---|")
