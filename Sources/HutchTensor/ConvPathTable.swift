@@ -8,6 +8,8 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case direct
     /// Winograd F(2x2, 3x3) (Kernels+Winograd), Float.
     case winograd
+    /// Winograd F(4x4, 3x3) on Hutch's own AVX2 / AVX-512 products (Kernels+Winograd4), Float.
+    case winograd4
     /// im2col + GEMM, or GEMM + col2im for the data gradient (Kernels+Conv): any geometry.
     case im2col
 }
@@ -99,6 +101,8 @@ public struct ConvPathTable: Sendable {
     public static let perExampleMaxWeights = 1024
     /// Input channels and output height and width from which Winograd goes before direct.
     public static let winogradFirstChannels = 128, winogradFirstSize = 14
+    /// Input channels and output height and width from which Winograd F(4x4, 3x3) goes first.
+    public static let winograd4FirstChannels = 64, winograd4FirstSize = 14
 
     public func path(_ g: ConvGeometry, _ direction: ConvDirection, float: Bool) -> ConvPath {
         if Kernels.isDepthwise(g) { return .depthwise }
@@ -111,6 +115,7 @@ public struct ConvPathTable: Sendable {
 
     /// The forward paths after depthwise and pointwise, for Float.
     private func forwardFloat(_ g: ConvGeometry) -> ConvPath {
+        if winograd4(g) { return .winograd4 }
         if directEnabled && winograd(g) && g.inChannels >= Self.winogradFirstChannels
             && min(g.outHeight, g.outWidth) >= Self.winogradFirstSize { return .winograd }
         if direct(g) { return .direct }
@@ -140,6 +145,13 @@ public struct ConvPathTable: Sendable {
     func directData(_ g: ConvGeometry) -> Bool {
         directEnabled && g.kernelHeight * g.kernelWidth > 1
             && Self.fewWeights(g, positions: g.inSpatial / (g.strideH * g.strideW)) && Kernels.directDataPhases(g) != nil
+    }
+
+    /// F(4x4, 3x3): AVX2 + FMA (its products' bits), 3x3 stride 1, from `winograd4FirstChannels`
+    /// input channels on planes from `winograd4FirstSize`.
+    func winograd4(_ g: ConvGeometry) -> Bool {
+        directEnabled && overrides.winograd4 && g.inChannels >= Self.winograd4FirstChannels
+            && min(g.outHeight, g.outWidth) >= Self.winograd4FirstSize && Kernels.winogradShapeFits(g)
     }
 
     func winograd(_ g: ConvGeometry) -> Bool {
