@@ -252,7 +252,7 @@ do {
             // strided and 1x1 data gradients: each path (GEMM + col2im for im2col), same three columns
             var dx = [Float](repeating: 0, count: kb * g.inputCount)
             let dy = (0..<(kb * g.outputCount)).map { Float($0 % 11) * 0.1 - 0.5 }
-            text = "   backward data: " + forced.map { String($0.rawValue.prefix(1)) }.joined(separator: " ") + " auto"
+            text = "   backward data: " + names + " auto"
             text = text.padding(toLength: 39, withPad: " ", startingAt: 0)
             for (blocks, ys, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.outputCount, 0)] {
                 let inner = max(1, Int(5e8 / (flops * Double(blocks))))
