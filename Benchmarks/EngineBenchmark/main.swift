@@ -213,8 +213,8 @@ do {
         let kb = Int(env["BENCH_PATH_BLOCKS"] ?? "") ?? 8
         let pathBatch = Int(env["BENCH_PATH_BATCH"] ?? "") ?? batch
         // the Float paths compared side by side (depthwise is its own shape)
-        let forced: [ConvPath] = [.direct, .winograd, .im2col, .pointwise]
-        let names = forced.map { String($0.rawValue.prefix(1)) }.joined(separator: " ")
+        let forced: [ConvPath] = [.direct, .winograd, .im2col, .pointwise, .winograd4]
+        let names = forced.map { $0 == .winograd4 ? "4" : String($0.rawValue.prefix(1)) }.joined(separator: " ")
         print("forward paths (GFLOP per CPU-second, batch \(pathBatch), \(Kernels.threads) threads)   1 block: " +
               forced.map(\.rawValue).joined(separator: " ") +
               " auto | \(kb) shared x: \(names) a | \(kb) shared w: \(names) a")
@@ -280,7 +280,7 @@ do {
             // strided and 1x1 data gradients: each path (GEMM + col2im for im2col), same three columns
             var dx = [Float](repeating: 0, count: kb * g.inputCount)
             let dy = (0..<(kb * g.outputCount)).map { Float($0 % 11) * 0.1 - 0.5 }
-            text = "   backward data: " + forced.map { String($0.rawValue.prefix(1)) }.joined(separator: " ") + " auto"
+            text = "   backward data: " + names + " auto"
             text = text.padding(toLength: 39, withPad: " ", startingAt: 0)
             for (blocks, ys, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, g.outputCount, 0)] {
                 let inner = max(1, Int(5e8 / (flops * Double(blocks))))

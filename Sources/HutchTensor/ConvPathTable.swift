@@ -8,6 +8,8 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case direct
     /// Winograd F(2x2, 3x3) (Kernels+Winograd), Float.
     case winograd
+    /// Winograd F(4x4, 3x3) on Hutch's own AVX2 / AVX-512 products (Kernels+Winograd4), Float.
+    case winograd4
     /// im2col + GEMM, or GEMM + col2im for the data gradient (Kernels+Conv): any geometry.
     case im2col
 }
@@ -24,7 +26,8 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///
 ///   forward and data gradient    depthwise geometry          -> depthwise
 ///                                Float, pointwise geometry, few weights per position -> pointwise
-///   forward                      Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
+///   forward                      Float, direct on, Winograd fits, C_in >= 64, OH, OW >= 14 -> winograd4
+///                                Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
 ///                                Float, > 1x1, direct fits, few weights per position -> direct
 ///                                Float, Winograd fits, C_in >= 32, direct off -> winograd
 ///                                otherwise                   -> im2col
@@ -77,7 +80,17 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///   256->512 14x14 1x1 s2 [2675]:    40 / 45 / 45 vs 63 / 74 / 70
 ///   1024->256 14x14 1x1 [1337]:      55 / 63 / 59 vs 76 / 86 / 80;  data 81 / 79 / 83 vs 73 / 72 / 76
 ///   512->2048 7x7 1x1 [21400]:       54 / 49 / 62 vs 86 / 87 / 88;  data 56 / 51 / 55 vs 86 / 88 / 76
-/// So Winograd first from 128 input channels on planes of at least 14x14 (at 64 channels it wins at
+/// Winograd F(4x4, 3x3) on its own AVX2 / AVX-512 products, the same ImageNet table
+/// (results/conv-paths-imagenet-winograd4.txt, load 7-9), direct / F(2x2) / im2col / F(4x4):
+///   64->64 56x56 3x3:     100 / 121 / 64 / 156;  101 / 138 / 70 / 205;  99 / 117 / 61 / 139
+///   128->128 28x28 3x3:    94 / 119 / 72 / 152;   96 / 142 / 85 / 216;  95 / 136 / 76 / 179
+///   256->256 14x14 3x3:    93 / 115 / 87 / 141;   92 / 120 / 93 / 168;  93 / 131 / 80 / 159
+///   512->512 7x7 3x3:      66 /  55 / 85 /  77;   72 /  59 / 94 /  89;  75 /  78 / 85 / 128
+/// So F(4x4) first from 64 input channels on planes of at least 14x14 (stride-1 data gradients
+/// with C_out >= 64 likewise, as the transposed forward). At 7x7 it wins only where blocks share
+/// the weights (one transform of 512 x 512 x 36 weights per call otherwise), and would hold
+/// 36 x 1 MiB of transformed weights per block: im2col stays there.
+/// Before it: Winograd first from 128 input channels on planes of at least 14x14 (at 64 channels it wins at
 /// 56x56 here but loses on ResNet-20's 8x8 and 16x16 planes, README "Performance"), im2col past
 /// 1024 weights per position, direct and pointwise below (the strided data gradient's phases are
 /// the positions there: 1505 at 28x28 s2, where im2col wins).
@@ -128,6 +141,8 @@ public struct ConvPathTable: Sendable {
     public static let weightGradientMaxWeights = 4096
     /// Input channels and output height and width from which Winograd goes before direct.
     public static let winogradFirstChannels = 128, winogradFirstSize = 14
+    /// Input channels and output height and width from which Winograd F(4x4, 3x3) goes first.
+    public static let winograd4FirstChannels = 64, winograd4FirstSize = 14
 
     public func path(_ g: ConvGeometry, _ direction: ConvDirection, float: Bool) -> ConvPath {
         if Kernels.isDepthwise(g) { return .depthwise }
@@ -141,6 +156,7 @@ public struct ConvPathTable: Sendable {
 
     /// The forward paths after depthwise and pointwise, for Float.
     private func forwardFloat(_ g: ConvGeometry) -> ConvPath {
+        if winograd4(g) { return .winograd4 }
         if directEnabled && winograd(g) && g.inChannels >= Self.winogradFirstChannels
             && min(g.outHeight, g.outWidth) >= Self.winogradFirstSize { return .winograd }
         if direct(g) { return .direct }
@@ -176,6 +192,13 @@ public struct ConvPathTable: Sendable {
     func directWeight(_ g: ConvGeometry) -> Bool {
         directEnabled && overrides.directWeight && g.kernelHeight * g.kernelWidth > 1
             && g.weightCount <= Self.weightGradientMaxWeights * g.outSpatial && Kernels.directShape(g) != nil
+    }
+
+    /// F(4x4, 3x3): AVX2 + FMA (its products' bits), 3x3 stride 1, from `winograd4FirstChannels`
+    /// input channels on planes from `winograd4FirstSize`.
+    func winograd4(_ g: ConvGeometry) -> Bool {
+        directEnabled && overrides.winograd4 && g.inChannels >= Self.winograd4FirstChannels
+            && min(g.outHeight, g.outWidth) >= Self.winograd4FirstSize && Kernels.winogradShapeFits(g)
     }
 
     func winograd(_ g: ConvGeometry) -> Bool {

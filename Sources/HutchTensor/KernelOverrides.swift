@@ -11,6 +11,7 @@ import Foundation
 ///   HUTCH_AVX512=0                direct kernels on their AVX2 build only (same bits)
 ///   HUTCH_POINTWISE=0             1x1 convolutions back on im2col + GEMM
 ///   HUTCH_WINOGRAD=0              no Winograd: its convolutions on im2col + GEMM
+///   HUTCH_WINOGRAD4=0             no Winograd F(4x4, 3x3): its convolutions take the paths after it
 ///   HUTCH_WINOGRAD_MIN_CHANNELS=N input channels from which Winograd applies (default 32)
 ///   HUTCH_WINOGRAD_MERGE=1        Winograd runs blocks sharing an input as one GEMM (with
 ///                                 HUTCH_MERGE_BLOCKS' bit caveat)
@@ -28,6 +29,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var avx512 = true
     public var pointwise = true
     public var winograd = true
+    public var winograd4 = true
     public var winogradMinChannels = 32
     public var winogradMerge = false
     public var mergeBlocks = false
@@ -44,6 +46,7 @@ public struct KernelOverrides: Sendable, Hashable {
         avx512 = env["HUTCH_AVX512"] != "0"
         pointwise = env["HUTCH_POINTWISE"] != "0"
         winograd = env["HUTCH_WINOGRAD"] != "0"
+        winograd4 = env["HUTCH_WINOGRAD4"] != "0"
         winogradMinChannels = Int(env["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
         winogradMerge = env["HUTCH_WINOGRAD_MERGE"] == "1"
         mergeBlocks = env["HUTCH_MERGE_BLOCKS"] == "1"

@@ -50,6 +50,9 @@ extension Kernels {
         case .winograd:
             winogradForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
                             y: y, accumulate: accumulate)
+        case .winograd4:
+            winograd4Forward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
+                             y: floats(y), accumulate: accumulate)
         case .im2col:
             if let perGemm = mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) {
                 return conv2DForwardSharedInput(g, blocks: blocks, perGemm: perGemm, x: x, w: w, y: y, accumulate: accumulate)

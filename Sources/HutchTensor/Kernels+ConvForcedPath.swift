@@ -21,6 +21,8 @@ extension Kernels {
                                accumulate: accumulate)
         case (.winograd, .forward) where winogradShapeFits(g):
             winogradForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+        case (.winograd4, .forward) where winograd4Fits(g):
+            winograd4Forward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         case (.im2col, .forward):
             conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y,
                                 accumulate: accumulate)

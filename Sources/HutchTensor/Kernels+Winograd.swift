@@ -53,7 +53,7 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
-        let (n, cin, cout, h, wd, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.inHeight, g.inWidth, g.outHeight, g.outWidth)
+        let (n, cin, cout, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.outHeight, g.outWidth)
         let (tw, th) = ((ow + 1) / 2, (oh + 1) / 2)
         let tilesPerExample = tw * th
         // about 16K/C_in tiles per chunk: the transformed input (16 x C_in x tiles) stays near 1 MiB
@@ -85,14 +85,9 @@ extension Kernels {
                 for b in stride(from: 0, to: blocks, by: perGemm) {
                     let mb = min(perGemm, blocks - b), rowsM = mb * cout
                     if b == 0 || xBlockStride != 0 {
-                        for i in 0..<cn {
-                            for ch in 0..<cin {
-                                let xc = x + b * xBlockStride + ((n0 + i) * cin + ch) * h * wd
-                                for ty in 0..<th {
-                                    winogradInputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows,
-                                                     v: v + ch * tiles + i * tilesPerExample + ty * tw, xiStride: cin * tiles)
-                                }
-                            }
+                        winogradTileRows(g, x: x + b * xBlockStride, n0: n0, cn: cn, tiles: tiles, tilesPerExample: tilesPerExample,
+                                         th: th, tw: tw, v: v) { xc, ty, vt in
+                            winogradInputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows, v: vt, xiStride: cin * tiles)
                         }
                     }
                     let ub = u + (wBlockStride == 0 ? 0 : b) * cout * cin
@@ -124,16 +119,7 @@ extension Kernels {
     static func winogradInputRow<Scalar: TensorScalar>(_ g: ConvGeometry, xc: UnsafePointer<Scalar>, ty: Int, tw: Int,
                                                        rowLen: Int, rows: UnsafeMutablePointer<Scalar>,
                                                        v: UnsafeMutablePointer<Scalar>, xiStride: Int) {
-        let (h, wd, pl) = (g.inHeight, g.inWidth, g.padLeft)
-        let lo = min(rowLen, pl), hi = max(lo, min(rowLen, wd + pl))
-        for r in 0..<4 {
-            let iy = 2 * ty + r - g.padTop
-            let pr = rows + r * rowLen
-            if iy < 0 || iy >= h { pr.update(repeating: 0, count: rowLen); continue }
-            if lo > 0 { pr.update(repeating: 0, count: lo) }
-            (pr + lo).update(from: xc + iy * wd + lo - pl, count: hi - lo)
-            if hi < rowLen { (pr + hi).update(repeating: 0, count: rowLen - hi) }
-        }
+        winogradPaddedRows(g, xc: xc, firstRow: 2 * ty, count: 4, rowLen: rowLen, rows: rows)
         // B^T d: rows
         let (p0, p1, p2, p3) = (rows, rows + rowLen, rows + 2 * rowLen, rows + 3 * rowLen)
         let (q0, q1, q2, q3) = (rows + 4 * rowLen, rows + 5 * rowLen, rows + 6 * rowLen, rows + 7 * rowLen)
@@ -154,6 +140,39 @@ extension Kernels {
                 let (a0, a1, a2, a3) = (e[tx], o[tx], e[tx + 1], o[tx + 1])
                 d0[tx] = a0 - a2; d1[tx] = a1 + a2; d2[tx] = a2 - a1; d3[tx] = a1 - a3
             }
+        }
+    }
+
+    /// Calls row(xc, ty, vt) for every tile row ty of every channel of examples n0 ..< n0 + cn: xc
+    /// the channel's input plane, vt where that row's tiles go in the transformed input (channel
+    /// ch's tiles at ch * tiles, example i's at i * tilesPerExample); for either tile size.
+    @inline(__always)
+    static func winogradTileRows<Scalar>(_ g: ConvGeometry, x: UnsafePointer<Scalar>, n0: Int, cn: Int, tiles: Int,
+                                         tilesPerExample: Int, th: Int, tw: Int, v: UnsafeMutablePointer<Scalar>,
+                                         _ row: (UnsafePointer<Scalar>, Int, UnsafeMutablePointer<Scalar>) -> Void) {
+        let (cin, plane) = (g.inChannels, g.inHeight * g.inWidth)
+        for i in 0..<cn {
+            for ch in 0..<cin {
+                let xc = x + ((n0 + i) * cin + ch) * plane
+                for ty in 0..<th { row(xc, ty, v + ch * tiles + i * tilesPerExample + ty * tw) }
+            }
+        }
+    }
+
+    /// rows[r * rowLen + k] = the zero-padded input at row firstRow + r - padTop, column k - padLeft,
+    /// for r < count, k < rowLen: one tile row's input, for either tile size.
+    @inline(__always)
+    static func winogradPaddedRows<Scalar: TensorScalar>(_ g: ConvGeometry, xc: UnsafePointer<Scalar>, firstRow: Int, count: Int,
+                                                         rowLen: Int, rows: UnsafeMutablePointer<Scalar>) {
+        let (h, wd, pl) = (g.inHeight, g.inWidth, g.padLeft)
+        let lo = min(rowLen, pl), hi = max(lo, min(rowLen, wd + pl))
+        for r in 0..<count {
+            let iy = firstRow + r - g.padTop
+            let pr = rows + r * rowLen
+            if iy < 0 || iy >= h { pr.update(repeating: 0, count: rowLen); continue }
+            if lo > 0 { pr.update(repeating: 0, count: lo) }
+            (pr + lo).update(from: xc + iy * wd + lo - pl, count: hi - lo)
+            if hi < rowLen { (pr + hi).update(repeating: 0, count: rowLen - hi) }
         }
     }
 

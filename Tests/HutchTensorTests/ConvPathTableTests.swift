@@ -43,7 +43,12 @@ final class ConvPathTableTests: XCTestCase {
             // ImageNet stages: Winograd first from 128 channels on 14x14 and larger; im2col past 1024
             // weights per output position (per stride-phase position for the strided data gradient),
             // past 4096 for the weight gradient
-            (try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1), [.winograd, .winograd, .direct],
+            (try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1), [.winograd4, .winograd4, .direct],
+             [.winograd, .winograd, .im2col]),
+            // F(4x4, 3x3) from 64 channels on planes of 14x14 and larger, with AVX2 + FMA
+            (try conv([1, 64, 56, 56], [64, 64, 3, 3], pad: 1), [.winograd4, .winograd4, .direct],
+             [.winograd, .winograd, .im2col]),
+            (try conv([1, 32, 28, 28], [64, 32, 3, 3], pad: 1), [.direct, .winograd4, .direct],
              [.winograd, .winograd, .im2col]),
             (try conv([1, 512, 7, 7], [512, 512, 3, 3], pad: 1), [.im2col, .im2col, .im2col], [.winograd, .winograd, .im2col]),
             (try conv([1, 64, 56, 56], [128, 64, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
@@ -80,6 +85,8 @@ final class ConvPathTableTests: XCTestCase {
         XCTAssertEqual(paths(table { $0.directConv = false; $0.winogradMinChannels = 16 }, g16), [.winograd, .winograd, .im2col])
         XCTAssertEqual(paths(table { $0.pointwise = false }, shortcut), [.im2col, .im2col, .im2col])
         XCTAssertEqual(paths(table { $0.directWeight = false }, g16), [.direct, .direct, .im2col])
+        let g256 = try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1)
+        XCTAssertEqual(paths(table { $0.winograd4 = false }, g256), [.winograd, .winograd, .direct])
         // without the transposed data gradient, stride 1 has no direct data kernel
         let noTranspose = table { $0.convTranspose = false }
         XCTAssertNil(noTranspose.transposed(g16))
@@ -97,13 +104,14 @@ final class ConvPathTableTests: XCTestCase {
         let all = KernelOverrides(environment: [
             "HUTCH_THREADS": "3", "HUTCH_DIRECT_CONV": "0", "HUTCH_AVX512": "0", "HUTCH_POINTWISE": "0", "HUTCH_WINOGRAD": "0",
             "HUTCH_WINOGRAD_MIN_CHANNELS": "16", "HUTCH_WINOGRAD_MERGE": "1", "HUTCH_MERGE_BLOCKS": "1",
-            "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0",
+            "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0", "HUTCH_WINOGRAD4": "0",
         ])
         var expected = KernelOverrides()
         expected.threads = 3
         (expected.directConv, expected.avx512, expected.pointwise, expected.winograd) = (false, false, false, false)
         (expected.winogradMinChannels, expected.winogradMerge, expected.mergeBlocks, expected.convTranspose) = (16, true, true, false)
         expected.directWeight = false
+        expected.winograd4 = false
         XCTAssertEqual(all, expected)
     }
 

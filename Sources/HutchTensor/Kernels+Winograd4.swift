@@ -1,0 +1,197 @@
+import HutchTensorAVX2
+import HutchTensorAVX512
+
+/// 3x3 stride-1 convolution by Winograd F(4x4, 3x3) (interpolation points 0, +-1, +-2, inf):
+/// each 4x4 output tile costs 36 multiplies per channel pair instead of 144 (4x fewer; F(2x2, 3x3)
+/// in Kernels+Winograd saves 2.25x), as 36 products [C_out, C_in] x [C_in, tiles] on Hutch's own
+/// AVX2 / AVX-512 kernels (`WinogradGemm`), which sum every element in one fixed order: the
+/// same bits on both builds, for any thread count, chunking or probe grouping (the transforms
+/// run in this baseline-x86-64 module, elementwise, in a fixed order). Needs AVX2 + FMA.
+/// Float32 error against the exact convolution (Winograd4Tests): max |error| / max |y| 1.6e-6 to
+/// 4.8e-6 where im2col's is 1.9e-7 to 4.1e-7 (the points +-2 amplify rounding).
+extension Kernels {
+    /// Whether F(4x4, 3x3) can run this geometry on this CPU (the table decides where it does).
+    static func winograd4Fits(_ g: ConvGeometry) -> Bool { cpuHasAVX2FMA && winogradShapeFits(g) }
+
+    /// U = G w G^T per (out channel, in channel), packed for `WinogradGemm`:
+    /// u[xi * per + (co / 4) * 4 * C_in + ci * 4 + co % 4], xi = 6 * i + j, per = the packed count.
+    /// Runs along rows of C_in (one output channel at a time) so that it vectorizes: at 7x7 and
+    /// 14x14 a scalar transform per channel pair cost as much as the products.
+    static func winograd4Weights(_ g: ConvGeometry, w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        let (cin, cout) = (g.inChannels, g.outChannels)
+        let per = WinogradGemm.packedCount(rows: cout, k: cin)
+        u.update(repeating: 0, count: 36 * per)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 33 * cin) { buffer in
+            let k = buffer.baseAddress!, t = k + 9 * cin, o = t + 18 * cin   // k[r][ci], t[3 i + j][ci], o[jj][ci]
+            for co in 0..<cout {
+                let src = w + co * cin * 9
+                for ci in 0..<cin {
+                    for r in 0..<9 { k[r * cin + ci] = src[ci * 9 + r] }
+                }
+                for j in 0..<3 {   // t = G k: column j of the kernel, six rows
+                    winograd4G(k + j * cin, k + (3 + j) * cin, k + (6 + j) * cin, into: t + j * cin, rowStride: 3 * cin, count: cin)
+                }
+                let dst = u + (co / 4) * 4 * cin + co % 4
+                for i in 0..<6 {   // (G k) G^T: row i of t, six columns
+                    winograd4G(t + 3 * i * cin, t + (3 * i + 1) * cin, t + (3 * i + 2) * cin, into: o, rowStride: cin, count: cin)
+                    for jj in 0..<6 {
+                        let d = dst + (6 * i + jj) * per, r = o + jj * cin
+                        for ci in 0..<cin { d[4 * ci] = r[ci] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The six rows of G applied to rows a0, a1, a2 of `count` values: out[r * rowStride + c].
+    @inline(__always)
+    static func winograd4G(_ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>,
+                           into out: UnsafeMutablePointer<Float>, rowStride: Int, count: Int) {
+        let (quarter, sixth, twelfth, twentyFourth): (Float, Float, Float, Float) = (0.25, 1.0 / 6, 1.0 / 12, 1.0 / 24)
+        let (o0, o1, o2) = (out, out + rowStride, out + 2 * rowStride)
+        let (o3, o4, o5) = (out + 3 * rowStride, out + 4 * rowStride, out + 5 * rowStride)
+        for c in 0..<count {
+            let (x0, x1, x2) = (a0[c], a1[c], a2[c])
+            let (even, odd) = (x0 * twentyFourth + x2 * sixth, x1 * twelfth)
+            o0[c] = x0 * quarter; o1[c] = -((x0 + x1 + x2) * sixth); o2[c] = -((x0 - x1 + x2) * sixth)
+            o3[c] = even + odd; o4[c] = even - odd; o5[c] = x2
+        }
+    }
+
+    /// y[b] (+)= conv(x[b], w[b]) for a geometry `winograd4Fits`; blocks as in conv2DForward.
+    static func winograd4Forward(
+        _ g: ConvGeometry, blocks: Int,
+        x: UnsafePointer<Float>, xBlockStride: Int,
+        w: UnsafePointer<Float>, wBlockStride: Int,
+        y: UnsafeMutablePointer<Float>, accumulate: Bool, avx512: Bool = directAVX512Enabled
+    ) {
+        precondition(winograd4Fits(g) && (!avx512 || cpuHasAVX512), "winograd4Forward: shape or CPU does not fit")
+        let (n, cin, cout, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.outHeight, g.outWidth)
+        let (tw, th) = ((ow + 3) / 4, (oh + 3) / 4)
+        let tilesPerExample = tw * th
+        let p = threads   // once: a body on another thread would read that thread's budget
+        // At least 64 tiles per product (the 7x7 planes have 4 per example) and about 8K / C_in
+        // (the transformed input, 36 x C_in x tiles, near 1 MiB), whole examples, no fewer
+        // chunks than threads. Bits do not depend on the chunk: every sum runs over C_in alone.
+        let want = max(64, 8192 / cin)
+        let chunk = max(1, min((n + p - 1) / p, (want + tilesPerExample - 1) / tilesPerExample))
+        let chunks = (n + chunk - 1) / chunk
+        let wBlocks = wBlockStride == 0 ? 1 : blocks
+        let per = WinogradGemm.packedCount(rows: cout, k: cin)
+        let uCount = 36 * per
+        let u = BufferPool.shared.scratch(wBlocks * uCount, of: Float.self)
+        defer { BufferPool.shared.release(u, wBlocks * uCount) }
+        parallelFor(wBlocks) { b in winograd4Weights(g, w: w + b * wBlockStride, into: u + b * uCount) }
+        let tMax = chunk * tilesPerExample
+        let rowLen = 4 * tw + 2
+        let (vCount, mCount, rowsCount) = (36 * cin * tMax + WinogradGemm.readSlack, 36 * cout * tMax, 12 * rowLen)
+        parallelFor(p) { t in
+            let v = BufferPool.shared.scratch(vCount, of: Float.self), m = BufferPool.shared.scratch(mCount, of: Float.self)
+            let rows = BufferPool.shared.scratch(rowsCount, of: Float.self)
+            defer {
+                BufferPool.shared.release(v, vCount); BufferPool.shared.release(m, mCount)
+                BufferPool.shared.release(rows, rowsCount)
+            }
+            (v + 36 * cin * tMax).update(repeating: 0, count: WinogradGemm.readSlack)
+            for c in stride(from: t, to: chunks, by: p) {
+                let n0 = c * chunk, cn = min(chunk, n - n0), tiles = cn * tilesPerExample
+                for b in 0..<blocks {
+                    if b == 0 || xBlockStride != 0 {
+                        winogradTileRows(g, x: x + b * xBlockStride, n0: n0, cn: cn, tiles: tiles, tilesPerExample: tilesPerExample,
+                                         th: th, tw: tw, v: v) { xc, ty, vt in
+                            winograd4InputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows, v: vt, xiStride: cin * tiles)
+                        }
+                    }
+                    let ub = u + (wBlockStride == 0 ? 0 : b) * uCount
+                    for xi in 0..<36 {
+                        let (ux, vx, mx) = (ub + xi * per, v + xi * cin * tiles, m + xi * cout * tiles)
+                        if avx512 {
+                            WinogradGemmAVX512.multiply(u: ux, rows: cout, k: cin, v: vx, columns: tiles, c: mx)
+                        } else {
+                            WinogradGemm.multiply(u: ux, rows: cout, k: cin, v: vx, columns: tiles, c: mx)
+                        }
+                    }
+                    let yb = y + b * g.outputCount
+                    for i in 0..<cn {
+                        for co in 0..<cout {
+                            let dst = yb + ((n0 + i) * cout + co) * oh * ow
+                            for ty in 0..<th {
+                                winograd4OutputRow(m: m + co * tiles + i * tilesPerExample + ty * tw, xiStride: cout * tiles,
+                                                   tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// B^T applied to (a0 ... a5): the same six sums for rows and for columns.
+    @inline(__always)
+    static func winograd4B(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float, _ a4: Float, _ a5: Float)
+        -> (Float, Float, Float, Float, Float, Float) {
+        let (four, five, two): (Float, Float, Float) = (4, 5, 2)
+        return (four * a0 - five * a2 + a4, (a3 + a4) - four * (a1 + a2), four * (a1 - a2) + (a4 - a3),
+                two * (a3 - a1) + (a4 - a2), two * (a1 - a3) + (a4 - a2), four * a1 - five * a3 + a5)
+    }
+
+    /// A^T applied to (m0 ... m5).
+    @inline(__always)
+    static func winograd4A(_ m0: Float, _ m1: Float, _ m2: Float, _ m3: Float, _ m4: Float, _ m5: Float)
+        -> (Float, Float, Float, Float) {
+        let (p12, d12, p34, d34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
+        let (two, four, eight): (Float, Float, Float) = (2, 4, 8)
+        return (m0 + p12 + p34, d12 + two * d34, p12 + four * p34, d12 + eight * d34 + m5)
+    }
+
+    /// V = B^T d B for the tiles of one tile row of one channel; v[xi * xiStride + tx].
+    @inline(__always)
+    static func winograd4InputRow(_ g: ConvGeometry, xc: UnsafePointer<Float>, ty: Int, tw: Int, rowLen: Int,
+                                  rows: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, xiStride: Int) {
+        winogradPaddedRows(g, xc: xc, firstRow: 4 * ty, count: 6, rowLen: rowLen, rows: rows)
+        // B^T d: along the columns of the six rows
+        let q = rows + 6 * rowLen
+        for k in 0..<rowLen {
+            let r = winograd4B(rows[k], rows[rowLen + k], rows[2 * rowLen + k], rows[3 * rowLen + k],
+                               rows[4 * rowLen + k], rows[5 * rowLen + k])
+            (q[k], q[rowLen + k], q[2 * rowLen + k], q[3 * rowLen + k], q[4 * rowLen + k], q[5 * rowLen + k]) = r
+        }
+        // (B^T d) B: tile tx reads columns 4 tx ... 4 tx + 5 of each row
+        for ri in 0..<6 {
+            let qr = q + ri * rowLen, d = v + 6 * ri * xiStride
+            for tx in 0..<tw {
+                let a = qr + 4 * tx
+                let r = winograd4B(a[0], a[1], a[2], a[3], a[4], a[5])
+                (d[tx], d[xiStride + tx], d[2 * xiStride + tx], d[3 * xiStride + tx], d[4 * xiStride + tx], d[5 * xiStride + tx]) = r
+            }
+        }
+    }
+
+    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 4 ty ... 4 ty + 3.
+    @inline(__always)
+    static func winograd4OutputRow(m: UnsafePointer<Float>, xiStride: Int, tw: Int, rows: UnsafeMutablePointer<Float>,
+                                   dst: UnsafeMutablePointer<Float>, ty: Int, oh: Int, ow: Int, accumulate: Bool) {
+        // A^T M: s[r * 6 + j] is a row over tiles
+        for j in 0..<6 {
+            let mj = m + j * xiStride, s = rows + j * tw
+            for tx in 0..<tw {
+                let r = winograd4A(mj[tx], mj[6 * xiStride + tx], mj[12 * xiStride + tx], mj[18 * xiStride + tx],
+                                   mj[24 * xiStride + tx], mj[30 * xiStride + tx])
+                (s[tx], s[6 * tw + tx], s[12 * tw + tx], s[18 * tw + tx]) = r
+            }
+        }
+        for r in 0..<4 where 4 * ty + r < oh {
+            let s = rows + 6 * r * tw
+            let d = dst + (4 * ty + r) * ow
+            for tx in 0..<tw {
+                let o = winograd4A(s[tx], s[tw + tx], s[2 * tw + tx], s[3 * tw + tx], s[4 * tw + tx], s[5 * tw + tx])
+                let c = d + 4 * tx, live = min(4, ow - 4 * tx)
+                if accumulate {
+                    c[0] += o.0; if live > 1 { c[1] += o.1 }; if live > 2 { c[2] += o.2 }; if live > 3 { c[3] += o.3 }
+                } else {
+                    c[0] = o.0; if live > 1 { c[1] = o.1 }; if live > 2 { c[2] = o.2 }; if live > 3 { c[3] = o.3 }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import HutchTensorAVX2
+
+/// `WinogradGemm.multiply` with 16-lane vectors, compiled for AVX-512: the same tiles and
+/// summation order (every element fma'd from zero over k in order), so the same bits.
+public enum WinogradGemmAVX512 {
+    /// C = U x V as `WinogradGemm.multiply`; callers check AVX-512 first.
+    @inline(never)
+    public static func multiply(u: UnsafePointer<Float>, rows: Int, k: Int, v: UnsafePointer<Float>, columns: Int,
+                                c: UnsafeMutablePointer<Float>) {
+        WinogradGemm.multiply(u: u, rows: rows, k: k, v: v, columns: columns, c: c, as: SIMD16<Float>.self)
+    }
+}
