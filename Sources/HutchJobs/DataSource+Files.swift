@@ -24,13 +24,20 @@ extension DataSource {
 
     /// The data set and the digest of the files' bytes (of the two .npy files, inputs first),
     /// both read a chunk at a time: memory holds the data set's floats and labels, not the files.
-    public func load() throws -> (dataset: Dataset, digest: String) {
+    /// With `keepingExamples: n` it holds the first n examples only (`count` is then at most n;
+    /// `examplesInFiles` says how many the files hold).
+    public func load(keepingExamples: Int? = nil) throws -> (dataset: Dataset, digest: String) {
         var files: [any ByteSource] = []
-        let dataset = try self.dataset { path, what in
-            let file = try FileByteSource.open(path) { [UInt8](try readFile($0, what: what)) }
+        let dataset = try self.dataset(keepingExamples: keepingExamples) { path, what in
+            let file = try Self.open(path, what: what)
             files.append(file)
             return file
         }
         return (dataset, try Digest.sha256(of: files))
+    }
+
+    /// One data file, read a chunk at a time (whole only where it cannot be opened so).
+    static func open(_ path: String, what: String) throws -> any ByteSource {
+        try FileByteSource.open(path) { [UInt8](try readFile($0, what: what)) }
     }
 }
