@@ -73,8 +73,9 @@ public struct ClusterJob {
         let modelDigest = Digest.sha256(modelBytes)   // for sensitivity.json; the bytes are not kept
         let graph = try ONNXLoader.load(model: proto, source: inputs.model)
         let quantize = plan != nil
-        // the examples the job reads (all, or --samples); calibration streams the rest at the end
-        let (dataset, dataDigest) = try inputs.loadData(keepingExamples: options.samples.map { max(1, $0) })
+        // the examples the job reads (all, or --samples); calibration reads the open files again at the end
+        let dataFiles = OpenDataFiles()
+        let (dataset, dataDigest) = try inputs.loadData(keepingExamples: options.samples.map { max(1, $0) }, files: dataFiles)
         try dataset.validate(against: graph, modelName: inputs.model)
         if measured { try Self.checkMeasured(options: self.options, dataset: dataset) }
 
@@ -249,7 +250,7 @@ public struct ClusterJob {
         case .quantized(let stored): digests = stored
         }
         let (exported, deferred) = try Self.quantizedModel(digests, of: core, widths: widths, graph: graph, proto: proto,
-                                                           calibration: FileCalibrationGroups(source: inputs.data, dataset: dataset),
+                                                           calibration: FileCalibrationGroups(source: inputs.data, dataset: dataset, files: dataFiles),
                                                            modelPath: inputs.model)
         let onnxPath = state.file("quantized.onnx")
         try writeAllOrNothing(QuantizedModelFile.outputs(exported, deferred: deferred, path: onnxPath, externalData: false))

@@ -25,13 +25,27 @@ final class FileCalibrationGroupsTests: JobsTestCase {
         let sources = [DataSource.npz(npz), .npy(inputs: path("x.npy"), labels: path("y.npy"))]
         let exampleBytes = 64 * 4
         for (source, read, batch) in [(sources[0], 450, 64), (sources[0], 7, 3), (sources[1], 64, 8), (sources[1], 1, 1)] {
-            let groups = FileCalibrationGroups(source: source, dataset: dataset, readBytes: read * exampleBytes, batchSize: batch)
+            let groups = FileCalibrationGroups(source: source, dataset: dataset, files: OpenDataFiles(), readBytes: read * exampleBytes, batchSize: batch)
             XCTAssertEqual(groups.examplesPerRead, read)
             let (inputs, outputs) = try quantizer.calibrate(groups, method: .minMax)
             let model = QuantizedModel(graph: graph, layers: whole.layers, inputs: inputs, outputs: outputs)
             let bytes = try QDQExporter.export(model, original: proto, source: modelPath).encoded()
             XCTAssertEqual(bytes, expected, "\(source.description), reads of \(read), batches of \(batch)")
         }
+    }
+
+    /// The windows read the files the load opened, even once their paths are gone.
+    func testWindowsReadTheFilesOpenedAtTheLoadAfterTheirPathsAreRemoved() throws {
+        try FileManager.default.copyItem(atPath: repository("Examples/digits.npz"), toPath: path("d.npz"))
+        let files = OpenDataFiles()
+        let (dataset, _) = try DataSource.npz(path("d.npz")).load(keepingExamples: 4, files: files)
+        try FileManager.default.removeItem(atPath: path("d.npz"))
+        let groups = FileCalibrationGroups(source: .npz(path("d.npz")), dataset: dataset, files: files, readBytes: 100 * 64 * 4)
+        var examples = 0
+        try groups.forEachGroup { examples += $0.shape[0] }
+        XCTAssertEqual(examples, 450)
+        XCTAssertThrowsError(try FileCalibrationGroups(source: .npz(path("d.npz")), dataset: dataset, files: OpenDataFiles())
+            .forEachGroup { _ in }, "a fresh open finds no file")
     }
 
     /// The coordinator keeps --samples examples; the count is the files'.
