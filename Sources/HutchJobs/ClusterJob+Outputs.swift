@@ -42,13 +42,13 @@ extension ClusterJob {
     }
 
     /// The QDQ model of the layers the workers quantized, with activations calibrated here on the
-    /// full data, as `hutch quantize --data` does. The layers stay in the core's layer store: the
+    /// full data, as `hutch quantize --data` does (read a group at a time: `FileCalibrationGroups`). The layers stay in the core's layer store: the
     /// model holds their scales, and their codes are read back one layer at a time as the file
     /// is written (the deferred tensors).
     static func quantizedModel(_ digests: [WireDigest], of core: CoordinatorCore, widths: [LayerWidths], graph: Graph, proto: ONNXModelProto,
-                               calibration dataset: Dataset, modelPath: String) throws -> (ONNXModelProto, [String: DeferredTensorData]) {
+                               calibration: some CalibrationExamples, modelPath: String) throws -> (ONNXModelProto, [String: DeferredTensorData]) {
         let quantizer = try ModelQuantizer(graph: graph, widths: widths)
-        let (activationInputs, activationOutputs) = try quantizer.calibrate(dataset.inputs, method: .minMax)
+        let (activationInputs, activationOutputs) = try quantizer.calibrate(calibration, method: .minMax)
         let headers = try digests.enumerated().map { index, digest in
             var layer = try core.quantizedLayer(index, digest: digest)
             layer.weight.codes = []

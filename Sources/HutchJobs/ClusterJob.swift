@@ -73,7 +73,9 @@ public struct ClusterJob {
         let modelDigest = Digest.sha256(modelBytes)   // for sensitivity.json
         let graph = try ONNXLoader.load(model: proto, source: inputs.model)
         let quantize = plan != nil
-        let (dataset, dataDigest) = try inputs.loadData()
+        // the examples the job reads (all, or --samples); calibration reads the open files again at the end
+        let dataFiles = OpenDataFiles()
+        let (dataset, dataDigest) = try inputs.loadData(keepingExamples: options.samples.map { max(1, $0) }, files: dataFiles)
         try dataset.validate(against: graph, modelName: inputs.model)
         if measured { try Self.checkMeasured(options: self.options, dataset: dataset) }
 
@@ -100,7 +102,7 @@ public struct ClusterJob {
         } else if let recordedChoice {
             log("\(recordedChoice.reason) (decided when the job was created; job.json keeps it)")
         }
-        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.count, classTargets: dataset.hasClassTargets,
+        let (job, fallback) = try SensitivityAnalysis.job(graph: graph, datasetCount: dataset.examplesInFiles, classTargets: dataset.hasClassTargets,
                                                                options: options)
         let journalPath = state.file("journal")
         var records = state.records[...]
@@ -247,7 +249,8 @@ public struct ClusterJob {
         case .sensitivity: throw CommandFailure(.internalError, "the coordinator ended the quantize phase without layers")
         case .quantized(let stored): digests = stored
         }
-        let (exported, deferred) = try Self.quantizedModel(digests, of: core, widths: widths, graph: graph, proto: proto, calibration: dataset,
+        let (exported, deferred) = try Self.quantizedModel(digests, of: core, widths: widths, graph: graph, proto: proto,
+                                                           calibration: FileCalibrationGroups(source: inputs.data, dataset: dataset, files: dataFiles),
                                                            modelPath: inputs.model)
         let onnxPath = state.file("quantized.onnx")
         try writeAllOrNothing(QuantizedModelFile.outputs(exported, deferred: deferred, path: onnxPath, externalData: false))

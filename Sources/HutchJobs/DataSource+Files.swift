@@ -24,13 +24,33 @@ extension DataSource {
 
     /// The data set and the digest of the files' bytes (of the two .npy files, inputs first),
     /// both read a chunk at a time: memory holds the data set's floats and labels, not the files.
-    public func load() throws -> (dataset: Dataset, digest: String) {
-        var files: [any ByteSource] = []
-        let dataset = try self.dataset { path, what in
-            let file = try FileByteSource.open(path) { [UInt8](try readFile($0, what: what)) }
-            files.append(file)
+    /// With `keepingExamples: n` it holds the first n examples only (`count` is then at most n;
+    /// `examplesInFiles` says how many the files hold). `files` keeps them open for later reads.
+    public func load(keepingExamples: Int? = nil, files: OpenDataFiles = OpenDataFiles()) throws -> (dataset: Dataset, digest: String) {
+        var opened: [any ByteSource] = []
+        let dataset = try self.dataset(keepingExamples: keepingExamples) { path, what in
+            let file = try files.open(path, what: what)
+            opened.append(file)
             return file
         }
-        return (dataset, try Digest.sha256(of: files))
+        return (dataset, try Digest.sha256(of: opened))
+    }
+}
+
+/// A job's data files, each opened once and kept open for the job, so that reading them again
+/// (the coordinator's calibration windows) reads what was loaded even if a path is removed or
+/// replaced meanwhile. A file that is no regular file (a pipe) is held as its bytes.
+public final class OpenDataFiles {
+    private var files: [String: any ByteSource] = [:]
+
+    public init() {}
+
+    /// `path`, read a chunk at a time (whole only where it cannot be opened so); "data",
+    /// "inputs" or "labels" say in messages what it is.
+    func open(_ path: String, what: String) throws -> any ByteSource {
+        if let file = files[path] { return file }
+        let file = try FileByteSource.open(path) { [UInt8](try readFile($0, what: what)) }
+        files[path] = file
+        return file
     }
 }

@@ -32,9 +32,10 @@ public struct JobInputs: Sendable {
         return JobInputs(model: model, data: data)
     }
 
-    /// The data set and its digest (nil for the embedded example).
-    public func loadData() throws -> (dataset: Dataset, digest: String?) {
-        let (dataset, digest) = try data.load()
+    /// The data set and its digest (nil for the embedded example); with `keepingExamples: n`,
+    /// holding the first n examples only; `files` keeps the files open for later reads.
+    public func loadData(keepingExamples: Int? = nil, files: OpenDataFiles = OpenDataFiles()) throws -> (dataset: Dataset, digest: String?) {
+        let (dataset, digest) = try data.load(keepingExamples: keepingExamples, files: files)
         return (try dataset.requiring(loss: loss), embeddedData ? nil : digest)
     }
 }

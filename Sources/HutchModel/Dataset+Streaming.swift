@@ -4,7 +4,8 @@
 /// Every check and message is the one of reading the files whole, in the same order (the archive's
 /// members in central-directory order, each CRC before its contents, then the arrays' values).
 /// `keepingExamples: n` gives `prefix(n)` of the data set while holding the floats of n examples
-/// only: every element is still read and checked, so the errors stay those of the whole set.
+/// only, and `examples: a..<b` examples a..<b only (a group, for calibration): every element is
+/// still read and checked, so the errors stay those of the whole set.
 extension Dataset {
     /// Bytes read (and inflated) at a time.
     public static let loadChunkBytes = 1 << 20
@@ -14,6 +15,11 @@ extension Dataset {
     /// matched to the graph input of its name by `validate`. Of several members with one name the
     /// last is the array, as NumPy's `load` reads it.
     public init(npz file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes, keepingExamples: Int? = nil) throws {
+        try self.init(npz: file, source: source, chunkBytes: chunkBytes, examples: keepingExamples.map { 0..<$0 })
+    }
+
+    /// An .npz, holding examples `examples` only (nil: all).
+    public init(npz file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes, examples keepingExamples: Range<Int>?) throws {
         let members = try ZipArchive.members(file, source: source)
         var last: [String: Int] = [:]
         for (i, member) in members.enumerated() { last[member.arrayName] = i }
@@ -47,13 +53,20 @@ extension Dataset {
     /// Inputs and labels from two .npy files (the names say which in messages).
     public init(inputs: any ByteSource, labels: any ByteSource, inputsName: String, labelsName: String,
                 chunkBytes: Int = loadChunkBytes, keepingExamples: Int? = nil) throws {
+        try self.init(inputs: inputs, labels: labels, inputsName: inputsName, labelsName: labelsName, chunkBytes: chunkBytes,
+                      examples: keepingExamples.map { 0..<$0 })
+    }
+
+    /// Two .npy files, holding examples `examples` only (nil: all).
+    public init(inputs: any ByteSource, labels: any ByteSource, inputsName: String, labelsName: String,
+                chunkBytes: Int = loadChunkBytes, examples keepingExamples: Range<Int>?) throws {
         let x = try Self.input(npy: inputs, source: inputsName, chunkBytes: chunkBytes, keepingExamples: keepingExamples)
         try self.init(input: x, labels: try Self.labels(npy: labels, source: labelsName, chunkBytes: chunkBytes),
                       inputsName: inputsName, labelsName: labelsName)
     }
 
     /// An inputs .npy as floats.
-    static func input(npy file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes, keepingExamples: Int? = nil) throws -> InputColumn {
+    static func input(npy file: any ByteSource, source: String, chunkBytes: Int = loadChunkBytes, keepingExamples: Range<Int>? = nil) throws -> InputColumn {
         let decoded = try decode(npy: file, source: source, use: .input, chunkBytes: chunkBytes, keepingExamples: keepingExamples)
         guard case .input(let column) = decoded else { throw ModelError.invalidData("\(source): holds no input array") }   // never: an input decodes to a column
         return column
@@ -67,7 +80,7 @@ extension Dataset {
     }
 
     private static func decode(npy file: any ByteSource, source: String, use: NPYStreamDecoder.Use, chunkBytes: Int,
-                               keepingExamples: Int? = nil) throws -> NPYStreamDecoder.Decoded {
+                               keepingExamples: Range<Int>? = nil) throws -> NPYStreamDecoder.Decoded {
         var decoder = NPYStreamDecoder(total: file.count, source: source, use: use, keptExamples: keepingExamples)
         try file.forEachChunk(of: 0..<file.count, chunkBytes: chunkBytes) { chunk in chunk.withUnsafeBytes { decoder.consume($0) } }
         return try decoder.finish()

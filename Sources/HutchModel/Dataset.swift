@@ -23,6 +23,8 @@ public struct Dataset: Sendable {
     public private(set) var parts: [DataInput] = []
 
     public var count: Int { inputs.shape[0] }
+    /// The examples in the files, of which this data set may hold a window only (`Dataset+Streaming`).
+    public private(set) var examplesInFiles = 0
     /// The shape of one example (inputs.shape without the batch dimension).
     public var exampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
@@ -37,12 +39,13 @@ public struct Dataset: Sendable {
         targets = try Self.targets(y, examples: x.shape[0], labelsName: labelsName, inputsName: inputsName)
         labelsSource = labelsName
         inputs = Tensor(shape: [x.keptExamples] + x.shape.dropFirst(), data: floats)
-        keepFirst(x.keptExamples)
+        keep(x.firstKept..<(x.firstKept + x.keptExamples), of: x.shape[0])
     }
 
-    /// The targets of the first `kept` examples, the ones the inputs hold (`Dataset+Streaming`).
-    private mutating func keepFirst(_ kept: Int) {
-        if kept * targets.perExample < targets.count { targets = targets.examples(0..<kept) }
+    /// The targets of the examples the inputs hold (`Dataset+Streaming`).
+    private mutating func keep(_ kept: Range<Int>, of examples: Int) {
+        examplesInFiles = examples
+        if kept.count * targets.perExample < targets.count { targets = targets.examples(kept) }
     }
 
     /// Several named input arrays, one per graph input, packed in `DataInput.packingOrder`: each
@@ -73,9 +76,10 @@ public struct Dataset: Sendable {
         targets = try Self.targets(y, examples: examples, labelsName: labelsName, inputsName: "\(source) array '\(first)'")
         labelsSource = labelsName
         let kept = firstArray.keptExamples
+        let window = firstArray.firstKept..<(firstArray.firstKept + kept)
         if parts.count == 1 {
             inputs = Tensor(shape: [kept] + firstArray.shape.dropFirst(), data: columns[0])
-            keepFirst(kept)
+            keep(window, of: examples)
             return
         }
         let sizes = parts.map(\.exampleSize)
@@ -85,7 +89,7 @@ public struct Dataset: Sendable {
             for (column, size) in zip(columns, sizes) { packed.append(contentsOf: column[(i * size)..<((i + 1) * size)]) }
         }
         inputs = Tensor(shape: [kept, sizes.reduce(0, +)], data: packed)
-        keepFirst(kept)
+        keep(window, of: examples)
     }
 
     /// An input array as floats: float32, or integers below 2^24 (token ids, masks); not empty, finite.

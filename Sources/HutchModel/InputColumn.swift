@@ -4,12 +4,14 @@
 struct InputColumn {
     var dtype: NumPyArray.DType
     var shape: [Int]
-    /// The elements as floats (of the first `keptExamples` examples); empty when the dtype is
-    /// neither float32 nor an integer (refused).
+    /// The elements as floats (of the `keptExamples` examples from `firstKept`); empty when the
+    /// dtype is neither float32 nor an integer (refused).
     var floats: [Float] = []
-    /// The examples `floats` holds: all of them, or the first ones a reader asked for (every
-    /// element is checked all the same).
+    /// The examples `floats` holds: all of them, or the window a reader asked for (every element
+    /// is checked all the same).
     var keptExamples: Int
+    /// The index of the first example `floats` holds.
+    var firstKept = 0
     var firstBadToken: (index: Int, id: Int64)?
     var firstNonFinite: Int?
 
@@ -18,14 +20,21 @@ struct InputColumn {
 
     var count: Int { shape.reduce(1, *) }
 
-    init(dtype: NumPyArray.DType, shape: [Int], keeping examples: Int? = nil) {
+    init(dtype: NumPyArray.DType, shape: [Int], keeping examples: Range<Int>? = nil) {
         self.dtype = dtype
         self.shape = shape
-        keptExamples = min(shape.first ?? 1, examples ?? .max)
+        let all = 0..<(shape.first ?? 1)
+        let window = examples?.clamped(to: all) ?? all
+        firstKept = window.lowerBound
+        keptExamples = window.count
     }
 
+    /// Elements of one example.
+    var exampleCount: Int { shape.isEmpty ? count : count / max(1, shape[0]) }
     /// Elements of the kept examples.
-    var keptCount: Int { shape.isEmpty ? count : keptExamples * (count / max(1, shape[0])) }
+    var keptCount: Int { shape.isEmpty ? count : keptExamples * exampleCount }
+    /// Elements before the first kept one.
+    var skippedCount: Int { shape.isEmpty ? 0 : firstKept * exampleCount }
 
     /// An array already in memory (C order).
     init(_ array: NumPyArray) {
@@ -37,11 +46,14 @@ struct InputColumn {
         note(converter)
     }
 
-    /// The same column holding the floats of its first `examples` examples only (nil: all).
-    func keeping(_ examples: Int?) -> InputColumn {
+    /// The same column (holding every example) holding the floats of `examples` only (nil: all).
+    func keeping(_ examples: Range<Int>?) -> InputColumn {
+        guard let examples else { return self }
         var copy = self
-        copy.keptExamples = min(keptExamples, examples ?? .max)
-        if copy.keptCount < floats.count { copy.floats = Array(floats[..<copy.keptCount]) }
+        let window = examples.clamped(to: 0..<keptExamples)
+        copy.firstKept = window.lowerBound
+        copy.keptExamples = window.count
+        if copy.keptCount < floats.count { copy.floats = Array(floats[copy.skippedCount..<(copy.skippedCount + copy.keptCount)]) }
         return copy
     }
 
@@ -53,10 +65,12 @@ struct InputColumn {
 }
 
 /// Converts little-endian .npy elements to Float as their bytes arrive, in any chunks (an
-/// element split between two chunks is completed from the next), storing element i at out[i]
-/// while i < out.count and checking the rest without storing them.
+/// element split between two chunks is completed from the next), storing element i
+/// at out[i - skipped] while that is inside out, and checking the rest without storing them.
 struct FloatConverter {
     let dtype: NumPyArray.DType
+    /// Elements before out[0] (a window that does not start at the first example).
+    var skipped = 0
     /// Elements converted so far: the flat index of the next one.
     private(set) var index = 0
     private(set) var firstBadToken: (index: Int, id: Int64)?
@@ -104,7 +118,7 @@ struct FloatConverter {
         } else if firstNonFinite == nil, !value.float.isFinite {
             firstNonFinite = index
         }
-        if index < out.count { out[index] = value.float }
+        if index >= skipped, index - skipped < out.count { out[index - skipped] = value.float }
         index += 1
     }
 }

@@ -21,11 +21,11 @@ struct NPYStreamDecoder {
     private var column: InputColumn?
     private var converter: FloatConverter?
     private var kept: [UInt8]?
-    private let keptExamples: Int?
+    private let keptExamples: Range<Int>?
 
-    /// A .npy of `total` bytes; `source` names it in messages. An input keeps the floats of its
-    /// first `keptExamples` examples (nil: all), and checks every element.
-    init(total: Int, source: String, use: Use, keptExamples: Int? = nil) {
+    /// A .npy of `total` bytes; `source` names it in messages. An input keeps the floats of the
+    /// examples `keptExamples` (nil: all), and checks every element.
+    init(total: Int, source: String, use: Use, keptExamples: Range<Int>? = nil) {
         self.total = total
         self.source = source
         self.use = use
@@ -76,6 +76,7 @@ struct NPYStreamDecoder {
             } else {
                 input.floats = [Float](repeating: 0, count: input.keptCount)
                 converter = FloatConverter(dtype: parsed.dtype)
+                converter?.skipped = input.skippedCount
             }
             column = input
         }

@@ -65,6 +65,14 @@ public struct ModelQuantizer: Sendable {
     /// layers gets the widest of their activation widths) and of each layer's output.
     public func calibrate(_ data: Tensor<Float>, method: CalibrationMethod,
                           batchSize: Int = 64) throws -> ([ActivationQuantization], [Int: ActivationQuantization]) {
+        try calibrate(TensorGroups(data, groupSize: batchSize), method: method)
+    }
+
+    /// The same from examples handed over a group at a time. Min-max and percentile ranges are
+    /// exact under any grouping (min, max and histogram counts combine exactly), so the result
+    /// does not depend on the group sizes.
+    public func calibrate(_ data: some CalibrationExamples,
+                          method: CalibrationMethod) throws -> ([ActivationQuantization], [Int: ActivationQuantization]) {
         let layers = graph.quantizableLayers
         var inputBits: [ValueID: Int] = [:]
         var inputOrder: [ValueID] = []
@@ -76,7 +84,7 @@ public struct ModelQuantizer: Sendable {
         let outputIDs = layers.map { graph.nodes[$0.nodeIndex].outputs[0] }
         var ids = inputOrder
         for id in outputIDs where !ids.contains(id) { ids.append(id) }
-        let ranges = try observeRanges(ids, data: data, method: method, batchSize: batchSize)
+        let ranges = try observeRanges(ids, data: data, method: method)
 
         func quantization(_ id: ValueID, bits: Int) throws -> ActivationQuantization {
             var range = ranges[id] ?? ActivationRange(min: 0, max: 0)
@@ -96,30 +104,26 @@ public struct ModelQuantizer: Sendable {
     }
 
     /// Min-max in one pass; percentile needs a second pass over histograms on that range.
-    private func observeRanges(_ ids: [ValueID], data: Tensor<Float>, method: CalibrationMethod,
-                               batchSize: Int) throws -> [ValueID: ActivationRange] {
-        guard data.rank >= 1, data.shape[0] >= 1 else { throw ExportError(.data, "the calibration data has no examples") }
+    private func observeRanges(_ ids: [ValueID], data: some CalibrationExamples,
+                               method: CalibrationMethod) throws -> [ValueID: ActivationRange] {
         let executor = try Executor<Float>(graph: graph)
         var minMax = [MinMaxObserver](repeating: MinMaxObserver(), count: ids.count)
-        try forEachBatch(data, batchSize) { batch in
+        var examples = 0
+        try data.forEachGroup { batch in
+            guard batch.rank >= 1, batch.shape[0] >= 1 else { return }
+            examples += batch.shape[0]
             for (k, value) in try executor.values(ids, input: batch).enumerated() { try minMax[k].observe(value.data) }
         }
+        guard examples >= 1 else { throw ExportError(.data, "the calibration data has no examples") }
         var ranges = try minMax.map { try $0.range() }
         if case .percentile(let p) = method {
             var histograms = try ranges.map { try HistogramObserver(range: $0) }
-            try forEachBatch(data, batchSize) { batch in
+            try data.forEachGroup { batch in
+                guard batch.rank >= 1, batch.shape[0] >= 1 else { return }
                 for (k, value) in try executor.values(ids, input: batch).enumerated() { try histograms[k].observe(value.data) }
             }
             ranges = try histograms.map { try $0.percentileRange(p) }
         }
         return Dictionary(uniqueKeysWithValues: zip(ids, ranges))
-    }
-
-    private func forEachBatch(_ data: Tensor<Float>, _ batchSize: Int, _ body: (Tensor<Float>) throws -> Void) throws {
-        let n = data.shape[0], per = data.count / n
-        for start in stride(from: 0, to: n, by: batchSize) {
-            let end = min(n, start + batchSize)
-            try body(Tensor(shape: [end - start] + data.shape.dropFirst(), data: Array(data.data[start * per..<end * per])))
-        }
     }
 }

@@ -182,6 +182,39 @@ final class DatasetStreamingTests: XCTestCase {
                    { try wholeFile(npz: late, source: "d.npz") }, "NaN in example 2, keep 1")
     }
 
+    /// `examples: a..<b` holds exactly that slice of the whole set (a calibration group), from any
+    /// chunking, of one array, named arrays and Fortran order; the files' example count is kept.
+    func testAWindowOfExamplesIsThatSliceOfTheSet() throws {
+        let digits = [UInt8](try Data(contentsOf: ONNXEncodingTests.repositoryRoot.appendingPathComponent("Examples/digits.npz")))
+        let whole = try wholeFile(npz: digits, source: "d.npz")
+        let per = whole.inputs.count / whole.count
+        for window in [0..<1, 7..<14, 443..<450, 440..<1000, 0..<450] {
+            for chunk in [7, Dataset.loadChunkBytes] {
+                let part = try Dataset(npz: ByteArraySource(digits), source: "d.npz", chunkBytes: chunk, examples: window)
+                let kept = window.clamped(to: 0..<450)
+                XCTAssertEqual(part.inputs.shape, [kept.count] + whole.exampleShape, "\(window)")
+                XCTAssertEqual(part.inputs.data.map(\.bitPattern),
+                               whole.inputs.data[(kept.lowerBound * per)..<(kept.upperBound * per)].map(\.bitPattern), "\(window), chunk \(chunk)")
+                XCTAssertEqual(part.targets, whole.targets.examples(kept), "\(window)")
+                XCTAssertEqual(part.examplesInFiles, 450)
+            }
+        }
+        let ids = NumPyArray(shape: [3, 2], integers: [1, 2, 3, 4, 5, 6])
+        let mask = NumPyArray(shape: [3, 1], integers: [1, 0, 1], dtype: .uint8)
+        let named = NumPyArchive.npzData([("input_ids", ids), ("y", NumPyArray(shape: [3], integers: [0, 1, 2])), ("attention_mask", mask)])
+        let namedPart = try Dataset(npz: ByteArraySource(named), source: "d.npz", chunkBytes: 3, examples: 1..<3)
+        let namedWhole = try wholeFile(npz: named, source: "d.npz")
+        XCTAssertEqual(namedPart.inputs.data, Array(namedWhole.inputs.data[3...]), "named arrays packed per example")
+        XCTAssertEqual(namedPart.labels, [1, 2])
+        let fortran = try bytes("fortran.npy"), y = try bytes("y.npy")
+        let fortranWhole = try wholeFile(x: fortran, y: y)
+        let fortranPart = try Dataset(inputs: ByteArraySource(fortran), labels: ByteArraySource(y), inputsName: "x.npy", labelsName: "y.npy",
+                                      chunkBytes: 5, examples: 1..<2)
+        let fortranPer = fortranWhole.inputs.count / fortranWhole.count
+        XCTAssertEqual(fortranPart.inputs.data, Array(fortranWhole.inputs.data[fortranPer..<(2 * fortranPer)]), "fortran order")
+        XCTAssertEqual(fortranPart.targets, fortranWhole.targets.examples(1..<2))
+    }
+
     /// Reading from a file gives what reading its bytes gives, and the digest of the files is the
     /// digest of their bytes one after the other.
     func testFilesStreamLikeTheirBytes() throws {

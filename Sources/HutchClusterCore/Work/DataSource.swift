@@ -32,12 +32,17 @@ public enum DataSource: Equatable, Sendable {
     /// what it is), read a chunk at a time into the inputs' floats (`Dataset+Streaming`); with
     /// `keepingExamples: n`, `prefix(n)` of it, holding the floats of n examples only.
     public func dataset(keepingExamples: Int? = nil, open: (_ path: String, _ what: String) throws -> any ByteSource) throws -> Dataset {
+        try dataset(examples: keepingExamples.map { 0..<$0 }, open: open)
+    }
+
+    /// The data set holding examples `examples` only (nil: all), every element read and checked.
+    public func dataset(examples: Range<Int>?, open: (_ path: String, _ what: String) throws -> any ByteSource) throws -> Dataset {
         switch self {
         case .npz(let path):
-            return try Dataset(npz: try open(path, "data"), source: path, keepingExamples: keepingExamples)
+            return try Dataset(npz: try open(path, "data"), source: path, examples: examples)
         case .npy(let inputsPath, let labelsPath):
             let x = try open(inputsPath, "inputs"), y = try open(labelsPath, "labels")
-            return try Dataset(inputs: x, labels: y, inputsName: inputsPath, labelsName: labelsPath, keepingExamples: keepingExamples)
+            return try Dataset(inputs: x, labels: y, inputsName: inputsPath, labelsName: labelsPath, examples: examples)
         }
     }
 
