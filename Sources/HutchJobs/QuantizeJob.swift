@@ -34,6 +34,8 @@ public struct QuantizeJob {
     public var calibration = CalibrationMethod.minMax
     public var scheme = QuantizationScheme.symmetric
     public var range = RangeMethod.minMax
+    /// Calibration reads the data files this many bytes of floats at a time (at least one example).
+    var windowBytes = 256 << 20
 
     public init(model: String, plan: String, out: String) {
         self.model = model
@@ -59,14 +61,20 @@ public struct QuantizeJob {
         try planWidths.check(modelDigest: Digest.sha256(modelBytes), modelPath: model, source: plan)
         let widths = try planWidths.widths(for: graph, source: plan)
 
+        // the files stay open: calibration reads them again a window at a time, as the coordinator's does
+        let dataFiles = OpenDataFiles()
         let dataset = try data.map { source in
-            let dataset = try source.load().dataset.requiring(loss: loss)
+            let dataset = try source.load(files: dataFiles).dataset.requiring(loss: loss)
             try dataset.validate(against: graph, modelName: model)
             return dataset
         }
+        var calibrationGroups: FileCalibrationGroups?
+        if !weightsOnly, let data, let dataset {
+            calibrationGroups = FileCalibrationGroups(source: data, dataset: dataset, files: dataFiles, readBytes: windowBytes)
+        }
 
         let quantizer = try ModelQuantizer(graph: graph, widths: widths, scheme: scheme, range: range)
-        let quantized = try quantizer.quantize(calibration: weightsOnly ? nil : dataset?.inputs, method: calibration)
+        let quantized = try quantizer.quantize(calibrationExamples: calibrationGroups, method: calibration)
         let (exported, files) = try Self.modelFiles(quantized, original: proto, model: model, out: out, packed: packed, externalData: externalData,
                                                     narrowActivations: narrowActivations)
         var outputs = files

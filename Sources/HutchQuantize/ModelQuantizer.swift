@@ -52,6 +52,13 @@ public struct ModelQuantizer: Sendable {
 
     /// Quantizes every layer (one group) and, given data, calibrates the activations.
     public func quantize(calibration data: Tensor<Float>?, method: CalibrationMethod = .minMax) throws -> QuantizedModel {
+        try quantize(calibrationExamples: data.map { TensorGroups($0) }, method: method)
+    }
+
+    /// The same calibrating on examples handed over a group at a time (`hutch quantize` reads
+    /// them from the files a window at a time).
+    public func quantize<Examples: CalibrationExamples>(calibrationExamples data: Examples?,
+                                                        method: CalibrationMethod = .minMax) throws -> QuantizedModel {
         let tasks = try tasks()
         var results: [QuantizedLayer] = []
         for task in tasks { results.append(try task.run()) }
