@@ -90,6 +90,15 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// with C_out >= 64 likewise, as the transposed forward). At 7x7 it wins only where blocks share
 /// the weights (one transform of 512 x 512 x 36 weights per call otherwise), and would hold
 /// 36 x 1 MiB of transformed weights per block: im2col stays there.
+/// On ResNet-20's 3x3 stride-1 shapes (batch 128 and 8, 4 blocks, load 4-5;
+/// results/conv-paths-resnet20-winograd4*.txt, three runs), direct (AVX-512) vs F(4x4):
+///   16->16 32x32:  96-103 / 106-111 / 97-105 vs 43-45 / 77-93 / 43-49
+///   32->32 16x16:  98-107 / 107-110 / 102-108 vs 61-66 / 111-119 / 61-69
+///   64->64 8x8:    93-96 / 99-108 / 95-96 vs 56-80 / 104-121 / 72-83
+/// F(4x4) wins only where blocks share the input (its input transform is then done once), and
+/// loses more where they share the weights; a probe runs both kinds in equal parts and this rule
+/// does not look at sharing, so these shapes stay direct. A probe with F(4x4) on all of them took
+/// 1.41x the CPU seconds, on the 64->64 ones only 1.05x (results/resnet20-winograd4*-probe-ab.txt).
 /// Before it: Winograd first from 128 input channels on planes of at least 14x14 (at 64 channels it wins at
 /// 56x56 here but loses on ResNet-20's 8x8 and 16x16 planes, README "Performance"), im2col past
 /// 1024 weights per position, direct and pointwise below (the strided data gradient's phases are
