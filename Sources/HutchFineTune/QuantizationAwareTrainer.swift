@@ -151,7 +151,7 @@ public struct QuantizationAwareTrainer {
     /// The whole plan quantized as `hutch quantize` does it, with its loss and accuracy.
     private func evaluate(_ current: Graph, stage: Int, epoch: Int) throws -> (model: QuantizedModel, evaluation: FineTuneLog.Evaluation) {
         let model = try quantizer(current).quantize(calibration: data.inputs)
-        let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(data.inputs, batchSize: 256)
+        let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(data.inputs, batchSize: Executor<Float>.evaluationBatchSize)
         let (loss, accuracy) = metrics(logits, data.labels)
         return (model, FineTuneLog.Evaluation(loss: loss, accuracy: accuracy, stage: stage, epoch: epoch))
     }

@@ -14,7 +14,7 @@ extension PlanJob {
         try dataset.validate(against: graph, modelName: modelPath)
         let quantized = try ModelQuantizer(graph: graph, widths: bits.map { LayerWidths(weightBits: $0) }).quantize(calibration: nil)
         func loss(_ g: Graph) throws -> Double {
-            ClassifierMetrics.loss(try Executor<Float>(graph: g).logits(dataset.inputs, batchSize: 256), dataset.labels)
+            ClassifierMetrics.loss(try Executor<Float>(graph: g).logits(dataset.inputs, batchSize: Executor<Float>.evaluationBatchSize), dataset.labels)
         }
         return try loss(quantized.fakeQuantizedGraph()) - loss(graph)
     }

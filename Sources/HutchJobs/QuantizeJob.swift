@@ -85,8 +85,8 @@ public struct QuantizeJob {
             _ = try dataset.classLabels(for: "--integer-check \(integerCheck)")
         }
         if let dataset, let data, !dataset.labels.isEmpty {   // accuracy and loss of classifiers
-            let quantizedLogits = try Executor<Float>(graph: quantized.fakeQuantizedGraph()).logits(dataset.inputs)
-            let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs)
+            let quantizedLogits = try Executor<Float>(graph: quantized.fakeQuantizedGraph()).logits(dataset.inputs, batchSize: Executor<Float>.evaluationBatchSize)
+            let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs, batchSize: Executor<Float>.evaluationBatchSize)
             log("on \(dataset.count) examples of \(data.description): float accuracy \(Self.percent(ClassifierMetrics.accuracy(floatLogits, dataset.labels))) "
                 + "loss \(String(format: "%.5f", ClassifierMetrics.loss(floatLogits, dataset.labels))), fake-quantized accuracy "
                 + "\(Self.percent(ClassifierMetrics.accuracy(quantizedLogits, dataset.labels))) loss \(String(format: "%.5f", ClassifierMetrics.loss(quantizedLogits, dataset.labels)))")

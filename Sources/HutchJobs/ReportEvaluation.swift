@@ -50,7 +50,7 @@ enum ReportEvaluation {
         let layers = graph.quantizableLayers
         let activationBits = files.plan?.activationBits ?? 8
         var rows: [Evaluation.Row] = []
-        let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs)
+        let floatLogits = try Executor<Float>(graph: graph).logits(dataset.inputs, batchSize: Executor<Float>.evaluationBatchSize)
         rows.append(.init(name: "float32", bits: nil, accuracy: ClassifierMetrics.accuracy(floatLogits, dataset.labels),
                           loss: ClassifierMetrics.loss(floatLogits, dataset.labels),
                           weightBytes: layers.reduce(0) { $0 + $1.parameterCount * 4 }))
@@ -62,7 +62,7 @@ enum ReportEvaluation {
         }
         for (name, widths) in variants {
             let model = try ModelQuantizer(graph: graph, widths: widths).quantize(calibration: dataset.inputs, method: .minMax)
-            let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(dataset.inputs)
+            let logits = try Executor<Float>(graph: model.fakeQuantizedGraph()).logits(dataset.inputs, batchSize: Executor<Float>.evaluationBatchSize)
             let packed = try PackedWeightFile.encode(model.layers.map { PackedLayer(name: $0.weightName, weight: $0.weight) }, file: name)
             rows.append(.init(name: name, bits: widths.map(\.weightBits), accuracy: ClassifierMetrics.accuracy(logits, dataset.labels),
                               loss: ClassifierMetrics.loss(logits, dataset.labels), weightBytes: packed.count))

@@ -27,6 +27,11 @@ final class HuggingFaceGPT2Tests: XCTestCase {
             XCTAssertLessThan(worst, 1e-4, name)
             let loss = try XCTUnwrap(arrays["loss"]).doubles()[0]
             XCTAssertEqual(Double(result.loss), loss, accuracy: 1e-5 * loss, name)
+            // in batches of 3 (4 examples: 3 + 1) the outputs keep their [N, T, V] shape
+            let batched = try executor.logits(Tensor(shape: x.shape, data: x.floats()), batchSize: 3)
+            XCTAssertEqual(batched.shape, [4, 6, 20], name)
+            let worstBatched = zip(batched.data, reference).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(worstBatched, 1e-4, name)
         }
     }
 }

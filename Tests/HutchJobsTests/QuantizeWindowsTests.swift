@@ -28,7 +28,7 @@ final class QuantizeWindowsTests: JobsTestCase {
         let whole = try ModelQuantizer(graph: graph, widths: try planWidths.widths(for: graph, source: "plan.json"))
             .quantize(calibration: dataset.inputs, method: .minMax)
         let expectedModel = try QDQExporter.export(whole, original: proto, source: modelPath).encoded()
-        let logits = try Executor<Float>(graph: whole.fakeQuantizedGraph()).logits(dataset.inputs)
+        let logits = try Executor<Float>(graph: whole.fakeQuantizedGraph()).logits(dataset.inputs, batchSize: Executor<Float>.evaluationBatchSize)
         let expectedLogits = NumPyArray(shape: logits.shape, float32: logits.data).npyData()
         let expectedCheck = try IntegerCheck.run(model: whole, inputs: dataset.inputs, labels: dataset.labels).json()
 
