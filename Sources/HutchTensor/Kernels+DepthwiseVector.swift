@@ -6,13 +6,15 @@ import HutchTensorAVX512
 /// (`ConvPathTable.depthwiseVector`); other shapes and Double keep the loops of Kernels+Depthwise.
 ///
 /// An item is a run of input channels of one example (with all blocks when they share the input):
-/// each input plane is padded once (`DirectConvAVX2.padInput` with one channel, stride phases
-/// split), then every output vector sums all its taps in registers and is stored once. The data
-/// gradient runs as stride-1 correlations of dy, one per stride phase of dx (iy mod sH, ix mod sW):
-/// phase rows are scattered into dx, a stride-1 one is written in place. Every output element is
-/// one FMA chain in a fixed step order (forward: kh, kw; data gradient: multiplier channel, then kh
-/// and kw descending) computed by one thread: bits depend neither on threads, items, blocks nor on
-/// the vector width. Scratch per thread: the padded planes of one item channel, one phase plane.
+/// each input plane is padded once (`DirectConvAVX2.padInput` with one channel), then every output
+/// vector sums all its taps in registers and is stored once. The data gradient is the stride-1
+/// correlation of dy with the flipped kernel, dy spread by the strides with zeros between (a
+/// strided one so does 4x the FMAs of its nonzero taps, but stores every dx row once as vectors:
+/// stride phases scattered into dx cost more on MobileNet's planes; the zero products leave the
+/// sums' bits alone). Every output element is one FMA chain in a fixed step order (forward: kh,
+/// kw; data gradient: multiplier channel, then kh and kw descending) computed by one thread: bits
+/// depend neither on threads, items, blocks nor on the vector width. Scratch per thread: the
+/// padded planes of one channel (its multiplier's dy planes for the data gradient).
 extension Kernels {
     /// Output floats an item's channels add up to (at least one channel): a lock per item costs
     /// what a few hundred FMAs do, and 7x7 planes would otherwise be items of 49 outputs.
@@ -27,36 +29,50 @@ extension Kernels {
     /// The table's rule for this process (`ConvPathTable.depthwiseVector`).
     static func depthwiseVectorApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.depthwiseVector(g) }
 
-    /// One correlation the plane kernel runs per item channel: the forward, or one stride phase of
-    /// the data gradient (dx rows py, py + sH, ..., columns px, px + sW, ...). Read-only once built:
-    /// the threads share it.
+    /// Whether rows of this width run 16-column vectors: at least 16 wide (narrower rows store their
+    /// lanes one by one: 14x14 planes ran at 10 GFLOP per CPU-second on 16 columns, 16 on 8) and no
+    /// more lanes computed than with 8 columns (EngineBenchmark's depthwise rows).
+    static func depthwiseWide(_ outWidth: Int, avx512: Bool) -> Bool {
+        avx512 && outWidth >= 16 && PlaneVectors.perRow(outWidth, width: 16) * 16 <= PlaneVectors.perRow(outWidth, width: 8) * 8
+    }
+
+    /// The correlation the plane kernel runs for one channel of a geometry: its padded input
+    /// layout, steps and output vectors. Read-only once built: the threads share it.
     final class DepthwisePass {
-        /// One input plane's padded layout and the output plane; nil where no tap reaches the phase (0 there).
-        let shape: DirectConvShape?
-        let py: Int, px: Int
+        /// One padded input plane (one channel) and the output plane.
+        let shape: DirectConvShape
+        /// The data gradient's strides (dy spread by them into the padded plane); nil: padInput.
+        let spread: (h: Int, w: Int)?
         /// 16-column vectors (AVX-512) or 8.
         let wide: Bool
-        /// Steps in chain order: input offset into the item channel's padded planes, and weight
-        /// index from the channel's first weight; then the output vectors.
+        /// Steps in chain order: input offset into the channel's padded planes, and weight index
+        /// from the channel's first weight; then the output vectors' table.
         let steps: Int, offsets: UnsafeMutablePointer<Int>, weights: UnsafeMutablePointer<Int>
-        let vectors: PlaneVectors?
+        let vectors: PlaneVectors
 
-        /// A pass over `planes` padded planes of shape s, weight(plane, i, j) the weight of tap (i, j).
-        init(_ s: DirectConvShape?, py: Int, px: Int, planes: Int, wide: (Int) -> Bool, weight: (Int, Int, Int) -> Int) {
-            (shape, self.py, self.px) = (s, py, px)
-            self.wide = s.map { wide($0.outWidth) } ?? false
-            let v = self.wide ? 16 : 8
-            steps = s.map { planes * $0.kernelHeight * $0.kernelWidth } ?? 0
-            let table = s.map { PlaneVectors.tableCount(outHeight: $0.outHeight, outWidth: $0.outWidth, width: v) } ?? 0
-            offsets = .allocate(capacity: 2 * steps + table)
+        /// `wide(OW)`: whether output rows of width OW run 16-column vectors.
+        init(_ g: ConvGeometry, transposed: Bool, wide: (Int) -> Bool) {
+            let (kh, kw, m) = (g.kernelHeight, g.kernelWidth, g.outChannelsPerGroup)
+            let s = transposed
+                ? DirectConvShape(inChannels: 1, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: 1, kernelHeight: kh,
+                                  kernelWidth: kw, strideH: 1, strideW: 1, padTop: kh - 1 - g.padTop, padLeft: kw - 1 - g.padLeft,
+                                  outHeight: g.inHeight, outWidth: g.inWidth)
+                : DirectConvShape(inChannels: 1, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: 1, kernelHeight: kh,
+                                  kernelWidth: kw, strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft,
+                                  outHeight: g.outHeight, outWidth: g.outWidth)
+            shape = s
+            spread = transposed && g.strideH * g.strideW > 1 ? (g.strideH, g.strideW) : nil
+            self.wide = wide(s.outWidth)
+            let v = self.wide ? 16 : 8, planes = transposed ? m : 1
+            steps = planes * kh * kw
+            offsets = .allocate(capacity: 2 * steps + PlaneVectors.tableCount(outHeight: s.outHeight, outWidth: s.outWidth, width: v))
             weights = offsets + steps
-            guard let s else { vectors = nil; return }
             var k = 0
             for j in 0..<planes {
-                for i in 0..<s.kernelHeight {
-                    for t in 0..<s.kernelWidth {
+                for i in 0..<kh {
+                    for t in 0..<kw {
                         offsets[k] = j * s.paddedCount + i * s.rowStride + (t % s.strideW) * s.phaseLength + t / s.strideW
-                        weights[k] = weight(j, i, t)
+                        weights[k] = transposed ? (j * kh + kh - 1 - i) * kw + kw - 1 - t : i * kw + t
                         k += 1
                     }
                 }
@@ -66,45 +82,23 @@ extension Kernels {
         }
 
         deinit { offsets.deallocate() }
-    }
 
-    /// Whether 16-column vectors compute no more lanes than 8-column ones at this width (the direct kernels' rule).
-    static func depthwiseWide(_ outWidth: Int, avx512: Bool) -> Bool {
-        avx512 && PlaneVectors.perRow(outWidth, width: 16) * 16 <= PlaneVectors.perRow(outWidth, width: 8) * 8
-    }
-
-    /// The forward pass, or the data gradient's phases.
-    /// `wide(OW)`: whether a pass of output width OW runs 16-column vectors.
-    static func depthwisePasses(_ g: ConvGeometry, transposed: Bool, wide: (Int) -> Bool) -> [DepthwisePass] {
-        let (kh, kw, sh, sw, m) = (g.kernelHeight, g.kernelWidth, g.strideH, g.strideW, g.outChannelsPerGroup)
-        if !transposed {
-            let s = DirectConvShape(inChannels: 1, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: 1, kernelHeight: kh,
-                                    kernelWidth: kw, strideH: sh, strideW: sw, padTop: g.padTop, padLeft: g.padLeft,
-                                    outHeight: g.outHeight, outWidth: g.outWidth)
-            return [DepthwisePass(s, py: 0, px: 0, planes: 1, wide: wide) { _, i, t in i * kw + t }]
-        }
-        var passes = [DepthwisePass]()
-        for py in 0..<sh {
-            for px in 0..<sw {
-                let hp = (g.inHeight - py + sh - 1) / sh, wp = (g.inWidth - px + sw - 1) / sw
-                guard hp > 0 && wp > 0 else { continue }
-                // taps kh = rh, rh + sH, ... reach iy = a * sH + py, from oy = a + dh + (tap index, descending kh)
-                let rh = (py + g.padTop) % sh, rw = (px + g.padLeft) % sw
-                let th = rh < kh ? (kh - rh + sh - 1) / sh : 0, tw = rw < kw ? (kw - rw + sw - 1) / sw : 0
-                guard th > 0 && tw > 0 else {
-                    passes.append(DepthwisePass(nil, py: py, px: px, planes: 0, wide: wide) { _, _, _ in 0 })
-                    continue
-                }
-                let khMax = rh + (th - 1) * sh, kwMax = rw + (tw - 1) * sw
-                let dh = (py + g.padTop - khMax) / sh, dw = (px + g.padLeft - kwMax) / sw
-                let s = DirectConvShape(inChannels: 1, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: 1, kernelHeight: th,
-                                        kernelWidth: tw, strideH: 1, strideW: 1, padTop: -dh, padLeft: -dw, outHeight: hp, outWidth: wp)
-                passes.append(DepthwisePass(s, py: py, px: px, planes: m, wide: wide) { j, i, t in
-                    (j * kh + khMax - i * sh) * kw + kwMax - t * sw
-                })
+        /// One input plane into its padded layout at p (shape.paddedCount floats).
+        func prepare(_ x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
+            guard let (sh, sw) = spread else { return DirectConvAVX2.padInput(shape, x: x, into: p) }
+            // dy[oy][ox] at padded row padTop + oy * sH, column padLeft + ox * sW; zeros elsewhere
+            let s = shape, cols = s.phaseLength
+            p.update(repeating: 0, count: s.paddedCount)
+            let lo = s.padLeft >= 0 ? 0 : (sw - 1 - s.padLeft) / sw
+            let hi = cols > s.padLeft ? min(s.inWidth, (cols - s.padLeft + sw - 1) / sw) : 0
+            for oy in 0..<s.inHeight {
+                let r = s.padTop + oy * sh
+                guard r >= 0 && r < s.paddedHeight else { continue }
+                let row = p + r * s.rowStride + s.padLeft, src = x + oy * s.inWidth
+                var ox = lo
+                while ox < hi { row[ox * sw] = src[ox]; ox += 1 }
             }
         }
-        return passes
     }
 
     /// y[b] (+)= conv(x[b], w[b]), or with `transposed` dx[b] (+)= conv_transpose(dy[b], w[b]), as
@@ -116,76 +110,42 @@ extension Kernels {
                                 workers: Int = threads, avx512: Bool = directAVX512Enabled, width: Int? = nil) {
         precondition(cpuHasAVX2FMA && depthwiseVectorFits(g), "depthwiseVector called for a geometry or CPU it does not support")
         precondition((!avx512 && width != 16) || cpuHasAVX512, "depthwiseVector: AVX-512 on a CPU without it")
-        let passes = depthwisePasses(g, transposed: transposed) { width.map { $0 == 16 } ?? depthwiseWide($0, avx512: avx512) }
+        let pass = DepthwisePass(g, transposed: transposed) { width.map { $0 == 16 } ?? depthwiseWide($0, avx512: avx512) }
         let m = g.outChannelsPerGroup, kk = g.kernelHeight * g.kernelWidth
         // per input channel: the planes it reads (input side) and the planes it writes
         let (inPlane, outPlane) = transposed ? (g.outSpatial, g.inSpatial) : (g.inSpatial, g.outSpatial)
         let (inPlanes, outPlanes) = transposed ? (m, 1) : (1, m)
-        let (inBlock, outBlock) = transposed ? (g.outputCount, g.inputCount) : (g.inputCount, g.outputCount)
-        let padded = passes.map { ($0.shape?.paddedCount ?? 0) * inPlanes }.max() ?? 0
-        let phase = passes.count > 1 ? passes.map { ($0.shape?.outHeight ?? 0) * ($0.shape?.outWidth ?? 0) }.max() ?? 0 : 0
-        let steps = passes.map(\.steps).max() ?? 0
+        let outBlock = transposed ? g.inputCount : g.outputCount
+        let padded = pass.shape.paddedCount * inPlanes, steps = pass.steps
         let perItem = max(1, min(g.group, depthwiseItemOutputs / max(1, outPlanes * outPlane)))
         let cuts = (g.group + perItem - 1) / perItem
         let items = ExampleItems(batch: g.batch * cuts, blocks: blocks, sharedInput: inputBlockStride == 0)
         let mode: DirectStore = accumulate ? .accumulate : .overwrite
         parallelFor(items.threads(workers)) { _ in
-            let pad = BufferPool.shared.scratch(padded, of: Float.self), tmp = BufferPool.shared.scratch(phase, of: Float.self)
-            let wv = BufferPool.shared.scratch(steps, of: Float.self)
-            defer {
-                BufferPool.shared.release(pad, padded); BufferPool.shared.release(tmp, phase); BufferPool.shared.release(wv, steps)
-            }
+            let pad = BufferPool.shared.scratch(padded, of: Float.self), wv = BufferPool.shared.scratch(steps, of: Float.self)
+            defer { BufferPool.shared.release(pad, padded); BufferPool.shared.release(wv, steps) }
             while case let (bs, e)? = items.next() {
                 let n = e / cuts, c0 = (e % cuts) * perItem
                 for c in c0..<min(g.group, c0 + perItem) {
                     let src = input + bs.lowerBound * inputBlockStride + (n * g.group + c) * inPlanes * inPlane
-                    for p in passes {
-                        guard let s = p.shape else {
-                            if !accumulate { for b in bs { depthwiseScatter(g, p, nil, output + b * outBlock + (n * g.group + c) * outPlane) } }
-                            continue
-                        }
-                        for j in 0..<inPlanes { DirectConvAVX2.padInput(s, x: src + j * inPlane, into: pad + j * s.paddedCount) }
-                        for b in bs {
-                            let wb = w + b * wBlockStride
-                            for j in 0..<outPlanes {
-                                let first = (c * m + (transposed ? 0 : j)) * kk
-                                for k in 0..<p.steps { wv[k] = wb[first + p.weights[k]] }
-                                let dst = output + b * outBlock + ((n * g.group + c) * outPlanes + j) * outPlane
-                                let direct = passes.count == 1
-                                depthwisePlane(p, pad, wv, direct ? dst : tmp, direct ? mode : .overwrite)
-                                if !direct { depthwiseScatter(g, p, tmp, dst, accumulate: accumulate) }
+                    for j in 0..<inPlanes { pass.prepare(src + j * inPlane, into: pad + j * pass.shape.paddedCount) }
+                    for b in bs {
+                        let wb = w + b * wBlockStride
+                        for j in 0..<outPlanes {
+                            let first = (c * m + (transposed ? 0 : j)) * kk
+                            for k in 0..<steps { wv[k] = wb[first + pass.weights[k]] }
+                            let dst = output + b * outBlock + ((n * g.group + c) * outPlanes + j) * outPlane
+                            if pass.wide {
+                                DepthwiseConvAVX512.plane(pad, offsets: pass.offsets, weights: wv, steps: steps, vectors: pass.vectors,
+                                                          y: dst, mode: mode)
+                            } else {
+                                DepthwiseConvAVX2.plane(pad, offsets: pass.offsets, weights: wv, steps: steps, vectors: pass.vectors,
+                                                        y: dst, mode: mode)
                             }
                         }
                     }
                 }
             }
-        }
-    }
-
-    /// One output plane of pass p from its padded input planes and gathered weights.
-    @inline(__always)
-    private static func depthwisePlane(_ p: DepthwisePass, _ x: UnsafePointer<Float>, _ wv: UnsafePointer<Float>,
-                                       _ y: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
-        if p.wide {
-            DepthwiseConvAVX512.plane(x, offsets: p.offsets, weights: wv, steps: p.steps, vectors: p.vectors!, y: y, mode: mode)
-        } else {
-            DepthwiseConvAVX2.plane(x, offsets: p.offsets, weights: wv, steps: p.steps, vectors: p.vectors!, y: y, mode: mode)
-        }
-    }
-
-    /// A phase plane (hp x wp) into dx's plane at rows py + a * sH, columns px + j * sW: stored, added,
-    /// or zeros stored where `phase` is nil.
-    private static func depthwiseScatter(_ g: ConvGeometry, _ p: DepthwisePass, _ phase: UnsafePointer<Float>?,
-                                         _ dx: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-        let (sh, sw) = (g.strideH, g.strideW)
-        let hp = (g.inHeight - p.py + sh - 1) / sh, wp = (g.inWidth - p.px + sw - 1) / sw
-        for a in 0..<hp {
-            let dst = dx + (a * sh + p.py) * g.inWidth + p.px
-            guard let src = phase.map({ $0 + a * wp }) else {
-                for j in 0..<wp { dst[j * sw] = 0 }
-                continue
-            }
-            if accumulate { for j in 0..<wp { dst[j * sw] += src[j] } } else { for j in 0..<wp { dst[j * sw] = src[j] } }
         }
     }
 

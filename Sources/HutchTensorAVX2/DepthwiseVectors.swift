@@ -26,6 +26,8 @@ public enum DepthwiseVectors {
                                _ pv: PlaneVectors, _ y: UnsafeMutablePointer<Float>, _ mode: DirectStore, _: V.Type)
     where V.Scalar == Float {
         let (vi, vo, vl, count) = (pv.input, pv.output, pv.lanes, pv.count)
+        var index = V()
+        for l in 0..<V.scalarCount { index[l] = Float(l) }
         var v = 0
         while v + 4 <= count {
             var a0 = V(), a1 = V(), a2 = V(), a3 = V()
@@ -37,18 +39,39 @@ public enum DepthwiseVectors {
                 a2 = a2.addingProduct(DirectVectors.load(x2 + o), wk)
                 a3 = a3.addingProduct(DirectVectors.load(x3 + o), wk)
             }
-            DirectVectors.store(a0, y + vo[v], mode, lanes: vl[v])
-            DirectVectors.store(a1, y + vo[v + 1], mode, lanes: vl[v + 1])
-            DirectVectors.store(a2, y + vo[v + 2], mode, lanes: vl[v + 2])
-            DirectVectors.store(a3, y + vo[v + 3], mode, lanes: vl[v + 3])
+            store(a0, y + vo[v], mode, vl[v], index)
+            store(a1, y + vo[v + 1], mode, vl[v + 1], index)
+            store(a2, y + vo[v + 2], mode, vl[v + 2], index)
+            store(a3, y + vo[v + 3], mode, vl[v + 3], index)
             v += 4
         }
         while v < count {
             var a = V()
             let x0 = x + vi[v]
             for k in 0..<steps { a = a.addingProduct(DirectVectors.load(x0 + off[k]), V(repeating: w[k])) }
-            DirectVectors.store(a, y + vo[v], mode, lanes: vl[v])
+            store(a, y + vo[v], mode, vl[v], index)
             v += 1
+        }
+    }
+
+    /// v into y at p, lanes `lanes` (`PlaneVectors.lanes`). A row's overlapping last vector (its
+    /// lanes end at V) is stored whole: the lanes before its first were stored by the vector
+    /// before it with the same bits, so they are written again as they are, or, accumulating,
+    /// kept from y by a blend. Rows narrower than V store lane by lane (`DirectVectors.store`).
+    @inlinable @inline(__always)
+    static func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>, _ mode: DirectStore, _ lanes: Int, _ index: V)
+    where V.Scalar == Float {
+        let first = lanes >> 8
+        guard first > 0 && lanes & 255 == V.scalarCount else { return DirectVectors.store(v, p, mode, lanes: lanes) }
+        switch mode {
+        case .overwrite:
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+        case .accumulate:
+            let old: V = DirectVectors.load(p)
+            UnsafeMutableRawPointer(p).storeBytes(of: old.replacing(with: old + v, where: index .>= V(repeating: Float(first))),
+                                                  as: V.self)
+        case .addend:
+            DirectVectors.store(v, p, mode, lanes: lanes)
         }
     }
 }
