@@ -1,6 +1,7 @@
 /// The kernel path of one convolution.
 public enum ConvPath: String, Sendable, CaseIterable {
-    /// One input channel per group: direct loops (Kernels+Depthwise), any scalar.
+    /// One input channel per group: direct loops (Kernels+Depthwise), any scalar; Float 3x3 and 5x5
+    /// on vector kernels (Kernels+DepthwiseVector, `depthwiseVector`).
     case depthwise
     /// 1x1, no pads, groups or dilations: one product per example (Kernels+Pointwise), Float.
     case pointwise
