@@ -29,11 +29,12 @@ extension Kernels {
     /// The table's rule for this process (`ConvPathTable.depthwiseVector`).
     static func depthwiseVectorApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.depthwiseVector(g) }
 
-    /// Whether rows of this width run 16-column vectors: at least 16 wide (narrower rows store their
-    /// lanes one by one: 14x14 planes ran at 10 GFLOP per CPU-second on 16 columns, 16 on 8) and no
-    /// more lanes computed than with 8 columns (EngineBenchmark's depthwise rows).
+    /// Whether rows of this width run 16-column vectors: from 16 wide (narrower rows store their
+    /// lanes one by one: 14x14 planes ran at 10 GFLOP per CPU-second on 16 columns, 16 on 8), also
+    /// where they compute more lanes than 8 columns would (56 wide: 64 lanes for 56, yet 20 against
+    /// 15 GFLOP per CPU-second on this Zen 4; EngineBenchmark's depthwise rows).
     static func depthwiseWide(_ outWidth: Int, avx512: Bool) -> Bool {
-        avx512 && outWidth >= 16 && PlaneVectors.perRow(outWidth, width: 16) * 16 <= PlaneVectors.perRow(outWidth, width: 8) * 8
+        avx512 && outWidth >= 16
     }
 
     /// The correlation the plane kernel runs for one channel of a geometry: its padded input
