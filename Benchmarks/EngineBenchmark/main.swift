@@ -61,6 +61,11 @@ func measure(_ body: () throws -> Void) rethrows -> (min: Double, median: Double
 /// the GFLOP per CPU-second of `inner` calls of run(path), each doing `flops`; "-" where run
 /// returns false (the path cannot run that shape).
 func pathCells(_ paths: [ConvPath?], flops: Double, inner: Int, _ run: (ConvPath?) -> Bool) -> String {
+    cells(paths, flops: flops, inner: inner, run)
+}
+
+/// `pathCells` for any list of choices (the depthwise rows' loops / vector kernels).
+func cells<Choice>(_ paths: [Choice], flops: Double, inner: Int, _ run: (Choice) -> Bool) -> String {
     var text = ""
     for path in paths {
         var ran = true
@@ -200,6 +205,39 @@ do {
         _ = measure { Kernels.conv2DBackwardData(g, blocks: kb, dy: y, dyBlockStride: 0, w: wk, wBlockStride: g.weightCount, dx: &dxk, accumulate: false) }
         let dk = lastCPU / Double(kb)
         print(String(format: "   8 blocks sharing the input, per block: forward %5.1f, backward data %5.1f", flops / fk / 1e9, flops / dk / 1e9))
+    }
+
+    // BENCH_PATH_DEPTHWISE=1: MobileNetV2's depthwise 3x3 shapes at 224x224 (BENCH_PATHS=0 for them
+    // alone), forward and data gradient on the scalar loops (l), the vector kernels on AVX2 only (2)
+    // and with AVX-512 allowed (v, what the table runs), in the path table's three column groups.
+    if ProcessInfo.processInfo.environment["BENCH_PATH_DEPTHWISE"] == "1" {
+        let env = ProcessInfo.processInfo.environment
+        let kb = Int(env["BENCH_PATH_BLOCKS"] ?? "") ?? 8
+        let pathBatch = Int(env["BENCH_PATH_BATCH"] ?? "") ?? batch
+        print("depthwise paths (GFLOP per CPU-second, batch \(pathBatch), \(Kernels.threads) threads)   1 block: loops avx2 vector" +
+              " | \(kb) shared x: l 2 v | \(kb) shared w: l 2 v")
+        let shapes = [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2), (384, 14, 1), (576, 14, 1),
+                      (576, 14, 2), (960, 7, 1)]
+        for (ch, hw, s) in shapes {
+            let g = try ConvGeometry(input: [pathBatch, ch, hw, hw], weight: [ch, 1, 3, 3], strides: [s, s], pads: [1, 1, 1, 1],
+                                     dilations: [1, 1], group: ch)
+            let flops = 2.0 * Double(g.outputCount) * Double(g.patchSize)
+            for direction in [ConvDirection.forward, .backwardData] {
+                let (inCount, outCount) = direction == .forward ? (g.inputCount, g.outputCount) : (g.outputCount, g.inputCount)
+                let input = (0..<(kb * inCount)).map { Float($0 % 13) * 0.1 - 0.6 }
+                let w = (0..<(kb * g.weightCount)).map { Float($0 % 7) * 0.01 }
+                var out = [Float](repeating: 0, count: kb * outCount)
+                var text = String(format: "dw %3d %3dx%-3d s%d ", ch, hw, hw, s) + (direction == .forward ? "forward " : "data    ")
+                for (blocks, xs, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, inCount, 0)] {
+                    let inner = max(1, Int(5e8 / (flops * Double(blocks))))
+                    text += cells([(false, false), (true, false), (true, true)], flops: flops * Double(blocks), inner: inner) { p in
+                        Kernels.depthwise(direction, g, vector: p.0, avx512: p.1, blocks: blocks, input: input, inputBlockStride: xs,
+                                          w: w, wBlockStride: ws, output: &out, accumulate: false)
+                    }
+                }
+                print(text)
+            }
+        }
     }
 
     // Each forward path side by side on every ResNet-20 conv shape (GFLOP per CPU-second): one

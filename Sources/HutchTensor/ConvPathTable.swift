@@ -1,6 +1,7 @@
 /// The kernel path of one convolution.
 public enum ConvPath: String, Sendable, CaseIterable {
-    /// One input channel per group: direct loops (Kernels+Depthwise), any scalar.
+    /// One input channel per group: direct loops (Kernels+Depthwise), any scalar; Float 3x3 and 5x5
+    /// on vector kernels (Kernels+DepthwiseVector, `depthwiseVector`).
     case depthwise
     /// 1x1, no pads, groups or dilations: one product per example (Kernels+Pointwise), Float.
     case pointwise
@@ -24,7 +25,8 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// block count or shared operands), so a probe's bits do not depend on which probes share its
 /// call. In order, first match wins:
 ///
-///   forward and data gradient    depthwise geometry          -> depthwise
+///   forward and data gradient    depthwise geometry          -> depthwise (Float, direct on, 3x3
+///                                or 5x5, no dilation: its vector kernels, `depthwiseVector`)
 ///                                Float, pointwise geometry, few weights per position -> pointwise
 ///   forward                      Float, direct on, Winograd fits, C_in >= 64, OH, OW >= 14 -> winograd4
 ///                                Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
@@ -201,6 +203,12 @@ public struct ConvPathTable: Sendable {
     func directWeight(_ g: ConvGeometry) -> Bool {
         directEnabled && overrides.directWeight && g.kernelHeight * g.kernelWidth > 1
             && g.weightCount <= Self.weightGradientMaxWeights * g.outSpatial && Kernels.directShape(g) != nil
+    }
+
+    /// The depthwise path's vector kernels (Kernels+DepthwiseVector) for Float: AVX2 + FMA, 3x3 or
+    /// 5x5 without dilation; the scalar loops otherwise.
+    public func depthwiseVector(_ g: ConvGeometry) -> Bool {
+        directEnabled && overrides.depthwiseVector && Kernels.depthwiseVectorFits(g)
     }
 
     /// F(4x4, 3x3): AVX2 + FMA (its products' bits), 3x3 stride 1, from `winograd4FirstChannels`

@@ -35,9 +35,25 @@ extension Kernels {
     }
 
     /// y[b] (+)= conv(x[b], w[b]), or with `transposed` the adjoint in x, dx[b] (+)= conv_transpose(dy[b],
-    /// w[b]) (`input` is then dy and `output` dx): the same rows, the strided side always the image.
+    /// w[b]) (`input` is then dy and `output` dx): on the vector kernels where the table allows
+    /// (Kernels+DepthwiseVector), else `depthwiseLoops`.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     static func depthwise<Scalar: TensorScalar>(
+        _ g: ConvGeometry, transposed: Bool, blocks: Int, input: UnsafePointer<Scalar>, inputBlockStride: Int,
+        w: UnsafePointer<Scalar>, wBlockStride: Int, output: UnsafeMutablePointer<Scalar>, accumulate: Bool
+    ) {
+        if Scalar.self == Float.self && depthwiseVectorApplies(g) {
+            return depthwiseVector(g, transposed: transposed, blocks: blocks, input: floats(input), inputBlockStride: inputBlockStride,
+                                   w: floats(w), wBlockStride: wBlockStride, output: floats(output), accumulate: accumulate)
+        }
+        depthwiseLoops(g, transposed: transposed, blocks: blocks, input: input, inputBlockStride: inputBlockStride, w: w,
+                       wBlockStride: wBlockStride, output: output, accumulate: accumulate)
+    }
+
+    /// `depthwise` by scalar loops, one pass over an output row per kernel tap: any geometry and
+    /// scalar, the strided side always the image.
+    @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
+    static func depthwiseLoops<Scalar: TensorScalar>(
         _ g: ConvGeometry, transposed: Bool, blocks: Int, input: UnsafePointer<Scalar>, inputBlockStride: Int,
         w: UnsafePointer<Scalar>, wBlockStride: Int, output: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
