@@ -9,8 +9,6 @@ import Foundation
 ///   HUTCH_DIRECT_CONV=0           no direct AVX2 / AVX-512 kernels: convolutions take the paths
 ///                                 before them (Winograd, im2col; pointwise on its GEMM engine)
 ///   HUTCH_AVX512=0                direct kernels on their AVX2 build only (same bits)
-///   HUTCH_DIRECT_IN_PLACE=0       3x3 'same' rows on the AVX-512 kernel's padded copy instead of
-///                                 in place (same bits)
 ///   HUTCH_POINTWISE=0             1x1 convolutions back on im2col + GEMM
 ///   HUTCH_WINOGRAD=0              no Winograd: its convolutions on im2col + GEMM
 ///   HUTCH_WINOGRAD4=0             no Winograd F(4x4, 3x3): its convolutions take the paths after it
@@ -29,7 +27,6 @@ public struct KernelOverrides: Sendable, Hashable {
     public var threads: Int? = nil
     public var directConv = true
     public var avx512 = true
-    public var directInPlace = true
     public var pointwise = true
     public var winograd = true
     public var winograd4 = true
@@ -47,7 +44,6 @@ public struct KernelOverrides: Sendable, Hashable {
         if let n = Int(env["HUTCH_THREADS"] ?? ""), n >= 1 { threads = n }
         directConv = env["HUTCH_DIRECT_CONV"] != "0"
         avx512 = env["HUTCH_AVX512"] != "0"
-        directInPlace = env["HUTCH_DIRECT_IN_PLACE"] != "0"
         pointwise = env["HUTCH_POINTWISE"] != "0"
         winograd = env["HUTCH_WINOGRAD"] != "0"
         winograd4 = env["HUTCH_WINOGRAD4"] != "0"

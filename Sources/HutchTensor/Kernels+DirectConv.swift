@@ -14,31 +14,24 @@ extension Kernels {
     static let cpuHasAVX512 = CPUFeatures.host.avx512
     static let directConvEnabled = ConvPathTable.host.directEnabled
     static let directAVX512Enabled = ConvPathTable.host.avx512Enabled
-    static let directInPlaceEnabled = ConvPathTable.host.overrides.directInPlace
 
     /// Which kernel runs a shape: with AVX-512 allowed, 8-column rows of even count as
     /// 16-column vectors over two rows (after `expand`), and otherwise the width whose row
     /// vectors compute fewer lanes (`PlaneVectors`: 16 for OW 16, 28 or 14; 8 for OW 56, 24 or 7),
     /// AVX-512 on a tie. All of them sum in the same order with FMAs: the same bits.
-    /// The 3x3 'same' shapes of whole 16-column rows read the input in place (avx512InPlace: no
-    /// padded copy; `DirectConvAVX512.fitsInPlace`).
     /// `unpadded`: the input is read in place (the pointwise engine), so no vector may be wider
     /// than a row (the padded copy has `DirectConvShape.readSlack` after it); nil when none fits.
-    enum DirectKernel { case avx2, avx512Rows, avx512Expanded, avx512InPlace }
+    enum DirectKernel { case avx2, avx512Rows, avx512Expanded }
 
     static func directKernel(_ s: DirectConvShape, allowed: Bool = directAVX512Enabled) -> DirectKernel {
         guard allowed else { return .avx2 }
         if directExpandedFits(s) { return .avx512Expanded }
-        if directInPlaceEnabled && directInPlaceFits(s) { return .avx512InPlace }
         let lanes = { (v: Int) in PlaneVectors.perRow(s.outWidth, width: v) * v }
         return lanes(16) <= lanes(8) ? .avx512Rows : .avx2
     }
 
     /// Whether the expanded AVX-512 kernel can run the shape (OW 8, OH even).
     static func directExpandedFits(_ s: DirectConvShape) -> Bool { DirectConvAVX512.fitsExpanded(s) }
-
-    /// Whether the in-place AVX-512 kernel can run the shape (3x3-column 'same' rows, OW a multiple of 16).
-    static func directInPlaceFits(_ s: DirectConvShape) -> Bool { DirectConvAVX512.fitsInPlace(s) }
 
     static func directKernel(_ s: DirectConvShape, unpadded: Bool, allowed: Bool = directAVX512Enabled) -> DirectKernel? {
         let k = directKernel(s, allowed: allowed)
@@ -47,30 +40,23 @@ extension Kernels {
         return k == .avx512Rows && s.outWidth < 16 ? .avx2 : k
     }
 
-    /// Scratch floats per thread for one example's input: padded, expanded for avx512Expanded,
-    /// none for avx512InPlace.
+    /// Scratch floats per thread for one example's input: padded, or expanded for avx512Expanded.
     static func directScratchCount(_ s: DirectConvShape, _ kernel: DirectKernel) -> (padded: Int, expanded: Int) {
-        switch kernel {
-        case .avx512Expanded: (0, DirectConvAVX512.expandedCount(s))
-        case .avx512InPlace: (0, 0)
-        case .avx2, .avx512Rows: (s.paddedCount, 0)
-        }
+        kernel == .avx512Expanded ? (0, DirectConvAVX512.expandedCount(s)) : (s.paddedCount, 0)
     }
 
-    /// One example's input into the kernel's layout: padded, expanded straight from x, or x itself
-    /// (avx512InPlace); returns what `directExample` takes as `padded`.
+    /// One example's input into the kernel's layout: padded, or expanded straight from x.
     @inline(__always)
     static func directPrepare(_ s: DirectConvShape, _ kernel: DirectKernel, x: UnsafePointer<Float>,
-                              padded: UnsafeMutablePointer<Float>, expanded: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-        switch kernel {
-        case .avx512Expanded: DirectConvAVX512.expand(s, x: x, into: expanded)
-        case .avx512InPlace: return x
-        case .avx2, .avx512Rows: DirectConvAVX2.padInput(s, x: x, into: padded)
+                              padded: UnsafeMutablePointer<Float>, expanded: UnsafeMutablePointer<Float>) {
+        if kernel == .avx512Expanded {
+            DirectConvAVX512.expand(s, x: x, into: expanded)
+        } else {
+            DirectConvAVX2.padInput(s, x: x, into: padded)
         }
-        return UnsafePointer(padded)
     }
 
-    /// One example through the direct kernel, after `directPrepare` (`padded`: what it returned).
+    /// One example through the direct kernel, after `directPrepare`.
     @inline(__always)
     static func directExample(_ s: DirectConvShape, _ kernel: DirectKernel, padded: UnsafePointer<Float>,
                               expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
@@ -88,7 +74,6 @@ extension Kernels {
         case .avx512Rows: DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, mode: mode)
         case .avx512Expanded:
             DirectConvAVX512.forwardExpanded(s, expanded: expanded, packed: packed, y: y, mode: mode)
-        case .avx512InPlace: DirectConvAVX512.forwardInPlace(s, x: padded, packed: packed, y: y, mode: mode)
         }
     }
 
@@ -130,7 +115,6 @@ extension Kernels {
         let kernel = kernel ?? directKernel(s, allowed: avx512)
         precondition(kernel == .avx2 || cpuHasAVX512, "directForward: an AVX-512 kernel on a CPU without AVX-512")
         precondition(kernel != .avx512Expanded || directExpandedFits(s), "directForward: the expanded kernel needs OW 8, OH even")
-        precondition(kernel != .avx512InPlace || directInPlaceFits(s), "directForward: the in-place kernel needs a 3x3-column 'same' shape")
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let pc = s.packedWeightCount
         let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: .direct(weights))
@@ -161,10 +145,9 @@ extension Kernels {
             let expanded = BufferPool.shared.scratch(scratch.expanded, of: Float.self)
             defer { BufferPool.shared.release(padded, scratch.padded); BufferPool.shared.release(expanded, scratch.expanded) }
             while case let (bs, e)? = items.next() {
-                let input = directPrepare(s, kernel, x: x + bs.lowerBound * xBlockStride + e * inCount, padded: padded,
-                                          expanded: expanded)
+                directPrepare(s, kernel, x: x + bs.lowerBound * xBlockStride + e * inCount, padded: padded, expanded: expanded)
                 for b in bs {
-                    directExample(s, kernel, padded: input, expanded: expanded, packed: packed + b * packedStride,
+                    directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + b * packedStride,
                                   y: y + b * g.outputCount + e * outCount, mode: mode)
                 }
             }

@@ -115,14 +115,14 @@ extension Kernels {
             }
             while case let (bs, e)? = items.next() {
                 for (pi, ph) in phases.enumerated() {
-                    let input = ph.shape.map {
-                        directPrepare($0, kernels[pi], x: dy + bs.lowerBound * dyBlockStride + e * outCount, padded: padded,
+                    if let s = ph.shape {
+                        directPrepare(s, kernels[pi], x: dy + bs.lowerBound * dyBlockStride + e * outCount, padded: padded,
                                       expanded: expanded)
                     }
                     for b in bs {
                         let dxe = dx + b * g.inputCount + e * inCount
                         if let s = ph.shape {
-                            directExample(s, kernels[pi], padded: input!, expanded: expanded,
+                            directExample(s, kernels[pi], padded: padded, expanded: expanded,
                                           packed: packed + offsets[(sharedWeights ? 0 : b) * phases.count + pi], y: tmp,
                                           accumulate: false)
                         } else if accumulate {

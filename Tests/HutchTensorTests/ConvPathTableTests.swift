@@ -106,7 +106,7 @@ final class ConvPathTableTests: XCTestCase {
         let all = KernelOverrides(environment: [
             "HUTCH_THREADS": "3", "HUTCH_DIRECT_CONV": "0", "HUTCH_AVX512": "0", "HUTCH_POINTWISE": "0", "HUTCH_WINOGRAD": "0",
             "HUTCH_WINOGRAD_MIN_CHANNELS": "16", "HUTCH_WINOGRAD_MERGE": "1", "HUTCH_MERGE_BLOCKS": "1",
-            "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0", "HUTCH_WINOGRAD4": "0", "HUTCH_DIRECT_IN_PLACE": "0",
+            "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0", "HUTCH_WINOGRAD4": "0",
         ])
         var expected = KernelOverrides()
         expected.threads = 3
@@ -114,7 +114,6 @@ final class ConvPathTableTests: XCTestCase {
         (expected.winogradMinChannels, expected.winogradMerge, expected.mergeBlocks, expected.convTranspose) = (16, true, true, false)
         expected.directWeight = false
         expected.winograd4 = false
-        expected.directInPlace = false
         XCTAssertEqual(all, expected)
     }
 

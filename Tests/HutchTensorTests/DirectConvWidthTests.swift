@@ -23,7 +23,6 @@ final class DirectConvWidthTests: XCTestCase {
             if Kernels.cpuHasAVX512 {
                 kernels.append(.avx512Rows)
                 if Kernels.directExpandedFits(s) { kernels.append(.avx512Expanded) }
-                if Kernels.directInPlaceFits(s) { kernels.append(.avx512InPlace) }
             }
             let x = rng.array(g.inputCount), wt = rng.array(2 * g.weightCount)
             let (xf, wf) = (x.map(Float.init), wt.map(Float.init))

@@ -3,13 +3,11 @@ import XCTest
 @testable import HutchTensor
 import HutchTensorAVX2
 
-/// The kernels that read no padded copy, at the edges of their layouts: the expanded AVX-512
-/// kernel (OW 8, built straight from the unpadded input: pads 0/1/2 and asymmetric, strides 1/2/3,
-/// kernels narrower and taller than the stride), the in-place one (3x3-column 'same' rows: first
-/// and last rows and columns, vertical pads 0-2, 1-5 tap rows, tile tails), with blocks sharing x
-/// or w; and the strided data gradient's phase scatter. The kernels must give the AVX2 kernel's
-/// bits (which the other tests tie to the naive loop).
-final class DirectConvEdgeTests: XCTestCase {
+/// The expanded AVX-512 kernel (OW 8, built straight from the unpadded input) and the strided
+/// data gradient's phase scatter, at the edges of their layouts: pads 0/1/2 and asymmetric,
+/// strides 1/2/3, kernels narrower and taller than the stride, blocks sharing x or w. The
+/// expanded kernel must give the AVX2 kernel's bits (which the other tests tie to the naive loop).
+final class DirectConvExpandedTests: XCTestCase {
     override func setUpWithError() throws {
         try XCTSkipUnless(Kernels.cpuHasAVX2FMA, "this CPU has no AVX2 + FMA: the direct kernels are never used")
     }
@@ -70,52 +68,6 @@ final class DirectConvEdgeTests: XCTestCase {
                     XCTAssertEqual(d512.map(\.bitPattern), d256.map(\.bitPattern), "\(c) dy \(ys) w \(ws) \(accumulate)")
                 }
             }
-        }
-    }
-
-    func testInPlaceKernelGivesTheAVX2BitsAtEveryEdge() throws {
-        try XCTSkipUnless(Kernels.cpuHasAVX512, "this CPU has no AVX-512")
-        var rng = TestRandom(seed: 44)
-        // (input [N, C, H, W], output channels, tap rows, pads): W 16-64, 1-6 rows (tiles of 4
-        // vectors with tails of 1-3), 1 channel of 1 row (its first row is its last)
-        let shapes: [([Int], Int, Int, [Int])] = [
-            ([2, 3, 5, 16], 5, 3, [1, 1, 1, 1]), ([2, 2, 3, 32], 4, 3, [1, 1, 1, 1]), ([2, 1, 1, 16], 3, 3, [1, 1, 1, 1]),
-            ([1, 4, 4, 48], 9, 3, [0, 1, 2, 1]), ([2, 2, 6, 64], 2, 5, [2, 1, 2, 1]), ([1, 3, 4, 16], 6, 1, [0, 1, 0, 1]),
-            ([1, 16, 2, 32], 16, 3, [2, 1, 0, 1]),
-        ]
-        for (input, outChannels, kh, pads) in shapes {
-            let g = try ConvGeometry(input: input, weight: [outChannels, input[1], kh, 3], strides: [1, 1], pads: pads,
-                                     dilations: [1, 1], group: 1)
-            let s = try XCTUnwrap(Kernels.directShape(g))
-            let name = "\(input) \(kh)x3 pads \(pads)"
-            XCTAssertEqual(Kernels.directKernel(s, allowed: true), .avx512InPlace, name)
-            let blocks = 2
-            let x = rng.array(blocks * g.inputCount).map(Float.init), wt = rng.array(blocks * g.weightCount).map(Float.init)
-            let y0 = rng.array(blocks * g.outputCount).map(Float.init)
-            for (xs, ws) in [(g.inputCount, g.weightCount), (0, g.weightCount), (g.inputCount, 0)] {
-                for (accumulate, addend) in [(false, false), (true, false), (false, true)] {
-                    var results = [[Float]]()
-                    for kernel in [Kernels.DirectKernel.avx2, .avx512InPlace] {
-                        var y = accumulate ? y0 : [Float](repeating: .nan, count: y0.count)
-                        y0.withUnsafeBufferPointer { a in
-                            Kernels.directForward(g, blocks: blocks, x: x, xBlockStride: xs, w: wt, wBlockStride: ws, y: &y,
-                                                  accumulate: accumulate, workers: 2, addend: addend ? a.baseAddress! : nil, kernel: kernel)
-                        }
-                        results.append(y)
-                    }
-                    XCTAssertEqual(results[1].map(\.bitPattern), results[0].map(\.bitPattern),
-                                   "\(name) x \(xs) w \(ws) accumulate \(accumulate) addend \(addend)")
-                    XCTAssertFalse(results[0].contains { $0.isNaN }, name)
-                }
-            }
-        }
-        // not in place: strided, other tap columns or pads, rows not of whole 16-column vectors
-        for (input, weight, strides, pads) in [([1, 2, 8, 32], [2, 2, 3, 3], [2, 2], [1, 1, 1, 1]),
-                                                ([1, 2, 8, 32], [2, 2, 5, 5], [1, 1], [2, 2, 2, 2]),
-                                                ([1, 2, 8, 30], [2, 2, 3, 3], [1, 1], [0, 0, 0, 0]),
-                                                ([1, 2, 8, 24], [2, 2, 3, 3], [1, 1], [1, 1, 1, 1])] {
-            let g = try ConvGeometry(input: input, weight: weight, strides: strides, pads: pads, dilations: [1, 1], group: 1)
-            XCTAssertFalse(Kernels.directInPlaceFits(try XCTUnwrap(Kernels.directShape(g))), "\(input) \(weight)")
         }
     }
 
