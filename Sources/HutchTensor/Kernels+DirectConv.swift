@@ -40,17 +40,20 @@ extension Kernels {
         return k == .avx512Rows && s.outWidth < 16 ? .avx2 : k
     }
 
-    /// Scratch floats per thread for one example's input: padded, and expanded for avx512Expanded.
+    /// Scratch floats per thread for one example's input: padded, or expanded for avx512Expanded.
     static func directScratchCount(_ s: DirectConvShape, _ kernel: DirectKernel) -> (padded: Int, expanded: Int) {
-        (s.paddedCount, kernel == .avx512Expanded ? DirectConvAVX512.expandedCount(s) : 0)
+        kernel == .avx512Expanded ? (0, DirectConvAVX512.expandedCount(s)) : (s.paddedCount, 0)
     }
 
-    /// One example's input into the kernel's layout (padded, then expanded if needed).
+    /// One example's input into the kernel's layout: padded, or expanded straight from x.
     @inline(__always)
     static func directPrepare(_ s: DirectConvShape, _ kernel: DirectKernel, x: UnsafePointer<Float>,
                               padded: UnsafeMutablePointer<Float>, expanded: UnsafeMutablePointer<Float>) {
-        DirectConvAVX2.padInput(s, x: x, into: padded)
-        if kernel == .avx512Expanded { DirectConvAVX512.expand(s, padded: padded, into: expanded) }
+        if kernel == .avx512Expanded {
+            DirectConvAVX512.expand(s, x: x, into: expanded)
+        } else {
+            DirectConvAVX2.padInput(s, x: x, into: padded)
+        }
     }
 
     /// One example through the direct kernel, after `directPrepare`.

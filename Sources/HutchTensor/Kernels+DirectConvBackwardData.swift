@@ -130,16 +130,9 @@ extension Kernels {
                         } else {
                             tmp.update(repeating: 0, count: cin * hp * wp)
                         }
-                        for ci in 0..<cin {
-                            for a in 0..<hp {
-                                let src = tmp + (ci * hp + a) * wp, dst = dxe + (ci * h + a * sh + ph.py) * wd + ph.px
-                                if accumulate {
-                                    for j in 0..<wp { dst[j * sw] += src[j] }
-                                } else {
-                                    for j in 0..<wp { dst[j * sw] = src[j] }
-                                }
-                            }
-                        }
+                        // rows a of channel ci are dx rows a * sH + py: one row stride sH * W for all (ci, a)
+                        DirectConvAVX2.scatterPhase(tmp, rows: cin * hp, width: wp, into: dxe + ph.py * wd, dstRowStride: sh * wd,
+                                                    rowLength: wd, stride: sw, phase: ph.px, accumulate: accumulate)
                     }
                 }
             }

@@ -39,35 +39,49 @@ extension Kernels {
     }
 
     /// out[b, i] (+)= f'(x[i]) * g[b, i] for `blocks` stacked blocks of `count` (x, y primal).
+    /// One pass over the elements: each chunk of x (and y) is read from memory once and reused
+    /// from L1 by all blocks, instead of once per block.
     @_specialize(exported: true, where Scalar == Float) @_specialize(exported: true, where Scalar == Double)
     public static func unaryDerivativeTimes<Scalar: TensorScalar>(_ op: UnaryOp, x: UnsafePointer<Scalar>,
                                                                   y: UnsafePointer<Scalar>, g: UnsafePointer<Scalar>,
                                                                   out: UnsafeMutablePointer<Scalar>,
                                                                   count: Int, blocks: Int, accumulate: Bool) {
-        for b in 0..<blocks {
-            parallelRanges(count) { range in
-            let (gb, ob) = (g + b * count, out + b * count)
-            switch op {
-            case .relu:
-                // loads before the select, so that the loops vectorize
-                if accumulate { for i in range { let v = gb[i], o = ob[i]; ob[i] = x[i] > 0 ? o + v : o } }
-                else { for i in range { let v = gb[i]; ob[i] = x[i] > 0 ? v : 0 } }
-            case let .clip(lo, hi):
-                let (l, h) = (Scalar(lo), Scalar(hi))
-                if accumulate { for i in range { let v = gb[i], o = ob[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? o + v : o } }
-                else { for i in range { let v = gb[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? v : 0 } }
-            case let .leakyRelu(alpha):
-                let a = Scalar(alpha)
-                if accumulate { for i in range { let v = gb[i]; ob[i] += x[i] > 0 ? v : a * v } }
-                else { for i in range { let v = gb[i]; ob[i] = x[i] > 0 ? v : a * v } }
-            case .sigmoid:
-                if accumulate { for i in range { ob[i] += y[i] * (1 - y[i]) * gb[i] } }
-                else { for i in range { ob[i] = y[i] * (1 - y[i]) * gb[i] } }
-            case .tanh:
-                if accumulate { for i in range { ob[i] += (1 - y[i] * y[i]) * gb[i] } }
-                else { for i in range { ob[i] = (1 - y[i] * y[i]) * gb[i] } }
+        parallelRanges(count) { range in
+            var lo = range.lowerBound
+            while lo < range.upperBound {
+                let chunk = lo..<min(range.upperBound, lo + 2048)
+                for b in 0..<blocks {
+                    derivativeTimes(op, x: x, y: y, g: g + b * count, out: out + b * count, chunk, accumulate: accumulate)
+                }
+                lo = chunk.upperBound
             }
-          }
+        }
+    }
+
+    /// out[i] (+)= f'(x[i]) * g[i] over one range of one block.
+    @inline(__always)
+    private static func derivativeTimes<Scalar: TensorScalar>(_ op: UnaryOp, x: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>,
+                                                             g gb: UnsafePointer<Scalar>, out ob: UnsafeMutablePointer<Scalar>,
+                                                             _ range: Range<Int>, accumulate: Bool) {
+        switch op {
+        case .relu:
+            // loads before the select, so that the loops vectorize
+            if accumulate { for i in range { let v = gb[i], o = ob[i]; ob[i] = x[i] > 0 ? o + v : o } }
+            else { for i in range { let v = gb[i]; ob[i] = x[i] > 0 ? v : 0 } }
+        case let .clip(lo, hi):
+            let (l, h) = (Scalar(lo), Scalar(hi))
+            if accumulate { for i in range { let v = gb[i], o = ob[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? o + v : o } }
+            else { for i in range { let v = gb[i], xi = x[i]; ob[i] = (xi >= l) && (xi <= h) ? v : 0 } }
+        case let .leakyRelu(alpha):
+            let a = Scalar(alpha)
+            if accumulate { for i in range { let v = gb[i]; ob[i] += x[i] > 0 ? v : a * v } }
+            else { for i in range { let v = gb[i]; ob[i] = x[i] > 0 ? v : a * v } }
+        case .sigmoid:
+            if accumulate { for i in range { ob[i] += y[i] * (1 - y[i]) * gb[i] } }
+            else { for i in range { ob[i] = y[i] * (1 - y[i]) * gb[i] } }
+        case .tanh:
+            if accumulate { for i in range { ob[i] += (1 - y[i] * y[i]) * gb[i] } }
+            else { for i in range { ob[i] = (1 - y[i] * y[i]) * gb[i] } }
         }
     }
 

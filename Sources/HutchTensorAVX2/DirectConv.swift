@@ -197,6 +197,39 @@ public enum DirectConvAVX2 {
         return true
     }
 
+    /// One stride phase of a strided data gradient into dx: for each of `rows` rows,
+    /// dst[r * dstRowStride + j * stride + phase] (+)= src[r * width + j], j < width, where a dx row
+    /// holds `rowLength` floats from dst + r * dstRowStride. Stride 2 goes in 16-float windows of
+    /// the dx row (loaded, this phase's lanes replaced or added to, stored back; never past the
+    /// row, so nothing outside this row is touched), the rest one float at a time: the same
+    /// sums, faster than the strided scalar stores.
+    @inline(never)
+    public static func scatterPhase(_ src: UnsafePointer<Float>, rows: Int, width: Int, into dst: UnsafeMutablePointer<Float>,
+                                    dstRowStride: Int, rowLength: Int, stride: Int, phase: Int, accumulate: Bool) {
+        for r in 0..<rows {
+            let s = src + r * width, d = dst + r * dstRowStride
+            var j = 0
+            if stride == 2 {
+                while j + 8 <= width && 2 * j + 16 <= rowLength {
+                    let v = load(s + j)
+                    var window = UnsafeRawPointer(d + 2 * j).loadUnaligned(as: SIMD16<Float>.self)
+                    if phase == 0 {
+                        window.evenHalf = accumulate ? window.evenHalf + v : v
+                    } else {
+                        window.oddHalf = accumulate ? window.oddHalf + v : v
+                    }
+                    UnsafeMutableRawPointer(d + 2 * j).storeBytes(of: window, as: SIMD16<Float>.self)
+                    j += 8
+                }
+            }
+            if accumulate {
+                while j < width { d[j * stride + phase] += s[j]; j += 1 }
+            } else {
+                while j < width { d[j * stride + phase] = s[j]; j += 1 }
+            }
+        }
+    }
+
     /// y [C_out, OH, OW] (+)= conv(padded input of one example, packed weights).
     @inline(never)
     public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,

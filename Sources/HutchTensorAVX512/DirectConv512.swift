@@ -27,31 +27,68 @@ public enum DirectConvAVX512 {
     }
 
     /// Narrow outputs (OW = 8, OH even: the 64-channel 8x8 layers) as 16-column vectors over two
-    /// rows: the input is first expanded to [ci][kh][kw][OH * OW] (`expand`), so that the 16
-    /// inputs of a vector are contiguous. Same summation order, same bits.
+    /// rows: the input is first expanded (`expand`) so that the 16 inputs of a vector are
+    /// contiguous. Same summation order, same bits.
     public static func fitsExpanded(_ s: DirectConvShape) -> Bool {
         s.fits && s.outWidth == 8 && s.outHeight % 2 == 0
     }
 
-    /// Floats of one example's expanded input.
+    /// The expanded layout [ci][kw][row phase][q][ox]: padded row q * sH + phase, padded column
+    /// ox * sW + kw, rows of exactly 8. Tap (ci, kh, kw) of output rows oy, oy + 1 reads rows
+    /// q = oy + kh / sH and q + 1 of phase kh % sH: 16 contiguous floats. `phases` = min(sH, kH)
+    /// (others are never read), `rows` = OH + (kH - 1) / sH per phase.
+    static func expandedPhases(_ s: DirectConvShape) -> Int { min(s.strideH, s.kernelHeight) }
+    static func expandedRows(_ s: DirectConvShape) -> Int { s.outHeight + (s.kernelHeight - 1) / s.strideH }
+
+    /// Floats of one example's expanded input: kW copies of the padded rows, each 8 wide (3x the
+    /// input for 3x3 stride 1; a [ci][kh][kw][OH * OW] expansion was 9x, after a padded copy).
     public static func expandedCount(_ s: DirectConvShape) -> Int {
-        s.inChannels * s.kernelHeight * s.kernelWidth * s.outHeight * s.outWidth
+        s.inChannels * s.kernelWidth * expandedPhases(s) * expandedRows(s) * 8
     }
 
-    /// padded (DirectConvAVX2.padInput layout) -> [ci][kh][kw][oy][ox], ox < 8; `fitsExpanded(s)`.
+    /// One example x [C_in, H, W] (unpadded) -> the expanded layout; `fitsExpanded(s)`. Each input
+    /// row goes once into a zero-bordered row buffer, from which the kW shifted 8-column windows
+    /// are loaded; rows in the vertical padding are zeros.
     @inline(never)
-    public static func expand(_ s: DirectConvShape, padded: UnsafePointer<Float>, into e: UnsafeMutablePointer<Float>) {
-        let (kh, kw, sw, oh) = (s.kernelHeight, s.kernelWidth, s.strideW, s.outHeight)
-        var dst = e
-        for ci in 0..<s.inChannels {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let src = padded + ci * s.channelStride + i * s.rowStride + (j % sw) * s.phaseLength + j / sw
-                    for oy in 0..<oh {
-                        UnsafeMutableRawPointer(dst).storeBytes(
-                            of: UnsafeRawPointer(src + oy * s.strideH * s.rowStride).loadUnaligned(as: SIMD8<Float>.self),
-                            as: SIMD8<Float>.self)
-                        dst += 8
+    public static func expand(_ s: DirectConvShape, x: UnsafePointer<Float>, into e: UnsafeMutablePointer<Float>) {
+        let (h, w, kw, sh, sw) = (s.inHeight, s.inWidth, s.kernelWidth, s.strideH, s.strideW)
+        let (phases, rows) = (expandedPhases(s), expandedRows(s))
+        // row buffer: input column c at margin + c; every window column (ox * sW + j - padLeft)
+        // lands inside, on zeros outside the input; 16 floats of slack for the stride-2 loads
+        let margin = max(0, s.padLeft), last = 7 * sw + kw - 1 - s.padLeft
+        let count = margin + max(w, last + 1) + 16
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { buffer in
+            let row = buffer.baseAddress!
+            row.initialize(repeating: 0, count: count)
+            for ci in 0..<s.inChannels {
+                let xc = x + ci * h * w
+                for r in 0..<s.paddedHeight where r % sh < phases {
+                    let dst = e + (ci * kw * phases + r % sh) * rows * 8 + r / sh * 8, jStride = phases * rows * 8
+                    let iy = r - s.padTop
+                    guard iy >= 0 && iy < h else {
+                        for j in 0..<kw { UnsafeMutableRawPointer(dst + j * jStride).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self) }
+                        continue
+                    }
+                    let src = xc + iy * w
+                    var c = 0
+                    while c + 8 <= w {
+                        UnsafeMutableRawPointer(row + margin + c).storeBytes(of: UnsafeRawPointer(src + c).loadUnaligned(as: SIMD8<Float>.self),
+                                                                            as: SIMD8<Float>.self)
+                        c += 8
+                    }
+                    while c < w { row[margin + c] = src[c]; c += 1 }
+                    for j in 0..<kw {
+                        let window = UnsafePointer(row) + margin + j - s.padLeft
+                        let v: SIMD8<Float>
+                        switch sw {
+                        case 1: v = UnsafeRawPointer(window).loadUnaligned(as: SIMD8<Float>.self)
+                        case 2: v = UnsafeRawPointer(window).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+                        default:
+                            var g = SIMD8<Float>()
+                            for l in 0..<8 { g[l] = window[l * sw] }
+                            v = g
+                        }
+                        UnsafeMutableRawPointer(dst + j * jStride).storeBytes(of: v, as: SIMD8<Float>.self)
                     }
                 }
             }
@@ -62,10 +99,10 @@ public enum DirectConvAVX512 {
     @inline(never)
     public static func forwardExpanded(_ s: DirectConvShape, expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                                        y: UnsafeMutablePointer<Float>, mode: DirectStore) {
-        let (kh, kw, plane) = (s.kernelHeight, s.kernelWidth, s.outHeight * s.outWidth)
+        let (kw, sh, phases, rows) = (s.kernelWidth, s.strideH, expandedPhases(s), expandedRows(s))
         let vectors = s.outHeight * s.outWidth / 16
         run(s, input: expanded, packed: packed, y: y, mode: mode,
-            offset: { ci, i, j in ((ci * kh + i) * kw + j) * plane }, vectorInts: 3 * vectors) { base in
+            offset: { ci, i, j in (((ci * kw + j) * phases + i % sh) * rows + i / sh) * 8 }, vectorInts: 3 * vectors) { base in
             PlaneVectors(base, flat: vectors, width: 16)
         }
     }
