@@ -6,6 +6,8 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case pointwise
     /// The AVX2 / AVX-512 direct kernels (Kernels+DirectConv, Kernels+DirectConvBackwardData), Float.
     case direct
+    /// Several input channels per group: the direct kernels per group (Kernels+GroupedConv), Float.
+    case grouped
     /// Winograd F(2x2, 3x3) (Kernels+Winograd), Float.
     case winograd
     /// Winograd F(4x4, 3x3) on Hutch's own AVX2 / AVX-512 products (Kernels+Winograd4), Float.
@@ -25,6 +27,8 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// call. In order, first match wins:
 ///
 ///   forward and data gradient    depthwise geometry          -> depthwise
+///                                Float, grouped geometry, > 1x1, direct on, stride 1 for the data
+///                                gradient, few weights per group position -> grouped
 ///                                Float, pointwise geometry, few weights per position -> pointwise
 ///   forward                      Float, direct on, Winograd fits, C_in >= 64, OH, OW >= 14 -> winograd4
 ///                                Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
@@ -155,6 +159,7 @@ public struct ConvPathTable: Sendable {
 
     public func path(_ g: ConvGeometry, _ direction: ConvDirection, float: Bool) -> ConvPath {
         if Kernels.isDepthwise(g) { return .depthwise }
+        if direction != .backwardWeight, float, grouped(g, direction) { return .grouped }
         if direction == .backwardWeight, float, directWeight(g) { return .direct }
         guard direction != .backwardWeight, float else { return .im2col }
         if Kernels.isPointwise(g) { return pointwise(g) ? .pointwise : .im2col }
@@ -195,6 +200,14 @@ public struct ConvPathTable: Sendable {
     func directData(_ g: ConvGeometry) -> Bool {
         directEnabled && g.kernelHeight * g.kernelWidth > 1
             && Self.fewWeights(g, positions: g.inSpatial / (g.strideH * g.strideW)) && Kernels.directDataPhases(g) != nil
+    }
+
+    /// Grouped convolutions on the direct kernels per group (Kernels+GroupedConv): the forward and
+    /// the stride-1 data gradient, with few weights per position of one group.
+    func grouped(_ g: ConvGeometry, _ direction: ConvDirection) -> Bool {
+        guard directEnabled, overrides.grouped, g.kernelHeight * g.kernelWidth > 1,
+              let k = Kernels.groupedKernelGeometry(g, transposed: direction == .backwardData) else { return false }
+        return Self.fewWeights(k, positions: k.outSpatial)
     }
 
     /// The weight gradient's direct rule (Kernels+DirectWeightGradient).

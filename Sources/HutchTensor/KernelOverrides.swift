@@ -21,6 +21,9 @@ import Foundation
 ///                                 forward convolution of the transposed geometry
 ///   HUTCH_DIRECT_WEIGHT=0         the weight gradient on im2col + GEMM instead of the direct
 ///                                 kernels (Kernels+DirectWeightGradient)
+///   HUTCH_GROUPED=0               grouped convolutions (several input channels per group) on
+///                                 im2col + GEMM instead of the direct kernels per group
+///                                 (Kernels+GroupedConv)
 ///
 /// `ConvPathTable` turns them, the CPU's features and a convolution's shape into its path.
 public struct KernelOverrides: Sendable, Hashable {
@@ -35,6 +38,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var mergeBlocks = false
     public var convTranspose = true
     public var directWeight = true
+    public var grouped = true
 
     /// The defaults: the measured choices.
     public init() {}
@@ -52,6 +56,7 @@ public struct KernelOverrides: Sendable, Hashable {
         mergeBlocks = env["HUTCH_MERGE_BLOCKS"] == "1"
         convTranspose = env["HUTCH_CONV_TRANSPOSE"] != "0"
         directWeight = env["HUTCH_DIRECT_WEIGHT"] != "0"
+        grouped = env["HUTCH_GROUPED"] != "0"
     }
 
     /// This process's switches, read once.
