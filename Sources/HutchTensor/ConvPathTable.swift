@@ -27,8 +27,8 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// call. In order, first match wins:
 ///
 ///   forward and data gradient    depthwise geometry          -> depthwise
-///                                Float, grouped geometry, > 1x1, direct on, stride 1 for the data
-///                                gradient, few weights per group position -> grouped
+///                                Float, grouped geometry, > 1x1, direct on, direct phases fit for a
+///                                strided data gradient, few weights per group position -> grouped
 ///                                Float, pointwise geometry, few weights per position -> pointwise
 ///   forward                      Float, direct on, Winograd fits, C_in >= 64, OH, OW >= 14 -> winograd4
 ///                                Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
@@ -203,11 +203,13 @@ public struct ConvPathTable: Sendable {
     }
 
     /// Grouped convolutions on the direct kernels per group (Kernels+GroupedConv): the forward and
-    /// the stride-1 data gradient, with few weights per position of one group.
+    /// the data gradient, with few weights per position of one group (a data gradient's positions
+    /// are its stride phase's, as in `directData`).
     func grouped(_ g: ConvGeometry, _ direction: ConvDirection) -> Bool {
+        let data = direction == .backwardData
         guard directEnabled, overrides.grouped, g.kernelHeight * g.kernelWidth > 1,
-              let k = Kernels.groupedKernelGeometry(g, transposed: direction == .backwardData) else { return false }
-        return Self.fewWeights(k, positions: k.outSpatial)
+              Kernels.groupedFits(g, transposed: data) else { return false }
+        return Self.fewWeights(Kernels.groupSlices(g), positions: data ? g.inSpatial / (g.strideH * g.strideW) : g.outSpatial)
     }
 
     /// The weight gradient's direct rule (Kernels+DirectWeightGradient).

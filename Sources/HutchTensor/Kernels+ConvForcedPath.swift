@@ -20,7 +20,7 @@ extension Kernels {
             directBackwardData(g, blocks: blocks, dy: x, dyBlockStride: xs, w: w, wBlockStride: wBlockStride, dx: y,
                                accumulate: accumulate)
         case (.grouped, _):
-            guard cpuHasAVX2FMA, groupedKernelGeometry(g, transposed: direction == .backwardData) != nil else { return false }
+            guard cpuHasAVX2FMA, groupedFits(g, transposed: direction == .backwardData) else { return false }
             groupedDirect(g, transposed: direction == .backwardData, blocks: blocks, input: x, inputBlockStride: xs, w: w,
                           wBlockStride: wBlockStride, output: y, accumulate: accumulate)
         case (.winograd, .forward) where winogradShapeFits(g):

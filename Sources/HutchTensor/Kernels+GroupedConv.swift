@@ -19,6 +19,15 @@ extension Kernels {
         return s
     }
 
+    /// Whether the grouped kernels run this direction of g: the forward and stride-1 data gradient
+    /// as `groupedKernelGeometry`, the strided data gradient on the stride phases of one group
+    /// (Kernels+DirectConvBackwardData: H and W multiples of the strides).
+    static func groupedFits(_ g: ConvGeometry, transposed: Bool) -> Bool {
+        guard isGrouped(g) else { return false }
+        if transposed && g.strideH * g.strideW > 1 { return directDataPhases(groupSlices(g)) != nil }
+        return groupedKernelGeometry(g, transposed: transposed) != nil
+    }
+
     /// The per-group geometry the kernel runs for this direction: the slices' forward, or for the
     /// stride-1 data gradient their `strideOneTranspose`; nil where the grouped kernel cannot run it.
     static func groupedKernelGeometry(_ g: ConvGeometry, transposed: Bool) -> ConvGeometry? {
@@ -29,14 +38,21 @@ extension Kernels {
     }
 
     /// y[b] (+)= conv(x[b], w[b]) (transposed false) or dx[b] (+)= conv_transpose(dy[b], w[b])
-    /// for stride 1 (transposed true: input dy, output dx) by the direct kernels per group;
-    /// `workers` threads at most. With `addend` (the output's layout) the output is addend + the
-    /// convolution, added as the kernel stores. `avx512` false forces the AVX2 build (tests).
+    /// (transposed true: input dy, output dx) by the direct kernels per group; `workers` threads at
+    /// most. With `addend` (the output's layout) the output is addend + the convolution, added as
+    /// the kernel stores (copied first for the strided data gradient). `avx512` false forces the
+    /// AVX2 build (tests).
     static func groupedDirect(_ g: ConvGeometry, transposed: Bool, blocks: Int,
                               input: UnsafePointer<Float>, inputBlockStride: Int,
                               w: UnsafePointer<Float>, wBlockStride: Int,
                               output: UnsafeMutablePointer<Float>, accumulate: Bool, addend: UnsafePointer<Float>? = nil,
                               workers: Int = threads, avx512: Bool = directAVX512Enabled) {
+        if transposed && g.strideH * g.strideW > 1 {
+            if let a = addend { output.update(from: a, count: blocks * g.inputCount) }
+            return groupedBackwardDataStrided(g, blocks: blocks, dy: input, dyBlockStride: inputBlockStride, w: w,
+                                              wBlockStride: wBlockStride, dx: output, accumulate: accumulate || addend != nil,
+                                              workers: workers, avx512: avx512)
+        }
         guard cpuHasAVX2FMA, let k = groupedKernelGeometry(g, transposed: transposed), let s = directShape(k) else {
             preconditionFailure("groupedDirect called for a geometry or CPU it does not support")
         }
@@ -78,6 +94,24 @@ extension Kernels {
                                       y: output + b * outBlock + slice * outCount, mode: mode)
                     }
                 }
+            }
+        }
+    }
+
+    /// The strided data gradient: per block and example, one `directBackwardData` of a single
+    /// group (`groupSlices`, batch 1) whose blocks are the G groups, since group grp's dy, weights
+    /// and dx sit one group's channels (and weights) after group grp - 1's.
+    private static func groupedBackwardDataStrided(_ g: ConvGeometry, blocks: Int, dy: UnsafePointer<Float>, dyBlockStride: Int,
+                                                   w: UnsafePointer<Float>, wBlockStride: Int, dx: UnsafeMutablePointer<Float>,
+                                                   accumulate: Bool, workers: Int, avx512: Bool) {
+        let one = groupSlices(g).withBatch(1)
+        let (inCount, outCount) = (g.inChannels * g.inSpatial, g.outChannels * g.outSpatial)
+        for b in 0..<blocks {
+            for n in 0..<g.batch {
+                directBackwardData(one, blocks: g.group, dy: dy + b * dyBlockStride + n * outCount,
+                                   dyBlockStride: one.outChannels * one.outSpatial, w: w + b * wBlockStride,
+                                   wBlockStride: one.weightCount, dx: dx + b * g.inputCount + n * inCount,
+                                   accumulate: accumulate, workers: workers, avx512: avx512)
             }
         }
     }

@@ -8,14 +8,15 @@ import XCTest
 final class GroupedConvTests: XCTestCase {
     /// (batch, groups, C_in / G, C_out / G, H, W, kernel, stride, pads): groups 2-8 (and ResNeXt's
     /// 32), 2-16 channels per group, 1-16 output channels per group (tails of the 4-channel tiles),
-    /// widths below 8, between 8 and 16 and above (masked and overlapping tails), strides 1 and 2,
-    /// pads 0-2 and asymmetric, 3x3 and 5x5 kernels.
+    /// widths below 8, between 8 and 16 and above (masked and overlapping tails), strides 1 and 2
+    /// (odd sizes at stride 2: the data gradient stays on im2col), pads 0-2 and asymmetric, 3x3 and
+    /// 5x5 kernels.
     let cases: [(Int, Int, Int, Int, Int, Int, Int, Int, [Int])] = [
         (2, 2, 2, 4, 6, 9, 3, 1, [1, 1, 1, 1]),
         (1, 3, 4, 3, 5, 7, 3, 1, [1, 1, 1, 1]),
         (2, 4, 8, 8, 7, 14, 3, 1, [1, 1, 1, 1]),
         (1, 8, 2, 2, 4, 17, 3, 1, [0, 0, 0, 0]),
-        (2, 5, 16, 5, 6, 11, 3, 2, [1, 1, 1, 1]),
+        (2, 5, 16, 5, 6, 12, 3, 2, [1, 1, 1, 1]),
         (1, 2, 16, 16, 8, 8, 3, 1, [1, 1, 1, 1]),
         (2, 6, 3, 9, 9, 13, 3, 2, [1, 1, 1, 1]),
         (3, 7, 4, 4, 3, 5, 3, 1, [1, 1, 1, 1]),
@@ -26,7 +27,7 @@ final class GroupedConvTests: XCTestCase {
         (2, 2, 5, 1, 6, 12, 3, 1, [1, 1, 1, 1]),
         (1, 32, 4, 4, 7, 7, 3, 1, [1, 1, 1, 1]),
         (2, 3, 2, 4, 5, 8, 3, 1, [0, 1, 2, 1]),
-        (1, 4, 3, 5, 9, 20, 3, 2, [1, 0, 0, 1]),
+        (1, 4, 3, 5, 10, 20, 3, 2, [1, 0, 0, 1]),
     ]
 
     func geometry(_ c: (Int, Int, Int, Int, Int, Int, Int, Int, [Int])) throws -> ConvGeometry {
@@ -69,10 +70,12 @@ final class GroupedConvTests: XCTestCase {
 
     func testForwardAndDataGradientMatchIm2col() throws {
         var rng = TestRandom(seed: 161)
+        // three strided data gradients run on the grouped kernel, two (odd sizes) cannot
+        let strided = try cases.filter { $0.7 > 1 }.map { Kernels.groupedFits(try geometry($0), transposed: true) }
+        XCTAssertEqual(strided, [true, false, false, true, true])
         for c in cases {
             let g = try geometry(c)
-            for transposed in [false, true] where !transposed || g.strideH == 1 {
-                XCTAssertNotNil(Kernels.groupedKernelGeometry(g, transposed: transposed), "\(c)")
+            for transposed in [false, true] where Kernels.groupedFits(g, transposed: transposed) {
                 let (ic, oc) = counts(g, transposed: transposed)
                 let input = rng.array(2 * ic).map(Float.init), w = rng.array(2 * g.weightCount).map(Float.init)
                 for (xs, ws) in [(0, g.weightCount), (ic, 0), (ic, g.weightCount)] {
@@ -107,7 +110,7 @@ final class GroupedConvTests: XCTestCase {
         var rng = TestRandom(seed: 163)
         for c in cases {
             let g = try geometry(c)
-            guard g.strideH == 1 else { continue }
+            guard Kernels.groupedFits(g, transposed: true) else { continue }
             let x = rng.array(g.inputCount).map(Float.init), dy = rng.array(g.outputCount).map(Float.init)
             let w = rng.array(g.weightCount).map(Float.init)
             let y = grouped(g, transposed: false, blocks: 1, input: x, inputStride: 0, w: w, wStride: 0,
@@ -124,7 +127,7 @@ final class GroupedConvTests: XCTestCase {
         var rng = TestRandom(seed: 164)
         for c in [cases[0], cases[2], cases[4], cases[9], cases[13]] {
             let g = try geometry(c)
-            for transposed in [false, true] where !transposed || g.strideH == 1 {
+            for transposed in [false, true] {
                 let (ic, oc) = counts(g, transposed: transposed)
                 let blocks = 3
                 let input = rng.array(blocks * ic).map(Float.init), w = rng.array(blocks * g.weightCount).map(Float.init)
@@ -155,7 +158,7 @@ final class GroupedConvTests: XCTestCase {
         var rng = TestRandom(seed: 165)
         for c in cases {
             let g = try geometry(c)
-            for transposed in [false, true] where !transposed || g.strideH == 1 {
+            for transposed in [false, true] where Kernels.groupedFits(g, transposed: transposed) {
                 let (ic, oc) = counts(g, transposed: transposed)
                 let input = rng.array(2 * ic).map(Float.init), w = rng.array(2 * g.weightCount).map(Float.init)
                 let y0 = rng.array(2 * oc).map(Float.init)
@@ -168,9 +171,9 @@ final class GroupedConvTests: XCTestCase {
         }
     }
 
-    /// The table sends grouped Float convolutions larger than 1x1 to the grouped kernel (the data
-    /// gradient at stride 1), HUTCH_GROUPED=0 back to im2col; conv2DForward and
-    /// conv2DBackwardData give the kernel's bits, an addend included.
+    /// The table sends grouped Float convolutions larger than 1x1 to the grouped kernel (the
+    /// strided data gradient where the stride phases fit), HUTCH_GROUPED=0 back to im2col;
+    /// conv2DForward and conv2DBackwardData give the kernel's bits, an addend included.
     func testTableAndDispatch() throws {
         let cpu = CPUFeatures(avx2FMA: true, avx512: true)
         let off = KernelOverrides(environment: ["HUTCH_GROUPED": "0"])
@@ -178,11 +181,12 @@ final class GroupedConvTests: XCTestCase {
         XCTAssertFalse(off.grouped)
         let (on, offTable) = (ConvPathTable(cpu: cpu), ConvPathTable(cpu: cpu, overrides: off))
         let plain = ConvPathTable(cpu: CPUFeatures(avx2FMA: false, avx512: false))
-        let stride1 = try geometry(cases[2]), stride2 = try geometry(cases[4])
+        let stride1 = try geometry(cases[2]), stride2 = try geometry(cases[4]), odd = try geometry(cases[6])
         let pointwise = try ConvGeometry(input: [1, 8, 5, 5], weight: [8, 4, 1, 1], strides: [1, 1], pads: [0, 0, 0, 0],
                                          dilations: [1, 1], group: 2)
         XCTAssertEqual(ConvDirection.allCases.map { on.path(stride1, $0, float: true) }, [.grouped, .grouped, .im2col])
-        XCTAssertEqual(ConvDirection.allCases.map { on.path(stride2, $0, float: true) }, [.grouped, .im2col, .im2col])
+        XCTAssertEqual(ConvDirection.allCases.map { on.path(stride2, $0, float: true) }, [.grouped, .grouped, .im2col])
+        XCTAssertEqual(ConvDirection.allCases.map { on.path(odd, $0, float: true) }, [.grouped, .im2col, .im2col])
         XCTAssertEqual(ConvDirection.allCases.map { on.path(stride1, $0, float: false) }, [.im2col, .im2col, .im2col])
         XCTAssertEqual(ConvDirection.allCases.map { on.path(pointwise, $0, float: true) }, [.im2col, .im2col, .im2col])
         for table in [offTable, plain] {
@@ -190,20 +194,20 @@ final class GroupedConvTests: XCTestCase {
         }
         guard ConvPathTable.host.path(stride1, .forward, float: true) == .grouped else { return }
         var rng = TestRandom(seed: 166)
-        for transposed in [false, true] {
-            let (ic, oc) = counts(stride1, transposed: transposed)
-            let input = rng.array(2 * ic).map(Float.init), w = rng.array(2 * stride1.weightCount).map(Float.init)
+        for (g, transposed) in [(stride1, false), (stride1, true), (stride2, true)] {
+            let (ic, oc) = counts(g, transposed: transposed)
+            let input = rng.array(2 * ic).map(Float.init), w = rng.array(2 * g.weightCount).map(Float.init)
             let a = rng.array(2 * oc).map(Float.init)
             var viaTable = [Float](repeating: .nan, count: 2 * oc)
             if transposed {
-                Kernels.conv2DBackwardData(stride1, blocks: 2, dy: input, dyBlockStride: 0, w: w, wBlockStride: stride1.weightCount,
+                Kernels.conv2DBackwardData(g, blocks: 2, dy: input, dyBlockStride: 0, w: w, wBlockStride: g.weightCount,
                                            dx: &viaTable, accumulate: false, addend: a)
             } else {
-                Kernels.conv2DForward(stride1, blocks: 2, x: input, xBlockStride: 0, w: w, wBlockStride: stride1.weightCount,
+                Kernels.conv2DForward(g, blocks: 2, x: input, xBlockStride: 0, w: w, wBlockStride: g.weightCount,
                                       y: &viaTable, accumulate: false, addend: a)
             }
-            let expected = grouped(stride1, transposed: transposed, blocks: 2, input: input, inputStride: 0, w: w,
-                                   wStride: stride1.weightCount, output: a, accumulate: true)
+            let expected = grouped(g, transposed: transposed, blocks: 2, input: input, inputStride: 0, w: w,
+                                   wStride: g.weightCount, output: a, accumulate: true)
             XCTAssertEqual(viaTable.map(\.bitPattern), expected.map(\.bitPattern), "transposed \(transposed)")
         }
     }
