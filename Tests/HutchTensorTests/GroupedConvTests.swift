@@ -172,7 +172,7 @@ final class GroupedConvTests: XCTestCase {
     }
 
     /// The table sends grouped Float convolutions larger than 1x1 to the grouped kernel (the
-    /// strided data gradient where the stride phases fit), HUTCH_GROUPED=0 back to im2col;
+    /// strided data gradient where the stride phases fit, on larger planes), HUTCH_GROUPED=0 back to im2col;
     /// conv2DForward and conv2DBackwardData give the kernel's bits, an addend included.
     func testTableAndDispatch() throws {
         let cpu = CPUFeatures(avx2FMA: true, avx512: true)
@@ -181,12 +181,15 @@ final class GroupedConvTests: XCTestCase {
         XCTAssertFalse(off.grouped)
         let (on, offTable) = (ConvPathTable(cpu: cpu), ConvPathTable(cpu: cpu, overrides: off))
         let plain = ConvPathTable(cpu: CPUFeatures(avx2FMA: false, avx512: false))
-        let stride1 = try geometry(cases[2]), stride2 = try geometry(cases[4]), odd = try geometry(cases[6])
+        let stride1 = try geometry(cases[2]), small = try geometry(cases[4]), odd = try geometry(cases[6])
+        // a strided data gradient from OH * OW = 196 (`groupedDataMinPositions`) on
+        let stride2 = try geometry((1, 4, 4, 4, 28, 28, 3, 2, [1, 1, 1, 1]))
         let pointwise = try ConvGeometry(input: [1, 8, 5, 5], weight: [8, 4, 1, 1], strides: [1, 1], pads: [0, 0, 0, 0],
                                          dilations: [1, 1], group: 2)
         XCTAssertEqual(ConvDirection.allCases.map { on.path(stride1, $0, float: true) }, [.grouped, .grouped, .im2col])
         XCTAssertEqual(ConvDirection.allCases.map { on.path(stride2, $0, float: true) }, [.grouped, .grouped, .im2col])
         XCTAssertEqual(ConvDirection.allCases.map { on.path(odd, $0, float: true) }, [.grouped, .im2col, .im2col])
+        XCTAssertEqual(ConvDirection.allCases.map { on.path(small, $0, float: true) }, [.grouped, .im2col, .im2col])
         XCTAssertEqual(ConvDirection.allCases.map { on.path(stride1, $0, float: false) }, [.im2col, .im2col, .im2col])
         XCTAssertEqual(ConvDirection.allCases.map { on.path(pointwise, $0, float: true) }, [.im2col, .im2col, .im2col])
         for table in [offTable, plain] {
