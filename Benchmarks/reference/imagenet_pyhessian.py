@@ -1,8 +1,8 @@
 """PyTorch side of Benchmarks/run_imagenet_probe.sh (issue 16): one model per invocation.
 
-Models: torchvision's resnet18, resnet50 and mobilenet_v2, and the grouped-convolution resnext50_32x4d
-and regnet_y_400mf (1000 classes, 3x224x224 inputs), and the
-CIFAR ResNet-20 of resnet20_pyhessian.py (10 classes, 3x32x32), random weights from
+Models: torchvision's resnet18, resnet50, mobilenet_v2 and, with grouped convolutions,
+resnext50_32x4d and regnet_y_400mf (1000 classes, 3x224x224 inputs) and the CIFAR ResNet-20 of
+resnet20_pyhessian.py (10 classes, 3x32x32), random weights from
 torch.manual_seed(0) with random BatchNorm statistics, in eval mode, BatchNorm folded into the
 convolutions by torch.fx's `fuse` (what the ONNX export does too, so both sides run one network).
 Random weights are enough: the cost of a Hessian-vector product does not depend on their values.
