@@ -76,8 +76,8 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///   forward 1024 g32 7x7:          60 / 64 / 62 vs 23 / 43 / 24;   data 57 / 61 / 62 vs 17 / 22 / 20
 ///   forward 440 g55 14x14 s2:      19 / 34 / 19 vs 14 / 36 / 13
 ///   forward 208 g26 14x14:         51 / 52 / 45 vs 21 / 42 / 20
-/// so every forward and stride-1 data gradient goes grouped (4-7x where the GEMMs have M = C_out / G
-/// = 4 or 8 rows). The strided data gradient runs one group-1 phase call per example and block (its
+/// so every forward and stride-1 data gradient goes grouped (6-7x with one block where the GEMMs have
+/// M = C_out / G = 4 rows, 1.4-4x at 8-32). The strided data gradient runs one group-1 phase call per example and block (its
 /// weights packed per call unless cached); it wins on larger planes and loses on 7x7 outputs:
 ///   256 g32 56x56 s2 (OH*OW 784): 20 / 20 / 20 vs 11 / 12 / 11;  48 g6 112x112 s2: 29 / 29 / 30 vs 16 / 18 / 18
 ///   512 g32 28x28 s2 (196):       21 / 21 / 21 vs 14 / 16 / 14;  208 g26 28x28 s2 (196): 13 / 13 / 13 vs 12 / 13 / 13

@@ -128,7 +128,7 @@ extension Kernels {
         let path = table.path(g, .backwardData, float: Scalar.self == Float.self)
         let t = path == .depthwise || path == .pointwise ? nil : table.transposed(g)
         var (accumulate, addend) = (accumulate, addend)
-        // the stride-1 data gradient on the direct kernels, the paths that add an addend as they store
+        // the direct kernel's stride-1 data gradient adds an addend as it stores; the grouped path takes it too
         if let a = addend, path != .grouped && (path != .direct || t == nil) {
             dx.update(from: a, count: blocks * g.inputCount)
             (accumulate, addend) = (true, nil)
