@@ -8,6 +8,7 @@
 # Takes 10-20 minutes on 2 cores; needs the fixtures' virtualenv (PYTHON, default /root/hutch-venv).
 # Usage: Benchmarks/run_imagenet_probe.sh [EXPORT_DIR]   (default /tmp/hutch-probe, reused;
 #   BIN=DIR: an existing release build's directory; MODELS=resnet18:32,... a subset; THREADS=2)
+# MODELS may also name resnext50_32x4d and regnet_y_400mf (grouped convolutions; not in the default set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/root/hutch-venv/bin/python}

@@ -336,6 +336,57 @@ do {
         }
     }
 
+    // BENCH_GROUPED=1: the grouped convolutions of torchvision's ResNeXt-50 32x4d and RegNetY-400MF
+    // at 224x224 (3x3, C_in = C_out, their stride-2 entries) on the grouped kernel (g) and im2col
+    // (i) and what the table picks (a), forward and data gradient, GFLOP per CPU-second: 1 block;
+    // k blocks sharing the input; k sharing w (BENCH_PATH_BLOCKS=k, default 4; BENCH_PATH_BATCH, default 8).
+    if ProcessInfo.processInfo.environment["BENCH_GROUPED"] == "1" {
+        let env = ProcessInfo.processInfo.environment
+        let kb = Int(env["BENCH_PATH_BLOCKS"] ?? "") ?? 4
+        let n = Int(env["BENCH_PATH_BATCH"] ?? "") ?? 8
+        print("grouped paths (GFLOP per CPU-second, batch \(n), \(Kernels.threads) threads): g i a | \(kb) shared input | \(kb) shared w")
+        let convs: [(c: Int, groups: Int, hw: Int, s: Int)] = [
+            (128, 32, 56, 1), (256, 32, 56, 2), (256, 32, 28, 1), (512, 32, 28, 2), (512, 32, 14, 1), (1024, 32, 14, 2),
+            (1024, 32, 7, 1), (48, 6, 112, 2), (104, 13, 56, 2), (104, 13, 28, 1), (208, 26, 28, 2), (208, 26, 14, 1),
+            (440, 55, 14, 2), (440, 55, 7, 1),
+        ]
+        for c in convs {
+            let g = try ConvGeometry(input: [n, c.c, c.hw, c.hw], weight: [c.c, c.c / c.groups, 3, 3], strides: [c.s, c.s],
+                                     pads: [1, 1, 1, 1], dilations: [1, 1], group: c.groups)
+            let flops = 2.0 * Double(g.outputCount) * Double(g.patchSize)
+            let x = (0..<(kb * g.inputCount)).map { Float($0 % 13) * 0.1 - 0.6 }
+            let w = (0..<(kb * g.weightCount)).map { Float($0 % 7) * 0.01 }
+            let dy = (0..<(kb * g.outputCount)).map { Float($0 % 11) * 0.1 - 0.5 }
+            var y = [Float](repeating: 0, count: kb * g.outputCount), dx = [Float](repeating: 0, count: kb * g.inputCount)
+            for direction in [ConvDirection.forward, .backwardData] {
+                let forward = direction == .forward
+                let (input, count) = forward ? (x, g.inputCount) : (dy, g.outputCount)
+                var text = String(format: "%@ %4d g%-2d %3dx%-3d s%d ", forward ? "forward" : "data   ", c.c, c.groups, c.hw, c.hw, c.s)
+                for (blocks, xs, ws) in [(1, 0, 0), (kb, 0, g.weightCount), (kb, count, 0)] {
+                    let inner = max(1, Int(5e8 / (flops * Double(blocks))))
+                    text += pathCells([.grouped, .im2col, nil], flops: flops * Double(blocks), inner: inner) { path in
+                        if let path {
+                            return forward
+                                ? Kernels.conv2D(.forward, g, path: path, blocks: blocks, input: input, inputBlockStride: xs, w: w,
+                                                 wBlockStride: ws, output: &y, accumulate: false)
+                                : Kernels.conv2D(.backwardData, g, path: path, blocks: blocks, input: input, inputBlockStride: xs,
+                                                 w: w, wBlockStride: ws, output: &dx, accumulate: false)
+                        }
+                        if forward {
+                            Kernels.conv2DForward(g, blocks: blocks, x: input, xBlockStride: xs, w: w, wBlockStride: ws, y: &y,
+                                                  accumulate: false)
+                        } else {
+                            Kernels.conv2DBackwardData(g, blocks: blocks, dy: input, dyBlockStride: xs, w: w, wBlockStride: ws,
+                                                       dx: &dx, accumulate: false)
+                        }
+                        return true
+                    }
+                }
+                print(text)
+            }
+        }
+    }
+
     if let torchURL {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: torchURL)) as? [String: Any] ?? [:]
         func torch(_ key: String) -> Double? { (json[key] as? [String: Any])?["min"] as? Double }

@@ -7,6 +7,8 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case pointwise
     /// The AVX2 / AVX-512 direct kernels (Kernels+DirectConv, Kernels+DirectConvBackwardData), Float.
     case direct
+    /// Several input channels per group: the direct kernels per group (Kernels+GroupedConv), Float.
+    case grouped
     /// Winograd F(2x2, 3x3) (Kernels+Winograd), Float.
     case winograd
     /// Winograd F(4x4, 3x3) on Hutch's own AVX2 / AVX-512 products (Kernels+Winograd4), Float.
@@ -27,6 +29,9 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///
 ///   forward and data gradient    depthwise geometry          -> depthwise (Float, direct on, 3x3
 ///                                or 5x5, no dilation: its vector kernels, `depthwiseVector`)
+///                                Float, grouped geometry, > 1x1, direct on, few weights per group
+///                                position; a strided data gradient only where its phases fit and
+///                                OH * OW >= 196 -> grouped
 ///                                Float, pointwise geometry, few weights per position -> pointwise
 ///   forward                      Float, direct on, Winograd fits, C_in >= 64, OH, OW >= 14 -> winograd4
 ///                                Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
@@ -64,6 +69,22 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///   16->32 32x32 3x3 s2: 75 / 105 / 73; 55 / 71 / 56  vs 48 / 48 / 48
 ///   32->64 16x16 3x3 s2: 76 / 118 / 71; 61 / 77 / 60  vs 62 / 56 / 54
 /// Double was not measured: it keeps im2col (and depthwise).
+///
+/// Grouped convolutions (several input channels per group; Kernels+GroupedConv) on the direct
+/// kernels per group against im2col's G small GEMMs, ResNeXt-50 32x4d's and RegNetY-400MF's 3x3
+/// shapes (EngineBenchmark BENCH_GROUPED=1, batch 8, 2 threads, load 6-7;
+/// results/grouped-conv-paths.txt), 1 block / 4 sharing the input / 4 sharing w, grouped vs im2col:
+///   forward 128 g32 56x56:         65 / 83 / 65 vs 11 / 16 / 11;   data 67 / 84 / 66 vs 9 / 11 / 9
+///   forward 1024 g32 7x7:          60 / 64 / 62 vs 23 / 43 / 24;   data 57 / 61 / 62 vs 17 / 22 / 20
+///   forward 440 g55 14x14 s2:      19 / 34 / 19 vs 14 / 36 / 13
+///   forward 208 g26 14x14:         51 / 52 / 45 vs 21 / 42 / 20
+/// so every forward and stride-1 data gradient goes grouped (6-7x with one block where the GEMMs have
+/// M = C_out / G = 4 rows, 1.4-4x at 8-32). The strided data gradient runs one group-1 phase call per example and block (its
+/// weights packed per call unless cached); it wins on larger planes and loses on 7x7 outputs:
+///   256 g32 56x56 s2 (OH*OW 784): 20 / 20 / 20 vs 11 / 12 / 11;  48 g6 112x112 s2: 29 / 29 / 30 vs 16 / 18 / 18
+///   512 g32 28x28 s2 (196):       21 / 21 / 21 vs 14 / 16 / 14;  208 g26 28x28 s2 (196): 13 / 13 / 13 vs 12 / 13 / 13
+///   1024 g32 14x14 s2 (49):       15 / 15 / 15 vs 25 / 22 / 20;  440 g55 14x14 s2 (49):   8 / 8 / 8 vs 13 / 12 / 11
+/// hence `groupedDataMinPositions`.
 ///
 /// The ImageNet shapes (EngineBenchmark BENCH_PATH_IMAGENET=1 BENCH_PATH_BATCH=8
 /// BENCH_PATH_BLOCKS=4, AMD family 25 = Zen 4, whose AVX-512 runs at the AVX2 rate, on a machine
@@ -154,9 +175,12 @@ public struct ConvPathTable: Sendable {
     public static let winogradFirstChannels = 128, winogradFirstSize = 14
     /// Input channels and output height and width from which Winograd F(4x4, 3x3) goes first.
     public static let winograd4FirstChannels = 64, winograd4FirstSize = 14
+    /// Output positions (OH * OW) from which a strided grouped data gradient runs on the kernels.
+    public static let groupedDataMinPositions = 196
 
     public func path(_ g: ConvGeometry, _ direction: ConvDirection, float: Bool) -> ConvPath {
         if Kernels.isDepthwise(g) { return .depthwise }
+        if direction != .backwardWeight, float, grouped(g, direction) { return .grouped }
         if direction == .backwardWeight, float, directWeight(g) { return .direct }
         guard direction != .backwardWeight, float else { return .im2col }
         if Kernels.isPointwise(g) { return pointwise(g) ? .pointwise : .im2col }
@@ -197,6 +221,17 @@ public struct ConvPathTable: Sendable {
     func directData(_ g: ConvGeometry) -> Bool {
         directEnabled && g.kernelHeight * g.kernelWidth > 1
             && Self.fewWeights(g, positions: g.inSpatial / (g.strideH * g.strideW)) && Kernels.directDataPhases(g) != nil
+    }
+
+    /// Grouped convolutions on the direct kernels per group (Kernels+GroupedConv): the forward and
+    /// the data gradient, with few weights per position of one group (a data gradient's positions
+    /// are its stride phase's, as in `directData`).
+    func grouped(_ g: ConvGeometry, _ direction: ConvDirection) -> Bool {
+        let data = direction == .backwardData
+        guard directEnabled, overrides.grouped, g.kernelHeight * g.kernelWidth > 1,
+              Kernels.groupedFits(g, transposed: data) else { return false }
+        if data && g.strideH * g.strideW > 1 && g.outSpatial < Self.groupedDataMinPositions { return false }
+        return Self.fewWeights(Kernels.groupSlices(g), positions: data ? g.inSpatial / (g.strideH * g.strideW) : g.outSpatial)
     }
 
     /// The weight gradient's direct rule (Kernels+DirectWeightGradient).

@@ -23,6 +23,9 @@ import Foundation
 ///                                 kernels (Kernels+DirectWeightGradient)
 ///   HUTCH_DEPTHWISE_VECTOR=0      depthwise convolutions on the scalar loops (Kernels+Depthwise)
 ///                                 instead of the vector kernels (Kernels+DepthwiseVector)
+///   HUTCH_GROUPED=0               grouped convolutions (several input channels per group) on
+///                                 im2col + GEMM instead of the direct kernels per group
+///                                 (Kernels+GroupedConv)
 ///
 /// `ConvPathTable` turns them, the CPU's features and a convolution's shape into its path.
 public struct KernelOverrides: Sendable, Hashable {
@@ -38,6 +41,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var convTranspose = true
     public var directWeight = true
     public var depthwiseVector = true
+    public var grouped = true
 
     /// The defaults: the measured choices.
     public init() {}
@@ -56,6 +60,7 @@ public struct KernelOverrides: Sendable, Hashable {
         convTranspose = env["HUTCH_CONV_TRANSPOSE"] != "0"
         directWeight = env["HUTCH_DIRECT_WEIGHT"] != "0"
         depthwiseVector = env["HUTCH_DEPTHWISE_VECTOR"] != "0"
+        grouped = env["HUTCH_GROUPED"] != "0"
     }
 
     /// This process's switches, read once.

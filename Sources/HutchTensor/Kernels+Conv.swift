@@ -1,4 +1,4 @@
-/// NCHW convolutions on the path `ConvPathTable` picks (depthwise, pointwise, direct, Winograd
+/// NCHW convolutions on the path `ConvPathTable` picks (depthwise, pointwise, direct, grouped, Winograd
 /// or im2col + GEMM over chunks of examples, for any group count).
 ///
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
@@ -21,7 +21,7 @@ extension Kernels {
         precondition(addend == nil || !accumulate, "conv2DForward: an addend replaces accumulate")
         let path = ConvPathTable.host.path(geometry, .forward, float: Scalar.self == Float.self)
         var (accumulate, addend) = (accumulate, addend)
-        if let a = addend, path != .direct {   // only the direct kernel adds it as it stores
+        if let a = addend, path != .direct && path != .grouped {   // only the direct kernels add it as they store
             y.update(from: a, count: blocks * geometry.outputCount)
             (accumulate, addend) = (true, nil)
         }
@@ -47,6 +47,9 @@ extension Kernels {
         case .direct:
             directForward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
                           y: floats(y), accumulate: accumulate, addend: addend.map(floats))
+        case .grouped:
+            groupedDirect(g, transposed: false, blocks: blocks, input: floats(x), inputBlockStride: xBlockStride, w: floats(w),
+                          wBlockStride: wBlockStride, output: floats(y), accumulate: accumulate, addend: addend.map(floats))
         case .winograd:
             winogradForward(g, blocks: blocks, x: x, xBlockStride: xBlockStride, w: w, wBlockStride: wBlockStride,
                             y: y, accumulate: accumulate)
@@ -125,8 +128,8 @@ extension Kernels {
         let path = table.path(g, .backwardData, float: Scalar.self == Float.self)
         let t = path == .depthwise || path == .pointwise ? nil : table.transposed(g)
         var (accumulate, addend) = (accumulate, addend)
-        // the stride-1 data gradient on the direct kernel, the one path that adds an addend as it stores
-        if let a = addend, path != .direct || t == nil {
+        // the direct kernel's stride-1 data gradient adds an addend as it stores; the grouped path takes it too
+        if let a = addend, path != .grouped && (path != .direct || t == nil) {
             dx.update(from: a, count: blocks * g.inputCount)
             (accumulate, addend) = (true, nil)
         }
@@ -137,6 +140,9 @@ extension Kernels {
         case (.pointwise, _):
             pointwise(g, transposed: true, blocks: blocks, input: dy, inputBlockStride: dyBlockStride, w: w, wBlockStride: wBlockStride,
                       output: dx, accumulate: accumulate)
+        case (.grouped, _):
+            groupedDirect(g, transposed: true, blocks: blocks, input: floats(dy), inputBlockStride: dyBlockStride, w: floats(w),
+                          wBlockStride: wBlockStride, output: floats(dx), accumulate: accumulate, addend: addend.map(floats))
         case (.direct, let t?):
             directForward(t, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w), wBlockStride: wBlockStride,
                           y: floats(dx), accumulate: accumulate, weights: .flippedTransposed, addend: addend.map(floats))

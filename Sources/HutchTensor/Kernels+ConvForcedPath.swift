@@ -19,6 +19,10 @@ extension Kernels {
             guard cpuHasAVX2FMA, directDataPhases(g) != nil else { return false }
             directBackwardData(g, blocks: blocks, dy: x, dyBlockStride: xs, w: w, wBlockStride: wBlockStride, dx: y,
                                accumulate: accumulate)
+        case (.grouped, _):
+            guard cpuHasAVX2FMA, groupedFits(g, transposed: direction == .backwardData) else { return false }
+            groupedDirect(g, transposed: direction == .backwardData, blocks: blocks, input: x, inputBlockStride: xs, w: w,
+                          wBlockStride: wBlockStride, output: y, accumulate: accumulate)
         case (.winograd, .forward) where winogradShapeFits(g):
             winogradForward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         case (.winograd4, .forward) where winograd4Fits(g):

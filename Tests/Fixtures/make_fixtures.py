@@ -538,6 +538,25 @@ class TinyShuffle(nn.Module):
         return F.log_softmax(self.head(x.mean((2, 3))), dim=1)
 
 
+class TinyGrouped(nn.Module):
+    """ResNeXt-style grouped convolutions (several input channels per group): 2 groups of 4 -> 4
+    channels at stride 1, then 4 groups of 2 -> 3 at stride 2, on odd widths (the direct kernels'
+    masked tails); the stem's gradient runs through both grouped data gradients."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.g1 = nn.Conv2d(8, 8, 3, padding=1, groups=2)
+        self.g2 = nn.Conv2d(8, 12, 3, stride=2, padding=1, groups=4)
+        self.head = nn.Linear(12, 3)
+
+    def forward(self, x):
+        x = F.relu(self.stem(x))
+        x = F.relu(self.g1(x))
+        x = F.relu(self.g2(x))
+        return self.head(x.mean((2, 3)))
+
+
 # ----------------------------------------------------------------------------------------------
 # BatchNorm handling
 # ----------------------------------------------------------------------------------------------
@@ -963,6 +982,8 @@ SPECS = [
          exporter="dynamo", opset=18, fold=False, piecewise_linear=True, x_scale=1.0, seed=915),
     dict(name="tiny_shuffle_ts", make=TinyShuffle, input=(2, 6, 6), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=906),
+    dict(name="tiny_grouped", make=TinyGrouped, input=(3, 6, 11), batch=6, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=941),
     dict(name="bn_kept", make=BNKept, input=(1, 6, 6), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=505,
          export_extra=dict(training=torch.onnx.TrainingMode.PRESERVE)),

@@ -12,7 +12,8 @@ final class PyTorchFixtureTests: XCTestCase {
                                           "tiny_vit", "tiny_vit_dynamo", "tiny_sdpa_dynamo", "tiny_torch_vit", "tiny_torch_vit_dynamo", "tiny_swin", "tiny_bert", "tiny_bert_dynamo", "tiny_convnext", "tiny_convnext_dynamo",
                                           "tiny_bert_mask", "tiny_bert_mask_dynamo", "tiny_shuffle", "tiny_shuffle_ts",
                                           "tiny_tagger", "tiny_regressor", "tiny_gpt2", "tiny_gpt2_dynamo",
-                                          "hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_max", "tiny_strided_pool_dynamo", "tiny_embed"]
+                                          "hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_max", "tiny_strided_pool_dynamo", "tiny_embed",
+                                          "tiny_grouped"]
 
     private struct Fixture {
         var graph: Graph
