@@ -98,8 +98,12 @@ extension Executor {
         let tape = try forwardTape(input, shared: shared)
         let logits = try outputValue(tape)
         let ce = try makeLoss(output: logits, targets: targets, normalizer: normalizer)
-        let quadratic = QuadraticForms<Scalar>(layers: layers, k: k)
+        let quadratic = QuadraticForms<Scalar>(layers: layers, k: k, recomputeUpTo: quadraticTermRecomputeUpTo)
         let tangents = try tangentSweep(tape, stacked, k: k, quadratic: quadratic)
+        if MemoryRoles<Scalar>.enabled {   // the chunk's peak: everything the reverse sweep reads is live
+            MemoryRoles(parameters: Array(shared.values) + Array(stacked.values), tape: tape.values, tangents: tangents,
+                        weightTerms: Array(quadratic.weightTerms.values)).report(examples: tape.batch, k: k)
+        }
         var need = dependents(of: layers)
         need[graph.output.index] = true
         let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }

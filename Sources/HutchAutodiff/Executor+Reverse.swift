@@ -32,7 +32,8 @@ extension Executor {
                 // layer's v^T (Hv) share without a weight-gradient GEMM
                 let x = inputs(of: node, tape)
                 let term = convTangent(tape.geometry[i]!, x, y, [nil, v], k)!
-                quadratic.weightTerms[i] = term
+                // kept for the reverse sweep unless that recomputes it (cheap layers, `keepsTerm`)
+                if quadratic.keepsTerm(tape.geometry[i]!) { quadratic.weightTerms[i] = term }
                 var rest = ts; rest[1] = nil
                 // the other terms' convolution adds conv(x, V) as it stores; with no other
                 // terms the tangent is conv(x, V) itself (shared storage: later writers copy)
@@ -112,6 +113,10 @@ extension Executor {
                 var parts: [Stacked<Scalar>?] = Array(repeating: nil, count: node.inputs.count)
                 let ts = node.inputs.map { $0.flatMap { tangents[$0.index] } }
                 if quadraticConv, let quadratic, let w = node.inputs[1] {
+                    if dg != nil, quadratic.weightTerms[i] == nil, let v = ts[1] {
+                        // conv(x, V) of a layer the tangent sweep did not keep it for: the same call, the same bits
+                        quadratic.weightTerms[i] = convTangent(tape.geometry[i]!, x, y, [nil, v], k)
+                    }
                     // the curvature term conv_transpose(y*, V) first: the data gradient of dg
                     // then adds it as its kernel stores
                     let curvature = quadratic.convForms(i, w, tape.geometry[i]!, x, ts, g, dg, needIn)

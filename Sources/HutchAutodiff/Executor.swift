@@ -23,6 +23,9 @@ public struct Executor<Scalar: TensorScalar>: Sendable {
     /// Gradients pass fake-quantized activations by the straight-through estimator
     /// (quantization-aware training) instead of being refused.
     public var straightThroughFakeQuantize = false
+    /// `QuadraticForms.recomputeUpTo` of `hessianQuadraticForms`: only memory and time depend on
+    /// it, not a bit of the forms (tests compare Int.min, which keeps every term, with the default).
+    var quadraticTermRecomputeUpTo = QuadraticForms<Scalar>.defaultRecomputeUpTo
 
     public init(graph: Graph) throws(ExecutionError) {
         self.graph = graph

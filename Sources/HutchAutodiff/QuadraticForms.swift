@@ -14,11 +14,25 @@ final class QuadraticForms<Scalar: TensorScalar> {
     /// forms[w][j] = v_j,w^T (H v_j)_w
     var forms: [ValueID: [Double]] = [:]
 
-    init(layers: Set<ValueID>, k: Int) {
+    /// Layers with at most this many multiply-adds per output (ConvGeometry.patchSize) drop
+    /// conv(x, V) after the tangent sweep and recompute it in the reverse sweep: k blocks of the
+    /// layer's output for one more convolution that costs little (depthwise, 1x1 with few input
+    /// channels). `Int.min` keeps every term.
+    let recomputeUpTo: Int
+    /// The default `recomputeUpTo`: ResNet-50's chunks hold 45 % fewer terms for about 2.6 % more
+    /// multiply-adds per probe, MobileNetV2's 93 % fewer for 12.7 % more, ResNet-20's (3x3 layers of
+    /// 16 channels: 144) 14 % fewer for 0.4 % (Benchmarks/results/probe-recompute-terms.txt).
+    static var defaultRecomputeUpTo: Int { 128 }
+
+    init(layers: Set<ValueID>, k: Int, recomputeUpTo: Int = defaultRecomputeUpTo) {
         self.layers = layers
         self.k = k
+        self.recomputeUpTo = recomputeUpTo
         for w in layers { forms[w] = Array(repeating: 0, count: k) }
     }
+
+    /// Whether the tangent sweep keeps this layer's conv(x, V) for the reverse sweep.
+    func keepsTerm(_ g: ConvGeometry) -> Bool { g.patchSize > recomputeUpTo }
 
     static func dot(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ n: Int) -> Double {
         Kernels.dot(a, b, count: n)
