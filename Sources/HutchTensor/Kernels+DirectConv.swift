@@ -128,18 +128,21 @@ extension Kernels {
         }) { packed in
             // the addend sits at the same offset from every y element
             let mode: DirectStore = accumulate ? .accumulate : addend.map { .addend(offset: UnsafePointer(y).distance(to: $0)) } ?? .overwrite
-            directRun(g, s, blocks: blocks, x: x, xBlockStride: xBlockStride, packed: packed, packedStride: wBlockStride == 0 ? 0 : pc,
-                      y: y, mode: mode, workers: workers, kernel: kernel)
+            let packedStride = wBlockStride == 0 ? 0 : pc
+            directRun(s, inputs: g.batch, inCount: g.inChannels * g.inSpatial, outCount: g.outChannels * g.outSpatial,
+                      outBlock: g.outputCount, blocks: blocks, x: x, xBlockStride: xBlockStride, y: y, mode: mode,
+                      workers: workers, kernel: kernel) { b, _ in packed + b * packedStride }
         }
     }
 
-    /// The examples of `directForward` through the kernel, on packed weights.
-    private static func directRun(_ g: ConvGeometry, _ s: DirectConvShape, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
-                                  packed: UnsafePointer<Float>, packedStride: Int, y: UnsafeMutablePointer<Float>,
-                                  mode: DirectStore, workers: Int, kernel: DirectKernel) {
+    /// The inputs of a direct convolution through the kernel, each `inCount` floats, writing
+    /// `outCount` (block b's outputs `outBlock` apart), block b of input e on the packed weights
+    /// `packedAt(b, e)`: the examples of `directForward`, or the group slices of `groupedDirect`.
+    static func directRun(_ s: DirectConvShape, inputs: Int, inCount: Int, outCount: Int, outBlock: Int, blocks: Int,
+                          x: UnsafePointer<Float>, xBlockStride: Int, y: UnsafeMutablePointer<Float>, mode: DirectStore,
+                          workers: Int, kernel: DirectKernel, packedAt: (Int, Int) -> UnsafePointer<Float>) {
         let scratch = directScratchCount(s, kernel)
-        let inCount = g.inChannels * g.inSpatial, outCount = g.outChannels * g.outSpatial
-        let items = ExampleItems(batch: g.batch, blocks: blocks, sharedInput: xBlockStride == 0)
+        let items = ExampleItems(batch: inputs, blocks: blocks, sharedInput: xBlockStride == 0)
         parallelFor(items.threads(workers)) { _ in
             let padded = BufferPool.shared.scratch(scratch.padded, of: Float.self)
             let expanded = BufferPool.shared.scratch(scratch.expanded, of: Float.self)
@@ -147,8 +150,8 @@ extension Kernels {
             while case let (bs, e)? = items.next() {
                 directPrepare(s, kernel, x: x + bs.lowerBound * xBlockStride + e * inCount, padded: padded, expanded: expanded)
                 for b in bs {
-                    directExample(s, kernel, padded: padded, expanded: expanded, packed: packed + b * packedStride,
-                                  y: y + b * g.outputCount + e * outCount, mode: mode)
+                    directExample(s, kernel, padded: padded, expanded: expanded, packed: packedAt(b, e),
+                                  y: y + b * outBlock + e * outCount, mode: mode)
                 }
             }
         }

@@ -77,23 +77,10 @@ extension Kernels {
             // the addend sits at the same offset from every output element
             let mode: DirectStore = accumulate ? .accumulate
                 : addend.map { .addend(offset: UnsafePointer(output).distance(to: $0)) } ?? .overwrite
-            let scratch = directScratchCount(s, kernel)
             let (inCount, outCount) = (s.inChannels * k.inSpatial, s.outChannels * k.outSpatial)
-            let outBlock = k.batch * outCount
-            let items = ExampleItems(batch: k.batch, blocks: blocks, sharedInput: inputBlockStride == 0)
-            parallelFor(items.threads(workers)) { _ in
-                let padded = BufferPool.shared.scratch(scratch.padded, of: Float.self)
-                let expanded = BufferPool.shared.scratch(scratch.expanded, of: Float.self)
-                defer { BufferPool.shared.release(padded, scratch.padded); BufferPool.shared.release(expanded, scratch.expanded) }
-                while case let (bs, slice)? = items.next() {
-                    directPrepare(s, kernel, x: input + bs.lowerBound * inputBlockStride + slice * inCount,
-                                  padded: padded, expanded: expanded)
-                    for b in bs {
-                        let pb = packed + ((wBlockStride == 0 ? 0 : b) * groups + slice % groups) * pc
-                        directExample(s, kernel, padded: padded, expanded: expanded, packed: pb,
-                                      y: output + b * outBlock + slice * outCount, mode: mode)
-                    }
-                }
+            directRun(s, inputs: k.batch, inCount: inCount, outCount: outCount, outBlock: k.batch * outCount, blocks: blocks,
+                      x: input, xBlockStride: inputBlockStride, y: output, mode: mode, workers: workers, kernel: kernel) { b, slice in
+                packed + ((wBlockStride == 0 ? 0 : b) * groups + slice % groups) * pc
             }
         }
     }
