@@ -1,7 +1,8 @@
 """PyTorch side of Benchmarks/run_imagenet_probe.sh (issue 16): one model per invocation.
 
 Models: torchvision's resnet18, resnet50, mobilenet_v2 and, with grouped convolutions,
-resnext50_32x4d and regnet_y_400mf (1000 classes, 3x224x224 inputs) and the CIFAR ResNet-20 of
+resnext50_32x4d and regnet_y_400mf, and with 5x5 depthwise convolutions, squeeze-excitation and
+SiLU / hard-swish, efficientnet_b0 and mobilenet_v3_large (1000 classes, 3x224x224 inputs) and the CIFAR ResNet-20 of
 resnet20_pyhessian.py (10 classes, 3x32x32), random weights from
 torch.manual_seed(0) with random BatchNorm statistics, in eval mode, BatchNorm folded into the
 convolutions by torch.fx's `fuse` (what the ONNX export does too, so both sides run one network).
@@ -26,7 +27,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from resnet20_pyhessian import ResNet20, randomize_bn  # noqa: E402
 
 SIZES = {"resnet18": (224, 1000), "resnet50": (224, 1000), "mobilenet_v2": (224, 1000), "resnet20": (32, 10),
-         "resnext50_32x4d": (224, 1000), "regnet_y_400mf": (224, 1000)}
+         "resnext50_32x4d": (224, 1000), "regnet_y_400mf": (224, 1000),
+         "efficientnet_b0": (224, 1000), "mobilenet_v3_large": (224, 1000)}
 
 
 def folded_model(name):
