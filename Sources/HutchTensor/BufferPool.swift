@@ -15,7 +15,7 @@ import Foundation
 /// needs zeroes clears them (`Storage(zeroed:)`). Measured cap factors: Benchmarks/README.md,
 /// "Probe memory".
 public final class BufferPool: @unchecked Sendable {
-    public static let shared = BufferPool(capEighths: Int(ProcessInfo.processInfo.environment["HUTCH_POOL_CAP_EIGHTHS"] ?? "") ?? 10)
+    public static let shared = BufferPool()
     private let lock = NSLock()
     /// Cached buffers by size class, each with the tick at which it was given back.
     private var free: [Int: [(pointer: UnsafeMutableRawPointer, tick: Int)]] = [:]
@@ -29,7 +29,7 @@ public final class BufferPool: @unchecked Sendable {
     let capEighths: Int
 
     /// `capEighths` / 8 is the cap factor (8 ... 12: 1.0x ... 1.5x the live high-water mark).
-    public init(capEighths: Int = 10) {
+    public init(capEighths: Int = 9) {
         self.capEighths = capEighths
     }
 
