@@ -8,12 +8,13 @@ import Foundation
 /// buffer of the next class up serves it (best fit of the two). Exact sizes made the two threads'
 /// chunks miss each other's near-equal sizes and allocate afresh.
 ///
-/// Bound: live + cached <= `capFactor` x the largest live total so far (class bytes), so pooled
-/// memory follows the live high-water mark instead of adding a fixed cache (4 GiB before) to it;
-/// when a fresh allocation or a returned buffer would exceed that, the buffers cached longest ago
-/// go first (sizes the passes no longer ask for). Buffers carry no values between uses: whoever
-/// needs zeroes clears them (`Storage(zeroed:)`). Measured cap factors: Benchmarks/README.md,
-/// "Probe memory".
+/// Bound: live + cached <= `capEighths` / 8 x the largest live total so far (class bytes), so
+/// pooled memory follows the live high-water mark instead of adding a fixed cache (4 GiB before)
+/// to it; when a fresh allocation or a returned buffer would exceed that, the buffers cached
+/// longest ago go first (sizes the passes no longer ask for). 1.125x: at 1.0x the two threads'
+/// chunks evict the sizes the other is about to ask for again (Benchmarks/README.md, "Probe
+/// memory"). Buffers carry no values between uses: whoever needs zeroes clears them
+/// (`Storage(zeroed:)`).
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
     private let lock = NSLock()
@@ -45,9 +46,10 @@ public final class BufferPool: @unchecked Sendable {
         public var peakLiveClassBytes: Int
         /// Held for reuse (class bytes).
         public var cachedBytes: Int
-        /// Takes the cache could not serve (each a fresh allocation whose pages fault on first touch).
+        /// Takes that neither their class nor the one above could serve from the cache.
         public var freshAllocations: Int
-        /// Their class bytes.
+        /// The pages mapped for them (each faults on first touch); a larger cached buffer lent over
+        /// the bound adds none.
         public var freshBytes: Int
     }
 
