@@ -93,6 +93,35 @@ final class BufferPoolTests: XCTestCase {
         }
     }
 
+    /// A miss over the bound takes the first pages of the smallest larger cached buffer instead of
+    /// mapping fresh ones; under the bound it maps fresh ones and keeps the cached buffer.
+    func testAMissOverTheBoundLendsALargerCachedBuffersPages() {
+        for (eighths, lends) in [(8, true), (12, false)] {
+            let pool = BufferPool(capEighths: eighths)
+            let large = pool.take(1 << 18)
+            pool.give(large, 1 << 18)
+            // 128 KiB: neither its class nor the one above cached; 128 + 256 KiB > 1.0 x 256 KiB
+            let small = pool.take(1 << 17)
+            (small + (1 << 17) - 1).storeBytes(of: 7, as: UInt8.self)
+            let s = pool.statistics
+            XCTAssertEqual(s.freshAllocations, 2)
+            XCTAssertEqual(s.liveClassBytes, 1 << 17)
+            if lends {
+                XCTAssertEqual(small, large, "the cached buffer's first pages")
+                XCTAssertEqual(s.freshBytes, 1 << 18, "no pages mapped for it")
+                XCTAssertEqual(s.cachedBytes, 0)
+            } else {
+                XCTAssertNotEqual(small, large)
+                XCTAssertEqual(s.freshBytes, (1 << 18) + (1 << 17))
+                XCTAssertEqual(s.cachedBytes, 1 << 18)
+            }
+            pool.give(small, 1 << 17)
+            XCTAssertEqual(pool.take(1 << 17), small, "back in its own class")
+            XCTAssertEqual(pool.statistics.freshAllocations, 2)
+            pool.give(small, 1 << 17)
+        }
+    }
+
     /// The buffers given back longest ago are freed first.
     func testEvictionFreesTheOldestCachedBuffersFirst() {
         let pool = BufferPool(capEighths: 12)
