@@ -26,7 +26,8 @@ struct MemoryRoles<Scalar: TensorScalar> {
         let mb = { (b: Int) in String(format: "%.1f", Double(b) / 1e6) }
         let roles = bytes.map { "\($0.role) \(mb($0.bytes))" }.joined(separator: ", ")
         FileHandle.standardError.write(Data(("memory roles (MB), chunk of \(examples) examples, k \(k): \(roles); pool live "
-            + "\(mb(pool.liveBytes)), peak live \(mb(pool.peakLiveBytes)), cached \(mb(pool.cachedBytes)), "
+            + "\(mb(pool.liveBytes)) (classes \(mb(pool.liveClassBytes))), peak live \(mb(pool.peakLiveBytes)) (classes "
+            + "\(mb(pool.peakLiveClassBytes))), cached \(mb(pool.cachedBytes)), "
             + "fresh allocations \(pool.freshAllocations) (\(mb(pool.freshBytes)))\n").utf8))
     }
 }

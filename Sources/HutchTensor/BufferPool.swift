@@ -3,48 +3,74 @@ import Foundation
 /// Reuses large buffers between passes: the same activation sizes recur every forward and
 /// backward pass, and fresh multi-megabyte allocations cost a page fault per 4 KiB.
 ///
-/// Bound: live + cached <= 1.5 x the largest live total so far, so pooled memory follows the
-/// live high-water mark instead of adding a fixed cache (4 GiB before) to it; when a fresh
-/// allocation or a returned buffer would exceed that, the buffers cached longest ago go first
-/// (sizes the passes no longer ask for). The slack lets two threads' chunks find their sizes
-/// cached: with none (live + cached <= peak) ResNet-50's probes allocated 16 GB of fresh buffers
-/// per run (Benchmarks/README.md, "Probe memory").
+/// Size classes: a request is rounded up to one of 8 steps per power of two (at most 12.5 % more),
+/// so a freed buffer serves every request of its class, and, when its class has none cached, a
+/// buffer of the next class up serves it (best fit of the two). Exact sizes made the two threads'
+/// chunks miss each other's near-equal sizes and allocate afresh.
+///
+/// Bound: live + cached <= `capEighths` / 8 x the largest live total so far (class bytes), so
+/// pooled memory follows the live high-water mark instead of adding a fixed cache (4 GiB before)
+/// to it; when a fresh allocation or a returned buffer would exceed that, the buffers cached
+/// longest ago go first (sizes the passes no longer ask for). 1.125x: at 1.0x the two threads'
+/// chunks evict the sizes the other is about to ask for again (Benchmarks/README.md, "Probe
+/// memory"). Buffers carry no values between uses: whoever needs zeroes clears them
+/// (`Storage(zeroed:)`).
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
     private let lock = NSLock()
-    /// Cached buffers by exact size, each with the tick at which it was given back.
+    /// Cached buffers by size class, each with the tick at which it was given back.
     private var free: [Int: [(pointer: UnsafeMutableRawPointer, tick: Int)]] = [:]
+    /// The class of each live pooled buffer (it may be one class above its request's).
+    private var liveClass: [UnsafeMutableRawPointer: Int] = [:]
     private var tick = 0
-    private var cachedBytes = 0
-    private var liveBytes = 0
-    private var peakLiveBytes = 0
-    private var freshAllocations = 0
-    private var freshBytes = 0
+    private var counters = Statistics(liveBytes: 0, peakLiveBytes: 0, liveClassBytes: 0, peakLiveClassBytes: 0,
+                                      cachedBytes: 0, freshAllocations: 0, freshBytes: 0)
     private let minimumBytes = 1 << 16
+    /// Live + cached may reach this many eighths of the peak live class bytes.
+    let capEighths: Int
+
+    /// `capEighths` / 8 is the cap factor (8 ... 12: 1.0x ... 1.5x the live high-water mark).
+    public init(capEighths: Int = 9) {
+        self.capEighths = capEighths
+    }
 
     /// Pooled sizes only (>= 64 KiB); smaller buffers go straight to the allocator.
     public struct Statistics: Sendable, Equatable {
-        /// Taken and not yet given back.
+        /// Requested bytes taken and not yet given back.
         public var liveBytes: Int
         /// The largest `liveBytes` since the last `resetPeak`.
         public var peakLiveBytes: Int
-        /// Held for reuse.
+        /// What the live buffers occupy (their size classes, >= `liveBytes`).
+        public var liveClassBytes: Int
+        /// The largest `liveClassBytes` since the last `resetPeak`: the cap's base.
+        public var peakLiveClassBytes: Int
+        /// Held for reuse (class bytes).
         public var cachedBytes: Int
-        /// Takes the cache could not serve (each a fresh allocation whose pages fault on first touch).
+        /// Takes that neither their class nor the one above could serve from the cache.
         public var freshAllocations: Int
+        /// The pages mapped for them (each faults on first touch); a larger cached buffer lent over
+        /// the bound adds none.
         public var freshBytes: Int
     }
 
     public var statistics: Statistics {
         lock.lock(); defer { lock.unlock() }
-        return Statistics(liveBytes: liveBytes, peakLiveBytes: peakLiveBytes, cachedBytes: cachedBytes,
-                          freshAllocations: freshAllocations, freshBytes: freshBytes)
+        return counters
     }
 
     /// Starts a new peak from what is live now (measurements of one pass); the cache shrinks to
     /// fit the new bound as buffers come and go.
     public func resetPeak() {
-        lock.lock(); peakLiveBytes = liveBytes; lock.unlock()
+        lock.lock()
+        counters.peakLiveBytes = counters.liveBytes
+        counters.peakLiveClassBytes = counters.liveClassBytes
+        lock.unlock()
+    }
+
+    /// `bytes` rounded up to its class: 8 steps per power of two.
+    static func sizeClass(_ bytes: Int) -> Int {
+        let step = max(1, (1 << (Int.bitWidth - 1 - bytes.leadingZeroBitCount)) >> 3)
+        return (bytes + step - 1) / step * step
     }
 
     /// Scratch memory for `count` scalars, returned with `release`.
@@ -58,51 +84,97 @@ public final class BufferPool: @unchecked Sendable {
 
     public func take(_ bytes: Int) -> UnsafeMutableRawPointer {
         guard bytes >= minimumBytes else { return .allocate(byteCount: bytes, alignment: 64) }
+        let own = Self.sizeClass(bytes)
         lock.lock()
-        liveBytes += bytes
-        peakLiveBytes = max(peakLiveBytes, liveBytes)
-        if let reused = free[bytes]?.popLast() {
-            cachedBytes -= bytes
+        counters.liveBytes += bytes
+        counters.peakLiveBytes = max(counters.peakLiveBytes, counters.liveBytes)
+        for size in [own, Self.sizeClass(own + 1)] {
+            guard let reused = free[size]?.popLast() else { continue }
+            if free[size]!.isEmpty { free[size] = nil }
+            counters.cachedBytes -= size
+            addLive(reused.pointer, size)
             lock.unlock()
             return reused.pointer
         }
-        freshAllocations += 1
-        freshBytes += bytes
+        counters.freshAllocations += 1
+        addLive(nil, own)
+        // Over the bound, the smallest cached buffer of a larger class lends its first pages (its
+        // tail unmapped): they are resident already, where fresh ones would fault in again.
+        var recycled: UnsafeMutableRawPointer?, recycledSize = 0
+        if counters.liveClassBytes + counters.cachedBytes > boundBytes, let size = free.keys.filter({ $0 > own }).min() {
+            recycled = free[size]!.removeLast().pointer
+            if free[size]!.isEmpty { free[size] = nil }
+            counters.cachedBytes -= size
+            recycledSize = size
+        } else {
+            counters.freshBytes += own
+        }
         let evicted = evictOverBound()
         lock.unlock()
-        for (pointer, _) in evicted { pointer.deallocate() }
-        return .allocate(byteCount: bytes, alignment: 64)
+        // the evicted pages go back before the fresh ones are asked for
+        for (pointer, size) in evicted { Self.unmap(pointer, size) }
+        let pointer: UnsafeMutableRawPointer
+        if let recycled {
+            Self.unmap(recycled + own, recycledSize - own)
+            pointer = recycled
+        } else {
+            pointer = Self.map(own)
+        }
+        lock.lock(); liveClass[pointer] = own; lock.unlock()
+        return pointer
     }
 
     public func give(_ pointer: UnsafeMutableRawPointer, _ bytes: Int) {
         guard bytes >= minimumBytes else { return pointer.deallocate() }
         lock.lock()
-        liveBytes -= bytes
+        guard let size = liveClass.removeValue(forKey: pointer) else {
+            preconditionFailure("BufferPool.give: a buffer of \(bytes) bytes this pool did not hand out")
+        }
+        counters.liveBytes -= bytes
+        counters.liveClassBytes -= size
         tick += 1
-        free[bytes, default: []].append((pointer, tick))
-        cachedBytes += bytes
+        free[size, default: []].append((pointer, tick))
+        counters.cachedBytes += size
         let evicted = evictOverBound()
         lock.unlock()
-        for (pointer, _) in evicted { pointer.deallocate() }
+        for (pointer, size) in evicted { Self.unmap(pointer, size) }
+    }
+
+    /// Pooled buffers are whole pages of their own: unmapped, they leave the process at once,
+    /// where malloc's arenas kept freed multi-megabyte blocks resident (peak RSS 1.1 GB above the
+    /// pool's bytes on ResNet-50). Out of memory stops the process, as the allocator does.
+    private static func map(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else { fatalError("BufferPool: out of memory mapping \(bytes) bytes") }
+        return p
+    }
+
+    private static func unmap(_ pointer: UnsafeMutableRawPointer, _ bytes: Int) {
+        munmap(pointer, bytes)
+    }
+
+    private func addLive(_ pointer: UnsafeMutableRawPointer?, _ size: Int) {
+        if let pointer { liveClass[pointer] = size }
+        counters.liveClassBytes += size
+        counters.peakLiveClassBytes = max(counters.peakLiveClassBytes, counters.liveClassBytes)
     }
 
     /// What live + cached may reach.
-    private var boundBytes: Int { peakLiveBytes + peakLiveBytes / 2 }
+    private var boundBytes: Int { counters.peakLiveClassBytes * capEighths / 8 }
 
     /// Removes the oldest cached buffers until live + cached <= the bound; the caller frees them
-    /// outside the lock. Linear in the number of distinct sizes per eviction, which is small.
-    private func evictOverBound() -> [(pointer: UnsafeMutableRawPointer, bytes: Int)] {
-        var evicted: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
-        while liveBytes + cachedBytes > boundBytes, cachedBytes > 0 {
+    /// outside the lock. Linear in the number of cached classes per eviction, which is small.
+    private func evictOverBound() -> [(pointer: UnsafeMutableRawPointer, size: Int)] {
+        var evicted: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
+        while counters.liveClassBytes + counters.cachedBytes > boundBytes, counters.cachedBytes > 0 {
             var oldest: (size: Int, tick: Int)?
             for (size, list) in free {
                 if let first = list.first, oldest == nil || first.tick < oldest!.tick { oldest = (size, first.tick) }
             }
             guard let size = oldest?.size else { break }
-            let entry = free[size]!.removeFirst()
+            evicted.append((free[size]!.removeFirst().pointer, size))
             if free[size]!.isEmpty { free[size] = nil }
-            cachedBytes -= size
-            evicted.append((entry.pointer, size))
+            counters.cachedBytes -= size
         }
         return evicted
     }
