@@ -11,9 +11,9 @@ import Foundation
 /// Bound: live + cached <= `capEighths` / 8 x the largest live total so far (class bytes), so
 /// pooled memory follows the live high-water mark instead of adding a fixed cache (4 GiB before)
 /// to it; when a fresh allocation or a returned buffer would exceed that, the buffers cached
-/// longest ago go first (sizes the passes no longer ask for). 1.125x: at 1.0x the two threads'
-/// chunks evict the sizes the other is about to ask for again (Benchmarks/README.md, "Probe
-/// memory"). Buffers carry no values between uses: whoever needs zeroes clears them
+/// longest ago go first (sizes the passes no longer ask for). 1.25x: at 1.0x the two threads'
+/// chunks evict the sizes the other is about to ask for again, at 1.125x ResNet-18's probes spend
+/// 4 % more CPU mapping and unmapping (Benchmarks/README.md, "Probe memory"). Buffers carry no values between uses: whoever needs zeroes clears them
 /// (`Storage(zeroed:)`).
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
@@ -30,7 +30,7 @@ public final class BufferPool: @unchecked Sendable {
     let capEighths: Int
 
     /// `capEighths` / 8 is the cap factor (8 ... 12: 1.0x ... 1.5x the live high-water mark).
-    public init(capEighths: Int = 9) {
+    public init(capEighths: Int = 10) {
         self.capEighths = capEighths
     }
 
