@@ -26,6 +26,8 @@ import Foundation
 ///   HUTCH_GROUPED=0               grouped convolutions (several input channels per group) on
 ///                                 im2col + GEMM instead of the direct kernels per group
 ///                                 (Kernels+GroupedConv)
+///   HUTCH_ZERO_CHANNELS=0         the direct kernels run every input channel, also those whose
+///                                 plane is all zeros (`DirectVectors.keptSteps`; same bits)
 ///
 /// `ConvPathTable` turns them, the CPU's features and a convolution's shape into its path.
 public struct KernelOverrides: Sendable, Hashable {
@@ -42,6 +44,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var directWeight = true
     public var depthwiseVector = true
     public var grouped = true
+    public var zeroChannels = true
 
     /// The defaults: the measured choices.
     public init() {}
@@ -61,6 +64,7 @@ public struct KernelOverrides: Sendable, Hashable {
         directWeight = env["HUTCH_DIRECT_WEIGHT"] != "0"
         depthwiseVector = env["HUTCH_DEPTHWISE_VECTOR"] != "0"
         grouped = env["HUTCH_GROUPED"] != "0"
+        zeroChannels = env["HUTCH_ZERO_CHANNELS"] != "0"
     }
 
     /// This process's switches, read once.

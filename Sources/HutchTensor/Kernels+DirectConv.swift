@@ -69,11 +69,12 @@ extension Kernels {
     static func directExample(_ s: DirectConvShape, _ kernel: DirectKernel, padded: UnsafePointer<Float>,
                               expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                               y: UnsafeMutablePointer<Float>, mode: DirectStore) {
+        let skip = KernelOverrides.process.zeroChannels
         switch kernel {
-        case .avx2: DirectConvAVX2.forward(s, padded: padded, packed: packed, y: y, mode: mode)
-        case .avx512Rows: DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, mode: mode)
+        case .avx2: DirectConvAVX2.forward(s, padded: padded, packed: packed, y: y, mode: mode, skipZeroChannels: skip)
+        case .avx512Rows: DirectConvAVX512.forward(s, padded: padded, packed: packed, y: y, mode: mode, skipZeroChannels: skip)
         case .avx512Expanded:
-            DirectConvAVX512.forwardExpanded(s, expanded: expanded, packed: packed, y: y, mode: mode)
+            DirectConvAVX512.forwardExpanded(s, expanded: expanded, packed: packed, y: y, mode: mode, skipZeroChannels: skip)
         }
     }
 

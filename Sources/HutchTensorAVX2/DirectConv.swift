@@ -232,32 +232,36 @@ public enum DirectConvAVX2 {
 
     /// y [C_out, OH, OW] (+)= conv(padded input of one example, packed weights).
     @inline(never)
+    /// `skipZeroChannels`: input channels whose padded plane is all zeros are left out
+    /// (`DirectVectors.keptSteps`; same bits).
     public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                               y: UnsafeMutablePointer<Float>, mode: DirectStore) {
+                               y: UnsafeMutablePointer<Float>, mode: DirectStore, skipZeroChannels: Bool = true) {
         let (kh, kw, sw) = (s.kernelHeight, s.kernelWidth, s.strideW)
         let kk = kh * kw, steps = s.inChannels * kk
         let ys = s.outHeight * s.outWidth
         let planeInts = PlaneVectors.tableCount(outHeight: s.outHeight, outWidth: s.outWidth, width: 8)
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps + planeInts) { table in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * steps + planeInts) { table in
             // input offset of step (ci, kh, kw) relative to the first input of an output vector
             DirectVectors.stepOffsets(table.baseAddress!, channels: s.inChannels, kh: kh, kw: kw,
                                       channelStride: s.channelStride) { i, j in i * s.rowStride + (j % sw) * s.phaseLength + j / sw }
-            let off = UnsafePointer(table.baseAddress!)
-            let pv = PlaneVectors(table.baseAddress! + steps, outHeight: s.outHeight, outWidth: s.outWidth, width: 8,
+            let kept = DirectVectors.keptSteps(table.baseAddress!, weights: table.baseAddress! + steps, channels: s.inChannels,
+                                               kk: kk, input: padded, channelStride: s.channelStride, skip: skipZeroChannels)
+            let (off, wo) = (UnsafePointer(table.baseAddress!), UnsafePointer(table.baseAddress! + steps))
+            let pv = PlaneVectors(table.baseAddress! + 2 * steps, outHeight: s.outHeight, outWidth: s.outWidth, width: 8,
                                   rowInput: s.strideH * s.rowStride)
             let (vi, vo, vl, vectors) = (pv.input, pv.output, pv.lanes, pv.count)
             DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
                                         planeStride: ys) { wp, channels, yc in
                 var v = 0
                 while v + 3 <= vectors {
-                    tile3(padded, vi[v], vi[v + 1], vi[v + 2], wp, off, steps, yc + vo[v], yc + vo[v + 1], yc + vo[v + 2],
+                    tile3(padded, vi[v], vi[v + 1], vi[v + 2], wp, off, wo, kept, yc + vo[v], yc + vo[v + 1], yc + vo[v + 2],
                           vl[v], vl[v + 1], vl[v + 2], ys, channels, mode)
                     v += 3
                 }
                 if vectors - v == 2 {
-                    tile2(padded, vi[v], vi[v + 1], wp, off, steps, yc + vo[v], yc + vo[v + 1], vl[v], vl[v + 1], ys, channels, mode)
+                    tile2(padded, vi[v], vi[v + 1], wp, off, wo, kept, yc + vo[v], yc + vo[v + 1], vl[v], vl[v + 1], ys, channels, mode)
                 } else if vectors - v == 1 {
-                    DirectVectors.tile1(padded, vi[v], wp, off, steps, yc + vo[v], vl[v], ys, channels, mode, as: SIMD8<Float>.self)
+                    DirectVectors.tile1(padded, vi[v], wp, off, wo, kept, yc + vo[v], vl[v], ys, channels, mode, as: SIMD8<Float>.self)
                 }
             }
         }
@@ -278,7 +282,7 @@ public enum DirectConvAVX2 {
 
     @inline(__always)
     static func tile3(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ o2: Int, _ w: UnsafePointer<Float>,
-                      _ off: UnsafePointer<Int>, _ steps: Int,
+                      _ off: UnsafePointer<Int>, _ wo: UnsafePointer<Int>, _ steps: Int,
                       _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>, _ y2: UnsafeMutablePointer<Float>,
                       _ l0: Int, _ l1: Int, _ l2: Int, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a02 = SIMD8<Float>()
@@ -286,9 +290,8 @@ public enum DirectConvAVX2 {
         var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a22 = SIMD8<Float>()
         var a30 = SIMD8<Float>(), a31 = SIMD8<Float>(), a32 = SIMD8<Float>()
         let (x0, x1, x2) = (x + o0, x + o1, x + o2)
-        var wp = w
         for k in 0..<steps {
-            let o = off[k]
+            let o = off[k], wp = w + wo[k]
             let v0 = load(x0 + o), v1 = load(x1 + o), v2 = load(x2 + o)
             let w0 = SIMD8<Float>(repeating: wp[0])
             a00 = a00.addingProduct(v0, w0); a01 = a01.addingProduct(v1, w0); a02 = a02.addingProduct(v2, w0)
@@ -298,7 +301,6 @@ public enum DirectConvAVX2 {
             a20 = a20.addingProduct(v0, w2); a21 = a21.addingProduct(v1, w2); a22 = a22.addingProduct(v2, w2)
             let w3 = SIMD8<Float>(repeating: wp[3])
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3); a32 = a32.addingProduct(v2, w3)
-            wp += 4
         }
         store(a00, y0, mode, l0); store(a01, y1, mode, l1); store(a02, y2, mode, l2)
         if channels > 1 { store(a10, y0 + ys, mode, l0); store(a11, y1 + ys, mode, l1); store(a12, y2 + ys, mode, l2) }
@@ -312,15 +314,14 @@ public enum DirectConvAVX2 {
 
     @inline(__always)
     static func tile2(_ x: UnsafePointer<Float>, _ o0: Int, _ o1: Int, _ w: UnsafePointer<Float>,
-                      _ off: UnsafePointer<Int>, _ steps: Int,
+                      _ off: UnsafePointer<Int>, _ wo: UnsafePointer<Int>, _ steps: Int,
                       _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>,
                       _ l0: Int, _ l1: Int, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
         var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
         let (x0, x1) = (x + o0, x + o1)
-        var wp = w
         for k in 0..<steps {
-            let o = off[k]
+            let o = off[k], wp = w + wo[k]
             let v0 = load(x0 + o), v1 = load(x1 + o)
             let w0 = SIMD8<Float>(repeating: wp[0]), w1 = SIMD8<Float>(repeating: wp[1])
             let w2 = SIMD8<Float>(repeating: wp[2]), w3 = SIMD8<Float>(repeating: wp[3])
@@ -328,7 +329,6 @@ public enum DirectConvAVX2 {
             a10 = a10.addingProduct(v0, w1); a11 = a11.addingProduct(v1, w1)
             a20 = a20.addingProduct(v0, w2); a21 = a21.addingProduct(v1, w2)
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3)
-            wp += 4
         }
         store(a00, y0, mode, l0); store(a01, y1, mode, l1)
         if channels > 1 { store(a10, y0 + ys, mode, l0); store(a11, y1 + ys, mode, l1) }

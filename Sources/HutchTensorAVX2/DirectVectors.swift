@@ -50,6 +50,43 @@ public enum DirectVectors {
         }
     }
 
+    /// Drops the steps of the input channels whose plane (`channelStride` floats from ci *
+    /// channelStride; the table's offsets are linear in ci from 0) is all zeros, as ReLU leaves
+    /// one example's channel (7 % of ResNet-20's planes on average, a quarter of some 8x8 ones:
+    /// Benchmarks/README.md). `off` keeps the other steps in order, in place, and wo[k] is 4 x
+    /// each kept step's index, the offset of its packed weights. A dropped step would add 0 * w
+    /// to its sums, which leaves them as they are for finite w (Hutch refuses non-finite weights),
+    /// so the bits stay. Returns the kept step count; `skip` false keeps every step.
+    @inlinable @inline(__always)
+    public static func keptSteps(_ off: UnsafeMutablePointer<Int>, weights wo: UnsafeMutablePointer<Int>, channels: Int,
+                                 kk: Int, input: UnsafePointer<Float>, channelStride: Int, skip: Bool) -> Int {
+        var kept = 0
+        for ci in 0..<channels {
+            if skip && allZero(input + ci * channelStride, channelStride) { continue }
+            for r in 0..<kk {   // kept <= ci * kk + r: in place
+                off[kept] = off[ci * kk + r]
+                wo[kept] = 4 * (ci * kk + r)
+                kept += 1
+            }
+        }
+        return kept
+    }
+
+    /// Whether p[0..<n] are all zeros (NaN is not).
+    @inlinable @inline(__always)
+    public static func allZero(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if any(load(p + i, as: SIMD8<Float>.self) .!= 0) { return false }
+            i += 8
+        }
+        while i < n {
+            if p[i] != 0 { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Calls body(weights, channels, y) for each block of 4 output channels (the last may hold
     /// fewer): its packed weights (4 per step), its channel count and its first output plane.
     @inlinable @inline(__always)
@@ -62,19 +99,20 @@ public enum DirectVectors {
     }
 
     /// One output vector (input offset o0, output y0, stored lanes `lanes`) of up to 4 channels
-    /// `ys` apart: the tail after the wider tiles. Steps in order, fma'd from zero: the wider tiles' bits.
+    /// `ys` apart: the tail after the wider tiles. Steps in order (`keptSteps`: input offsets `off`,
+    /// weight offsets `wo`), fma'd from zero: the wider tiles' bits.
     @inlinable @inline(__always)
     public static func tile1<V: SIMD>(_ x: UnsafePointer<Float>, _ o0: Int, _ w: UnsafePointer<Float>,
-                                      _ off: UnsafePointer<Int>, _ steps: Int, _ y0: UnsafeMutablePointer<Float>, _ lanes: Int,
+                                      _ off: UnsafePointer<Int>, _ wo: UnsafePointer<Int>, _ steps: Int,
+                                      _ y0: UnsafeMutablePointer<Float>, _ lanes: Int,
                                       _ ys: Int, _ channels: Int, _ mode: DirectStore, as: V.Type) where V.Scalar == Float {
         var a0 = V(), a1 = V(), a2 = V(), a3 = V()
         let x0 = x + o0
-        var wp = w
         for k in 0..<steps {
+            let wp = w + wo[k]
             let v0: V = load(x0 + off[k])
             a0 = a0.addingProduct(v0, V(repeating: wp[0])); a1 = a1.addingProduct(v0, V(repeating: wp[1]))
             a2 = a2.addingProduct(v0, V(repeating: wp[2])); a3 = a3.addingProduct(v0, V(repeating: wp[3]))
-            wp += 4
         }
         store(a0, y0, mode, lanes: lanes)
         if channels > 1 { store(a1, y0 + ys, mode, lanes: lanes) }

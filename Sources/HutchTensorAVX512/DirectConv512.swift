@@ -16,10 +16,10 @@ public enum DirectConvAVX512 {
     /// unpadded input needs OW >= 16, as nothing may be read past it).
     @inline(never)
     public static func forward(_ s: DirectConvShape, padded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                               y: UnsafeMutablePointer<Float>, mode: DirectStore) {
+                               y: UnsafeMutablePointer<Float>, mode: DirectStore, skipZeroChannels: Bool = true) {
         let sw = s.strideW
         let (rowStride, channelStride, phaseLength) = (s.rowStride, s.channelStride, s.phaseLength)
-        run(s, input: padded, packed: packed, y: y, mode: mode,
+        run(s, input: padded, packed: packed, y: y, mode: mode, skipZeroChannels: skipZeroChannels,
             offset: { ci, i, j in ci * channelStride + i * rowStride + (j % sw) * phaseLength + j / sw },
             vectorInts: PlaneVectors.tableCount(outHeight: s.outHeight, outWidth: s.outWidth, width: 16)) { base in
             PlaneVectors(base, outHeight: s.outHeight, outWidth: s.outWidth, width: 16, rowInput: s.strideH * rowStride)
@@ -98,10 +98,10 @@ public enum DirectConvAVX512 {
     /// y (+)= conv(expanded input of one example, packed weights); `fitsExpanded(s)`.
     @inline(never)
     public static func forwardExpanded(_ s: DirectConvShape, expanded: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                                       y: UnsafeMutablePointer<Float>, mode: DirectStore) {
+                                       y: UnsafeMutablePointer<Float>, mode: DirectStore, skipZeroChannels: Bool = true) {
         let (kw, sh, phases, rows) = (s.kernelWidth, s.strideH, expandedPhases(s), expandedRows(s))
         let vectors = s.outHeight * s.outWidth / 16
-        run(s, input: expanded, packed: packed, y: y, mode: mode,
+        run(s, input: expanded, packed: packed, y: y, mode: mode, skipZeroChannels: skipZeroChannels,
             offset: { ci, i, j in (((ci * kw + j) * phases + i % sh) * rows + i / sh) * 8 }, vectorInts: 3 * vectors) { base in
             PlaneVectors(base, flat: vectors, width: 16)
         }
@@ -111,27 +111,30 @@ public enum DirectConvAVX512 {
     /// in ci), `vectors` lays out the output vectors in `vectorInts` Ints of a temporary table.
     @inline(__always)
     static func run(_ s: DirectConvShape, input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
-                    y: UnsafeMutablePointer<Float>, mode: DirectStore,
+                    y: UnsafeMutablePointer<Float>, mode: DirectStore, skipZeroChannels: Bool,
                     offset: (Int, Int, Int) -> Int, vectorInts: Int, vectors: (UnsafeMutablePointer<Int>) -> PlaneVectors) {
         let (kh, kw) = (s.kernelHeight, s.kernelWidth)
         let steps = s.inChannels * kh * kw
         let ys = s.outHeight * s.outWidth
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: steps + vectorInts) { table in
-            // offset is linear in ci
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * steps + vectorInts) { table in
+            // offset is linear in ci, from offset(0, 0, 0) = 0: channel ci's input starts at ci * channelStride
+            let channelStride = offset(1, 0, 0) - offset(0, 0, 0)
             DirectVectors.stepOffsets(table.baseAddress!, channels: s.inChannels, kh: kh, kw: kw,
-                                      channelStride: offset(1, 0, 0) - offset(0, 0, 0)) { i, j in offset(0, i, j) }
-            let off = UnsafePointer(table.baseAddress!)
-            let pv = vectors(table.baseAddress! + steps)
+                                      channelStride: channelStride) { i, j in offset(0, i, j) }
+            let kept = DirectVectors.keptSteps(table.baseAddress!, weights: table.baseAddress! + steps, channels: s.inChannels,
+                                               kk: kh * kw, input: input, channelStride: channelStride, skip: skipZeroChannels)
+            let (off, wo) = (UnsafePointer(table.baseAddress!), UnsafePointer(table.baseAddress! + steps))
+            let pv = vectors(table.baseAddress! + 2 * steps)
             let (vi, vo, vl, count) = (pv.input, pv.output, pv.lanes, pv.count)
             DirectVectors.channelBlocks(outChannels: s.outChannels, steps: steps, packed: packed, y: y,
                                         planeStride: ys) { wp, channels, yc in
                 var v = 0
                 while v + 4 <= count {
-                    tile4(input, vi + v, wp, off, steps, yc, vo + v, vl + v, ys, channels, mode)
+                    tile4(input, vi + v, wp, off, wo, kept, yc, vo + v, vl + v, ys, channels, mode)
                     v += 4
                 }
                 while v < count {
-                    DirectVectors.tile1(input, vi[v], wp, off, steps, yc + vo[v], vl[v], ys, channels, mode, as: SIMD16<Float>.self)
+                    DirectVectors.tile1(input, vi[v], wp, off, wo, kept, yc + vo[v], vl[v], ys, channels, mode, as: SIMD16<Float>.self)
                     v += 1
                 }
             }
@@ -147,16 +150,16 @@ public enum DirectConvAVX512 {
     /// 4 vectors: input offsets o[0...3], outputs y + yo[0...3], stored lanes l[0...3] (`PlaneVectors`).
     @inline(__always)
     static func tile4(_ x: UnsafePointer<Float>, _ o: UnsafePointer<Int>, _ w: UnsafePointer<Float>,
-                      _ off: UnsafePointer<Int>, _ steps: Int, _ y: UnsafeMutablePointer<Float>, _ yo: UnsafePointer<Int>,
+                      _ off: UnsafePointer<Int>, _ wo: UnsafePointer<Int>, _ steps: Int, _ y: UnsafeMutablePointer<Float>,
+                      _ yo: UnsafePointer<Int>,
                       _ l: UnsafePointer<Int>, _ ys: Int, _ channels: Int, _ mode: DirectStore) {
         var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
         var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
         var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
         var a30 = SIMD16<Float>(), a31 = SIMD16<Float>(), a32 = SIMD16<Float>(), a33 = SIMD16<Float>()
         let (x0, x1, x2, x3) = (x + o[0], x + o[1], x + o[2], x + o[3])
-        var wp = w
         for k in 0..<steps {
-            let o = off[k]
+            let o = off[k], wp = w + wo[k]
             let v0 = load(x0 + o), v1 = load(x1 + o), v2 = load(x2 + o), v3 = load(x3 + o)
             let w0 = SIMD16<Float>(repeating: wp[0])
             a00 = a00.addingProduct(v0, w0); a01 = a01.addingProduct(v1, w0); a02 = a02.addingProduct(v2, w0); a03 = a03.addingProduct(v3, w0)
@@ -166,7 +169,6 @@ public enum DirectConvAVX512 {
             a20 = a20.addingProduct(v0, w2); a21 = a21.addingProduct(v1, w2); a22 = a22.addingProduct(v2, w2); a23 = a23.addingProduct(v3, w2)
             let w3 = SIMD16<Float>(repeating: wp[3])
             a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3); a32 = a32.addingProduct(v2, w3); a33 = a33.addingProduct(v3, w3)
-            wp += 4
         }
         let (y0, y1, y2, y3) = (y + yo[0], y + yo[1], y + yo[2], y + yo[3])
         let (l0, l1, l2, l3) = (l[0], l[1], l[2], l[3])
