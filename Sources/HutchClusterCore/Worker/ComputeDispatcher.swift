@@ -26,6 +26,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
     var quantizeModel: (path: String, graph: Graph)?
     /// The worker's `--memory` stacking budget (`MemoryBudget.stackBytes`); nil: the fixed default.
     public var stackBudgetBytes: Int?
+    /// The worker's `--memory` (`TaskRunner.memoryBytes`: Hutchinson's chunks in flight); nil: no bound.
+    public var memoryBytes: Int?
 
     /// Without `open`, data files are read whole through `read`; without `readModel`, the
     /// model's bytes are `read`'s (copied into a storage).
@@ -132,6 +134,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
         }.requiring(loss: source.loss)
         var runner = try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
         if let stackBudgetBytes { runner.stackBudgetBytes = stackBudgetBytes }
+        runner.memoryBytes = memoryBytes
         return runner
     }
 
