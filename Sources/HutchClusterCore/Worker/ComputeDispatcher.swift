@@ -71,6 +71,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
             }
             guard let task else { return .failure(.poison, "no task") }
             return .success(try runner.run(task))
+        } catch let error as SensitivityError where error.kind == .memory {
+            return .failure(.retryable, "\(error)")   // this worker's --memory, not the task: another worker may fit it
         } catch {
             return .failure(.poison, "\(error)")
         }
