@@ -49,7 +49,8 @@ final class ChunkBytesTests: XCTestCase {
         let estimate = e.quadraticFormChunkBytes(batch: n, k: k)
         let measured = try measure(e, input(n), directions(e, k: k, seed: 7), inFlight: 1).peak
         XCTAssertLessThanOrEqual(measured, estimate, "one chunk's live bytes stay under the estimate")
-        XCTAssertLessThanOrEqual(estimate, 3 * measured, "the estimate is a bound, not a multiple of the use")
+        // 1.06 times on this net at this commit; 2 leaves room for tapes that free more
+        XCTAssertLessThanOrEqual(estimate, 2 * measured, "the estimate is a bound, not a multiple of the use")
         // chunks are 8 examples whatever the batch; a smaller batch is a smaller chunk
         XCTAssertEqual(e.quadraticFormChunkBytes(batch: 64, k: k), estimate)
         XCTAssertEqual(e.quadraticFormChunkBytes(batch: 4, k: k) * 2, estimate)
@@ -57,7 +58,7 @@ final class ChunkBytesTests: XCTestCase {
     }
 
     /// Two chunks, one or two at once: the same bits, and with one at once the peak is one
-    /// chunk's (two at once would hold about twice as much; whether they overlap is up to the
+    /// chunk's (two at once held 2.0 times as much here, but whether they overlap is up to the
     /// scheduler, so only the bound is asserted).
     func testChunksInFlightChangeNoBitAndBoundThePeak() throws {
         let k = 2, chunk = Executor<Float>.quadraticFormChunk

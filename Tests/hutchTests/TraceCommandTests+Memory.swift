@@ -3,18 +3,7 @@ import XCTest
 
 /// `hutch trace --memory` with Hutchinson: the plan it logs, the same results under a budget, and
 /// a budget too small for one chunk (exit 12).
-final class TraceMemoryCommandTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-trace-memory-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+extension TraceCommandTests {
     func testBudgetChangesNoByteAndTooSmallABudgetIsExit12() throws {
         let flags = ["trace", "--method", "hutchinson", "--probes", "4", "--samples", "32", "--batch-size", "16", "--bits", "none",
                      "--threads", "2"]
