@@ -1,12 +1,13 @@
 import HutchModel
 
 extension Executor {
-    /// The documented bound on the live bytes of one `hessianQuadraticForms` chunk (of a batch of
-    /// `batch` examples: min(batch, `quadraticFormChunk`) examples) and k directions (Protocols/README.md, "Memory"), from the graph's static value
-    /// shapes: A + k·(K + T) + (4k + 2)·M with A every computed value once, K the inputs of the
-    /// ops with curvature terms and the logits, T the outputs of the convolutions that keep
-    /// conv(x, V) (more than `quadraticTermRecomputeUpTo` multiply-adds per output), M the largest
-    /// value. `ProbeMemoryTests` and `ChunkBytesTests` check it against the pool's live bytes.
+    /// The documented bound on the live bytes of one `hessianQuadraticForms` chunk at k directions
+    /// (Protocols/README.md, "Memory"), for a batch of `batch` examples (a chunk holds at most
+    /// `quadraticFormChunk`), from the graph's static value shapes: A + k·(K + T) + (4k + 2)·M with
+    /// A every computed value once, K the inputs of the ops with curvature terms and the logits,
+    /// T the outputs of the convolutions that keep conv(x, V) (more than
+    /// `quadraticTermRecomputeUpTo` multiply-adds per output), M the largest value.
+    /// `ChunkBytesTests` checks it against the pool's live bytes.
     public func quadraticFormChunkBytes(batch: Int, k: Int) -> Int {
         let examples = min(batch, Self.quadraticFormChunk)
         var bytes = [Int](repeating: 0, count: graph.values.count)
