@@ -29,4 +29,18 @@ extension TraceCommandTests {
         XCTAssertTrue(outcome.stderr.contains("--memory 0.3 GB is too small for Hutchinson"), outcome.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
+
+    /// `auto` on a piecewise-linear model of more than 11 classes times a Hutchinson pilot: it is
+    /// planned under --memory like the job's calls, so too small a budget stops there, exit 12.
+    func testAutoPilotUnderTooSmallABudgetIsExit12() throws {
+        let (model, data) = try GemmModelFiles.write(in: directory, name: "classes20", inputs: 12, hidden: 16, classes: 20, examples: 16)
+        let out = directory.appendingPathComponent("auto.json")
+        let outcome = try HutchProcess.run(["trace", "--model", model, "--data", data, "--memory", "0.3", "--out", out.path])
+        XCTAssertEqual(outcome.status, 12, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("--memory 0.3 GB is too small for Hutchinson"), outcome.stderr)
+        XCTAssertFalse(outcome.stderr.contains("method auto: "), "stopped in the pilot, before the choice: \(outcome.stderr)")
+        let fits = try HutchProcess.run(["trace", "--model", model, "--data", data, "--memory", "2", "--out", out.path])
+        XCTAssertEqual(fits.status, 0, fits.stderr)
+        XCTAssertTrue(fits.stderr.contains("method auto: "), fits.stderr)
+    }
 }
