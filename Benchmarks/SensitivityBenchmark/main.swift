@@ -7,6 +7,8 @@
 //   SensitivityBenchmark --model M.onnx --data D.npz [--torch pytorch.json] [--threads T] [--probes P] [--out hutch.json]
 //                        [--only exact]   (only the exact-mode timings, to iterate on exact mode)
 //                        [--only probes [--per-call K]]   (only Hutchinson probes, K per call, to profile them)
+//                        [--memory GB]   (Hutchinson under `hutch trace --memory GB`: prints the chunk plan, CPU
+//                                         seconds per probe and the peak RSS)
 //   SensitivityBenchmark --only error-sweep   (no model: ‖Q_b(W) − W‖² for b = 1…8 of a 256×256×3×3 weight,
 //                                              min-max and MSE-optimal clipping, as `hutch trace --bits` computes)
 import CBLAS
@@ -115,6 +117,10 @@ do {
     // Hutchinson, joint mode: one task = k probes over the whole batch, k stacked in one HVP call
     let job = try SensitivityJob(method: .hutchinson, mode: .joint, seed: 0, samples: n, batchSize: n, layerCount: layers.count)
     var runner = try TaskRunner(graph: graph, dataset: dataset, job: job)
+    if let gb = flags["memory"].flatMap(Double.init) {
+        runner.memoryBytes = Int(gb * 1e9)
+        print("--memory \(gb) GB: " + (try runner.hutchinsonPlan()).summary)
+    }
     var perProbe: [Int: (median: Double, min: Double)] = [:]
     var nextProbe = 0
     for k in onlyExact ? [] : onlyProbes ? [Int(flags["per-call"] ?? "8") ?? 8] : [1, 2, 4, 8] {
@@ -124,14 +130,19 @@ do {
             return SensitivityTask(batches: 0..<1, probes: nextProbe..<(nextProbe + k), groups: 0..<1)
         }
         _ = try runner.run(task())   // warm-up (buffer pool, page faults)
-        var times: [Double] = []
+        var times: [Double] = [], cpu: [Double] = []
         for _ in 0..<max(1, timedProbes / k) {
-            let t = now()
+            let (t, c) = (now(), cpuNow())
             _ = try runner.run(task())
-            times.append((now() - t) / Double(k))
+            times.append((now() - t) / Double(k)); cpu.append((cpuNow() - c) / Double(k))
         }
         perProbe[k] = (median(times), times.min() ?? .nan)
         print(String(format: "Hutch joint Hutchinson, %d probe(s) per HVP call: %.3f s/probe (median), %.3f min", k, perProbe[k]!.median, perProbe[k]!.min))
+        if flags["memory"] != nil {
+            var u = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &u)
+            print(String(format: "  CPU %.3f s/probe (median); peak RSS so far %.0f MB", median(cpu), Double(u.ru_maxrss) / 1024))
+        }
     }
     let best = perProbe.min { $0.value.median < $1.value.median } ?? (key: 0, value: (median: Double.nan, min: Double.nan))
     // nominal FLOPs per probe: tangent sweep 2 x forward (x'W and xV), adjoint tangent 2 x forward

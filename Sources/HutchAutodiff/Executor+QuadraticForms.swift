@@ -20,17 +20,18 @@ extension Executor {
     /// activations stay in that core's cache, and no kernel waits for another thread. Chunk
     /// results are added in chunk order, so the bits depend on the batch, not on the threads.
     /// The chunks share one copy of the parameters and directions, packed once for the direct
-    /// convolutions (`PackedWeightCache`).
+    /// convolutions (`PackedWeightCache`). At most `chunksInFlight` chunks run at once (the
+    /// `--memory` bound, `quadraticFormChunkBytes`), each then with more kernel threads: same bits.
     @_specialize(exported: true, where Scalar == Float)
-    public func hessianQuadraticForms(input: Tensor<Scalar>, labels: [Int],
-                                      directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
-        try hessianQuadraticForms(input: input, targets: .classes(labels), directions: directions)
+    public func hessianQuadraticForms(input: Tensor<Scalar>, labels: [Int], directions: [[ValueID: Tensor<Scalar>]],
+                                      chunksInFlight: Int = .max) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        try hessianQuadraticForms(input: input, targets: .classes(labels), directions: directions, chunksInFlight: chunksInFlight)
     }
 
     /// The same for any loss head (`LossTargets`); every chunk divides by the whole batch's normalizer.
     @_specialize(exported: true, where Scalar == Float)
-    public func hessianQuadraticForms(input: Tensor<Scalar>, targets: LossTargets,
-                                      directions: [[ValueID: Tensor<Scalar>]]) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+    public func hessianQuadraticForms(input: Tensor<Scalar>, targets: LossTargets, directions: [[ValueID: Tensor<Scalar>]],
+                                      chunksInFlight: Int = .max) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
         let k = directions.count
         guard k >= 1 else { throw ExecutionError("Hessian quadratic forms: no directions given") }
         let layers = Set(directions.flatMap(\.keys))
@@ -65,7 +66,7 @@ extension Executor {
         }
         let parts = ItemResults<QuadraticFormResult<Scalar>>(chunks)
         let perExample = input.count / n
-        try Kernels.parallelItems(chunks) { (c) throws(ExecutionError) in
+        try Kernels.parallelItems(chunks, maxConcurrent: chunksInFlight) { (c) throws(ExecutionError) in
             let range = (c * size)..<min(n, (c + 1) * size)
             let x = Tensor(shape: [range.count] + input.shape.dropFirst(),
                            data: Array(input.data[(range.lowerBound * perExample)..<(range.upperBound * perExample)]))

@@ -12,6 +12,7 @@ public enum ExitCode: Int32, Sendable {
     case keys = 9               // a CURVE key or authorized-keys file is missing, malformed, or readable by others
     case interrupted = 10       // SIGINT/SIGTERM stopped a coordinator (journal synced; rerun to resume) or a finetune (best model written)
     case state = 11             // the state directory holds another job, a newer journal format, or is in use
+    case memory = 12            // --memory is too small for one Hutchinson chunk at one probe per call
 }
 
 /// An error that already knows its one-line message and its exit code.

@@ -40,6 +40,7 @@ public func describe(_ error: Error) -> CommandFailure {
         case .unsupported: return CommandFailure(.invalidModel, sensitivity.description)
         case .invalidJob: return CommandFailure(.usage, sensitivity.description)
         case .invalidResult: return CommandFailure(.internalError, sensitivity.description)
+        case .memory: return CommandFailure(.memory, sensitivity.description)
         }
     }
     // Quantizer inputs are model weights (data problems are caught earlier by Dataset.validate).

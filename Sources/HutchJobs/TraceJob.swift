@@ -45,7 +45,8 @@ public struct TraceJob {
         let (resolved, choice) = try SensitivityAnalysis.resolveAuto(graph: graph, dataset: dataset, options: options)
         if let choice { log(choice) }
         var reporter = ProgressReporter()
-        let result = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: resolved) { reporter.update($0) }
+        let result = try SensitivityAnalysis.run(graph: graph, dataset: dataset, options: resolved,
+                                                 progress: { reporter.update($0) }, note: { log("trace: \($0)") })
         reporter.finish()
         if let reason = result.fallbackReason {
             log("method auto: Hutchinson, because exact traces do not apply: \(reason)")

@@ -21,7 +21,8 @@ public struct WorkerJob {
     public var cacheDirectory: String?
     public var fetchBlobs = false
     /// `--memory`: what this worker may use, which caps the stacking of exact, ggn and
-    /// activation passes as in `hutch trace` (nil: the physical memory or the cgroup limit).
+    /// activation passes and Hutchinson's chunks in flight as in `hutch trace` (nil: the
+    /// physical memory or the cgroup limit).
     public var memoryBytes: Int?
 
     public init(endpoint: String, name: String) {
@@ -54,8 +55,10 @@ public struct WorkerJob {
         let cache = ComputeDispatcher.readingFiles()
         let memory = memoryBytes ?? MemoryBudget.defaultMemory(physical: SystemMemory.physicalBytes(), cgroupLimit: SystemMemory.cgroupLimitBytes())
         cache.stackBudgetBytes = memory.map(MemoryBudget.stackBytes)
+        cache.memoryBytes = memory
         if let memory, let stack = cache.stackBudgetBytes {
-            log("worker \(name): --memory \(String(format: "%.3g", Double(memory) / 1e9)) GB: exact, ggn and activation passes stack at most \(String(format: "%.3g", Double(stack) / 1e6)) MB")
+            log("worker \(name): --memory \(String(format: "%.3g", Double(memory) / 1e9)) GB: exact, ggn and activation passes stack at most \(String(format: "%.3g", Double(stack) / 1e6)) MB"
+                + "; Hutchinson runs as many chunks of 8 examples at once as fit (Protocols/README.md, \"Memory\")")
         }
         let client = WorkerClient(connect: endpoint, curve: curve) { request in cache.compute(request) }
         if let parent {

@@ -67,7 +67,7 @@ public struct ActivationSensitivity: Sendable, Equatable {
         let n = batchCounts.reduce(0, +)
         var result = [ValueID: ActivationSensitivity]()
         for (v, id) in values.enumerated() {
-            let elements = (graph.values[id.index].shape ?? []).compactMap { $0 }.reduce(graph.values[id.index].batchFactor, *)
+            let elements = graph.values[id.index].elementsPerExample
             let trace: Double, standardError: Double
             if cells.probes == 0 {
                 var sum = 0.0

@@ -22,7 +22,8 @@ extension MethodCalibration {
         }
         func pilot(_ method: TraceMethod) throws -> (seconds: Double, variance: Double, runner: TaskRunner) {
             let job = try SensitivityJob(method: method, mode: .joint, seed: options.seed, samples: m, batchSize: m, layerCount: layers)
-            let runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: pilotSamples)
+            var runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: pilotSamples)
+            runner.memoryBytes = options.memoryBytes   // the pilot's Hutchinson chunk fits --memory as the job's do
             var result: TaskResult?
             let time = try clock.measure {
                 result = try runner.run(SensitivityTask(batches: 0..<1, probes: 0..<pilotSamples, groups: 0..<1))

@@ -67,13 +67,18 @@ public struct SensitivityResult: Sendable {
 
 /// Runs a whole sensitivity job in this process through the same tasks a cluster would shard.
 public enum SensitivityAnalysis {
+    /// `note` hears once, before any work, what `--memory` left Hutchinson (`HutchinsonChunkPlan`).
     public static func run(graph: Graph, dataset: Dataset, options: TraceOptions,
-                           progress: (AnalysisProgress) -> Void = { _ in }) throws -> SensitivityResult {
+                           progress: (AnalysisProgress) -> Void = { _ in }, note: (String) -> Void = { _ in }) throws -> SensitivityResult {
         let (job, fallback) = try Self.job(graph: graph, datasetCount: dataset.count, classTargets: dataset.hasClassTargets, options: options)
         let method = job.method
         let layers = graph.quantizableLayers
         var runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: options.probesPerCall)
         if let memory = options.memoryBytes { runner.stackBudgetBytes = MemoryBudget.stackBytes(memory: memory) }
+        runner.memoryBytes = options.memoryBytes
+        if method == .hutchinson, let memory = options.memoryBytes {   // a budget too small fails here, before any work
+            note(String(format: "--memory %.3g GB: ", Double(memory) / 1e9) + (try runner.hutchinsonPlan()).summary)
+        }
         var aggregator = TraceAggregator(job: job)
         var estimates: [LayerEstimate?]
 

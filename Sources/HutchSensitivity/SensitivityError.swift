@@ -11,4 +11,6 @@ public enum SensitivityErrorKind: Hashable, Sendable {
     case invalidJob
     /// A task result does not fit its job (wrong counts, duplicate, missing pieces).
     case invalidResult
+    /// `--memory` is too small for the job's smallest unit of work (a Hutchinson chunk).
+    case memory
 }

@@ -16,6 +16,9 @@ public struct TaskRunner: Sendable {
     /// speed and memory depend on it, and for ggn not even a bit; exact's last bits can change
     /// when a pass holds fewer than 8 seeds.
     public var stackBudgetBytes = Executor<Float>.exactStackBudgetBytes
+    /// `--memory` in bytes: bounds Hutchinson's chunks in flight, and its probes per call when
+    /// one chunk would not fit (`hutchinsonPlan`); nil: one chunk per thread. Bits never change.
+    public var memoryBytes: Int?
 
     /// `dataset` must hold at least `job.samples` examples (the first ones are used).
     public init(graph: Graph, dataset: Dataset, job: SensitivityJob, probesPerCall: Int = 4) throws {
@@ -64,11 +67,12 @@ public struct TaskRunner: Sendable {
             let nb = task.batches.count
             var values = [Double](repeating: 0, count: task.probes.count * nb * width)
             let generator = ProbeGenerator(seed: job.seed)
+            let plan = try hutchinsonPlan()
             var offset = 0   // position of the group's first layer in the task's layer list
             for g in task.groups {
                 let group = job.layerGroups[g]
-                for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: probesPerCall) {
-                    let chunk = p0..<min(p0 + probesPerCall, task.probes.upperBound)
+                for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: plan.probesPerCall) {
+                    let chunk = p0..<min(p0 + plan.probesPerCall, task.probes.upperBound)
                     let directions = chunk.map { p in
                         Dictionary(uniqueKeysWithValues: group.map { l in
                             (layers[l].weight, generator.probe(Float.self, probe: p, layer: l, shape: layers[l].shape))
@@ -76,7 +80,8 @@ public struct TaskRunner: Sendable {
                     }
                     for (bi, b) in task.batches.enumerated() {
                         let (x, y) = batch(b)
-                        let forms = try executor.hessianQuadraticForms(input: x, targets: y, directions: directions).forms
+                        let forms = try executor.hessianQuadraticForms(input: x, targets: y, directions: directions,
+                                                                       chunksInFlight: plan.chunksInFlight).forms
                         for (j, p) in chunk.enumerated() {
                             let pi = p - task.probes.lowerBound
                             for (gi, l) in group.enumerated() {

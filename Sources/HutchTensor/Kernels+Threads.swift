@@ -46,10 +46,12 @@ extension Kernels {
     /// Runs body(i) for the independent items i in 0..<count on up to `threads` threads, handed
     /// out one at a time (a thread that loses its core does not hold the others up); the kernels
     /// inside an item share the remaining threads. The first error thrown is rethrown once all
-    /// running items have finished; items not yet started are skipped after it.
-    public static func parallelItems<E: Error>(_ count: Int, _ body: (Int) throws(E) -> Void) throws(E) {
+    /// running items have finished; items not yet started are skipped after it. At most
+    /// `maxConcurrent` items run at once (a memory bound), each then with more kernel threads.
+    public static func parallelItems<E: Error>(_ count: Int, maxConcurrent: Int = .max,
+                                               _ body: (Int) throws(E) -> Void) throws(E) {
         let total = threads
-        let p = max(1, min(total, count))
+        let p = max(1, min(total, count, maxConcurrent))
         if p == 1 {
             for i in 0..<count { try body(i) }
             return

@@ -48,6 +48,6 @@ private func topLevelHelp(_ commands: [any Command.Type]) -> String {
     text += "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 file I/O, 4 invalid model, 5 invalid data,\n"
     text += "            6 invalid sensitivity/plan file, 7 infeasible budget, 8 cluster job failed, 9 CURVE key file,\n"
     text += "            10 interrupted (a coordinator: rerun to resume; finetune: best model so far written),\n"
-    text += "            11 state directory of another job (see README)"
+    text += "            11 state directory of another job, 12 --memory too small (see README)"
     return text
 }

@@ -21,7 +21,7 @@ enum TraceFlags {
         .option("seed", "S", "probe generator seed (default 0)"),
         .option("probes-per-call", "K", "Hutchinson: probes stacked in one Hessian-vector pass and one task (default 4); "
                     + "8 is ~7 % faster per probe on ResNet-20, fewer gives a cluster more tasks per round; "
-                    + "results do not depend on it"),
+                    + "results do not depend on it; a pass takes fewer when one chunk at K does not fit --memory"),
         SharedFlags.threads("; results do not depend on it"),
         .toggle("eigen", "also estimate each layer's top Hessian eigenvalue by power iteration (HAWQ-V1)"),
         .option("bits", "LIST", "widths for quantization_error, comma separated (default 2,3,4,5,6,8; 'none' for none)"),

@@ -26,6 +26,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
     var quantizeModel: (path: String, graph: Graph)?
     /// The worker's `--memory` stacking budget (`MemoryBudget.stackBytes`); nil: the fixed default.
     public var stackBudgetBytes: Int?
+    /// The worker's `--memory` (`TaskRunner.memoryBytes`: Hutchinson's chunks in flight); nil: no bound.
+    public var memoryBytes: Int?
 
     /// Without `open`, data files are read whole through `read`; without `readModel`, the
     /// model's bytes are `read`'s (copied into a storage).
@@ -69,6 +71,8 @@ public final class ComputeDispatcher: @unchecked Sendable {
             }
             guard let task else { return .failure(.poison, "no task") }
             return .success(try runner.run(task))
+        } catch let error as SensitivityError where error.kind == .memory {
+            return .failure(.retryable, "\(error)")   // this worker's --memory, not the task: another worker may fit it
         } catch {
             return .failure(.poison, "\(error)")
         }
@@ -132,6 +136,7 @@ public final class ComputeDispatcher: @unchecked Sendable {
         }.requiring(loss: source.loss)
         var runner = try TaskRunner(graph: graph, dataset: dataset, job: work.job, probesPerCall: work.probesPerCall)
         if let stackBudgetBytes { runner.stackBudgetBytes = stackBudgetBytes }
+        runner.memoryBytes = memoryBytes
         return runner
     }
 

@@ -1,0 +1,53 @@
+import Foundation
+
+/// How `--memory` bounds a Hutchinson call (Protocols/README.md, "Memory"): the chunks of 8
+/// examples it runs at once, and its probes per call when one chunk at the asked count does not
+/// fit. Neither changes a bit: chunk results are added in chunk order, and each probe's forms are
+/// the same whatever probes share its call.
+public struct HutchinsonChunkPlan: Sendable, Equatable {
+    public var probesPerCall: Int
+    public var chunksInFlight: Int
+    /// One chunk's bound at `probesPerCall` (`Executor.quadraticFormChunkBytes`).
+    public var chunkBytes: Int
+    /// What a call holds besides its chunks (`MemoryBudget.hutchinsonFixedBytes`).
+    public var fixedBytes: Int
+
+    /// The most the call may hold by the bound.
+    public var boundBytes: Int { fixedBytes + chunksInFlight * chunkBytes }
+
+    /// The asked probes per call with as many chunks in flight as fit, up to `threads`; if not
+    /// one fits, the most probes per call with which one does; nil when not even one probe fits.
+    /// `fixedBytes(k)` and `chunkBytes(k)` are a call's bytes at k probes per call.
+    public static func choose(memory: Int, probesPerCall: Int, threads: Int,
+                              fixedBytes: (Int) -> Int, chunkBytes: (Int) -> Int) -> HutchinsonChunkPlan? {
+        for k in stride(from: max(1, probesPerCall), through: 1, by: -1) {
+            let fixed = fixedBytes(k), chunk = max(1, chunkBytes(k))
+            let fit = (memory - fixed) / chunk
+            if fit >= 1 {
+                return HutchinsonChunkPlan(probesPerCall: k, chunksInFlight: min(fit, max(1, threads)), chunkBytes: chunk, fixedBytes: fixed)
+            }
+        }
+        return nil
+    }
+
+    /// One line for the log: what --memory left Hutchinson.
+    public var summary: String {
+        String(format: "Hutchinson runs %d chunk(s) of 8 examples at once at %d probe(s) per call, bound %.1f MB "
+                 + "(%.1f MB a chunk, %.1f MB parameters, directions, data and slack)",
+               chunksInFlight, probesPerCall, Double(boundBytes) / 1e6, Double(chunkBytes) / 1e6, Double(fixedBytes) / 1e6)
+    }
+}
+
+extension MemoryBudget {
+    /// What `--memory` keeps aside beyond what a Hutchinson call counts (code, the runtime, the
+    /// batch being cut into chunks, small unpooled buffers).
+    public static var hutchinsonSlackBytes: Int { 512 << 20 }
+
+    /// A Hutchinson call's bytes besides its chunks: the data set's floats, the parameters five
+    /// times (the graph's, the executor's, the call's stacked copy and two packings for the
+    /// direct convolutions) and the k directions four times (as given, stacked, two packings),
+    /// plus the slack.
+    public static func hutchinsonFixedBytes(dataBytes: Int, parameterBytes: Int, directionBytes: Int, k: Int) -> Int {
+        dataBytes + 5 * parameterBytes + 4 * k * directionBytes + hutchinsonSlackBytes
+    }
+}

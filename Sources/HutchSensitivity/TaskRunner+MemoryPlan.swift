@@ -1,0 +1,31 @@
+import Foundation
+import HutchAutodiff
+import HutchTensor
+
+extension TaskRunner {
+    /// Hutchinson's probes per call and chunks in flight under `memoryBytes` (without it: the
+    /// asked probes per call, one chunk per thread). Throws when not even one chunk at one probe
+    /// per call fits.
+    public func hutchinsonPlan() throws -> HutchinsonChunkPlan {
+        let floats = MemoryLayout<Float>.stride
+        let parameterBytes = executor.parameters.values.reduce(0) { $0 + $1.count } * floats
+        let directionBytes = layers.reduce(0) { $0 + $1.parameterCount } * floats
+        let dataBytes = dataset.inputs.count * floats
+        let fixed = { (k: Int) in
+            MemoryBudget.hutchinsonFixedBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
+        }
+        let chunk = { (k: Int) in executor.quadraticFormChunkBytes(batch: job.batchSize, k: k) }
+        guard let memory = memoryBytes else {
+            return HutchinsonChunkPlan(probesPerCall: probesPerCall, chunksInFlight: Kernels.threads, chunkBytes: chunk(probesPerCall),
+                                       fixedBytes: fixed(probesPerCall))
+        }
+        guard let plan = HutchinsonChunkPlan.choose(memory: memory, probesPerCall: probesPerCall, threads: Kernels.threads,
+                                                    fixedBytes: fixed, chunkBytes: chunk) else {
+            let need = Double(fixed(1) + chunk(1)) / 1e9
+            throw SensitivityError(.memory, String(format: "--memory %.3g GB is too small for Hutchinson: one chunk of 8 examples at 1 probe "
+                                                    + "per call needs %.3g GB (Protocols/README.md, \"Memory\"); raise --memory to at least that",
+                                                   Double(memory) / 1e9, need))
+        }
+        return plan
+    }
+}

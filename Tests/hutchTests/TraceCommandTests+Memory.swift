@@ -1,0 +1,46 @@
+import Foundation
+import XCTest
+
+/// `hutch trace --memory` with Hutchinson: the plan it logs, the same results under a budget, and
+/// a budget too small for one chunk (exit 12).
+extension TraceCommandTests {
+    func testBudgetChangesNoByteAndTooSmallABudgetIsExit12() throws {
+        let flags = ["trace", "--method", "hutchinson", "--probes", "4", "--samples", "32", "--batch-size", "16", "--bits", "none",
+                     "--threads", "2"]
+        // the default (the machine's memory): a chunk per thread
+        let first = directory.appendingPathComponent("s0.json")
+        let unbounded = try HutchProcess.run(flags + ["--out", first.path])
+        XCTAssertEqual(unbounded.status, 0, unbounded.stderr)
+        XCTAssertTrue(unbounded.stderr.contains("Hutchinson runs 2 chunk(s) of 8 examples at once at 4 probe(s) per call"), unbounded.stderr)
+        // room for one and a half chunks beyond the fixed part, from the plan it logged
+        let numbers = try XCTUnwrap(unbounded.stderr.firstMatch(of: /\(([0-9.]+) MB a chunk, ([0-9.]+) MB parameters/), unbounded.stderr)
+        let chunk = try XCTUnwrap(Double(numbers.1)), fixed = try XCTUnwrap(Double(numbers.2))
+        let second = directory.appendingPathComponent("s1.json")
+        let bounded = try HutchProcess.run(flags + ["--memory", String(format: "%.6f", (fixed + 1.5 * chunk) / 1000), "--out", second.path])
+        XCTAssertEqual(bounded.status, 0, bounded.stderr)
+        XCTAssertTrue(bounded.stderr.contains("Hutchinson runs 1 chunk(s) of 8 examples at once at 4 probe(s) per call"), bounded.stderr)
+        XCTAssertEqual(try Data(contentsOf: first), try Data(contentsOf: second), "--memory changed the result")
+
+        let out = directory.appendingPathComponent("small.json")
+        let outcome = try HutchProcess.run(flags + ["--memory", "0.3", "--out", out.path])
+        XCTAssertEqual(outcome.status, 12, outcome.stderr)
+        let errors = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("hutch: error:") }
+        XCTAssertEqual(errors.count, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("--memory 0.3 GB is too small for Hutchinson"), outcome.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// `auto` on a piecewise-linear model of more than 11 classes times a Hutchinson pilot: it is
+    /// planned under --memory like the job's calls, so too small a budget stops there, exit 12.
+    func testAutoPilotUnderTooSmallABudgetIsExit12() throws {
+        let (model, data) = try GemmModelFiles.write(in: directory, name: "classes20", inputs: 12, hidden: 16, classes: 20, examples: 16)
+        let out = directory.appendingPathComponent("auto.json")
+        let outcome = try HutchProcess.run(["trace", "--model", model, "--data", data, "--memory", "0.3", "--out", out.path])
+        XCTAssertEqual(outcome.status, 12, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("--memory 0.3 GB is too small for Hutchinson"), outcome.stderr)
+        XCTAssertFalse(outcome.stderr.contains("method auto: "), "stopped in the pilot, before the choice: \(outcome.stderr)")
+        let fits = try HutchProcess.run(["trace", "--model", model, "--data", data, "--memory", "2", "--out", out.path])
+        XCTAssertEqual(fits.status, 0, fits.stderr)
+        XCTAssertTrue(fits.stderr.contains("method auto: "), fits.stderr)
+    }
+}
