@@ -23,7 +23,7 @@ extension Executor {
                                          firstExample: Int = 0, examples: Int? = nil) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
         let k = seeds.count
         guard k >= 1 else { throw ExecutionError("activation quadratic forms: no probes") }
-        let tape = try forwardTape(input)
+        var tape = try forwardTape(input)
         let logits = try outputValue(tape)
         guard logits.shape.count == 2 else {
             throw ExecutionError("activation sensitivity is for classification logits [N, C]; the output has shape \(logits.shape)")
@@ -44,9 +44,10 @@ extension Executor {
             }
             directions[id] = d
         }
-        let tangents = try tangentSweep(tape, directions, k: k)
         var need = dependents(of: Set(values))
         need[graph.output.index] = true
+        let releasing = releasableTapeValues(tape, need: need)
+        let tangents = try tangentSweep(&tape, directions, k: k, releasing: releasing)
         let captured = Captured<Scalar>(Set(values))
         let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
         let (_, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(labels: labels), tangents: tangents,

@@ -74,12 +74,13 @@ extension Executor {
                 stacked[id] = s
             }
         }
-        let tape = try forwardTape(input)
+        var tape = try forwardTape(input)
         let logits = try outputValue(tape)
         let head = try makeLoss(output: logits, targets: targets)
-        let tangents = try tangentSweep(tape, stacked, k: k)
         var need = dependents(of: wanted)
         need[graph.output.index] = true
+        let releasing = releasableTapeValues(tape, need: need)
+        let tangents = try tangentSweep(&tape, stacked, k: k, releasing: releasing)
         let tangentSeed = tangents[graph.output.index].map { head.hessianTimes($0) }
         let (adjoints, tangentAdjoints) = try reverseSweep(tape, need: need, seed: head.gradient(),
                                                            tangents: tangents, tangentSeed: tangentSeed, k: k)

@@ -96,17 +96,19 @@ extension Executor {
     private func quadraticForms(input: Tensor<Scalar>, targets: LossTargets, parameters shared: [ValueID: Stacked<Scalar>],
                                 directions stacked: [ValueID: Stacked<Scalar>], layers: Set<ValueID>, k: Int,
                                 normalizer: Int) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
-        let tape = try forwardTape(input, shared: shared)
+        var tape = try forwardTape(input, shared: shared)
         let logits = try outputValue(tape)
         let ce = try makeLoss(output: logits, targets: targets, normalizer: normalizer)
         let quadratic = QuadraticForms<Scalar>(layers: layers, k: k, recomputeUpTo: quadraticTermRecomputeUpTo)
-        let tangents = try tangentSweep(tape, stacked, k: k, quadratic: quadratic)
+        var need = dependents(of: layers)
+        need[graph.output.index] = true
+        // the tangent sweep releases the tape values the reverse sweep does not read
+        let releasing = releasableTapeValues(tape, need: need, quadratic: quadratic)
+        let tangents = try tangentSweep(&tape, stacked, k: k, quadratic: quadratic, releasing: releasing)
         if MemoryRoles<Scalar>.enabled {   // the chunk's peak: everything the reverse sweep reads is live
             MemoryRoles(parameters: Array(shared.values) + Array(stacked.values), tape: tape.values, tangents: tangents,
                         weightTerms: Array(quadratic.weightTerms.values)).report(examples: tape.batch, k: k)
         }
-        var need = dependents(of: layers)
-        need[graph.output.index] = true
         let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
         let (_, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(),
                                                     tangents: tangents, tangentSeed: tangentSeed, k: k, quadratic: quadratic)

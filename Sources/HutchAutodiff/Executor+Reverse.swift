@@ -5,29 +5,40 @@ import HutchTensor
 extension Executor {
     /// Tangents for k stacked directions on parameters. Only the tangents that the reverse
     /// sweep's curvature terms read (and the output's) are kept; the others are freed as soon as
-    /// their last consumer has run, which bounds memory for large k.
-    func tangentSweep(_ tape: Tape<Scalar>, _ directions: [ValueID: Stacked<Scalar>], k: Int,
-                      quadratic: QuadraticForms<Scalar>? = nil) throws(ExecutionError) -> [Stacked<Scalar>?] {
+    /// their last consumer has run, which bounds memory for large k. The tape values marked in
+    /// `releasing` (`releasableTapeValues`) are released after the last node here that reads them.
+    func tangentSweep(_ tape: inout Tape<Scalar>, _ directions: [ValueID: Stacked<Scalar>], k: Int,
+                      quadratic: QuadraticForms<Scalar>? = nil, releasing: [Bool]? = nil) throws(ExecutionError) -> [Stacked<Scalar>?] {
         var t = [Stacked<Scalar>?](repeating: nil, count: graph.values.count)
         for (id, d) in directions { t[id.index] = d }
         var keep = Array(repeating: false, count: graph.values.count)
         var lastUse = Array(repeating: -1, count: graph.values.count)
+        var lastRead = Array(repeating: -1, count: graph.values.count)   // of the tape value: consumers and producer
         keep[graph.output.index] = true
         for (i, node) in graph.nodes.enumerated() {
             let curved = node.op.rule.hasCurvature
             for v in node.inputs.compactMap({ $0 }) {
                 lastUse[v.index] = i
+                lastRead[v.index] = i
                 if curved { keep[v.index] = true }
             }
+            lastRead[node.outputs[0].index] = i
         }
         for (i, node) in graph.nodes.enumerated() {
+            defer {
+                if let releasing {
+                    for v in node.inputs.compactMap({ $0 }) + [node.outputs[0]] where lastRead[v.index] == i && releasing[v.index] {
+                        tape.values[v.index] = tape.values[v.index]?.released()
+                    }
+                }
+            }
             var ts = node.inputs.map { $0.flatMap { t[$0.index] } }
             // tangents this node is the last to read go now, so that it may overwrite them
             for v in node.inputs.compactMap({ $0 }) where lastUse[v.index] == i && !keep[v.index] {
                 t[v.index] = nil
             }
             guard ts.contains(where: { $0 != nil }), let y = tape.values[node.outputs[0].index] else { continue }
-            if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w), let v = ts[1] {
+            if isQuadraticConv(node, quadratic), let quadratic, let v = ts[1] {
                 // keep conv(x, V) apart: its inner product with the adjoint's tangent is the
                 // layer's v^T (Hv) share without a weight-gradient GEMM
                 let x = inputs(of: node, tape)
@@ -93,17 +104,13 @@ extension Executor {
             }
             cot[o] = nil; tcot[o] = nil
             guard g != nil || dg != nil else { continue }
-            var needIn = node.inputs.map { $0.map { need[$0.index] } ?? false }
+            var needIn = adjointsWanted(node, need, quadratic)
             let x = inputs(of: node, tape)
             if let hook, let g, node.inputs.count > 1, let w = node.inputs[1], hooked.contains(w) {
                 try hook(i, node, x, g)
                 needIn[1] = false
             }
-            var quadraticConv = false
-            if let quadratic, case .conv = node.op, let w = node.inputs[1], quadratic.layers.contains(w) {
-                quadraticConv = true
-                needIn[1] = false   // no weight gradients: the forms come from inner products below
-            }
+            let quadraticConv = isQuadraticConv(node, quadratic)
             guard needIn.contains(true) || quadraticConv else { continue }
             if let g, needIn.contains(true) {
                 let parts = try transpose(i, node, x, y, g, need: needIn, tape)
@@ -136,6 +143,21 @@ extension Executor {
             }
         }
         return (cot, tcot)
+    }
+
+    /// Whether the sweeps form this convolution's share of the quadratic forms from inner
+    /// products instead of its weight's adjoint.
+    func isQuadraticConv(_ node: Node, _ quadratic: QuadraticForms<Scalar>?) -> Bool {
+        guard let quadratic, case .conv = node.op, let w = node.inputs[1] else { return false }
+        return quadratic.layers.contains(w)
+    }
+
+    /// The node's inputs whose adjoints the reverse sweep forms: those `need` marks, but not the
+    /// weight of a quadratic-forms convolution (its forms come from inner products).
+    func adjointsWanted(_ node: Node, _ need: [Bool], _ quadratic: QuadraticForms<Scalar>?) -> [Bool] {
+        var needIn = node.inputs.map { $0.map { need[$0.index] } ?? false }
+        if isQuadraticConv(node, quadratic) { needIn[1] = false }
+        return needIn
     }
 
     private func accumulate(_ list: inout [Stacked<Scalar>?], _ node: Node, _ parts: [Stacked<Scalar>?]) {

@@ -26,6 +26,10 @@ public struct Executor<Scalar: TensorScalar>: Sendable {
     /// `QuadraticForms.recomputeUpTo` of `hessianQuadraticForms`: only memory and time depend on
     /// it, not a bit of the forms (tests compare Int.min, which keeps every term, with the default).
     var quadraticTermRecomputeUpTo = QuadraticForms<Scalar>.defaultRecomputeUpTo
+    /// Whether Hessian-vector products and quadratic forms release the tape values their reverse
+    /// sweep does not read (Executor+TapeRelease.swift); off with HUTCH_KEEP_TAPE=1. Only memory
+    /// depends on it (tests compare both).
+    var releasesUnreadTapeValues = !keepsTapeByEnvironment
 
     public init(graph: Graph) throws(ExecutionError) {
         self.graph = graph
@@ -60,6 +64,7 @@ public struct Executor<Scalar: TensorScalar>: Sendable {
 
 /// Everything a forward pass keeps for the backward passes.
 struct Tape<Scalar: TensorScalar> {
+    /// Every value by index; values the reverse sweep does not read may be `Stacked.released()`.
     var values: [Stacked<Scalar>?]
     var geometry: [Int: ConvGeometry] = [:]
     var argmax: [Int: [Int32]] = [:]

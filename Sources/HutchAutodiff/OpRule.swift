@@ -31,12 +31,37 @@ protocol OpRule: Sendable {
     var hasCurvature: Bool { get }
     func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,
                                     _ tape: Tape<S>, adding existing: [Stacked<S>?]) throws(ExecutionError) -> [Stacked<S>?]
+    /// The primal values `transpose` and `curvature` read beyond their shapes when `need` marks
+    /// the inputs that want adjoints. The sweeps release every other tape value before the reverse
+    /// sweep (Executor+TapeRelease.swift); a rule that reads a released value traps, so declare
+    /// only what the code shows. The default reads everything.
+    func reverseReads(need: [Bool]) -> TapeReads
+}
+
+/// What a rule's reverse-mode methods read of the tape: its inputs' values (by position) and its
+/// output's. Shapes are always there.
+struct TapeReads: Equatable {
+    var inputs: [Bool]
+    var output: Bool
+
+    static func everything(_ inputs: Int) -> TapeReads { TapeReads(inputs: Array(repeating: true, count: inputs), output: true) }
+    static func shapesOnly(_ inputs: Int) -> TapeReads { TapeReads(inputs: Array(repeating: false, count: inputs), output: false) }
+    /// Pointwise ops: f' from x (`output` false) or from y, when the data input wants an adjoint.
+    static func pointwise(_ need: [Bool], fromOutput: Bool) -> TapeReads {
+        TapeReads(inputs: need.indices.map { $0 == 0 && need[0] && !fromOutput }, output: need[0] && fromOutput)
+    }
+    /// Bilinear ops (Conv, Gemm, MatMul, Mul): operand 0's adjoint reads operand 1 and the other
+    /// way round; the curvature terms read tangents; further inputs (bias, C) only their shapes.
+    static func otherOperand(_ need: [Bool]) -> TapeReads {
+        TapeReads(inputs: need.indices.map { $0 == 0 ? need[1] : $0 == 1 ? need[0] : false }, output: false)
+    }
 }
 
 extension OpRule {
     /// One data input, present; further inputs optional.
     func accepts(_ inputs: [ValueID?]) -> Bool { !inputs.isEmpty && inputs[0] != nil }
     var hasCurvature: Bool { false }
+    func reverseReads(need: [Bool]) -> TapeReads { .everything(need.count) }
     func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,
                                     _ tape: Tape<S>, adding existing: [Stacked<S>?]) throws(ExecutionError) -> [Stacked<S>?] {
         existing
@@ -64,6 +89,10 @@ extension LinearInDataRule {
         if need[0] { result[0] = try applyTranspose(c, y, cot, tape) }
         return result
     }
+
+    /// A linear map's transpose reads no primal value: only shapes and what the forward pass
+    /// fixed on the tape (argmax, geometry).
+    func reverseReads(need: [Bool]) -> TapeReads { .shapesOnly(need.count) }
 }
 
 extension Array {

@@ -5,9 +5,12 @@ import HutchTensor
 final class Storage<Scalar: TensorScalar>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Scalar>
     let count: Int
+    /// Stands for a tape value the reverse sweep reads no more of than its shape (no scalars).
+    let released: Bool
     private let bytes: Int
-    init(count: Int, zeroed: Bool) {
+    init(count: Int, zeroed: Bool, released: Bool = false) {
         self.count = count
+        self.released = released
         bytes = max(count, 1) * MemoryLayout<Scalar>.stride
         pointer = BufferPool.shared.take(bytes).bindMemory(to: Scalar.self, capacity: max(count, 1))
         if zeroed { pointer.update(repeating: 0, count: count) }
@@ -44,11 +47,24 @@ struct Stacked<Scalar: TensorScalar> {
         blocks = other.blocks
     }
 
+    /// The same shape and blocks without scalars: what the tape keeps of a value the reverse
+    /// sweep reads only the shape of (Executor+TapeRelease.swift).
+    func released() -> Stacked {
+        var copy = self
+        copy.storage = Storage(count: 0, zeroed: false, released: true)
+        return copy
+    }
+
     var blockCount: Int { shape.reduce(1, *) }
+    /// Scalars held: 0 once released.
     var count: Int { storage.count }
-    var pointer: UnsafeMutablePointer<Scalar> { storage.pointer }
+    /// A rule that reads a released value has a wrong `OpRule.reverseReads`: stop rather than read freed memory.
+    var pointer: UnsafeMutablePointer<Scalar> {
+        precondition(!storage.released, "a rule read a tape value released before the reverse sweep (OpRule.reverseReads)")
+        return storage.pointer
+    }
     /// Block j; a single shared block serves every j.
-    func block(_ j: Int) -> UnsafeMutablePointer<Scalar> { storage.pointer + (blocks == 1 ? 0 : j * blockCount) }
+    func block(_ j: Int) -> UnsafeMutablePointer<Scalar> { pointer + (blocks == 1 ? 0 : j * blockCount) }
     /// Stride between blocks for kernels (0 when shared).
     var blockStride: Int { blocks == 1 ? 0 : blockCount }
 

@@ -27,7 +27,7 @@ final class ProbeMemoryTests: XCTestCase {
 
     struct Run { var forms: QuadraticFormResult<Float>; var peak: Int }
 
-    func run(_ e: Executor<Float>, _ input: Tensor<Float>, _ labels: [Int], _ directions: [[ValueID: Tensor<Float>]]) throws -> Run {
+    static func run(_ e: Executor<Float>, _ input: Tensor<Float>, _ labels: [Int], _ directions: [[ValueID: Tensor<Float>]]) throws -> Run {
         try Kernels.withThreads(1) { () throws(ExecutionError) in
             let before = BufferPool.shared.statistics.liveBytes
             BufferPool.shared.resetPeak()
@@ -70,19 +70,19 @@ final class ProbeMemoryTests: XCTestCase {
         let everyTangent = tape + k * (tape + terms)
         XCTAssertGreaterThan(everyTangent, bound + largest)
 
-        let recomputing = try run(e, input, labels, directions)
+        let recomputing = try Self.run(e, input, labels, directions)
         XCTAssertLessThanOrEqual(recomputing.peak, bound, "peak live bytes of one chunk")
         XCTAssertGreaterThan(recomputing.peak, tape, "the pool counted the chunk's buffers")
 
         e.quadraticTermRecomputeUpTo = Int.min   // every term kept, as before terms were recomputed
-        let keeping = try run(e, input, labels, directions)
+        let keeping = try Self.run(e, input, labels, directions)
         XCTAssertEqual(keeping.forms.forms, recomputing.forms.forms, "forms bit for bit")
         XCTAssertEqual(keeping.forms.loss, recomputing.forms.loss)
         // c0's and the 1x1 layers' terms (3 of the 16-channel conv outputs, k blocks each) are not held
         XCTAssertLessThanOrEqual(recomputing.peak + k * 2 * largest, keeping.peak)
 
         e.quadraticTermRecomputeUpTo = Int.max   // every term recomputed
-        let all = try run(e, input, labels, directions)
+        let all = try Self.run(e, input, labels, directions)
         XCTAssertEqual(all.forms.forms, recomputing.forms.forms, "forms bit for bit")
     }
 }

@@ -25,6 +25,8 @@ struct AddMulRule: OpRule {
     }
 
     var hasCurvature: Bool { multiplies }
+    /// Add's adjoints are y* reduced to each operand's shape.
+    func reverseReads(need: [Bool]) -> TapeReads { multiplies ? .otherOperand(need) : .shapesOnly(need.count) }
 
     @_specialize(where S == Float)
     func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,

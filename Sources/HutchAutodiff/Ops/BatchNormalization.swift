@@ -6,6 +6,9 @@ import HutchTensor
 struct BatchNormalizationRule: OpRule {
     let epsilon: Float
 
+    /// The adjoint scales by the tape's affine; the parameters' adjoints are refused unread.
+    func reverseReads(need: [Bool]) -> TapeReads { .shapesOnly(need.count) }
+
     func accepts(_ inputs: [ValueID?]) -> Bool { inputs.count == 5 && inputs.allSatisfy { $0 != nil } }
 
     @_specialize(where S == Float)

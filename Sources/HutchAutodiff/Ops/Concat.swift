@@ -5,6 +5,9 @@ import HutchTensor
 struct ConcatRule: OpRule {
     let axis: Int
 
+    /// Each input's adjoint is its slice of y*.
+    func reverseReads(need: [Bool]) -> TapeReads { .shapesOnly(need.count) }
+
     func accepts(_ inputs: [ValueID?]) -> Bool { !inputs.isEmpty && inputs.allSatisfy { $0 != nil } }
 
     @_specialize(where S == Float)

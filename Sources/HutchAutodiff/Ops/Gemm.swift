@@ -24,6 +24,7 @@ struct GemmRule: OpRule {
     }
 
     var hasCurvature: Bool { true }
+    func reverseReads(need: [Bool]) -> TapeReads { .otherOperand(need) }
 
     @_specialize(where S == Float)
     func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,

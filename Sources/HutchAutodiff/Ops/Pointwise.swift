@@ -22,6 +22,7 @@ struct PointwiseRule: OpRule {
     }
 
     var hasCurvature: Bool { !op.isPiecewiseLinear }
+    func reverseReads(need: [Bool]) -> TapeReads { .pointwise(need, fromOutput: op.derivativeReadsOutput) }
 
     @_specialize(where S == Float)
     func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,
@@ -38,10 +39,13 @@ extension Executor {
         return y
     }
 
-    /// f'(x) (.) g for stacked g: the tangent and the transpose are the same diagonal map.
+    /// f'(x) (.) g for stacked g: the tangent and the transpose are the same diagonal map. Only
+    /// the operand f' is computed from is touched (`derivativeReadsOutput`): the kernel reads x
+    /// for ReLU, Clip and LeakyRelu and y for Sigmoid and Tanh, and ReLU's x > 0 is y > 0.
     func unaryTranspose(_ op: UnaryOp, _ x: Stacked<Scalar>, _ y: Stacked<Scalar>, _ g: Stacked<Scalar>) -> Stacked<Scalar> {
         let out = Stacked<Scalar>(shape: x.shape, blocks: g.blocks, zeroed: false)
-        Kernels.unaryDerivativeTimes(op, x: x.pointer, y: y.pointer, g: g.pointer, out: out.pointer,
+        let primal = op.derivativeReadsOutput ? y.pointer : x.pointer
+        Kernels.unaryDerivativeTimes(op, x: primal, y: primal, g: g.pointer, out: out.pointer,
                                      count: x.blockCount, blocks: g.blocks, accumulate: false)
         return out
     }
@@ -51,5 +55,18 @@ extension Executor {
         Kernels.unarySecondDerivativeTimes(op, y: y.pointer, t: t.pointer, g: cot.pointer, out: out.pointer,
                                            count: y.blockCount, blocks: t.blocks)
         return out
+    }
+}
+
+extension UnaryOp {
+    /// Whether f'(x) is computed from y = f(x) rather than x, so that the reverse sweep keeps
+    /// only y on the tape: Sigmoid and Tanh by their formulas, ReLU because y > 0 exactly where
+    /// x > 0 (a NaN gives 0 either way: the same bits). Clip's mask includes its bounds, which y
+    /// cannot tell from beyond them, and LeakyRelu's slope may be negative: both read x.
+    var derivativeReadsOutput: Bool {
+        switch self {
+        case .relu, .sigmoid, .tanh: true
+        case .clip, .leakyRelu: false
+        }
     }
 }

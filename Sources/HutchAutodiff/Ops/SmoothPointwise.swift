@@ -50,6 +50,8 @@ struct SmoothPointwiseRule: OpRule {
     }
 
     var hasCurvature: Bool { true }
+    /// f'(x) and f''(x) from x.
+    func reverseReads(need: [Bool]) -> TapeReads { .pointwise(need, fromOutput: false) }
 
     @_specialize(where S == Float)
     func curvature<S: TensorScalar>(_ c: OpCall<S>, _ y: Stacked<S>, _ t: [Stacked<S>?], _ cot: Stacked<S>, need: [Bool], k: Int,

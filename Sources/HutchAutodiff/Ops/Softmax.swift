@@ -11,6 +11,9 @@ struct SoftmaxRule: OpRule {
     let axis: Int
     let logarithm: Bool
 
+    /// The Jacobian and its curvature are functions of y alone.
+    func reverseReads(need: [Bool]) -> TapeReads { .pointwise(need, fromOutput: true) }
+
     @_specialize(where S == Float)
     func forward<S: TensorScalar>(_ c: OpCall<S>, _ tape: inout Tape<S>) throws(ExecutionError) -> Stacked<S> {
         let x = c.x[0]!
