@@ -63,7 +63,7 @@ extension Kernels {
         _ g: ConvGeometry, blocks: Int,
         x: UnsafePointer<Float>, xBlockStride: Int,
         w: UnsafePointer<Float>, wBlockStride: Int,
-        y: UnsafeMutablePointer<Float>, accumulate: Bool, avx512: Bool = directAVX512Enabled
+        y: UnsafeMutablePointer<Float>, accumulate: Bool, avx512: Bool = directAVX512Enabled, vectorTransforms: Bool = true
     ) {
         precondition(winograd4Fits(g) && (!avx512 || cpuHasAVX512), "winograd4Forward: shape or CPU does not fit")
         let (n, cin, cout, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.outHeight, g.outWidth)
@@ -99,7 +99,8 @@ extension Kernels {
                     if b == 0 || xBlockStride != 0 {
                         winogradTileRows(g, x: x + b * xBlockStride, n0: n0, cn: cn, tiles: tiles, tilesPerExample: tilesPerExample,
                                          th: th, tw: tw, v: v) { xc, ty, vt in
-                            winograd4InputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows, v: vt, xiStride: cin * tiles)
+                            winograd4InputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows, v: vt, xiStride: cin * tiles,
+                                              vectorized: vectorTransforms)
                         }
                     }
                     let ub = u + (wBlockStride == 0 ? 0 : b) * uCount
@@ -117,7 +118,8 @@ extension Kernels {
                             let dst = yb + ((n0 + i) * cout + co) * oh * ow
                             for ty in 0..<th {
                                 winograd4OutputRow(m: m + co * tiles + i * tilesPerExample + ty * tw, xiStride: cout * tiles,
-                                                   tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate)
+                                                   tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate,
+                                                   vectorized: vectorTransforms)
                             }
                         }
                     }
@@ -128,62 +130,122 @@ extension Kernels {
 
     /// B^T applied to (a0 ... a5): the same six sums for rows and for columns.
     @inline(__always)
-    static func winograd4B(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float, _ a4: Float, _ a5: Float)
-        -> (Float, Float, Float, Float, Float, Float) {
-        let (four, five, two): (Float, Float, Float) = (4, 5, 2)
+    static func winograd4B<T: WinogradLane>(_ a0: T, _ a1: T, _ a2: T, _ a3: T, _ a4: T, _ a5: T) -> (T, T, T, T, T, T) {
+        let (four, five, two) = (T(splat: 4), T(splat: 5), T(splat: 2))
         return (four * a0 - five * a2 + a4, (a3 + a4) - four * (a1 + a2), four * (a1 - a2) + (a4 - a3),
                 two * (a3 - a1) + (a4 - a2), two * (a1 - a3) + (a4 - a2), four * a1 - five * a3 + a5)
     }
 
     /// A^T applied to (m0 ... m5).
     @inline(__always)
-    static func winograd4A(_ m0: Float, _ m1: Float, _ m2: Float, _ m3: Float, _ m4: Float, _ m5: Float)
-        -> (Float, Float, Float, Float) {
+    static func winograd4A<T: WinogradLane>(_ m0: T, _ m1: T, _ m2: T, _ m3: T, _ m4: T, _ m5: T) -> (T, T, T, T) {
         let (p12, d12, p34, d34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
-        let (two, four, eight): (Float, Float, Float) = (2, 4, 8)
+        let (two, four, eight) = (T(splat: 2), T(splat: 4), T(splat: 8))
         return (m0 + p12 + p34, d12 + two * d34, p12 + four * p34, d12 + eight * d34 + m5)
     }
 
     /// V = B^T d B for the tiles of one tile row of one channel; v[xi * xiStride + tx].
+    /// `vectorized` runs four columns / four tiles per step (SIMD4, the same operations per
+    /// element: the same bits); false runs them one by one (the tails always do).
     @inline(__always)
     static func winograd4InputRow(_ g: ConvGeometry, xc: UnsafePointer<Float>, ty: Int, tw: Int, rowLen: Int,
-                                  rows: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, xiStride: Int) {
+                                  rows: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, xiStride: Int,
+                                  vectorized: Bool = true) {
         winogradPaddedRows(g, xc: xc, firstRow: 4 * ty, count: 6, rowLen: rowLen, rows: rows)
         // B^T d: along the columns of the six rows
         let q = rows + 6 * rowLen
-        for k in 0..<rowLen {
+        var k = 0
+        if vectorized {
+            while k + 4 <= rowLen {
+                let a = rows + k
+                let r = winograd4B(SIMD4(loading: a), SIMD4(loading: a + rowLen), SIMD4(loading: a + 2 * rowLen),
+                                   SIMD4(loading: a + 3 * rowLen), SIMD4(loading: a + 4 * rowLen), SIMD4(loading: a + 5 * rowLen))
+                let o = q + k
+                r.0.store(to: o); r.1.store(to: o + rowLen); r.2.store(to: o + 2 * rowLen)
+                r.3.store(to: o + 3 * rowLen); r.4.store(to: o + 4 * rowLen); r.5.store(to: o + 5 * rowLen)
+                k += 4
+            }
+        }
+        while k < rowLen {
             let r = winograd4B(rows[k], rows[rowLen + k], rows[2 * rowLen + k], rows[3 * rowLen + k],
                                rows[4 * rowLen + k], rows[5 * rowLen + k])
             (q[k], q[rowLen + k], q[2 * rowLen + k], q[3 * rowLen + k], q[4 * rowLen + k], q[5 * rowLen + k]) = r
+            k += 1
         }
         // (B^T d) B: tile tx reads columns 4 tx ... 4 tx + 5 of each row
         for ri in 0..<6 {
             let qr = q + ri * rowLen, d = v + 6 * ri * xiStride
-            for tx in 0..<tw {
+            var tx = 0
+            if vectorized {
+                // tiles tx ... tx + 3: four rows of four columns transposed, plus the next tile's 0, 1
+                while tx + 4 <= tw {
+                    let a = qr + 4 * tx
+                    let (c0, c1, c2, c3) = (SIMD4(loading: a), SIMD4(loading: a + 4), SIMD4(loading: a + 8), SIMD4(loading: a + 12))
+                    let r = winograd4B(SIMD4(c0[0], c1[0], c2[0], c3[0]), SIMD4(c0[1], c1[1], c2[1], c3[1]),
+                                       SIMD4(c0[2], c1[2], c2[2], c3[2]), SIMD4(c0[3], c1[3], c2[3], c3[3]),
+                                       SIMD4(c1[0], c2[0], c3[0], a[16]), SIMD4(c1[1], c2[1], c3[1], a[17]))
+                    let o = d + tx
+                    r.0.store(to: o); r.1.store(to: o + xiStride); r.2.store(to: o + 2 * xiStride)
+                    r.3.store(to: o + 3 * xiStride); r.4.store(to: o + 4 * xiStride); r.5.store(to: o + 5 * xiStride)
+                    tx += 4
+                }
+            }
+            while tx < tw {
                 let a = qr + 4 * tx
                 let r = winograd4B(a[0], a[1], a[2], a[3], a[4], a[5])
                 (d[tx], d[xiStride + tx], d[2 * xiStride + tx], d[3 * xiStride + tx], d[4 * xiStride + tx], d[5 * xiStride + tx]) = r
+                tx += 1
             }
         }
     }
 
-    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 4 ty ... 4 ty + 3.
+    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 4 ty ... 4 ty + 3;
+    /// `vectorized` as in `winograd4InputRow`.
     @inline(__always)
     static func winograd4OutputRow(m: UnsafePointer<Float>, xiStride: Int, tw: Int, rows: UnsafeMutablePointer<Float>,
-                                   dst: UnsafeMutablePointer<Float>, ty: Int, oh: Int, ow: Int, accumulate: Bool) {
+                                   dst: UnsafeMutablePointer<Float>, ty: Int, oh: Int, ow: Int, accumulate: Bool,
+                                   vectorized: Bool = true) {
         // A^T M: s[r * 6 + j] is a row over tiles
         for j in 0..<6 {
             let mj = m + j * xiStride, s = rows + j * tw
-            for tx in 0..<tw {
+            var tx = 0
+            if vectorized {
+                while tx + 4 <= tw {
+                    let a = mj + tx
+                    let r = winograd4A(SIMD4(loading: a), SIMD4(loading: a + 6 * xiStride), SIMD4(loading: a + 12 * xiStride),
+                                       SIMD4(loading: a + 18 * xiStride), SIMD4(loading: a + 24 * xiStride),
+                                       SIMD4(loading: a + 30 * xiStride))
+                    let o = s + tx
+                    r.0.store(to: o); r.1.store(to: o + 6 * tw); r.2.store(to: o + 12 * tw); r.3.store(to: o + 18 * tw)
+                    tx += 4
+                }
+            }
+            while tx < tw {
                 let r = winograd4A(mj[tx], mj[6 * xiStride + tx], mj[12 * xiStride + tx], mj[18 * xiStride + tx],
                                    mj[24 * xiStride + tx], mj[30 * xiStride + tx])
                 (s[tx], s[6 * tw + tx], s[12 * tw + tx], s[18 * tw + tx]) = r
+                tx += 1
             }
         }
         for r in 0..<4 where 4 * ty + r < oh {
             let s = rows + 6 * r * tw
             let d = dst + (4 * ty + r) * ow
-            for tx in 0..<tw {
+            var tx = 0
+            if vectorized {
+                // four whole tiles: their four outputs each, transposed into 16 consecutive floats
+                while 4 * tx + 16 <= ow {
+                    let a = s + tx
+                    let o = winograd4A(SIMD4(loading: a), SIMD4(loading: a + tw), SIMD4(loading: a + 2 * tw),
+                                       SIMD4(loading: a + 3 * tw), SIMD4(loading: a + 4 * tw), SIMD4(loading: a + 5 * tw))
+                    let c = d + 4 * tx
+                    for l in 0..<4 {
+                        let t = SIMD4(o.0[l], o.1[l], o.2[l], o.3[l]), p = c + 4 * l
+                        (accumulate ? SIMD4(loading: p) + t : t).store(to: p)
+                    }
+                    tx += 4
+                }
+            }
+            while tx < tw {
                 let o = winograd4A(s[tx], s[tw + tx], s[2 * tw + tx], s[3 * tw + tx], s[4 * tw + tx], s[5 * tw + tx])
                 let c = d + 4 * tx, live = min(4, ow - 4 * tx)
                 if accumulate {
@@ -191,6 +253,7 @@ extension Kernels {
                 } else {
                     c[0] = o.0; if live > 1 { c[1] = o.1 }; if live > 2 { c[2] = o.2 }; if live > 3 { c[3] = o.3 }
                 }
+                tx += 1
             }
         }
     }
