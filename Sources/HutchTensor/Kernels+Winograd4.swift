@@ -84,7 +84,8 @@ extension Kernels {
         parallelFor(wBlocks) { b in winograd4Weights(g, w: w + b * wBlockStride, into: u + b * uCount) }
         let tMax = chunk * tilesPerExample
         let rowLen = 4 * tw + 2
-        let (vCount, mCount, rowsCount) = (36 * cin * tMax + WinogradGemm.readSlack, 36 * cout * tMax, 12 * rowLen)
+        let (vCount, mCount, rowsCount) = (36 * cin * tMax + WinogradGemm.readSlack, 36 * cout * tMax,
+                                             max(12 * rowLen, 24 * tilesPerExample + 4 * tw))
         parallelFor(p) { t in
             let v = BufferPool.shared.scratch(vCount, of: Float.self), m = BufferPool.shared.scratch(mCount, of: Float.self)
             let rows = BufferPool.shared.scratch(rowsCount, of: Float.self)
@@ -115,12 +116,9 @@ extension Kernels {
                     let yb = y + b * g.outputCount
                     for i in 0..<cn {
                         for co in 0..<cout {
-                            let dst = yb + ((n0 + i) * cout + co) * oh * ow
-                            for ty in 0..<th {
-                                winograd4OutputRow(m: m + co * tiles + i * tilesPerExample + ty * tw, xiStride: cout * tiles,
-                                                   tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate,
-                                                   vectorized: vectorTransforms)
-                            }
+                            winograd4OutputPlane(m: m + co * tiles + i * tilesPerExample, xiStride: cout * tiles, tw: tw, th: th,
+                                                 rows: rows, dst: yb + ((n0 + i) * cout + co) * oh * ow, oh: oh, ow: ow,
+                                                 accumulate: accumulate, vectorized: vectorTransforms)
                         }
                     }
                 }
@@ -146,7 +144,7 @@ extension Kernels {
 
     /// V = B^T d B for the tiles of one tile row of one channel; v[xi * xiStride + tx].
     /// `vectorized` runs four columns / four tiles per step (SIMD4, the same operations per
-    /// element: the same bits); false runs them one by one (the tails always do).
+    /// element: the same bits); false, and the tile pass of rows under four tiles, one by one.
     @inline(__always)
     static func winograd4InputRow(_ g: ConvGeometry, xc: UnsafePointer<Float>, ty: Int, tw: Int, rowLen: Int,
                                   rows: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, xiStride: Int,
@@ -155,15 +153,15 @@ extension Kernels {
         // B^T d: along the columns of the six rows
         let q = rows + 6 * rowLen
         var k = 0
-        if vectorized {
-            while k + 4 <= rowLen {
-                let a = rows + k
+        if vectorized {   // rowLen = 4 tw + 2 >= 6
+            k = rowLen
+            winograd4Quads(rowLen) { c in
+                let a = rows + c
                 let r = winograd4B(SIMD4(loading: a), SIMD4(loading: a + rowLen), SIMD4(loading: a + 2 * rowLen),
                                    SIMD4(loading: a + 3 * rowLen), SIMD4(loading: a + 4 * rowLen), SIMD4(loading: a + 5 * rowLen))
-                let o = q + k
+                let o = q + c
                 r.0.store(to: o); r.1.store(to: o + rowLen); r.2.store(to: o + 2 * rowLen)
                 r.3.store(to: o + 3 * rowLen); r.4.store(to: o + 4 * rowLen); r.5.store(to: o + 5 * rowLen)
-                k += 4
             }
         }
         while k < rowLen {
@@ -176,18 +174,18 @@ extension Kernels {
         for ri in 0..<6 {
             let qr = q + ri * rowLen, d = v + 6 * ri * xiStride
             var tx = 0
-            if vectorized {
+            if vectorized && tw >= 4 {
                 // tiles tx ... tx + 3: four rows of four columns transposed, plus the next tile's 0, 1
-                while tx + 4 <= tw {
-                    let a = qr + 4 * tx
+                tx = tw
+                winograd4Quads(tw) { t in
+                    let a = qr + 4 * t
                     let (c0, c1, c2, c3) = (SIMD4(loading: a), SIMD4(loading: a + 4), SIMD4(loading: a + 8), SIMD4(loading: a + 12))
                     let r = winograd4B(SIMD4(c0[0], c1[0], c2[0], c3[0]), SIMD4(c0[1], c1[1], c2[1], c3[1]),
                                        SIMD4(c0[2], c1[2], c2[2], c3[2]), SIMD4(c0[3], c1[3], c2[3], c3[3]),
                                        SIMD4(c1[0], c2[0], c3[0], a[16]), SIMD4(c1[1], c2[1], c3[1], a[17]))
-                    let o = d + tx
+                    let o = d + t
                     r.0.store(to: o); r.1.store(to: o + xiStride); r.2.store(to: o + 2 * xiStride)
                     r.3.store(to: o + 3 * xiStride); r.4.store(to: o + 4 * xiStride); r.5.store(to: o + 5 * xiStride)
-                    tx += 4
                 }
             }
             while tx < tw {
@@ -199,53 +197,83 @@ extension Kernels {
         }
     }
 
-    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 4 ty ... 4 ty + 3;
-    /// `vectorized` as in `winograd4InputRow`.
+    /// Calls body(i) for i = 0, 4, 8, ... < count - 3 and, when count is not a multiple of 4, once
+    /// more at count - 4, over lanes done before: its writes must be plain stores (the same values
+    /// again), never sums. count >= 4.
+    @inline(__always)
+    static func winograd4Quads(_ count: Int, _ body: (Int) -> Void) {
+        var i = 0
+        while i + 4 <= count { body(i); i += 4 }
+        if i < count { body(count - 4) }
+    }
+
+    /// Y = A^T M A for every tile of one output channel's plane (th x tw tiles, consecutive from m),
+    /// into dst (oh x ow): four tiles per step (SIMD4, the same operations per element as
+    /// `winograd4OutputRow`, which runs when `vectorized` is false or a row has under four tiles).
+    @inline(__always)
+    static func winograd4OutputPlane(m: UnsafePointer<Float>, xiStride: Int, tw: Int, th: Int, rows: UnsafeMutablePointer<Float>,
+                                     dst: UnsafeMutablePointer<Float>, oh: Int, ow: Int, accumulate: Bool, vectorized: Bool) {
+        guard vectorized && tw >= 4 else {
+            for ty in 0..<th {
+                winograd4OutputRow(m: m + ty * tw, xiStride: xiStride, tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow,
+                                   accumulate: accumulate)
+            }
+            return
+        }
+        let tiles = tw * th
+        // A^T M over the whole plane's tiles at once: s[(6 r + j) * tiles + t]
+        for j in 0..<6 {
+            let mj = m + j * xiStride, s = rows + j * tiles
+            winograd4Quads(tiles) { t in
+                let a = mj + t
+                let r = winograd4A(SIMD4(loading: a), SIMD4(loading: a + 6 * xiStride), SIMD4(loading: a + 12 * xiStride),
+                                   SIMD4(loading: a + 18 * xiStride), SIMD4(loading: a + 24 * xiStride), SIMD4(loading: a + 30 * xiStride))
+                let o = s + t
+                r.0.store(to: o); r.1.store(to: o + 6 * tiles); r.2.store(to: o + 12 * tiles); r.3.store(to: o + 18 * tiles)
+            }
+        }
+        // (A^T M) A per output row: four tiles' four outputs transposed into 16 consecutive floats of
+        // e (4 tw >= ow), then e's first ow into the row, element by element as the scalar code adds them
+        let e = rows + 24 * tiles
+        for ty in 0..<th {
+            for r in 0..<4 where 4 * ty + r < oh {
+                let s = rows + 6 * r * tiles + ty * tw
+                winograd4Quads(tw) { tx in
+                    let a = s + tx
+                    let o = winograd4A(SIMD4(loading: a), SIMD4(loading: a + tiles), SIMD4(loading: a + 2 * tiles),
+                                       SIMD4(loading: a + 3 * tiles), SIMD4(loading: a + 4 * tiles), SIMD4(loading: a + 5 * tiles))
+                    let c = e + 4 * tx
+                    SIMD4(o.0[0], o.1[0], o.2[0], o.3[0]).store(to: c); SIMD4(o.0[1], o.1[1], o.2[1], o.3[1]).store(to: c + 4)
+                    SIMD4(o.0[2], o.1[2], o.2[2], o.3[2]).store(to: c + 8); SIMD4(o.0[3], o.1[3], o.2[3], o.3[3]).store(to: c + 12)
+                }
+                let d = dst + (4 * ty + r) * ow
+                if accumulate {
+                    for k in 0..<ow { d[k] += e[k] }
+                } else {
+                    d.update(from: e, count: ow)
+                }
+            }
+        }
+    }
+
+    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 4 ty ... 4 ty + 3,
+    /// one tile at a time.
     @inline(__always)
     static func winograd4OutputRow(m: UnsafePointer<Float>, xiStride: Int, tw: Int, rows: UnsafeMutablePointer<Float>,
-                                   dst: UnsafeMutablePointer<Float>, ty: Int, oh: Int, ow: Int, accumulate: Bool,
-                                   vectorized: Bool = true) {
+                                   dst: UnsafeMutablePointer<Float>, ty: Int, oh: Int, ow: Int, accumulate: Bool) {
         // A^T M: s[r * 6 + j] is a row over tiles
         for j in 0..<6 {
             let mj = m + j * xiStride, s = rows + j * tw
-            var tx = 0
-            if vectorized {
-                while tx + 4 <= tw {
-                    let a = mj + tx
-                    let r = winograd4A(SIMD4(loading: a), SIMD4(loading: a + 6 * xiStride), SIMD4(loading: a + 12 * xiStride),
-                                       SIMD4(loading: a + 18 * xiStride), SIMD4(loading: a + 24 * xiStride),
-                                       SIMD4(loading: a + 30 * xiStride))
-                    let o = s + tx
-                    r.0.store(to: o); r.1.store(to: o + 6 * tw); r.2.store(to: o + 12 * tw); r.3.store(to: o + 18 * tw)
-                    tx += 4
-                }
-            }
-            while tx < tw {
+            for tx in 0..<tw {
                 let r = winograd4A(mj[tx], mj[6 * xiStride + tx], mj[12 * xiStride + tx], mj[18 * xiStride + tx],
                                    mj[24 * xiStride + tx], mj[30 * xiStride + tx])
                 (s[tx], s[6 * tw + tx], s[12 * tw + tx], s[18 * tw + tx]) = r
-                tx += 1
             }
         }
         for r in 0..<4 where 4 * ty + r < oh {
             let s = rows + 6 * r * tw
             let d = dst + (4 * ty + r) * ow
-            var tx = 0
-            if vectorized {
-                // four whole tiles: their four outputs each, transposed into 16 consecutive floats
-                while 4 * tx + 16 <= ow {
-                    let a = s + tx
-                    let o = winograd4A(SIMD4(loading: a), SIMD4(loading: a + tw), SIMD4(loading: a + 2 * tw),
-                                       SIMD4(loading: a + 3 * tw), SIMD4(loading: a + 4 * tw), SIMD4(loading: a + 5 * tw))
-                    let c = d + 4 * tx
-                    for l in 0..<4 {
-                        let t = SIMD4(o.0[l], o.1[l], o.2[l], o.3[l]), p = c + 4 * l
-                        (accumulate ? SIMD4(loading: p) + t : t).store(to: p)
-                    }
-                    tx += 4
-                }
-            }
-            while tx < tw {
+            for tx in 0..<tw {
                 let o = winograd4A(s[tx], s[tw + tx], s[2 * tw + tx], s[3 * tw + tx], s[4 * tw + tx], s[5 * tw + tx])
                 let c = d + 4 * tx, live = min(4, ow - 4 * tx)
                 if accumulate {
@@ -253,7 +281,6 @@ extension Kernels {
                 } else {
                     c[0] = o.0; if live > 1 { c[1] = o.1 }; if live > 2 { c[2] = o.2 }; if live > 3 { c[3] = o.3 }
                 }
-                tx += 1
             }
         }
     }
