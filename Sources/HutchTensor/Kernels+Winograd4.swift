@@ -59,6 +59,8 @@ extension Kernels {
     }
 
     /// y[b] (+)= conv(x[b], w[b]) for a geometry `winograd4Fits`; blocks as in conv2DForward.
+    /// `vectorTransforms` false runs the transforms one tile at a time (the tests' reference: the same bits).
+    /// Scratch per thread beside V and M: 24 floats per tile of one example (the output plane's A^T M).
     static func winograd4Forward(
         _ g: ConvGeometry, blocks: Int,
         x: UnsafePointer<Float>, xBlockStride: Int,
