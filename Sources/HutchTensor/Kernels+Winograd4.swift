@@ -59,11 +59,13 @@ extension Kernels {
     }
 
     /// y[b] (+)= conv(x[b], w[b]) for a geometry `winograd4Fits`; blocks as in conv2DForward.
+    /// `vectorTransforms` false runs the transforms one tile at a time (the tests' reference: the same bits).
+    /// Scratch per thread beside V and M: 24 floats per tile of one example (the output plane's A^T M).
     static func winograd4Forward(
         _ g: ConvGeometry, blocks: Int,
         x: UnsafePointer<Float>, xBlockStride: Int,
         w: UnsafePointer<Float>, wBlockStride: Int,
-        y: UnsafeMutablePointer<Float>, accumulate: Bool, avx512: Bool = directAVX512Enabled
+        y: UnsafeMutablePointer<Float>, accumulate: Bool, avx512: Bool = directAVX512Enabled, vectorTransforms: Bool = true
     ) {
         precondition(winograd4Fits(g) && (!avx512 || cpuHasAVX512), "winograd4Forward: shape or CPU does not fit")
         let (n, cin, cout, oh, ow) = (g.batch, g.inChannels, g.outChannels, g.outHeight, g.outWidth)
@@ -84,7 +86,8 @@ extension Kernels {
         parallelFor(wBlocks) { b in winograd4Weights(g, w: w + b * wBlockStride, into: u + b * uCount) }
         let tMax = chunk * tilesPerExample
         let rowLen = 4 * tw + 2
-        let (vCount, mCount, rowsCount) = (36 * cin * tMax + WinogradGemm.readSlack, 36 * cout * tMax, 12 * rowLen)
+        let (vCount, mCount, rowsCount) = (36 * cin * tMax + WinogradGemm.readSlack, 36 * cout * tMax,
+                                             max(12 * rowLen, 24 * tilesPerExample + 4 * tw))
         parallelFor(p) { t in
             let v = BufferPool.shared.scratch(vCount, of: Float.self), m = BufferPool.shared.scratch(mCount, of: Float.self)
             let rows = BufferPool.shared.scratch(rowsCount, of: Float.self)
@@ -99,7 +102,8 @@ extension Kernels {
                     if b == 0 || xBlockStride != 0 {
                         winogradTileRows(g, x: x + b * xBlockStride, n0: n0, cn: cn, tiles: tiles, tilesPerExample: tilesPerExample,
                                          th: th, tw: tw, v: v) { xc, ty, vt in
-                            winograd4InputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows, v: vt, xiStride: cin * tiles)
+                            winograd4InputRow(g, xc: xc, ty: ty, tw: tw, rowLen: rowLen, rows: rows, v: vt, xiStride: cin * tiles,
+                                              vectorized: vectorTransforms)
                         }
                     }
                     let ub = u + (wBlockStride == 0 ? 0 : b) * uCount
@@ -114,11 +118,9 @@ extension Kernels {
                     let yb = y + b * g.outputCount
                     for i in 0..<cn {
                         for co in 0..<cout {
-                            let dst = yb + ((n0 + i) * cout + co) * oh * ow
-                            for ty in 0..<th {
-                                winograd4OutputRow(m: m + co * tiles + i * tilesPerExample + ty * tw, xiStride: cout * tiles,
-                                                   tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow, accumulate: accumulate)
-                            }
+                            winograd4OutputPlane(m: m + co * tiles + i * tilesPerExample, xiStride: cout * tiles, tw: tw, th: th,
+                                                 rows: rows, dst: yb + ((n0 + i) * cout + co) * oh * ow, oh: oh, ow: ow,
+                                                 accumulate: accumulate, vectorized: vectorTransforms)
                         }
                     }
                 }
@@ -128,46 +130,136 @@ extension Kernels {
 
     /// B^T applied to (a0 ... a5): the same six sums for rows and for columns.
     @inline(__always)
-    static func winograd4B(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float, _ a4: Float, _ a5: Float)
-        -> (Float, Float, Float, Float, Float, Float) {
-        let (four, five, two): (Float, Float, Float) = (4, 5, 2)
+    static func winograd4B<T: WinogradLane>(_ a0: T, _ a1: T, _ a2: T, _ a3: T, _ a4: T, _ a5: T) -> (T, T, T, T, T, T) {
+        let (four, five, two) = (T(splat: 4), T(splat: 5), T(splat: 2))
         return (four * a0 - five * a2 + a4, (a3 + a4) - four * (a1 + a2), four * (a1 - a2) + (a4 - a3),
                 two * (a3 - a1) + (a4 - a2), two * (a1 - a3) + (a4 - a2), four * a1 - five * a3 + a5)
     }
 
     /// A^T applied to (m0 ... m5).
     @inline(__always)
-    static func winograd4A(_ m0: Float, _ m1: Float, _ m2: Float, _ m3: Float, _ m4: Float, _ m5: Float)
-        -> (Float, Float, Float, Float) {
+    static func winograd4A<T: WinogradLane>(_ m0: T, _ m1: T, _ m2: T, _ m3: T, _ m4: T, _ m5: T) -> (T, T, T, T) {
         let (p12, d12, p34, d34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
-        let (two, four, eight): (Float, Float, Float) = (2, 4, 8)
+        let (two, four, eight) = (T(splat: 2), T(splat: 4), T(splat: 8))
         return (m0 + p12 + p34, d12 + two * d34, p12 + four * p34, d12 + eight * d34 + m5)
     }
 
     /// V = B^T d B for the tiles of one tile row of one channel; v[xi * xiStride + tx].
+    /// `vectorized` runs four columns / four tiles per step (SIMD4, the same operations per
+    /// element: the same bits); false, and the tile pass of rows under four tiles, one by one.
     @inline(__always)
     static func winograd4InputRow(_ g: ConvGeometry, xc: UnsafePointer<Float>, ty: Int, tw: Int, rowLen: Int,
-                                  rows: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, xiStride: Int) {
+                                  rows: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, xiStride: Int,
+                                  vectorized: Bool = true) {
         winogradPaddedRows(g, xc: xc, firstRow: 4 * ty, count: 6, rowLen: rowLen, rows: rows)
         // B^T d: along the columns of the six rows
         let q = rows + 6 * rowLen
-        for k in 0..<rowLen {
+        var k = 0
+        if vectorized {   // rowLen = 4 tw + 2 >= 6
+            k = rowLen
+            winograd4Quads(rowLen) { c in
+                let a = rows + c
+                let r = winograd4B(SIMD4(loading: a), SIMD4(loading: a + rowLen), SIMD4(loading: a + 2 * rowLen),
+                                   SIMD4(loading: a + 3 * rowLen), SIMD4(loading: a + 4 * rowLen), SIMD4(loading: a + 5 * rowLen))
+                let o = q + c
+                r.0.store(to: o); r.1.store(to: o + rowLen); r.2.store(to: o + 2 * rowLen)
+                r.3.store(to: o + 3 * rowLen); r.4.store(to: o + 4 * rowLen); r.5.store(to: o + 5 * rowLen)
+            }
+        }
+        while k < rowLen {
             let r = winograd4B(rows[k], rows[rowLen + k], rows[2 * rowLen + k], rows[3 * rowLen + k],
                                rows[4 * rowLen + k], rows[5 * rowLen + k])
             (q[k], q[rowLen + k], q[2 * rowLen + k], q[3 * rowLen + k], q[4 * rowLen + k], q[5 * rowLen + k]) = r
+            k += 1
         }
         // (B^T d) B: tile tx reads columns 4 tx ... 4 tx + 5 of each row
         for ri in 0..<6 {
             let qr = q + ri * rowLen, d = v + 6 * ri * xiStride
-            for tx in 0..<tw {
+            var tx = 0
+            if vectorized && tw >= 4 {
+                // tiles tx ... tx + 3: four rows of four columns transposed, plus the next tile's 0, 1
+                tx = tw
+                winograd4Quads(tw) { t in
+                    let a = qr + 4 * t
+                    let (c0, c1, c2, c3) = (SIMD4(loading: a), SIMD4(loading: a + 4), SIMD4(loading: a + 8), SIMD4(loading: a + 12))
+                    let r = winograd4B(SIMD4(c0[0], c1[0], c2[0], c3[0]), SIMD4(c0[1], c1[1], c2[1], c3[1]),
+                                       SIMD4(c0[2], c1[2], c2[2], c3[2]), SIMD4(c0[3], c1[3], c2[3], c3[3]),
+                                       SIMD4(c1[0], c2[0], c3[0], a[16]), SIMD4(c1[1], c2[1], c3[1], a[17]))
+                    let o = d + t
+                    r.0.store(to: o); r.1.store(to: o + xiStride); r.2.store(to: o + 2 * xiStride)
+                    r.3.store(to: o + 3 * xiStride); r.4.store(to: o + 4 * xiStride); r.5.store(to: o + 5 * xiStride)
+                }
+            }
+            while tx < tw {
                 let a = qr + 4 * tx
                 let r = winograd4B(a[0], a[1], a[2], a[3], a[4], a[5])
                 (d[tx], d[xiStride + tx], d[2 * xiStride + tx], d[3 * xiStride + tx], d[4 * xiStride + tx], d[5 * xiStride + tx]) = r
+                tx += 1
             }
         }
     }
 
-    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 4 ty ... 4 ty + 3.
+    /// Calls body(i) for i = 0, 4, 8, ... < count - 3 and, when count is not a multiple of 4, once
+    /// more at count - 4, over lanes done before: its writes must be plain stores (the same values
+    /// again), never sums. count >= 4.
+    @inline(__always)
+    static func winograd4Quads(_ count: Int, _ body: (Int) -> Void) {
+        var i = 0
+        while i + 4 <= count { body(i); i += 4 }
+        if i < count { body(count - 4) }
+    }
+
+    /// Y = A^T M A for every tile of one output channel's plane (th x tw tiles, consecutive from m),
+    /// into dst (oh x ow): four tiles per step (SIMD4, the same operations per element as
+    /// `winograd4OutputRow`, which runs when `vectorized` is false or a row has under four tiles).
+    @inline(__always)
+    static func winograd4OutputPlane(m: UnsafePointer<Float>, xiStride: Int, tw: Int, th: Int, rows: UnsafeMutablePointer<Float>,
+                                     dst: UnsafeMutablePointer<Float>, oh: Int, ow: Int, accumulate: Bool, vectorized: Bool) {
+        guard vectorized && tw >= 4 else {
+            for ty in 0..<th {
+                winograd4OutputRow(m: m + ty * tw, xiStride: xiStride, tw: tw, rows: rows, dst: dst, ty: ty, oh: oh, ow: ow,
+                                   accumulate: accumulate)
+            }
+            return
+        }
+        let tiles = tw * th
+        // A^T M over the whole plane's tiles at once: s[(6 r + j) * tiles + t]
+        for j in 0..<6 {
+            let mj = m + j * xiStride, s = rows + j * tiles
+            winograd4Quads(tiles) { t in
+                let a = mj + t
+                let r = winograd4A(SIMD4(loading: a), SIMD4(loading: a + 6 * xiStride), SIMD4(loading: a + 12 * xiStride),
+                                   SIMD4(loading: a + 18 * xiStride), SIMD4(loading: a + 24 * xiStride), SIMD4(loading: a + 30 * xiStride))
+                let o = s + t
+                r.0.store(to: o); r.1.store(to: o + 6 * tiles); r.2.store(to: o + 12 * tiles); r.3.store(to: o + 18 * tiles)
+            }
+        }
+        // (A^T M) A per output row: four tiles' four outputs transposed into 16 consecutive floats of
+        // e (4 tw >= ow), then e's first ow into the row, element by element as the scalar code adds them
+        let e = rows + 24 * tiles
+        for ty in 0..<th {
+            for r in 0..<4 where 4 * ty + r < oh {
+                let s = rows + 6 * r * tiles + ty * tw
+                winograd4Quads(tw) { tx in
+                    let a = s + tx
+                    let o = winograd4A(SIMD4(loading: a), SIMD4(loading: a + tiles), SIMD4(loading: a + 2 * tiles),
+                                       SIMD4(loading: a + 3 * tiles), SIMD4(loading: a + 4 * tiles), SIMD4(loading: a + 5 * tiles))
+                    let c = e + 4 * tx
+                    SIMD4(o.0[0], o.1[0], o.2[0], o.3[0]).store(to: c); SIMD4(o.0[1], o.1[1], o.2[1], o.3[1]).store(to: c + 4)
+                    SIMD4(o.0[2], o.1[2], o.2[2], o.3[2]).store(to: c + 8); SIMD4(o.0[3], o.1[3], o.2[3], o.3[3]).store(to: c + 12)
+                }
+                let d = dst + (4 * ty + r) * ow
+                if accumulate {
+                    for k in 0..<ow { d[k] += e[k] }
+                } else {
+                    d.update(from: e, count: ow)
+                }
+            }
+        }
+    }
+
+    /// Y = A^T M A for the tiles of one tile row of one output channel, written to rows 4 ty ... 4 ty + 3,
+    /// one tile at a time.
     @inline(__always)
     static func winograd4OutputRow(m: UnsafePointer<Float>, xiStride: Int, tw: Int, rows: UnsafeMutablePointer<Float>,
                                    dst: UnsafeMutablePointer<Float>, ty: Int, oh: Int, ow: Int, accumulate: Bool) {

@@ -118,4 +118,27 @@ final class Winograd4Tests: XCTestCase {
             }
         }
     }
+
+    /// The SIMD4 transforms give the scalar transforms' bits, overwriting and accumulating, on
+    /// every tile count 1 ... 15 with ragged right and bottom edges (widths and heights not a
+    /// multiple of 4) and pads 0 ... 2.
+    func testVectorTransformsGiveTheScalarBits() throws {
+        var rng = TestRandom(seed: 46)
+        let pads = [[1, 1, 1, 1], [0, 0, 0, 0], [2, 1, 0, 2], [0, 2, 1, 0]]
+        for (i, ow) in (2...60).enumerated() {
+            let p = pads[i % pads.count], oh = [2, 3, 5, 6, 9, 13][i % 6]
+            let g = try geometry(([2, 3, oh + 2 - p[0] - p[2], ow + 2 - p[1] - p[3]], [9, 3, 3, 3], p))
+            XCTAssertEqual([g.outHeight, g.outWidth], [oh, ow])
+            let x = rng.array(g.inputCount).map(Float.init), w = rng.array(g.weightCount).map(Float.init)
+            let y0 = rng.array(g.outputCount).map(Float.init)
+            for accumulate in [false, true] {
+                var (vector, scalar) = (y0, y0)
+                Kernels.winograd4Forward(g, blocks: 1, x: x, xBlockStride: 0, w: w, wBlockStride: 0, y: &vector,
+                                         accumulate: accumulate, vectorTransforms: true)
+                Kernels.winograd4Forward(g, blocks: 1, x: x, xBlockStride: 0, w: w, wBlockStride: 0, y: &scalar,
+                                         accumulate: accumulate, vectorTransforms: false)
+                XCTAssertEqual(vector.map(\.bitPattern), scalar.map(\.bitPattern), "\(oh)x\(ow) pads \(p) accumulate \(accumulate)")
+            }
+        }
+    }
 }
