@@ -8,8 +8,8 @@ import HutchModel
 final class ChunkBytesTests: XCTestCase {
     /// ProbeMemoryTests' CNN with every computed value's static shape filled in from a forward
     /// pass, as the ONNX loader fills them in (the hand-built graph has none).
-    func annotatedNet(_ input: Tensor<Float>) throws -> Graph {
-        var graph = ProbeMemoryTests.net()
+    func annotatedNet(_ input: Tensor<Float>, _ net: Graph = ProbeMemoryTests.net()) throws -> Graph {
+        var graph = net
         let e = try Executor<Float>(graph: graph)
         let computed = [graph.input] + graph.nodes.flatMap(\.outputs)
         for (id, t) in zip(computed, try e.values(computed, input: input)) {
@@ -27,9 +27,30 @@ final class ChunkBytesTests: XCTestCase {
         }
     }
 
-    func input(_ n: Int) -> Tensor<Float> {
+    func input(_ n: Int, channels: Int = 4) -> Tensor<Float> {
         var rng = TestRandom(seed: 5)
-        return Tensor<Float>(shape: [n, 4, 32, 32], data: rng.array(n * 4 * 32 * 32).map(Float.init))
+        return Tensor<Float>(shape: [n, channels, 32, 32], data: rng.array(n * channels * 32 * 32).map(Float.init))
+    }
+
+    /// EfficientNet's block at 32x32: SiLU as Sigmoid and Mul, a 1x1 expansion to 64 channels, a
+    /// depthwise 3x3, squeeze-and-excitation (a broadcast Mul), a 1x1 projection and the residual
+    /// Add: several large values wait for their adjoints at once in the reverse sweep.
+    static func mbConvNet() -> Graph {
+        var b = GraphBuilder(seed: 23, input: [nil, 8, 32, 32])
+        func silu(_ b: inout GraphBuilder, _ x: ValueID) -> ValueID { b.node(.mul, [x, b.node(.sigmoid, [x])]) }
+        var h = silu(&b, b.node(conv([3, 3], pads: [1, 1, 1, 1]), [b.input, b.parameter("stem.w", [16, 8, 3, 3], scale: 0.3), nil]))
+        for i in 0..<2 {
+            let e = silu(&b, b.node(conv([1, 1]), [h, b.parameter("b\(i).expand", [64, 16, 1, 1], scale: 0.3), nil]))
+            let d = silu(&b, b.node(conv([3, 3], pads: [1, 1, 1, 1], group: 64), [e, b.parameter("b\(i).dw", [64, 1, 3, 3], scale: 0.4), nil]))
+            var s = b.node(.globalAveragePool, [d])
+            s = silu(&b, b.node(conv([1, 1]), [s, b.parameter("b\(i).squeeze", [16, 64, 1, 1], scale: 0.3), b.parameter("b\(i).sb", [16])]))
+            s = b.node(.sigmoid, [b.node(conv([1, 1]), [s, b.parameter("b\(i).excite", [64, 16, 1, 1], scale: 0.3), b.parameter("b\(i).eb", [64])])])
+            let p = b.node(conv([1, 1]), [b.node(.mul, [d, s]), b.parameter("b\(i).project", [16, 64, 1, 1], scale: 0.2), nil])
+            h = b.node(.add, [p, h])
+        }
+        h = b.node(.flatten(axis: 1), [b.node(.globalAveragePool, [h])])
+        h = b.node(.gemm(GemmAttributes(transB: true)), [h, b.parameter("fc.w", [10, 16], scale: 0.5), b.parameter("fc.b", [10])])
+        return b.graph(output: h)
     }
 
     /// Peak live pool bytes of one call at 2 kernel threads, and its forms.
@@ -55,6 +76,17 @@ final class ChunkBytesTests: XCTestCase {
         XCTAssertEqual(e.quadraticFormChunkBytes(batch: 64, k: k), estimate)
         XCTAssertEqual(e.quadraticFormChunkBytes(batch: 4, k: k) * 2, estimate)
         XCTAssertLessThan(e.quadraticFormChunkBytes(batch: n, k: 1), e.quadraticFormChunkBytes(batch: n, k: 2))
+    }
+
+    func testEstimateBoundsTheMeasuredPeakOfASqueezeExcitationChunk() throws {
+        let k = 4, n = Executor<Float>.quadraticFormChunk
+        let x = input(n, channels: 8)
+        let e = try Executor<Float>(graph: try annotatedNet(x, Self.mbConvNet()))
+        let estimate = e.quadraticFormChunkBytes(batch: n, k: k)
+        let measured = try measure(e, x, directions(e, k: k, seed: 11), inFlight: 1).peak
+        print("mbconv chunk: measured \(measured) estimate \(estimate)")
+        XCTAssertLessThanOrEqual(measured, estimate, "one chunk's live bytes stay under the estimate")
+        XCTAssertLessThanOrEqual(estimate, 2 * measured, "the estimate is a bound, not a multiple of the use")
     }
 
     /// Two chunks, one or two at once: the same bits, and with one at once the peak is one
