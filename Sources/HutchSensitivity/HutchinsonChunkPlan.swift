@@ -11,20 +11,24 @@ public struct HutchinsonChunkPlan: Sendable, Equatable {
     public var chunkBytes: Int
     /// What a call holds besides its chunks (`MemoryBudget.hutchinsonFixedBytes`).
     public var fixedBytes: Int
+    /// The part of `fixedBytes` outside the buffer pool (`MemoryBudget.hutchinsonUnpooledBytes`):
+    /// under `--memory`, the pool may hold the rest of the budget.
+    public var unpooledBytes: Int = 0
 
     /// The most the call may hold by the bound.
     public var boundBytes: Int { fixedBytes + chunksInFlight * chunkBytes }
 
     /// The asked probes per call with as many chunks in flight as fit, up to `threads`; if not
     /// one fits, the most probes per call with which one does; nil when not even one probe fits.
-    /// `fixedBytes(k)` and `chunkBytes(k)` are a call's bytes at k probes per call.
-    public static func choose(memory: Int, probesPerCall: Int, threads: Int,
-                              fixedBytes: (Int) -> Int, chunkBytes: (Int) -> Int) -> HutchinsonChunkPlan? {
+    /// `fixedBytes(k)`, `chunkBytes(k)` and `unpooledBytes(k)` are a call's bytes at k probes per call.
+    public static func choose(memory: Int, probesPerCall: Int, threads: Int, fixedBytes: (Int) -> Int,
+                              chunkBytes: (Int) -> Int, unpooledBytes: (Int) -> Int = { _ in 0 }) -> HutchinsonChunkPlan? {
         for k in stride(from: max(1, probesPerCall), through: 1, by: -1) {
             let fixed = fixedBytes(k), chunk = max(1, chunkBytes(k))
             let fit = (memory - fixed) / chunk
             if fit >= 1 {
-                return HutchinsonChunkPlan(probesPerCall: k, chunksInFlight: min(fit, max(1, threads)), chunkBytes: chunk, fixedBytes: fixed)
+                return HutchinsonChunkPlan(probesPerCall: k, chunksInFlight: min(fit, max(1, threads)), chunkBytes: chunk, fixedBytes: fixed,
+                                           unpooledBytes: unpooledBytes(k))
             }
         }
         return nil
@@ -49,5 +53,12 @@ extension MemoryBudget {
     /// plus the slack.
     public static func hutchinsonFixedBytes(dataBytes: Int, parameterBytes: Int, directionBytes: Int, k: Int) -> Int {
         dataBytes + 5 * parameterBytes + 4 * k * directionBytes + hutchinsonSlackBytes
+    }
+
+    /// The part of `hutchinsonFixedBytes` outside the buffer pool: the data set, the graph's and
+    /// the executor's parameters, the directions as given, and the slack. (The stacked copies and
+    /// the packings are pooled.)
+    public static func hutchinsonUnpooledBytes(dataBytes: Int, parameterBytes: Int, directionBytes: Int, k: Int) -> Int {
+        dataBytes + 2 * parameterBytes + k * directionBytes + hutchinsonSlackBytes
     }
 }

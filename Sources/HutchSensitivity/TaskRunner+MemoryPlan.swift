@@ -14,13 +14,16 @@ extension TaskRunner {
         let fixed = { (k: Int) in
             MemoryBudget.hutchinsonFixedBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
         }
+        let unpooled = { (k: Int) in
+            MemoryBudget.hutchinsonUnpooledBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
+        }
         let chunk = { (k: Int) in executor.quadraticFormChunkBytes(batch: job.batchSize, k: k) }
         guard let memory = memoryBytes else {
             return HutchinsonChunkPlan(probesPerCall: probesPerCall, chunksInFlight: Kernels.threads, chunkBytes: chunk(probesPerCall),
-                                       fixedBytes: fixed(probesPerCall))
+                                       fixedBytes: fixed(probesPerCall), unpooledBytes: unpooled(probesPerCall))
         }
         guard let plan = HutchinsonChunkPlan.choose(memory: memory, probesPerCall: probesPerCall, threads: Kernels.threads,
-                                                    fixedBytes: fixed, chunkBytes: chunk) else {
+                                                    fixedBytes: fixed, chunkBytes: chunk, unpooledBytes: unpooled) else {
             let need = Double(fixed(1) + chunk(1)) / 1e9
             throw SensitivityError(.memory, String(format: "--memory %.3g GB is too small for Hutchinson: one chunk of 8 examples at 1 probe "
                                                     + "per call needs %.3g GB (Protocols/README.md, \"Memory\"); raise --memory to at least that",

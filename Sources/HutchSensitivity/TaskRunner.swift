@@ -68,6 +68,9 @@ public struct TaskRunner: Sendable {
             var values = [Double](repeating: 0, count: task.probes.count * nb * width)
             let generator = ProbeGenerator(seed: job.seed)
             let plan = try hutchinsonPlan()
+            // under --memory the pool caches no more than the budget leaves it (Protocols/README.md, "Memory")
+            let poolLimit = memoryBytes.map { $0 - plan.unpooledBytes }
+            try BufferPool.shared.withLimit(poolLimit) { () throws in
             var offset = 0   // position of the group's first layer in the task's layer list
             for g in task.groups {
                 let group = job.layerGroups[g]
@@ -91,6 +94,7 @@ public struct TaskRunner: Sendable {
                     }
                 }
                 offset += group.count
+            }
             }
             return TaskResult(task: task, exampleCounts: counts, values: values)
         case .ggn:

@@ -28,6 +28,9 @@ public final class BufferPool: @unchecked Sendable {
     private let minimumBytes = 1 << 16
     /// Live + cached may reach this many eighths of the peak live class bytes.
     let capEighths: Int
+    /// A hard cap on live + cached class bytes while `withLimit` runs (`--memory`): cached
+    /// buffers go first when it is passed; live ones are the caller's plan to keep under it.
+    private var limitBytes = Int.max
 
     /// `capEighths` / 8 is the cap factor (8 ... 12: 1.0x ... 1.5x the live high-water mark).
     public init(capEighths: Int = 10) {
@@ -65,6 +68,20 @@ public final class BufferPool: @unchecked Sendable {
         counters.peakLiveBytes = counters.liveBytes
         counters.peakLiveClassBytes = counters.liveClassBytes
         lock.unlock()
+    }
+
+    /// Runs `body` with live + cached held to at most `bytes` (class bytes; nil: no cap beyond the
+    /// cap factor), then restores the previous cap and evicts down to it. A cap below what is
+    /// live caches nothing.
+    public func withLimit<T, E: Error>(_ bytes: Int?, _ body: () throws(E) -> T) throws(E) -> T {
+        lock.lock()
+        let saved = limitBytes
+        limitBytes = min(saved, bytes ?? .max)
+        let evicted = evictOverBound()
+        lock.unlock()
+        for (pointer, size) in evicted { Self.unmap(pointer, size) }
+        defer { lock.lock(); limitBytes = saved; lock.unlock() }
+        return try body()
     }
 
     /// `bytes` rounded up to its class: 8 steps per power of two.
@@ -160,7 +177,7 @@ public final class BufferPool: @unchecked Sendable {
     }
 
     /// What live + cached may reach.
-    private var boundBytes: Int { counters.peakLiveClassBytes * capEighths / 8 }
+    private var boundBytes: Int { min(counters.peakLiveClassBytes * capEighths / 8, limitBytes) }
 
     /// Removes the oldest cached buffers until live + cached <= the bound; the caller frees them
     /// outside the lock. Linear in the number of cached classes per eviction, which is small.

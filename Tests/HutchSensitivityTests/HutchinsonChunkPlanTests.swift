@@ -7,7 +7,7 @@ final class HutchinsonChunkPlanTests: XCTestCase {
     /// A call at k probes: 100 + 10k bytes fixed, 50 + 20k a chunk.
     func plan(memory: Int, k: Int = 4, threads: Int = 4) -> HutchinsonChunkPlan? {
         HutchinsonChunkPlan.choose(memory: memory, probesPerCall: k, threads: threads,
-                                   fixedBytes: { 100 + 10 * $0 }, chunkBytes: { 50 + 20 * $0 })
+                                   fixedBytes: { 100 + 10 * $0 }, chunkBytes: { 50 + 20 * $0 }, unpooledBytes: { 60 + $0 })
     }
 
     func testChunksInFlightAreWhatFitsBetweenOneAndTheThreads() {
@@ -16,7 +16,8 @@ final class HutchinsonChunkPlanTests: XCTestCase {
         XCTAssertEqual(plan(memory: 10_000, threads: 2)?.chunksInFlight, 2)
         XCTAssertEqual(plan(memory: 140 + 3 * 130)?.chunksInFlight, 3)
         XCTAssertEqual(plan(memory: 140 + 3 * 130 - 1)?.chunksInFlight, 2)
-        XCTAssertEqual(plan(memory: 140 + 130), HutchinsonChunkPlan(probesPerCall: 4, chunksInFlight: 1, chunkBytes: 130, fixedBytes: 140))
+        XCTAssertEqual(plan(memory: 140 + 130), HutchinsonChunkPlan(probesPerCall: 4, chunksInFlight: 1, chunkBytes: 130, fixedBytes: 140,
+                                                                    unpooledBytes: 64))
         XCTAssertEqual(plan(memory: 140 + 130)?.boundBytes, 270)
     }
 
@@ -24,7 +25,8 @@ final class HutchinsonChunkPlanTests: XCTestCase {
         // k = 3: 130 + 110 = 240; k = 1: 110 + 70 = 180
         XCTAssertEqual(plan(memory: 269).map { [$0.probesPerCall, $0.chunksInFlight] }, [3, 1])
         XCTAssertEqual(plan(memory: 240).map { [$0.probesPerCall, $0.chunksInFlight] }, [3, 1])
-        XCTAssertEqual(plan(memory: 180).map { [$0.probesPerCall, $0.chunksInFlight] }, [1, 1])
+        XCTAssertEqual(plan(memory: 180).map { [$0.probesPerCall, $0.chunksInFlight, $0.unpooledBytes] }, [1, 1, 61],
+                       "the unpooled bytes at the probes per call chosen")
         XCTAssertNil(plan(memory: 179), "not one chunk at one probe per call")
         XCTAssertNil(plan(memory: -5))
     }

@@ -93,6 +93,36 @@ final class BufferPoolTests: XCTestCase {
         }
     }
 
+    /// Under `withLimit` live + cached stay under the limit whatever the cap factor allows (cached
+    /// buffers go first); a limit below what is live caches nothing; the cap returns afterwards.
+    func testALimitCapsLivePlusCachedAndEndsWithItsScope() {
+        let pool = BufferPool(capEighths: 12)
+        let mib = 1 << 20
+        let a = pool.take(4 * mib), b = pool.take(4 * mib)
+        pool.give(a, 4 * mib)
+        XCTAssertEqual(pool.statistics.cachedBytes, 4 * mib, "1.5x of 8 MiB keeps the freed buffer")
+        pool.withLimit(6 * mib) {
+            XCTAssertEqual(pool.statistics.cachedBytes, 0, "entering the limit evicts down to it")
+            let c = pool.take(mib)
+            pool.give(c, mib)
+            XCTAssertEqual(pool.statistics.cachedBytes, mib, "4 MiB live + 1 MiB cached fit 6 MiB")
+            let d = pool.take(2 * mib), e = pool.take(mib)
+            XCTAssertLessThanOrEqual(pool.statistics.liveClassBytes + pool.statistics.cachedBytes, 7 * mib)
+            pool.give(d, 2 * mib)
+            let s = pool.statistics
+            XCTAssertLessThanOrEqual(s.liveClassBytes + s.cachedBytes, 6 * mib, "cached buffers give way to the limit")
+            pool.withLimit(mib) {
+                XCTAssertEqual(pool.statistics.cachedBytes, 0, "a limit below the live bytes caches nothing")
+            }
+            pool.give(e, mib)
+            XCTAssertLessThanOrEqual(pool.statistics.liveClassBytes + pool.statistics.cachedBytes, 6 * mib, "the outer limit again")
+        }
+        let f = pool.take(4 * mib)
+        pool.give(f, 4 * mib)
+        XCTAssertEqual(pool.statistics.cachedBytes, 5 * mib, "after the scope the cap factor alone: 4 + 5 MiB, over the old limit")
+        pool.give(b, 4 * mib)
+    }
+
     /// A miss over the bound takes the first pages of the smallest larger cached buffer instead of
     /// mapping fresh ones; under the bound it maps fresh ones and keeps the cached buffer.
     func testAMissOverTheBoundLendsALargerCachedBuffersPages() {
