@@ -40,7 +40,7 @@ public struct ProbeGenerator: Sendable, Hashable {
     /// Rademacher vector (+-1) of `count` elements for (probe, layer).
     public func signs<Scalar: TensorScalar>(_: Scalar.Type = Scalar.self, stream: Stream = .hutchinson,
                                             probe: Int, layer: Int, count: Int) -> [Scalar] {
-        var out = [Scalar](repeating: 1, count: count)
+        var out = [Scalar](repeating: 0, count: count)
         let key = Self.mix(Self.mix(Self.mix(seed) ^ stream.rawValue) ^ UInt64(truncatingIfNeeded: probe))
         let layerKey = Self.mix(key ^ UInt64(truncatingIfNeeded: layer))
         out.withUnsafeMutableBufferPointer { buffer in
@@ -48,8 +48,9 @@ public struct ProbeGenerator: Sendable, Hashable {
             var start = 0
             while start < count {
                 let w = Self.mix(layerKey ^ UInt64(block))
-                for bit in 0..<min(64, count - start) where (w >> UInt64(bit)) & 1 == 1 {
-                    buffer[start + bit] = -1
+                // branch-free: the signs are random, so a branch per element mispredicts half the time
+                for bit in 0..<min(64, count - start) {
+                    buffer[start + bit] = 1 - 2 * Scalar(Int((w >> UInt64(bit)) & 1))
                 }
                 block += 1
                 start += 64
