@@ -17,18 +17,54 @@ extension Executor {
     /// respect to the activations. Its mean over probes estimates Tr(d^2 L / d a^2), which is the
     /// mean over examples of each example's own trace (examples do not interact).
     /// `seeds[j]` makes direction j; its entries depend on the seed, the value and the entry's
-    /// position in the batch only, so a batch gives the same bits however it is cut.
+    /// position in the batch only, so a batch gives the same directions however it is cut.
+    /// `input` holds examples firstExample..< of a batch of `examples` (default: all of it).
+    ///
+    /// The examples run as chunks of `quadraticFormChunk`, at most `chunksInFlight` at once, and
+    /// the chunks' forms are added in chunk order: memory follows the chunk, not the batch (a
+    /// whole-batch call held every example's activations and their k tangents), and the bits
+    /// depend on the batch, not on the threads.
     @_specialize(exported: true, where Scalar == Float)
     public func activationQuadraticForms(input: Tensor<Scalar>, labels: [Int], values: [ValueID], seeds: [UInt64],
-                                         firstExample: Int = 0, examples: Int? = nil) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+                                         firstExample: Int = 0, examples: Int? = nil,
+                                         chunksInFlight: Int = .max) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        guard !seeds.isEmpty else { throw ExecutionError("activation quadratic forms: no probes") }
+        let n = input.rank >= 1 ? input.shape[0] : 0
+        guard labels.count == n else { throw ExecutionError("labels: \(labels.count) labels for a batch of \(n) examples") }
+        let size = Self.quadraticFormChunk, chunks = (n + size - 1) / size
+        guard chunks > 1 else {
+            return try activationChunkForms(input: input, labels: labels, values: values, seeds: seeds,
+                                            firstExample: firstExample, examples: examples ?? n)
+        }
+        let parts = ItemResults<QuadraticFormResult<Scalar>>(chunks)
+        let perExample = input.count / n
+        try Kernels.parallelItems(chunks, maxConcurrent: chunksInFlight) { (c) throws(ExecutionError) in
+            let range = (c * size)..<min(n, (c + 1) * size)
+            let x = Tensor(shape: [range.count] + input.shape.dropFirst(),
+                           data: Array(input.data[(range.lowerBound * perExample)..<(range.upperBound * perExample)]))
+            parts.set(c, try activationChunkForms(input: x, labels: Array(labels[range]), values: values, seeds: seeds,
+                                                  firstExample: firstExample + range.lowerBound, examples: examples ?? n))
+        }
+        var total = QuadraticFormResult<Scalar>(loss: 0, forms: Array(repeating: [:], count: seeds.count))
+        for part in parts.values {
+            total.loss += part.loss
+            for j in 0..<seeds.count {
+                for (id, form) in part.forms[j] { total.forms[j][id, default: 0] += form }
+            }
+        }
+        return total
+    }
+
+    /// The forms of one chunk: examples firstExample..< of a batch of `examples`.
+    private func activationChunkForms(input: Tensor<Scalar>, labels: [Int], values: [ValueID], seeds: [UInt64],
+                                      firstExample: Int, examples: Int) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
         let k = seeds.count
-        guard k >= 1 else { throw ExecutionError("activation quadratic forms: no probes") }
         var tape = try forwardTape(input)
         let logits = try outputValue(tape)
         guard logits.shape.count == 2 else {
             throw ExecutionError("activation sensitivity is for classification logits [N, C]; the output has shape \(logits.shape)")
         }
-        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels, normalizer: examples ?? tape.batch)
+        let ce = try SoftmaxCrossEntropy(logits: logits, labels: labels, normalizer: examples)
         var directions = [ValueID: Stacked<Scalar>]()
         for id in values {
             guard id.index < graph.values.count, let value = tape.values[id.index] else {

@@ -58,4 +58,32 @@ final class ActivationTraceTests: XCTestCase {
             for id in values { XCTAssertEqual(sum[j][id] ?? .nan, whole.forms[j][id] ?? .nan, accuracy: 1e-12 * max(1, abs(whole.forms[j][id] ?? 0))) }
         }
     }
+
+    /// A call on more than one chunk of examples adds the chunks' forms in order: the same bits
+    /// as calling each chunk of 8 with its place in the batch, and with one or two chunks at once.
+    func testABatchRunsAsChunksOfEightAddedInOrder() throws {
+        let (graph, x, labels, _) = try fixture()
+        let executor = try Executor<Double>(graph: graph)
+        let values = graph.quantizableLayers.map(\.input)
+        // 24 examples: the fixture's 12 twice, three chunks
+        let big = Tensor(shape: [2 * x.shape[0]] + x.shape.dropFirst(), data: x.data + x.data), all = labels + labels
+        let n = all.count, perExample = x.count / x.shape[0]
+        let chunked = try Kernels.withThreads(2) { () throws(ExecutionError) in
+            try executor.activationQuadraticForms(input: big, labels: all, values: values, seeds: [5, 6])
+        }
+        let oneAtATime = try Kernels.withThreads(2) { () throws(ExecutionError) in
+            try executor.activationQuadraticForms(input: big, labels: all, values: values, seeds: [5, 6], chunksInFlight: 1)
+        }
+        var manual = [[ValueID: Double]](repeating: [:], count: 2)
+        for first in stride(from: 0, to: n, by: 8) {
+            let range = first..<min(n, first + 8)
+            let part = Tensor(shape: [range.count] + x.shape.dropFirst(), data: Array(big.data[(first * perExample)..<(range.upperBound * perExample)]))
+            let result = try executor.activationQuadraticForms(input: part, labels: Array(all[range]), values: values, seeds: [5, 6],
+                                                               firstExample: first, examples: n)
+            for j in 0..<2 { for (id, form) in result.forms[j] { manual[j][id, default: 0] += form } }
+        }
+        XCTAssertEqual(chunked.forms, manual, "chunk forms added in chunk order, bit for bit")
+        XCTAssertEqual(oneAtATime.forms, chunked.forms, "chunks in flight change no bit")
+        XCTAssertTrue(chunked.forms[0].values.allSatisfy(\.isFinite))
+    }
 }
