@@ -10,11 +10,7 @@ extension Executor {
     /// their most (`reverseAdjointBytes`) and M the largest value (kernel scratch).
     /// `ChunkBytesTests` checks it against the pool's live bytes.
     public func quadraticFormChunkBytes(batch: Int, k: Int) -> Int {
-        let examples = min(batch, Self.quadraticFormChunk)
-        var bytes = [Int](repeating: 0, count: graph.values.count)
-        for id in [graph.input] + graph.nodes.flatMap(\.outputs) where parameters[id] == nil {
-            bytes[id.index] = graph.values[id.index].elementsPerExample * examples * MemoryLayout<Scalar>.stride
-        }
+        let bytes = chunkValueBytes(batch: batch)
         var kept = Set([graph.output.index])
         var terms = 0
         for node in graph.nodes where node.op.rule.hasCurvature {
@@ -22,7 +18,34 @@ extension Executor {
             if keepsWeightTerm(node) { terms += bytes[node.outputs[0].index] }
         }
         let tangents = kept.reduce(0) { $0 + bytes[$1] }
-        return bytes.reduce(0, +) + k * (tangents + terms) + reverseAdjointBytes(bytes, k: k) + 2 * (bytes.max() ?? 0)
+        let adjoints = reverseAdjointBytes(bytes, k: k, sources: Set(quantizableWeights))
+        return bytes.reduce(0, +) + k * (tangents + terms) + adjoints + 2 * (bytes.max() ?? 0)
+    }
+
+    /// The same bound for one chunk of `activationQuadraticForms` with directions on `values`:
+    /// A + k·(K + 2·V) + R + 2·M, V the directed values (their directions, and the adjoints'
+    /// tangents captured as the reverse sweep passes them), R from the values that depend on them,
+    /// no conv(x, V) terms. `ChunkBytesTests` checks it against the pool's live bytes.
+    public func activationFormChunkBytes(batch: Int, k: Int, values: [ValueID]) -> Int {
+        let bytes = chunkValueBytes(batch: batch)
+        var kept = Set([graph.output.index])
+        for node in graph.nodes where node.op.rule.hasCurvature {
+            for v in node.inputs.compactMap({ $0 }) where bytes[v.index] > 0 { kept.insert(v.index) }
+        }
+        let tangents = kept.reduce(0) { $0 + bytes[$1] }
+        let directed = Set(values.map(\.index)).reduce(0) { $0 + bytes[$1] }
+        let adjoints = reverseAdjointBytes(bytes, k: k, sources: Set(values))
+        return bytes.reduce(0, +) + k * (tangents + 2 * directed) + adjoints + 2 * (bytes.max() ?? 0)
+    }
+
+    /// Each computed value's bytes for one chunk (one block; parameters 0).
+    private func chunkValueBytes(batch: Int) -> [Int] {
+        let examples = min(batch, Self.quadraticFormChunk)
+        var bytes = [Int](repeating: 0, count: graph.values.count)
+        for id in [graph.input] + graph.nodes.flatMap(\.outputs) where parameters[id] == nil {
+            bytes[id.index] = graph.values[id.index].elementsPerExample * examples * MemoryLayout<Scalar>.stride
+        }
+        return bytes
     }
 
     /// The most bytes the reverse sweep's adjoints hold at once, from `bytes` (each computed
@@ -31,10 +54,10 @@ extension Executor {
     /// 1 + 3k blocks of each input it forms an adjoint for (the adjoint, and the tangents' linear
     /// part, curvature part and their sum, as a Mul forms them), plus the
     /// k blocks of conv(x, V) a convolution that does not keep it recomputes. Values that depend
-    /// on no quantizable weight get no adjoint. A fixed multiple of the largest value fell short
+    /// on none of `sources` (the directed weights or activations) get no adjoint. A fixed multiple of the largest value fell short
     /// where several large values wait at once (squeeze-and-excitation, SiLU).
-    func reverseAdjointBytes(_ bytes: [Int], k: Int) -> Int {
-        let need = dependents(of: Set(quantizableWeights))
+    func reverseAdjointBytes(_ bytes: [Int], k: Int, sources: Set<ValueID>) -> Int {
+        let need = dependents(of: sources)
         var waiting = Array(repeating: false, count: graph.values.count)
         waiting[graph.output.index] = true
         var waitingBytes = bytes[graph.output.index], most = 0

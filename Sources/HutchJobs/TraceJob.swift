@@ -59,7 +59,8 @@ public struct TraceJob {
             log("activations: \(exact ? "exact" : "Hutchinson with \(probes) probes") on \(graph.quantizableLayers.count) layers' inputs")
             let measured = try ActivationSensitivity.measure(graph: graph, dataset: used, exact: exact, probes: probes, seed: options.seed,
                                                              batchSize: options.batchSize, bits: options.bits, probesPerCall: options.probesPerCall,
-                                                             stackBudgetBytes: options.memoryBytes.map(MemoryBudget.stackBytes) ?? Executor<Float>.exactStackBudgetBytes)
+                                                             stackBudgetBytes: options.memoryBytes.map(MemoryBudget.stackBytes) ?? Executor<Float>.exactStackBudgetBytes,
+                                                             memoryBytes: options.memoryBytes)
             report.setActivations(measured, graph: graph)
         }
         if measured { try addMeasured(&report, graph: graph, dataset: dataset, job: result.job) }

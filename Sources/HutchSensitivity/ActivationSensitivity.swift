@@ -37,17 +37,19 @@ public struct ActivationSensitivity: Sendable, Equatable {
     /// The input activations of `graph`'s quantizable layers on `dataset` (the first `samples`
     /// examples) in batches of `batchSize`, keyed by value: exact traces when `exact` (the network
     /// is piecewise linear), else `probes` Rademacher probes made from `seed`, `probesPerCall` of
-    /// them per pass. A cluster computes the same cells in tasks (`ActivationCells`), so both
-    /// give the same bits.
+    /// them per pass (fewer if `memoryBytes` needs: `TaskRunner.activationPlan`). A cluster
+    /// computes the same cells in tasks (`ActivationCells`), so both give the same bits.
     public static func measure(graph: Graph, dataset: Dataset, exact: Bool = false, probes: Int, seed: UInt64, batchSize: Int,
                                bits: [Int], probesPerCall: Int = 4,
-                               stackBudgetBytes: Int = Executor<Float>.exactStackBudgetBytes) throws -> [ValueID: ActivationSensitivity] {
+                               stackBudgetBytes: Int = Executor<Float>.exactStackBudgetBytes,
+                               memoryBytes: Int? = nil) throws -> [ValueID: ActivationSensitivity] {
         guard exact || probes >= 2 else { throw SensitivityError(.invalidJob, "activation traces need at least 2 probes, got \(probes)") }
         _ = try dataset.classLabels(for: "activation sensitivity (--activations)")   // the classifier's loss
         let job = try SensitivityJob(method: exact ? .exact : .hutchinson, seed: seed, samples: dataset.count, batchSize: batchSize,
                                      layerCount: graph.quantizableLayers.count)
         var runner = try TaskRunner(graph: graph, dataset: dataset, job: job, probesPerCall: probesPerCall)
         runner.stackBudgetBytes = stackBudgetBytes
+        runner.memoryBytes = memoryBytes   // Hutchinson's chunks and probes per call (`activationPlan`)
         let values = values(of: graph)
         var cells = ActivationCells(batches: job.batchCount, probes: exact ? 0 : probes, values: values.count)
         for task in cells.tasks(probesPerTask: .max) { try cells.add(task, runner.activationValues(task)) }

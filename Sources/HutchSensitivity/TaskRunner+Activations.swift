@@ -24,13 +24,17 @@ extension TaskRunner {
                 continue
             }
             var block = [Double](repeating: 0, count: task.probes.count * values.count)
-            for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: probesPerCall) {
-                let chunk = p0..<min(p0 + probesPerCall, task.probes.upperBound)
-                let seeds = chunk.map { job.seed &* 0x2545_F491_4F6C_DD1D &+ UInt64($0) }
-                let forms = try executor.activationQuadraticForms(input: x, labels: labels, values: values, seeds: seeds,
-                                                                  firstExample: job.examples(ofBatch: b).lowerBound, examples: labels.count).forms
-                for (j, p) in chunk.enumerated() {
-                    for (v, id) in values.enumerated() { block[(p - task.probes.lowerBound) * values.count + v] = forms[j][id] ?? 0 }
+            let plan = try activationPlan(values)
+            try BufferPool.shared.withLimit(memoryBytes.map { $0 - plan.unpooledBytes }) { () throws in
+                for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: plan.probesPerCall) {
+                    let chunk = p0..<min(p0 + plan.probesPerCall, task.probes.upperBound)
+                    let seeds = chunk.map { job.seed &* 0x2545_F491_4F6C_DD1D &+ UInt64($0) }
+                    let forms = try executor.activationQuadraticForms(input: x, labels: labels, values: values, seeds: seeds,
+                                                                      firstExample: job.examples(ofBatch: b).lowerBound, examples: labels.count,
+                                                                      chunksInFlight: plan.chunksInFlight).forms
+                    for (j, p) in chunk.enumerated() {
+                        for (v, id) in values.enumerated() { block[(p - task.probes.lowerBound) * values.count + v] = forms[j][id] ?? 0 }
+                    }
                 }
             }
             out += block

@@ -1,5 +1,6 @@
 import Foundation
 import HutchAutodiff
+import HutchModel
 import HutchTensor
 
 extension TaskRunner {
@@ -7,6 +8,16 @@ extension TaskRunner {
     /// asked probes per call, one chunk per thread). Throws when not even one chunk at one probe
     /// per call fits.
     public func hutchinsonPlan() throws -> HutchinsonChunkPlan {
+        try plan(what: "Hutchinson") { k in executor.quadraticFormChunkBytes(batch: job.batchSize, k: k) }
+    }
+
+    /// The same for Hutchinson on the activations `values` (`--activations`).
+    public func activationPlan(_ values: [ValueID]) throws -> HutchinsonChunkPlan {
+        try plan(what: "activation Hutchinson") { k in executor.activationFormChunkBytes(batch: job.batchSize, k: k, values: values) }
+    }
+
+    /// A plan with `chunkBytes(k)` a chunk's bound at k probes per call.
+    private func plan(what: String, chunkBytes chunk: (Int) -> Int) throws -> HutchinsonChunkPlan {
         let floats = MemoryLayout<Float>.stride
         let parameterBytes = executor.parameters.values.reduce(0) { $0 + $1.count } * floats
         let directionBytes = layers.reduce(0) { $0 + $1.parameterCount } * floats
@@ -17,7 +28,6 @@ extension TaskRunner {
         let unpooled = { (k: Int) in
             MemoryBudget.hutchinsonUnpooledBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
         }
-        let chunk = { (k: Int) in executor.quadraticFormChunkBytes(batch: job.batchSize, k: k) }
         guard let memory = memoryBytes else {
             return HutchinsonChunkPlan(probesPerCall: probesPerCall, chunksInFlight: Kernels.threads, chunkBytes: chunk(probesPerCall),
                                        fixedBytes: fixed(probesPerCall), unpooledBytes: unpooled(probesPerCall))
@@ -25,9 +35,9 @@ extension TaskRunner {
         guard let plan = HutchinsonChunkPlan.choose(memory: memory, probesPerCall: probesPerCall, threads: Kernels.threads,
                                                     fixedBytes: fixed, chunkBytes: chunk, unpooledBytes: unpooled) else {
             let need = Double(fixed(1) + chunk(1)) / 1e9
-            throw SensitivityError(.memory, String(format: "--memory %.3g GB is too small for Hutchinson: one chunk of 8 examples at 1 probe "
-                                                    + "per call needs %.3g GB (Protocols/README.md, \"Memory\"); raise --memory to at least that",
-                                                   Double(memory) / 1e9, need))
+            throw SensitivityError(.memory, String(format: "--memory %.3g GB is too small for ", Double(memory) / 1e9) + what
+                                   + String(format: ": one chunk of 8 examples at 1 probe per call needs %.3g GB (Protocols/README.md, "
+                                            + "\"Memory\"); raise --memory to at least that", need))
         }
         return plan
     }

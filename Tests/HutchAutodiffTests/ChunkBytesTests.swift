@@ -89,6 +89,26 @@ final class ChunkBytesTests: XCTestCase {
         XCTAssertLessThanOrEqual(estimate, 2 * measured, "the estimate is a bound, not a multiple of the use")
     }
 
+    /// The activation forms' chunk bound against the measured peak of one chunk, on both nets.
+    func testActivationEstimateBoundsTheMeasuredPeakOfAChunk() throws {
+        let k = 4, n = Executor<Float>.quadraticFormChunk
+        for (net, channels) in [(ProbeMemoryTests.net(), 4), (Self.mbConvNet(), 8)] {
+            let x = input(n, channels: channels)
+            let e = try Executor<Float>(graph: try annotatedNet(x, net))
+            let values = e.graph.quantizableLayers.map(\.input)
+            let estimate = e.activationFormChunkBytes(batch: n, k: k, values: values)
+            let measured = try Kernels.withThreads(2) { () throws(ExecutionError) in
+                let before = BufferPool.shared.statistics.liveBytes
+                BufferPool.shared.resetPeak()
+                _ = try e.activationQuadraticForms(input: x, labels: (0..<n).map { $0 % 10 }, values: values, seeds: [1, 2, 3, 4])
+                return BufferPool.shared.statistics.peakLiveBytes - before
+            }
+            print("activation chunk: measured \(measured) estimate \(estimate)")
+            XCTAssertLessThanOrEqual(measured, estimate, "one chunk's live bytes stay under the estimate")
+            XCTAssertLessThanOrEqual(estimate, 2 * measured, "the estimate is a bound, not a multiple of the use")
+        }
+    }
+
     /// Two chunks, one or two at once: the same bits, and with one at once the peak is one
     /// chunk's (two at once held 2.0 times as much here, but whether they overlap is up to the
     /// scheduler, so only the bound is asserted).

@@ -30,6 +30,23 @@ extension TraceCommandTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
+    /// Activation traces (Hutchinson, chunks of 8 examples) are planned under --memory too: one
+    /// chunk at a time (and fewer probes per call if need be) gives the same bytes.
+    func testBudgetChangesNoByteOfTheActivationTraces() throws {
+        let flags = ["trace", "--method", "hutchinson", "--probes", "2", "--samples", "32", "--batch-size", "16", "--bits", "none",
+                     "--threads", "2", "--activations"]
+        let first = directory.appendingPathComponent("a0.json")
+        let unbounded = try HutchProcess.run(flags + ["--out", first.path])
+        XCTAssertEqual(unbounded.status, 0, unbounded.stderr)
+        let numbers = try XCTUnwrap(unbounded.stderr.firstMatch(of: /\(([0-9.]+) MB a chunk, ([0-9.]+) MB parameters/), unbounded.stderr)
+        let chunk = try XCTUnwrap(Double(numbers.1)), fixed = try XCTUnwrap(Double(numbers.2))
+        let second = directory.appendingPathComponent("a1.json")
+        let bounded = try HutchProcess.run(flags + ["--memory", String(format: "%.6f", (fixed + 1.5 * chunk) / 1000), "--out", second.path])
+        XCTAssertEqual(bounded.status, 0, bounded.stderr)
+        XCTAssertEqual(try Data(contentsOf: first), try Data(contentsOf: second), "--memory changed the result")
+        XCTAssertTrue(String(decoding: try Data(contentsOf: first), as: UTF8.self).contains("\"activation\""), "activation traces written")
+    }
+
     /// `auto` on a piecewise-linear model of more than 11 classes times a Hutchinson pilot: it is
     /// planned under --memory like the job's calls, so too small a budget stops there, exit 12.
     func testAutoPilotUnderTooSmallABudgetIsExit12() throws {
