@@ -31,28 +31,14 @@ extension Executor {
         guard !seeds.isEmpty else { throw ExecutionError("activation quadratic forms: no probes") }
         let n = input.rank >= 1 ? input.shape[0] : 0
         guard labels.count == n else { throw ExecutionError("labels: \(labels.count) labels for a batch of \(n) examples") }
-        let size = Self.quadraticFormChunk, chunks = (n + size - 1) / size
-        guard chunks > 1 else {
+        guard n > Self.quadraticFormChunk else {
             return try activationChunkForms(input: input, labels: labels, values: values, seeds: seeds,
                                             firstExample: firstExample, examples: examples ?? n)
         }
-        let parts = ItemResults<QuadraticFormResult<Scalar>>(chunks)
-        let perExample = input.count / n
-        try Kernels.parallelItems(chunks, maxConcurrent: chunksInFlight) { (c) throws(ExecutionError) in
-            let range = (c * size)..<min(n, (c + 1) * size)
-            let x = Tensor(shape: [range.count] + input.shape.dropFirst(),
-                           data: Array(input.data[(range.lowerBound * perExample)..<(range.upperBound * perExample)]))
-            parts.set(c, try activationChunkForms(input: x, labels: Array(labels[range]), values: values, seeds: seeds,
-                                                  firstExample: firstExample + range.lowerBound, examples: examples ?? n))
+        return try formsByExampleChunks(input, k: seeds.count, chunksInFlight: chunksInFlight) { (range, x) throws(ExecutionError) in
+            try activationChunkForms(input: x, labels: Array(labels[range]), values: values, seeds: seeds,
+                                     firstExample: firstExample + range.lowerBound, examples: examples ?? n)
         }
-        var total = QuadraticFormResult<Scalar>(loss: 0, forms: Array(repeating: [:], count: seeds.count))
-        for part in parts.values {
-            total.loss += part.loss
-            for j in 0..<seeds.count {
-                for (id, form) in part.forms[j] { total.forms[j][id, default: 0] += form }
-            }
-        }
-        return total
     }
 
     /// The forms of one chunk: examples firstExample..< of a batch of `examples`.

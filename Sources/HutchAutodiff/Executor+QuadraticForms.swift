@@ -64,17 +64,28 @@ extension Executor {
         guard targets.count == n * targets.perExample else {
             throw ExecutionError("labels: \(targets.count / targets.perExample) labels for a batch of \(n) examples")
         }
-        let parts = ItemResults<QuadraticFormResult<Scalar>>(chunks)
-        let perExample = input.count / n
-        try Kernels.parallelItems(chunks, maxConcurrent: chunksInFlight) { (c) throws(ExecutionError) in
-            let range = (c * size)..<min(n, (c + 1) * size)
-            let x = Tensor(shape: [range.count] + input.shape.dropFirst(),
-                           data: Array(input.data[(range.lowerBound * perExample)..<(range.upperBound * perExample)]))
-            let part = try Kernels.withPackedWeights(packs) { () throws(ExecutionError) in
+        return try formsByExampleChunks(input, k: k, chunksInFlight: chunksInFlight) { (range, x) throws(ExecutionError) in
+            try Kernels.withPackedWeights(packs) { () throws(ExecutionError) in
                 try quadraticForms(input: x, targets: targets.examples(range), parameters: shared, directions: stacked,
                                    layers: layers, k: k, normalizer: targets.normalizer)
             }
-            parts.set(c, part)
+        }
+    }
+
+    /// `chunk` on each run of `quadraticFormChunk` examples of `input` (the examples' range and
+    /// their rows), at most `chunksInFlight` at once, the results' losses and k forms added in
+    /// chunk order: the bits depend on the batch, not on the threads.
+    func formsByExampleChunks(_ input: Tensor<Scalar>, k: Int, chunksInFlight: Int,
+                              _ chunk: (Range<Int>, Tensor<Scalar>) throws(ExecutionError) -> QuadraticFormResult<Scalar>)
+        throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        let n = input.shape[0], size = Self.quadraticFormChunk
+        let parts = ItemResults<QuadraticFormResult<Scalar>>((n + size - 1) / size)
+        let perExample = input.count / n
+        try Kernels.parallelItems((n + size - 1) / size, maxConcurrent: chunksInFlight) { (c) throws(ExecutionError) in
+            let range = (c * size)..<min(n, (c + 1) * size)
+            let x = Tensor(shape: [range.count] + input.shape.dropFirst(),
+                           data: Array(input.data[(range.lowerBound * perExample)..<(range.upperBound * perExample)]))
+            parts.set(c, try chunk(range, x))
         }
         let all = parts.values
         var total = all[0]
