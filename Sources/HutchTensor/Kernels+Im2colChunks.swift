@@ -49,21 +49,6 @@ extension Kernels {
         _ body: (_ part: Int, _ col: UnsafeMutablePointer<Scalar>, _ out: UnsafeMutablePointer<Scalar>,
                  _ first: Int, _ count: Int, _ ld: Int) -> Void
     ) {
-        // Fewer chunks than parts (small planes put all of a few examples in one chunk): the
-        // chunks run on this thread as with parts = 1, each GEMM on OpenBLAS's threads. Without
-        // this, a Hutchinson chunk run alone (`--memory`) left a core idle in these layers. A
-        // body that reads `part` (partial sums) passes no more parts than chunks.
-        if chunks.count < parts {
-            let scratch = Im2colScratch<Scalar>(g, chunks, outRows: outRows)
-            defer { scratch.release() }
-            withBLASThreads(parts) {
-                for c in 0..<chunks.count {
-                    let (first, count, ld) = chunks.chunk(c)
-                    body(0, scratch.col, scratch.out, first, count, ld)
-                }
-            }
-            return
-        }
         parallelFor(parts) { part in
             let scratch = Im2colScratch<Scalar>(g, chunks, outRows: outRows)
             defer { scratch.release() }

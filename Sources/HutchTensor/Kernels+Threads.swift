@@ -106,20 +106,10 @@ extension Kernels {
                                                   b: UnsafePointer<Scalar>, ldb: Int,
                                                   beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int) {
         let large = threads > 1 && m * n * k >= (1 << 22)
-        withBLASThreads(large ? threads : 1) {
-            Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                        beta: beta, c: c, ldc: ldc)
-        }
-    }
-
-    /// Runs `body` with OpenBLAS at `count` threads (process-wide; one is the default the kernels
-    /// keep): for GEMMs that cannot be split between threads by the caller. OpenBLAS splits a
-    /// product's rows and columns between its threads, never a sum, so the bits do not change.
-    static func withBLASThreads<T>(_ count: Int, _ body: () -> T) -> T {
-        guard count > 1 else { return body() }
-        openblas_set_num_threads(Int32(count))
-        defer { openblas_set_num_threads(1) }
-        return body()
+        if large { openblas_set_num_threads(Int32(threads)) }
+        Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                    beta: beta, c: c, ldc: ldc)
+        if large { openblas_set_num_threads(1) }
     }
 }
 
