@@ -98,18 +98,16 @@ extension Kernels {
 }
 
 extension Kernels {
-    /// A GEMM outside the convolution kernels (Gemm, MatMul): large ones let OpenBLAS use all
-    /// `threads`, small ones stay on the calling thread. Splitting never changes the reduction
-    /// order of an element, so the bits are the same either way.
+    /// A GEMM outside the convolution kernels (Gemm, MatMul), on the calling thread. OpenBLAS's
+    /// own threads split the sum of a product with a long inner dimension (32 x 768 x 50257,
+    /// GPT-2's adjoint through its vocabulary), which gave other bits at 2 threads than at 1
+    /// (`GemmThreadBitsTests`); the callers split their work between threads instead.
     public static func gemm<Scalar: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                                   alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int,
                                                   b: UnsafePointer<Scalar>, ldb: Int,
                                                   beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int) {
-        let large = threads > 1 && m * n * k >= (1 << 22)
-        if large { openblas_set_num_threads(Int32(threads)) }
         Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                     beta: beta, c: c, ldc: ldc)
-        if large { openblas_set_num_threads(1) }
     }
 }
 
