@@ -12,8 +12,8 @@ import HutchTensor
 /// primal backward pass and every im2col of a primal activation; a probe's results are
 /// bit-identical whichever probes share its call.
 ///
-/// Threads: `Kernels.threads` (HUTCH_THREADS, else all cores); OpenBLAS itself runs on one
-/// thread except for large Gemm/MatMul products. `hessianQuadraticForms` splits the batch into
+/// Threads: `Kernels.threads` (HUTCH_THREADS, else all cores); OpenBLAS itself always runs on
+/// one thread (its threads change the bits of some products). `hessianQuadraticForms` splits the batch into
 /// chunks, one per thread, with single-threaded kernels inside; the other entry points split
 /// each kernel's examples between threads. Large buffers are pooled (`BufferPool`).
 public struct Executor<Scalar: TensorScalar>: Sendable {
