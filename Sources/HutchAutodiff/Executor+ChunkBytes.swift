@@ -11,13 +11,8 @@ extension Executor {
     /// `ChunkBytesTests` checks it against the pool's live bytes.
     public func quadraticFormChunkBytes(batch: Int, k: Int) -> Int {
         let bytes = chunkValueBytes(batch: batch)
-        var kept = Set([graph.output.index])
-        var terms = 0
-        for node in graph.nodes where node.op.rule.hasCurvature {
-            for v in node.inputs.compactMap({ $0 }) where bytes[v.index] > 0 { kept.insert(v.index) }
-            if keepsWeightTerm(node) { terms += bytes[node.outputs[0].index] }
-        }
-        let tangents = kept.reduce(0) { $0 + bytes[$1] }
+        let terms = graph.nodes.filter(keepsWeightTerm).reduce(0) { $0 + bytes[$1.outputs[0].index] }
+        let tangents = keptTangentBytes(bytes)
         let adjoints = reverseAdjointBytes(bytes, k: k, sources: Set(quantizableWeights))
         return bytes.reduce(0, +) + k * (tangents + terms) + adjoints + 2 * (bytes.max() ?? 0)
     }
@@ -28,11 +23,7 @@ extension Executor {
     /// no conv(x, V) terms. `ChunkBytesTests` checks it against the pool's live bytes.
     public func activationFormChunkBytes(batch: Int, k: Int, values: [ValueID]) -> Int {
         let bytes = chunkValueBytes(batch: batch)
-        var kept = Set([graph.output.index])
-        for node in graph.nodes where node.op.rule.hasCurvature {
-            for v in node.inputs.compactMap({ $0 }) where bytes[v.index] > 0 { kept.insert(v.index) }
-        }
-        let tangents = kept.reduce(0) { $0 + bytes[$1] }
+        let tangents = keptTangentBytes(bytes)
         let directed = Set(values.map(\.index)).reduce(0) { $0 + bytes[$1] }
         let adjoints = reverseAdjointBytes(bytes, k: k, sources: Set(values))
         return bytes.reduce(0, +) + k * (tangents + 2 * directed) + adjoints + 2 * (bytes.max() ?? 0)
@@ -48,14 +39,25 @@ extension Executor {
         return bytes
     }
 
+    /// K: the bytes of the logits and of the inputs of the ops with curvature terms, whose
+    /// tangents the tangent sweep keeps for the reverse sweep.
+    private func keptTangentBytes(_ bytes: [Int]) -> Int {
+        var kept = Set([graph.output.index])
+        for node in graph.nodes where node.op.rule.hasCurvature {
+            for v in node.inputs.compactMap({ $0 }) where bytes[v.index] > 0 { kept.insert(v.index) }
+        }
+        return kept.reduce(0) { $0 + bytes[$1] }
+    }
+
     /// The most bytes the reverse sweep's adjoints hold at once, from `bytes` (each computed
     /// value's bytes, one block): at each node, 1 + k blocks (the adjoint and its k tangents) of
     /// every value whose adjoint waits for its producer and of the node's output being read, and
     /// 1 + 3k blocks of each input it forms an adjoint for (the adjoint, and the tangents' linear
     /// part, curvature part and their sum, as a Mul forms them), plus the
     /// k blocks of conv(x, V) a convolution that does not keep it recomputes. Values that depend
-    /// on none of `sources` (the directed weights or activations) get no adjoint. A fixed multiple of the largest value fell short
-    /// where several large values wait at once (squeeze-and-excitation, SiLU).
+    /// on none of `sources` (the directed weights or activations) get no adjoint. A fixed multiple
+    /// of the largest value fell short where several large values wait at once (squeeze-and-
+    /// excitation, SiLU).
     func reverseAdjointBytes(_ bytes: [Int], k: Int, sources: Set<ValueID>) -> Int {
         let need = dependents(of: sources)
         var waiting = Array(repeating: false, count: graph.values.count)

@@ -11,9 +11,10 @@ public struct HutchinsonChunkPlan: Sendable, Equatable {
     public var chunkBytes: Int
     /// What a call holds besides its chunks (`MemoryBudget.hutchinsonFixedBytes`).
     public var fixedBytes: Int
-    /// The part of `fixedBytes` outside the buffer pool (`MemoryBudget.hutchinsonUnpooledBytes`):
-    /// under `--memory`, the pool may hold the rest of the budget.
-    public var unpooledBytes: Int = 0
+    /// What the buffer pool may hold, live and cached, during the call (`BufferPool.withLimit`):
+    /// the budget less the part of `fixedBytes` outside the pool
+    /// (`MemoryBudget.hutchinsonUnpooledBytes`); nil without `--memory`.
+    public var poolLimitBytes: Int?
 
     /// The most the call may hold by the bound.
     public var boundBytes: Int { fixedBytes + chunksInFlight * chunkBytes }
@@ -28,7 +29,7 @@ public struct HutchinsonChunkPlan: Sendable, Equatable {
             let fit = (memory - fixed) / chunk
             if fit >= 1 {
                 return HutchinsonChunkPlan(probesPerCall: k, chunksInFlight: min(fit, max(1, threads)), chunkBytes: chunk, fixedBytes: fixed,
-                                           unpooledBytes: unpooledBytes(k))
+                                           poolLimitBytes: memory - unpooledBytes(k))
             }
         }
         return nil

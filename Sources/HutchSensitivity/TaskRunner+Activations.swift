@@ -25,7 +25,7 @@ extension TaskRunner {
             }
             var block = [Double](repeating: 0, count: task.probes.count * values.count)
             let plan = try activationPlan(values)
-            try BufferPool.shared.withLimit(memoryBytes.map { $0 - plan.unpooledBytes }) { () throws in
+            try BufferPool.shared.withLimit(plan.poolLimitBytes) { () throws in
                 for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: plan.probesPerCall) {
                     let chunk = p0..<min(p0 + plan.probesPerCall, task.probes.upperBound)
                     let seeds = chunk.map { job.seed &* 0x2545_F491_4F6C_DD1D &+ UInt64($0) }

@@ -4,9 +4,9 @@ import HutchModel
 import HutchTensor
 
 extension TaskRunner {
-    /// Hutchinson's probes per call and chunks in flight under `memoryBytes` (without it: the
-    /// asked probes per call, one chunk per thread). Throws when not even one chunk at one probe
-    /// per call fits.
+    /// Hutchinson's probes per call, chunks in flight and pool limit under `memoryBytes` (without
+    /// it: the asked probes per call, one chunk per thread, no limit). Throws when not even one
+    /// chunk at one probe per call fits.
     public func hutchinsonPlan() throws -> HutchinsonChunkPlan {
         try plan(what: "Hutchinson") { k in executor.quadraticFormChunkBytes(batch: job.batchSize, k: k) }
     }
@@ -30,7 +30,7 @@ extension TaskRunner {
         }
         guard let memory = memoryBytes else {
             return HutchinsonChunkPlan(probesPerCall: probesPerCall, chunksInFlight: Kernels.threads, chunkBytes: chunk(probesPerCall),
-                                       fixedBytes: fixed(probesPerCall), unpooledBytes: unpooled(probesPerCall))
+                                       fixedBytes: fixed(probesPerCall))
         }
         guard let plan = HutchinsonChunkPlan.choose(memory: memory, probesPerCall: probesPerCall, threads: Kernels.threads,
                                                     fixedBytes: fixed, chunkBytes: chunk, unpooledBytes: unpooled) else {

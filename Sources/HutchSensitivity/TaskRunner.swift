@@ -64,43 +64,47 @@ public struct TaskRunner: Sendable {
             }
             return TaskResult(task: task, exampleCounts: counts, values: values)
         case .hutchinson:
-            let nb = task.batches.count
-            var values = [Double](repeating: 0, count: task.probes.count * nb * width)
-            let generator = ProbeGenerator(seed: job.seed)
             let plan = try hutchinsonPlan()
             // under --memory the pool caches no more than the budget leaves it (Protocols/README.md, "Memory")
-            let poolLimit = memoryBytes.map { $0 - plan.unpooledBytes }
-            try BufferPool.shared.withLimit(poolLimit) { () throws in
-            var offset = 0   // position of the group's first layer in the task's layer list
-            for g in task.groups {
-                let group = job.layerGroups[g]
-                for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: plan.probesPerCall) {
-                    let chunk = p0..<min(p0 + plan.probesPerCall, task.probes.upperBound)
-                    let directions = chunk.map { p in
-                        Dictionary(uniqueKeysWithValues: group.map { l in
-                            (layers[l].weight, generator.probe(Float.self, probe: p, layer: l, shape: layers[l].shape))
-                        })
-                    }
-                    for (bi, b) in task.batches.enumerated() {
-                        let (x, y) = batch(b)
-                        let forms = try executor.hessianQuadraticForms(input: x, targets: y, directions: directions,
-                                                                       chunksInFlight: plan.chunksInFlight).forms
-                        for (j, p) in chunk.enumerated() {
-                            let pi = p - task.probes.lowerBound
-                            for (gi, l) in group.enumerated() {
-                                values[(pi * nb + bi) * width + offset + gi] = forms[j][layers[l].weight] ?? 0
-                            }
-                        }
-                    }
-                }
-                offset += group.count
-            }
-            }
+            let values = try BufferPool.shared.withLimit(plan.poolLimitBytes) { () throws in try hutchinsonValues(task, plan) }
             return TaskResult(task: task, exampleCounts: counts, values: values)
         case .ggn:
             return TaskResult(task: task, exampleCounts: counts, values: try gaussNewtonValues(task, taskLayers))
         }
     }
+    /// A Hutchinson task's forms, laid out [probe][batch][layer], `plan.probesPerCall` probes per call.
+    private func hutchinsonValues(_ task: SensitivityTask, _ plan: HutchinsonChunkPlan) throws -> [Double] {
+        let width = job.layers(ofGroups: task.groups).count
+        let nb = task.batches.count
+        var values = [Double](repeating: 0, count: task.probes.count * nb * width)
+        let generator = ProbeGenerator(seed: job.seed)
+        var offset = 0   // position of the group's first layer in the task's layer list
+        for g in task.groups {
+            let group = job.layerGroups[g]
+            for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: plan.probesPerCall) {
+                let chunk = p0..<min(p0 + plan.probesPerCall, task.probes.upperBound)
+                let directions = chunk.map { p in
+                    Dictionary(uniqueKeysWithValues: group.map { l in
+                        (layers[l].weight, generator.probe(Float.self, probe: p, layer: l, shape: layers[l].shape))
+                    })
+                }
+                for (bi, b) in task.batches.enumerated() {
+                    let (x, y) = batch(b)
+                    let forms = try executor.hessianQuadraticForms(input: x, targets: y, directions: directions,
+                                                                   chunksInFlight: plan.chunksInFlight).forms
+                    for (j, p) in chunk.enumerated() {
+                        let pi = p - task.probes.lowerBound
+                        for (gi, l) in group.enumerated() {
+                            values[(pi * nb + bi) * width + offset + gi] = forms[j][layers[l].weight] ?? 0
+                        }
+                    }
+                }
+            }
+            offset += group.count
+        }
+        return values
+    }
+
 
     /// Sampled GGN cells in Hutchinson's layout: per sample, batch and layer, the batch's mean of
     /// ||d(u^T A_i f_i)/dW_l||^2, summed in example order. u depends only on (seed, sample,

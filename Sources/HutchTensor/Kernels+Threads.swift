@@ -101,7 +101,7 @@ extension Kernels {
     /// A GEMM outside the convolution kernels (Gemm, MatMul), on the calling thread. OpenBLAS's
     /// own threads split the sum of a product with a long inner dimension (32 x 768 x 50257,
     /// GPT-2's adjoint through its vocabulary), which gave other bits at 2 threads than at 1
-    /// (`GemmThreadBitsTests`); the callers split their work between threads instead.
+    /// (`GemmThreadBitsTests`). Threads split work above it (chunks of examples).
     public static func gemm<Scalar: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                                   alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int,
                                                   b: UnsafePointer<Scalar>, ldb: Int,

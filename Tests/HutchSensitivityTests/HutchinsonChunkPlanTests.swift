@@ -17,7 +17,7 @@ final class HutchinsonChunkPlanTests: XCTestCase {
         XCTAssertEqual(plan(memory: 140 + 3 * 130)?.chunksInFlight, 3)
         XCTAssertEqual(plan(memory: 140 + 3 * 130 - 1)?.chunksInFlight, 2)
         XCTAssertEqual(plan(memory: 140 + 130), HutchinsonChunkPlan(probesPerCall: 4, chunksInFlight: 1, chunkBytes: 130, fixedBytes: 140,
-                                                                    unpooledBytes: 64))
+                                                                    poolLimitBytes: 270 - 64))
         XCTAssertEqual(plan(memory: 140 + 130)?.boundBytes, 270)
     }
 
@@ -25,8 +25,8 @@ final class HutchinsonChunkPlanTests: XCTestCase {
         // k = 3: 130 + 110 = 240; k = 1: 110 + 70 = 180
         XCTAssertEqual(plan(memory: 269).map { [$0.probesPerCall, $0.chunksInFlight] }, [3, 1])
         XCTAssertEqual(plan(memory: 240).map { [$0.probesPerCall, $0.chunksInFlight] }, [3, 1])
-        XCTAssertEqual(plan(memory: 180).map { [$0.probesPerCall, $0.chunksInFlight, $0.unpooledBytes] }, [1, 1, 61],
-                       "the unpooled bytes at the probes per call chosen")
+        XCTAssertEqual(plan(memory: 180).map { [$0.probesPerCall, $0.chunksInFlight, $0.poolLimitBytes] }, [1, 1, 180 - 61],
+                       "the pool gets the budget less the unpooled bytes at the probes per call chosen")
         XCTAssertNil(plan(memory: 179), "not one chunk at one probe per call")
         XCTAssertNil(plan(memory: -5))
     }
