@@ -101,7 +101,7 @@ extension Executor {
     /// Examples per chunk of `hessianQuadraticForms`; fixed, since the bits depend on it.
     /// ResNet-20 at 1 thread, 4 probes per call, seconds per probe: chunks of 4 examples 0.361,
     /// 8 0.345, 16 0.351, the whole batch of 128 0.359.
-    static var quadraticFormChunk: Int { 8 }
+    public static var quadraticFormChunk: Int { 8 }
 
     /// The forms of one chunk of a batch whose mean loss divides by `normalizer`.
     private func quadraticForms(input: Tensor<Scalar>, targets: LossTargets, parameters shared: [ValueID: Stacked<Scalar>],

@@ -1,12 +1,16 @@
 import Foundation
+import HutchAutodiff
 
-/// How `--memory` bounds a Hutchinson call (Protocols/README.md, "Memory"): the chunks of 8
-/// examples it runs at once, and its probes per call when one chunk at the asked count does not
+/// How `--memory` bounds a Hutchinson call (Protocols/README.md, "Memory"): the chunks of up to
+/// 8 examples it runs at once, and its probes per call when one chunk at the asked count does not
 /// fit. Neither changes a bit: chunk results are added in chunk order, and each probe's forms are
 /// the same whatever probes share its call.
 public struct HutchinsonChunkPlan: Sendable, Equatable {
     public var probesPerCall: Int
+    /// At most one per thread and no more than the batch has chunks.
     public var chunksInFlight: Int
+    /// Examples in a chunk: `Executor.quadraticFormChunk`, or the whole batch when smaller.
+    public var chunkExamples: Int
     /// One chunk's bound at `probesPerCall` (`Executor.quadraticFormChunkBytes`).
     public var chunkBytes: Int
     /// What a call holds besides its chunks (`MemoryBudget.hutchinsonFixedBytes`).
@@ -19,27 +23,39 @@ public struct HutchinsonChunkPlan: Sendable, Equatable {
     /// The most the call may hold by the bound.
     public var boundBytes: Int { fixedBytes + chunksInFlight * chunkBytes }
 
-    /// The asked probes per call with as many chunks in flight as fit, up to `threads`; if not
-    /// one fits, the most probes per call with which one does; nil when not even one probe fits.
-    /// `fixedBytes(k)`, `chunkBytes(k)` and `unpooledBytes(k)` are a call's bytes at k probes per call.
-    public static func choose(memory: Int, probesPerCall: Int, threads: Int, fixedBytes: (Int) -> Int,
+    /// The plan without `--memory`: one chunk per thread (as far as the batch has chunks), no pool limit.
+    public static func unbounded(batch: Int, probesPerCall: Int, threads: Int, fixedBytes: Int, chunkBytes: Int) -> HutchinsonChunkPlan {
+        HutchinsonChunkPlan(probesPerCall: probesPerCall, chunksInFlight: min(max(1, threads), chunkCount(batch)),
+                            chunkExamples: chunkExamples(batch), chunkBytes: chunkBytes, fixedBytes: fixedBytes)
+    }
+
+    /// The asked probes per call with as many chunks in flight as fit, up to `threads` and the
+    /// batch's chunk count; if not one fits, the most probes per call with which one does; nil
+    /// when not even one probe fits. `fixedBytes(k)`, `chunkBytes(k)` and `unpooledBytes(k)` are
+    /// a call's bytes at k probes per call.
+    public static func choose(memory: Int, batch: Int, probesPerCall: Int, threads: Int, fixedBytes: (Int) -> Int,
                               chunkBytes: (Int) -> Int, unpooledBytes: (Int) -> Int = { _ in 0 }) -> HutchinsonChunkPlan? {
         for k in stride(from: max(1, probesPerCall), through: 1, by: -1) {
             let fixed = fixedBytes(k), chunk = max(1, chunkBytes(k))
             let fit = (memory - fixed) / chunk
             if fit >= 1 {
-                return HutchinsonChunkPlan(probesPerCall: k, chunksInFlight: min(fit, max(1, threads)), chunkBytes: chunk, fixedBytes: fixed,
+                return HutchinsonChunkPlan(probesPerCall: k, chunksInFlight: min(fit, max(1, threads), chunkCount(batch)),
+                                           chunkExamples: chunkExamples(batch), chunkBytes: chunk, fixedBytes: fixed,
                                            poolLimitBytes: memory - unpooledBytes(k))
             }
         }
         return nil
     }
 
+    /// Examples per chunk for a batch (`Executor.quadraticFormChunk` at most), and the chunk count.
+    static func chunkExamples(_ batch: Int) -> Int { max(1, min(batch, Executor<Float>.quadraticFormChunk)) }
+    static func chunkCount(_ batch: Int) -> Int { max(1, (batch + chunkExamples(batch) - 1) / chunkExamples(batch)) }
+
     /// One line for the log: what --memory left Hutchinson.
     public var summary: String {
-        String(format: "Hutchinson runs %d chunk(s) of 8 examples at once at %d probe(s) per call, bound %.1f MB "
+        String(format: "Hutchinson runs %d chunk(s) of %d example(s) at once at %d probe(s) per call, bound %.1f MB "
                  + "(%.1f MB a chunk, %.1f MB parameters, directions, data and slack)",
-               chunksInFlight, probesPerCall, Double(boundBytes) / 1e6, Double(chunkBytes) / 1e6, Double(fixedBytes) / 1e6)
+               chunksInFlight, chunkExamples, probesPerCall, Double(boundBytes) / 1e6, Double(chunkBytes) / 1e6, Double(fixedBytes) / 1e6)
     }
 }
 

@@ -29,15 +29,15 @@ extension TaskRunner {
             MemoryBudget.hutchinsonUnpooledBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
         }
         guard let memory = memoryBytes else {
-            return HutchinsonChunkPlan(probesPerCall: probesPerCall, chunksInFlight: Kernels.threads, chunkBytes: chunk(probesPerCall),
-                                       fixedBytes: fixed(probesPerCall))
+            return .unbounded(batch: job.batchSize, probesPerCall: probesPerCall, threads: Kernels.threads,
+                              fixedBytes: fixed(probesPerCall), chunkBytes: chunk(probesPerCall))
         }
-        guard let plan = HutchinsonChunkPlan.choose(memory: memory, probesPerCall: probesPerCall, threads: Kernels.threads,
+        guard let plan = HutchinsonChunkPlan.choose(memory: memory, batch: job.batchSize, probesPerCall: probesPerCall, threads: Kernels.threads,
                                                     fixedBytes: fixed, chunkBytes: chunk, unpooledBytes: unpooled) else {
             let need = Double(fixed(1) + chunk(1)) / 1e9
             throw SensitivityError(.memory, String(format: "--memory %.3g GB is too small for ", Double(memory) / 1e9) + what
-                                   + String(format: ": one chunk of 8 examples at 1 probe per call needs %.3g GB (Protocols/README.md, "
-                                            + "\"Memory\"); raise --memory to at least that", need))
+                                   + String(format: ": one chunk of %d example(s) at 1 probe per call needs %.3g GB (Protocols/README.md, "
+                                            + "\"Memory\"); raise --memory to at least that", HutchinsonChunkPlan.chunkExamples(job.batchSize), need))
         }
         return plan
     }

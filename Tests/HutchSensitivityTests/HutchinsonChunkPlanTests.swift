@@ -5,8 +5,8 @@ import XCTest
 /// per call (`HutchinsonChunkPlan.choose`, Protocols/README.md "Memory").
 final class HutchinsonChunkPlanTests: XCTestCase {
     /// A call at k probes: 100 + 10k bytes fixed, 50 + 20k a chunk.
-    func plan(memory: Int, k: Int = 4, threads: Int = 4) -> HutchinsonChunkPlan? {
-        HutchinsonChunkPlan.choose(memory: memory, probesPerCall: k, threads: threads,
+    func plan(memory: Int, k: Int = 4, threads: Int = 4, batch: Int = 64) -> HutchinsonChunkPlan? {
+        HutchinsonChunkPlan.choose(memory: memory, batch: batch, probesPerCall: k, threads: threads,
                                    fixedBytes: { 100 + 10 * $0 }, chunkBytes: { 50 + 20 * $0 }, unpooledBytes: { 60 + $0 })
     }
 
@@ -16,7 +16,7 @@ final class HutchinsonChunkPlanTests: XCTestCase {
         XCTAssertEqual(plan(memory: 10_000, threads: 2)?.chunksInFlight, 2)
         XCTAssertEqual(plan(memory: 140 + 3 * 130)?.chunksInFlight, 3)
         XCTAssertEqual(plan(memory: 140 + 3 * 130 - 1)?.chunksInFlight, 2)
-        XCTAssertEqual(plan(memory: 140 + 130), HutchinsonChunkPlan(probesPerCall: 4, chunksInFlight: 1, chunkBytes: 130, fixedBytes: 140,
+        XCTAssertEqual(plan(memory: 140 + 130), HutchinsonChunkPlan(probesPerCall: 4, chunksInFlight: 1, chunkExamples: 8, chunkBytes: 130, fixedBytes: 140,
                                                                     poolLimitBytes: 270 - 64))
         XCTAssertEqual(plan(memory: 140 + 130)?.boundBytes, 270)
     }
@@ -29,5 +29,19 @@ final class HutchinsonChunkPlanTests: XCTestCase {
                        "the pool gets the budget less the unpooled bytes at the probes per call chosen")
         XCTAssertNil(plan(memory: 179), "not one chunk at one probe per call")
         XCTAssertNil(plan(memory: -5))
+    }
+
+    /// A batch smaller than a chunk is one chunk of its own size, and no more chunks run at once
+    /// than the batch has: the plan and its log line say what runs.
+    func testSmallBatchesRunAsFewChunksAsTheyHave() throws {
+        let four = try XCTUnwrap(plan(memory: 10_000, batch: 4))
+        XCTAssertEqual([four.chunksInFlight, four.chunkExamples], [1, 4])
+        XCTAssertTrue(four.summary.hasPrefix("Hutchinson runs 1 chunk(s) of 4 example(s) at once at 4 probe(s) per call"), four.summary)
+        XCTAssertEqual(plan(memory: 10_000, batch: 12).map { [$0.chunksInFlight, $0.chunkExamples] }, [2, 8])
+        XCTAssertEqual(plan(memory: 10_000, batch: 17).map { [$0.chunksInFlight, $0.chunkExamples] }, [3, 8])
+        let unbounded = HutchinsonChunkPlan.unbounded(batch: 8, probesPerCall: 4, threads: 2, fixedBytes: 140, chunkBytes: 130)
+        XCTAssertEqual([unbounded.chunksInFlight, unbounded.chunkExamples, unbounded.boundBytes], [1, 8, 270])
+        XCTAssertNil(unbounded.poolLimitBytes)
+        XCTAssertEqual(HutchinsonChunkPlan.unbounded(batch: 32, probesPerCall: 4, threads: 2, fixedBytes: 140, chunkBytes: 130).chunksInFlight, 2)
     }
 }

@@ -11,14 +11,14 @@ extension TraceCommandTests {
         let first = directory.appendingPathComponent("s0.json")
         let unbounded = try HutchProcess.run(flags + ["--out", first.path])
         XCTAssertEqual(unbounded.status, 0, unbounded.stderr)
-        XCTAssertTrue(unbounded.stderr.contains("Hutchinson runs 2 chunk(s) of 8 examples at once at 4 probe(s) per call"), unbounded.stderr)
+        XCTAssertTrue(unbounded.stderr.contains("Hutchinson runs 2 chunk(s) of 8 example(s) at once at 4 probe(s) per call"), unbounded.stderr)
         // room for one and a half chunks beyond the fixed part, from the plan it logged
         let numbers = try XCTUnwrap(unbounded.stderr.firstMatch(of: /\(([0-9.]+) MB a chunk, ([0-9.]+) MB parameters/), unbounded.stderr)
         let chunk = try XCTUnwrap(Double(numbers.1)), fixed = try XCTUnwrap(Double(numbers.2))
         let second = directory.appendingPathComponent("s1.json")
         let bounded = try HutchProcess.run(flags + ["--memory", String(format: "%.6f", (fixed + 1.5 * chunk) / 1000), "--out", second.path])
         XCTAssertEqual(bounded.status, 0, bounded.stderr)
-        XCTAssertTrue(bounded.stderr.contains("Hutchinson runs 1 chunk(s) of 8 examples at once at 4 probe(s) per call"), bounded.stderr)
+        XCTAssertTrue(bounded.stderr.contains("Hutchinson runs 1 chunk(s) of 8 example(s) at once at 4 probe(s) per call"), bounded.stderr)
         XCTAssertEqual(try Data(contentsOf: first), try Data(contentsOf: second), "--memory changed the result")
 
         let out = directory.appendingPathComponent("small.json")
