@@ -24,10 +24,16 @@ def run(argv):
 
 
 def cpu_name():
+    """The model name, family and model, and the vector extensions the kernels choose between."""
+    info = {}
     for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+        key, _, value = line.partition(":")
+        info.setdefault(key.strip(), value.strip())
+    if "model name" not in info:
+        return platform.processor()
+    flags = info.get("flags", "").split()
+    vectors = "avx512f" if "avx512f" in flags else ("avx2" if "avx2" in flags else "no avx2")
+    return f"{info['model name']} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}, {vectors})"
 
 
 def main():
