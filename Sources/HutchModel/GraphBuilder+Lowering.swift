@@ -4,6 +4,7 @@ extension GraphBuilder {
     mutating func lower(_ node: ONNXNodeProto, name: String, operands: [Binding?]) throws {
         if try lowerTransformerOp(node, name: name, operands: operands) { return }
         if try lowerDataIndexingOp(node, name: name, operands: operands) { return }
+        if try lowerEinsum(node, name: name, operands: operands) { return }
         let what = "\(source): node '\(name)' (\(node.opType))"
         func fail(_ message: String) -> ModelError { .invalidModel("\(what): \(message)") }
 

@@ -10,7 +10,7 @@ public enum ONNXLoader {
     static let loweredOpTypes = Set([
         "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
         "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten",
-        "Reshape", "Squeeze", "Unsqueeze", "Concat", "Identity", "Dropout",
+        "Reshape", "Squeeze", "Unsqueeze", "Concat", "Identity", "Dropout", "Einsum",
     ]).union(GraphBuilder.transformerOpTypes).union(GraphBuilder.dataIndexingOpTypes)
     /// Op types that are only evaluated at load time, on constant inputs (shape computations).
     static let foldedOpTypes = Set([

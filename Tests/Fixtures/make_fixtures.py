@@ -256,6 +256,28 @@ class TinyViT(nn.Module):
         return self.head(torch.cat([x[:, 0], x[:, 1:].mean(1)], 1))
 
 
+class TinyEinsumViT(TinyViT):
+    """TinyViT with its attention products written as torchvision's MaxViT writes them:
+    torch.einsum with spaced, upper-case indices, which both exporters keep as Einsum nodes
+    (q k^T as "B H I D, B H J D -> B H I J", attention times v as "B H I J, B H J D -> B H I D"),
+    and a third product whose output order needs a transpose ("B H I J, B H J D -> B I H D")."""
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        n, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = (z.reshape(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        scores = torch.einsum("B H I D, B H J D -> B H I J", q, k) * (d // self.heads) ** -0.5
+        attention = torch.softmax(scores, dim=-1)
+        mixed = torch.einsum("B H I J, B H J D -> B H I D", attention, v).transpose(1, 2)
+        mixed = mixed + torch.einsum("B H I J, B H J D -> B I H D", attention, v)
+        x = x + self.proj(mixed.reshape(n, t, d))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        x = self.ln(x)
+        return self.head(torch.cat([x[:, 0], x[:, 1:].mean(1)], 1))
+
+
 class TinyTorchViT(nn.Module):
     """torchvision's ViT block: PyTorch's MultiheadAttention (batch_first), which moves the batch
     to axis 1 and folds the heads into it ([T, N * heads, d]), then an MLP with GELU."""
@@ -929,6 +951,10 @@ SPECS = [
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=902),
     dict(name="tiny_sdpa_dynamo", make=TinySDPAViT, input=(2, 8, 8), batch=8, classes=3,
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=909),
+    dict(name="tiny_einsum", make=TinyEinsumViT, input=(2, 8, 8), batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=950),
+    dict(name="tiny_einsum_dynamo", make=TinyEinsumViT, input=(2, 8, 8), batch=8, classes=3,
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=951),
     dict(name="tiny_torch_vit", make=TinyTorchViT, input=(2, 8, 8), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=907),
     dict(name="tiny_torch_vit_dynamo", make=TinyTorchViT, input=(2, 8, 8), batch=8, classes=3,
