@@ -1,4 +1,4 @@
-"""Exports the 13 torchvision classification architectures and five Hugging Face `transformers`
+"""Exports 14 torchvision classification architectures and five Hugging Face `transformers`
 models (random weights from their default configurations, eval mode) with both PyTorch
 exporters, for run_zoo.sh:
 
@@ -25,7 +25,8 @@ import torchvision
 HF_MODELS = ["hf_vit", "hf_convnext", "hf_swin", "hf_bert", "hf_gpt2", "hf_bert_mask"]
 
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf",
-          "shufflenet_v2_x1_0", "convnext_tiny", "vit_b_16", "swin_t", "inception_v3", "squeezenet1_1", "densenet121"]
+          "shufflenet_v2_x1_0", "convnext_tiny", "vit_b_16", "swin_t", "inception_v3", "squeezenet1_1", "densenet121",
+          "maxvit_t"]
 
 
 class MaskedLogits(torch.nn.Module):
