@@ -20,7 +20,8 @@ extension TaskRunner {
     private func plan(what: String, chunkBytes chunk: (Int) -> Int) throws -> HutchinsonChunkPlan {
         let floats = MemoryLayout<Float>.stride
         let parameterBytes = executor.parameters.values.reduce(0) { $0 + $1.count } * floats
-        let directionBytes = layers.reduce(0) { $0 + $1.parameterCount } * floats
+        // one direction per weight, however many layers read it
+        let directionBytes = zip(layers, carriesWeight).reduce(0) { $0 + ($1.1 ? $1.0.parameterCount : 0) } * floats
         let dataBytes = dataset.inputs.count * floats
         let fixed = { (k: Int) in
             MemoryBudget.hutchinsonFixedBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)

@@ -19,6 +19,11 @@ public struct TaskRunner: Sendable {
     /// `--memory` in bytes: bounds Hutchinson's chunks in flight, and its probes per call when
     /// one chunk would not fit (`hutchinsonPlan`); nil: one chunk per thread. Bits never change.
     public var memoryBytes: Int?
+    /// Per layer: whether it is the first reader of its weight. A weight several layers read (an
+    /// ALBERT layer shared across depth) has one Hessian block, whose trace its first reader
+    /// carries; the other readers carry 0, so that the tied group's sum is that trace once
+    /// (Protocols/README.md, "tie_group rule").
+    public let carriesWeight: [Bool]
 
     /// `dataset` must hold at least `job.samples` examples (the first ones are used).
     public init(graph: Graph, dataset: Dataset, job: SensitivityJob, probesPerCall: Int = 4) throws {
@@ -35,6 +40,8 @@ public struct TaskRunner: Sendable {
         }
         self.job = job
         self.layers = layers
+        var seen = Set<ValueID>()
+        carriesWeight = layers.map { seen.insert($0.weight).inserted }
         self.dataset = dataset
         self.probesPerCall = max(1, probesPerCall)
         executor = try Executor<Float>(graph: graph)
@@ -56,11 +63,11 @@ public struct TaskRunner: Sendable {
         switch job.method {
         case .exact:
             var values = [Double](repeating: 0, count: task.batches.count * width)
-            let weights = taskLayers.map { layers[$0].weight }
+            let weights = carriedWeights(taskLayers)
             for (bi, b) in task.batches.enumerated() {
                 let sums = try executor.exactHessianTraceSums(input: batch(b).inputs, layers: weights,
                                                               maxStackedExamples: executor.exactStackedExamples(budgetBytes: stackBudgetBytes))
-                for (li, w) in weights.enumerated() { values[bi * width + li] = sums[w] ?? 0 }
+                for (li, l) in taskLayers.enumerated() where carriesWeight[l] { values[bi * width + li] = sums[layers[l].weight] ?? 0 }
             }
             return TaskResult(task: task, exampleCounts: counts, values: values)
         case .hutchinson:
@@ -83,8 +90,10 @@ public struct TaskRunner: Sendable {
             let group = job.layerGroups[g]
             for p0 in stride(from: task.probes.lowerBound, to: task.probes.upperBound, by: plan.probesPerCall) {
                 let chunk = p0..<min(p0 + plan.probesPerCall, task.probes.upperBound)
+                let carried = group.filter { carriesWeight[$0] }
+                guard !carried.isEmpty else { continue }   // its readers' values stay 0
                 let directions = chunk.map { p in
-                    Dictionary(uniqueKeysWithValues: group.map { l in
+                    Dictionary(uniqueKeysWithValues: carried.map { l in
                         (layers[l].weight, generator.probe(Float.self, probe: p, layer: l, shape: layers[l].shape))
                     })
                 }
@@ -94,7 +103,7 @@ public struct TaskRunner: Sendable {
                                                                    chunksInFlight: plan.chunksInFlight).forms
                     for (j, p) in chunk.enumerated() {
                         let pi = p - task.probes.lowerBound
-                        for (gi, l) in group.enumerated() {
+                        for (gi, l) in group.enumerated() where carriesWeight[l] {
                             values[(pi * nb + bi) * width + offset + gi] = forms[j][layers[l].weight] ?? 0
                         }
                     }
@@ -113,7 +122,7 @@ public struct TaskRunner: Sendable {
         let nb = task.batches.count, width = taskLayers.count
         var values = [Double](repeating: 0, count: task.probes.count * nb * width)
         let generator = ProbeGenerator(seed: job.seed)
-        let weights = taskLayers.map { layers[$0].weight }
+        let weights = carriedWeights(taskLayers)
         for (bi, b) in task.batches.enumerated() {
             let (x, _) = batch(b)
             let first = job.examples(ofBatch: b).lowerBound, n = x.shape[0]
@@ -124,14 +133,19 @@ public struct TaskRunner: Sendable {
                     generator.signs(Float.self, stream: .gaussNewton, probe: chunk.lowerBound + s, layer: first + i, count: classes)
                 }
                 for (j, p) in chunk.enumerated() {
-                    for (li, w) in weights.enumerated() {
+                    for (li, l) in taskLayers.enumerated() where carriesWeight[l] {
                         var sum = 0.0
-                        if let t = norms[w] { for i in 0..<n { sum += Double(t.data[j * n + i]) } }
+                        if let t = norms[layers[l].weight] { for i in 0..<n { sum += Double(t.data[j * n + i]) } }
                         values[((p - task.probes.lowerBound) * nb + bi) * width + li] = sum / Double(n)
                     }
                 }
             }
         }
         return values
+    }
+
+    /// The weights of those of `taskLayers` that carry their weight, in order, each once.
+    func carriedWeights(_ taskLayers: [Int]) -> [ValueID] {
+        taskLayers.filter { carriesWeight[$0] }.map { layers[$0].weight }
     }
 }

@@ -143,6 +143,24 @@ class TanhMLP(nn.Module):
         return self.fc3(x)
 
 
+class TiedMLP(nn.Module):
+    """One Linear applied three times in a row, as ALBERT shares a layer across depth: its weight
+    is one initializer read by three MatMul/Gemm nodes, whose Hessian block has the cross terms
+    of the three uses (the logits are not linear in it, so no exact traces)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 8)
+        self.shared = nn.Linear(8, 8)
+        self.fc3 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.fc1(torch.flatten(x, 1)))
+        for _ in range(3):
+            x = torch.tanh(self.shared(x))
+        return self.fc3(x)
+
+
 class SESiLU(nn.Module):
     """EfficientNet-style: SiLU (x * sigmoid(x)) and a squeeze-excite gate, both products of two
     activations, so the Hessian has curvature from Mul and Sigmoid, not only from the loss."""
@@ -941,6 +959,8 @@ SPECS = [
          exporter="dynamo", opset=17, fold=True, piecewise_linear=True, x_scale=3.0, seed=303),
     dict(name="tanh_mlp", make=TanhMLP, input=(1, 4, 4), batch=12, classes=3, activation_traces=True,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=404),
+    dict(name="tiny_tied", make=TiedMLP, input=(1, 4, 4), batch=12, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=960),
     dict(name="se_silu", make=SESiLU, input=(2, 6, 6), batch=8, classes=3,
          exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=707),
     dict(name="hard_swish", make=HardSwishSE, input=(2, 6, 6), batch=8, classes=3,

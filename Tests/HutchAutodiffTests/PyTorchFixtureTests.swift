@@ -13,7 +13,7 @@ final class PyTorchFixtureTests: XCTestCase {
                                           "tiny_bert_mask", "tiny_bert_mask_dynamo", "tiny_shuffle", "tiny_shuffle_ts",
                                           "tiny_tagger", "tiny_regressor", "tiny_gpt2", "tiny_gpt2_dynamo",
                                           "hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_max", "tiny_strided_pool_dynamo", "tiny_embed",
-                                          "tiny_grouped", "tiny_einsum", "tiny_einsum_dynamo"]
+                                          "tiny_grouped", "tiny_einsum", "tiny_einsum_dynamo", "tiny_tied"]
 
     private struct Fixture {
         var graph: Graph

@@ -36,6 +36,28 @@ final class HutchinsonTests: XCTestCase {
         try checkAgreement("tanh_mlp", mode: .layer, probes: 200, batchSize: 12)
     }
 
+    /// One weight read by three layers in a row (ALBERT shares a layer across depth): its first
+    /// reader carries the weight's true trace (PyTorch's, with the cross terms of the three
+    /// uses), the other two readers 0, in joint and layer mode; exact mode is refused, as the
+    /// logits are not linear in that weight.
+    func testATiedWeightsTraceIsCarriedByItsFirstReader() throws {
+        let c = try Fixtures.load("tiny_tied")
+        for mode in [ProbeMode.joint, .layer] {
+            let result = try hutchinson(c, mode: mode, probes: 200, batchSize: 4)
+            var carried = Set<String>()
+            for layer in result.layers {
+                let what = "tiny_tied \(mode) \(layer.layer.nodeName)"
+                if carried.insert(layer.layer.weightName).inserted {
+                    try assertWithinStandardErrors(layer, try XCTUnwrap(c.trace(layer.layer.weightName)), probes: 200, what)
+                } else {
+                    XCTAssertEqual(layer.trace, 0, what)
+                }
+            }
+            XCTAssertEqual([result.layers.count, carried.count], [5, 3], "fc1, three readers of shared.weight, fc3")
+        }
+        XCTAssertNotNil(c.graph.exactTraceObstacle)
+    }
+
     /// SiLU and a squeeze-excite gate (products of two activations, EfficientNet-style): the true
     /// Hessian traces of make_fixtures.py, one of them negative (the excite conv's).
     func testSqueezeExciteAndSiLUTrueTraces() throws {

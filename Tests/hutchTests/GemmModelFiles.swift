@@ -4,9 +4,12 @@ import XCTest
 
 /// x [N, inputs] → Gemm hidden×inputs → Relu → Gemm classes×hidden: a piecewise-linear model with
 /// deterministic pseudo-random weights, written as ONNX with `examples` labelled rows of data.
+/// `tiedRepeats` > 0 (hidden == inputs) reads fc1's weight and bias again that many times, each
+/// a Gemm "fc1_again_K" and a Relu after the first: one weight read by several layers, as ALBERT's.
 enum GemmModelFiles {
     static func write(in directory: URL, name: String, inputs: Int, hidden: Int, classes: Int,
-                      examples: Int) throws -> (model: String, data: String) {
+                      examples: Int, tiedRepeats: Int = 0) throws -> (model: String, data: String) {
+        precondition(tiedRepeats == 0 || hidden == inputs, "a repeated fc1 maps hidden to hidden")
         var state: UInt32 = 11
         func values(_ n: Int, scale: Float) -> [Float] {
             (0..<n).map { _ in state = state &* 1_664_525 &+ 1_013_904_223; return (Float(state >> 8) / Float(1 << 24) - 0.5) * scale }
@@ -50,7 +53,17 @@ enum GemmModelFiles {
                               tensor("b1", [Int64(hidden)], values(hidden, scale: 0.1)),
                               tensor("w2", [Int64(classes), Int64(hidden)], values(classes * hidden, scale: 0.06)),
                               tensor("b2", [Int64(classes)], values(classes, scale: 0.1))]
-        graph.nodes = [gemm("fc1", ["x", "w1", "b1"], "h"), relu, gemm("fc2", ["r", "w2", "b2"], "logits")]
+        graph.nodes = [gemm("fc1", ["x", "w1", "b1"], "h"), relu]
+        var last = "r"
+        for k in 0..<tiedRepeats {
+            var again = relu
+            again.name = "relu_again_\(k)"
+            again.inputs = ["h_again_\(k)"]
+            again.outputs = ["r_again_\(k)"]
+            graph.nodes += [gemm("fc1_again_\(k)", [last, "w1", "b1"], "h_again_\(k)"), again]
+            last = "r_again_\(k)"
+        }
+        graph.nodes.append(gemm("fc2", [last, "w2", "b2"], "logits"))
         graph.inputs = [info("x", [.param("N"), .value(Int64(inputs))])]
         graph.outputs = [info("logits", [.param("N"), .value(Int64(classes))])]
         var model = ONNXModelProto()
