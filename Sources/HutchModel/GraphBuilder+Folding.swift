@@ -274,6 +274,14 @@ extension GraphBuilder {
             guard !data.hasBatchSymbol else { throw ModelError.invalidModel("\(what) computes with the batch size; Hutch needs it constant") }
             return [ConstantTensor(shape: data.shape, elements: .float(data.floats.map { $0.squareRoot() }))]
 
+        case "Ceil", "Floor":
+            // a size rounded to whole patches (MobileViT's ceil(h / patch) * patch, traced)
+            let data = try constant(0)
+            guard !data.hasBatchSymbol else { throw ModelError.invalidModel("\(what) computes with the batch size; Hutch needs it constant") }
+            guard case .float(let values) = data.elements else { return [data] }   // integers are whole already
+            let rule: FloatingPointRoundingRule = node.opType == "Ceil" ? .up : .down
+            return [ConstantTensor(shape: data.shape, elements: .float(values.map { $0.rounded(rule) }))]
+
         case "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Equal", "Where":
             return [try foldElementwise(node, what: what, parts: (0..<operands.count).map { try constant($0) })]
 

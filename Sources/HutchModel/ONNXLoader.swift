@@ -15,7 +15,7 @@ public enum ONNXLoader {
     /// Op types that are only evaluated at load time, on constant inputs (shape computations).
     static let foldedOpTypes = Set([
         "Constant", "Shape", "Gather", "Cast", "Slice", "ConstantOfShape", "Equal", "Where", "Transpose", "Range", "Mod", "Trilu",
-        "Sqrt", "Pow",
+        "Sqrt", "Pow", "Ceil", "Floor",
     ]).union(GraphBuilder.maskFoldingOpTypes)
 
     /// Every op type the loader accepts, sorted (for messages).

@@ -410,6 +410,33 @@ final class ONNXFoldingTests: XCTestCase {
         let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
         XCTAssertEqual(graph.nodes.map(\.op), [.transpose(perm: [0, 2, 1]), .reshape(shape: [0, 6])])
     }
+
+    /// MobileViT's traced size rounding: a static size divided, rounded up (Ceil) or down (Floor),
+    /// multiplied back and cast to the Reshape's target folds at load time.
+    func testCeilAndFloorOfStaticSizesFold() throws {
+        for (op, rows) in [("Ceil", 4), ("Floor", 2)] {
+            // x [N, 4, 3]: its last size 3 / 2 = 1.5 -> 2 (Ceil) or 1 (Floor), times 2: x as [N, 12 / rows, rows]
+            let bytes = makeModel(nodes: [
+                TestNode("Shape", "shape", ["x"], ["sh"]),
+                TestNode("Gather", "g", ["sh", "one"], ["width"], [.int("axis", 0)]),
+                TestNode("Cast", "tofloat", ["width"], ["wf"], [.int("to", 1)]),
+                TestNode("Div", "half", ["wf", "two"], ["h"]),
+                TestNode(op, "round", ["h"], ["r"]),
+                TestNode("Mul", "double", ["r", "two"], ["d"]),
+                TestNode("Cast", "toint", ["d"], ["di"], [.int("to", 7)]),
+                TestNode("Unsqueeze", "u", ["di", "axes"], ["du"]),
+                TestNode("Concat", "cat", ["keep", "m1", "du"], ["target"], [.int("axis", 0)]),
+                TestNode("Reshape", "reshape", ["x", "target"], ["f"]),
+                TestNode("ReduceMean", "mean", ["f"], ["y"], [.ints("axes", [2]), .int("keepdims", 0)]),
+            ], initializers: [
+                .int64s("one", [], [2]), .floats("two", [], [2]), .int64s("axes", [1], [0]), .int64s("m1", [1], [-1]),
+                .int64s("keep", [1], [0]),
+            ], inputShape: [nil, 4, 3])
+            let graph = try ONNXLoader.load(bytes: bytes, source: "m.onnx")
+            XCTAssertEqual(graph.nodes.map(\.op.onnxType), ["Reshape", "ReduceMean"], op)
+            XCTAssertEqual(graph.values[graph.nodes[0].outputs[0].index].shape, [nil, 12 / rows, rows], op)
+        }
+    }
 }
 
 final class ONNXPruningTests: XCTestCase {
