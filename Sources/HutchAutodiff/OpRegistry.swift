@@ -40,6 +40,7 @@ extension Op {
         case .select: SelectRule()
         case .max: MaxRule()
         case .gatherND(let batchDims): GatherNDRule(batchDims: batchDims)
+        case .cumulativeSum(let axis, let exclusive, let reverse): CumulativeSumRule(axis: axis, exclusive: exclusive, reverse: reverse)
         }
     }
 }

@@ -83,6 +83,9 @@ public enum Op: Sendable, Equatable {
     /// ONNX GatherND: slices of data picked by the index tuples in the last axis of indices;
     /// the batch is axis 0 of both (`GraphBuilder+DataIndexing.swift`).
     case gatherND(batchDims: Int)             // data, indices
+    /// Running sums along `axis` (an axis without the batch): ONNX CumSum, as RoBERTa numbers its
+    /// tokens' positions. `exclusive` leaves each element out of its own sum, `reverse` sums from the end.
+    case cumulativeSum(axis: Int, exclusive: Bool, reverse: Bool)  // x
 
     /// The reshape target entry for the batch size times `factor`.
     public static func batchDimension(times factor: Int) -> Int { -1 - factor }
@@ -128,6 +131,7 @@ public enum Op: Sendable, Equatable {
         case .select: "Where"
         case .max: "Max"
         case .gatherND: "GatherND"
+        case .cumulativeSum: "CumSum"
         }
     }
 

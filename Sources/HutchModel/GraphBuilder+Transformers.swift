@@ -1,11 +1,11 @@
 /// Lowering of the ops that transformers, ConvNeXt and ShuffleNet add to the CNN set: data
 /// movement (Transpose, Slice, Split, Gather with constant indices), the smooth functions
 /// (Erf, Gelu, Sqrt, Pow, Reciprocal, Div of two activations), Softmax, LogSoftmax, general
-/// ReduceMean, and LayerNormalization decomposed into those. Every op keeps the batch on axis 0.
+/// ReduceMean, LayerNormalization decomposed into those, and CumSum. Every op keeps the batch on axis 0.
 extension GraphBuilder {
     static let transformerOpTypes: Set<String> = [
         "Transpose", "Slice", "Split", "Gather", "Erf", "Gelu", "Sqrt", "Pow", "Reciprocal", "Softmax", "LogSoftmax",
-        "LayerNormalization", "Expand", "IsNaN", "Pad", "Cast", "Where",
+        "LayerNormalization", "Expand", "IsNaN", "Pad", "Cast", "Where", "CumSum",
     ]
 
     /// Lowers `node` when it is one of `transformerOpTypes`; false when it is not.
@@ -192,6 +192,12 @@ extension GraphBuilder {
 
         case "LayerNormalization":
             try lowerLayerNormalization(node, name: name, x: x, scale: constant(1), bias: constant(2), fail: fail)
+
+        case "CumSum":
+            // RoBERTa's position ids: a running count of the tokens that are not padding
+            guard let given = try constantInts(1, "axis"), given.count == 1 else { throw fail("axis must be one constant integer") }
+            try emit(name, .cumulativeSum(axis: try axis(given[0]), exclusive: node.int("exclusive", default: 0) != 0,
+                                          reverse: node.int("reverse", default: 0) != 0), [x], output: output, shape: xShape)
 
         default:
             return false

@@ -405,6 +405,25 @@ class TinyBERT(nn.Module):
         return self.head(torch.tanh(self.pool(x[:, 0])))
 
 
+class TinyCumSum(nn.Module):
+    """RoBERTa's position numbering: the tokens that are not padding (id 1) counted with cumsum
+    along the tokens, padding kept at 1, and looked up in a position embedding; then a running
+    mean over the tokens (cumsum of activations, which carries derivatives) into the head."""
+
+    def __init__(self, vocabulary=20, dim=8, tokens=6, classes=3):
+        super().__init__()
+        self.words, self.positions = nn.Embedding(vocabulary, dim), nn.Embedding(tokens + 2, dim)
+        self.fc, self.head = nn.Linear(dim, dim), nn.Linear(dim, classes)
+
+    def forward(self, ids):
+        real = ids.ne(1).int()
+        positions = (torch.cumsum(real, dim=1).type_as(real) * real).long() + 1
+        x = torch.tanh(self.fc(self.words(ids) + self.positions(positions)))
+        counts = torch.arange(1, x.shape[1] + 1, dtype=x.dtype)[None, :, None]
+        running = torch.cumsum(x, dim=1) / counts
+        return self.head(running[:, -1] + running[:, 1])
+
+
 class TinyTagger(nn.Module):
     """Token classification: an embedding, LayerNorm and a tanh-GELU MLP give logits [N, T, tags]
     for every token (loss token-ce, labels [N, T] with -100 on tokens that do not count)."""
@@ -1007,6 +1026,10 @@ SPECS = [
     dict(name="tiny_strided_pool_dynamo", make=TinyStridedPool, input=(2, 5, 5), batch=8, classes=3,
          exporter="dynamo", opset=20, fold=False, piecewise_linear=False, x_scale=1.0, seed=933),
     # loss heads: token classification, regression, and a GPT-2-style language model
+    dict(name="tiny_cumsum", make=TinyCumSum, input=(6,), vocabulary=20, batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=961),
+    dict(name="tiny_cumsum_dynamo", make=TinyCumSum, input=(6,), vocabulary=20, batch=8, classes=3,
+         exporter="dynamo", opset=18, fold=False, piecewise_linear=False, x_scale=1.0, seed=962),
     dict(name="tiny_tagger", make=TinyTagger, input=(6,), vocabulary=20, batch=6, classes=5, loss="token-ce",
          ignored=((0, 5), (1, 0), (1, 1), (3, 4), (4, 2)), folded_parameters=("positions",),
          exporter="torchscript", opset=17, fold=False, piecewise_linear=False, x_scale=1.0, seed=918),

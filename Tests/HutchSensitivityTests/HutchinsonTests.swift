@@ -93,9 +93,10 @@ final class HutchinsonTests: XCTestCase {
     /// made with And, a Range over the batch, Gather of the flattened mask or GatherND, and added
     /// through a Where whose condition is data; both exporters), the dynamo exporter's as_strided
     /// after pooling (Gather of a flattened tensor by Range-made indices), and Max of two
-    /// activations: true Hessian traces; exact mode is refused but for the piecewise-linear Max.
+    /// activations, and RoBERTa's positions counted with CumSum beside a running mean (CumSum of
+    /// activations): true Hessian traces; exact mode is refused but for the piecewise-linear Max.
     func testDataIndexingOpsTrueTraces() throws {
-        for name in ["hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_strided_pool_dynamo", "tiny_max"] {
+        for name in ["hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_strided_pool_dynamo", "tiny_max", "tiny_cumsum", "tiny_cumsum_dynamo"] {
             try checkAgreement(name, mode: .joint, probes: 200, batchSize: 4)
             XCTAssertEqual(try Fixtures.load(name).graph.exactTraceObstacle == nil, name == "tiny_max", name)
         }
