@@ -228,6 +228,7 @@ struct GraphBuilder {
             }
             return
         }
+        if try lowerUniformGather(node, name: name, operands: operands) { return }
         if ONNXLoader.foldedOpTypes.contains(node.opType), !ONNXLoader.loweredOpTypes.contains(node.opType) {
             throw ModelError.invalidModel("\(source): node '\(name)' (\(node.opType)) computes on data that depends on the input; Hutch evaluates \(node.opType) only in constant shape computations")
         }

@@ -406,19 +406,23 @@ class TinyBERT(nn.Module):
 
 
 class TinyCumSum(nn.Module):
-    """RoBERTa's position numbering: the tokens that are not padding (id 1) counted with cumsum
-    along the tokens, padding kept at 1, and looked up in a position embedding; then a running
-    mean over the tokens (cumsum of activations, which carries derivatives) into the head."""
+    """RoBERTa's embeddings: the tokens that are not padding (id 1) counted with cumsum along the
+    tokens, padding kept at 1, and looked up in a position embedding; token types gathered from a
+    buffer of zeros by those positions (GatherElements by data) into a token-type embedding; then
+    a running mean over the tokens (cumsum of activations, which carries derivatives) into the head."""
 
     def __init__(self, vocabulary=20, dim=8, tokens=6, classes=3):
         super().__init__()
         self.words, self.positions = nn.Embedding(vocabulary, dim), nn.Embedding(tokens + 2, dim)
+        self.types = nn.Embedding(2, dim)
+        self.register_buffer("type_ids", torch.zeros(1, tokens + 2, dtype=torch.long))
         self.fc, self.head = nn.Linear(dim, dim), nn.Linear(dim, classes)
 
     def forward(self, ids):
         real = ids.ne(1).int()
         positions = (torch.cumsum(real, dim=1).type_as(real) * real).long() + 1
-        x = torch.tanh(self.fc(self.words(ids) + self.positions(positions)))
+        type_ids = torch.gather(self.type_ids.expand(ids.shape[0], -1), 1, positions)
+        x = torch.tanh(self.fc(self.words(ids) + self.positions(positions) + self.types(type_ids)))
         counts = torch.arange(1, x.shape[1] + 1, dtype=x.dtype)[None, :, None]
         running = torch.cumsum(x, dim=1) / counts
         return self.head(running[:, -1] + running[:, 1])

@@ -46,6 +46,35 @@ final class DataIndexingLoaderTests: XCTestCase {
     }
 
     /// What Hutch cannot keep per example is refused with one line naming the node and op.
+    /// RoBERTa's token types: a constant buffer expanded to the batch and gathered (GatherElements)
+    /// by indices that depend on the input. A buffer of one value lowers to indices * 0 (+ that
+    /// value); any other buffer is refused by name.
+    func testGatherElementsByDataFromAOneValueTableIsThatValue() throws {
+        func model(_ buffer: [Float]) -> [UInt8] {
+            makeModel(nodes: [
+                TestNode("Shape", "shape", ["x"], ["s"]),
+                TestNode("Slice", "batch", ["s", "zero", "one"], ["n"]),
+                TestNode("Concat", "target", ["n", "six"], ["t"], [.int("axis", 0)]),
+                TestNode("Expand", "expand", ["buffer", "t"], ["e"]),
+                TestNode("GatherElements", "types", ["e", "x"], ["g"], [.int("axis", 1)]),
+                TestNode("Add", "add", ["x", "g"], ["y"]),
+            ], initializers: [
+                .int64s("zero", [1], [0]), .int64s("one", [1], [1]), .int64s("six", [1], [6]), .floats("buffer", [1, 6], buffer),
+            ], inputShape: [nil, 6])
+        }
+        for value: Float in [0, 2] {
+            let graph = try ONNXLoader.load(bytes: model(Array(repeating: value, count: 6)), source: "m.onnx")
+            let gather = graph.nodes.filter { $0.name.hasPrefix("types") }
+            XCTAssertEqual(gather.map(\.op), value == 0 ? [.mul] : [.mul, .add], "\(value)")
+            XCTAssertEqual(gather.last.map { graph.values[$0.outputs[0].index].shape }, [nil, 6])
+            let zero = try XCTUnwrap(gather.first?.inputs[1] ?? nil)
+            XCTAssertEqual(graph.initializers[zero]?.data, [0])
+        }
+        XCTAssertThrowsError(try ONNXLoader.load(bytes: model([0, 1, 2, 3, 4, 5]), source: "m.onnx")) { error in
+            XCTAssertTrue("\(error)".contains("node 'types' (GatherElements) gathers by indices that depend on the input"), "\(error)")
+        }
+    }
+
     func testIndexingThatWouldMixExamplesIsRefused() {
         let batchSize = [TestNode("Shape", "shape", ["x"], ["s"]), TestNode("Gather", "n", ["s", "zero"], ["n"])]
         let constants: [TestTensor] = [.int64s("zero", [], [0]), .int64s("two", [], [2])]
