@@ -1,4 +1,4 @@
-"""Exports 14 torchvision classification architectures and five Hugging Face `transformers`
+"""Exports 14 torchvision classification architectures and nine Hugging Face `transformers`
 models (random weights from their default configurations, eval mode) with both PyTorch
 exporters, for run_zoo.sh:
 
@@ -22,7 +22,8 @@ import torchvision
 # at 224x224 with 1000 classes, and a BERT classifier and a GPT-2 language model on 16 tokens.
 # hf_bert_mask: the BERT classifier again with its attention_mask as a second input (the second
 # example pads its last 4 tokens), inputs named input_ids and attention_mask.
-HF_MODELS = ["hf_vit", "hf_convnext", "hf_swin", "hf_bert", "hf_gpt2", "hf_bert_mask"]
+HF_MODELS = ["hf_vit", "hf_convnext", "hf_swin", "hf_bert", "hf_gpt2", "hf_bert_mask", "hf_roberta", "hf_distilbert", "hf_deit",
+             "hf_mobilevit"]
 
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf",
           "shufflenet_v2_x1_0", "convnext_tiny", "vit_b_16", "swin_t", "inception_v3", "squeezenet1_1", "densenet121",
@@ -63,14 +64,22 @@ def hf_model(name):
         ids = torch.randint(0, config.vocab_size, (2, 16))
         mask = torch.tensor([[1] * 16, [1] * 12 + [0] * 4])
         return MaskedLogits(t.BertForSequenceClassification(config)), (ids, mask), np.random.randint(0, 2, 2)
+    if name in ("hf_roberta", "hf_distilbert"):
+        config, model = {"hf_roberta": (t.RobertaConfig, t.RobertaForSequenceClassification),
+                         "hf_distilbert": (t.DistilBertConfig, t.DistilBertForSequenceClassification)}[name]
+        ids = torch.randint(5, 1000, (2, 16))
+        return Logits(model(config(num_labels=2)), "input_ids"), ids, np.random.randint(0, 2, 2)
     if name == "hf_gpt2":
         config = t.GPT2Config()
         ids = torch.randint(0, config.vocab_size, (2, 16))
         return Logits(t.GPT2LMHeadModel(config), "input_ids"), ids, ids.numpy()
     config, model = {"hf_vit": (t.ViTConfig, t.ViTForImageClassification),
                       "hf_convnext": (t.ConvNextConfig, t.ConvNextForImageClassification),
-                      "hf_swin": (t.SwinConfig, t.SwinForImageClassification)}[name]
-    return Logits(model(config(num_labels=1000)), "pixel_values"), torch.randn(2, 3, 224, 224), np.random.randint(0, 1000, 2)
+                      "hf_swin": (t.SwinConfig, t.SwinForImageClassification),
+                      "hf_deit": (t.DeiTConfig, t.DeiTForImageClassification),
+                      "hf_mobilevit": (t.MobileViTConfig, t.MobileViTForImageClassification)}[name]
+    side = 256 if name == "hf_mobilevit" else 224
+    return Logits(model(config(num_labels=1000)), "pixel_values"), torch.randn(2, 3, side, side), np.random.randint(0, 1000, 2)
 
 
 def main():
