@@ -102,13 +102,48 @@ extension Kernels {
     /// own threads split the sum of a product with a long inner dimension (32 x 768 x 50257,
     /// GPT-2's adjoint through its vocabulary), which gave other bits at 2 threads than at 1
     /// (`GemmThreadBitsTests`). Threads split work above it (chunks of examples).
+    ///
+    /// Without transA, the rows of A are items (examples, tokens) and each runs in a call of
+    /// exactly `gemmRowBlock` rows, the last one padded with zero rows: OpenBLAS's Zen 3 kernels
+    /// give a row other bits in a call of another row count (and at another position of a call of
+    /// 16 rows or more), never at another position of an 8-row call. So a row's bits do not depend
+    /// on which rows share its product, as quantization's windows and a cluster's workers need
+    /// (`GemmRowBitsTests`).
     public static func gemm<Scalar: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                                   alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int,
                                                   b: UnsafePointer<Scalar>, ldb: Int,
                                                   beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int) {
-        Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                    beta: beta, c: c, ldc: ldc)
+        _ = defaultThreads   // OpenBLAS on one thread even in a process whose kernels never asked for threads yet
+        let rows = gemmRowBlock
+        guard !transA, m > 0, n > 0 else {
+            Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c, ldc: ldc)
+            return
+        }
+        var first = 0
+        while first + rows <= m {
+            Scalar.gemm(transA: false, transB: transB, m: rows, n: n, k: k, alpha: alpha, a: a + first * lda, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c + first * ldc, ldc: ldc)
+            first += rows
+        }
+        let left = m - first
+        guard left > 0 else { return }
+        // the last rows in a zero-padded block of `rows`
+        let pa = BufferPool.shared.scratch(rows * k, of: Scalar.self), pc = BufferPool.shared.scratch(rows * n, of: Scalar.self)
+        defer { BufferPool.shared.release(pa, rows * k); BufferPool.shared.release(pc, rows * n) }
+        pa.update(repeating: 0, count: rows * k)
+        pc.update(repeating: 0, count: rows * n)
+        for r in 0..<left {
+            (pa + r * k).update(from: a + (first + r) * lda, count: k)
+            if beta != 0 { (pc + r * n).update(from: c + (first + r) * ldc, count: n) }
+        }
+        Scalar.gemm(transA: false, transB: transB, m: rows, n: n, k: k, alpha: alpha, a: pa, lda: k, b: b, ldb: ldb,
+                    beta: beta, c: pc, ldc: n)
+        for r in 0..<left { (c + (first + r) * ldc).update(from: pc + r * n, count: n) }
     }
+
+    /// Rows of A per OpenBLAS call in `gemm` (without transA).
+    static let gemmRowBlock = 8
 }
 
 /// The per-thread kernel budget of `Kernels.withThreads` (0 = none set).
