@@ -83,13 +83,15 @@ public enum QDQExporter {
             weightInput(of: node).map { quantizedWeights[$0] != nil } ?? false
         }
         for layer in layers {
-            guard let node = graph.nodes.first(where: { isQuantizedLayer($0) && weightInput(of: $0) == layer.weightName }) else {
+            // a weight several layers read (ALBERT's) has several readers: the layer is one of them
+            let readers = graph.nodes.filter { isQuantizedLayer($0) && weightInput(of: $0) == layer.weightName }
+            guard let first = readers.first else {
                 throw ExportError(.model, "\(source): no Conv/Gemm/MatMul/Gather node reads weight '\(layer.weightName)' of layer '\(layer.nodeName)'")
             }
             guard layer.readsActivation else { continue }   // token ids: no activation QDQ
             let expected = model.graph.nodes[layer.nodeIndex].inputs[0].map { model.graph.values[$0.index].name }
-            guard node.inputs[0] == expected || model.weightsOnly else {
-                throw ExportError(.model, "\(source): layer '\(layer.nodeName)' reads '\(node.inputs[0])' in the file but '\(expected ?? "?")' after loading; activation QDQ cannot be placed, use --weights-only")
+            guard readers.contains(where: { $0.inputs[0] == expected }) || model.weightsOnly else {
+                throw ExportError(.model, "\(source): layer '\(layer.nodeName)' reads '\(first.inputs[0])' in the file but '\(expected ?? "?")' after loading; activation QDQ cannot be placed, use --weights-only")
             }
         }
 
