@@ -13,7 +13,8 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case winograd
     /// Winograd F(4x4, 3x3) on Hutch's own AVX2 / AVX-512 products (Kernels+Winograd4), Float.
     case winograd4
-    /// im2col + GEMM, or GEMM + col2im for the data gradient (Kernels+Conv): any geometry.
+    /// im2col + GEMM, or GEMM + col2im for the data gradient (Kernels+Conv): any geometry. Float's
+    /// forward and data-gradient products on `FixedOrderGemm` with AVX2 (Kernels+Im2colFixedOrder).
     case im2col
 }
 

@@ -26,6 +26,12 @@ import Foundation
 ///   HUTCH_GROUPED=0               grouped convolutions (several input channels per group) on
 ///                                 im2col + GEMM instead of the direct kernels per group
 ///                                 (Kernels+GroupedConv)
+///   HUTCH_IM2COL_FIXED=0          im2col's Float forward and data-gradient products on OpenBLAS
+///                                 instead of `FixedOrderGemm`: an example's bits then depend on
+///                                 the examples that share its chunk (Kernels+Im2colFixedOrder)
+///   HUTCH_GEMM_FIXED=0            Gemm's and MatMul's Float products on OpenBLAS in calls of 8
+///                                 zero-padded rows instead of `FixedOrderGemm` (the same bits
+///                                 per row on Zen 3 as measured, slower; Kernels+GemmFixedOrder)
 ///   HUTCH_ZERO_CHANNELS=0         the direct kernels run every input channel, also those whose
 ///                                 plane is all zeros (`DirectVectors.keptSteps`; same bits)
 ///
@@ -45,6 +51,8 @@ public struct KernelOverrides: Sendable, Hashable {
     public var depthwiseVector = true
     public var grouped = true
     public var zeroChannels = true
+    public var im2colFixedOrder = true
+    public var gemmFixedOrder = true
 
     /// The defaults: the measured choices.
     public init() {}
@@ -65,6 +73,8 @@ public struct KernelOverrides: Sendable, Hashable {
         depthwiseVector = env["HUTCH_DEPTHWISE_VECTOR"] != "0"
         grouped = env["HUTCH_GROUPED"] != "0"
         zeroChannels = env["HUTCH_ZERO_CHANNELS"] != "0"
+        im2colFixedOrder = env["HUTCH_IM2COL_FIXED"] != "0"
+        gemmFixedOrder = env["HUTCH_GEMM_FIXED"] != "0"
     }
 
     /// This process's switches, read once.

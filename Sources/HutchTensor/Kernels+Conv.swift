@@ -1,5 +1,6 @@
 /// NCHW convolutions on the path `ConvPathTable` picks (depthwise, pointwise, direct, grouped, Winograd
-/// or im2col + GEMM over chunks of examples, for any group count).
+/// or im2col + GEMM over chunks of examples, for any group count; im2col's Float products on
+/// `FixedOrderGemm` where AVX2 allows, Kernels+Im2colFixedOrder).
 ///
 /// Every kernel works on `blocks` stacked problems (the k probe directions of a
 /// Hessian-vector product): block b reads `x + b * xBlockStride`, `w + b * wBlockStride`, ...
@@ -84,6 +85,10 @@ extension Kernels {
         w: UnsafePointer<Scalar>, wBlockStride: Int,
         y: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
+        if Scalar.self == Float.self, im2colFixedOrder {
+            return im2colForwardFixedOrder(geometry, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w),
+                                           wBlockStride: wBlockStride, y: floats(y), accumulate: accumulate)
+        }
         // Blocks with their own inputs are never merged into one larger batch: every block then
         // runs the GEMMs of the same shapes as a single-block call.
         let g = geometry
@@ -171,6 +176,10 @@ extension Kernels {
         dx: UnsafeMutablePointer<Scalar>, accumulate: Bool
     ) {
         if !accumulate { dx.update(repeating: 0, count: blocks * g.inputCount) }
+        if Scalar.self == Float.self, im2colFixedOrder {
+            return im2colBackwardDataFixedOrder(g, blocks: blocks, dy: floats(dy), dyBlockStride: dyBlockStride, w: floats(w),
+                                                wBlockStride: wBlockStride, dx: floats(dx))
+        }
         let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
         forEachChunk(g, Im2colChunks(g), parts: threads, outRows: g.outChannels) { _, col, gmat, n0, cn, ld in
             for b in 0..<blocks {

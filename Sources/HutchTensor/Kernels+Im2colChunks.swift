@@ -1,3 +1,5 @@
+import HutchTensorAVX2
+
 /// How the im2col paths split a batch: chunks of examples fixed by the geometry (so bits do not
 /// depend on the thread count), each unfolded side by side into one patch matrix, with one
 /// scratch pair per thread.
@@ -22,14 +24,15 @@ struct Im2colChunks {
 }
 
 /// One thread's scratch for a chunk: the patch matrix (C_in*kH*kW rows) and a matrix of
-/// `outRows` rows in output layout, both `chunk * OH*OW` wide. `release()` returns them.
+/// `outRows` rows in output layout, both `chunk * OH*OW` wide, and `FixedOrderGemm.readSlack`
+/// floats after each (it reads past a row narrower than its vectors). `release()` returns them.
 struct Im2colScratch<Scalar: TensorScalar> {
     let col: UnsafeMutablePointer<Scalar>, out: UnsafeMutablePointer<Scalar>
     let colCount: Int, outCount: Int
 
     init(_ g: ConvGeometry, _ chunks: Im2colChunks, outRows: Int) {
-        colCount = g.inChannels * g.kernelHeight * g.kernelWidth * chunks.size * g.outSpatial
-        outCount = outRows * chunks.size * g.outSpatial
+        colCount = g.inChannels * g.kernelHeight * g.kernelWidth * chunks.size * g.outSpatial + FixedOrderGemm.readSlack
+        outCount = outRows * chunks.size * g.outSpatial + FixedOrderGemm.readSlack
         col = BufferPool.shared.scratch(colCount, of: Scalar.self)
         out = BufferPool.shared.scratch(outCount, of: Scalar.self)
     }

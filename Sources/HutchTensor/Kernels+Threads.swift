@@ -103,12 +103,13 @@ extension Kernels {
     /// GPT-2's adjoint through its vocabulary), which gave other bits at 2 threads than at 1
     /// (`GemmThreadBitsTests`). Threads split work above it (chunks of examples).
     ///
-    /// Without transA, the rows of A are items (examples, tokens) and each runs in a call of
-    /// exactly `gemmRowBlock` rows, the last one padded with zero rows: OpenBLAS's Zen 3 kernels
-    /// give a row other bits in a call of another row count (and at another position of a call of
-    /// 16 rows or more), never at another position of an 8-row call. So a row's bits do not depend
-    /// on which rows share its product, as quantization's windows and a cluster's workers need
-    /// (`GemmRowBitsTests`).
+    /// Without transA, the rows of A are items (examples, tokens), and a row's bits must not
+    /// depend on which rows share its product, as quantization's windows and a cluster's workers
+    /// need (`GemmRowBitsTests`). For Float on AVX2 the product runs on `FixedOrderGemm`
+    /// (Kernels+GemmFixedOrder). Otherwise each row runs in an OpenBLAS call of exactly
+    /// `gemmRowBlock` rows, the last one padded with zero rows: OpenBLAS's Zen 3 kernels give a
+    /// row other bits in a call of another row count (and at another position of a call of 16
+    /// rows or more), never at another position of an 8-row call.
     public static func gemm<Scalar: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                                   alpha: Scalar, a: UnsafePointer<Scalar>, lda: Int,
                                                   b: UnsafePointer<Scalar>, ldb: Int,
@@ -119,6 +120,10 @@ extension Kernels {
             Scalar.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                         beta: beta, c: c, ldc: ldc)
             return
+        }
+        if Scalar.self == Float.self, gemmFixedOrder {
+            return gemmFixedOrder(transB: transB, m: m, n: n, k: k, alpha: unsafeBitCast(alpha, to: Float.self), a: floats(a), lda: lda,
+                                  b: floats(b), ldb: ldb, beta: unsafeBitCast(beta, to: Float.self), c: floats(c), ldc: ldc)
         }
         var first = 0
         while first + rows <= m {

@@ -4,7 +4,7 @@ import HutchTensorAVX512
 /// 3x3 stride-1 convolution by Winograd F(4x4, 3x3) (interpolation points 0, +-1, +-2, inf):
 /// each 4x4 output tile costs 36 multiplies per channel pair instead of 144 (4x fewer; F(2x2, 3x3)
 /// in Kernels+Winograd saves 2.25x), as 36 products [C_out, C_in] x [C_in, tiles] on Hutch's own
-/// AVX2 / AVX-512 kernels (`WinogradGemm`), which sum every element in one fixed order: the
+/// AVX2 / AVX-512 kernels (`FixedOrderGemm`), which sum every element in one fixed order: the
 /// same bits on both builds, for any thread count, chunking or probe grouping (the transforms
 /// run in this baseline-x86-64 module, elementwise, in a fixed order). Needs AVX2 + FMA.
 /// Float32 error against the exact convolution (Winograd4Tests): max |error| / max |y| 1.6e-6 to
@@ -13,14 +13,13 @@ extension Kernels {
     /// Whether F(4x4, 3x3) can run this geometry on this CPU (the table decides where it does).
     static func winograd4Fits(_ g: ConvGeometry) -> Bool { cpuHasAVX2FMA && winogradShapeFits(g) }
 
-    /// U = G w G^T per (out channel, in channel), packed for `WinogradGemm`:
-    /// u[xi * per + (co / 4) * 4 * C_in + ci * 4 + co % 4], xi = 6 * i + j, per = the packed count.
+    /// U = G w G^T per (out channel, in channel), as 36 matrices [C_out, C_in] for `FixedOrderGemm`:
+    /// u[xi * per + co * C_in + ci], xi = 6 * i + j, per = C_out * C_in.
     /// Runs along rows of C_in (one output channel at a time) so that it vectorizes: at 7x7 and
     /// 14x14 a scalar transform per channel pair cost as much as the products.
     static func winograd4Weights(_ g: ConvGeometry, w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
         let (cin, cout) = (g.inChannels, g.outChannels)
-        let per = WinogradGemm.packedCount(rows: cout, k: cin)
-        u.update(repeating: 0, count: 36 * per)
+        let per = cout * cin
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 33 * cin) { buffer in
             let k = buffer.baseAddress!, t = k + 9 * cin, o = t + 18 * cin   // k[r][ci], t[3 i + j][ci], o[jj][ci]
             for co in 0..<cout {
@@ -31,12 +30,12 @@ extension Kernels {
                 for j in 0..<3 {   // t = G k: column j of the kernel, six rows
                     winograd4G(k + j * cin, k + (3 + j) * cin, k + (6 + j) * cin, into: t + j * cin, rowStride: 3 * cin, count: cin)
                 }
-                let dst = u + (co / 4) * 4 * cin + co % 4
+                let dst = u + co * cin
                 for i in 0..<6 {   // (G k) G^T: row i of t, six columns
                     winograd4G(t + 3 * i * cin, t + (3 * i + 1) * cin, t + (3 * i + 2) * cin, into: o, rowStride: cin, count: cin)
                     for jj in 0..<6 {
                         let d = dst + (6 * i + jj) * per, r = o + jj * cin
-                        for ci in 0..<cin { d[4 * ci] = r[ci] }
+                        d.update(from: r, count: cin)
                     }
                 }
             }
@@ -79,14 +78,14 @@ extension Kernels {
         let chunk = max(1, min((n + p - 1) / p, (want + tilesPerExample - 1) / tilesPerExample))
         let chunks = (n + chunk - 1) / chunk
         let wBlocks = wBlockStride == 0 ? 1 : blocks
-        let per = WinogradGemm.packedCount(rows: cout, k: cin)
+        let per = cout * cin
         let uCount = 36 * per
         let u = BufferPool.shared.scratch(wBlocks * uCount, of: Float.self)
         defer { BufferPool.shared.release(u, wBlocks * uCount) }
         parallelFor(wBlocks) { b in winograd4Weights(g, w: w + b * wBlockStride, into: u + b * uCount) }
         let tMax = chunk * tilesPerExample
         let rowLen = 4 * tw + 2
-        let (vCount, mCount, rowsCount) = (36 * cin * tMax + WinogradGemm.readSlack, 36 * cout * tMax,
+        let (vCount, mCount, rowsCount) = (36 * cin * tMax + FixedOrderGemm.readSlack, 36 * cout * tMax,
                                              max(12 * rowLen, 24 * tilesPerExample + 4 * tw))
         parallelFor(p) { t in
             let v = BufferPool.shared.scratch(vCount, of: Float.self), m = BufferPool.shared.scratch(mCount, of: Float.self)
@@ -95,7 +94,7 @@ extension Kernels {
                 BufferPool.shared.release(v, vCount); BufferPool.shared.release(m, mCount)
                 BufferPool.shared.release(rows, rowsCount)
             }
-            (v + 36 * cin * tMax).update(repeating: 0, count: WinogradGemm.readSlack)
+            (v + 36 * cin * tMax).update(repeating: 0, count: FixedOrderGemm.readSlack)
             for c in stride(from: t, to: chunks, by: p) {
                 let n0 = c * chunk, cn = min(chunk, n - n0), tiles = cn * tilesPerExample
                 for b in 0..<blocks {
@@ -109,11 +108,8 @@ extension Kernels {
                     let ub = u + (wBlockStride == 0 ? 0 : b) * uCount
                     for xi in 0..<36 {
                         let (ux, vx, mx) = (ub + xi * per, v + xi * cin * tiles, m + xi * cout * tiles)
-                        if avx512 {
-                            WinogradGemmAVX512.multiply(u: ux, rows: cout, k: cin, v: vx, columns: tiles, c: mx)
-                        } else {
-                            WinogradGemm.multiply(u: ux, rows: cout, k: cin, v: vx, columns: tiles, c: mx)
-                        }
+                        fixedOrderMultiply(u: ux, rowStride: cin, columnStride: 1, rows: cout, k: cin, v: vx, columns: tiles, c: mx,
+                                           avx512: avx512)
                     }
                     let yb = y + b * g.outputCount
                     for i in 0..<cn {
