@@ -30,14 +30,16 @@ extension Kernels {
         y: UnsafeMutablePointer<Float>, accumulate: Bool, avx512: Bool = directAVX512Enabled
     ) {
         let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
-        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: g.outChannels) { (_, col: UnsafeMutablePointer<Float>, tmp, n0, cn, ld) in
+        let (chunks, split) = im2colSplit(g)
+        forEachChunk(g, chunks, parts: split.chunkParts, outRows: g.outChannels) { (_, col: UnsafeMutablePointer<Float>, tmp, n0, cn, ld) in
             for b in 0..<blocks {
                 if b == 0 || xBlockStride != 0 {
                     im2colExamples(g, x + b * xBlockStride, first: n0, count: cn, into: col)
                 }
                 for grp in 0..<g.group {   // [C_out/G, patch] x [patch, positions]
-                    fixedOrderMultiply(u: w + b * wBlockStride + grp * coutG * patch, rowStride: patch, columnStride: 1, rows: coutG,
-                                       k: patch, v: col + grp * patch * ld, columns: ld, c: tmp + grp * coutG * ld, avx512: avx512)
+                    fixedOrderMultiply(parts: split.rowParts, u: w + b * wBlockStride + grp * coutG * patch, rowStride: patch,
+                                       columnStride: 1, rows: coutG, k: patch, v: col + grp * patch * ld, columns: ld,
+                                       c: tmp + grp * coutG * ld, avx512: avx512)
                 }
                 scatterOutput(g, tmp, first: n0, count: cn, into: y + b * g.outputCount, accumulate: accumulate)
             }
@@ -52,20 +54,43 @@ extension Kernels {
         dx: UnsafeMutablePointer<Float>, avx512: Bool = directAVX512Enabled
     ) {
         let (patch, coutG) = (g.patchSize, g.outChannelsPerGroup)
-        forEachChunk(g, Im2colChunks(g), parts: threads, outRows: g.outChannels) { (_, col: UnsafeMutablePointer<Float>, gmat, n0, cn, ld) in
+        let (chunks, split) = im2colSplit(g)
+        forEachChunk(g, chunks, parts: split.chunkParts, outRows: g.outChannels) { (_, col: UnsafeMutablePointer<Float>, gmat, n0, cn, ld) in
             for b in 0..<blocks {
                 if b == 0 || dyBlockStride != 0 {
                     gatherOutput(g, dy + b * dyBlockStride, first: n0, count: cn, into: gmat)
                 }
                 for grp in 0..<g.group {   // [patch, C_out/G] (the weights transposed) x [C_out/G, positions]
-                    fixedOrderMultiply(u: w + b * wBlockStride + grp * coutG * patch, rowStride: 1, columnStride: patch, rows: patch,
-                                       k: coutG, v: gmat + grp * coutG * ld, columns: ld, c: col + grp * patch * ld, avx512: avx512)
+                    fixedOrderMultiply(parts: split.rowParts, u: w + b * wBlockStride + grp * coutG * patch, rowStride: 1,
+                                       columnStride: patch, rows: patch, k: coutG, v: gmat + grp * coutG * ld, columns: ld,
+                                       c: col + grp * patch * ld, avx512: avx512)
                 }
                 let dxb = dx + b * g.inputCount
                 for i in 0..<cn {
                     col2im(g, col: col + i * g.outSpatial, ld: ld, x: dxb + (n0 + i) * g.inChannels * g.inSpatial)
                 }
             }
+        }
+    }
+
+    /// How the threads share an im2col call: a chunk each when there are at least as many chunks
+    /// (`chunkParts` = threads), else one chunk at a time with every product's rows split among
+    /// them (`rowParts` = threads): a Hutchinson chunk of 8 examples is one im2col chunk on
+    /// ImageNet's 14x14 and 7x7 planes. Either way the same bits.
+    static func im2colSplit(_ g: ConvGeometry) -> (Im2colChunks, (chunkParts: Int, rowParts: Int)) {
+        let chunks = Im2colChunks(g), p = threads   // read once: a body on another thread would read that thread's budget
+        return (chunks, chunks.count >= p ? (p, 1) : (1, p))
+    }
+
+    /// `fixedOrderMultiply` with U's rows split in blocks of 4 among `parts` threads: the same bits.
+    static func fixedOrderMultiply(parts: Int, u: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, k: Int,
+                                   v: UnsafePointer<Float>, columns: Int, c: UnsafeMutablePointer<Float>, avx512: Bool) {
+        let blocks = (rows + 3) / 4, p = max(1, min(parts, blocks))
+        parallelFor(p) { t in
+            let (r0, r1) = (4 * (blocks * t / p), min(rows, 4 * (blocks * (t + 1) / p)))
+            guard r1 > r0 else { return }
+            fixedOrderMultiply(u: u + r0 * rowStride, rowStride: rowStride, columnStride: columnStride, rows: r1 - r0, k: k, v: v,
+                               columns: columns, c: c + r0 * columns, avx512: avx512)
         }
     }
 

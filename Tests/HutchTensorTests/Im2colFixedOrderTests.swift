@@ -109,6 +109,20 @@ final class Im2colFixedOrderTests: XCTestCase {
         XCTAssertEqual(y.map(\.bitPattern), (single[0] + single[1]).map(\.bitPattern))
     }
 
+    /// One thread, or three sharing the chunks or (one chunk: the 7x7 case) the rows of every product.
+    func testBitsDoNotDependOnThreads() throws {
+        var rng = TestRandom(seed: 56)
+        for c in [cases[0], cases[4]] {
+            let g = try geometry(c)
+            let x = rng.array(g.inputCount).map(Float.init), w = rng.array(g.weightCount).map(Float.init)
+            let dy = rng.array(g.outputCount).map(Float.init)
+            let one = Kernels.withThreads(1) { (forward(g, x, w), dataGradient(g, dy, w)) }
+            let three = Kernels.withThreads(3) { (forward(g, x, w), dataGradient(g, dy, w)) }
+            XCTAssertEqual(one.0.map(\.bitPattern), three.0.map(\.bitPattern), "forward \(c)")
+            XCTAssertEqual(one.1.map(\.bitPattern), three.1.map(\.bitPattern), "data \(c)")
+        }
+    }
+
     func testAVX2AndAVX512GiveTheSameBits() throws {
         try XCTSkipUnless(Kernels.cpuHasAVX512, "this CPU has no AVX-512")
         var rng = TestRandom(seed: 55)
