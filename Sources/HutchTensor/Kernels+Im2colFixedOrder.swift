@@ -13,10 +13,11 @@ import HutchTensorAVX512
 /// transpose): nothing packed, nothing cached. The weight gradient keeps OpenBLAS: it sums over
 /// the chunk's examples anyway.
 ///
-/// Per product it runs 5-10 % below OpenBLAS on ResNet-50's im2col shapes (e.g. 512->512 7x7
-/// 3x3: 72-80 vs 82-89 GFLOP per CPU-second; results/im2col-fixed-order-paths-imagenet.txt); a
-/// ResNet-50 probe (batch 32, 4 per call) took 8.29 and 8.32 s against OpenBLAS's 8.55 and 8.06,
-/// with 35 MB more peak RSS. Packing the weights and caching them per job step gained no time and
+/// On ResNet-50's im2col shapes the forward runs as fast as on OpenBLAS (512->512 7x7 3x3: 79-85
+/// against 77-87 GFLOP per CPU-second), the data gradient 4-8 % slower
+/// (results/im2col-fixed-order-paths-imagenet.txt); with the first, smaller inner-dimension
+/// blocks a ResNet-50 probe (batch 32, 4 per call) took 8.29 and 8.32 s against OpenBLAS's 8.55
+/// and 8.06, with 35 MB more peak RSS. Packing the weights and caching them per job step gained no time and
 /// held 570-650 MB more (results/im2col-fixed-order-resnet50-ab.txt).
 extension Kernels {
     /// Whether im2col's Float products run here (HUTCH_IM2COL_FIXED=0 puts them back on OpenBLAS).

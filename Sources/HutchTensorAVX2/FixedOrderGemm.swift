@@ -7,10 +7,9 @@
 /// lanes) and AVX-512 (16 lanes) builds give the same bits, whatever the column count or where
 /// a vector starts. A tile is 4 rows x 3 vectors. V needs `readSlack` floats after its last row
 /// (a row's last vector reads past its end; those lanes are never stored).
-///
-/// Measured against OpenBLAS's sgemm on one Zen 3 thread (GFLOP/s; 512 x 4608 x 392, 2048 x 512
-/// x 392, 768 x 768 x 1576): 83 / 81 / 76 with U a matrix, 81 / 68 / 74 with U a transpose, where
-/// sgemm ran 87 / 88 / -; packing U first as OpenBLAS does gained nothing.
+/// On ResNet-50's im2col shapes it runs as fast as OpenBLAS's sgemm on one thread with U a matrix
+/// and 4-8 % slower with U a transpose (Benchmarks/results/im2col-fixed-order-paths-imagenet.txt);
+/// packing U first, as OpenBLAS does, gained nothing.
 public enum FixedOrderGemm {
     /// Floats read past V by the widest (16-lane) build.
     public static let readSlack = 16
@@ -23,12 +22,13 @@ public enum FixedOrderGemm {
                  as: SIMD8<Float>.self)
     }
 
-    /// Inner-dimension block: a panel of `kBlock` rows x 3 vectors of V (24 KiB) stays in L1 while
-    /// every 4-row block of U passes over it. Partial sums wait in C between blocks (a float
-    /// stored and loaded again is the same float), so blocking keeps every element's chain of
-    /// fmas, and its bits.
+    /// Inner-dimension block: a panel of at most `kBlock` rows x 3 vectors of V (48 KiB, or 24 KiB
+    /// where U's rows are not contiguous: its 4 rows a step then take a cache line each) stays in
+    /// cache while every 4-row block of U passes over it; k splits into equal blocks. Partial sums
+    /// wait in C between blocks (a float stored and loaded again is the same float), so blocking
+    /// keeps every element's chain of fmas, and its bits.
     @inlinable
-    public static func kBlock(width: Int) -> Int { 2048 / width }
+    public static func kBlock(width: Int, contiguousRows: Bool) -> Int { (contiguousRows ? 4096 : 2048) / width }
 
     /// The tiling at vector width V (each build compiles it for its own CPU): panels of three
     /// vectors of columns, the last vector of a row holding the `columns % width` tail.
@@ -36,9 +36,10 @@ public enum FixedOrderGemm {
     public static func multiply<V: SIMD>(u: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, k: Int,
                                          v: UnsafePointer<Float>, columns: Int, c: UnsafeMutablePointer<Float>, as: V.Type)
     where V.Scalar == Float {
-        let width = V.scalarCount, kc = kBlock(width: width)
+        let width = V.scalarCount, most = kBlock(width: width, contiguousRows: columnStride == 1)
+        let kc = max(1, (k + (k + most - 1) / most - 1) / ((k + most - 1) / most))   // equal blocks of at most `most`
         let vectors = (columns + width - 1) / width
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: kc * 3 * width)
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: max(1, kc) * 3 * width)
         defer { panel.deallocate() }
         for k0 in stride(from: 0, to: k, by: kc) {
             let kn = min(kc, k - k0), first = k0 == 0
