@@ -51,12 +51,20 @@ public struct HutchinsonChunkPlan: Sendable, Equatable {
     static func chunkExamples(_ batch: Int) -> Int { max(1, min(batch, Executor<Float>.quadraticFormChunk)) }
     static func chunkCount(_ batch: Int) -> Int { max(1, (batch + chunkExamples(batch) - 1) / chunkExamples(batch)) }
 
-    /// One line for the log: what --memory left Hutchinson.
+    /// One line for the log: what --memory left Hutchinson, and with several chunks in flight the
+    /// `--memory` that runs one at a time (less memory, some more time).
     public var summary: String {
-        String(format: "Hutchinson runs %d chunk(s) of %d example(s) at once at %d probe(s) per call, bound %.1f MB "
-                 + "(%.1f MB a chunk, %.1f MB parameters, directions, data and slack)",
-               chunksInFlight, chunkExamples, probesPerCall, Double(boundBytes) / 1e6, Double(chunkBytes) / 1e6, Double(fixedBytes) / 1e6)
+        let plan = String(format: "Hutchinson runs %d chunk(s) of %d example(s) at once at %d probe(s) per call, bound %.1f MB "
+                            + "(%.1f MB a chunk, %.1f MB parameters, directions, data and slack)",
+                          chunksInFlight, chunkExamples, probesPerCall, Double(boundBytes) / 1e6, Double(chunkBytes) / 1e6,
+                          Double(fixedBytes) / 1e6)
+        guard chunksInFlight > 1 else { return plan }
+        return plan + String(format: "; --memory %.3f would run one chunk at a time", oneChunkMemoryGB)
     }
+
+    /// The smallest `--memory`, in GB rounded up to the MB, that runs one chunk at this many
+    /// probes per call (`choose` fits ⌊(memory − fixed) / chunk⌋ chunks).
+    public var oneChunkMemoryGB: Double { Double((fixedBytes + chunkBytes + 999_999) / 1_000_000) / 1000 }
 }
 
 extension MemoryBudget {

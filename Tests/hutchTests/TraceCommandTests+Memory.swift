@@ -20,6 +20,14 @@ extension TraceCommandTests {
         XCTAssertEqual(bounded.status, 0, bounded.stderr)
         XCTAssertTrue(bounded.stderr.contains("Hutchinson runs 1 chunk(s) of 8 example(s) at once at 4 probe(s) per call"), bounded.stderr)
         XCTAssertEqual(try Data(contentsOf: first), try Data(contentsOf: second), "--memory changed the result")
+        // the --memory the default's log names runs one chunk at a time, and says no more
+        let hint = try XCTUnwrap(unbounded.stderr.firstMatch(of: /; --memory ([0-9.]+) would run one chunk at a time/), unbounded.stderr)
+        let third = directory.appendingPathComponent("s2.json")
+        let hinted = try HutchProcess.run(flags + ["--memory", String(hint.1), "--out", third.path])
+        XCTAssertEqual(hinted.status, 0, hinted.stderr)
+        XCTAssertTrue(hinted.stderr.contains("Hutchinson runs 1 chunk(s) of 8 example(s) at once at 4 probe(s) per call"), hinted.stderr)
+        XCTAssertFalse(hinted.stderr.contains("would run one chunk at a time"), hinted.stderr)
+        XCTAssertEqual(try Data(contentsOf: first), try Data(contentsOf: third), "--memory changed the result")
 
         let out = directory.appendingPathComponent("small.json")
         let outcome = try HutchProcess.run(flags + ["--memory", "0.3", "--out", out.path])
