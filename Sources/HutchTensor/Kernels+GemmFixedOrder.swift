@@ -24,12 +24,9 @@ extension Kernels {
             let src = a + r * lda
             for i in 0..<k { v[i * m + r] = src[i] }
         }
-        if k == 0 {
-            t.update(repeating: 0, count: tCount)
-        } else {   // T = op(B)^T V: B's rows with transB, its columns without
-            fixedOrderMultiply(u: b, rowStride: transB ? ldb : 1, columnStride: transB ? 1 : ldb, rows: n, k: k, v: v, columns: m,
-                               c: t, avx512: avx512)
-        }
+        // T = op(B)^T V: B's rows with transB, its columns without
+        fixedOrderMultiply(u: b, rowStride: transB ? ldb : 1, columnStride: transB ? 1 : ldb, rows: n, k: k, v: v, columns: m,
+                           c: t, avx512: avx512)
         for r in 0..<m {   // C[r, j] = alpha T[j, r] (+ beta C[r, j])
             let dst = c + r * ldc
             for j in 0..<n {

@@ -36,10 +36,14 @@ public enum FixedOrderGemm {
     public static func multiply<V: SIMD>(u: UnsafePointer<Float>, rowStride: Int, columnStride: Int, rows: Int, k: Int,
                                          v: UnsafePointer<Float>, columns: Int, c: UnsafeMutablePointer<Float>, as: V.Type)
     where V.Scalar == Float {
+        guard k > 0 else {   // an empty sum
+            for r in 0..<rows { (c + r * columns).update(repeating: 0, count: columns) }
+            return
+        }
         let width = V.scalarCount, most = kBlock(width: width, contiguousRows: columnStride == 1)
-        let kc = max(1, (k + (k + most - 1) / most - 1) / ((k + most - 1) / most))   // equal blocks of at most `most`
+        let blocks = (k + most - 1) / most, kc = (k + blocks - 1) / blocks   // equal blocks of at most `most`
         let vectors = (columns + width - 1) / width
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: max(1, kc) * 3 * width)
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: kc * 3 * width)
         defer { panel.deallocate() }
         for k0 in stride(from: 0, to: k, by: kc) {
             let kn = min(kc, k - k0), first = k0 == 0

@@ -31,10 +31,10 @@ final class FixedOrderGemmTests: XCTestCase {
         return (c.map(\.bitPattern), chain.map(\.bitPattern))
     }
 
-    /// Rows 1-9 (blocks of 4 and a part), columns around one, two and three vectors of 8 and 16 and a
+    /// k = 0 (all zeros), rows 1-9 (blocks of 4 and a part), columns around one, two and three vectors of 8 and 16 and a
     /// 7x7 plane's 49, k across several blocks (`FixedOrderGemm.kBlock`: 512 or 256 at 8 lanes).
     func testEveryElementIsOneFmaChain() {
-        for (rows, k, columns) in [(1, 3, 1), (3, 17, 5), (4, 300, 8), (5, 257, 13), (7, 600, 24), (9, 513, 25), (8, 64, 49),
+        for (rows, k, columns) in [(1, 3, 1), (2, 0, 9), (3, 17, 5), (4, 300, 8), (5, 257, 13), (7, 600, 24), (9, 513, 25), (8, 64, 49),
                                    (6, 1100, 50), (2, 40, 100)] {
             for transposed in [false, true] {
                 let (got, chain) = product(rows: rows, k: k, columns: columns, transposed: transposed, avx512: false,
