@@ -58,13 +58,18 @@ public struct HutchinsonChunkPlan: Sendable, Equatable {
                             + "(%.1f MB a chunk, %.1f MB parameters, directions, data and slack)",
                           chunksInFlight, chunkExamples, probesPerCall, Double(boundBytes) / 1e6, Double(chunkBytes) / 1e6,
                           Double(fixedBytes) / 1e6)
-        guard chunksInFlight > 1 else { return plan }
-        return plan + String(format: "; --memory %.3f would run one chunk at a time", oneChunkMemoryGB)
+        guard chunksInFlight > 1, let gb = oneChunkMemoryGB else { return plan }
+        return plan + String(format: "; --memory %.3f would run one chunk at a time", gb)
     }
 
-    /// The smallest `--memory`, in GB rounded up to the MB, that runs one chunk at this many
-    /// probes per call (`choose` fits ⌊(memory − fixed) / chunk⌋ chunks).
-    public var oneChunkMemoryGB: Double { Double((fixedBytes + chunkBytes + 999_999) / 1_000_000) / 1000 }
+    /// A `--memory` in whole MB (as GB) above fixed + one chunk, so that it runs one chunk at this
+    /// many probes per call (`choose` fits ⌊(memory − fixed) / chunk⌋ chunks); nil where a chunk
+    /// under 2 MB leaves no whole MB that fits exactly one.
+    public var oneChunkMemoryGB: Double? {
+        let megabytes = (fixedBytes + chunkBytes) / 1_000_000 + 1
+        let bytes = Int(Double(megabytes) / 1000 * 1e9)   // what --memory's parser makes of it
+        return (bytes - fixedBytes) / max(1, chunkBytes) == 1 ? Double(megabytes) / 1000 : nil
+    }
 }
 
 extension MemoryBudget {

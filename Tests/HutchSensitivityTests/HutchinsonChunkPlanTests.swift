@@ -44,4 +44,22 @@ final class HutchinsonChunkPlanTests: XCTestCase {
         XCTAssertNil(unbounded.poolLimitBytes)
         XCTAssertEqual(HutchinsonChunkPlan.unbounded(batch: 32, probesPerCall: 4, threads: 2, fixedBytes: 140, chunkBytes: 130).chunksInFlight, 2)
     }
+
+    /// The --memory a plan with several chunks in flight names runs exactly one chunk, also where
+    /// fixed + chunk falls on a whole MB (the parser's Int(GB * 1e9) must not come out a byte
+    /// short); a chunk too small for a whole MB to fit just one gets no hint.
+    func testTheNamedMemoryRunsOneChunk() throws {
+        for (fixed, chunk) in [(2_500_000_000, 1_500_000_000), (538_612_345, 2_345_678), (1_000_000, 1_000_001)] {
+            let unbounded = HutchinsonChunkPlan.unbounded(batch: 32, probesPerCall: 4, threads: 2, fixedBytes: fixed, chunkBytes: chunk)
+            let gb = try XCTUnwrap(unbounded.oneChunkMemoryGB, "\(fixed), \(chunk)")
+            XCTAssertTrue(unbounded.summary.hasSuffix(String(format: "; --memory %.3f would run one chunk at a time", gb)), unbounded.summary)
+            let bounded = HutchinsonChunkPlan.choose(memory: Int(gb * 1e9), batch: 32, probesPerCall: 4, threads: 2,
+                                                     fixedBytes: { _ in fixed }, chunkBytes: { _ in chunk })
+            XCTAssertEqual(bounded.map { [$0.chunksInFlight, $0.probesPerCall] }, [1, 4], "\(fixed), \(chunk): \(gb) GB")
+            XCTAssertFalse(try XCTUnwrap(bounded).summary.contains("would run"))
+        }
+        let tiny = HutchinsonChunkPlan.unbounded(batch: 32, probesPerCall: 4, threads: 2, fixedBytes: 500_000_000, chunkBytes: 500_000)
+        XCTAssertNil(tiny.oneChunkMemoryGB)
+        XCTAssertFalse(tiny.summary.contains("would run"), tiny.summary)
+    }
 }
