@@ -54,7 +54,8 @@ extension Executor {
     /// every value whose adjoint waits for its producer and of the node's output being read, and
     /// 1 + 3k blocks of each input it forms an adjoint for (the adjoint, and the tangents' linear
     /// part, curvature part and their sum, as a Mul forms them), plus the
-    /// k blocks of conv(x, V) a convolution that does not keep it recomputes. Values that depend
+    /// k blocks of conv(x, V) a convolution that does not keep it recomputes (f(x, V) of a Gemm or
+    /// MatMul layer: always, Executor+ProductForms.swift). Values that depend
     /// on none of `sources` (the directed weights or activations) get no adjoint. A fixed multiple
     /// of the largest value fell short where several large values wait at once (squeeze-and-
     /// excitation, SiLU).
@@ -70,7 +71,7 @@ extension Executor {
             waitingBytes -= bytes[o]
             let adjoined = node.inputs.compactMap { $0?.index }.filter { need[$0] && bytes[$0] > 0 }
             let fresh = adjoined.reduce(0) { $0 + bytes[$1] }
-            let recomputed = isLayerConv(node) && !keepsWeightTerm(node) ? k * bytes[o] : 0
+            let recomputed = (isLayerConv(node) && !keepsWeightTerm(node)) || isWeightProduct(node) ? k * bytes[o] : 0
             most = max(most, (1 + k) * (waitingBytes + bytes[o]) + (1 + 3 * k) * fresh + recomputed)
             for v in adjoined where !waiting[v] {
                 waiting[v] = true

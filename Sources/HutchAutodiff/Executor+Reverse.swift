@@ -111,7 +111,8 @@ extension Executor {
                 needIn[1] = false
             }
             let quadraticConv = isQuadraticConv(node, quadratic)
-            guard needIn.contains(true) || quadraticConv else { continue }
+            let quadraticProduct = isQuadraticProduct(node, quadratic)
+            guard needIn.contains(true) || quadraticConv || quadraticProduct else { continue }
             if let g, needIn.contains(true) {
                 let parts = try transpose(i, node, x, y, g, need: needIn, tape)
                 accumulate(&cot, node, parts)
@@ -132,6 +133,8 @@ extension Executor {
                     } else {
                         parts[0] = curvature
                     }
+                } else if quadraticProduct, let quadratic {
+                    parts = try productFormsReverse(i, node, x, y, ts, g, dg, need: needIn, k: k, tape, quadratic)
                 } else {
                     if let dg, needIn.contains(true) { parts = try transpose(i, node, x, y, dg, need: needIn, tape) }
                     if let g, ts.contains(where: { $0 != nil }) {
@@ -153,10 +156,10 @@ extension Executor {
     }
 
     /// The node's inputs whose adjoints the reverse sweep forms: those `need` marks, but not the
-    /// weight of a quadratic-forms convolution (its forms come from inner products).
+    /// weight of a quadratic-forms convolution, Gemm or MatMul (its forms come from inner products).
     func adjointsWanted(_ node: Node, _ need: [Bool], _ quadratic: QuadraticForms<Scalar>?) -> [Bool] {
         var needIn = node.inputs.map { $0.map { need[$0.index] } ?? false }
-        if isQuadraticConv(node, quadratic) { needIn[1] = false }
+        if isQuadraticConv(node, quadratic) || isQuadraticProduct(node, quadratic) { needIn[1] = false }
         return needIn
     }
 

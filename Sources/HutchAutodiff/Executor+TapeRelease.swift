@@ -22,6 +22,7 @@ extension Executor {
             if let quadratic, isQuadraticConv(node, quadratic), !quadratic.keepsTerm(tape.geometry[i]!) {
                 read[node.inputs[0]!.index] = true   // the reverse sweep recomputes conv(x, V) from x
             }
+            if isQuadraticProduct(node, quadratic) { read[node.inputs[0]!.index] = true }   // and f(x, V)
             guard needIn.contains(true) else { continue }
             let reads = node.op.rule.reverseReads(need: needIn)
             for (v, r) in zip(node.inputs, reads.inputs) where r {

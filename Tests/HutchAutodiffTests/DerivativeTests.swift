@@ -100,6 +100,7 @@ final class DerivativeTests: XCTestCase {
     func testHVPMatchesFiniteDifferencesOnResidualCNN() throws { try checkHVP(TestGraphs.residual(), name: "residual") }
     func testHVPMatchesFiniteDifferencesOnSmoothMLP() throws { try checkHVP(TestGraphs.smooth(), name: "smooth") }
     func testHVPMatchesFiniteDifferencesOnSmoothCNN() throws { try checkHVP(TestGraphs.smoothConv(), name: "smoothConv") }
+    func testHVPMatchesFiniteDifferencesOnAttention() throws { try checkHVP(TestGraphs.attention(), name: "attention") }
 
     /// k directions in one call equal k single-direction calls; a direction may leave out parameters.
     func testBatchedProbesEqualSingleProbeCalls() throws {
@@ -119,7 +120,8 @@ final class DerivativeTests: XCTestCase {
     /// Quadratic forms v_w^T (H v)_w equal inner products of full HVPs, in joint mode (all
     /// layers, one partial direction) and layer mode (one layer).
     func testQuadraticFormsEqualInnerProductsOfHVPs() throws {
-        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.smoothConv(), TestGraphs.relu(), TestGraphs.conv1D()] {
+        for made in [TestGraphs.residual(), TestGraphs.smooth(), TestGraphs.smoothConv(), TestGraphs.relu(), TestGraphs.conv1D(),
+                     TestGraphs.attention()] {
             let p = try problem(made)
             let layers = p.executor.quantizableWeights
             var directions = (0..<3).map { randomDirection(p, seed: UInt64(60 + $0)).filter { layers.contains($0.key) } }
@@ -146,7 +148,7 @@ final class DerivativeTests: XCTestCase {
     /// Batches longer than a chunk of `hessianQuadraticForms` (8 examples): the chunk sums equal
     /// the inner products of whole-batch HVPs, a partial last chunk included.
     func testChunkedQuadraticFormsEqualInnerProductsOfHVPs() throws {
-        for made in [TestGraphs.residual(), TestGraphs.relu()] {
+        for made in [TestGraphs.residual(), TestGraphs.relu(), TestGraphs.attention()] {
             let p = try problem((made.0, [19] + made.input.dropFirst(), made.classes))
             let layers = p.executor.quantizableWeights
             let directions = (0..<2).map { randomDirection(p, seed: UInt64(70 + $0)).filter { layers.contains($0.key) } }

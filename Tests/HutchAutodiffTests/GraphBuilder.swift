@@ -130,6 +130,24 @@ enum TestGraphs {
         return (b.graph(output: h), [2, 4, 9], 3)
     }
 
+    /// One attention block on token rows, as the exporters write a transformer's linear layers:
+    /// MatMul of [N, T, D] activations by [D, O] weights (queries, keys, values, output), a
+    /// product of two activations through Transpose and Softmax, GELU, a token mean, Gemm.
+    static func attention() -> (Graph, input: [Int], classes: Int) {
+        var b = GraphBuilder(seed: 16, input: [nil, 3, 4])
+        let q = b.node(.matMul, [b.input, b.parameter("wq", [4, 4], scale: 0.8)])
+        let k = b.node(.matMul, [b.input, b.parameter("wk", [4, 4], scale: 0.8)])
+        let v = b.node(.matMul, [b.input, b.parameter("wv", [4, 4], scale: 0.8)])
+        let scores = b.node(.matMul, [q, b.node(.transpose(perm: [0, 2, 1]), [k])])   // [N, T, T]
+        let mixed = b.node(.matMul, [b.node(.softmax(axis: 2), [scores]), v])        // [N, T, 4]
+        var h = b.node(.matMul, [mixed, b.parameter("wo", [4, 6], scale: 0.8)])
+        h = b.node(.add, [h, b.parameter("bo", [6], scale: 0.2)])
+        h = b.node(.gelu(tanhApproximation: false), [h])
+        h = b.node(.reduceMean(axes: [1], keepDims: false), [h])                     // [N, 6]
+        h = b.node(.gemm(GemmAttributes(transB: true)), [h, b.parameter("fc.w", [3, 6], scale: 1.2), b.parameter("fc.b", [3])])
+        return (b.graph(output: h), [2, 3, 4], 3)
+    }
+
     /// Piecewise-linear CNN for exact traces: conv, ReLU, max pooling, Gemm.
     static func relu() -> (Graph, input: [Int], classes: Int) {
         var b = GraphBuilder(seed: 14, input: [nil, 2, 4, 4])
