@@ -14,6 +14,10 @@ extension Kernels {
     /// calls of 8 padded rows).
     static let gemmFixedOrder = cpuHasAVX2FMA && ConvPathTable.host.overrides.gemmFixedOrder
 
+    /// Products of fewer multiply-adds run on the calling thread alone: about 20 µs of work at
+    /// this machine's rate, the order of a hand-off to another thread.
+    static let gemmSplitMultiplyAdds = 1 << 20
+
     static func gemmFixedOrder(transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                                b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                                avx512: Bool = directAVX512Enabled) {
@@ -24,9 +28,11 @@ extension Kernels {
             let src = a + r * lda
             for i in 0..<k { v[i * m + r] = src[i] }
         }
-        // T = op(B)^T V: B's rows with transB, its columns without
-        fixedOrderMultiply(u: b, rowStride: transB ? ldb : 1, columnStride: transB ? 1 : ldb, rows: n, k: k, v: v, columns: m,
-                           c: t, avx512: avx512)
+        // T = op(B)^T V: B's rows with transB, its columns without; T's rows split among the
+        // caller's threads (one chunk in flight, a forward pass) above a size worth a hand-off
+        let parts = n * m * k >= gemmSplitMultiplyAdds ? threads : 1
+        fixedOrderMultiply(parts: parts, u: b, rowStride: transB ? ldb : 1, columnStride: transB ? 1 : ldb, rows: n, k: k, v: v,
+                           columns: m, c: t, avx512: avx512)
         for r in 0..<m {   // C[r, j] = alpha T[j, r] (+ beta C[r, j])
             let dst = c + r * ldc
             for j in 0..<n {
