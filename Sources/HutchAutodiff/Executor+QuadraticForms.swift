@@ -32,22 +32,15 @@ extension Executor {
     @_specialize(exported: true, where Scalar == Float)
     public func hessianQuadraticForms(input: Tensor<Scalar>, targets: LossTargets, directions: [[ValueID: Tensor<Scalar>]],
                                       chunksInFlight: Int = .max) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
-        let k = directions.count
-        guard k >= 1 else { throw ExecutionError("Hessian quadratic forms: no directions given") }
-        let layers = Set(directions.flatMap(\.keys))
-        _ = try parameterSet(Array(layers), what: "Hessian quadratic forms")
-        var stacked = [ValueID: Stacked<Scalar>]()
-        for (j, direction) in directions.enumerated() {
-            for (id, v) in direction {
-                let p = parameters[id]!
-                guard v.shape == p.shape else {
-                    throw ExecutionError("Hessian quadratic forms: direction \(j) for '\(name(id))' has shape \(v.shape), expected \(p.shape)")
-                }
-                let s = stacked[id] ?? Stacked<Scalar>(shape: p.shape, blocks: k)
-                v.data.withUnsafeBufferPointer { s.block(j).update(from: $0.baseAddress!, count: $0.count) }
-                stacked[id] = s
-            }
-        }
+        try hessianQuadraticForms(input: input, targets: targets, directions: stackedDirections(directions), chunksInFlight: chunksInFlight)
+    }
+
+    /// The same on directions stacked once (`stackedDirections`) for several batches.
+    @_specialize(exported: true, where Scalar == Float)
+    public func hessianQuadraticForms(input: Tensor<Scalar>, targets: LossTargets, directions: StackedDirections<Scalar>,
+                                      chunksInFlight: Int = .max) throws(ExecutionError) -> QuadraticFormResult<Scalar> {
+        let k = directions.count, stacked = directions.values
+        let layers = Set(stacked.keys)
         // every chunk convolves the same parameters and directions: packed once for all
         let shared = stackedParameters()
         let packs = PackedWeightCache()

@@ -79,16 +79,16 @@ extension MemoryBudget {
 
     /// A Hutchinson call's bytes besides its chunks: the data set's floats, the parameters five
     /// times (the graph's, the executor's, the call's stacked copy and two packings for the
-    /// direct convolutions) and the k directions four times (as given, stacked, two packings),
-    /// plus the slack.
+    /// direct convolutions) and the k directions three times (stacked once for the task's
+    /// batches, `StackedDirections`, and two packings), plus the slack.
     public static func hutchinsonFixedBytes(dataBytes: Int, parameterBytes: Int, directionBytes: Int, k: Int) -> Int {
-        dataBytes + 5 * parameterBytes + 4 * k * directionBytes + hutchinsonSlackBytes
+        dataBytes + 5 * parameterBytes + 3 * k * directionBytes + hutchinsonSlackBytes
     }
 
     /// The part of `hutchinsonFixedBytes` outside the buffer pool: the data set, the graph's and
-    /// the executor's parameters, the directions as given, and the slack. (The stacked copies and
-    /// the packings are pooled.)
-    public static func hutchinsonUnpooledBytes(dataBytes: Int, parameterBytes: Int, directionBytes: Int, k: Int) -> Int {
-        dataBytes + 2 * parameterBytes + k * directionBytes + hutchinsonSlackBytes
+    /// the executor's parameters, and the slack. (The stacked directions and copies and the
+    /// packings are pooled.)
+    public static func hutchinsonUnpooledBytes(dataBytes: Int, parameterBytes: Int) -> Int {
+        dataBytes + 2 * parameterBytes + hutchinsonSlackBytes
     }
 }

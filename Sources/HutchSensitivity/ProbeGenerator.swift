@@ -41,28 +41,26 @@ public struct ProbeGenerator: Sendable, Hashable {
     public func signs<Scalar: TensorScalar>(_: Scalar.Type = Scalar.self, stream: Stream = .hutchinson,
                                             probe: Int, layer: Int, count: Int) -> [Scalar] {
         var out = [Scalar](repeating: 0, count: count)
-        let key = Self.mix(Self.mix(Self.mix(seed) ^ stream.rawValue) ^ UInt64(truncatingIfNeeded: probe))
-        let layerKey = Self.mix(key ^ UInt64(truncatingIfNeeded: layer))
-        out.withUnsafeMutableBufferPointer { buffer in
-            var block = 0
-            var start = 0
-            while start < count {
-                let w = Self.mix(layerKey ^ UInt64(block))
-                // branch-free: the signs are random, so a branch per element mispredicts half the time
-                for bit in 0..<min(64, count - start) {
-                    buffer[start + bit] = 1 - 2 * Scalar(Int((w >> UInt64(bit)) & 1))
-                }
-                block += 1
-                start += 64
-            }
-        }
+        out.withUnsafeMutableBufferPointer { fillSigns($0, stream: stream, probe: probe, layer: layer) }
         return out
     }
 
-    /// The probe of one layer shaped like its weight.
-    public func probe<Scalar: TensorScalar>(_: Scalar.Type = Scalar.self, stream: Stream = .hutchinson,
-                                            probe: Int, layer: Int, shape: [Int]) -> Tensor<Scalar> {
-        Tensor(shape: shape, data: signs(Scalar.self, stream: stream, probe: probe, layer: layer,
-                                         count: shape.reduce(1, *)))
+    /// The same vector written into `buffer` (its count elements).
+    public func fillSigns<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>, stream: Stream = .hutchinson,
+                                                probe: Int, layer: Int) {
+        let count = buffer.count
+        let key = Self.mix(Self.mix(Self.mix(seed) ^ stream.rawValue) ^ UInt64(truncatingIfNeeded: probe))
+        let layerKey = Self.mix(key ^ UInt64(truncatingIfNeeded: layer))
+        var block = 0
+        var start = 0
+        while start < count {
+            let w = Self.mix(layerKey ^ UInt64(block))
+            // branch-free: the signs are random, so a branch per element mispredicts half the time
+            for bit in 0..<min(64, count - start) {
+                buffer[start + bit] = 1 - 2 * Scalar(Int((w >> UInt64(bit)) & 1))
+            }
+            block += 1
+            start += 64
+        }
     }
 }

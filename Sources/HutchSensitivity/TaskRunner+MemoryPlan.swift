@@ -26,9 +26,7 @@ extension TaskRunner {
         let fixed = { (k: Int) in
             MemoryBudget.hutchinsonFixedBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
         }
-        let unpooled = { (k: Int) in
-            MemoryBudget.hutchinsonUnpooledBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
-        }
+        let unpooled = { (_: Int) in MemoryBudget.hutchinsonUnpooledBytes(dataBytes: dataBytes, parameterBytes: parameterBytes) }
         guard let memory = memoryBytes else {
             return .unbounded(batch: job.batchSize, probesPerCall: probesPerCall, threads: Kernels.threads,
                               fixedBytes: fixed(probesPerCall), chunkBytes: chunk(probesPerCall))

@@ -92,10 +92,10 @@ public struct TaskRunner: Sendable {
                 let chunk = p0..<min(p0 + plan.probesPerCall, task.probes.upperBound)
                 let carried = group.filter { carriesWeight[$0] }
                 guard !carried.isEmpty else { continue }   // its readers' values stay 0
-                let directions = chunk.map { p in
-                    Dictionary(uniqueKeysWithValues: carried.map { l in
-                        (layers[l].weight, generator.probe(Float.self, probe: p, layer: l, shape: layers[l].shape))
-                    })
+                // stacked once for every batch of the task, filled in place
+                let layerOf = Dictionary(uniqueKeysWithValues: carried.map { (layers[$0].weight, $0) })
+                let directions = try executor.stackedDirections(k: chunk.count, on: carried.map { layers[$0].weight }) { j, id, buffer in
+                    generator.fillSigns(buffer, probe: chunk.lowerBound + j, layer: layerOf[id]!)
                 }
                 for (bi, b) in task.batches.enumerated() {
                     let (x, y) = batch(b)
