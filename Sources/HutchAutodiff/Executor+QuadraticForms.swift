@@ -12,8 +12,9 @@ public struct QuadraticFormResult<Scalar: TensorScalar>: Sendable {
 extension Executor {
     /// v_j,w^T (H v_j)_w for each direction j and each parameter w that has an entry in any
     /// direction (joint mode: every layer in every direction; layer mode: one layer). Same
-    /// result as `hessianVectorProducts` followed by inner products, but convolution weights
-    /// skip their weight-gradient GEMMs (see `QuadraticForms`), and no gradient is formed.
+    /// result as `hessianVectorProducts` followed by inner products, but convolution, Gemm and
+    /// MatMul weights skip their weight-gradient GEMMs (`QuadraticForms`, Executor+ProductForms),
+    /// and no gradient is formed.
     ///
     /// The forms are sums over examples, so the batch runs as chunks of `quadraticFormChunk`
     /// examples, each through all its sweeps on one thread (`Kernels.parallelItems`): a chunk's
@@ -116,7 +117,8 @@ extension Executor {
         let tangentSeed = tangents[graph.output.index].map { ce.hessianTimes($0) }
         let (_, tangentAdjoints) = try reverseSweep(tape, need: need, seed: ce.gradient(),
                                                     tangents: tangents, tangentSeed: tangentSeed, k: k, quadratic: quadratic)
-        // layers that are not convolutions: inner products of the full adjoint tangents
+        // other layers (embeddings; Gemm and MatMul form theirs in the sweep, Executor+ProductForms):
+        // inner products of the full adjoint tangents
         for w in layers {
             guard let adjoint = tangentAdjoints[w.index], let v = stacked[w] else { continue }
             for j in 0..<k { quadratic.forms[w]![j] += Kernels.dot(v.block(j), adjoint.block(j), count: v.blockCount) }
