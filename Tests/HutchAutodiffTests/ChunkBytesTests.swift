@@ -124,6 +124,34 @@ final class ChunkBytesTests: XCTestCase {
         XCTAssertLessThanOrEqual(Double(one.peak), 1.05 * Double(single), "one chunk in flight holds one chunk's buffers")
     }
 
+    /// Two MLP blocks on token rows, whose weights outweigh their activations many times: the
+    /// shape of a transformer at a small batch.
+    static func tokenMLPNet() -> Graph {
+        var b = GraphBuilder(seed: 29, input: [nil, 4, 64])
+        var h = b.input
+        for i in 0..<2 {
+            let up = b.node(.gelu(tanhApproximation: false), [b.node(.matMul, [h, b.parameter("b\(i).up", [64, 256], scale: 0.1)])])
+            h = b.node(.add, [h, b.node(.matMul, [up, b.parameter("b\(i).down", [256, 64], scale: 0.05)])])
+        }
+        h = b.node(.reduceMean(axes: [1], keepDims: false), [h])
+        h = b.node(.gemm(GemmAttributes(transB: true)), [h, b.parameter("fc.w", [10, 64], scale: 0.3), b.parameter("fc.b", [10])])
+        return b.graph(output: h)
+    }
+
+    /// Gemm and MatMul layers form their share from inner products (Executor+ProductForms): a call
+    /// holds the chunk's bound plus the stacked directions and parameters, and no weight-shaped
+    /// adjoints ((1 + k) × the weights per chunk before, which this bound leaves no room for).
+    func testWeightProductsHoldNoWeightShapedAdjoints() throws {
+        let k = 4, n = 2
+        var rng = TestRandom(seed: 6)
+        let x = Tensor<Float>(shape: [n, 4, 64], data: rng.array(n * 4 * 64).map(Float.init))
+        let e = try Executor<Float>(graph: try annotatedNet(x, Self.tokenMLPNet()))
+        let weightBytes = e.parameters.values.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.stride
+        let measured = try measure(e, x, directions(e, k: k, seed: 8), inFlight: 1).peak
+        let bound = e.quadraticFormChunkBytes(batch: n, k: k) + (k + 1) * weightBytes
+        XCTAssertLessThanOrEqual(measured, bound, "weights \(weightBytes) B")
+    }
+
     /// The estimate reads the loader's static shapes: on exported models every computed value's
     /// shape times the examples is what a forward pass makes (heads folded into the batch too).
     func testLoadedModelsStaticShapesMatchAForwardPass() throws {

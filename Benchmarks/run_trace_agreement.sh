@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# How far two hutch builds' Hutchinson traces are apart where their bits may differ (a change of
+# summation order, not of method): `hutch trace` (Hutchinson, 2 threads, no quantization errors)
+# with each on one model and data set, then per layer |after - before| / max(|before|, the largest
+# |trace| / 1e6), the largest of them, and the layer it is on. The same probes on both sides.
+# Usage: Benchmarks/run_trace_agreement.sh BEFORE_HUTCH AFTER_HUTCH MODEL.onnx DATA.npz [PROBES]
+#   Record with record.sh. Exit 1 when the largest relative difference is over 1e-4.
+set -euo pipefail
+before=$1 after=$2 model=$3 data=$4 probes=${5:-4}
+work=$(mktemp -d /tmp/hutch-agree.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+for side in before after; do
+    bin=$before; [[ $side == after ]] && bin=$after
+    /usr/bin/time -f "$side: %e s wall, peak RSS %M KB" "$bin" trace --model "$model" --data "$data" --method hutchinson \
+        --probes "$probes" --bits none --threads 2 --out "$work/$side.json" > /dev/null
+done
+python3 - "$work/before.json" "$work/after.json" <<'PY'
+import json, sys
+b, a = (json.load(open(p))["layers"] for p in sys.argv[1:3])
+assert [l["weight"] for l in b] == [l["weight"] for l in a], "different layers"
+scale = max(abs(l["trace"]) for l in b) / 1e6
+rel = [(abs(y["trace"] - x["trace"]) / max(abs(x["trace"]), scale), x["weight"]) for x, y in zip(b, a)]
+worst = max(rel)
+print(f"{len(b)} layers; largest relative difference {worst[0]:.3g} (layer {worst[1]}); "
+      f"mean {sum(r for r, _ in rel) / len(rel):.3g}")
+sys.exit(1 if worst[0] > 1e-4 else 0)
+PY
