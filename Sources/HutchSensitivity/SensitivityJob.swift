@@ -51,6 +51,9 @@ public struct SensitivityJob: Sendable, Hashable, Codable {
 
     public var batchCount: Int { (samples + batchSize - 1) / batchSize }
 
+    /// Examples in the largest batch: the batch size, or every sample when there are fewer.
+    public var largestBatch: Int { min(batchSize, samples) }
+
     /// Example range of batch b.
     public func examples(ofBatch b: Int) -> Range<Int> {
         (b * batchSize)..<min((b + 1) * batchSize, samples)

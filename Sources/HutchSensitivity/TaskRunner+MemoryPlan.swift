@@ -8,12 +8,12 @@ extension TaskRunner {
     /// it: the asked probes per call, one chunk per thread, no limit). Throws when not even one
     /// chunk at one probe per call fits.
     public func hutchinsonPlan() throws -> HutchinsonChunkPlan {
-        try plan(what: "Hutchinson") { k in executor.quadraticFormChunkBytes(batch: job.batchSize, k: k) }
+        try plan(what: "Hutchinson") { k in executor.quadraticFormChunkBytes(batch: job.largestBatch, k: k) }
     }
 
     /// The same for Hutchinson on the activations `values` (`--activations`).
     public func activationPlan(_ values: [ValueID]) throws -> HutchinsonChunkPlan {
-        try plan(what: "activation Hutchinson") { k in executor.activationFormChunkBytes(batch: job.batchSize, k: k, values: values) }
+        try plan(what: "activation Hutchinson") { k in executor.activationFormChunkBytes(batch: job.largestBatch, k: k, values: values) }
     }
 
     /// A plan with `chunkBytes(k)` a chunk's bound at k probes per call.
@@ -28,15 +28,15 @@ extension TaskRunner {
         }
         let unpooled = { (_: Int) in MemoryBudget.hutchinsonUnpooledBytes(dataBytes: dataBytes, parameterBytes: parameterBytes) }
         guard let memory = memoryBytes else {
-            return .unbounded(batch: job.batchSize, probesPerCall: probesPerCall, threads: Kernels.threads,
+            return .unbounded(batch: job.largestBatch, probesPerCall: probesPerCall, threads: Kernels.threads,
                               fixedBytes: fixed(probesPerCall), chunkBytes: chunk(probesPerCall))
         }
-        guard let plan = HutchinsonChunkPlan.choose(memory: memory, batch: job.batchSize, probesPerCall: probesPerCall, threads: Kernels.threads,
+        guard let plan = HutchinsonChunkPlan.choose(memory: memory, batch: job.largestBatch, probesPerCall: probesPerCall, threads: Kernels.threads,
                                                     fixedBytes: fixed, chunkBytes: chunk, unpooledBytes: unpooled) else {
             let need = Double(fixed(1) + chunk(1)) / 1e9
             throw SensitivityError(.memory, String(format: "--memory %.3g GB is too small for ", Double(memory) / 1e9) + what
                                    + String(format: ": one chunk of %d example(s) at 1 probe per call needs %.3g GB (Protocols/README.md, "
-                                            + "\"Memory\"); raise --memory to at least that", HutchinsonChunkPlan.chunkExamples(job.batchSize), need))
+                                            + "\"Memory\"); raise --memory to at least that", HutchinsonChunkPlan.chunkExamples(job.largestBatch), need))
         }
         return plan
     }

@@ -38,6 +38,16 @@ extension TraceCommandTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
+    /// Fewer samples than the batch size: the plan is for the batch the job has (the log named
+    /// chunks of 8 examples, one per thread, for 4 samples, and bounded a call by them).
+    func testThePlanIsForTheBatchTheSamplesMake() throws {
+        let out = directory.appendingPathComponent("few.json")
+        let run = try HutchProcess.run(["trace", "--method", "hutchinson", "--probes", "2", "--samples", "4", "--batch-size", "32",
+                                        "--bits", "none", "--threads", "2", "--out", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("Hutchinson runs 1 chunk(s) of 4 example(s) at once"), run.stderr)
+    }
+
     /// Activation traces (Hutchinson, chunks of 8 examples) are planned under --memory too: one
     /// chunk at a time (and fewer probes per call if need be) gives the same bytes.
     func testBudgetChangesNoByteOfTheActivationTraces() throws {
