@@ -4,7 +4,8 @@
 # with each on one model and data set, then per layer |after - before| / max(|before|, the largest
 # |trace| / 1e6), the largest of them, and the layer it is on. The same probes on both sides.
 # Usage: Benchmarks/run_trace_agreement.sh BEFORE_HUTCH AFTER_HUTCH MODEL.onnx DATA.npz [PROBES]
-#   Record with record.sh. Exit 1 when the largest relative difference is over 1e-4.
+#   Record with record.sh. Exit 1 when the largest relative difference is over 1e-3 (Float sums in
+#   another order differ most on layers whose probes' forms cancel).
 set -euo pipefail
 before=$1 after=$2 model=$3 data=$4 probes=${5:-4}
 work=$(mktemp -d /tmp/hutch-agree.XXXXXX)
@@ -21,7 +22,9 @@ assert [l["weight"] for l in b] == [l["weight"] for l in a], "different layers"
 scale = max(abs(l["trace"]) for l in b) / 1e6
 rel = [(abs(y["trace"] - x["trace"]) / max(abs(x["trace"]), scale), x["weight"]) for x, y in zip(b, a)]
 worst = max(rel)
-print(f"{len(b)} layers; largest relative difference {worst[0]:.3g} (layer {worst[1]}); "
+i = [r for r in rel].index(worst)
+print(f"{len(b)} layers; largest relative difference {worst[0]:.3g} (layer {worst[1]}: {b[i]['trace']:.9g} and "
+      f"{a[i]['trace']:.9g}, standard error {b[i]['standard_error']:.3g}; largest |trace| {scale * 1e6:.6g}); "
       f"mean {sum(r for r, _ in rel) / len(rel):.3g}")
-sys.exit(1 if worst[0] > 1e-4 else 0)
+sys.exit(1 if worst[0] > 1e-3 else 0)
 PY
