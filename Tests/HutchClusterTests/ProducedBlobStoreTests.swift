@@ -1,9 +1,9 @@
 import Foundation
-import HutchCluster
 import HutchClusterCore
 import HutchModel
 import HutchWire
 import XCTest
+@testable import HutchCluster
 
 /// A worker's produced RESULT blobs on disk (DirectoryBlobStore) read back as the in-memory store
 /// reads them, chunk by chunk; a store that cannot keep a blob makes the task fail, retryably.
@@ -17,7 +17,7 @@ final class ProducedBlobStoreTests: XCTestCase {
         var memory = MemoryBlobStore()
         try disk.put(digest, blob)
         memory.put(digest, blob)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: disk.directory),
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: disk.directory).filter { !$0.hasPrefix(".") },
                        [String(digest.description.dropFirst("sha256:".count))], "one file, named by the digest")
         for (offset, length) in [(0, 256), (256, 256), (900, 256), (1000, 10), (2000, 10), (0, UInt64.max)] as [(UInt64, UInt64)] {
             let a = try XCTUnwrap(disk.read(digest, offset: offset, length: length), "\(offset)")
@@ -33,6 +33,25 @@ final class ProducedBlobStoreTests: XCTestCase {
         XCTAssertNil(memory.read(other, offset: 0, length: 1))
         disk.remove()
         XCTAssertFalse(FileManager.default.fileExists(atPath: disk.directory))
+    }
+
+    /// A worker killed before it could remove its directory (SIGKILL, the OOM killer) leaves it
+    /// to the next worker's `temporary()`, which removes only directories whose lock nobody holds.
+    func testTheNextWorkerRemovesADeadWorkersDirectoryOnly() throws {
+        let live = try DirectoryBlobStore.temporary()
+        defer { live.remove() }
+        let dead = try DirectoryBlobStore.temporary()
+        try dead.put(digest, blob)
+        dead.lock?.release()   // as the kernel does for a killed process; the files stay
+        let unlocked = NSTemporaryDirectory() + "/hutch-produced-unlockedtest"   // mid-creation: no lock file yet
+        try FileManager.default.createDirectory(atPath: unlocked, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: unlocked) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dead.directory))
+        let next = try DirectoryBlobStore.temporary()
+        defer { next.remove() }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead.directory), "the dead worker's blobs are removed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live.directory), "a live worker's directory stays")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: unlocked), "a directory without a lock file stays")
     }
 
     func testAStoreThatCannotWriteSaysWhereInOneLine() {

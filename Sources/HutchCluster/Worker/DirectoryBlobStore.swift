@@ -5,19 +5,53 @@ import HutchWire
 /// The worker process's produced RESULT blobs as files DIR/<64 hex digits>, read back one chunk
 /// at a time when the coordinator pulls them: memory holds the layer being computed, not every
 /// layer the worker quantized. `hutch worker` uses a fresh temporary directory and removes it
-/// when it exits.
+/// when it exits; a worker that could not (killed) leaves it to the next worker on the host.
 public struct DirectoryBlobStore: ProducedBlobStore {
     public let directory: String
+    /// The lock of a `temporary()` directory: held until `remove()` or the process ends, so
+    /// that a later worker knows the directory is in use.
+    let lock: HeldLock?
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String) { self.init(directory: directory, lock: nil) }
 
-    /// A new private directory under the system's temporary directory.
+    init(directory: String, lock: HeldLock?) {
+        self.directory = directory
+        self.lock = lock
+    }
+
+    static let prefix = "hutch-produced-"
+    static let lockName = ".in-use"
+
+    /// A new private directory under the system's temporary directory, locked (flock) for this
+    /// process's life. First removes the directories of earlier workers that died without
+    /// removing theirs (SIGKILL, the OOM killer): those whose lock nobody holds.
     public static func temporary() throws -> DirectoryBlobStore {
-        var template = Array((NSTemporaryDirectory() + "/hutch-produced-XXXXXX").utf8CString)
+        removeAbandoned(in: NSTemporaryDirectory())
+        var template = Array((NSTemporaryDirectory() + "/" + prefix + "XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
             throw BlobCacheError(description: "cannot create a temporary directory for result blobs in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
         }
-        return DirectoryBlobStore(directory: String(cString: made))
+        let directory = String(cString: made)
+        let fd = open(directory + "/" + lockName, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: directory)
+            throw BlobCacheError(description: "cannot lock the result blob directory '\(directory)': \(reason)")
+        }
+        return DirectoryBlobStore(directory: directory, lock: HeldLock(fd))
+    }
+
+    /// Removes the produced-blob directories in `parent` whose lock file no process holds. A
+    /// directory without one (another worker between creating and locking it) is left alone.
+    static func removeAbandoned(in parent: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            let directory = parent + "/" + name
+            let fd = open(directory + "/" + lockName, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { try? FileManager.default.removeItem(atPath: directory) }
+            close(fd)
+        }
     }
 
     /// The file that holds (or will hold) the blob.
@@ -37,6 +71,20 @@ public struct DirectoryBlobStore: ProducedBlobStore {
         FileChunk.read(path(digest), offset: offset, length: length)
     }
 
-    /// Removes the directory and the blobs in it.
-    public func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    /// Removes the directory and the blobs in it, and lets go of its lock.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+        lock?.release()
+    }
+}
+
+/// An open file descriptor holding an flock, closed once.
+final class HeldLock: @unchecked Sendable {
+    private let guardLock = NSLock()
+    private var fd: Int32
+    init(_ fd: Int32) { self.fd = fd }
+    func release() {
+        guardLock.lock(); defer { guardLock.unlock() }
+        if fd >= 0 { close(fd); fd = -1 }
+    }
 }
