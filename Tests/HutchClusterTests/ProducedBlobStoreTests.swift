@@ -46,12 +46,20 @@ final class ProducedBlobStoreTests: XCTestCase {
         let unlocked = NSTemporaryDirectory() + "/hutch-produced-unlockedtest"   // mid-creation: no lock file yet
         try FileManager.default.createDirectory(atPath: unlocked, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: unlocked) }
+        // a process that died while making its directory, two hours ago; and one making it now
+        let stale = NSTemporaryDirectory() + "/hutch-producing-staletest", fresh = NSTemporaryDirectory() + "/hutch-producing-freshtest"
+        for path in [stale, fresh] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        defer { for path in [stale, fresh] { try? FileManager.default.removeItem(atPath: path) } }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stale)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dead.directory))
         let next = try DirectoryBlobStore.temporary()
         defer { next.remove() }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dead.directory), "the dead worker's blobs are removed")
         XCTAssertTrue(FileManager.default.fileExists(atPath: live.directory), "a live worker's directory stays")
         XCTAssertTrue(FileManager.default.fileExists(atPath: unlocked), "a directory without a lock file stays")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "an hour-old directory still being made is removed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fresh), "one being made now stays")
+        XCTAssertTrue(live.directory.hasPrefix(NSTemporaryDirectory() + "/hutch-produced-"), live.directory)
     }
 
     func testAStoreThatCannotWriteSaysWhereInOneLine() {

@@ -20,37 +20,48 @@ public struct DirectoryBlobStore: ProducedBlobStore {
     }
 
     static let prefix = "hutch-produced-"
+    /// What a directory is called until it is locked: never under `prefix` unlocked.
+    static let creatingPrefix = "hutch-producing-"
     static let lockName = ".in-use"
 
     /// A new private directory under the system's temporary directory, locked (flock) for this
     /// process's life. First removes the directories of earlier workers that died without
     /// removing theirs (SIGKILL, the OOM killer): those whose lock nobody holds.
     public static func temporary() throws -> DirectoryBlobStore {
-        removeAbandoned(in: NSTemporaryDirectory())
-        var template = Array((NSTemporaryDirectory() + "/" + prefix + "XXXXXX").utf8CString)
+        let parent = NSTemporaryDirectory()
+        removeAbandoned(in: parent)
+        var template = Array((parent + "/" + creatingPrefix + "XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
-            throw BlobCacheError(description: "cannot create a temporary directory for result blobs in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
+            throw BlobCacheError(description: "cannot create a temporary directory for result blobs in \(parent): \(String(cString: strerror(errno)))")
         }
-        let directory = String(cString: made)
-        let fd = open(directory + "/" + lockName, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        let creating = String(cString: made)
+        let directory = parent + "/" + prefix + creating.dropFirst(parent.count + 1 + creatingPrefix.count)
+        let fd = open(creating + "/" + lockName, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0, rename(creating, directory) == 0 else {
             let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: directory)
-            throw BlobCacheError(description: "cannot lock the result blob directory '\(directory)': \(reason)")
+            if fd >= 0 { close(fd) }
+            try? FileManager.default.removeItem(atPath: creating)
+            throw BlobCacheError(description: "cannot lock a result blob directory in \(parent): \(reason)")
         }
         return DirectoryBlobStore(directory: directory, lock: HeldLock(fd))
     }
 
-    /// Removes the produced-blob directories in `parent` whose lock file no process holds. A
-    /// directory without one (another worker between creating and locking it) is left alone.
+    /// Removes the produced-blob directories in `parent` whose lock file no process holds, and
+    /// directories still being created an hour after they were made (their process died then).
     static func removeAbandoned(in parent: String) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
-        for name in names where name.hasPrefix(prefix) {
+        for name in names {
             let directory = parent + "/" + name
-            let fd = open(directory + "/" + lockName, O_RDWR | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { try? FileManager.default.removeItem(atPath: directory) }
-            close(fd)
+            if name.hasPrefix(prefix) {
+                let fd = open(directory + "/" + lockName, O_RDWR | O_CLOEXEC)
+                guard fd >= 0 else { continue }   // not made by this scheme: not ours to judge
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 { try? FileManager.default.removeItem(atPath: directory) }
+                close(fd)
+            } else if name.hasPrefix(creatingPrefix),
+                      let made = (try? FileManager.default.attributesOfItem(atPath: directory))?[.modificationDate] as? Date,
+                      Date().timeIntervalSince(made) > 3600 {
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
     }
 
