@@ -77,12 +77,14 @@ extension MemoryBudget {
     /// batch being cut into chunks, small unpooled buffers).
     public static var hutchinsonSlackBytes: Int { 512 << 20 }
 
-    /// A Hutchinson call's bytes besides its chunks: the data set's floats, the parameters five
-    /// times (the graph's, the executor's, the call's stacked copy and two packings for the
-    /// direct convolutions) and the k directions three times (stacked once for the task's
-    /// batches, `StackedDirections`, and two packings), plus the slack.
-    public static func hutchinsonFixedBytes(dataBytes: Int, parameterBytes: Int, directionBytes: Int, k: Int) -> Int {
-        dataBytes + 5 * parameterBytes + 3 * k * directionBytes + hutchinsonSlackBytes
+    /// A Hutchinson call's bytes besides its chunks: the data set's floats, the parameters three
+    /// times (the graph's, the executor's, the call's stacked copy) and the convolution weights
+    /// twice more (packed for the direct kernels' two layouts), the k directions once (stacked
+    /// once for the task's batches, `StackedDirections`) and those on convolutions twice more,
+    /// plus the slack.
+    public static func hutchinsonFixedBytes(dataBytes: Int, parameterBytes: Int, packedParameterBytes: Int,
+                                            directionBytes: Int, packedDirectionBytes: Int, k: Int) -> Int {
+        dataBytes + 3 * parameterBytes + 2 * packedParameterBytes + k * (directionBytes + 2 * packedDirectionBytes) + hutchinsonSlackBytes
     }
 
     /// The part of `hutchinsonFixedBytes` outside the buffer pool: the data set, the graph's and

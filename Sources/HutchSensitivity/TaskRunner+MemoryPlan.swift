@@ -20,11 +20,20 @@ extension TaskRunner {
     private func plan(what: String, chunkBytes chunk: (Int) -> Int) throws -> HutchinsonChunkPlan {
         let floats = MemoryLayout<Float>.stride
         let parameterBytes = executor.parameters.values.reduce(0) { $0 + $1.count } * floats
+        // only convolution weights are packed for the direct kernels
+        let convWeights = Set(executor.graph.nodes.compactMap { node -> ValueID? in
+            guard case .conv = node.op, node.inputs.count > 1 else { return nil }
+            return node.inputs[1]
+        })
+        let packedParameterBytes = convWeights.reduce(0) { $0 + (executor.parameters[$1]?.count ?? 0) } * floats
         // one direction per weight, however many layers read it
-        let directionBytes = zip(layers, carriesWeight).reduce(0) { $0 + ($1.1 ? $1.0.parameterCount : 0) } * floats
+        let carried = zip(layers, carriesWeight).filter(\.1).map(\.0)
+        let directionBytes = carried.reduce(0) { $0 + $1.parameterCount } * floats
+        let packedDirectionBytes = carried.filter { convWeights.contains($0.weight) }.reduce(0) { $0 + $1.parameterCount } * floats
         let dataBytes = dataset.inputs.count * floats
         let fixed = { (k: Int) in
-            MemoryBudget.hutchinsonFixedBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, directionBytes: directionBytes, k: k)
+            MemoryBudget.hutchinsonFixedBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, packedParameterBytes: packedParameterBytes,
+                                              directionBytes: directionBytes, packedDirectionBytes: packedDirectionBytes, k: k)
         }
         let unpooled = { (_: Int) in MemoryBudget.hutchinsonUnpooledBytes(dataBytes: dataBytes, parameterBytes: parameterBytes) }
         guard let memory = memoryBytes else {
