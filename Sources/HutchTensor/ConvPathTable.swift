@@ -13,6 +13,9 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case winograd
     /// Winograd F(4x4, 3x3) on Hutch's own AVX2 / AVX-512 products (Kernels+Winograd4), Float.
     case winograd4
+    /// Winograd F(2x2, 3x3) one example at a time on the AVX2 kernels of `WinogradF2AVX2`
+    /// (Kernels+Winograd2), Float.
+    case winograd2
     /// im2col + GEMM, or GEMM + col2im for the data gradient (Kernels+Conv): any geometry. Float's
     /// forward and data-gradient products on `FixedOrderGemm` with AVX2 (Kernels+Im2colFixedOrder).
     case im2col
@@ -35,6 +38,8 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///                                OH * OW >= 196 -> grouped
 ///                                Float, pointwise geometry, few weights per position -> pointwise
 ///   forward                      Float, direct on, Winograd fits, C_in >= 64, OH, OW >= 14 -> winograd4
+///                                Float, direct on, 3x3 stride 1, C_in and C_out >= 16, few weights
+///                                per position -> winograd2
 ///                                Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
 ///                                Float, > 1x1, direct fits, few weights per position -> direct
 ///                                Float, Winograd fits, C_in >= 32, direct off -> winograd
@@ -176,6 +181,8 @@ public struct ConvPathTable: Sendable {
     public static let winogradFirstChannels = 128, winogradFirstSize = 14
     /// Input channels and output height and width from which Winograd F(4x4, 3x3) goes first.
     public static let winograd4FirstChannels = 64, winograd4FirstSize = 14
+    /// Input and output channels from which the per-example F(2x2, 3x3) goes before direct.
+    public static let winograd2FirstChannels = 16
     /// Output positions (OH * OW) from which a strided grouped data gradient runs on the kernels.
     public static let groupedDataMinPositions = 196
 
@@ -193,6 +200,7 @@ public struct ConvPathTable: Sendable {
     /// The forward paths after depthwise and pointwise, for Float.
     private func forwardFloat(_ g: ConvGeometry) -> ConvPath {
         if winograd4(g) { return .winograd4 }
+        if winograd2(g) { return .winograd2 }
         if directEnabled && winograd(g) && g.inChannels >= Self.winogradFirstChannels
             && min(g.outHeight, g.outWidth) >= Self.winogradFirstSize { return .winograd }
         if direct(g) { return .direct }
@@ -252,6 +260,14 @@ public struct ConvPathTable: Sendable {
     func winograd4(_ g: ConvGeometry) -> Bool {
         directEnabled && overrides.winograd4 && g.inChannels >= Self.winograd4FirstChannels
             && min(g.outHeight, g.outWidth) >= Self.winograd4FirstSize && Kernels.winogradShapeFits(g)
+    }
+
+    /// The per-example F(2x2, 3x3) (Kernels+Winograd2): AVX2 + FMA, 3x3 stride 1, from
+    /// `winograd2FirstChannels` input and output channels, few weights per position (its
+    /// transformed weights, 16/9 of them, stream once per example as the direct kernel's do).
+    func winograd2(_ g: ConvGeometry) -> Bool {
+        directEnabled && overrides.winograd2 && Kernels.winograd2ShapeFits(g) && g.inChannels >= Self.winograd2FirstChannels
+            && g.outChannels >= Self.winograd2FirstChannels && Self.fewWeights(g, positions: g.outSpatial)
     }
 
     func winograd(_ g: ConvGeometry) -> Bool {

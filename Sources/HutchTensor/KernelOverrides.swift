@@ -12,6 +12,8 @@ import Foundation
 ///   HUTCH_POINTWISE=0             1x1 convolutions back on im2col + GEMM
 ///   HUTCH_WINOGRAD=0              no Winograd: its convolutions on im2col + GEMM
 ///   HUTCH_WINOGRAD4=0             no Winograd F(4x4, 3x3): its convolutions take the paths after it
+///   HUTCH_WINOGRAD2=0             no per-example Winograd F(2x2, 3x3) (Kernels+Winograd2): its
+///                                 convolutions take the paths after it
 ///   HUTCH_WINOGRAD_MIN_CHANNELS=N input channels from which Winograd applies (default 32)
 ///   HUTCH_WINOGRAD_MERGE=1        Winograd runs blocks sharing an input as one GEMM (with
 ///                                 HUTCH_MERGE_BLOCKS' bit caveat)
@@ -43,6 +45,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var pointwise = true
     public var winograd = true
     public var winograd4 = true
+    public var winograd2 = true
     public var winogradMinChannels = 32
     public var winogradMerge = false
     public var mergeBlocks = false
@@ -65,6 +68,7 @@ public struct KernelOverrides: Sendable, Hashable {
         pointwise = env["HUTCH_POINTWISE"] != "0"
         winograd = env["HUTCH_WINOGRAD"] != "0"
         winograd4 = env["HUTCH_WINOGRAD4"] != "0"
+        winograd2 = env["HUTCH_WINOGRAD2"] != "0"
         winogradMinChannels = Int(env["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
         winogradMerge = env["HUTCH_WINOGRAD_MERGE"] == "1"
         mergeBlocks = env["HUTCH_MERGE_BLOCKS"] == "1"

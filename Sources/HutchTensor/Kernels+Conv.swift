@@ -22,7 +22,7 @@ extension Kernels {
         precondition(addend == nil || !accumulate, "conv2DForward: an addend replaces accumulate")
         let path = ConvPathTable.host.path(geometry, .forward, float: Scalar.self == Float.self)
         var (accumulate, addend) = (accumulate, addend)
-        if let a = addend, path != .direct && path != .grouped {   // only the direct kernels add it as they store
+        if let a = addend, path != .direct && path != .grouped && path != .winograd2 {   // only these add it as they store
             y.update(from: a, count: blocks * geometry.outputCount)
             (accumulate, addend) = (true, nil)
         }
@@ -57,6 +57,9 @@ extension Kernels {
         case .winograd4:
             winograd4Forward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
                              y: floats(y), accumulate: accumulate)
+        case .winograd2:
+            winograd2Forward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
+                             y: floats(y), accumulate: accumulate, addend: addend.map(floats))
         case .im2col:
             if let perGemm = mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) {
                 return conv2DForwardSharedInput(g, blocks: blocks, perGemm: perGemm, x: x, w: w, y: y, accumulate: accumulate)
@@ -133,8 +136,9 @@ extension Kernels {
         let path = table.path(g, .backwardData, float: Scalar.self == Float.self)
         let t = path == .depthwise || path == .pointwise ? nil : table.transposed(g)
         var (accumulate, addend) = (accumulate, addend)
-        // the direct kernel's stride-1 data gradient adds an addend as it stores; the grouped path takes it too
-        if let a = addend, path != .grouped && (path != .direct || t == nil) {
+        // the direct kernel's and per-example Winograd's stride-1 data gradients add an addend as they store; the
+        // grouped path takes it too
+        if let a = addend, path != .grouped && ((path != .direct && path != .winograd2) || t == nil) {
             dx.update(from: a, count: blocks * g.inputCount)
             (accumulate, addend) = (true, nil)
         }
@@ -151,6 +155,9 @@ extension Kernels {
         case (.direct, let t?):
             directForward(t, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w), wBlockStride: wBlockStride,
                           y: floats(dx), accumulate: accumulate, weights: .flippedTransposed, addend: addend.map(floats))
+        case (.winograd2, let t?):
+            winograd2Forward(t, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w), wBlockStride: wBlockStride,
+                             y: floats(dx), accumulate: accumulate, addend: addend.map(floats), weights: .flippedTransposed)
         case (_, let t?):
             let wBlocks = wBlockStride == 0 ? 1 : blocks
             let flipped = BufferPool.shared.scratch(wBlocks * g.weightCount, of: Scalar.self)

@@ -22,26 +22,31 @@ extension Kernels {
     static func winogradWeights<Scalar: TensorScalar>(_ g: ConvGeometry, blocks: Int, w: UnsafePointer<Scalar>,
                                                       wBlockStride: Int, into u: UnsafeMutablePointer<Scalar>) {
         let (cin, cout) = (g.inChannels, g.outChannels)
-        let half: Scalar = 0.5
-        withUnsafeTemporaryAllocation(of: Scalar.self, capacity: 12) { t in
-            for b in 0..<blocks {
-                let ub = u + b * cout * cin
-                for co in 0..<cout {
-                    for ci in 0..<cin {
-                        let k = w + b * wBlockStride + (co * cin + ci) * 9
-                        // rows of G k (4 x 3)
-                        for j in 0..<3 {
-                            let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
-                            t[j] = g0; t[3 + j] = (g0 + g1 + g2) * half; t[6 + j] = (g0 - g1 + g2) * half; t[9 + j] = g2
-                        }
-                        for i in 0..<4 {
-                            let (a0, a1, a2) = (t[3 * i], t[3 * i + 1], t[3 * i + 2])
-                            let step = blocks * cout * cin, base = ub + 4 * i * step + co * cin + ci
-                            base[0] = a0; base[step] = (a0 + a1 + a2) * half
-                            base[2 * step] = (a0 - a1 + a2) * half; base[3 * step] = a2
-                        }
-                    }
+        let step = blocks * cout * cin
+        for b in 0..<blocks {
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    let base = u + b * cout * cin + co * cin + ci
+                    winogradKernel(w + b * wBlockStride + (co * cin + ci) * 9) { xi, value in base[xi * step] = value }
                 }
+            }
+        }
+    }
+
+    /// U = G k G^T of one 3x3 kernel k (row-major), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]: `put(xi, U[i][j])`
+    /// for xi = 4 i + j. Both F(2x2) paths transform their weights here.
+    @inline(__always)
+    static func winogradKernel<Scalar: TensorScalar>(_ k: UnsafePointer<Scalar>, _ put: (Int, Scalar) -> Void) {
+        let half: Scalar = 0.5
+        withUnsafeTemporaryAllocation(of: Scalar.self, capacity: 12) { buffer in
+            let t = buffer.baseAddress!
+            for j in 0..<3 {   // rows of G k (4 x 3)
+                let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
+                t[j] = g0; t[3 + j] = (g0 + g1 + g2) * half; t[6 + j] = (g0 - g1 + g2) * half; t[9 + j] = g2
+            }
+            for i in 0..<4 {
+                let (a0, a1, a2) = (t[3 * i], t[3 * i + 1], t[3 * i + 2])
+                put(4 * i, a0); put(4 * i + 1, (a0 + a1 + a2) * half); put(4 * i + 2, (a0 - a1 + a2) * half); put(4 * i + 3, a2)
             }
         }
     }

@@ -17,6 +17,8 @@ public final class PackedWeightCache: @unchecked Sendable {
             case direct(Kernels.DirectWeights)
             /// `directBackwardData`'s sub-kernels of the stride phases.
             case stridePhases
+            /// `winograd2Forward`'s transformed weights, of w as given or flipped and transposed.
+            case winograd2(Kernels.DirectWeights)
         }
         var address: UInt
         var blockStride: Int

@@ -36,10 +36,12 @@ final class FakeQuantizedForwardTests: XCTestCase {
         let classes = logits.shape[1]
         // Both compute the same float ops in different summation orders (~1e-6 apart). Where an
         // activation sits on a rounding boundary of its quantizer, that 1e-6 can move it by one
-        // step (a scale of ~0.01-0.1) in one run and not the other; the difference then reaches
-        // the logits of that one example, damped by the later layers. So: nearly every example
-        // agrees to 1e-4, the few that do not stay within 0.1 (logits span about ±16), and the
-        // predicted class may differ only in those few (in practice it agrees everywhere).
+        // step (its scale: 0.01-0.13 at 8 bits, up to 1.5 at 4 bits here) in one run and not the
+        // other; the difference then reaches the logits of that one example, damped by the later
+        // layers. So: nearly every example agrees to 1e-4, the few that do not stay within one
+        // step of the coarsest activation quantizer (logits span about ±16), and the predicted
+        // class may differ only in those few (in practice it agrees everywhere).
+        let coarsestStep = (model.inputs + Array(model.outputs.values)).map(\.parameters.scale).max() ?? 0
         var examplesOff = 0
         var largest: Float = 0
         for i in 0..<logits.shape[0] {
@@ -51,7 +53,7 @@ final class FakeQuantizedForwardTests: XCTestCase {
             if worst > 1e-4 { examplesOff += 1 } else { XCTAssertEqual(a, b, "example \(i)") }
         }
         XCTAssertLessThanOrEqual(examplesOff, logits.shape[0] / 100, "examples off by more than 1e-4")
-        XCTAssertLessThan(largest, 0.1)
+        XCTAssertLessThan(largest, coarsestStep)
         // The fixture is not a copy of the float model: quantization moved the logits.
         let float = try Executor<Float>(graph: graph).logits(data.inputs)
         XCTAssertGreaterThan(zip(float.data, ort).map { abs($0 - $1) }.max() ?? 0, 0.01)

@@ -26,17 +26,22 @@ final class ConvPathTableTests: XCTestCase {
              [.pointwise, .pointwise, .im2col]),
             (try conv([2, 64, 8, 8], [64, 64, 1, 1]), [.pointwise, .pointwise, .im2col], [.pointwise, .pointwise, .im2col]),
             (try conv([2, 3, 32, 32], [16, 3, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .im2col, .im2col]),
-            (try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .im2col, .im2col]),
-            (try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1), [.direct, .direct, .direct], [.winograd, .winograd, .im2col]),
+            // 3x3 stride 1 from 16 channels in and out: the per-example F(2x2, 3x3) with AVX2, forward
+            // and data gradient (the transposed forward); the weight gradient stays direct
+            (try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.im2col, .im2col, .im2col]),
+            (try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.winograd, .winograd, .im2col]),
+            (try conv([2, 8, 16, 16], [16, 8, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .im2col, .im2col]),
             // the data gradient of 16 -> 32 channels runs as 32 -> 16: Winograd there
-            (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .winograd, .im2col]),
+            (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.im2col, .winograd, .im2col]),
             (try conv([2, 32, 16, 16], [64, 32, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
              [.im2col, .im2col, .im2col]),
-            // ResNet-20's 64 -> 64 8x8 stage stays direct: F(4x4) cost a probe more there (ConvPathTable)
-            (try conv([2, 64, 8, 8], [64, 64, 3, 3], pad: 1), [.direct, .direct, .direct], [.winograd, .winograd, .im2col]),
-            // output width 6 and 7 (any width runs direct); Winograd from 32 channels without AVX2
-            (try conv([2, 32, 6, 6], [32, 32, 3, 3], pad: 1), [.direct, .direct, .direct], [.winograd, .winograd, .im2col]),
-            (try conv([2, 64, 7, 7], [64, 64, 3, 3], pad: 1), [.direct, .direct, .direct], [.winograd, .winograd, .im2col]),
+            // ResNet-20's 64 -> 64 8x8 stage: not F(4x4), which cost a probe more there (ConvPathTable)
+            (try conv([2, 64, 8, 8], [64, 64, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.winograd, .winograd, .im2col]),
+            // output width 6 and 7; Winograd from 32 channels without AVX2
+            (try conv([2, 32, 6, 6], [32, 32, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.winograd, .winograd, .im2col]),
+            (try conv([2, 64, 7, 7], [64, 64, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.winograd, .winograd, .im2col]),
+            // past 1024 weights per position (as the direct kernel): not the per-example F(2x2)
+            (try conv([2, 128, 6, 6], [128, 128, 3, 3], pad: 1), [.im2col, .im2col, .direct], [.winograd, .winograd, .im2col]),
             // strided data gradient with phases 6 columns wide; the 7x7 stride-2 stem
             (try conv([2, 8, 12, 12], [8, 8, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
              [.im2col, .im2col, .im2col]),
@@ -50,7 +55,7 @@ final class ConvPathTableTests: XCTestCase {
             // F(4x4, 3x3) from 64 channels on planes of 14x14 and larger, with AVX2 + FMA
             (try conv([1, 64, 56, 56], [64, 64, 3, 3], pad: 1), [.winograd4, .winograd4, .direct],
              [.winograd, .winograd, .im2col]),
-            (try conv([1, 32, 28, 28], [64, 32, 3, 3], pad: 1), [.direct, .winograd4, .direct],
+            (try conv([1, 32, 28, 28], [64, 32, 3, 3], pad: 1), [.winograd2, .winograd4, .direct],
              [.winograd, .winograd, .im2col]),
             (try conv([1, 512, 7, 7], [512, 512, 3, 3], pad: 1), [.im2col, .im2col, .im2col], [.winograd, .winograd, .im2col]),
             (try conv([1, 64, 56, 56], [128, 64, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
@@ -86,14 +91,15 @@ final class ConvPathTableTests: XCTestCase {
         XCTAssertEqual(paths(table { $0.directConv = false; $0.winograd = false }, g32), [.im2col, .im2col, .im2col])
         XCTAssertEqual(paths(table { $0.directConv = false; $0.winogradMinChannels = 16 }, g16), [.winograd, .winograd, .im2col])
         XCTAssertEqual(paths(table { $0.pointwise = false }, shortcut), [.im2col, .im2col, .im2col])
-        XCTAssertEqual(paths(table { $0.directWeight = false }, g16), [.direct, .direct, .im2col])
+        XCTAssertEqual(paths(table { $0.directWeight = false }, g16), [.winograd2, .winograd2, .im2col])
+        XCTAssertEqual(paths(table { $0.winograd2 = false }, g16), [.direct, .direct, .direct])
         let g256 = try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1)
         XCTAssertEqual(paths(table { $0.winograd4 = false }, g256), [.winograd, .winograd, .direct])
         // without the transposed data gradient, stride 1 has no direct data kernel
         let noTranspose = table { $0.convTranspose = false }
         XCTAssertNil(noTranspose.transposed(g16))
         XCTAssertNotNil(avx512.transposed(g16))
-        XCTAssertEqual(paths(noTranspose, g16), [.direct, .im2col, .direct])
+        XCTAssertEqual(paths(noTranspose, g16), [.winograd2, .im2col, .direct])
         XCTAssertTrue(avx512.avx512Enabled)
         XCTAssertFalse(table { $0.avx512 = false }.avx512Enabled)
         XCTAssertFalse(avx2.avx512Enabled)
@@ -106,7 +112,7 @@ final class ConvPathTableTests: XCTestCase {
         let all = KernelOverrides(environment: [
             "HUTCH_THREADS": "3", "HUTCH_DIRECT_CONV": "0", "HUTCH_AVX512": "0", "HUTCH_POINTWISE": "0", "HUTCH_WINOGRAD": "0",
             "HUTCH_WINOGRAD_MIN_CHANNELS": "16", "HUTCH_WINOGRAD_MERGE": "1", "HUTCH_MERGE_BLOCKS": "1",
-            "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0", "HUTCH_WINOGRAD4": "0",
+            "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0", "HUTCH_WINOGRAD4": "0", "HUTCH_WINOGRAD2": "0",
         ])
         var expected = KernelOverrides()
         expected.threads = 3
@@ -114,6 +120,7 @@ final class ConvPathTableTests: XCTestCase {
         (expected.winogradMinChannels, expected.winogradMerge, expected.mergeBlocks, expected.convTranspose) = (16, true, true, false)
         expected.directWeight = false
         expected.winograd4 = false
+        expected.winograd2 = false
         XCTAssertEqual(all, expected)
     }
 

@@ -153,8 +153,9 @@ final class DirectConvTests: XCTestCase {
         }
     }
 
-    /// The stride-1 data gradient runs as a forward convolution with flipped weights, so it takes
-    /// the direct path (any input width): against the naive adjoint.
+    /// The stride-1 data gradient runs as a forward convolution with flipped weights (the direct
+    /// path, or the per-example Winograd where the table picks it): against the naive adjoint;
+    /// the direct kernel's weights packed flipped from w give the bits of explicitly flipped ones.
     func testStrideOneDataGradientMatchesAdjoint() throws {
         var rng = TestRandom(seed: 35)
         for c in [cases[0], cases[2], cases[3], cases[13], cases[14]] {
@@ -173,8 +174,8 @@ final class DirectConvTests: XCTestCase {
             let blocks = 3
             let wk = rng.array(blocks * g.weightCount).map(Float.init), dyk = rng.array(blocks * g.outputCount).map(Float.init)
             var packedFromW = [Float](repeating: 0, count: blocks * g.inputCount)
-            Kernels.conv2DBackwardData(g, blocks: blocks, dy: dyk, dyBlockStride: g.outputCount, w: wk, wBlockStride: g.weightCount,
-                                       dx: &packedFromW, accumulate: false)
+            Kernels.directForward(t, blocks: blocks, x: dyk, xBlockStride: g.outputCount, w: wk, wBlockStride: g.weightCount,
+                                  y: &packedFromW, accumulate: false, weights: .flippedTransposed)
             var flipped = [Float](repeating: 0, count: blocks * g.weightCount)
             Kernels.flippedTransposedWeights(g, blocks: blocks, w: wk, into: &flipped)
             let viaFlipped = direct(t, blocks: blocks, x: dyk, xBlockStride: g.outputCount, w: flipped, wBlockStride: g.weightCount,
