@@ -78,10 +78,10 @@ extension MemoryBudget {
     public static var hutchinsonSlackBytes: Int { 512 << 20 }
 
     /// A Hutchinson call's bytes besides its chunks: the data set's floats, the parameters three
-    /// times (the graph's, the executor's, the call's stacked copy) and the convolution weights
-    /// twice more (packed for the direct kernels' two layouts), the k directions once (stacked
-    /// once for the task's batches, `StackedDirections`) and those on convolutions twice more,
-    /// plus the slack.
+    /// times (the graph's, the executor's, the call's stacked copy) and the convolution weights'
+    /// packings twice (forward and data-gradient layouts; `packed*Bytes` count one packing each,
+    /// `Kernels.largestPackedFloats`: 16/9 of a 3x3 weight), the k directions once (stacked once
+    /// for the task's batches, `StackedDirections`) and their packings twice, plus the slack.
     public static func hutchinsonFixedBytes(dataBytes: Int, parameterBytes: Int, packedParameterBytes: Int,
                                             directionBytes: Int, packedDirectionBytes: Int, k: Int) -> Int {
         dataBytes + 3 * parameterBytes + 2 * packedParameterBytes + k * (directionBytes + 2 * packedDirectionBytes) + hutchinsonSlackBytes

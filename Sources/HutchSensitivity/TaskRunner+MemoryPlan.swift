@@ -25,11 +25,12 @@ extension TaskRunner {
             guard case .conv = node.op, node.inputs.count > 1 else { return nil }
             return node.inputs[1]
         })
-        let packedParameterBytes = convWeights.reduce(0) { $0 + (executor.parameters[$1]?.count ?? 0) } * floats
+        let packed = { (w: ValueID) in executor.parameters[w].map { Kernels.largestPackedFloats(weightShape: $0.shape) } ?? 0 }
+        let packedParameterBytes = convWeights.reduce(0) { $0 + packed($1) } * floats
         // one direction per weight, however many layers read it
         let carried = zip(layers, carriesWeight).filter(\.1).map(\.0)
         let directionBytes = carried.reduce(0) { $0 + $1.parameterCount } * floats
-        let packedDirectionBytes = carried.filter { convWeights.contains($0.weight) }.reduce(0) { $0 + $1.parameterCount } * floats
+        let packedDirectionBytes = carried.filter { convWeights.contains($0.weight) }.reduce(0) { $0 + packed($1.weight) } * floats
         let dataBytes = dataset.inputs.count * floats
         let fixed = { (k: Int) in
             MemoryBudget.hutchinsonFixedBytes(dataBytes: dataBytes, parameterBytes: parameterBytes, packedParameterBytes: packedParameterBytes,
