@@ -39,8 +39,11 @@ out="Benchmarks/results/$name.txt"
     echo
 } | tee "$out"
 start=$(date +%s.%N)
+# a failing command still gets its footer (set -e would stop here)
+set +e
 "$@" 2>&1 | tee -a "$out"
 status=${PIPESTATUS[0]}
+set -e
 {
     echo
     echo "load after: $(cat /proc/loadavg)"

@@ -67,48 +67,36 @@ public enum WinogradF2AVX2 {
 
     /// One example x [C_in, H, W] into the padded, phase-split layout of `s.padded`
     /// (`paddedCount` floats): padded row r, phase q, index j holds x[ci][r - padTop][2 j + q - padLeft],
-    /// zero outside x. Each run of 8 values is the even or odd half of one 16-float load.
+    /// zero outside x. A row is zeroed, then each 16 floats of the input row are loaded once, their
+    /// even columns stored to one phase and their odd columns to the other.
     @inline(never)
     public static func padPhases(_ s: WinogradF2Shape, x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
         let p = s.padded
-        let (h, w, half) = (p.inHeight, p.inWidth, p.phaseLength)
+        let (h, w, half, left) = (p.inHeight, p.inWidth, p.phaseLength, p.padLeft)
+        // input column c goes to phase (c + left) % 2, index (c + left) / 2
+        let (evenPhase, evenFirst) = (left % 2, left / 2), (oddPhase, oddFirst) = ((left + 1) % 2, (left + 1) / 2)
         DirectConvAVX2.zero(padded + p.inChannels &* p.channelStride, DirectConvShape.readSlack)
         for ci in 0..<p.inChannels {
             var row = padded + ci &* p.channelStride
             for r in 0..<p.paddedHeight {
+                DirectConvAVX2.zero(row, p.rowStride)
                 let iy = r &- p.padTop
-                if iy < 0 || iy >= h {
-                    DirectConvAVX2.zero(row, p.rowStride)
-                } else {
+                if iy >= 0 && iy < h {
                     let xr = x + (ci &* h &+ iy) &* w
-                    for q in 0..<2 { phaseRow(xr, width: w, first: q &- p.padLeft, into: row + q &* half, count: half) }
+                    let (even, odd) = (row + (evenPhase &* half &+ evenFirst), row + (oddPhase &* half &+ oddFirst))
+                    var c = 0
+                    while c &+ 16 <= w {
+                        let v = UnsafeRawPointer(xr + c).loadUnaligned(as: SIMD16<Float>.self)
+                        store(v.evenHalf, even + c / 2); store(v.oddHalf, odd + c / 2)
+                        c &+= 16
+                    }
+                    while c < w {
+                        if c & 1 == 0 { even[c / 2] = xr[c] } else { odd[c / 2] = xr[c] }
+                        c &+= 1
+                    }
                 }
                 row += p.rowStride
             }
-        }
-    }
-
-    /// dst[j] = x[2 j + first] where 0 <= 2 j + first < width, else 0, for j < count.
-    @inline(__always)
-    static func phaseRow(_ x: UnsafePointer<Float>, width: Int, first: Int, into dst: UnsafeMutablePointer<Float>, count: Int) {
-        let lo = min(count, first >= 0 ? 0 : (1 &- first) / 2)
-        let hi = max(lo, min(count, width &- first <= 0 ? 0 : (width &- first &+ 1) / 2))
-        for j in 0..<lo { dst[j] = 0 }
-        for j in hi..<count { dst[j] = 0 }
-        // 8 values from column c = 2 j + first: the odd half of 16 from c - 1, or the even half from 0
-        @inline(__always) func eight(_ j: Int) -> V8 {
-            let c = 2 &* j &+ first
-            if c == 0 { return UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self).evenHalf }
-            return UnsafeRawPointer(x + (c &- 1)).loadUnaligned(as: SIMD16<Float>.self).oddHalf
-        }
-        // a vector reads columns c - 1 ... c + 14 (c ... c + 15 at c = 0): inside the row
-        let fits = { (j: Int) -> Bool in let c = 2 &* j &+ first; return c == 0 ? 16 <= width : c &+ 15 <= width }
-        if hi &- lo >= 8 && fits(lo) && fits(hi &- 8) {
-            var j = lo
-            while j &+ 8 < hi { store(eight(j), dst + j); j &+= 8 }
-            store(eight(hi &- 8), dst + (hi &- 8))
-        } else {
-            for j in lo..<hi { dst[j] = x[2 &* j &+ first] }
         }
     }
 
