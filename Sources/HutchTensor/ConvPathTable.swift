@@ -128,6 +128,19 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// loses more where they share the weights; a probe runs both kinds in equal parts and this rule
 /// does not look at sharing, so these shapes stay direct. A probe with F(4x4) on all of them took
 /// 1.41x the CPU seconds, on the 64->64 ones only 1.05x (results/resnet20-winograd4*-probe-ab.txt).
+/// The per-example F(2x2, 3x3) (Kernels+Winograd2: transforms 8 tiles at a time, the input's once
+/// for all blocks sharing it, products on the direct kernel's register tile) on the same shapes,
+/// Zen 3 with AVX2, batch 32, 4 blocks (results/conv-paths-resnet20-winograd2.txt, column "2"),
+/// direct vs per-example F(2x2):
+///   16->16 32x32:  84 / 90 / 82 vs 81 / 109 / 74
+///   32->32 16x16:  88 / 93 / 87 vs 97 / 131 / 100
+///   64->64 8x8:    82 / 72 / 127 vs 66 / 114 / 109 (a noisy row)
+/// It wins where blocks share the input and about breaks even where they share the weights; on a
+/// probe's mix ResNet-20 took 0.92x the CPU (results/resnet20-winograd2-probe-ab.txt), so it goes
+/// before direct from `winograd2FirstChannels` (16) input and output channels, after F(4x4), with
+/// the direct kernel's limit on weights per position (its transformed weights stream once per
+/// example too). Not measured on AVX-512 CPUs, where the direct kernel runs wider than its
+/// transforms.
 /// Before it: Winograd first from 128 input channels on planes of at least 14x14 (at 64 channels it wins at
 /// 56x56 here but loses on ResNet-20's 8x8 and 16x16 planes, README "Performance"), im2col past
 /// 1024 weights per position, direct and pointwise below (the strided data gradient's phases are
