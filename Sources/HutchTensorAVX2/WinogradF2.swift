@@ -101,8 +101,7 @@ public enum WinogradF2AVX2 {
     }
 
     /// One example's padded input (`padPhases`), tile vectors
-    /// `first..<first + count`, into v[xi][ci][8 * j] (j the vector's place in the slab): a
-    /// product's inputs contiguous over the input channels.
+    /// `first..<first + count`, into v[xi][ci][8 * j] (j the vector's place in the slab).
     @inline(never)
     public static func transformInput(_ s: WinogradF2Shape, padded: UnsafePointer<Float>, first: Int, count: Int,
                                       into v: UnsafeMutablePointer<Float>) {
@@ -167,16 +166,17 @@ public enum WinogradF2AVX2 {
     @inline(never)
     public static func transformOutput(_ s: WinogradF2Shape, m: UnsafePointer<Float>, block: Int, first: Int, count: Int,
                                        stored: Int, y: UnsafeMutablePointer<Float>, mode: DirectStore) {
-        let plane = s.outHeight &* s.outWidth
+        let columns = 8 &* count
+        let (plane, xi) = (s.outHeight &* s.outWidth, 4 &* columns)
         let channels = min(4, s.outChannels &- 4 &* block)
         for j in 0..<stored {
             let place = s.place(first &+ j)   // once per vector: a division
             for c in 0..<channels {
-                let mj = m + 128 &* (c &* count &+ j)
+                let mj = m + (c &* columns &+ 8 &* j)
                 // down the columns (m[4 i + col] for i = 0...3), then along the rows
                 @inline(__always) func column(_ col: Int) -> (V8, V8) {
-                    let (m0, m1, m2, m3) = (load(mj + 8 &* col), load(mj + 8 &* (4 &+ col)),
-                                            load(mj + 8 &* (8 &+ col)), load(mj + 8 &* (12 &+ col)))
+                    let (m0, m1, m2, m3) = (load(mj + col &* xi), load(mj + (4 &+ col) &* xi),
+                                            load(mj + (8 &+ col) &* xi), load(mj + (12 &+ col) &* xi))
                     return ((m0 + m1) + m2, (m1 - m2) - m3)
                 }
                 let (q00, q10) = column(0), (q01, q11) = column(1), (q02, q12) = column(2), (q03, q13) = column(3)
@@ -217,54 +217,45 @@ public enum WinogradF2AVX2 {
 }
 
 /// The products of F(2x2, 3x3) at vector width V (SIMD8 for AVX2, SIMD16 for AVX-512):
-/// m[c][j][xi][l] = sum over ci in order of u[xi][block][ci][c] * v[xi][ci][8 j + l], an FMA chain
-/// from zero per element, so every width gives the same bits. The direct kernel's register tile: 4
+/// m[xi][c][col] = sum over ci in order of u[xi][block][ci][c] * v[xi][ci][col], an FMA chain from
+/// zero per element, so every width gives the same bits. The direct kernel's register tile: 4
 /// output channels x 3 vectors, each step 3 loads, 4 broadcasts and 12 FMAs over the input
-/// channels; 2 vectors (8 accumulators keep both FMA pipes busy) or 1 at a slab's end. m keeps a
-/// vector's 16 products together for the output transform: a result of V's width is stored as
-/// V / 8 pieces of 8 lanes, 128 floats apart.
+/// channels; 2 vectors (8 accumulators keep both FMA pipes busy) or 1 at a slab's end.
 /// `@inlinable` and always inlined, so that each module compiles it for its own CPU.
 public enum WinogradF2Products {
-    /// `count` 8-tile vectors (a multiple of V's width / 8) of v [16][C_in][8 count] into m [4][count][16][8].
+    /// `count` 8-tile vectors (a multiple of V's width / 8) of v [xi][ci][8 * count] into m [xi][4][8 * count].
     @inlinable @inline(__always)
     public static func multiply<V: SIMD>(_ s: WinogradF2Shape, u: UnsafePointer<Float>, block: Int, v: UnsafePointer<Float>,
                                          count: Int, m: UnsafeMutablePointer<Float>, as: V.Type) where V.Scalar == Float {
-        let (cin, pieces) = (s.inChannels, V.scalarCount / 8)
-        let (vectors, columns) = (count / pieces, 8 &* count)
+        let (cin, columns, lanes) = (s.inChannels, 8 &* count, V.scalarCount)
+        let vectors = columns / lanes
         let blocks = (s.outChannels &+ 3) / 4
         for xi in 0..<16 {
             let w = u + (xi &* blocks &+ block) &* cin &* 4
-            let (vx, mx, mStride) = (v + xi &* cin &* columns, m + 8 &* xi, 16 &* columns)
+            let (vx, mx) = (v + xi &* cin &* columns, m + xi &* 4 &* columns)
             var j = 0
             while j &+ 3 <= vectors {
-                tile3(vx + 8 &* pieces &* j, columns, w, cin, mx + 128 &* pieces &* j, mStride, as: V.self)
+                tile3(vx + j &* lanes, columns, w, cin, mx + j &* lanes, columns, as: V.self)
                 j &+= 3
             }
             if vectors &- j == 2 {
-                tile2(vx + 8 &* pieces &* j, columns, w, cin, mx + 128 &* pieces &* j, mStride, as: V.self)
+                tile2(vx + j &* lanes, columns, w, cin, mx + j &* lanes, columns, as: V.self)
             } else if vectors &- j == 1 {
-                tile1(vx + 8 &* pieces &* j, columns, w, cin, mx + 128 &* pieces &* j, mStride, as: V.self)
+                tile1(vx + j &* lanes, columns, w, cin, mx + j &* lanes, columns, as: V.self)
             }
         }
     }
 
-    /// a into its 8-lane pieces, 128 floats apart.
     @inlinable @inline(__always) @usableFromInline
     static func put<V: SIMD>(_ a: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
-        if V.scalarCount == 8 { return UnsafeMutableRawPointer(p).storeBytes(of: a, as: V.self) }
-        for i in 0..<(V.scalarCount / 8) {
-            var piece = SIMD8<Float>()
-            for l in 0..<8 { piece[l] = a[8 &* i &+ l] }
-            UnsafeMutableRawPointer(p + 128 &* i).storeBytes(of: piece, as: SIMD8<Float>.self)
-        }
+        UnsafeMutableRawPointer(p).storeBytes(of: a, as: V.self)
     }
 
-    /// 4 channels x 3 vectors: m[c * mStride + q * 16 V] (in pieces) = sum over ci of w[4 ci + c] * v[ci * vStride + q V],
-    /// V the vector's lanes.
+    /// 4 channels x 3 vectors: m[c * mStride + q * lanes + l] = sum over ci of w[4 ci + c] * v[ci * vStride + q * lanes + l].
     @inlinable @inline(__always) @usableFromInline
     static func tile3<V: SIMD>(_ v: UnsafePointer<Float>, _ vStride: Int, _ w: UnsafePointer<Float>, _ cin: Int,
                                _ m: UnsafeMutablePointer<Float>, _ mStride: Int, as: V.Type) where V.Scalar == Float {
-        let (n, step) = (V.scalarCount, 16 &* V.scalarCount)
+        let n = V.scalarCount
         var a00 = V(), a01 = V(), a02 = V(), a10 = V(), a11 = V(), a12 = V()
         var a20 = V(), a21 = V(), a22 = V(), a30 = V(), a31 = V(), a32 = V()
         var (x, wp) = (v, w)
@@ -281,17 +272,17 @@ public enum WinogradF2Products {
             x += vStride; wp += 4
         }
         let (m1, m2, m3) = (m + mStride, m + 2 &* mStride, m + 3 &* mStride)
-        put(a00, m); put(a01, m + step); put(a02, m + 2 &* step)
-        put(a10, m1); put(a11, m1 + step); put(a12, m1 + 2 &* step)
-        put(a20, m2); put(a21, m2 + step); put(a22, m2 + 2 &* step)
-        put(a30, m3); put(a31, m3 + step); put(a32, m3 + 2 &* step)
+        put(a00, m); put(a01, m + n); put(a02, m + 2 &* n)
+        put(a10, m1); put(a11, m1 + n); put(a12, m1 + 2 &* n)
+        put(a20, m2); put(a21, m2 + n); put(a22, m2 + 2 &* n)
+        put(a30, m3); put(a31, m3 + n); put(a32, m3 + 2 &* n)
     }
 
     /// 4 channels x 2 vectors: `tile3`'s sums.
     @inlinable @inline(__always) @usableFromInline
     static func tile2<V: SIMD>(_ v: UnsafePointer<Float>, _ vStride: Int, _ w: UnsafePointer<Float>, _ cin: Int,
                                _ m: UnsafeMutablePointer<Float>, _ mStride: Int, as: V.Type) where V.Scalar == Float {
-        let (n, step) = (V.scalarCount, 16 &* V.scalarCount)
+        let n = V.scalarCount
         var a00 = V(), a01 = V(), a10 = V(), a11 = V(), a20 = V(), a21 = V(), a30 = V(), a31 = V()
         var (x, wp) = (v, w)
         for _ in 0..<cin {
@@ -303,8 +294,8 @@ public enum WinogradF2Products {
             x += vStride; wp += 4
         }
         let (m1, m2, m3) = (m + mStride, m + 2 &* mStride, m + 3 &* mStride)
-        put(a00, m); put(a01, m + step); put(a10, m1); put(a11, m1 + step)
-        put(a20, m2); put(a21, m2 + step); put(a30, m3); put(a31, m3 + step)
+        put(a00, m); put(a01, m + n); put(a10, m1); put(a11, m1 + n)
+        put(a20, m2); put(a21, m2 + n); put(a30, m3); put(a31, m3 + n)
     }
 
     /// 4 channels x 1 vector: `tile3`'s sums.
