@@ -1,5 +1,6 @@
 import HutchTensor
 import HutchTestSupport
+import XCTest
 
 /// Deterministic pseudo-random numbers for tests.
 typealias TestRandom = SplitMix64
@@ -45,4 +46,18 @@ func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1
 func maxRelativeError(_ a: [Double], _ b: [Double]) -> Double {
     let scale = max(1e-12, b.map(abs).max() ?? 0)
     return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+}
+
+/// dx of `conv2DBackwardData` in Float on the table's path against the naive loop's adjoint, at
+/// every `step`-th input, within `relative` of dx's largest magnitude.
+func assertDataGradientIsTheAdjoint(_ g: ConvGeometry, w: [Double], dy: [Double], step: Int, relative: Double,
+                                    file: StaticString = #filePath, line: UInt = #line) {
+    var dx = [Float](repeating: 0, count: g.inputCount)
+    Kernels.conv2DBackwardData(g, blocks: 1, dy: dy.map(Float.init), dyBlockStride: 0, w: w.map(Float.init),
+                               wBlockStride: 0, dx: &dx, accumulate: false)
+    let scale = dx.map { abs(Double($0)) }.max() ?? 1
+    for i in stride(from: 0, to: g.inputCount, by: step) {
+        var e = [Double](repeating: 0, count: g.inputCount); e[i] = 1
+        XCTAssertEqual(Double(dx[i]), dot(naiveConv(g, e, w), dy), accuracy: relative * scale, "input \(i)", file: file, line: line)
+    }
 }

@@ -76,15 +76,7 @@ final class Winograd2Tests: XCTestCase {
         var rng = TestRandom(seed: 53)
         let g = try geometry([1, 16, 9, 11], [16, 16, 3, 3], [1, 1, 1, 1])
         XCTAssertEqual(ConvPathTable.host.path(g, .backwardData, float: true), .winograd2)
-        let w = rng.array(g.weightCount), dy = rng.array(g.outputCount)
-        var dx = [Float](repeating: 0, count: g.inputCount)
-        Kernels.conv2DBackwardData(g, blocks: 1, dy: dy.map(Float.init), dyBlockStride: 0, w: w.map(Float.init),
-                                   wBlockStride: 0, dx: &dx, accumulate: false)
-        let scale = dx.map { abs(Double($0)) }.max() ?? 1
-        for i in stride(from: 0, to: g.inputCount, by: 7) {
-            var e = [Double](repeating: 0, count: g.inputCount); e[i] = 1
-            XCTAssertEqual(Double(dx[i]), dot(naiveConv(g, e, w), dy), accuracy: 1e-5 * scale, "input \(i)")
-        }
+        assertDataGradientIsTheAdjoint(g, w: rng.array(g.weightCount), dy: rng.array(g.outputCount), step: 7, relative: 1e-5)
     }
 
     /// The data gradient transforms the original weights flipped as it reads them: the bits of the
