@@ -57,6 +57,20 @@ final class Winograd2Tests: XCTestCase {
         print(String(format: "per-example F(2x2,3x3): worst max error / max |y| %.2e", worst))
     }
 
+    /// Pads wider than the kernel's reach (3 and 4: whole padded rows and columns of zeros, odd and
+    /// even left pads moving the input to the other column phase) against the Double loop.
+    func testWidePadsMatchTheNaiveLoop() throws {
+        var rng = TestRandom(seed: 59)
+        for pads in [[3, 4, 4, 3], [4, 3, 0, 1], [1, 0, 3, 4]] {
+            for (h, w) in [(5, 18), (9, 7), (16, 33)] {
+                let g = try geometry([1, 6, h, w], [5, 6, 3, 3], pads)
+                let x = rng.array(g.inputCount), wt = rng.array(g.weightCount)
+                let error = maxRelativeError(forward(g, x.map(Float.init), wt.map(Float.init)).map(Double.init), naiveConv(g, x, wt))
+                XCTAssertLessThan(error, 1e-5, "\(h)x\(w) pads \(pads)")
+            }
+        }
+    }
+
     /// ResNet-20's shapes (16, 32 and 64 channels on 32x32, 16x16 and 8x8) against im2col in Float.
     func testResNet20ShapesMatchIm2col() throws {
         var rng = TestRandom(seed: 52)
