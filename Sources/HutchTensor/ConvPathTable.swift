@@ -21,6 +21,12 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case im2col
 }
 
+extension ConvPath {
+    /// Whether the path's kernels add an `addend` as they store (`conv2DForward`; the data gradient
+    /// as the transposed forward, or grouped): the others get it copied into the output first.
+    var storesAddend: Bool { self == .direct || self == .grouped || self == .winograd2 }
+}
+
 /// Which of a convolution's three products is computed.
 public enum ConvDirection: Sendable, CaseIterable {
     case forward, backwardData, backwardWeight

@@ -22,7 +22,7 @@ extension Kernels {
         precondition(addend == nil || !accumulate, "conv2DForward: an addend replaces accumulate")
         let path = ConvPathTable.host.path(geometry, .forward, float: Scalar.self == Float.self)
         var (accumulate, addend) = (accumulate, addend)
-        if let a = addend, path != .direct && path != .grouped && path != .winograd2 {   // only these add it as they store
+        if let a = addend, !path.storesAddend {
             y.update(from: a, count: blocks * geometry.outputCount)
             (accumulate, addend) = (true, nil)
         }
@@ -136,9 +136,8 @@ extension Kernels {
         let path = table.path(g, .backwardData, float: Scalar.self == Float.self)
         let t = path == .depthwise || path == .pointwise ? nil : table.transposed(g)
         var (accumulate, addend) = (accumulate, addend)
-        // the direct kernel's and per-example Winograd's stride-1 data gradients add an addend as they store; the
-        // grouped path takes it too
-        if let a = addend, path != .grouped && ((path != .direct && path != .winograd2) || t == nil) {
+        // the stride-1 data gradient runs as the transposed forward; grouped takes the addend either way
+        if let a = addend, !path.storesAddend || (t == nil && path != .grouped) {
             dx.update(from: a, count: blocks * g.inputCount)
             (accumulate, addend) = (true, nil)
         }

@@ -10,11 +10,10 @@ extension Kernels {
     /// The table's Winograd rule (ConvPathTable).
     static func winogradApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.winograd(g) }
 
-    /// Whether the Winograd kernel can run this geometry at all (3x3, stride 1, no groups).
+    /// Whether the GEMM-based Winograd kernels can run this geometry at all (3x3, stride 1, no
+    /// groups, as `winograd2ShapeFits`, and at least 8 output channels and 2x2 outputs).
     static func winogradShapeFits(_ g: ConvGeometry) -> Bool {
-        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
-            && g.dilationW == 1 && g.group == 1 && g.outChannels >= 8
-            && g.outHeight >= 2 && g.outWidth >= 2 && g.spatialRank == 2
+        winograd2ShapeFits(g) && g.outChannels >= 8 && g.outHeight >= 2 && g.outWidth >= 2
     }
 
     /// U = G w G^T for every (block, out channel, in channel): u[xi][b][co][ci], xi = 4*i + j, so

@@ -19,17 +19,6 @@ extension Kernels {
     /// Whether this CPU can run it on this geometry.
     static func winograd2Fits(_ g: ConvGeometry) -> Bool { cpuHasAVX2FMA && winograd2ShapeFits(g) }
 
-    /// Floats one packing of a convolution weight of this shape ([C_out, C_in / group, kH, kW])
-    /// takes in the packed-weight cache at most: 16 per input channel for every output channel
-    /// (rounded up to 4) for 3x3 kernels (this path's transformed weights, 16/9 of w), else the
-    /// direct kernel's packing, w with C_out rounded up to 4. The memory plan counts two per
-    /// weight and direction (forward and flipped for the data gradient).
-    public static func largestPackedFloats(weightShape s: [Int]) -> Int {
-        guard s.count == 4 else { return s.reduce(1, *) }
-        let fours = (s[0] + 3) / 4 * 4
-        return s[2] == 3 && s[3] == 3 ? 16 * fours * s[1] : fours * s[1] * s[2] * s[3]
-    }
-
     static func winograd2Shape(_ g: ConvGeometry) -> WinogradF2Shape {
         WinogradF2Shape(inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: g.outChannels,
                         padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
