@@ -251,8 +251,8 @@ do {
         let kb = Int(env["BENCH_PATH_BLOCKS"] ?? "") ?? 8
         let pathBatch = Int(env["BENCH_PATH_BATCH"] ?? "") ?? batch
         // the Float paths compared side by side (depthwise is its own shape)
-        let forced: [ConvPath] = [.direct, .winograd, .im2col, .pointwise, .winograd4, .winograd2]
-        let names = forced.map { $0 == .winograd4 ? "4" : $0 == .winograd2 ? "2" : String($0.rawValue.prefix(1)) }.joined(separator: " ")
+        let forced: [ConvPath] = [.direct, .winograd, .im2col, .pointwise, .winograd4, .winograd2, .winograd4PerExample]
+        let names = forced.map { $0 == .winograd4 ? "4" : $0 == .winograd2 ? "2" : $0 == .winograd4PerExample ? "e" : String($0.rawValue.prefix(1)) }.joined(separator: " ")
         print("forward paths (GFLOP per CPU-second, batch \(pathBatch), \(Kernels.threads) threads)   1 block: " +
               forced.map(\.rawValue).joined(separator: " ") +
               " auto | \(kb) shared x: \(names) a | \(kb) shared w: \(names) a")

@@ -80,7 +80,7 @@ extension MemoryBudget {
     /// A Hutchinson call's bytes besides its chunks: the data set's floats, the parameters three
     /// times (the graph's, the executor's, the call's stacked copy) and the convolution weights'
     /// packings twice (forward and data-gradient layouts; `packed*Bytes` count one packing each,
-    /// `Kernels.largestPackedFloats`: 16/9 of a 3x3 weight), the k directions once (stacked once
+    /// `Kernels.largestPackedFloats`: up to 4x a 3x3 weight), the k directions once (stacked once
     /// for the task's batches, `StackedDirections`) and their packings twice, plus the slack.
     public static func hutchinsonFixedBytes(dataBytes: Int, parameterBytes: Int, packedParameterBytes: Int,
                                             directionBytes: Int, packedDirectionBytes: Int, k: Int) -> Int {

@@ -13,9 +13,11 @@ public enum ConvPath: String, Sendable, CaseIterable {
     case winograd
     /// Winograd F(4x4, 3x3) on Hutch's own AVX2 / AVX-512 products (Kernels+Winograd4), Float.
     case winograd4
-    /// Winograd F(2x2, 3x3) one example at a time on the AVX2 kernels of `WinogradF2AVX2`
-    /// (Kernels+Winograd2), Float.
+    /// Winograd F(2x2, 3x3) one example at a time on the AVX2 kernels of `WinogradTiles`
+    /// (Kernels+WinogradTiles), Float.
     case winograd2
+    /// Winograd F(4x4, 3x3) one example at a time on the same kernels, Float.
+    case winograd4PerExample
     /// im2col + GEMM, or GEMM + col2im for the data gradient (Kernels+Conv): any geometry. Float's
     /// forward and data-gradient products on `FixedOrderGemm` with AVX2 (Kernels+Im2colFixedOrder).
     case im2col
@@ -24,7 +26,10 @@ public enum ConvPath: String, Sendable, CaseIterable {
 extension ConvPath {
     /// Whether the path's kernels add an `addend` as they store (`conv2DForward`; the data gradient
     /// as the transposed forward, or grouped): the others get it copied into the output first.
-    var storesAddend: Bool { self == .direct || self == .grouped || self == .winograd2 }
+    var storesAddend: Bool { self == .direct || self == .grouped || winogradTile != nil }
+
+    /// The output tile of the per-example Winograd paths (`winogradTilesForward`), nil for the others.
+    var winogradTile: Int? { self == .winograd2 ? 2 : self == .winograd4PerExample ? 4 : nil }
 }
 
 /// Which of a convolution's three products is computed.
@@ -202,6 +207,8 @@ public struct ConvPathTable: Sendable {
     public static let winograd4FirstChannels = 64, winograd4FirstSize = 14
     /// Input and output channels from which the per-example F(2x2, 3x3) goes before direct.
     public static let winograd2FirstChannels = 16
+    /// Output height and width from which the per-example F(4x4, 3x3) goes before its F(2x2).
+    public static let winograd4PerExampleFirstSize = 14
     /// Output positions (OH * OW) from which a strided grouped data gradient runs on the kernels.
     public static let groupedDataMinPositions = 196
 
@@ -219,6 +226,7 @@ public struct ConvPathTable: Sendable {
     /// The forward paths after depthwise and pointwise, for Float.
     private func forwardFloat(_ g: ConvGeometry) -> ConvPath {
         if winograd4(g) { return .winograd4 }
+        if winograd4PerExample(g) { return .winograd4PerExample }
         if winograd2(g) { return .winograd2 }
         if directEnabled && winograd(g) && g.inChannels >= Self.winogradFirstChannels
             && min(g.outHeight, g.outWidth) >= Self.winogradFirstSize { return .winograd }
@@ -285,8 +293,14 @@ public struct ConvPathTable: Sendable {
     /// `winograd2FirstChannels` input and output channels, few weights per position (its
     /// transformed weights, 16/9 of them, stream once per example as the direct kernel's do).
     func winograd2(_ g: ConvGeometry) -> Bool {
-        directEnabled && overrides.winograd2 && Kernels.winograd2ShapeFits(g) && g.inChannels >= Self.winograd2FirstChannels
+        directEnabled && overrides.winograd2 && Kernels.winogradTilesShapeFits(g) && g.inChannels >= Self.winograd2FirstChannels
             && g.outChannels >= Self.winograd2FirstChannels && Self.fewWeights(g, positions: g.outSpatial)
+    }
+
+    /// The per-example F(4x4, 3x3): the per-example F(2x2)'s rule, on planes of at least
+    /// `winograd4PerExampleFirstSize` (a vector's 8 tiles are then at most a quarter empty).
+    func winograd4PerExample(_ g: ConvGeometry) -> Bool {
+        overrides.winograd4PerExample && min(g.outHeight, g.outWidth) >= Self.winograd4PerExampleFirstSize && winograd2(g)
     }
 
     func winograd(_ g: ConvGeometry) -> Bool {

@@ -12,7 +12,9 @@ import Foundation
 ///   HUTCH_POINTWISE=0             1x1 convolutions back on im2col + GEMM
 ///   HUTCH_WINOGRAD=0              no Winograd: its convolutions on im2col + GEMM
 ///   HUTCH_WINOGRAD4=0             no Winograd F(4x4, 3x3): its convolutions take the paths after it
-///   HUTCH_WINOGRAD2=0             no per-example Winograd F(2x2, 3x3) (Kernels+Winograd2): its
+///   HUTCH_WINOGRAD4_PER_EXAMPLE=0 no per-example Winograd F(4x4, 3x3) (Kernels+WinogradTiles):
+///                                 its convolutions take the paths after it
+///   HUTCH_WINOGRAD2=0             no per-example Winograd F(2x2, 3x3) (Kernels+WinogradTiles): its
 ///                                 convolutions take the paths after it
 ///   HUTCH_WINOGRAD_MIN_CHANNELS=N input channels from which Winograd applies (default 32)
 ///   HUTCH_WINOGRAD_MERGE=1        Winograd runs blocks sharing an input as one GEMM (with
@@ -45,6 +47,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var pointwise = true
     public var winograd = true
     public var winograd4 = true
+    public var winograd4PerExample = true
     public var winograd2 = true
     public var winogradMinChannels = 32
     public var winogradMerge = false
@@ -68,6 +71,7 @@ public struct KernelOverrides: Sendable, Hashable {
         pointwise = env["HUTCH_POINTWISE"] != "0"
         winograd = env["HUTCH_WINOGRAD"] != "0"
         winograd4 = env["HUTCH_WINOGRAD4"] != "0"
+        winograd4PerExample = env["HUTCH_WINOGRAD4_PER_EXAMPLE"] != "0"
         winograd2 = env["HUTCH_WINOGRAD2"] != "0"
         winogradMinChannels = Int(env["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
         winogradMerge = env["HUTCH_WINOGRAD_MERGE"] == "1"

@@ -57,9 +57,9 @@ extension Kernels {
         case .winograd4:
             winograd4Forward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
                              y: floats(y), accumulate: accumulate)
-        case .winograd2:
-            winograd2Forward(g, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w), wBlockStride: wBlockStride,
-                             y: floats(y), accumulate: accumulate, addend: addend.map(floats))
+        case .winograd2, .winograd4PerExample:
+            winogradTilesForward(g, tile: path.winogradTile!, blocks: blocks, x: floats(x), xBlockStride: xBlockStride, w: floats(w),
+                                 wBlockStride: wBlockStride, y: floats(y), accumulate: accumulate, addend: addend.map(floats))
         case .im2col:
             if let perGemm = mergedBlocks(g, blocks: blocks, xBlockStride: xBlockStride, wBlockStride: wBlockStride) {
                 return conv2DForwardSharedInput(g, blocks: blocks, perGemm: perGemm, x: x, w: w, y: y, accumulate: accumulate)
@@ -154,9 +154,10 @@ extension Kernels {
         case (.direct, let t?):
             directForward(t, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w), wBlockStride: wBlockStride,
                           y: floats(dx), accumulate: accumulate, weights: .flippedTransposed, addend: addend.map(floats))
-        case (.winograd2, let t?):
-            winograd2Forward(t, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w), wBlockStride: wBlockStride,
-                             y: floats(dx), accumulate: accumulate, addend: addend.map(floats), weights: .flippedTransposed)
+        case (.winograd2, let t?), (.winograd4PerExample, let t?):
+            winogradTilesForward(t, tile: path.winogradTile!, blocks: blocks, x: floats(dy), xBlockStride: dyBlockStride, w: floats(w),
+                                 wBlockStride: wBlockStride, y: floats(dx), accumulate: accumulate, addend: addend.map(floats),
+                                 weights: .flippedTransposed)
         case (_, let t?):
             let wBlocks = wBlockStride == 0 ? 1 : blocks
             let flipped = BufferPool.shared.scratch(wBlocks * g.weightCount, of: Scalar.self)

@@ -11,9 +11,9 @@ extension Kernels {
     static func winogradApplies(_ g: ConvGeometry) -> Bool { ConvPathTable.host.winograd(g) }
 
     /// Whether the GEMM-based Winograd kernels can run this geometry at all (3x3, stride 1, no
-    /// groups, as `winograd2ShapeFits`, and at least 8 output channels and 2x2 outputs).
+    /// groups, as `winogradTilesShapeFits`, and at least 8 output channels and 2x2 outputs).
     static func winogradShapeFits(_ g: ConvGeometry) -> Bool {
-        winograd2ShapeFits(g) && g.outChannels >= 8 && g.outHeight >= 2 && g.outWidth >= 2
+        winogradTilesShapeFits(g) && g.outChannels >= 8 && g.outHeight >= 2 && g.outWidth >= 2
     }
 
     /// U = G w G^T for every (block, out channel, in channel): u[xi][b][co][ci], xi = 4*i + j, so

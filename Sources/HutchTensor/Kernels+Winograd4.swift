@@ -46,14 +46,10 @@ extension Kernels {
     @inline(__always)
     static func winograd4G(_ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>,
                            into out: UnsafeMutablePointer<Float>, rowStride: Int, count: Int) {
-        let (quarter, sixth, twelfth, twentyFourth): (Float, Float, Float, Float) = (0.25, 1.0 / 6, 1.0 / 12, 1.0 / 24)
         let (o0, o1, o2) = (out, out + rowStride, out + 2 * rowStride)
         let (o3, o4, o5) = (out + 3 * rowStride, out + 4 * rowStride, out + 5 * rowStride)
         for c in 0..<count {
-            let (x0, x1, x2) = (a0[c], a1[c], a2[c])
-            let (even, odd) = (x0 * twentyFourth + x2 * sixth, x1 * twelfth)
-            o0[c] = x0 * quarter; o1[c] = -((x0 + x1 + x2) * sixth); o2[c] = -((x0 - x1 + x2) * sixth)
-            o3[c] = even + odd; o4[c] = even - odd; o5[c] = x2
+            (o0[c], o1[c], o2[c], o3[c], o4[c], o5[c]) = WinogradF4Matrices.g(a0[c], a1[c], a2[c])
         }
     }
 
@@ -124,22 +120,6 @@ extension Kernels {
         }
     }
 
-    /// B^T applied to (a0 ... a5): the same six sums for rows and for columns.
-    @inline(__always)
-    static func winograd4B<T: WinogradLane>(_ a0: T, _ a1: T, _ a2: T, _ a3: T, _ a4: T, _ a5: T) -> (T, T, T, T, T, T) {
-        let (four, five, two) = (T(splat: 4), T(splat: 5), T(splat: 2))
-        return (four * a0 - five * a2 + a4, (a3 + a4) - four * (a1 + a2), four * (a1 - a2) + (a4 - a3),
-                two * (a3 - a1) + (a4 - a2), two * (a1 - a3) + (a4 - a2), four * a1 - five * a3 + a5)
-    }
-
-    /// A^T applied to (m0 ... m5).
-    @inline(__always)
-    static func winograd4A<T: WinogradLane>(_ m0: T, _ m1: T, _ m2: T, _ m3: T, _ m4: T, _ m5: T) -> (T, T, T, T) {
-        let (p12, d12, p34, d34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4)
-        let (two, four, eight) = (T(splat: 2), T(splat: 4), T(splat: 8))
-        return (m0 + p12 + p34, d12 + two * d34, p12 + four * p34, d12 + eight * d34 + m5)
-    }
-
     /// V = B^T d B for the tiles of one tile row of one channel; v[xi * xiStride + tx].
     /// `vectorized` runs four columns / four tiles per step (SIMD4, the same operations per
     /// element: the same bits); false, and the tile pass of rows under four tiles, one by one.
@@ -155,7 +135,7 @@ extension Kernels {
             k = rowLen
             winograd4Quads(rowLen) { c in
                 let a = rows + c
-                let r = winograd4B(SIMD4(loading: a), SIMD4(loading: a + rowLen), SIMD4(loading: a + 2 * rowLen),
+                let r = WinogradF4Matrices.b(SIMD4(loading: a), SIMD4(loading: a + rowLen), SIMD4(loading: a + 2 * rowLen),
                                    SIMD4(loading: a + 3 * rowLen), SIMD4(loading: a + 4 * rowLen), SIMD4(loading: a + 5 * rowLen))
                 let o = q + c
                 r.0.store(to: o); r.1.store(to: o + rowLen); r.2.store(to: o + 2 * rowLen)
@@ -163,7 +143,7 @@ extension Kernels {
             }
         }
         while k < rowLen {
-            let r = winograd4B(rows[k], rows[rowLen + k], rows[2 * rowLen + k], rows[3 * rowLen + k],
+            let r = WinogradF4Matrices.b(rows[k], rows[rowLen + k], rows[2 * rowLen + k], rows[3 * rowLen + k],
                                rows[4 * rowLen + k], rows[5 * rowLen + k])
             (q[k], q[rowLen + k], q[2 * rowLen + k], q[3 * rowLen + k], q[4 * rowLen + k], q[5 * rowLen + k]) = r
             k += 1
@@ -178,7 +158,7 @@ extension Kernels {
                 winograd4Quads(tw) { t in
                     let a = qr + 4 * t
                     let (c0, c1, c2, c3) = (SIMD4(loading: a), SIMD4(loading: a + 4), SIMD4(loading: a + 8), SIMD4(loading: a + 12))
-                    let r = winograd4B(SIMD4(c0[0], c1[0], c2[0], c3[0]), SIMD4(c0[1], c1[1], c2[1], c3[1]),
+                    let r = WinogradF4Matrices.b(SIMD4(c0[0], c1[0], c2[0], c3[0]), SIMD4(c0[1], c1[1], c2[1], c3[1]),
                                        SIMD4(c0[2], c1[2], c2[2], c3[2]), SIMD4(c0[3], c1[3], c2[3], c3[3]),
                                        SIMD4(c1[0], c2[0], c3[0], a[16]), SIMD4(c1[1], c2[1], c3[1], a[17]))
                     let o = d + t
@@ -188,7 +168,7 @@ extension Kernels {
             }
             while tx < tw {
                 let a = qr + 4 * tx
-                let r = winograd4B(a[0], a[1], a[2], a[3], a[4], a[5])
+                let r = WinogradF4Matrices.b(a[0], a[1], a[2], a[3], a[4], a[5])
                 (d[tx], d[xiStride + tx], d[2 * xiStride + tx], d[3 * xiStride + tx], d[4 * xiStride + tx], d[5 * xiStride + tx]) = r
                 tx += 1
             }
@@ -224,7 +204,7 @@ extension Kernels {
             let mj = m + j * xiStride, s = rows + j * tiles
             winograd4Quads(tiles) { t in
                 let a = mj + t
-                let r = winograd4A(SIMD4(loading: a), SIMD4(loading: a + 6 * xiStride), SIMD4(loading: a + 12 * xiStride),
+                let r = WinogradF4Matrices.a(SIMD4(loading: a), SIMD4(loading: a + 6 * xiStride), SIMD4(loading: a + 12 * xiStride),
                                    SIMD4(loading: a + 18 * xiStride), SIMD4(loading: a + 24 * xiStride), SIMD4(loading: a + 30 * xiStride))
                 let o = s + t
                 r.0.store(to: o); r.1.store(to: o + 6 * tiles); r.2.store(to: o + 12 * tiles); r.3.store(to: o + 18 * tiles)
@@ -238,7 +218,7 @@ extension Kernels {
                 let s = rows + 6 * r * tiles + ty * tw
                 winograd4Quads(tw) { tx in
                     let a = s + tx
-                    let o = winograd4A(SIMD4(loading: a), SIMD4(loading: a + tiles), SIMD4(loading: a + 2 * tiles),
+                    let o = WinogradF4Matrices.a(SIMD4(loading: a), SIMD4(loading: a + tiles), SIMD4(loading: a + 2 * tiles),
                                        SIMD4(loading: a + 3 * tiles), SIMD4(loading: a + 4 * tiles), SIMD4(loading: a + 5 * tiles))
                     let c = e + 4 * tx
                     SIMD4(o.0[0], o.1[0], o.2[0], o.3[0]).store(to: c); SIMD4(o.0[1], o.1[1], o.2[1], o.3[1]).store(to: c + 4)
@@ -263,7 +243,7 @@ extension Kernels {
         for j in 0..<6 {
             let mj = m + j * xiStride, s = rows + j * tw
             for tx in 0..<tw {
-                let r = winograd4A(mj[tx], mj[6 * xiStride + tx], mj[12 * xiStride + tx], mj[18 * xiStride + tx],
+                let r = WinogradF4Matrices.a(mj[tx], mj[6 * xiStride + tx], mj[12 * xiStride + tx], mj[18 * xiStride + tx],
                                    mj[24 * xiStride + tx], mj[30 * xiStride + tx])
                 (s[tx], s[6 * tw + tx], s[12 * tw + tx], s[18 * tw + tx]) = r
             }
@@ -272,7 +252,7 @@ extension Kernels {
             let s = rows + 6 * r * tw
             let d = dst + (4 * ty + r) * ow
             for tx in 0..<tw {
-                let o = winograd4A(s[tx], s[tw + tx], s[2 * tw + tx], s[3 * tw + tx], s[4 * tw + tx], s[5 * tw + tx])
+                let o = WinogradF4Matrices.a(s[tx], s[tw + tx], s[2 * tw + tx], s[3 * tw + tx], s[4 * tw + tx], s[5 * tw + tx])
                 let c = d + 4 * tx, live = min(4, ow - 4 * tx)
                 if accumulate {
                     c[0] += o.0; if live > 1 { c[1] += o.1 }; if live > 2 { c[2] += o.2 }; if live > 3 { c[3] += o.3 }

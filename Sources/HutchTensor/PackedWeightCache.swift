@@ -17,8 +17,8 @@ public final class PackedWeightCache: @unchecked Sendable {
             case direct(Kernels.DirectWeights)
             /// `directBackwardData`'s sub-kernels of the stride phases.
             case stridePhases
-            /// `winograd2Forward`'s transformed weights, of w as given or flipped and transposed.
-            case winograd2(Kernels.DirectWeights)
+            /// `winogradTilesForward`'s transformed weights for its tile, of w as given or flipped and transposed.
+            case winogradTiles(tile: Int, Kernels.DirectWeights)
         }
         var address: UInt
         var blockStride: Int
@@ -109,13 +109,18 @@ private let packedWeightCacheKey: pthread_key_t = {
 
 extension Kernels {
     /// Floats one packing of a convolution weight of this shape ([C_out, C_in / group, kH, kW])
-    /// takes in the packed-weight cache at most: 16 per input channel for every output channel
-    /// (rounded up to 4) for 3x3 kernels (`winograd2Forward`'s transformed weights, 16/9 of w), else the
-    /// direct kernel's packing, w with C_out rounded up to 4. The memory plan counts two per
-    /// weight and direction (forward and flipped for the data gradient).
+    /// takes in the packed-weight cache at most. 3x3 kernels: `winogradTilesForward`'s transformed
+    /// weights, 36 per channel pair (4x w) where one of its directions may run the per-example
+    /// F(4x4) (fewer than `ConvPathTable.winograd4FirstChannels` input channels, forward or as the
+    /// data gradient's transposed forward: the GEMM F(4x4), which packs nothing here, takes
+    /// the wider ones first), else 16 (F(2x2)); each direction's output channels rounded up to 4.
+    /// Other kernels: the direct kernel's packing, w with C_out rounded up to 4. The memory plan
+    /// counts two per weight and direction (forward and flipped for the data gradient).
     public static func largestPackedFloats(weightShape s: [Int]) -> Int {
         guard s.count == 4 else { return s.reduce(1, *) }
         let fours = (s[0] + 3) / 4 * 4
-        return s[2] == 3 && s[3] == 3 ? 16 * fours * s[1] : fours * s[1] * s[2] * s[3]
+        guard s[2] == 3 && s[3] == 3 else { return fours * s[1] * s[2] * s[3] }
+        let pairs = max(fours * s[1], (s[1] + 3) / 4 * 4 * s[0])
+        return (min(s[0], s[1]) < ConvPathTable.winograd4FirstChannels ? 36 : 16) * pairs
     }
 }

@@ -26,13 +26,21 @@ final class ConvPathTableTests: XCTestCase {
              [.pointwise, .pointwise, .im2col]),
             (try conv([2, 64, 8, 8], [64, 64, 1, 1]), [.pointwise, .pointwise, .im2col], [.pointwise, .pointwise, .im2col]),
             (try conv([2, 3, 32, 32], [16, 3, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .im2col, .im2col]),
-            // 3x3 stride 1 from 16 channels in and out: the per-example F(2x2, 3x3) with AVX2, forward
-            // and data gradient (the transposed forward); the weight gradient stays direct
-            (try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.im2col, .im2col, .im2col]),
-            (try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.winograd, .winograd, .im2col]),
+            // 3x3 stride 1 from 16 channels in and out: the per-example F(4x4, 3x3) with AVX2 on planes
+            // from 14x14, forward and data gradient (the transposed forward); the weight gradient
+            // stays direct
+            (try conv([2, 16, 32, 32], [16, 16, 3, 3], pad: 1), [.winograd4PerExample, .winograd4PerExample, .direct],
+             [.im2col, .im2col, .im2col]),
+            (try conv([2, 32, 16, 16], [32, 32, 3, 3], pad: 1), [.winograd4PerExample, .winograd4PerExample, .direct],
+             [.winograd, .winograd, .im2col]),
+            (try conv([2, 32, 14, 20], [32, 32, 3, 3], pad: 1), [.winograd4PerExample, .winograd4PerExample, .direct],
+             [.winograd, .winograd, .im2col]),
+            // under 14x14 its F(2x2)
+            (try conv([2, 32, 13, 20], [32, 32, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.winograd, .winograd, .im2col]),
             (try conv([2, 8, 16, 16], [16, 8, 3, 3], pad: 1), [.direct, .direct, .direct], [.im2col, .im2col, .im2col]),
             // the data gradient of 16 -> 32 channels runs as 32 -> 16: Winograd there
-            (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.winograd2, .winograd2, .direct], [.im2col, .winograd, .im2col]),
+            (try conv([2, 16, 16, 16], [32, 16, 3, 3], pad: 1), [.winograd4PerExample, .winograd4PerExample, .direct],
+             [.im2col, .winograd, .im2col]),
             (try conv([2, 32, 16, 16], [64, 32, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
              [.im2col, .im2col, .im2col]),
             // ResNet-20's 64 -> 64 8x8 stage: not F(4x4), which cost a probe more there (ConvPathTable)
@@ -55,7 +63,7 @@ final class ConvPathTableTests: XCTestCase {
             // F(4x4, 3x3) from 64 channels on planes of 14x14 and larger, with AVX2 + FMA
             (try conv([1, 64, 56, 56], [64, 64, 3, 3], pad: 1), [.winograd4, .winograd4, .direct],
              [.winograd, .winograd, .im2col]),
-            (try conv([1, 32, 28, 28], [64, 32, 3, 3], pad: 1), [.winograd2, .winograd4, .direct],
+            (try conv([1, 32, 28, 28], [64, 32, 3, 3], pad: 1), [.winograd4PerExample, .winograd4, .direct],
              [.winograd, .winograd, .im2col]),
             (try conv([1, 512, 7, 7], [512, 512, 3, 3], pad: 1), [.im2col, .im2col, .im2col], [.winograd, .winograd, .im2col]),
             (try conv([1, 64, 56, 56], [128, 64, 3, 3], stride: 2, pad: 1), [.direct, .direct, .direct],
@@ -91,7 +99,9 @@ final class ConvPathTableTests: XCTestCase {
         XCTAssertEqual(paths(table { $0.directConv = false; $0.winograd = false }, g32), [.im2col, .im2col, .im2col])
         XCTAssertEqual(paths(table { $0.directConv = false; $0.winogradMinChannels = 16 }, g16), [.winograd, .winograd, .im2col])
         XCTAssertEqual(paths(table { $0.pointwise = false }, shortcut), [.im2col, .im2col, .im2col])
-        XCTAssertEqual(paths(table { $0.directWeight = false }, g16), [.winograd2, .winograd2, .im2col])
+        XCTAssertEqual(paths(table { $0.directWeight = false }, g16), [.winograd4PerExample, .winograd4PerExample, .im2col])
+        XCTAssertEqual(paths(table { $0.winograd4PerExample = false }, g16), [.winograd2, .winograd2, .direct])
+        // the per-example F(4x4) shares its F(2x2)'s rule: off with it
         XCTAssertEqual(paths(table { $0.winograd2 = false }, g16), [.direct, .direct, .direct])
         let g256 = try conv([1, 256, 14, 14], [256, 256, 3, 3], pad: 1)
         XCTAssertEqual(paths(table { $0.winograd4 = false }, g256), [.winograd, .winograd, .direct])
@@ -99,7 +109,7 @@ final class ConvPathTableTests: XCTestCase {
         let noTranspose = table { $0.convTranspose = false }
         XCTAssertNil(noTranspose.transposed(g16))
         XCTAssertNotNil(avx512.transposed(g16))
-        XCTAssertEqual(paths(noTranspose, g16), [.winograd2, .im2col, .direct])
+        XCTAssertEqual(paths(noTranspose, g16), [.winograd4PerExample, .im2col, .direct])
         XCTAssertTrue(avx512.avx512Enabled)
         XCTAssertFalse(table { $0.avx512 = false }.avx512Enabled)
         XCTAssertFalse(avx2.avx512Enabled)
@@ -113,6 +123,7 @@ final class ConvPathTableTests: XCTestCase {
             "HUTCH_THREADS": "3", "HUTCH_DIRECT_CONV": "0", "HUTCH_AVX512": "0", "HUTCH_POINTWISE": "0", "HUTCH_WINOGRAD": "0",
             "HUTCH_WINOGRAD_MIN_CHANNELS": "16", "HUTCH_WINOGRAD_MERGE": "1", "HUTCH_MERGE_BLOCKS": "1",
             "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0", "HUTCH_WINOGRAD4": "0", "HUTCH_WINOGRAD2": "0",
+            "HUTCH_WINOGRAD4_PER_EXAMPLE": "0",
         ])
         var expected = KernelOverrides()
         expected.threads = 3
@@ -121,6 +132,7 @@ final class ConvPathTableTests: XCTestCase {
         expected.directWeight = false
         expected.winograd4 = false
         expected.winograd2 = false
+        expected.winograd4PerExample = false
         XCTAssertEqual(all, expected)
     }
 

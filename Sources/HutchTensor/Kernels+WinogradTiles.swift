@@ -1,34 +1,35 @@
 import HutchTensorAVX2
 import HutchTensorAVX512
 
-/// 3x3 stride-1 Float convolutions by Winograd F(2x2, 3x3) on the AVX2 kernels of
-/// `WinogradF2AVX2`, one example at a time like the direct kernel: 2.25x fewer multiply-adds on
-/// the same register tile, for the small channel counts where F(4x4)'s and the GEMM-based
-/// F(2x2)'s transforms and short products cost more than they save (ConvPathTable). Blocks that
-/// share the input transform it once per example. Block b's result is a single-block call's, and
-/// no sum depends on the thread or the slab, so bits depend only on the operands and the shape.
-/// AVX-512 machines run the same AVX2 code: the same bits.
+/// 3x3 stride-1 Float convolutions by Winograd F(2x2, 3x3) or F(4x4, 3x3) on the AVX2 kernels of
+/// `WinogradTiles`, one example at a time like the direct kernel: 2.25x or 4x fewer multiply-adds
+/// on the same register tile, for the small channel counts where the GEMM-based Winograd's
+/// transforms and short products cost more than they save (ConvPathTable). Blocks that share the
+/// input transform it once per example. Block b's result is a single-block call's, and no sum
+/// depends on the thread or the slab, so bits depend only on the operands, the shape and the tile.
+/// AVX-512 machines run the same code (their products at 16 lanes): the same bits.
 extension Kernels {
     /// Whether the kernel runs this geometry: any 3x3 stride-1 convolution without groups or
     /// dilation, any size and channel count (the table decides where it does).
-    static func winograd2ShapeFits(_ g: ConvGeometry) -> Bool {
+    static func winogradTilesShapeFits(_ g: ConvGeometry) -> Bool {
         g.spatialRank == 2 && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1
             && g.dilationH == 1 && g.dilationW == 1 && g.group == 1
     }
 
     /// Whether this CPU can run it on this geometry.
-    static func winograd2Fits(_ g: ConvGeometry) -> Bool { cpuHasAVX2FMA && winograd2ShapeFits(g) }
+    static func winogradTilesFits(_ g: ConvGeometry) -> Bool { cpuHasAVX2FMA && winogradTilesShapeFits(g) }
 
-    static func winograd2Shape(_ g: ConvGeometry) -> WinogradF2Shape {
-        WinogradF2Shape(inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: g.outChannels,
+    static func winogradTileShape(_ g: ConvGeometry, tile: Int) -> WinogradTileShape {
+        WinogradTileShape(tile: tile, inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: g.outChannels,
                         padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
     }
 
-    /// U = G w G^T of every (block, output channel, input channel), as `WinogradF2Shape` lays it
-    /// out per block: [xi][C_out / 4][C_in][4], zero past the last output channel. `.flippedTransposed`:
+    /// U = G w G^T of every (block, output channel, input channel), as `WinogradTileShape` lays it
+    /// out per block: [xi][C_out / 4][C_in][4], zero past the last output channel; G of F(2x2) or
+    /// F(4x4) as `s.tile` says. `.flippedTransposed`:
     /// the geometry is a data gradient's transposed forward and w the original [C_in, C_out, 3, 3]
     /// weights, read flipped (as `flippedTransposedWeights` would copy them).
-    static func winograd2Weights(_ g: ConvGeometry, _ s: WinogradF2Shape, blocks: Int, w: UnsafePointer<Float>,
+    static func winogradTileWeights(_ g: ConvGeometry, _ s: WinogradTileShape, blocks: Int, w: UnsafePointer<Float>,
                                  wBlockStride: Int, layout: DirectWeights, into u: UnsafeMutablePointer<Float>) {
         let (cin, cout, fours) = (g.inChannels, g.outChannels, (g.outChannels + 3) / 4)
         let xiStride = fours * cin * 4
@@ -48,29 +49,33 @@ extension Kernels {
                             for r in 0..<9 { k[r] = original[8 - r] }
                             src = UnsafePointer(k)
                         }
-                        winogradKernel(src) { xi, value in base[xi * xiStride] = value }
+                        if s.tile == 2 {
+                            winogradKernel(src) { xi, value in base[xi * xiStride] = value }
+                        } else {
+                            WinogradF4Matrices.kernel(src) { xi, value in base[xi * xiStride] = value }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// y[b] (+)= conv(x[b], w[b]) for a geometry `winograd2Fits`; with `addend` (y's layout),
+    /// y[b] (+)= conv(x[b], w[b]) for a geometry `winogradTilesFits`, on tiles of `tile` (2 or 4); with `addend` (y's layout),
     /// y[b] = addend[b] + conv(x[b], w[b]), added as the outputs are stored. `weights` as in
     /// `directForward` (a data gradient's original weights, flipped as they are transformed). `products`: the
     /// build that runs the products (AVX-512 where the table allows it; tests force the others).
-    static func winograd2Forward(_ g: ConvGeometry, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
+    static func winogradTilesForward(_ g: ConvGeometry, tile: Int, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
                                  w: UnsafePointer<Float>, wBlockStride: Int, y: UnsafeMutablePointer<Float>,
                                  accumulate: Bool, addend: UnsafePointer<Float>? = nil, weights: DirectWeights = .forward,
                                  workers: Int = threads,
-                                 products: Winograd2Products = directAVX512Enabled ? .avx512 : .avx2) {
-        precondition(winograd2Fits(g) && (products != .avx512 || cpuHasAVX512), "winograd2Forward: shape or CPU does not fit")
-        let s = winograd2Shape(g)
+                                 products: WinogradProducts = directAVX512Enabled ? .avx512 : .avx2) {
+        precondition(winogradTilesFits(g) && (products != .avx512 || cpuHasAVX512), "winogradTilesForward: shape or CPU does not fit")
+        let s = winogradTileShape(g, tile: tile)
         let wBlocks = wBlockStride == 0 ? 1 : blocks
         let pc = s.packedWeightCount
-        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: .winograd2(weights))
+        let key = PackedWeightCache.Key(w, blockStride: wBlockStride, blocks: wBlocks, geometry: g, layout: .winogradTiles(tile: tile, weights))
         withPacked(key, count: wBlocks * pc, pack: { u in
-            winograd2Weights(g, s, blocks: wBlocks, w: w, wBlockStride: wBlockStride, layout: weights, into: u)
+            winogradTileWeights(g, s, blocks: wBlocks, w: w, wBlockStride: wBlockStride, layout: weights, into: u)
         }) { u in
             let mode: DirectStore = accumulate ? .accumulate : addend.map { .addend(offset: UnsafePointer(y).distance(to: $0)) } ?? .overwrite
             let (inCount, outCount) = (g.inChannels * g.inSpatial, g.outChannels * g.outSpatial)
@@ -85,16 +90,25 @@ extension Kernels {
                     BufferPool.shared.release(m, mCount)
                 }
                 while case let (bs, e)? = items.next() {
-                    WinogradF2AVX2.padPhases(s, x: x + bs.lowerBound * xBlockStride + e * inCount, into: padded)
+                    WinogradTiles.padPhases(s, x: x + bs.lowerBound * xBlockStride + e * inCount, into: padded)
                     for first in stride(from: 0, to: s.vectors, by: slab) {
                         let count = min(slab, s.vectors - first), even = count + count % 2   // 16 lanes read vectors in pairs
-                        WinogradF2AVX2.transformInput(s, padded: padded, first: first, count: even, into: v)
+                        if tile == 2 {
+                            WinogradF2AVX2.transformInput(s, padded: padded, first: first, count: even, into: v)
+                        } else {
+                            WinogradF4AVX2.transformInput(s, padded: padded, first: first, count: even, into: v)
+                        }
                         for b in bs {
                             let ub = u + (wBlockStride == 0 ? 0 : b * pc), yb = y + b * g.outputCount + e * outCount
                             for block in 0..<fours {
-                                winograd2Multiply(s, u: ub, block: block, v: v, count: even, m: m, kernel: products)
-                                WinogradF2AVX2.transformOutput(s, m: m, block: block, first: first, count: even, stored: count, y: yb,
-                                                               mode: mode)
+                                winogradTileMultiply(s, u: ub, block: block, v: v, count: even, m: m, kernel: products)
+                                if tile == 2 {
+                                    WinogradF2AVX2.transformOutput(s, m: m, block: block, first: first, count: even, stored: count,
+                                                                   y: yb, mode: mode)
+                                } else {
+                                    WinogradF4AVX2.transformOutput(s, m: m, block: block, first: first, count: even, stored: count,
+                                                                   y: yb, mode: mode)
+                                }
                             }
                         }
                     }
@@ -103,17 +117,17 @@ extension Kernels {
         }
     }
 
-    /// Which build runs the products: the same sums, the same bits (`WinogradF2Products`).
+    /// Which build runs the products: the same sums, the same bits (`WinogradTileProducts`).
     /// `.sixteenLanesOnAVX2` is the AVX-512 code's width compiled for AVX2, for tests.
-    enum Winograd2Products { case avx2, avx512, sixteenLanesOnAVX2 }
+    enum WinogradProducts { case avx2, avx512, sixteenLanesOnAVX2 }
 
     @inline(__always)
-    static func winograd2Multiply(_ s: WinogradF2Shape, u: UnsafePointer<Float>, block: Int, v: UnsafePointer<Float>, count: Int,
-                                  m: UnsafeMutablePointer<Float>, kernel: Winograd2Products) {
+    static func winogradTileMultiply(_ s: WinogradTileShape, u: UnsafePointer<Float>, block: Int, v: UnsafePointer<Float>, count: Int,
+                                  m: UnsafeMutablePointer<Float>, kernel: WinogradProducts) {
         switch kernel {
-        case .avx2: WinogradF2AVX2.multiply(s, u: u, block: block, v: v, count: count, m: m)
-        case .avx512: WinogradF2AVX512.multiply(s, u: u, block: block, v: v, count: count, m: m)
-        case .sixteenLanesOnAVX2: WinogradF2AVX2.multiplySixteenLanes(s, u: u, block: block, v: v, count: count, m: m)
+        case .avx2: WinogradTiles.multiply(s, u: u, block: block, v: v, count: count, m: m)
+        case .avx512: WinogradTilesAVX512.multiply(s, u: u, block: block, v: v, count: count, m: m)
+        case .sixteenLanesOnAVX2: WinogradTiles.multiplySixteenLanes(s, u: u, block: block, v: v, count: count, m: m)
         }
     }
 }
