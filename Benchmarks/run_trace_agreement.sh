@@ -2,7 +2,8 @@
 # How far two hutch builds' Hutchinson traces are apart where their bits may differ (a change of
 # summation order, not of method): `hutch trace` (Hutchinson, 2 threads, no quantization errors)
 # with each on one model and data set, then per layer |after - before| / max(|before|, the largest
-# |trace| / 1e6), the largest of them, and the layer it is on. The same probes on both sides.
+# |trace| / 1e6), the largest of them, and the layer it is on, and the largest |after - before| in
+# units of the layer's standard error. The same probes on both sides.
 # Usage: Benchmarks/run_trace_agreement.sh BEFORE_HUTCH AFTER_HUTCH MODEL.onnx DATA.npz [PROBES]
 #   Record with record.sh. Exit 1 when the largest relative difference is over 1e-3 (Float sums in
 #   another order differ most on layers whose probes' forms cancel).
@@ -26,5 +27,9 @@ i = [r for r in rel].index(worst)
 print(f"{len(b)} layers; largest relative difference {worst[0]:.3g} (layer {worst[1]}: {b[i]['trace']:.9g} and "
       f"{a[i]['trace']:.9g}, standard error {b[i]['standard_error']:.3g}; largest |trace| {scale * 1e6:.6g}); "
       f"mean {sum(r for r, _ in rel) / len(rel):.3g}")
+# the same differences in units of each layer's standard error (what a plan can see of them)
+se = [(abs(y["trace"] - x["trace"]) / x["standard_error"], x["weight"]) for x, y in zip(b, a) if x["standard_error"] > 0]
+if se:
+    print(f"largest difference in standard errors {max(se)[0]:.3g} (layer {max(se)[1]}); mean {sum(r for r, _ in se) / len(se):.3g}")
 sys.exit(1 if worst[0] > 1e-3 else 0)
 PY

@@ -55,6 +55,10 @@ if not os.path.exists(hutch):   # `hutch quantize --logits` writes class logits 
 expected = np.load(hutch)
 print(f"{key}: onnxruntime {ort.__version__} runs the QDQ model: logits {list(logits.shape)}, max |onnxruntime - hutch| "
       f"{np.abs(logits - expected).max():.3g} (logit range {np.ptp(expected):.3g}), equal argmax {(logits.argmax(-1) == expected.argmax(-1)).mean() * 100:.0f} %")
+# where the argmax differs: how far apart onnxruntime puts the two classes (a near tie when within the difference above)
+for i in np.flatnonzero(logits.argmax(-1) != expected.argmax(-1)):
+    a, b = logits[i].argmax(), expected[i].argmax()
+    print(f"{key}: example {i}: onnxruntime's logits of its class {a} and Hutch's class {b} differ by {logits[i, a] - logits[i, b]:.3g}")
 PYEOF
     done
 } 2>&1 | tee "$RAW"

@@ -50,7 +50,7 @@ public enum ConvDirection: Sendable, CaseIterable {
 ///                                Float, pointwise geometry, few weights per position -> pointwise
 ///   forward                      Float, direct on, Winograd fits, C_in >= 64, OH, OW >= 14 -> winograd4
 ///                                Float, direct on, 3x3 stride 1, C_in and C_out >= 16, few weights
-///                                per position -> winograd2
+///                                per position: OH, OW >= 14 -> winograd4PerExample, else winograd2
 ///                                Float, > 1x1, direct on, Winograd fits, C_in >= 128, OH, OW >= 14 -> winograd
 ///                                Float, > 1x1, direct fits, few weights per position -> direct
 ///                                Float, Winograd fits, C_in >= 32, direct off -> winograd
@@ -139,7 +139,7 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// loses more where they share the weights; a probe runs both kinds in equal parts and this rule
 /// does not look at sharing, so these shapes stay direct. A probe with F(4x4) on all of them took
 /// 1.41x the CPU seconds, on the 64->64 ones only 1.05x (results/resnet20-winograd4*-probe-ab.txt).
-/// The per-example F(2x2, 3x3) (Kernels+Winograd2: transforms 8 tiles at a time, the input's once
+/// The per-example F(2x2, 3x3) (Kernels+WinogradTiles: transforms 8 tiles at a time, the input's once
 /// for all blocks sharing it, products on the direct kernel's register tile) on the same shapes,
 /// Zen 3 with AVX2, batch 32, 4 blocks (results/conv-paths-resnet20-winograd2.txt, column "2"),
 /// direct vs per-example F(2x2):
@@ -152,6 +152,15 @@ public enum ConvDirection: Sendable, CaseIterable {
 /// the direct kernel's limit on weights per position (its transformed weights stream once per
 /// example too). Not measured on AVX-512 CPUs, where the direct kernel runs wider than its
 /// transforms.
+/// The per-example F(4x4, 3x3) on the same kernels (36 products per 4x4 tile where F(2x2) needs
+/// 64) against it, same setting (results/conv-paths-resnet20-winograd4pe.txt, columns "2" and "e",
+/// a slower hour for both):
+///   16->16 32x32:  62 / 63 / 76 vs 63 / 76 / 86
+///   32->32 16x16:  74 / 93 / 78 vs 80 / 108 / 86
+///   64->64 8x8:    77 / 94 / 86 vs 31 / 37 / 33 (2x2 tiles: half of each vector's lanes empty)
+/// A probe of ResNet-20 took 0.91x the CPU and 0.88x the wall time with it on the 32x32 and 16x16
+/// planes (results/resnet20-winograd4pe-probe-ab-2.txt), so it goes first on planes from
+/// `winograd4PerExampleFirstSize` (14: a vector's 8 tiles then at most a quarter past the plane).
 /// Before it: Winograd first from 128 input channels on planes of at least 14x14 (at 64 channels it wins at
 /// 56x56 here but loses on ResNet-20's 8x8 and 16x16 planes, README "Performance"), im2col past
 /// 1024 weights per position, direct and pointwise below (the strided data gradient's phases are
