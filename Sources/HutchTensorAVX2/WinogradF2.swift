@@ -10,20 +10,9 @@ public enum WinogradF2AVX2 {
     @inline(never)
     public static func transformInput(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
                                       into v: UnsafeMutablePointer<Float>) {
-        let p = s.padded
-        let (columns, rowStride, half) = (8 &* count, p.rowStride, p.phaseLength)
-        let xiStride = s.inChannels &* columns
-        for j in 0..<count {
-            let (start, pair) = s.window(first &+ j)
-            var src = padded + start, out = v + 8 &* j
-            for _ in 0..<s.inChannels {
-                if s.pairedRows {
-                    transformWindow(src, rowStride, half, out, xiStride) { q in V8(lowHalf: load4(q), highHalf: load4(q + pair)) }
-                } else {
-                    transformWindow(src, rowStride, half, out, xiStride) { q in load(q) }
-                }
-                src += p.channelStride; out += columns
-            }
+        let (rowStride, half) = (s.padded.rowStride, s.padded.phaseLength)
+        WinogradTiles.transformInput(s, padded: padded, first: first, count: count, into: v) { src, out, xiStride, load in
+            transformWindow(src, rowStride, half, out, xiStride, load)
         }
     }
 
@@ -97,7 +86,6 @@ public enum WinogradF2AVX2 {
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 { DirectVectors.load(p) }
-    @inline(__always) static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { DirectVectors.load(p) }
     @inline(__always) static func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
     }

@@ -64,7 +64,7 @@ public enum WinogradF4Matrices {
 /// The transforms of Winograd F(4x4, 3x3) for the per-example kernels (`WinogradTiles`): 36
 /// products per 4x4 output tile and channel pair instead of 144. Window column k of 8
 /// consecutive tiles is phase k % 4 of the padded input at tile offset k / 4. Float32 error is
-/// about 10x F(2x2)'s (the points +-2 amplify rounding; Winograd2Tests bounds both).
+/// about 15x F(2x2)'s (the points +-2 amplify rounding; WinogradTilesTests bounds both).
 public enum WinogradF4AVX2 {
     typealias V8 = SIMD8<Float>
 
@@ -73,22 +73,9 @@ public enum WinogradF4AVX2 {
     @inline(never)
     public static func transformInput(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
                                       into v: UnsafeMutablePointer<Float>) {
-        let p = s.padded
-        let (columns, rowStride, phase) = (8 &* count, p.rowStride, p.phaseLength)
-        let xiStride = s.inChannels &* columns
-        for j in 0..<count {
-            let (start, pair) = s.window(first &+ j)
-            var src = padded + start, out = v + 8 &* j
-            for _ in 0..<s.inChannels {
-                if s.pairedRows {
-                    transformWindow(src, rowStride, phase, out, xiStride) { q in
-                        V8(lowHalf: DirectVectors.load(q), highHalf: DirectVectors.load(q + pair))
-                    }
-                } else {
-                    transformWindow(src, rowStride, phase, out, xiStride) { q in DirectVectors.load(q) }
-                }
-                src += p.channelStride; out += columns
-            }
+        let (rowStride, phase) = (s.padded.rowStride, s.padded.phaseLength)
+        WinogradTiles.transformInput(s, padded: padded, first: first, count: count, into: v) { src, out, xiStride, load in
+            transformWindow(src, rowStride, phase, out, xiStride, load)
         }
     }
 

@@ -108,26 +108,22 @@ public enum WinogradTiles {
                 if iy >= 0 && iy < h {
                     let xr = x + (ci &* h &+ iy) &* w
                     var c = 0
-                    while c &+ 16 <= w {
-                        let v = UnsafeRawPointer(xr + c).loadUnaligned(as: SIMD16<Float>.self)
+                    // columns c ..< c + V.scalarCount into the phases, their first index c / t
+                    @inline(__always) func split<V: PhaseHalves>(_ v: V) where V.Half: PhaseHalves {
+                        let (even, odd, i) = (v.evenHalf, v.oddHalf, c / t)
                         if t == 2 {
-                            store(v.evenHalf, row + (o0 &+ c / 2)); store(v.oddHalf, row + (o1 &+ c / 2))
+                            store(even, row + (o0 &+ i)); store(odd, row + (o1 &+ i))
                         } else {
-                            let (even, odd) = (v.evenHalf, v.oddHalf)
-                            store(even.evenHalf, row + (o0 &+ c / 4)); store(odd.evenHalf, row + (o1 &+ c / 4))
-                            store(even.oddHalf, row + (o2 &+ c / 4)); store(odd.oddHalf, row + (o3 &+ c / 4))
+                            store(even.evenHalf, row + (o0 &+ i)); store(odd.evenHalf, row + (o1 &+ i))
+                            store(even.oddHalf, row + (o2 &+ i)); store(odd.oddHalf, row + (o3 &+ i))
                         }
+                    }
+                    while c &+ 16 <= w {
+                        split(UnsafeRawPointer(xr + c).loadUnaligned(as: SIMD16<Float>.self))
                         c &+= 16
                     }
                     if c &+ 8 <= w {   // 8-wide planes
-                        let v = UnsafeRawPointer(xr + c).loadUnaligned(as: SIMD8<Float>.self)
-                        if t == 2 {
-                            store(v.evenHalf, row + (o0 &+ c / 2)); store(v.oddHalf, row + (o1 &+ c / 2))
-                        } else {
-                            let (even, odd) = (v.evenHalf, v.oddHalf)
-                            store(even.evenHalf, row + (o0 &+ c / 4)); store(odd.evenHalf, row + (o1 &+ c / 4))
-                            store(even.oddHalf, row + (o2 &+ c / 4)); store(odd.oddHalf, row + (o3 &+ c / 4))
-                        }
+                        split(UnsafeRawPointer(xr + c).loadUnaligned(as: SIMD8<Float>.self))
                         c &+= 8
                     }
                     while c < w {
@@ -137,6 +133,34 @@ public enum WinogradTiles {
                     }
                 }
                 row += p.rowStride
+            }
+        }
+    }
+
+    /// The input transform's walk over one example's padded input (`padPhases`): for each channel of
+    /// tile vectors `first..<first + count`, `window(src, out, xiStride, load)` with src the top
+    /// left of the vector's first window, out its place in v[xi][ci][8 * j] (j the vector's place
+    /// in the slab, xi `xiStride` apart) and `load` reading 8 tiles' values at an offset of src's
+    /// (4 from each of two tile rows where rows are paired).
+    @inline(__always)
+    static func transformInput(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
+                               into v: UnsafeMutablePointer<Float>,
+                               window: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
+                                        (UnsafePointer<Float>) -> SIMD8<Float>) -> Void) {
+        let (columns, channelStride) = (8 &* count, s.padded.channelStride)
+        let xiStride = s.inChannels &* columns
+        for j in 0..<count {
+            let (start, pair) = s.window(first &+ j)
+            var src = padded + start, out = v + 8 &* j
+            for _ in 0..<s.inChannels {
+                if s.pairedRows {
+                    window(src, out, xiStride) { q in
+                        SIMD8(lowHalf: DirectVectors.load(q, as: SIMD4<Float>.self), highHalf: DirectVectors.load(q + pair))
+                    }
+                } else {
+                    window(src, out, xiStride) { q in DirectVectors.load(q) }
+                }
+                src += channelStride; out += columns
             }
         }
     }
@@ -161,6 +185,18 @@ public enum WinogradTiles {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 }
+
+/// Vectors that split into their even and odd lanes (`padPhases`: 16 or 8 input columns into 2 or
+/// 4 column phases).
+protocol PhaseHalves: SIMD where Scalar == Float {
+    associatedtype Half: SIMD where Half.Scalar == Float
+    var evenHalf: Half { get }
+    var oddHalf: Half { get }
+}
+
+extension SIMD16: PhaseHalves where Scalar == Float {}
+extension SIMD8: PhaseHalves where Scalar == Float {}
+extension SIMD4: PhaseHalves where Scalar == Float {}
 
 /// The products of the per-example Winograd kernels at vector width V (SIMD8 for AVX2, SIMD16 for
 /// AVX-512): m[xi][c][col] = sum over ci in order of u[xi][block][ci][c] * v[xi][ci][col], an FMA
