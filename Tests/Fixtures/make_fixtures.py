@@ -620,6 +620,28 @@ class TinyGrouped(nn.Module):
         return self.head(x.mean((2, 3)))
 
 
+class TinyWinograd(nn.Module):
+    """3x3 stride-1 convolutions that the kernel path table sends to the per-example Winograd
+    kernels: 16 -> 16 channels on a 14x15 plane (F(4x4,3x3): planes from 14x14; partial tiles on
+    both edges) and, after a stride-2 convolution, 20 -> 20 on 7x8 (F(2x2,3x3)); their data
+    gradients run on the same kernels as the transposed forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.a = nn.Conv2d(16, 16, 3, padding=1)
+        self.down = nn.Conv2d(16, 20, 3, stride=2, padding=1)
+        self.b = nn.Conv2d(20, 20, 3, padding=1)
+        self.head = nn.Linear(20, 3)
+
+    def forward(self, x):
+        x = F.relu(self.stem(x))
+        x = F.relu(self.a(x))
+        x = F.relu(self.down(x))
+        x = F.relu(self.b(x))
+        return self.head(x.mean((2, 3)))
+
+
 # ----------------------------------------------------------------------------------------------
 # BatchNorm handling
 # ----------------------------------------------------------------------------------------------
@@ -1057,6 +1079,8 @@ SPECS = [
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=906),
     dict(name="tiny_grouped", make=TinyGrouped, input=(3, 6, 11), batch=6, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=941),
+    dict(name="tiny_winograd", make=TinyWinograd, input=(3, 14, 15), batch=8, classes=3,
+         exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=943),
     dict(name="bn_kept", make=BNKept, input=(1, 6, 6), batch=8, classes=3,
          exporter="torchscript", opset=17, fold=False, piecewise_linear=True, x_scale=1.0, seed=505,
          export_extra=dict(training=torch.onnx.TrainingMode.PRESERVE)),

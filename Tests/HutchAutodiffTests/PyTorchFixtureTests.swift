@@ -14,7 +14,7 @@ final class PyTorchFixtureTests: XCTestCase {
                                           "tiny_tagger", "tiny_regressor", "tiny_gpt2", "tiny_gpt2_dynamo",
                                           "hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_max", "tiny_strided_pool_dynamo", "tiny_embed",
                                           "tiny_grouped", "tiny_einsum", "tiny_einsum_dynamo", "tiny_tied", "tiny_cumsum",
-                                          "tiny_cumsum_dynamo"]
+                                          "tiny_cumsum_dynamo", "tiny_winograd"]
 
     private struct Fixture {
         var graph: Graph
@@ -112,6 +112,21 @@ final class PyTorchFixtureTests: XCTestCase {
                                       "hf_bert_mask_tiny", "hf_bert_mask_tiny_dynamo", "tiny_strided_pool_dynamo", "tiny_einsum",
                                       "tiny_einsum_dynamo", "tiny_cumsum", "tiny_cumsum_dynamo"]
         for model in Self.models { try check(model, in: Double.self, tolerance: roundedConstants.contains(model) ? 1e-7 : 1e-9) }
+    }
+
+    /// tiny_winograd's 3x3 stride-1 layers take the per-example Winograd paths where the CPU has
+    /// AVX2 + FMA (so the Float check above covers them, forward and data gradient).
+    func testWinogradFixtureTakesThePerExampleWinogradPaths() throws {
+        let table = ConvPathTable(cpu: CPUFeatures(avx2FMA: true, avx512: false))
+        let conv = { (input: [Int], weight: [Int]) in
+            try ConvGeometry(input: input, weight: weight, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1)
+        }
+        let (a, b) = (try conv([8, 16, 14, 15], [16, 16, 3, 3]), try conv([8, 20, 7, 8], [20, 20, 3, 3]))
+        XCTAssertEqual([table.path(a, .forward, float: true), table.path(a, .backwardData, float: true)],
+                       [.winograd4PerExample, .winograd4PerExample])
+        XCTAssertEqual([table.path(b, .forward, float: true), table.path(b, .backwardData, float: true)], [.winograd2, .winograd2])
+        let graph = try load("tiny_winograd").graph
+        XCTAssertEqual(graph.quantizableLayers.map(\.weightName), ["stem.weight", "a.weight", "down.weight", "b.weight", "head.weight"])
     }
 
     /// The reference arrays really cover every conv/linear weight of each model.
