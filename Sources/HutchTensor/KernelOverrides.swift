@@ -16,6 +16,10 @@ import Foundation
 ///                                 its convolutions take the paths after it
 ///   HUTCH_WINOGRAD2=0             no per-example Winograd F(2x2, 3x3) (Kernels+WinogradTiles): its
 ///                                 convolutions take the paths after it
+///   HUTCH_WINOGRAD_TILES_AVX512=1 the per-example Winograd's products on their AVX-512 build (16
+///                                 lanes, the same sums) where the CPU has it; the default runs the
+///                                 AVX2 build everywhere, since the AVX-512 one has not yet run on
+///                                 AVX-512 hardware to confirm its bits (Kernels+WinogradTiles)
 ///   HUTCH_WINOGRAD_MIN_CHANNELS=N input channels from which Winograd applies (default 32)
 ///   HUTCH_WINOGRAD_MERGE=1        Winograd runs blocks sharing an input as one GEMM (with
 ///                                 HUTCH_MERGE_BLOCKS' bit caveat)
@@ -49,6 +53,7 @@ public struct KernelOverrides: Sendable, Hashable {
     public var winograd4 = true
     public var winograd4PerExample = true
     public var winograd2 = true
+    public var winogradTilesAVX512 = false
     public var winogradMinChannels = 32
     public var winogradMerge = false
     public var mergeBlocks = false
@@ -73,6 +78,7 @@ public struct KernelOverrides: Sendable, Hashable {
         winograd4 = env["HUTCH_WINOGRAD4"] != "0"
         winograd4PerExample = env["HUTCH_WINOGRAD4_PER_EXAMPLE"] != "0"
         winograd2 = env["HUTCH_WINOGRAD2"] != "0"
+        winogradTilesAVX512 = env["HUTCH_WINOGRAD_TILES_AVX512"] == "1"
         winogradMinChannels = Int(env["HUTCH_WINOGRAD_MIN_CHANNELS"] ?? "") ?? 32
         winogradMerge = env["HUTCH_WINOGRAD_MERGE"] == "1"
         mergeBlocks = env["HUTCH_MERGE_BLOCKS"] == "1"

@@ -7,7 +7,10 @@ import HutchTensorAVX512
 /// transforms and short products cost more than they save (ConvPathTable). Blocks that share the
 /// input transform it once per example. Block b's result is a single-block call's, and no sum
 /// depends on the thread or the slab, so bits depend only on the operands, the shape and the tile.
-/// AVX-512 machines run the same code (their products at 16 lanes): the same bits.
+/// AVX-512 machines run the same AVX2 code: the same bits by construction. Their products' AVX-512
+/// build (16 lanes, the same FMA chains) runs only with HUTCH_WINOGRAD_TILES_AVX512=1: its lanes
+/// are tested on every machine by the same code compiled for AVX2, but it has not yet run on
+/// AVX-512 hardware, and redundant execution compares bits across workers.
 extension Kernels {
     /// Whether the kernel runs this geometry: any 3x3 stride-1 convolution without groups or
     /// dilation, any size and channel count (the table decides where it does).
@@ -63,12 +66,12 @@ extension Kernels {
     /// y[b] (+)= conv(x[b], w[b]) for a geometry `winogradTilesFits`, on tiles of `tile` (2 or 4); with `addend` (y's layout),
     /// y[b] = addend[b] + conv(x[b], w[b]), added as the outputs are stored. `weights` as in
     /// `directForward` (a data gradient's original weights, flipped as they are transformed). `products`: the
-    /// build that runs the products (AVX-512 where the table allows it; tests force the others).
+    /// build that runs the products (`winogradTilesProducts`; tests force the others).
     static func winogradTilesForward(_ g: ConvGeometry, tile: Int, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
                                  w: UnsafePointer<Float>, wBlockStride: Int, y: UnsafeMutablePointer<Float>,
                                  accumulate: Bool, addend: UnsafePointer<Float>? = nil, weights: DirectWeights = .forward,
                                  workers: Int = threads,
-                                 products: WinogradProducts = directAVX512Enabled ? .avx512 : .avx2) {
+                                 products: WinogradProducts = winogradTilesProducts) {
         precondition(winogradTilesFits(g) && (products != .avx512 || cpuHasAVX512), "winogradTilesForward: shape or CPU does not fit")
         let s = winogradTileShape(g, tile: tile)
         let wBlocks = wBlockStride == 0 ? 1 : blocks
@@ -116,6 +119,10 @@ extension Kernels {
             }
         }
     }
+
+    /// The products' default build: AVX2, or AVX-512 where HUTCH_WINOGRAD_TILES_AVX512=1 and allowed.
+    static let winogradTilesProducts: WinogradProducts =
+        directAVX512Enabled && ConvPathTable.host.overrides.winogradTilesAVX512 ? .avx512 : .avx2
 
     /// Which build runs the products: the same sums, the same bits (`WinogradTileProducts`).
     /// `.sixteenLanesOnAVX2` is the AVX-512 code's width compiled for AVX2, for tests.

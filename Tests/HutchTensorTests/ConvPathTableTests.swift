@@ -123,7 +123,7 @@ final class ConvPathTableTests: XCTestCase {
             "HUTCH_THREADS": "3", "HUTCH_DIRECT_CONV": "0", "HUTCH_AVX512": "0", "HUTCH_POINTWISE": "0", "HUTCH_WINOGRAD": "0",
             "HUTCH_WINOGRAD_MIN_CHANNELS": "16", "HUTCH_WINOGRAD_MERGE": "1", "HUTCH_MERGE_BLOCKS": "1",
             "HUTCH_CONV_TRANSPOSE": "0", "HUTCH_DIRECT_WEIGHT": "0", "HUTCH_WINOGRAD4": "0", "HUTCH_WINOGRAD2": "0",
-            "HUTCH_WINOGRAD4_PER_EXAMPLE": "0",
+            "HUTCH_WINOGRAD4_PER_EXAMPLE": "0", "HUTCH_WINOGRAD_TILES_AVX512": "1",
         ])
         var expected = KernelOverrides()
         expected.threads = 3
@@ -133,6 +133,7 @@ final class ConvPathTableTests: XCTestCase {
         expected.winograd4 = false
         expected.winograd2 = false
         expected.winograd4PerExample = false
+        expected.winogradTilesAVX512 = true
         XCTAssertEqual(all, expected)
     }
 
