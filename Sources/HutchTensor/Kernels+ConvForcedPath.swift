@@ -28,7 +28,8 @@ extension Kernels {
         case (.winograd4, .forward) where winograd4Fits(g):
             winograd4Forward(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
         case (.winograd2, .forward) where winogradTilesFits(g), (.winograd4PerExample, .forward) where winogradTilesFits(g):
-            winogradTilesForward(g, tile: path.winogradTile!, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y, accumulate: accumulate)
+            winogradTilesForward(g, tile: path.winogradTile!, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride,
+                                 y: y, accumulate: accumulate)
         case (.im2col, .forward):
             conv2DForwardIm2col(g, blocks: blocks, x: x, xBlockStride: xs, w: w, wBlockStride: wBlockStride, y: y,
                                 accumulate: accumulate)

@@ -33,7 +33,7 @@ extension Kernels {
     /// the geometry is a data gradient's transposed forward and w the original [C_in, C_out, 3, 3]
     /// weights, read flipped (as `flippedTransposedWeights` would copy them).
     static func winogradTileWeights(_ g: ConvGeometry, _ s: WinogradTileShape, blocks: Int, w: UnsafePointer<Float>,
-                                 wBlockStride: Int, layout: DirectWeights, into u: UnsafeMutablePointer<Float>) {
+                                    wBlockStride: Int, layout: DirectWeights, into u: UnsafeMutablePointer<Float>) {
         let (cin, cout, fours) = (g.inChannels, g.outChannels, (g.outChannels + 3) / 4)
         let xiStride = fours * cin * 4
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 9) { kernel in
@@ -63,15 +63,15 @@ extension Kernels {
         }
     }
 
-    /// y[b] (+)= conv(x[b], w[b]) for a geometry `winogradTilesFits`, on tiles of `tile` (2 or 4); with `addend` (y's layout),
-    /// y[b] = addend[b] + conv(x[b], w[b]), added as the outputs are stored. `weights` as in
-    /// `directForward` (a data gradient's original weights, flipped as they are transformed). `products`: the
-    /// build that runs the products (`winogradTilesProducts`; tests force the others).
+    /// y[b] (+)= conv(x[b], w[b]) for a geometry `winogradTilesFits`, on tiles of `tile` (2 or 4);
+    /// with `addend` (y's layout), y[b] = addend[b] + conv(x[b], w[b]), added as the outputs are
+    /// stored. `weights` as in `directForward` (a data gradient's original weights, flipped as they
+    /// are transformed). `products`: the build that runs the products (`winogradTilesProducts`;
+    /// tests force the others).
     static func winogradTilesForward(_ g: ConvGeometry, tile: Int, blocks: Int, x: UnsafePointer<Float>, xBlockStride: Int,
-                                 w: UnsafePointer<Float>, wBlockStride: Int, y: UnsafeMutablePointer<Float>,
-                                 accumulate: Bool, addend: UnsafePointer<Float>? = nil, weights: DirectWeights = .forward,
-                                 workers: Int = threads,
-                                 products: WinogradProducts = winogradTilesProducts) {
+                                     w: UnsafePointer<Float>, wBlockStride: Int, y: UnsafeMutablePointer<Float>,
+                                     accumulate: Bool, addend: UnsafePointer<Float>? = nil, weights: DirectWeights = .forward,
+                                     workers: Int = threads, products: WinogradProducts = winogradTilesProducts) {
         precondition(winogradTilesFits(g) && (products != .avx512 || cpuHasAVX512), "winogradTilesForward: shape or CPU does not fit")
         let s = winogradTileShape(g, tile: tile)
         let wBlocks = wBlockStride == 0 ? 1 : blocks
@@ -130,7 +130,7 @@ extension Kernels {
 
     @inline(__always)
     static func winogradTileMultiply(_ s: WinogradTileShape, u: UnsafePointer<Float>, block: Int, v: UnsafePointer<Float>, count: Int,
-                                  m: UnsafeMutablePointer<Float>, kernel: WinogradProducts) {
+                                     m: UnsafeMutablePointer<Float>, kernel: WinogradProducts) {
         switch kernel {
         case .avx2: WinogradTiles.multiply(s, u: u, block: block, v: v, count: count, m: m)
         case .avx512: WinogradTilesAVX512.multiply(s, u: u, block: block, v: v, count: count, m: m)
