@@ -298,7 +298,7 @@ public struct ConvPathTable: Sendable {
             && min(g.outHeight, g.outWidth) >= Self.winograd4FirstSize && Kernels.winogradShapeFits(g)
     }
 
-    /// The per-example F(2x2, 3x3) (Kernels+Winograd2): AVX2 + FMA, 3x3 stride 1, from
+    /// The per-example F(2x2, 3x3) (Kernels+WinogradTiles): AVX2 + FMA, 3x3 stride 1, from
     /// `winograd2FirstChannels` input and output channels, few weights per position (its
     /// transformed weights, 16/9 of them, stream once per example as the direct kernel's do).
     func winograd2(_ g: ConvGeometry) -> Bool {

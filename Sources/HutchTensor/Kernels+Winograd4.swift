@@ -136,7 +136,7 @@ extension Kernels {
             winograd4Quads(rowLen) { c in
                 let a = rows + c
                 let r = WinogradF4Matrices.b(SIMD4(loading: a), SIMD4(loading: a + rowLen), SIMD4(loading: a + 2 * rowLen),
-                                   SIMD4(loading: a + 3 * rowLen), SIMD4(loading: a + 4 * rowLen), SIMD4(loading: a + 5 * rowLen))
+                                             SIMD4(loading: a + 3 * rowLen), SIMD4(loading: a + 4 * rowLen), SIMD4(loading: a + 5 * rowLen))
                 let o = q + c
                 r.0.store(to: o); r.1.store(to: o + rowLen); r.2.store(to: o + 2 * rowLen)
                 r.3.store(to: o + 3 * rowLen); r.4.store(to: o + 4 * rowLen); r.5.store(to: o + 5 * rowLen)
@@ -144,7 +144,7 @@ extension Kernels {
         }
         while k < rowLen {
             let r = WinogradF4Matrices.b(rows[k], rows[rowLen + k], rows[2 * rowLen + k], rows[3 * rowLen + k],
-                               rows[4 * rowLen + k], rows[5 * rowLen + k])
+                                         rows[4 * rowLen + k], rows[5 * rowLen + k])
             (q[k], q[rowLen + k], q[2 * rowLen + k], q[3 * rowLen + k], q[4 * rowLen + k], q[5 * rowLen + k]) = r
             k += 1
         }
@@ -159,8 +159,8 @@ extension Kernels {
                     let a = qr + 4 * t
                     let (c0, c1, c2, c3) = (SIMD4(loading: a), SIMD4(loading: a + 4), SIMD4(loading: a + 8), SIMD4(loading: a + 12))
                     let r = WinogradF4Matrices.b(SIMD4(c0[0], c1[0], c2[0], c3[0]), SIMD4(c0[1], c1[1], c2[1], c3[1]),
-                                       SIMD4(c0[2], c1[2], c2[2], c3[2]), SIMD4(c0[3], c1[3], c2[3], c3[3]),
-                                       SIMD4(c1[0], c2[0], c3[0], a[16]), SIMD4(c1[1], c2[1], c3[1], a[17]))
+                                                 SIMD4(c0[2], c1[2], c2[2], c3[2]), SIMD4(c0[3], c1[3], c2[3], c3[3]),
+                                                 SIMD4(c1[0], c2[0], c3[0], a[16]), SIMD4(c1[1], c2[1], c3[1], a[17]))
                     let o = d + t
                     r.0.store(to: o); r.1.store(to: o + xiStride); r.2.store(to: o + 2 * xiStride)
                     r.3.store(to: o + 3 * xiStride); r.4.store(to: o + 4 * xiStride); r.5.store(to: o + 5 * xiStride)
@@ -205,7 +205,7 @@ extension Kernels {
             winograd4Quads(tiles) { t in
                 let a = mj + t
                 let r = WinogradF4Matrices.a(SIMD4(loading: a), SIMD4(loading: a + 6 * xiStride), SIMD4(loading: a + 12 * xiStride),
-                                   SIMD4(loading: a + 18 * xiStride), SIMD4(loading: a + 24 * xiStride), SIMD4(loading: a + 30 * xiStride))
+                                             SIMD4(loading: a + 18 * xiStride), SIMD4(loading: a + 24 * xiStride), SIMD4(loading: a + 30 * xiStride))
                 let o = s + t
                 r.0.store(to: o); r.1.store(to: o + 6 * tiles); r.2.store(to: o + 12 * tiles); r.3.store(to: o + 18 * tiles)
             }
@@ -219,7 +219,7 @@ extension Kernels {
                 winograd4Quads(tw) { tx in
                     let a = s + tx
                     let o = WinogradF4Matrices.a(SIMD4(loading: a), SIMD4(loading: a + tiles), SIMD4(loading: a + 2 * tiles),
-                                       SIMD4(loading: a + 3 * tiles), SIMD4(loading: a + 4 * tiles), SIMD4(loading: a + 5 * tiles))
+                                                 SIMD4(loading: a + 3 * tiles), SIMD4(loading: a + 4 * tiles), SIMD4(loading: a + 5 * tiles))
                     let c = e + 4 * tx
                     SIMD4(o.0[0], o.1[0], o.2[0], o.3[0]).store(to: c); SIMD4(o.0[1], o.1[1], o.2[1], o.3[1]).store(to: c + 4)
                     SIMD4(o.0[2], o.1[2], o.2[2], o.3[2]).store(to: c + 8); SIMD4(o.0[3], o.1[3], o.2[3], o.3[3]).store(to: c + 12)
@@ -244,7 +244,7 @@ extension Kernels {
             let mj = m + j * xiStride, s = rows + j * tw
             for tx in 0..<tw {
                 let r = WinogradF4Matrices.a(mj[tx], mj[6 * xiStride + tx], mj[12 * xiStride + tx], mj[18 * xiStride + tx],
-                                   mj[24 * xiStride + tx], mj[30 * xiStride + tx])
+                                             mj[24 * xiStride + tx], mj[30 * xiStride + tx])
                 (s[tx], s[6 * tw + tx], s[12 * tw + tx], s[18 * tw + tx]) = r
             }
         }
@@ -262,4 +262,13 @@ extension Kernels {
             }
         }
     }
+}
+
+/// Four floats at a time for the transforms above (`WinogradF4Matrices` on SIMD4).
+extension SIMD4 where Scalar == Float {
+    /// Four floats from p (any alignment).
+    @inline(__always) init(loading p: UnsafePointer<Float>) { self = UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+
+    /// The four floats at p (any alignment).
+    @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
 }

@@ -24,7 +24,7 @@ extension Kernels {
 
     static func winogradTileShape(_ g: ConvGeometry, tile: Int) -> WinogradTileShape {
         WinogradTileShape(tile: tile, inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: g.outChannels,
-                        padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
+                          padTop: g.padTop, padLeft: g.padLeft, outHeight: g.outHeight, outWidth: g.outWidth)
     }
 
     /// U = G w G^T of every (block, output channel, input channel), as `WinogradTileShape` lays it
@@ -96,22 +96,13 @@ extension Kernels {
                     WinogradTiles.padPhases(s, x: x + bs.lowerBound * xBlockStride + e * inCount, into: padded)
                     for first in stride(from: 0, to: s.vectors, by: slab) {
                         let count = min(slab, s.vectors - first), even = count + count % 2   // 16 lanes read vectors in pairs
-                        if tile == 2 {
-                            WinogradF2AVX2.transformInput(s, padded: padded, first: first, count: even, into: v)
-                        } else {
-                            WinogradF4AVX2.transformInput(s, padded: padded, first: first, count: even, into: v)
-                        }
+                        WinogradTiles.transformInput(s, padded: padded, first: first, count: even, into: v)
                         for b in bs {
                             let ub = u + (wBlockStride == 0 ? 0 : b * pc), yb = y + b * g.outputCount + e * outCount
                             for block in 0..<fours {
                                 winogradTileMultiply(s, u: ub, block: block, v: v, count: even, m: m, kernel: products)
-                                if tile == 2 {
-                                    WinogradF2AVX2.transformOutput(s, m: m, block: block, first: first, count: even, stored: count,
-                                                                   y: yb, mode: mode)
-                                } else {
-                                    WinogradF4AVX2.transformOutput(s, m: m, block: block, first: first, count: even, stored: count,
-                                                                   y: yb, mode: mode)
-                                }
+                                WinogradTiles.transformOutput(s, m: m, block: block, first: first, count: even, stored: count,
+                                                              y: yb, mode: mode)
                             }
                         }
                     }

@@ -5,17 +5,6 @@
 public enum WinogradF2AVX2 {
     typealias V8 = SIMD8<Float>
 
-    /// One example's padded input (`WinogradTiles.padPhases`), tile vectors
-    /// `first..<first + count`, into v[xi][ci][8 * j] (j the vector's place in the slab).
-    @inline(never)
-    public static func transformInput(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
-                                      into v: UnsafeMutablePointer<Float>) {
-        let (rowStride, half) = (s.padded.rowStride, s.padded.phaseLength)
-        WinogradTiles.transformInput(s, padded: padded, first: first, count: count, into: v) { src, out, xiStride, load in
-            transformWindow(src, rowStride, half, out, xiStride, load)
-        }
-    }
-
     /// V = B^T d B of one channel's 8 windows (4x4 at src, rows `rowStride` apart, odd columns
     /// `half` after the even ones; `load` reads 8 tiles' values from one of them),
     /// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: along each row, then down the columns;
@@ -36,32 +25,23 @@ public enum WinogradF2AVX2 {
         put(0, a0, b0, c0, d0); put(1, a1, b1, c1, d1); put(2, a2, b2, c2, d2); put(3, a3, b3, c3, d3)
     }
 
-    /// Output channels `4 * block ..< ` (up to 4) of the slab's first `stored` vectors (of `count`
-    /// in m's layout) from their products,
-    /// A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], into y (C_out planes of OH x OW) as `mode` says.
-    @inline(never)
-    public static func transformOutput(_ s: WinogradTileShape, m: UnsafePointer<Float>, block: Int, first: Int, count: Int,
-                                       stored: Int, y: UnsafeMutablePointer<Float>, mode: DirectStore) {
-        let columns = 8 &* count
-        let (plane, xi) = (s.outHeight &* s.outWidth, 4 &* columns)
-        let channels = min(4, s.outChannels &- 4 &* block)
-        for j in 0..<stored {
-            let place = s.place(first &+ j)   // once per vector: a division
-            for c in 0..<channels {
-                let mj = m + (c &* columns &+ 8 &* j)
-                // down the columns (m[4 i + col] for i = 0...3), then along the rows
-                @inline(__always) func column(_ col: Int) -> (V8, V8) {
-                    let (m0, m1, m2, m3) = (load(mj + col &* xi), load(mj + (4 &+ col) &* xi),
-                                            load(mj + (8 &+ col) &* xi), load(mj + (12 &+ col) &* xi))
-                    return ((m0 + m1) + m2, (m1 - m2) - m3)
-                }
-                let (q00, q10) = column(0), (q01, q11) = column(1), (q02, q12) = column(2), (q03, q13) = column(3)
-                var top = SIMD16<Float>(), bottom = SIMD16<Float>()   // output rows 0 and 1 of the tiles, interleaved
-                top.evenHalf = (q00 + q01) + q02; top.oddHalf = (q01 - q02) - q03
-                bottom.evenHalf = (q10 + q11) + q12; bottom.oddHalf = (q11 - q12) - q13
-                storeTiles(s, top, bottom, place, y: y + (4 &* block &+ c) &* plane, mode: mode)
-            }
+    /// One vector's tiles of one output channel from their products (m[xi] at mj + xi * xiStride),
+    /// A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], into its plane y as `mode` says
+    /// (`WinogradTiles.transformOutput` walks the vectors and channels).
+    @inline(__always)
+    static func transformOutput(_ s: WinogradTileShape, _ mj: UnsafePointer<Float>, _ xi: Int,
+                                _ place: (row: Int, column: Int, firstNew: Int), _ y: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
+        // down the columns (m[4 i + col] for i = 0...3), then along the rows
+        @inline(__always) func column(_ col: Int) -> (V8, V8) {
+            let (m0, m1, m2, m3) = (load(mj + col &* xi), load(mj + (4 &+ col) &* xi),
+                                    load(mj + (8 &+ col) &* xi), load(mj + (12 &+ col) &* xi))
+            return ((m0 + m1) + m2, (m1 - m2) - m3)
         }
+        let (q00, q10) = column(0), (q01, q11) = column(1), (q02, q12) = column(2), (q03, q13) = column(3)
+        var top = SIMD16<Float>(), bottom = SIMD16<Float>()   // output rows 0 and 1 of the tiles, interleaved
+        top.evenHalf = (q00 + q01) + q02; top.oddHalf = (q01 - q02) - q03
+        bottom.evenHalf = (q10 + q11) + q12; bottom.oddHalf = (q11 - q12) - q13
+        storeTiles(s, top, bottom, place, y: y, mode: mode)
     }
 
     /// A vector's 2x2 outputs into one output plane, as two rows of 16 columns (row vectors: only

@@ -68,17 +68,6 @@ public enum WinogradF4Matrices {
 public enum WinogradF4AVX2 {
     typealias V8 = SIMD8<Float>
 
-    /// One example's padded input (`WinogradTiles.padPhases`), tile vectors `first..<first + count`,
-    /// into v[xi][ci][8 * j] (j the vector's place in the slab).
-    @inline(never)
-    public static func transformInput(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
-                                      into v: UnsafeMutablePointer<Float>) {
-        let (rowStride, phase) = (s.padded.rowStride, s.padded.phaseLength)
-        WinogradTiles.transformInput(s, padded: padded, first: first, count: count, into: v) { src, out, xiStride, load in
-            transformWindow(src, rowStride, phase, out, xiStride, load)
-        }
-    }
-
     /// V = B^T d B of one channel's 8 windows (6x6 at src, rows `rowStride` apart, phases `phase`
     /// apart); V[6 i + j] at out + (6 i + j) * xiStride. Along each row, then down the columns.
     @inline(__always)
@@ -101,33 +90,24 @@ public enum WinogradF4AVX2 {
         column(4, r0.4, r1.4, r2.4, r3.4, r4.4, r5.4); column(5, r0.5, r1.5, r2.5, r3.5, r4.5, r5.5)
     }
 
-    /// Output channels `4 * block ..< ` (up to 4) of the slab's first `stored` vectors (of `count`
-    /// in m's layout) from their products, A^T m A, into y (C_out planes of OH x OW) as `mode` says.
-    @inline(never)
-    public static func transformOutput(_ s: WinogradTileShape, m: UnsafePointer<Float>, block: Int, first: Int, count: Int,
-                                       stored: Int, y: UnsafeMutablePointer<Float>, mode: DirectStore) {
-        let columns = 8 &* count
-        let (plane, xi) = (s.outHeight &* s.outWidth, 4 &* columns)
-        let channels = min(4, s.outChannels &- 4 &* block)
-        for j in 0..<stored {
-            let place = s.place(first &+ j)   // once per vector: a division
-            for c in 0..<channels {
-                let mj = m + (c &* columns &+ 8 &* j)
-                // down the columns (m[6 i + col] for i = 0...5), then along the rows
-                @inline(__always) func column(_ col: Int) -> (V8, V8, V8, V8) {
-                    let p = mj + col &* xi
-                    return WinogradF4Matrices.a(DirectVectors.load(p), DirectVectors.load(p + 6 &* xi), DirectVectors.load(p + 12 &* xi),
-                                                DirectVectors.load(p + 18 &* xi), DirectVectors.load(p + 24 &* xi),
-                                                DirectVectors.load(p + 30 &* xi))
-                }
-                let q0 = column(0), q1 = column(1), q2 = column(2), q3 = column(3), q4 = column(4), q5 = column(5)
-                let yc = y + (4 &* block &+ c) &* plane
-                storeRow(s, 0, WinogradF4Matrices.a(q0.0, q1.0, q2.0, q3.0, q4.0, q5.0), place, yc, mode)
-                storeRow(s, 1, WinogradF4Matrices.a(q0.1, q1.1, q2.1, q3.1, q4.1, q5.1), place, yc, mode)
-                storeRow(s, 2, WinogradF4Matrices.a(q0.2, q1.2, q2.2, q3.2, q4.2, q5.2), place, yc, mode)
-                storeRow(s, 3, WinogradF4Matrices.a(q0.3, q1.3, q2.3, q3.3, q4.3, q5.3), place, yc, mode)
-            }
+    /// One vector's tiles of one output channel from their products (m[xi] at mj + xi * xiStride),
+    /// A^T m A, into its plane y as `mode` says (`WinogradTiles.transformOutput` walks the vectors
+    /// and channels).
+    @inline(__always)
+    static func transformOutput(_ s: WinogradTileShape, _ mj: UnsafePointer<Float>, _ xi: Int,
+                                _ place: (row: Int, column: Int, firstNew: Int), _ y: UnsafeMutablePointer<Float>, _ mode: DirectStore) {
+        // down the columns (m[6 i + col] for i = 0...5), then along the rows
+        @inline(__always) func column(_ col: Int) -> (V8, V8, V8, V8) {
+            let p = mj + col &* xi
+            return WinogradF4Matrices.a(DirectVectors.load(p), DirectVectors.load(p + 6 &* xi), DirectVectors.load(p + 12 &* xi),
+                                        DirectVectors.load(p + 18 &* xi), DirectVectors.load(p + 24 &* xi),
+                                        DirectVectors.load(p + 30 &* xi))
         }
+        let q0 = column(0), q1 = column(1), q2 = column(2), q3 = column(3), q4 = column(4), q5 = column(5)
+        storeRow(s, 0, WinogradF4Matrices.a(q0.0, q1.0, q2.0, q3.0, q4.0, q5.0), place, y, mode)
+        storeRow(s, 1, WinogradF4Matrices.a(q0.1, q1.1, q2.1, q3.1, q4.1, q5.1), place, y, mode)
+        storeRow(s, 2, WinogradF4Matrices.a(q0.2, q1.2, q2.2, q3.2, q4.2, q5.2), place, y, mode)
+        storeRow(s, 3, WinogradF4Matrices.a(q0.3, q1.3, q2.3, q3.3, q4.3, q5.3), place, y, mode)
     }
 
     /// Output row `r` of a vector's tiles (o.k: column k of each tile) into one output plane,

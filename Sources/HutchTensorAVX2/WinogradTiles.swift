@@ -137,16 +137,69 @@ public enum WinogradTiles {
         }
     }
 
-    /// The input transform's walk over one example's padded input (`padPhases`): for each channel of
-    /// tile vectors `first..<first + count`, `window(src, out, xiStride, load)` with src the top
-    /// left of the vector's first window, out its place in v[xi][ci][8 * j] (j the vector's place
-    /// in the slab, xi `xiStride` apart) and `load` reading 8 tiles' values at an offset of src's
-    /// (4 from each of two tile rows where rows are paired).
+    /// One example's padded input (`padPhases`), tile vectors `first..<first + count`, into
+    /// v[xi][ci][8 * j] (j the vector's place in the slab): B^T d B by the tile's transform
+    /// (`WinogradF2AVX2`, `WinogradF4AVX2`).
+    @inline(never)
+    public static func transformInput(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
+                                      into v: UnsafeMutablePointer<Float>) {
+        let (rowStride, phase) = (s.padded.rowStride, s.padded.phaseLength)
+        if s.tile == 2 {
+            walkWindows(s, padded: padded, first: first, count: count, into: v) { src, out, xiStride, load in
+                WinogradF2AVX2.transformWindow(src, rowStride, phase, out, xiStride, load)
+            }
+        } else {
+            walkWindows(s, padded: padded, first: first, count: count, into: v) { src, out, xiStride, load in
+                WinogradF4AVX2.transformWindow(src, rowStride, phase, out, xiStride, load)
+            }
+        }
+    }
+
+    /// Output channels `4 * block ..< ` (up to 4) of the slab's first `stored` vectors (of `count`
+    /// in m's layout) from their products, A^T m A by the tile's transform, into y (C_out planes of
+    /// OH x OW) as `mode` says.
+    @inline(never)
+    public static func transformOutput(_ s: WinogradTileShape, m: UnsafePointer<Float>, block: Int, first: Int, count: Int,
+                                       stored: Int, y: UnsafeMutablePointer<Float>, mode: DirectStore) {
+        if s.tile == 2 {
+            walkProducts(s, m: m, block: block, first: first, count: count, stored: stored, y: y) { mj, xi, place, yc in
+                WinogradF2AVX2.transformOutput(s, mj, xi, place, yc, mode)
+            }
+        } else {
+            walkProducts(s, m: m, block: block, first: first, count: count, stored: stored, y: y) { mj, xi, place, yc in
+                WinogradF4AVX2.transformOutput(s, mj, xi, place, yc, mode)
+            }
+        }
+    }
+
+    /// The output transform's walk: for each of the slab's first `stored` vectors and each output
+    /// channel of the block, `tiles(mj, xiStride, place, plane)` with mj the vector's products of
+    /// that channel in m [xi][4][8 * count], place where the vector sits and plane the channel's
+    /// output plane in y.
     @inline(__always)
-    static func transformInput(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
-                               into v: UnsafeMutablePointer<Float>,
-                               window: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
-                                        (UnsafePointer<Float>) -> SIMD8<Float>) -> Void) {
+    static func walkProducts(_ s: WinogradTileShape, m: UnsafePointer<Float>, block: Int, first: Int, count: Int, stored: Int,
+                             y: UnsafeMutablePointer<Float>,
+                             tiles: (UnsafePointer<Float>, Int, (row: Int, column: Int, firstNew: Int), UnsafeMutablePointer<Float>) -> Void) {
+        let columns = 8 &* count
+        let (plane, xi) = (s.outHeight &* s.outWidth, 4 &* columns)
+        let channels = min(4, s.outChannels &- 4 &* block)
+        for j in 0..<stored {
+            let place = s.place(first &+ j)   // once per vector: a division
+            for c in 0..<channels {
+                tiles(m + (c &* columns &+ 8 &* j), xi, place, y + (4 &* block &+ c) &* plane)
+            }
+        }
+    }
+
+    /// The input transform's walk: for each channel of tile vectors `first..<first + count`,
+    /// `window(src, out, xiStride, load)` with src the top left of the vector's first window, out
+    /// its place in v (xi `xiStride` apart) and `load` reading 8 tiles' values at an offset of
+    /// src's (4 from each of two tile rows where rows are paired).
+    @inline(__always)
+    static func walkWindows(_ s: WinogradTileShape, padded: UnsafePointer<Float>, first: Int, count: Int,
+                            into v: UnsafeMutablePointer<Float>,
+                            window: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
+                                     (UnsafePointer<Float>) -> SIMD8<Float>) -> Void) {
         let (columns, channelStride) = (8 &* count, s.padded.channelStride)
         let xiStride = s.inChannels &* columns
         for j in 0..<count {
